@@ -1,0 +1,12 @@
+//! # kokyaku (顧客)
+//!
+//! Customer analytics for e-commerce, D2C and subscription businesses over order logs:
+//! ingestion, per-customer summaries, RFM, CPM (顧客ポートフォリオ), repeat metrics, cohorts,
+//! simulation and predictive lifetime value (buy-till-you-die models).
+//!
+//! The crate is pure Rust (no FFI) and builds for `wasm32-unknown-unknown`.
+
+pub mod error;
+pub mod ltv;
+
+pub use error::{Error, Location, Result};

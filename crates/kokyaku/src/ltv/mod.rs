@@ -1,0 +1,1 @@
+//! Predictive lifetime value: buy-till-you-die models.

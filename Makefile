@@ -1,0 +1,76 @@
+# One task runner for every language (see docs/development.md).
+#
+#   make test          everything CI runs: Rust, Python, Node, WASM (Node + headless Chromium), parity
+#   make test-rust     cargo test --workspace, and the core stays free of FFI crates
+#   make test-python   build the wheel (maturin, dev profile), pytest
+#   make test-node     build the addon (napi-rs), node --test, type-check index.d.ts
+#   make test-wasm     build wasm32 (ci/cargo-wasm), wasm-bindgen glue, node --test, Chromium smoke
+#   make test-parity   the CDNOW log through the CLI, Python, Node and WASM: identical JSON
+#   make bench | lint | tools
+#
+# Tools come from `make tools` (= ci/install-tools.sh); caches live under $(CACHE).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := test
+
+CACHE ?= $(HOME)/.cache
+VENV ?= $(CACHE)/kokyaku-venv
+TOOLS ?= $(CACHE)/kokyaku-tools
+PY := $(VENV)/bin/python
+WASM_BINDGEN := $(TOOLS)/bin/wasm-bindgen
+export KOKYAKU_WASM_TARGET_DIR ?= $(CACHE)/kokyaku-target-wasm
+export npm_config_cache ?= $(CACHE)/kokyaku-npm
+# Where cargo puts host artefacts (.ci/run points it at $(CACHE)/kokyaku-target).
+HOST_TARGET := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+WASM_FILE := $(KOKYAKU_WASM_TARGET_DIR)/wasm32-unknown-unknown/release/kokyaku_wasm.wasm
+# The crates a pure core must never pull in (STYLE.md rule 1).
+FFI_CRATES := pyo3|pyo3-ffi|napi|napi-sys|napi-derive|wasm-bindgen|js-sys|web-sys
+
+.PHONY: test test-rust check-core-pure test-python test-node test-wasm test-parity bench lint tools
+
+test: test-rust test-python test-node test-wasm test-parity
+
+tools:
+	bash ci/install-tools.sh
+
+test-rust: check-core-pure
+	cargo test --workspace
+
+# `cargo tree -p kokyaku -e normal` must list no FFI crate, with every feature on (host target).
+check-core-pure:
+	@out=$$(cargo tree -p kokyaku -e normal --all-features --prefix none --format '{p}' | awk '{print $$1}' | sort -u); \
+	bad=$$(grep -xE '$(FFI_CRATES)' <<<"$$out" || true); \
+	if [ -n "$$bad" ]; then echo "core crate depends on FFI crates: $$bad" >&2; exit 1; fi; \
+	echo "check-core-pure: crates/kokyaku has no FFI dependency"
+
+test-python:
+	@if [ ! -d bindings/python ]; then echo "test-python: no bindings/python yet"; exit 0; fi; \
+	rm -rf "$(HOST_TARGET)/wheels"; \
+	"$(VENV)/bin/maturin" build --quiet -m bindings/python/Cargo.toml -i "$(PY)" -o "$(HOST_TARGET)/wheels"; \
+	"$(PY)" -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall "$(HOST_TARGET)"/wheels/kokyaku-*.whl; \
+	cd bindings/python && "$(PY)" -m pytest -q -p no:cacheprovider tests
+
+test-node:
+	@if [ ! -d bindings/node ]; then echo "test-node: no bindings/node yet"; exit 0; fi; \
+	cd bindings/node && npx napi build --platform && node --test test/ && npx tsc -p test/tsconfig.json
+
+test-wasm:
+	@if [ ! -d bindings/wasm ]; then echo "test-wasm: no bindings/wasm yet"; exit 0; fi; \
+	ci/cargo-wasm build --release -p kokyaku-wasm; \
+	rm -rf bindings/wasm/pkg-node bindings/wasm/pkg-web; \
+	"$(WASM_BINDGEN)" --target nodejs --out-dir bindings/wasm/pkg-node "$(WASM_FILE)"; \
+	"$(WASM_BINDGEN)" --target web --out-dir bindings/wasm/pkg-web "$(WASM_FILE)"; \
+	node --test bindings/wasm/test/; \
+	node bindings/wasm/test/browser/smoke.mjs
+
+test-parity:
+	@if [ ! -f tests/parity/run.sh ]; then echo "test-parity: not set up yet"; exit 0; fi; \
+	PY="$(PY)" bash tests/parity/run.sh
+
+bench:
+	cargo bench --workspace
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings

@@ -8,5 +8,6 @@
 
 pub mod error;
 pub mod ltv;
+pub mod model;
 
 pub use error::{Error, Location, Result};

@@ -1,0 +1,2 @@
+//! The `kokyaku` command.
+fn main() {}

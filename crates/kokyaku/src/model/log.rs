@@ -1,0 +1,656 @@
+//! The columnar order log.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+
+use super::money::MoneyColumn;
+use super::strings::{Interner, StrColumn, natural_cmp};
+use super::{
+    Customer, Day, Order, OrderKind, OrderStatus, Refund, Subscription, SubscriptionStatus,
+    date_to_day,
+};
+use crate::{Error, Location, Result};
+
+const NONE: u32 = u32::MAX;
+
+/// Refunds and negative adjustments, grouped by customer like the orders.
+#[derive(Debug, Clone, Default)]
+pub struct RefundTable {
+    /// Customer index per refund.
+    pub customer: Vec<u32>,
+    /// Local day of the refund.
+    pub day: Vec<Day>,
+    /// Refunded amount as a positive magnitude.
+    pub amount: MoneyColumn,
+    /// Index of the refunded order in the log, or `u32::MAX` when unknown.
+    pub order: Vec<u32>,
+}
+
+/// Subscription contracts known from a subscription table (not inferred from orders).
+#[derive(Debug, Clone, Default)]
+pub struct SubscriptionTable {
+    /// Subscription ids.
+    pub id: Vec<String>,
+    /// Customer index per subscription.
+    pub customer: Vec<u32>,
+    /// Local start day.
+    pub started: Vec<Day>,
+    /// Cycles delivered.
+    pub cycles: Vec<u32>,
+    /// Status.
+    pub status: Vec<SubscriptionStatus>,
+    /// Local cancellation day.
+    pub cancelled: Vec<Option<Day>>,
+}
+
+/// Columnar orders of many customers, grouped by customer (customers in natural id order) and
+/// sorted by time within each customer.
+///
+/// Build it with [`OrderLogBuilder`] or the readers in [`crate::io`].
+#[derive(Debug, Clone)]
+pub struct OrderLog {
+    tz: Tz,
+    currency: Option<String>,
+    customer_ids: StrColumn,
+    offsets: Vec<u32>,
+    birth_date: Vec<Option<NaiveDate>>,
+    signed_up: Vec<Option<Day>>,
+    attributes: Vec<BTreeMap<String, String>>,
+    has_customer_table: bool,
+    order_ids: Option<StrColumn>,
+    placed_at: Vec<i64>,
+    day: Vec<Day>,
+    amount: MoneyColumn,
+    kind: Vec<OrderKind>,
+    status: Vec<OrderStatus>,
+    subscription: Vec<u32>,
+    subscription_ids: StrColumn,
+    refunds: RefundTable,
+    refund_offsets: Vec<u32>,
+    subscriptions: SubscriptionTable,
+}
+
+impl OrderLog {
+    /// Builds a log from record types (orders, refunds, customers, subscriptions).
+    pub fn from_records(
+        tz: Tz,
+        customers: &[Customer],
+        orders: &[Order],
+        refunds: &[Refund],
+        subscriptions: &[Subscription],
+    ) -> Result<Self> {
+        let mut b = OrderLogBuilder::new(tz);
+        for c in customers {
+            b.add_customer(c)?;
+        }
+        for (i, o) in orders.iter().enumerate() {
+            let row = i as u64 + 1;
+            b.set_currency(&o.currency, || Location::cell(row, "currency"))?;
+            let idx = b.push_order(
+                &o.customer_id,
+                Some(&o.order_id),
+                o.placed_at.timestamp(),
+                b.day_of(o.placed_at.timestamp()),
+                o.amount,
+                o.kind,
+                o.status,
+                o.subscription_id.as_deref(),
+                || Location::cell(row, "amount"),
+            )?;
+            if idx.is_none() {
+                return Err(Error::DuplicateOrder { order_id: o.order_id.clone(), location: Location::cell(row, "order_id") });
+            }
+        }
+        for (i, r) in refunds.iter().enumerate() {
+            let row = i as u64 + 1;
+            let day = b.day_of(r.refunded_at.timestamp());
+            b.push_refund(&r.customer_id, r.order_id.as_deref(), day, r.amount.abs(), || Location::cell(row, "amount"))?;
+        }
+        for s in subscriptions {
+            b.add_subscription(s);
+        }
+        Ok(b.finish())
+    }
+
+    /// The time zone that defines calendar days.
+    #[must_use]
+    pub fn timezone(&self) -> Tz {
+        self.tz
+    }
+    /// The currency of every amount, if one was given.
+    #[must_use]
+    pub fn currency(&self) -> Option<&str> {
+        self.currency.as_deref()
+    }
+    /// Number of customers (including customers with no orders from a customer table).
+    #[must_use]
+    pub fn n_customers(&self) -> usize {
+        self.customer_ids.len()
+    }
+    /// Number of orders (completed and cancelled).
+    #[must_use]
+    pub fn n_orders(&self) -> usize {
+        self.day.len()
+    }
+    /// Id of customer `c`.
+    #[must_use]
+    pub fn customer_id(&self, c: usize) -> &str {
+        self.customer_ids.get(c)
+    }
+    /// Index of a customer id.
+    #[must_use]
+    pub fn find_customer(&self, id: &str) -> Option<usize> {
+        let mut lo = 0;
+        let mut hi = self.n_customers();
+        while lo < hi {
+            let mid = usize::midpoint(lo, hi);
+            match natural_cmp(self.customer_id(mid), id) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+    /// Orders of customer `c`, as a range of order indices (sorted by time).
+    #[must_use]
+    pub fn order_range(&self, c: usize) -> Range<usize> {
+        match (self.offsets.get(c), self.offsets.get(c + 1)) {
+            (Some(&a), Some(&b)) => a as usize..b as usize,
+            _ => 0..0,
+        }
+    }
+    /// Refunds of customer `c`, as a range into [`OrderLog::refunds`].
+    #[must_use]
+    pub fn refund_range(&self, c: usize) -> Range<usize> {
+        match (self.refund_offsets.get(c), self.refund_offsets.get(c + 1)) {
+            (Some(&a), Some(&b)) => a as usize..b as usize,
+            _ => 0..0,
+        }
+    }
+    /// Order placement times, Unix seconds (UTC).
+    #[must_use]
+    pub fn placed_at(&self) -> &[i64] {
+        &self.placed_at
+    }
+    /// Local calendar day of each order (days since 1970-01-01 in [`OrderLog::timezone`]).
+    #[must_use]
+    pub fn days(&self) -> &[Day] {
+        &self.day
+    }
+    /// Gross order amounts.
+    #[must_use]
+    pub fn amounts(&self) -> &MoneyColumn {
+        &self.amount
+    }
+    /// Order kinds.
+    #[must_use]
+    pub fn kinds(&self) -> &[OrderKind] {
+        &self.kind
+    }
+    /// Order statuses.
+    #[must_use]
+    pub fn statuses(&self) -> &[OrderStatus] {
+        &self.status
+    }
+    /// Subscription index per order (`u32::MAX` when none); ids in [`OrderLog::subscription_id`].
+    #[must_use]
+    pub fn subscription_index(&self) -> &[u32] {
+        &self.subscription
+    }
+    /// Id of subscription `s` as seen on orders.
+    #[must_use]
+    pub fn subscription_id(&self, s: u32) -> &str {
+        self.subscription_ids.get(s as usize)
+    }
+    /// Number of distinct subscription ids seen on orders.
+    #[must_use]
+    pub fn n_subscription_ids(&self) -> usize {
+        self.subscription_ids.len()
+    }
+    /// Order id of order `i`, when order ids were given.
+    #[must_use]
+    pub fn order_id(&self, i: usize) -> Option<&str> {
+        self.order_ids.as_ref().map(|c| c.get(i))
+    }
+    /// Refunds and adjustments.
+    #[must_use]
+    pub fn refunds(&self) -> &RefundTable {
+        &self.refunds
+    }
+    /// Subscription contracts from a subscription table.
+    #[must_use]
+    pub fn subscriptions(&self) -> &SubscriptionTable {
+        &self.subscriptions
+    }
+    /// Birth date of customer `c`.
+    #[must_use]
+    pub fn birth_date(&self, c: usize) -> Option<NaiveDate> {
+        self.birth_date.get(c).copied().flatten()
+    }
+    /// Sign-up day of customer `c`.
+    #[must_use]
+    pub fn signed_up(&self, c: usize) -> Option<Day> {
+        self.signed_up.get(c).copied().flatten()
+    }
+    /// Attributes of customer `c`.
+    #[must_use]
+    pub fn attributes(&self, c: usize) -> Option<&BTreeMap<String, String>> {
+        self.attributes.get(c)
+    }
+    /// Whether a customer table was attached.
+    #[must_use]
+    pub fn has_customer_table(&self) -> bool {
+        self.has_customer_table
+    }
+    /// Net amount (gross minus refunds linked to it) of every order, as `f64`.
+    ///
+    /// Refunds not linked to an order are not included; see the customer summary for totals.
+    #[must_use]
+    pub fn net_amounts_f64(&self) -> Vec<f64> {
+        let scale = 10_f64.powi(self.amount.scale() as i32);
+        let mut net: Vec<f64> = self.amount.units().iter().map(|&u| u as f64 / scale).collect();
+        let rs = 10_f64.powi(self.refunds.amount.scale() as i32);
+        for (k, &o) in self.refunds.order.iter().enumerate() {
+            if let Some(v) = net.get_mut(o as usize) {
+                *v -= self.refunds.amount.units()[k] as f64 / rs;
+            }
+        }
+        net
+    }
+    /// The local day of a UTC instant in this log's time zone.
+    #[must_use]
+    pub fn day_of(&self, unix_seconds: i64) -> Day {
+        day_in_tz(self.tz, unix_seconds)
+    }
+    /// Approximate heap bytes held by the log.
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        self.customer_ids.heap_bytes()
+            + self.offsets.capacity() * 4
+            + self.order_ids.as_ref().map_or(0, StrColumn::heap_bytes)
+            + self.placed_at.capacity() * 8
+            + self.day.capacity() * 4
+            + self.amount.len() * 8
+            + self.kind.capacity()
+            + self.status.capacity()
+            + self.subscription.capacity() * 4
+    }
+}
+
+/// Local calendar day of a UTC instant in a time zone.
+#[must_use]
+pub fn day_in_tz(tz: Tz, unix_seconds: i64) -> Day {
+    if tz == Tz::UTC {
+        return unix_seconds.div_euclid(86_400) as Day;
+    }
+    match DateTime::<Utc>::from_timestamp(unix_seconds, 0) {
+        Some(t) => date_to_day(t.with_timezone(&tz).date_naive()),
+        None => unix_seconds.div_euclid(86_400) as Day,
+    }
+}
+
+/// Builds an [`OrderLog`] row by row, without per-row allocation.
+#[derive(Debug)]
+pub struct OrderLogBuilder {
+    tz: Tz,
+    currency: Option<String>,
+    customers: Interner,
+    birth_date: Vec<Option<NaiveDate>>,
+    signed_up: Vec<Option<Day>>,
+    attributes: Vec<BTreeMap<String, String>>,
+    has_customer_table: bool,
+    order_ids: Option<Interner>,
+    customer: Vec<u32>,
+    placed_at: Vec<i64>,
+    day: Vec<Day>,
+    amount: MoneyColumn,
+    kind: Vec<OrderKind>,
+    status: Vec<OrderStatus>,
+    subscription: Vec<u32>,
+    subscription_ids: Interner,
+    refunds: RefundTable,
+    pending_refund_orders: Vec<Option<String>>,
+    subscriptions: SubscriptionTable,
+    last_customer: Option<u32>,
+}
+
+impl OrderLogBuilder {
+    /// A builder counting days in `tz`.
+    #[must_use]
+    pub fn new(tz: Tz) -> Self {
+        Self {
+            tz,
+            currency: None,
+            customers: Interner::new(),
+            birth_date: Vec::new(),
+            signed_up: Vec::new(),
+            attributes: Vec::new(),
+            has_customer_table: false,
+            order_ids: None,
+            customer: Vec::new(),
+            placed_at: Vec::new(),
+            day: Vec::new(),
+            amount: MoneyColumn::new(),
+            kind: Vec::new(),
+            status: Vec::new(),
+            subscription: Vec::new(),
+            subscription_ids: Interner::new(),
+            refunds: RefundTable::default(),
+            pending_refund_orders: Vec::new(),
+            subscriptions: SubscriptionTable::default(),
+            last_customer: None,
+        }
+    }
+
+    /// Reserves room for `n` orders.
+    pub fn reserve(&mut self, n: usize) {
+        self.customer.reserve(n);
+        self.placed_at.reserve(n);
+        self.day.reserve(n);
+        self.kind.reserve(n);
+        self.status.reserve(n);
+        self.subscription.reserve(n);
+    }
+
+    /// The time zone.
+    #[must_use]
+    pub fn timezone(&self) -> Tz {
+        self.tz
+    }
+
+    /// The local day of a UTC instant.
+    #[must_use]
+    pub fn day_of(&self, unix_seconds: i64) -> Day {
+        day_in_tz(self.tz, unix_seconds)
+    }
+
+    /// Records the currency of an amount; a second, different currency is an error.
+    pub fn set_currency(&mut self, code: &str, location: impl FnOnce() -> Location) -> Result<()> {
+        let code = code.trim();
+        if code.is_empty() {
+            return Ok(());
+        }
+        match &self.currency {
+            None => {
+                self.currency = Some(code.to_ascii_uppercase());
+                Ok(())
+            }
+            Some(c) if c.eq_ignore_ascii_case(code) => Ok(()),
+            Some(c) => Err(Error::MixedCurrency { first: c.clone(), second: code.to_owned(), location: location() }),
+        }
+    }
+
+    fn customer_index(&mut self, id: &str) -> u32 {
+        self.customers.intern(id)
+    }
+
+    /// Adds (or completes) a customer record.
+    pub fn add_customer(&mut self, c: &Customer) -> Result<()> {
+        if c.id.trim().is_empty() {
+            return Err(Error::InvalidValue { value: c.id.clone(), location: Location::column("id"), reason: "customer id is empty".into() });
+        }
+        self.has_customer_table = true;
+        let i = self.customer_index(&c.id) as usize;
+        let n = self.customers.len();
+        self.birth_date.resize(n, None);
+        self.signed_up.resize(n, None);
+        self.attributes.resize(n, BTreeMap::new());
+        self.birth_date[i] = c.birth_date.or(self.birth_date[i]);
+        if let Some(t) = c.signed_up_at {
+            self.signed_up[i] = Some(day_in_tz(self.tz, t.timestamp()));
+        }
+        for (k, v) in &c.attributes {
+            self.attributes[i].insert(k.clone(), v.clone());
+        }
+        Ok(())
+    }
+
+    /// Adds a subscription contract.
+    pub fn add_subscription(&mut self, s: &Subscription) {
+        let c = self.customer_index(&s.customer_id);
+        let t = &mut self.subscriptions;
+        t.id.push(s.id.clone());
+        t.customer.push(c);
+        t.started.push(day_in_tz(self.tz, s.started_at.timestamp()));
+        t.cycles.push(s.cycles);
+        t.status.push(s.status);
+        t.cancelled.push(s.cancelled_at.map(|x| day_in_tz(self.tz, x.timestamp())));
+    }
+
+    /// Finds an order already pushed by its id.
+    #[must_use]
+    pub fn find_order(&self, order_id: &str) -> Option<usize> {
+        self.order_ids.as_ref().and_then(|o| o.lookup(order_id)).map(|i| i as usize)
+    }
+
+    /// Customer id of a pushed order.
+    #[must_use]
+    pub fn order_customer(&self, i: usize) -> &str {
+        self.customer.get(i).map_or("", |&c| self.customers.values().get(c as usize))
+    }
+
+    /// Appends an order. Returns `Ok(None)` when `order_id` was already pushed (the caller
+    /// applies its duplicate policy, e.g. with [`OrderLogBuilder::add_line`]).
+    #[allow(clippy::too_many_arguments)]
+    pub fn push_order(
+        &mut self,
+        customer_id: &str,
+        order_id: Option<&str>,
+        placed_at: i64,
+        day: Day,
+        amount: Decimal,
+        kind: OrderKind,
+        status: OrderStatus,
+        subscription_id: Option<&str>,
+        location: impl Fn() -> Location,
+    ) -> Result<Option<usize>> {
+        let n = self.day.len();
+        if let Some(oid) = order_id {
+            if self.order_ids.is_none() {
+                if n > 0 {
+                    return Err(Error::option("order id", oid, "give an order id for every order or for none"));
+                }
+                self.order_ids = Some(Interner::new());
+            }
+            if let Some(ids) = &mut self.order_ids {
+                if ids.lookup(oid).is_some() {
+                    return Ok(None);
+                }
+                ids.intern(oid);
+            }
+        } else if self.order_ids.is_some() {
+            return Err(Error::option("order id", "(missing)", "give an order id for every order or for none"));
+        }
+        // Logs are often grouped by customer: skip the hash lookup on a repeat of the last id.
+        let c = match self.last_customer {
+            Some(c) if self.customers.values().get(c as usize) == customer_id => c,
+            _ => self.customer_index(customer_id),
+        };
+        self.last_customer = Some(c);
+        self.amount.push(amount, location)?;
+        self.customer.push(c);
+        self.placed_at.push(placed_at);
+        self.day.push(day);
+        self.kind.push(kind);
+        self.status.push(status);
+        self.subscription.push(subscription_id.filter(|s| !s.is_empty()).map_or(NONE, |s| self.subscription_ids.intern(s)));
+        Ok(Some(n))
+    }
+
+    /// Adds a line's amount to order `i` (line items of one order roll up).
+    pub fn add_line(&mut self, i: usize, amount: Decimal, location: impl Fn() -> Location) -> Result<()> {
+        self.amount.add_to(i, amount, location)
+    }
+
+    /// Appends a refund (positive magnitude), linked to `order_id` when that order exists
+    /// (also when it is pushed later).
+    pub fn push_refund(
+        &mut self,
+        customer_id: &str,
+        order_id: Option<&str>,
+        day: Day,
+        amount: Decimal,
+        location: impl Fn() -> Location,
+    ) -> Result<()> {
+        let c = self.customer_index(customer_id);
+        self.refunds.amount.push(amount.abs(), location)?;
+        self.refunds.customer.push(c);
+        self.refunds.day.push(day);
+        self.refunds.order.push(NONE);
+        self.pending_refund_orders.push(order_id.map(str::to_owned));
+        Ok(())
+    }
+
+    /// Number of orders pushed.
+    #[must_use]
+    pub fn n_orders(&self) -> usize {
+        self.day.len()
+    }
+
+    /// Sorts and freezes the log: customers in natural id order, orders by time within each.
+    #[must_use]
+    pub fn finish(mut self) -> OrderLog {
+        // Link refunds to orders now that every order is known.
+        for (k, oid) in self.pending_refund_orders.iter().enumerate() {
+            if let Some(oid) = oid {
+                if let Some(i) = self.order_ids.as_ref().and_then(|o| o.lookup(oid)) {
+                    self.refunds.order[k] = i;
+                }
+            }
+        }
+        let n_cust = self.customers.len();
+        // Rank customers by natural id order (skip the sort when already in order).
+        let ids = self.customers.values();
+        let mut by_id: Vec<u32> = (0..n_cust as u32).collect();
+        let sorted = (1..n_cust).all(|i| natural_cmp(ids.get(i - 1), ids.get(i)).is_le());
+        if !sorted {
+            by_id.sort_unstable_by(|&a, &b| natural_cmp(ids.get(a as usize), ids.get(b as usize)));
+        }
+        let mut rank = vec![0u32; n_cust];
+        for (r, &c) in by_id.iter().enumerate() {
+            rank[c as usize] = r as u32;
+        }
+        // Counting sort of orders by customer rank, then by time within a customer.
+        let n = self.day.len();
+        let mut offsets = vec![0u32; n_cust + 1];
+        for &c in &self.customer {
+            offsets[rank[c as usize] as usize + 1] += 1;
+        }
+        for i in 0..n_cust {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut cursor = offsets.clone();
+        let mut perm = vec![0u32; n];
+        for (i, &c) in self.customer.iter().enumerate() {
+            let r = rank[c as usize] as usize;
+            perm[cursor[r] as usize] = i as u32;
+            cursor[r] += 1;
+        }
+        drop(cursor);
+        let placed = &self.placed_at;
+        for w in offsets.windows(2) {
+            let s = &mut perm[w[0] as usize..w[1] as usize];
+            if s.len() > 1 && !s.windows(2).all(|p| placed[p[0] as usize] <= placed[p[1] as usize]) {
+                // Stable: equal times keep input order.
+                s.sort_by_key(|&i| placed[i as usize]);
+            }
+        }
+        let identity = perm.iter().enumerate().all(|(k, &p)| k as u32 == p);
+        let mut inverse = Vec::new();
+        if !identity {
+            inverse = vec![0u32; n];
+            for (k, &p) in perm.iter().enumerate() {
+                inverse[p as usize] = k as u32;
+            }
+        }
+        let placed_at = if identity { self.placed_at } else { permute(&self.placed_at, &perm) };
+        let day = if identity { self.day } else { permute(&self.day, &perm) };
+        let kind = if identity { self.kind } else { permute(&self.kind, &perm) };
+        let status = if identity { self.status } else { permute(&self.status, &perm) };
+        let subscription = if identity { self.subscription } else { permute(&self.subscription, &perm) };
+        let amount = if identity { self.amount } else { self.amount.permuted(&perm) };
+        let order_ids = self.order_ids.map(|o| {
+            let v = o.into_values();
+            if identity { v } else { v.permuted(&perm) }
+        });
+        // Refunds: grouped by customer rank, by day within.
+        let nr = self.refunds.customer.len();
+        let mut rperm: Vec<u32> = (0..nr as u32).collect();
+        let rc = &self.refunds.customer;
+        let rd = &self.refunds.day;
+        rperm.sort_by_key(|&k| (rank[rc[k as usize] as usize], rd[k as usize]));
+        let mut refund_offsets = vec![0u32; n_cust + 1];
+        for &c in rc {
+            refund_offsets[rank[c as usize] as usize + 1] += 1;
+        }
+        for i in 0..n_cust {
+            refund_offsets[i + 1] += refund_offsets[i];
+        }
+        let refunds = RefundTable {
+            customer: rperm.iter().map(|&k| rank[rc[k as usize] as usize]).collect(),
+            day: permute(rd, &rperm),
+            amount: self.refunds.amount.permuted(&rperm),
+            order: rperm
+                .iter()
+                .map(|&k| {
+                    let o = self.refunds.order[k as usize];
+                    if o == NONE || identity { o } else { inverse[o as usize] }
+                })
+                .collect(),
+        };
+        let mut subscriptions = self.subscriptions;
+        for c in &mut subscriptions.customer {
+            *c = rank[*c as usize];
+        }
+        if self.has_customer_table {
+            self.birth_date.resize(n_cust, None);
+            self.signed_up.resize(n_cust, None);
+        }
+        let customer_ids = self.customers.into_values().permuted(&by_id);
+        OrderLog {
+            tz: self.tz,
+            currency: self.currency,
+            customer_ids,
+            offsets,
+            birth_date: if self.has_customer_table { permute(&self.birth_date, &by_id) } else { Vec::new() },
+            signed_up: if self.has_customer_table { permute(&self.signed_up, &by_id) } else { Vec::new() },
+            attributes: if self.has_customer_table {
+                self.attributes.resize(n_cust, BTreeMap::new());
+                by_id.iter().map(|&c| std::mem::take(&mut self.attributes[c as usize])).collect()
+            } else {
+                Vec::new()
+            },
+            has_customer_table: self.has_customer_table,
+            order_ids,
+            placed_at,
+            day,
+            amount,
+            kind,
+            status,
+            subscription,
+            subscription_ids: self.subscription_ids.into_values(),
+            refunds,
+            refund_offsets,
+            subscriptions,
+        }
+    }
+}
+
+fn permute<T: Copy>(v: &[T], perm: &[u32]) -> Vec<T> {
+    perm.iter().map(|&p| v[p as usize]).collect()
+}
+
+/// Midnight at the start of a local date, as Unix seconds (the earliest instant of that day).
+#[must_use]
+pub fn local_midnight(tz: Tz, date: NaiveDate) -> i64 {
+    let naive = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    match tz.from_local_datetime(&naive) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => t.timestamp(),
+        chrono::LocalResult::None => naive.and_utc().timestamp(),
+    }
+}

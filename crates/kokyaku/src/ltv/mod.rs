@@ -1,1 +1,34 @@
 //! Predictive lifetime value: buy-till-you-die models.
+//!
+//! Continuous-time non-contractual models ([`BgNbd`], [`ModifiedBgNbd`], [`ParetoNbd`]) work on
+//! [`CalibrationData`] (`x`, `t_x`, `T` per customer in an explicit [`TimeUnit`]); spend is
+//! modelled by [`GammaGamma`]; discrete opportunities by [`BgBb`]; contractual retention by
+//! [`ShiftedBetaGeometric`]. Every model is fitted by maximum likelihood on log-parameters with
+//! analytic gradients and BFGS ([`FitOptions`], [`FitReport`]). See `docs/ltv.md`.
+
+mod bgnbd;
+mod data;
+mod fit;
+mod optim;
+mod special;
+
+pub use bgnbd::{BgNbd, ModifiedBgNbd};
+pub use data::{CalibrationData, Collapsed, TimeUnit};
+pub use fit::{FitOptions, FitReport, Fitted};
+
+/// Predictions shared by the continuous-time purchase models. Times are in the unit of the data
+/// the model was fitted on; `x`, `t_x`, `t` are a customer's calibration `x`, `t_x`, `T`.
+pub trait PurchaseModel {
+    /// Model name as on the command line (`bg-nbd`, `mbg-nbd`, `pareto-nbd`).
+    fn name(&self) -> &'static str;
+    /// Log-likelihood of one customer.
+    fn log_likelihood(&self, x: f64, t_x: f64, t: f64) -> f64;
+    /// E[X(t)]: expected repeat purchases of a new customer in `(0, horizon]`.
+    fn expected_purchases(&self, horizon: f64) -> f64;
+    /// E[Y(horizon) | x, t_x, T]: expected purchases in `(T, T + horizon]`.
+    fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> f64;
+    /// P(alive at T | x, t_x, T).
+    fn p_alive(&self, x: f64, t_x: f64, t: f64) -> f64;
+    /// P(alive at T + future | x, t_x, T).
+    fn p_alive_at(&self, x: f64, t_x: f64, t: f64, future: f64) -> f64;
+}

@@ -1,0 +1,272 @@
+//! Calibration data: one row per customer with `x`, `t_x`, `T` (and optionally the average
+//! repeat-order value and a weight), in an explicit time unit.
+
+use crate::{Error, Location, Result};
+
+/// The unit of `t_x`, `T` and every prediction horizon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeUnit {
+    /// Calendar days.
+    Days,
+    /// Weeks of 7 days (the unit of the CDNOW papers).
+    #[default]
+    Weeks,
+    /// Months of 365.25 / 12 = 30.4375 days.
+    Months,
+}
+
+impl TimeUnit {
+    /// Length of one unit in days.
+    #[must_use]
+    pub fn days(self) -> f64 {
+        match self {
+            TimeUnit::Days => 1.0,
+            TimeUnit::Weeks => 7.0,
+            TimeUnit::Months => 365.25 / 12.0,
+        }
+    }
+    /// The lowercase name (`days`, `weeks`, `months`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeUnit::Days => "days",
+            TimeUnit::Weeks => "weeks",
+            TimeUnit::Months => "months",
+        }
+    }
+    /// Parse `days`, `weeks` or `months` (also `d`, `w`, `m`, singular forms).
+    pub fn parse(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "d" | "day" | "days" => Ok(TimeUnit::Days),
+            "w" | "week" | "weeks" => Ok(TimeUnit::Weeks),
+            "m" | "month" | "months" => Ok(TimeUnit::Months),
+            _ => Err(Error::option("time_unit", s, "use days, weeks or months")),
+        }
+    }
+}
+
+/// Per-customer calibration data of the buy-till-you-die models (columnar).
+///
+/// For the continuous-time models `x` is the number of repeat purchases (purchase days after the
+/// first), `t_x` the time of the last purchase since the first and `t` (the papers' `T`) the
+/// time from the first purchase to the end of calibration, all in [`Self::time_unit`]. For BG/BB
+/// `t_x` and `t` are counts of transaction opportunities (`t` = the papers' `n`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CalibrationData {
+    /// Unit of `t_x` and `t`.
+    pub time_unit: TimeUnit,
+    /// Repeat purchases `x` (>= 0).
+    pub x: Vec<f64>,
+    /// Time of the last purchase `t_x` (0 <= t_x <= T; 0 when x = 0).
+    pub t_x: Vec<f64>,
+    /// Age `T` at the end of calibration.
+    pub t: Vec<f64>,
+    /// Mean value of the repeat purchases (the Gamma-Gamma `z̄`), if known.
+    pub monetary: Option<Vec<f64>>,
+    /// Number of customers each row stands for (default 1).
+    pub weights: Option<Vec<f64>>,
+}
+
+fn bad(value: f64, row: usize, column: &str, reason: &str) -> Error {
+    Error::InvalidValue {
+        value: value.to_string(),
+        location: Location::cell(row as u64 + 1, column),
+        reason: reason.to_owned(),
+    }
+}
+
+fn check_len(got: usize, want: usize, column: &str) -> Result<()> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(Error::InvalidValue {
+            value: got.to_string(),
+            location: Location::column(column),
+            reason: format!("column has {got} values but x has {want}"),
+        })
+    }
+}
+
+impl CalibrationData {
+    /// Validate and build. Errors name the first offending row (1-based) and column.
+    pub fn new(x: Vec<f64>, t_x: Vec<f64>, t: Vec<f64>, time_unit: TimeUnit) -> Result<Self> {
+        check_len(t_x.len(), x.len(), "t_x")?;
+        check_len(t.len(), x.len(), "T")?;
+        for i in 0..x.len() {
+            let (xi, ri, ti) = (x[i], t_x[i], t[i]);
+            if !(xi.is_finite() && xi >= 0.0) {
+                return Err(bad(xi, i, "x", "repeat purchases must be a finite number >= 0"));
+            }
+            if !(ti.is_finite() && ti >= 0.0) {
+                return Err(bad(ti, i, "T", "age must be a finite number >= 0"));
+            }
+            if !(ri.is_finite() && ri >= 0.0 && ri <= ti) {
+                return Err(bad(ri, i, "t_x", "recency must satisfy 0 <= t_x <= T"));
+            }
+        }
+        // Normalise -0.0 to 0.0 so that equal rows have equal bits.
+        let norm = |v: Vec<f64>| v.into_iter().map(|a| a + 0.0).collect::<Vec<_>>();
+        Ok(Self { time_unit, x: norm(x), t_x: norm(t_x), t: norm(t), monetary: None, weights: None })
+    }
+
+    /// Attach the mean repeat-purchase value (must be > 0 where x > 0; ignored where x = 0).
+    pub fn with_monetary(mut self, monetary: Vec<f64>) -> Result<Self> {
+        check_len(monetary.len(), self.x.len(), "monetary")?;
+        for (i, &m) in monetary.iter().enumerate() {
+            if self.x[i] > 0.0 && !(m.is_finite() && m > 0.0) {
+                return Err(bad(m, i, "monetary", "mean repeat-purchase value must be > 0 for customers with x > 0"));
+            }
+        }
+        self.monetary = Some(monetary);
+        Ok(self)
+    }
+
+    /// Attach row weights (finite, >= 0).
+    pub fn with_weights(mut self, weights: Vec<f64>) -> Result<Self> {
+        check_len(weights.len(), self.x.len(), "weights")?;
+        for (i, &w) in weights.iter().enumerate() {
+            if !(w.is_finite() && w >= 0.0) {
+                return Err(bad(w, i, "weights", "weights must be finite and >= 0"));
+            }
+        }
+        self.weights = Some(weights);
+        Ok(self)
+    }
+
+    /// Number of rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.x.len()
+    }
+
+    /// True when there are no rows.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.x.is_empty()
+    }
+
+    /// Weight of row `i` (1 without weights).
+    #[must_use]
+    pub fn weight(&self, i: usize) -> f64 {
+        self.weights.as_ref().map_or(1.0, |w| w[i])
+    }
+
+    /// Total weight: the number of customers the rows stand for.
+    #[must_use]
+    pub fn n_customers(&self) -> f64 {
+        self.weights.as_ref().map_or(self.x.len() as f64, |w| w.iter().sum())
+    }
+
+    /// Identical `(x, t_x, T)` rows merged, weights summed, rows of weight 0 dropped; sorted by
+    /// `(x, t_x, T)`. A fit costs O(distinct rows).
+    #[must_use]
+    pub fn collapse(&self) -> Collapsed {
+        collapse3(&self.x, &self.t_x, &self.t, |i| self.weight(i))
+    }
+
+    /// The repeat buyers' `(x, z̄)` pairs merged into weights, for Gamma-Gamma.
+    pub fn collapse_monetary(&self) -> Result<Collapsed> {
+        let m = self.monetary.as_ref().ok_or_else(|| {
+            Error::MissingColumn {
+                column: "monetary_value".into(),
+                hint: "Gamma-Gamma needs the mean repeat-purchase value (monetary_value or zbar)".into(),
+            }
+        })?;
+        let keep: Vec<usize> = (0..self.len()).filter(|&i| self.x[i] > 0.0).collect();
+        let xs: Vec<f64> = keep.iter().map(|&i| self.x[i]).collect();
+        let ms: Vec<f64> = keep.iter().map(|&i| m[i]).collect();
+        let zeros = vec![0.0; keep.len()];
+        Ok(collapse3(&xs, &ms, &zeros, |k| self.weight(keep[k])))
+    }
+}
+
+/// Distinct rows with their summed weights (see [`CalibrationData::collapse`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Collapsed {
+    /// First key (x).
+    pub x: Vec<f64>,
+    /// Second key (t_x, or z̄ for Gamma-Gamma).
+    pub t_x: Vec<f64>,
+    /// Third key (T).
+    pub t: Vec<f64>,
+    /// Summed weights.
+    pub weight: Vec<f64>,
+}
+
+impl Collapsed {
+    /// Number of distinct rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.x.len()
+    }
+    /// True when empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.x.is_empty()
+    }
+    /// Total weight.
+    #[must_use]
+    pub fn total_weight(&self) -> f64 {
+        self.weight.iter().sum()
+    }
+}
+
+fn collapse3(a: &[f64], b: &[f64], c: &[f64], w: impl Fn(usize) -> f64) -> Collapsed {
+    let mut idx: Vec<u32> = (0..a.len() as u32).collect();
+    let key = |i: u32| {
+        let i = i as usize;
+        (a[i].to_bits(), b[i].to_bits(), c[i].to_bits())
+    };
+    // Non-negative finite floats order like their bit patterns.
+    idx.sort_unstable_by_key(|&i| key(i));
+    let mut out = Collapsed::default();
+    let mut last = None;
+    for &i in &idx {
+        let wi = w(i as usize);
+        if wi == 0.0 {
+            continue;
+        }
+        let k = key(i);
+        if last == Some(k) {
+            if let Some(v) = out.weight.last_mut() {
+                *v += wi;
+            }
+        } else {
+            let i = i as usize;
+            out.x.push(a[i]);
+            out.t_x.push(b[i]);
+            out.t.push(c[i]);
+            out.weight.push(wi);
+            last = Some(k);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collapse_merges_and_sorts() {
+        let d = CalibrationData::new(
+            vec![1.0, 0.0, 1.0, 0.0],
+            vec![2.0, 0.0, 2.0, 0.0],
+            vec![5.0, 5.0, 5.0, 4.0],
+            TimeUnit::Weeks,
+        )
+        .unwrap();
+        let c = d.collapse();
+        assert_eq!(c.x, vec![0.0, 0.0, 1.0]);
+        assert_eq!(c.t, vec![4.0, 5.0, 5.0]);
+        assert_eq!(c.weight, vec![1.0, 1.0, 2.0]);
+    }
+
+    #[test]
+    fn rejects_recency_after_age() {
+        let e = CalibrationData::new(vec![1.0], vec![3.0], vec![2.0], TimeUnit::Days).unwrap_err();
+        assert_eq!(e.code(), "invalid_value");
+        assert!(e.to_string().contains("row 1"));
+    }
+}

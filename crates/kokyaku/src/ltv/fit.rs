@@ -1,0 +1,191 @@
+//! Maximum-likelihood fitting shared by every model: options, the convergence report and the
+//! driver that runs BFGS on log-parameters.
+
+use super::optim::{self, Settings};
+use crate::{Error, Result};
+
+/// Options of a maximum-likelihood fit.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct FitOptions {
+    /// L2 penalty `λ`: the fit minimises `-LL / N + λ Σ θ²` over the paper parameters `θ`
+    /// (as `lifetimes`' `penalizer_coef`). 0 = plain maximum likelihood.
+    pub l2_penalty: f64,
+    /// Most quasi-Newton iterations.
+    pub max_iterations: usize,
+    /// Convergence when every component of the gradient of `-LL / N` with respect to the
+    /// log-parameters is below this.
+    pub gradient_tolerance: f64,
+    /// Starting values in the paper's order and scale (defaults per model when `None`).
+    pub initial: Option<Vec<f64>>,
+    /// Compute standard errors from the Hessian.
+    pub std_errors: bool,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        Self { l2_penalty: 0.0, max_iterations: 1000, gradient_tolerance: 1e-9, initial: None, std_errors: true }
+    }
+}
+
+/// How a fit went.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FitReport {
+    /// Model name as on the command line (`bg-nbd`, ...).
+    pub model: &'static str,
+    /// Parameter names as in the papers, in [`FitReport::params`] order.
+    pub param_names: Vec<String>,
+    /// Fitted parameters.
+    pub params: Vec<f64>,
+    /// Asymptotic standard errors of the parameters (inverse Hessian of the penalised negative
+    /// log-likelihood, delta method from log-parameters); NaN where the Hessian is not
+    /// positive definite or standard errors were not requested.
+    pub std_errors: Vec<f64>,
+    /// Log-likelihood at the fitted parameters (weighted sum, without the penalty).
+    pub log_likelihood: f64,
+    /// Number of customers (sum of weights).
+    pub n_customers: f64,
+    /// Number of distinct rows the likelihood was evaluated on.
+    pub n_distinct_rows: usize,
+    /// Whether the optimiser met its convergence test.
+    pub converged: bool,
+    /// Quasi-Newton iterations used.
+    pub iterations: usize,
+    /// The optimiser's closing message.
+    pub message: String,
+}
+
+/// A fitted model with its report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fitted<M> {
+    /// The model with its fitted parameters.
+    pub model: M,
+    /// The convergence report.
+    pub report: FitReport,
+}
+
+/// Parameter `k` is positive (fitted on its log) or free (a covariate coefficient).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scale {
+    Log,
+    Linear,
+}
+
+/// Problem description for [`run`].
+pub(crate) struct Problem<'a, F>
+where
+    F: FnMut(&[f64], &mut [f64]) -> f64,
+{
+    pub model: &'static str,
+    pub names: Vec<String>,
+    pub scales: Vec<Scale>,
+    /// Start in natural scale.
+    pub start: Vec<f64>,
+    pub total_weight: f64,
+    pub n_rows: usize,
+    /// Weighted log-likelihood at natural parameters; writes d LL / d param (natural scale).
+    pub loglik: F,
+    pub options: &'a FitOptions,
+}
+
+pub(crate) fn validate_options(o: &FitOptions, n_params: usize) -> Result<()> {
+    if !(o.l2_penalty.is_finite() && o.l2_penalty >= 0.0) {
+        return Err(Error::option("l2_penalty", o.l2_penalty, "must be a finite number >= 0"));
+    }
+    if !(o.gradient_tolerance.is_finite() && o.gradient_tolerance > 0.0) {
+        return Err(Error::option("gradient_tolerance", o.gradient_tolerance, "must be > 0"));
+    }
+    if let Some(init) = &o.initial {
+        if init.len() != n_params {
+            return Err(Error::option("initial", format!("{init:?}"), format!("expected {n_params} values")));
+        }
+    }
+    Ok(())
+}
+
+/// Fit: BFGS on the transformed parameters, then standard errors. Returns natural parameters.
+pub(crate) fn run<F>(mut p: Problem<'_, F>) -> Result<FitReport>
+where
+    F: FnMut(&[f64], &mut [f64]) -> f64,
+{
+    let n = p.scales.len();
+    validate_options(p.options, n)?;
+    if !(p.total_weight > 0.0) {
+        return Err(Error::EmptyInput(format!("{}: no customers to fit", p.model)));
+    }
+    let start = p.options.initial.clone().unwrap_or_else(|| p.start.clone());
+    for (k, (&v, &s)) in start.iter().zip(&p.scales).enumerate() {
+        if s == Scale::Log && !(v > 0.0 && v.is_finite()) {
+            return Err(Error::option("initial", v, format!("parameter {} must be > 0", p.names[k])));
+        }
+    }
+    let scales = p.scales.clone();
+    let to_nat = |theta: &[f64], nat: &mut [f64]| {
+        for k in 0..theta.len() {
+            nat[k] = match scales[k] {
+                Scale::Log => theta[k].exp(),
+                Scale::Linear => theta[k],
+            };
+        }
+    };
+    let theta0: Vec<f64> =
+        start.iter().zip(&p.scales).map(|(&v, s)| if *s == Scale::Log { v.ln() } else { v }).collect();
+    let w = p.total_weight;
+    let lambda = p.options.l2_penalty;
+    let mut nat = vec![0.0; n];
+    let mut gnat = vec![0.0; n];
+    // Objective in transformed space, per customer.
+    let mut objective = |theta: &[f64], g: &mut [f64], loglik: &mut F| -> f64 {
+        to_nat(theta, &mut nat);
+        if nat.iter().any(|v| !v.is_finite()) {
+            return f64::NAN;
+        }
+        let ll = loglik(&nat, &mut gnat);
+        let mut pen = 0.0;
+        for k in 0..n {
+            let jac = if scales[k] == Scale::Log { nat[k] } else { 1.0 };
+            g[k] = -gnat[k] * jac / w + 2.0 * lambda * nat[k] * jac;
+            pen += nat[k] * nat[k];
+        }
+        -ll / w + lambda * pen
+    };
+    let settings = Settings { max_iterations: p.options.max_iterations, gradient_tolerance: p.options.gradient_tolerance };
+    let m = optim::bfgs(|t, g| objective(t, g, &mut p.loglik), &theta0, settings);
+    if !m.f.is_finite() {
+        return Err(Error::FitFailed(format!("{}: {}", p.model, m.message)));
+    }
+    let mut params = vec![0.0; n];
+    to_nat(&m.x, &mut params);
+    let mut gbuf = vec![0.0; n];
+    let ll = (p.loglik)(&params, &mut gbuf);
+    let mut std_errors = vec![f64::NAN; n];
+    if p.options.std_errors {
+        let hess = optim::numerical_hessian(
+            |t, g| {
+                objective(t, g, &mut p.loglik);
+                for v in g.iter_mut() {
+                    *v *= w;
+                }
+            },
+            &m.x,
+        );
+        if let Some(cov) = optim::spd_inverse(&hess, n) {
+            for k in 0..n {
+                let se = cov[k * n + k].sqrt();
+                std_errors[k] = if scales[k] == Scale::Log { params[k] * se } else { se };
+            }
+        }
+    }
+    Ok(FitReport {
+        model: p.model,
+        param_names: p.names,
+        params,
+        std_errors,
+        log_likelihood: ll,
+        n_customers: w,
+        n_distinct_rows: p.n_rows,
+        converged: m.converged,
+        iterations: m.iterations,
+        message: m.message,
+    })
+}

@@ -8,6 +8,7 @@
 
 pub mod error;
 pub mod ltv;
+pub mod io;
 pub mod model;
 
 pub use error::{Error, Location, Result};

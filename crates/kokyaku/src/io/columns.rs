@@ -1,0 +1,113 @@
+//! Resolving which input column plays which role.
+
+use super::ingest::Names;
+use super::options::ColumnMap;
+use crate::{Error, Result};
+
+/// Column positions per role.
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    pub(crate) customer: Option<usize>,
+    pub(crate) order: Option<usize>,
+    pub(crate) time: Option<usize>,
+    pub(crate) amount: Option<usize>,
+    pub(crate) quantity: Option<usize>,
+    pub(crate) unit_price: Option<usize>,
+    pub(crate) currency: Option<usize>,
+    pub(crate) status: Option<usize>,
+    pub(crate) kind: Option<usize>,
+    pub(crate) subscription: Option<usize>,
+    pub(crate) names: Names,
+    pub(crate) width: usize,
+}
+
+const CUSTOMER: &[&str] = &["customer_id", "customer", "customerid", "user_id", "userid", "member_id", "client_id", "buyer_id"];
+const ORDER: &[&str] = &["order_id", "orderid", "order", "invoice", "invoiceno", "invoice_no", "invoice_id", "transaction_id"];
+const TIME: &[&str] = &["placed_at", "order_date", "ordered_at", "created_at", "order_time", "invoicedate", "invoice_date", "date", "datetime", "timestamp", "time"];
+const AMOUNT: &[&str] = &["amount", "total", "order_total", "dollar_value", "revenue", "sales", "value", "net_amount"];
+const QUANTITY: &[&str] = &["quantity", "qty"];
+const UNIT_PRICE: &[&str] = &["unit_price", "unitprice", "price"];
+const CURRENCY: &[&str] = &["currency", "currency_code"];
+const STATUS: &[&str] = &["status", "order_status"];
+const KIND: &[&str] = &["kind", "order_kind", "order_type", "purchase_type"];
+const SUBSCRIPTION: &[&str] = &["subscription_id", "subscription"];
+
+fn norm(s: &str) -> String {
+    s.trim().trim_start_matches('\u{feff}').to_ascii_lowercase().replace([' ', '-'], "_")
+}
+
+fn find(header: &[String], explicit: Option<&String>, usual: &[&str], role: &str) -> Result<Option<usize>> {
+    if let Some(name) = explicit {
+        if let Some(i) = header.iter().position(|h| h.trim().trim_start_matches('\u{feff}') == name.as_str()) {
+            return Ok(Some(i));
+        }
+        if let Some(i) = header.iter().position(|h| norm(h) == norm(name)) {
+            return Ok(Some(i));
+        }
+        if let Ok(pos) = name.parse::<usize>() {
+            if pos >= 1 && pos <= header.len() {
+                return Ok(Some(pos - 1));
+            }
+        }
+        return Err(Error::MissingColumn {
+            column: name.clone(),
+            hint: format!("given for the {role}; the input has columns {}", list(header)),
+        });
+    }
+    let normed: Vec<String> = header.iter().map(|h| norm(h)).collect();
+    Ok(usual.iter().find_map(|u| normed.iter().position(|h| h == u)))
+}
+
+fn list(header: &[String]) -> String {
+    let v: Vec<String> = header.iter().map(|h| format!("'{h}'")).collect();
+    v.join(", ")
+}
+
+/// Matches a header against the column map.
+pub fn resolve(header: &[String], map: &ColumnMap) -> Result<Resolved> {
+    let r = Resolved {
+        customer: find(header, map.customer.as_ref(), CUSTOMER, "customer id")?,
+        order: find(header, map.order.as_ref(), ORDER, "order id")?,
+        time: find(header, map.time.as_ref(), TIME, "order time")?,
+        amount: find(header, map.amount.as_ref(), AMOUNT, "amount")?,
+        quantity: find(header, map.quantity.as_ref(), QUANTITY, "quantity")?,
+        unit_price: find(header, map.unit_price.as_ref(), UNIT_PRICE, "unit price")?,
+        currency: find(header, map.currency.as_ref(), CURRENCY, "currency")?,
+        status: find(header, map.status.as_ref(), STATUS, "status")?,
+        kind: find(header, map.kind.as_ref(), KIND, "kind")?,
+        subscription: find(header, map.subscription.as_ref(), SUBSCRIPTION, "subscription id")?,
+        names: Names::default(),
+        width: header.len(),
+    };
+    let name = |i: Option<usize>, fallback: &str| i.and_then(|i| header.get(i)).map_or_else(|| fallback.to_owned(), |h| h.trim().to_owned());
+    if r.customer.is_none() {
+        return Err(Error::MissingColumn {
+            column: "customer id".into(),
+            hint: format!("pass --customer-col (JSON: columns.customer); the input has columns {}", list(header)),
+        });
+    }
+    if r.time.is_none() {
+        return Err(Error::MissingColumn {
+            column: "order time".into(),
+            hint: format!("pass --time-col (JSON: columns.time); the input has columns {}", list(header)),
+        });
+    }
+    if r.amount.is_none() && (r.quantity.is_none() || r.unit_price.is_none()) {
+        return Err(Error::MissingColumn {
+            column: "amount".into(),
+            hint: format!("pass --amount-col, or --quantity-col with --unit-price-col; the input has columns {}", list(header)),
+        });
+    }
+    let names = Names {
+        customer: name(r.customer, "customer"),
+        order: name(r.order, "order"),
+        time: name(r.time, "time"),
+        amount: name(r.amount, "amount"),
+        quantity: name(r.quantity, "quantity"),
+        unit_price: name(r.unit_price, "unit_price"),
+        currency: name(r.currency, "currency"),
+        status: name(r.status, "status"),
+        kind: name(r.kind, "kind"),
+    };
+    Ok(Resolved { names, ..r })
+}

@@ -1,0 +1,540 @@
+//! The row-level ingestion shared by every reader: policies, rejections, accounting.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::FromPrimitive;
+use serde::Serialize;
+
+use super::options::{BadRows, DuplicateOrder, MissingCustomer, ReadOptions};
+use super::time::{Instant, TimeParser};
+use crate::model::{OrderKind, OrderLog, OrderLogBuilder, OrderStatus};
+use crate::{Error, Location, Result};
+
+/// Why a row was rejected. Codes are stable snake_case strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RejectReason {
+    /// No customer id (policy `missing_customer = reject`).
+    MissingCustomer,
+    /// No time value.
+    MissingTime,
+    /// A time that cannot be parsed (or does not exist in the time zone).
+    InvalidTime,
+    /// No amount (nor quantity and unit price).
+    MissingAmount,
+    /// An amount that is not a number.
+    InvalidAmount,
+    /// NaN or infinite amount.
+    NonFiniteAmount,
+    /// A quantity that is not a number.
+    InvalidQuantity,
+    /// A unit price that is not a number.
+    InvalidUnitPrice,
+    /// A negative amount or quantity while `negative_as_refund` is off.
+    NegativeAmount,
+    /// A status that is neither completed nor cancelled.
+    UnknownStatus,
+    /// A kind that is neither one-off nor subscription.
+    UnknownKind,
+    /// A repeated order id under `duplicate_order = keep_first`.
+    DuplicateOrder,
+    /// A repeated order id with another customer.
+    OrderCustomerConflict,
+    /// A row with a different number of fields, or not a JSON object.
+    MalformedRow,
+}
+
+impl RejectReason {
+    /// The stable code.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::MissingCustomer => "missing_customer",
+            Self::MissingTime => "missing_time",
+            Self::InvalidTime => "invalid_time",
+            Self::MissingAmount => "missing_amount",
+            Self::InvalidAmount => "invalid_amount",
+            Self::NonFiniteAmount => "non_finite_amount",
+            Self::InvalidQuantity => "invalid_quantity",
+            Self::InvalidUnitPrice => "invalid_unit_price",
+            Self::NegativeAmount => "negative_amount",
+            Self::UnknownStatus => "unknown_status",
+            Self::UnknownKind => "unknown_kind",
+            Self::DuplicateOrder => "duplicate_order",
+            Self::OrderCustomerConflict => "order_customer_conflict",
+            Self::MalformedRow => "malformed_row",
+        }
+    }
+    fn explain(self) -> &'static str {
+        match self {
+            Self::MissingCustomer => "no customer id; pass --missing-customer anonymous to keep such rows",
+            Self::MissingTime => "no order time",
+            Self::InvalidTime => "cannot read this time; pass --time-format (strftime, e.g. %Y%m%d) or check --timezone",
+            Self::MissingAmount => "no amount; map --amount-col or --quantity-col with --unit-price-col",
+            Self::InvalidAmount => "amount is not a number (use '.' for decimals and no thousands separators)",
+            Self::NonFiniteAmount => "amount is NaN or infinite",
+            Self::InvalidQuantity => "quantity is not a number",
+            Self::InvalidUnitPrice => "unit price is not a number",
+            Self::NegativeAmount => "negative amount or quantity while refunds are off",
+            Self::UnknownStatus => "unknown status; use completed or cancelled",
+            Self::UnknownKind => "unknown kind; use one_off or subscription",
+            Self::DuplicateOrder => "order id seen before (policy keep_first)",
+            Self::OrderCustomerConflict => "order id seen before with another customer",
+            Self::MalformedRow => "row does not have the header's fields",
+        }
+    }
+}
+
+/// One rejected row, kept as an example in the report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    /// 1-based data row.
+    pub row: u64,
+    /// The column at fault.
+    pub column: String,
+    /// The value as read.
+    pub value: String,
+    /// Reason code.
+    pub reason: &'static str,
+}
+
+/// How many rows were read, accepted and rejected, and why. Always
+/// `rows_read == rows_accepted + rows_rejected`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IngestReport {
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows that became an order, a line of an order, or a refund.
+    pub rows_accepted: u64,
+    /// Rows rejected with a reason.
+    pub rows_rejected: u64,
+    /// Rejections by reason code (sorted).
+    pub rejections: BTreeMap<String, u64>,
+    /// The first rejected rows (at most 20).
+    pub examples: Vec<Rejection>,
+    /// Orders in the log (completed and cancelled).
+    pub orders: u64,
+    /// Accepted rows that were further lines of an order already read.
+    pub lines_merged: u64,
+    /// Accepted rows read as refunds (cancel prefix or negative amount).
+    pub refunds: u64,
+    /// Orders with a cancelled status.
+    pub cancelled_orders: u64,
+    /// Rows kept under the anonymous customer.
+    pub anonymous_rows: u64,
+    /// Customers in the log.
+    pub customers: u64,
+}
+
+/// An order log and the report of how it was read.
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    /// The log.
+    pub log: OrderLog,
+    /// The accounting of the read.
+    pub report: IngestReport,
+}
+
+/// A field value as a reader found it.
+#[derive(Debug, Clone, Copy)]
+pub enum Val<'a> {
+    /// Absent or null.
+    Null,
+    /// Text.
+    Str(&'a str),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// An exact decimal.
+    Dec(Decimal),
+    /// A UTC instant in Unix seconds.
+    Unix(i64),
+    /// A calendar date.
+    Date(chrono::NaiveDate),
+}
+
+impl Val<'_> {
+    fn is_blank(&self) -> bool {
+        match self {
+            Val::Null => true,
+            Val::Str(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+    fn show(&self) -> String {
+        match self {
+            Val::Null => String::new(),
+            Val::Str(s) => (*s).to_owned(),
+            Val::Int(i) | Val::Unix(i) => i.to_string(),
+            Val::Float(f) => f.to_string(),
+            Val::Dec(d) => d.to_string(),
+            Val::Date(d) => d.to_string(),
+        }
+    }
+}
+
+/// The fields of one row, by role.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    /// Customer id.
+    pub customer: Val<'a>,
+    /// Order id.
+    pub order: Val<'a>,
+    /// Time.
+    pub time: Val<'a>,
+    /// Amount.
+    pub amount: Val<'a>,
+    /// Quantity.
+    pub quantity: Val<'a>,
+    /// Unit price.
+    pub unit_price: Val<'a>,
+    /// Currency.
+    pub currency: Val<'a>,
+    /// Status.
+    pub status: Val<'a>,
+    /// Kind.
+    pub kind: Val<'a>,
+    /// Subscription id.
+    pub subscription: Val<'a>,
+}
+
+impl Row<'_> {
+    /// A row with every field null.
+    #[must_use]
+    pub fn empty() -> Self {
+        Self {
+            customer: Val::Null,
+            order: Val::Null,
+            time: Val::Null,
+            amount: Val::Null,
+            quantity: Val::Null,
+            unit_price: Val::Null,
+            currency: Val::Null,
+            status: Val::Null,
+            kind: Val::Null,
+            subscription: Val::Null,
+        }
+    }
+}
+
+/// Resolved column names for messages.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub(crate) customer: String,
+    pub(crate) order: String,
+    pub(crate) time: String,
+    pub(crate) amount: String,
+    pub(crate) quantity: String,
+    pub(crate) unit_price: String,
+    pub(crate) currency: String,
+    pub(crate) status: String,
+    pub(crate) kind: String,
+}
+
+/// Turns rows into an [`OrderLog`], applying the policies of [`ReadOptions`].
+#[derive(Debug)]
+pub struct Ingestor {
+    opts: ReadOptions,
+    time: TimeParser,
+    builder: OrderLogBuilder,
+    report: IngestReport,
+    names: Names,
+    itoa: String,
+}
+
+impl Ingestor {
+    /// An ingestor with these options and column names (for messages).
+    pub fn new(opts: &ReadOptions, names: Names) -> Result<Self> {
+        let tz = opts.tz()?;
+        let mut builder = OrderLogBuilder::new(tz);
+        if let Some(c) = &opts.currency {
+            builder.set_currency(c, Location::default)?;
+        }
+        Ok(Self {
+            time: TimeParser::new(opts.time_format.as_deref(), tz),
+            opts: opts.clone(),
+            builder,
+            report: IngestReport::default(),
+            names,
+            itoa: String::new(),
+        })
+    }
+
+    /// Reserves room for `n` rows.
+    pub fn reserve(&mut self, n: usize) {
+        self.builder.reserve(n);
+    }
+
+    /// Records a row that could not be split into fields.
+    pub fn malformed(&mut self, row: u64, value: &str) -> Result<()> {
+        self.report.rows_read += 1;
+        self.reject(row, RejectReason::MalformedRow, "", &Val::Str(value))
+    }
+
+    fn reject(&mut self, row: u64, reason: RejectReason, column: &str, value: &Val<'_>) -> Result<()> {
+        if self.opts.bad_rows == BadRows::Error {
+            return Err(Error::InvalidValue {
+                value: value.show(),
+                location: Location::cell(row, column),
+                reason: format!("{} ({})", reason.explain(), reason.code()),
+            });
+        }
+        self.report.rows_rejected += 1;
+        *self.report.rejections.entry(reason.code().to_owned()).or_insert(0) += 1;
+        if self.report.examples.len() < 20 {
+            self.report.examples.push(Rejection { row, column: column.to_owned(), value: value.show(), reason: reason.code() });
+        }
+        Ok(())
+    }
+
+    fn parse_time(&self, v: &Val<'_>) -> Option<Instant> {
+        match *v {
+            Val::Str(s) => self.time.parse_str(s),
+            Val::Int(i) => self.time.parse_int(i),
+            Val::Unix(s) => self.time.from_unix(s),
+            Val::Date(d) => Some(self.time.from_date(d)),
+            Val::Float(f) if f.is_finite() && f.fract() == 0.0 => self.time.parse_int(f as i64),
+            _ => None,
+        }
+    }
+
+    /// Adds one row. `Err` only for fatal conditions (mixed currency, policy `error`).
+    pub fn row(&mut self, row_no: u64, r: &Row<'_>) -> Result<()> {
+        let mut buf = std::mem::take(&mut self.itoa);
+        let res = self.row_inner(row_no, r, &mut buf);
+        self.itoa = buf;
+        res
+    }
+
+    fn row_inner(&mut self, row_no: u64, r: &Row<'_>, buf: &mut String) -> Result<()> {
+        self.report.rows_read += 1;
+        // Customer.
+        let mut anonymous = false;
+        let customer: &str = match r.customer {
+            ref v if v.is_blank() => {
+                if self.opts.missing_customer == MissingCustomer::Reject {
+                    let c = self.names.customer.clone();
+                    return self.reject(row_no, RejectReason::MissingCustomer, &c, &r.customer);
+                }
+                anonymous = true;
+                buf.clear();
+                buf.push_str(&self.opts.anonymous_id);
+                buf.as_str()
+            }
+            Val::Str(s) => s.trim(),
+            ref other => {
+                buf.clear();
+                match other {
+                    Val::Int(i) => std::fmt::Write::write_fmt(buf, format_args!("{i}")).ok(),
+                    _ => {
+                        buf.push_str(&other.show());
+                        None
+                    }
+                };
+                buf.as_str()
+            }
+        };
+        // Time.
+        if r.time.is_blank() {
+            let c = self.names.time.clone();
+            return self.reject(row_no, RejectReason::MissingTime, &c, &r.time);
+        }
+        let Some((secs, day)) = self.parse_time(&r.time) else {
+            let c = self.names.time.clone();
+            return self.reject(row_no, RejectReason::InvalidTime, &c, &r.time);
+        };
+        // Amount.
+        let amount = if r.amount.is_blank() {
+            if r.quantity.is_blank() && r.unit_price.is_blank() {
+                let c = self.names.amount.clone();
+                return self.reject(row_no, RejectReason::MissingAmount, &c, &r.amount);
+            }
+            let q = match decimal(&r.quantity) {
+                Ok(q) => q,
+                Err(_) => {
+                    let c = self.names.quantity.clone();
+                    return self.reject(row_no, RejectReason::InvalidQuantity, &c, &r.quantity);
+                }
+            };
+            let p = match decimal(&r.unit_price) {
+                Ok(p) => p,
+                Err(_) => {
+                    let c = self.names.unit_price.clone();
+                    return self.reject(row_no, RejectReason::InvalidUnitPrice, &c, &r.unit_price);
+                }
+            };
+            q.checked_mul(p).unwrap_or(Decimal::MAX)
+        } else {
+            match decimal(&r.amount) {
+                Ok(a) => a,
+                Err(reason) => {
+                    let c = self.names.amount.clone();
+                    return self.reject(row_no, reason, &c, &r.amount);
+                }
+            }
+        };
+        // Status and kind.
+        let status = match r.status {
+            ref v if v.is_blank() => OrderStatus::Completed,
+            Val::Str(s) => match OrderStatus::parse(s) {
+                Some(s) => s,
+                None => {
+                    let c = self.names.status.clone();
+                    return self.reject(row_no, RejectReason::UnknownStatus, &c, &r.status);
+                }
+            },
+            _ => {
+                let c = self.names.status.clone();
+                return self.reject(row_no, RejectReason::UnknownStatus, &c, &r.status);
+            }
+        };
+        let kind = match r.kind {
+            ref v if v.is_blank() => {
+                if r.subscription.is_blank() { OrderKind::OneOff } else { OrderKind::Subscription }
+            }
+            Val::Str(s) => match OrderKind::parse(s) {
+                Some(k) => k,
+                None => {
+                    let c = self.names.kind.clone();
+                    return self.reject(row_no, RejectReason::UnknownKind, &c, &r.kind);
+                }
+            },
+            _ => {
+                let c = self.names.kind.clone();
+                return self.reject(row_no, RejectReason::UnknownKind, &c, &r.kind);
+            }
+        };
+        // Currency.
+        if let Val::Str(cur) = r.currency {
+            let cname = &self.names.currency;
+            self.builder.set_currency(cur, || Location::cell(row_no, cname))?;
+        }
+        let order_text;
+        let order_id: Option<&str> = match r.order {
+            Val::Null => None,
+            Val::Str(s) if s.trim().is_empty() => None,
+            Val::Str(s) => Some(s.trim()),
+            ref other => {
+                order_text = other.show();
+                Some(order_text.as_str())
+            }
+        };
+        // Refunds: cancellation prefix, or negative amount.
+        let cancelled_by_prefix = match (order_id, &self.opts.cancel_prefix) {
+            (Some(o), Some(p)) if !p.is_empty() && o.starts_with(p.as_str()) => true,
+            _ => false,
+        };
+        if cancelled_by_prefix || amount.is_sign_negative() && !amount.is_zero() {
+            if !cancelled_by_prefix && !self.opts.negative_as_refund {
+                let c = self.names.amount.clone();
+                return self.reject(row_no, RejectReason::NegativeAmount, &c, &Val::Dec(amount));
+            }
+            let linked = match (order_id, &self.opts.cancel_prefix) {
+                (Some(o), Some(p)) if cancelled_by_prefix => Some(&o[p.len()..]),
+                (o, _) => o,
+            };
+            let aname = &self.names.amount;
+            self.builder.push_refund(customer, linked, day, amount.abs(), || Location::cell(row_no, aname))?;
+            self.accept(anonymous);
+            self.report.refunds += 1;
+            return Ok(());
+        }
+        let sub = match r.subscription {
+            Val::Str(s) if !s.trim().is_empty() => Some(s.trim()),
+            _ => None,
+        };
+        let aname = &self.names.amount;
+        let pushed = self.builder.push_order(customer, order_id, secs, day, amount, kind, status, sub, || {
+            Location::cell(row_no, aname)
+        })?;
+        if pushed.is_none() {
+            let oid = order_id.unwrap_or_default();
+            match self.opts.duplicate_order {
+                DuplicateOrder::Error => {
+                    return Err(Error::DuplicateOrder {
+                        order_id: oid.to_owned(),
+                        location: Location::cell(row_no, &self.names.order),
+                    });
+                }
+                DuplicateOrder::KeepFirst => {
+                    let c = self.names.order.clone();
+                    return self.reject(row_no, RejectReason::DuplicateOrder, &c, &Val::Str(oid));
+                }
+                DuplicateOrder::SumLines => {
+                    let Some(i) = self.builder.find_order(oid) else {
+                        return Err(Error::Malformed { location: Location::cell(row_no, &self.names.order), reason: "order index lost".into() });
+                    };
+                    if self.builder.order_customer(i) != customer {
+                        let c = self.names.order.clone();
+                        return self.reject(row_no, RejectReason::OrderCustomerConflict, &c, &Val::Str(oid));
+                    }
+                    let aname = &self.names.amount;
+                    self.builder.add_line(i, amount, || Location::cell(row_no, aname))?;
+                    self.report.lines_merged += 1;
+                    self.accept(anonymous);
+                    return Ok(());
+                }
+            }
+        }
+        if status == OrderStatus::Cancelled {
+            self.report.cancelled_orders += 1;
+        }
+        self.report.orders += 1;
+        self.accept(anonymous);
+        Ok(())
+    }
+
+    fn accept(&mut self, anonymous: bool) {
+        self.report.rows_accepted += 1;
+        if anonymous {
+            self.report.anonymous_rows += 1;
+        }
+    }
+
+    /// Finishes: sorts the log and returns it with the report.
+    #[must_use]
+    pub fn finish(self) -> Ingested {
+        let log = self.builder.finish();
+        let mut report = self.report;
+        report.customers = log.n_customers() as u64;
+        Ingested { log, report }
+    }
+}
+
+/// Reads a decimal from a field value.
+fn decimal(v: &Val<'_>) -> std::result::Result<Decimal, RejectReason> {
+    match *v {
+        Val::Str(s) => {
+            let t = s.trim();
+            if t.is_empty() {
+                return Err(RejectReason::InvalidAmount);
+            }
+            match Decimal::from_str(t) {
+                Ok(d) => Ok(d),
+                Err(_) => {
+                    let l = t.to_ascii_lowercase();
+                    if matches!(l.trim_start_matches(['+', '-']), "nan" | "inf" | "infinity") {
+                        Err(RejectReason::NonFiniteAmount)
+                    } else {
+                        Decimal::from_scientific(t).map_err(|_| RejectReason::InvalidAmount)
+                    }
+                }
+            }
+        }
+        Val::Int(i) => Ok(Decimal::from(i)),
+        Val::Dec(d) => Ok(d),
+        Val::Float(f) => {
+            if f.is_finite() {
+                // Shortest decimal that round-trips the float (11.77, not 11.7699999…).
+                Decimal::from_str(&format!("{f}")).or_else(|_| Decimal::from_f64(f).ok_or(RejectReason::InvalidAmount))
+            } else {
+                Err(RejectReason::NonFiniteAmount)
+            }
+        }
+        _ => Err(RejectReason::InvalidAmount),
+    }
+}

@@ -1,0 +1,81 @@
+//! JSON Lines: one JSON object per line.
+
+use std::io::{BufRead, BufReader, Read};
+
+use serde_json::{Map, Value};
+
+use super::columns::{Resolved, resolve};
+use super::ingest::{Ingested, Ingestor, Row, Val};
+use super::options::ReadOptions;
+use crate::{Error, Location, Result};
+
+fn val(v: Option<&Value>) -> Val<'_> {
+    match v {
+        None | Some(Value::Null) => Val::Null,
+        Some(Value::String(s)) => Val::Str(s),
+        Some(Value::Number(n)) => n.as_i64().map_or_else(|| n.as_f64().map_or(Val::Null, Val::Float), Val::Int),
+        Some(Value::Bool(b)) => Val::Str(if *b { "true" } else { "false" }),
+        Some(_) => Val::Str("<nested>"),
+    }
+}
+
+/// Reads JSON Lines. Columns are resolved from the keys of the first object.
+pub fn read_jsonl<R: Read>(reader: R, opts: &ReadOptions) -> Result<Ingested> {
+    let mut reader = BufReader::with_capacity(1 << 16, reader);
+    let mut line = String::new();
+    let mut row_no: u64 = 0;
+    let mut state: Option<(Ingestor, Resolved, Vec<String>)> = None;
+    loop {
+        line.clear();
+        let n = reader.read_line(&mut line).map_err(|e| Error::Malformed {
+            location: Location { row: Some(row_no + 1), ..Location::default() },
+            reason: e.to_string(),
+        })?;
+        if n == 0 {
+            break;
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        row_no += 1;
+        let parsed: std::result::Result<Map<String, Value>, _> = serde_json::from_str(&line);
+        if state.is_none() {
+            let obj = parsed.as_ref().map_err(|e| Error::Malformed {
+                location: Location { row: Some(row_no), ..Location::default() },
+                reason: format!("the first line must be a JSON object: {e}"),
+            })?;
+            let keys: Vec<String> = obj.keys().cloned().collect();
+            let resolved = resolve(&keys, &opts.columns)?;
+            state = Some((Ingestor::new(opts, resolved.names.clone())?, resolved, keys));
+        }
+        let Some((ing, r, keys)) = state.as_mut() else { continue };
+        match parsed {
+            Ok(obj) => {
+                let g = |i: Option<usize>| val(i.and_then(|i| keys.get(i)).and_then(|k| obj.get(k)));
+                let row = Row {
+                    customer: g(r.customer),
+                    order: g(r.order),
+                    time: g(r.time),
+                    amount: g(r.amount),
+                    quantity: g(r.quantity),
+                    unit_price: g(r.unit_price),
+                    currency: g(r.currency),
+                    status: g(r.status),
+                    kind: g(r.kind),
+                    subscription: g(r.subscription),
+                };
+                ing.row(row_no, &row)?;
+            }
+            Err(_) => ing.malformed(row_no, line.trim())?,
+        }
+    }
+    match state {
+        Some((i, _, _)) => Ok(i.finish()),
+        None => Err(Error::EmptyInput("the order log has no rows".into())),
+    }
+}
+
+/// Reads JSON Lines from a string.
+pub fn read_jsonl_str(text: &str, opts: &ReadOptions) -> Result<Ingested> {
+    read_jsonl(text.as_bytes(), opts)
+}

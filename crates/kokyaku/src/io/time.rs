@@ -1,0 +1,213 @@
+//! Parsing order times: ISO 8601 (with or without zone), `YYYYMMDD`, epochs, strftime.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+
+use crate::model::{Day, date_to_day, day_in_tz, local_midnight};
+
+/// A parsed instant: Unix seconds and the local calendar day.
+pub type Instant = (i64, Day);
+
+#[derive(Debug, Clone)]
+enum Format {
+    Auto,
+    Epoch,
+    EpochMs,
+    Pattern { pattern: String, has_time: bool, has_zone: bool },
+}
+
+/// Parses time values with a configured format and time zone.
+#[derive(Debug, Clone)]
+pub struct TimeParser {
+    tz: Tz,
+    format: Format,
+}
+
+/// Fallback patterns tried by the detector after the fast paths, in order.
+const AUTO_PATTERNS: &[(&str, bool)] = &[
+    ("%Y/%m/%d %H:%M:%S", true),
+    ("%Y/%m/%d %H:%M", true),
+    ("%Y/%m/%d", false),
+    ("%m/%d/%Y %H:%M:%S", true),
+    ("%m/%d/%Y %H:%M", true),
+    ("%m/%d/%Y", false),
+    ("%Y.%m.%d", false),
+];
+
+impl TimeParser {
+    /// A parser for `format` (see [`super::ReadOptions::time_format`]) in `tz`.
+    #[must_use]
+    pub fn new(format: Option<&str>, tz: Tz) -> Self {
+        let format = match format.map(str::trim) {
+            None | Some("" | "auto") => Format::Auto,
+            Some("epoch" | "epoch_s" | "unix") => Format::Epoch,
+            Some("epoch_ms" | "unix_ms") => Format::EpochMs,
+            Some(p) => Format::Pattern {
+                pattern: p.to_owned(),
+                has_time: ["%H", "%I", "%M", "%S", "%T", "%R", "%s", "%+", "%c"].iter().any(|t| p.contains(t)),
+                has_zone: ["%z", "%:z", "%Z", "%#z", "%+", "%s"].iter().any(|t| p.contains(t)),
+            },
+        };
+        Self { tz, format }
+    }
+
+    fn naive(&self, t: NaiveDateTime) -> Option<Instant> {
+        let secs = match self.tz.from_local_datetime(&t) {
+            chrono::LocalResult::Single(x) | chrono::LocalResult::Ambiguous(x, _) => x.timestamp(),
+            chrono::LocalResult::None => return None, // a local time skipped by a DST change
+        };
+        Some((secs, date_to_day(t.date())))
+    }
+
+    fn date(&self, d: NaiveDate) -> Instant {
+        (local_midnight(self.tz, d), date_to_day(d))
+    }
+
+    fn epoch(&self, secs: i64) -> Option<Instant> {
+        DateTime::from_timestamp(secs, 0)?;
+        Some((secs, day_in_tz(self.tz, secs)))
+    }
+
+    /// Parses an integer time: `YYYYMMDD` when it looks like one, else epoch seconds
+    /// (milliseconds when beyond year 5138 as seconds).
+    #[must_use]
+    pub fn parse_int(&self, v: i64) -> Option<Instant> {
+        match &self.format {
+            Format::Epoch => self.epoch(v),
+            Format::EpochMs => self.epoch(v.div_euclid(1000)),
+            Format::Pattern { .. } => self.parse_str(&v.to_string()),
+            Format::Auto => {
+                if (1_000_01_01..=2_999_12_31).contains(&v) {
+                    let d = NaiveDate::from_ymd_opt((v / 10_000) as i32, (v / 100 % 100) as u32, (v % 100) as u32)?;
+                    Some(self.date(d))
+                } else if v.abs() >= 100_000_000_000 {
+                    self.epoch(v.div_euclid(1000))
+                } else {
+                    self.epoch(v)
+                }
+            }
+        }
+    }
+
+    /// Parses a UTC timestamp in seconds.
+    #[must_use]
+    pub fn from_unix(&self, secs: i64) -> Option<Instant> {
+        self.epoch(secs)
+    }
+
+    /// Parses a calendar date.
+    #[must_use]
+    pub fn from_date(&self, d: NaiveDate) -> Instant {
+        self.date(d)
+    }
+
+    /// Parses a text time.
+    #[must_use]
+    pub fn parse_str(&self, s: &str) -> Option<Instant> {
+        let s = s.trim();
+        if s.is_empty() {
+            return None;
+        }
+        match &self.format {
+            Format::Epoch | Format::EpochMs => s.parse::<i64>().ok().and_then(|v| self.parse_int(v)),
+            Format::Pattern { pattern, has_time, has_zone } => {
+                if *has_zone {
+                    DateTime::parse_from_str(s, pattern).ok().and_then(|t| self.epoch(t.timestamp()))
+                } else if *has_time {
+                    NaiveDateTime::parse_from_str(s, pattern).ok().and_then(|t| self.naive(t))
+                } else {
+                    NaiveDate::parse_from_str(s, pattern).ok().map(|d| self.date(d))
+                }
+            }
+            Format::Auto => self.auto(s),
+        }
+    }
+
+    fn auto(&self, s: &str) -> Option<Instant> {
+        let b = s.as_bytes();
+        if b.iter().all(u8::is_ascii_digit) {
+            return s.parse::<i64>().ok().and_then(|v| self.parse_int(v));
+        }
+        // ISO 8601: YYYY-MM-DD, optionally [T ]HH:MM[:SS[.frac]] and Z / ±HH[:MM].
+        if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
+            let d = NaiveDate::from_ymd_opt(num(&b[0..4])? as i32, num(&b[5..7])?, num(&b[8..10])?)?;
+            if b.len() == 10 {
+                return Some(self.date(d));
+            }
+            if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+                return self.epoch(t.timestamp());
+            }
+            if let Ok(t) = DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%:z") {
+                return self.epoch(t.timestamp());
+            }
+            if let Ok(t) = DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z") {
+                return self.epoch(t.timestamp());
+            }
+            let rest = &s[11.min(s.len())..];
+            if !matches!(b.get(10), Some(b'T' | b' ')) {
+                return None;
+            }
+            for pat in ["%H:%M:%S%.f", "%H:%M"] {
+                if let Ok(t) = chrono::NaiveTime::parse_from_str(rest, pat) {
+                    return self.naive(d.and_time(t));
+                }
+            }
+            return None;
+        }
+        for (pat, has_time) in AUTO_PATTERNS {
+            if *has_time {
+                if let Ok(t) = NaiveDateTime::parse_from_str(s, pat) {
+                    return self.naive(t);
+                }
+            } else if let Ok(d) = NaiveDate::parse_from_str(s, pat) {
+                return Some(self.date(d));
+            }
+        }
+        None
+    }
+}
+
+fn num(b: &[u8]) -> Option<u32> {
+    let mut v = 0u32;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(c - b'0');
+    }
+    Some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> Day {
+        date_to_day(NaiveDate::from_ymd_opt(y, m, d).unwrap())
+    }
+
+    #[test]
+    fn formats() {
+        let utc = TimeParser::new(None, Tz::UTC);
+        assert_eq!(utc.parse_str("19970101").unwrap().1, day(1997, 1, 1));
+        assert_eq!(utc.parse_str("1997-01-01").unwrap().1, day(1997, 1, 1));
+        assert_eq!(utc.parse_str("1997-01-01T23:30:00Z").unwrap().1, day(1997, 1, 1));
+        assert_eq!(utc.parse_str("12/1/2010 8:26").unwrap().1, day(2010, 12, 1));
+        assert_eq!(utc.parse_str("0").unwrap().0, 0);
+        assert!(utc.parse_str("yesterday").is_none());
+        assert!(utc.parse_str("1997-02-30").is_none());
+    }
+
+    #[test]
+    fn tokyo_day_boundary() {
+        let tokyo = TimeParser::new(None, Tz::Asia__Tokyo);
+        // 2024-01-01T16:00Z is 2024-01-02 01:00 in Tokyo.
+        assert_eq!(tokyo.parse_str("2024-01-01T16:00:00Z").unwrap().1, day(2024, 1, 2));
+        // A naive time is read as Tokyo local time.
+        let (secs, d) = tokyo.parse_str("2024-01-02 01:00:00").unwrap();
+        assert_eq!(d, day(2024, 1, 2));
+        assert_eq!(secs, 1_704_124_800);
+        let p = TimeParser::new(Some("%Y%m%d"), Tz::Asia__Tokyo);
+        assert_eq!(p.parse_str("20240102").unwrap().1, day(2024, 1, 2));
+    }
+}

@@ -262,6 +262,25 @@ impl OrderLog {
         }
         net
     }
+    /// The last local day with an order (any status), if any.
+    #[must_use]
+    pub fn last_day(&self) -> Option<Day> {
+        self.day.iter().copied().max()
+    }
+    /// The first local day with an order (any status), if any.
+    #[must_use]
+    pub fn first_day(&self) -> Option<Day> {
+        self.day.iter().copied().min()
+    }
+    /// Resolves an analysis date: `as_of` itself (inclusive: orders on or before it count),
+    /// or, when `None`, the day after the last order in the log (never the wall clock).
+    #[must_use]
+    pub fn as_of_day(&self, as_of: Option<NaiveDate>) -> Day {
+        match as_of {
+            Some(d) => date_to_day(d),
+            None => self.last_day().map_or(0, |d| d + 1),
+        }
+    }
     /// The local day of a UTC instant in this log's time zone.
     #[must_use]
     pub fn day_of(&self, unix_seconds: i64) -> Day {

@@ -10,11 +10,13 @@ mod bgnbd;
 mod data;
 mod fit;
 mod optim;
+mod pareto;
 mod special;
 
 pub use bgnbd::{BgNbd, ModifiedBgNbd};
 pub use data::{CalibrationData, Collapsed, TimeUnit};
 pub use fit::{FitOptions, FitReport, Fitted};
+pub use pareto::ParetoNbd;
 
 /// Predictions shared by the continuous-time purchase models. Times are in the unit of the data
 /// the model was fitted on; `x`, `t_x`, `t` are a customer's calibration `x`, `t_x`, `T`.

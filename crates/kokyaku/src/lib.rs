@@ -10,5 +10,7 @@ pub mod error;
 pub mod ltv;
 pub mod io;
 pub mod model;
+pub mod rfm;
+pub mod summary;
 
 pub use error::{Error, Location, Result};

@@ -1,0 +1,423 @@
+//! RFM scoring (recency, frequency, monetary) and segment maps.
+//!
+//! See `docs/rfm.md` for the exact rules.
+
+use serde::{Deserialize, Serialize};
+
+use crate::summary::CustomerSummaries;
+use crate::{Error, Result};
+
+/// How quantile bins treat equal values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TieRule {
+    /// Equal-size bins as SQL's `NTILE(k)`: sorted worst to best, ties broken by customer
+    /// order (natural id order); the first `n % k` bins get one extra customer.
+    #[default]
+    Ntile,
+    /// Customers with equal values share a score: score = 1 + ⌊k · (customers strictly
+    /// worse) / n⌋.
+    Shared,
+}
+
+/// How one dimension is scored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "method")]
+pub enum Binning {
+    /// Quantile bins into `bins` scores.
+    Quantile {
+        /// Number of scores (default 5).
+        bins: u8,
+        /// Tie rule.
+        ties: TieRule,
+    },
+    /// Fixed edges: for recency, days `<= edges[0]` score highest; for frequency and
+    /// monetary, values `<= edges[0]` score 1. `edges.len() + 1` scores.
+    Thresholds {
+        /// Ascending upper edges.
+        edges: Vec<f64>,
+    },
+}
+
+impl Default for Binning {
+    fn default() -> Self {
+        Self::Quantile { bins: 5, ties: TieRule::Ntile }
+    }
+}
+
+/// What counts as frequency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FrequencyBasis {
+    /// Completed orders.
+    #[default]
+    Orders,
+    /// Distinct purchase days.
+    PurchaseDays,
+}
+
+/// An inclusive score range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScoreRange {
+    /// Lowest score, inclusive.
+    pub min: u8,
+    /// Highest score, inclusive.
+    pub max: u8,
+}
+
+impl ScoreRange {
+    fn contains(self, s: u8) -> bool {
+        self.min <= s && s <= self.max
+    }
+    const fn new(min: u8, max: u8) -> Self {
+        Self { min, max }
+    }
+}
+
+/// One named segment: the score cells it covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentRule {
+    /// Segment name.
+    pub segment: String,
+    /// Recency scores.
+    pub r: ScoreRange,
+    /// Frequency scores.
+    pub f: ScoreRange,
+    /// Monetary scores (`None`: any).
+    #[serde(default)]
+    pub m: Option<ScoreRange>,
+}
+
+/// A named segment map: rules that must cover every score cell exactly once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentMap {
+    /// Map name.
+    pub name: String,
+    /// Rules, in display order.
+    pub rules: Vec<SegmentRule>,
+}
+
+impl SegmentMap {
+    /// The common recency × frequency map with ten segments over the 25 cells of 5 × 5
+    /// scores (see `docs/rfm.md`).
+    #[must_use]
+    pub fn default_rf() -> Self {
+        let r = |seg: &str, r: (u8, u8), f: (u8, u8)| SegmentRule {
+            segment: seg.to_owned(),
+            r: ScoreRange::new(r.0, r.1),
+            f: ScoreRange::new(f.0, f.1),
+            m: None,
+        };
+        Self {
+            name: "rf10".into(),
+            rules: vec![
+                r("Champions", (5, 5), (4, 5)),
+                r("Loyal customers", (3, 4), (4, 5)),
+                r("Potential loyalists", (4, 5), (2, 3)),
+                r("New customers", (5, 5), (1, 1)),
+                r("Promising", (4, 4), (1, 1)),
+                r("Need attention", (3, 3), (3, 3)),
+                r("About to sleep", (3, 3), (1, 2)),
+                r("At risk", (1, 2), (3, 4)),
+                r("Cannot lose them", (1, 2), (5, 5)),
+                r("Hibernating", (1, 2), (1, 2)),
+            ],
+        }
+    }
+
+    /// Checks that every cell of `bins_r × bins_f × bins_m` scores has exactly one segment.
+    /// `bins_m` is ignored when no rule names monetary scores.
+    pub fn validate(&self, bins_r: u8, bins_f: u8, bins_m: u8) -> Result<()> {
+        let uses_m = self.rules.iter().any(|r| r.m.is_some());
+        let m_max = if uses_m { bins_m } else { 1 };
+        let mut gaps = Vec::new();
+        let mut overlaps = Vec::new();
+        for r in 1..=bins_r {
+            for f in 1..=bins_f {
+                for m in 1..=m_max {
+                    let hits: Vec<&str> = self
+                        .rules
+                        .iter()
+                        .filter(|x| x.r.contains(r) && x.f.contains(f) && x.m.is_none_or(|mm| mm.contains(m)))
+                        .map(|x| x.segment.as_str())
+                        .collect();
+                    let cell = if uses_m { format!("R{r}F{f}M{m}") } else { format!("R{r}F{f}") };
+                    match hits.len() {
+                        0 => gaps.push(cell),
+                        1 => {}
+                        _ => overlaps.push(format!("{cell} ({})", hits.join(", "))),
+                    }
+                }
+            }
+        }
+        if gaps.is_empty() && overlaps.is_empty() {
+            return Ok(());
+        }
+        let mut why = Vec::new();
+        if !gaps.is_empty() {
+            why.push(format!("{} cells have no segment: {}", gaps.len(), gaps.join(" ")));
+        }
+        if !overlaps.is_empty() {
+            why.push(format!("{} cells have several: {}", overlaps.len(), overlaps.join(" ")));
+        }
+        Err(Error::option("segment map", &self.name, format!("every score cell needs exactly one segment; {}", why.join("; "))))
+    }
+
+    fn lookup(&self, r: u8, f: u8, m: u8) -> Option<usize> {
+        self.rules.iter().position(|x| x.r.contains(r) && x.f.contains(f) && x.m.is_none_or(|mm| mm.contains(m)))
+    }
+}
+
+/// Options of [`score`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RfmOptions {
+    /// Recency scoring (lower days score higher).
+    pub recency: Binning,
+    /// Frequency scoring.
+    pub frequency: Binning,
+    /// Monetary scoring (net spend).
+    pub monetary: Binning,
+    /// Orders or distinct purchase days.
+    pub frequency_basis: FrequencyBasis,
+    /// Segment map; `None` uses [`SegmentMap::default_rf`].
+    pub segments: Option<SegmentMap>,
+}
+
+impl Default for RfmOptions {
+    fn default() -> Self {
+        Self {
+            recency: Binning::default(),
+            frequency: Binning::default(),
+            monetary: Binning::default(),
+            frequency_basis: FrequencyBasis::Orders,
+            segments: None,
+        }
+    }
+}
+
+/// RFM scores per customer (0 for customers without a completed order) and segments.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RfmScores {
+    /// Recency score per customer.
+    pub r: Vec<u8>,
+    /// Frequency score per customer.
+    pub f: Vec<u8>,
+    /// Monetary score per customer.
+    pub m: Vec<u8>,
+    /// Segment index into `segment_names` (`None` without orders).
+    pub segment: Vec<Option<u16>>,
+    /// Segment names in map order.
+    pub segment_names: Vec<String>,
+    /// Per-segment table, in map order.
+    pub table: Vec<SegmentRow>,
+}
+
+impl RfmScores {
+    /// The segment name of customer `i`.
+    #[must_use]
+    pub fn segment_name(&self, i: usize) -> Option<&str> {
+        self.segment.get(i).copied().flatten().and_then(|s| self.segment_names.get(s as usize)).map(String::as_str)
+    }
+}
+
+/// Aggregates of one segment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SegmentRow {
+    /// Segment name.
+    pub segment: String,
+    /// Customers.
+    pub customers: u64,
+    /// Share of scored customers.
+    pub share: f64,
+    /// Mean recency, days.
+    pub mean_recency_days: f64,
+    /// Mean frequency.
+    pub mean_frequency: f64,
+    /// Mean net spend.
+    pub mean_monetary: f64,
+    /// Total net spend.
+    pub total_monetary: f64,
+}
+
+fn bins_of(b: &Binning) -> Result<u8> {
+    match b {
+        Binning::Quantile { bins, .. } if (2..=10).contains(bins) => Ok(*bins),
+        Binning::Quantile { bins, .. } => Err(Error::option("bins", bins, "use 2 to 10 bins")),
+        Binning::Thresholds { edges } => {
+            if edges.is_empty() || edges.len() > 9 {
+                return Err(Error::option("edges", format!("{edges:?}"), "give 1 to 9 ascending edges"));
+            }
+            if edges.windows(2).any(|w| w[0] >= w[1]) || edges.iter().any(|e| !e.is_finite()) {
+                return Err(Error::option("edges", format!("{edges:?}"), "edges must be finite and strictly ascending"));
+            }
+            Ok(edges.len() as u8 + 1)
+        }
+    }
+}
+
+/// Scores `values` of the eligible customers (`idx`) into `out`; `higher_better` says
+/// which way is good.
+fn score_dim(values: &[f64], idx: &[u32], binning: &Binning, higher_better: bool, out: &mut [u8]) {
+    let n = idx.len();
+    if n == 0 {
+        return;
+    }
+    match binning {
+        Binning::Thresholds { edges } => {
+            let k = edges.len() as u8 + 1;
+            for &i in idx {
+                let v = values[i as usize];
+                let bin = edges.partition_point(|&e| e < v) as u8; // 0 when v <= edges[0]
+                out[i as usize] = if higher_better { bin + 1 } else { k - bin };
+            }
+        }
+        Binning::Quantile { bins, ties } => {
+            let k = u64::from(*bins);
+            // Sort worst to best; stable, so ties keep customer order.
+            let mut order: Vec<u32> = idx.to_vec();
+            if higher_better {
+                order.sort_by(|&a, &b| values[a as usize].total_cmp(&values[b as usize]));
+            } else {
+                order.sort_by(|&a, &b| values[b as usize].total_cmp(&values[a as usize]));
+            }
+            let n64 = n as u64;
+            match ties {
+                TieRule::Ntile => {
+                    let (q, r) = (n64 / k, n64 % k);
+                    let big = r * (q + 1); // first r bins hold q + 1
+                    for (pos, &i) in order.iter().enumerate() {
+                        let p = pos as u64;
+                        let bin = if p < big { p / (q + 1) } else { r + (p - big) / q.max(1) };
+                        out[i as usize] = (bin + 1).min(k) as u8;
+                    }
+                }
+                TieRule::Shared => {
+                    let mut start = 0usize;
+                    while start < n {
+                        let v = values[order[start] as usize];
+                        let mut end = start + 1;
+                        while end < n && values[order[end] as usize] == v {
+                            end += 1;
+                        }
+                        let s = (1 + (k * start as u64) / n64).min(k) as u8;
+                        for &i in &order[start..end] {
+                            out[i as usize] = s;
+                        }
+                        start = end;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Scores every customer with at least one completed order.
+pub fn score(s: &CustomerSummaries, opts: &RfmOptions) -> Result<RfmScores> {
+    let (br, bf, bm) = (bins_of(&opts.recency)?, bins_of(&opts.frequency)?, bins_of(&opts.monetary)?);
+    let default_map;
+    let map = match &opts.segments {
+        Some(m) => m,
+        None => {
+            default_map = SegmentMap::default_rf();
+            &default_map
+        }
+    };
+    map.validate(br, bf, bm)?;
+    let n = s.len();
+    let idx: Vec<u32> = (0..n as u32).filter(|&i| s.orders[i as usize] > 0).collect();
+    let recency: Vec<f64> = s.recency_days.iter().map(|r| r.map_or(f64::NAN, f64::from)).collect();
+    let freq: Vec<f64> = match opts.frequency_basis {
+        FrequencyBasis::Orders => s.orders.iter().map(|&x| f64::from(x)).collect(),
+        FrequencyBasis::PurchaseDays => s.purchase_days.iter().map(|&x| f64::from(x)).collect(),
+    };
+    let monetary = &s.net_f64;
+    let (mut r, mut f, mut m) = (vec![0u8; n], vec![0u8; n], vec![0u8; n]);
+    score_dim(&recency, &idx, &opts.recency, false, &mut r);
+    score_dim(&freq, &idx, &opts.frequency, true, &mut f);
+    score_dim(monetary, &idx, &opts.monetary, true, &mut m);
+    let names: Vec<String> = map.rules.iter().map(|x| x.segment.clone()).collect();
+    let mut segment = vec![None; n];
+    let k = names.len();
+    let (mut cnt, mut sr, mut sf, mut sm) = (vec![0u64; k], vec![0f64; k], vec![0f64; k], vec![0f64; k]);
+    for &i in &idx {
+        let i = i as usize;
+        if let Some(g) = map.lookup(r[i], f[i], m[i]) {
+            segment[i] = Some(g as u16);
+            cnt[g] += 1;
+            sr[g] += recency[i];
+            sf[g] += freq[i];
+            sm[g] += monetary[i];
+        }
+    }
+    let scored = idx.len().max(1) as f64;
+    let table = (0..k)
+        .map(|g| {
+            let c = cnt[g].max(1) as f64;
+            SegmentRow {
+                segment: names[g].clone(),
+                customers: cnt[g],
+                share: cnt[g] as f64 / scored,
+                mean_recency_days: if cnt[g] > 0 { sr[g] / c } else { 0.0 },
+                mean_frequency: if cnt[g] > 0 { sf[g] / c } else { 0.0 },
+                mean_monetary: if cnt[g] > 0 { sm[g] / c } else { 0.0 },
+                total_monetary: sm[g],
+            }
+        })
+        .collect();
+    Ok(RfmScores { r, f, m, segment, segment_names: names, table })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_map_covers_every_cell_once() {
+        SegmentMap::default_rf().validate(5, 5, 5).unwrap();
+    }
+
+    #[test]
+    fn gaps_and_overlaps_are_named() {
+        let mut m = SegmentMap::default_rf();
+        m.rules.remove(0);
+        let e = m.validate(5, 5, 5).unwrap_err().to_string();
+        assert!(e.contains("R5F4") && e.contains("R5F5"), "{e}");
+        let mut m = SegmentMap::default_rf();
+        m.rules[1].r.max = 5;
+        let e = m.validate(5, 5, 5).unwrap_err().to_string();
+        assert!(e.contains("R5F4 (Champions, Loyal customers)"), "{e}");
+    }
+
+    #[test]
+    fn ntile_sizes_like_sql() {
+        let v: Vec<f64> = (0..7).map(f64::from).collect();
+        let idx: Vec<u32> = (0..7).collect();
+        let mut out = vec![0u8; 7];
+        score_dim(&v, &idx, &Binning::Quantile { bins: 5, ties: TieRule::Ntile }, true, &mut out);
+        assert_eq!(out, vec![1, 1, 2, 2, 3, 4, 5]);
+        score_dim(&v, &idx, &Binning::Quantile { bins: 5, ties: TieRule::Ntile }, false, &mut out);
+        assert_eq!(out, vec![5, 4, 3, 2, 2, 1, 1]);
+    }
+
+    #[test]
+    fn shared_ties() {
+        let v = vec![1.0, 1.0, 1.0, 2.0, 3.0];
+        let idx: Vec<u32> = (0..5).collect();
+        let mut out = vec![0u8; 5];
+        score_dim(&v, &idx, &Binning::Quantile { bins: 5, ties: TieRule::Shared }, true, &mut out);
+        assert_eq!(out, vec![1, 1, 1, 4, 5]);
+    }
+
+    #[test]
+    fn thresholds() {
+        let v = vec![0.0, 30.0, 31.0, 60.0, 400.0];
+        let idx: Vec<u32> = (0..5).collect();
+        let mut out = vec![0u8; 5];
+        let b = Binning::Thresholds { edges: vec![30.0, 60.0, 90.0, 180.0] };
+        score_dim(&v, &idx, &b, false, &mut out);
+        assert_eq!(out, vec![5, 5, 4, 4, 1]);
+        score_dim(&v, &idx, &b, true, &mut out);
+        assert_eq!(out, vec![1, 1, 2, 2, 5]);
+    }
+}

@@ -1,0 +1,320 @@
+//! Per-customer summaries as of a date.
+//!
+//! See `docs/summary.md` for the exact definitions.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Day, OrderKind, OrderLog, OrderStatus, StrColumn, SubscriptionStatus, day_to_date};
+
+/// Options of [`summarize`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SummaryOptions {
+    /// Analysis date, inclusive (orders on or before it count). `None`: the day after the
+    /// last order in the log.
+    pub as_of: Option<NaiveDate>,
+    /// A customer with no order for at least this many days is dormant (休眠). Default 120.
+    pub dormant_days: u32,
+    /// Without a subscription table, a subscriber whose last subscription order is at least
+    /// this many days old counts as lapsed (`cancelled`). Default 60.
+    pub subscription_lapse_days: u32,
+}
+
+impl Default for SummaryOptions {
+    fn default() -> Self {
+        Self { as_of: None, dormant_days: 120, subscription_lapse_days: 60 }
+    }
+}
+
+/// A customer's subscription state in a summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriptionState {
+    /// Never subscribed.
+    None,
+    /// At least one active subscription.
+    Active,
+    /// Subscriptions paused, none active.
+    Paused,
+    /// Every subscription ended (or lapsed, when inferred from orders).
+    Cancelled,
+}
+
+impl SubscriptionState {
+    /// The snake_case name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Active => "active",
+            Self::Paused => "paused",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// One column per field, one row per customer (in the log's customer order).
+#[derive(Debug, Clone)]
+pub struct CustomerSummaries {
+    /// The resolved analysis date.
+    pub as_of: NaiveDate,
+    /// Customer ids.
+    pub customer_id: StrColumn,
+    /// Day of the first completed order.
+    pub first_order_day: Vec<Option<Day>>,
+    /// Day of the last completed order.
+    pub last_order_day: Vec<Option<Day>>,
+    /// Completed orders.
+    pub orders: Vec<u32>,
+    /// Distinct days with a completed order.
+    pub purchase_days: Vec<u32>,
+    /// Completed subscription orders.
+    pub subscription_orders: Vec<u32>,
+    /// Cancelled orders.
+    pub cancelled_orders: Vec<u32>,
+    /// Days from the last order to as-of.
+    pub recency_days: Vec<Option<u32>>,
+    /// Days from the first to the last order.
+    pub tenure_days: Vec<Option<u32>>,
+    /// Days from the first order to as-of.
+    pub age_days: Vec<Option<u32>>,
+    /// Gross spend (completed orders).
+    pub gross: Vec<Decimal>,
+    /// Refunds and negative adjustments (positive magnitude).
+    pub refunds: Vec<Decimal>,
+    /// Gross minus refunds.
+    pub net: Vec<Decimal>,
+    /// Net spend as `f64`, for scoring.
+    pub net_f64: Vec<f64>,
+    /// Net spend over completed orders (`None` without orders).
+    pub average_order_value: Vec<Option<Decimal>>,
+    /// Subscription state.
+    pub subscription: Vec<SubscriptionState>,
+    /// No order for at least `dormant_days`.
+    pub dormant: Vec<bool>,
+}
+
+impl CustomerSummaries {
+    /// Number of customers.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.orders.len()
+    }
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.orders.is_empty()
+    }
+    /// Row `i` as a record.
+    #[must_use]
+    pub fn record(&self, i: usize) -> SummaryRecord {
+        SummaryRecord {
+            customer_id: self.customer_id.get(i).to_owned(),
+            first_order: self.first_order_day[i].map(day_to_date),
+            last_order: self.last_order_day[i].map(day_to_date),
+            orders: self.orders[i],
+            purchase_days: self.purchase_days[i],
+            subscription_orders: self.subscription_orders[i],
+            cancelled_orders: self.cancelled_orders[i],
+            recency_days: self.recency_days[i],
+            tenure_days: self.tenure_days[i],
+            age_days: self.age_days[i],
+            gross: self.gross[i],
+            refunds: self.refunds[i],
+            net: self.net[i],
+            average_order_value: self.average_order_value[i],
+            subscription: self.subscription[i],
+            dormant: self.dormant[i],
+        }
+    }
+    /// All rows as records (for bindings and JSON).
+    #[must_use]
+    pub fn records(&self) -> Vec<SummaryRecord> {
+        (0..self.len()).map(|i| self.record(i)).collect()
+    }
+}
+
+/// One customer's summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRecord {
+    /// Customer id.
+    pub customer_id: String,
+    /// Date of the first completed order.
+    pub first_order: Option<NaiveDate>,
+    /// Date of the last completed order.
+    pub last_order: Option<NaiveDate>,
+    /// Completed orders.
+    pub orders: u32,
+    /// Distinct purchase days.
+    pub purchase_days: u32,
+    /// Completed subscription orders.
+    pub subscription_orders: u32,
+    /// Cancelled orders.
+    pub cancelled_orders: u32,
+    /// Days since the last order.
+    pub recency_days: Option<u32>,
+    /// First to last order, days.
+    pub tenure_days: Option<u32>,
+    /// First order to as-of, days.
+    pub age_days: Option<u32>,
+    /// Gross spend.
+    pub gross: Decimal,
+    /// Refunds.
+    pub refunds: Decimal,
+    /// Net spend.
+    pub net: Decimal,
+    /// Average order value (net / orders).
+    pub average_order_value: Option<Decimal>,
+    /// Subscription state.
+    pub subscription: SubscriptionState,
+    /// Dormant flag.
+    pub dormant: bool,
+}
+
+/// Summarises every customer of `log` as of `opts.as_of`.
+#[must_use]
+pub fn summarize(log: &OrderLog, opts: &SummaryOptions) -> CustomerSummaries {
+    let as_of = log.as_of_day(opts.as_of);
+    let n = log.n_customers();
+    let days = log.days();
+    let status = log.statuses();
+    let kinds = log.kinds();
+    let subs = log.subscription_index();
+    let amounts = log.amounts();
+    let units = amounts.units();
+    let refunds = log.refunds();
+    let r_units = refunds.amount.units();
+    let mut s = CustomerSummaries {
+        as_of: day_to_date(as_of),
+        customer_id: StrColumn::new(),
+        first_order_day: Vec::with_capacity(n),
+        last_order_day: Vec::with_capacity(n),
+        orders: Vec::with_capacity(n),
+        purchase_days: Vec::with_capacity(n),
+        subscription_orders: Vec::with_capacity(n),
+        cancelled_orders: Vec::with_capacity(n),
+        recency_days: Vec::with_capacity(n),
+        tenure_days: Vec::with_capacity(n),
+        age_days: Vec::with_capacity(n),
+        gross: Vec::with_capacity(n),
+        refunds: Vec::with_capacity(n),
+        net: Vec::with_capacity(n),
+        net_f64: Vec::with_capacity(n),
+        average_order_value: Vec::with_capacity(n),
+        subscription: Vec::with_capacity(n),
+        dormant: Vec::with_capacity(n),
+    };
+    let table_state = subscription_states(log, as_of);
+    let refund_scale_up = 10_i128.pow(amounts.scale().saturating_sub(refunds.amount.scale()));
+    let order_scale_up = 10_i128.pow(refunds.amount.scale().saturating_sub(amounts.scale()));
+    let money_scale = amounts.scale().max(refunds.amount.scale());
+    for c in 0..n {
+        let (mut first, mut last): (Option<Day>, Option<Day>) = (None, None);
+        let (mut orders, mut pdays, mut sub_orders, mut cancelled) = (0u32, 0u32, 0u32, 0u32);
+        let mut gross: i128 = 0;
+        let mut last_sub_day: Option<Day> = None;
+        for i in log.order_range(c) {
+            let d = days[i];
+            if d > as_of {
+                break; // sorted by time: the rest are later
+            }
+            if status[i] == OrderStatus::Cancelled {
+                cancelled += 1;
+                continue;
+            }
+            orders += 1;
+            if last != Some(d) {
+                pdays += 1;
+            }
+            if first.is_none() {
+                first = Some(d);
+            }
+            last = Some(d);
+            gross += i128::from(units[i]);
+            if kinds[i] == OrderKind::Subscription || subs[i] != u32::MAX {
+                sub_orders += 1;
+                last_sub_day = Some(d);
+            }
+        }
+        let mut refunded: i128 = 0;
+        for k in log.refund_range(c) {
+            if refunds.day[k] <= as_of {
+                refunded += i128::from(r_units[k]);
+            }
+        }
+        let gross_s = gross * order_scale_up;
+        let ref_s = refunded * refund_scale_up;
+        let to_dec = |v: i128| Decimal::try_from_i128_with_scale(v, money_scale).unwrap_or(Decimal::MAX);
+        let net_s = gross_s - ref_s;
+        let net = to_dec(net_s);
+        s.first_order_day.push(first);
+        s.last_order_day.push(last);
+        s.orders.push(orders);
+        s.purchase_days.push(pdays);
+        s.subscription_orders.push(sub_orders);
+        s.cancelled_orders.push(cancelled);
+        let recency = last.map(|l| (as_of - l).max(0) as u32);
+        s.recency_days.push(recency);
+        s.tenure_days.push(first.zip(last).map(|(f, l)| (l - f) as u32));
+        s.age_days.push(first.map(|f| (as_of - f).max(0) as u32));
+        s.gross.push(to_dec(gross_s));
+        s.refunds.push(to_dec(ref_s));
+        s.net.push(net);
+        s.net_f64.push(net_s as f64 / 10_f64.powi(money_scale as i32));
+        s.average_order_value.push(if orders > 0 { Some((net / Decimal::from(orders)).round_dp(money_scale.max(2))) } else { None });
+        let state = match table_state.get(c).copied().flatten() {
+            Some(st) => st,
+            None => match last_sub_day {
+                None => SubscriptionState::None,
+                Some(d) if as_of - d < opts.subscription_lapse_days as Day => SubscriptionState::Active,
+                Some(_) => SubscriptionState::Cancelled,
+            },
+        };
+        s.subscription.push(state);
+        s.dormant.push(recency.is_some_and(|r| r >= opts.dormant_days));
+    }
+    s.customer_id = log_ids(log);
+    s
+}
+
+fn log_ids(log: &OrderLog) -> StrColumn {
+    let mut c = StrColumn::new();
+    for i in 0..log.n_customers() {
+        c.push(log.customer_id(i));
+    }
+    c
+}
+
+/// Per customer, the state from an attached subscription table (as of `as_of`).
+fn subscription_states(log: &OrderLog, as_of: Day) -> Vec<Option<SubscriptionState>> {
+    let t = log.subscriptions();
+    if t.id.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![None; log.n_customers()];
+    for k in 0..t.id.len() {
+        if t.started[k] > as_of {
+            continue;
+        }
+        let st = match (t.status[k], t.cancelled[k]) {
+            (SubscriptionStatus::Cancelled, Some(d)) if d > as_of => SubscriptionState::Active,
+            (SubscriptionStatus::Cancelled, _) => SubscriptionState::Cancelled,
+            (SubscriptionStatus::Paused, _) => SubscriptionState::Paused,
+            (SubscriptionStatus::Active, _) => SubscriptionState::Active,
+        };
+        let slot = &mut out[t.customer[k] as usize];
+        // Active beats paused beats cancelled.
+        let rank = |s: SubscriptionState| match s {
+            SubscriptionState::Active => 3,
+            SubscriptionState::Paused => 2,
+            SubscriptionState::Cancelled => 1,
+            SubscriptionState::None => 0,
+        };
+        if slot.is_none_or(|old| rank(st) > rank(old)) {
+            *slot = Some(st);
+        }
+    }
+    out
+}

@@ -41,8 +41,9 @@ else
 fi
 
 # --- wasm-bindgen-cli -----------------------------------------------------------------------------
-# The CLI must match the wasm-bindgen crate exactly; read the version from Cargo.lock.
-wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock 2>/dev/null || true)
+# The CLI must match the wasm-bindgen crate exactly: read the `=` pin in bindings/wasm/Cargo.toml
+# (Cargo.lock then holds the same version).
+wb_version=$(sed -nE 's/^wasm-bindgen = "=([0-9.]+)".*/\1/p' bindings/wasm/Cargo.toml 2>/dev/null || true)
 if [ -z "$wb_version" ]; then
   log "wasm-bindgen-cli: no wasm-bindgen in Cargo.lock, skipped"
 elif [ -x "$tools/bin/wasm-bindgen" ] && [ "$("$tools/bin/wasm-bindgen" --version 2>/dev/null)" = "wasm-bindgen $wb_version" ]; then

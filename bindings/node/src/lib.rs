@@ -1,0 +1,26 @@
+//! Node bindings of kokyaku: conversions and error mapping only (the logic is in the core and in
+//! `kokyaku-binding-core`). Errors are thrown as `Error`s whose `.code` is the core's code.
+
+mod errors;
+
+use napi_derive::napi;
+
+/// The version of this package.
+#[napi]
+#[must_use]
+pub fn version() -> &'static str {
+    kokyaku_binding_core::VERSION
+}
+
+/// Panics on purpose, to test that a Rust panic arrives as an `Error` with `.code = "panic"`.
+#[napi(js_name = "_debugPanic")]
+pub fn debug_panic(message: String) -> errors::Result<()> {
+    errors::call(|| kokyaku_binding_core::debug_panic(&message))
+}
+
+/// Every error code a call can throw (see `docs/errors.md`), for tests and docs.
+#[napi(js_name = "_errorCodes")]
+#[must_use]
+pub fn error_codes() -> Vec<String> {
+    kokyaku_binding_core::ERROR_TABLE.iter().map(|(code, _)| (*code).to_owned()).collect()
+}

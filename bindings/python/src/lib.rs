@@ -1,0 +1,29 @@
+//! Python bindings of kokyaku: conversions and error mapping only (the logic is in the core and
+//! in `kokyaku-binding-core`). The Python package `kokyaku` wraps this `kokyaku._kokyaku` module.
+
+mod errors;
+
+use pyo3::prelude::*;
+
+/// Panics on purpose, to test that a Rust panic arrives as `kokyaku.PanicError`.
+#[pyfunction]
+#[pyo3(name = "_debug_panic")]
+fn debug_panic(message: &str) -> PyResult<()> {
+    errors::call(|| kokyaku_binding_core::debug_panic(message))
+}
+
+/// The error code table: `[(code, python class name), ...]`, for tests and docs.
+#[pyfunction]
+#[pyo3(name = "_error_table")]
+fn error_table() -> Vec<(&'static str, &'static str)> {
+    kokyaku_binding_core::ERROR_TABLE.iter().map(|(code, kind)| (*code, kind.python_class())).collect()
+}
+
+/// The compiled module `kokyaku._kokyaku`.
+#[pymodule]
+fn _kokyaku(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", kokyaku_binding_core::VERSION)?;
+    m.add_function(wrap_pyfunction!(debug_panic, m)?)?;
+    m.add_function(wrap_pyfunction!(error_table, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,34 @@
+//! `BindingError` to a JavaScript `Error` whose `.code` is the core's error code.
+
+use kokyaku_binding_core::{BindingError, catch};
+use wasm_bindgen::prelude::*;
+
+/// Converts a binding error to a JS `Error` with `.code` set.
+#[must_use]
+pub fn to_js(e: &BindingError) -> JsValue {
+    let err = js_sys::Error::new(&e.message);
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(&err, &"code".into(), &JsValue::from_str(&e.code));
+    err.into()
+}
+
+/// Runs a Rust call mapping every failure to a JS `Error` with `.code`. (This build aborts on
+/// panic, so `catch` only matters for host builds; in the browser a panic traps.)
+pub fn call<T>(f: impl FnOnce() -> Result<T, BindingError>) -> Result<T, JsValue> {
+    catch(f).map_err(|e| to_js(&e))
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(message: &str);
+}
+
+/// A panic hook that writes the panic message to `console.error` (wasm32 only).
+pub fn install_panic_hook() {
+    if cfg!(target_arch = "wasm32") {
+        std::panic::set_hook(Box::new(|info| {
+            console_error(&format!("kokyaku panicked (a bug, please report it): {info}"));
+        }));
+    }
+}

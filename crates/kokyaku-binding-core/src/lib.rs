@@ -1,0 +1,19 @@
+//! What the Python, Node and WASM wrappers of kokyaku would otherwise each write, without any FFI:
+//!
+//! - [`ErrorKind`]: the one table that maps every core error code to the family of native error a
+//!   wrapper raises (Python class names included), and [`BindingError`], which every wrapper
+//!   converts to its native error with `.code` set;
+//! - [`catch`]: runs a call and turns a Rust panic into a [`BindingError`] with code `panic`;
+//! - [`options`]: option structs from JSON-like data, with errors that name the bad field;
+//! - [`api`]: the calls the wrappers expose, over serde data, so all three return the same JSON.
+//!
+//! Plain `cargo test` covers all of it.
+
+pub mod api;
+mod error;
+pub mod options;
+
+pub use error::{BindingError, ERROR_TABLE, ErrorKind, catch, debug_panic};
+
+/// The version of the kokyaku packages (the workspace version).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -6,17 +6,23 @@
 //! [`ShiftedBetaGeometric`]. Every model is fitted by maximum likelihood on log-parameters with
 //! analytic gradients and BFGS ([`FitOptions`], [`FitReport`]). See `docs/ltv.md`.
 
+mod bgbb;
 mod bgnbd;
 mod data;
 mod fit;
+mod gamma_gamma;
 mod optim;
 mod pareto;
+mod sbg;
 mod special;
 
+pub use bgbb::BgBb;
 pub use bgnbd::{BgNbd, ModifiedBgNbd};
 pub use data::{CalibrationData, Collapsed, TimeUnit};
 pub use fit::{FitOptions, FitReport, Fitted};
+pub use gamma_gamma::GammaGamma;
 pub use pareto::ParetoNbd;
+pub use sbg::{Cohort, ShiftedBetaGeometric};
 
 /// Predictions shared by the continuous-time purchase models. Times are in the unit of the data
 /// the model was fitted on; `x`, `t_x`, `t` are a customer's calibration `x`, `t_x`, `T`.

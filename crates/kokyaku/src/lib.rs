@@ -11,7 +11,10 @@ pub mod error;
 pub mod ltv;
 pub mod io;
 pub mod model;
+pub mod repeat;
+pub mod cohort;
 pub mod rfm;
+pub mod simulate;
 pub mod summary;
 
 pub use error::{Error, Location, Result};

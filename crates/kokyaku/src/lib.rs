@@ -16,5 +16,6 @@ pub mod cohort;
 pub mod rfm;
 pub mod simulate;
 pub mod summary;
+pub mod table;
 
 pub use error::{Error, Location, Result};

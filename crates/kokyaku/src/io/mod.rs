@@ -18,7 +18,7 @@ pub use ingest::{IngestReport, Ingested, Ingestor, RejectReason, Rejection, Row,
 pub use jsonl::{read_jsonl, read_jsonl_str};
 pub use options::{BadRows, ColumnMap, Delimiter, DuplicateOrder, MissingCustomer, ReadOptions, parse_tz};
 #[cfg(feature = "parquet")]
-pub use self::parquet::read_parquet;
+pub use self::parquet::{read_parquet, read_parquet_bytes, read_parquet_file, write_table_parquet};
 pub use time::TimeParser;
 
 use std::path::Path;
@@ -70,7 +70,7 @@ pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<Ingested> {
         }
         Format::Jsonl => read_jsonl(std::fs::File::open(path).map_err(io_err)?, opts),
         #[cfg(feature = "parquet")]
-        Format::Parquet => read_parquet(std::fs::File::open(path).map_err(io_err)?, opts),
+        Format::Parquet => read_parquet_file(std::fs::File::open(path).map_err(io_err)?, opts),
         #[cfg(not(feature = "parquet"))]
         Format::Parquet => Err(Error::Unsupported("this build has no Parquet support (feature `parquet`)".into())),
     }

@@ -1,0 +1,225 @@
+//! Apache Parquet input and output (feature `parquet`, via arrow-rs).
+
+use std::fs::File;
+use std::io::Read;
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Date32Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt32Type, UInt64Type,
+};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use rust_decimal::Decimal;
+
+use super::columns::resolve;
+use super::ingest::{Ingested, Ingestor, Row, Val};
+use super::options::ReadOptions;
+use crate::model::day_to_date;
+use crate::table::{Column, Table};
+use crate::{Error, Location, Result};
+
+fn malformed(e: impl std::fmt::Display) -> Error {
+    Error::Malformed { location: Location::default(), reason: format!("Parquet: {e}") }
+}
+
+/// Reads an order log from a Parquet file. Only the mapped columns are decoded.
+pub fn read_parquet<R: Read>(mut reader: R, opts: &ReadOptions) -> Result<Ingested> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).map_err(|e| Error::Io { path: "<parquet>".into(), source: e })?;
+    read_parquet_bytes(bytes::Bytes::from(bytes), opts)
+}
+
+/// Reads an order log from a Parquet file on disk (streamed, not loaded whole).
+pub fn read_parquet_file(file: File, opts: &ReadOptions) -> Result<Ingested> {
+    let b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(malformed)?;
+    read_with(b, opts)
+}
+
+/// Reads an order log from Parquet bytes.
+pub fn read_parquet_bytes(bytes: bytes::Bytes, opts: &ReadOptions) -> Result<Ingested> {
+    let b = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(malformed)?;
+    read_with(b, opts)
+}
+
+fn read_with<T: parquet::file::reader::ChunkReader + 'static>(
+    b: ParquetRecordBatchReaderBuilder<T>,
+    opts: &ReadOptions,
+) -> Result<Ingested> {
+    let schema = b.schema().clone();
+    let header: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let r = resolve(&header, &opts.columns)?;
+    let roles = [r.customer, r.order, r.time, r.amount, r.quantity, r.unit_price, r.currency, r.status, r.kind, r.subscription];
+    let mut wanted: Vec<usize> = roles.iter().flatten().copied().collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let total = b.metadata().file_metadata().num_rows();
+    let mask = ProjectionMask::roots(b.parquet_schema(), wanted.iter().copied());
+    let reader = b.with_projection(mask).with_batch_size(65_536).build().map_err(malformed)?;
+    let mut ing = Ingestor::new(opts, r.names.clone())?;
+    ing.reserve(usize::try_from(total).unwrap_or(0));
+    // Position of each role within the projected batch.
+    let pos = |role: Option<usize>| role.and_then(|c| wanted.iter().position(|&w| w == c));
+    let p = [pos(r.customer), pos(r.order), pos(r.time), pos(r.amount), pos(r.quantity), pos(r.unit_price), pos(r.currency), pos(r.status), pos(r.kind), pos(r.subscription)];
+    let mut row_no: u64 = 0;
+    let mut itoa_buf = String::new();
+    for batch in reader {
+        let batch = batch.map_err(malformed)?;
+        let cols: Vec<Option<Col<'_>>> = p.iter().map(|x| x.map(|i| Col::new(batch.column(i)))).collect::<Vec<_>>();
+        for i in 0..batch.num_rows() {
+            row_no += 1;
+            let g = |k: usize| cols[k].as_ref().map_or(Val::Null, |c| c.get(i));
+            let mut row = Row { customer: g(0), order: g(1), time: g(2), amount: g(3), quantity: g(4), unit_price: g(5), currency: g(6), status: g(7), kind: g(8), subscription: g(9) };
+            // Integer order ids become text without a per-row allocation.
+            if let Val::Int(v) = row.order {
+                itoa_buf.clear();
+                std::fmt::Write::write_fmt(&mut itoa_buf, format_args!("{v}")).ok();
+                row.order = Val::Str(&itoa_buf);
+            }
+            ing.row(row_no, &row)?;
+        }
+    }
+    Ok(ing.finish())
+}
+
+/// Typed access to one Arrow column.
+enum Col<'a> {
+    Str(&'a dyn Array, Box<dyn Fn(usize) -> &'a str + 'a>),
+    Int(&'a dyn Array, Box<dyn Fn(usize) -> i64 + 'a>),
+    Float(&'a dyn Array, Box<dyn Fn(usize) -> f64 + 'a>),
+    Dec(&'a dyn Array, Box<dyn Fn(usize) -> i128 + 'a>, u32),
+    Unix(&'a dyn Array, Box<dyn Fn(usize) -> i64 + 'a>),
+    Date(&'a dyn Array, Box<dyn Fn(usize) -> i32 + 'a>),
+    Unsupported(String),
+}
+
+impl<'a> Col<'a> {
+    fn new(a: &'a ArrayRef) -> Self {
+        let arr: &'a dyn Array = a.as_ref();
+        match a.data_type() {
+            DataType::Utf8 => {
+                let s = a.as_string::<i32>();
+                Col::Str(arr, Box::new(move |i| s.value(i)))
+            }
+            DataType::LargeUtf8 => {
+                let s = a.as_string::<i64>();
+                Col::Str(arr, Box::new(move |i| s.value(i)))
+            }
+            DataType::Utf8View => {
+                let s = a.as_string_view();
+                Col::Str(arr, Box::new(move |i| s.value(i)))
+            }
+            DataType::Int64 => {
+                let s = a.as_primitive::<Int64Type>();
+                Col::Int(arr, Box::new(move |i| s.value(i)))
+            }
+            DataType::Int32 => {
+                let s = a.as_primitive::<Int32Type>();
+                Col::Int(arr, Box::new(move |i| i64::from(s.value(i))))
+            }
+            DataType::Int16 => {
+                let s = a.as_primitive::<Int16Type>();
+                Col::Int(arr, Box::new(move |i| i64::from(s.value(i))))
+            }
+            DataType::Int8 => {
+                let s = a.as_primitive::<Int8Type>();
+                Col::Int(arr, Box::new(move |i| i64::from(s.value(i))))
+            }
+            DataType::UInt32 => {
+                let s = a.as_primitive::<UInt32Type>();
+                Col::Int(arr, Box::new(move |i| i64::from(s.value(i))))
+            }
+            DataType::UInt64 => {
+                let s = a.as_primitive::<UInt64Type>();
+                Col::Int(arr, Box::new(move |i| i64::try_from(s.value(i)).unwrap_or(i64::MAX)))
+            }
+            DataType::Float64 => {
+                let s = a.as_primitive::<Float64Type>();
+                Col::Float(arr, Box::new(move |i| s.value(i)))
+            }
+            DataType::Float32 => {
+                let s = a.as_primitive::<Float32Type>();
+                Col::Float(arr, Box::new(move |i| f64::from(s.value(i))))
+            }
+            DataType::Decimal128(_, scale) if *scale >= 0 => {
+                let s = a.as_primitive::<arrow_array::types::Decimal128Type>();
+                Col::Dec(arr, Box::new(move |i| s.value(i)), *scale as u32)
+            }
+            DataType::Date32 => {
+                let s = a.as_primitive::<Date32Type>();
+                Col::Date(arr, Box::new(move |i| s.value(i)))
+            }
+            DataType::Timestamp(unit, _) => match unit {
+                TimeUnit::Second => {
+                    let s = a.as_primitive::<TimestampSecondType>();
+                    Col::Unix(arr, Box::new(move |i| s.value(i)))
+                }
+                TimeUnit::Millisecond => {
+                    let s = a.as_primitive::<TimestampMillisecondType>();
+                    Col::Unix(arr, Box::new(move |i| s.value(i).div_euclid(1_000)))
+                }
+                TimeUnit::Microsecond => {
+                    let s = a.as_primitive::<TimestampMicrosecondType>();
+                    Col::Unix(arr, Box::new(move |i| s.value(i).div_euclid(1_000_000)))
+                }
+                TimeUnit::Nanosecond => {
+                    let s = a.as_primitive::<TimestampNanosecondType>();
+                    Col::Unix(arr, Box::new(move |i| s.value(i).div_euclid(1_000_000_000)))
+                }
+            },
+            other => Col::Unsupported(format!("<unsupported Parquet type {other}>")),
+        }
+    }
+
+    fn get(&self, i: usize) -> Val<'_> {
+        let null = |a: &dyn Array| a.is_null(i);
+        match self {
+            Col::Str(a, f) => if null(*a) { Val::Null } else { Val::Str(f(i)) },
+            Col::Int(a, f) => if null(*a) { Val::Null } else { Val::Int(f(i)) },
+            Col::Float(a, f) => if null(*a) { Val::Null } else { Val::Float(f(i)) },
+            Col::Dec(a, f, s) => {
+                if null(*a) {
+                    Val::Null
+                } else {
+                    Decimal::try_from_i128_with_scale(f(i), *s).map_or(Val::Str("<decimal out of range>"), Val::Dec)
+                }
+            }
+            Col::Unix(a, f) => if null(*a) { Val::Null } else { Val::Unix(f(i)) },
+            Col::Date(a, f) => if null(*a) { Val::Null } else { Val::Date(day_to_date(f(i))) },
+            Col::Unsupported(s) => Val::Str(s),
+        }
+    }
+}
+
+/// Writes a [`Table`] as Parquet (zstd).
+pub fn write_table_parquet<W: std::io::Write + Send>(t: &Table, w: W) -> Result<()> {
+    use arrow_array::{BooleanArray, Date32Array, Float64Array, Int64Array, StringArray};
+    let mut fields = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    for (name, c) in t.names.iter().zip(&t.columns) {
+        let (dt, a): (DataType, ArrayRef) = match c {
+            Column::Str(v) => (DataType::Utf8, Arc::new(v.iter().map(Option::as_deref).collect::<StringArray>())),
+            Column::Int(v) => (DataType::Int64, Arc::new(v.iter().copied().collect::<Int64Array>())),
+            Column::Float(v) => (DataType::Float64, Arc::new(v.iter().copied().collect::<Float64Array>())),
+            Column::Bool(v) => (DataType::Boolean, Arc::new(v.iter().copied().collect::<BooleanArray>())),
+            Column::Date(v) => (
+                DataType::Date32,
+                Arc::new(v.iter().map(|d| d.map(crate::model::date_to_day)).collect::<Date32Array>()),
+            ),
+        };
+        fields.push(Field::new(name, dt, true));
+        arrays.push(a);
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(malformed)?;
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::ZSTD(parquet::basic::ZstdLevel::default()))
+        .build();
+    let mut wr = parquet::arrow::ArrowWriter::try_new(w, schema, Some(props)).map_err(malformed)?;
+    wr.write(&batch).map_err(malformed)?;
+    wr.close().map_err(malformed)?;
+    Ok(())
+}

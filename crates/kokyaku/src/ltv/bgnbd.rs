@@ -143,7 +143,9 @@ fn p_alive_k(k: f64, p: [f64; 4], x: f64, t_x: f64, t: f64) -> f64 {
     1.0 / (1.0 + ln_odds.exp())
 }
 
-fn conditional_k(k: f64, p: [f64; 4], horizon: f64, x: f64, t_x: f64, t: f64) -> f64 {
+/// E[Y(horizon) | alive at T, x, T] = (a+b+x+k−1)/(a−1) [1 − ((α+T)/(α+T+t))^(r+x)
+/// 2F1(r+x, b+x+k; a+b+x+k−1; t/(α+T+t))] (FHL 2005 eq. 10 divided by P(alive)).
+fn if_alive_k(k: f64, p: [f64; 4], horizon: f64, x: f64, t: f64) -> f64 {
     let [r, alpha, a, b] = p;
     if horizon <= 0.0 {
         return 0.0;
@@ -152,7 +154,7 @@ fn conditional_k(k: f64, p: [f64; 4], horizon: f64, x: f64, t_x: f64, t: f64) ->
     let ln_f = ln_hyp2f1(r + x, b + x + k, a + b + x + k - 1.0, z);
     let ln_p = (r + x) * ((alpha + t).ln() - (alpha + t + horizon).ln()) + ln_f;
     let bracket = -ln_p.exp_m1();
-    (a + b + x + k - 1.0) / (a - 1.0) * bracket * p_alive_k(k, p, x, t_x, t)
+    (a + b + x + k - 1.0) / (a - 1.0) * bracket
 }
 
 fn p_alive_at_k(k: f64, p: [f64; 4], x: f64, t_x: f64, t: f64, future: f64) -> f64 {
@@ -246,10 +248,10 @@ macro_rules! bg_family {
             }
             fn expected_purchases(&self, horizon: f64) -> f64 {
                 // A new customer is the x = t_x = T = 0 case of the conditional expectation.
-                conditional_k($k, self.arr(), horizon, 0.0, 0.0, 0.0)
+                self.conditional_expected_purchases(horizon, 0.0, 0.0, 0.0)
             }
-            fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> f64 {
-                conditional_k($k, self.arr(), horizon, x, t_x, t)
+            fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> f64 {
+                if_alive_k($k, self.arr(), horizon, x, t)
             }
             fn p_alive(&self, x: f64, t_x: f64, t: f64) -> f64 {
                 p_alive_k($k, self.arr(), x, t_x, t)

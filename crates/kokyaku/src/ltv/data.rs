@@ -174,6 +174,9 @@ impl CalibrationData {
             }
         })?;
         let keep: Vec<usize> = (0..self.len()).filter(|&i| self.x[i] > 0.0).collect();
+        if let Some(&i) = keep.iter().find(|&&i| !(m[i].is_finite() && m[i] > 0.0)) {
+            return Err(bad(m[i], i, "monetary", "mean repeat-purchase value must be > 0 for customers with x > 0 (Gamma-Gamma)"));
+        }
         let xs: Vec<f64> = keep.iter().map(|&i| self.x[i]).collect();
         let ms: Vec<f64> = keep.iter().map(|&i| m[i]).collect();
         let zeros = vec![0.0; keep.len()];

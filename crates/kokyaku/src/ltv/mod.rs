@@ -8,20 +8,27 @@
 
 mod bgbb;
 mod bgnbd;
+mod calibration;
 mod data;
 mod fit;
 mod gamma_gamma;
 mod optim;
+mod predict;
 mod pareto;
 mod sbg;
 mod special;
 
 pub use bgbb::BgBb;
 pub use bgnbd::{BgNbd, ModifiedBgNbd};
+pub use calibration::{CalibrationOptions, CalibrationSummary, calibration_from_log};
 pub use data::{CalibrationData, Collapsed, TimeUnit};
 pub use fit::{FitOptions, FitReport, Fitted};
 pub use gamma_gamma::GammaGamma;
 pub use pareto::ParetoNbd;
+pub use predict::{
+    ClvOptions, HoldoutEvaluation, clv, clv_batch, conditional_expected_purchases_batch, evaluate_holdout,
+    p_alive_batch, p_alive_at_batch, tracking_expected_cumulative,
+};
 pub use sbg::{Cohort, ShiftedBetaGeometric};
 
 /// Predictions shared by the continuous-time purchase models. Times are in the unit of the data
@@ -33,10 +40,19 @@ pub trait PurchaseModel {
     fn log_likelihood(&self, x: f64, t_x: f64, t: f64) -> f64;
     /// E[X(t)]: expected repeat purchases of a new customer in `(0, horizon]`.
     fn expected_purchases(&self, horizon: f64) -> f64;
-    /// E[Y(horizon) | x, t_x, T]: expected purchases in `(T, T + horizon]`.
-    fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> f64;
+    /// E[Y(horizon) | alive at T, x, T]: expected purchases in `(T, T + horizon]` of a customer
+    /// known to be alive at `T` (it does not depend on `t_x`).
+    fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> f64;
     /// P(alive at T | x, t_x, T).
     fn p_alive(&self, x: f64, t_x: f64, t: f64) -> f64;
     /// P(alive at T + future | x, t_x, T).
     fn p_alive_at(&self, x: f64, t_x: f64, t: f64, future: f64) -> f64;
+    /// E[Y(horizon) | x, t_x, T]: expected purchases in `(T, T + horizon]`
+    /// = P(alive) · E[Y(horizon) | alive].
+    fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> f64 {
+        if horizon <= 0.0 {
+            return 0.0;
+        }
+        self.p_alive(x, t_x, t) * self.expected_purchases_if_alive(horizon, x, t)
+    }
 }

@@ -158,10 +158,10 @@ impl PurchaseModel for ParetoNbd {
         let ln_q = (self.beta / (self.beta + horizon)).ln();
         self.r / self.alpha * self.beta * one_minus_pow_over(ln_q, self.s - 1.0)
     }
-    fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> f64 {
+    fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> f64 {
         // E[Y(t) | x, t_x, T] = (r+x)(β+T) / ((α+T)(s−1)) [1 − ((β+T)/(β+T+t))^(s−1)] P(alive)
-        let ln_q = ((self.beta + t) / (self.beta + t + horizon)).ln();
-        (self.r + x) / (self.alpha + t) * (self.beta + t) * one_minus_pow_over(ln_q, self.s - 1.0) * self.p_alive(x, t_x, t)
+        let ln_q = ((self.beta + t) / (self.beta + t + horizon.max(0.0))).ln();
+        (self.r + x) / (self.alpha + t) * (self.beta + t) * one_minus_pow_over(ln_q, self.s - 1.0)
     }
     fn p_alive(&self, x: f64, t_x: f64, t: f64) -> f64 {
         let (_, parts) = row(self.arr(), 0.0, 0.0, x, t_x, t, 1.0, None);

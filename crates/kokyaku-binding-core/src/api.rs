@@ -1,2 +1,323 @@
-//! The calls every wrapper exposes, over serde data. Each wrapper converts its native inputs to
-//! these arguments and the results to native values; nothing else.
+//! The calls every wrapper exposes, over serde data. A wrapper converts its native inputs to
+//! these arguments and the results to native values; nothing else. Options arrive as one flat
+//! JSON object per call (see [`crate::options`]).
+
+use kokyaku::cpm::{self, CpmOptions, CpmRow};
+use kokyaku::io::{self, Delimiter, IngestReport, ReadOptions};
+use kokyaku::model::OrderLog;
+use kokyaku::repeat::{self, RepeatOptions, RepeatReport};
+use kokyaku::rfm::{self, RfmOptions, SegmentRow};
+use kokyaku::summary::{self, CustomerSummaries, SummaryOptions};
+use kokyaku::table::{Table, summary_table};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::BindingError;
+use crate::options::{finish, normalize, take};
+
+/// An order log read by a binding, with the accounting of the read.
+#[derive(Debug, Clone)]
+pub struct Log {
+    /// The columnar log.
+    pub log: OrderLog,
+    /// Rows read, accepted, rejected (by reason), orders, refunds …
+    pub report: IngestReport,
+}
+
+impl From<io::Ingested> for Log {
+    fn from(i: io::Ingested) -> Self {
+        Self { log: i.log, report: i.report }
+    }
+}
+
+/// Input formats a binding reads from text or bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextFormat {
+    /// Delimited text (the `delimiter` option).
+    Csv,
+    /// JSON Lines.
+    Jsonl,
+}
+
+/// The flat column options (`customer_col` …) and the role each fills in `ReadOptions.columns`.
+pub const COLUMN_OPTIONS: &[(&str, &str)] = &[
+    ("customer_col", "customer"),
+    ("order_col", "order"),
+    ("time_col", "time"),
+    ("amount_col", "amount"),
+    ("quantity_col", "quantity"),
+    ("unit_price_col", "unit_price"),
+    ("currency_col", "currency"),
+    ("status_col", "status"),
+    ("kind_col", "kind"),
+    ("subscription_col", "subscription"),
+];
+
+/// Read options from a flat options object: the `ReadOptions` fields, plus `customer_col` …
+/// (the CLI's `--customer-col` …) for the column mapping, and a delimiter written as the CLI
+/// takes it (`","`, `"tab"`, `"whitespace"` …).
+pub fn read_options(value: Value) -> Result<ReadOptions, BindingError> {
+    let mut m = normalize(value)?;
+    let mut columns = match m.remove("columns") {
+        Some(Value::Object(c)) => c,
+        None | Some(Value::Null) => Map::new(),
+        Some(other) => return Err(BindingError::option("columns", format!("expected an object, got {other}"))),
+    };
+    for (flat, role) in COLUMN_OPTIONS {
+        if let Some(v) = m.remove(*flat) {
+            if !v.is_null() {
+                columns.insert((*role).to_owned(), v);
+            }
+        }
+    }
+    if let Some(Value::String(d)) = m.get("delimiter") {
+        let parsed = Delimiter::parse(d)?;
+        m.insert("delimiter".into(), serde_json::to_value(parsed).map_err(|e| BindingError::option("delimiter", e))?);
+    }
+    m.insert("columns".into(), Value::Object(columns));
+    let opts: ReadOptions = take(&mut m)?;
+    finish(&m)?;
+    Ok(opts)
+}
+
+/// Reads an order log from text.
+pub fn read_text(format: TextFormat, text: &str, options: Value) -> Result<Log, BindingError> {
+    let opts = read_options(options)?;
+    Ok(match format {
+        TextFormat::Csv => io::read_csv_str(text, &opts)?,
+        TextFormat::Jsonl => io::read_jsonl_str(text, &opts)?,
+    }
+    .into())
+}
+
+/// Reads an order log from bytes (UTF-8 text).
+pub fn read_bytes(format: TextFormat, bytes: &[u8], options: Value) -> Result<Log, BindingError> {
+    let opts = read_options(options)?;
+    Ok(match format {
+        TextFormat::Csv => io::read_csv(bytes, &opts)?,
+        TextFormat::Jsonl => io::read_jsonl(bytes, &opts)?,
+    }
+    .into())
+}
+
+/// Reads an order log from records (objects of column name → value), with the same column
+/// detection, time parsing and policies as JSON Lines.
+pub fn read_records(records: &[Value], options: Value) -> Result<Log, BindingError> {
+    let mut text = String::new();
+    for (i, r) in records.iter().enumerate() {
+        if !r.is_object() {
+            return Err(BindingError::new(
+                "malformed_input",
+                format!("malformed input at row {}: expected an object (column name → value), got {r}", i + 1),
+            ));
+        }
+        text.push_str(&r.to_string());
+        text.push('\n');
+    }
+    if records.is_empty() {
+        return Err(kokyaku::Error::EmptyInput("no records".into()).into());
+    }
+    read_text(TextFormat::Jsonl, &text, options)
+}
+
+/// Which parts the per-customer table has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parts {
+    /// Summary columns only.
+    Summary,
+    /// Summary and RFM scores with segment.
+    Rfm,
+    /// Summary and CPM class.
+    Cpm,
+    /// Summary, RFM and CPM (what `kokyaku summary` writes).
+    All,
+}
+
+/// Options of the per-customer calls, split from one flat object.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerOptions {
+    /// Summary options (`as_of`, `dormant_days` …).
+    pub summary: SummaryOptions,
+    /// RFM options (`recency`, `frequency`, `monetary`, `frequency_basis`, `segments`).
+    pub rfm: RfmOptions,
+    /// CPM options.
+    pub cpm: CpmOptions,
+}
+
+/// Splits a flat options object into the summary, RFM and CPM options the parts need.
+pub fn customer_options(value: Value, parts: Parts) -> Result<CustomerOptions, BindingError> {
+    let mut m = normalize(value)?;
+    let mut o = CustomerOptions { summary: take(&mut m)?, ..CustomerOptions::default() };
+    if matches!(parts, Parts::Rfm | Parts::All) {
+        o.rfm = take(&mut m)?;
+    }
+    if matches!(parts, Parts::Cpm | Parts::All) {
+        o.cpm = take(&mut m)?;
+    }
+    finish(&m)?;
+    Ok(o)
+}
+
+/// The per-customer table (one row per customer, sorted by customer id).
+pub fn customers(log: &OrderLog, options: Value, parts: Parts) -> Result<Table, BindingError> {
+    let o = customer_options(options, parts)?;
+    let s = summary::summarize(log, &o.summary);
+    let r = match parts {
+        Parts::Rfm | Parts::All => Some(rfm::score(&s, &o.rfm)?),
+        _ => None,
+    };
+    let c = match parts {
+        Parts::Cpm | Parts::All => Some(cpm::classify(&s, &o.cpm)?),
+        _ => None,
+    };
+    Ok(summary_table(&s, r.as_ref(), c.as_ref().map(|c| (c, &o.cpm))))
+}
+
+fn summaries(log: &OrderLog, options: Value, parts: Parts) -> Result<(CustomerSummaries, CustomerOptions), BindingError> {
+    let o = customer_options(options, parts)?;
+    Ok((summary::summarize(log, &o.summary), o))
+}
+
+/// The RFM segment table (one row per segment, in segment-map order).
+pub fn rfm_segments(log: &OrderLog, options: Value) -> Result<Vec<SegmentRow>, BindingError> {
+    let (s, o) = summaries(log, options, Parts::Rfm)?;
+    Ok(rfm::score(&s, &o.rfm)?.table)
+}
+
+/// The CPM class table (one row per class, in class order).
+pub fn cpm_classes(log: &OrderLog, options: Value) -> Result<Vec<CpmRow>, BindingError> {
+    let (s, o) = summaries(log, options, Parts::Cpm)?;
+    Ok(cpm::classify(&s, &o.cpm)?.table)
+}
+
+/// Repeat rate, F2 / Fn conversion and time between orders.
+pub fn repeat(log: &OrderLog, options: Value) -> Result<RepeatReport, BindingError> {
+    let o: RepeatOptions = crate::options::from_value(options)?;
+    Ok(repeat::repeat_metrics(log, &o)?)
+}
+
+/// Everything the bindings compute on one log, as one serialisable object: what the parity test
+/// compares across Rust, Python, Node and WASM.
+#[derive(Debug, Clone, Serialize)]
+pub struct Overview {
+    /// The ingestion accounting.
+    pub ingest: IngestReport,
+    /// Repeat metrics.
+    pub repeat: RepeatReport,
+    /// RFM segment table.
+    pub rfm_segments: Vec<SegmentRow>,
+    /// CPM class table.
+    pub cpm_classes: Vec<CpmRow>,
+    /// The per-customer table (summary, RFM, CPM), as records.
+    pub customers: Vec<Map<String, Value>>,
+}
+
+/// Computes the [`Overview`] of a log. Options: `as_of` (applies to every part) and each part's
+/// own options (`dormant_days`, RFM and CPM options, `f2_window_days`, `max_n`).
+pub fn overview(log: &Log, options: Value) -> Result<Overview, BindingError> {
+    let mut m = normalize(options)?;
+    let repeat_opts: RepeatOptions = {
+        let mut r = Map::new();
+        for k in ["as_of", "f2_window_days", "max_n"] {
+            let v = if k == "as_of" { m.get(k).cloned() } else { m.remove(k) };
+            if let Some(v) = v {
+                r.insert(k.to_owned(), v);
+            }
+        }
+        take(&mut r)?
+    };
+    let o = {
+        let mut c = CustomerOptions { summary: take(&mut m)?, rfm: take(&mut m)?, cpm: take(&mut m)? };
+        finish(&m)?;
+        // keep the summary's as_of in step with the repeat metrics'
+        c.summary.as_of = c.summary.as_of.or(repeat_opts.as_of);
+        c
+    };
+    let s = summary::summarize(&log.log, &o.summary);
+    let r = rfm::score(&s, &o.rfm)?;
+    let c = cpm::classify(&s, &o.cpm)?;
+    let table = summary_table(&s, Some(&r), Some((&c, &o.cpm)));
+    Ok(Overview {
+        ingest: log.report.clone(),
+        repeat: repeat::repeat_metrics(&log.log, &repeat_opts)?,
+        rfm_segments: r.table.clone(),
+        cpm_classes: c.table.clone(),
+        customers: table.to_records(),
+    })
+}
+
+/// A table as columns: `{"columns": [names], "data": {name: [values]}}` (dates as ISO strings).
+#[must_use]
+pub fn table_columns(t: &Table) -> Value {
+    use kokyaku::table::Column;
+    let mut data = Map::new();
+    for (name, col) in t.names.iter().zip(&t.columns) {
+        let v = match col {
+            Column::Str(v) => serde_json::to_value(v),
+            Column::Int(v) => serde_json::to_value(v),
+            Column::Float(v) => serde_json::to_value(v),
+            Column::Bool(v) => serde_json::to_value(v),
+            Column::Date(v) => serde_json::to_value(v.iter().map(|d| d.map(|d| d.to_string())).collect::<Vec<_>>()),
+        };
+        data.insert(name.clone(), v.unwrap_or(Value::Null));
+    }
+    serde_json::json!({ "columns": t.names, "data": data })
+}
+
+/// Serialises a result to a JSON value (the wrappers' one path to native values).
+pub fn to_value<T: Serialize>(t: &T) -> Result<Value, BindingError> {
+    serde_json::to_value(t).map_err(|e| BindingError::new("panic", format!("internal error serialising a result: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const CSV: &str = "customer_id,order_id,placed_at,amount\n\
+        a,1,2024-01-05,100\n\
+        a,2,2024-02-10,50\n\
+        b,3,2024-03-01,80\n\
+        c,4,2024-03-02,x\n";
+
+    #[test]
+    fn reads_csv_with_flat_options_and_accounts_for_rows() {
+        let log = read_text(TextFormat::Csv, CSV, json!({"customerCol": "customer_id", "delimiter": ","})).unwrap();
+        assert_eq!(log.report.rows_read, 4);
+        assert_eq!(log.report.rows_accepted + log.report.rows_rejected, 4);
+        assert_eq!(log.log.n_customers(), 2);
+    }
+
+    #[test]
+    fn records_read_like_jsonl() {
+        let recs: Vec<Value> = vec![
+            json!({"customer_id": "a", "order_id": "1", "placed_at": "2024-01-05", "amount": 100}),
+            json!({"customer_id": "b", "order_id": "2", "placed_at": "2024-01-06", "amount": 20.5}),
+        ];
+        let log = read_records(&recs, Value::Null).unwrap();
+        assert_eq!(log.log.n_orders(), 2);
+        assert_eq!(read_records(&[], Value::Null).unwrap_err().code, "empty_input");
+        assert_eq!(read_records(&[json!(3)], Value::Null).unwrap_err().code, "malformed_input");
+    }
+
+    #[test]
+    fn customer_table_and_option_errors() {
+        let log = read_text(TextFormat::Csv, CSV, Value::Null).unwrap();
+        let t = customers(&log.log, json!({"as_of": "2024-04-01"}), Parts::All).unwrap();
+        assert_eq!(t.n_rows(), 2);
+        assert!(t.names.iter().any(|n| n == "rfm_segment"));
+        let e = customers(&log.log, json!({"as_of": "2024-04-01", "bogus": 1}), Parts::Summary).unwrap_err();
+        assert_eq!(e.code, "invalid_option");
+        let e = read_text(TextFormat::Csv, CSV, json!({"delimiter": "?"})).unwrap_err();
+        assert_eq!(e.code, "invalid_option");
+    }
+
+    #[test]
+    fn overview_serialises() {
+        let log = read_text(TextFormat::Csv, CSV, Value::Null).unwrap();
+        let o = overview(&log, json!({"as_of": "2024-04-01"})).unwrap();
+        let v = to_value(&o).unwrap();
+        assert_eq!(v["ingest"]["rows_read"], 4);
+        assert_eq!(v["customers"].as_array().unwrap().len(), 2);
+    }
+}

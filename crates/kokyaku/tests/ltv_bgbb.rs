@@ -1,7 +1,10 @@
 //! BG/BB on the donations data of Fader, Hardie & Shang (2010), "Customer-base analysis in a
 //! discrete-time noncontractual setting", Marketing Science 29(6): alpha = 1.204, beta = 0.750,
-//! gamma = 0.657, delta = 2.783, LL = -33,225.6; P(alive in 2002) for (x, t_x) = (0, 0), (2, 4),
+//! gamma = 0.657, delta = 2.783, LL = -33,225.6; P(alive in 2002) for `(x, t_x)` = (0, 0), (2, 4),
 //! (6, 6) with n = 6: 0.11, 0.59, 0.93.
+
+// Counts and sizes are compared exactly on purpose.
+#![allow(clippy::float_cmp)]
 
 mod ltv_common;
 

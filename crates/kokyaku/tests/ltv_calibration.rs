@@ -1,8 +1,11 @@
 //! Building the CDNOW sample summary from the raw sample order file: Fader, Hardie & Lee (2005),
 //! "Counting your customers the easy way", Marketing Science 24(2), use the 2,357-customer 1/10
 //! sample with a 39-week calibration period 1997-01-01..1997-09-30. Our summary must give the
-//! published `cdnow_customers_summary.csv` x, t_x and T (weeks, printed to 2 decimals) and the
+//! published `cdnow_customers_summary.csv` `x`, `t_x` and `T` (weeks, printed to 2 decimals) and the
 //! Gamma-Gamma input `zbar` of `cdnow_customers_summary_with_transactions.csv`.
+
+// Counts and sizes are compared exactly on purpose.
+#![allow(clippy::float_cmp)]
 
 mod ltv_common;
 

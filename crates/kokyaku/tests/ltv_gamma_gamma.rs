@@ -2,6 +2,9 @@
 //! "The Gamma-Gamma model of monetary value": p = 6.25, q = 3.74, gamma = 15.44, LL = -4055.9,
 //! and the conditional expected average transaction value of sample customers 1-10.
 
+// Counts and sizes are compared exactly on purpose.
+#![allow(clippy::float_cmp)]
+
 mod ltv_common;
 
 use kokyaku::ltv::{CalibrationData, FitOptions, GammaGamma, TimeUnit};

@@ -2,6 +2,9 @@
 //! retention", Journal of Interactive Marketing 21(1): fitted on years 1-7, highend
 //! alpha = 0.668, beta = 3.806; regular alpha = 0.704, beta = 1.182.
 
+// Counts and sizes are compared exactly on purpose.
+#![allow(clippy::float_cmp)]
+
 mod ltv_common;
 
 use kokyaku::ltv::{Cohort, FitOptions, ShiftedBetaGeometric};

@@ -182,7 +182,7 @@ impl BgBb {
         (0..data.len()).map(|i| data.weight(i) * row(p, &pre, data.x[i], data.t_x[i], data.t[i], 1.0, None)).sum()
     }
 
-    /// P(alive at opportunity n + 1 | x, t_x, n) (FHS 2010 eq. 11).
+    /// `P(alive at opportunity n + 1 | x, t_x, n)` (FHS 2010 eq. 11).
     #[must_use]
     pub fn p_alive(&self, x: f64, t_x: f64, n: f64) -> f64 {
         let [a, b, g, d] = self.arr();
@@ -190,7 +190,7 @@ impl BgBb {
         (ln_num - self.log_likelihood(x, t_x, n)).exp()
     }
 
-    /// E[X(n, n + n_star) | x, t_x, n]: expected transactions in the next `n_star` opportunities
+    /// `E[X(n, n + n_star) | x, t_x, n]`: expected transactions in the next `n_star` opportunities
     /// (FHS 2010 eq. 13).
     #[must_use]
     pub fn conditional_expected_purchases(&self, n_star: f64, x: f64, t_x: f64, n: f64) -> f64 {

@@ -12,7 +12,7 @@
 
 use super::data::CalibrationData;
 use super::fit::{self, FitOptions, Fitted, Problem, Scale};
-use super::special::{digamma, ln_beta, ln_gamma, ln_hyp2f1, log_add_exp};
+use super::special::{digamma, integrate, ln_beta, ln_gamma, ln_hyp2f1, log_add_exp};
 use super::PurchaseModel;
 use crate::{Error, Result};
 
@@ -151,7 +151,15 @@ fn if_alive_k(k: f64, p: [f64; 4], horizon: f64, x: f64, t: f64) -> f64 {
         return 0.0;
     }
     let z = horizon / (alpha + t + horizon);
-    let ln_f = ln_hyp2f1(r + x, b + x + k, a + b + x + k - 1.0, z);
+    let c = a + b + x + k - 1.0;
+    if c <= 0.0 {
+        // Only BG/NBD with x = 0 and a + b <= 1: the series needs c > 0. Integrate the rate
+        // instead: d/dt E = E[λ e^(−λpt)] = (r+x)/(α+T) (1+u)^−(r+x+1) 2F1(r+x+1, b+x; a+b+x; u/(1+u)),
+        // u = t/(α+T); with s = u/(1+u): E = (r+x) ∫_0^z (1−s)^(r+x−1) 2F1(r+x+1, b+x+k; a+b+x+k; s) ds.
+        let m = r + x;
+        return integrate(|s| ((m - 1.0) * (-s).ln_1p() + ln_hyp2f1(m + 1.0, b + x + k, a + b + x + k, s)).exp(), 0.0, z) * m;
+    }
+    let ln_f = ln_hyp2f1(r + x, b + x + k, c, z);
     let ln_p = (r + x) * ((alpha + t).ln() - (alpha + t + horizon).ln()) + ln_f;
     let bracket = -ln_p.exp_m1();
     (a + b + x + k - 1.0) / (a - 1.0) * bracket
@@ -269,6 +277,19 @@ bg_family!(ModifiedBgNbd, 1.0, "mbg-nbd");
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expectation_by_quadrature_matches_series() {
+        // The c <= 0 fallback integrates the purchase rate; check it against the series where both apply.
+        let p = [0.7, 3.1, 0.9, 2.2];
+        for (x, t, h) in [(0.0, 0.0, 39.0), (0.0, 20.0, 5.0), (3.0, 38.0, 52.0)] {
+            let series = if_alive_k(0.0, p, h, x, t);
+            let m = p[0] + x;
+            let z = h / (p[1] + t + h);
+            let quad = integrate(|s| ((m - 1.0) * (-s).ln_1p() + ln_hyp2f1(m + 1.0, p[3] + x, p[2] + p[3] + x, s)).exp(), 0.0, z) * m;
+            assert!((series - quad).abs() < 1e-10 * series, "{series} {quad}");
+        }
+    }
 
     #[test]
     fn gradient_matches_finite_differences() {

@@ -89,16 +89,16 @@ pub fn calibration_from_log(log: &OrderLog, options: &CalibrationOptions) -> Res
                 }
                 continue;
             }
-            if d != f {
+            if d == f {
+                last_cal = f;
+                current = Some(d);
+            } else {
                 if current != Some(d) {
                     n_rep += 1;
                     current = Some(d);
                 }
                 rep_spend += net[o];
                 last_cal = d;
-            } else {
-                last_cal = f;
-                current = Some(d);
             }
         }
         let Some(f) = first else { continue };

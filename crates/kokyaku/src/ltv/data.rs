@@ -58,7 +58,7 @@ pub struct CalibrationData {
     pub time_unit: TimeUnit,
     /// Repeat purchases `x` (>= 0).
     pub x: Vec<f64>,
-    /// Time of the last purchase `t_x` (0 <= t_x <= T; 0 when x = 0).
+    /// Time of the last purchase `t_x` (`0 <= t_x <= T`; 0 when `x = 0`).
     pub t_x: Vec<f64>,
     /// Age `T` at the end of calibration.
     pub t: Vec<f64>,
@@ -189,7 +189,7 @@ impl CalibrationData {
 pub struct Collapsed {
     /// First key (x).
     pub x: Vec<f64>,
-    /// Second key (t_x, or z̄ for Gamma-Gamma).
+    /// Second key (`t_x`, or `z̄` for Gamma-Gamma).
     pub t_x: Vec<f64>,
     /// Third key (T).
     pub t: Vec<f64>,

@@ -66,6 +66,7 @@ pub struct Fitted<M> {
 
 /// Parameter `k` is positive (fitted on its log) or free (a covariate coefficient).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(dead_code)] // Linear is for covariate coefficients.
 pub(crate) enum Scale {
     Log,
     Linear,
@@ -110,7 +111,7 @@ where
 {
     let n = p.scales.len();
     validate_options(p.options, n)?;
-    if !(p.total_weight > 0.0) {
+    if p.total_weight.is_nan() || p.total_weight <= 0.0 {
         return Err(Error::EmptyInput(format!("{}: no customers to fit", p.model)));
     }
     let start = p.options.initial.clone().unwrap_or_else(|| p.start.clone());

@@ -43,11 +43,11 @@ pub trait PurchaseModel {
     /// E[Y(horizon) | alive at T, x, T]: expected purchases in `(T, T + horizon]` of a customer
     /// known to be alive at `T` (it does not depend on `t_x`).
     fn expected_purchases_if_alive(&self, horizon: f64, x: f64, t: f64) -> f64;
-    /// P(alive at T | x, t_x, T).
+    /// `P(alive at T | x, t_x, T)`.
     fn p_alive(&self, x: f64, t_x: f64, t: f64) -> f64;
-    /// P(alive at T + future | x, t_x, T).
+    /// `P(alive at T + future | x, t_x, T)`.
     fn p_alive_at(&self, x: f64, t_x: f64, t: f64, future: f64) -> f64;
-    /// E[Y(horizon) | x, t_x, T]: expected purchases in `(T, T + horizon]`
+    /// `E[Y(horizon) | x, t_x, T]`: expected purchases in `(T, T + horizon]`
     /// = P(alive) · E[Y(horizon) | alive].
     fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> f64 {
         if horizon <= 0.0 {

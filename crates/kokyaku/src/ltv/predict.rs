@@ -136,8 +136,8 @@ pub fn clv_batch<M: PurchaseModel + ?Sized>(
 /// P(alive at T) of every customer, written into `out`.
 pub fn p_alive_batch<M: PurchaseModel + ?Sized>(model: &M, data: &CalibrationData, out: &mut [f64]) -> Result<()> {
     check_out(data, out)?;
-    for i in 0..data.len() {
-        out[i] = model.p_alive(data.x[i], data.t_x[i], data.t[i]);
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = model.p_alive(data.x[i], data.t_x[i], data.t[i]);
     }
     Ok(())
 }
@@ -145,13 +145,13 @@ pub fn p_alive_batch<M: PurchaseModel + ?Sized>(model: &M, data: &CalibrationDat
 /// P(alive at T + future) of every customer, written into `out`.
 pub fn p_alive_at_batch<M: PurchaseModel + ?Sized>(model: &M, data: &CalibrationData, future: f64, out: &mut [f64]) -> Result<()> {
     check_out(data, out)?;
-    for i in 0..data.len() {
-        out[i] = model.p_alive_at(data.x[i], data.t_x[i], data.t[i], future);
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = model.p_alive_at(data.x[i], data.t_x[i], data.t[i], future);
     }
     Ok(())
 }
 
-/// E[Y(horizon) | x, t_x, T] of every customer, written into `out`.
+/// `E[Y(horizon) | x, t_x, T]` of every customer, written into `out`.
 pub fn conditional_expected_purchases_batch<M: PurchaseModel + ?Sized>(
     model: &M,
     data: &CalibrationData,
@@ -159,8 +159,8 @@ pub fn conditional_expected_purchases_batch<M: PurchaseModel + ?Sized>(
     out: &mut [f64],
 ) -> Result<()> {
     check_out(data, out)?;
-    for i in 0..data.len() {
-        out[i] = model.conditional_expected_purchases(horizon, data.x[i], data.t_x[i], data.t[i]);
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = model.conditional_expected_purchases(horizon, data.x[i], data.t_x[i], data.t[i]);
     }
     Ok(())
 }
@@ -218,7 +218,7 @@ pub fn tracking_expected_cumulative<M: PurchaseModel + ?Sized>(model: &M, first_
     let mut groups: Vec<(f64, f64)> = Vec::new();
     for b in births {
         match groups.last_mut() {
-            Some((v, n)) if *v == b => *n += 1.0,
+            Some((v, n)) if v.to_bits() == b.to_bits() => *n += 1.0,
             _ => groups.push((b, 1.0)),
         }
     }

@@ -112,9 +112,62 @@ pub(crate) fn ln_hyp2f1_a_a1(a: f64, b: f64, z: f64) -> (f64, f64, f64, f64) {
     nan
 }
 
+/// Gauss-Legendre nodes and weights on `[-1, 1]` (Newton iteration on the Legendre recurrence).
+fn gauss_legendre(n: usize) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut x = (std::f64::consts::PI * (i as f64 + 0.75) / (n as f64 + 0.5)).cos();
+        let mut dp = 1.0;
+        for _ in 0..100 {
+            let (mut p0, mut p1) = (1.0, x);
+            for k in 2..=n {
+                let kf = k as f64;
+                let p2 = ((2.0 * kf - 1.0) * x * p1 - (kf - 1.0) * p0) / kf;
+                p0 = p1;
+                p1 = p2;
+            }
+            dp = n as f64 * (x * p1 - p0) / (x * x - 1.0);
+            let dx = p1 / dp;
+            x -= dx;
+            if dx.abs() < 1e-16 {
+                break;
+            }
+        }
+        out.push((x, 2.0 / ((1.0 - x * x) * dp * dp)));
+    }
+    out
+}
+
+/// `∫_lo^hi f` by composite 40-point Gauss-Legendre on panels that shrink geometrically towards
+/// `hi` (where the integrands used here vary fastest).
+pub(crate) fn integrate(f: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
+    thread_local! {
+        static NODES: Vec<(f64, f64)> = gauss_legendre(40);
+    }
+    NODES.with(|nodes| {
+        let mut total = 0.0;
+        let mut a = lo;
+        for k in 0..12 {
+            let b = if k == 11 { hi } else { a + (hi - a) / 2.0 };
+            let (m, h) = (f64::midpoint(a, b), (b - a) / 2.0);
+            total += nodes.iter().map(|&(x, w)| w * f(m + h * x)).sum::<f64>() * h;
+            a = b;
+        }
+        total
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quadrature() {
+        let v = integrate(f64::exp, 0.0, 1.0);
+        assert!((v - (1.0_f64.exp() - 1.0)).abs() < 1e-14, "{v}");
+        let v = integrate(|x| (1.0 - x).powf(-0.5), 0.0, 0.99);
+        assert!((v - 2.0 * (1.0 - 0.1)).abs() < 1e-12, "{v}");
+    }
 
     #[test]
     fn hyp2f1_known_values() {

@@ -544,6 +544,8 @@ mod tests {
         assert_eq!(p.start_day(p.index(monday + 6)), monday);
         assert_eq!(p.index(monday + 7), p.index(monday) + 1);
         assert_eq!(p.label(p.index(monday)), "1997-W02");
+        // ISO week-year: the week of Monday 2024-12-30 is 2025-W01.
+        assert_eq!(p.label(p.index(date_to_day(NaiveDate::from_ymd_opt(2024, 12, 31).unwrap()))), "2025-W01");
         assert_eq!(Period::Monthly.label(Period::Monthly.index(monday)), "1997-01");
         // 1997-01-31 ends January: January is observed as of that day.
         let jan31 = date_to_day(NaiveDate::from_ymd_opt(1997, 1, 31).unwrap());

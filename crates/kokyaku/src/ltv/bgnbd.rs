@@ -95,6 +95,12 @@ fn row_ll(pre: &Pre, p: [f64; 4], x: f64, t_x: f64, t: f64, weight: f64, grad: O
     a1 + a2 + l34
 }
 
+/// Row log-likelihood with row-specific parameters (for covariates); adds the gradient.
+pub(crate) fn row_ll_full(k: f64, p: [f64; 4], x: f64, t_x: f64, t: f64, grad: &mut [f64]) -> f64 {
+    let pre = Pre::new(k, p[0], p[1], p[2], p[3]);
+    row_ll(&pre, p, x, t_x, t, 1.0, Some(grad))
+}
+
 fn check_params(name: &str, p: [f64; 4]) -> Result<()> {
     for (v, n) in p.iter().zip(["r", "alpha", "a", "b"]) {
         if !(v.is_finite() && *v > 0.0) {

@@ -66,7 +66,6 @@ pub struct Fitted<M> {
 
 /// Parameter `k` is positive (fitted on its log) or free (a covariate coefficient).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(dead_code)] // Linear is for covariate coefficients.
 pub(crate) enum Scale {
     Log,
     Linear,

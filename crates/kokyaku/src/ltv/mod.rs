@@ -9,6 +9,7 @@
 mod bgbb;
 mod bgnbd;
 mod calibration;
+mod covariates;
 mod data;
 mod fit;
 mod gamma_gamma;
@@ -20,6 +21,7 @@ mod special;
 
 pub use bgbb::BgBb;
 pub use bgnbd::{BgNbd, ModifiedBgNbd};
+pub use covariates::{BgNbdWithCovariates, Covariates, ParetoNbdWithCovariates};
 pub use calibration::{CalibrationOptions, CalibrationSummary, calibration_from_log};
 pub use data::{CalibrationData, Collapsed, TimeUnit};
 pub use fit::{FitOptions, FitReport, Fitted};

@@ -87,6 +87,12 @@ fn row(p: [f64; 4], lg_r: f64, dg_r: f64, x: f64, t_x: f64, t: f64, weight: f64,
     (ln_c + ln_total, Parts { ln_e1, ln_total })
 }
 
+/// Row log-likelihood with row-specific parameters (for covariates); adds the gradient.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn row_ll_full(p: [f64; 4], lg_r: f64, dg_r: f64, x: f64, t_x: f64, t: f64, grad: &mut [f64]) -> f64 {
+    row(p, lg_r, dg_r, x, t_x, t, 1.0, Some(grad)).0
+}
+
 impl ParetoNbd {
     /// Build from parameters (all finite and > 0).
     pub fn new(r: f64, alpha: f64, s: f64, beta: f64) -> Result<Self> {

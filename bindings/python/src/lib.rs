@@ -1,7 +1,14 @@
 //! Python bindings of kokyaku: conversions and error mapping only (the logic is in the core and
-//! in `kokyaku-binding-core`). The Python package `kokyaku` wraps this `kokyaku._kokyaku` module.
+//! in `kokyaku-binding-core`). The Python package `kokyaku` (python/kokyaku/) wraps this
+//! `kokyaku._kokyaku` module with keyword-only signatures and frame conversion.
+//!
+//! One file per concern: `io` (reading order logs), `log` (the order log and its analyses),
+//! `arrow` (the Arrow PyCapsule interface), `errors` (exceptions).
 
+mod arrow;
 mod errors;
+mod io;
+mod log;
 
 use pyo3::prelude::*;
 
@@ -25,5 +32,12 @@ fn _kokyaku(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", kokyaku_binding_core::VERSION)?;
     m.add_function(wrap_pyfunction!(debug_panic, m)?)?;
     m.add_function(wrap_pyfunction!(error_table, m)?)?;
+    m.add_function(wrap_pyfunction!(io::read_csv_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(io::read_jsonl_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(io::read_records_json, m)?)?;
+    m.add_function(wrap_pyfunction!(io::read_arrow, m)?)?;
+    m.add_function(wrap_pyfunction!(io::read_record_set_json, m)?)?;
+    m.add_class::<log::OrderLog>()?;
+    m.add_class::<arrow::ArrowTable>()?;
     Ok(())
 }

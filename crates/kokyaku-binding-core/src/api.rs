@@ -120,6 +120,84 @@ pub fn read_records(records: &[Value], options: Value) -> Result<Log, BindingErr
     read_text(TextFormat::Jsonl, &text, options)
 }
 
+/// Record types (`kokyaku::model::{Customer, Order, Refund, Subscription}`) as one object:
+/// `{timezone, customers?, orders, refunds?, subscriptions?}` — for logs with a subscription
+/// table or typed records. The report counts every record as read and accepted.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordSet {
+    /// IANA time zone for day boundaries (default `UTC`).
+    #[serde(default)]
+    pub timezone: Option<String>,
+    /// Customers.
+    #[serde(default)]
+    pub customers: Vec<kokyaku::model::Customer>,
+    /// Orders.
+    #[serde(default)]
+    pub orders: Vec<kokyaku::model::Order>,
+    /// Refunds.
+    #[serde(default)]
+    pub refunds: Vec<kokyaku::model::Refund>,
+    /// Subscriptions.
+    #[serde(default)]
+    pub subscriptions: Vec<kokyaku::model::Subscription>,
+}
+
+/// Builds a log from [`RecordSet`] data.
+pub fn read_record_set(value: Value) -> Result<Log, BindingError> {
+    let r: RecordSet = serde_json::from_value(value)
+        .map_err(|e| BindingError::new("malformed_input", format!("malformed input: order records: {e}")))?;
+    let tz = io::parse_tz(r.timezone.as_deref().unwrap_or("UTC"))?;
+    let log = OrderLog::from_records(tz, &r.customers, &r.orders, &r.refunds, &r.subscriptions)?;
+    let mut report = IngestReport::default();
+    let n = (r.orders.len() + r.refunds.len()) as u64;
+    report.rows_read = n;
+    report.rows_accepted = n;
+    report.orders = r.orders.len() as u64;
+    report.refunds = r.refunds.len() as u64;
+    report.customers = log.n_customers() as u64;
+    Ok(Log { log, report })
+}
+
+/// The analyses [`analyze`] runs by name (the `function` of the golden vectors).
+pub const ANALYSES: &[&str] = &[
+    "repeat_metrics",
+    "subscription_continuation",
+    "retention",
+    "revenue_curves",
+    "period_churn",
+    "rfm_segments",
+    "cpm_classes",
+    "cpm_transitions",
+];
+
+/// Runs one analysis by name with its options; the result as serde data.
+pub fn analyze(log: &OrderLog, function: &str, options: Value) -> Result<Value, BindingError> {
+    use crate::options::from_value;
+    use kokyaku::cohort;
+    match function {
+        "repeat_metrics" => to_value(&repeat(log, options)?),
+        "subscription_continuation" => to_value(&repeat::subscription_continuation(log, &from_value(options)?)?),
+        "retention" => to_value(&cohort::retention(log, &from_value(options)?)?),
+        "revenue_curves" => to_value(&cohort::revenue_curves(log, &from_value(options)?)?),
+        "period_churn" => to_value(&cohort::period_churn(log, &from_value(options)?)?),
+        "rfm_segments" => to_value(&rfm_segments(log, options)?),
+        "cpm_classes" => to_value(&cpm_classes(log, options)?),
+        "cpm_transitions" => {
+            let mut m = normalize(options)?;
+            let as_of = match m.remove("as_of") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(kokyaku::model::parse_date("as_of", &s)?),
+                Some(other) => return Err(BindingError::option("as_of", format!("expected a date string, got {other}"))),
+            };
+            let o: CpmOptions = take(&mut m)?;
+            finish(&m)?;
+            to_value(&cpm::transitions(log, as_of, &o)?)
+        }
+        other => Err(BindingError::option("function", format!("unknown analysis '{other}': use one of {}", ANALYSES.join(", ")))),
+    }
+}
+
 /// Which parts the per-customer table has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Parts {
@@ -246,22 +324,26 @@ pub fn overview(log: &Log, options: Value) -> Result<Overview, BindingError> {
     })
 }
 
-/// A table as columns: `{"columns": [names], "data": {name: [values]}}` (dates as ISO strings).
+/// A table as columns: `{"columns": [names], "types": {name: type}, "data": {name: [values]}}`
+/// with types `str`, `int`, `float`, `bool`, `date` (dates as ISO strings). Wrappers build their
+/// native frames from it.
 #[must_use]
 pub fn table_columns(t: &Table) -> Value {
     use kokyaku::table::Column;
     let mut data = Map::new();
+    let mut types = Map::new();
     for (name, col) in t.names.iter().zip(&t.columns) {
-        let v = match col {
-            Column::Str(v) => serde_json::to_value(v),
-            Column::Int(v) => serde_json::to_value(v),
-            Column::Float(v) => serde_json::to_value(v),
-            Column::Bool(v) => serde_json::to_value(v),
-            Column::Date(v) => serde_json::to_value(v.iter().map(|d| d.map(|d| d.to_string())).collect::<Vec<_>>()),
+        let (ty, v) = match col {
+            Column::Str(v) => ("str", serde_json::to_value(v)),
+            Column::Int(v) => ("int", serde_json::to_value(v)),
+            Column::Float(v) => ("float", serde_json::to_value(v)),
+            Column::Bool(v) => ("bool", serde_json::to_value(v)),
+            Column::Date(v) => ("date", serde_json::to_value(v.iter().map(|d| d.map(|d| d.to_string())).collect::<Vec<_>>())),
         };
         data.insert(name.clone(), v.unwrap_or(Value::Null));
+        types.insert(name.clone(), Value::from(ty));
     }
-    serde_json::json!({ "columns": t.names, "data": data })
+    serde_json::json!({ "columns": t.names, "types": types, "data": data })
 }
 
 /// Serialises a result to a JSON value (the wrappers' one path to native values).

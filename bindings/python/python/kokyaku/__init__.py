@@ -1,13 +1,17 @@
 """kokyaku (顧客): customer analytics over order logs.
 
-Read an order log (CSV text, a file, records, or a pandas / Polars / pyarrow frame), then get the
-per-customer summary, RFM scores and segments, CPM classes and repeat metrics. Tables come back
-as the caller's kind of frame.
+Read an order log (a CSV / JSON Lines file or bytes, records, or a pandas / Polars / pyarrow
+frame), then get the per-customer summary, RFM scores and segments, CPM classes and repeat
+metrics. Per-customer tables come back as the caller's kind of frame.
+
+All work happens in Rust (the ``kokyaku`` crate) with the GIL released; this module only turns
+keyword arguments into options and results into frames.
 """
 
 from __future__ import annotations
 
 from kokyaku import _kokyaku
+from kokyaku._log import OrderLog, from_frame, from_order_records, from_records, read_csv, read_jsonl
 from kokyaku.exceptions import (
     FitFailedError,
     InvalidInputError,
@@ -22,6 +26,12 @@ __version__: str = _kokyaku.__version__
 
 __all__ = [
     "__version__",
+    "OrderLog",
+    "read_csv",
+    "read_jsonl",
+    "from_records",
+    "from_frame",
+    "from_order_records",
     "KokyakuError",
     "InvalidInputError",
     "InvalidOptionError",

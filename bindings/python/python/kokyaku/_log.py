@@ -1,0 +1,225 @@
+"""Readers and the :class:`OrderLog` wrapper (mirrors ``kokyaku::io`` and the analyses)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from typing import Any
+
+from kokyaku import _kokyaku
+from kokyaku.exceptions import InvalidOptionError, KokyakuIOError
+
+_FRAMES = ("pandas", "polars", "pyarrow", "records")
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):  # pandas.Timestamp, numpy datetime wrappers
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return str(value)
+
+
+def _options(opts: dict[str, Any]) -> str:
+    return json.dumps({k: v for k, v in opts.items() if v is not None}, default=_default)
+
+
+def _read_source(source: Any) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
+    if hasattr(source, "read"):
+        data = source.read()
+        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            with open(source, "rb") as f:
+                return f.read()
+        except OSError as e:
+            raise KokyakuIOError(f"I/O error on '{os.fspath(source)}': {e}", "io_error") from e
+    raise InvalidOptionError(
+        f"invalid option source: expected a path, bytes or a file object, got {type(source).__name__}",
+        "invalid_option",
+    )
+
+
+def _frame_kind(frame: Any) -> str:
+    module = type(frame).__module__.split(".")[0]
+    return {"pandas": "pandas", "polars": "polars", "pyarrow": "pyarrow"}.get(module, "pyarrow")
+
+
+def read_csv(source: Any, **options: Any) -> OrderLog:
+    """Read delimited text from a path, bytes or a file object. See :class:`OrderLog` for options."""
+    return OrderLog(_kokyaku.read_csv_bytes(_read_source(source), _options(options)), None)
+
+
+def read_jsonl(source: Any, **options: Any) -> OrderLog:
+    """Read JSON Lines from a path, bytes or a file object."""
+    return OrderLog(_kokyaku.read_jsonl_bytes(_read_source(source), _options(options)), None)
+
+
+def from_records(records: list[dict[str, Any]], **options: Any) -> OrderLog:
+    """Read a list of dicts (column name → value), like JSON Lines."""
+    return OrderLog(
+        _kokyaku.read_records_json(json.dumps(list(records), default=_default), _options(options)),
+        "records",
+    )
+
+
+def from_frame(frame: Any, **options: Any) -> OrderLog:
+    """Read a pandas, Polars or pyarrow frame through the Arrow PyCapsule interface.
+
+    Per-customer tables of the returned log come back as the same kind of frame.
+    """
+    return OrderLog(_kokyaku.read_arrow(frame, _options(options)), _frame_kind(frame))
+
+
+def from_order_records(records: dict[str, Any]) -> OrderLog:
+    """Build a log from typed records: ``{"timezone": ..., "customers": [...], "orders": [...],
+    "refunds": [...], "subscriptions": [...]}`` (the shapes of the Rust model; use this for a
+    subscription table)."""
+    return OrderLog(_kokyaku.read_record_set_json(json.dumps(records, default=_default)), "records")
+
+
+class OrderLog:
+    """An order log read into Rust, with :attr:`report`, the accounting of the read.
+
+    Read options (keyword-only, all optional): ``customer_col``, ``order_col``, ``time_col``,
+    ``amount_col``, ``quantity_col``, ``unit_price_col``, ``currency_col``, ``status_col``,
+    ``kind_col``, ``subscription_col``, ``time_format``, ``timezone``, ``delimiter``,
+    ``has_header``, ``currency``, ``missing_customer``, ``anonymous_id``, ``duplicate_order``,
+    ``cancel_prefix``, ``negative_as_refund``, ``bad_rows``.
+    """
+
+    def __init__(self, inner: Any, frame: str | None) -> None:
+        self._inner = inner
+        self._frame = frame
+
+    def __repr__(self) -> str:
+        return repr(self._inner)
+
+    @property
+    def n_customers(self) -> int:
+        return self._inner.n_customers
+
+    @property
+    def n_orders(self) -> int:
+        return self._inner.n_orders
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """rows_read, rows_accepted, rows_rejected, rejections (by reason), examples, orders …"""
+        return json.loads(self._inner.report_json())
+
+    def _table(self, parts: str, frame: str | None, options: dict[str, Any]) -> Any:
+        kind = frame or self._frame or _preferred_frame()
+        if kind not in _FRAMES:
+            raise InvalidOptionError(f"invalid option frame = '{kind}': use one of {_FRAMES}", "invalid_option")
+        opts = _options(options)
+        if kind == "records" or (kind == "pandas" and not _has("pyarrow")):
+            cols = json.loads(self._inner.customers_json(opts, parts))
+            if kind == "pandas":
+                import pandas as pd
+
+                return pd.DataFrame({c: cols["data"][c] for c in cols["columns"]})
+            n = len(cols["data"][cols["columns"][0]]) if cols["columns"] else 0
+            return [{c: cols["data"][c][i] for c in cols["columns"]} for i in range(n)]
+        table = self._inner.customers_arrow(opts, parts)
+        if kind == "polars":
+            import polars as pl
+
+            return pl.DataFrame(table)
+        import pyarrow as pa
+
+        t = pa.table(table)
+        return t.to_pandas() if kind == "pandas" else t
+
+    def summary(self, *, frame: str | None = None, **options: Any) -> Any:
+        """One row per customer: first/last order, orders, purchase days, recency, tenure, gross,
+        refunds, net, average order value, subscription state, dormant flag.
+
+        Options: ``as_of`` (date; default the day after the last order), ``dormant_days`` (120),
+        ``subscription_lapse_days`` (60).
+        """
+        return self._table("summary", frame, options)
+
+    def rfm(self, *, frame: str | None = None, **options: Any) -> Any:
+        """The summary plus RFM scores ``r``, ``f``, ``m`` (1-5) and ``rfm_segment``.
+
+        Options: the summary's, plus ``recency``, ``frequency``, ``monetary`` (binning),
+        ``frequency_basis``, ``segments`` (a segment map).
+        """
+        return self._table("rfm", frame, options)
+
+    def cpm(self, *, frame: str | None = None, **options: Any) -> Any:
+        """The summary plus the CPM class (``cpm_class``, ``cpm_name``)."""
+        return self._table("cpm", frame, options)
+
+    def customers(self, *, frame: str | None = None, **options: Any) -> Any:
+        """Summary, RFM and CPM in one table (what ``kokyaku summary`` writes)."""
+        return self._table("all", frame, options)
+
+    def rfm_segments(self, **options: Any) -> list[dict[str, Any]]:
+        """One row per RFM segment: customers, share, mean recency / frequency / monetary."""
+        return json.loads(self._inner.rfm_segments_json(_options(options)))
+
+    def cpm_classes(self, **options: Any) -> list[dict[str, Any]]:
+        """One row per CPM class: customers, share, total and mean spend."""
+        return json.loads(self._inner.cpm_classes_json(_options(options)))
+
+    def repeat(self, **options: Any) -> dict[str, Any]:
+        """Repeat rate, F2 / Fn conversion, time between orders.
+
+        Options: ``as_of``, ``f2_window_days`` (90), ``max_n`` (5).
+        """
+        return json.loads(self._inner.repeat_json(_options(options)))
+
+    def analyze(self, function: str, **options: Any) -> Any:
+        """Run one analysis by name: ``repeat_metrics``, ``subscription_continuation``,
+        ``retention``, ``revenue_curves``, ``period_churn``, ``rfm_segments``, ``cpm_classes``,
+        ``cpm_transitions``. The result is the Rust result as plain data."""
+        return json.loads(self._inner.analyze_json(function, _options(options)))
+
+    def subscription_continuation(self, **options: Any) -> dict[str, Any]:
+        """Subscription continuation by cycle. Options: ``as_of``, ``lapse_days``, ``max_cycles``."""
+        return self.analyze("subscription_continuation", **options)
+
+    def retention(self, **options: Any) -> dict[str, Any]:
+        """Cohort retention matrix (cells after the data ends are ``None``, not 0).
+        Options: ``period`` (``"monthly"`` / ``"weekly"``), ``as_of``, ``max_periods``."""
+        return self.analyze("retention", **options)
+
+    def revenue_curves(self, **options: Any) -> dict[str, Any]:
+        """Cumulative revenue per customer by cohort (historical LTV curves)."""
+        return self.analyze("revenue_curves", **options)
+
+    def period_churn(self, **options: Any) -> dict[str, Any]:
+        """Churn per period."""
+        return self.analyze("period_churn", **options)
+
+    def cpm_transitions(self, **options: Any) -> dict[str, Any]:
+        """Month-over-month transitions between CPM classes."""
+        return self.analyze("cpm_transitions", **options)
+
+    def overview(self, **options: Any) -> dict[str, Any]:
+        """Ingestion report, repeat metrics, RFM segments, CPM classes and the customer table."""
+        return json.loads(self._inner.overview_json(_options(options)))
+
+    def overview_json(self, **options: Any) -> str:
+        """:meth:`overview` as the JSON text Rust wrote (what the parity test compares)."""
+        return self._inner.overview_json(_options(options))
+
+
+def _has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def _preferred_frame() -> str:
+    for kind in ("pandas", "polars", "pyarrow"):
+        if _has(kind):
+            return kind
+    return "records"

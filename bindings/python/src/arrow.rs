@@ -1,0 +1,118 @@
+//! The Arrow PyCapsule interface: frames in (`__arrow_c_stream__` of pandas, Polars, pyarrow …)
+//! and tables out (an object with `__arrow_c_stream__` that pyarrow and Polars consume).
+
+use std::ffi::CStr;
+use std::sync::Arc;
+
+use arrow_array::ffi_stream::{RecordBatchStreamReader, FFI_ArrowArrayStream};
+use arrow_array::{ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, RecordBatchIterator, StringArray};
+use arrow_schema::{ArrowError, DataType, Field, Schema};
+use kokyaku::model::date_to_day;
+use kokyaku::table::{Column, Table};
+use kokyaku_binding_core::BindingError;
+use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
+
+const STREAM: &CStr = c"arrow_array_stream";
+
+fn malformed(e: impl std::fmt::Display) -> BindingError {
+    BindingError::new("malformed_input", format!("malformed input: Arrow stream: {e}"))
+}
+
+/// Reads every record batch of an object that implements `__arrow_c_stream__`.
+pub fn import_stream(obj: &Bound<'_, PyAny>) -> PyResult<Result<(Arc<Schema>, Vec<RecordBatch>), BindingError>> {
+    if !obj.hasattr("__arrow_c_stream__")? {
+        return Ok(Err(BindingError::new(
+            "unsupported",
+            format!(
+                "unsupported: {} does not implement the Arrow PyCapsule interface (__arrow_c_stream__); pass a pandas (>= 2.2), Polars or pyarrow frame",
+                obj.get_type().name()?
+            ),
+        )));
+    }
+    let capsule = obj.call_method0("__arrow_c_stream__")?;
+    let capsule = capsule.cast::<PyCapsule>()?;
+    let ptr = capsule.pointer_checked(Some(STREAM))?;
+    // SAFETY: the capsule is named "arrow_array_stream", so by the Arrow PyCapsule protocol it
+    // points to a valid FFI_ArrowArrayStream; `from_raw` moves the stream out and marks the
+    // capsule's copy released, so the capsule's destructor will not release it again.
+    let stream = unsafe { FFI_ArrowArrayStream::from_raw(ptr.as_ptr().cast()) };
+    let reader = match RecordBatchStreamReader::try_new(stream) {
+        Ok(r) => r,
+        Err(e) => return Ok(Err(malformed(e))),
+    };
+    let schema = arrow_array::RecordBatchReader::schema(&reader);
+    Ok(reader.collect::<Result<Vec<_>, ArrowError>>().map(|b| (schema, b)).map_err(malformed))
+}
+
+/// Encodes record batches as Parquet in memory, the form the core's Arrow reader takes.
+pub fn to_parquet(schema: &Arc<Schema>, batches: &[RecordBatch]) -> Result<bytes::Bytes, BindingError> {
+    let mut buf = Vec::new();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::UNCOMPRESSED)
+        .set_dictionary_enabled(false)
+        .build();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, schema.clone(), Some(props)).map_err(malformed)?;
+    for b in batches {
+        w.write(b).map_err(malformed)?;
+    }
+    w.close().map_err(malformed)?;
+    Ok(bytes::Bytes::from(buf))
+}
+
+/// A kokyaku table as one Arrow record batch (money stays exact, as decimal strings).
+pub fn table_batch(t: &Table) -> Result<RecordBatch, BindingError> {
+    let mut fields = Vec::with_capacity(t.names.len());
+    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(t.names.len());
+    for (name, col) in t.names.iter().zip(&t.columns) {
+        let (ty, a): (DataType, ArrayRef) = match col {
+            Column::Str(v) => (DataType::Utf8, Arc::new(v.iter().map(Option::as_deref).collect::<StringArray>())),
+            Column::Int(v) => (DataType::Int64, Arc::new(v.iter().copied().collect::<Int64Array>())),
+            Column::Float(v) => (DataType::Float64, Arc::new(v.iter().copied().collect::<Float64Array>())),
+            Column::Bool(v) => (DataType::Boolean, Arc::new(v.iter().copied().collect::<BooleanArray>())),
+            Column::Date(v) => (DataType::Date32, Arc::new(v.iter().map(|d| d.map(date_to_day)).collect::<Date32Array>())),
+        };
+        fields.push(Field::new(name, ty, true));
+        arrays.push(a);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+        .map_err(|e| BindingError::new("panic", format!("internal error building an Arrow table: {e}")))
+}
+
+/// A table that crosses to Python through the Arrow PyCapsule interface: `pyarrow.table(t)`,
+/// `polars.DataFrame(t)`. Each `__arrow_c_stream__` call exports the same batch again.
+#[pyclass(frozen, module = "kokyaku._kokyaku")]
+pub struct ArrowTable {
+    batch: RecordBatch,
+}
+
+impl ArrowTable {
+    /// Wraps a batch.
+    pub fn new(batch: RecordBatch) -> Self {
+        Self { batch }
+    }
+}
+
+#[pymethods]
+impl ArrowTable {
+    /// The Arrow C stream of this table, in a capsule named `arrow_array_stream`.
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(&self, py: Python<'py>, requested_schema: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyCapsule>> {
+        let _ = requested_schema; // we export our own schema; consumers cast if they asked otherwise
+        let schema = self.batch.schema();
+        let reader = RecordBatchIterator::new(vec![Ok(self.batch.clone())], schema);
+        PyCapsule::new_with_value(py, FFI_ArrowArrayStream::new(Box::new(reader)), STREAM)
+    }
+
+    /// Number of rows.
+    #[getter]
+    fn num_rows(&self) -> usize {
+        self.batch.num_rows()
+    }
+
+    /// Column names.
+    #[getter]
+    fn column_names(&self) -> Vec<String> {
+        self.batch.schema().fields().iter().map(|f| f.name().clone()).collect()
+    }
+}

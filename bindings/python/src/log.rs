@@ -1,0 +1,110 @@
+//! The order log and its analyses (mirrors `kokyaku::summary`, `rfm`, `cpm`, `repeat`).
+//!
+//! Every analysis takes its options as one JSON object (built by the Python wrapper from
+//! keyword arguments) and runs with the GIL released.
+
+use kokyaku_binding_core::BindingError;
+use kokyaku_binding_core::api::{self, Log, Parts};
+use pyo3::prelude::*;
+
+use crate::arrow::{ArrowTable, table_batch};
+use crate::errors::{call, call_detached};
+
+fn parse(json: &str) -> Result<serde_json::Value, BindingError> {
+    if json.trim().is_empty() {
+        return Ok(serde_json::Value::Null);
+    }
+    serde_json::from_str(json).map_err(|e| BindingError::option("options", e))
+}
+
+fn json<T: serde::Serialize>(t: &T) -> Result<String, BindingError> {
+    serde_json::to_string(t).map_err(|e| BindingError::new("panic", format!("internal error serialising a result: {e}")))
+}
+
+fn parts(name: &str) -> Result<Parts, BindingError> {
+    Ok(match name {
+        "summary" => Parts::Summary,
+        "rfm" => Parts::Rfm,
+        "cpm" => Parts::Cpm,
+        "all" => Parts::All,
+        other => return Err(BindingError::option("parts", format!("'{other}': use summary, rfm, cpm or all"))),
+    })
+}
+
+/// A columnar order log, with the accounting of how it was read.
+#[pyclass(frozen, module = "kokyaku._kokyaku")]
+pub struct OrderLog {
+    inner: Log,
+}
+
+impl From<Log> for OrderLog {
+    fn from(inner: Log) -> Self {
+        Self { inner }
+    }
+}
+
+#[pymethods]
+impl OrderLog {
+    /// Number of customers.
+    #[getter]
+    fn n_customers(&self) -> usize {
+        self.inner.log.n_customers()
+    }
+
+    /// Number of orders (completed and cancelled).
+    #[getter]
+    fn n_orders(&self) -> usize {
+        self.inner.log.n_orders()
+    }
+
+    /// The ingestion report as JSON.
+    fn report_json(&self) -> PyResult<String> {
+        call(|| json(&self.inner.report))
+    }
+
+    /// The per-customer table (`parts`: summary, rfm, cpm or all) as an Arrow table.
+    fn customers_arrow(&self, py: Python<'_>, options: &str, parts_name: &str) -> PyResult<ArrowTable> {
+        call_detached(py, || {
+            let t = api::customers(&self.inner.log, parse(options)?, parts(parts_name)?)?;
+            table_batch(&t)
+        })
+        .map(ArrowTable::new)
+    }
+
+    /// The per-customer table as JSON columns (`{"columns", "types", "data"}`).
+    fn customers_json(&self, py: Python<'_>, options: &str, parts_name: &str) -> PyResult<String> {
+        call_detached(py, || {
+            let t = api::customers(&self.inner.log, parse(options)?, parts(parts_name)?)?;
+            json(&api::table_columns(&t))
+        })
+    }
+
+    /// The RFM segment table as JSON records.
+    fn rfm_segments_json(&self, py: Python<'_>, options: &str) -> PyResult<String> {
+        call_detached(py, || json(&api::rfm_segments(&self.inner.log, parse(options)?)?))
+    }
+
+    /// The CPM class table as JSON records.
+    fn cpm_classes_json(&self, py: Python<'_>, options: &str) -> PyResult<String> {
+        call_detached(py, || json(&api::cpm_classes(&self.inner.log, parse(options)?)?))
+    }
+
+    /// Repeat metrics as JSON.
+    fn repeat_json(&self, py: Python<'_>, options: &str) -> PyResult<String> {
+        call_detached(py, || json(&api::repeat(&self.inner.log, parse(options)?)?))
+    }
+
+    /// Runs one analysis by name (`kokyaku_binding_core::api::ANALYSES`), result as JSON.
+    fn analyze_json(&self, py: Python<'_>, function: &str, options: &str) -> PyResult<String> {
+        call_detached(py, || json(&api::analyze(&self.inner.log, function, parse(options)?)?))
+    }
+
+    /// Everything at once (the parity test's object) as JSON.
+    fn overview_json(&self, py: Python<'_>, options: &str) -> PyResult<String> {
+        call_detached(py, || json(&api::overview(&self.inner, parse(options)?)?))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("OrderLog(customers={}, orders={})", self.inner.log.n_customers(), self.inner.log.n_orders())
+    }
+}

@@ -18,7 +18,7 @@ pub use ingest::{IngestReport, Ingested, Ingestor, RejectReason, Rejection, Row,
 pub use jsonl::{read_jsonl, read_jsonl_str};
 pub use options::{BadRows, ColumnMap, Delimiter, DuplicateOrder, MissingCustomer, ReadOptions, parse_tz};
 #[cfg(feature = "parquet")]
-pub use self::parquet::{read_parquet, read_parquet_bytes, read_parquet_file, write_table_parquet};
+pub use self::parquet::{SimParquetWriter, read_parquet, read_parquet_bytes, read_parquet_file, write_table_parquet};
 pub use time::TimeParser;
 
 use std::path::Path;

@@ -223,3 +223,90 @@ pub fn write_table_parquet<W: std::io::Write + Send>(t: &Table, w: W) -> Result<
     wr.close().map_err(malformed)?;
     Ok(())
 }
+
+/// Streams simulated orders into a Parquet file in row groups of 1M orders.
+pub struct SimParquetWriter<W: std::io::Write + Send> {
+    writer: parquet::arrow::ArrowWriter<W>,
+    schema: Arc<Schema>,
+    currency: String,
+    customer: Vec<String>,
+    order: Vec<String>,
+    placed_at: Vec<i64>,
+    amount: Vec<i64>,
+    status: Vec<&'static str>,
+    kind: Vec<&'static str>,
+    subscription: Vec<Option<String>>,
+}
+
+impl<W: std::io::Write + Send> SimParquetWriter<W> {
+    const CHUNK: usize = 1 << 20;
+
+    /// A writer with the simulator's schema.
+    pub fn new(w: W, currency: &str) -> Result<Self> {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("customer_id", DataType::Utf8, false),
+            Field::new("order_id", DataType::Utf8, false),
+            Field::new("placed_at", DataType::Timestamp(TimeUnit::Second, Some("UTC".into())), false),
+            Field::new("amount", DataType::Int64, false),
+            Field::new("currency", DataType::Utf8, false),
+            Field::new("status", DataType::Utf8, false),
+            Field::new("kind", DataType::Utf8, false),
+            Field::new("subscription_id", DataType::Utf8, true),
+        ]));
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_compression(parquet::basic::Compression::SNAPPY)
+            .build();
+        let writer = parquet::arrow::ArrowWriter::try_new(w, schema.clone(), Some(props)).map_err(malformed)?;
+        Ok(Self {
+            writer,
+            schema,
+            currency: currency.to_owned(),
+            customer: Vec::new(),
+            order: Vec::new(),
+            placed_at: Vec::new(),
+            amount: Vec::new(),
+            status: Vec::new(),
+            kind: Vec::new(),
+            subscription: Vec::new(),
+        })
+    }
+
+    /// Adds one order.
+    pub fn push(&mut self, o: &crate::simulate::SimOrder) -> Result<()> {
+        self.customer.push(format!("{:08}", o.customer));
+        self.order.push(format!("O{:010}", o.order));
+        self.placed_at.push(o.placed_at);
+        self.amount.push(o.amount);
+        self.status.push(o.status.as_str());
+        self.kind.push(o.kind.as_str());
+        self.subscription.push((o.subscription > 0).then(|| format!("S{:08}", o.subscription)));
+        if self.customer.len() >= Self::CHUNK { self.flush() } else { Ok(()) }
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        use arrow_array::{Int64Array, StringArray, TimestampSecondArray};
+        if self.customer.is_empty() {
+            return Ok(());
+        }
+        let n = self.customer.len();
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from_iter_values(self.customer.drain(..))),
+            Arc::new(StringArray::from_iter_values(self.order.drain(..))),
+            Arc::new(TimestampSecondArray::from(std::mem::take(&mut self.placed_at)).with_timezone("UTC")),
+            Arc::new(Int64Array::from(std::mem::take(&mut self.amount))),
+            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(self.currency.as_str(), n))),
+            Arc::new(StringArray::from_iter_values(self.status.drain(..))),
+            Arc::new(StringArray::from_iter_values(self.kind.drain(..))),
+            Arc::new(self.subscription.drain(..).collect::<StringArray>()),
+        ];
+        let batch = RecordBatch::try_new(self.schema.clone(), cols).map_err(malformed)?;
+        self.writer.write(&batch).map_err(malformed)
+    }
+
+    /// Writes the last rows and the footer.
+    pub fn finish(mut self) -> Result<()> {
+        self.flush()?;
+        self.writer.close().map_err(malformed)?;
+        Ok(())
+    }
+}

@@ -12,6 +12,7 @@ pub mod ltv;
 pub mod io;
 pub mod model;
 pub mod repeat;
+pub mod report;
 pub mod cohort;
 pub mod rfm;
 pub mod simulate;

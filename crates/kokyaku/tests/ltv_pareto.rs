@@ -60,3 +60,25 @@ fn pareto_nbd_extremes_stay_finite() {
     let ll = m.log_likelihood(2000.0, 30.0, 38.0);
     assert!(ll.is_finite(), "{ll}");
 }
+
+/// GGompertz/NBD (Bemmaor & Glady 2012) nests Pareto/NBD as b -> 0 with beta/b fixed: its
+/// likelihood must approach the Pareto/NBD one, and its fit on CDNOW cannot be worse.
+#[test]
+fn ggompertz_nbd_nests_pareto_nbd() {
+    use kokyaku::ltv::GGompertzNbd;
+    let data = cdnow();
+    let p = ParetoNbd::new(0.553, 10.578, 0.606, 11.669).unwrap();
+    let b = 1e-7;
+    let g = GGompertzNbd::new(0.553, 10.578, b, 0.606, 11.669 * b).unwrap();
+    for &(x, tx, t) in &[(0.0, 0.0, 38.86), (2.0, 30.43, 38.86), (1.0, 1.71, 38.86), (10.0, 37.0, 38.0)] {
+        let (a, c) = (g.log_likelihood(x, tx, t), p.log_likelihood(x, tx, t));
+        assert!((a - c).abs() < 1e-5, "LL({x},{tx},{t}) {a} vs {c}");
+        assert!((g.p_alive(x, tx, t) - p.p_alive(x, tx, t)).abs() < 1e-5);
+        let (e1, e2) = (g.conditional_expected_purchases(39.0, x, tx, t), p.conditional_expected_purchases(39.0, x, tx, t));
+        assert!((e1 - e2).abs() < 1e-5 * e2.max(1.0), "{e1} vs {e2}");
+    }
+    let fit = GGompertzNbd::fit(&data, &FitOptions::default()).unwrap();
+    assert!(fit.report.converged, "{:?}", fit.report);
+    eprintln!("GGompertz/NBD on CDNOW: {:?}", fit.report);
+    assert!(fit.report.log_likelihood >= -9594.98, "{:?}", fit.report);
+}

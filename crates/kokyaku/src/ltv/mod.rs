@@ -13,6 +13,7 @@ mod covariates;
 mod data;
 mod fit;
 mod gamma_gamma;
+mod ggompertz;
 mod optim;
 mod predict;
 mod pareto;
@@ -26,6 +27,7 @@ pub use calibration::{CalibrationOptions, CalibrationSummary, calibration_from_l
 pub use data::{CalibrationData, Collapsed, TimeUnit};
 pub use fit::{FitOptions, FitReport, Fitted};
 pub use gamma_gamma::GammaGamma;
+pub use ggompertz::GGompertzNbd;
 pub use pareto::ParetoNbd;
 pub use predict::{
     ClvOptions, HoldoutEvaluation, clv, clv_batch, conditional_expected_purchases_batch, evaluate_holdout,

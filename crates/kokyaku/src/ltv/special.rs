@@ -141,19 +141,51 @@ fn gauss_legendre(n: usize) -> Vec<(f64, f64)> {
 /// `∫_lo^hi f` by composite 40-point Gauss-Legendre on panels that shrink geometrically towards
 /// `hi` (where the integrands used here vary fastest).
 pub(crate) fn integrate(f: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
-    thread_local! {
-        static NODES: Vec<(f64, f64)> = gauss_legendre(40);
-    }
+    integrate_panels(|u| f(lo + (hi - lo) * u), hi - lo)
+}
+
+/// As [`integrate`] with the panels shrinking towards `lo` instead.
+pub(crate) fn integrate_toward_lo(f: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f64 {
+    integrate_panels(|u| f(hi - (hi - lo) * u), hi - lo)
+}
+
+/// As [`integrate_toward_lo`] for a vector-valued integrand (one pass over the nodes).
+pub(crate) fn integrate_toward_lo_vec<const N: usize>(f: impl Fn(f64) -> [f64; N], lo: f64, hi: f64) -> [f64; N] {
+    let len = hi - lo;
     NODES.with(|nodes| {
-        let mut total = 0.0;
-        let mut a = lo;
+        let mut total = [0.0; N];
+        let mut a = 0.0;
         for k in 0..12 {
-            let b = if k == 11 { hi } else { a + (hi - a) / 2.0 };
+            let b = if k == 11 { 1.0 } else { a + (1.0 - a) / 2.0 };
             let (m, h) = (f64::midpoint(a, b), (b - a) / 2.0);
-            total += nodes.iter().map(|&(x, w)| w * f(m + h * x)).sum::<f64>() * h;
+            for &(x, w) in nodes {
+                let v = f(hi - len * (m + h * x));
+                for j in 0..N {
+                    total[j] += w * h * v[j];
+                }
+            }
             a = b;
         }
-        total
+        total.map(|v| v * len)
+    })
+}
+
+thread_local! {
+    static NODES: Vec<(f64, f64)> = gauss_legendre(40);
+}
+
+/// `len · ∫_0^1 g(u) du` on panels [0, 1/2], [1/2, 3/4], ... (12 panels, 40 nodes each).
+fn integrate_panels(g: impl Fn(f64) -> f64, len: f64) -> f64 {
+    NODES.with(|nodes| {
+        let mut total = 0.0;
+        let mut a = 0.0;
+        for k in 0..12 {
+            let b = if k == 11 { 1.0 } else { a + (1.0 - a) / 2.0 };
+            let (m, h) = (f64::midpoint(a, b), (b - a) / 2.0);
+            total += nodes.iter().map(|&(x, w)| w * g(m + h * x)).sum::<f64>() * h;
+            a = b;
+        }
+        total * len
     })
 }
 

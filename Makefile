@@ -55,7 +55,7 @@ test-node:
 	@if [ ! -d bindings/node ]; then echo "test-node: no bindings/node yet"; exit 0; fi; \
 	cd bindings/node; \
 	cp index.d.ts "$${TMPDIR:-/tmp}/kokyaku-index.d.ts.committed"; \
-	npx napi build --platform; \
+	npx napi build --platform --dts-header "$$(cat types-header.d.ts)"; \
 	if [ -n "$${CI:-}" ] && ! cmp -s index.d.ts "$${TMPDIR:-/tmp}/kokyaku-index.d.ts.committed"; then \
 	  echo "bindings/node/index.d.ts is stale: run 'make test-node' and commit it" >&2; exit 1; fi; \
 	node --test test/*.test.js; \

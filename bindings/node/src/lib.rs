@@ -1,7 +1,13 @@
 //! Node bindings of kokyaku: conversions and error mapping only (the logic is in the core and in
-//! `kokyaku-binding-core`). Errors are thrown as `Error`s whose `.code` is the core's code.
+//! `kokyaku-binding-core`). Arrays of plain objects in, plain objects out; errors are thrown as
+//! `Error`s whose `.code` is the core's code (see `docs/errors.md`).
+//!
+//! One file per concern: `io` (reading order logs), `log` (the order log and its analyses),
+//! `errors` (error mapping).
 
 mod errors;
+mod io;
+mod log;
 
 use napi_derive::napi;
 

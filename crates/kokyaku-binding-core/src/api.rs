@@ -100,6 +100,21 @@ pub fn read_bytes(format: TextFormat, bytes: &[u8], options: Value) -> Result<Lo
     .into())
 }
 
+/// JavaScript has only f64 numbers: a whole number arrives as `100.0`. Writes such values as
+/// integers so that `100` reads as the decimal `100` (as from Python or CSV), not `100.0`.
+fn integral_numbers(v: &Value) -> Value {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    match v {
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < EXACT => Value::from(f as i64),
+            _ => v.clone(),
+        },
+        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), integral_numbers(x))).collect()),
+        Value::Array(a) => Value::Array(a.iter().map(integral_numbers).collect()),
+        other => other.clone(),
+    }
+}
+
 /// Reads an order log from records (objects of column name → value), with the same column
 /// detection, time parsing and policies as JSON Lines.
 pub fn read_records(records: &[Value], options: Value) -> Result<Log, BindingError> {
@@ -111,7 +126,7 @@ pub fn read_records(records: &[Value], options: Value) -> Result<Log, BindingErr
                 format!("malformed input at row {}: expected an object (column name → value), got {r}", i + 1),
             ));
         }
-        text.push_str(&r.to_string());
+        text.push_str(&integral_numbers(r).to_string());
         text.push('\n');
     }
     if records.is_empty() {
@@ -401,5 +416,18 @@ mod tests {
         let v = to_value(&o).unwrap();
         assert_eq!(v["ingest"]["rows_read"], 4);
         assert_eq!(v["customers"].as_array().unwrap().len(), 2);
+    }
+}
+
+#[cfg(test)]
+mod js_number_tests {
+    use super::*;
+
+    #[test]
+    fn whole_floats_read_as_integers() {
+        let recs = vec![serde_json::json!({"customer_id": "a", "order_id": "1", "placed_at": "2024-01-05", "amount": 100.0})];
+        let log = read_records(&recs, Value::Null).unwrap();
+        let t = customers(&log.log, Value::Null, Parts::Summary).unwrap();
+        assert_eq!(t.to_records()[0]["net"], "100");
     }
 }

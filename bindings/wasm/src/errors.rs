@@ -32,3 +32,17 @@ pub fn install_panic_hook() {
         }));
     }
 }
+
+/// A JS value (options, records) as serde data; `undefined` / `null` are `null`.
+pub fn from_js(v: &JsValue) -> Result<serde_json::Value, BindingError> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(serde_json::Value::Null);
+    }
+    serde_wasm_bindgen::from_value(v.clone()).map_err(|e| BindingError::option("options", e))
+}
+
+/// A result as plain JS objects (not `Map`s), numbers as numbers.
+pub fn to_js_value<T: serde::Serialize>(t: &T) -> Result<JsValue, BindingError> {
+    t.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| BindingError::new("panic", format!("internal error converting a result: {e}")))
+}

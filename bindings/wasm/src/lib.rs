@@ -1,8 +1,13 @@
-//! WebAssembly bindings of kokyaku: CSV text or bytes in, plain objects out; conversions and
-//! error mapping only (the logic is in the core and in `kokyaku-binding-core`). Errors are thrown
-//! as `Error`s whose `.code` is the core's code.
+//! WebAssembly bindings of kokyaku: CSV / JSON Lines text or bytes and plain objects in, plain
+//! objects out; conversions and error mapping only (the logic is in the core and in
+//! `kokyaku-binding-core`). Errors are thrown as `Error`s whose `.code` is the core's code.
+//!
+//! One file per concern: `io` (reading order logs), `log` (the order log and its analyses),
+//! `errors` (error mapping, panic hook).
 
 mod errors;
+mod io;
+mod log;
 
 use wasm_bindgen::prelude::*;
 

@@ -16,7 +16,26 @@ function fixtures(area) {
     .readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => ({ name: f, ...JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) }))
+    .map((f) => ({ name: `${area}/${f}`, ...JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) }))
 }
 
-module.exports = { repoRoot, fixturesDir, fixtures, kokyaku }
+/** Every key of `expected` must match in `got` (numbers within `tol`, relative above 1). */
+function compare(where, expected, got, tol, errors) {
+  if (expected !== null && typeof expected === 'object' && !Array.isArray(expected)) {
+    if (got === null || typeof got !== 'object') return errors.push(`${where}: expected an object, got ${JSON.stringify(got)}`)
+    for (const [k, v] of Object.entries(expected)) {
+      if (!(k in got)) errors.push(`${where}.${k}: missing`)
+      else compare(`${where}.${k}`, v, got[k], tol, errors)
+    }
+  } else if (Array.isArray(expected)) {
+    if (!Array.isArray(got) || got.length !== expected.length) return errors.push(`${where}: expected ${expected.length} items, got ${JSON.stringify(got)}`)
+    expected.forEach((e, i) => compare(`${where}[${i}]`, e, got[i], tol, errors))
+  } else if (typeof expected === 'number' && typeof got === 'number') {
+    if (Math.abs(expected - got) > tol * Math.max(Math.abs(expected), 1)) errors.push(`${where}: expected ${expected}, got ${got}`)
+  } else if (expected !== got) {
+    errors.push(`${where}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`)
+  }
+  return errors
+}
+
+module.exports = { repoRoot, fixturesDir, fixtures, compare, kokyaku }

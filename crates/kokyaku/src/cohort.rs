@@ -11,11 +11,13 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Day, OrderLog, OrderStatus, date_to_day, day_to_date};
 use crate::Result;
+use crate::model::{Day, OrderLog, OrderStatus, date_to_day, day_to_date};
 
 /// The length of a cohort / churn period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, PartialOrd, Ord,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Period {
     /// Calendar months.
@@ -40,7 +42,8 @@ impl Period {
     pub fn start_day(self, idx: i32) -> Day {
         match self {
             Self::Monthly => {
-                let d = NaiveDate::from_ymd_opt(idx.div_euclid(12), idx.rem_euclid(12) as u32 + 1, 1);
+                let d =
+                    NaiveDate::from_ymd_opt(idx.div_euclid(12), idx.rem_euclid(12) as u32 + 1, 1);
                 d.map_or(Day::MAX, date_to_day)
             }
             Self::Weekly => idx * 7 - 3,
@@ -181,7 +184,12 @@ struct Frame {
 }
 
 impl Frame {
-    fn new(log: &OrderLog, period: Period, as_of: Option<NaiveDate>, max_periods: Option<u32>) -> Option<Self> {
+    fn new(
+        log: &OrderLog,
+        period: Period,
+        as_of: Option<NaiveDate>,
+        max_periods: Option<u32>,
+    ) -> Option<Self> {
         let as_of = log.as_of_day(as_of);
         let (days, status) = (log.days(), log.statuses());
         // Oldest first completed order on or before as-of.
@@ -204,7 +212,13 @@ impl Frame {
         if let Some(m) = max_periods {
             width = width.min(m as usize + 1);
         }
-        Some(Self { as_of, first, last_observed: period.last_observed(as_of), n_cohorts, width })
+        Some(Self {
+            as_of,
+            first,
+            last_observed: period.last_observed(as_of),
+            n_cohorts,
+            width,
+        })
     }
     /// Whether offset `k` of cohort slot `row` is fully observed.
     fn known(&self, row: usize, k: usize) -> bool {
@@ -262,14 +276,18 @@ pub fn retention(log: &OrderLog, opts: &CohortOptions) -> Result<RetentionMatrix
         .map(|r| {
             let p = f.first + r as i32;
             let n = size[r];
-            let cells: Vec<Option<u64>> =
-                (0..w).map(|k| (k == 0 || f.known(r, k)).then(|| active[r * w + k])).collect();
+            let cells: Vec<Option<u64>> = (0..w)
+                .map(|k| (k == 0 || f.known(r, k)).then(|| active[r * w + k]))
+                .collect();
             RetentionRow {
                 cohort: period.label(p),
                 start_date: day_to_date(period.start_day(p)),
                 complete: p <= f.last_observed,
                 size: n,
-                retention: cells.iter().map(|c| c.map(|a| a as f64 / n as f64)).collect(),
+                retention: cells
+                    .iter()
+                    .map(|c| c.map(|a| a as f64 / n as f64))
+                    .collect(),
                 active_customers: cells,
             }
         })
@@ -450,8 +468,15 @@ pub fn period_churn(log: &OrderLog, opts: &ChurnOptions) -> Result<PeriodChurn> 
     let as_of = log.as_of_day(opts.as_of);
     let table = log.subscriptions();
     let has_table = !table.id.is_empty();
-    let empty = |as_of| PeriodChurn { period, as_of: day_to_date(as_of), has_subscription_table: has_table, periods: Vec::new() };
-    let Some(f) = Frame::new(log, period, opts.as_of, None) else { return Ok(empty(as_of)) };
+    let empty = |as_of| PeriodChurn {
+        period,
+        as_of: day_to_date(as_of),
+        has_subscription_table: has_table,
+        periods: Vec::new(),
+    };
+    let Some(f) = Frame::new(log, period, opts.as_of, None) else {
+        return Ok(empty(as_of));
+    };
     let last = f.last_observed;
     if last < f.first + 1 {
         return Ok(empty(f.as_of));
@@ -492,7 +517,8 @@ pub fn period_churn(log: &OrderLog, opts: &ChurnOptions) -> Result<PeriodChurn> 
             if has_table {
                 for s in 0..table.id.len() {
                     let cancelled = table.cancelled[s];
-                    let was_active = table.started[s] < start && cancelled.is_none_or(|d| d >= start);
+                    let was_active =
+                        table.started[s] < start && cancelled.is_none_or(|d| d >= start);
                     active += u64::from(was_active);
                     if let Some(d) = cancelled {
                         if (start..=end).contains(&d) {
@@ -510,7 +536,11 @@ pub fn period_churn(log: &OrderLog, opts: &ChurnOptions) -> Result<PeriodChurn> 
                 purchasers: purchasers[j],
                 retained: prev - churned[j],
                 churned: churned[j],
-                churn_rate: if prev == 0 { None } else { Some(churned[j] as f64 / prev as f64) },
+                churn_rate: if prev == 0 {
+                    None
+                } else {
+                    Some(churned[j] as f64 / prev as f64)
+                },
                 subscriptions_active_at_start: has_table.then_some(active),
                 subscription_cancellations: has_table.then_some(cancels),
                 subscription_churn_rate: if has_table && active > 0 {
@@ -521,7 +551,12 @@ pub fn period_churn(log: &OrderLog, opts: &ChurnOptions) -> Result<PeriodChurn> 
             }
         })
         .collect();
-    Ok(PeriodChurn { period, as_of: day_to_date(f.as_of), has_subscription_table: has_table, periods: rows })
+    Ok(PeriodChurn {
+        period,
+        as_of: day_to_date(f.as_of),
+        has_subscription_table: has_table,
+        periods: rows,
+    })
 }
 
 #[cfg(test)]
@@ -545,11 +580,23 @@ mod tests {
         assert_eq!(p.index(monday + 7), p.index(monday) + 1);
         assert_eq!(p.label(p.index(monday)), "1997-W02");
         // ISO week-year: the week of Monday 2024-12-30 is 2025-W01.
-        assert_eq!(p.label(p.index(date_to_day(NaiveDate::from_ymd_opt(2024, 12, 31).unwrap()))), "2025-W01");
-        assert_eq!(Period::Monthly.label(Period::Monthly.index(monday)), "1997-01");
+        assert_eq!(
+            p.label(p.index(date_to_day(NaiveDate::from_ymd_opt(2024, 12, 31).unwrap()))),
+            "2025-W01"
+        );
+        assert_eq!(
+            Period::Monthly.label(Period::Monthly.index(monday)),
+            "1997-01"
+        );
         // 1997-01-31 ends January: January is observed as of that day.
         let jan31 = date_to_day(NaiveDate::from_ymd_opt(1997, 1, 31).unwrap());
-        assert_eq!(Period::Monthly.last_observed(jan31), Period::Monthly.index(jan31));
-        assert_eq!(Period::Monthly.last_observed(jan31 - 1), Period::Monthly.index(jan31) - 1);
+        assert_eq!(
+            Period::Monthly.last_observed(jan31),
+            Period::Monthly.index(jan31)
+        );
+        assert_eq!(
+            Period::Monthly.last_observed(jan31 - 1),
+            Period::Monthly.index(jan31) - 1
+        );
     }
 }

@@ -31,7 +31,11 @@ pub struct RepeatOptions {
 
 impl Default for RepeatOptions {
     fn default() -> Self {
-        Self { as_of: None, f2_window_days: 90, max_n: 5 }
+        Self {
+            as_of: None,
+            f2_window_days: 90,
+            max_n: 5,
+        }
     }
 }
 
@@ -50,12 +54,20 @@ impl Rate {
     /// A rate from counts.
     #[must_use]
     pub fn new(numerator: u64, denominator: u64) -> Self {
-        Self { numerator, denominator, rate: ratio(numerator, denominator) }
+        Self {
+            numerator,
+            denominator,
+            rate: ratio(numerator, denominator),
+        }
     }
 }
 
 fn ratio(num: u64, den: u64) -> Option<f64> {
-    if den == 0 { None } else { Some(num as f64 / den as f64) }
+    if den == 0 {
+        None
+    } else {
+        Some(num as f64 / den as f64)
+    }
 }
 
 /// A conversion step counted two ways: by orders (two orders on one day are two purchases) and
@@ -169,7 +181,11 @@ pub struct RepeatReport {
 /// [`Error::InvalidOption`] when `max_n < 2` or `max_n > 1000`.
 pub fn repeat_metrics(log: &OrderLog, opts: &RepeatOptions) -> Result<RepeatReport> {
     if opts.max_n < 2 || opts.max_n > 1000 {
-        return Err(Error::option("max_n", opts.max_n, "give the largest n of Fn as an integer from 2 to 1000"));
+        return Err(Error::option(
+            "max_n",
+            opts.max_n,
+            "give the largest n of Fn as an integer from 2 to 1000",
+        ));
     }
     let as_of = log.as_of_day(opts.as_of);
     let window = i64::from(opts.f2_window_days);
@@ -235,7 +251,10 @@ pub fn repeat_metrics(log: &OrderLog, opts: &RepeatOptions) -> Result<RepeatRepo
     let fn_steps: Vec<FnStep> = (0..k - 1)
         .map(|j| FnStep {
             n: j as u32 + 2,
-            conversion: Conversion { by_orders: Rate::new(conv_o[j], elig_o[j]), by_days: Rate::new(conv_d[j], elig_d[j]) },
+            conversion: Conversion {
+                by_orders: Rate::new(conv_o[j], elig_o[j]),
+                by_days: Rate::new(conv_d[j], elig_d[j]),
+            },
         })
         .collect();
     Ok(RepeatReport {
@@ -243,7 +262,10 @@ pub fn repeat_metrics(log: &OrderLog, opts: &RepeatOptions) -> Result<RepeatRepo
         window_days: opts.f2_window_days,
         customers,
         orders,
-        repeat_rate: Conversion { by_orders: Rate::new(repeat_o, customers), by_days: Rate::new(repeat_d, customers) },
+        repeat_rate: Conversion {
+            by_orders: Rate::new(repeat_o, customers),
+            by_days: Rate::new(repeat_d, customers),
+        },
         f2: fn_steps[0].conversion,
         fn_steps,
         time_between_orders: GapStats::from_gaps(&mut gaps),
@@ -293,7 +315,11 @@ pub struct SubscriptionOptions {
 
 impl Default for SubscriptionOptions {
     fn default() -> Self {
-        Self { as_of: None, lapse_days: 60, max_cycles: 12 }
+        Self {
+            as_of: None,
+            lapse_days: 60,
+            max_cycles: 12,
+        }
     }
 }
 
@@ -351,9 +377,16 @@ pub struct SubscriptionContinuation {
 ///
 /// # Errors
 /// [`Error::InvalidOption`] when `max_cycles` is 0 or above 10,000.
-pub fn subscription_continuation(log: &OrderLog, opts: &SubscriptionOptions) -> Result<SubscriptionContinuation> {
+pub fn subscription_continuation(
+    log: &OrderLog,
+    opts: &SubscriptionOptions,
+) -> Result<SubscriptionContinuation> {
     if opts.max_cycles == 0 || opts.max_cycles > 10_000 {
-        return Err(Error::option("max_cycles", opts.max_cycles, "give the number of cycles to report as an integer from 1 to 10000"));
+        return Err(Error::option(
+            "max_cycles",
+            opts.max_cycles,
+            "give the number of cycles to report as an integer from 1 to 10000",
+        ));
     }
     let as_of = log.as_of_day(opts.as_of);
     let m = opts.max_cycles as usize;
@@ -383,8 +416,9 @@ pub fn subscription_continuation(log: &OrderLog, opts: &SubscriptionOptions) -> 
     let mut in_table = vec![false; log.n_subscription_ids()];
     if !table.id.is_empty() {
         // Ids on orders that the table covers (sorted lookup, no hashing into output).
-        let mut ids: Vec<(&str, u32)> =
-            (0..log.n_subscription_ids() as u32).map(|s| (log.subscription_id(s), s)).collect();
+        let mut ids: Vec<(&str, u32)> = (0..log.n_subscription_ids() as u32)
+            .map(|s| (log.subscription_id(s), s))
+            .collect();
         ids.sort_unstable();
         for j in 0..table.id.len() {
             if let Ok(p) = ids.binary_search_by(|(id, _)| (*id).cmp(table.id[j].as_str())) {
@@ -483,7 +517,14 @@ mod tests {
     #[test]
     fn rejects_bad_max_n() {
         let log = crate::model::OrderLogBuilder::new(chrono_tz::Tz::UTC).finish();
-        let e = repeat_metrics(&log, &RepeatOptions { max_n: 1, ..RepeatOptions::default() }).unwrap_err();
+        let e = repeat_metrics(
+            &log,
+            &RepeatOptions {
+                max_n: 1,
+                ..RepeatOptions::default()
+            },
+        )
+        .unwrap_err();
         assert_eq!(e.code(), "invalid_option");
         let r = repeat_metrics(&log, &RepeatOptions::default()).unwrap();
         assert_eq!(r.customers, 0);

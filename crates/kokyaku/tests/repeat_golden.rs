@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use kokyaku::cohort::{ChurnOptions, CohortOptions, period_churn, retention, revenue_curves};
 use kokyaku::io::{ReadOptions, parse_tz, read_csv_str};
 use kokyaku::model::{Order, OrderLog, Refund, Subscription};
-use kokyaku::repeat::{RepeatOptions, SubscriptionOptions, repeat_metrics, subscription_continuation};
+use kokyaku::repeat::{
+    RepeatOptions, SubscriptionOptions, repeat_metrics, subscription_continuation,
+};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -29,7 +31,9 @@ struct Records {
 }
 
 fn fixtures(area: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(area);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(area);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
@@ -41,17 +45,31 @@ fn fixtures(area: &str) -> Vec<PathBuf> {
 
 fn build_log(input: &Value) -> OrderLog {
     if let Some(csv) = input.get("csv") {
-        let opts: ReadOptions = serde_json::from_value(input.get("options").cloned().unwrap_or(Value::Null)).unwrap();
+        let opts: ReadOptions =
+            serde_json::from_value(input.get("options").cloned().unwrap_or(Value::Null)).unwrap();
         let ing = read_csv_str(csv.as_str().unwrap(), &opts).unwrap();
         assert_eq!(ing.report.rows_rejected, 0, "{:?}", ing.report.examples);
         return ing.log;
     }
     let r: Records = serde_json::from_value(input["records"].clone()).unwrap();
-    OrderLog::from_records(parse_tz(&r.timezone).unwrap(), &[], &r.orders, &r.refunds, &r.subscriptions).unwrap()
+    OrderLog::from_records(
+        parse_tz(&r.timezone).unwrap(),
+        &[],
+        &r.orders,
+        &r.refunds,
+        &r.subscriptions,
+    )
+    .unwrap()
 }
 
 fn run(function: &str, log: &OrderLog, params: Value) -> Value {
-    let p = |v: Value| if v.is_null() { Value::Object(serde_json::Map::new()) } else { v };
+    let p = |v: Value| {
+        if v.is_null() {
+            Value::Object(serde_json::Map::new())
+        } else {
+            v
+        }
+    };
     let params = p(params);
     match function {
         "repeat_metrics" => {
@@ -94,7 +112,11 @@ fn compare(path: &str, expected: &Value, got: &Value, tol: f64, errors: &mut Vec
                     compare(&format!("{path}[{i}]"), ev, gv, tol, errors);
                 }
             } else {
-                errors.push(format!("{path}: expected {} items, got {}", e.len(), g.len()));
+                errors.push(format!(
+                    "{path}: expected {} items, got {}",
+                    e.len(),
+                    g.len()
+                ));
             }
         }
         (Value::Number(e), Value::Number(g)) => {
@@ -120,7 +142,11 @@ fn check_area(area: &str) {
         let mut errors = Vec::new();
         compare("", &v["expected"], &got, tol, &mut errors);
         if !errors.is_empty() {
-            failures.push(format!("{}:\n  {}\n  result: {got}", f.display(), errors.join("\n  ")));
+            failures.push(format!(
+                "{}:\n  {}\n  result: {got}",
+                f.display(),
+                errors.join("\n  ")
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

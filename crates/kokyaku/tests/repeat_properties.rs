@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
-use kokyaku::cohort::{ChurnOptions, CohortOptions, Period, period_churn, retention, revenue_curves};
+use kokyaku::cohort::{
+    ChurnOptions, CohortOptions, Period, period_churn, retention, revenue_curves,
+};
 use kokyaku::model::{Order, OrderKind, OrderLog, OrderStatus, Refund};
 use kokyaku::repeat::{RepeatOptions, repeat_metrics};
 use proptest::prelude::*;
@@ -30,19 +32,31 @@ fn build(rows: &[Row], refunds: &[(u8, u16, u16)]) -> OrderLog {
             currency: "EUR".into(),
             kind: OrderKind::OneOff,
             subscription_id: None,
-            status: if ok { OrderStatus::Completed } else { OrderStatus::Cancelled },
+            status: if ok {
+                OrderStatus::Completed
+            } else {
+                OrderStatus::Cancelled
+            },
             lines: Vec::new(),
         })
         .collect();
     let refunds: Vec<Refund> = refunds
         .iter()
-        .map(|&(c, d, cents)| Refund { customer_id: format!("c{c}"), order_id: None, refunded_at: at(d, 12), amount: Decimal::new(-i64::from(cents), 2) })
+        .map(|&(c, d, cents)| Refund {
+            customer_id: format!("c{c}"),
+            order_id: None,
+            refunded_at: at(d, 12),
+            amount: Decimal::new(-i64::from(cents), 2),
+        })
         .collect();
     OrderLog::from_records(Tz::UTC, &[], &orders, &refunds, &[]).unwrap()
 }
 
 fn at(d: u16, h: u8) -> DateTime<Utc> {
-    (base() + Duration::days(i64::from(d))).and_hms_opt(u32::from(h), 0, 0).unwrap().and_utc()
+    (base() + Duration::days(i64::from(d)))
+        .and_hms_opt(u32::from(h), 0, 0)
+        .unwrap()
+        .and_utc()
 }
 
 fn date(d: u16) -> NaiveDate {
@@ -66,7 +80,16 @@ fn purchases(rows: &[Row], as_of: NaiveDate) -> BTreeMap<u8, Vec<NaiveDate>> {
 }
 
 fn rows() -> impl Strategy<Value = Vec<Row>> {
-    prop::collection::vec((0u8..12, 0u16..200, 0u8..24, prop::bool::weighted(0.85), 1u16..5000), 0..80)
+    prop::collection::vec(
+        (
+            0u8..12,
+            0u16..200,
+            0u8..24,
+            prop::bool::weighted(0.85),
+            1u16..5000,
+        ),
+        0..80,
+    )
 }
 
 fn quantile7(sorted: &[i64], p: f64) -> f64 {
@@ -77,8 +100,15 @@ fn quantile7(sorted: &[i64], p: f64) -> f64 {
 }
 
 fn month_end(d: NaiveDate) -> NaiveDate {
-    let (y, m) = if d.month() == 12 { (d.year() + 1, 1) } else { (d.year(), d.month() + 1) };
-    NaiveDate::from_ymd_opt(y, m, 1).unwrap().pred_opt().unwrap()
+    let (y, m) = if d.month() == 12 {
+        (d.year() + 1, 1)
+    } else {
+        (d.year(), d.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1)
+        .unwrap()
+        .pred_opt()
+        .unwrap()
 }
 
 fn months(a: NaiveDate, b: NaiveDate) -> i32 {

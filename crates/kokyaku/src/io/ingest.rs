@@ -448,9 +448,18 @@ impl Ingestor {
             _ => None,
         };
         let aname = &self.names.amount;
-        let pushed = self.builder.push_order(customer, order_id, secs, day, amount, kind, status, sub, || {
-            Location::cell(row_no, aname)
-        })?;
+        let oname = &self.names.order;
+        let pushed = self
+            .builder
+            .push_order(customer, order_id, secs, day, amount, kind, status, sub, || Location::cell(row_no, aname))
+            // The builder's only option error is an order id on some rows but not others: a
+            // data problem, reported at its row and the order-id column.
+            .map_err(|e| match e {
+                Error::InvalidOption { value, reason, .. } => {
+                    Error::InvalidValue { value, location: Location::cell(row_no, oname), reason }
+                }
+                other => other,
+            })?;
         if pushed.is_none() {
             let oid = order_id.unwrap_or_default();
             match self.opts.duplicate_order {

@@ -58,7 +58,7 @@ test-node:
 	npx napi build --platform --dts-header "$$(cat types-header.d.ts)"; \
 	if [ -n "$${CI:-}" ] && ! cmp -s index.d.ts "$${TMPDIR:-/tmp}/kokyaku-index.d.ts.committed"; then \
 	  echo "bindings/node/index.d.ts is stale: run 'make test-node' and commit it" >&2; exit 1; fi; \
-	node --test test/*.test.js; \
+	RUST_BACKTRACE=0 node --test --test-reporter=dot test/*.test.js; \
 	npx tsc -p test/tsconfig.json
 
 test-wasm:
@@ -67,7 +67,7 @@ test-wasm:
 	rm -rf bindings/wasm/pkg-node bindings/wasm/pkg-web; \
 	"$(WASM_BINDGEN)" --target nodejs --out-dir bindings/wasm/pkg-node "$(WASM_FILE)"; \
 	"$(WASM_BINDGEN)" --target web --out-dir bindings/wasm/pkg-web "$(WASM_FILE)"; \
-	node --test bindings/wasm/test/*.test.js; \
+	node --test --test-reporter=dot bindings/wasm/test/*.test.js; \
 	node bindings/wasm/test/browser/smoke.mjs
 
 test-parity:

@@ -55,6 +55,16 @@ export interface RepeatOptions {
   maxN?: number
 }
 
+/** Options of `report()`: `asOf` applies to every analysis. */
+export interface ReportOptions {
+  asOf?: string
+  summary?: SummaryOptions
+  rfm?: RfmOptions
+  cpm?: CpmOptions
+  repeat?: RepeatOptions
+  cohort?: Record<string, unknown>
+}
+
 export type Analysis =
   | 'repeat_metrics'
   | 'subscription_continuation'
@@ -150,8 +160,19 @@ export declare class OrderLog {
   get nCustomers(): number
   /** Number of orders (completed and cancelled). */
   get nOrders(): number
-  /** rowsRead = rowsAccepted + rowsRejected, rejections by reason, examples … (snake_case keys). */
-  get report(): IngestReport
+  /**
+   * How the log was read: rows_read = rows_accepted + rows_rejected, rejections by reason,
+   * examples … (snake_case keys).
+   */
+  get ingestion(): IngestReport
+  /**
+   * The one-shot report (what `kokyaku report --format json` prints): ingestion, totals,
+   * repeat metrics, RFM segments, CPM classes, cohort retention. Options: `asOf`, and per
+   * analysis an object: `summary`, `rfm`, `cpm`, `repeat`, `cohort`.
+   */
+  report(options?: ReportOptions): Record<string, any>
+  /** [`report`](Self::report) as the JSON text Rust wrote (what the parity test compares). */
+  reportJson(options?: ReportOptions): string
   /**
    * One object per customer: first/last order, orders, purchase days, recency, tenure,
    * gross / refunds / net (exact decimal strings), average order value, subscription, dormant.

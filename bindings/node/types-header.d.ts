@@ -55,6 +55,16 @@ export interface RepeatOptions {
   maxN?: number
 }
 
+/** Options of `report()`: `asOf` applies to every analysis. */
+export interface ReportOptions {
+  asOf?: string
+  summary?: SummaryOptions
+  rfm?: RfmOptions
+  cpm?: CpmOptions
+  repeat?: RepeatOptions
+  cohort?: Record<string, unknown>
+}
+
 export type Analysis =
   | 'repeat_metrics'
   | 'subscription_continuation'

@@ -8,7 +8,7 @@ B,b1,2024-01-15,3000
 C,c1,2024-03-01,oops
 `
 const log = kokyaku.readCsv(csv, { timezone: 'Asia/Tokyo', currency: 'JPY' })
-console.log(log.report.rows_read, log.report.rows_rejected) // 4 1 (row 4: invalid amount)
+console.log(log.ingestion.rows_read, log.ingestion.rows_rejected) // 4 1 (row 4: invalid amount)
 
 const customers = log.customers({ asOf: '2024-03-31' }) // plain objects: summary + RFM + CPM
 console.log(customers.map((c) => [c.customer_id, c.orders, c.net, c.rfm_segment, c.cpm_class]))

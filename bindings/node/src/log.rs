@@ -50,10 +50,25 @@ impl OrderLog {
         self.inner.log.n_orders() as u32
     }
 
-    /// rowsRead = rowsAccepted + rowsRejected, rejections by reason, examples … (snake_case keys).
+    /// How the log was read: rows_read = rows_accepted + rows_rejected, rejections by reason,
+    /// examples … (snake_case keys).
     #[napi(getter, ts_return_type = "IngestReport")]
-    pub fn report(&self) -> Result<Value> {
+    pub fn ingestion(&self) -> Result<Value> {
         call(|| api::to_value(&self.inner.report))
+    }
+
+    /// The one-shot report (what `kokyaku report --format json` prints): ingestion, totals,
+    /// repeat metrics, RFM segments, CPM classes, cohort retention. Options: `asOf`, and per
+    /// analysis an object: `summary`, `rfm`, `cpm`, `repeat`, `cohort`.
+    #[napi(ts_args_type = "options?: ReportOptions", ts_return_type = "Record<string, any>")]
+    pub fn report(&self, options: Option<Value>) -> Result<Value> {
+        call(|| api::to_value(&api::report(&self.inner, opts(options))?))
+    }
+
+    /// [`report`](Self::report) as the JSON text Rust wrote (what the parity test compares).
+    #[napi(ts_args_type = "options?: ReportOptions")]
+    pub fn report_json(&self, options: Option<Value>) -> Result<String> {
+        call(|| json(&api::report(&self.inner, opts(options))?))
     }
 
     /// One object per customer: first/last order, orders, purchase days, recency, tenure,

@@ -11,7 +11,7 @@ const CSV = 'customer_id,order_id,placed_at,amount\na,1,2024-01-05,100\na,2,2024
 test('readCsv from a string or a Buffer accounts for every row', () => {
   for (const input of [CSV, Buffer.from(CSV)]) {
     const log = kokyaku.readCsv(input)
-    const r = log.report
+    const r = log.ingestion
     assert.deepEqual([r.rows_read, r.rows_accepted, r.rows_rejected], [4, 3, 1])
     assert.deepEqual(r.rejections, { invalid_amount: 1 })
     assert.deepEqual([log.nCustomers, log.nOrders], [2, 3])

@@ -7,11 +7,12 @@ const log: kokyaku.OrderLog = kokyaku.readCsv('customer_id,placed_at,amount\na,2
   delimiter: ',',
   duplicateOrder: 'keep_first',
 })
-const report: kokyaku.IngestReport = log.report
+const report: kokyaku.IngestReport = log.ingestion
 const rows: kokyaku.CustomerRow[] = log.customers({ asOf: '2024-03-31', dormantDays: 90 })
 const net: string = rows[0].net
 const rate: number | null = log.repeat({ f2WindowDays: 30 }).f2.by_orders.rate
 const fromBuffer = kokyaku.readJsonl(Buffer.from('{"customer_id":"a","placed_at":"2024-01-01","amount":1}\n'))
 const typed = kokyaku.fromOrderRecords({ timezone: 'UTC', orders: [] })
 const analysis: kokyaku.Analysis = 'retention'
-void [v, report, net, rate, fromBuffer, typed, analysis, log.analyze(analysis, { period: 'monthly' })]
+const full = log.report({ asOf: '2024-03-31', repeat: { f2WindowDays: 30 } })
+void [v, report, full, net, rate, fromBuffer, typed, analysis, log.analyze(analysis, { period: 'monthly' })]

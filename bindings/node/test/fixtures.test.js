@@ -14,7 +14,7 @@ for (const v of vectors) {
     const log = v.input.csv !== undefined
       ? kokyaku.readCsv(v.input.csv, v.input.options ?? {})
       : kokyaku.fromOrderRecords(v.input.records)
-    assert.equal(log.report.rows_rejected, 0)
+    assert.equal(log.ingestion.rows_rejected, 0)
     const got = log.analyze(v.function, v.params ?? {})
     const errors = compare('', v.expected, got, v.tolerance ?? 1e-12, [])
     assert.deepEqual(errors, [], `result: ${JSON.stringify(got)}`)

@@ -10,7 +10,7 @@ B,b1,2024-01-15,3000
 C,c1,2024-03-01,oops
 """
 log = kokyaku.read_csv(io.BytesIO(csv), timezone="Asia/Tokyo", currency="JPY")
-print(log.report["rows_read"], log.report["rows_rejected"])  # 4 1 (row 4: invalid amount)
+print(log.ingestion["rows_read"], log.ingestion["rows_rejected"])  # 4 1 (row 4: invalid amount)
 
 customers = log.customers(as_of="2024-03-31")  # a pandas DataFrame (summary + RFM + CPM)
 print(customers[["customer_id", "orders", "net", "rfm_segment", "cpm_class"]])

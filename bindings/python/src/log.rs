@@ -58,8 +58,13 @@ impl OrderLog {
     }
 
     /// The ingestion report as JSON.
-    fn report_json(&self) -> PyResult<String> {
+    fn ingestion_json(&self) -> PyResult<String> {
         call(|| json(&self.inner.report))
+    }
+
+    /// The one-shot report (`kokyaku report --format json`) as JSON.
+    fn report_json(&self, py: Python<'_>, options: &str) -> PyResult<String> {
+        call_detached(py, || json(&api::report(&self.inner, parse(options)?)?))
     }
 
     /// The per-customer table (`parts`: summary, rfm, cpm or all) as an Arrow table.

@@ -19,7 +19,7 @@ def test_read_csv_accounts_for_every_row(tmp_path):
     for source in (CSV, tmp_path / "log.csv", str(tmp_path / "log.csv")):
         (tmp_path / "log.csv").write_bytes(CSV)
         log = kokyaku.read_csv(source)
-        r = log.report
+        r = log.ingestion
         assert (r["rows_read"], r["rows_accepted"], r["rows_rejected"]) == (4, 3, 1)
         assert r["rejections"] == {"invalid_amount": 1}
         assert (log.n_customers, log.n_orders) == (2, 3)

@@ -14,7 +14,7 @@ VECTORS = [p for area in ("repeat", "cohort") for p in fixture_files(area)]
 def build_log(inp):
     if "csv" in inp:
         log = kokyaku.read_csv(inp["csv"].encode(), **(inp.get("options") or {}))
-        assert log.report["rows_rejected"] == 0, log.report
+        assert log.ingestion["rows_rejected"] == 0, log.ingestion
         return log
     return kokyaku.from_order_records(inp["records"])
 

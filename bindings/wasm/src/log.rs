@@ -44,10 +44,26 @@ impl OrderLog {
         self.inner.log.n_orders() as u32
     }
 
-    /// rows_read = rows_accepted + rows_rejected, rejections by reason, examples …
+    /// How the log was read: rows_read = rows_accepted + rows_rejected, rejections by reason,
+    /// examples …
     #[wasm_bindgen(getter)]
-    pub fn report(&self) -> Result<JsValue, JsValue> {
+    pub fn ingestion(&self) -> Result<JsValue, JsValue> {
         call(|| to_js_value(&self.inner.report))
+    }
+
+    /// The one-shot report (what `kokyaku report --format json` prints). Options: `asOf`, and
+    /// per analysis an object: `summary`, `rfm`, `cpm`, `repeat`, `cohort`.
+    pub fn report(&self, options: &JsValue) -> Result<JsValue, JsValue> {
+        call(|| to_js_value(&api::report(&self.inner, from_js(options)?)?))
+    }
+
+    /// `report` as the JSON text Rust wrote (what the parity test compares).
+    #[wasm_bindgen(js_name = "reportJson")]
+    pub fn report_json(&self, options: &JsValue) -> Result<String, JsValue> {
+        call(|| {
+            let r = api::report(&self.inner, from_js(options)?)?;
+            serde_json::to_string(&r).map_err(|e| BindingError::new("panic", format!("internal error serialising a result: {e}")))
+        })
     }
 
     /// One object per customer (summary). Options: `asOf`, `dormantDays`, `subscriptionLapseDays`.

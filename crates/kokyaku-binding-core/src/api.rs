@@ -289,6 +289,13 @@ pub fn repeat(log: &OrderLog, options: Value) -> Result<RepeatReport, BindingErr
     Ok(repeat::repeat_metrics(log, &o)?)
 }
 
+/// The one-shot report of `kokyaku::report` (what `kokyaku report --format json` prints).
+/// Options: `as_of`, and per analysis `summary`, `rfm`, `cpm`, `repeat`, `cohort` objects.
+pub fn report(log: &Log, options: Value) -> Result<kokyaku::report::Report, BindingError> {
+    let o: kokyaku::report::AnalysisOptions = crate::options::from_value(options)?;
+    Ok(kokyaku::report::Report::build(&log.log, Some(&log.report), &o)?)
+}
+
 /// Everything the bindings compute on one log, as one serialisable object: what the parity test
 /// compares across Rust, Python, Node and WASM.
 #[derive(Debug, Clone, Serialize)]
@@ -407,6 +414,15 @@ mod tests {
         assert_eq!(e.code, "invalid_option");
         let e = read_text(TextFormat::Csv, CSV, json!({"delimiter": "?"})).unwrap_err();
         assert_eq!(e.code, "invalid_option");
+    }
+
+    #[test]
+    fn report_serialises() {
+        let log = read_text(TextFormat::Csv, CSV, Value::Null).unwrap();
+        let r = to_value(&report(&log, json!({"asOf": "2024-04-01", "repeat": {"f2WindowDays": 30}})).unwrap()).unwrap();
+        assert_eq!(r["ingestion"]["rows_read"], 4);
+        assert_eq!(r["repeat"]["window_days"], 30);
+        assert_eq!(report(&log, json!({"bogus": 1})).unwrap_err().code, "invalid_option");
     }
 
     #[test]

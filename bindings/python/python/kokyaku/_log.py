@@ -84,7 +84,7 @@ def from_order_records(records: dict[str, Any]) -> OrderLog:
 
 
 class OrderLog:
-    """An order log read into Rust, with :attr:`report`, the accounting of the read.
+    """An order log read into Rust, with :attr:`ingestion`, the accounting of the read.
 
     Read options (keyword-only, all optional): ``customer_col``, ``order_col``, ``time_col``,
     ``amount_col``, ``quantity_col``, ``unit_price_col``, ``currency_col``, ``status_col``,
@@ -109,9 +109,23 @@ class OrderLog:
         return self._inner.n_orders
 
     @property
-    def report(self) -> dict[str, Any]:
-        """rows_read, rows_accepted, rows_rejected, rejections (by reason), examples, orders …"""
-        return json.loads(self._inner.report_json())
+    def ingestion(self) -> dict[str, Any]:
+        """How the log was read: rows_read = rows_accepted + rows_rejected, rejections (by
+        reason), examples, orders, refunds …"""
+        return json.loads(self._inner.ingestion_json())
+
+    def report(self, **options: Any) -> dict[str, Any]:
+        """The one-shot report (what ``kokyaku report --format json`` prints): ingestion, totals,
+        repeat metrics, RFM segments, CPM classes, cohort retention.
+
+        Options: ``as_of``, and per analysis a dict: ``summary``, ``rfm``, ``cpm``, ``repeat``,
+        ``cohort`` (e.g. ``repeat={"f2_window_days": 30}``).
+        """
+        return json.loads(self._inner.report_json(_options(options)))
+
+    def report_json(self, **options: Any) -> str:
+        """:meth:`report` as the JSON text Rust wrote (what the parity test compares)."""
+        return self._inner.report_json(_options(options))
 
     def _table(self, parts: str, frame: str | None, options: dict[str, Any]) -> Any:
         kind = frame or self._frame or _preferred_frame()

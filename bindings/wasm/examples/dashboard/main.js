@@ -26,8 +26,8 @@ try {
 
 const result = {
   version: kokyaku.version(),
-  rowsRead: log.report.rows_read,
-  rowsRejected: log.report.rows_rejected,
+  rowsRead: log.ingestion.rows_read,
+  rowsRejected: log.ingestion.rows_rejected,
   customers: customers.map((c) => [c.customer_id, c.orders, c.net, c.cpm_class]),
   repeatRate: repeat.repeat_rate.by_orders.rate,
   errorCode: code,

@@ -1,0 +1,72 @@
+"""Compares the parity outputs: every language's JSON must be identical to the reference.
+
+Parsed JSON is compared exactly (Python floats round-trip, so equal floats are equal bit for bit),
+after a sanity check that the CDNOW headline numbers are the published ones.
+"""
+
+import json
+import pathlib
+import sys
+
+out = pathlib.Path(sys.argv[1])
+
+
+def load(name):
+    return json.loads((out / name).read_text(encoding="utf-8"))
+
+
+def first_difference(a, b, path=""):
+    if type(a) is not type(b):
+        return f"{path}: {a!r} vs {b!r}"
+    if isinstance(a, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in a or k not in b:
+                return f"{path}.{k}: present in only one"
+            d = first_difference(a[k], b[k], f"{path}.{k}")
+            if d:
+                return d
+    elif isinstance(a, list):
+        if len(a) != len(b):
+            return f"{path}: {len(a)} vs {len(b)} items"
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = first_difference(x, y, f"{path}[{i}]")
+            if d:
+                return d
+    elif a != b or (isinstance(a, float) and a.hex() != b.hex()):
+        return f"{path}: {a!r} vs {b!r}"
+    return None
+
+
+failures = []
+for what, reference, others in (
+    ("report", "rust", ("python", "node", "wasm")),
+    ("overview", "python", ("node", "wasm")),
+):
+    ref = load(f"{what}-{reference}.json")
+    for lang in others:
+        d = first_difference(ref, load(f"{what}-{lang}.json"))
+        if d:
+            failures.append(f"{what}: {lang} differs from {reference} at {d}")
+
+report = load("report-rust.json")
+ing = report["ingestion"]
+checks = {
+    "rows_read": (ing["rows_read"], 69659),
+    "rows_rejected": (ing["rows_rejected"], 0),
+    "customers": (report["totals"]["customers"], 23570),
+    "repeat_rate.by_orders": (round(report["repeat"]["repeat_rate"]["by_orders"]["rate"], 4), 0.4948),
+    "f2.by_orders": (round(report["repeat"]["f2"]["by_orders"]["rate"], 4), 0.3003),
+    "f2.by_days": (round(report["repeat"]["f2"]["by_days"]["rate"], 4), 0.2922),
+}
+for name, (got, want) in checks.items():
+    if got != want:
+        failures.append(f"CDNOW {name}: {got}, expected {want}")
+
+if failures:
+    print("parity FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
+    sys.exit(1)
+overview = load("overview-python.json")
+print(
+    f"parity ok: CDNOW report identical in Rust CLI, Python, Node, WASM; "
+    f"{len(overview['customers'])} customer rows identical in Python, Node, WASM"
+)

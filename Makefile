@@ -14,7 +14,8 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := test
 
-CACHE ?= $(HOME)/.cache
+# KOKYAKU_CACHE (default ~/.cache) holds the tools, the venv, npm's cache and the wasm target dir.
+CACHE ?= $(or $(KOKYAKU_CACHE),$(HOME)/.cache)
 VENV ?= $(CACHE)/kokyaku-venv
 TOOLS ?= $(CACHE)/kokyaku-tools
 PY := $(VENV)/bin/python

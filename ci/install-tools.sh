@@ -3,19 +3,22 @@
 # Idempotent: each step checks what is present first, so a warm run takes a few seconds.
 #
 #   apt:   rustc-web cargo-web rust-web-src rust-web-llvm lld-22 (wasm32 std via -Zbuild-std), chromium
-#   cargo: wasm-bindgen-cli, exactly the version of the wasm-bindgen crate in Cargo.lock,
-#          into $KOKYAKU_TOOLS (default $HOME/.cache/kokyaku-tools)
-#   pip:   ci/requirements-dev.txt into the venv $KOKYAKU_VENV (default $HOME/.cache/kokyaku-venv)
-#   npm:   bindings/node and bindings/wasm devDependencies (npm cache under $HOME/.cache)
+#   cargo: wasm-bindgen-cli, exactly the version pinned for the wasm-bindgen crate,
+#          into $KOKYAKU_CACHE/kokyaku-tools
+#   pip:   ci/requirements-dev.txt into the venv $KOKYAKU_CACHE/kokyaku-venv
+#   npm:   bindings/node and bindings/wasm devDependencies (npm cache $KOKYAKU_CACHE/kokyaku-npm)
+#
+# KOKYAKU_CACHE defaults to $HOME/.cache; the Makefile and .ci/run read the same variable.
 #
 # Never calls rustup: `rustup target add` cannot download here and hangs.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-tools=${KOKYAKU_TOOLS:-$HOME/.cache/kokyaku-tools}
-venv=${KOKYAKU_VENV:-$HOME/.cache/kokyaku-venv}
-export npm_config_cache=${npm_config_cache:-$HOME/.cache/kokyaku-npm}
+cache=${KOKYAKU_CACHE:-$HOME/.cache}
+tools=${KOKYAKU_TOOLS:-$cache/kokyaku-tools}
+venv=${KOKYAKU_VENV:-$cache/kokyaku-venv}
+export npm_config_cache=${npm_config_cache:-$cache/kokyaku-npm}
 log() { printf '[install-tools] %s\n' "$*" >&2; }
 
 # --- apt ------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ mod predict;
 mod pareto;
 mod sbg;
 mod special;
+mod summary_io;
 
 pub use bgbb::BgBb;
 pub use bgnbd::{BgNbd, ModifiedBgNbd};
@@ -29,6 +30,7 @@ pub use fit::{FitOptions, FitReport, Fitted};
 pub use gamma_gamma::GammaGamma;
 pub use ggompertz::GGompertzNbd;
 pub use pareto::ParetoNbd;
+pub use summary_io::{SummaryColumns, SummaryFile, read_summary_csv};
 pub use predict::{
     ClvOptions, HoldoutEvaluation, clv, clv_batch, conditional_expected_purchases_batch, evaluate_holdout,
     p_alive_batch, p_alive_at_batch, tracking_expected_cumulative,

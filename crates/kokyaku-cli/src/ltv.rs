@@ -1,0 +1,354 @@
+//! `kokyaku ltv fit|predict`: buy-till-you-die models on a summary file or an order log.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, Subcommand, ValueEnum};
+use kokyaku::ltv::{
+    BgBb, BgNbd, CalibrationData, CalibrationOptions, ClvOptions, Cohort, FitOptions, FitReport, GGompertzNbd,
+    GammaGamma, ModifiedBgNbd, ParetoNbd, PurchaseModel, ShiftedBetaGeometric, SummaryColumns, TimeUnit,
+    calibration_from_log, clv_batch, read_summary_csv,
+};
+use kokyaku::model::parse_date;
+use kokyaku::table::{Column, Table};
+use kokyaku::{Error, Result};
+
+use crate::input::{InputArgs, write_table};
+
+/// Predictive lifetime value: fit buy-till-you-die models and predict per customer.
+#[derive(Debug, Args)]
+pub struct LtvArgs {
+    #[command(subcommand)]
+    pub command: LtvCommand,
+}
+
+/// The `ltv` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum LtvCommand {
+    /// Fit a model by maximum likelihood and print its parameters.
+    Fit(FitArgs),
+    /// Fit (or load) a model and write one row of predictions per customer.
+    Predict(PredictArgs),
+}
+
+/// Model names as on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ModelArg {
+    BgNbd,
+    MbgNbd,
+    ParetoNbd,
+    GgompertzNbd,
+    GammaGamma,
+    BgBb,
+    Sbg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum UnitArg {
+    Days,
+    Weeks,
+    Months,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FormatArg {
+    Text,
+    Json,
+}
+
+/// Where the calibration data comes from: a summary file or an order log.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Ready summary (CSV): one row per customer or pattern. Columns are recognised by their
+    /// usual names (frequency/x, recency/t_x, T/periods/n, monetary_value/zbar, weights,
+    /// customer_id) or named with the --*-col flags. For sbg: recency = churn period, T = periods
+    /// observed + 1 (rows with recency >= T are still active), optional cohort column.
+    #[arg(long)]
+    pub summary: Option<PathBuf>,
+    /// Order log flags (used when --summary is not given).
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Last day of the calibration period (inclusive, YYYY-MM-DD) for an order log; default the
+    /// last order day.
+    #[arg(long)]
+    pub calibration_end: Option<String>,
+    /// Time unit of t_x, T and horizons.
+    #[arg(long, value_enum, default_value = "weeks")]
+    pub time_unit: UnitArg,
+    /// Column holding x (summary files).
+    #[arg(long)]
+    pub x_col: Option<String>,
+    /// Column holding t_x.
+    #[arg(long)]
+    pub t_x_col: Option<String>,
+    /// Column holding T (or n for bg-bb).
+    #[arg(long = "t-col")]
+    pub t_col: Option<String>,
+    /// Column holding the mean repeat-purchase value.
+    #[arg(long)]
+    pub monetary_col: Option<String>,
+    /// Column holding row weights.
+    #[arg(long)]
+    pub weights_col: Option<String>,
+    /// Column holding customer ids.
+    #[arg(long)]
+    pub id_col: Option<String>,
+    /// sbg: survivor counts of one cohort, comma-separated, starting with the cohort size
+    /// (repeat the flag for several cohorts).
+    #[arg(long, value_delimiter = ';')]
+    pub survivors: Vec<String>,
+}
+
+/// `kokyaku ltv fit`.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// Model.
+    #[arg(long, value_enum)]
+    pub model: ModelArg,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// L2 penalty on the parameters (0 = maximum likelihood).
+    #[arg(long, default_value_t = 0.0)]
+    pub l2_penalty: f64,
+    /// Most quasi-Newton iterations.
+    #[arg(long, default_value_t = 1000)]
+    pub max_iterations: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: FormatArg,
+}
+
+/// `kokyaku ltv predict`.
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Purchase model (bg-nbd, mbg-nbd, pareto-nbd, ggompertz-nbd); spend uses Gamma-Gamma when
+    /// the data has monetary values.
+    #[arg(long, value_enum, default_value = "bg-nbd")]
+    pub model: ModelArg,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Prediction horizon in --time-unit.
+    #[arg(long, default_value_t = 52.0)]
+    pub horizon: f64,
+    /// Discount rate per --discount-period (0.01 = 1%).
+    #[arg(long, default_value_t = 0.01)]
+    pub discount_rate: f64,
+    /// Length of the period of the discount rate, in --time-unit (default: one month).
+    #[arg(long)]
+    pub discount_period: Option<f64>,
+    /// Profit margin applied to spend.
+    #[arg(long, default_value_t = 1.0)]
+    pub margin: f64,
+    /// Output file (`.csv` or `.parquet`); `-` for CSV on stdout.
+    #[arg(short, long, default_value = "-")]
+    pub output: PathBuf,
+}
+
+fn unit(u: UnitArg) -> TimeUnit {
+    match u {
+        UnitArg::Days => TimeUnit::Days,
+        UnitArg::Weeks => TimeUnit::Weeks,
+        UnitArg::Months => TimeUnit::Months,
+    }
+}
+
+struct Loaded {
+    ids: Vec<String>,
+    data: CalibrationData,
+}
+
+fn load(d: &DataArgs) -> Result<Loaded> {
+    let tu = unit(d.time_unit);
+    if let Some(path) = &d.summary {
+        let f = File::open(path).map_err(|e| Error::Io { path: path.display().to_string(), source: e })?;
+        let cols = SummaryColumns {
+            id: d.id_col.clone(),
+            x: d.x_col.clone(),
+            t_x: d.t_x_col.clone(),
+            t: d.t_col.clone(),
+            monetary: d.monetary_col.clone(),
+            weights: d.weights_col.clone(),
+        };
+        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq")) {
+            return Err(Error::Unsupported("Parquet summaries: convert to CSV, or pass the order log".into()));
+        }
+        let s = read_summary_csv(std::io::BufReader::new(f), &cols, tu)?;
+        return Ok(Loaded { ids: s.customer_id, data: s.data });
+    }
+    let ing = d.input.read()?;
+    let end = match &d.calibration_end {
+        Some(s) => parse_date("--calibration-end", s)?,
+        None => kokyaku::model::day_to_date(ing.log.last_day().ok_or_else(|| Error::EmptyInput("the log has no orders".into()))?),
+    };
+    let s = calibration_from_log(&ing.log, &CalibrationOptions { calibration_end: end, holdout_end: None, time_unit: tu })?;
+    Ok(Loaded { ids: s.customer_id, data: s.data })
+}
+
+fn sbg_cohorts(d: &DataArgs) -> Result<Vec<Cohort>> {
+    if !d.survivors.is_empty() {
+        return d
+            .survivors
+            .iter()
+            .map(|s| {
+                let v: Result<Vec<f64>> = s
+                    .split(',')
+                    .map(|p| p.trim().parse::<f64>().map_err(|_| Error::option("--survivors", p, "expected numbers separated by commas")))
+                    .collect();
+                Cohort::new(v?)
+            })
+            .collect();
+    }
+    let Some(path) = &d.summary else {
+        return Err(Error::option("--survivors", "", "sbg needs --survivors N0,N1,... or --summary with churn periods"));
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Io { path: path.display().to_string(), source: e })?;
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<&str> = lines.next().unwrap_or("").split(',').map(str::trim).collect();
+    let pos = |names: &[&str]| header.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)));
+    let ir = pos(&[d.t_x_col.as_deref().unwrap_or("recency"), "churn_period"])
+        .ok_or_else(|| Error::MissingColumn { column: "recency".into(), hint: format!("columns are: {}", header.join(", ")) })?;
+    let it = pos(&[d.t_col.as_deref().unwrap_or("T")])
+        .ok_or_else(|| Error::MissingColumn { column: "T".into(), hint: format!("columns are: {}", header.join(", ")) })?;
+    let ic = pos(&["cohort"]);
+    let mut groups: std::collections::BTreeMap<String, (Vec<u32>, u32)> = std::collections::BTreeMap::new();
+    for (row, l) in lines.enumerate() {
+        let f: Vec<&str> = l.split(',').map(str::trim).collect();
+        let int = |j: usize, name: &str| -> Result<u32> {
+            let s = f.get(j).copied().unwrap_or("");
+            s.parse::<u32>().map_err(|_| Error::InvalidValue {
+                value: s.to_owned(),
+                location: kokyaku::Location::cell(row as u64 + 1, name),
+                reason: "expected a whole number".into(),
+            })
+        };
+        let (r, t) = (int(ir, "recency")?, int(it, "T")?);
+        let key = ic.and_then(|j| f.get(j)).map_or_else(String::new, |s| (*s).to_owned());
+        let e = groups.entry(key).or_default();
+        e.0.push(r);
+        e.1 = e.1.max(t);
+    }
+    groups.into_values().map(|(periods, t)| Cohort::from_churn_periods(&periods, t.saturating_sub(1))).collect()
+}
+
+fn print_json(v: &serde_json::Value) -> Result<()> {
+    let s = serde_json::to_string_pretty(v).map_err(|e| Error::Unsupported(format!("JSON output: {e}")))?;
+    writeln!(std::io::stdout().lock(), "{s}").map_err(|e| Error::Io { path: "<stdout>".into(), source: e })
+}
+
+fn report_json(r: &FitReport, time_unit: Option<TimeUnit>, seconds: f64) -> serde_json::Value {
+    let obj = |vals: &[f64]| {
+        serde_json::Value::Object(
+            r.param_names.iter().zip(vals).map(|(n, v)| (n.clone(), serde_json::json!(if v.is_finite() { Some(*v) } else { None }))).collect(),
+        )
+    };
+    serde_json::json!({
+        "model": r.model,
+        "params": obj(&r.params),
+        "log_likelihood": r.log_likelihood,
+        "n_customers": r.n_customers,
+        "converged": r.converged,
+        "iterations": r.iterations,
+        "std_errors": obj(&r.std_errors),
+        "n_distinct_rows": r.n_distinct_rows,
+        "time_unit": time_unit.map(TimeUnit::as_str),
+        "message": r.message,
+        "fit_seconds": seconds,
+    })
+}
+
+fn fit_report(model: ModelArg, data: &CalibrationData, opts: &FitOptions) -> Result<FitReport> {
+    Ok(match model {
+        ModelArg::BgNbd => BgNbd::fit(data, opts)?.report,
+        ModelArg::MbgNbd => ModifiedBgNbd::fit(data, opts)?.report,
+        ModelArg::ParetoNbd => ParetoNbd::fit(data, opts)?.report,
+        ModelArg::GgompertzNbd => GGompertzNbd::fit(data, opts)?.report,
+        ModelArg::GammaGamma => GammaGamma::fit(data, opts)?.report,
+        ModelArg::BgBb => BgBb::fit(data, opts)?.report,
+        ModelArg::Sbg => return Err(Error::Unsupported("sbg is fitted on cohorts".into())),
+    })
+}
+
+fn fit(args: &FitArgs) -> Result<()> {
+    let opts = FitOptions { l2_penalty: args.l2_penalty, max_iterations: args.max_iterations, ..FitOptions::default() };
+    let (report, tu, secs) = if args.model == ModelArg::Sbg {
+        let cohorts = sbg_cohorts(&args.data)?;
+        let t0 = Instant::now();
+        let r = ShiftedBetaGeometric::fit(&cohorts, &opts)?.report;
+        (r, None, t0.elapsed().as_secs_f64())
+    } else {
+        let loaded = load(&args.data)?;
+        let t0 = Instant::now();
+        let r = fit_report(args.model, &loaded.data, &opts)?;
+        let tu = if args.model == ModelArg::GammaGamma || args.model == ModelArg::BgBb { None } else { Some(loaded.data.time_unit) };
+        (r, tu, t0.elapsed().as_secs_f64())
+    };
+    match args.format {
+        FormatArg::Json => print_json(&report_json(&report, tu, secs)),
+        FormatArg::Text => {
+            let mut out = std::io::stdout().lock();
+            let io = |e| Error::Io { path: "<stdout>".into(), source: e };
+            writeln!(out, "{} fitted on {} customers ({} distinct rows){}", report.model, report.n_customers, report.n_distinct_rows, tu.map_or(String::new(), |u| format!(", time in {}", u.as_str()))).map_err(io)?;
+            for ((n, v), se) in report.param_names.iter().zip(&report.params).zip(&report.std_errors) {
+                writeln!(out, "  {n:<12} {v:>14.6}   (s.e. {se:.6})").map_err(io)?;
+            }
+            writeln!(out, "  log-likelihood {:.4}; converged {} after {} iterations ({})", report.log_likelihood, report.converged, report.iterations, report.message).map_err(io)?;
+            Ok(())
+        }
+    }
+}
+
+fn predict(args: &PredictArgs) -> Result<()> {
+    let loaded = load(&args.data)?;
+    let data = &loaded.data;
+    let opts = FitOptions::default();
+    let model: Box<dyn PurchaseModel> = match args.model {
+        ModelArg::BgNbd => Box::new(BgNbd::fit(data, &opts)?.model),
+        ModelArg::MbgNbd => Box::new(ModifiedBgNbd::fit(data, &opts)?.model),
+        ModelArg::ParetoNbd => Box::new(ParetoNbd::fit(data, &opts)?.model),
+        ModelArg::GgompertzNbd => Box::new(GGompertzNbd::fit(data, &opts)?.model),
+        other => return Err(Error::option("--model", format!("{other:?}"), "predict takes bg-nbd, mbg-nbd, pareto-nbd or ggompertz-nbd")),
+    };
+    let n = data.len();
+    let h = args.horizon;
+    let mut p_alive = vec![0.0; n];
+    let mut expected = vec![0.0; n];
+    let mut p_alive_end = vec![0.0; n];
+    for i in 0..n {
+        let (x, tx, t) = (data.x[i], data.t_x[i], data.t[i]);
+        p_alive[i] = model.p_alive(x, tx, t);
+        expected[i] = model.conditional_expected_purchases(h, x, tx, t);
+        p_alive_end[i] = model.p_alive_at(x, tx, t, h);
+    }
+    let u = data.time_unit.as_str();
+    let mut table = Table::default();
+    table.push("customer_id", Column::Str(loaded.ids.iter().cloned().map(Some).collect()));
+    let f = |v: &[f64]| Column::Float(v.iter().map(|x| if x.is_finite() { Some(*x) } else { None }).collect());
+    table.push("x", f(&data.x));
+    table.push(&format!("t_x_{u}"), f(&data.t_x));
+    table.push(&format!("t_{u}"), f(&data.t));
+    table.push("p_alive", f(&p_alive));
+    table.push(&format!("expected_purchases_{h}_{u}"), f(&expected));
+    table.push(&format!("p_alive_in_{h}_{u}"), f(&p_alive_end));
+    if data.monetary.as_ref().is_some_and(|m| m.iter().zip(&data.x).any(|(m, x)| *x > 0.0 && *m > 0.0)) {
+        let gg = GammaGamma::fit(data, &opts)?.model;
+        let m = data.monetary.as_deref().unwrap_or(&[]);
+        let spend: Vec<f64> = (0..n).map(|i| gg.conditional_expected_spend(data.x[i], m[i])).collect();
+        let period = args.discount_period.unwrap_or(365.25 / 12.0 / data.time_unit.days());
+        let clv_opts = ClvOptions { horizon: h, discount_period: period, discount_rate: args.discount_rate, margin: args.margin };
+        let mut clv = vec![0.0; n];
+        clv_batch(model.as_ref(), &gg, data, &clv_opts, &mut clv)?;
+        table.push("expected_spend", f(&spend));
+        table.push(&format!("clv_{h}_{u}"), f(&clv));
+    }
+    write_table(&table, &args.output)
+}
+
+/// Run `kokyaku ltv ...`.
+pub fn run(args: LtvArgs) -> Result<()> {
+    match &args.command {
+        LtvCommand::Fit(a) => fit(a),
+        LtvCommand::Predict(a) => predict(a),
+    }
+}

@@ -1,0 +1,113 @@
+//! Reading a ready-made calibration summary (one row per customer, or per pattern with weights)
+//! from CSV, with the columns recognised by their usual names.
+
+use std::io::Read;
+
+use super::data::{CalibrationData, TimeUnit};
+use crate::{Error, Location, Result};
+
+/// Which columns hold what; `None` = recognise by the usual names (case-insensitive):
+/// id `customer_id`/`id`; x `frequency`/`x`; t_x `recency`/`t_x`; T `T`/`age`/`periods`/`n`;
+/// monetary `monetary_value`/`zbar`/`monetary`/`m`; weights `weights`/`weight`/`count`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct SummaryColumns {
+    /// Customer id column.
+    pub id: Option<String>,
+    /// Repeat purchases column.
+    pub x: Option<String>,
+    /// Recency column.
+    pub t_x: Option<String>,
+    /// Age (or BG/BB opportunities) column.
+    pub t: Option<String>,
+    /// Mean repeat-purchase value column.
+    pub monetary: Option<String>,
+    /// Weights column.
+    pub weights: Option<String>,
+}
+
+/// A summary read from a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryFile {
+    /// Customer ids (row numbers from 1 when the file has no id column).
+    pub customer_id: Vec<String>,
+    /// The calibration data.
+    pub data: CalibrationData,
+}
+
+fn find(header: &[String], given: Option<&str>, usual: &[&str], what: &str, required: bool) -> Result<Option<usize>> {
+    if let Some(g) = given {
+        if let Some(i) = header.iter().position(|h| h == g) {
+            return Ok(Some(i));
+        }
+        if let Ok(k) = g.parse::<usize>() {
+            if (1..=header.len()).contains(&k) {
+                return Ok(Some(k - 1));
+            }
+        }
+        return Err(Error::MissingColumn { column: g.to_owned(), hint: format!("columns are: {}", header.join(", ")) });
+    }
+    for u in usual {
+        if let Some(i) = header.iter().position(|h| h.eq_ignore_ascii_case(u)) {
+            return Ok(Some(i));
+        }
+    }
+    if required {
+        return Err(Error::MissingColumn {
+            column: what.to_owned(),
+            hint: format!("none of {} found among: {}; name it with a flag", usual.join("/"), header.join(", ")),
+        });
+    }
+    Ok(None)
+}
+
+/// Read a comma-separated summary with a header row.
+pub fn read_summary_csv<R: Read>(reader: R, columns: &SummaryColumns, time_unit: TimeUnit) -> Result<SummaryFile> {
+    let mut rdr = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_reader(reader);
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| Error::Malformed { location: Location::default(), reason: e.to_string() })?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let ix = find(&header, columns.x.as_deref(), &["frequency", "x"], "frequency", true)?.unwrap_or(0);
+    let itx = find(&header, columns.t_x.as_deref(), &["recency", "t_x"], "recency", true)?.unwrap_or(0);
+    let it = find(&header, columns.t.as_deref(), &["T", "age", "periods", "n"], "T", true)?.unwrap_or(0);
+    let iid = find(&header, columns.id.as_deref(), &["customer_id", "id"], "customer_id", false)?;
+    let im = find(&header, columns.monetary.as_deref(), &["monetary_value", "zbar", "monetary", "m"], "monetary_value", false)?;
+    let iw = find(&header, columns.weights.as_deref(), &["weights", "weight", "count"], "weights", false)?;
+    let (mut ids, mut x, mut tx, mut t, mut m, mut w) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (row, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| Error::Malformed { location: Location::cell(row as u64 + 1, ""), reason: e.to_string() })?;
+        let num = |j: usize| -> Result<f64> {
+            let s = rec.get(j).unwrap_or("");
+            s.parse::<f64>().map_err(|_| Error::InvalidValue {
+                value: s.to_owned(),
+                location: Location::cell(row as u64 + 1, &header[j]),
+                reason: "expected a number".into(),
+            })
+        };
+        x.push(num(ix)?);
+        tx.push(num(itx)?);
+        t.push(num(it)?);
+        if let Some(j) = im {
+            m.push(num(j)?);
+        }
+        if let Some(j) = iw {
+            w.push(num(j)?);
+        }
+        ids.push(iid.map_or_else(|| (row + 1).to_string(), |j| rec.get(j).unwrap_or("").to_owned()));
+    }
+    if x.is_empty() {
+        return Err(Error::EmptyInput("the summary has no rows".into()));
+    }
+    let mut data = CalibrationData::new(x, tx, t, time_unit)?;
+    if im.is_some() {
+        // Validated by the spend model when it is fitted (x = 0 rows carry 0).
+        data.monetary = Some(m);
+    }
+    if iw.is_some() {
+        data = data.with_weights(w)?;
+    }
+    Ok(SummaryFile { customer_id: ids, data })
+}

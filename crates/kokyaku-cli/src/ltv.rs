@@ -59,6 +59,8 @@ pub enum FormatArg {
 }
 
 /// Where the calibration data comes from: a summary file or an order log.
+// Doc comments here are `--help` text, where backticks would show literally.
+#[allow(clippy::doc_markdown)]
 #[derive(Debug, Args)]
 pub struct DataArgs {
     /// Ready summary (CSV): one row per customer or pattern. Columns are recognised by their
@@ -347,8 +349,8 @@ fn predict(args: &PredictArgs) -> Result<()> {
 
 /// Run `kokyaku ltv ...`.
 pub fn run(args: LtvArgs) -> Result<()> {
-    match &args.command {
-        LtvCommand::Fit(a) => fit(a),
-        LtvCommand::Predict(a) => predict(a),
+    match args.command {
+        LtvCommand::Fit(a) => fit(&a),
+        LtvCommand::Predict(a) => predict(&a),
     }
 }

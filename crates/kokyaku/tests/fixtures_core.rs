@@ -1,0 +1,269 @@
+//! The shared golden vectors of `tests/fixtures/{ingest,summary,rfm,cpm}/`: small logs with
+//! hand-computed answers (see each file's `notes`), read here and by every binding.
+//!
+//! A vector is `{description, source, function, input, params, notes, expected, tolerance}`.
+//!
+//! * `input` is `{csv, options}` or `{jsonl, options}` (text and [`ReadOptions`] JSON), or
+//!   `{records: {timezone, orders, refunds, subscriptions}}` (record types).
+//! * `function` and `params`:
+//!   - `ingest`: no params; result `{report, currency, customers}` (summary with defaults);
+//!   - `summarize`: params are [`SummaryOptions`]; result `{as_of, customers}`;
+//!   - `rfm`: params `{summary: SummaryOptions, rfm: RfmOptions}`; result `{customers, segments}`
+//!     where `segments` is the per-segment table in map order;
+//!   - `cpm`: params `{summary: SummaryOptions, cpm: CpmOptions}`; result `{customers, classes}`
+//!     where `classes` is keyed by class id;
+//!   - `cpm_transitions`: params `{as_of, cpm}`; result `{month_ends, counts, months}` where
+//!     `counts` lists only the non-zero cells as `{from: {to: n}}` (row `new` included).
+//! * `customers` is keyed by customer id and holds the columns of the summary table
+//!   (`first_order`, `orders`, `gross`, … `r`, `f`, `m`, `rfm_segment`, `cpm_class`,
+//!   `cpm_name`). It must name every customer of the log; within a customer, and everywhere
+//!   else, `expected` is a subset of the result.
+//! * Comparison: numbers within `tolerance` (relative above magnitude 1); strings that are both
+//!   decimal numbers compare as decimals (`"9.00"` = `"9"`); `null` only matches `null`.
+//! * An expected `{error: {code, message_contains}}` means the call must fail with that code.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use kokyaku::cpm::{CpmOptions, classify, transitions};
+use kokyaku::io::{Ingested, ReadOptions, parse_tz, read_csv_str, read_jsonl_str};
+use kokyaku::model::{Order, OrderLog, Refund, Subscription};
+use kokyaku::rfm::{RfmOptions, score};
+use kokyaku::summary::{SummaryOptions, summarize};
+use kokyaku::table::summary_table;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Records {
+    timezone: String,
+    #[serde(default)]
+    orders: Vec<Order>,
+    #[serde(default)]
+    refunds: Vec<Refund>,
+    #[serde(default)]
+    subscriptions: Vec<Subscription>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RfmParams {
+    summary: SummaryOptions,
+    rfm: RfmOptions,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct CpmParams {
+    summary: SummaryOptions,
+    cpm: CpmOptions,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct TransitionParams {
+    as_of: Option<chrono::NaiveDate>,
+    cpm: CpmOptions,
+}
+
+fn fixtures(area: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(area);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn read_input(input: &Value) -> Result<Ingested, kokyaku::Error> {
+    let opts = || -> ReadOptions {
+        serde_json::from_value(input.get("options").cloned().unwrap_or_else(|| json!({}))).expect("options")
+    };
+    if let Some(csv) = input.get("csv") {
+        return read_csv_str(csv.as_str().expect("csv text"), &opts());
+    }
+    if let Some(jsonl) = input.get("jsonl") {
+        return read_jsonl_str(jsonl.as_str().expect("jsonl text"), &opts());
+    }
+    let r: Records = serde_json::from_value(input["records"].clone()).expect("records");
+    let log = OrderLog::from_records(parse_tz(&r.timezone)?, &[], &r.orders, &r.refunds, &r.subscriptions)?;
+    Ok(Ingested { log, report: kokyaku::io::IngestReport::default() })
+}
+
+fn params<T: for<'de> Deserialize<'de> + Default>(v: &Value) -> T {
+    if v.is_null() { T::default() } else { serde_json::from_value(v.clone()).expect("params") }
+}
+
+/// Summary-table rows keyed by customer id.
+fn by_customer(records: Vec<Map<String, Value>>) -> Value {
+    let mut out = Map::new();
+    for mut r in records {
+        let id = r.remove("customer_id").and_then(|v| v.as_str().map(str::to_owned)).expect("customer_id");
+        out.insert(id, Value::Object(r));
+    }
+    Value::Object(out)
+}
+
+fn run(function: &str, input: &Value, p: &Value) -> Result<Value, kokyaku::Error> {
+    let ing = read_input(input)?;
+    let log = &ing.log;
+    Ok(match function {
+        "ingest" => {
+            let s = summarize(log, &SummaryOptions::default());
+            json!({
+                "report": serde_json::to_value(&ing.report).unwrap(),
+                "currency": log.currency(),
+                "customers": by_customer(summary_table(&s, None, None).to_records()),
+            })
+        }
+        "summarize" => {
+            let o: SummaryOptions = params(p);
+            let s = summarize(log, &o);
+            json!({"as_of": s.as_of.to_string(), "customers": by_customer(summary_table(&s, None, None).to_records())})
+        }
+        "rfm" => {
+            let o: RfmParams = params(p);
+            let s = summarize(log, &o.summary);
+            let r = score(&s, &o.rfm)?;
+            json!({
+                "customers": by_customer(summary_table(&s, Some(&r), None).to_records()),
+                "segments": serde_json::to_value(&r.table).unwrap(),
+            })
+        }
+        "cpm" => {
+            let o: CpmParams = params(p);
+            let s = summarize(log, &o.summary);
+            let c = classify(&s, &o.cpm)?;
+            let classes: Map<String, Value> =
+                c.table.iter().map(|row| (row.class.clone(), serde_json::to_value(row).unwrap())).collect();
+            json!({
+                "customers": by_customer(summary_table(&s, None, Some((&c, &o.cpm))).to_records()),
+                "classes": classes,
+            })
+        }
+        "cpm_transitions" => {
+            let o: TransitionParams = params(p);
+            let t = transitions(log, o.as_of, &o.cpm)?;
+            let mut counts: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+            for (from, row) in t.classes.iter().zip(&t.counts) {
+                for (to, &n) in t.classes.iter().zip(row) {
+                    if n > 0 {
+                        counts.entry(from.clone()).or_default().insert(to.clone(), n);
+                    }
+                }
+            }
+            json!({
+                "month_ends": t.month_ends.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "counts": counts,
+                "months": serde_json::to_value(&t.months).unwrap(),
+            })
+        }
+        other => panic!("unknown function '{other}'"),
+    })
+}
+
+fn compare(path: &str, expected: &Value, got: &Value, tol: f64, errors: &mut Vec<String>) {
+    match (expected, got) {
+        (Value::Object(e), Value::Object(g)) => {
+            // Maps compared whole: every customer, every non-zero transition cell.
+            if path.ends_with(".customers") || path.ends_with(".counts") {
+                let (ek, gk): (Vec<&String>, Vec<&String>) = (e.keys().collect(), g.keys().collect());
+                if ek != gk {
+                    errors.push(format!("{path}: expected keys {ek:?}, got {gk:?}"));
+                }
+            }
+            for (k, ev) in e {
+                match g.get(k) {
+                    Some(gv) => compare(&format!("{path}.{k}"), ev, gv, tol, errors),
+                    None => errors.push(format!("{path}.{k}: missing in result")),
+                }
+            }
+        }
+        (Value::Array(e), Value::Array(g)) => {
+            if e.len() == g.len() {
+                for (i, (ev, gv)) in e.iter().zip(g).enumerate() {
+                    compare(&format!("{path}[{i}]"), ev, gv, tol, errors);
+                }
+            } else {
+                errors.push(format!("{path}: expected {} items, got {}", e.len(), g.len()));
+            }
+        }
+        (Value::Number(e), Value::Number(g)) => {
+            let (e, g) = (e.as_f64().unwrap(), g.as_f64().unwrap());
+            if (e - g).abs() > tol * e.abs().max(1.0) {
+                errors.push(format!("{path}: expected {e}, got {g}"));
+            }
+        }
+        (Value::String(e), Value::String(g)) if e != g => {
+            match (e.parse::<Decimal>(), g.parse::<Decimal>()) {
+                (Ok(a), Ok(b)) if a == b => {}
+                _ => errors.push(format!("{path}: expected {e:?}, got {g:?}")),
+            }
+        }
+        (e, g) if e == g => {}
+        (e, g) => errors.push(format!("{path}: expected {e}, got {g}")),
+    }
+}
+
+fn check_area(area: &str) {
+    let files = fixtures(area);
+    assert!(!files.is_empty(), "no vectors in tests/fixtures/{area}");
+    let mut failures = Vec::new();
+    for f in &files {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
+        for key in ["description", "source", "function", "input", "expected"] {
+            assert!(v.get(key).is_some(), "{}: no '{key}'", f.display());
+        }
+        let tol = v["tolerance"].as_f64().unwrap_or(1e-12);
+        let expected = &v["expected"];
+        let mut errors = Vec::new();
+        match (run(v["function"].as_str().unwrap(), &v["input"], &v["params"]), expected.get("error")) {
+            (Ok(got), None) => {
+                compare("", expected, &got, tol, &mut errors);
+                if !errors.is_empty() {
+                    errors.push(format!("result: {got}"));
+                }
+            }
+            (Err(e), Some(want)) => {
+                if want["code"] != e.code() {
+                    errors.push(format!("expected error code {}, got {} ({e})", want["code"], e.code()));
+                }
+                for s in want["message_contains"].as_array().into_iter().flatten() {
+                    if !e.to_string().contains(s.as_str().unwrap()) {
+                        errors.push(format!("message does not contain {s}: {e}"));
+                    }
+                }
+            }
+            (Ok(got), Some(_)) => errors.push(format!("expected an error, got {got}")),
+            (Err(e), None) => errors.push(format!("unexpected error {}: {e}", e.code())),
+        }
+        if !errors.is_empty() {
+            failures.push(format!("{}:\n  {}", f.display(), errors.join("\n  ")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn ingest_vectors() {
+    check_area("ingest");
+}
+
+#[test]
+fn summary_vectors() {
+    check_area("summary");
+}
+
+#[test]
+fn rfm_vectors() {
+    check_area("rfm");
+}
+
+#[test]
+fn cpm_vectors() {
+    check_area("cpm");
+}

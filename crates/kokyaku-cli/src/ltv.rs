@@ -8,7 +8,7 @@ use std::time::Instant;
 use clap::{Args, Subcommand, ValueEnum};
 use kokyaku::ltv::{
     BgBb, BgNbd, CalibrationData, CalibrationOptions, ClvOptions, Cohort, FitOptions, FitReport, GGompertzNbd,
-    GammaGamma, ModifiedBgNbd, ParetoNbd, PurchaseModel, ShiftedBetaGeometric, SummaryColumns, TimeUnit,
+    CalibrationSummary, GammaGamma, ModifiedBgNbd, ParetoNbd, PurchaseModel, ShiftedBetaGeometric, SummaryColumns, TimeUnit,
     calibration_from_log, clv_batch, read_summary_csv,
 };
 use kokyaku::model::parse_date;
@@ -29,8 +29,31 @@ pub struct LtvArgs {
 pub enum LtvCommand {
     /// Fit a model by maximum likelihood and print its parameters.
     Fit(FitArgs),
-    /// Fit (or load) a model and write one row of predictions per customer.
+    /// Fit a model and write one row of predictions per customer.
     Predict(PredictArgs),
+    /// Write the calibration summary of an order log (frequency, recency, T, monetary_value,
+    /// and holdout actuals with --holdout-end), ready for `ltv fit --summary`.
+    Summary(SummaryArgs),
+}
+
+/// `kokyaku ltv summary`.
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// Order log flags.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Last day of the calibration period (inclusive, YYYY-MM-DD); default the last order day.
+    #[arg(long)]
+    pub calibration_end: Option<String>,
+    /// Last day of the holdout period (inclusive, YYYY-MM-DD).
+    #[arg(long)]
+    pub holdout_end: Option<String>,
+    /// Time unit of recency, T and the holdout length.
+    #[arg(long, value_enum, default_value = "weeks")]
+    pub time_unit: UnitArg,
+    /// Output file (`.csv` or `.parquet`); `-` for CSV on stdout.
+    #[arg(short, long, default_value = "-")]
+    pub output: PathBuf,
 }
 
 /// Model names as on the command line.
@@ -179,13 +202,36 @@ fn load(d: &DataArgs) -> Result<Loaded> {
         let s = read_summary_csv(std::io::BufReader::new(f), &cols, tu)?;
         return Ok(Loaded { ids: s.customer_id, data: s.data });
     }
-    let ing = d.input.read()?;
-    let end = match &d.calibration_end {
+    let s = summary_from_log(&d.input, d.calibration_end.as_deref(), None, tu)?;
+    Ok(Loaded { ids: s.customer_id, data: s.data })
+}
+
+fn summary_from_log(input: &InputArgs, end: Option<&str>, holdout: Option<&str>, tu: TimeUnit) -> Result<CalibrationSummary> {
+    let ing = input.read()?;
+    let end = match end {
         Some(s) => parse_date("--calibration-end", s)?,
         None => kokyaku::model::day_to_date(ing.log.last_day().ok_or_else(|| Error::EmptyInput("the log has no orders".into()))?),
     };
-    let s = calibration_from_log(&ing.log, &CalibrationOptions { calibration_end: end, holdout_end: None, time_unit: tu })?;
-    Ok(Loaded { ids: s.customer_id, data: s.data })
+    let holdout_end = holdout.map(|s| parse_date("--holdout-end", s)).transpose()?;
+    calibration_from_log(&ing.log, &CalibrationOptions { calibration_end: end, holdout_end, time_unit: tu })
+}
+
+fn summary(args: &SummaryArgs) -> Result<()> {
+    let tu = unit(args.time_unit);
+    let s = summary_from_log(&args.input, args.calibration_end.as_deref(), args.holdout_end.as_deref(), tu)?;
+    let f = |v: &[f64]| Column::Float(v.iter().map(|x| Some(*x)).collect());
+    let mut t = Table::default();
+    t.push("customer_id", Column::Str(s.customer_id.iter().cloned().map(Some).collect()));
+    t.push("frequency", f(&s.data.x));
+    t.push("recency", f(&s.data.t_x));
+    t.push("T", f(&s.data.t));
+    t.push("monetary_value", f(s.data.monetary.as_deref().unwrap_or(&[])));
+    t.push("first_purchase", Column::Date(s.first_purchase_day.iter().map(|&d| Some(kokyaku::model::day_to_date(d))).collect()));
+    if let (Some(hx), Some(hs)) = (&s.holdout_purchases, &s.holdout_spend) {
+        t.push("holdout_frequency", f(hx));
+        t.push("holdout_spend", f(hs));
+    }
+    write_table(&t, &args.output)
 }
 
 fn sbg_cohorts(d: &DataArgs) -> Result<Vec<Cohort>> {
@@ -352,5 +398,6 @@ pub fn run(args: LtvArgs) -> Result<()> {
     match args.command {
         LtvCommand::Fit(a) => fit(&a),
         LtvCommand::Predict(a) => predict(&a),
+        LtvCommand::Summary(a) => summary(&a),
     }
 }

@@ -61,6 +61,11 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static>(
     let reader = b.with_projection(mask).with_batch_size(65_536).build().map_err(malformed)?;
     let mut ing = Ingestor::new(opts, r.names.clone())?;
     ing.reserve(usize::try_from(total).unwrap_or(0));
+    // An Arrow timestamp without a time zone is a wall-clock time (pandas writes naive
+    // datetimes so): read it as local time in `opts.timezone`, like a naive text time.
+    let naive_time = r.time.is_some_and(|c| matches!(schema.field(c).data_type(), DataType::Timestamp(_, None)));
+    let tz = opts.tz()?;
+    let mut naive_buf: String;
     // Position of each role within the projected batch.
     let pos = |role: Option<usize>| role.and_then(|c| wanted.iter().position(|&w| w == c));
     let p = [pos(r.customer), pos(r.order), pos(r.time), pos(r.amount), pos(r.quantity), pos(r.unit_price), pos(r.currency), pos(r.status), pos(r.kind), pos(r.subscription)];
@@ -78,6 +83,19 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static>(
                 itoa_buf.clear();
                 std::fmt::Write::write_fmt(&mut itoa_buf, format_args!("{v}")).ok();
                 row.order = Val::Str(&itoa_buf);
+            }
+            if let (true, Val::Unix(wall)) = (naive_time, row.time) {
+                row.time = match chrono::DateTime::from_timestamp(wall, 0).map(|t| t.naive_utc()) {
+                    Some(local) => match chrono::TimeZone::from_local_datetime(&tz, &local) {
+                        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => Val::Unix(t.timestamp()),
+                        // Skipped by a daylight-saving change: passed on as text, rejected as invalid_time.
+                        chrono::LocalResult::None => {
+                            naive_buf = local.format("%Y-%m-%d %H:%M:%S").to_string();
+                            Val::Str(&naive_buf)
+                        }
+                    },
+                    None => Val::Null,
+                };
             }
             ing.row(row_no, &row)?;
         }

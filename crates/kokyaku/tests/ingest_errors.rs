@@ -757,6 +757,53 @@ mod parquet {
         assert_eq!(e.code(), "malformed_input");
     }
 
+    /// Writes one batch with the given time column to Parquet bytes.
+    fn parquet_with_times(time: arrow_array::ArrayRef) -> Vec<u8> {
+        use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+        use std::sync::Arc;
+        let n = time.len();
+        let ids: ArrayRef = Arc::new(StringArray::from_iter_values((0..n).map(|i| format!("c{i}"))));
+        let amounts: ArrayRef = Arc::new(Int64Array::from(vec![100; n]));
+        let batch = RecordBatch::try_from_iter([("customer_id", ids), ("placed_at", time), ("amount", amounts)]).unwrap();
+        let mut buf = Vec::new();
+        let mut w = ::parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        buf
+    }
+
+    #[test]
+    fn parquet_timestamps_with_and_without_zone() {
+        use arrow_array::TimestampMillisecondArray;
+        use std::sync::Arc;
+        // 2024-01-01T20:00:00 and 2024-01-02T01:00:00 as milliseconds.
+        let ms = vec![1_704_139_200_000_i64, 1_704_157_200_000];
+        let tokyo = ReadOptions { timezone: "Asia/Tokyo".into(), ..ReadOptions::default() };
+        let days = |ing: &Ingested| -> Vec<NaiveDate> {
+            let mut d: Vec<NaiveDate> = ing.log.days().iter().map(|&d| day_to_date(d)).collect();
+            d.sort();
+            d
+        };
+        // With a zone the values are UTC instants: 20:00Z is 05:00 on the 2nd in Tokyo.
+        let utc = parquet_with_times(Arc::new(TimestampMillisecondArray::from(ms.clone()).with_timezone("UTC")));
+        let ing = read_parquet_bytes(utc.into(), &tokyo).unwrap();
+        assert_eq!(days(&ing), [date("2024-01-02"), date("2024-01-02")]);
+        assert_eq!(ing.log.placed_at().iter().min(), Some(&1_704_139_200));
+        // Without a zone they are wall-clock times, local in the configured zone like a naive
+        // text time: 20:00 on the 1st in Tokyo is 11:00Z.
+        let naive = parquet_with_times(Arc::new(TimestampMillisecondArray::from(ms)));
+        let ing = read_parquet_bytes(naive.into(), &tokyo).unwrap();
+        assert_eq!(days(&ing), [date("2024-01-01"), date("2024-01-02")]);
+        assert_eq!(ing.log.placed_at().iter().min(), Some(&(1_704_139_200 - 9 * 3600)));
+        // A wall-clock time skipped by a DST change does not exist: invalid_time.
+        let ny = ReadOptions { timezone: "America/New_York".into(), ..ReadOptions::default() };
+        let gap = parquet_with_times(Arc::new(TimestampMillisecondArray::from(vec![1_710_037_800_000_i64, 1_710_000_000_000])));
+        let ing = read_parquet_bytes(gap.into(), &ny).unwrap();
+        identity(&ing.report);
+        assert_eq!(ing.report.rejections.get("invalid_time"), Some(&1));
+        assert_eq!((ing.report.examples[0].row, ing.report.examples[0].value.as_str()), (1, "2024-03-10 02:30:00"));
+    }
+
     #[test]
     fn parquet_file_by_extension() {
         let dir = std::env::temp_dir().join(format!("kokyaku-ingest-pq-{}", std::process::id()));

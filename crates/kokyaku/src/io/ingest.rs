@@ -279,7 +279,8 @@ impl Ingestor {
         if self.opts.bad_rows == BadRows::Error {
             return Err(Error::InvalidValue {
                 value: value.show(),
-                location: Location::cell(row, column),
+                // A malformed row has no column at fault: name the row only.
+                location: if column.is_empty() { Location { row: Some(row), ..Location::default() } } else { Location::cell(row, column) },
                 reason: format!("{} ({})", reason.explain(), reason.code()),
             });
         }

@@ -400,6 +400,10 @@ fn bad_rows_error_turns_a_rejection_into_invalid_value() {
         let m = e.to_string();
         assert!(m.contains(value) && m.contains("row 2") && m.contains(column), "{m}");
     }
+    // A malformed row names the row and its text, and no column.
+    let e = err(&format!("{HEADER}A,o1,2024-01-01,10\nA,o2\n"), &o);
+    assert_eq!(e.code(), "invalid_value");
+    assert_eq!(e.to_string(), "invalid value 'A,o2' at row 2: row does not have the header's fields (malformed_row)");
     // The reason code is part of the message.
     let e = err(&format!("{HEADER}A,o1,2024-01-01,10\nA,o2,someday,1\n"), &o);
     assert!(e.to_string().contains("(invalid_time)"), "{e}");

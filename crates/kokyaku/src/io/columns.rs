@@ -63,6 +63,26 @@ fn list(header: &[String]) -> String {
     v.join(", ")
 }
 
+/// The roles `header` names, without the checks for required roles and with absent explicit
+/// names read as absent: for JSON Lines keys that first appear after the first line.
+pub(crate) fn detect(header: &[String], map: &ColumnMap) -> Resolved {
+    let f = |explicit: Option<&String>, usual: &[&str]| find(header, explicit, usual, "").ok().flatten();
+    Resolved {
+        customer: f(map.customer.as_ref(), CUSTOMER),
+        order: f(map.order.as_ref(), ORDER),
+        time: f(map.time.as_ref(), TIME),
+        amount: f(map.amount.as_ref(), AMOUNT),
+        quantity: f(map.quantity.as_ref(), QUANTITY),
+        unit_price: f(map.unit_price.as_ref(), UNIT_PRICE),
+        currency: f(map.currency.as_ref(), CURRENCY),
+        status: f(map.status.as_ref(), STATUS),
+        kind: f(map.kind.as_ref(), KIND),
+        subscription: f(map.subscription.as_ref(), SUBSCRIPTION),
+        names: Names::default(),
+        width: header.len(),
+    }
+}
+
 /// Matches a header against the column map.
 pub fn resolve(header: &[String], map: &ColumnMap) -> Result<Resolved> {
     let r = Resolved {

@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader, Read};
 
 use serde_json::{Map, Value};
 
-use super::columns::{Resolved, resolve};
+use super::columns::{Resolved, detect, resolve};
 use super::ingest::{Ingested, Ingestor, Row, Val};
 use super::options::ReadOptions;
 use crate::{Error, Location, Result};
@@ -19,7 +19,8 @@ fn val(v: Option<&Value>) -> Val<'_> {
     }
 }
 
-/// Reads JSON Lines. Columns are resolved from the keys of the first object.
+/// Reads JSON Lines. Columns are resolved from the keys of the first object; a role whose key
+/// first appears on a later line is picked up there.
 pub fn read_jsonl<R: Read>(reader: R, opts: &ReadOptions) -> Result<Ingested> {
     let mut reader = BufReader::with_capacity(1 << 16, reader);
     let mut line = String::new();
@@ -51,6 +52,26 @@ pub fn read_jsonl<R: Read>(reader: R, opts: &ReadOptions) -> Result<Ingested> {
         let Some((ing, r, keys)) = state.as_mut() else { continue };
         match parsed {
             Ok(obj) => {
+                // Writers often omit null keys: a role whose key first appears on a later line
+                // is detected then (roles already found keep their key).
+                if obj.keys().any(|k| !keys.contains(k)) {
+                    keys.extend(obj.keys().filter(|k| !keys.contains(k)).cloned().collect::<Vec<_>>());
+                    let d = detect(keys, &opts.columns);
+                    for (role, found) in [
+                        (&mut r.customer, d.customer),
+                        (&mut r.order, d.order),
+                        (&mut r.time, d.time),
+                        (&mut r.amount, d.amount),
+                        (&mut r.quantity, d.quantity),
+                        (&mut r.unit_price, d.unit_price),
+                        (&mut r.currency, d.currency),
+                        (&mut r.status, d.status),
+                        (&mut r.kind, d.kind),
+                        (&mut r.subscription, d.subscription),
+                    ] {
+                        *role = role.or(found);
+                    }
+                }
                 let g = |i: Option<usize>| val(i.and_then(|i| keys.get(i)).and_then(|k| obj.get(k)));
                 let row = Row {
                     customer: g(r.customer),

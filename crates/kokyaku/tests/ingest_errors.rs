@@ -689,6 +689,26 @@ fn json_lines() {
 }
 
 #[test]
+fn json_lines_keys_missing_from_the_first_object() {
+    // Writers often omit null keys: a status, kind or order id that first appears on a later
+    // line is still read (never silently ignored).
+    let text = concat!(
+        "{\"customer_id\":\"A\",\"date\":\"2024-01-01\",\"amount\":10}\n",
+        "{\"customer_id\":\"A\",\"date\":\"2024-01-02\",\"amount\":20,\"status\":\"cancelled\"}\n",
+        "{\"customer_id\":\"A\",\"date\":\"2024-01-03\",\"amount\":30,\"kind\":\"subscription\",\"status\":\"pending\"}\n",
+        "{\"customer_id\":\"A\",\"date\":\"2024-01-04\",\"amount\":40,\"kind\":\"subscription\",\"currency\":\"JPY\"}\n",
+    );
+    let ing = read_jsonl_str(text, &opts()).unwrap();
+    identity(&ing.report);
+    assert_eq!((ing.report.rows_accepted, ing.report.cancelled_orders), (3, 1));
+    assert_eq!(ing.report.rejections.get("unknown_status"), Some(&1));
+    assert_eq!(ing.report.examples[0].column, "status");
+    assert_eq!(ing.log.statuses(), &[OrderStatus::Completed, OrderStatus::Cancelled, OrderStatus::Completed]);
+    assert_eq!(ing.log.kinds(), &[OrderKind::OneOff, OrderKind::OneOff, OrderKind::Subscription]);
+    assert_eq!(ing.log.currency(), Some("JPY"));
+}
+
+#[test]
 fn json_lines_bad_rows_error() {
     let o = ReadOptions { bad_rows: BadRows::Error, ..opts() };
     let text = "{\"customer_id\":\"A\",\"date\":\"2024-01-01\",\"amount\":1}\n{\"customer_id\":\"A\",\"date\":\"later\",\"amount\":1}\n";

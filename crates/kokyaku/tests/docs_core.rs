@@ -45,8 +45,8 @@ fn summary_example() -> kokyaku::Result<()> {
     let s = summarize(&log, &opts).record(0);
     assert_eq!((s.orders, s.purchase_days, s.cancelled_orders), (2, 1, 1)); // a4 is after as-of
     assert_eq!((s.recency_days, s.tenure_days), (Some(51), Some(0)));
-    assert_eq!((s.gross.to_string(), s.refunds.to_string(), s.net.to_string()), ("1500".into(), "300".into(), "1200".into()));
-    assert_eq!(s.average_order_value.map(|v| v.to_string()), Some("600".into()));
+    assert_eq!((s.gross, s.refunds, s.net), (1500.into(), 300.into(), 1200.into())); // Decimal
+    assert_eq!(s.average_order_value, Some(600.into())); // 1200 / 2 orders
     // Without as_of: the day after the last order (2024-03-06).
     assert_eq!(summarize(&log, &SummaryOptions::default()).as_of, NaiveDate::from_ymd_opt(2024, 3, 6).unwrap());
     // END summary_example

@@ -215,6 +215,52 @@ impl Collapsed {
     }
 }
 
+/// Collapsed rows grouped by `x` (rows of one `x` are contiguous after collapsing), with the
+/// time values `t_x` and `T` mapped onto one sorted grid of distinct values. A likelihood pass then
+/// evaluates the special functions of `x` once per distinct `x` and `ln(α + t)` once per distinct
+/// time, leaving a few arithmetic operations per row.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Grouped {
+    /// Distinct `x` values.
+    pub x: Vec<f64>,
+    /// Rows of group `g` are `start[g]..start[g + 1]`.
+    pub start: Vec<usize>,
+    /// Sum of weights per group.
+    pub group_weight: Vec<f64>,
+    /// Distinct time values of `t_x` and `T`, sorted.
+    pub grid: Vec<f64>,
+    /// Grid index of each row's `t_x`.
+    pub i_tx: Vec<u32>,
+    /// Grid index of each row's `T`.
+    pub i_t: Vec<u32>,
+    /// Row weights.
+    pub weight: Vec<f64>,
+}
+
+impl Grouped {
+    pub(crate) fn new(c: &Collapsed) -> Self {
+        let mut grid: Vec<f64> = c.t_x.iter().chain(&c.t).copied().collect();
+        grid.sort_unstable_by(f64::total_cmp);
+        grid.dedup_by(|a, b| a.to_bits() == b.to_bits());
+        let index = |v: f64| grid.partition_point(|g| *g < v) as u32;
+        let i_tx = c.t_x.iter().map(|&v| index(v)).collect();
+        let i_t = c.t.iter().map(|&v| index(v)).collect();
+        let (mut x, mut start, mut group_weight) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..c.len() {
+            if x.last().is_none_or(|l: &f64| l.to_bits() != c.x[i].to_bits()) {
+                x.push(c.x[i]);
+                start.push(i);
+                group_weight.push(0.0);
+            }
+            if let Some(w) = group_weight.last_mut() {
+                *w += c.weight[i];
+            }
+        }
+        start.push(c.len());
+        Self { x, start, group_weight, grid, i_tx, i_t, weight: c.weight.clone() }
+    }
+}
+
 fn collapse3(a: &[f64], b: &[f64], c: &[f64], w: impl Fn(usize) -> f64) -> Collapsed {
     let mut idx: Vec<u32> = (0..a.len() as u32).collect();
     let key = |i: u32| {

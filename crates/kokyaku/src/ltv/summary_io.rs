@@ -7,7 +7,7 @@ use super::data::{CalibrationData, TimeUnit};
 use crate::{Error, Location, Result};
 
 /// Which columns hold what; `None` = recognise by the usual names (case-insensitive):
-/// id `customer_id`/`id`; x `frequency`/`x`; t_x `recency`/`t_x`; T `T`/`age`/`periods`/`n`;
+/// id `customer_id`/`id`; `x` `frequency`/`x`; `t_x` `recency`/`t_x`; `T` `T`/`age`/`periods`/`n`;
 /// monetary `monetary_value`/`zbar`/`monetary`/`m`; weights `weights`/`weight`/`count`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]

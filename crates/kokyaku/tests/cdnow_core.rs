@@ -20,13 +20,24 @@ use kokyaku::rfm::{Binning, RfmOptions, RfmScores, TieRule, score};
 use kokyaku::summary::{CustomerSummaries, SummaryOptions, summarize};
 use rust_decimal::Decimal;
 
-const CDNOW: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/cdnow/CDNOW_master.txt");
+const CDNOW: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/cdnow/CDNOW_master.txt"
+);
 
 fn log() -> OrderLog {
-    let opts = ReadOptions { delimiter: Delimiter::Whitespace, ..ReadOptions::default() };
+    let opts = ReadOptions {
+        delimiter: Delimiter::Whitespace,
+        ..ReadOptions::default()
+    };
     let ing = read_path(Path::new(CDNOW), &opts).unwrap();
     let r = &ing.report;
-    assert_eq!((r.rows_read, r.rows_accepted, r.rows_rejected), (69_659, 69_659, 0), "{:?}", r.examples);
+    assert_eq!(
+        (r.rows_read, r.rows_accepted, r.rows_rejected),
+        (69_659, 69_659, 0),
+        "{:?}",
+        r.examples
+    );
     ing.log
 }
 
@@ -35,7 +46,13 @@ fn as_of() -> NaiveDate {
 }
 
 fn summary(log: &OrderLog) -> CustomerSummaries {
-    summarize(log, &SummaryOptions { as_of: Some(as_of()), ..SummaryOptions::default() })
+    summarize(
+        log,
+        &SummaryOptions {
+            as_of: Some(as_of()),
+            ..SummaryOptions::default()
+        },
+    )
 }
 
 fn histogram(scores: &[u8]) -> BTreeMap<u8, usize> {
@@ -47,7 +64,10 @@ fn histogram(scores: &[u8]) -> BTreeMap<u8, usize> {
 }
 
 fn segment_counts(r: &RfmScores) -> Vec<(&str, u64)> {
-    r.table.iter().map(|row| (row.segment.as_str(), row.customers)).collect()
+    r.table
+        .iter()
+        .map(|row| (row.segment.as_str(), row.customers))
+        .collect()
 }
 
 #[test]
@@ -75,7 +95,10 @@ fn summary_totals() {
     assert!(s.orders.iter().all(|&n| n > 0));
     assert_eq!(s.orders.iter().filter(|&&n| n == 1).count(), 11_908);
     // Customers in natural id order.
-    assert_eq!((s.customer_id.get(0), s.customer_id.get(23_569)), ("00001", "23570"));
+    assert_eq!(
+        (s.customer_id.get(0), s.customer_id.get(23_569)),
+        ("00001", "23570")
+    );
 }
 
 #[test]
@@ -105,7 +128,11 @@ fn rfm_ntile_sizes_and_segments() {
             ("Hibernating", 8_550),
         ]
     );
-    assert_eq!(counts.iter().map(|c| c.1).sum::<u64>(), 23_570, "every buyer in exactly one segment");
+    assert_eq!(
+        counts.iter().map(|c| c.1).sum::<u64>(),
+        23_570,
+        "every buyer in exactly one segment"
+    );
     assert!(r.segment.iter().all(Option::is_some));
     let share: f64 = r.table.iter().map(|t| t.share).sum();
     assert!((share - 1.0).abs() < 1e-12);
@@ -117,8 +144,14 @@ fn rfm_ntile_sizes_when_bins_do_not_divide() {
     // 23,570 = 4 × 5,892 + 2 and = 7 × 3,367 + 1.
     let log = log();
     let s = summary(&log);
-    for (k, expected) in [(4u8, vec![5_893, 5_893, 5_892, 5_892]), (7, vec![3_368, 3_367, 3_367, 3_367, 3_367, 3_367, 3_367])] {
-        let b = Binning::Quantile { bins: k, ties: TieRule::Ntile };
+    for (k, expected) in [
+        (4u8, vec![5_893, 5_893, 5_892, 5_892]),
+        (7, vec![3_368, 3_367, 3_367, 3_367, 3_367, 3_367, 3_367]),
+    ] {
+        let b = Binning::Quantile {
+            bins: k,
+            ties: TieRule::Ntile,
+        };
         let map = kokyaku::rfm::SegmentMap {
             name: "all".into(),
             rules: vec![kokyaku::rfm::SegmentRule {
@@ -128,7 +161,13 @@ fn rfm_ntile_sizes_when_bins_do_not_divide() {
                 m: None,
             }],
         };
-        let o = RfmOptions { recency: b.clone(), frequency: b.clone(), monetary: b, segments: Some(map), ..RfmOptions::default() };
+        let o = RfmOptions {
+            recency: b.clone(),
+            frequency: b.clone(),
+            monetary: b,
+            segments: Some(map),
+            ..RfmOptions::default()
+        };
         let r = score(&s, &o).unwrap();
         for scores in [&r.r, &r.f, &r.m] {
             let got: Vec<usize> = histogram(scores).into_values().collect();
@@ -142,14 +181,31 @@ fn rfm_ntile_sizes_when_bins_do_not_divide() {
 fn rfm_shared_ties() {
     let log = log();
     let s = summary(&log);
-    let shared = Binning::Quantile { bins: 5, ties: TieRule::Shared };
-    let o = RfmOptions { recency: shared.clone(), frequency: shared.clone(), monetary: shared, ..RfmOptions::default() };
+    let shared = Binning::Quantile {
+        bins: 5,
+        ties: TieRule::Shared,
+    };
+    let o = RfmOptions {
+        recency: shared.clone(),
+        frequency: shared.clone(),
+        monetary: shared,
+        ..RfmOptions::default()
+    };
     let r = score(&s, &o).unwrap();
     // Frequency: the 11,908 one-order customers all score 1; 2 orders start at 11,908 worse
     // → 1 + ⌊5 × 11,908 / 23,570⌋ = 3, so score 2 is never given.
-    assert_eq!(histogram(&r.f), BTreeMap::from([(1, 11_908), (3, 4_079), (4, 3_658), (5, 3_925)]));
-    assert_eq!(histogram(&r.r), BTreeMap::from([(1, 4_735), (2, 4_712), (3, 4_702), (4, 4_720), (5, 4_701)]));
-    assert_eq!(histogram(&r.m), BTreeMap::from([(1, 4_817), (2, 4_615), (3, 4_710), (4, 4_715), (5, 4_713)]));
+    assert_eq!(
+        histogram(&r.f),
+        BTreeMap::from([(1, 11_908), (3, 4_079), (4, 3_658), (5, 3_925)])
+    );
+    assert_eq!(
+        histogram(&r.r),
+        BTreeMap::from([(1, 4_735), (2, 4_712), (3, 4_702), (4, 4_720), (5, 4_701)])
+    );
+    assert_eq!(
+        histogram(&r.m),
+        BTreeMap::from([(1, 4_817), (2, 4_615), (3, 4_710), (4, 4_715), (5, 4_713)])
+    );
     let counts = segment_counts(&r);
     assert_eq!(
         counts,
@@ -172,14 +228,23 @@ fn rfm_shared_ties() {
 fn class_counts(s: &CustomerSummaries, o: &CpmOptions) -> BTreeMap<String, u64> {
     let c = classify(s, o).unwrap();
     assert_eq!(c.table.len(), 10);
-    assert_eq!(c.table.iter().map(|r| r.customers).sum::<u64>(), 23_570, "every buyer in exactly one class");
+    assert_eq!(
+        c.table.iter().map(|r| r.customers).sum::<u64>(),
+        23_570,
+        "every buyer in exactly one class"
+    );
     assert!(c.class.iter().all(Option::is_some));
     // The table agrees with the per-customer classes.
     let mut per: BTreeMap<String, u64> = BTreeMap::new();
     for k in c.class.iter().flatten() {
         *per.entry(k.id()).or_insert(0) += 1;
     }
-    let table: BTreeMap<String, u64> = c.table.iter().filter(|r| r.customers > 0).map(|r| (r.class.clone(), r.customers)).collect();
+    let table: BTreeMap<String, u64> = c
+        .table
+        .iter()
+        .filter(|r| r.customers > 0)
+        .map(|r| (r.class.clone(), r.customers))
+        .collect();
     assert_eq!(per, table);
     table
 }
@@ -188,14 +253,26 @@ fn class_counts(s: &CustomerSummaries, o: &CpmOptions) -> BTreeMap<String, u64> 
 fn cpm_classes() {
     let log = log();
     let s = summary(&log);
-    let m = |v: &[(&str, u64)]| v.iter().map(|&(k, n)| (k.to_owned(), n)).collect::<BTreeMap<String, u64>>();
+    let m = |v: &[(&str, u64)]| {
+        v.iter()
+            .map(|&(k, n)| (k.to_owned(), n))
+            .collect::<BTreeMap<String, u64>>()
+    };
     // Default thresholds are in yen: no CDNOW customer reaches 70,000 dollars.
     assert_eq!(
         class_counts(&s, &CpmOptions::default()),
-        m(&[("first_timer_churned", 11_908), ("fledgling_churned", 2_603), ("steady_active", 6_566), ("steady_churned", 2_493)])
+        m(&[
+            ("first_timer_churned", 11_908),
+            ("fledgling_churned", 2_603),
+            ("steady_active", 6_566),
+            ("steady_churned", 2_493)
+        ])
     );
     // A dollar-scale threshold of 100 separates 流行 and 優良.
-    let o = CpmOptions { spend_threshold: 100.0, ..CpmOptions::default() };
+    let o = CpmOptions {
+        spend_threshold: 100.0,
+        ..CpmOptions::default()
+    };
     assert_eq!(
         class_counts(&s, &o),
         m(&[
@@ -213,22 +290,38 @@ fn cpm_classes() {
 #[test]
 fn cpm_transitions_account_for_every_customer() {
     let log = log();
-    let o = CpmOptions { spend_threshold: 100.0, ..CpmOptions::default() };
+    let o = CpmOptions {
+        spend_threshold: 100.0,
+        ..CpmOptions::default()
+    };
     let t = kokyaku::cpm::transitions(&log, Some(as_of()), &o).unwrap();
     // Month ends 1997-01-31 .. 1998-06-30: 18.
     assert_eq!(t.month_ends.len(), 18);
-    assert_eq!(t.month_ends[17], NaiveDate::from_ymd_opt(1998, 6, 30).unwrap());
+    assert_eq!(
+        t.month_ends[17],
+        NaiveDate::from_ymd_opt(1998, 6, 30).unwrap()
+    );
     // CDNOW's cohort was acquired in 1997-01..03: new customers only in February and March
     // (January's are already classified at the first month end).
     let new: Vec<u64> = t.months.iter().map(|m| m.new_customers).collect();
     let first_orders_jan = {
-        let s = summarize(&log, &SummaryOptions { as_of: Some(NaiveDate::from_ymd_opt(1997, 1, 31).unwrap()), ..SummaryOptions::default() });
+        let s = summarize(
+            &log,
+            &SummaryOptions {
+                as_of: Some(NaiveDate::from_ymd_opt(1997, 1, 31).unwrap()),
+                ..SummaryOptions::default()
+            },
+        );
         s.orders.iter().filter(|&&n| n > 0).count() as u64
     };
     assert_eq!(first_orders_jan + new.iter().sum::<u64>(), 23_570);
     assert!(new[2..].iter().all(|&n| n == 0), "{new:?}");
     // Every classified customer at an earlier month end is counted once in the next pair.
     let moves: u64 = t.counts[..10].iter().flatten().sum();
-    let classified_before: u64 = t.months.iter().map(|m| m.active_before + m.churned_before).sum();
+    let classified_before: u64 = t
+        .months
+        .iter()
+        .map(|m| m.active_before + m.churned_before)
+        .sum();
     assert_eq!(moves, classified_before);
 }

@@ -16,7 +16,10 @@ fn ingestion_example() -> kokyaku::Result<()> {
                536365,17850,12/1/2010 8:26,8,3.39\n\
                C536365,17850,12/2/2010 9:00,-1,2.55\n\
                536366,,12/3/2010 10:00,4,1.25\n";
-    let opts = ReadOptions { cancel_prefix: Some("C".into()), ..ReadOptions::default() };
+    let opts = ReadOptions {
+        cancel_prefix: Some("C".into()),
+        ..ReadOptions::default()
+    };
     let ing = read_csv_str(csv, &opts)?;
     let r = &ing.report;
     assert_eq!((r.rows_read, r.rows_accepted, r.rows_rejected), (4, 3, 1));
@@ -41,14 +44,23 @@ fn summary_example() -> kokyaku::Result<()> {
                A,a3,2024-02-01,2000,cancelled\n\
                A,a4,2024-03-05,700,completed\n";
     let log = read_csv_str(csv, &ReadOptions::default())?.log;
-    let opts = SummaryOptions { as_of: NaiveDate::from_ymd_opt(2024, 3, 1), ..SummaryOptions::default() };
+    let opts = SummaryOptions {
+        as_of: NaiveDate::from_ymd_opt(2024, 3, 1),
+        ..SummaryOptions::default()
+    };
     let s = summarize(&log, &opts).record(0);
     assert_eq!((s.orders, s.purchase_days, s.cancelled_orders), (2, 1, 1)); // a4 is after as-of
     assert_eq!((s.recency_days, s.tenure_days), (Some(51), Some(0)));
-    assert_eq!((s.gross, s.refunds, s.net), (1500.into(), 300.into(), 1200.into())); // Decimal
+    assert_eq!(
+        (s.gross, s.refunds, s.net),
+        (1500.into(), 300.into(), 1200.into())
+    ); // Decimal
     assert_eq!(s.average_order_value, Some(600.into())); // 1200 / 2 orders
     // Without as_of: the day after the last order (2024-03-06).
-    assert_eq!(summarize(&log, &SummaryOptions::default()).as_of, NaiveDate::from_ymd_opt(2024, 3, 6).unwrap());
+    assert_eq!(
+        summarize(&log, &SummaryOptions::default()).as_of,
+        NaiveDate::from_ymd_opt(2024, 3, 6).unwrap()
+    );
     // END summary_example
     Ok(())
 }
@@ -65,13 +77,25 @@ fn rfm_example() -> kokyaku::Result<()> {
                A,2024-01-01,10\nB,2024-01-02,10\nC,2024-01-03,10\n\
                D,2024-01-01,10\nD,2024-01-04,10\n\
                E,2024-01-01,10\nE,2024-01-02,10\nE,2024-01-03,10\nE,2024-01-04,10\nE,2024-01-05,10\n";
-    let s = summarize(&read_csv_str(csv, &ReadOptions::default())?.log, &SummaryOptions::default());
+    let s = summarize(
+        &read_csv_str(csv, &ReadOptions::default())?.log,
+        &SummaryOptions::default(),
+    );
     // NTILE(5): one customer per score; equal values are ordered by customer id.
     let ntile = score(&s, &RfmOptions::default())?;
     assert_eq!(ntile.f, vec![1, 2, 3, 4, 5]);
     // Ties share a score: 1 + floor(5 × customers strictly worse / 5).
-    let shared = Binning::Quantile { bins: 5, ties: TieRule::Shared };
-    let tied = score(&s, &RfmOptions { frequency: shared, ..RfmOptions::default() })?;
+    let shared = Binning::Quantile {
+        bins: 5,
+        ties: TieRule::Shared,
+    };
+    let tied = score(
+        &s,
+        &RfmOptions {
+            frequency: shared,
+            ..RfmOptions::default()
+        },
+    )?;
     assert_eq!(tied.f, vec![1, 1, 1, 4, 5]);
     assert_eq!(tied.segment_name(4), Some("Champions")); // E: R5 (last order on the last day), F5
     // END rfm_example
@@ -89,7 +113,10 @@ fn cpm_example() {
     assert_eq!((c.stage, c.churned), (Stage::Trendy, false));
     assert_eq!(c.id(), "trendy_active");
     assert_eq!(o.display(c), "流行客（現役）");
-    assert_eq!(o.classify(3, 95, 69_999.0, 240).unwrap().id(), "steady_churned");
+    assert_eq!(
+        o.classify(3, 95, 69_999.0, 240).unwrap().id(),
+        "steady_churned"
+    );
     assert_eq!(o.classify(2, 89, 1e6, 0).unwrap().id(), "fledgling_active");
     // END cpm_example
 }
@@ -100,12 +127,19 @@ fn simulate_example() -> kokyaku::Result<()> {
     use kokyaku::simulate::{SimOptions, simulate_log};
     use kokyaku::summary::{SummaryOptions, summarize};
 
-    let opts = SimOptions { customers: 500, seed: 7, ..SimOptions::default() };
+    let opts = SimOptions {
+        customers: 500,
+        seed: 7,
+        ..SimOptions::default()
+    };
     let log = simulate_log(&opts)?;
     assert_eq!(log.n_customers(), 500);
     assert_eq!(log.currency(), Some("JPY"));
     // The same seed gives the same log on every platform.
-    assert_eq!(simulate_log(&opts)?.amounts().units(), log.amounts().units());
+    assert_eq!(
+        simulate_log(&opts)?.amounts().units(),
+        log.amounts().units()
+    );
     let s = summarize(&log, &SummaryOptions::default());
     assert!(s.orders.iter().sum::<u32>() > 500);
     // END simulate_example
@@ -147,7 +181,10 @@ fn the_popular_eleven_segment_table_is_refused() {
     let e = popular_eleven().validate(5, 5, 5).unwrap_err();
     assert_eq!(e.code(), "invalid_option");
     let m = e.to_string();
-    assert!(m.contains("36 cells have no segment: R1F1M3 R1F1M4 R1F1M5 R1F3M1"), "{m}");
+    assert!(
+        m.contains("36 cells have no segment: R1F1M3 R1F1M4 R1F1M5 R1F3M1"),
+        "{m}"
+    );
     assert!(m.contains("42 cells have several"), "{m}");
     // 'Lost' has exactly the cells of 'Hibernating': first-match never reaches it.
     assert!(m.contains("R1F1M1 (Hibernating, Lost)"), "{m}");
@@ -159,11 +196,41 @@ fn the_default_map_covers_the_25_cells_as_the_docs_grid_shows() {
     map.validate(5, 5, 5).unwrap();
     // docs/rfm.md, rows R5..R1, columns F1..F5.
     let grid = [
-        ["New customers", "Potential loyalists", "Potential loyalists", "Champions", "Champions"],
-        ["Promising", "Potential loyalists", "Potential loyalists", "Loyal customers", "Loyal customers"],
-        ["About to sleep", "About to sleep", "Need attention", "Loyal customers", "Loyal customers"],
-        ["Hibernating", "Hibernating", "At risk", "At risk", "Cannot lose them"],
-        ["Hibernating", "Hibernating", "At risk", "At risk", "Cannot lose them"],
+        [
+            "New customers",
+            "Potential loyalists",
+            "Potential loyalists",
+            "Champions",
+            "Champions",
+        ],
+        [
+            "Promising",
+            "Potential loyalists",
+            "Potential loyalists",
+            "Loyal customers",
+            "Loyal customers",
+        ],
+        [
+            "About to sleep",
+            "About to sleep",
+            "Need attention",
+            "Loyal customers",
+            "Loyal customers",
+        ],
+        [
+            "Hibernating",
+            "Hibernating",
+            "At risk",
+            "At risk",
+            "Cannot lose them",
+        ],
+        [
+            "Hibernating",
+            "Hibernating",
+            "At risk",
+            "At risk",
+            "Cannot lose them",
+        ],
     ];
     for (row, r) in grid.iter().zip((1..=5u8).rev()) {
         for (name, f) in row.iter().zip(1..=5u8) {
@@ -185,7 +252,12 @@ fn snippet(file: &str, name: &str) -> String {
     let b = a + file[a..].find(&end).unwrap();
     let body = &file[a..b];
     let indent = body.len() - body.trim_start_matches(' ').len();
-    body.lines().map(|l| l.get(indent..).unwrap_or("").trim_end()).collect::<Vec<_>>().join("\n").trim_end().to_owned()
+    body.lines()
+        .map(|l| l.get(indent..).unwrap_or("").trim_end())
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim_end()
+        .to_owned()
 }
 
 #[test]
@@ -198,9 +270,15 @@ fn docs_quote_the_examples() {
         ("cpm.md", "cpm_example"),
         ("simulate.md", "simulate_example"),
     ] {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs").join(doc);
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../docs")
+            .join(doc);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let s = snippet(this, name);
-        assert!(text.contains(&s), "docs/{doc} must quote the {name} snippet of tests/docs_core.rs verbatim:\n{s}");
+        assert!(
+            text.contains(&s),
+            "docs/{doc} must quote the {name} snippet of tests/docs_core.rs verbatim:\n{s}"
+        );
     }
 }

@@ -69,7 +69,9 @@ struct TransitionParams {
 }
 
 fn fixtures(area: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures").join(area);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures")
+        .join(area);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
@@ -81,7 +83,8 @@ fn fixtures(area: &str) -> Vec<PathBuf> {
 
 fn read_input(input: &Value) -> Result<Ingested, kokyaku::Error> {
     let opts = || -> ReadOptions {
-        serde_json::from_value(input.get("options").cloned().unwrap_or_else(|| json!({}))).expect("options")
+        serde_json::from_value(input.get("options").cloned().unwrap_or_else(|| json!({})))
+            .expect("options")
     };
     if let Some(csv) = input.get("csv") {
         return read_csv_str(csv.as_str().expect("csv text"), &opts());
@@ -90,19 +93,35 @@ fn read_input(input: &Value) -> Result<Ingested, kokyaku::Error> {
         return read_jsonl_str(jsonl.as_str().expect("jsonl text"), &opts());
     }
     let r: Records = serde_json::from_value(input["records"].clone()).expect("records");
-    let log = OrderLog::from_records(parse_tz(&r.timezone)?, &[], &r.orders, &r.refunds, &r.subscriptions)?;
-    Ok(Ingested { log, report: kokyaku::io::IngestReport::default() })
+    let log = OrderLog::from_records(
+        parse_tz(&r.timezone)?,
+        &[],
+        &r.orders,
+        &r.refunds,
+        &r.subscriptions,
+    )?;
+    Ok(Ingested {
+        log,
+        report: kokyaku::io::IngestReport::default(),
+    })
 }
 
 fn params<T: for<'de> Deserialize<'de> + Default>(v: &Value) -> T {
-    if v.is_null() { T::default() } else { serde_json::from_value(v.clone()).expect("params") }
+    if v.is_null() {
+        T::default()
+    } else {
+        serde_json::from_value(v.clone()).expect("params")
+    }
 }
 
 /// Summary-table rows keyed by customer id.
 fn by_customer(records: Vec<Map<String, Value>>) -> Value {
     let mut out = Map::new();
     for mut r in records {
-        let id = r.remove("customer_id").and_then(|v| v.as_str().map(str::to_owned)).expect("customer_id");
+        let id = r
+            .remove("customer_id")
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .expect("customer_id");
         out.insert(id, Value::Object(r));
     }
     Value::Object(out)
@@ -138,8 +157,11 @@ fn run(function: &str, input: &Value, p: &Value) -> Result<Value, kokyaku::Error
             let o: CpmParams = params(p);
             let s = summarize(log, &o.summary);
             let c = classify(&s, &o.cpm)?;
-            let classes: Map<String, Value> =
-                c.table.iter().map(|row| (row.class.clone(), serde_json::to_value(row).unwrap())).collect();
+            let classes: Map<String, Value> = c
+                .table
+                .iter()
+                .map(|row| (row.class.clone(), serde_json::to_value(row).unwrap()))
+                .collect();
             json!({
                 "customers": by_customer(summary_table(&s, None, Some((&c, &o.cpm))).to_records()),
                 "classes": classes,
@@ -152,7 +174,10 @@ fn run(function: &str, input: &Value, p: &Value) -> Result<Value, kokyaku::Error
             for (from, row) in t.classes.iter().zip(&t.counts) {
                 for (to, &n) in t.classes.iter().zip(row) {
                     if n > 0 {
-                        counts.entry(from.clone()).or_default().insert(to.clone(), n);
+                        counts
+                            .entry(from.clone())
+                            .or_default()
+                            .insert(to.clone(), n);
                     }
                 }
             }
@@ -171,7 +196,8 @@ fn compare(path: &str, expected: &Value, got: &Value, tol: f64, errors: &mut Vec
         (Value::Object(e), Value::Object(g)) => {
             // Maps compared whole: every customer, every non-zero transition cell.
             if path.ends_with(".customers") || path.ends_with(".counts") {
-                let (ek, gk): (Vec<&String>, Vec<&String>) = (e.keys().collect(), g.keys().collect());
+                let (ek, gk): (Vec<&String>, Vec<&String>) =
+                    (e.keys().collect(), g.keys().collect());
                 if ek != gk {
                     errors.push(format!("{path}: expected keys {ek:?}, got {gk:?}"));
                 }
@@ -189,7 +215,11 @@ fn compare(path: &str, expected: &Value, got: &Value, tol: f64, errors: &mut Vec
                     compare(&format!("{path}[{i}]"), ev, gv, tol, errors);
                 }
             } else {
-                errors.push(format!("{path}: expected {} items, got {}", e.len(), g.len()));
+                errors.push(format!(
+                    "{path}: expected {} items, got {}",
+                    e.len(),
+                    g.len()
+                ));
             }
         }
         (Value::Number(e), Value::Number(g)) => {
@@ -221,7 +251,10 @@ fn check_area(area: &str) {
         let tol = v["tolerance"].as_f64().unwrap_or(1e-12);
         let expected = &v["expected"];
         let mut errors = Vec::new();
-        match (run(v["function"].as_str().unwrap(), &v["input"], &v["params"]), expected.get("error")) {
+        match (
+            run(v["function"].as_str().unwrap(), &v["input"], &v["params"]),
+            expected.get("error"),
+        ) {
             (Ok(got), None) => {
                 compare("", expected, &got, tol, &mut errors);
                 if !errors.is_empty() {
@@ -230,7 +263,11 @@ fn check_area(area: &str) {
             }
             (Err(e), Some(want)) => {
                 if want["code"] != e.code() {
-                    errors.push(format!("expected error code {}, got {} ({e})", want["code"], e.code()));
+                    errors.push(format!(
+                        "expected error code {}, got {} ({e})",
+                        want["code"],
+                        e.code()
+                    ));
                 }
                 for s in want["message_contains"].as_array().into_iter().flatten() {
                     if !e.to_string().contains(s.as_str().unwrap()) {

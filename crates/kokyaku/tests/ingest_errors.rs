@@ -4,8 +4,8 @@
 
 use chrono::NaiveDate;
 use kokyaku::io::{
-    BadRows, ColumnMap, Delimiter, DuplicateOrder, IngestReport, Ingested, MissingCustomer, ReadOptions, read_csv,
-    read_csv_str, read_jsonl_str, read_path,
+    BadRows, ColumnMap, Delimiter, DuplicateOrder, IngestReport, Ingested, MissingCustomer,
+    ReadOptions, read_csv, read_csv_str, read_jsonl_str, read_path,
 };
 use kokyaku::model::{OrderKind, OrderStatus, day_to_date, parse_date};
 use kokyaku::summary::{SummaryOptions, summarize};
@@ -36,7 +36,14 @@ fn csv(text: &str, opts: &ReadOptions) -> Ingested {
 
 /// Reads `text`, expects exactly one rejection `reason` at data row `row`, `column`, `value`,
 /// and every other row accepted.
-fn one_rejection(text: &str, opts: &ReadOptions, reason: &str, row: u64, column: &str, value: &str) -> Ingested {
+fn one_rejection(
+    text: &str,
+    opts: &ReadOptions,
+    reason: &str,
+    row: u64,
+    column: &str,
+    value: &str,
+) -> Ingested {
     let ing = csv(text, opts);
     let r = &ing.report;
     assert_eq!(r.rows_rejected, 1, "{reason}: {r:?}");
@@ -44,7 +51,11 @@ fn one_rejection(text: &str, opts: &ReadOptions, reason: &str, row: u64, column:
     assert_eq!(r.rejections.get(reason), Some(&1), "{reason}: {r:?}");
     assert_eq!(r.examples.len(), 1);
     let ex = &r.examples[0];
-    assert_eq!((ex.reason, ex.row, ex.column.as_str(), ex.value.as_str()), (reason, row, column, value), "{ex:?}");
+    assert_eq!(
+        (ex.reason, ex.row, ex.column.as_str(), ex.value.as_str()),
+        (reason, row, column, value),
+        "{ex:?}"
+    );
     assert_eq!(r.rows_accepted, r.rows_read - 1);
     ing
 }
@@ -80,14 +91,30 @@ fn reject_missing_time() {
 #[test]
 fn reject_invalid_time() {
     // Not a date; a date that does not exist; a local time skipped by a DST change.
-    let text = format!("{HEADER}A,o1,yesterday,10\nA,o2,2024-02-30,20\nA,o3,2024-03-10 02:30:00,5\nA,o4,2024-03-11,1\n");
-    let o = ReadOptions { timezone: "America/New_York".into(), ..opts() };
+    let text = format!(
+        "{HEADER}A,o1,yesterday,10\nA,o2,2024-02-30,20\nA,o3,2024-03-10 02:30:00,5\nA,o4,2024-03-11,1\n"
+    );
+    let o = ReadOptions {
+        timezone: "America/New_York".into(),
+        ..opts()
+    };
     let ing = csv(&text, &o);
     let r = &ing.report;
     assert_eq!((r.rows_read, r.rows_accepted, r.rows_rejected), (4, 1, 3));
     assert_eq!(r.rejections.get("invalid_time"), Some(&3));
-    let got: Vec<(u64, &str, &str)> = r.examples.iter().map(|e| (e.row, e.column.as_str(), e.value.as_str())).collect();
-    assert_eq!(got, vec![(1, "placed_at", "yesterday"), (2, "placed_at", "2024-02-30"), (3, "placed_at", "2024-03-10 02:30:00")]);
+    let got: Vec<(u64, &str, &str)> = r
+        .examples
+        .iter()
+        .map(|e| (e.row, e.column.as_str(), e.value.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, "placed_at", "yesterday"),
+            (2, "placed_at", "2024-02-30"),
+            (3, "placed_at", "2024-03-10 02:30:00")
+        ]
+    );
 }
 
 #[test]
@@ -101,18 +128,31 @@ fn reject_missing_amount() {
 
 #[test]
 fn reject_invalid_amount() {
-    let text = format!("{HEADER}A,o1,2024-01-01,10\nA,o2,2024-01-02,\"1,200\"\nA,o3,2024-01-03,¥500\n");
+    let text =
+        format!("{HEADER}A,o1,2024-01-01,10\nA,o2,2024-01-02,\"1,200\"\nA,o3,2024-01-03,¥500\n");
     let ing = csv(&text, &opts());
     let r = &ing.report;
     assert_eq!(r.rejections.get("invalid_amount"), Some(&2));
-    assert_eq!((r.examples[0].row, r.examples[0].column.as_str(), r.examples[0].value.as_str()), (2, "amount", "1,200"));
-    assert_eq!((r.examples[1].row, r.examples[1].value.as_str()), (3, "¥500"));
+    assert_eq!(
+        (
+            r.examples[0].row,
+            r.examples[0].column.as_str(),
+            r.examples[0].value.as_str()
+        ),
+        (2, "amount", "1,200")
+    );
+    assert_eq!(
+        (r.examples[1].row, r.examples[1].value.as_str()),
+        (3, "¥500")
+    );
     assert_eq!(r.rows_accepted, 1);
 }
 
 #[test]
 fn reject_non_finite_amount() {
-    let text = format!("{HEADER}A,o1,2024-01-01,NaN\nA,o2,2024-01-02,-inf\nA,o3,2024-01-03,Infinity\nA,o4,2024-01-04,1e3\n");
+    let text = format!(
+        "{HEADER}A,o1,2024-01-01,NaN\nA,o2,2024-01-02,-inf\nA,o3,2024-01-03,Infinity\nA,o4,2024-01-04,1e3\n"
+    );
     let ing = csv(&text, &opts());
     let r = &ing.report;
     assert_eq!((r.rows_read, r.rows_accepted, r.rows_rejected), (4, 1, 3));
@@ -137,7 +177,10 @@ fn reject_invalid_quantity_and_unit_price() {
 
 #[test]
 fn reject_negative_amount_when_refunds_are_off() {
-    let o = ReadOptions { negative_as_refund: false, ..opts() };
+    let o = ReadOptions {
+        negative_as_refund: false,
+        ..opts()
+    };
     let text = format!("{HEADER}A,o1,2024-01-01,10\nA,o2,2024-01-02,-10.50\n");
     let ing = one_rejection(&text, &o, "negative_amount", 2, "amount", "-10.50");
     assert_eq!(ing.log.refunds().customer.len(), 0);
@@ -159,7 +202,10 @@ fn reject_unknown_status_and_kind() {
 
 #[test]
 fn reject_duplicate_order_under_keep_first() {
-    let o = ReadOptions { duplicate_order: DuplicateOrder::KeepFirst, ..opts() };
+    let o = ReadOptions {
+        duplicate_order: DuplicateOrder::KeepFirst,
+        ..opts()
+    };
     let text = format!("{HEADER}A,o1,2024-01-01,10\nA,o1,2024-01-01,99\nA,o2,2024-01-02,5\n");
     let ing = one_rejection(&text, &o, "duplicate_order", 2, "order_id", "o1");
     assert_eq!(ing.log.n_orders(), 2);
@@ -170,20 +216,39 @@ fn reject_duplicate_order_under_keep_first() {
 #[test]
 fn reject_order_customer_conflict() {
     let text = format!("{HEADER}A,o1,2024-01-01,10\nB,o1,2024-01-01,20\n");
-    let ing = one_rejection(&text, &opts(), "order_customer_conflict", 2, "order_id", "o1");
+    let ing = one_rejection(
+        &text,
+        &opts(),
+        "order_customer_conflict",
+        2,
+        "order_id",
+        "o1",
+    );
     assert_eq!(ing.log.n_customers(), 1);
     assert_eq!(ing.log.amounts().get(0), dec("10"));
 }
 
 #[test]
 fn reject_malformed_row() {
-    let text = format!("{HEADER}A,o1,2024-01-01,10\nA,o2,2024-01-02\nA,o3,2024-01-03,10,extra\nA,o4,2024-01-04,10\n");
+    let text = format!(
+        "{HEADER}A,o1,2024-01-01,10\nA,o2,2024-01-02\nA,o3,2024-01-03,10,extra\nA,o4,2024-01-04,10\n"
+    );
     let ing = csv(&text, &opts());
     let r = &ing.report;
     assert_eq!((r.rows_read, r.rows_accepted, r.rows_rejected), (4, 2, 2));
     assert_eq!(r.rejections.get("malformed_row"), Some(&2));
-    assert_eq!((r.examples[0].row, r.examples[0].column.as_str(), r.examples[0].value.as_str()), (2, "", "A,o2,2024-01-02"));
-    assert_eq!((r.examples[1].row, r.examples[1].value.as_str()), (3, "A,o3,2024-01-03,10,extra"));
+    assert_eq!(
+        (
+            r.examples[0].row,
+            r.examples[0].column.as_str(),
+            r.examples[0].value.as_str()
+        ),
+        (2, "", "A,o2,2024-01-02")
+    );
+    assert_eq!(
+        (r.examples[1].row, r.examples[1].value.as_str()),
+        (3, "A,o3,2024-01-03,10,extra")
+    );
 }
 
 #[test]
@@ -225,8 +290,14 @@ fn every_reason_in_one_file() {
     assert_eq!(got, expected, "sorted by code");
     let rows: Vec<(u64, &str)> = r.examples.iter().map(|e| (e.row, e.reason)).collect();
     assert_eq!(rows.len(), 12);
-    assert!(rows.windows(2).all(|w| w[0].0 < w[1].0), "examples in row order: {rows:?}");
-    assert_eq!(ing.log.amounts().get(ing.log.order_range(1).start), dec("7.5"));
+    assert!(
+        rows.windows(2).all(|w| w[0].0 < w[1].0),
+        "examples in row order: {rows:?}"
+    );
+    assert_eq!(
+        ing.log.amounts().get(ing.log.order_range(1).start),
+        dec("7.5")
+    );
 }
 
 #[test]
@@ -263,24 +334,51 @@ fn error_mixed_currency() {
     let e = err(text, &opts());
     assert_eq!(e.code(), "mixed_currency");
     let m = e.to_string();
-    assert!(m.contains("'JPY'") && m.contains("'USD'") && m.contains("row 3") && m.contains("column 'currency'"), "{m}");
+    assert!(
+        m.contains("'JPY'")
+            && m.contains("'USD'")
+            && m.contains("row 3")
+            && m.contains("column 'currency'"),
+        "{m}"
+    );
     // Against the currency given in the options.
-    let o = ReadOptions { currency: Some("EUR".into()), ..opts() };
-    let e = err("customer_id,order_id,placed_at,amount,currency\nA,o1,2024-01-01,10,JPY\n", &o);
+    let o = ReadOptions {
+        currency: Some("EUR".into()),
+        ..opts()
+    };
+    let e = err(
+        "customer_id,order_id,placed_at,amount,currency\nA,o1,2024-01-01,10,JPY\n",
+        &o,
+    );
     assert_eq!(e.code(), "mixed_currency");
-    assert!(e.to_string().contains("'EUR' and 'JPY'") && e.to_string().contains("row 1"), "{e}");
+    assert!(
+        e.to_string().contains("'EUR' and 'JPY'") && e.to_string().contains("row 1"),
+        "{e}"
+    );
     // One currency, any case: fine, and the log knows it.
-    let ing = csv("customer_id,order_id,placed_at,amount,currency\nA,o1,2024-01-01,10,jpy\n", &opts());
+    let ing = csv(
+        "customer_id,order_id,placed_at,amount,currency\nA,o1,2024-01-01,10,jpy\n",
+        &opts(),
+    );
     assert_eq!(ing.log.currency(), Some("JPY"));
 }
 
 #[test]
 fn error_duplicate_order_under_policy_error() {
-    let o = ReadOptions { duplicate_order: DuplicateOrder::Error, ..opts() };
-    let e = err(&format!("{HEADER}A,o1,2024-01-01,10\nA,o2,2024-01-01,10\nA,o1,2024-01-02,5\n"), &o);
+    let o = ReadOptions {
+        duplicate_order: DuplicateOrder::Error,
+        ..opts()
+    };
+    let e = err(
+        &format!("{HEADER}A,o1,2024-01-01,10\nA,o2,2024-01-01,10\nA,o1,2024-01-02,5\n"),
+        &o,
+    );
     assert_eq!(e.code(), "duplicate_order");
     let m = e.to_string();
-    assert!(m.contains("'o1'") && m.contains("row 3") && m.contains("column 'order_id'"), "{m}");
+    assert!(
+        m.contains("'o1'") && m.contains("row 3") && m.contains("column 'order_id'"),
+        "{m}"
+    );
     match e {
         Error::DuplicateOrder { order_id, location } => {
             assert_eq!(order_id, "o1");
@@ -293,26 +391,52 @@ fn error_duplicate_order_under_policy_error() {
 #[test]
 fn error_missing_column_lists_the_columns() {
     // No customer column to detect.
-    let e = err("client,order_id,placed_at,amount\nA,o1,2024-01-01,10\n", &opts());
+    let e = err(
+        "client,order_id,placed_at,amount\nA,o1,2024-01-01,10\n",
+        &opts(),
+    );
     assert_eq!(e.code(), "missing_column");
     let m = e.to_string();
-    assert!(m.contains("customer id") && m.contains("'client', 'order_id', 'placed_at', 'amount'"), "{m}");
+    assert!(
+        m.contains("customer id") && m.contains("'client', 'order_id', 'placed_at', 'amount'"),
+        "{m}"
+    );
     // No time.
     let e = err("customer_id,amount\nA,10\n", &opts());
     assert_eq!(e.code(), "missing_column");
-    assert!(e.to_string().contains("order time") && e.to_string().contains("'customer_id', 'amount'"), "{e}");
+    assert!(
+        e.to_string().contains("order time") && e.to_string().contains("'customer_id', 'amount'"),
+        "{e}"
+    );
     // No amount, and only a quantity.
     let e = err("customer_id,date,qty\nA,2024-01-01,2\n", &opts());
     assert_eq!(e.code(), "missing_column");
-    assert!(e.to_string().contains("amount") && e.to_string().contains("'qty'"), "{e}");
+    assert!(
+        e.to_string().contains("amount") && e.to_string().contains("'qty'"),
+        "{e}"
+    );
     // An explicit column that is not there.
-    let o = ReadOptions { columns: ColumnMap { amount: Some("price_total".into()), ..ColumnMap::default() }, ..opts() };
+    let o = ReadOptions {
+        columns: ColumnMap {
+            amount: Some("price_total".into()),
+            ..ColumnMap::default()
+        },
+        ..opts()
+    };
     let e = err(&format!("{HEADER}A,o1,2024-01-01,10\n"), &o);
     assert_eq!(e.code(), "missing_column");
     let m = e.to_string();
-    assert!(m.contains("'price_total'") && m.contains("'customer_id', 'order_id', 'placed_at', 'amount'"), "{m}");
+    assert!(
+        m.contains("'price_total'")
+            && m.contains("'customer_id', 'order_id', 'placed_at', 'amount'"),
+        "{m}"
+    );
     // JSON Lines: the keys of the first object.
-    let e = read_jsonl_str("{\"user\":\"A\",\"date\":\"2024-01-01\",\"amount\":1}\n", &opts()).unwrap_err();
+    let e = read_jsonl_str(
+        "{\"user\":\"A\",\"date\":\"2024-01-01\",\"amount\":1}\n",
+        &opts(),
+    )
+    .unwrap_err();
     assert_eq!(e.code(), "missing_column");
     assert!(e.to_string().contains("'user'"), "{e}");
 }
@@ -320,30 +444,61 @@ fn error_missing_column_lists_the_columns() {
 #[test]
 fn error_invalid_option() {
     let text = format!("{HEADER}A,o1,2024-01-01,10\n");
-    let o = ReadOptions { timezone: "Mars/Olympus_Mons".into(), ..opts() };
+    let o = ReadOptions {
+        timezone: "Mars/Olympus_Mons".into(),
+        ..opts()
+    };
     let e = err(&text, &o);
     assert_eq!(e.code(), "invalid_option");
-    assert!(e.to_string().contains("timezone") && e.to_string().contains("'Mars/Olympus_Mons'"), "{e}");
+    assert!(
+        e.to_string().contains("timezone") && e.to_string().contains("'Mars/Olympus_Mons'"),
+        "{e}"
+    );
     let e = Delimiter::parse("::").unwrap_err();
     assert_eq!(e.code(), "invalid_option");
-    assert!(e.to_string().contains("delimiter") && e.to_string().contains("'::'"), "{e}");
+    assert!(
+        e.to_string().contains("delimiter") && e.to_string().contains("'::'"),
+        "{e}"
+    );
     let e = parse_date("as_of", "2024-13-01").unwrap_err();
     assert_eq!(e.code(), "invalid_option");
-    assert!(e.to_string().contains("as_of") && e.to_string().contains("'2024-13-01'"), "{e}");
+    assert!(
+        e.to_string().contains("as_of") && e.to_string().contains("'2024-13-01'"),
+        "{e}"
+    );
     // Options as JSON: unknown fields are refused by serde (the bindings map that to invalid_option).
     assert!(serde_json::from_str::<ReadOptions>(r#"{"time_zone":"UTC"}"#).is_err());
     let o: ReadOptions = serde_json::from_str(r#"{"delimiter":"semicolon","missing_customer":"anonymous","duplicate_order":"keep_first","bad_rows":"error"}"#).unwrap();
-    assert_eq!((o.delimiter, o.missing_customer, o.duplicate_order, o.bad_rows), (Delimiter::Semicolon, MissingCustomer::Anonymous, DuplicateOrder::KeepFirst, BadRows::Error));
+    assert_eq!(
+        (
+            o.delimiter,
+            o.missing_customer,
+            o.duplicate_order,
+            o.bad_rows
+        ),
+        (
+            Delimiter::Semicolon,
+            MissingCustomer::Anonymous,
+            DuplicateOrder::KeepFirst,
+            BadRows::Error
+        )
+    );
 }
 
 #[test]
 fn error_order_ids_on_some_rows_only() {
     // A blank order id among rows that have one cannot be told apart from a line of another
     // order: it stops the read with a message that names the row.
-    let e = err(&format!("{HEADER}A,o1,2024-01-01,10\nA,,2024-01-02,20\n"), &opts());
+    let e = err(
+        &format!("{HEADER}A,o1,2024-01-01,10\nA,,2024-01-02,20\n"),
+        &opts(),
+    );
     assert_eq!(e.code(), "invalid_value");
     let m = e.to_string();
-    assert!(m.contains("row 2") && m.contains("column 'order_id'"), "{m}");
+    assert!(
+        m.contains("row 2") && m.contains("column 'order_id'"),
+        "{m}"
+    );
 }
 
 #[test]
@@ -352,9 +507,15 @@ fn error_empty_input() {
         let e = err(text, &opts());
         assert_eq!(e.code(), "empty_input", "{text:?}: {e}");
     }
-    let ws = ReadOptions { delimiter: Delimiter::Whitespace, ..opts() };
+    let ws = ReadOptions {
+        delimiter: Delimiter::Whitespace,
+        ..opts()
+    };
     assert_eq!(err("  \n\n", &ws).code(), "empty_input");
-    assert_eq!(read_jsonl_str("\n\n", &opts()).unwrap_err().code(), "empty_input");
+    assert_eq!(
+        read_jsonl_str("\n\n", &opts()).unwrap_err().code(),
+        "empty_input"
+    );
     // A header alone is a valid, empty log.
     let ing = csv(HEADER, &opts());
     assert_eq!((ing.report.rows_read, ing.log.n_orders()), (0, 0));
@@ -363,14 +524,18 @@ fn error_empty_input() {
 #[test]
 fn error_malformed_input() {
     // Not UTF-8 in row 2.
-    let bytes: &[u8] = b"customer_id,order_id,placed_at,amount\nA,o1,2024-01-01,10\nA,o2,2024-01-02,\xff\xfe\n";
+    let bytes: &[u8] =
+        b"customer_id,order_id,placed_at,amount\nA,o1,2024-01-01,10\nA,o2,2024-01-02,\xff\xfe\n";
     let e = read_csv(bytes, &opts()).unwrap_err();
     assert_eq!(e.code(), "malformed_input");
     assert!(e.to_string().contains("row 2"), "{e}");
     // JSON Lines whose first line is not an object.
     let e = read_jsonl_str("[1,2,3]\n", &opts()).unwrap_err();
     assert_eq!(e.code(), "malformed_input");
-    assert!(e.to_string().contains("row 1") && e.to_string().contains("JSON object"), "{e}");
+    assert!(
+        e.to_string().contains("row 1") && e.to_string().contains("JSON object"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -378,8 +543,14 @@ fn error_io_for_a_missing_file() {
     let p = std::path::Path::new("/nonexistent/kokyaku/orders.csv");
     let e = read_path(p, &opts()).unwrap_err();
     assert_eq!(e.code(), "io_error");
-    assert!(e.to_string().contains("/nonexistent/kokyaku/orders.csv"), "{e}");
-    assert!(std::error::Error::source(&e).is_some(), "the io::Error is chained");
+    assert!(
+        e.to_string().contains("/nonexistent/kokyaku/orders.csv"),
+        "{e}"
+    );
+    assert!(
+        std::error::Error::source(&e).is_some(),
+        "the io::Error is chained"
+    );
     let e = read_path(std::path::Path::new("orders.xlsx"), &opts()).unwrap_err();
     assert_eq!(e.code(), "unsupported");
     assert!(e.to_string().contains(".xlsx"), "{e}");
@@ -387,23 +558,48 @@ fn error_io_for_a_missing_file() {
 
 #[test]
 fn bad_rows_error_turns_a_rejection_into_invalid_value() {
-    let o = ReadOptions { bad_rows: BadRows::Error, ..opts() };
+    let o = ReadOptions {
+        bad_rows: BadRows::Error,
+        ..opts()
+    };
     let cases: &[(&str, &str, &str)] = &[
-        ("A,o1,2024-01-01,10\nA,o2,2024-01-02,12x\n", "'12x'", "column 'amount'"),
-        ("A,o1,2024-01-01,10\nA,o2,someday,1\n", "'someday'", "column 'placed_at'"),
-        ("A,o1,2024-01-01,10\n,o2,2024-01-02,1\n", "missing_customer", "column 'customer_id'"),
-        ("A,o1,2024-01-01,10\nA,o2,2024-01-02,NaN\n", "'NaN'", "column 'amount'"),
+        (
+            "A,o1,2024-01-01,10\nA,o2,2024-01-02,12x\n",
+            "'12x'",
+            "column 'amount'",
+        ),
+        (
+            "A,o1,2024-01-01,10\nA,o2,someday,1\n",
+            "'someday'",
+            "column 'placed_at'",
+        ),
+        (
+            "A,o1,2024-01-01,10\n,o2,2024-01-02,1\n",
+            "missing_customer",
+            "column 'customer_id'",
+        ),
+        (
+            "A,o1,2024-01-01,10\nA,o2,2024-01-02,NaN\n",
+            "'NaN'",
+            "column 'amount'",
+        ),
     ];
     for (rows, value, column) in cases {
         let e = err(&format!("{HEADER}{rows}"), &o);
         assert_eq!(e.code(), "invalid_value");
         let m = e.to_string();
-        assert!(m.contains(value) && m.contains("row 2") && m.contains(column), "{m}");
+        assert!(
+            m.contains(value) && m.contains("row 2") && m.contains(column),
+            "{m}"
+        );
     }
     // A malformed row names the row and its text, and no column.
     let e = err(&format!("{HEADER}A,o1,2024-01-01,10\nA,o2\n"), &o);
     assert_eq!(e.code(), "invalid_value");
-    assert_eq!(e.to_string(), "invalid value 'A,o2' at row 2: row does not have the header's fields (malformed_row)");
+    assert_eq!(
+        e.to_string(),
+        "invalid value 'A,o2' at row 2: row does not have the header's fields (malformed_row)"
+    );
     // The reason code is part of the message.
     let e = err(&format!("{HEADER}A,o1,2024-01-01,10\nA,o2,someday,1\n"), &o);
     assert!(e.to_string().contains("(invalid_time)"), "{e}");
@@ -413,20 +609,35 @@ fn bad_rows_error_turns_a_rejection_into_invalid_value() {
 
 #[test]
 fn missing_customer_anonymous() {
-    let o = ReadOptions { missing_customer: MissingCustomer::Anonymous, ..opts() };
+    let o = ReadOptions {
+        missing_customer: MissingCustomer::Anonymous,
+        ..opts()
+    };
     let text = format!("{HEADER}A,o1,2024-01-01,10\n,o2,2024-01-02,20\n,o3,2024-01-03,30\n");
     let ing = csv(&text, &o);
-    assert_eq!((ing.report.rows_accepted, ing.report.anonymous_rows, ing.report.customers), (3, 2, 2));
+    assert_eq!(
+        (
+            ing.report.rows_accepted,
+            ing.report.anonymous_rows,
+            ing.report.customers
+        ),
+        (3, 2, 2)
+    );
     let c = ing.log.find_customer("anonymous").unwrap();
     assert_eq!(ing.log.order_range(c).len(), 2);
-    let o = ReadOptions { anonymous_id: "guest".into(), ..o };
+    let o = ReadOptions {
+        anonymous_id: "guest".into(),
+        ..o
+    };
     let ing = csv(&text, &o);
     assert!(ing.log.find_customer("guest").is_some());
 }
 
 #[test]
 fn keep_first_and_sum_lines() {
-    let text = format!("{HEADER}A,o1,2024-01-01,10\nA,o1,2024-01-01,5.25\nA,o2,2024-01-02,1\nA,o1,2024-01-01,2\n");
+    let text = format!(
+        "{HEADER}A,o1,2024-01-01,10\nA,o1,2024-01-01,5.25\nA,o2,2024-01-02,1\nA,o1,2024-01-01,2\n"
+    );
     // Default: lines of one order roll up.
     let ing = csv(&text, &opts());
     assert_eq!(ing.report.lines_merged, 2);
@@ -435,7 +646,10 @@ fn keep_first_and_sum_lines() {
     assert_eq!(ing.log.amounts().get(0), dec("17.25"));
     assert_eq!(ing.log.order_id(0), Some("o1"));
     // keep_first: the later rows of o1 are rejected.
-    let o = ReadOptions { duplicate_order: DuplicateOrder::KeepFirst, ..opts() };
+    let o = ReadOptions {
+        duplicate_order: DuplicateOrder::KeepFirst,
+        ..opts()
+    };
     let ing = csv(&text, &o);
     assert_eq!(ing.report.rejections.get("duplicate_order"), Some(&2));
     assert_eq!(ing.log.amounts().get(0), dec("10"));
@@ -455,10 +669,20 @@ fn line_items_with_quantity_and_unit_price() {
 
 #[test]
 fn cancel_prefix_refund_is_linked_to_the_original_order() {
-    let o = ReadOptions { cancel_prefix: Some("C".into()), ..opts() };
+    let o = ReadOptions {
+        cancel_prefix: Some("C".into()),
+        ..opts()
+    };
     let text = "invoice,customer_id,date,quantity,unit_price\n536379,A,2024-01-01,2,50\nC536379,A,2024-01-05,-1,50\n536380,A,2024-01-06,1,10\n";
     let ing = csv(text, &o);
-    assert_eq!((ing.report.refunds, ing.report.orders, ing.report.rows_accepted), (1, 2, 3));
+    assert_eq!(
+        (
+            ing.report.refunds,
+            ing.report.orders,
+            ing.report.rows_accepted
+        ),
+        (1, 2, 3)
+    );
     let r = ing.log.refunds();
     assert_eq!(r.customer.len(), 1);
     assert_eq!(r.amount.get(0), dec("50"), "a positive magnitude");
@@ -466,7 +690,10 @@ fn cancel_prefix_refund_is_linked_to_the_original_order() {
     assert_eq!(ing.log.order_id(linked), Some("536379"));
     assert_eq!(day_to_date(r.day[0]), date("2024-01-05"));
     let s = summarize(&ing.log, &SummaryOptions::default());
-    assert_eq!((s.gross[0], s.refunds[0], s.net[0]), (dec("110"), dec("50"), dec("60")));
+    assert_eq!(
+        (s.gross[0], s.refunds[0], s.net[0]),
+        (dec("110"), dec("50"), dec("60"))
+    );
     // A cancellation with a positive amount is still a refund.
     let text = "invoice,customer_id,date,amount\n1,A,2024-01-01,30\nC1,A,2024-01-02,30\n";
     let ing = csv(text, &o);
@@ -478,7 +705,14 @@ fn cancel_prefix_refund_is_linked_to_the_original_order() {
 fn negative_quantity_is_a_refund() {
     let text = "customer_id,order_id,placed_at,quantity,unit_price\nA,o1,2024-01-01,3,5\nA,o1,2024-01-04,-1,5\n";
     let ing = csv(text, &opts());
-    assert_eq!((ing.report.refunds, ing.report.orders, ing.report.lines_merged), (1, 1, 0));
+    assert_eq!(
+        (
+            ing.report.refunds,
+            ing.report.orders,
+            ing.report.lines_merged
+        ),
+        (1, 1, 0)
+    );
     let r = ing.log.refunds();
     assert_eq!(r.amount.get(0), dec("5"));
     assert_eq!(ing.log.order_id(r.order[0] as usize), Some("o1"));
@@ -494,7 +728,14 @@ fn negative_quantity_is_a_refund() {
 fn without_an_order_id_each_row_is_one_order() {
     let text = "customer_id,placed_at,amount\nA,2024-01-01,10\nA,2024-01-01,10\nB,2024-01-01,5\n";
     let ing = csv(text, &opts());
-    assert_eq!((ing.log.n_orders(), ing.report.orders, ing.report.lines_merged), (3, 3, 0));
+    assert_eq!(
+        (
+            ing.log.n_orders(),
+            ing.report.orders,
+            ing.report.lines_merged
+        ),
+        (3, 3, 0)
+    );
     assert_eq!(ing.log.order_id(0), None);
 }
 
@@ -507,8 +748,25 @@ fn status_and_kind_spellings() {
         A,o4,2024-01-04,10,shipped,,S1\n";
     let ing = csv(text, &opts());
     assert_eq!(ing.report.rows_rejected, 0);
-    assert_eq!(ing.log.statuses(), &[OrderStatus::Completed, OrderStatus::Cancelled, OrderStatus::Completed, OrderStatus::Completed]);
-    assert_eq!(ing.log.kinds(), &[OrderKind::OneOff, OrderKind::OneOff, OrderKind::Subscription, OrderKind::Subscription], "a subscription id implies the kind");
+    assert_eq!(
+        ing.log.statuses(),
+        &[
+            OrderStatus::Completed,
+            OrderStatus::Cancelled,
+            OrderStatus::Completed,
+            OrderStatus::Completed
+        ]
+    );
+    assert_eq!(
+        ing.log.kinds(),
+        &[
+            OrderKind::OneOff,
+            OrderKind::OneOff,
+            OrderKind::Subscription,
+            OrderKind::Subscription
+        ],
+        "a subscription id implies the kind"
+    );
     assert_eq!(ing.report.cancelled_orders, 1);
 }
 
@@ -528,8 +786,18 @@ fn same_two_orders(ing: &Ingested) {
 fn whitespace_delimiter_without_header() {
     // CDNOW layout: id, date, number of CDs, dollar value; runs of spaces.
     let text = "00001   19970101  1  11.77\n\n00001\t19970112   2 20.00  \n";
-    let cols = ColumnMap { customer: Some("1".into()), time: Some("2".into()), amount: Some("4".into()), ..ColumnMap::default() };
-    let o = ReadOptions { delimiter: Delimiter::Whitespace, has_header: false, columns: cols, ..opts() };
+    let cols = ColumnMap {
+        customer: Some("1".into()),
+        time: Some("2".into()),
+        amount: Some("4".into()),
+        ..ColumnMap::default()
+    };
+    let o = ReadOptions {
+        delimiter: Delimiter::Whitespace,
+        has_header: false,
+        columns: cols,
+        ..opts()
+    };
     let ing = csv(text, &o);
     same_two_orders(&ing);
     assert_eq!(ing.report.rows_read, 2, "blank lines are not rows");
@@ -541,23 +809,43 @@ fn whitespace_delimiter_without_header() {
 
 #[test]
 fn whitespace_delimiter_with_header() {
-    let text = "customer_id  date   cds  dollar_value\n00001 19970101 1 11.77\n00001 19970112 2 20\n";
-    let o = ReadOptions { delimiter: Delimiter::Whitespace, ..opts() };
+    let text =
+        "customer_id  date   cds  dollar_value\n00001 19970101 1 11.77\n00001 19970112 2 20\n";
+    let o = ReadOptions {
+        delimiter: Delimiter::Whitespace,
+        ..opts()
+    };
     same_two_orders(&csv(text, &o));
 }
 
 #[test]
 fn semicolon_tab_and_pipe_delimiters() {
-    for (d, sep) in [(Delimiter::Semicolon, ";"), (Delimiter::Tab, "\t"), (Delimiter::Pipe, "|")] {
-        let text = ["customer_id,date,amount", "00001,1997-01-01,11.77", "00001,1997-01-12,20"].join("\n").replace(',', sep);
-        let o = ReadOptions { delimiter: d, ..opts() };
+    for (d, sep) in [
+        (Delimiter::Semicolon, ";"),
+        (Delimiter::Tab, "\t"),
+        (Delimiter::Pipe, "|"),
+    ] {
+        let text = [
+            "customer_id,date,amount",
+            "00001,1997-01-01,11.77",
+            "00001,1997-01-12,20",
+        ]
+        .join("\n")
+        .replace(',', sep);
+        let o = ReadOptions {
+            delimiter: d,
+            ..opts()
+        };
         same_two_orders(&csv(&text, &o));
         // The wrong delimiter: one column, nothing detected.
         assert_eq!(err(&text, &opts()).code(), "missing_column");
     }
     assert_eq!(Delimiter::parse("tab").unwrap(), Delimiter::Tab);
     assert_eq!(Delimiter::parse(";").unwrap(), Delimiter::Semicolon);
-    assert_eq!(Delimiter::parse("whitespace").unwrap(), Delimiter::Whitespace);
+    assert_eq!(
+        Delimiter::parse("whitespace").unwrap(),
+        Delimiter::Whitespace
+    );
 }
 
 #[test]
@@ -565,7 +853,11 @@ fn tsv_file_extension_defaults_to_tab() {
     let dir = std::env::temp_dir().join(format!("kokyaku-ingest-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join("orders.tsv");
-    std::fs::write(&p, "customer_id\tdate\tamount\n00001\t1997-01-01\t11.77\n00001\t1997-01-12\t20\n").unwrap();
+    std::fs::write(
+        &p,
+        "customer_id\tdate\tamount\n00001\t1997-01-01\t11.77\n00001\t1997-01-12\t20\n",
+    )
+    .unwrap();
     same_two_orders(&read_path(&p, &opts()).unwrap());
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -573,13 +865,25 @@ fn tsv_file_extension_defaults_to_tab() {
 #[test]
 fn no_header_positional_columns() {
     let text = "1997-01-01,00001,11.77\n1997-01-12,00001,20\n";
-    let cols = ColumnMap { customer: Some("2".into()), time: Some("1".into()), amount: Some("3".into()), ..ColumnMap::default() };
-    let o = ReadOptions { has_header: false, columns: cols, ..opts() };
+    let cols = ColumnMap {
+        customer: Some("2".into()),
+        time: Some("1".into()),
+        amount: Some("3".into()),
+        ..ColumnMap::default()
+    };
+    let o = ReadOptions {
+        has_header: false,
+        columns: cols,
+        ..opts()
+    };
     let ing = csv(text, &o);
     same_two_orders(&ing);
     assert_eq!(ing.report.rows_read, 2, "the first line is data");
     // Without a mapping, positions name no role.
-    let o = ReadOptions { has_header: false, ..opts() };
+    let o = ReadOptions {
+        has_header: false,
+        ..opts()
+    };
     assert_eq!(err(text, &o).code(), "missing_column");
 }
 
@@ -587,8 +891,19 @@ fn no_header_positional_columns() {
 fn explicit_names_and_detection_are_case_and_space_insensitive() {
     let text = "Customer ID,Order-Date,Order Total\n00001,1997-01-01,11.77\n00001,1997-01-12,20\n";
     same_two_orders(&csv(text, &opts()));
-    let cols = ColumnMap { customer: Some("Customer ID".into()), time: Some("Order-Date".into()), amount: Some("Order Total".into()), ..ColumnMap::default() };
-    same_two_orders(&csv(text, &ReadOptions { columns: cols, ..opts() }));
+    let cols = ColumnMap {
+        customer: Some("Customer ID".into()),
+        time: Some("Order-Date".into()),
+        amount: Some("Order Total".into()),
+        ..ColumnMap::default()
+    };
+    same_two_orders(&csv(
+        text,
+        &ReadOptions {
+            columns: cols,
+            ..opts()
+        },
+    ));
 }
 
 // ---------------------------------------------------------------- time formats and zones
@@ -602,15 +917,29 @@ fn day_of(text: &str, o: &ReadOptions) -> Vec<NaiveDate> {
 #[test]
 fn time_formats() {
     let t = |v: &str| format!("customer_id,t,amount\nA,{v},1\n");
-    let o = ReadOptions { columns: ColumnMap { time: Some("t".into()), ..ColumnMap::default() }, ..opts() };
+    let o = ReadOptions {
+        columns: ColumnMap {
+            time: Some("t".into()),
+            ..ColumnMap::default()
+        },
+        ..opts()
+    };
     let d = |v: &str| day_of(&t(v), &o)[0];
     assert_eq!(d("20240315"), date("2024-03-15"));
     assert_eq!(d("2024-03-15"), date("2024-03-15"));
     assert_eq!(d("2024-03-15T23:59:59"), date("2024-03-15"));
     assert_eq!(d("2024-03-15 23:59"), date("2024-03-15"));
     assert_eq!(d("2024-03-15T23:30:00Z"), date("2024-03-15"));
-    assert_eq!(d("2024-03-15T23:30:00-05:00"), date("2024-03-16"), "04:30 UTC on the 16th");
-    assert_eq!(d("2024-03-15T08:00:00.123+09:00"), date("2024-03-14"), "23:00 UTC on the 14th");
+    assert_eq!(
+        d("2024-03-15T23:30:00-05:00"),
+        date("2024-03-16"),
+        "04:30 UTC on the 16th"
+    );
+    assert_eq!(
+        d("2024-03-15T08:00:00.123+09:00"),
+        date("2024-03-14"),
+        "23:00 UTC on the 14th"
+    );
     assert_eq!(d("2024/03/15"), date("2024-03-15"));
     assert_eq!(d("3/15/2024 10:00"), date("2024-03-15"));
     // Epoch seconds and milliseconds: 1710460800 = 2024-03-15T00:00:00Z.
@@ -618,15 +947,36 @@ fn time_formats() {
     assert_eq!(d("1710460799"), date("2024-03-14"));
     assert_eq!(d("1710460800000"), date("2024-03-15"));
     // Explicit formats.
-    let with = |f: &str| ReadOptions { time_format: Some(f.into()), ..o.clone() };
-    assert_eq!(day_of(&t("15/03/2024"), &with("%d/%m/%Y"))[0], date("2024-03-15"));
-    assert_eq!(day_of(&t("20240315"), &with("%Y%m%d"))[0], date("2024-03-15"));
-    assert_eq!(day_of(&t("15.03.2024 22:10"), &with("%d.%m.%Y %H:%M"))[0], date("2024-03-15"));
-    assert_eq!(day_of(&t("1710460800"), &with("epoch"))[0], date("2024-03-15"));
-    assert_eq!(day_of(&t("1710460800000"), &with("epoch_ms"))[0], date("2024-03-15"));
+    let with = |f: &str| ReadOptions {
+        time_format: Some(f.into()),
+        ..o.clone()
+    };
+    assert_eq!(
+        day_of(&t("15/03/2024"), &with("%d/%m/%Y"))[0],
+        date("2024-03-15")
+    );
+    assert_eq!(
+        day_of(&t("20240315"), &with("%Y%m%d"))[0],
+        date("2024-03-15")
+    );
+    assert_eq!(
+        day_of(&t("15.03.2024 22:10"), &with("%d.%m.%Y %H:%M"))[0],
+        date("2024-03-15")
+    );
+    assert_eq!(
+        day_of(&t("1710460800"), &with("epoch"))[0],
+        date("2024-03-15")
+    );
+    assert_eq!(
+        day_of(&t("1710460800000"), &with("epoch_ms"))[0],
+        date("2024-03-15")
+    );
     // With %Y%m%d, 20240315 is a date even though it also reads as epoch seconds; with
     // `epoch` it is an instant in 1970.
-    assert_eq!(day_of(&t("20240315"), &with("epoch"))[0], date("1970-08-23"));
+    assert_eq!(
+        day_of(&t("20240315"), &with("epoch"))[0],
+        date("1970-08-23")
+    );
     // A format that does not match rejects the row.
     let ing = csv(&t("2024-03-15"), &with("%d/%m/%Y"));
     assert_eq!(ing.report.rejections.get("invalid_time"), Some(&1));
@@ -635,21 +985,43 @@ fn time_formats() {
 #[test]
 fn tokyo_day_boundary() {
     let text = "customer_id,order_id,placed_at,amount\nA,o1,2024-01-01T16:00:00Z,10\nA,o2,2024-01-01T14:59:59Z,10\nA,o3,2024-01-02 00:30:00,10\n";
-    let tokyo = ReadOptions { timezone: "Asia/Tokyo".into(), ..opts() };
+    let tokyo = ReadOptions {
+        timezone: "Asia/Tokyo".into(),
+        ..opts()
+    };
     let ing = csv(text, &tokyo);
     // Sorted by instant: o2 (Tokyo 2024-01-01 23:59:59), o3 (Tokyo 00:30 local = 15:30Z on
     // the 1st), o1 (Tokyo 01:00 on the 2nd).
     let ids: Vec<&str> = (0..3).map(|i| ing.log.order_id(i).unwrap()).collect();
     assert_eq!(ids, ["o2", "o3", "o1"]);
     let days: Vec<NaiveDate> = ing.log.days().iter().map(|&d| day_to_date(d)).collect();
-    assert_eq!(days, [date("2024-01-01"), date("2024-01-02"), date("2024-01-02")]);
-    assert_eq!(ing.log.placed_at()[1], 1_704_123_000, "naive times are Tokyo local: 2024-01-01T15:30:00Z");
+    assert_eq!(
+        days,
+        [date("2024-01-01"), date("2024-01-02"), date("2024-01-02")]
+    );
+    assert_eq!(
+        ing.log.placed_at()[1],
+        1_704_123_000,
+        "naive times are Tokyo local: 2024-01-01T15:30:00Z"
+    );
     // In UTC the first is on the 1st, and the naive time is read as UTC.
     let days = day_of(text, &opts());
-    assert_eq!(days, [date("2024-01-01"), date("2024-01-01"), date("2024-01-02")]);
+    assert_eq!(
+        days,
+        [date("2024-01-01"), date("2024-01-01"), date("2024-01-02")]
+    );
     // The summary counts purchase days in the zone: Tokyo 2 days, UTC 2 days but different ones.
-    let s = summarize(&ing.log, &SummaryOptions { as_of: Some(date("2024-01-02")), ..SummaryOptions::default() });
-    assert_eq!((s.orders[0], s.purchase_days[0], s.recency_days[0]), (3, 2, Some(0)));
+    let s = summarize(
+        &ing.log,
+        &SummaryOptions {
+            as_of: Some(date("2024-01-02")),
+            ..SummaryOptions::default()
+        },
+    );
+    assert_eq!(
+        (s.orders[0], s.purchase_days[0], s.recency_days[0]),
+        (3, 2, Some(0))
+    );
 }
 
 // ---------------------------------------------------------------- JSON Lines
@@ -673,19 +1045,40 @@ fn json_lines() {
     assert_eq!(r.rejections.get("missing_customer"), Some(&1));
     assert_eq!(r.rejections.get("non_finite_amount"), Some(&1));
     assert_eq!(r.rejections.get("malformed_row"), Some(&1));
-    let ex: Vec<(u64, &str, &str)> = r.examples.iter().map(|e| (e.row, e.reason, e.value.as_str())).collect();
-    assert_eq!(ex, [(3, "missing_customer", ""), (4, "non_finite_amount", "NaN"), (6, "malformed_row", "not json")]);
+    let ex: Vec<(u64, &str, &str)> = r
+        .examples
+        .iter()
+        .map(|e| (e.row, e.reason, e.value.as_str()))
+        .collect();
+    assert_eq!(
+        ex,
+        [
+            (3, "missing_customer", ""),
+            (4, "non_finite_amount", "NaN"),
+            (6, "malformed_row", "not json")
+        ]
+    );
     assert_eq!(r.refunds, 1);
     // Integer and string customer ids are the same customer; floats keep their decimals.
     let c = ing.log.find_customer("17850").unwrap();
     let range = ing.log.order_range(c);
     assert_eq!(range.len(), 2);
     assert_eq!(ing.log.amounts().get(range.start), dec("11.77"));
-    assert_eq!(day_to_date(ing.log.days()[range.start + 1]), date("2024-01-03"));
+    assert_eq!(
+        day_to_date(ing.log.days()[range.start + 1]),
+        date("2024-01-03")
+    );
     assert_eq!(ing.log.currency(), Some("USD"));
     let b = ing.log.find_customer("B").unwrap();
-    assert_eq!(ing.log.kinds()[ing.log.order_range(b).start], OrderKind::Subscription);
-    assert_eq!(day_to_date(ing.log.refunds().day[0]), date("2024-01-04"), "integer YYYYMMDD");
+    assert_eq!(
+        ing.log.kinds()[ing.log.order_range(b).start],
+        OrderKind::Subscription
+    );
+    assert_eq!(
+        day_to_date(ing.log.refunds().day[0]),
+        date("2024-01-04"),
+        "integer YYYYMMDD"
+    );
 }
 
 #[test]
@@ -700,21 +1093,46 @@ fn json_lines_keys_missing_from_the_first_object() {
     );
     let ing = read_jsonl_str(text, &opts()).unwrap();
     identity(&ing.report);
-    assert_eq!((ing.report.rows_accepted, ing.report.cancelled_orders), (3, 1));
+    assert_eq!(
+        (ing.report.rows_accepted, ing.report.cancelled_orders),
+        (3, 1)
+    );
     assert_eq!(ing.report.rejections.get("unknown_status"), Some(&1));
     assert_eq!(ing.report.examples[0].column, "status");
-    assert_eq!(ing.log.statuses(), &[OrderStatus::Completed, OrderStatus::Cancelled, OrderStatus::Completed]);
-    assert_eq!(ing.log.kinds(), &[OrderKind::OneOff, OrderKind::OneOff, OrderKind::Subscription]);
+    assert_eq!(
+        ing.log.statuses(),
+        &[
+            OrderStatus::Completed,
+            OrderStatus::Cancelled,
+            OrderStatus::Completed
+        ]
+    );
+    assert_eq!(
+        ing.log.kinds(),
+        &[
+            OrderKind::OneOff,
+            OrderKind::OneOff,
+            OrderKind::Subscription
+        ]
+    );
     assert_eq!(ing.log.currency(), Some("JPY"));
 }
 
 #[test]
 fn json_lines_bad_rows_error() {
-    let o = ReadOptions { bad_rows: BadRows::Error, ..opts() };
+    let o = ReadOptions {
+        bad_rows: BadRows::Error,
+        ..opts()
+    };
     let text = "{\"customer_id\":\"A\",\"date\":\"2024-01-01\",\"amount\":1}\n{\"customer_id\":\"A\",\"date\":\"later\",\"amount\":1}\n";
     let e = read_jsonl_str(text, &o).unwrap_err();
     assert_eq!(e.code(), "invalid_value");
-    assert!(e.to_string().contains("'later'") && e.to_string().contains("row 2") && e.to_string().contains("column 'date'"), "{e}");
+    assert!(
+        e.to_string().contains("'later'")
+            && e.to_string().contains("row 2")
+            && e.to_string().contains("column 'date'"),
+        "{e}"
+    );
 }
 
 // ---------------------------------------------------------------- Parquet
@@ -728,7 +1146,11 @@ mod parquet {
 
     #[test]
     fn simulated_round_trip() {
-        let sim = SimOptions { customers: 300, seed: 7, ..SimOptions::default() };
+        let sim = SimOptions {
+            customers: 300,
+            seed: 7,
+            ..SimOptions::default()
+        };
         let mut buf = Vec::new();
         let mut w = SimParquetWriter::new(&mut buf, &sim.currency).unwrap();
         let mut orders: Vec<SimOrder> = Vec::new();
@@ -738,7 +1160,10 @@ mod parquet {
         })
         .unwrap();
         w.finish().unwrap();
-        let o = ReadOptions { timezone: sim.timezone.clone(), ..ReadOptions::default() };
+        let o = ReadOptions {
+            timezone: sim.timezone.clone(),
+            ..ReadOptions::default()
+        };
         let ing = read_parquet_bytes(buf.into(), &o).unwrap();
         identity(&ing.report);
         assert_eq!(ing.report.rows_read, orders.len() as u64);
@@ -752,7 +1177,10 @@ mod parquet {
         assert_eq!(ing.log.statuses(), direct.statuses());
         assert_eq!(ing.log.kinds(), direct.kinds());
         assert_eq!(ing.log.currency(), Some("JPY"));
-        let cancelled = orders.iter().filter(|o| o.status == OrderStatus::Cancelled).count() as u64;
+        let cancelled = orders
+            .iter()
+            .filter(|o| o.status == OrderStatus::Cancelled)
+            .count() as u64;
         assert_eq!(ing.report.cancelled_orders, cancelled);
     }
 
@@ -760,24 +1188,71 @@ mod parquet {
     fn table_round_trip_with_rejections_and_dates() {
         let mut t = Table::default();
         let s = |v: &[Option<&str>]| Column::Str(v.iter().map(|x| x.map(str::to_owned)).collect());
-        t.push("customer_id", s(&[Some("A"), Some("A"), None, Some("B"), Some("B")]));
-        t.push("order_id", s(&[Some("o1"), Some("o1"), Some("o2"), Some("o3"), Some("o4")]));
+        t.push(
+            "customer_id",
+            s(&[Some("A"), Some("A"), None, Some("B"), Some("B")]),
+        );
+        t.push(
+            "order_id",
+            s(&[Some("o1"), Some("o1"), Some("o2"), Some("o3"), Some("o4")]),
+        );
         let d = |x: &str| Some(date(x));
-        t.push("order_date", Column::Date(vec![d("2024-01-01"), d("2024-01-01"), d("2024-01-02"), d("2024-01-03"), None]));
-        t.push("amount", Column::Float(vec![Some(10.5), Some(2.25), Some(1.0), Some(f64::NAN), Some(3.0)]));
+        t.push(
+            "order_date",
+            Column::Date(vec![
+                d("2024-01-01"),
+                d("2024-01-01"),
+                d("2024-01-02"),
+                d("2024-01-03"),
+                None,
+            ]),
+        );
+        t.push(
+            "amount",
+            Column::Float(vec![
+                Some(10.5),
+                Some(2.25),
+                Some(1.0),
+                Some(f64::NAN),
+                Some(3.0),
+            ]),
+        );
         let mut buf = Vec::new();
         write_table_parquet(&t, &mut buf).unwrap();
         let ing = read_parquet_bytes(buf.into(), &ReadOptions::default()).unwrap();
         let r = &ing.report;
         identity(r);
-        assert_eq!((r.rows_read, r.rows_accepted, r.rows_rejected, r.lines_merged), (5, 2, 3, 1));
-        let got: Vec<(u64, &str, &str)> = r.examples.iter().map(|e| (e.row, e.reason, e.column.as_str())).collect();
-        assert_eq!(got, [(3, "missing_customer", "customer_id"), (4, "non_finite_amount", "amount"), (5, "missing_time", "order_date")]);
+        assert_eq!(
+            (
+                r.rows_read,
+                r.rows_accepted,
+                r.rows_rejected,
+                r.lines_merged
+            ),
+            (5, 2, 3, 1)
+        );
+        let got: Vec<(u64, &str, &str)> = r
+            .examples
+            .iter()
+            .map(|e| (e.row, e.reason, e.column.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (3, "missing_customer", "customer_id"),
+                (4, "non_finite_amount", "amount"),
+                (5, "missing_time", "order_date")
+            ]
+        );
         assert_eq!(ing.log.n_orders(), 1);
         assert_eq!(ing.log.amounts().get(0), dec("12.75"));
         assert_eq!(day_to_date(ing.log.days()[0]), date("2024-01-01"));
         // Not Parquet at all.
-        let e = read_parquet_bytes(b"PAR1 nothing here".to_vec().into(), &ReadOptions::default()).unwrap_err();
+        let e = read_parquet_bytes(
+            b"PAR1 nothing here".to_vec().into(),
+            &ReadOptions::default(),
+        )
+        .unwrap_err();
         assert_eq!(e.code(), "malformed_input");
     }
 
@@ -786,9 +1261,16 @@ mod parquet {
         use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
         use std::sync::Arc;
         let n = time.len();
-        let ids: ArrayRef = Arc::new(StringArray::from_iter_values((0..n).map(|i| format!("c{i}"))));
+        let ids: ArrayRef = Arc::new(StringArray::from_iter_values(
+            (0..n).map(|i| format!("c{i}")),
+        ));
         let amounts: ArrayRef = Arc::new(Int64Array::from(vec![100; n]));
-        let batch = RecordBatch::try_from_iter([("customer_id", ids), ("placed_at", time), ("amount", amounts)]).unwrap();
+        let batch = RecordBatch::try_from_iter([
+            ("customer_id", ids),
+            ("placed_at", time),
+            ("amount", amounts),
+        ])
+        .unwrap();
         let mut buf = Vec::new();
         let mut w = ::parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None).unwrap();
         w.write(&batch).unwrap();
@@ -802,14 +1284,19 @@ mod parquet {
         use std::sync::Arc;
         // 2024-01-01T20:00:00 and 2024-01-02T01:00:00 as milliseconds.
         let ms = vec![1_704_139_200_000_i64, 1_704_157_200_000];
-        let tokyo = ReadOptions { timezone: "Asia/Tokyo".into(), ..ReadOptions::default() };
+        let tokyo = ReadOptions {
+            timezone: "Asia/Tokyo".into(),
+            ..ReadOptions::default()
+        };
         let days = |ing: &Ingested| -> Vec<NaiveDate> {
             let mut d: Vec<NaiveDate> = ing.log.days().iter().map(|&d| day_to_date(d)).collect();
             d.sort();
             d
         };
         // With a zone the values are UTC instants: 20:00Z is 05:00 on the 2nd in Tokyo.
-        let utc = parquet_with_times(Arc::new(TimestampMillisecondArray::from(ms.clone()).with_timezone("UTC")));
+        let utc = parquet_with_times(Arc::new(
+            TimestampMillisecondArray::from(ms.clone()).with_timezone("UTC"),
+        ));
         let ing = read_parquet_bytes(utc.into(), &tokyo).unwrap();
         assert_eq!(days(&ing), [date("2024-01-02"), date("2024-01-02")]);
         assert_eq!(ing.log.placed_at().iter().min(), Some(&1_704_139_200));
@@ -818,14 +1305,29 @@ mod parquet {
         let naive = parquet_with_times(Arc::new(TimestampMillisecondArray::from(ms)));
         let ing = read_parquet_bytes(naive.into(), &tokyo).unwrap();
         assert_eq!(days(&ing), [date("2024-01-01"), date("2024-01-02")]);
-        assert_eq!(ing.log.placed_at().iter().min(), Some(&(1_704_139_200 - 9 * 3600)));
+        assert_eq!(
+            ing.log.placed_at().iter().min(),
+            Some(&(1_704_139_200 - 9 * 3600))
+        );
         // A wall-clock time skipped by a DST change does not exist: invalid_time.
-        let ny = ReadOptions { timezone: "America/New_York".into(), ..ReadOptions::default() };
-        let gap = parquet_with_times(Arc::new(TimestampMillisecondArray::from(vec![1_710_037_800_000_i64, 1_710_000_000_000])));
+        let ny = ReadOptions {
+            timezone: "America/New_York".into(),
+            ..ReadOptions::default()
+        };
+        let gap = parquet_with_times(Arc::new(TimestampMillisecondArray::from(vec![
+            1_710_037_800_000_i64,
+            1_710_000_000_000,
+        ])));
         let ing = read_parquet_bytes(gap.into(), &ny).unwrap();
         identity(&ing.report);
         assert_eq!(ing.report.rejections.get("invalid_time"), Some(&1));
-        assert_eq!((ing.report.examples[0].row, ing.report.examples[0].value.as_str()), (1, "2024-03-10 02:30:00"));
+        assert_eq!(
+            (
+                ing.report.examples[0].row,
+                ing.report.examples[0].value.as_str()
+            ),
+            (1, "2024-03-10 02:30:00")
+        );
     }
 
     #[test]
@@ -833,11 +1335,22 @@ mod parquet {
         let dir = std::env::temp_dir().join(format!("kokyaku-ingest-pq-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("orders.parquet");
-        let sim = SimOptions { customers: 50, seed: 3, ..SimOptions::default() };
+        let sim = SimOptions {
+            customers: 50,
+            seed: 3,
+            ..SimOptions::default()
+        };
         let mut w = SimParquetWriter::new(std::fs::File::create(&p).unwrap(), "JPY").unwrap();
         let n = simulate_each(&sim, |o| w.push(o)).unwrap();
         w.finish().unwrap();
-        let ing = read_path(&p, &ReadOptions { timezone: "Asia/Tokyo".into(), ..ReadOptions::default() }).unwrap();
+        let ing = read_path(
+            &p,
+            &ReadOptions {
+                timezone: "Asia/Tokyo".into(),
+                ..ReadOptions::default()
+            },
+        )
+        .unwrap();
         assert_eq!(ing.report.rows_read, n);
         assert_eq!(ing.log.n_customers(), 50);
         std::fs::remove_dir_all(&dir).unwrap();

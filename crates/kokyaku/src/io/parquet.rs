@@ -73,7 +73,19 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static>(
     let mut itoa_buf = String::new();
     for batch in reader {
         let batch = batch.map_err(malformed)?;
-        let cols: Vec<Option<Col<'_>>> = p.iter().map(|x| x.map(|i| Col::new(batch.column(i)))).collect::<Vec<_>>();
+        let mut cols: Vec<Option<Col<'_>>> = Vec::with_capacity(p.len());
+        for x in &p {
+            let c = x.map(|i| Col::new(batch.column(i)));
+            // An unreadable type must not become one text value for every row (all rows one
+            // customer, or one order): stop and name the column.
+            if let (Some(i), Some(Col::Unsupported(t))) = (x, &c) {
+                return Err(Error::Unsupported(format!(
+                    "Parquet column '{}' has type {t}; cast it to text, a number, a date or a timestamp",
+                    batch.schema().field(*i).name()
+                )));
+            }
+            cols.push(c);
+        }
         for i in 0..batch.num_rows() {
             row_no += 1;
             let g = |k: usize| cols[k].as_ref().map_or(Val::Null, |c| c.get(i));
@@ -111,6 +123,9 @@ enum Col<'a> {
     Dec(&'a dyn Array, Box<dyn Fn(usize) -> i128 + 'a>, u32),
     Unix(&'a dyn Array, Box<dyn Fn(usize) -> i64 + 'a>),
     Date(&'a dyn Array, Box<dyn Fn(usize) -> i32 + 'a>),
+    /// Dictionary-encoded values (pandas and Polars categoricals): the values column and the
+    /// value index of each row.
+    Dict(&'a dyn Array, Box<Col<'a>>, Vec<usize>),
     Unsupported(String),
 }
 
@@ -188,7 +203,11 @@ impl<'a> Col<'a> {
                     Col::Unix(arr, Box::new(move |i| s.value(i).div_euclid(1_000_000_000)))
                 }
             },
-            other => Col::Unsupported(format!("<unsupported Parquet type {other}>")),
+            DataType::Dictionary(_, _) => {
+                let d = a.as_any_dictionary();
+                Col::Dict(arr, Box::new(Col::new(d.values())), d.normalized_keys())
+            }
+            other => Col::Unsupported(other.to_string()),
         }
     }
 
@@ -207,6 +226,7 @@ impl<'a> Col<'a> {
             }
             Col::Unix(a, f) => if null(*a) { Val::Null } else { Val::Unix(f(i)) },
             Col::Date(a, f) => if null(*a) { Val::Null } else { Val::Date(day_to_date(f(i))) },
+            Col::Dict(a, values, keys) => if null(*a) { Val::Null } else { values.get(keys[i]) },
             Col::Unsupported(s) => Val::Str(s),
         }
     }

@@ -1331,6 +1331,70 @@ mod parquet {
     }
 
     #[test]
+    fn parquet_dictionary_columns() {
+        // pandas categoricals and Polars' Categorical arrive as dictionary-encoded strings.
+        use arrow_array::types::Int32Type;
+        use arrow_array::{ArrayRef, DictionaryArray, Int64Array, RecordBatch, StringArray};
+        use std::sync::Arc;
+        let customers: DictionaryArray<Int32Type> = ["A", "B", "A"].into_iter().collect();
+        let status: DictionaryArray<Int32Type> = ["completed", "cancelled", "completed"]
+            .into_iter()
+            .collect();
+        let cols: Vec<(&str, ArrayRef)> = vec![
+            ("customer_id", Arc::new(customers)),
+            (
+                "order_id",
+                Arc::new(StringArray::from(vec!["o1", "o2", "o3"])),
+            ),
+            (
+                "date",
+                Arc::new(StringArray::from(vec![
+                    "2024-01-01",
+                    "2024-01-02",
+                    "2024-01-03",
+                ])),
+            ),
+            ("amount", Arc::new(Int64Array::from(vec![10, 20, 30]))),
+            ("status", Arc::new(status)),
+        ];
+        let batch = RecordBatch::try_from_iter(cols).unwrap();
+        let mut buf = Vec::new();
+        let mut w = ::parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let ing = read_parquet_bytes(buf.into(), &ReadOptions::default()).unwrap();
+        identity(&ing.report);
+        assert_eq!(ing.report.rows_accepted, 3, "{:?}", ing.report);
+        assert_eq!(ing.log.n_customers(), 2);
+        assert_eq!(ing.log.customer_id(1), "B");
+        assert_eq!(ing.report.cancelled_orders, 1);
+        // A type kokyaku cannot read stops the read, naming the column (never one made-up
+        // value for every row).
+        let cols: Vec<(&str, ArrayRef)> = vec![
+            (
+                "customer_id",
+                Arc::new(arrow_array::BooleanArray::from(vec![true, false])),
+            ),
+            (
+                "date",
+                Arc::new(StringArray::from(vec!["2024-01-01", "2024-01-02"])),
+            ),
+            ("amount", Arc::new(Int64Array::from(vec![10, 20]))),
+        ];
+        let batch = RecordBatch::try_from_iter(cols).unwrap();
+        let mut buf = Vec::new();
+        let mut w = ::parquet::arrow::ArrowWriter::try_new(&mut buf, batch.schema(), None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let e = read_parquet_bytes(buf.into(), &ReadOptions::default()).unwrap_err();
+        assert_eq!(e.code(), "unsupported");
+        assert!(
+            e.to_string().contains("'customer_id'") && e.to_string().contains("Boolean"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn parquet_file_by_extension() {
         let dir = std::env::temp_dir().join(format!("kokyaku-ingest-pq-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -262,21 +262,20 @@ impl Grouped {
 }
 
 fn collapse3(a: &[f64], b: &[f64], c: &[f64], w: impl Fn(usize) -> f64) -> Collapsed {
-    let mut idx: Vec<u32> = (0..a.len() as u32).collect();
-    let key = |i: u32| {
-        let i = i as usize;
-        (a[i].to_bits(), b[i].to_bits(), c[i].to_bits())
-    };
-    // Non-negative finite floats order like their bit patterns.
-    idx.sort_unstable_by_key(|&i| key(i));
+    // Keys materialised next to the row index (sorting them directly is several times faster
+    // than sorting indices through a key closure). Non-negative finite floats order like their
+    // bit patterns.
+    let mut keyed: Vec<(u64, u64, u64, u32)> =
+        (0..a.len()).map(|i| (a[i].to_bits(), b[i].to_bits(), c[i].to_bits(), i as u32)).collect();
+    keyed.sort_unstable();
     let mut out = Collapsed::default();
     let mut last = None;
-    for &i in &idx {
+    for &(ka, kb, kc, i) in &keyed {
         let wi = w(i as usize);
         if wi == 0.0 {
             continue;
         }
-        let k = key(i);
+        let k = (ka, kb, kc);
         if last == Some(k) {
             if let Some(v) = out.weight.last_mut() {
                 *v += wi;

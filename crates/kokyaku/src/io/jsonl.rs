@@ -72,7 +72,15 @@ pub fn read_jsonl<R: Read>(reader: R, opts: &ReadOptions) -> Result<Ingested> {
                         *role = role.or(found);
                     }
                 }
-                let g = |i: Option<usize>| val(i.and_then(|i| keys.get(i)).and_then(|k| obj.get(k)));
+                let field = |i: Option<usize>| i.and_then(|i| keys.get(i)).and_then(|k| obj.get(k));
+                // A nested object or array where a value belongs would read as the same text on
+                // every row (all rows one customer): the row is malformed.
+                let roles = [r.customer, r.order, r.time, r.amount, r.quantity, r.unit_price, r.currency, r.status, r.kind, r.subscription];
+                if roles.iter().any(|&i| matches!(field(i), Some(Value::Object(_) | Value::Array(_)))) {
+                    ing.malformed(row_no, line.trim())?;
+                    continue;
+                }
+                let g = |i: Option<usize>| val(field(i));
                 let row = Row {
                     customer: g(r.customer),
                     order: g(r.order),

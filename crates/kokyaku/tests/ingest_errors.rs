@@ -1119,6 +1119,25 @@ fn json_lines_keys_missing_from_the_first_object() {
 }
 
 #[test]
+fn json_lines_nested_values_are_malformed_rows() {
+    let text = concat!(
+        "{\"customer_id\":{\"id\":1},\"date\":\"2024-01-01\",\"amount\":10}\n",
+        "{\"customer_id\":[\"B\"],\"date\":\"2024-01-01\",\"amount\":10}\n",
+        "{\"customer_id\":\"C\",\"date\":\"2024-01-01\",\"amount\":10,\"note\":{\"gift\":true}}\n",
+    );
+    let ing = read_jsonl_str(text, &opts()).unwrap();
+    identity(&ing.report);
+    assert_eq!(ing.report.rejections.get("malformed_row"), Some(&2));
+    assert_eq!(
+        ing.report.examples[0].value,
+        "{\"customer_id\":{\"id\":1},\"date\":\"2024-01-01\",\"amount\":10}"
+    );
+    // Nested values in keys that map to no role are ignored.
+    assert_eq!((ing.report.rows_accepted, ing.log.n_customers()), (1, 1));
+    assert_eq!(ing.log.customer_id(0), "C");
+}
+
+#[test]
 fn json_lines_bad_rows_error() {
     let o = ReadOptions {
         bad_rows: BadRows::Error,

@@ -539,8 +539,12 @@ fn decimal(v: &Val<'_>) -> std::result::Result<Decimal, RejectReason> {
         Val::Dec(d) => Ok(d),
         Val::Float(f) => {
             if f.is_finite() {
-                // Shortest decimal that round-trips the float (11.77, not 11.7699999…).
-                Decimal::from_str(&format!("{f}")).or_else(|_| Decimal::from_f64(f).ok_or(RejectReason::InvalidAmount))
+                // Shortest decimal that round-trips the float (11.77, not 11.7699999…), without
+                // binary noise past 8 decimals (3 × 1.1 = 3.3000000000000003 reads as 3.3; the
+                // money column holds at most 8).
+                Decimal::from_str(&format!("{f}"))
+                    .or_else(|_| Decimal::from_f64(f).ok_or(RejectReason::InvalidAmount))
+                    .map(|d| d.round_dp(8).normalize())
             } else {
                 Err(RejectReason::NonFiniteAmount)
             }

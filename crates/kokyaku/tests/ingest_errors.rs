@@ -1138,6 +1138,25 @@ fn json_lines_nested_values_are_malformed_rows() {
 }
 
 #[test]
+fn float_amounts_lose_their_binary_noise() {
+    // 3 × 1.1 in binary floating point is 3.3000000000000003: read as 3.3, not as an amount
+    // with 16 decimals (which the money column cannot hold).
+    let text = "{\"customer_id\":\"A\",\"date\":\"2024-01-01\",\"amount\":3.3000000000000003}\n\
+                {\"customer_id\":\"A\",\"date\":\"2024-01-02\",\"amount\":0.1}\n";
+    let ing = read_jsonl_str(text, &opts()).unwrap();
+    assert_eq!(ing.report.rows_accepted, 2);
+    assert_eq!(ing.log.amounts().get(0), dec("3.3"));
+    assert_eq!(ing.log.amounts().get(1), dec("0.1"));
+    // Text is exact: more than 8 decimals is an error naming the value and row.
+    let e = err(&format!("{HEADER}A,o1,2024-01-01,0.123456789\n"), &opts());
+    assert_eq!(e.code(), "invalid_value");
+    assert!(
+        e.to_string().contains("'0.123456789'") && e.to_string().contains("row 1"),
+        "{e}"
+    );
+}
+
+#[test]
 fn json_lines_bad_rows_error() {
     let o = ReadOptions {
         bad_rows: BadRows::Error,

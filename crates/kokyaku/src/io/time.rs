@@ -143,6 +143,10 @@ impl TimeParser {
             if let Ok(t) = DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f%z") {
                 return self.epoch(t.timestamp());
             }
+            // Minutes only, with a zone (`2024-03-15T23:30Z`, `…T23:30+09:00`).
+            if let Ok(t) = DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M%#z") {
+                return self.epoch(t.timestamp());
+            }
             let rest = &s[11.min(s.len())..];
             if !matches!(b.get(10), Some(b'T' | b' ')) {
                 return None;

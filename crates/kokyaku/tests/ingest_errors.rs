@@ -940,6 +940,12 @@ fn time_formats() {
         date("2024-03-14"),
         "23:00 UTC on the 14th"
     );
+    // Shopify's export format: a space before the offset.
+    assert_eq!(d("2024-03-15 08:00:00 +0900"), date("2024-03-14"), "23:00 UTC on the 14th");
+    assert_eq!(d("2024-03-15 23:30:00 -05:00"), date("2024-03-16"));
+    // Minutes only, with a zone.
+    assert_eq!(d("2024-03-15T23:30Z"), date("2024-03-15"));
+    assert_eq!(d("2024-03-15T23:30-05:00"), date("2024-03-16"));
     assert_eq!(d("2024/03/15"), date("2024-03-15"));
     assert_eq!(d("3/15/2024 10:00"), date("2024-03-15"));
     // Epoch seconds and milliseconds: 1710460800 = 2024-03-15T00:00:00Z.

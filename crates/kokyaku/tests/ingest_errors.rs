@@ -941,7 +941,11 @@ fn time_formats() {
         "23:00 UTC on the 14th"
     );
     // Shopify's export format: a space before the offset.
-    assert_eq!(d("2024-03-15 08:00:00 +0900"), date("2024-03-14"), "23:00 UTC on the 14th");
+    assert_eq!(
+        d("2024-03-15 08:00:00 +0900"),
+        date("2024-03-14"),
+        "23:00 UTC on the 14th"
+    );
     assert_eq!(d("2024-03-15 23:30:00 -05:00"), date("2024-03-16"));
     // Minutes only, with a zone.
     assert_eq!(d("2024-03-15T23:30Z"), date("2024-03-15"));

@@ -539,6 +539,22 @@ fn error_malformed_input() {
 }
 
 #[test]
+fn unclosed_quote_is_not_silent() {
+    // An unclosed quote runs to the end of the input: the row that holds it is malformed (it
+    // has fewer fields), and the rows it swallowed are not counted as read.
+    let text = format!("{HEADER}A,o1,2024-01-01,10\nB,\"o2,2024-01-02,20\nC,o3,2024-01-03,30\n");
+    let ing = csv(&text, &opts());
+    assert_eq!(
+        ing.report.rejections.get("malformed_row"),
+        Some(&1),
+        "{:?}",
+        ing.report
+    );
+    assert_eq!((ing.report.rows_read, ing.report.rows_accepted), (2, 1));
+    assert_eq!(ing.report.examples[0].row, 2);
+}
+
+#[test]
 fn error_io_for_a_missing_file() {
     let p = std::path::Path::new("/nonexistent/kokyaku/orders.csv");
     let e = read_path(p, &opts()).unwrap_err();

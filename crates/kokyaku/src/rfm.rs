@@ -132,14 +132,19 @@ impl SegmentMap {
         let m_max = if uses_m { bins_m } else { 1 };
         let mut gaps = Vec::new();
         let mut overlaps = Vec::new();
+        let mut used = vec![false; self.rules.len()];
         for r in 1..=bins_r {
             for f in 1..=bins_f {
                 for m in 1..=m_max {
                     let hits: Vec<&str> = self
                         .rules
                         .iter()
-                        .filter(|x| x.r.contains(r) && x.f.contains(f) && x.m.is_none_or(|mm| mm.contains(m)))
-                        .map(|x| x.segment.as_str())
+                        .zip(used.iter_mut())
+                        .filter(|(x, _)| x.r.contains(r) && x.f.contains(f) && x.m.is_none_or(|mm| mm.contains(m)))
+                        .map(|(x, u)| {
+                            *u = true;
+                            x.segment.as_str()
+                        })
                         .collect();
                     let cell = if uses_m { format!("R{r}F{f}M{m}") } else { format!("R{r}F{f}") };
                     match hits.len() {
@@ -150,10 +155,16 @@ impl SegmentMap {
                 }
             }
         }
-        if gaps.is_empty() && overlaps.is_empty() {
+        // A rule with no cell (a map for 5 scores used with 3) would silently never apply.
+        let unused: Vec<&str> =
+            self.rules.iter().zip(&used).filter(|(_, u)| !**u).map(|(x, _)| x.segment.as_str()).collect();
+        if gaps.is_empty() && overlaps.is_empty() && unused.is_empty() {
             return Ok(());
         }
         let mut why = Vec::new();
+        if !unused.is_empty() {
+            why.push(format!("{} segments cover no cell of {bins_r} R × {bins_f} F scores: {}", unused.len(), unused.join(", ")));
+        }
         if !gaps.is_empty() {
             why.push(format!("{} cells have no segment: {}", gaps.len(), gaps.join(" ")));
         }

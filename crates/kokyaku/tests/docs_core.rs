@@ -191,6 +191,19 @@ fn the_popular_eleven_segment_table_is_refused() {
 }
 
 #[test]
+fn a_map_for_more_scores_than_binned_is_refused() {
+    // The default map needs 5 R scores: with 3, Champions, New customers, Potential
+    // loyalists and Promising (R4, R5) could never apply.
+    let e = SegmentMap::default_rf().validate(3, 5, 5).unwrap_err();
+    assert_eq!(e.code(), "invalid_option");
+    let m = e.to_string();
+    assert!(
+        m.contains("4 segments cover no cell of 3 R × 5 F scores: Champions, Potential loyalists, New customers, Promising"),
+        "{m}"
+    );
+}
+
+#[test]
 fn the_default_map_covers_the_25_cells_as_the_docs_grid_shows() {
     let map = SegmentMap::default_rf();
     map.validate(5, 5, 5).unwrap();

@@ -161,8 +161,8 @@ export declare class OrderLog {
   /** Number of orders (completed and cancelled). */
   get nOrders(): number
   /**
-   * How the log was read: rows_read = rows_accepted + rows_rejected, rejections by reason,
-   * examples … (snake_case keys).
+   * How the log was read: `rows_read` = `rows_accepted` + `rows_rejected`, rejections by reason,
+   * examples … (`snake_case` keys).
    */
   get ingestion(): IngestReport
   /**

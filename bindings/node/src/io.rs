@@ -10,7 +10,11 @@ use serde_json::Value;
 use crate::errors::{Result, call};
 use crate::log::OrderLog;
 
-fn read(format: TextFormat, input: Either<String, Buffer>, options: Option<Value>) -> Result<OrderLog> {
+fn read(
+    format: TextFormat,
+    input: Either<String, Buffer>,
+    options: Option<Value>,
+) -> Result<OrderLog> {
     let options = options.unwrap_or(Value::Null);
     call(|| match &input {
         Either::A(text) => api::read_text(format, text, options),

@@ -6,8 +6,8 @@
 //! `errors` (error mapping).
 
 mod errors;
-mod io;
-mod log;
+pub mod io;
+pub mod log;
 
 use napi_derive::napi;
 
@@ -28,5 +28,8 @@ pub fn debug_panic(message: String) -> errors::Result<()> {
 #[napi(js_name = "_errorCodes")]
 #[must_use]
 pub fn error_codes() -> Vec<String> {
-    kokyaku_binding_core::ERROR_TABLE.iter().map(|(code, _)| (*code).to_owned()).collect()
+    kokyaku_binding_core::ERROR_TABLE
+        .iter()
+        .map(|(code, _)| (*code).to_owned())
+        .collect()
 }

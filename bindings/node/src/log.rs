@@ -1,5 +1,5 @@
 //! The order log and its analyses (mirrors `kokyaku::summary`, `rfm`, `cpm`, `repeat`,
-//! `cohort`). Options are one plain object per call (camelCase or snake_case keys).
+//! `cohort`). Options are one plain object per call (camelCase or `snake_case` keys).
 
 use kokyaku_binding_core::BindingError;
 use kokyaku_binding_core::api::{self, Log, Parts};
@@ -13,7 +13,9 @@ fn opts(o: Option<Value>) -> Value {
 }
 
 fn json<T: serde::Serialize>(t: &T) -> std::result::Result<String, BindingError> {
-    serde_json::to_string(t).map_err(|e| BindingError::new("panic", format!("internal error serialising a result: {e}")))
+    serde_json::to_string(t).map_err(|e| {
+        BindingError::new("panic", format!("internal error serialising a result: {e}"))
+    })
 }
 
 /// A columnar order log, with the accounting of how it was read.
@@ -50,8 +52,8 @@ impl OrderLog {
         self.inner.log.n_orders() as u32
     }
 
-    /// How the log was read: rows_read = rows_accepted + rows_rejected, rejections by reason,
-    /// examples … (snake_case keys).
+    /// How the log was read: `rows_read` = `rows_accepted` + `rows_rejected`, rejections by reason,
+    /// examples … (`snake_case` keys).
     #[napi(getter, ts_return_type = "IngestReport")]
     pub fn ingestion(&self) -> Result<Value> {
         call(|| api::to_value(&self.inner.report))
@@ -60,7 +62,10 @@ impl OrderLog {
     /// The one-shot report (what `kokyaku report --format json` prints): ingestion, totals,
     /// repeat metrics, RFM segments, CPM classes, cohort retention. Options: `asOf`, and per
     /// analysis an object: `summary`, `rfm`, `cpm`, `repeat`, `cohort`.
-    #[napi(ts_args_type = "options?: ReportOptions", ts_return_type = "Record<string, any>")]
+    #[napi(
+        ts_args_type = "options?: ReportOptions",
+        ts_return_type = "Record<string, any>"
+    )]
     pub fn report(&self, options: Option<Value>) -> Result<Value> {
         call(|| api::to_value(&api::report(&self.inner, opts(options))?))
     }
@@ -74,50 +79,74 @@ impl OrderLog {
     /// One object per customer: first/last order, orders, purchase days, recency, tenure,
     /// gross / refunds / net (exact decimal strings), average order value, subscription, dormant.
     /// Options: `asOf` (YYYY-MM-DD), `dormantDays`, `subscriptionLapseDays`.
-    #[napi(ts_args_type = "options?: SummaryOptions", ts_return_type = "Array<CustomerRow>")]
+    #[napi(
+        ts_args_type = "options?: SummaryOptions",
+        ts_return_type = "Array<CustomerRow>"
+    )]
     pub fn summary(&self, options: Option<Value>) -> Result<Vec<Map<String, Value>>> {
         self.table(options, Parts::Summary)
     }
 
     /// The summary plus RFM scores `r`, `f`, `m` and `rfm_segment`.
-    #[napi(ts_args_type = "options?: SummaryOptions & RfmOptions", ts_return_type = "Array<CustomerRow>")]
+    #[napi(
+        ts_args_type = "options?: SummaryOptions & RfmOptions",
+        ts_return_type = "Array<CustomerRow>"
+    )]
     pub fn rfm(&self, options: Option<Value>) -> Result<Vec<Map<String, Value>>> {
         self.table(options, Parts::Rfm)
     }
 
     /// The summary plus the CPM class (`cpm_class`, `cpm_name`).
-    #[napi(ts_args_type = "options?: SummaryOptions & CpmOptions", ts_return_type = "Array<CustomerRow>")]
+    #[napi(
+        ts_args_type = "options?: SummaryOptions & CpmOptions",
+        ts_return_type = "Array<CustomerRow>"
+    )]
     pub fn cpm(&self, options: Option<Value>) -> Result<Vec<Map<String, Value>>> {
         self.table(options, Parts::Cpm)
     }
 
     /// Summary, RFM and CPM in one table.
-    #[napi(ts_args_type = "options?: SummaryOptions & RfmOptions & CpmOptions", ts_return_type = "Array<CustomerRow>")]
+    #[napi(
+        ts_args_type = "options?: SummaryOptions & RfmOptions & CpmOptions",
+        ts_return_type = "Array<CustomerRow>"
+    )]
     pub fn customers(&self, options: Option<Value>) -> Result<Vec<Map<String, Value>>> {
         self.table(options, Parts::All)
     }
 
     /// Repeat rate, F2 / Fn conversion, time between orders. Options: `asOf`, `f2WindowDays`, `maxN`.
-    #[napi(ts_args_type = "options?: RepeatOptions", ts_return_type = "RepeatReport")]
+    #[napi(
+        ts_args_type = "options?: RepeatOptions",
+        ts_return_type = "RepeatReport"
+    )]
     pub fn repeat(&self, options: Option<Value>) -> Result<Value> {
         call(|| api::analyze(&self.inner.log, "repeat_metrics", opts(options)))
     }
 
     /// One row per RFM segment.
-    #[napi(ts_args_type = "options?: SummaryOptions & RfmOptions", ts_return_type = "Array<Record<string, any>>")]
+    #[napi(
+        ts_args_type = "options?: SummaryOptions & RfmOptions",
+        ts_return_type = "Array<Record<string, any>>"
+    )]
     pub fn rfm_segments(&self, options: Option<Value>) -> Result<Value> {
         call(|| api::analyze(&self.inner.log, "rfm_segments", opts(options)))
     }
 
     /// One row per CPM class.
-    #[napi(ts_args_type = "options?: SummaryOptions & CpmOptions", ts_return_type = "Array<Record<string, any>>")]
+    #[napi(
+        ts_args_type = "options?: SummaryOptions & CpmOptions",
+        ts_return_type = "Array<Record<string, any>>"
+    )]
     pub fn cpm_classes(&self, options: Option<Value>) -> Result<Value> {
         call(|| api::analyze(&self.inner.log, "cpm_classes", opts(options)))
     }
 
     /// Runs one analysis by name: `repeat_metrics`, `subscription_continuation`, `retention`,
     /// `revenue_curves`, `period_churn`, `rfm_segments`, `cpm_classes`, `cpm_transitions`.
-    #[napi(ts_args_type = "analysis: Analysis, options?: Record<string, unknown>", ts_return_type = "any")]
+    #[napi(
+        ts_args_type = "analysis: Analysis, options?: Record<string, unknown>",
+        ts_return_type = "any"
+    )]
     pub fn analyze(&self, analysis: String, options: Option<Value>) -> Result<Value> {
         call(|| api::analyze(&self.inner.log, &analysis, opts(options)))
     }

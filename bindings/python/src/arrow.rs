@@ -1,11 +1,14 @@
-//! The Arrow PyCapsule interface: frames in (`__arrow_c_stream__` of pandas, Polars, pyarrow …)
+//! The Arrow `PyCapsule` interface: frames in (`__arrow_c_stream__` of pandas, Polars, pyarrow …)
 //! and tables out (an object with `__arrow_c_stream__` that pyarrow and Polars consume).
 
 use std::ffi::CStr;
 use std::sync::Arc;
 
-use arrow_array::ffi_stream::{RecordBatchStreamReader, FFI_ArrowArrayStream};
-use arrow_array::{ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, RecordBatchIterator, StringArray};
+use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
+use arrow_array::{
+    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch,
+    RecordBatchIterator, StringArray,
+};
 use arrow_schema::{ArrowError, DataType, Field, Schema};
 use kokyaku::model::date_to_day;
 use kokyaku::table::{Column, Table};
@@ -16,11 +19,16 @@ use pyo3::types::PyCapsule;
 const STREAM: &CStr = c"arrow_array_stream";
 
 fn malformed(e: impl std::fmt::Display) -> BindingError {
-    BindingError::new("malformed_input", format!("malformed input: Arrow stream: {e}"))
+    BindingError::new(
+        "malformed_input",
+        format!("malformed input: Arrow stream: {e}"),
+    )
 }
 
 /// Reads every record batch of an object that implements `__arrow_c_stream__`.
-pub fn import_stream(obj: &Bound<'_, PyAny>) -> PyResult<Result<(Arc<Schema>, Vec<RecordBatch>), BindingError>> {
+pub fn import_stream(
+    obj: &Bound<'_, PyAny>,
+) -> PyResult<Result<(Arc<Schema>, Vec<RecordBatch>), BindingError>> {
     if !obj.hasattr("__arrow_c_stream__")? {
         return Ok(Err(BindingError::new(
             "unsupported",
@@ -42,17 +50,24 @@ pub fn import_stream(obj: &Bound<'_, PyAny>) -> PyResult<Result<(Arc<Schema>, Ve
         Err(e) => return Ok(Err(malformed(e))),
     };
     let schema = arrow_array::RecordBatchReader::schema(&reader);
-    Ok(reader.collect::<Result<Vec<_>, ArrowError>>().map(|b| (schema, b)).map_err(malformed))
+    Ok(reader
+        .collect::<Result<Vec<_>, ArrowError>>()
+        .map(|b| (schema, b))
+        .map_err(malformed))
 }
 
 /// Encodes record batches as Parquet in memory, the form the core's Arrow reader takes.
-pub fn to_parquet(schema: &Arc<Schema>, batches: &[RecordBatch]) -> Result<bytes::Bytes, BindingError> {
+pub fn to_parquet(
+    schema: &Arc<Schema>,
+    batches: &[RecordBatch],
+) -> Result<bytes::Bytes, BindingError> {
     let mut buf = Vec::new();
     let props = parquet::file::properties::WriterProperties::builder()
         .set_compression(parquet::basic::Compression::UNCOMPRESSED)
         .set_dictionary_enabled(false)
         .build();
-    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, schema.clone(), Some(props)).map_err(malformed)?;
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, schema.clone(), Some(props))
+        .map_err(malformed)?;
     for b in batches {
         w.write(b).map_err(malformed)?;
     }
@@ -66,20 +81,43 @@ pub fn table_batch(t: &Table) -> Result<RecordBatch, BindingError> {
     let mut arrays: Vec<ArrayRef> = Vec::with_capacity(t.names.len());
     for (name, col) in t.names.iter().zip(&t.columns) {
         let (ty, a): (DataType, ArrayRef) = match col {
-            Column::Str(v) => (DataType::Utf8, Arc::new(v.iter().map(Option::as_deref).collect::<StringArray>())),
-            Column::Int(v) => (DataType::Int64, Arc::new(v.iter().copied().collect::<Int64Array>())),
-            Column::Float(v) => (DataType::Float64, Arc::new(v.iter().copied().collect::<Float64Array>())),
-            Column::Bool(v) => (DataType::Boolean, Arc::new(v.iter().copied().collect::<BooleanArray>())),
-            Column::Date(v) => (DataType::Date32, Arc::new(v.iter().map(|d| d.map(date_to_day)).collect::<Date32Array>())),
+            Column::Str(v) => (
+                DataType::Utf8,
+                Arc::new(v.iter().map(Option::as_deref).collect::<StringArray>()),
+            ),
+            Column::Int(v) => (
+                DataType::Int64,
+                Arc::new(v.iter().copied().collect::<Int64Array>()),
+            ),
+            Column::Float(v) => (
+                DataType::Float64,
+                Arc::new(v.iter().copied().collect::<Float64Array>()),
+            ),
+            Column::Bool(v) => (
+                DataType::Boolean,
+                Arc::new(v.iter().copied().collect::<BooleanArray>()),
+            ),
+            Column::Date(v) => (
+                DataType::Date32,
+                Arc::new(
+                    v.iter()
+                        .map(|d| d.map(date_to_day))
+                        .collect::<Date32Array>(),
+                ),
+            ),
         };
         fields.push(Field::new(name, ty, true));
         arrays.push(a);
     }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
-        .map_err(|e| BindingError::new("panic", format!("internal error building an Arrow table: {e}")))
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(|e| {
+        BindingError::new(
+            "panic",
+            format!("internal error building an Arrow table: {e}"),
+        )
+    })
 }
 
-/// A table that crosses to Python through the Arrow PyCapsule interface: `pyarrow.table(t)`,
+/// A table that crosses to Python through the Arrow `PyCapsule` interface: `pyarrow.table(t)`,
 /// `polars.DataFrame(t)`. Each `__arrow_c_stream__` call exports the same batch again.
 #[pyclass(frozen, module = "kokyaku._kokyaku")]
 pub struct ArrowTable {
@@ -97,7 +135,11 @@ impl ArrowTable {
 impl ArrowTable {
     /// The Arrow C stream of this table, in a capsule named `arrow_array_stream`.
     #[pyo3(signature = (requested_schema=None))]
-    fn __arrow_c_stream__<'py>(&self, py: Python<'py>, requested_schema: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyCapsule>> {
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
         let _ = requested_schema; // we export our own schema; consumers cast if they asked otherwise
         let schema = self.batch.schema();
         let reader = RecordBatchIterator::new(vec![Ok(self.batch.clone())], schema);
@@ -113,6 +155,11 @@ impl ArrowTable {
     /// Column names.
     #[getter]
     fn column_names(&self) -> Vec<String> {
-        self.batch.schema().fields().iter().map(|f| f.name().clone()).collect()
+        self.batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
     }
 }

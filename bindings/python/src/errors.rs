@@ -6,7 +6,9 @@ use pyo3::prelude::*;
 /// Converts a binding error to an instance of its `kokyaku.exceptions` class, with `.code` set.
 pub fn to_py(py: Python<'_>, e: &BindingError) -> PyErr {
     let build = || -> PyResult<PyErr> {
-        let cls = py.import("kokyaku.exceptions")?.getattr(e.kind.python_class())?;
+        let cls = py
+            .import("kokyaku.exceptions")?
+            .getattr(e.kind.python_class())?;
         let value = cls.call1((e.message.as_str(), e.code.as_str()))?;
         Ok(PyErr::from_value(value))
     };

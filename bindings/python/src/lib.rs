@@ -3,7 +3,7 @@
 //! `kokyaku._kokyaku` module with keyword-only signatures and frame conversion.
 //!
 //! One file per concern: `io` (reading order logs), `log` (the order log and its analyses),
-//! `arrow` (the Arrow PyCapsule interface), `errors` (exceptions).
+//! `arrow` (the Arrow `PyCapsule` interface), `errors` (exceptions).
 
 mod arrow;
 mod errors;
@@ -23,7 +23,10 @@ fn debug_panic(message: &str) -> PyResult<()> {
 #[pyfunction]
 #[pyo3(name = "_error_table")]
 fn error_table() -> Vec<(&'static str, &'static str)> {
-    kokyaku_binding_core::ERROR_TABLE.iter().map(|(code, kind)| (*code, kind.python_class())).collect()
+    kokyaku_binding_core::ERROR_TABLE
+        .iter()
+        .map(|(code, kind)| (*code, kind.python_class()))
+        .collect()
 }
 
 /// The compiled module `kokyaku._kokyaku`.

@@ -18,7 +18,9 @@ fn parse(json: &str) -> Result<serde_json::Value, BindingError> {
 }
 
 fn json<T: serde::Serialize>(t: &T) -> Result<String, BindingError> {
-    serde_json::to_string(t).map_err(|e| BindingError::new("panic", format!("internal error serialising a result: {e}")))
+    serde_json::to_string(t).map_err(|e| {
+        BindingError::new("panic", format!("internal error serialising a result: {e}"))
+    })
 }
 
 fn parts(name: &str) -> Result<Parts, BindingError> {
@@ -27,7 +29,12 @@ fn parts(name: &str) -> Result<Parts, BindingError> {
         "rfm" => Parts::Rfm,
         "cpm" => Parts::Cpm,
         "all" => Parts::All,
-        other => return Err(BindingError::option("parts", format!("'{other}': use summary, rfm, cpm or all"))),
+        other => {
+            return Err(BindingError::option(
+                "parts",
+                format!("'{other}': use summary, rfm, cpm or all"),
+            ));
+        }
     })
 }
 
@@ -68,7 +75,12 @@ impl OrderLog {
     }
 
     /// The per-customer table (`parts`: summary, rfm, cpm or all) as an Arrow table.
-    fn customers_arrow(&self, py: Python<'_>, options: &str, parts_name: &str) -> PyResult<ArrowTable> {
+    fn customers_arrow(
+        &self,
+        py: Python<'_>,
+        options: &str,
+        parts_name: &str,
+    ) -> PyResult<ArrowTable> {
         call_detached(py, || {
             let t = api::customers(&self.inner.log, parse(options)?, parts(parts_name)?)?;
             table_batch(&t)
@@ -86,12 +98,16 @@ impl OrderLog {
 
     /// The RFM segment table as JSON records.
     fn rfm_segments_json(&self, py: Python<'_>, options: &str) -> PyResult<String> {
-        call_detached(py, || json(&api::rfm_segments(&self.inner.log, parse(options)?)?))
+        call_detached(py, || {
+            json(&api::rfm_segments(&self.inner.log, parse(options)?)?)
+        })
     }
 
     /// The CPM class table as JSON records.
     fn cpm_classes_json(&self, py: Python<'_>, options: &str) -> PyResult<String> {
-        call_detached(py, || json(&api::cpm_classes(&self.inner.log, parse(options)?)?))
+        call_detached(py, || {
+            json(&api::cpm_classes(&self.inner.log, parse(options)?)?)
+        })
     }
 
     /// Repeat metrics as JSON.
@@ -101,7 +117,9 @@ impl OrderLog {
 
     /// Runs one analysis by name (`kokyaku_binding_core::api::ANALYSES`), result as JSON.
     fn analyze_json(&self, py: Python<'_>, function: &str, options: &str) -> PyResult<String> {
-        call_detached(py, || json(&api::analyze(&self.inner.log, function, parse(options)?)?))
+        call_detached(py, || {
+            json(&api::analyze(&self.inner.log, function, parse(options)?)?)
+        })
     }
 
     /// Everything at once (the parity test's object) as JSON.
@@ -110,6 +128,10 @@ impl OrderLog {
     }
 
     fn __repr__(&self) -> String {
-        format!("OrderLog(customers={}, orders={})", self.inner.log.n_customers(), self.inner.log.n_orders())
+        format!(
+            "OrderLog(customers={}, orders={})",
+            self.inner.log.n_customers(),
+            self.inner.log.n_orders()
+        )
     }
 }

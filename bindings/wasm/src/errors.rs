@@ -28,7 +28,9 @@ extern "C" {
 pub fn install_panic_hook() {
     if cfg!(target_arch = "wasm32") {
         std::panic::set_hook(Box::new(|info| {
-            console_error(&format!("kokyaku panicked (a bug, please report it): {info}"));
+            console_error(&format!(
+                "kokyaku panicked (a bug, please report it): {info}"
+            ));
         }));
     }
 }

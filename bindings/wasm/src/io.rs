@@ -16,7 +16,10 @@ fn read(format: TextFormat, input: &JsValue, options: &JsValue) -> Result<OrderL
         } else if let Some(bytes) = input.dyn_ref::<js_sys::Uint8Array>() {
             api::read_bytes(format, &bytes.to_vec(), options)
         } else {
-            Err(BindingError::option("input", "expected a string or a Uint8Array"))
+            Err(BindingError::option(
+                "input",
+                "expected a string or a Uint8Array",
+            ))
         }
     })
     .map(OrderLog::from)
@@ -50,7 +53,9 @@ pub fn from_records(
 ) -> Result<OrderLog, JsValue> {
     call(|| {
         let recs: Vec<serde_json::Value> = serde_wasm_bindgen::from_value(records.clone())
-            .map_err(|e| BindingError::new("malformed_input", format!("malformed input: records: {e}")))?;
+            .map_err(|e| {
+                BindingError::new("malformed_input", format!("malformed input: records: {e}"))
+            })?;
         api::read_records(&recs, from_js(options)?)
     })
     .map(OrderLog::from)

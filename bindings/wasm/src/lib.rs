@@ -29,7 +29,10 @@ pub fn debug_panic(message: &str) -> Result<(), JsValue> {
 #[wasm_bindgen(js_name = "_errorCodes")]
 #[must_use]
 pub fn error_codes() -> Vec<String> {
-    kokyaku_binding_core::ERROR_TABLE.iter().map(|(code, _)| (*code).to_owned()).collect()
+    kokyaku_binding_core::ERROR_TABLE
+        .iter()
+        .map(|(code, _)| (*code).to_owned())
+        .collect()
 }
 
 /// Writes Rust panic messages to `console.error` before the module traps.

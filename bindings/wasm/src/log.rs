@@ -1,5 +1,5 @@
 //! The order log and its analyses (mirrors `kokyaku::summary`, `rfm`, `cpm`, `repeat`,
-//! `cohort`). Options are one plain object per call (camelCase or snake_case keys).
+//! `cohort`). Options are one plain object per call (camelCase or `snake_case` keys).
 
 use kokyaku_binding_core::BindingError;
 use kokyaku_binding_core::api::{self, Log, Parts};
@@ -21,7 +21,9 @@ impl From<Log> for OrderLog {
 
 impl OrderLog {
     fn table(&self, options: &JsValue, parts: Parts) -> Result<JsValue, JsValue> {
-        call(|| to_js_value(&api::customers(&self.inner.log, from_js(options)?, parts)?.to_records()))
+        call(|| {
+            to_js_value(&api::customers(&self.inner.log, from_js(options)?, parts)?.to_records())
+        })
     }
     fn run(&self, analysis: &str, options: &JsValue) -> Result<JsValue, JsValue> {
         call(|| to_js_value(&api::analyze(&self.inner.log, analysis, from_js(options)?)?))
@@ -44,7 +46,7 @@ impl OrderLog {
         self.inner.log.n_orders() as u32
     }
 
-    /// How the log was read: rows_read = rows_accepted + rows_rejected, rejections by reason,
+    /// How the log was read: `rows_read` = `rows_accepted` + `rows_rejected`, rejections by reason,
     /// examples …
     #[wasm_bindgen(getter)]
     pub fn ingestion(&self) -> Result<JsValue, JsValue> {
@@ -62,7 +64,9 @@ impl OrderLog {
     pub fn report_json(&self, options: &JsValue) -> Result<String, JsValue> {
         call(|| {
             let r = api::report(&self.inner, from_js(options)?)?;
-            serde_json::to_string(&r).map_err(|e| BindingError::new("panic", format!("internal error serialising a result: {e}")))
+            serde_json::to_string(&r).map_err(|e| {
+                BindingError::new("panic", format!("internal error serialising a result: {e}"))
+            })
         })
     }
 
@@ -114,7 +118,9 @@ impl OrderLog {
     pub fn overview_json(&self, options: &JsValue) -> Result<String, JsValue> {
         call(|| {
             let o = api::overview(&self.inner, from_js(options)?)?;
-            serde_json::to_string(&o).map_err(|e| BindingError::new("panic", format!("internal error serialising a result: {e}")))
+            serde_json::to_string(&o).map_err(|e| {
+                BindingError::new("panic", format!("internal error serialising a result: {e}"))
+            })
         })
     }
 }

@@ -26,7 +26,10 @@ pub struct Log {
 
 impl From<io::Ingested> for Log {
     fn from(i: io::Ingested) -> Self {
-        Self { log: i.log, report: i.report }
+        Self {
+            log: i.log,
+            report: i.report,
+        }
     }
 }
 
@@ -61,7 +64,12 @@ pub fn read_options(value: Value) -> Result<ReadOptions, BindingError> {
     let mut columns = match m.remove("columns") {
         Some(Value::Object(c)) => c,
         None | Some(Value::Null) => Map::new(),
-        Some(other) => return Err(BindingError::option("columns", format!("expected an object, got {other}"))),
+        Some(other) => {
+            return Err(BindingError::option(
+                "columns",
+                format!("expected an object, got {other}"),
+            ));
+        }
     };
     for (flat, role) in COLUMN_OPTIONS {
         if let Some(v) = m.remove(*flat) {
@@ -72,7 +80,10 @@ pub fn read_options(value: Value) -> Result<ReadOptions, BindingError> {
     }
     if let Some(Value::String(d)) = m.get("delimiter") {
         let parsed = Delimiter::parse(d)?;
-        m.insert("delimiter".into(), serde_json::to_value(parsed).map_err(|e| BindingError::option("delimiter", e))?);
+        m.insert(
+            "delimiter".into(),
+            serde_json::to_value(parsed).map_err(|e| BindingError::option("delimiter", e))?,
+        );
     }
     m.insert("columns".into(), Value::Object(columns));
     let opts: ReadOptions = take(&mut m)?;
@@ -109,7 +120,11 @@ fn integral_numbers(v: &Value) -> Value {
             Some(f) if f.fract() == 0.0 && f.abs() < EXACT => Value::from(f as i64),
             _ => v.clone(),
         },
-        Value::Object(m) => Value::Object(m.iter().map(|(k, x)| (k.clone(), integral_numbers(x))).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), integral_numbers(x)))
+                .collect(),
+        ),
         Value::Array(a) => Value::Array(a.iter().map(integral_numbers).collect()),
         other => other.clone(),
     }
@@ -123,7 +138,10 @@ pub fn read_records(records: &[Value], options: Value) -> Result<Log, BindingErr
         if !r.is_object() {
             return Err(BindingError::new(
                 "malformed_input",
-                format!("malformed input at row {}: expected an object (column name → value), got {r}", i + 1),
+                format!(
+                    "malformed input at row {}: expected an object (column name → value), got {r}",
+                    i + 1
+                ),
             ));
         }
         text.push_str(&integral_numbers(r).to_string());
@@ -160,8 +178,12 @@ pub struct RecordSet {
 
 /// Builds a log from [`RecordSet`] data.
 pub fn read_record_set(value: Value) -> Result<Log, BindingError> {
-    let r: RecordSet = serde_json::from_value(value)
-        .map_err(|e| BindingError::new("malformed_input", format!("malformed input: order records: {e}")))?;
+    let r: RecordSet = serde_json::from_value(value).map_err(|e| {
+        BindingError::new(
+            "malformed_input",
+            format!("malformed input: order records: {e}"),
+        )
+    })?;
     let tz = io::parse_tz(r.timezone.as_deref().unwrap_or("UTC"))?;
     let log = OrderLog::from_records(tz, &r.customers, &r.orders, &r.refunds, &r.subscriptions)?;
     let mut report = IngestReport::default();
@@ -192,7 +214,10 @@ pub fn analyze(log: &OrderLog, function: &str, options: Value) -> Result<Value, 
     use kokyaku::cohort;
     match function {
         "repeat_metrics" => to_value(&repeat(log, options)?),
-        "subscription_continuation" => to_value(&repeat::subscription_continuation(log, &from_value(options)?)?),
+        "subscription_continuation" => to_value(&repeat::subscription_continuation(
+            log,
+            &from_value(options)?,
+        )?),
         "retention" => to_value(&cohort::retention(log, &from_value(options)?)?),
         "revenue_curves" => to_value(&cohort::revenue_curves(log, &from_value(options)?)?),
         "period_churn" => to_value(&cohort::period_churn(log, &from_value(options)?)?),
@@ -203,13 +228,24 @@ pub fn analyze(log: &OrderLog, function: &str, options: Value) -> Result<Value, 
             let as_of = match m.remove("as_of") {
                 None | Some(Value::Null) => None,
                 Some(Value::String(s)) => Some(kokyaku::model::parse_date("as_of", &s)?),
-                Some(other) => return Err(BindingError::option("as_of", format!("expected a date string, got {other}"))),
+                Some(other) => {
+                    return Err(BindingError::option(
+                        "as_of",
+                        format!("expected a date string, got {other}"),
+                    ));
+                }
             };
             let o: CpmOptions = take(&mut m)?;
             finish(&m)?;
             to_value(&cpm::transitions(log, as_of, &o)?)
         }
-        other => Err(BindingError::option("function", format!("unknown analysis '{other}': use one of {}", ANALYSES.join(", ")))),
+        other => Err(BindingError::option(
+            "function",
+            format!(
+                "unknown analysis '{other}': use one of {}",
+                ANALYSES.join(", ")
+            ),
+        )),
     }
 }
 
@@ -240,7 +276,10 @@ pub struct CustomerOptions {
 /// Splits a flat options object into the summary, RFM and CPM options the parts need.
 pub fn customer_options(value: Value, parts: Parts) -> Result<CustomerOptions, BindingError> {
     let mut m = normalize(value)?;
-    let mut o = CustomerOptions { summary: take(&mut m)?, ..CustomerOptions::default() };
+    let mut o = CustomerOptions {
+        summary: take(&mut m)?,
+        ..CustomerOptions::default()
+    };
     if matches!(parts, Parts::Rfm | Parts::All) {
         o.rfm = take(&mut m)?;
     }
@@ -263,10 +302,18 @@ pub fn customers(log: &OrderLog, options: Value, parts: Parts) -> Result<Table, 
         Parts::Cpm | Parts::All => Some(cpm::classify(&s, &o.cpm)?),
         _ => None,
     };
-    Ok(summary_table(&s, r.as_ref(), c.as_ref().map(|c| (c, &o.cpm))))
+    Ok(summary_table(
+        &s,
+        r.as_ref(),
+        c.as_ref().map(|c| (c, &o.cpm)),
+    ))
 }
 
-fn summaries(log: &OrderLog, options: Value, parts: Parts) -> Result<(CustomerSummaries, CustomerOptions), BindingError> {
+fn summaries(
+    log: &OrderLog,
+    options: Value,
+    parts: Parts,
+) -> Result<(CustomerSummaries, CustomerOptions), BindingError> {
     let o = customer_options(options, parts)?;
     Ok((summary::summarize(log, &o.summary), o))
 }
@@ -293,7 +340,11 @@ pub fn repeat(log: &OrderLog, options: Value) -> Result<RepeatReport, BindingErr
 /// Options: `as_of`, and per analysis `summary`, `rfm`, `cpm`, `repeat`, `cohort` objects.
 pub fn report(log: &Log, options: Value) -> Result<kokyaku::report::Report, BindingError> {
     let o: kokyaku::report::AnalysisOptions = crate::options::from_value(options)?;
-    Ok(kokyaku::report::Report::build(&log.log, Some(&log.report), &o)?)
+    Ok(kokyaku::report::Report::build(
+        &log.log,
+        Some(&log.report),
+        &o,
+    )?)
 }
 
 /// Everything the bindings compute on one log, as one serialisable object: what the parity test
@@ -319,7 +370,11 @@ pub fn overview(log: &Log, options: Value) -> Result<Overview, BindingError> {
     let repeat_opts: RepeatOptions = {
         let mut r = Map::new();
         for k in ["as_of", "f2_window_days", "max_n"] {
-            let v = if k == "as_of" { m.get(k).cloned() } else { m.remove(k) };
+            let v = if k == "as_of" {
+                m.get(k).cloned()
+            } else {
+                m.remove(k)
+            };
             if let Some(v) = v {
                 r.insert(k.to_owned(), v);
             }
@@ -327,7 +382,11 @@ pub fn overview(log: &Log, options: Value) -> Result<Overview, BindingError> {
         take(&mut r)?
     };
     let o = {
-        let mut c = CustomerOptions { summary: take(&mut m)?, rfm: take(&mut m)?, cpm: take(&mut m)? };
+        let mut c = CustomerOptions {
+            summary: take(&mut m)?,
+            rfm: take(&mut m)?,
+            cpm: take(&mut m)?,
+        };
         finish(&m)?;
         // keep the summary's as_of in step with the repeat metrics'
         c.summary.as_of = c.summary.as_of.or(repeat_opts.as_of);
@@ -360,7 +419,14 @@ pub fn table_columns(t: &Table) -> Value {
             Column::Int(v) => ("int", serde_json::to_value(v)),
             Column::Float(v) => ("float", serde_json::to_value(v)),
             Column::Bool(v) => ("bool", serde_json::to_value(v)),
-            Column::Date(v) => ("date", serde_json::to_value(v.iter().map(|d| d.map(|d| d.to_string())).collect::<Vec<_>>())),
+            Column::Date(v) => (
+                "date",
+                serde_json::to_value(
+                    v.iter()
+                        .map(|d| d.map(|d| d.to_string()))
+                        .collect::<Vec<_>>(),
+                ),
+            ),
         };
         data.insert(name.clone(), v.unwrap_or(Value::Null));
         types.insert(name.clone(), Value::from(ty));
@@ -370,7 +436,9 @@ pub fn table_columns(t: &Table) -> Value {
 
 /// Serialises a result to a JSON value (the wrappers' one path to native values).
 pub fn to_value<T: Serialize>(t: &T) -> Result<Value, BindingError> {
-    serde_json::to_value(t).map_err(|e| BindingError::new("panic", format!("internal error serialising a result: {e}")))
+    serde_json::to_value(t).map_err(|e| {
+        BindingError::new("panic", format!("internal error serialising a result: {e}"))
+    })
 }
 
 #[cfg(test)]
@@ -386,7 +454,12 @@ mod tests {
 
     #[test]
     fn reads_csv_with_flat_options_and_accounts_for_rows() {
-        let log = read_text(TextFormat::Csv, CSV, json!({"customerCol": "customer_id", "delimiter": ","})).unwrap();
+        let log = read_text(
+            TextFormat::Csv,
+            CSV,
+            json!({"customerCol": "customer_id", "delimiter": ","}),
+        )
+        .unwrap();
         assert_eq!(log.report.rows_read, 4);
         assert_eq!(log.report.rows_accepted + log.report.rows_rejected, 4);
         assert_eq!(log.log.n_customers(), 2);
@@ -400,8 +473,14 @@ mod tests {
         ];
         let log = read_records(&recs, Value::Null).unwrap();
         assert_eq!(log.log.n_orders(), 2);
-        assert_eq!(read_records(&[], Value::Null).unwrap_err().code, "empty_input");
-        assert_eq!(read_records(&[json!(3)], Value::Null).unwrap_err().code, "malformed_input");
+        assert_eq!(
+            read_records(&[], Value::Null).unwrap_err().code,
+            "empty_input"
+        );
+        assert_eq!(
+            read_records(&[json!(3)], Value::Null).unwrap_err().code,
+            "malformed_input"
+        );
     }
 
     #[test]
@@ -410,7 +489,12 @@ mod tests {
         let t = customers(&log.log, json!({"as_of": "2024-04-01"}), Parts::All).unwrap();
         assert_eq!(t.n_rows(), 2);
         assert!(t.names.iter().any(|n| n == "rfm_segment"));
-        let e = customers(&log.log, json!({"as_of": "2024-04-01", "bogus": 1}), Parts::Summary).unwrap_err();
+        let e = customers(
+            &log.log,
+            json!({"as_of": "2024-04-01", "bogus": 1}),
+            Parts::Summary,
+        )
+        .unwrap_err();
         assert_eq!(e.code, "invalid_option");
         let e = read_text(TextFormat::Csv, CSV, json!({"delimiter": "?"})).unwrap_err();
         assert_eq!(e.code, "invalid_option");
@@ -419,10 +503,20 @@ mod tests {
     #[test]
     fn report_serialises() {
         let log = read_text(TextFormat::Csv, CSV, Value::Null).unwrap();
-        let r = to_value(&report(&log, json!({"asOf": "2024-04-01", "repeat": {"f2WindowDays": 30}})).unwrap()).unwrap();
+        let r = to_value(
+            &report(
+                &log,
+                json!({"asOf": "2024-04-01", "repeat": {"f2WindowDays": 30}}),
+            )
+            .unwrap(),
+        )
+        .unwrap();
         assert_eq!(r["ingestion"]["rows_read"], 4);
         assert_eq!(r["repeat"]["window_days"], 30);
-        assert_eq!(report(&log, json!({"bogus": 1})).unwrap_err().code, "invalid_option");
+        assert_eq!(
+            report(&log, json!({"bogus": 1})).unwrap_err().code,
+            "invalid_option"
+        );
     }
 
     #[test]
@@ -441,7 +535,9 @@ mod js_number_tests {
 
     #[test]
     fn whole_floats_read_as_integers() {
-        let recs = vec![serde_json::json!({"customer_id": "a", "order_id": "1", "placed_at": "2024-01-05", "amount": 100.0})];
+        let recs = vec![
+            serde_json::json!({"customer_id": "a", "order_id": "1", "placed_at": "2024-01-05", "amount": 100.0}),
+        ];
         let log = read_records(&recs, Value::Null).unwrap();
         let t = customers(&log.log, Value::Null, Parts::Summary).unwrap();
         assert_eq!(t.to_records()[0]["net"], "100");

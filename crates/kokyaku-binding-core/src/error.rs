@@ -45,7 +45,10 @@ impl ErrorKind {
     /// The kind of a code; unknown codes are [`ErrorKind::Other`].
     #[must_use]
     pub fn of_code(code: &str) -> Self {
-        ERROR_TABLE.iter().find(|(c, _)| *c == code).map_or(ErrorKind::Other, |(_, k)| *k)
+        ERROR_TABLE
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map_or(ErrorKind::Other, |(_, k)| *k)
     }
 
     /// The exception class in `kokyaku.exceptions`.
@@ -78,7 +81,7 @@ impl ErrorKind {
 /// A failure as every wrapper reports it: a stable code, its kind and a one-line message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BindingError {
-    /// Stable snake_case code (`docs/errors.md`).
+    /// Stable `snake_case` code (`docs/errors.md`).
     pub code: String,
     /// The native error family.
     pub kind: ErrorKind,
@@ -90,7 +93,11 @@ impl BindingError {
     /// An error with an explicit code.
     #[must_use]
     pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self { code: code.to_owned(), kind: ErrorKind::of_code(code), message: message.into() }
+        Self {
+            code: code.to_owned(),
+            kind: ErrorKind::of_code(code),
+            message: message.into(),
+        }
     }
 
     /// An `invalid_option` error.

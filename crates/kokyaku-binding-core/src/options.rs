@@ -1,7 +1,7 @@
 //! Option structs from JSON-like data (Python keyword arguments, JS option objects).
 //!
-//! Wrappers pass one flat object of options per call. Keys may be snake_case (Python) or
-//! camelCase (JavaScript); they are normalised to the core's snake_case serde names. Each core
+//! Wrappers pass one flat object of options per call. Keys may be `snake_case` (Python) or
+//! camelCase (JavaScript); they are normalised to the core's `snake_case` serde names. Each core
 //! options struct then takes the keys it knows (found by serialising its `Default`), and a key no
 //! struct takes is an `invalid_option` error that names it.
 
@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::BindingError;
 
-/// `camelCase` → `snake_case` (`asOf` → `as_of`); snake_case input is unchanged.
+/// `camelCase` → `snake_case` (`asOf` → `as_of`); `snake_case` input is unchanged.
 #[must_use]
 pub fn snake_case(key: &str) -> String {
     let mut out = String::with_capacity(key.len() + 4);
@@ -28,18 +28,25 @@ pub fn snake_case(key: &str) -> String {
     out
 }
 
-/// Normalises the keys of an options object (recursively) to snake_case. `null` becomes `{}`.
+/// Normalises the keys of an options object (recursively) to `snake_case`. `null` becomes `{}`.
 pub fn normalize(value: Value) -> Result<Map<String, Value>, BindingError> {
     fn keys(v: Value) -> Value {
         match v {
-            Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (snake_case(&k), keys(v))).collect()),
+            Value::Object(m) => Value::Object(
+                m.into_iter()
+                    .map(|(k, v)| (snake_case(&k), keys(v)))
+                    .collect(),
+            ),
             other => other,
         }
     }
     match keys(value) {
         Value::Null => Ok(Map::new()),
         Value::Object(m) => Ok(m),
-        other => Err(BindingError::option("options", format!("expected an object, got {other}"))),
+        other => Err(BindingError::option(
+            "options",
+            format!("expected an object, got {other}"),
+        )),
     }
 }
 
@@ -72,12 +79,17 @@ pub fn take<T: Serialize + DeserializeOwned + Default>(
 pub fn finish(opts: &Map<String, Value>) -> Result<(), BindingError> {
     match opts.keys().next() {
         None => Ok(()),
-        Some(k) => Err(BindingError::option(k, "unknown option (see the binding's documentation for the accepted names)")),
+        Some(k) => Err(BindingError::option(
+            k,
+            "unknown option (see the binding's documentation for the accepted names)",
+        )),
     }
 }
 
 /// Deserialises an options struct from a JSON value as a whole; `null` gives the defaults.
-pub fn from_value<T: Serialize + DeserializeOwned + Default>(value: Value) -> Result<T, BindingError> {
+pub fn from_value<T: Serialize + DeserializeOwned + Default>(
+    value: Value,
+) -> Result<T, BindingError> {
     let mut m = normalize(value)?;
     let t = take(&mut m)?;
     finish(&m)?;
@@ -94,7 +106,8 @@ mod tests {
         assert_eq!(snake_case("asOf"), "as_of");
         assert_eq!(snake_case("as_of"), "as_of");
         assert_eq!(snake_case("f2WindowDays"), "f2_window_days");
-        let o: SummaryOptions = from_value(serde_json::json!({"asOf": "1998-07-01", "dormantDays": 30})).unwrap();
+        let o: SummaryOptions =
+            from_value(serde_json::json!({"asOf": "1998-07-01", "dormantDays": 30})).unwrap();
         assert_eq!(o.dormant_days, 30);
         assert_eq!(o.as_of.unwrap().to_string(), "1998-07-01");
     }

@@ -183,6 +183,40 @@ mod tests {
         assert_eq!(ErrorKind::of_code("brand_new"), ErrorKind::Other);
     }
 
+    /// The table must follow the core: every code `kokyaku::Error::code` returns (read from its
+    /// source) has a kind here, and `docs/errors.md` lists every code of the table.
+    #[test]
+    fn table_follows_the_core_and_the_docs() {
+        let src = include_str!("../../kokyaku/src/error.rs");
+        let start = src.find("pub fn code(").expect("Error::code in the core");
+        let body = &src[start..start + src[start..].find("\n    }").unwrap_or(src.len() - start)];
+        let codes: Vec<&str> = body
+            .split("=> \"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .collect();
+        assert!(codes.len() >= 10, "{codes:?}");
+        for code in &codes {
+            assert_ne!(
+                ErrorKind::of_code(code),
+                ErrorKind::Other,
+                "core code {code} missing from ERROR_TABLE"
+            );
+        }
+        let docs = include_str!("../../../docs/errors.md");
+        for (code, kind) in ERROR_TABLE {
+            assert!(
+                docs.contains(&format!("`{code}`")),
+                "docs/errors.md lacks {code}"
+            );
+            assert!(
+                docs.contains(kind.python_class()),
+                "docs/errors.md lacks {}",
+                kind.python_class()
+            );
+        }
+    }
+
     #[test]
     fn core_errors_keep_their_code_and_message() {
         let e = kokyaku::Error::option("as_of", "1998-13-01", "expected a date");

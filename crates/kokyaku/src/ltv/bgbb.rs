@@ -161,6 +161,7 @@ impl BgBb {
                 ll
             },
             options,
+            warm_inverse_hessian: None,
         };
         let report = fit::run(problem)?;
         let p = &report.params;

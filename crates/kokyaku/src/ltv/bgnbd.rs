@@ -115,20 +115,40 @@ fn fit_k(model: &'static str, k: f64, data: &CalibrationData, options: &FitOptio
     if rows.is_empty() {
         return Err(Error::EmptyInput(format!("{model}: no customers")));
     }
+    // Many distinct rows: fit a systematic subsample first (loosely, no standard errors) and start
+    // the full fit there, with the subsample's inverse Hessian (the objective is per customer, so
+    // it is on the same scale).
+    let mut warm = None;
+    if let (Some(stride), None) = (fit::warm_start_stride(rows.len()), &options.initial) {
+        let sub_opts = FitOptions { std_errors: false, gradient_tolerance: 1e-6, ..options.clone() };
+        warm = fit_rows(model, k, &rows.stride(stride), &sub_opts, None).ok().map(|(r, h)| (r.params, h));
+    }
+    fit_rows(model, k, &rows, options, warm).map(|(r, _)| r)
+}
+
+fn fit_rows(
+    model: &'static str,
+    k: f64,
+    rows: &super::data::Collapsed,
+    options: &FitOptions,
+    warm: Option<(Vec<f64>, Vec<f64>)>,
+) -> Result<(fit::FitReport, Vec<f64>)> {
     let mean_t = rows.t.iter().zip(&rows.weight).map(|(t, w)| t * w).sum::<f64>() / rows.total_weight();
-    let grouped = Grouped::new(&rows);
+    let grouped = Grouped::new(rows);
+    let (warm_start, warm_h) = warm.map_or((None, None), |(s, h)| (Some(s), Some(h)));
     let (mut ln_grid, mut inv_grid) = (vec![0.0; grouped.grid.len()], vec![0.0; grouped.grid.len()]);
     let problem = Problem {
         model,
         names: ["r", "alpha", "a", "b"].map(String::from).to_vec(),
         scales: vec![Scale::Log; 4],
-        start: vec![1.0, mean_t.max(1e-3), 1.0, 1.0],
+        start: warm_start.unwrap_or_else(|| vec![1.0, mean_t.max(1e-3), 1.0, 1.0]),
         total_weight: rows.total_weight(),
         n_rows: rows.len(),
         loglik: |p: &[f64], g: &mut [f64]| grouped_ll(k, [p[0], p[1], p[2], p[3]], &grouped, &mut ln_grid, &mut inv_grid, g),
         options,
+        warm_inverse_hessian: warm_h,
     };
-    fit::run(problem)
+    fit::run_warm(problem)
 }
 
 /// The weighted log-likelihood and its gradient over grouped rows: the same sums as

@@ -163,6 +163,7 @@ impl BgNbdWithCovariates {
                 ll
             },
             options,
+            warm_inverse_hessian: None,
         };
         let report = fit::run(problem)?;
         let p = &report.params;
@@ -253,6 +254,7 @@ impl ParetoNbdWithCovariates {
                 ll
             },
             options,
+            warm_inverse_hessian: None,
         };
         let report = fit::run(problem)?;
         let p = &report.params;

@@ -198,6 +198,13 @@ pub struct Collapsed {
 }
 
 impl Collapsed {
+    /// Every `k`-th row with its weight multiplied by `k`: a systematic subsample for warm starts.
+    pub(crate) fn stride(&self, k: usize) -> Collapsed {
+        let k = k.max(1);
+        let pick = |v: &[f64]| v.iter().step_by(k).copied().collect::<Vec<_>>();
+        Collapsed { x: pick(&self.x), t_x: pick(&self.t_x), t: pick(&self.t), weight: self.weight.iter().step_by(k).map(|w| w * k as f64).collect() }
+    }
+
     /// Number of distinct rows.
     #[must_use]
     pub fn len(&self) -> usize {
@@ -262,32 +269,33 @@ impl Grouped {
 }
 
 fn collapse3(a: &[f64], b: &[f64], c: &[f64], w: impl Fn(usize) -> f64) -> Collapsed {
-    // Keys materialised next to the row index (sorting them directly is several times faster
-    // than sorting indices through a key closure). Non-negative finite floats order like their
-    // bit patterns.
-    let mut keyed: Vec<(u64, u64, u64, u32)> =
-        (0..a.len()).map(|i| (a[i].to_bits(), b[i].to_bits(), c[i].to_bits(), i as u32)).collect();
-    keyed.sort_unstable();
-    let mut out = Collapsed::default();
-    let mut last = None;
-    for &(ka, kb, kc, i) in &keyed {
-        let wi = w(i as usize);
+    // Merge equal keys with a hash map (weights summed in row order, so deterministic), then sort
+    // the distinct rows. Non-negative finite floats order like their bit patterns.
+    let mut slot: std::collections::HashMap<(u64, u64, u64), u32, foldhash::fast::FixedState> =
+        std::collections::HashMap::with_capacity_and_hasher(a.len() / 2, foldhash::fast::FixedState::default());
+    let mut keys: Vec<(u64, u64, u64)> = Vec::new();
+    let mut sums: Vec<f64> = Vec::new();
+    for i in 0..a.len() {
+        let wi = w(i);
         if wi == 0.0 {
             continue;
         }
-        let k = (ka, kb, kc);
-        if last == Some(k) {
-            if let Some(v) = out.weight.last_mut() {
-                *v += wi;
-            }
-        } else {
-            let i = i as usize;
-            out.x.push(a[i]);
-            out.t_x.push(b[i]);
-            out.t.push(c[i]);
-            out.weight.push(wi);
-            last = Some(k);
-        }
+        let k = (a[i].to_bits(), b[i].to_bits(), c[i].to_bits());
+        let s = *slot.entry(k).or_insert_with(|| {
+            keys.push(k);
+            sums.push(0.0);
+            (keys.len() - 1) as u32
+        });
+        sums[s as usize] += wi;
+    }
+    let mut order: Vec<(u64, u64, u64, u32)> = keys.iter().enumerate().map(|(s, k)| (k.0, k.1, k.2, s as u32)).collect();
+    order.sort_unstable();
+    let mut out = Collapsed::default();
+    for (ka, kb, kc, s) in order {
+        out.x.push(f64::from_bits(ka));
+        out.t_x.push(f64::from_bits(kb));
+        out.t.push(f64::from_bits(kc));
+        out.weight.push(sums[s as usize]);
     }
     out
 }

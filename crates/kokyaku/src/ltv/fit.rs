@@ -86,6 +86,17 @@ where
     /// Weighted log-likelihood at natural parameters; writes d LL / d param (natural scale).
     pub loglik: F,
     pub options: &'a FitOptions,
+    /// Warm start for BFGS's inverse Hessian (from a fit of a subsample, see [`warm_start`]).
+    pub warm_inverse_hessian: Option<Vec<f64>>,
+}
+
+/// Rows at which a fit first runs on a systematic subsample to warm-start the full one.
+pub(crate) const WARM_START_ROWS: usize = 20_000;
+
+/// Every `k`-th of `n` rows, `k` chosen to keep about 4,000, for a warm-start fit (weights of the
+/// kept rows are multiplied by `k`). `None` when `n` is below [`WARM_START_ROWS`].
+pub(crate) fn warm_start_stride(n: usize) -> Option<usize> {
+    (n >= WARM_START_ROWS).then_some(n / 4000)
 }
 
 pub(crate) fn validate_options(o: &FitOptions, n_params: usize) -> Result<()> {
@@ -104,7 +115,15 @@ pub(crate) fn validate_options(o: &FitOptions, n_params: usize) -> Result<()> {
 }
 
 /// Fit: BFGS on the transformed parameters, then standard errors. Returns natural parameters.
-pub(crate) fn run<F>(mut p: Problem<'_, F>) -> Result<FitReport>
+pub(crate) fn run<F>(p: Problem<'_, F>) -> Result<FitReport>
+where
+    F: FnMut(&[f64], &mut [f64]) -> f64,
+{
+    run_warm(p).map(|(r, _)| r)
+}
+
+/// As [`run`], also returning BFGS's final inverse-Hessian approximation.
+pub(crate) fn run_warm<F>(mut p: Problem<'_, F>) -> Result<(FitReport, Vec<f64>)>
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
 {
@@ -150,7 +169,7 @@ where
         -ll / w + lambda * pen
     };
     let settings = Settings { max_iterations: p.options.max_iterations, gradient_tolerance: p.options.gradient_tolerance };
-    let m = optim::bfgs(|t, g| objective(t, g, &mut p.loglik), &theta0, settings);
+    let m = optim::bfgs(|t, g| objective(t, g, &mut p.loglik), &theta0, settings, p.warm_inverse_hessian.as_deref());
     if !m.f.is_finite() {
         return Err(Error::FitFailed(format!("{}: {}", p.model, m.message)));
     }
@@ -176,7 +195,7 @@ where
             }
         }
     }
-    Ok(FitReport {
+    Ok((FitReport {
         model: p.model,
         param_names: p.names,
         params,
@@ -187,5 +206,5 @@ where
         converged: m.converged,
         iterations: m.iterations,
         message: m.message,
-    })
+    }, m.inverse_hessian))
 }

@@ -85,6 +85,19 @@ impl GammaGamma {
         if rows.is_empty() {
             return Err(Error::EmptyInput("gamma-gamma: no customer with x > 0".into()));
         }
+        // Many distinct rows: warm start from a systematic subsample (see BG/NBD).
+        let mut warm = None;
+        if let (Some(stride), None) = (fit::warm_start_stride(rows.len()), &options.initial) {
+            let sub_opts = FitOptions { std_errors: false, gradient_tolerance: 1e-6, ..options.clone() };
+            warm = Self::fit_rows(&rows.stride(stride), &sub_opts, None).ok().map(|(r, h)| (r.params, h));
+        }
+        let (report, _) = Self::fit_rows(&rows, options, warm)?;
+        let p = &report.params;
+        Ok(Fitted { model: Self { p: p[0], q: p[1], gamma: p[2] }, report })
+    }
+
+    fn fit_rows(rows: &super::data::Collapsed, options: &FitOptions, warm: Option<(Vec<f64>, Vec<f64>)>) -> Result<(fit::FitReport, Vec<f64>)> {
+        let (warm_start, warm_h) = warm.map_or((None, None), |(s, h)| (Some(s), Some(h)));
         let w = rows.total_weight();
         let mean_m = rows.t_x.iter().zip(&rows.weight).map(|(m, w)| m * w).sum::<f64>() / w;
         // Rows are sorted by x: group boundaries, and ln z̄ once per row.
@@ -100,15 +113,14 @@ impl GammaGamma {
             model: "gamma-gamma",
             names: ["p", "q", "gamma"].map(String::from).to_vec(),
             scales: vec![Scale::Log; 3],
-            start: vec![1.0, 1.0, mean_m.max(1e-9)],
+            start: warm_start.unwrap_or_else(|| vec![1.0, 1.0, mean_m.max(1e-9)]),
             total_weight: w,
             n_rows: rows.len(),
-            loglik: |pr: &[f64], g: &mut [f64]| grouped_ll(pr[0], pr[1], pr[2], &rows, &groups, &ln_m, g),
+            loglik: |pr: &[f64], g: &mut [f64]| grouped_ll(pr[0], pr[1], pr[2], rows, &groups, &ln_m, g),
             options,
+            warm_inverse_hessian: warm_h,
         };
-        let report = fit::run(problem)?;
-        let p = &report.params;
-        Ok(Fitted { model: Self { p: p[0], q: p[1], gamma: p[2] }, report })
+        fit::run_warm(problem)
     }
 
     /// Log-likelihood of one repeat buyer with `x` repeat transactions of mean value `mean_value`.

@@ -165,6 +165,7 @@ impl GGompertzNbd {
                 ll
             },
             options,
+            warm_inverse_hessian: None,
         };
         let report = fit::run(problem)?;
         let p = &report.params;

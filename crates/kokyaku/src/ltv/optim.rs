@@ -9,6 +9,8 @@
 #[derive(Debug, Clone)]
 pub(crate) struct Minimum {
     pub x: Vec<f64>,
+    /// The final inverse-Hessian approximation (row-major), to warm-start another run.
+    pub inverse_hessian: Vec<f64>,
     pub f: f64,
     pub iterations: usize,
     pub converged: bool,
@@ -29,16 +31,31 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 
 /// Minimise `f`, which returns the objective and writes its gradient. Non-finite values are
 /// treated as "outside the domain" and make the line search step back.
-pub(crate) fn bfgs<F>(mut f: F, x0: &[f64], settings: Settings) -> Minimum
+pub(crate) fn bfgs<F>(mut f: F, x0: &[f64], settings: Settings, h0: Option<&[f64]>) -> Minimum
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
 {
     let n = x0.len();
+    // Inverse Hessian approximation, row-major: the warm start if given, else the identity
+    // (rescaled after the first step, Nocedal & Wright eq. 6.20).
+    let warm = h0.filter(|h| h.len() == n * n && h.iter().all(|v| v.is_finite()));
+    let mut h = warm.map_or_else(
+        || {
+            let mut id = vec![0.0; n * n];
+            for i in 0..n {
+                id[i * n + i] = 1.0;
+            }
+            id
+        },
+        <[f64]>::to_vec,
+    );
+    let mut first = warm.is_none();
     let mut x = x0.to_vec();
     let mut g = vec![0.0; n];
     let mut fx = f(&x, &mut g);
     if !fx.is_finite() || g.iter().any(|v| !v.is_finite()) {
         return Minimum {
+            inverse_hessian: h.clone(),
             x,
             f: fx,
             iterations: 0,
@@ -46,12 +63,6 @@ where
             message: "objective is not finite at the starting point".into(),
         };
     }
-    // Inverse Hessian approximation, row-major.
-    let mut h = vec![0.0; n * n];
-    for i in 0..n {
-        h[i * n + i] = 1.0;
-    }
-    let mut first = true;
     let mut p = vec![0.0; n];
     let mut x_new = vec![0.0; n];
     let mut g_new = vec![0.0; n];
@@ -62,7 +73,7 @@ where
     for iter in 0..settings.max_iterations {
         let gmax = g.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
         if gmax < settings.gradient_tolerance {
-            return Minimum { x, f: fx, iterations: iter, converged: true, message: "gradient below tolerance".into() };
+            return Minimum { inverse_hessian: h.clone(), x, f: fx, iterations: iter, converged: true, message: "gradient below tolerance".into() };
         }
         for i in 0..n {
             p[i] = -(0..n).map(|j| h[i * n + j] * g[j]).sum::<f64>();
@@ -101,6 +112,7 @@ where
             // No decrease possible along p: at the optimum within rounding, or stuck.
             let converged = gmax < settings.gradient_tolerance * 1e3;
             return Minimum {
+                inverse_hessian: h.clone(),
                 x,
                 f: fx,
                 iterations: iter,
@@ -148,6 +160,7 @@ where
                 let gmax = g.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
                 let converged = gmax < settings.gradient_tolerance * 1e3;
                 return Minimum {
+                    inverse_hessian: h.clone(),
                     x,
                     f: fx,
                     iterations: iter + 1,
@@ -159,7 +172,7 @@ where
             small_steps = 0;
         }
     }
-    Minimum { x, f: fx, iterations: settings.max_iterations, converged: false, message: "iteration limit reached".into() }
+    Minimum { inverse_hessian: h, x, f: fx, iterations: settings.max_iterations, converged: false, message: "iteration limit reached".into() }
 }
 
 /// Hessian by central differences of the analytic gradient, symmetrised.
@@ -245,7 +258,7 @@ mod tests {
             g[1] = 200.0 * (b - a * a);
             (1.0 - a).powi(2) + 100.0 * (b - a * a).powi(2)
         };
-        let m = bfgs(f, &[-1.2, 1.0], Settings { max_iterations: 500, gradient_tolerance: 1e-10 });
+        let m = bfgs(f, &[-1.2, 1.0], Settings { max_iterations: 500, gradient_tolerance: 1e-10 }, None);
         assert!(m.converged, "{m:?}");
         assert!((m.x[0] - 1.0).abs() < 1e-6 && (m.x[1] - 1.0).abs() < 1e-6, "{m:?}");
     }

@@ -134,6 +134,7 @@ impl ParetoNbd {
                 ll
             },
             options,
+            warm_inverse_hessian: None,
         };
         let report = fit::run(problem)?;
         let p = &report.params;

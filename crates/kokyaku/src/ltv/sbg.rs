@@ -124,6 +124,7 @@ impl ShiftedBetaGeometric {
             n_rows: cohorts.iter().map(|c| c.survivors.len() - 1).sum(),
             loglik: |p: &[f64], g: &mut [f64]| ll_and_grad(p[0], p[1], cohorts, g),
             options,
+            warm_inverse_hessian: None,
         };
         let report = fit::run(problem)?;
         let p = &report.params;

@@ -267,6 +267,13 @@ fn bins_of(b: &Binning) -> Result<u8> {
     }
 }
 
+/// An order-preserving map of a float to an integer (total order; -0.0 == 0.0).
+fn f64_key(v: f64) -> u64 {
+    let v = if v == 0.0 { 0.0 } else { v };
+    let b = v.to_bits();
+    if b >> 63 == 1 { !b } else { b | (1 << 63) }
+}
+
 /// Scores `values` of the eligible customers (`idx`) into `out`; `higher_better` says
 /// which way is good.
 fn score_dim(values: &[f64], idx: &[u32], binning: &Binning, higher_better: bool, out: &mut [u8]) {
@@ -285,13 +292,19 @@ fn score_dim(values: &[f64], idx: &[u32], binning: &Binning, higher_better: bool
         }
         Binning::Quantile { bins, ties } => {
             let k = u64::from(*bins);
-            // Sort worst to best; stable, so ties keep customer order.
-            let mut order: Vec<u32> = idx.to_vec();
-            if higher_better {
-                order.sort_by(|&a, &b| values[a as usize].total_cmp(&values[b as usize]));
-            } else {
-                order.sort_by(|&a, &b| values[b as usize].total_cmp(&values[a as usize]));
-            }
+            // Sort worst to best, ties in customer order: sort (key, index) pairs, where the
+            // key is an order-preserving integer image of the float (flipped for "lower is
+            // better"), so the sort never chases indices into the value column.
+            let mut keyed: Vec<(u64, u32)> = idx
+                .iter()
+                .map(|&i| {
+                    let k = f64_key(values[i as usize]);
+                    (if higher_better { k } else { !k }, i)
+                })
+                .collect();
+            keyed.sort_unstable();
+            let order: Vec<u32> = keyed.iter().map(|&(_, i)| i).collect();
+            let keys: Vec<u64> = keyed.into_iter().map(|(k, _)| k).collect();
             let n64 = n as u64;
             match ties {
                 TieRule::Ntile => {
@@ -306,9 +319,9 @@ fn score_dim(values: &[f64], idx: &[u32], binning: &Binning, higher_better: bool
                 TieRule::Shared => {
                     let mut start = 0usize;
                     while start < n {
-                        let v = values[order[start] as usize];
+                        let v = keys[start];
                         let mut end = start + 1;
-                        while end < n && values[order[end] as usize] == v {
+                        while end < n && keys[end] == v {
                             end += 1;
                         }
                         let s = (1 + (k * start as u64) / n64).min(k) as u8;

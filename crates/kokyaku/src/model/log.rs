@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
 use super::money::MoneyColumn;
-use super::strings::{Interner, StrColumn, natural_cmp};
+use super::strings::{Interner, OrderIds, StrColumn, natural_cmp, natural_order};
 use super::{
     Customer, Day, Order, OrderKind, OrderStatus, Refund, Subscription, SubscriptionStatus,
     date_to_day,
@@ -61,7 +61,10 @@ pub struct OrderLog {
     signed_up: Vec<Option<Day>>,
     attributes: Vec<BTreeMap<String, String>>,
     has_customer_table: bool,
+    /// Order ids in input order; `order_source[i]` is the input position of sorted order `i`
+    /// (empty when the input was already sorted), so the ids are never copied.
     order_ids: Option<StrColumn>,
+    order_source: Vec<u32>,
     placed_at: Vec<i64>,
     day: Vec<Day>,
     amount: MoneyColumn,
@@ -215,7 +218,8 @@ impl OrderLog {
     /// Order id of order `i`, when order ids were given.
     #[must_use]
     pub fn order_id(&self, i: usize) -> Option<&str> {
-        self.order_ids.as_ref().map(|c| c.get(i))
+        let src = self.order_source.get(i).map_or(i, |&p| p as usize);
+        self.order_ids.as_ref().map(|c| c.get(src))
     }
     /// Refunds and adjustments.
     #[must_use]
@@ -323,7 +327,7 @@ pub struct OrderLogBuilder {
     signed_up: Vec<Option<Day>>,
     attributes: Vec<BTreeMap<String, String>>,
     has_customer_table: bool,
-    order_ids: Option<Interner>,
+    order_ids: Option<OrderIds>,
     customer: Vec<u32>,
     placed_at: Vec<i64>,
     day: Vec<Day>,
@@ -336,6 +340,7 @@ pub struct OrderLogBuilder {
     pending_refund_orders: Vec<Option<String>>,
     subscriptions: SubscriptionTable,
     last_customer: Option<u32>,
+    reserve_hint: usize,
 }
 
 impl OrderLogBuilder {
@@ -363,12 +368,15 @@ impl OrderLogBuilder {
             pending_refund_orders: Vec::new(),
             subscriptions: SubscriptionTable::default(),
             last_customer: None,
+            reserve_hint: 0,
         }
     }
 
     /// Reserves room for `n` orders.
     pub fn reserve(&mut self, n: usize) {
+        self.reserve_hint = n;
         self.customer.reserve(n);
+        self.amount.reserve(n);
         self.placed_at.reserve(n);
         self.day.reserve(n);
         self.kind.reserve(n);
@@ -474,13 +482,12 @@ impl OrderLogBuilder {
                 if n > 0 {
                     return Err(Error::option("order id", oid, "give an order id for every order or for none"));
                 }
-                self.order_ids = Some(Interner::new());
+                self.order_ids = Some(OrderIds::new(self.reserve_hint));
             }
             if let Some(ids) = &mut self.order_ids {
-                if ids.lookup(oid).is_some() {
+                if ids.insert(oid).is_some() {
                     return Ok(None);
                 }
-                ids.intern(oid);
             }
         } else if self.order_ids.is_some() {
             return Err(Error::option("order id", "(missing)", "give an order id for every order or for none"));
@@ -544,12 +551,7 @@ impl OrderLogBuilder {
         }
         let n_cust = self.customers.len();
         // Rank customers by natural id order (skip the sort when already in order).
-        let ids = self.customers.values();
-        let mut by_id: Vec<u32> = (0..n_cust as u32).collect();
-        let sorted = (1..n_cust).all(|i| natural_cmp(ids.get(i - 1), ids.get(i)).is_le());
-        if !sorted {
-            by_id.sort_unstable_by(|&a, &b| natural_cmp(ids.get(a as usize), ids.get(b as usize)));
-        }
+        let by_id = natural_order(self.customers.values());
         let mut rank = vec![0u32; n_cust];
         for (r, &c) in by_id.iter().enumerate() {
             rank[c as usize] = r as u32;
@@ -593,10 +595,7 @@ impl OrderLogBuilder {
         let status = if identity { self.status } else { permute(&self.status, &perm) };
         let subscription = if identity { self.subscription } else { permute(&self.subscription, &perm) };
         let amount = if identity { self.amount } else { self.amount.permuted(&perm) };
-        let order_ids = self.order_ids.map(|o| {
-            let v = o.into_values();
-            if identity { v } else { v.permuted(&perm) }
-        });
+        let order_ids = self.order_ids.map(OrderIds::into_values);
         // Refunds: grouped by customer rank, by day within.
         let nr = self.refunds.customer.len();
         let mut rperm: Vec<u32> = (0..nr as u32).collect();
@@ -645,6 +644,7 @@ impl OrderLogBuilder {
                 Vec::new()
             },
             has_customer_table: self.has_customer_table,
+            order_source: if identity || order_ids.is_none() { Vec::new() } else { perm },
             order_ids,
             placed_at,
             day,

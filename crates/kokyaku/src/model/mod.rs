@@ -12,7 +12,7 @@ mod strings;
 pub use day::{Day, date_to_day, day_to_date, parse_date};
 pub use log::{OrderLog, OrderLogBuilder, RefundTable, SubscriptionTable, day_in_tz, local_midnight};
 pub use money::MoneyColumn;
-pub use strings::{Interner, StrColumn, natural_cmp};
+pub use strings::{Interner, OrderIds, StrColumn, natural_cmp, natural_order};
 
 use std::collections::BTreeMap;
 
@@ -36,12 +36,14 @@ impl OrderKind {
     /// `subscription`, `sub`, `recurring`, `定期`.
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
-        let t = s.trim().to_ascii_lowercase();
-        match t.as_str() {
-            "one_off" | "one-off" | "oneoff" | "single" | "normal" | "onetime" | "one_time"
-            | "通常" | "" => Some(Self::OneOff),
-            "subscription" | "sub" | "recurring" | "定期" | "teiki" => Some(Self::Subscription),
-            _ => None,
+        let t = s.trim();
+        let is = |names: &[&str]| names.iter().any(|n| t.eq_ignore_ascii_case(n));
+        if is(&["one_off", "one-off", "oneoff", "single", "normal", "onetime", "one_time", "通常", ""]) {
+            Some(Self::OneOff)
+        } else if is(&["subscription", "sub", "recurring", "定期", "teiki"]) {
+            Some(Self::Subscription)
+        } else {
+            None
         }
     }
     /// The snake_case name.
@@ -71,14 +73,14 @@ impl OrderStatus {
     /// `fulfilled`, `ok`; `cancelled`, `canceled`, `void`, `voided`, `キャンセル`).
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
-        let t = s.trim().to_ascii_lowercase();
-        match t.as_str() {
-            "completed" | "complete" | "paid" | "shipped" | "delivered" | "fulfilled" | "ok"
-            | "success" | "" => Some(Self::Completed),
-            "cancelled" | "canceled" | "cancel" | "void" | "voided" | "キャンセル" => {
-                Some(Self::Cancelled)
-            }
-            _ => None,
+        let t = s.trim();
+        let is = |names: &[&str]| names.iter().any(|n| t.eq_ignore_ascii_case(n));
+        if is(&["completed", "complete", "paid", "shipped", "delivered", "fulfilled", "ok", "success", ""]) {
+            Some(Self::Completed)
+        } else if is(&["cancelled", "canceled", "cancel", "void", "voided", "キャンセル"]) {
+            Some(Self::Cancelled)
+        } else {
+            None
         }
     }
     /// The snake_case name.

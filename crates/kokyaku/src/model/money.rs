@@ -49,7 +49,8 @@ impl MoneyColumn {
     }
     /// Converts a decimal to units at this column's scale, growing the scale when needed.
     pub fn to_units(&mut self, d: Decimal, location: impl Fn() -> Location) -> Result<i64> {
-        let d = d.normalize();
+        // Trailing zeros (12.50) must not grow the scale; normalising is only needed then.
+        let d = if d.scale() > self.scale { d.normalize() } else { d };
         if d.scale() > self.scale {
             if d.scale() > MAX_SCALE {
                 return Err(Error::InvalidValue {
@@ -74,6 +75,10 @@ impl MoneyColumn {
             location: location(),
             reason: "amount too large (beyond ±9.2e18 minor units)".into(),
         })
+    }
+    /// Room for `n` more values.
+    pub fn reserve(&mut self, n: usize) {
+        self.units.reserve(n);
     }
     /// Appends a decimal.
     pub fn push(&mut self, d: Decimal, location: impl Fn() -> Location) -> Result<()> {

@@ -62,11 +62,44 @@ impl StrColumn {
 }
 
 /// Maps strings to dense indices in first-seen order.
+///
+/// Each table slot holds the full 64-bit hash, the index and (for strings of up to 19 bytes,
+/// e.g. most customer ids) the bytes themselves, so a probe settles equality inside the slot
+/// without chasing the string column: one cache line per lookup on the hot path.
 #[derive(Debug, Default)]
 pub struct Interner {
     values: StrColumn,
-    table: HashTable<u32>,
+    table: HashTable<Slot>,
     hasher: FixedState,
+}
+
+const INLINE: usize = 19;
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    hash: u64,
+    idx: u32,
+    len: u8,
+    bytes: [u8; INLINE],
+}
+
+impl Slot {
+    fn new(hash: u64, idx: u32, s: &str) -> Self {
+        let mut bytes = [0u8; INLINE];
+        let len = if s.len() <= INLINE {
+            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            s.len() as u8
+        } else {
+            u8::MAX
+        };
+        Self { hash, idx, len, bytes }
+    }
+    fn matches(&self, hash: u64, s: &str, values: &StrColumn) -> bool {
+        if self.hash != hash {
+            return false;
+        }
+        if self.len == u8::MAX { values.get(self.idx as usize) == s } else { &self.bytes[..self.len as usize] == s.as_bytes() }
+    }
 }
 
 impl Interner {
@@ -75,24 +108,35 @@ impl Interner {
     pub fn new() -> Self {
         Self { values: StrColumn::new(), table: HashTable::new(), hasher: FixedState::default() }
     }
-    /// The index of `s`, inserting it if new.
-    pub fn intern(&mut self, s: &str) -> u32 {
+    /// Room for `n` more distinct strings of about `bytes_each` bytes.
+    pub fn reserve(&mut self, n: usize, bytes_each: usize) {
+        self.table.reserve(n, |x| x.hash);
+        self.values.offsets.reserve(n);
+        self.values.buf.reserve(n * bytes_each);
+    }
+    /// The index of `s` and whether it was new, inserting it if new.
+    pub fn intern_new(&mut self, s: &str) -> (u32, bool) {
         let h = self.hasher.hash_one(s);
         let values = &self.values;
-        if let Some(&i) = self.table.find(h, |&i| values.get(i as usize) == s) {
-            return i;
+        match self.table.entry(h, |x| x.matches(h, s, values), |x| x.hash) {
+            hashbrown::hash_table::Entry::Occupied(e) => (e.get().idx, false),
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                let i = self.values.len() as u32;
+                e.insert(Slot::new(h, i, s));
+                self.values.push(s);
+                (i, true)
+            }
         }
-        let i = self.values.len() as u32;
-        self.values.push(s);
-        let (values, hasher) = (&self.values, &self.hasher);
-        self.table.insert_unique(h, i, |&j| hasher.hash_one(values.get(j as usize)));
-        i
+    }
+    /// The index of `s`, inserting it if new.
+    pub fn intern(&mut self, s: &str) -> u32 {
+        self.intern_new(s).0
     }
     /// The index of `s` if present.
     #[must_use]
     pub fn lookup(&self, s: &str) -> Option<u32> {
         let h = self.hasher.hash_one(s);
-        self.table.find(h, |&i| self.values.get(i as usize) == s).copied()
+        self.table.find(h, |x| x.matches(h, s, &self.values)).map(|x| x.idx)
     }
     /// Number of distinct strings.
     #[must_use]
@@ -116,6 +160,115 @@ impl Interner {
     }
 }
 
+/// Order ids with a fast path for the common case of ids that rise with time (`#1001`,
+/// `O0000000123`): while every new id has the same non-digit prefix and a larger number than
+/// the last, no hash table is built (a repeat of the last id is still found, as line items of
+/// one order usually sit together). The first id that breaks the pattern builds the table
+/// once and the rest go through it, so results never depend on the input's order.
+#[derive(Debug, Default)]
+pub struct OrderIds {
+    ids: Interner,
+    monotone: bool,
+    prefix_len: usize,
+    last_number: u64,
+    reserve: usize,
+}
+
+fn split_number(s: &str) -> Option<(&str, u64)> {
+    let digits = s.bytes().rev().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits > 18 {
+        return None;
+    }
+    let (p, d) = s.split_at(s.len() - digits);
+    d.parse().ok().map(|n| (p, n))
+}
+
+impl OrderIds {
+    /// Empty, in the fast mode, expecting about `n` ids.
+    #[must_use]
+    pub fn new(n: usize) -> Self {
+        Self { ids: Interner::new(), monotone: true, prefix_len: 0, last_number: 0, reserve: n }
+    }
+    /// Number of ids.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    /// Whether empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+    /// Inserts `id`; returns the index of an equal id inserted before, if any.
+    pub fn insert(&mut self, id: &str) -> Option<u32> {
+        if self.monotone {
+            let n = self.ids.len();
+            if n > 0 && self.ids.values.get(n - 1) == id {
+                return Some(n as u32 - 1);
+            }
+            if let Some((p, num)) = split_number(id) {
+                let first = n == 0;
+                let same_prefix = first || (p.len() == self.prefix_len && self.ids.values.get(0).get(..p.len()) == Some(p));
+                if same_prefix && (first || num > self.last_number) {
+                    self.prefix_len = p.len();
+                    self.last_number = num;
+                    if first && self.reserve > 0 {
+                        self.ids.values.offsets.reserve(self.reserve);
+                        self.ids.values.buf.reserve(self.reserve * id.len());
+                    }
+                    self.ids.values.push(id);
+                    return None;
+                }
+            }
+            self.build_table();
+        }
+        let (i, new) = self.ids.intern_new(id);
+        if new { None } else { Some(i) }
+    }
+    fn build_table(&mut self) {
+        self.monotone = false;
+        let values = std::mem::take(&mut self.ids.values);
+        let mut ids = Interner::new();
+        ids.reserve(self.reserve.max(values.len()), 0);
+        ids.values = values;
+        for i in 0..ids.values.len() {
+            let s = ids.values.get(i);
+            let h = ids.hasher.hash_one(s);
+            ids.table.insert_unique(h, Slot::new(h, i as u32, s), |x| x.hash);
+        }
+        self.ids = ids;
+    }
+    /// The index of `id`, if inserted.
+    #[must_use]
+    pub fn lookup(&self, id: &str) -> Option<u32> {
+        if !self.monotone {
+            return self.ids.lookup(id);
+        }
+        // Ids are sorted by number with one prefix: binary search.
+        let (p, num) = split_number(id)?;
+        if p.len() != self.prefix_len {
+            return None;
+        }
+        let v = &self.ids.values;
+        let (mut lo, mut hi) = (0usize, v.len());
+        while lo < hi {
+            let mid = usize::midpoint(lo, hi);
+            let m = split_number(v.get(mid)).map_or(0, |x| x.1);
+            match m.cmp(&num) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return (v.get(mid) == id).then_some(mid as u32),
+            }
+        }
+        None
+    }
+    /// The ids in insertion order.
+    #[must_use]
+    pub fn into_values(self) -> StrColumn {
+        self.ids.values
+    }
+}
+
 /// Natural order for ids: all-digit ids compare as numbers (so `2 < 10`), others as text.
 #[must_use]
 pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
@@ -130,9 +283,55 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     }
 }
 
+/// Indices `0..col.len()` sorted by [`natural_cmp`] of their strings (ties by index).
+#[must_use]
+pub fn natural_order(col: &StrColumn) -> Vec<u32> {
+    let n = col.len();
+    // Fast path: every id is a number of at most 19 digits; sort by (value, text).
+    let numeric: Option<Vec<(u64, u32)>> = (0..n)
+        .map(|i| {
+            let s = col.get(i);
+            (!s.is_empty() && s.len() <= 19 && s.bytes().all(|c| c.is_ascii_digit()))
+                .then(|| (s.parse::<u64>().unwrap_or(u64::MAX), i as u32))
+        })
+        .collect();
+    if let Some(mut keys) = numeric {
+        if keys.windows(2).all(|w| w[0].0 < w[1].0) {
+            return keys.into_iter().map(|(_, i)| i).collect();
+        }
+        keys.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0).then_with(|| col.get(a.1 as usize).cmp(col.get(b.1 as usize))).then(a.1.cmp(&b.1))
+        });
+        return keys.into_iter().map(|(_, i)| i).collect();
+    }
+    let mut idx: Vec<u32> = (0..n as u32).collect();
+    if !(1..n).all(|i| natural_cmp(col.get(i - 1), col.get(i)).is_le()) {
+        idx.sort_unstable_by(|&a, &b| natural_cmp(col.get(a as usize), col.get(b as usize)).then(a.cmp(&b)));
+    }
+    idx
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn order_ids_fast_path_and_fallback() {
+        let mut o = OrderIds::new(0);
+        assert_eq!(o.insert("#1001"), None);
+        assert_eq!(o.insert("#1001"), Some(0));
+        assert_eq!(o.insert("#1005"), None);
+        assert_eq!(o.lookup("#1001"), Some(0));
+        assert_eq!(o.lookup("#1002"), None);
+        assert_eq!(o.lookup("#01005"), None);
+        // Out of order: the table is built and both old and new ids are found.
+        assert_eq!(o.insert("#1003"), None);
+        assert_eq!(o.insert("#1001"), Some(0));
+        assert_eq!(o.insert("X"), None);
+        assert_eq!(o.insert("#1005"), Some(1));
+        assert_eq!(o.lookup("#1003"), Some(2));
+        assert_eq!(o.into_values().len(), 4);
+    }
 
     #[test]
     fn interns() {
@@ -146,9 +345,14 @@ mod tests {
     }
 
     #[test]
-    fn natural_order() {
+    fn natural_order_of_ids() {
         let mut v = vec!["10", "2", "b", "a", "002"];
         v.sort_by(|a, b| natural_cmp(a, b));
         assert_eq!(v, vec!["002", "2", "10", "a", "b"]);
+        let mut c = StrColumn::new();
+        for s in ["10", "2", "002", "7"] {
+            c.push(s);
+        }
+        assert_eq!(natural_order(&c), vec![2, 1, 3, 0]);
     }
 }

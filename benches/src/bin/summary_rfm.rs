@@ -1,0 +1,41 @@
+//! Times reading a Parquet order log, the per-customer summary and RFM, phase by phase, and
+//! prints one JSON line (used by `benches/summary_vs_polars.py`).
+
+use std::time::Instant;
+
+use kokyaku::io::{ReadOptions, read_path};
+use kokyaku::rfm::{RfmOptions, score};
+use kokyaku::summary::{SummaryOptions, summarize};
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn main() -> Result<(), kokyaku::Error> {
+    let path = std::env::args().nth(1).ok_or_else(|| kokyaku::Error::option("path", "", "usage: summary_rfm FILE.parquet"))?;
+    let t0 = Instant::now();
+    let ing = read_path(std::path::Path::new(&path), &ReadOptions::default())?;
+    let t1 = Instant::now();
+    let s = summarize(&ing.log, &SummaryOptions::default());
+    let t2 = Instant::now();
+    let r = score(&s, &RfmOptions::default())?;
+    let t3 = Instant::now();
+    let champions = r.table.first().map_or(0, |x| x.customers);
+    let buyers = s.orders.iter().filter(|&&o| o > 0).count();
+    println!(
+        "{{\"tool\":\"kokyaku\",\"orders\":{},\"customers\":{},\"buyers\":{},\"read_s\":{:.3},\"summary_s\":{:.3},\"rfm_s\":{:.3},\"total_s\":{:.3},\"peak_rss_mib\":{:.1},\"champions\":{}}}",
+        ing.log.n_orders(),
+        ing.log.n_customers(),
+        buyers,
+        (t1 - t0).as_secs_f64(),
+        (t2 - t1).as_secs_f64(),
+        (t3 - t2).as_secs_f64(),
+        (t3 - t0).as_secs_f64(),
+        peak_rss_mib(),
+        champions
+    );
+    Ok(())
+}

@@ -340,6 +340,7 @@ pub struct OrderLogBuilder {
     pending_refund_orders: Vec<Option<String>>,
     subscriptions: SubscriptionTable,
     last_customer: Option<u32>,
+    last_customer_id: String,
     reserve_hint: usize,
 }
 
@@ -368,6 +369,7 @@ impl OrderLogBuilder {
             pending_refund_orders: Vec::new(),
             subscriptions: SubscriptionTable::default(),
             last_customer: None,
+            last_customer_id: String::new(),
             reserve_hint: 0,
         }
     }
@@ -494,8 +496,13 @@ impl OrderLogBuilder {
         }
         // Logs are often grouped by customer: skip the hash lookup on a repeat of the last id.
         let c = match self.last_customer {
-            Some(c) if self.customers.values().get(c as usize) == customer_id => c,
-            _ => self.customer_index(customer_id),
+            Some(c) if self.last_customer_id == customer_id => c,
+            _ => {
+                let c = self.customer_index(customer_id);
+                self.last_customer_id.clear();
+                self.last_customer_id.push_str(customer_id);
+                c
+            }
         };
         self.last_customer = Some(c);
         self.amount.push(amount, location)?;

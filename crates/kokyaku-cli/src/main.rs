@@ -3,6 +3,7 @@
 //! Errors print as one line on stderr with a non-zero exit; never a backtrace.
 
 mod input;
+mod ltv;
 mod text;
 
 use std::io::Write;
@@ -79,6 +80,8 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: OutFormat,
     },
+    /// Predictive lifetime value: fit BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma, BG/BB, sBG.
+    Ltv(ltv::LtvArgs),
     /// Generate a realistic order log (BG/NBD purchases, Gamma-Gamma spend, subscribers).
     Simulate {
         /// Number of customers.
@@ -191,6 +194,7 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
+        Command::Ltv(args) => ltv::run(args),
         Command::Simulate { customers, seed, output, subscription_share, format } => {
             let opts = SimOptions { customers, seed, subscription_share, ..SimOptions::default() };
             let n = input::write_simulation(&opts, &output)?;

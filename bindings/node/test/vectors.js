@@ -1,0 +1,121 @@
+'use strict'
+// The shared golden vectors (tests/fixtures/<area>/*.json) through the public JavaScript API,
+// for the Node addon and the WASM build alike (same API). Vector format: see
+// crates/kokyaku/tests/fixtures_core.rs and repeat_golden.rs. Each `function` is answered with
+// public calls, shaped as the Rust harness shapes it; `expected` is a subset of the result (maps
+// named `customers` / `counts` compared whole; numbers within `tolerance`; decimal strings as
+// decimals); an expected `error` names a code.
+const fs = require('node:fs')
+const path = require('node:path')
+const assert = require('node:assert/strict')
+
+const fixturesDir = path.resolve(__dirname, '..', '..', '..', 'tests', 'fixtures')
+
+/** Every vector with a `function`, an `input` log and `expected` (ltv/ holds model parameters). */
+function vectors() {
+  return fs.readdirSync(fixturesDir).sort().flatMap((area) => {
+    const dir = path.join(fixturesDir, area)
+    if (!fs.statSync(dir).isDirectory()) return []
+    return fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
+      .map((f) => ({ name: `${area}/${f}`, ...JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) }))
+      .filter((v) => v.function !== undefined && v.input !== undefined && v.expected !== undefined)
+  })
+}
+
+function buildLog(kokyaku, input) {
+  const opts = input.options ?? {}
+  if (input.csv !== undefined) return kokyaku.readCsv(input.csv, opts)
+  if (input.jsonl !== undefined) return kokyaku.readJsonl(input.jsonl, opts)
+  return kokyaku.fromOrderRecords(input.records)
+}
+
+function keyed(rows) {
+  return Object.fromEntries(rows.map(({ customer_id: id, ...rest }) => [id, rest]))
+}
+
+function run(kokyaku, fn, input, params) {
+  const log = buildLog(kokyaku, input)
+  const p = params ?? {}
+  switch (fn) {
+    case 'ingest':
+      return { report: log.ingestion, currency: log.report().totals.currency, customers: keyed(log.summary()) }
+    case 'summarize':
+      return { as_of: log.report(p.as_of ? { as_of: p.as_of } : {}).as_of, customers: keyed(log.summary(p)) }
+    case 'rfm': {
+      const o = { ...(p.summary ?? {}), ...(p.rfm ?? {}) }
+      return { customers: keyed(log.rfm(o)), segments: log.rfmSegments(o) }
+    }
+    case 'cpm': {
+      const o = { ...(p.summary ?? {}), ...(p.cpm ?? {}) }
+      return { customers: keyed(log.cpm(o)), classes: Object.fromEntries(log.cpmClasses(o).map((r) => [r.class, r])) }
+    }
+    case 'cpm_transitions': {
+      const t = log.analyze('cpm_transitions', { as_of: p.as_of, ...(p.cpm ?? {}) })
+      const counts = {}
+      t.classes.forEach((from, i) => t.classes.forEach((to, j) => {
+        if (t.counts[i][j]) (counts[from] ??= {})[to] = t.counts[i][j]
+      }))
+      return { month_ends: t.month_ends, counts, months: t.months }
+    }
+    default:
+      return log.analyze(fn, p)
+  }
+}
+
+const DECIMAL = /^-?\d+(\.\d+)?$/
+function normDec(s) {
+  let t = s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s
+  if (t === '-0') t = '0'
+  return t
+}
+
+function compare(where, expected, got, tol, errors) {
+  if (expected !== null && typeof expected === 'object' && !Array.isArray(expected)) {
+    if (got === null || typeof got !== 'object') return errors.push(`${where}: expected an object, got ${JSON.stringify(got)}`)
+    if ((where.endsWith('.customers') || where.endsWith('.counts'))
+      && JSON.stringify(Object.keys(expected).sort()) !== JSON.stringify(Object.keys(got).sort())) {
+      errors.push(`${where}: expected keys ${Object.keys(expected).sort()}, got ${Object.keys(got).sort()}`)
+    }
+    for (const [k, v] of Object.entries(expected)) {
+      if (!(k in got)) errors.push(`${where}.${k}: missing`)
+      else compare(`${where}.${k}`, v, got[k], tol, errors)
+    }
+  } else if (Array.isArray(expected)) {
+    if (!Array.isArray(got) || got.length !== expected.length) return errors.push(`${where}: expected ${expected.length} items, got ${JSON.stringify(got)}`)
+    expected.forEach((e, i) => compare(`${where}[${i}]`, e, got[i], tol, errors))
+  } else if (typeof expected === 'number' && typeof got === 'number') {
+    if (Math.abs(expected - got) > tol * Math.max(Math.abs(expected), 1)) errors.push(`${where}: expected ${expected}, got ${got}`)
+  } else if (typeof expected === 'string' && typeof got === 'string' && expected !== got) {
+    if (!(DECIMAL.test(expected) && DECIMAL.test(got) && normDec(expected) === normDec(got))) {
+      errors.push(`${where}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`)
+    }
+  } else if (expected !== got && !(typeof expected === 'string' && typeof got === 'string')) {
+    errors.push(`${where}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`)
+  }
+  return errors
+}
+
+/** Registers one node:test test per vector. */
+function registerVectorTests(test, kokyaku) {
+  const all = vectors()
+  test('there are golden vectors', () => assert.ok(all.length > 0))
+  for (const v of all) {
+    test(`golden vector ${v.name}`, (t) => {
+      const wantError = v.expected?.error
+      let got
+      try {
+        got = run(kokyaku, v.function, v.input, v.params)
+      } catch (e) {
+        if (e.code === 'invalid_option' && /unknown analysis/.test(e.message)) return t.skip(`the bindings do not expose ${v.function} yet`)
+        assert.ok(wantError, `unexpected error ${e.code}: ${e.message}`)
+        assert.equal(e.code, wantError.code, e.message)
+        for (const s of wantError.message_contains ?? []) assert.ok(e.message.includes(s), `message lacks ${s}: ${e.message}`)
+        return
+      }
+      assert.ok(!wantError, `expected error ${JSON.stringify(wantError)}, got ${JSON.stringify(got)}`)
+      assert.deepEqual(compare('', v.expected, got, v.tolerance ?? 1e-12, []), [], `result: ${JSON.stringify(got)}`)
+    })
+  }
+}
+
+module.exports = { vectors, run, compare, registerVectorTests }

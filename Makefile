@@ -75,8 +75,11 @@ test-parity:
 	@if [ ! -f tests/parity/run.sh ]; then echo "test-parity: not set up yet"; exit 0; fi; \
 	PY="$(PY)" bash tests/parity/run.sh
 
+# Criterion benches, then the Python side-by-side (kokyaku vs Polars, same run, venv's Polars).
+# benches/ltv_vs_lifetimes.py needs `lifetimes` in a venv of its own (see the script).
 bench:
-	cargo bench --workspace
+	cargo bench -p kokyaku-benches
+	"$(PY)" benches/summary_vs_polars.py
 
 lint:
 	cargo fmt --all --check

@@ -11,7 +11,7 @@ keyword arguments into options and results into frames.
 from __future__ import annotations
 
 from kokyaku import _kokyaku
-from kokyaku._log import OrderLog, from_frame, from_order_records, from_records, read_csv, read_jsonl
+from kokyaku._log import Analysis, Frame, OrderLog, from_frame, from_order_records, from_records, read_csv, read_jsonl
 from kokyaku.exceptions import (
     FitFailedError,
     InvalidInputError,
@@ -27,6 +27,8 @@ __version__: str = _kokyaku.__version__
 __all__ = [
     "__version__",
     "OrderLog",
+    "Frame",
+    "Analysis",
     "read_csv",
     "read_jsonl",
     "from_records",

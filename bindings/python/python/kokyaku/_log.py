@@ -5,7 +5,21 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-from typing import Any
+from typing import Any, Literal
+
+#: The kinds of table a per-customer call returns.
+Frame = Literal["pandas", "polars", "pyarrow", "records"]
+#: The analyses :meth:`OrderLog.analyze` runs.
+Analysis = Literal[
+    "repeat_metrics",
+    "subscription_continuation",
+    "retention",
+    "revenue_curves",
+    "period_churn",
+    "rfm_segments",
+    "cpm_classes",
+    "cpm_transitions",
+]
 
 from kokyaku import _kokyaku
 from kokyaku.exceptions import InvalidOptionError, KokyakuIOError
@@ -127,7 +141,7 @@ class OrderLog:
         """:meth:`report` as the JSON text Rust wrote (what the parity test compares)."""
         return self._inner.report_json(_options(options))
 
-    def _table(self, parts: str, frame: str | None, options: dict[str, Any]) -> Any:
+    def _table(self, parts: str, frame: Frame | None, options: dict[str, Any]) -> Any:
         kind = frame or self._frame or _preferred_frame()
         if kind not in _FRAMES:
             raise InvalidOptionError(f"invalid option frame = '{kind}': use one of {_FRAMES}", "invalid_option")
@@ -150,7 +164,7 @@ class OrderLog:
         t = pa.table(table)
         return t.to_pandas() if kind == "pandas" else t
 
-    def summary(self, *, frame: str | None = None, **options: Any) -> Any:
+    def summary(self, *, frame: Frame | None = None, **options: Any) -> Any:
         """One row per customer: first/last order, orders, purchase days, recency, tenure, gross,
         refunds, net, average order value, subscription state, dormant flag.
 
@@ -159,7 +173,7 @@ class OrderLog:
         """
         return self._table("summary", frame, options)
 
-    def rfm(self, *, frame: str | None = None, **options: Any) -> Any:
+    def rfm(self, *, frame: Frame | None = None, **options: Any) -> Any:
         """The summary plus RFM scores ``r``, ``f``, ``m`` (1-5) and ``rfm_segment``.
 
         Options: the summary's, plus ``recency``, ``frequency``, ``monetary`` (binning),
@@ -167,11 +181,11 @@ class OrderLog:
         """
         return self._table("rfm", frame, options)
 
-    def cpm(self, *, frame: str | None = None, **options: Any) -> Any:
+    def cpm(self, *, frame: Frame | None = None, **options: Any) -> Any:
         """The summary plus the CPM class (``cpm_class``, ``cpm_name``)."""
         return self._table("cpm", frame, options)
 
-    def customers(self, *, frame: str | None = None, **options: Any) -> Any:
+    def customers(self, *, frame: Frame | None = None, **options: Any) -> Any:
         """Summary, RFM and CPM in one table (what ``kokyaku summary`` writes)."""
         return self._table("all", frame, options)
 
@@ -190,7 +204,7 @@ class OrderLog:
         """
         return json.loads(self._inner.repeat_json(_options(options)))
 
-    def analyze(self, function: str, **options: Any) -> Any:
+    def analyze(self, function: Analysis, **options: Any) -> Any:
         """Run one analysis by name: ``repeat_metrics``, ``subscription_continuation``,
         ``retention``, ``revenue_curves``, ``period_churn``, ``rfm_segments``, ``cpm_classes``,
         ``cpm_transitions``. The result is the Rust result as plain data."""

@@ -24,6 +24,24 @@ pub fn read_csv_bytes(py: Python<'_>, data: Vec<u8>, options: &str) -> PyResult<
     .map(OrderLog::from)
 }
 
+/// Reads delimited text from a file, streamed.
+#[pyfunction]
+pub fn read_csv_path(py: Python<'_>, path: String, options: &str) -> PyResult<OrderLog> {
+    call_detached(py, || {
+        api::read_file(TextFormat::Csv, &path, parse_options(options)?)
+    })
+    .map(OrderLog::from)
+}
+
+/// Reads JSON Lines from a file, streamed.
+#[pyfunction]
+pub fn read_jsonl_path(py: Python<'_>, path: String, options: &str) -> PyResult<OrderLog> {
+    call_detached(py, || {
+        api::read_file(TextFormat::Jsonl, &path, parse_options(options)?)
+    })
+    .map(OrderLog::from)
+}
+
 /// Reads JSON Lines (UTF-8 bytes).
 #[pyfunction]
 pub fn read_jsonl_bytes(py: Python<'_>, data: Vec<u8>, options: &str) -> PyResult<OrderLog> {

@@ -37,6 +37,8 @@ fn _kokyaku(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(error_table, m)?)?;
     m.add_function(wrap_pyfunction!(io::read_csv_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(io::read_jsonl_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(io::read_csv_path, m)?)?;
+    m.add_function(wrap_pyfunction!(io::read_jsonl_path, m)?)?;
     m.add_function(wrap_pyfunction!(io::read_records_json, m)?)?;
     m.add_function(wrap_pyfunction!(io::read_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(io::read_record_set_json, m)?)?;

@@ -130,6 +130,21 @@ fn integral_numbers(v: &Value) -> Value {
     }
 }
 
+/// Reads an order log from a file, streamed (not loaded whole).
+pub fn read_file(format: TextFormat, path: &str, options: Value) -> Result<Log, BindingError> {
+    let opts = read_options(options)?;
+    let file = std::fs::File::open(path).map_err(|source| kokyaku::Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let reader = std::io::BufReader::with_capacity(1 << 16, file);
+    Ok(match format {
+        TextFormat::Csv => io::read_csv(reader, &opts)?,
+        TextFormat::Jsonl => io::read_jsonl(reader, &opts)?,
+    }
+    .into())
+}
+
 /// Reads an order log from records (objects of column name → value), with the same column
 /// detection, time parsing and policies as JSON Lines.
 pub fn read_records(records: &[Value], options: Value) -> Result<Log, BindingError> {

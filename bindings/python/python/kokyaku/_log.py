@@ -22,7 +22,7 @@ Analysis = Literal[
 ]
 
 from kokyaku import _kokyaku
-from kokyaku.exceptions import InvalidOptionError, KokyakuIOError
+from kokyaku.exceptions import InvalidOptionError
 
 _FRAMES = ("pandas", "polars", "pyarrow", "records")
 
@@ -41,18 +41,16 @@ def _options(opts: dict[str, Any]) -> str:
     return json.dumps({k: v for k, v in opts.items() if v is not None}, default=_default)
 
 
-def _read_source(source: Any) -> bytes:
+def _read(source: Any, by_path: Any, by_bytes: Any, options: dict[str, Any]) -> Any:
+    """A path is read by Rust, streamed; bytes and file objects are handed over whole."""
+    opts = _options(options)
+    if isinstance(source, (str, os.PathLike)):
+        return by_path(os.fspath(source), opts)
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source)
+        return by_bytes(bytes(source), opts)
     if hasattr(source, "read"):
         data = source.read()
-        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    if isinstance(source, (str, os.PathLike)):
-        try:
-            with open(source, "rb") as f:
-                return f.read()
-        except OSError as e:
-            raise KokyakuIOError(f"I/O error on '{os.fspath(source)}': {e}", "io_error") from e
+        return by_bytes(data.encode("utf-8") if isinstance(data, str) else bytes(data), opts)
     raise InvalidOptionError(
         f"invalid option source: expected a path, bytes or a file object, got {type(source).__name__}",
         "invalid_option",
@@ -66,12 +64,12 @@ def _frame_kind(frame: Any) -> str:
 
 def read_csv(source: Any, **options: Any) -> OrderLog:
     """Read delimited text from a path, bytes or a file object. See :class:`OrderLog` for options."""
-    return OrderLog(_kokyaku.read_csv_bytes(_read_source(source), _options(options)), None)
+    return OrderLog(_read(source, _kokyaku.read_csv_path, _kokyaku.read_csv_bytes, options), None)
 
 
 def read_jsonl(source: Any, **options: Any) -> OrderLog:
     """Read JSON Lines from a path, bytes or a file object."""
-    return OrderLog(_kokyaku.read_jsonl_bytes(_read_source(source), _options(options)), None)
+    return OrderLog(_read(source, _kokyaku.read_jsonl_path, _kokyaku.read_jsonl_bytes, options), None)
 
 
 def from_records(records: list[dict[str, Any]], **options: Any) -> OrderLog:

@@ -91,12 +91,12 @@ where
 }
 
 /// Rows at which a fit first runs on a systematic subsample to warm-start the full one.
-pub(crate) const WARM_START_ROWS: usize = 20_000;
+pub(crate) const WARM_START_ROWS: usize = 6_000;
 
-/// Every `k`-th of `n` rows, `k` chosen to keep about 4,000, for a warm-start fit (weights of the
-/// kept rows are multiplied by `k`). `None` when `n` is below [`WARM_START_ROWS`].
+/// Every `k`-th of `n` rows, `k` chosen to keep about max(4,000, n/20) rows, for a warm-start fit
+/// (weights of the kept rows are multiplied by `k`). `None` when `n` is below [`WARM_START_ROWS`].
 pub(crate) fn warm_start_stride(n: usize) -> Option<usize> {
-    (n >= WARM_START_ROWS).then_some(n / 4000)
+    (n >= WARM_START_ROWS).then_some((n / 4000).clamp(1, 20))
 }
 
 pub(crate) fn validate_options(o: &FitOptions, n_params: usize) -> Result<()> {
@@ -169,7 +169,17 @@ where
         -ll / w + lambda * pen
     };
     let settings = Settings { max_iterations: p.options.max_iterations, gradient_tolerance: p.options.gradient_tolerance };
-    let m = optim::bfgs(|t, g| objective(t, g, &mut p.loglik), &theta0, settings, p.warm_inverse_hessian.as_deref());
+    // Warm-started from a subsample's optimum: near the full optimum, so the inverse of the
+    // full-data Hessian there (n + 1 gradient calls) is a far better start for BFGS than the
+    // subsample's approximation; keep the latter if the Hessian is not positive definite.
+    let mut warm_h = p.warm_inverse_hessian.take();
+    if warm_h.is_some() {
+        let hess = optim::numerical_hessian(|t, g| { objective(t, g, &mut p.loglik); }, &theta0);
+        if let Some(inv) = optim::spd_inverse(&hess, n) {
+            warm_h = Some(inv);
+        }
+    }
+    let m = optim::bfgs(|t, g| objective(t, g, &mut p.loglik), &theta0, settings, warm_h.as_deref());
     if !m.f.is_finite() {
         return Err(Error::FitFailed(format!("{}: {}", p.model, m.message)));
     }

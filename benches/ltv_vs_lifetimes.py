@@ -7,9 +7,10 @@ subscribers), the script
 1. writes the log and its calibration summary with `kokyaku ltv summary` (weeks, calibration to
    the last order day);
 2. fits BG/NBD and Gamma-Gamma with kokyaku (`kokyaku ltv fit --summary FILE --format json`;
-   the fit itself is timed in-process and reported as `fit_seconds`, the whole command by wall
-   clock including reading the CSV) and with lifetimes (`BetaGeoFitter().fit`,
-   `GammaGammaFitter().fit`, default settings, timed around the call);
+   the fit itself, with standard errors, is timed in-process and reported as `fit_seconds`; the
+   whole command by wall clock including process start and reading the CSV) and with lifetimes
+   (`BetaGeoFitter().fit`, `GammaGammaFitter().fit`, default settings, timed around the call);
+   each side's best of `--repeat` runs is kept;
 3. checks that both reach the same log-likelihood (each evaluated with the paper's formula in
    numpy at the returned parameters; kokyaku may be higher when lifetimes stops early, never
    lower by more than 1e-6 per customer) and prints the speed ratios.
@@ -78,15 +79,32 @@ def gg_ll(p, q, g, x, m):
                         + px * np.log(x) - (px + q) * np.log(g + m * x)))
 
 
-def kokyaku_fit(binary, model, summary):
-    out, wall = run([binary, "ltv", "fit", "--model", model, "--summary", str(summary), "--format", "json"])
-    j = json.loads(out)
-    return j, wall
+def kokyaku_fit(binary, model, summary, repeat):
+    """Best of `repeat` runs: in-process fit seconds and whole-command wall seconds."""
+    best, best_wall = None, float("inf")
+    for _ in range(repeat):
+        out, wall = run([binary, "ltv", "fit", "--model", model, "--summary", str(summary), "--format", "json"])
+        j = json.loads(out)
+        if best is None or j["fit_seconds"] < best["fit_seconds"]:
+            best = j
+        best_wall = min(best_wall, wall)
+    return best, best_wall
+
+
+def best_of(repeat, fn):
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return result, best
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="1e5,1e6", help="target order counts, comma-separated")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per fit; the best time of each side is kept")
+    ap.add_argument("--workdir", help="keep the simulated logs and summaries here (default: a temporary directory)")
     args = ap.parse_args()
     from lifetimes import BetaGeoFitter, GammaGammaFitter
 
@@ -94,7 +112,8 @@ def main():
     rows = []
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+        tmp = Path(args.workdir or tmp)
+        tmp.mkdir(parents=True, exist_ok=True)
         # Orders per customer of the simulator's defaults, from a pilot run.
         pilot = simulate(binary, 20_000, tmp / "pilot.csv") / 20_000
         for size in [float(s) for s in args.sizes.split(",")]:
@@ -108,24 +127,20 @@ def main():
             label = f"{orders:,} orders / {len(df):,} customers"
 
             # BG/NBD
-            k, k_wall = kokyaku_fit(binary, "bg-nbd", summary)
+            k, k_wall = kokyaku_fit(binary, "bg-nbd", summary, args.repeat)
             kp = k["params"]
             k_ll = bgnbd_ll(kp["r"], kp["alpha"], kp["a"], kp["b"], x, tx, T)
-            t0 = time.perf_counter()
-            bgf = BetaGeoFitter(penalizer_coef=0.0).fit(df["frequency"], df["recency"], df["T"])
-            l_secs = time.perf_counter() - t0
+            bgf, l_secs = best_of(args.repeat, lambda: BetaGeoFitter(penalizer_coef=0.0).fit(df["frequency"], df["recency"], df["T"]))
             lp = bgf.params_
             l_ll = bgnbd_ll(lp["r"], lp["alpha"], lp["a"], lp["b"], x, tx, T)
             rows.append(("BG/NBD", label, k["fit_seconds"], k_wall, l_secs, k_ll, l_ll))
 
             # Gamma-Gamma on repeat buyers
-            k, k_wall = kokyaku_fit(binary, "gamma-gamma", summary)
+            k, k_wall = kokyaku_fit(binary, "gamma-gamma", summary, args.repeat)
             kp = k["params"]
             rep = x > 0
             k_ll = gg_ll(kp["p"], kp["q"], kp["gamma"], x[rep], m[rep])
-            t0 = time.perf_counter()
-            ggf = GammaGammaFitter(penalizer_coef=0.0).fit(df["frequency"][rep], df["monetary_value"][rep])
-            l_secs = time.perf_counter() - t0
+            ggf, l_secs = best_of(args.repeat, lambda: GammaGammaFitter(penalizer_coef=0.0).fit(df["frequency"][rep], df["monetary_value"][rep]))
             lp = ggf.params_
             l_ll = gg_ll(lp["p"], lp["q"], lp["v"], x[rep], m[rep])
             rows.append(("Gamma-Gamma", label, k["fit_seconds"], k_wall, l_secs, k_ll, l_ll))

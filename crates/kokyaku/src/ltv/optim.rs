@@ -187,8 +187,9 @@ where
     Minimum { inverse_hessian: h, x, f: fx, iterations: settings.max_iterations, converged: false, message: "iteration limit reached".into() }
 }
 
-/// Hessian by forward differences of the analytic gradient (n + 1 gradient calls; relative
-/// error about 1e-6, ample for standard errors), symmetrised.
+/// Hessian by central differences of the analytic gradient (2n gradient calls), symmetrised.
+/// Central, not forward, differences: flat likelihood ridges (Gamma-Gamma, Pareto/NBD) make the
+/// Hessian ill-conditioned and its inverse sensitive to O(h) errors.
 pub(crate) fn numerical_hessian<F>(mut grad: F, x: &[f64]) -> Vec<f64>
 where
     F: FnMut(&[f64], &mut [f64]),
@@ -196,16 +197,17 @@ where
     let n = x.len();
     let mut hess = vec![0.0; n * n];
     let mut xp = x.to_vec();
-    let mut g0 = vec![0.0; n];
     let mut gp = vec![0.0; n];
-    grad(x, &mut g0);
+    let mut gm = vec![0.0; n];
     for j in 0..n {
-        let hj = 1e-6 * x[j].abs().max(1.0);
+        let hj = 1e-5 * x[j].abs().max(1.0);
         xp[j] = x[j] + hj;
         grad(&xp, &mut gp);
+        xp[j] = x[j] - hj;
+        grad(&xp, &mut gm);
         xp[j] = x[j];
         for i in 0..n {
-            hess[i * n + j] = (gp[i] - g0[i]) / hj;
+            hess[i * n + j] = (gp[i] - gm[i]) / (2.0 * hj);
         }
     }
     for i in 0..n {

@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
 use super::money::MoneyColumn;
-use super::strings::{Interner, OrderIds, StrColumn, natural_cmp, natural_order};
+use super::strings::{CustomerIds, Interner, OrderIds, StrColumn, natural_cmp};
 use super::{
     Customer, Day, Order, OrderKind, OrderStatus, Refund, Subscription, SubscriptionStatus,
     date_to_day,
@@ -322,7 +322,7 @@ pub fn day_in_tz(tz: Tz, unix_seconds: i64) -> Day {
 pub struct OrderLogBuilder {
     tz: Tz,
     currency: Option<String>,
-    customers: Interner,
+    customers: CustomerIds,
     birth_date: Vec<Option<NaiveDate>>,
     signed_up: Vec<Option<Day>>,
     attributes: Vec<BTreeMap<String, String>>,
@@ -351,7 +351,7 @@ impl OrderLogBuilder {
         Self {
             tz,
             currency: None,
-            customers: Interner::new(),
+            customers: CustomerIds::new(),
             birth_date: Vec::new(),
             signed_up: Vec::new(),
             attributes: Vec::new(),
@@ -377,6 +377,7 @@ impl OrderLogBuilder {
     /// Reserves room for `n` orders.
     pub fn reserve(&mut self, n: usize) {
         self.reserve_hint = n;
+        self.customers.expect_rows(n);
         self.customer.reserve(n);
         self.amount.reserve(n);
         self.placed_at.reserve(n);
@@ -558,7 +559,7 @@ impl OrderLogBuilder {
         }
         let n_cust = self.customers.len();
         // Rank customers by natural id order (skip the sort when already in order).
-        let by_id = natural_order(self.customers.values());
+        let by_id = self.customers.natural_order();
         let mut rank = vec![0u32; n_cust];
         for (r, &c) in by_id.iter().enumerate() {
             rank[c as usize] = r as u32;

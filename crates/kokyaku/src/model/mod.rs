@@ -12,7 +12,7 @@ mod strings;
 pub use day::{Day, date_to_day, day_to_date, parse_date};
 pub use log::{OrderLog, OrderLogBuilder, RefundTable, SubscriptionTable, day_in_tz, local_midnight};
 pub use money::MoneyColumn;
-pub use strings::{Interner, OrderIds, StrColumn, natural_cmp, natural_order};
+pub use strings::{CustomerIds, Interner, OrderIds, StrColumn, natural_cmp, natural_order};
 
 use std::collections::BTreeMap;
 

@@ -269,6 +269,117 @@ impl OrderIds {
     }
 }
 
+/// Customer ids, with a fast path for fixed-width numeric ids (`00012345`, 会員番号): while
+/// every id is a digit string of one width and the numbers stay dense (below 16 slots per
+/// customer seen or 4 per expected row, plus 4M), an id maps to its customer through a direct array indexed by its
+/// number, with no hashing. The first id that breaks the pattern moves every id into an
+/// [`Interner`] once; results never depend on which path ran.
+#[derive(Debug)]
+pub struct CustomerIds {
+    ids: Interner,
+    dense: Option<Dense>,
+    rows_hint: usize,
+}
+
+#[derive(Debug)]
+struct Dense {
+    width: usize,
+    slots: Vec<u32>,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+impl Default for CustomerIds {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CustomerIds {
+    /// Empty, in the fast mode.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { ids: Interner::new(), dense: Some(Dense { width: 0, slots: Vec::new() }), rows_hint: 0 }
+    }
+    /// Expect about `rows` rows (widens the fast mode's density bound).
+    pub fn expect_rows(&mut self, rows: usize) {
+        self.rows_hint = rows;
+    }
+    fn dense_limit(&self) -> usize {
+        (16 * (self.ids.len() + 1)).max(4 * self.rows_hint) + (1 << 22)
+    }
+    fn dense_slot(d: &Dense, limit: usize, s: &str) -> Option<usize> {
+        let b = s.as_bytes();
+        if b.is_empty() || b.len() > 18 || (d.width != 0 && b.len() != d.width) || !b.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let n = b.iter().fold(0usize, |a, &c| a * 10 + usize::from(c - b'0'));
+        (n < limit).then_some(n)
+    }
+    /// The index of `s`, inserting it if new.
+    pub fn intern(&mut self, s: &str) -> u32 {
+        let limit = self.dense_limit();
+        if let Some(d) = &mut self.dense {
+            if let Some(n) = Self::dense_slot(d, limit, s) {
+                d.width = s.len();
+                if n >= d.slots.len() {
+                    d.slots.resize((n + 1).max(d.slots.len() * 2).min(limit), EMPTY);
+                }
+                let slot = &mut d.slots[n];
+                if *slot == EMPTY {
+                    *slot = self.ids.values.len() as u32;
+                    self.ids.values.push(s);
+                }
+                return *slot;
+            }
+            self.to_table();
+        }
+        self.ids.intern(s)
+    }
+    fn to_table(&mut self) {
+        self.dense = None;
+        let values = std::mem::take(&mut self.ids.values);
+        let mut ids = Interner::new();
+        ids.reserve(values.len(), 0);
+        ids.values = values;
+        for i in 0..ids.values.len() {
+            let s = ids.values.get(i);
+            let h = ids.hasher.hash_one(s);
+            ids.table.insert_unique(h, Slot::new(h, i as u32, s), |x| x.hash);
+        }
+        self.ids = ids;
+    }
+    /// Number of distinct ids.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    /// Whether empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+    /// The ids in first-seen order.
+    #[must_use]
+    pub fn values(&self) -> &StrColumn {
+        &self.ids.values
+    }
+    /// Indices in [`natural_cmp`] order (from the direct array when in the fast mode).
+    #[must_use]
+    pub fn natural_order(&self) -> Vec<u32> {
+        match &self.dense {
+            // One width of digits: numeric order is text order is natural order.
+            Some(d) => d.slots.iter().copied().filter(|&i| i != EMPTY).collect(),
+            None => natural_order(&self.ids.values),
+        }
+    }
+    /// Gives up the lookup structures and returns the ids.
+    #[must_use]
+    pub fn into_values(self) -> StrColumn {
+        self.ids.values
+    }
+}
+
 /// Natural order for ids: all-digit ids compare as numbers (so `2 < 10`), others as text.
 #[must_use]
 pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
@@ -331,6 +442,24 @@ mod tests {
         assert_eq!(o.insert("#1005"), Some(1));
         assert_eq!(o.lookup("#1003"), Some(2));
         assert_eq!(o.into_values().len(), 4);
+    }
+
+    #[test]
+    fn customer_ids_dense_then_table() {
+        let mut c = CustomerIds::new();
+        assert_eq!(c.intern("0003"), 0);
+        assert_eq!(c.intern("0001"), 1);
+        assert_eq!(c.intern("0003"), 0);
+        assert_eq!(c.natural_order(), vec![1, 0]);
+        // Another width leaves the fast mode; old and new ids keep their indices.
+        assert_eq!(c.intern("12"), 2);
+        assert_eq!(c.intern("0001"), 1);
+        assert_eq!(c.intern("12"), 2);
+        assert_eq!(c.natural_order(), vec![1, 0, 2]);
+        let mut c = CustomerIds::new();
+        c.intern("1");
+        assert_eq!(c.intern("999999999999"), 1); // far beyond dense: table
+        assert_eq!(c.intern("1"), 0);
     }
 
     #[test]

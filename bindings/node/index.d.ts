@@ -210,6 +210,12 @@ export declare function _debugPanic(message: string): void
 export declare function _errorCodes(): Array<string>
 
 /**
+ * Reads Arrow IPC bytes (stream or file format), e.g. from apache-arrow's `tableToIPC(table)`
+ * or a `.arrow` file: the columnar way in for large logs.
+ */
+export declare function fromArrowIpc(data: Buffer | Uint8Array, options?: ReadOptions): OrderLog
+
+/**
  * Builds a log from typed records `{timezone, customers, orders, refunds, subscriptions}`
  * (the shapes of the Rust model; use this for a subscription table).
  */

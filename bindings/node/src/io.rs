@@ -1,5 +1,5 @@
-//! Reading order logs: CSV / JSON Lines text or bytes, plain-object records, typed records
-//! (mirrors `kokyaku::io`).
+//! Reading order logs: CSV / JSON Lines text or bytes, plain-object records, typed records,
+//! Arrow IPC bytes (mirrors `kokyaku::io`).
 
 use kokyaku_binding_core::api::{self, TextFormat};
 use napi::Either;
@@ -49,4 +49,15 @@ pub fn from_records(records: Vec<Value>, options: Option<Value>) -> Result<Order
 #[napi(ts_args_type = "records: OrderRecords")]
 pub fn from_order_records(records: Value) -> Result<OrderLog> {
     call(|| api::read_record_set(records)).map(OrderLog::from)
+}
+
+/// Reads Arrow IPC bytes (stream or file format), e.g. from apache-arrow's `tableToIPC(table)`
+/// or a `.arrow` file: the columnar way in for large logs.
+#[napi(ts_args_type = "data: Buffer | Uint8Array, options?: ReadOptions")]
+pub fn from_arrow_ipc(
+    data: napi::bindgen_prelude::Uint8Array,
+    options: Option<Value>,
+) -> Result<OrderLog> {
+    call(|| kokyaku_binding_core::arrow::read_ipc(&data, options.unwrap_or(Value::Null)))
+        .map(OrderLog::from)
 }

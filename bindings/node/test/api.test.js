@@ -30,6 +30,27 @@ test('records of plain objects', () => {
   assert.ok('cpm_name' in log.customers()[0])
 })
 
+test('Arrow IPC bytes (stream and file) read like the same rows as CSV', () => {
+  const arrow = require('apache-arrow')
+  const table = arrow.tableFromArrays({
+    customer_id: ['a', 'a', 'b', 'c'],
+    order_id: ['1', '2', '3', '4'],
+    placed_at: ['2024-01-05', '2024-02-10', '2024-03-01', '2024-03-02'],
+    amount: new Float64Array([100, 50, 80, NaN]),
+  })
+  const fromCsv = kokyaku.readCsv(CSV).summary({ asOf: '2024-04-01' })
+  for (const format of ['stream', 'file']) {
+    const log = kokyaku.fromArrowIpc(arrow.tableToIPC(table, format))
+    assert.equal(log.ingestion.rows_read, 4)
+    assert.equal(log.ingestion.rows_rejected, 1)
+    assert.deepEqual(
+      log.summary({ asOf: '2024-04-01' }).map((r) => [r.customer_id, r.orders, r.first_order, r.last_order]),
+      fromCsv.map((r) => [r.customer_id, r.orders, r.first_order, r.last_order]),
+    )
+  }
+  assert.equal((() => { try { kokyaku.fromArrowIpc(Buffer.from('nope')) } catch (e) { return e.code } })(), 'malformed_input')
+})
+
 test('tables and overview', () => {
   const log = kokyaku.readCsv(CSV)
   assert.equal(log.rfmSegments().reduce((s, r) => s + r.customers, 0), 2)

@@ -13,6 +13,7 @@ const net: string = rows[0].net
 const rate: number | null = log.repeat({ f2WindowDays: 30 }).f2.by_orders.rate
 const fromBuffer = kokyaku.readJsonl(Buffer.from('{"customer_id":"a","placed_at":"2024-01-01","amount":1}\n'))
 const typed = kokyaku.fromOrderRecords({ timezone: 'UTC', orders: [] })
+const fromIpc: kokyaku.OrderLog = kokyaku.fromArrowIpc(new Uint8Array(0))
 const analysis: kokyaku.Analysis = 'retention'
 const full = log.report({ asOf: '2024-03-31', repeat: { f2WindowDays: 30 } })
-void [v, report, full, net, rate, fromBuffer, typed, analysis, log.analyze(analysis, { period: 'monthly' })]
+void [v, report, full, fromIpc, net, rate, fromBuffer, typed, analysis, log.analyze(analysis, { period: 'monthly' })]

@@ -56,25 +56,6 @@ pub fn import_stream(
         .map_err(malformed))
 }
 
-/// Encodes record batches as Parquet in memory, the form the core's Arrow reader takes.
-pub fn to_parquet(
-    schema: &Arc<Schema>,
-    batches: &[RecordBatch],
-) -> Result<bytes::Bytes, BindingError> {
-    let mut buf = Vec::new();
-    let props = parquet::file::properties::WriterProperties::builder()
-        .set_compression(parquet::basic::Compression::UNCOMPRESSED)
-        .set_dictionary_enabled(false)
-        .build();
-    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, schema.clone(), Some(props))
-        .map_err(malformed)?;
-    for b in batches {
-        w.write(b).map_err(malformed)?;
-    }
-    w.close().map_err(malformed)?;
-    Ok(bytes::Bytes::from(buf))
-}
-
 /// A kokyaku table as one Arrow record batch (money stays exact, as decimal strings).
 pub fn table_batch(t: &Table) -> Result<RecordBatch, BindingError> {
     let mut fields = Vec::with_capacity(t.names.len());

@@ -1,7 +1,7 @@
 //! Reading order logs: CSV / JSON Lines bytes, records, Arrow frames (mirrors `kokyaku::io`).
 
 use kokyaku_binding_core::BindingError;
-use kokyaku_binding_core::api::{self, Log, TextFormat};
+use kokyaku_binding_core::api::{self, TextFormat};
 use pyo3::prelude::*;
 
 use crate::arrow;
@@ -72,9 +72,7 @@ pub fn read_arrow(py: Python<'_>, frame: &Bound<'_, PyAny>, options: &str) -> Py
     let imported = arrow::import_stream(frame)?;
     call_detached(py, move || {
         let (schema, batches) = imported?;
-        let opts = api::read_options(parse_options(options)?)?;
-        let bytes = arrow::to_parquet(&schema, &batches)?;
-        Ok(Log::from(kokyaku::io::read_parquet_bytes(bytes, &opts)?))
+        kokyaku_binding_core::arrow::read_batches(&schema, &batches, parse_options(options)?)
     })
     .map(OrderLog::from)
 }

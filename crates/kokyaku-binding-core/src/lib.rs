@@ -5,11 +5,14 @@
 //!   converts to its native error with `.code` set;
 //! - [`catch`]: runs a call and turns a Rust panic into a [`BindingError`] with code `panic`;
 //! - [`options`]: option structs from JSON-like data, with errors that name the bad field;
-//! - [`api`]: the calls the wrappers expose, over serde data, so all three return the same JSON.
+//! - [`api`]: the calls the wrappers expose, over serde data, so all three return the same JSON;
+//! - `arrow` (feature `arrow`): order logs from Arrow record batches or Arrow IPC bytes.
 //!
 //! Plain `cargo test` covers all of it.
 
 pub mod api;
+#[cfg(feature = "arrow")]
+pub mod arrow;
 mod error;
 pub mod options;
 

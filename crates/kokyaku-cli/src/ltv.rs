@@ -9,7 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use kokyaku::ltv::{
     BgBb, BgNbd, CalibrationData, CalibrationOptions, ClvOptions, Cohort, FitOptions, FitReport, GGompertzNbd,
     CalibrationSummary, GammaGamma, ModifiedBgNbd, ParetoNbd, PurchaseModel, ShiftedBetaGeometric, SummaryColumns, TimeUnit,
-    calibration_from_log, clv_batch, read_summary_csv,
+    calibration_from_log, clv_batch, read_summary_csv, read_summary_parquet,
 };
 use kokyaku::model::parse_date;
 use kokyaku::table::{Column, Table};
@@ -86,7 +86,7 @@ pub enum FormatArg {
 #[allow(clippy::doc_markdown)]
 #[derive(Debug, Args)]
 pub struct DataArgs {
-    /// Ready summary (CSV): one row per customer or pattern. Columns are recognised by their
+    /// Ready summary (CSV or Parquet, by extension): one row per customer or pattern. Columns are recognised by their
     /// usual names (frequency/x, recency/t_x, T/periods/n, monetary_value/zbar, weights,
     /// customer_id) or named with the --*-col flags. For sbg: recency = churn period, T = periods
     /// observed + 1 (rows with recency >= T are still active), optional cohort column.
@@ -196,10 +196,11 @@ fn load(d: &DataArgs) -> Result<Loaded> {
             monetary: d.monetary_col.clone(),
             weights: d.weights_col.clone(),
         };
-        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq")) {
-            return Err(Error::Unsupported("Parquet summaries: convert to CSV, or pass the order log".into()));
-        }
-        let s = read_summary_csv(std::io::BufReader::new(f), &cols, tu)?;
+        let s = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq")) {
+            read_summary_parquet(f, &cols, tu)?
+        } else {
+            read_summary_csv(std::io::BufReader::new(f), &cols, tu)?
+        };
         return Ok(Loaded { ids: s.customer_id, data: s.data });
     }
     let s = summary_from_log(&d.input, d.calibration_end.as_deref(), None, tu)?;

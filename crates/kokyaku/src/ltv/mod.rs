@@ -31,6 +31,8 @@ pub use gamma_gamma::GammaGamma;
 pub use ggompertz::GGompertzNbd;
 pub use pareto::ParetoNbd;
 pub use summary_io::{SummaryColumns, SummaryFile, read_summary_csv};
+#[cfg(feature = "parquet")]
+pub use summary_io::read_summary_parquet;
 pub use predict::{
     ClvOptions, HoldoutEvaluation, clv, clv_batch, conditional_expected_purchases_batch, evaluate_holdout,
     p_alive_batch, p_alive_at_batch, tracking_expected_cumulative,

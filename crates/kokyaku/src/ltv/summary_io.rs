@@ -98,16 +98,114 @@ pub fn read_summary_csv<R: Read>(reader: R, columns: &SummaryColumns, time_unit:
         }
         ids.push(iid.map_or_else(|| (row + 1).to_string(), |j| rec.get(j).unwrap_or("").to_owned()));
     }
+    build(ids, x, tx, t, im.map(|_| m), iw.map(|_| w), time_unit)
+}
+
+fn build(
+    ids: Vec<String>,
+    x: Vec<f64>,
+    tx: Vec<f64>,
+    t: Vec<f64>,
+    m: Option<Vec<f64>>,
+    w: Option<Vec<f64>>,
+    time_unit: TimeUnit,
+) -> Result<SummaryFile> {
     if x.is_empty() {
         return Err(Error::EmptyInput("the summary has no rows".into()));
     }
     let mut data = CalibrationData::new(x, tx, t, time_unit)?;
-    if im.is_some() {
-        // Validated by the spend model when it is fitted (x = 0 rows carry 0).
-        data.monetary = Some(m);
-    }
-    if iw.is_some() {
+    // Monetary is validated by the spend model when it is fitted (x = 0 rows carry 0).
+    data.monetary = m;
+    if let Some(w) = w {
         data = data.with_weights(w)?;
     }
     Ok(SummaryFile { customer_id: ids, data })
+}
+
+/// Read a Parquet summary (feature `parquet`): numeric columns of any integer or float type,
+/// the id column as text or integers; columns found as for CSV.
+#[cfg(feature = "parquet")]
+pub fn read_summary_parquet(file: std::fs::File, columns: &SummaryColumns, time_unit: TimeUnit) -> Result<SummaryFile> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type, UInt32Type, UInt64Type};
+    use arrow_array::{Array, ArrayRef};
+    use arrow_schema::DataType;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    let malformed = |e: &dyn std::fmt::Display| Error::Malformed { location: Location::default(), reason: format!("Parquet: {e}") };
+    let b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| malformed(&e))?;
+    let header: Vec<String> = b.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let ix = find(&header, columns.x.as_deref(), &["frequency", "x"], "frequency", true)?.unwrap_or(0);
+    let itx = find(&header, columns.t_x.as_deref(), &["recency", "t_x"], "recency", true)?.unwrap_or(0);
+    let it = find(&header, columns.t.as_deref(), &["T", "age", "periods", "n"], "T", true)?.unwrap_or(0);
+    let iid = find(&header, columns.id.as_deref(), &["customer_id", "id"], "customer_id", false)?;
+    let im = find(&header, columns.monetary.as_deref(), &["monetary_value", "zbar", "monetary", "m"], "monetary_value", false)?;
+    let iw = find(&header, columns.weights.as_deref(), &["weights", "weight", "count"], "weights", false)?;
+    let reader = b.with_batch_size(65_536).build().map_err(|e| malformed(&e))?;
+    // One macro arm per Arrow type; `as f64` is exact for the 32-bit ones and the usual rounding
+    // for 64-bit integers (counts far below 2^53).
+    #[allow(clippy::cast_lossless)]
+    let numbers = |a: &ArrayRef, name: &str, out: &mut Vec<f64>| -> Result<()> {
+        let base = out.len();
+        macro_rules! push {
+            ($t:ty) => {{
+                let p = a.as_primitive::<$t>();
+                out.extend((0..p.len()).map(|i| if p.is_null(i) { f64::NAN } else { p.value(i) as f64 }));
+            }};
+        }
+        match a.data_type() {
+            DataType::Float64 => push!(Float64Type),
+            DataType::Float32 => push!(Float32Type),
+            DataType::Int64 => push!(Int64Type),
+            DataType::Int32 => push!(Int32Type),
+            DataType::UInt64 => push!(UInt64Type),
+            DataType::UInt32 => push!(UInt32Type),
+            other => {
+                return Err(Error::InvalidValue {
+                    value: other.to_string(),
+                    location: Location::column(name),
+                    reason: "expected a numeric column".into(),
+                });
+            }
+        }
+        if let Some(k) = out[base..].iter().position(|v| v.is_nan()) {
+            return Err(Error::InvalidValue { value: "null".into(), location: Location::cell((base + k) as u64 + 1, name), reason: "expected a number".into() });
+        }
+        Ok(())
+    };
+    let (mut ids, mut x, mut tx, mut t, mut m, mut w) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for batch in reader {
+        let batch = batch.map_err(|e| malformed(&e))?;
+        numbers(batch.column(ix), &header[ix], &mut x)?;
+        numbers(batch.column(itx), &header[itx], &mut tx)?;
+        numbers(batch.column(it), &header[it], &mut t)?;
+        if let Some(j) = im {
+            numbers(batch.column(j), &header[j], &mut m)?;
+        }
+        if let Some(j) = iw {
+            numbers(batch.column(j), &header[j], &mut w)?;
+        }
+        if let Some(j) = iid {
+            let a = batch.column(j);
+            match a.data_type() {
+                DataType::Utf8 => {
+                    let s = a.as_string::<i32>();
+                    ids.extend((0..s.len()).map(|i| s.value(i).to_owned()));
+                }
+                DataType::LargeUtf8 => {
+                    let s = a.as_string::<i64>();
+                    ids.extend((0..s.len()).map(|i| s.value(i).to_owned()));
+                }
+                _ => {
+                    let mut v = Vec::new();
+                    numbers(a, &header[j], &mut v)?;
+                    ids.extend(v.iter().map(|n| format!("{n}")));
+                }
+            }
+        } else {
+            let base = ids.len();
+            ids.extend((base..base + batch.num_rows()).map(|i| (i + 1).to_string()));
+        }
+    }
+    build(ids, x, tx, t, im.map(|_| m), iw.map(|_| w), time_unit)
 }

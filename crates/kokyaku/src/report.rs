@@ -112,14 +112,13 @@ impl Report {
         let as_of = s.as_of;
         let repeat = repeat_metrics(log, &RepeatOptions { as_of: Some(as_of), ..opts.repeat.clone() })?;
         let retention = retention(log, &CohortOptions { as_of: Some(as_of), ..opts.cohort.clone() })?;
-        let sum = |v: &[rust_decimal::Decimal]| v.iter().copied().fold(rust_decimal::Decimal::ZERO, |a, b| a.saturating_add(b));
         let totals = Totals {
             customers: s.len() as u64,
             buyers: s.orders.iter().filter(|&&o| o > 0).count() as u64,
             orders: s.orders.iter().map(|&o| u64::from(o)).sum(),
-            gross: sum(&s.gross).to_string(),
-            refunds: sum(&s.refunds).to_string(),
-            net: sum(&s.net).to_string(),
+            gross: s.total_gross().to_string(),
+            refunds: s.total_refunds().to_string(),
+            net: s.total_net().to_string(),
             currency: log.currency().map(str::to_owned),
             dormant: s.dormant.iter().filter(|&&d| d).count() as u64,
         };

@@ -81,15 +81,15 @@ pub struct CustomerSummaries {
     /// Days from the first order to as-of.
     pub age_days: Vec<Option<u32>>,
     /// Gross spend (completed orders).
-    pub gross: Vec<Decimal>,
+    pub gross_units: Vec<i64>,
     /// Refunds and negative adjustments (positive magnitude).
-    pub refunds: Vec<Decimal>,
-    /// Gross minus refunds.
-    pub net: Vec<Decimal>,
+    pub refund_units: Vec<i64>,
+    /// Gross minus refunds, in units of `10^-money_scale`.
+    pub net_units: Vec<i64>,
+    /// Decimal places of the `*_units` columns (see [`CustomerSummaries::gross`]).
+    pub money_scale: u32,
     /// Net spend as `f64`, for scoring.
     pub net_f64: Vec<f64>,
-    /// Net spend over completed orders (`None` without orders).
-    pub average_order_value: Vec<Option<Decimal>>,
     /// Subscription state.
     pub subscription: Vec<SubscriptionState>,
     /// No order for at least `dormant_days`.
@@ -121,13 +121,56 @@ impl CustomerSummaries {
             recency_days: self.recency_days[i],
             tenure_days: self.tenure_days[i],
             age_days: self.age_days[i],
-            gross: self.gross[i],
-            refunds: self.refunds[i],
-            net: self.net[i],
-            average_order_value: self.average_order_value[i],
+            gross: self.gross(i),
+            refunds: self.refunds(i),
+            net: self.net(i),
+            average_order_value: self.average_order_value(i),
             subscription: self.subscription[i],
             dormant: self.dormant[i],
         }
+    }
+    fn money(&self, v: &[i64], i: usize) -> Decimal {
+        v.get(i).map_or(Decimal::ZERO, |&u| Decimal::new(u, self.money_scale))
+    }
+    /// Gross spend of customer `i` (completed orders).
+    #[must_use]
+    pub fn gross(&self, i: usize) -> Decimal {
+        self.money(&self.gross_units, i)
+    }
+    /// Refunds of customer `i` (positive magnitude).
+    #[must_use]
+    pub fn refunds(&self, i: usize) -> Decimal {
+        self.money(&self.refund_units, i)
+    }
+    /// Net spend of customer `i` (gross minus refunds).
+    #[must_use]
+    pub fn net(&self, i: usize) -> Decimal {
+        self.money(&self.net_units, i)
+    }
+    /// Net spend over completed orders at `max(money_scale, 2)` decimals, rounded half to
+    /// even (`None` without orders).
+    #[must_use]
+    pub fn average_order_value(&self, i: usize) -> Option<Decimal> {
+        average(i128::from(*self.net_units.get(i)?), self.money_scale, *self.orders.get(i)?)
+    }
+    fn total(&self, v: &[i64]) -> Decimal {
+        let sum: i128 = v.iter().map(|&u| i128::from(u)).sum();
+        Decimal::try_from_i128_with_scale(sum, self.money_scale).unwrap_or(if sum < 0 { Decimal::MIN } else { Decimal::MAX })
+    }
+    /// Sum of gross spend over all customers (exact).
+    #[must_use]
+    pub fn total_gross(&self) -> Decimal {
+        self.total(&self.gross_units)
+    }
+    /// Sum of refunds over all customers (exact).
+    #[must_use]
+    pub fn total_refunds(&self) -> Decimal {
+        self.total(&self.refund_units)
+    }
+    /// Sum of net spend over all customers (exact).
+    #[must_use]
+    pub fn total_net(&self) -> Decimal {
+        self.total(&self.net_units)
     }
     /// All rows as records (for bindings and JSON).
     #[must_use]
@@ -198,11 +241,11 @@ pub fn summarize(log: &OrderLog, opts: &SummaryOptions) -> CustomerSummaries {
         recency_days: Vec::with_capacity(n),
         tenure_days: Vec::with_capacity(n),
         age_days: Vec::with_capacity(n),
-        gross: Vec::with_capacity(n),
-        refunds: Vec::with_capacity(n),
-        net: Vec::with_capacity(n),
+        gross_units: Vec::with_capacity(n),
+        refund_units: Vec::with_capacity(n),
+        net_units: Vec::with_capacity(n),
+        money_scale: 0,
         net_f64: Vec::with_capacity(n),
-        average_order_value: Vec::with_capacity(n),
         subscription: Vec::with_capacity(n),
         dormant: Vec::with_capacity(n),
     };
@@ -210,6 +253,9 @@ pub fn summarize(log: &OrderLog, opts: &SummaryOptions) -> CustomerSummaries {
     let refund_scale_up = 10_i128.pow(amounts.scale().saturating_sub(refunds.amount.scale()));
     let order_scale_up = 10_i128.pow(refunds.amount.scale().saturating_sub(amounts.scale()));
     let money_scale = amounts.scale().max(refunds.amount.scale());
+    s.money_scale = money_scale;
+    // Per-customer totals beyond ±9.2e18 minor units saturate (no shop gets there).
+    let clamp = |v: i128| i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX });
     for c in 0..n {
         let (mut first, mut last): (Option<Day>, Option<Day>) = (None, None);
         let (mut orders, mut pdays, mut sub_orders, mut cancelled) = (0u32, 0u32, 0u32, 0u32);
@@ -246,7 +292,6 @@ pub fn summarize(log: &OrderLog, opts: &SummaryOptions) -> CustomerSummaries {
         }
         let gross_s = gross * order_scale_up;
         let ref_s = refunded * refund_scale_up;
-        let to_dec = |v: i128| Decimal::try_from_i128_with_scale(v, money_scale).unwrap_or(Decimal::MAX);
         let net_s = gross_s - ref_s;
         s.first_order_day.push(first);
         s.last_order_day.push(last);
@@ -258,11 +303,10 @@ pub fn summarize(log: &OrderLog, opts: &SummaryOptions) -> CustomerSummaries {
         s.recency_days.push(recency);
         s.tenure_days.push(first.zip(last).map(|(f, l)| (l - f) as u32));
         s.age_days.push(first.map(|f| (as_of - f).max(0) as u32));
-        s.gross.push(to_dec(gross_s));
-        s.refunds.push(to_dec(ref_s));
-        s.net.push(to_dec(net_s));
+        s.gross_units.push(clamp(gross_s));
+        s.refund_units.push(clamp(ref_s));
+        s.net_units.push(clamp(net_s));
         s.net_f64.push(net_s as f64 / 10_f64.powi(money_scale as i32));
-        s.average_order_value.push(average(net_s, money_scale, orders));
         let state = match table_state.get(c).copied().flatten() {
             Some(st) => st,
             None => match last_sub_day {

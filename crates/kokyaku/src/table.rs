@@ -160,10 +160,10 @@ pub fn summary_table(s: &CustomerSummaries, rfm: Option<&RfmScores>, cpm: Option
     t.push("recency_days", Column::Int(s.recency_days.iter().map(|x| x.map(i64::from)).collect()));
     t.push("tenure_days", Column::Int(s.tenure_days.iter().map(|x| x.map(i64::from)).collect()));
     t.push("age_days", Column::Int(s.age_days.iter().map(|x| x.map(i64::from)).collect()));
-    t.push("gross", Column::Str(s.gross.iter().map(|x| Some(x.to_string())).collect()));
-    t.push("refunds", Column::Str(s.refunds.iter().map(|x| Some(x.to_string())).collect()));
-    t.push("net", Column::Str(s.net.iter().map(|x| Some(x.to_string())).collect()));
-    t.push("average_order_value", Column::Str(s.average_order_value.iter().map(|x| x.map(|d| d.to_string())).collect()));
+    t.push("gross", Column::Str((0..n).map(|i| Some(s.gross(i).to_string())).collect()));
+    t.push("refunds", Column::Str((0..n).map(|i| Some(s.refunds(i).to_string())).collect()));
+    t.push("net", Column::Str((0..n).map(|i| Some(s.net(i).to_string())).collect()));
+    t.push("average_order_value", Column::Str((0..n).map(|i| s.average_order_value(i).map(|d| d.to_string())).collect()));
     t.push("subscription", Column::Str(s.subscription.iter().map(|x| Some(x.as_str().to_owned())).collect()));
     t.push("dormant", Column::Bool(s.dormant.iter().map(|&x| Some(x)).collect()));
     if let Some(r) = rfm {

@@ -707,7 +707,7 @@ fn cancel_prefix_refund_is_linked_to_the_original_order() {
     assert_eq!(day_to_date(r.day[0]), date("2024-01-05"));
     let s = summarize(&ing.log, &SummaryOptions::default());
     assert_eq!(
-        (s.gross[0], s.refunds[0], s.net[0]),
+        (s.gross(0), s.refunds(0), s.net(0)),
         (dec("110"), dec("50"), dec("60"))
     );
     // A cancellation with a positive amount is still a refund.

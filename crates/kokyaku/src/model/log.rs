@@ -591,7 +591,7 @@ impl OrderLogBuilder {
         }
         let identity = perm.iter().enumerate().all(|(k, &p)| k as u32 == p);
         let mut inverse = Vec::new();
-        if !identity {
+        if !identity && self.refunds.order.iter().any(|&o| o != NONE) {
             inverse = vec![0u32; n];
             for (k, &p) in perm.iter().enumerate() {
                 inverse[p as usize] = k as u32;

@@ -81,12 +81,15 @@ def main():
     ap.add_argument("--customers", type=int, default=3_350_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3, help="runs per tool; the best is reported")
+    ap.add_argument("--ids", choices=["numeric", "text"], default="numeric",
+                    help="customer ids as fixed-width member numbers (00012345) or text (C-00012345)")
     a = ap.parse_args()
     os.makedirs(CACHE, exist_ok=True)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "kokyaku-cli", "-p", "kokyaku-benches"], cwd=ROOT, check=True)
     kbin = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release")
     raw = os.path.join(CACHE, f"sim_{a.customers}_{a.seed}.parquet")
     by_time = os.path.join(CACHE, f"orders_{a.customers}_{a.seed}_by_time.parquet")
+    text_ids = os.path.join(CACHE, f"orders_{a.customers}_{a.seed}_by_time_text_ids.parquet")
     if not os.path.exists(by_time):
         subprocess.run([os.path.join(kbin, "kokyaku"), "simulate", "--customers", str(a.customers),
                         "--seed", str(a.seed), "-o", raw], check=True)
@@ -96,6 +99,12 @@ def main():
            .with_columns(pl.format("O{}", pl.int_range(1, pl.len() + 1).cast(pl.String).str.zfill(10)).alias("order_id"))
            .write_parquet(by_time, compression="snappy"))
         os.remove(raw)
+    if a.ids == "text":
+        if not os.path.exists(text_ids):
+            import polars as pl
+            (pl.read_parquet(by_time).with_columns(pl.format("C-{}", pl.col("customer_id")).alias("customer_id"))
+               .write_parquet(text_ids, compression="snappy"))
+        by_time = text_ids
     results = {}
     for name, cmd in [("kokyaku", [os.path.join(kbin, "summary_rfm"), by_time]),
                       ("polars", [sys.executable, "-c", POLARS_CHILD, by_time])]:
@@ -107,7 +116,7 @@ def main():
     k, p = results["kokyaku"], results["polars"]
     assert k["buyers"] == p["buyers"], (k["buyers"], p["buyers"])
     assert k["champions"] == p["champions"], (k["champions"], p["champions"])
-    print(json.dumps({"orders": k["orders"], "customers": k["customers"], "buyers": k["buyers"],
+    print(json.dumps({"ids": a.ids, "orders": k["orders"], "customers": k["customers"], "buyers": k["buyers"],
                       "speedup_vs_polars": round(p["total_s"] / k["total_s"], 2),
                       "memory_ratio_vs_polars": round(k["peak_rss_mib"] / p["peak_rss_mib"], 2),
                       "cores": os.cpu_count()}))

@@ -60,7 +60,7 @@ pub struct InputArgs {
     /// Status column (completed / cancelled).
     #[arg(long)]
     pub status_col: Option<String>,
-    /// Kind column (one_off / subscription).
+    /// Kind column (`one_off` / subscription).
     #[arg(long)]
     pub kind_col: Option<String>,
     /// Subscription id column.

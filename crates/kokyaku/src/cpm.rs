@@ -375,7 +375,7 @@ mod tests {
     #[test]
     fn default_boundaries() {
         let o = CpmOptions::default();
-        let c = |n, t, s, r| o.classify(n, t, s, r).map(|c| c.id());
+        let c = |n, t, s, r| o.classify(n, t, s, r).map(super::CpmClass::id);
         assert_eq!(c(0, 0, 0.0, 0), None);
         assert_eq!(c(1, 0, 90_000.0, 10).unwrap(), "first_timer_active");
         assert_eq!(c(2, 89, 90_000.0, 10).unwrap(), "fledgling_active");

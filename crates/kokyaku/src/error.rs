@@ -1,4 +1,4 @@
-//! The one error type of kokyaku, with a stable snake_case code per kind.
+//! The one error type of kokyaku, with a stable `snake_case` code per kind.
 //!
 //! Every binding maps [`Error::code`] to its native error (see `docs/errors.md`).
 
@@ -128,7 +128,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// The stable snake_case code of this error kind (listed in `docs/errors.md`).
+    /// The stable `snake_case` code of this error kind (listed in `docs/errors.md`).
     #[must_use]
     pub fn code(&self) -> &'static str {
         match self {

@@ -340,12 +340,9 @@ fn score_dim(values: &[f64], idx: &[u32], binning: &Binning, higher_better: bool
 pub fn score(s: &CustomerSummaries, opts: &RfmOptions) -> Result<RfmScores> {
     let (br, bf, bm) = (bins_of(&opts.recency)?, bins_of(&opts.frequency)?, bins_of(&opts.monetary)?);
     let default_map;
-    let map = match &opts.segments {
-        Some(m) => m,
-        None => {
-            default_map = SegmentMap::default_rf();
-            &default_map
-        }
+    let map = if let Some(m) = &opts.segments { m } else {
+        default_map = SegmentMap::default_rf();
+        &default_map
     };
     map.validate(br, bf, bm)?;
     let n = s.len();

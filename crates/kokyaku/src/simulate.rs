@@ -1,7 +1,7 @@
 //! A seeded generator of realistic order logs: BG/NBD purchasing, Gamma-Gamma spend and a
 //! share of subscribers with shifted-beta-geometric churn.
 //!
-//! Deterministic for a seed on every platform (ChaCha8, no floating-point platform calls
+//! Deterministic for a seed on every platform (`ChaCha8`, no floating-point platform calls
 //! beyond IEEE arithmetic and `ln`/`exp`).
 
 use chrono::NaiveDate;
@@ -133,7 +133,7 @@ pub fn simulate_each(opts: &SimOptions, mut emit: impl FnMut(&SimOrder) -> Resul
     }
     let tz = parse_tz(&opts.timezone)?;
     let t0 = local_midnight(tz, opts.start);
-    let end = opts.horizon_days as f64;
+    let end = f64::from(opts.horizon_days);
     let lam = Gamma::new(opts.r, 1.0 / opts.alpha).map_err(|e| dist_err("r/alpha", e))?;
     let pd = Beta::new(opts.a, opts.b).map_err(|e| dist_err("a/b", e))?;
     let nu = Gamma::new(opts.q, 1.0 / opts.gamma).map_err(|e| dist_err("q/gamma", e))?;
@@ -142,7 +142,7 @@ pub fn simulate_each(opts: &SimOptions, mut emit: impl FnMut(&SimOrder) -> Resul
     let mut order_no = 0u64;
     let mut sub_no = 0u64;
     for c in 1..=opts.customers {
-        let first = rng.random::<f64>() * opts.acquisition_days as f64;
+        let first = rng.random::<f64>() * f64::from(opts.acquisition_days);
         let subscriber = rng.random::<f64>() < opts.subscription_share;
         let mut push = |rng: &mut ChaCha8Rng, t: f64, amount: i64, kind: OrderKind, sub: u64| -> Result<()> {
             order_no += 1;
@@ -159,7 +159,7 @@ pub fn simulate_each(opts: &SimOptions, mut emit: impl FnMut(&SimOrder) -> Resul
                 if rng.random::<f64>() < th {
                     break;
                 }
-                t += opts.cycle_days as f64 + rng.random::<f64>() * 0.5;
+                t += f64::from(opts.cycle_days) + rng.random::<f64>() * 0.5;
             }
             continue;
         }

@@ -43,7 +43,7 @@ pub enum SubscriptionState {
 }
 
 impl SubscriptionState {
-    /// The snake_case name.
+    /// The `snake_case` name.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {

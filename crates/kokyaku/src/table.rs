@@ -174,7 +174,7 @@ pub fn summary_table(s: &CustomerSummaries, rfm: Option<&RfmScores>, cpm: Option
         t.push("rfm_segment", Column::Str((0..n).map(|i| r.segment_name(i).map(str::to_owned)).collect()));
     }
     if let Some((c, o)) = cpm {
-        t.push("cpm_class", Column::Str(c.class.iter().map(|x| x.map(|k| k.id())).collect()));
+        t.push("cpm_class", Column::Str(c.class.iter().map(|x| x.map(super::cpm::CpmClass::id)).collect()));
         t.push("cpm_name", Column::Str(c.class.iter().map(|x| x.map(|k| o.display(k))).collect()));
     }
     t

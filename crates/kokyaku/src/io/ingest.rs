@@ -12,7 +12,7 @@ use super::time::{Instant, TimeParser};
 use crate::model::{OrderKind, OrderLog, OrderLogBuilder, OrderStatus};
 use crate::{Error, Location, Result};
 
-/// Why a row was rejected. Codes are stable snake_case strings.
+/// Why a row was rejected. Codes are stable `snake_case` strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -329,12 +329,9 @@ impl Ingestor {
             Val::Str(s) => s.trim(),
             ref other => {
                 buf.clear();
-                match other {
-                    Val::Int(i) => std::fmt::Write::write_fmt(buf, format_args!("{i}")).ok(),
-                    _ => {
-                        buf.push_str(&other.show());
-                        None
-                    }
+                if let Val::Int(i) = other { std::fmt::Write::write_fmt(buf, format_args!("{i}")).ok() } else {
+                    buf.push_str(&other.show());
+                    None
                 };
                 buf.as_str()
             }
@@ -354,19 +351,13 @@ impl Ingestor {
                 let c = self.names.amount.clone();
                 return self.reject(row_no, RejectReason::MissingAmount, &c, &r.amount);
             }
-            let q = match decimal(&r.quantity) {
-                Ok(q) => q,
-                Err(_) => {
-                    let c = self.names.quantity.clone();
-                    return self.reject(row_no, RejectReason::InvalidQuantity, &c, &r.quantity);
-                }
+            let q = if let Ok(q) = decimal(&r.quantity) { q } else {
+                let c = self.names.quantity.clone();
+                return self.reject(row_no, RejectReason::InvalidQuantity, &c, &r.quantity);
             };
-            let p = match decimal(&r.unit_price) {
-                Ok(p) => p,
-                Err(_) => {
-                    let c = self.names.unit_price.clone();
-                    return self.reject(row_no, RejectReason::InvalidUnitPrice, &c, &r.unit_price);
-                }
+            let p = if let Ok(p) = decimal(&r.unit_price) { p } else {
+                let c = self.names.unit_price.clone();
+                return self.reject(row_no, RejectReason::InvalidUnitPrice, &c, &r.unit_price);
             };
             q.checked_mul(p).unwrap_or(Decimal::MAX)
         } else {
@@ -381,12 +372,9 @@ impl Ingestor {
         // Status and kind.
         let status = match r.status {
             ref v if v.is_blank() => OrderStatus::Completed,
-            Val::Str(s) => match OrderStatus::parse(s) {
-                Some(s) => s,
-                None => {
-                    let c = self.names.status.clone();
-                    return self.reject(row_no, RejectReason::UnknownStatus, &c, &r.status);
-                }
+            Val::Str(s) => if let Some(s) = OrderStatus::parse(s) { s } else {
+                let c = self.names.status.clone();
+                return self.reject(row_no, RejectReason::UnknownStatus, &c, &r.status);
             },
             _ => {
                 let c = self.names.status.clone();
@@ -397,12 +385,9 @@ impl Ingestor {
             ref v if v.is_blank() => {
                 if r.subscription.is_blank() { OrderKind::OneOff } else { OrderKind::Subscription }
             }
-            Val::Str(s) => match OrderKind::parse(s) {
-                Some(k) => k,
-                None => {
-                    let c = self.names.kind.clone();
-                    return self.reject(row_no, RejectReason::UnknownKind, &c, &r.kind);
-                }
+            Val::Str(s) => if let Some(k) = OrderKind::parse(s) { k } else {
+                let c = self.names.kind.clone();
+                return self.reject(row_no, RejectReason::UnknownKind, &c, &r.kind);
             },
             _ => {
                 let c = self.names.kind.clone();
@@ -523,15 +508,12 @@ fn decimal(v: &Val<'_>) -> std::result::Result<Decimal, RejectReason> {
             if t.is_empty() {
                 return Err(RejectReason::InvalidAmount);
             }
-            match Decimal::from_str(t) {
-                Ok(d) => Ok(d),
-                Err(_) => {
-                    let l = t.to_ascii_lowercase();
-                    if matches!(l.trim_start_matches(['+', '-']), "nan" | "inf" | "infinity") {
-                        Err(RejectReason::NonFiniteAmount)
-                    } else {
-                        Decimal::from_scientific(t).map_err(|_| RejectReason::InvalidAmount)
-                    }
+            if let Ok(d) = Decimal::from_str(t) { Ok(d) } else {
+                let l = t.to_ascii_lowercase();
+                if matches!(l.trim_start_matches(['+', '-']), "nan" | "inf" | "infinity") {
+                    Err(RejectReason::NonFiniteAmount)
+                } else {
+                    Decimal::from_scientific(t).map_err(|_| RejectReason::InvalidAmount)
                 }
             }
         }

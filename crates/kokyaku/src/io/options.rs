@@ -11,25 +11,25 @@ use crate::{Error, Result};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ColumnMap {
-    /// Customer id (detected: customer_id, customer, customerid, user_id, member_id, client_id).
+    /// Customer id (detected: `customer_id`, customer, customerid, `user_id`, `member_id`, `client_id`).
     pub customer: Option<String>,
-    /// Order id; without one, each row is one order (detected: order_id, order, invoice, invoiceno).
+    /// Order id; without one, each row is one order (detected: `order_id`, order, invoice, invoiceno).
     pub order: Option<String>,
-    /// Order time (detected: placed_at, order_date, ordered_at, created_at, invoicedate, date, timestamp, time).
+    /// Order time (detected: `placed_at`, `order_date`, `ordered_at`, `created_at`, invoicedate, date, timestamp, time).
     pub time: Option<String>,
-    /// Order or line amount (detected: amount, total, dollar_value, revenue, sales, value).
+    /// Order or line amount (detected: amount, total, `dollar_value`, revenue, sales, value).
     pub amount: Option<String>,
     /// Quantity, multiplied by the unit price when there is no amount (detected: quantity, qty).
     pub quantity: Option<String>,
-    /// Unit price (detected: unit_price, unitprice, price).
+    /// Unit price (detected: `unit_price`, unitprice, price).
     pub unit_price: Option<String>,
     /// Currency code (detected: currency).
     pub currency: Option<String>,
-    /// Order status (detected: status, order_status).
+    /// Order status (detected: status, `order_status`).
     pub status: Option<String>,
-    /// One-off or subscription (detected: kind, order_kind, order_type, type).
+    /// One-off or subscription (detected: kind, `order_kind`, `order_type`, type).
     pub kind: Option<String>,
-    /// Subscription id (detected: subscription_id).
+    /// Subscription id (detected: `subscription_id`).
     pub subscription: Option<String>,
 }
 

@@ -46,7 +46,7 @@ impl OrderKind {
             None
         }
     }
-    /// The snake_case name.
+    /// The `snake_case` name.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -83,7 +83,7 @@ impl OrderStatus {
             None
         }
     }
-    /// The snake_case name.
+    /// The `snake_case` name.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -116,7 +116,7 @@ impl SubscriptionStatus {
             _ => None,
         }
     }
-    /// The snake_case name.
+    /// The `snake_case` name.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {

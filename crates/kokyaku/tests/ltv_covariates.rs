@@ -118,3 +118,14 @@ fn warm_started_fit_equals_cold_fit_on_many_distinct_rows() {
     let cold = GammaGamma::fit(&d2, &FitOptions { initial: Some(vec![1.0, 1.0, 50.0]), ..FitOptions::default() }).unwrap();
     assert!((warm.report.log_likelihood - cold.report.log_likelihood).abs() < 1e-6, "{} {}", warm.report.log_likelihood, cold.report.log_likelihood);
 }
+
+#[test]
+fn pareto_warm_started_fit_equals_cold_fit() {
+    let data = simulated(4.414, 22, 7_000);
+    assert!(data.collapse().len() > 6_000);
+    let warm = ParetoNbd::fit(&data, &FitOptions::default()).unwrap();
+    let mean_t = data.t.iter().sum::<f64>() / data.len() as f64;
+    let cold = ParetoNbd::fit(&data, &FitOptions { initial: Some(vec![1.0, mean_t, 1.0, mean_t]), ..FitOptions::default() }).unwrap();
+    assert!(warm.report.converged && cold.report.converged, "{:?} {:?}", warm.report, cold.report);
+    assert!((warm.report.log_likelihood - cold.report.log_likelihood).abs() < 1e-6, "{} {}", warm.report.log_likelihood, cold.report.log_likelihood);
+}

@@ -11,7 +11,7 @@
 //! evaluated in log space with the hypergeometric series and its parameter derivatives of
 //! [`super::special`], so the argument `z = |α−β|/(m+t)` is always in `[0, 1)`.
 
-use super::data::CalibrationData;
+use super::data::{CalibrationData, Collapsed};
 use super::fit::{self, FitOptions, Fitted, Problem, Scale};
 use super::special::{digamma, ln_gamma, ln_hyp2f1_a_a1, log_add_exp};
 use super::PurchaseModel;
@@ -114,12 +114,25 @@ impl ParetoNbd {
         if rows.is_empty() {
             return Err(Error::EmptyInput("pareto-nbd: no customers".into()));
         }
+        // Many distinct rows: warm start from a systematic subsample (see BG/NBD).
+        let mut warm = None;
+        if let (Some(stride), None) = (fit::warm_start_stride(rows.len()), &options.initial) {
+            let sub_opts = FitOptions { std_errors: false, gradient_tolerance: 1e-6, ..options.clone() };
+            warm = Self::fit_rows(&rows.stride(stride), &sub_opts, None).ok().map(|(r, h)| (r.params, h));
+        }
+        let (report, _) = Self::fit_rows(&rows, options, warm)?;
+        let p = &report.params;
+        Ok(Fitted { model: Self { r: p[0], alpha: p[1], s: p[2], beta: p[3] }, report })
+    }
+
+    fn fit_rows(rows: &Collapsed, options: &FitOptions, warm: Option<(Vec<f64>, Vec<f64>)>) -> Result<(fit::FitReport, Vec<f64>)> {
+        let (warm_start, warm_h) = warm.map_or((None, None), |(s, h)| (Some(s), Some(h)));
         let mean_t = rows.t.iter().zip(&rows.weight).map(|(t, w)| t * w).sum::<f64>() / rows.total_weight();
         let problem = Problem {
             model: "pareto-nbd",
             names: ["r", "alpha", "s", "beta"].map(String::from).to_vec(),
             scales: vec![Scale::Log; 4],
-            start: vec![1.0, mean_t.max(1e-3), 1.0, mean_t.max(1e-3)],
+            start: warm_start.unwrap_or_else(|| vec![1.0, mean_t.max(1e-3), 1.0, mean_t.max(1e-3)]),
             total_weight: rows.total_weight(),
             n_rows: rows.len(),
             loglik: |p: &[f64], g: &mut [f64]| {
@@ -134,11 +147,9 @@ impl ParetoNbd {
                 ll
             },
             options,
-            warm_inverse_hessian: None,
+            warm_inverse_hessian: warm_h,
         };
-        let report = fit::run(problem)?;
-        let p = &report.params;
-        Ok(Fitted { model: Self { r: p[0], alpha: p[1], s: p[2], beta: p[3] }, report })
+        fit::run_warm(problem)
     }
 
     /// Total weighted log-likelihood of `data`.

@@ -33,6 +33,7 @@ pub enum DuplicateArg {
 
 /// Flags shared by every command that reads an order log.
 #[derive(Debug, Args)]
+#[allow(clippy::struct_excessive_bools)] // independent command-line switches
 pub struct InputArgs {
     /// Order log (CSV/TSV/TXT, JSON Lines or Parquet, by extension).
     pub file: Option<PathBuf>,

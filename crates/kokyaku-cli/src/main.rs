@@ -81,7 +81,7 @@ enum Command {
         format: OutFormat,
     },
     /// Predictive lifetime value: fit BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma, BG/BB, sBG.
-    Ltv(ltv::LtvArgs),
+    Ltv(Box<ltv::LtvArgs>),
     /// Generate a realistic order log (BG/NBD purchases, Gamma-Gamma spend, subscribers).
     Simulate {
         /// Number of customers.
@@ -194,7 +194,7 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Ltv(args) => ltv::run(args),
+        Command::Ltv(args) => ltv::run(*args),
         Command::Simulate { customers, seed, output, subscription_share, format } => {
             let opts = SimOptions { customers, seed, subscription_share, ..SimOptions::default() };
             let n = input::write_simulation(&opts, &output)?;

@@ -1,5 +1,8 @@
 //! The README's Rust example, run as written (on the CDNOW log of ../shared/data).
 
+use kokyaku::io::{Delimiter, ReadOptions, read_path};
+use kokyaku::report::{AnalysisOptions, Report};
+
 #[test]
 fn readme_rust_example_runs() -> Result<(), kokyaku::Error> {
     let readme = include_str!("../../../README.md");
@@ -7,8 +10,6 @@ fn readme_rust_example_runs() -> Result<(), kokyaku::Error> {
 let ing = read_path("CDNOW_master.txt".as_ref(), &opts)?;
 let report = Report::build(&ing.log, Some(&ing.report), &AnalysisOptions::default())?;"#;
     assert!(readme.contains(snippet), "README's Rust example changed: update this test");
-    use kokyaku::io::{Delimiter, ReadOptions, read_path};
-    use kokyaku::report::{AnalysisOptions, Report};
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/cdnow/CDNOW_master.txt");
     let opts = ReadOptions { delimiter: Delimiter::Whitespace, ..ReadOptions::default() };
     let ing = read_path(path.as_ref(), &opts)?;

@@ -351,15 +351,19 @@ impl Ingestor {
                 let c = self.names.amount.clone();
                 return self.reject(row_no, RejectReason::MissingAmount, &c, &r.amount);
             }
-            let q = if let Ok(q) = decimal(&r.quantity) { q } else {
+            let Ok(q) = decimal(&r.quantity) else {
                 let c = self.names.quantity.clone();
                 return self.reject(row_no, RejectReason::InvalidQuantity, &c, &r.quantity);
             };
-            let p = if let Ok(p) = decimal(&r.unit_price) { p } else {
+            let Ok(p) = decimal(&r.unit_price) else {
                 let c = self.names.unit_price.clone();
                 return self.reject(row_no, RejectReason::InvalidUnitPrice, &c, &r.unit_price);
             };
-            q.checked_mul(p).unwrap_or(Decimal::MAX)
+            let Some(amount) = q.checked_mul(p) else {
+                let c = self.names.unit_price.clone();
+                return self.reject(row_no, RejectReason::InvalidAmount, &c, &r.unit_price);
+            };
+            amount
         } else {
             match decimal(&r.amount) {
                 Ok(a) => a,
@@ -410,10 +414,8 @@ impl Ingestor {
             }
         };
         // Refunds: cancellation prefix, or negative amount.
-        let cancelled_by_prefix = match (order_id, &self.opts.cancel_prefix) {
-            (Some(o), Some(p)) if !p.is_empty() && o.starts_with(p.as_str()) => true,
-            _ => false,
-        };
+        let cancelled_by_prefix =
+            matches!((order_id, &self.opts.cancel_prefix), (Some(o), Some(p)) if !p.is_empty() && o.starts_with(p.as_str()));
         if cancelled_by_prefix || amount.is_sign_negative() && !amount.is_zero() {
             if !cancelled_by_prefix && !self.opts.negative_as_refund {
                 let c = self.names.amount.clone();

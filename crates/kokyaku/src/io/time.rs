@@ -77,7 +77,7 @@ impl TimeParser {
             Format::EpochMs => self.epoch(v.div_euclid(1000)),
             Format::Pattern { .. } => self.parse_str(&v.to_string()),
             Format::Auto => {
-                if (1_000_01_01..=2_999_12_31).contains(&v) {
+                if (10_000_101..=29_991_231).contains(&v) {
                     let d = NaiveDate::from_ymd_opt((v / 10_000) as i32, (v / 100 % 100) as u32, (v % 100) as u32)?;
                     Some(self.date(d))
                 } else if v.abs() >= 100_000_000_000 {

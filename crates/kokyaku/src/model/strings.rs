@@ -332,11 +332,11 @@ impl CustomerIds {
                 }
                 return *slot;
             }
-            self.to_table();
+            self.build_table();
         }
         self.ids.intern(s)
     }
-    fn to_table(&mut self) {
+    fn build_table(&mut self) {
         self.dense = None;
         let values = std::mem::take(&mut self.ids.values);
         let mut ids = Interner::new();

@@ -8,7 +8,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use kokyaku::ltv::{BgNbd, CalibrationData, ClvOptions, FitOptions, GammaGamma, TimeUnit, clv_batch, p_alive_batch};
+use kokyaku::ltv::{BgNbd, CalibrationData, ClvOptions, FitOptions, GammaGamma, TimeUnit, p_alive_and_clv_batch};
 
 struct XorShift(u64);
 
@@ -68,8 +68,7 @@ fn bench_ltv(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("p_alive_plus_clv_10m_customers", |b| {
         b.iter(|| {
-            p_alive_batch(&bg, &data, &mut p).unwrap_or_else(|e| panic!("{e}"));
-            clv_batch(&bg, &gg, &data, &clv_opts, &mut v).unwrap_or_else(|e| panic!("{e}"));
+            p_alive_and_clv_batch(&bg, &gg, &data, &clv_opts, &mut p, &mut v).unwrap_or_else(|e| panic!("{e}"));
             black_box((&p, &v));
         });
     });

@@ -35,7 +35,7 @@ pub use summary_io::{SummaryColumns, SummaryFile, read_summary_csv};
 pub use summary_io::read_summary_parquet;
 pub use predict::{
     ClvOptions, HoldoutEvaluation, clv, clv_batch, conditional_expected_purchases_batch, evaluate_holdout,
-    p_alive_batch, p_alive_at_batch, tracking_expected_cumulative,
+    p_alive_and_clv_batch, p_alive_at_batch, p_alive_batch, tracking_expected_cumulative,
 };
 pub use sbg::{Cohort, ShiftedBetaGeometric};
 

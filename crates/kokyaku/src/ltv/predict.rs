@@ -118,17 +118,45 @@ pub fn clv_batch<M: PurchaseModel + ?Sized>(
     options: &ClvOptions,
     out: &mut [f64],
 ) -> Result<()> {
+    clv_impl(model, spend, data, options, None, out)
+}
+
+/// P(alive) and discounted CLV of every customer in one pass (P(alive) computed once).
+pub fn p_alive_and_clv_batch<M: PurchaseModel + ?Sized>(
+    model: &M,
+    spend: &GammaGamma,
+    data: &CalibrationData,
+    options: &ClvOptions,
+    p_alive: &mut [f64],
+    clv: &mut [f64],
+) -> Result<()> {
+    check_out(data, p_alive)?;
+    clv_impl(model, spend, data, options, Some(p_alive), clv)
+}
+
+fn clv_impl<M: PurchaseModel + ?Sized>(
+    model: &M,
+    spend: &GammaGamma,
+    data: &CalibrationData,
+    options: &ClvOptions,
+    mut p_alive: Option<&mut [f64]>,
+    out: &mut [f64],
+) -> Result<()> {
     options.validate()?;
     check_out(data, out)?;
     let monetary = data.monetary.as_ref().ok_or_else(|| Error::MissingColumn {
         column: "monetary_value".into(),
         hint: "CLV needs the mean repeat-purchase value per customer".into(),
     })?;
-    let mut cache: HashMap<(u64, u64), f64, foldhash::fast::RandomState> = HashMap::default();
+    let mut cache: HashMap<(u64, u64), f64, foldhash::fast::FixedState> = HashMap::default();
     for i in 0..data.len() {
         let (x, t) = (data.x[i], data.t[i]);
         let h = *cache.entry((x.to_bits(), t.to_bits())).or_insert_with(|| options.discounted_if_alive(model, x, t));
-        out[i] = options.margin * spend.conditional_expected_spend(x, monetary[i]) * model.p_alive(x, data.t_x[i], t) * h;
+        let pa = model.p_alive(x, data.t_x[i], t);
+        if let Some(p) = p_alive.as_deref_mut() {
+            p[i] = pa;
+        }
+        out[i] = options.margin * spend.conditional_expected_spend(x, monetary[i]) * pa * h;
     }
     Ok(())
 }

@@ -65,14 +65,13 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static>(
     // datetimes so): read it as local time in `opts.timezone`, like a naive text time.
     let naive_time = r.time.is_some_and(|c| matches!(schema.field(c).data_type(), DataType::Timestamp(_, None)));
     let tz = opts.tz()?;
-    let mut naive_buf: String;
+    let mut naive_buf = String::new();
     // Position of each role within the projected batch.
     let pos = |role: Option<usize>| role.and_then(|c| wanted.iter().position(|&w| w == c));
     let p = [pos(r.customer), pos(r.order), pos(r.time), pos(r.amount), pos(r.quantity), pos(r.unit_price), pos(r.currency), pos(r.status), pos(r.kind), pos(r.subscription)];
     let mut row_no: u64 = 0;
     let mut itoa_buf = String::new();
-    for batch in reader {
-        let batch = batch.map_err(malformed)?;
+    let mut consume = |batch: RecordBatch| -> Result<()> {
         let mut cols: Vec<Option<Col<'_>>> = Vec::with_capacity(p.len());
         for x in &p {
             let c = x.map(|i| Col::new(batch.column(i)));
@@ -111,6 +110,27 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static>(
             }
             ing.row(row_no, &row)?;
         }
+        Ok(())
+    };
+    // Decode on a second thread while this one ingests (native builds; wasm32 has no threads).
+    #[cfg(not(target_arch = "wasm32"))]
+    std::thread::scope(|scope| -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(4);
+        scope.spawn(move || {
+            for batch in reader {
+                if tx.send(batch).is_err() {
+                    break; // the consumer stopped at an error
+                }
+            }
+        });
+        for batch in rx {
+            consume(batch.map_err(malformed)?)?;
+        }
+        Ok(())
+    })?;
+    #[cfg(target_arch = "wasm32")]
+    for batch in reader {
+        consume(batch.map_err(malformed)?)?;
     }
     Ok(ing.finish())
 }

@@ -7,9 +7,9 @@ use std::time::Instant;
 
 use clap::{Args, Subcommand, ValueEnum};
 use kokyaku::ltv::{
-    BgBb, BgNbd, CalibrationData, CalibrationOptions, ClvOptions, Cohort, FitOptions, FitReport, GGompertzNbd,
-    CalibrationSummary, GammaGamma, ModifiedBgNbd, ParetoNbd, PurchaseModel, ShiftedBetaGeometric, SummaryColumns, TimeUnit,
-    calibration_from_log, clv_batch, read_summary_csv, read_summary_parquet,
+    CalibrationData, CalibrationOptions, CalibrationSummary, ClvOptions, Cohort, FitOptions, FitReport, GammaGamma, ModelKind,
+    ShiftedBetaGeometric, SummaryColumns, TimeUnit, calibration_from_log, clv_batch, fit_purchase_model, fit_summary,
+    read_summary_csv, read_summary_parquet,
 };
 use kokyaku::model::parse_date;
 use kokyaku::table::{Column, Table};
@@ -31,7 +31,7 @@ pub enum LtvCommand {
     Fit(FitArgs),
     /// Fit a model and write one row of predictions per customer.
     Predict(PredictArgs),
-    /// Write the calibration summary of an order log (frequency, recency, T, monetary_value,
+    /// Write the calibration summary of an order log (frequency, recency, T, `monetary_value`,
     /// and holdout actuals with --holdout-end), ready for `ltv fit --summary`.
     Summary(SummaryArgs),
 }
@@ -307,16 +307,16 @@ fn report_json(r: &FitReport, time_unit: Option<TimeUnit>, seconds: f64) -> serd
     })
 }
 
-fn fit_report(model: ModelArg, data: &CalibrationData, opts: &FitOptions) -> Result<FitReport> {
-    Ok(match model {
-        ModelArg::BgNbd => BgNbd::fit(data, opts)?.report,
-        ModelArg::MbgNbd => ModifiedBgNbd::fit(data, opts)?.report,
-        ModelArg::ParetoNbd => ParetoNbd::fit(data, opts)?.report,
-        ModelArg::GgompertzNbd => GGompertzNbd::fit(data, opts)?.report,
-        ModelArg::GammaGamma => GammaGamma::fit(data, opts)?.report,
-        ModelArg::BgBb => BgBb::fit(data, opts)?.report,
-        ModelArg::Sbg => return Err(Error::Unsupported("sbg is fitted on cohorts".into())),
-    })
+fn kind(m: ModelArg) -> ModelKind {
+    match m {
+        ModelArg::BgNbd => ModelKind::BgNbd,
+        ModelArg::MbgNbd => ModelKind::MbgNbd,
+        ModelArg::ParetoNbd => ModelKind::ParetoNbd,
+        ModelArg::GgompertzNbd => ModelKind::GgompertzNbd,
+        ModelArg::GammaGamma => ModelKind::GammaGamma,
+        ModelArg::BgBb => ModelKind::BgBb,
+        ModelArg::Sbg => ModelKind::Sbg,
+    }
 }
 
 fn fit(args: &FitArgs) -> Result<()> {
@@ -329,7 +329,7 @@ fn fit(args: &FitArgs) -> Result<()> {
     } else {
         let loaded = load(&args.data)?;
         let t0 = Instant::now();
-        let r = fit_report(args.model, &loaded.data, &opts)?;
+        let r = fit_summary(kind(args.model), &loaded.data, &opts)?;
         let tu = if args.model == ModelArg::GammaGamma || args.model == ModelArg::BgBb { None } else { Some(loaded.data.time_unit) };
         (r, tu, t0.elapsed().as_secs_f64())
     };
@@ -352,13 +352,7 @@ fn predict(args: &PredictArgs) -> Result<()> {
     let loaded = load(&args.data)?;
     let data = &loaded.data;
     let opts = FitOptions::default();
-    let model: Box<dyn PurchaseModel> = match args.model {
-        ModelArg::BgNbd => Box::new(BgNbd::fit(data, &opts)?.model),
-        ModelArg::MbgNbd => Box::new(ModifiedBgNbd::fit(data, &opts)?.model),
-        ModelArg::ParetoNbd => Box::new(ParetoNbd::fit(data, &opts)?.model),
-        ModelArg::GgompertzNbd => Box::new(GGompertzNbd::fit(data, &opts)?.model),
-        other => return Err(Error::option("--model", format!("{other:?}"), "predict takes bg-nbd, mbg-nbd, pareto-nbd or ggompertz-nbd")),
-    };
+    let (model, _) = fit_purchase_model(kind(args.model), data, &opts)?;
     let n = data.len();
     let h = args.horizon;
     let mut p_alive = vec![0.0; n];

@@ -14,6 +14,7 @@ mod data;
 mod fit;
 mod gamma_gamma;
 mod ggompertz;
+mod kind;
 mod optim;
 mod predict;
 mod pareto;
@@ -29,6 +30,7 @@ pub use data::{CalibrationData, Collapsed, TimeUnit};
 pub use fit::{FitOptions, FitReport, Fitted};
 pub use gamma_gamma::GammaGamma;
 pub use ggompertz::GGompertzNbd;
+pub use kind::{ModelKind, fit_purchase_model, fit_summary};
 pub use pareto::ParetoNbd;
 pub use summary_io::{SummaryColumns, SummaryFile, read_summary_csv};
 #[cfg(feature = "parquet")]

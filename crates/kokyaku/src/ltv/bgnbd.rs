@@ -120,7 +120,7 @@ fn fit_k(model: &'static str, k: f64, data: &CalibrationData, options: &FitOptio
     // it is on the same scale).
     let mut warm = None;
     if let (Some(stride), None) = (fit::warm_start_stride(rows.len()), &options.initial) {
-        let sub_opts = FitOptions { std_errors: false, gradient_tolerance: 1e-6, ..options.clone() };
+        let sub_opts = FitOptions { std_errors: true, gradient_tolerance: 1e-6, ..options.clone() };
         warm = fit_rows(model, k, &rows.stride(stride), &sub_opts, None).ok().map(|(r, h)| (r.params, h));
     }
     fit_rows(model, k, &rows, options, warm).map(|(r, _)| r)

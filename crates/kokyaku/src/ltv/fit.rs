@@ -169,16 +169,9 @@ where
         -ll / w + lambda * pen
     };
     let settings = Settings { max_iterations: p.options.max_iterations, gradient_tolerance: p.options.gradient_tolerance };
-    // Warm-started from a subsample's optimum: near the full optimum, so the inverse of the
-    // full-data Hessian there (n + 1 gradient calls) is a far better start for BFGS than the
-    // subsample's approximation; keep the latter if the Hessian is not positive definite.
-    let mut warm_h = p.warm_inverse_hessian.take();
-    if warm_h.is_some() {
-        let hess = optim::numerical_hessian(|t, g| { objective(t, g, &mut p.loglik); }, &theta0);
-        if let Some(inv) = optim::spd_inverse(&hess, n) {
-            warm_h = Some(inv);
-        }
-    }
+    // Warm-started from a subsample's optimum: its inverse Hessian (numerical, per customer, see
+    // below) is close to the full data's near the optimum, so BFGS converges in a few steps.
+    let warm_h = p.warm_inverse_hessian.take();
     let m = optim::bfgs(|t, g| objective(t, g, &mut p.loglik), &theta0, settings, warm_h.as_deref());
     if !m.f.is_finite() {
         return Err(Error::FitFailed(format!("{}: {}", p.model, m.message)));
@@ -188,6 +181,9 @@ where
     let mut gbuf = vec![0.0; n];
     let ll = (p.loglik)(&params, &mut gbuf);
     let mut std_errors = vec![f64::NAN; n];
+    // Returned for warm starts: the inverse numerical Hessian of the per-customer objective when
+    // standard errors were computed, else BFGS's approximation.
+    let mut inverse_hessian = m.inverse_hessian;
     if p.options.std_errors {
         let hess = optim::numerical_hessian(
             |t, g| {
@@ -203,6 +199,7 @@ where
                 let se = cov[k * n + k].sqrt();
                 std_errors[k] = if scales[k] == Scale::Log { params[k] * se } else { se };
             }
+            inverse_hessian = cov.iter().map(|v| v * w).collect();
         }
     }
     Ok((FitReport {
@@ -216,5 +213,5 @@ where
         converged: m.converged,
         iterations: m.iterations,
         message: m.message,
-    }, m.inverse_hessian))
+    }, inverse_hessian))
 }

@@ -88,7 +88,7 @@ impl GammaGamma {
         // Many distinct rows: warm start from a systematic subsample (see BG/NBD).
         let mut warm = None;
         if let (Some(stride), None) = (fit::warm_start_stride(rows.len()), &options.initial) {
-            let sub_opts = FitOptions { std_errors: false, gradient_tolerance: 1e-6, ..options.clone() };
+            let sub_opts = FitOptions { std_errors: true, gradient_tolerance: 1e-6, ..options.clone() };
             warm = Self::fit_rows(&rows.stride(stride), &sub_opts, None).ok().map(|(r, h)| (r.params, h));
         }
         let (report, _) = Self::fit_rows(&rows, options, warm)?;

@@ -358,11 +358,13 @@ fn predict(args: &PredictArgs) -> Result<()> {
     let mut p_alive = vec![0.0; n];
     let mut expected = vec![0.0; n];
     let mut p_alive_end = vec![0.0; n];
+    let mut next = vec![0.0; n];
     for i in 0..n {
         let (x, tx, t) = (data.x[i], data.t_x[i], data.t[i]);
         p_alive[i] = model.p_alive(x, tx, t);
         expected[i] = model.conditional_expected_purchases(h, x, tx, t);
         p_alive_end[i] = model.p_alive_at(x, tx, t, h);
+        next[i] = model.expected_time_to_next_purchase(x, t);
     }
     let u = data.time_unit.as_str();
     let mut table = Table::default();
@@ -374,6 +376,10 @@ fn predict(args: &PredictArgs) -> Result<()> {
     table.push("p_alive", f(&p_alive));
     table.push(&format!("expected_purchases_{h}_{u}"), f(&expected));
     table.push(&format!("p_alive_in_{h}_{u}"), f(&p_alive_end));
+    if next.iter().any(|v| !v.is_nan()) {
+        // Empty where infinite (r + x <= 1: the expected wait diverges).
+        table.push(&format!("expected_{u}_to_next_purchase_if_alive"), f(&next));
+    }
     if data.monetary.as_ref().is_some_and(|m| m.iter().zip(&data.x).any(|(m, x)| *x > 0.0 && *m > 0.0)) {
         let gg = GammaGamma::fit(data, &opts)?.model;
         let m = data.monetary.as_deref().unwrap_or(&[]);

@@ -85,6 +85,11 @@ fn bgnbd_probabilities_are_consistent() {
     let now = m.p_alive(2.0, 30.43, 38.86);
     let later = m.p_alive_at(2.0, 30.43, 38.86, 52.0);
     assert!(later < now && later > 0.0);
+    // Expected wait to the next order of a customer alive at T: E[1/λ] under the posterior
+    // Gamma(r + x, α + T) = (α + T)/(r + x − 1); infinite when r + x <= 1.
+    let wait = m.expected_time_to_next_purchase(2.0, 38.86);
+    assert!((wait - (4.414 + 38.86) / (0.243 + 2.0 - 1.0)).abs() < 1e-12);
+    assert!(m.expected_time_to_next_purchase(0.0, 38.86).is_infinite());
 }
 
 #[test]

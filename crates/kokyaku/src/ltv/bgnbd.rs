@@ -305,13 +305,6 @@ macro_rules! bg_family {
                 prob_n_k($k, self.arr(), n, t)
             }
 
-            /// Expected time from `T` to the next purchase of a customer alive at `T`:
-            /// E[1/λ | x, T] = (α + T) / (r + x − 1) (infinite when r + x <= 1).
-            #[must_use]
-            pub fn expected_time_to_next_purchase(&self, x: f64, t: f64) -> f64 {
-                let d = self.r + x - 1.0;
-                if d <= 0.0 { f64::INFINITY } else { (self.alpha + t) / d }
-            }
         }
 
         impl PurchaseModel for $ty {
@@ -334,6 +327,12 @@ macro_rules! bg_family {
             }
             fn p_alive_at(&self, x: f64, t_x: f64, t: f64, future: f64) -> f64 {
                 p_alive_at_k($k, self.arr(), x, t_x, t, future)
+            }
+            /// E[1/λ | alive at T] = (α + T) / (r + x − 1): a BG/NBD customer alive at `T`
+            /// always buys again (drop-out happens only right after a purchase).
+            fn expected_time_to_next_purchase(&self, x: f64, t: f64) -> f64 {
+                let d = self.r + x - 1.0;
+                if d <= 0.0 { f64::INFINITY } else { (self.alpha + t) / d }
             }
         }
     };

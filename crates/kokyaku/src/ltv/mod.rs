@@ -57,6 +57,13 @@ pub trait PurchaseModel {
     fn p_alive(&self, x: f64, t_x: f64, t: f64) -> f64;
     /// `P(alive at T + future | x, t_x, T)`.
     fn p_alive_at(&self, x: f64, t_x: f64, t: f64, future: f64) -> f64;
+    /// Expected time from `T` to the next purchase of a customer alive at `T` (BG/NBD family:
+    /// `(α + T)/(r + x − 1)`, infinite when `r + x <= 1`); NaN where the model has no closed form
+    /// yet (Pareto/NBD, GGompertz/NBD, whose alive customers may die before buying again).
+    fn expected_time_to_next_purchase(&self, x: f64, t: f64) -> f64 {
+        let _ = (x, t);
+        f64::NAN
+    }
     /// `E[Y(horizon) | x, t_x, T]`: expected purchases in `(T, T + horizon]`
     /// = P(alive) · E[Y(horizon) | alive].
     fn conditional_expected_purchases(&self, horizon: f64, x: f64, t_x: f64, t: f64) -> f64 {

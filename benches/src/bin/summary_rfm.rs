@@ -19,14 +19,16 @@ fn main() -> Result<(), kokyaku::Error> {
     let t0 = Instant::now();
     let ing = read_path(std::path::Path::new(&path), &ReadOptions::default())?;
     let t1 = Instant::now();
+    let peak_after_read = peak_rss_mib();
     let s = summarize(&ing.log, &SummaryOptions::default());
     let t2 = Instant::now();
+    let peak_after_summary = peak_rss_mib();
     let r = score(&s, &RfmOptions::default())?;
     let t3 = Instant::now();
     let champions = r.table.first().map_or(0, |x| x.customers);
     let buyers = s.orders.iter().filter(|&&o| o > 0).count();
     println!(
-        "{{\"tool\":\"kokyaku\",\"orders\":{},\"customers\":{},\"buyers\":{},\"read_s\":{:.3},\"summary_s\":{:.3},\"rfm_s\":{:.3},\"total_s\":{:.3},\"peak_rss_mib\":{:.1},\"champions\":{}}}",
+        "{{\"tool\":\"kokyaku\",\"orders\":{},\"customers\":{},\"buyers\":{},\"read_s\":{:.3},\"summary_s\":{:.3},\"rfm_s\":{:.3},\"total_s\":{:.3},\"peak_rss_mib\":{:.1},\"peak_after_read_mib\":{:.1},\"peak_after_summary_mib\":{:.1},\"champions\":{}}}",
         ing.log.n_orders(),
         ing.log.n_customers(),
         buyers,
@@ -35,6 +37,8 @@ fn main() -> Result<(), kokyaku::Error> {
         (t3 - t2).as_secs_f64(),
         (t3 - t0).as_secs_f64(),
         peak_rss_mib(),
+        peak_after_read,
+        peak_after_summary,
         champions
     );
     Ok(())

@@ -210,10 +210,10 @@ pub fn classify(s: &CustomerSummaries, opts: &CpmOptions) -> Result<CpmResult> {
     let mut cnt = [0u64; 10];
     let mut spend = [0f64; 10];
     for i in 0..n {
-        let c = opts.classify(s.orders[i], s.tenure_days[i].unwrap_or(0), s.net_f64[i], s.recency_days[i].unwrap_or(0));
+        let c = opts.classify(s.orders[i], s.tenure_days[i].unwrap_or(0), s.net_f64(i), s.recency_days[i].unwrap_or(0));
         if let Some(c) = c {
             cnt[c.index()] += 1;
-            spend[c.index()] += s.net_f64[i];
+            spend[c.index()] += s.net_f64(i);
         }
         class.push(c);
     }

@@ -276,7 +276,13 @@ fn f64_key(v: f64) -> u64 {
 
 /// Scores `values` of the eligible customers (`idx`) into `out`; `higher_better` says
 /// which way is good.
+#[cfg(test)]
 fn score_dim(values: &[f64], idx: &[u32], binning: &Binning, higher_better: bool, out: &mut [u8]) {
+    score_dim_by(|i| values[i], idx, binning, higher_better, out);
+}
+
+/// [`score_dim`] over a value function (no value column is materialised).
+fn score_dim_by(value: impl Fn(usize) -> f64, idx: &[u32], binning: &Binning, higher_better: bool, out: &mut [u8]) {
     let n = idx.len();
     if n == 0 {
         return;
@@ -285,7 +291,7 @@ fn score_dim(values: &[f64], idx: &[u32], binning: &Binning, higher_better: bool
         Binning::Thresholds { edges } => {
             let k = edges.len() as u8 + 1;
             for &i in idx {
-                let v = values[i as usize];
+                let v = value(i as usize);
                 let bin = edges.partition_point(|&e| e < v) as u8; // 0 when v <= edges[0]
                 out[i as usize] = if higher_better { bin + 1 } else { k - bin };
             }
@@ -298,19 +304,17 @@ fn score_dim(values: &[f64], idx: &[u32], binning: &Binning, higher_better: bool
             let mut keyed: Vec<(u64, u32)> = idx
                 .iter()
                 .map(|&i| {
-                    let k = f64_key(values[i as usize]);
+                    let k = f64_key(value(i as usize));
                     (if higher_better { k } else { !k }, i)
                 })
                 .collect();
             keyed.sort_unstable();
-            let order: Vec<u32> = keyed.iter().map(|&(_, i)| i).collect();
-            let keys: Vec<u64> = keyed.into_iter().map(|(k, _)| k).collect();
             let n64 = n as u64;
             match ties {
                 TieRule::Ntile => {
                     let (q, r) = (n64 / k, n64 % k);
                     let big = r * (q + 1); // first r bins hold q + 1
-                    for (pos, &i) in order.iter().enumerate() {
+                    for (pos, &(_, i)) in keyed.iter().enumerate() {
                         let p = pos as u64;
                         let bin = if p < big { p / (q + 1) } else { r + (p - big) / q.max(1) };
                         out[i as usize] = (bin + 1).min(k) as u8;
@@ -319,13 +323,13 @@ fn score_dim(values: &[f64], idx: &[u32], binning: &Binning, higher_better: bool
                 TieRule::Shared => {
                     let mut start = 0usize;
                     while start < n {
-                        let v = keys[start];
+                        let v = keyed[start].0;
                         let mut end = start + 1;
-                        while end < n && keys[end] == v {
+                        while end < n && keyed[end].0 == v {
                             end += 1;
                         }
                         let s = (1 + (k * start as u64) / n64).min(k) as u8;
-                        for &i in &order[start..end] {
+                        for &(_, i) in &keyed[start..end] {
                             out[i as usize] = s;
                         }
                         start = end;
@@ -347,16 +351,16 @@ pub fn score(s: &CustomerSummaries, opts: &RfmOptions) -> Result<RfmScores> {
     map.validate(br, bf, bm)?;
     let n = s.len();
     let idx: Vec<u32> = (0..n as u32).filter(|&i| s.orders[i as usize] > 0).collect();
-    let recency: Vec<f64> = s.recency_days.iter().map(|r| r.map_or(f64::NAN, f64::from)).collect();
-    let freq: Vec<f64> = match opts.frequency_basis {
-        FrequencyBasis::Orders => s.orders.iter().map(|&x| f64::from(x)).collect(),
-        FrequencyBasis::PurchaseDays => s.purchase_days.iter().map(|&x| f64::from(x)).collect(),
+    let recency = |i: usize| s.recency_days[i].map_or(f64::NAN, f64::from);
+    let freq = |i: usize| match opts.frequency_basis {
+        FrequencyBasis::Orders => f64::from(s.orders[i]),
+        FrequencyBasis::PurchaseDays => f64::from(s.purchase_days[i]),
     };
-    let monetary = &s.net_f64;
+    let monetary = |i: usize| s.net_f64(i);
     let (mut r, mut f, mut m) = (vec![0u8; n], vec![0u8; n], vec![0u8; n]);
-    score_dim(&recency, &idx, &opts.recency, false, &mut r);
-    score_dim(&freq, &idx, &opts.frequency, true, &mut f);
-    score_dim(monetary, &idx, &opts.monetary, true, &mut m);
+    score_dim_by(&recency, &idx, &opts.recency, false, &mut r);
+    score_dim_by(&freq, &idx, &opts.frequency, true, &mut f);
+    score_dim_by(&monetary, &idx, &opts.monetary, true, &mut m);
     let names: Vec<String> = map.rules.iter().map(|x| x.segment.clone()).collect();
     let mut segment = vec![None; n];
     let k = names.len();
@@ -366,9 +370,9 @@ pub fn score(s: &CustomerSummaries, opts: &RfmOptions) -> Result<RfmScores> {
         if let Some(g) = map.lookup(r[i], f[i], m[i]) {
             segment[i] = Some(g as u16);
             cnt[g] += 1;
-            sr[g] += recency[i];
-            sf[g] += freq[i];
-            sm[g] += monetary[i];
+            sr[g] += recency(i);
+            sf[g] += freq(i);
+            sm[g] += monetary(i);
         }
     }
     let scored = idx.len().max(1) as f64;

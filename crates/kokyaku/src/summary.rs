@@ -60,8 +60,8 @@ impl SubscriptionState {
 pub struct CustomerSummaries {
     /// The resolved analysis date.
     pub as_of: NaiveDate,
-    /// Customer ids.
-    pub customer_id: StrColumn,
+    /// Customer ids (shared with the log).
+    pub customer_id: std::sync::Arc<StrColumn>,
     /// Day of the first completed order.
     pub first_order_day: Vec<Option<Day>>,
     /// Day of the last completed order.
@@ -88,8 +88,6 @@ pub struct CustomerSummaries {
     pub net_units: Vec<i64>,
     /// Decimal places of the `*_units` columns (see [`CustomerSummaries::gross`]).
     pub money_scale: u32,
-    /// Net spend as `f64`, for scoring.
-    pub net_f64: Vec<f64>,
     /// Subscription state.
     pub subscription: Vec<SubscriptionState>,
     /// No order for at least `dormant_days`.
@@ -141,6 +139,11 @@ impl CustomerSummaries {
     #[must_use]
     pub fn refunds(&self, i: usize) -> Decimal {
         self.money(&self.refund_units, i)
+    }
+    /// Net spend of customer `i` as `f64`, for scoring.
+    #[must_use]
+    pub fn net_f64(&self, i: usize) -> f64 {
+        self.net_units.get(i).map_or(0.0, |&u| u as f64 / 10_f64.powi(self.money_scale as i32))
     }
     /// Net spend of customer `i` (gross minus refunds).
     #[must_use]
@@ -231,7 +234,7 @@ pub fn summarize(log: &OrderLog, opts: &SummaryOptions) -> CustomerSummaries {
     let r_units = refunds.amount.units();
     let mut s = CustomerSummaries {
         as_of: day_to_date(as_of),
-        customer_id: StrColumn::new(),
+        customer_id: log.customer_ids().clone(),
         first_order_day: Vec::with_capacity(n),
         last_order_day: Vec::with_capacity(n),
         orders: Vec::with_capacity(n),
@@ -245,7 +248,6 @@ pub fn summarize(log: &OrderLog, opts: &SummaryOptions) -> CustomerSummaries {
         refund_units: Vec::with_capacity(n),
         net_units: Vec::with_capacity(n),
         money_scale: 0,
-        net_f64: Vec::with_capacity(n),
         subscription: Vec::with_capacity(n),
         dormant: Vec::with_capacity(n),
     };
@@ -306,7 +308,6 @@ pub fn summarize(log: &OrderLog, opts: &SummaryOptions) -> CustomerSummaries {
         s.gross_units.push(clamp(gross_s));
         s.refund_units.push(clamp(ref_s));
         s.net_units.push(clamp(net_s));
-        s.net_f64.push(net_s as f64 / 10_f64.powi(money_scale as i32));
         let state = match table_state.get(c).copied().flatten() {
             Some(st) => st,
             None => match last_sub_day {
@@ -318,7 +319,6 @@ pub fn summarize(log: &OrderLog, opts: &SummaryOptions) -> CustomerSummaries {
         s.subscription.push(state);
         s.dormant.push(recency.is_some_and(|r| r >= opts.dormant_days));
     }
-    s.customer_id = log_ids(log);
     s
 }
 
@@ -335,14 +335,6 @@ fn average(net_units: i128, scale: u32, orders: u32) -> Option<Decimal> {
     let twice = 2 * r.abs();
     let q = if twice > d || (twice == d && q % 2 != 0) { q + num.signum() } else { q };
     Decimal::try_from_i128_with_scale(q, out_scale).ok()
-}
-
-fn log_ids(log: &OrderLog) -> StrColumn {
-    let mut c = StrColumn::new();
-    for i in 0..log.n_customers() {
-        c.push(log.customer_id(i));
-    }
-    c
 }
 
 /// Per customer, the state from an attached subscription table (as of `as_of`).

@@ -55,7 +55,7 @@ pub struct SubscriptionTable {
 pub struct OrderLog {
     tz: Tz,
     currency: Option<String>,
-    customer_ids: StrColumn,
+    customer_ids: std::sync::Arc<StrColumn>,
     offsets: Vec<u32>,
     birth_date: Vec<Option<NaiveDate>>,
     signed_up: Vec<Option<Day>>,
@@ -143,6 +143,11 @@ impl OrderLog {
     #[must_use]
     pub fn customer_id(&self, c: usize) -> &str {
         self.customer_ids.get(c)
+    }
+    /// Every customer id, in customer order (shared, not copied, by summaries).
+    #[must_use]
+    pub fn customer_ids(&self) -> &std::sync::Arc<StrColumn> {
+        &self.customer_ids
     }
     /// Index of a customer id.
     #[must_use]
@@ -597,12 +602,16 @@ impl OrderLogBuilder {
                 inverse[p as usize] = k as u32;
             }
         }
-        let placed_at = if identity { self.placed_at } else { permute(&self.placed_at, &perm) };
-        let day = if identity { self.day } else { permute(&self.day, &perm) };
-        let kind = if identity { self.kind } else { permute(&self.kind, &perm) };
-        let status = if identity { self.status } else { permute(&self.status, &perm) };
-        let subscription = if identity { self.subscription } else { permute(&self.subscription, &perm) };
-        let amount = if identity { self.amount } else { self.amount.permuted(&perm) };
+        // Reorder one column at a time, freeing each old column at once: the peak is the log
+        // plus one column, not two logs.
+        drop(std::mem::take(&mut self.customer));
+        let placed_at = reorder(std::mem::take(&mut self.placed_at), &perm, identity);
+        let day = reorder(std::mem::take(&mut self.day), &perm, identity);
+        let kind = reorder(std::mem::take(&mut self.kind), &perm, identity);
+        let status = reorder(std::mem::take(&mut self.status), &perm, identity);
+        let subscription = reorder(std::mem::take(&mut self.subscription), &perm, identity);
+        let old_amount = std::mem::take(&mut self.amount);
+        let amount = if identity { old_amount } else { old_amount.permuted(&perm) };
         let order_ids = self.order_ids.map(OrderIds::into_values);
         // Refunds: grouped by customer rank, by day within.
         let nr = self.refunds.customer.len();
@@ -641,7 +650,7 @@ impl OrderLogBuilder {
         OrderLog {
             tz: self.tz,
             currency: self.currency,
-            customer_ids,
+            customer_ids: std::sync::Arc::new(customer_ids),
             offsets,
             birth_date: if self.has_customer_table { permute(&self.birth_date, &by_id) } else { Vec::new() },
             signed_up: if self.has_customer_table { permute(&self.signed_up, &by_id) } else { Vec::new() },
@@ -666,6 +675,10 @@ impl OrderLogBuilder {
             subscriptions,
         }
     }
+}
+
+fn reorder<T: Copy>(v: Vec<T>, perm: &[u32], identity: bool) -> Vec<T> {
+    if identity { v } else { permute(&v, perm) }
 }
 
 fn permute<T: Copy>(v: &[T], perm: &[u32]) -> Vec<T> {

@@ -180,7 +180,9 @@ fn grouped_ll(k: f64, p: [f64; 4], rows: &Grouped, ln_grid: &mut [f64], inv_grid
                 let e = (-d.abs()).exp();
                 let w4 = if d >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
                 let w3 = 1.0 - w4;
-                s_l += w * (a3 + d.max(0.0) + e.ln_1p());
+                // ln(1 + e), e in (0, 1]: plain ln is several times faster than ln_1p and its
+                // absolute error (<= 1.1e-16 per row) is far below the sum's rounding.
+                s_l += w * (a3 + d.max(0.0) + (1.0 + e).ln());
                 s_w4 += w * w4;
                 s_ln += w * (w3 * ln_grid[it] + w4 * ln_grid[itx]);
                 s_inv += w * (w3 * inv_grid[it] + w4 * inv_grid[itx]);

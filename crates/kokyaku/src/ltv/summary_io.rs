@@ -63,7 +63,7 @@ fn find(header: &[String], given: Option<&str>, usual: &[&str], what: &str, requ
 
 /// Read a comma-separated summary with a header row.
 pub fn read_summary_csv<R: Read>(reader: R, columns: &SummaryColumns, time_unit: TimeUnit) -> Result<SummaryFile> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::All).from_reader(reader);
+    let mut rdr = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::Headers).from_reader(reader);
     let header: Vec<String> = rdr
         .headers()
         .map_err(|e| Error::Malformed { location: Location::default(), reason: e.to_string() })?
@@ -77,12 +77,21 @@ pub fn read_summary_csv<R: Read>(reader: R, columns: &SummaryColumns, time_unit:
     let im = find(&header, columns.monetary.as_deref(), &["monetary_value", "zbar", "monetary", "m"], "monetary_value", false)?;
     let iw = find(&header, columns.weights.as_deref(), &["weights", "weight", "count"], "weights", false)?;
     let (mut ids, mut x, mut tx, mut t, mut m, mut w) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (row, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| Error::Malformed { location: Location::cell(row as u64 + 1, ""), reason: e.to_string() })?;
+    // One reused byte record (no allocation or UTF-8 check per row); fields trimmed here.
+    let mut rec = csv::ByteRecord::new();
+    let mut row = 0usize;
+    loop {
+        let more = rdr
+            .read_byte_record(&mut rec)
+            .map_err(|e| Error::Malformed { location: Location::cell(row as u64 + 1, ""), reason: e.to_string() })?;
+        if !more {
+            break;
+        }
+        let field = |j: usize| rec.get(j).map_or(&b""[..], <[u8]>::trim_ascii);
         let num = |j: usize| -> Result<f64> {
-            let s = rec.get(j).unwrap_or("");
-            s.parse::<f64>().map_err(|_| Error::InvalidValue {
-                value: s.to_owned(),
+            let f = field(j);
+            std::str::from_utf8(f).ok().and_then(|s| s.parse::<f64>().ok()).ok_or_else(|| Error::InvalidValue {
+                value: String::from_utf8_lossy(f).into_owned(),
                 location: Location::cell(row as u64 + 1, &header[j]),
                 reason: "expected a number".into(),
             })
@@ -96,7 +105,8 @@ pub fn read_summary_csv<R: Read>(reader: R, columns: &SummaryColumns, time_unit:
         if let Some(j) = iw {
             w.push(num(j)?);
         }
-        ids.push(iid.map_or_else(|| (row + 1).to_string(), |j| rec.get(j).unwrap_or("").to_owned()));
+        ids.push(iid.map_or_else(|| (row + 1).to_string(), |j| String::from_utf8_lossy(field(j)).into_owned()));
+        row += 1;
     }
     build(ids, x, tx, t, im.map(|_| m), iw.map(|_| w), time_unit)
 }

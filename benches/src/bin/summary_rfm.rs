@@ -10,12 +10,18 @@ use kokyaku::summary::{SummaryOptions, summarize};
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 fn main() -> Result<(), kokyaku::Error> {
-    let path = std::env::args().nth(1).ok_or_else(|| kokyaku::Error::option("path", "", "usage: summary_rfm FILE.parquet"))?;
+    let path = std::env::args()
+        .nth(1)
+        .ok_or_else(|| kokyaku::Error::option("path", "", "usage: summary_rfm FILE.parquet"))?;
     let t0 = Instant::now();
     let ing = read_path(std::path::Path::new(&path), &ReadOptions::default())?;
     let t1 = Instant::now();

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 use kokyaku::io::{
-    BadRows, ColumnMap, Delimiter, DuplicateOrder, Format, Ingested, MissingCustomer, ReadOptions, read_csv, read_path,
+    BadRows, ColumnMap, Delimiter, DuplicateOrder, Format, Ingested, MissingCustomer, ReadOptions,
+    read_csv, read_path,
 };
 use kokyaku::model::parse_date;
 use kokyaku::simulate::{SimOptions, SimOrder, simulate_each};
@@ -135,7 +136,11 @@ impl InputArgs {
             },
             cancel_prefix: self.cancel_prefix.clone(),
             negative_as_refund: !self.no_negative_refunds,
-            bad_rows: if self.strict { BadRows::Error } else { BadRows::Reject },
+            bad_rows: if self.strict {
+                BadRows::Error
+            } else {
+                BadRows::Reject
+            },
             ..ReadOptions::default()
         };
         if let Some(d) = &self.delimiter {
@@ -152,12 +157,18 @@ impl InputArgs {
 
     /// The analysis date.
     pub fn as_of(&self) -> Result<Option<NaiveDate>> {
-        self.as_of.as_deref().map(|s| parse_date("--as-of", s)).transpose()
+        self.as_of
+            .as_deref()
+            .map(|s| parse_date("--as-of", s))
+            .transpose()
     }
 
     /// What is being read, for headings.
     pub fn source_name(&self) -> String {
-        self.file.as_ref().map_or_else(|| "bundled sample (1,500 simulated customers, JPY, Asia/Tokyo)".to_owned(), |p| p.display().to_string())
+        self.file.as_ref().map_or_else(
+            || "bundled sample (1,500 simulated customers, JPY, Asia/Tokyo)".to_owned(),
+            |p| p.display().to_string(),
+        )
     }
 
     /// Reads the file (or the bundled sample), with a progress bar for large files.
@@ -166,18 +177,34 @@ impl InputArgs {
         let Some(path) = &self.file else {
             return read_csv(SAMPLE.as_bytes(), &opts);
         };
-        let meta = std::fs::metadata(path).map_err(|e| Error::Io { path: path.display().to_string(), source: e })?;
+        let meta = std::fs::metadata(path).map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
         let big = meta.len() > 64 << 20;
-        if self.quiet || !big || Format::from_path(path)? != Format::Csv || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        if self.quiet
+            || !big
+            || Format::from_path(path)? != Format::Csv
+            || !std::io::IsTerminal::is_terminal(&std::io::stderr())
+        {
             return read_path(path, &opts);
         }
-        let f = File::open(path).map_err(|e| Error::Io { path: path.display().to_string(), source: e })?;
+        let f = File::open(path).map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
         let bar = indicatif::ProgressBar::new(meta.len()).with_style(
-            indicatif::ProgressStyle::with_template("{spinner} reading {bytes}/{total_bytes} {wide_bar} {eta}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} reading {bytes}/{total_bytes} {wide_bar} {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         let mut o = opts;
-        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv")) && o.delimiter == Delimiter::Comma {
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
+            && o.delimiter == Delimiter::Comma
+        {
             o.delimiter = Delimiter::Tab;
         }
         let r = read_csv(bar.wrap_read(f), &o);
@@ -187,11 +214,17 @@ impl InputArgs {
 }
 
 fn create(path: &Path) -> Result<BufWriter<File>> {
-    File::create(path).map(|f| BufWriter::with_capacity(1 << 20, f)).map_err(|e| Error::Io { path: path.display().to_string(), source: e })
+    File::create(path)
+        .map(|f| BufWriter::with_capacity(1 << 20, f))
+        .map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            source: e,
+        })
 }
 
 fn is_parquet(path: &Path) -> bool {
-    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
 }
 
 /// Writes a table as CSV or Parquet by extension (`-` is CSV on stdout).
@@ -200,13 +233,22 @@ pub fn write_table(t: &Table, path: &Path) -> Result<()> {
         return t.write_csv(std::io::stdout().lock());
     }
     let w = create(path)?;
-    if is_parquet(path) { kokyaku::io::write_table_parquet(t, w) } else { t.write_csv(w) }
+    if is_parquet(path) {
+        kokyaku::io::write_table_parquet(t, w)
+    } else {
+        t.write_csv(w)
+    }
 }
 
 /// Writes a simulated log as CSV or Parquet (streamed in chunks of 1M orders).
 pub fn write_simulation(opts: &SimOptions, path: &Path) -> Result<u64> {
     let tz: chrono_tz::Tz = kokyaku::io::parse_tz(&opts.timezone)?;
-    let time = |secs: i64| DateTime::<Utc>::from_timestamp(secs, 0).unwrap_or_default().with_timezone(&tz).format("%Y-%m-%dT%H:%M:%S%:z");
+    let time = |secs: i64| {
+        DateTime::<Utc>::from_timestamp(secs, 0)
+            .unwrap_or_default()
+            .with_timezone(&tz)
+            .format("%Y-%m-%dT%H:%M:%S%:z")
+    };
     if is_parquet(path) {
         let mut w = kokyaku::io::SimParquetWriter::new(create(path)?, &opts.currency)?;
         let n = simulate_each(opts, |o: &SimOrder| w.push(o))?;
@@ -214,13 +256,35 @@ pub fn write_simulation(opts: &SimOptions, path: &Path) -> Result<u64> {
         return Ok(n);
     }
     let mut w = create(path)?;
-    let io = |e| Error::Io { path: path.display().to_string(), source: e };
-    writeln!(w, "customer_id,order_id,placed_at,amount,currency,status,kind,subscription_id").map_err(io)?;
+    let io = |e| Error::Io {
+        path: path.display().to_string(),
+        source: e,
+    };
+    writeln!(
+        w,
+        "customer_id,order_id,placed_at,amount,currency,status,kind,subscription_id"
+    )
+    .map_err(io)?;
     let cur = opts.currency.clone();
     let n = simulate_each(opts, |o: &SimOrder| {
-        let sub = if o.subscription > 0 { format!("S{:08}", o.subscription) } else { String::new() };
-        writeln!(w, "{:08},O{:010},{},{},{},{},{},{}", o.customer, o.order, time(o.placed_at), o.amount, cur, o.status.as_str(), o.kind.as_str(), sub)
-            .map_err(io)
+        let sub = if o.subscription > 0 {
+            format!("S{:08}", o.subscription)
+        } else {
+            String::new()
+        };
+        writeln!(
+            w,
+            "{:08},O{:010},{},{},{},{},{},{}",
+            o.customer,
+            o.order,
+            time(o.placed_at),
+            o.amount,
+            cur,
+            o.status.as_str(),
+            o.kind.as_str(),
+            sub
+        )
+        .map_err(io)
     })?;
     w.flush().map_err(io)?;
     Ok(n)

@@ -120,13 +120,20 @@ fn main() -> ExitCode {
 }
 
 fn print_json(v: &impl serde::Serialize) -> Result<()> {
-    let s = serde_json::to_string_pretty(v).map_err(|e| Error::Unsupported(format!("JSON output: {e}")))?;
+    let s = serde_json::to_string_pretty(v)
+        .map_err(|e| Error::Unsupported(format!("JSON output: {e}")))?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{s}").map_err(|e| Error::Io { path: "<stdout>".into(), source: e })
+    writeln!(out, "{s}").map_err(|e| Error::Io {
+        path: "<stdout>".into(),
+        source: e,
+    })
 }
 
 fn analysis_options(input: &InputArgs) -> Result<AnalysisOptions> {
-    Ok(AnalysisOptions { as_of: input.as_of()?, ..AnalysisOptions::default() })
+    Ok(AnalysisOptions {
+        as_of: input.as_of()?,
+        ..AnalysisOptions::default()
+    })
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -139,12 +146,20 @@ fn run(cli: Cli) -> Result<()> {
                 OutFormat::Json => print_json(&report),
                 OutFormat::Text => {
                     let mut out = std::io::stdout().lock();
-                    text::report(&mut out, &report, input.source_name().as_str())
-                        .map_err(|e| Error::Io { path: "<stdout>".into(), source: e })
+                    text::report(&mut out, &report, input.source_name().as_str()).map_err(|e| {
+                        Error::Io {
+                            path: "<stdout>".into(),
+                            source: e,
+                        }
+                    })
                 }
             }
         }
-        Command::Summary { input, output, format } => {
+        Command::Summary {
+            input,
+            output,
+            format,
+        } => {
             let ing = input.read()?;
             let opts = analysis_options(&input)?;
             let ca = CustomerAnalysis::build(&ing.log, &opts)?;
@@ -166,42 +181,88 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Cohorts { input, period, format } => {
+        Command::Cohorts {
+            input,
+            period,
+            format,
+        } => {
             let ing = input.read()?;
             let opts = CohortOptions {
-                period: if period == PeriodArg::Weekly { Period::Weekly } else { Period::Monthly },
+                period: if period == PeriodArg::Weekly {
+                    Period::Weekly
+                } else {
+                    Period::Monthly
+                },
                 as_of: input.as_of()?,
                 max_periods: None,
             };
             let ret = retention(&ing.log, &opts)?;
             let rev = revenue_curves(&ing.log, &opts)?;
             match format {
-                OutFormat::Json => print_json(&serde_json::json!({"ingestion": ing.report, "retention": ret, "revenue": rev})),
+                OutFormat::Json => print_json(
+                    &serde_json::json!({"ingestion": ing.report, "retention": ret, "revenue": rev}),
+                ),
                 OutFormat::Text => {
                     let mut out = std::io::stdout().lock();
-                    text::retention(&mut out, &ret).map_err(|e| Error::Io { path: "<stdout>".into(), source: e })
+                    text::retention(&mut out, &ret).map_err(|e| Error::Io {
+                        path: "<stdout>".into(),
+                        source: e,
+                    })
                 }
             }
         }
-        Command::Repeat { input, window_days, max_n, format } => {
+        Command::Repeat {
+            input,
+            window_days,
+            max_n,
+            format,
+        } => {
             let ing = input.read()?;
-            let rep = repeat_metrics(&ing.log, &RepeatOptions { as_of: input.as_of()?, f2_window_days: window_days, max_n })?;
+            let rep = repeat_metrics(
+                &ing.log,
+                &RepeatOptions {
+                    as_of: input.as_of()?,
+                    f2_window_days: window_days,
+                    max_n,
+                },
+            )?;
             match format {
-                OutFormat::Json => print_json(&serde_json::json!({"ingestion": ing.report, "repeat": rep})),
+                OutFormat::Json => {
+                    print_json(&serde_json::json!({"ingestion": ing.report, "repeat": rep}))
+                }
                 OutFormat::Text => {
                     let mut out = std::io::stdout().lock();
-                    text::repeat(&mut out, &rep).map_err(|e| Error::Io { path: "<stdout>".into(), source: e })
+                    text::repeat(&mut out, &rep).map_err(|e| Error::Io {
+                        path: "<stdout>".into(),
+                        source: e,
+                    })
                 }
             }
         }
         Command::Ltv(args) => ltv::run(*args),
-        Command::Simulate { customers, seed, output, subscription_share, format } => {
-            let opts = SimOptions { customers, seed, subscription_share, ..SimOptions::default() };
+        Command::Simulate {
+            customers,
+            seed,
+            output,
+            subscription_share,
+            format,
+        } => {
+            let opts = SimOptions {
+                customers,
+                seed,
+                subscription_share,
+                ..SimOptions::default()
+            };
             let n = input::write_simulation(&opts, &output)?;
             match format {
-                OutFormat::Json => print_json(&serde_json::json!({"output": output.display().to_string(), "customers": customers, "orders": n, "seed": seed})),
+                OutFormat::Json => print_json(
+                    &serde_json::json!({"output": output.display().to_string(), "customers": customers, "orders": n, "seed": seed}),
+                ),
                 OutFormat::Text => {
-                    eprintln!("wrote {n} orders of {customers} customers to {}", output.display());
+                    eprintln!(
+                        "wrote {n} orders of {customers} customers to {}",
+                        output.display()
+                    );
                     Ok(())
                 }
             }

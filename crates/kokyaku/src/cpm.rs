@@ -30,7 +30,13 @@ pub enum Stage {
 
 impl Stage {
     /// All stages in ladder order.
-    pub const ALL: [Stage; 5] = [Stage::FirstTimer, Stage::Fledgling, Stage::Steady, Stage::Trendy, Stage::Excellent];
+    pub const ALL: [Stage; 5] = [
+        Stage::FirstTimer,
+        Stage::Fledgling,
+        Stage::Steady,
+        Stage::Trendy,
+        Stage::Excellent,
+    ];
     /// The English id.
     #[must_use]
     pub fn id(self) -> &'static str {
@@ -68,14 +74,27 @@ impl CpmClass {
     /// All ten classes: active stages then churned stages.
     #[must_use]
     pub fn all() -> Vec<CpmClass> {
-        let mut v: Vec<CpmClass> = Stage::ALL.iter().map(|&s| CpmClass { stage: s, churned: false }).collect();
-        v.extend(Stage::ALL.iter().map(|&s| CpmClass { stage: s, churned: true }));
+        let mut v: Vec<CpmClass> = Stage::ALL
+            .iter()
+            .map(|&s| CpmClass {
+                stage: s,
+                churned: false,
+            })
+            .collect();
+        v.extend(Stage::ALL.iter().map(|&s| CpmClass {
+            stage: s,
+            churned: true,
+        }));
         v
     }
     /// The id, e.g. `steady_active`, `excellent_churned`.
     #[must_use]
     pub fn id(self) -> String {
-        format!("{}_{}", self.stage.id(), if self.churned { "churned" } else { "active" })
+        format!(
+            "{}_{}",
+            self.stage.id(),
+            if self.churned { "churned" } else { "active" }
+        )
     }
     /// Dense index 0..10 (active stages 0..5, churned 5..10).
     #[must_use]
@@ -128,18 +147,29 @@ impl CpmOptions {
             return Err(Error::option(
                 "fledgling_tenure_days",
                 self.fledgling_tenure_days,
-                format!("must not exceed excellent_tenure_days ({})", self.excellent_tenure_days),
+                format!(
+                    "must not exceed excellent_tenure_days ({})",
+                    self.excellent_tenure_days
+                ),
             ));
         }
         if !self.spend_threshold.is_finite() {
-            return Err(Error::option("spend_threshold", self.spend_threshold, "must be a finite amount"));
+            return Err(Error::option(
+                "spend_threshold",
+                self.spend_threshold,
+                "must be a finite amount",
+            ));
         }
         if self.churn_days == 0 {
             return Err(Error::option("churn_days", 0, "must be at least 1"));
         }
         let ids: Vec<String> = CpmClass::all().into_iter().map(CpmClass::id).collect();
         if let Some(bad) = self.names.keys().find(|k| !ids.contains(k)) {
-            return Err(Error::option("names", bad, format!("unknown class id; use one of {}", ids.join(", "))));
+            return Err(Error::option(
+                "names",
+                bad,
+                format!("unknown class id; use one of {}", ids.join(", ")),
+            ));
         }
         Ok(())
     }
@@ -147,32 +177,56 @@ impl CpmOptions {
     /// Display name of a class (e.g. `コツコツ客 (現役)`), or the configured override.
     #[must_use]
     pub fn display(&self, c: CpmClass) -> String {
-        self.names
-            .get(&c.id())
-            .cloned()
-            .unwrap_or_else(|| format!("{}（{}）", c.stage.ja(), if c.churned { "離脱" } else { "現役" }))
+        self.names.get(&c.id()).cloned().unwrap_or_else(|| {
+            format!(
+                "{}（{}）",
+                c.stage.ja(),
+                if c.churned { "離脱" } else { "現役" }
+            )
+        })
     }
 
     /// Classifies one customer from order count, tenure, spend and recency.
     #[must_use]
-    pub fn classify(&self, orders: u32, tenure_days: u32, spend: f64, recency_days: u32) -> Option<CpmClass> {
+    pub fn classify(
+        &self,
+        orders: u32,
+        tenure_days: u32,
+        spend: f64,
+        recency_days: u32,
+    ) -> Option<CpmClass> {
         if orders == 0 {
             return None;
         }
         let ge = |v: u32, t: u32, incl: bool| if incl { v >= t } else { v > t };
-        let high = if self.spend_inclusive { spend >= self.spend_threshold } else { spend > self.spend_threshold };
+        let high = if self.spend_inclusive {
+            spend >= self.spend_threshold
+        } else {
+            spend > self.spend_threshold
+        };
         let stage = if orders == 1 {
             Stage::FirstTimer
-        } else if !ge(tenure_days, self.fledgling_tenure_days, self.tenure_inclusive) {
+        } else if !ge(
+            tenure_days,
+            self.fledgling_tenure_days,
+            self.tenure_inclusive,
+        ) {
             Stage::Fledgling
         } else if !high {
             Stage::Steady
-        } else if ge(tenure_days, self.excellent_tenure_days, self.tenure_inclusive) {
+        } else if ge(
+            tenure_days,
+            self.excellent_tenure_days,
+            self.tenure_inclusive,
+        ) {
             Stage::Excellent
         } else {
             Stage::Trendy
         };
-        Some(CpmClass { stage, churned: ge(recency_days, self.churn_days, self.churn_inclusive) })
+        Some(CpmClass {
+            stage,
+            churned: ge(recency_days, self.churn_days, self.churn_inclusive),
+        })
     }
 }
 
@@ -210,7 +264,12 @@ pub fn classify(s: &CustomerSummaries, opts: &CpmOptions) -> Result<CpmResult> {
     let mut cnt = [0u64; 10];
     let mut spend = [0f64; 10];
     for i in 0..n {
-        let c = opts.classify(s.orders[i], s.tenure_days[i].unwrap_or(0), s.net_f64(i), s.recency_days[i].unwrap_or(0));
+        let c = opts.classify(
+            s.orders[i],
+            s.tenure_days[i].unwrap_or(0),
+            s.net_f64(i),
+            s.recency_days[i].unwrap_or(0),
+        );
         if let Some(c) = c {
             cnt[c.index()] += 1;
             spend[c.index()] += s.net_f64(i);
@@ -228,7 +287,11 @@ pub fn classify(s: &CustomerSummaries, opts: &CpmOptions) -> Result<CpmResult> {
                 customers: cnt[k],
                 share: cnt[k] as f64 / total,
                 total_spend: spend[k],
-                mean_spend: if cnt[k] > 0 { spend[k] / cnt[k] as f64 } else { 0.0 },
+                mean_spend: if cnt[k] > 0 {
+                    spend[k] / cnt[k] as f64
+                } else {
+                    0.0
+                },
             }
         })
         .collect();
@@ -269,13 +332,23 @@ pub struct TransitionRates {
 }
 
 fn month_end(d: NaiveDate) -> NaiveDate {
-    let (y, m) = if d.month() == 12 { (d.year() + 1, 1) } else { (d.year(), d.month() + 1) };
-    NaiveDate::from_ymd_opt(y, m, 1).and_then(|x| x.pred_opt()).unwrap_or(d)
+    let (y, m) = if d.month() == 12 {
+        (d.year() + 1, 1)
+    } else {
+        (d.year(), d.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1)
+        .and_then(|x| x.pred_opt())
+        .unwrap_or(d)
 }
 
 /// Classifies every customer at each month end from the first order's month to `as_of`
 /// (the last compared month end is the last one on or before `as_of`) and counts moves.
-pub fn transitions(log: &OrderLog, as_of: Option<NaiveDate>, opts: &CpmOptions) -> Result<CpmTransitions> {
+pub fn transitions(
+    log: &OrderLog,
+    as_of: Option<NaiveDate>,
+    opts: &CpmOptions,
+) -> Result<CpmTransitions> {
     opts.validate()?;
     let as_of = log.as_of_day(as_of);
     let Some(first) = log.first_day() else {
@@ -304,7 +377,8 @@ pub fn transitions(log: &OrderLog, as_of: Option<NaiveDate>, opts: &CpmOptions) 
         let range = log.order_range(c);
         let rr = log.refund_range(c);
         let (mut i, mut k) = (range.start, rr.start);
-        let (mut orders, mut first_d, mut last_d, mut spend) = (0u32, None::<Day>, None::<Day>, 0f64);
+        let (mut orders, mut first_d, mut last_d, mut spend) =
+            (0u32, None::<Day>, None::<Day>, 0f64);
         for (t, &end) in ends.iter().enumerate() {
             while i < range.end && days[i] <= end {
                 if status[i] == OrderStatus::Completed {
@@ -320,7 +394,9 @@ pub fn transitions(log: &OrderLog, as_of: Option<NaiveDate>, opts: &CpmOptions) 
                 k += 1;
             }
             let cls = match (first_d, last_d) {
-                (Some(f), Some(l)) => opts.classify(orders, (l - f) as u32, spend, (end - l) as u32),
+                (Some(f), Some(l)) => {
+                    opts.classify(orders, (l - f) as u32, spend, (end - l) as u32)
+                }
                 _ => None,
             };
             prev[t] = cls;
@@ -365,7 +441,12 @@ pub fn transitions(log: &OrderLog, as_of: Option<NaiveDate>, opts: &CpmOptions) 
         .collect();
     let mut classes: Vec<String> = CpmClass::all().into_iter().map(CpmClass::id).collect();
     classes.push("new".into());
-    Ok(CpmTransitions { month_ends: ends.into_iter().map(day_to_date).collect(), classes, counts, months })
+    Ok(CpmTransitions {
+        month_ends: ends.into_iter().map(day_to_date).collect(),
+        classes,
+        counts,
+        months,
+    })
 }
 
 #[cfg(test)]
@@ -384,14 +465,24 @@ mod tests {
         assert_eq!(c(2, 209, 70_000.0, 10).unwrap(), "trendy_active");
         assert_eq!(c(2, 210, 70_000.0, 239).unwrap(), "excellent_active");
         assert_eq!(c(2, 210, 70_000.0, 240).unwrap(), "excellent_churned");
-        let strict = CpmOptions { churn_inclusive: false, spend_inclusive: false, ..CpmOptions::default() };
+        let strict = CpmOptions {
+            churn_inclusive: false,
+            spend_inclusive: false,
+            ..CpmOptions::default()
+        };
         assert!(!strict.classify(2, 210, 70_000.0, 240).unwrap().churned);
-        assert_eq!(strict.classify(2, 210, 70_000.0, 1).unwrap().stage, Stage::Steady);
+        assert_eq!(
+            strict.classify(2, 210, 70_000.0, 1).unwrap().stage,
+            Stage::Steady
+        );
     }
 
     #[test]
     fn bad_options_are_named() {
-        let o = CpmOptions { fledgling_tenure_days: 300, ..CpmOptions::default() };
+        let o = CpmOptions {
+            fledgling_tenure_days: 300,
+            ..CpmOptions::default()
+        };
         assert_eq!(o.validate().unwrap_err().code(), "invalid_option");
         let mut o = CpmOptions::default();
         o.names.insert("vip".into(), "VIP".into());

@@ -19,17 +19,29 @@ impl Location {
     /// A location at a data row and column.
     #[must_use]
     pub fn cell(row: u64, column: &str) -> Self {
-        Self { row: Some(row), column: Some(column.to_owned()), customer_id: None }
+        Self {
+            row: Some(row),
+            column: Some(column.to_owned()),
+            customer_id: None,
+        }
     }
     /// A location naming a column only.
     #[must_use]
     pub fn column(column: &str) -> Self {
-        Self { row: None, column: Some(column.to_owned()), customer_id: None }
+        Self {
+            row: None,
+            column: Some(column.to_owned()),
+            customer_id: None,
+        }
     }
     /// A location naming a customer.
     #[must_use]
     pub fn customer(id: &str) -> Self {
-        Self { row: None, column: None, customer_id: Some(id.to_owned()) }
+        Self {
+            row: None,
+            column: None,
+            customer_id: Some(id.to_owned()),
+        }
     }
 }
 
@@ -45,7 +57,11 @@ impl fmt::Display for Location {
         if let Some(c) = &self.customer_id {
             parts.push(format!("customer '{c}'"));
         }
-        if parts.is_empty() { f.write_str("input") } else { f.write_str(&parts.join(", ")) }
+        if parts.is_empty() {
+            f.write_str("input")
+        } else {
+            f.write_str(&parts.join(", "))
+        }
     }
 }
 
@@ -72,7 +88,9 @@ pub enum Error {
         hint: String,
     },
     /// Two currencies in one analysis.
-    #[error("mixed currencies: '{first}' and '{second}' (at {location}); analyse one currency at a time or convert first")]
+    #[error(
+        "mixed currencies: '{first}' and '{second}' (at {location}); analyse one currency at a time or convert first"
+    )]
     MixedCurrency {
         /// The currency seen first.
         first: String,
@@ -82,7 +100,9 @@ pub enum Error {
         location: Location,
     },
     /// The same order id appeared twice under the `error` duplicate policy.
-    #[error("duplicate order id '{order_id}' at {location}; choose --duplicate-order keep-first or sum-lines if lines of one order are expected")]
+    #[error(
+        "duplicate order id '{order_id}' at {location}; choose --duplicate-order keep-first or sum-lines if lines of one order are expected"
+    )]
     DuplicateOrder {
         /// The repeated order id.
         order_id: String,
@@ -147,7 +167,11 @@ impl Error {
 
     /// Shorthand for [`Error::InvalidOption`].
     pub fn option(name: &str, value: impl fmt::Display, reason: impl Into<String>) -> Self {
-        Error::InvalidOption { name: name.to_owned(), value: value.to_string(), reason: reason.into() }
+        Error::InvalidOption {
+            name: name.to_owned(),
+            value: value.to_string(),
+            reason: reason.into(),
+        }
     }
 }
 

@@ -6,14 +6,14 @@
 //!
 //! The crate is pure Rust (no FFI) and builds for `wasm32-unknown-unknown`.
 
+pub mod cohort;
 pub mod cpm;
 pub mod error;
-pub mod ltv;
 pub mod io;
+pub mod ltv;
 pub mod model;
 pub mod repeat;
 pub mod report;
-pub mod cohort;
 pub mod rfm;
 pub mod simulate;
 pub mod summary;

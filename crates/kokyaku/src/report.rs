@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::Result;
 use crate::cohort::{CohortOptions, RetentionMatrix, retention};
 use crate::cpm::{CpmOptions, CpmResult, CpmRow, classify};
 use crate::io::IngestReport;
@@ -12,7 +13,6 @@ use crate::repeat::{RepeatOptions, RepeatReport, repeat_metrics};
 use crate::rfm::{RfmOptions, RfmScores, SegmentRow, score};
 use crate::summary::{CustomerSummaries, SummaryOptions, summarize};
 use crate::table::{Table, summary_table};
-use crate::Result;
 
 /// Options of every analysis in the report. `as_of` here overrides the analyses' own.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -34,7 +34,10 @@ pub struct AnalysisOptions {
 
 impl AnalysisOptions {
     fn summary_opts(&self) -> SummaryOptions {
-        SummaryOptions { as_of: self.as_of.or(self.summary.as_of), ..self.summary.clone() }
+        SummaryOptions {
+            as_of: self.as_of.or(self.summary.as_of),
+            ..self.summary.clone()
+        }
     }
 }
 
@@ -106,12 +109,28 @@ pub struct Report {
 
 impl Report {
     /// Runs every analysis of the report.
-    pub fn build(log: &OrderLog, ingestion: Option<&IngestReport>, opts: &AnalysisOptions) -> Result<Self> {
+    pub fn build(
+        log: &OrderLog,
+        ingestion: Option<&IngestReport>,
+        opts: &AnalysisOptions,
+    ) -> Result<Self> {
         let ca = CustomerAnalysis::build(log, opts)?;
         let s = &ca.summary;
         let as_of = s.as_of;
-        let repeat = repeat_metrics(log, &RepeatOptions { as_of: Some(as_of), ..opts.repeat.clone() })?;
-        let retention = retention(log, &CohortOptions { as_of: Some(as_of), ..opts.cohort.clone() })?;
+        let repeat = repeat_metrics(
+            log,
+            &RepeatOptions {
+                as_of: Some(as_of),
+                ..opts.repeat.clone()
+            },
+        )?;
+        let retention = retention(
+            log,
+            &CohortOptions {
+                as_of: Some(as_of),
+                ..opts.cohort.clone()
+            },
+        )?;
         let totals = Totals {
             customers: s.len() as u64,
             buyers: s.orders.iter().filter(|&&o| o > 0).count() as u64,

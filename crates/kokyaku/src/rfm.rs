@@ -41,7 +41,10 @@ pub enum Binning {
 
 impl Default for Binning {
     fn default() -> Self {
-        Self::Quantile { bins: 5, ties: TieRule::Ntile }
+        Self::Quantile {
+            bins: 5,
+            ties: TieRule::Ntile,
+        }
     }
 }
 
@@ -140,13 +143,21 @@ impl SegmentMap {
                         .rules
                         .iter()
                         .zip(used.iter_mut())
-                        .filter(|(x, _)| x.r.contains(r) && x.f.contains(f) && x.m.is_none_or(|mm| mm.contains(m)))
+                        .filter(|(x, _)| {
+                            x.r.contains(r)
+                                && x.f.contains(f)
+                                && x.m.is_none_or(|mm| mm.contains(m))
+                        })
                         .map(|(x, u)| {
                             *u = true;
                             x.segment.as_str()
                         })
                         .collect();
-                    let cell = if uses_m { format!("R{r}F{f}M{m}") } else { format!("R{r}F{f}") };
+                    let cell = if uses_m {
+                        format!("R{r}F{f}M{m}")
+                    } else {
+                        format!("R{r}F{f}")
+                    };
                     match hits.len() {
                         0 => gaps.push(cell),
                         1 => {}
@@ -156,26 +167,52 @@ impl SegmentMap {
             }
         }
         // A rule with no cell (a map for 5 scores used with 3) would silently never apply.
-        let unused: Vec<&str> =
-            self.rules.iter().zip(&used).filter(|(_, u)| !**u).map(|(x, _)| x.segment.as_str()).collect();
+        let unused: Vec<&str> = self
+            .rules
+            .iter()
+            .zip(&used)
+            .filter(|(_, u)| !**u)
+            .map(|(x, _)| x.segment.as_str())
+            .collect();
         if gaps.is_empty() && overlaps.is_empty() && unused.is_empty() {
             return Ok(());
         }
         let mut why = Vec::new();
         if !unused.is_empty() {
-            why.push(format!("{} segments cover no cell of {bins_r} R × {bins_f} F scores: {}", unused.len(), unused.join(", ")));
+            why.push(format!(
+                "{} segments cover no cell of {bins_r} R × {bins_f} F scores: {}",
+                unused.len(),
+                unused.join(", ")
+            ));
         }
         if !gaps.is_empty() {
-            why.push(format!("{} cells have no segment: {}", gaps.len(), gaps.join(" ")));
+            why.push(format!(
+                "{} cells have no segment: {}",
+                gaps.len(),
+                gaps.join(" ")
+            ));
         }
         if !overlaps.is_empty() {
-            why.push(format!("{} cells have several: {}", overlaps.len(), overlaps.join(" ")));
+            why.push(format!(
+                "{} cells have several: {}",
+                overlaps.len(),
+                overlaps.join(" ")
+            ));
         }
-        Err(Error::option("segment map", &self.name, format!("every score cell needs exactly one segment; {}", why.join("; "))))
+        Err(Error::option(
+            "segment map",
+            &self.name,
+            format!(
+                "every score cell needs exactly one segment; {}",
+                why.join("; ")
+            ),
+        ))
     }
 
     fn lookup(&self, r: u8, f: u8, m: u8) -> Option<usize> {
-        self.rules.iter().position(|x| x.r.contains(r) && x.f.contains(f) && x.m.is_none_or(|mm| mm.contains(m)))
+        self.rules
+            .iter()
+            .position(|x| x.r.contains(r) && x.f.contains(f) && x.m.is_none_or(|mm| mm.contains(m)))
     }
 }
 
@@ -228,7 +265,12 @@ impl RfmScores {
     /// The segment name of customer `i`.
     #[must_use]
     pub fn segment_name(&self, i: usize) -> Option<&str> {
-        self.segment.get(i).copied().flatten().and_then(|s| self.segment_names.get(s as usize)).map(String::as_str)
+        self.segment
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|s| self.segment_names.get(s as usize))
+            .map(String::as_str)
     }
 }
 
@@ -257,10 +299,18 @@ fn bins_of(b: &Binning) -> Result<u8> {
         Binning::Quantile { bins, .. } => Err(Error::option("bins", bins, "use 2 to 10 bins")),
         Binning::Thresholds { edges } => {
             if edges.is_empty() || edges.len() > 9 {
-                return Err(Error::option("edges", format!("{edges:?}"), "give 1 to 9 ascending edges"));
+                return Err(Error::option(
+                    "edges",
+                    format!("{edges:?}"),
+                    "give 1 to 9 ascending edges",
+                ));
             }
             if edges.windows(2).any(|w| w[0] >= w[1]) || edges.iter().any(|e| !e.is_finite()) {
-                return Err(Error::option("edges", format!("{edges:?}"), "edges must be finite and strictly ascending"));
+                return Err(Error::option(
+                    "edges",
+                    format!("{edges:?}"),
+                    "edges must be finite and strictly ascending",
+                ));
             }
             Ok(edges.len() as u8 + 1)
         }
@@ -282,7 +332,13 @@ fn score_dim(values: &[f64], idx: &[u32], binning: &Binning, higher_better: bool
 }
 
 /// [`score_dim`] over a value function (no value column is materialised).
-fn score_dim_by(value: impl Fn(usize) -> f64, idx: &[u32], binning: &Binning, higher_better: bool, out: &mut [u8]) {
+fn score_dim_by(
+    value: impl Fn(usize) -> f64,
+    idx: &[u32],
+    binning: &Binning,
+    higher_better: bool,
+    out: &mut [u8],
+) {
     let n = idx.len();
     if n == 0 {
         return;
@@ -316,7 +372,11 @@ fn score_dim_by(value: impl Fn(usize) -> f64, idx: &[u32], binning: &Binning, hi
                     let big = r * (q + 1); // first r bins hold q + 1
                     for (pos, &(_, i)) in keyed.iter().enumerate() {
                         let p = pos as u64;
-                        let bin = if p < big { p / (q + 1) } else { r + (p - big) / q.max(1) };
+                        let bin = if p < big {
+                            p / (q + 1)
+                        } else {
+                            r + (p - big) / q.max(1)
+                        };
                         out[i as usize] = (bin + 1).min(k) as u8;
                     }
                 }
@@ -342,15 +402,23 @@ fn score_dim_by(value: impl Fn(usize) -> f64, idx: &[u32], binning: &Binning, hi
 
 /// Scores every customer with at least one completed order.
 pub fn score(s: &CustomerSummaries, opts: &RfmOptions) -> Result<RfmScores> {
-    let (br, bf, bm) = (bins_of(&opts.recency)?, bins_of(&opts.frequency)?, bins_of(&opts.monetary)?);
+    let (br, bf, bm) = (
+        bins_of(&opts.recency)?,
+        bins_of(&opts.frequency)?,
+        bins_of(&opts.monetary)?,
+    );
     let default_map;
-    let map = if let Some(m) = &opts.segments { m } else {
+    let map = if let Some(m) = &opts.segments {
+        m
+    } else {
         default_map = SegmentMap::default_rf();
         &default_map
     };
     map.validate(br, bf, bm)?;
     let n = s.len();
-    let idx: Vec<u32> = (0..n as u32).filter(|&i| s.orders[i as usize] > 0).collect();
+    let idx: Vec<u32> = (0..n as u32)
+        .filter(|&i| s.orders[i as usize] > 0)
+        .collect();
     let recency = |i: usize| s.recency_days[i].map_or(f64::NAN, f64::from);
     let freq = |i: usize| match opts.frequency_basis {
         FrequencyBasis::Orders => f64::from(s.orders[i]),
@@ -364,7 +432,8 @@ pub fn score(s: &CustomerSummaries, opts: &RfmOptions) -> Result<RfmScores> {
     let names: Vec<String> = map.rules.iter().map(|x| x.segment.clone()).collect();
     let mut segment = vec![None; n];
     let k = names.len();
-    let (mut cnt, mut sr, mut sf, mut sm) = (vec![0u64; k], vec![0f64; k], vec![0f64; k], vec![0f64; k]);
+    let (mut cnt, mut sr, mut sf, mut sm) =
+        (vec![0u64; k], vec![0f64; k], vec![0f64; k], vec![0f64; k]);
     for &i in &idx {
         let i = i as usize;
         if let Some(g) = map.lookup(r[i], f[i], m[i]) {
@@ -390,7 +459,14 @@ pub fn score(s: &CustomerSummaries, opts: &RfmOptions) -> Result<RfmScores> {
             }
         })
         .collect();
-    Ok(RfmScores { r, f, m, segment, segment_names: names, table })
+    Ok(RfmScores {
+        r,
+        f,
+        m,
+        segment,
+        segment_names: names,
+        table,
+    })
 }
 
 #[cfg(test)]
@@ -419,9 +495,27 @@ mod tests {
         let v: Vec<f64> = (0..7).map(f64::from).collect();
         let idx: Vec<u32> = (0..7).collect();
         let mut out = vec![0u8; 7];
-        score_dim(&v, &idx, &Binning::Quantile { bins: 5, ties: TieRule::Ntile }, true, &mut out);
+        score_dim(
+            &v,
+            &idx,
+            &Binning::Quantile {
+                bins: 5,
+                ties: TieRule::Ntile,
+            },
+            true,
+            &mut out,
+        );
         assert_eq!(out, vec![1, 1, 2, 2, 3, 4, 5]);
-        score_dim(&v, &idx, &Binning::Quantile { bins: 5, ties: TieRule::Ntile }, false, &mut out);
+        score_dim(
+            &v,
+            &idx,
+            &Binning::Quantile {
+                bins: 5,
+                ties: TieRule::Ntile,
+            },
+            false,
+            &mut out,
+        );
         assert_eq!(out, vec![5, 4, 3, 2, 2, 1, 1]);
     }
 
@@ -430,7 +524,16 @@ mod tests {
         let v = vec![1.0, 1.0, 1.0, 2.0, 3.0];
         let idx: Vec<u32> = (0..5).collect();
         let mut out = vec![0u8; 5];
-        score_dim(&v, &idx, &Binning::Quantile { bins: 5, ties: TieRule::Shared }, true, &mut out);
+        score_dim(
+            &v,
+            &idx,
+            &Binning::Quantile {
+                bins: 5,
+                ties: TieRule::Shared,
+            },
+            true,
+            &mut out,
+        );
         assert_eq!(out, vec![1, 1, 1, 4, 5]);
     }
 
@@ -439,7 +542,9 @@ mod tests {
         let v = vec![0.0, 30.0, 31.0, 60.0, 400.0];
         let idx: Vec<u32> = (0..5).collect();
         let mut out = vec![0u8; 5];
-        let b = Binning::Thresholds { edges: vec![30.0, 60.0, 90.0, 180.0] };
+        let b = Binning::Thresholds {
+            edges: vec![30.0, 60.0, 90.0, 180.0],
+        };
         score_dim(&v, &idx, &b, false, &mut out);
         assert_eq!(out, vec![5, 5, 4, 4, 1]);
         score_dim(&v, &idx, &b, true, &mut out);

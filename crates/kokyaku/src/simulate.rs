@@ -12,7 +12,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::io::parse_tz;
-use crate::model::{OrderKind, OrderLog, OrderLogBuilder, OrderStatus, date_to_day, local_midnight};
+use crate::model::{
+    OrderKind, OrderLog, OrderLogBuilder, OrderStatus, date_to_day, local_midnight,
+};
 use crate::{Error, Location, Result};
 
 /// Parameters of the simulation. Rates are per day.
@@ -119,17 +121,39 @@ fn dist_err(what: &str, e: impl std::fmt::Display) -> Error {
 
 /// Generates orders customer by customer (in time order within a customer), calling `emit`
 /// for each; returns the number of orders. Uses no memory proportional to the log.
-pub fn simulate_each(opts: &SimOptions, mut emit: impl FnMut(&SimOrder) -> Result<()>) -> Result<u64> {
-    for (name, v) in [("r", opts.r), ("alpha", opts.alpha), ("a", opts.a), ("b", opts.b), ("p", opts.p), ("q", opts.q), ("gamma", opts.gamma), ("sbg_alpha", opts.sbg_alpha), ("sbg_beta", opts.sbg_beta)] {
+pub fn simulate_each(
+    opts: &SimOptions,
+    mut emit: impl FnMut(&SimOrder) -> Result<()>,
+) -> Result<u64> {
+    for (name, v) in [
+        ("r", opts.r),
+        ("alpha", opts.alpha),
+        ("a", opts.a),
+        ("b", opts.b),
+        ("p", opts.p),
+        ("q", opts.q),
+        ("gamma", opts.gamma),
+        ("sbg_alpha", opts.sbg_alpha),
+        ("sbg_beta", opts.sbg_beta),
+    ] {
         if !(v.is_finite() && v > 0.0) {
             return Err(Error::option(name, v, "must be a positive number"));
         }
     }
-    if !(0.0..=1.0).contains(&opts.subscription_share) || !(0.0..=1.0).contains(&opts.cancel_share) {
-        return Err(Error::option("subscription_share/cancel_share", opts.subscription_share, "shares are between 0 and 1"));
+    if !(0.0..=1.0).contains(&opts.subscription_share) || !(0.0..=1.0).contains(&opts.cancel_share)
+    {
+        return Err(Error::option(
+            "subscription_share/cancel_share",
+            opts.subscription_share,
+            "shares are between 0 and 1",
+        ));
     }
     if opts.horizon_days == 0 || opts.acquisition_days > opts.horizon_days {
-        return Err(Error::option("acquisition_days", opts.acquisition_days, "must be at most horizon_days (and horizon_days > 0)"));
+        return Err(Error::option(
+            "acquisition_days",
+            opts.acquisition_days,
+            "must be at most horizon_days (and horizon_days > 0)",
+        ));
     }
     let tz = parse_tz(&opts.timezone)?;
     let t0 = local_midnight(tz, opts.start);
@@ -144,18 +168,37 @@ pub fn simulate_each(opts: &SimOptions, mut emit: impl FnMut(&SimOrder) -> Resul
     for c in 1..=opts.customers {
         let first = rng.random::<f64>() * f64::from(opts.acquisition_days);
         let subscriber = rng.random::<f64>() < opts.subscription_share;
-        let mut push = |rng: &mut ChaCha8Rng, t: f64, amount: i64, kind: OrderKind, sub: u64| -> Result<()> {
-            order_no += 1;
-            let status = if rng.random::<f64>() < opts.cancel_share { OrderStatus::Cancelled } else { OrderStatus::Completed };
-            let o = SimOrder { customer: c, order: order_no, placed_at: t0 + (t * 86_400.0) as i64, amount, kind, status, subscription: sub };
-            emit(&o)
-        };
+        let mut push =
+            |rng: &mut ChaCha8Rng, t: f64, amount: i64, kind: OrderKind, sub: u64| -> Result<()> {
+                order_no += 1;
+                let status = if rng.random::<f64>() < opts.cancel_share {
+                    OrderStatus::Cancelled
+                } else {
+                    OrderStatus::Completed
+                };
+                let o = SimOrder {
+                    customer: c,
+                    order: order_no,
+                    placed_at: t0 + (t * 86_400.0) as i64,
+                    amount,
+                    kind,
+                    status,
+                    subscription: sub,
+                };
+                emit(&o)
+            };
         if subscriber {
             sub_no += 1;
             let th: f64 = theta.sample(&mut rng);
             let mut t = first;
             while t < end {
-                push(&mut rng, t, i64::from(opts.subscription_price), OrderKind::Subscription, sub_no)?;
+                push(
+                    &mut rng,
+                    t,
+                    i64::from(opts.subscription_price),
+                    OrderKind::Subscription,
+                    sub_no,
+                )?;
                 if rng.random::<f64>() < th {
                     break;
                 }
@@ -204,7 +247,17 @@ pub fn simulate_log(opts: &SimOptions) -> Result<OrderLog> {
             let _ = write!(sid, "S{:08}", o.subscription);
         }
         let day = b.day_of(o.placed_at);
-        b.push_order(&cid, Some(&oid), o.placed_at, day, Decimal::from(o.amount), o.kind, o.status, (!sid.is_empty()).then_some(sid.as_str()), Location::default)?;
+        b.push_order(
+            &cid,
+            Some(&oid),
+            o.placed_at,
+            day,
+            Decimal::from(o.amount),
+            o.kind,
+            o.status,
+            (!sid.is_empty()).then_some(sid.as_str()),
+            Location::default,
+        )?;
         Ok(())
     })?;
     Ok(b.finish())
@@ -222,7 +275,10 @@ mod tests {
 
     #[test]
     fn deterministic_and_plausible() {
-        let o = SimOptions { customers: 2000, ..SimOptions::default() };
+        let o = SimOptions {
+            customers: 2000,
+            ..SimOptions::default()
+        };
         let a = simulate_log(&o).unwrap();
         let b = simulate_log(&o).unwrap();
         assert_eq!(a.n_orders(), b.n_orders());
@@ -235,7 +291,10 @@ mod tests {
 
     #[test]
     fn rejects_bad_parameters() {
-        let o = SimOptions { r: -1.0, ..SimOptions::default() };
+        let o = SimOptions {
+            r: -1.0,
+            ..SimOptions::default()
+        };
         assert_eq!(simulate_log(&o).unwrap_err().code(), "invalid_option");
     }
 }

@@ -6,7 +6,9 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Day, OrderKind, OrderLog, OrderStatus, StrColumn, SubscriptionStatus, day_to_date};
+use crate::model::{
+    Day, OrderKind, OrderLog, OrderStatus, StrColumn, SubscriptionStatus, day_to_date,
+};
 
 /// Options of [`summarize`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,7 +26,11 @@ pub struct SummaryOptions {
 
 impl Default for SummaryOptions {
     fn default() -> Self {
-        Self { as_of: None, dormant_days: 120, subscription_lapse_days: 60 }
+        Self {
+            as_of: None,
+            dormant_days: 120,
+            subscription_lapse_days: 60,
+        }
     }
 }
 
@@ -128,7 +134,8 @@ impl CustomerSummaries {
         }
     }
     fn money(&self, v: &[i64], i: usize) -> Decimal {
-        v.get(i).map_or(Decimal::ZERO, |&u| Decimal::new(u, self.money_scale))
+        v.get(i)
+            .map_or(Decimal::ZERO, |&u| Decimal::new(u, self.money_scale))
     }
     /// Gross spend of customer `i` (completed orders).
     #[must_use]
@@ -143,7 +150,9 @@ impl CustomerSummaries {
     /// Net spend of customer `i` as `f64`, for scoring.
     #[must_use]
     pub fn net_f64(&self, i: usize) -> f64 {
-        self.net_units.get(i).map_or(0.0, |&u| u as f64 / 10_f64.powi(self.money_scale as i32))
+        self.net_units
+            .get(i)
+            .map_or(0.0, |&u| u as f64 / 10_f64.powi(self.money_scale as i32))
     }
     /// Net spend of customer `i` (gross minus refunds).
     #[must_use]
@@ -154,11 +163,19 @@ impl CustomerSummaries {
     /// even (`None` without orders).
     #[must_use]
     pub fn average_order_value(&self, i: usize) -> Option<Decimal> {
-        average(i128::from(*self.net_units.get(i)?), self.money_scale, *self.orders.get(i)?)
+        average(
+            i128::from(*self.net_units.get(i)?),
+            self.money_scale,
+            *self.orders.get(i)?,
+        )
     }
     fn total(&self, v: &[i64]) -> Decimal {
         let sum: i128 = v.iter().map(|&u| i128::from(u)).sum();
-        Decimal::try_from_i128_with_scale(sum, self.money_scale).unwrap_or(if sum < 0 { Decimal::MIN } else { Decimal::MAX })
+        Decimal::try_from_i128_with_scale(sum, self.money_scale).unwrap_or(if sum < 0 {
+            Decimal::MIN
+        } else {
+            Decimal::MAX
+        })
     }
     /// Sum of gross spend over all customers (exact).
     #[must_use]
@@ -303,7 +320,8 @@ pub fn summarize(log: &OrderLog, opts: &SummaryOptions) -> CustomerSummaries {
         s.cancelled_orders.push(cancelled);
         let recency = last.map(|l| (as_of - l).max(0) as u32);
         s.recency_days.push(recency);
-        s.tenure_days.push(first.zip(last).map(|(f, l)| (l - f) as u32));
+        s.tenure_days
+            .push(first.zip(last).map(|(f, l)| (l - f) as u32));
         s.age_days.push(first.map(|f| (as_of - f).max(0) as u32));
         s.gross_units.push(clamp(gross_s));
         s.refund_units.push(clamp(ref_s));
@@ -312,12 +330,15 @@ pub fn summarize(log: &OrderLog, opts: &SummaryOptions) -> CustomerSummaries {
             Some(st) => st,
             None => match last_sub_day {
                 None => SubscriptionState::None,
-                Some(d) if as_of - d < opts.subscription_lapse_days as Day => SubscriptionState::Active,
+                Some(d) if as_of - d < opts.subscription_lapse_days as Day => {
+                    SubscriptionState::Active
+                }
                 Some(_) => SubscriptionState::Cancelled,
             },
         };
         s.subscription.push(state);
-        s.dormant.push(recency.is_some_and(|r| r >= opts.dormant_days));
+        s.dormant
+            .push(recency.is_some_and(|r| r >= opts.dormant_days));
     }
     s
 }
@@ -333,7 +354,11 @@ fn average(net_units: i128, scale: u32, orders: u32) -> Option<Decimal> {
     let d = i128::from(orders);
     let (q, r) = (num / d, num % d);
     let twice = 2 * r.abs();
-    let q = if twice > d || (twice == d && q % 2 != 0) { q + num.signum() } else { q };
+    let q = if twice > d || (twice == d && q % 2 != 0) {
+        q + num.signum()
+    } else {
+        q
+    };
     Decimal::try_from_i128_with_scale(q, out_scale).ok()
 }
 
@@ -376,11 +401,24 @@ mod tests {
     #[test]
     fn average_rounds_half_even_like_decimal() {
         use std::str::FromStr;
-        for (net, scale, n) in [(1000_i128, 0_u32, 3_u32), (1001, 2, 2), (-1001, 2, 2), (1003, 2, 2), (5, 0, 2), (15, 0, 2), (-15, 0, 2), (123_456, 3, 7)] {
-            let want = (Decimal::try_from_i128_with_scale(net, scale).unwrap() / Decimal::from(n)).round_dp(scale.max(2));
+        for (net, scale, n) in [
+            (1000_i128, 0_u32, 3_u32),
+            (1001, 2, 2),
+            (-1001, 2, 2),
+            (1003, 2, 2),
+            (5, 0, 2),
+            (15, 0, 2),
+            (-15, 0, 2),
+            (123_456, 3, 7),
+        ] {
+            let want = (Decimal::try_from_i128_with_scale(net, scale).unwrap() / Decimal::from(n))
+                .round_dp(scale.max(2));
             assert_eq!(average(net, scale, n), Some(want), "{net} {scale} {n}");
         }
         assert_eq!(average(10, 0, 0), None);
-        assert_eq!(average(1, 0, 8).unwrap(), Decimal::from_str("0.12").unwrap());
+        assert_eq!(
+            average(1, 0, 8).unwrap(),
+            Decimal::from_str("0.12").unwrap()
+        );
     }
 }

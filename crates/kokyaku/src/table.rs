@@ -103,7 +103,10 @@ impl Table {
     }
     /// Writes RFC 4180 CSV with a header.
     pub fn write_csv<W: Write>(&self, mut w: W) -> Result<()> {
-        let io = |source| Error::Io { path: "<output>".into(), source };
+        let io = |source| Error::Io {
+            path: "<output>".into(),
+            source,
+        };
         writeln!(w, "{}", self.names.join(",")).map_err(io)?;
         let mut line = String::new();
         for i in 0..self.n_rows() {
@@ -134,7 +137,9 @@ impl Table {
                             Column::Int(v) => v[i].map_or(Value::Null, Value::from),
                             Column::Float(v) => v[i].map_or(Value::Null, Value::from),
                             Column::Bool(v) => v[i].map_or(Value::Null, Value::Bool),
-                            Column::Date(v) => v[i].map_or(Value::Null, |d| Value::String(d.to_string())),
+                            Column::Date(v) => {
+                                v[i].map_or(Value::Null, |d| Value::String(d.to_string()))
+                            }
                         };
                         (n.clone(), v)
                     })
@@ -146,36 +151,145 @@ impl Table {
 
 /// The per-customer output table: summary, then RFM scores and segment, then CPM class.
 #[must_use]
-pub fn summary_table(s: &CustomerSummaries, rfm: Option<&RfmScores>, cpm: Option<(&CpmResult, &CpmOptions)>) -> Table {
+pub fn summary_table(
+    s: &CustomerSummaries,
+    rfm: Option<&RfmScores>,
+    cpm: Option<(&CpmResult, &CpmOptions)>,
+) -> Table {
     use crate::model::day_to_date;
     let n = s.len();
     let mut t = Table::default();
-    t.push("customer_id", Column::Str((0..n).map(|i| Some(s.customer_id.get(i).to_owned())).collect()));
-    t.push("first_order", Column::Date(s.first_order_day.iter().map(|d| d.map(day_to_date)).collect()));
-    t.push("last_order", Column::Date(s.last_order_day.iter().map(|d| d.map(day_to_date)).collect()));
-    t.push("orders", Column::Int(s.orders.iter().map(|&x| Some(i64::from(x))).collect()));
-    t.push("purchase_days", Column::Int(s.purchase_days.iter().map(|&x| Some(i64::from(x))).collect()));
-    t.push("subscription_orders", Column::Int(s.subscription_orders.iter().map(|&x| Some(i64::from(x))).collect()));
-    t.push("cancelled_orders", Column::Int(s.cancelled_orders.iter().map(|&x| Some(i64::from(x))).collect()));
-    t.push("recency_days", Column::Int(s.recency_days.iter().map(|x| x.map(i64::from)).collect()));
-    t.push("tenure_days", Column::Int(s.tenure_days.iter().map(|x| x.map(i64::from)).collect()));
-    t.push("age_days", Column::Int(s.age_days.iter().map(|x| x.map(i64::from)).collect()));
-    t.push("gross", Column::Str((0..n).map(|i| Some(s.gross(i).to_string())).collect()));
-    t.push("refunds", Column::Str((0..n).map(|i| Some(s.refunds(i).to_string())).collect()));
-    t.push("net", Column::Str((0..n).map(|i| Some(s.net(i).to_string())).collect()));
-    t.push("average_order_value", Column::Str((0..n).map(|i| s.average_order_value(i).map(|d| d.to_string())).collect()));
-    t.push("subscription", Column::Str(s.subscription.iter().map(|x| Some(x.as_str().to_owned())).collect()));
-    t.push("dormant", Column::Bool(s.dormant.iter().map(|&x| Some(x)).collect()));
+    t.push(
+        "customer_id",
+        Column::Str(
+            (0..n)
+                .map(|i| Some(s.customer_id.get(i).to_owned()))
+                .collect(),
+        ),
+    );
+    t.push(
+        "first_order",
+        Column::Date(
+            s.first_order_day
+                .iter()
+                .map(|d| d.map(day_to_date))
+                .collect(),
+        ),
+    );
+    t.push(
+        "last_order",
+        Column::Date(
+            s.last_order_day
+                .iter()
+                .map(|d| d.map(day_to_date))
+                .collect(),
+        ),
+    );
+    t.push(
+        "orders",
+        Column::Int(s.orders.iter().map(|&x| Some(i64::from(x))).collect()),
+    );
+    t.push(
+        "purchase_days",
+        Column::Int(
+            s.purchase_days
+                .iter()
+                .map(|&x| Some(i64::from(x)))
+                .collect(),
+        ),
+    );
+    t.push(
+        "subscription_orders",
+        Column::Int(
+            s.subscription_orders
+                .iter()
+                .map(|&x| Some(i64::from(x)))
+                .collect(),
+        ),
+    );
+    t.push(
+        "cancelled_orders",
+        Column::Int(
+            s.cancelled_orders
+                .iter()
+                .map(|&x| Some(i64::from(x)))
+                .collect(),
+        ),
+    );
+    t.push(
+        "recency_days",
+        Column::Int(s.recency_days.iter().map(|x| x.map(i64::from)).collect()),
+    );
+    t.push(
+        "tenure_days",
+        Column::Int(s.tenure_days.iter().map(|x| x.map(i64::from)).collect()),
+    );
+    t.push(
+        "age_days",
+        Column::Int(s.age_days.iter().map(|x| x.map(i64::from)).collect()),
+    );
+    t.push(
+        "gross",
+        Column::Str((0..n).map(|i| Some(s.gross(i).to_string())).collect()),
+    );
+    t.push(
+        "refunds",
+        Column::Str((0..n).map(|i| Some(s.refunds(i).to_string())).collect()),
+    );
+    t.push(
+        "net",
+        Column::Str((0..n).map(|i| Some(s.net(i).to_string())).collect()),
+    );
+    t.push(
+        "average_order_value",
+        Column::Str(
+            (0..n)
+                .map(|i| s.average_order_value(i).map(|d| d.to_string()))
+                .collect(),
+        ),
+    );
+    t.push(
+        "subscription",
+        Column::Str(
+            s.subscription
+                .iter()
+                .map(|x| Some(x.as_str().to_owned()))
+                .collect(),
+        ),
+    );
+    t.push(
+        "dormant",
+        Column::Bool(s.dormant.iter().map(|&x| Some(x)).collect()),
+    );
     if let Some(r) = rfm {
-        let sc = |v: &[u8]| Column::Int(v.iter().map(|&x| (x > 0).then_some(i64::from(x))).collect());
+        let sc =
+            |v: &[u8]| Column::Int(v.iter().map(|&x| (x > 0).then_some(i64::from(x))).collect());
         t.push("r", sc(&r.r));
         t.push("f", sc(&r.f));
         t.push("m", sc(&r.m));
-        t.push("rfm_segment", Column::Str((0..n).map(|i| r.segment_name(i).map(str::to_owned)).collect()));
+        t.push(
+            "rfm_segment",
+            Column::Str(
+                (0..n)
+                    .map(|i| r.segment_name(i).map(str::to_owned))
+                    .collect(),
+            ),
+        );
     }
     if let Some((c, o)) = cpm {
-        t.push("cpm_class", Column::Str(c.class.iter().map(|x| x.map(super::cpm::CpmClass::id)).collect()));
-        t.push("cpm_name", Column::Str(c.class.iter().map(|x| x.map(|k| o.display(k))).collect()));
+        t.push(
+            "cpm_class",
+            Column::Str(
+                c.class
+                    .iter()
+                    .map(|x| x.map(super::cpm::CpmClass::id))
+                    .collect(),
+            ),
+        );
+        t.push(
+            "cpm_name",
+            Column::Str(c.class.iter().map(|x| x.map(|k| o.display(k))).collect()),
+        );
     }
     t
 }

@@ -78,10 +78,18 @@ fn summary_totals() {
     assert_eq!(log.n_orders(), 69_659);
     // The default as-of is the day after the last order (1998-06-30): the same date.
     assert_eq!(summarize(&log, &SummaryOptions::default()).as_of, as_of());
-    let sum = |f: fn(&kokyaku::summary::CustomerSummaries, usize) -> Decimal| (0..s.len()).map(|i| f(&s, i)).sum::<Decimal>();
-    assert_eq!(sum(kokyaku::summary::CustomerSummaries::gross), Decimal::new(250_031_563, 2));
+    let sum = |f: fn(&kokyaku::summary::CustomerSummaries, usize) -> Decimal| {
+        (0..s.len()).map(|i| f(&s, i)).sum::<Decimal>()
+    };
+    assert_eq!(
+        sum(kokyaku::summary::CustomerSummaries::gross),
+        Decimal::new(250_031_563, 2)
+    );
     assert_eq!(s.total_gross().to_string(), "2500315.63");
-    assert_eq!(sum(kokyaku::summary::CustomerSummaries::refunds), Decimal::ZERO);
+    assert_eq!(
+        sum(kokyaku::summary::CustomerSummaries::refunds),
+        Decimal::ZERO
+    );
     assert_eq!(s.total_net(), Decimal::new(250_031_563, 2));
     let total = |v: &[u32]| v.iter().map(|&x| u64::from(x)).sum::<u64>();
     assert_eq!(total(&s.orders), 69_659);

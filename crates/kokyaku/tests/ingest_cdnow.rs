@@ -3,12 +3,16 @@
 use kokyaku::io::{Delimiter, ReadOptions, read_path};
 
 fn cdnow() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/cdnow/CDNOW_master.txt")
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/cdnow/CDNOW_master.txt")
 }
 
 #[test]
 fn reads_every_cdnow_order() {
-    let opts = ReadOptions { delimiter: Delimiter::Whitespace, ..ReadOptions::default() };
+    let opts = ReadOptions {
+        delimiter: Delimiter::Whitespace,
+        ..ReadOptions::default()
+    };
     let ing = read_path(&cdnow(), &opts).unwrap();
     let r = &ing.report;
     assert_eq!(r.rows_read, 69_659);

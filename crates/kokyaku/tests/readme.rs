@@ -9,9 +9,18 @@ fn readme_rust_example_runs() -> Result<(), kokyaku::Error> {
     let snippet = r#"let opts = ReadOptions { delimiter: Delimiter::Whitespace, ..ReadOptions::default() };
 let ing = read_path("CDNOW_master.txt".as_ref(), &opts)?;
 let report = Report::build(&ing.log, Some(&ing.report), &AnalysisOptions::default())?;"#;
-    assert!(readme.contains(snippet), "README's Rust example changed: update this test");
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/cdnow/CDNOW_master.txt");
-    let opts = ReadOptions { delimiter: Delimiter::Whitespace, ..ReadOptions::default() };
+    assert!(
+        readme.contains(snippet),
+        "README's Rust example changed: update this test"
+    );
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/cdnow/CDNOW_master.txt"
+    );
+    let opts = ReadOptions {
+        delimiter: Delimiter::Whitespace,
+        ..ReadOptions::default()
+    };
     let ing = read_path(path.as_ref(), &opts)?;
     let report = Report::build(&ing.log, Some(&ing.report), &AnalysisOptions::default())?;
     // The default as-of is the day after the data ends: 1998-07-01 for CDNOW.

@@ -21,10 +21,49 @@ pub struct Resolved {
     pub(crate) width: usize,
 }
 
-const CUSTOMER: &[&str] = &["customer_id", "customer", "customerid", "user_id", "userid", "member_id", "client_id", "buyer_id"];
-const ORDER: &[&str] = &["order_id", "orderid", "order", "invoice", "invoiceno", "invoice_no", "invoice_id", "transaction_id"];
-const TIME: &[&str] = &["placed_at", "order_date", "ordered_at", "created_at", "order_time", "invoicedate", "invoice_date", "date", "datetime", "timestamp", "time"];
-const AMOUNT: &[&str] = &["amount", "total", "order_total", "dollar_value", "revenue", "sales", "value", "net_amount"];
+const CUSTOMER: &[&str] = &[
+    "customer_id",
+    "customer",
+    "customerid",
+    "user_id",
+    "userid",
+    "member_id",
+    "client_id",
+    "buyer_id",
+];
+const ORDER: &[&str] = &[
+    "order_id",
+    "orderid",
+    "order",
+    "invoice",
+    "invoiceno",
+    "invoice_no",
+    "invoice_id",
+    "transaction_id",
+];
+const TIME: &[&str] = &[
+    "placed_at",
+    "order_date",
+    "ordered_at",
+    "created_at",
+    "order_time",
+    "invoicedate",
+    "invoice_date",
+    "date",
+    "datetime",
+    "timestamp",
+    "time",
+];
+const AMOUNT: &[&str] = &[
+    "amount",
+    "total",
+    "order_total",
+    "dollar_value",
+    "revenue",
+    "sales",
+    "value",
+    "net_amount",
+];
 const QUANTITY: &[&str] = &["quantity", "qty"];
 const UNIT_PRICE: &[&str] = &["unit_price", "unitprice", "price"];
 const CURRENCY: &[&str] = &["currency", "currency_code"];
@@ -33,12 +72,23 @@ const KIND: &[&str] = &["kind", "order_kind", "order_type", "purchase_type"];
 const SUBSCRIPTION: &[&str] = &["subscription_id", "subscription"];
 
 fn norm(s: &str) -> String {
-    s.trim().trim_start_matches('\u{feff}').to_ascii_lowercase().replace([' ', '-'], "_")
+    s.trim()
+        .trim_start_matches('\u{feff}')
+        .to_ascii_lowercase()
+        .replace([' ', '-'], "_")
 }
 
-fn find(header: &[String], explicit: Option<&String>, usual: &[&str], role: &str) -> Result<Option<usize>> {
+fn find(
+    header: &[String],
+    explicit: Option<&String>,
+    usual: &[&str],
+    role: &str,
+) -> Result<Option<usize>> {
     if let Some(name) = explicit {
-        if let Some(i) = header.iter().position(|h| h.trim().trim_start_matches('\u{feff}') == name.as_str()) {
+        if let Some(i) = header
+            .iter()
+            .position(|h| h.trim().trim_start_matches('\u{feff}') == name.as_str())
+        {
             return Ok(Some(i));
         }
         if let Some(i) = header.iter().position(|h| norm(h) == norm(name)) {
@@ -51,11 +101,16 @@ fn find(header: &[String], explicit: Option<&String>, usual: &[&str], role: &str
         }
         return Err(Error::MissingColumn {
             column: name.clone(),
-            hint: format!("given for the {role}; the input has columns {}", list(header)),
+            hint: format!(
+                "given for the {role}; the input has columns {}",
+                list(header)
+            ),
         });
     }
     let normed: Vec<String> = header.iter().map(|h| norm(h)).collect();
-    Ok(usual.iter().find_map(|u| normed.iter().position(|h| h == u)))
+    Ok(usual
+        .iter()
+        .find_map(|u| normed.iter().position(|h| h == u)))
 }
 
 fn list(header: &[String]) -> String {
@@ -66,7 +121,9 @@ fn list(header: &[String]) -> String {
 /// The roles `header` names, without the checks for required roles and with absent explicit
 /// names read as absent: for JSON Lines keys that first appear after the first line.
 pub(crate) fn detect(header: &[String], map: &ColumnMap) -> Resolved {
-    let f = |explicit: Option<&String>, usual: &[&str]| find(header, explicit, usual, "").ok().flatten();
+    let f = |explicit: Option<&String>, usual: &[&str]| {
+        find(header, explicit, usual, "").ok().flatten()
+    };
     Resolved {
         customer: f(map.customer.as_ref(), CUSTOMER),
         order: f(map.order.as_ref(), ORDER),
@@ -95,27 +152,44 @@ pub fn resolve(header: &[String], map: &ColumnMap) -> Result<Resolved> {
         currency: find(header, map.currency.as_ref(), CURRENCY, "currency")?,
         status: find(header, map.status.as_ref(), STATUS, "status")?,
         kind: find(header, map.kind.as_ref(), KIND, "kind")?,
-        subscription: find(header, map.subscription.as_ref(), SUBSCRIPTION, "subscription id")?,
+        subscription: find(
+            header,
+            map.subscription.as_ref(),
+            SUBSCRIPTION,
+            "subscription id",
+        )?,
         names: Names::default(),
         width: header.len(),
     };
-    let name = |i: Option<usize>, fallback: &str| i.and_then(|i| header.get(i)).map_or_else(|| fallback.to_owned(), |h| h.trim().to_owned());
+    let name = |i: Option<usize>, fallback: &str| {
+        i.and_then(|i| header.get(i))
+            .map_or_else(|| fallback.to_owned(), |h| h.trim().to_owned())
+    };
     if r.customer.is_none() {
         return Err(Error::MissingColumn {
             column: "customer id".into(),
-            hint: format!("pass --customer-col (JSON: columns.customer); the input has columns {}", list(header)),
+            hint: format!(
+                "pass --customer-col (JSON: columns.customer); the input has columns {}",
+                list(header)
+            ),
         });
     }
     if r.time.is_none() {
         return Err(Error::MissingColumn {
             column: "order time".into(),
-            hint: format!("pass --time-col (JSON: columns.time); the input has columns {}", list(header)),
+            hint: format!(
+                "pass --time-col (JSON: columns.time); the input has columns {}",
+                list(header)
+            ),
         });
     }
     if r.amount.is_none() && (r.quantity.is_none() || r.unit_price.is_none()) {
         return Err(Error::MissingColumn {
             column: "amount".into(),
-            hint: format!("pass --amount-col, or --quantity-col with --unit-price-col; the input has columns {}", list(header)),
+            hint: format!(
+                "pass --amount-col, or --quantity-col with --unit-price-col; the input has columns {}",
+                list(header)
+            ),
         });
     }
     let names = Names {

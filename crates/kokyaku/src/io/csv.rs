@@ -41,7 +41,13 @@ pub fn read_csv_str(text: &str, opts: &ReadOptions) -> Result<Ingested> {
 }
 
 fn malformed(row: u64, e: &dyn std::fmt::Display) -> Error {
-    Error::Malformed { location: Location { row: Some(row), ..Location::default() }, reason: e.to_string() }
+    Error::Malformed {
+        location: Location {
+            row: Some(row),
+            ..Location::default()
+        },
+        reason: e.to_string(),
+    }
 }
 
 fn read_delimited<R: Read>(reader: R, delim: u8, opts: &ReadOptions) -> Result<Ingested> {
@@ -65,7 +71,8 @@ fn read_delimited<R: Read>(reader: R, delim: u8, opts: &ReadOptions) -> Result<I
     };
     let mut ing = Ingestor::new(opts, resolved.names.clone())?;
     let process = |rec: &::csv::StringRecord, row_no: u64, ing: &mut Ingestor| -> Result<()> {
-        if rec.len() != resolved.width && !(rec.len() == 1 && rec.get(0).is_some_and(str::is_empty)) {
+        if rec.len() != resolved.width && !(rec.len() == 1 && rec.get(0).is_some_and(str::is_empty))
+        {
             let joined: Vec<&str> = rec.iter().collect();
             return ing.malformed(row_no, &joined.join(&char::from(delim).to_string()));
         }
@@ -98,7 +105,9 @@ fn read_whitespace<R: BufRead>(mut reader: R, opts: &ReadOptions) -> Result<Inge
     let mut spans: Vec<(usize, usize)> = Vec::new();
     loop {
         line.clear();
-        let n = reader.read_line(&mut line).map_err(|e| malformed(row_no + 1, &e))?;
+        let n = reader
+            .read_line(&mut line)
+            .map_err(|e| malformed(row_no + 1, &e))?;
         if n == 0 {
             break;
         }
@@ -108,14 +117,20 @@ fn read_whitespace<R: BufRead>(mut reader: R, opts: &ReadOptions) -> Result<Inge
         }
         if ing.is_none() {
             let first: Vec<String> = text.split_ascii_whitespace().map(str::to_owned).collect();
-            let header = if opts.has_header { first } else { positional(first.len()) };
+            let header = if opts.has_header {
+                first
+            } else {
+                positional(first.len())
+            };
             let resolved = resolve(&header, &opts.columns)?;
             ing = Some((Ingestor::new(opts, resolved.names.clone())?, resolved));
             if opts.has_header {
                 continue;
             }
         }
-        let Some((ingestor, resolved)) = ing.as_mut() else { continue };
+        let Some((ingestor, resolved)) = ing.as_mut() else {
+            continue;
+        };
         row_no += 1;
         spans.clear();
         let base = text.as_ptr() as usize;
@@ -124,7 +139,12 @@ fn read_whitespace<R: BufRead>(mut reader: R, opts: &ReadOptions) -> Result<Inge
             (start, start + f.len())
         }));
         if spans.len() == resolved.width {
-            ingestor.row(row_no, &to_row(resolved, |i| spans.get(i).and_then(|&(a, b)| text.get(a..b))))?;
+            ingestor.row(
+                row_no,
+                &to_row(resolved, |i| {
+                    spans.get(i).and_then(|&(a, b)| text.get(a..b))
+                }),
+            )?;
         } else {
             ingestor.malformed(row_no, text)?;
         }

@@ -70,11 +70,19 @@ impl RejectReason {
     }
     fn explain(self) -> &'static str {
         match self {
-            Self::MissingCustomer => "no customer id; pass --missing-customer anonymous to keep such rows",
+            Self::MissingCustomer => {
+                "no customer id; pass --missing-customer anonymous to keep such rows"
+            }
             Self::MissingTime => "no order time",
-            Self::InvalidTime => "cannot read this time; pass --time-format (strftime, e.g. %Y%m%d) or check --timezone",
-            Self::MissingAmount => "no amount; map --amount-col or --quantity-col with --unit-price-col",
-            Self::InvalidAmount => "amount is not a number (use '.' for decimals and no thousands separators)",
+            Self::InvalidTime => {
+                "cannot read this time; pass --time-format (strftime, e.g. %Y%m%d) or check --timezone"
+            }
+            Self::MissingAmount => {
+                "no amount; map --amount-col or --quantity-col with --unit-price-col"
+            }
+            Self::InvalidAmount => {
+                "amount is not a number (use '.' for decimals and no thousands separators)"
+            }
             Self::NonFiniteAmount => "amount is NaN or infinite",
             Self::InvalidQuantity => "quantity is not a number",
             Self::InvalidUnitPrice => "unit price is not a number",
@@ -275,19 +283,41 @@ impl Ingestor {
         self.reject(row, RejectReason::MalformedRow, "", &Val::Str(value))
     }
 
-    fn reject(&mut self, row: u64, reason: RejectReason, column: &str, value: &Val<'_>) -> Result<()> {
+    fn reject(
+        &mut self,
+        row: u64,
+        reason: RejectReason,
+        column: &str,
+        value: &Val<'_>,
+    ) -> Result<()> {
         if self.opts.bad_rows == BadRows::Error {
             return Err(Error::InvalidValue {
                 value: value.show(),
                 // A malformed row has no column at fault: name the row only.
-                location: if column.is_empty() { Location { row: Some(row), ..Location::default() } } else { Location::cell(row, column) },
+                location: if column.is_empty() {
+                    Location {
+                        row: Some(row),
+                        ..Location::default()
+                    }
+                } else {
+                    Location::cell(row, column)
+                },
                 reason: format!("{} ({})", reason.explain(), reason.code()),
             });
         }
         self.report.rows_rejected += 1;
-        *self.report.rejections.entry(reason.code().to_owned()).or_insert(0) += 1;
+        *self
+            .report
+            .rejections
+            .entry(reason.code().to_owned())
+            .or_insert(0) += 1;
         if self.report.examples.len() < 20 {
-            self.report.examples.push(Rejection { row, column: column.to_owned(), value: value.show(), reason: reason.code() });
+            self.report.examples.push(Rejection {
+                row,
+                column: column.to_owned(),
+                value: value.show(),
+                reason: reason.code(),
+            });
         }
         Ok(())
     }
@@ -329,7 +359,9 @@ impl Ingestor {
             Val::Str(s) => s.trim(),
             ref other => {
                 buf.clear();
-                if let Val::Int(i) = other { std::fmt::Write::write_fmt(buf, format_args!("{i}")).ok() } else {
+                if let Val::Int(i) = other {
+                    std::fmt::Write::write_fmt(buf, format_args!("{i}")).ok()
+                } else {
                     buf.push_str(&other.show());
                     None
                 };
@@ -376,10 +408,14 @@ impl Ingestor {
         // Status and kind.
         let status = match r.status {
             ref v if v.is_blank() => OrderStatus::Completed,
-            Val::Str(s) => if let Some(s) = OrderStatus::parse(s) { s } else {
-                let c = self.names.status.clone();
-                return self.reject(row_no, RejectReason::UnknownStatus, &c, &r.status);
-            },
+            Val::Str(s) => {
+                if let Some(s) = OrderStatus::parse(s) {
+                    s
+                } else {
+                    let c = self.names.status.clone();
+                    return self.reject(row_no, RejectReason::UnknownStatus, &c, &r.status);
+                }
+            }
             _ => {
                 let c = self.names.status.clone();
                 return self.reject(row_no, RejectReason::UnknownStatus, &c, &r.status);
@@ -387,12 +423,20 @@ impl Ingestor {
         };
         let kind = match r.kind {
             ref v if v.is_blank() => {
-                if r.subscription.is_blank() { OrderKind::OneOff } else { OrderKind::Subscription }
+                if r.subscription.is_blank() {
+                    OrderKind::OneOff
+                } else {
+                    OrderKind::Subscription
+                }
             }
-            Val::Str(s) => if let Some(k) = OrderKind::parse(s) { k } else {
-                let c = self.names.kind.clone();
-                return self.reject(row_no, RejectReason::UnknownKind, &c, &r.kind);
-            },
+            Val::Str(s) => {
+                if let Some(k) = OrderKind::parse(s) {
+                    k
+                } else {
+                    let c = self.names.kind.clone();
+                    return self.reject(row_no, RejectReason::UnknownKind, &c, &r.kind);
+                }
+            }
             _ => {
                 let c = self.names.kind.clone();
                 return self.reject(row_no, RejectReason::UnknownKind, &c, &r.kind);
@@ -401,7 +445,8 @@ impl Ingestor {
         // Currency.
         if let Val::Str(cur) = r.currency {
             let cname = &self.names.currency;
-            self.builder.set_currency(cur, || Location::cell(row_no, cname))?;
+            self.builder
+                .set_currency(cur, || Location::cell(row_no, cname))?;
         }
         let order_text;
         let order_id: Option<&str> = match r.order {
@@ -414,8 +459,7 @@ impl Ingestor {
             }
         };
         // Refunds: cancellation prefix, or negative amount.
-        let cancelled_by_prefix =
-            matches!((order_id, &self.opts.cancel_prefix), (Some(o), Some(p)) if !p.is_empty() && o.starts_with(p.as_str()));
+        let cancelled_by_prefix = matches!((order_id, &self.opts.cancel_prefix), (Some(o), Some(p)) if !p.is_empty() && o.starts_with(p.as_str()));
         if cancelled_by_prefix || amount.is_sign_negative() && !amount.is_zero() {
             if !cancelled_by_prefix && !self.opts.negative_as_refund {
                 let c = self.names.amount.clone();
@@ -426,7 +470,10 @@ impl Ingestor {
                 (o, _) => o,
             };
             let aname = &self.names.amount;
-            self.builder.push_refund(customer, linked, day, amount.abs(), || Location::cell(row_no, aname))?;
+            self.builder
+                .push_refund(customer, linked, day, amount.abs(), || {
+                    Location::cell(row_no, aname)
+                })?;
             self.accept(anonymous);
             self.report.refunds += 1;
             return Ok(());
@@ -439,13 +486,25 @@ impl Ingestor {
         let oname = &self.names.order;
         let pushed = self
             .builder
-            .push_order(customer, order_id, secs, day, amount, kind, status, sub, || Location::cell(row_no, aname))
+            .push_order(
+                customer,
+                order_id,
+                secs,
+                day,
+                amount,
+                kind,
+                status,
+                sub,
+                || Location::cell(row_no, aname),
+            )
             // The builder's only option error is an order id on some rows but not others: a
             // data problem, reported at its row and the order-id column.
             .map_err(|e| match e {
-                Error::InvalidOption { value, reason, .. } => {
-                    Error::InvalidValue { value, location: Location::cell(row_no, oname), reason }
-                }
+                Error::InvalidOption { value, reason, .. } => Error::InvalidValue {
+                    value,
+                    location: Location::cell(row_no, oname),
+                    reason,
+                },
                 other => other,
             })?;
         if pushed.is_none() {
@@ -463,14 +522,23 @@ impl Ingestor {
                 }
                 DuplicateOrder::SumLines => {
                     let Some(i) = self.builder.find_order(oid) else {
-                        return Err(Error::Malformed { location: Location::cell(row_no, &self.names.order), reason: "order index lost".into() });
+                        return Err(Error::Malformed {
+                            location: Location::cell(row_no, &self.names.order),
+                            reason: "order index lost".into(),
+                        });
                     };
                     if self.builder.order_customer(i) != customer {
                         let c = self.names.order.clone();
-                        return self.reject(row_no, RejectReason::OrderCustomerConflict, &c, &Val::Str(oid));
+                        return self.reject(
+                            row_no,
+                            RejectReason::OrderCustomerConflict,
+                            &c,
+                            &Val::Str(oid),
+                        );
                     }
                     let aname = &self.names.amount;
-                    self.builder.add_line(i, amount, || Location::cell(row_no, aname))?;
+                    self.builder
+                        .add_line(i, amount, || Location::cell(row_no, aname))?;
                     self.report.lines_merged += 1;
                     self.accept(anonymous);
                     return Ok(());
@@ -510,7 +578,9 @@ fn decimal(v: &Val<'_>) -> std::result::Result<Decimal, RejectReason> {
             if t.is_empty() {
                 return Err(RejectReason::InvalidAmount);
             }
-            if let Ok(d) = Decimal::from_str(t) { Ok(d) } else {
+            if let Ok(d) = Decimal::from_str(t) {
+                Ok(d)
+            } else {
                 let l = t.to_ascii_lowercase();
                 if matches!(l.trim_start_matches(['+', '-']), "nan" | "inf" | "infinity") {
                     Err(RejectReason::NonFiniteAmount)

@@ -13,7 +13,9 @@ fn val(v: Option<&Value>) -> Val<'_> {
     match v {
         None | Some(Value::Null) => Val::Null,
         Some(Value::String(s)) => Val::Str(s),
-        Some(Value::Number(n)) => n.as_i64().map_or_else(|| n.as_f64().map_or(Val::Null, Val::Float), Val::Int),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map_or_else(|| n.as_f64().map_or(Val::Null, Val::Float), Val::Int),
         Some(Value::Bool(b)) => Val::Str(if *b { "true" } else { "false" }),
         Some(_) => Val::Str("<nested>"),
     }
@@ -29,7 +31,10 @@ pub fn read_jsonl<R: Read>(reader: R, opts: &ReadOptions) -> Result<Ingested> {
     loop {
         line.clear();
         let n = reader.read_line(&mut line).map_err(|e| Error::Malformed {
-            location: Location { row: Some(row_no + 1), ..Location::default() },
+            location: Location {
+                row: Some(row_no + 1),
+                ..Location::default()
+            },
             reason: e.to_string(),
         })?;
         if n == 0 {
@@ -42,20 +47,30 @@ pub fn read_jsonl<R: Read>(reader: R, opts: &ReadOptions) -> Result<Ingested> {
         let parsed: std::result::Result<Map<String, Value>, _> = serde_json::from_str(&line);
         if state.is_none() {
             let obj = parsed.as_ref().map_err(|e| Error::Malformed {
-                location: Location { row: Some(row_no), ..Location::default() },
+                location: Location {
+                    row: Some(row_no),
+                    ..Location::default()
+                },
                 reason: format!("the first line must be a JSON object: {e}"),
             })?;
             let keys: Vec<String> = obj.keys().cloned().collect();
             let resolved = resolve(&keys, &opts.columns)?;
             state = Some((Ingestor::new(opts, resolved.names.clone())?, resolved, keys));
         }
-        let Some((ing, r, keys)) = state.as_mut() else { continue };
+        let Some((ing, r, keys)) = state.as_mut() else {
+            continue;
+        };
         match parsed {
             Ok(obj) => {
                 // Writers often omit null keys: a role whose key first appears on a later line
                 // is detected then (roles already found keep their key).
                 if obj.keys().any(|k| !keys.contains(k)) {
-                    keys.extend(obj.keys().filter(|k| !keys.contains(k)).cloned().collect::<Vec<_>>());
+                    keys.extend(
+                        obj.keys()
+                            .filter(|k| !keys.contains(k))
+                            .cloned()
+                            .collect::<Vec<_>>(),
+                    );
                     let d = detect(keys, &opts.columns);
                     for (role, found) in [
                         (&mut r.customer, d.customer),
@@ -75,8 +90,22 @@ pub fn read_jsonl<R: Read>(reader: R, opts: &ReadOptions) -> Result<Ingested> {
                 let field = |i: Option<usize>| i.and_then(|i| keys.get(i)).and_then(|k| obj.get(k));
                 // A nested object or array where a value belongs would read as the same text on
                 // every row (all rows one customer): the row is malformed.
-                let roles = [r.customer, r.order, r.time, r.amount, r.quantity, r.unit_price, r.currency, r.status, r.kind, r.subscription];
-                if roles.iter().any(|&i| matches!(field(i), Some(Value::Object(_) | Value::Array(_)))) {
+                let roles = [
+                    r.customer,
+                    r.order,
+                    r.time,
+                    r.amount,
+                    r.quantity,
+                    r.unit_price,
+                    r.currency,
+                    r.status,
+                    r.kind,
+                    r.subscription,
+                ];
+                if roles
+                    .iter()
+                    .any(|&i| matches!(field(i), Some(Value::Object(_) | Value::Array(_))))
+                {
                     ing.malformed(row_no, line.trim())?;
                     continue;
                 }

@@ -14,11 +14,15 @@ mod parquet;
 mod time;
 
 pub use self::csv::{read_csv, read_csv_str};
+#[cfg(feature = "parquet")]
+pub use self::parquet::{
+    SimParquetWriter, read_parquet, read_parquet_bytes, read_parquet_file, write_table_parquet,
+};
 pub use ingest::{IngestReport, Ingested, Ingestor, RejectReason, Rejection, Row, Val};
 pub use jsonl::{read_jsonl, read_jsonl_str};
-pub use options::{BadRows, ColumnMap, Delimiter, DuplicateOrder, MissingCustomer, ReadOptions, parse_tz};
-#[cfg(feature = "parquet")]
-pub use self::parquet::{SimParquetWriter, read_parquet, read_parquet_bytes, read_parquet_file, write_table_parquet};
+pub use options::{
+    BadRows, ColumnMap, Delimiter, DuplicateOrder, MissingCustomer, ReadOptions, parse_tz,
+};
 pub use time::TimeParser;
 
 use std::path::Path;
@@ -40,7 +44,11 @@ impl Format {
     /// The format by file extension (`.csv .tsv .txt .dat` → CSV, `.jsonl .ndjson` → JSON
     /// Lines, `.parquet .pq` → Parquet).
     pub fn from_path(path: &Path) -> Result<Self> {
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
         Ok(match ext.as_str() {
             "csv" | "tsv" | "txt" | "dat" | "gz" | "" => Self::Csv,
             "jsonl" | "ndjson" | "json" => Self::Jsonl,
@@ -58,12 +66,19 @@ impl Format {
 /// Reads an order log from a file, choosing the reader by extension. A `.tsv` file defaults
 /// to tab separation when the options say comma.
 pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<Ingested> {
-    let io_err = |source| Error::Io { path: path.display().to_string(), source };
+    let io_err = |source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    };
     match Format::from_path(path)? {
         Format::Csv => {
             let f = std::fs::File::open(path).map_err(io_err)?;
             let mut o = opts.clone();
-            if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("tsv")) && o.delimiter == Delimiter::Comma {
+            if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
+                && o.delimiter == Delimiter::Comma
+            {
                 o.delimiter = Delimiter::Tab;
             }
             read_csv(f, &o)
@@ -72,6 +87,8 @@ pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<Ingested> {
         #[cfg(feature = "parquet")]
         Format::Parquet => read_parquet_file(std::fs::File::open(path).map_err(io_err)?, opts),
         #[cfg(not(feature = "parquet"))]
-        Format::Parquet => Err(Error::Unsupported("this build has no Parquet support (feature `parquet`)".into())),
+        Format::Parquet => Err(Error::Unsupported(
+            "this build has no Parquet support (feature `parquet`)".into(),
+        )),
     }
 }

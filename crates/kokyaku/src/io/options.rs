@@ -59,7 +59,13 @@ impl Delimiter {
             "\t" | "tab" | "\\t" => Self::Tab,
             "|" | "pipe" => Self::Pipe,
             "whitespace" | "ws" | "space" | " " => Self::Whitespace,
-            _ => return Err(Error::option("delimiter", s, "use ',', ';', 'tab', '|' or 'whitespace'")),
+            _ => {
+                return Err(Error::option(
+                    "delimiter",
+                    s,
+                    "use ',', ';', 'tab', '|' or 'whitespace'",
+                ));
+            }
         })
     }
     /// The byte for single-character delimiters.
@@ -172,6 +178,10 @@ impl ReadOptions {
 /// Parses an IANA time zone name.
 pub fn parse_tz(name: &str) -> Result<chrono_tz::Tz> {
     name.trim().parse::<chrono_tz::Tz>().map_err(|_| {
-        Error::option("timezone", name, "expected an IANA time zone name such as 'UTC' or 'Asia/Tokyo'")
+        Error::option(
+            "timezone",
+            name,
+            "expected an IANA time zone name such as 'UTC' or 'Asia/Tokyo'",
+        )
     })
 }

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Date32Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType,
-    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt32Type, UInt64Type,
+    Date32Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType, UInt32Type, UInt64Type,
 };
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
@@ -23,13 +24,19 @@ use crate::table::{Column, Table};
 use crate::{Error, Location, Result};
 
 fn malformed(e: impl std::fmt::Display) -> Error {
-    Error::Malformed { location: Location::default(), reason: format!("Parquet: {e}") }
+    Error::Malformed {
+        location: Location::default(),
+        reason: format!("Parquet: {e}"),
+    }
 }
 
 /// Reads an order log from a Parquet file. Only the mapped columns are decoded.
 pub fn read_parquet<R: Read>(mut reader: R, opts: &ReadOptions) -> Result<Ingested> {
     let mut bytes = Vec::new();
-    reader.read_to_end(&mut bytes).map_err(|e| Error::Io { path: "<parquet>".into(), source: e })?;
+    reader.read_to_end(&mut bytes).map_err(|e| Error::Io {
+        path: "<parquet>".into(),
+        source: e,
+    })?;
     read_parquet_bytes(bytes::Bytes::from(bytes), opts)
 }
 
@@ -52,23 +59,51 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static>(
     let schema = b.schema().clone();
     let header: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let r = resolve(&header, &opts.columns)?;
-    let roles = [r.customer, r.order, r.time, r.amount, r.quantity, r.unit_price, r.currency, r.status, r.kind, r.subscription];
+    let roles = [
+        r.customer,
+        r.order,
+        r.time,
+        r.amount,
+        r.quantity,
+        r.unit_price,
+        r.currency,
+        r.status,
+        r.kind,
+        r.subscription,
+    ];
     let mut wanted: Vec<usize> = roles.iter().flatten().copied().collect();
     wanted.sort_unstable();
     wanted.dedup();
     let total = b.metadata().file_metadata().num_rows();
     let mask = ProjectionMask::roots(b.parquet_schema(), wanted.iter().copied());
-    let reader = b.with_projection(mask).with_batch_size(65_536).build().map_err(malformed)?;
+    let reader = b
+        .with_projection(mask)
+        .with_batch_size(65_536)
+        .build()
+        .map_err(malformed)?;
     let mut ing = Ingestor::new(opts, r.names.clone())?;
     ing.reserve(usize::try_from(total).unwrap_or(0));
     // An Arrow timestamp without a time zone is a wall-clock time (pandas writes naive
     // datetimes so): read it as local time in `opts.timezone`, like a naive text time.
-    let naive_time = r.time.is_some_and(|c| matches!(schema.field(c).data_type(), DataType::Timestamp(_, None)));
+    let naive_time = r
+        .time
+        .is_some_and(|c| matches!(schema.field(c).data_type(), DataType::Timestamp(_, None)));
     let tz = opts.tz()?;
     let mut naive_buf = String::new();
     // Position of each role within the projected batch.
     let pos = |role: Option<usize>| role.and_then(|c| wanted.iter().position(|&w| w == c));
-    let p = [pos(r.customer), pos(r.order), pos(r.time), pos(r.amount), pos(r.quantity), pos(r.unit_price), pos(r.currency), pos(r.status), pos(r.kind), pos(r.subscription)];
+    let p = [
+        pos(r.customer),
+        pos(r.order),
+        pos(r.time),
+        pos(r.amount),
+        pos(r.quantity),
+        pos(r.unit_price),
+        pos(r.currency),
+        pos(r.status),
+        pos(r.kind),
+        pos(r.subscription),
+    ];
     let mut row_no: u64 = 0;
     let mut itoa_buf = String::new();
     let mut consume = |batch: RecordBatch| -> Result<()> {
@@ -88,7 +123,18 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static>(
         for i in 0..batch.num_rows() {
             row_no += 1;
             let g = |k: usize| cols[k].as_ref().map_or(Val::Null, |c| c.get(i));
-            let mut row = Row { customer: g(0), order: g(1), time: g(2), amount: g(3), quantity: g(4), unit_price: g(5), currency: g(6), status: g(7), kind: g(8), subscription: g(9) };
+            let mut row = Row {
+                customer: g(0),
+                order: g(1),
+                time: g(2),
+                amount: g(3),
+                quantity: g(4),
+                unit_price: g(5),
+                currency: g(6),
+                status: g(7),
+                kind: g(8),
+                subscription: g(9),
+            };
             // Integer order ids become text without a per-row allocation.
             if let Val::Int(v) = row.order {
                 itoa_buf.clear();
@@ -98,7 +144,9 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static>(
             if let (true, Val::Unix(wall)) = (naive_time, row.time) {
                 row.time = match chrono::DateTime::from_timestamp(wall, 0).map(|t| t.naive_utc()) {
                     Some(local) => match chrono::TimeZone::from_local_datetime(&tz, &local) {
-                        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => Val::Unix(t.timestamp()),
+                        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+                            Val::Unix(t.timestamp())
+                        }
                         // Skipped by a daylight-saving change: passed on as text, rejected as invalid_time.
                         chrono::LocalResult::None => {
                             naive_buf = local.format("%Y-%m-%d %H:%M:%S").to_string();
@@ -187,7 +235,10 @@ impl<'a> Col<'a> {
             }
             DataType::UInt64 => {
                 let s = a.as_primitive::<UInt64Type>();
-                Col::Int(arr, Box::new(move |i| i64::try_from(s.value(i)).unwrap_or(i64::MAX)))
+                Col::Int(
+                    arr,
+                    Box::new(move |i| i64::try_from(s.value(i)).unwrap_or(i64::MAX)),
+                )
             }
             DataType::Float64 => {
                 let s = a.as_primitive::<Float64Type>();
@@ -234,19 +285,56 @@ impl<'a> Col<'a> {
     fn get(&self, i: usize) -> Val<'_> {
         let null = |a: &dyn Array| a.is_null(i);
         match self {
-            Col::Str(a, f) => if null(*a) { Val::Null } else { Val::Str(f(i)) },
-            Col::Int(a, f) => if null(*a) { Val::Null } else { Val::Int(f(i)) },
-            Col::Float(a, f) => if null(*a) { Val::Null } else { Val::Float(f(i)) },
+            Col::Str(a, f) => {
+                if null(*a) {
+                    Val::Null
+                } else {
+                    Val::Str(f(i))
+                }
+            }
+            Col::Int(a, f) => {
+                if null(*a) {
+                    Val::Null
+                } else {
+                    Val::Int(f(i))
+                }
+            }
+            Col::Float(a, f) => {
+                if null(*a) {
+                    Val::Null
+                } else {
+                    Val::Float(f(i))
+                }
+            }
             Col::Dec(a, f, s) => {
                 if null(*a) {
                     Val::Null
                 } else {
-                    Decimal::try_from_i128_with_scale(f(i), *s).map_or(Val::Str("<decimal out of range>"), Val::Dec)
+                    Decimal::try_from_i128_with_scale(f(i), *s)
+                        .map_or(Val::Str("<decimal out of range>"), Val::Dec)
                 }
             }
-            Col::Unix(a, f) => if null(*a) { Val::Null } else { Val::Unix(f(i)) },
-            Col::Date(a, f) => if null(*a) { Val::Null } else { Val::Date(day_to_date(f(i))) },
-            Col::Dict(a, values, keys) => if null(*a) { Val::Null } else { values.get(keys[i]) },
+            Col::Unix(a, f) => {
+                if null(*a) {
+                    Val::Null
+                } else {
+                    Val::Unix(f(i))
+                }
+            }
+            Col::Date(a, f) => {
+                if null(*a) {
+                    Val::Null
+                } else {
+                    Val::Date(day_to_date(f(i)))
+                }
+            }
+            Col::Dict(a, values, keys) => {
+                if null(*a) {
+                    Val::Null
+                } else {
+                    values.get(keys[i])
+                }
+            }
             Col::Unsupported(s) => Val::Str(s),
         }
     }
@@ -259,13 +347,29 @@ pub fn write_table_parquet<W: std::io::Write + Send>(t: &Table, w: W) -> Result<
     let mut arrays: Vec<ArrayRef> = Vec::new();
     for (name, c) in t.names.iter().zip(&t.columns) {
         let (dt, a): (DataType, ArrayRef) = match c {
-            Column::Str(v) => (DataType::Utf8, Arc::new(v.iter().map(Option::as_deref).collect::<StringArray>())),
-            Column::Int(v) => (DataType::Int64, Arc::new(v.iter().copied().collect::<Int64Array>())),
-            Column::Float(v) => (DataType::Float64, Arc::new(v.iter().copied().collect::<Float64Array>())),
-            Column::Bool(v) => (DataType::Boolean, Arc::new(v.iter().copied().collect::<BooleanArray>())),
+            Column::Str(v) => (
+                DataType::Utf8,
+                Arc::new(v.iter().map(Option::as_deref).collect::<StringArray>()),
+            ),
+            Column::Int(v) => (
+                DataType::Int64,
+                Arc::new(v.iter().copied().collect::<Int64Array>()),
+            ),
+            Column::Float(v) => (
+                DataType::Float64,
+                Arc::new(v.iter().copied().collect::<Float64Array>()),
+            ),
+            Column::Bool(v) => (
+                DataType::Boolean,
+                Arc::new(v.iter().copied().collect::<BooleanArray>()),
+            ),
             Column::Date(v) => (
                 DataType::Date32,
-                Arc::new(v.iter().map(|d| d.map(crate::model::date_to_day)).collect::<Date32Array>()),
+                Arc::new(
+                    v.iter()
+                        .map(|d| d.map(crate::model::date_to_day))
+                        .collect::<Date32Array>(),
+                ),
             ),
         };
         fields.push(Field::new(name, dt, true));
@@ -274,7 +378,9 @@ pub fn write_table_parquet<W: std::io::Write + Send>(t: &Table, w: W) -> Result<
     let schema = Arc::new(Schema::new(fields));
     let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(malformed)?;
     let props = parquet::file::properties::WriterProperties::builder()
-        .set_compression(parquet::basic::Compression::ZSTD(parquet::basic::ZstdLevel::default()))
+        .set_compression(parquet::basic::Compression::ZSTD(
+            parquet::basic::ZstdLevel::default(),
+        ))
         .build();
     let mut wr = parquet::arrow::ArrowWriter::try_new(w, schema, Some(props)).map_err(malformed)?;
     wr.write(&batch).map_err(malformed)?;
@@ -304,7 +410,11 @@ impl<W: std::io::Write + Send> SimParquetWriter<W> {
         let schema = Arc::new(Schema::new(vec![
             Field::new("customer_id", DataType::Utf8, false),
             Field::new("order_id", DataType::Utf8, false),
-            Field::new("placed_at", DataType::Timestamp(TimeUnit::Second, Some("UTC".into())), false),
+            Field::new(
+                "placed_at",
+                DataType::Timestamp(TimeUnit::Second, Some("UTC".into())),
+                false,
+            ),
             Field::new("amount", DataType::Int64, false),
             Field::new("currency", DataType::Utf8, false),
             Field::new("status", DataType::Utf8, false),
@@ -314,7 +424,8 @@ impl<W: std::io::Write + Send> SimParquetWriter<W> {
         let props = parquet::file::properties::WriterProperties::builder()
             .set_compression(parquet::basic::Compression::SNAPPY)
             .build();
-        let writer = parquet::arrow::ArrowWriter::try_new(w, schema.clone(), Some(props)).map_err(malformed)?;
+        let writer = parquet::arrow::ArrowWriter::try_new(w, schema.clone(), Some(props))
+            .map_err(malformed)?;
         Ok(Self {
             writer,
             schema,
@@ -337,8 +448,13 @@ impl<W: std::io::Write + Send> SimParquetWriter<W> {
         self.amount.push(o.amount);
         self.status.push(o.status.as_str());
         self.kind.push(o.kind.as_str());
-        self.subscription.push((o.subscription > 0).then(|| format!("S{:08}", o.subscription)));
-        if self.customer.len() >= Self::CHUNK { self.flush() } else { Ok(()) }
+        self.subscription
+            .push((o.subscription > 0).then(|| format!("S{:08}", o.subscription)));
+        if self.customer.len() >= Self::CHUNK {
+            self.flush()
+        } else {
+            Ok(())
+        }
     }
 
     fn flush(&mut self) -> Result<()> {
@@ -350,9 +466,15 @@ impl<W: std::io::Write + Send> SimParquetWriter<W> {
         let cols: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from_iter_values(self.customer.drain(..))),
             Arc::new(StringArray::from_iter_values(self.order.drain(..))),
-            Arc::new(TimestampSecondArray::from(std::mem::take(&mut self.placed_at)).with_timezone("UTC")),
+            Arc::new(
+                TimestampSecondArray::from(std::mem::take(&mut self.placed_at))
+                    .with_timezone("UTC"),
+            ),
             Arc::new(Int64Array::from(std::mem::take(&mut self.amount))),
-            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(self.currency.as_str(), n))),
+            Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+                self.currency.as_str(),
+                n,
+            ))),
             Arc::new(StringArray::from_iter_values(self.status.drain(..))),
             Arc::new(StringArray::from_iter_values(self.kind.drain(..))),
             Arc::new(self.subscription.drain(..).collect::<StringArray>()),

@@ -13,7 +13,11 @@ enum Format {
     Auto,
     Epoch,
     EpochMs,
-    Pattern { pattern: String, has_time: bool, has_zone: bool },
+    Pattern {
+        pattern: String,
+        has_time: bool,
+        has_zone: bool,
+    },
 }
 
 /// Parses time values with a configured format and time zone.
@@ -44,8 +48,12 @@ impl TimeParser {
             Some("epoch_ms" | "unix_ms") => Format::EpochMs,
             Some(p) => Format::Pattern {
                 pattern: p.to_owned(),
-                has_time: ["%H", "%I", "%M", "%S", "%T", "%R", "%s", "%+", "%c"].iter().any(|t| p.contains(t)),
-                has_zone: ["%z", "%:z", "%Z", "%#z", "%+", "%s"].iter().any(|t| p.contains(t)),
+                has_time: ["%H", "%I", "%M", "%S", "%T", "%R", "%s", "%+", "%c"]
+                    .iter()
+                    .any(|t| p.contains(t)),
+                has_zone: ["%z", "%:z", "%Z", "%#z", "%+", "%s"]
+                    .iter()
+                    .any(|t| p.contains(t)),
             },
         };
         Self { tz, format }
@@ -78,7 +86,11 @@ impl TimeParser {
             Format::Pattern { .. } => self.parse_str(&v.to_string()),
             Format::Auto => {
                 if (10_000_101..=29_991_231).contains(&v) {
-                    let d = NaiveDate::from_ymd_opt((v / 10_000) as i32, (v / 100 % 100) as u32, (v % 100) as u32)?;
+                    let d = NaiveDate::from_ymd_opt(
+                        (v / 10_000) as i32,
+                        (v / 100 % 100) as u32,
+                        (v % 100) as u32,
+                    )?;
                     Some(self.date(d))
                 } else if v.abs() >= 100_000_000_000 {
                     self.epoch(v.div_euclid(1000))
@@ -109,14 +121,26 @@ impl TimeParser {
             return None;
         }
         match &self.format {
-            Format::Epoch | Format::EpochMs => s.parse::<i64>().ok().and_then(|v| self.parse_int(v)),
-            Format::Pattern { pattern, has_time, has_zone } => {
+            Format::Epoch | Format::EpochMs => {
+                s.parse::<i64>().ok().and_then(|v| self.parse_int(v))
+            }
+            Format::Pattern {
+                pattern,
+                has_time,
+                has_zone,
+            } => {
                 if *has_zone {
-                    DateTime::parse_from_str(s, pattern).ok().and_then(|t| self.epoch(t.timestamp()))
+                    DateTime::parse_from_str(s, pattern)
+                        .ok()
+                        .and_then(|t| self.epoch(t.timestamp()))
                 } else if *has_time {
-                    NaiveDateTime::parse_from_str(s, pattern).ok().and_then(|t| self.naive(t))
+                    NaiveDateTime::parse_from_str(s, pattern)
+                        .ok()
+                        .and_then(|t| self.naive(t))
                 } else {
-                    NaiveDate::parse_from_str(s, pattern).ok().map(|d| self.date(d))
+                    NaiveDate::parse_from_str(s, pattern)
+                        .ok()
+                        .map(|d| self.date(d))
                 }
             }
             Format::Auto => self.auto(s),
@@ -130,7 +154,8 @@ impl TimeParser {
         }
         // ISO 8601: YYYY-MM-DD, optionally [T ]HH:MM[:SS[.frac]] and Z / ±HH[:MM].
         if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
-            let d = NaiveDate::from_ymd_opt(num(&b[0..4])? as i32, num(&b[5..7])?, num(&b[8..10])?)?;
+            let d =
+                NaiveDate::from_ymd_opt(num(&b[0..4])? as i32, num(&b[5..7])?, num(&b[8..10])?)?;
             if b.len() == 10 {
                 return Some(self.date(d));
             }
@@ -195,7 +220,10 @@ mod tests {
         let utc = TimeParser::new(None, Tz::UTC);
         assert_eq!(utc.parse_str("19970101").unwrap().1, day(1997, 1, 1));
         assert_eq!(utc.parse_str("1997-01-01").unwrap().1, day(1997, 1, 1));
-        assert_eq!(utc.parse_str("1997-01-01T23:30:00Z").unwrap().1, day(1997, 1, 1));
+        assert_eq!(
+            utc.parse_str("1997-01-01T23:30:00Z").unwrap().1,
+            day(1997, 1, 1)
+        );
         assert_eq!(utc.parse_str("12/1/2010 8:26").unwrap().1, day(2010, 12, 1));
         assert_eq!(utc.parse_str("0").unwrap().0, 0);
         assert!(utc.parse_str("yesterday").is_none());
@@ -206,7 +234,10 @@ mod tests {
     fn tokyo_day_boundary() {
         let tokyo = TimeParser::new(None, Tz::Asia__Tokyo);
         // 2024-01-01T16:00Z is 2024-01-02 01:00 in Tokyo.
-        assert_eq!(tokyo.parse_str("2024-01-01T16:00:00Z").unwrap().1, day(2024, 1, 2));
+        assert_eq!(
+            tokyo.parse_str("2024-01-01T16:00:00Z").unwrap().1,
+            day(2024, 1, 2)
+        );
         // A naive time is read as Tokyo local time.
         let (secs, d) = tokyo.parse_str("2024-01-02 01:00:00").unwrap();
         assert_eq!(d, day(2024, 1, 2));

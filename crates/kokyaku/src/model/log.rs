@@ -105,13 +105,22 @@ impl OrderLog {
                 || Location::cell(row, "amount"),
             )?;
             if idx.is_none() {
-                return Err(Error::DuplicateOrder { order_id: o.order_id.clone(), location: Location::cell(row, "order_id") });
+                return Err(Error::DuplicateOrder {
+                    order_id: o.order_id.clone(),
+                    location: Location::cell(row, "order_id"),
+                });
             }
         }
         for (i, r) in refunds.iter().enumerate() {
             let row = i as u64 + 1;
             let day = b.day_of(r.refunded_at.timestamp());
-            b.push_refund(&r.customer_id, r.order_id.as_deref(), day, r.amount.abs(), || Location::cell(row, "amount"))?;
+            b.push_refund(
+                &r.customer_id,
+                r.order_id.as_deref(),
+                day,
+                r.amount.abs(),
+                || Location::cell(row, "amount"),
+            )?;
         }
         for s in subscriptions {
             b.add_subscription(s);
@@ -262,7 +271,12 @@ impl OrderLog {
     #[must_use]
     pub fn net_amounts_f64(&self) -> Vec<f64> {
         let scale = 10_f64.powi(self.amount.scale() as i32);
-        let mut net: Vec<f64> = self.amount.units().iter().map(|&u| u as f64 / scale).collect();
+        let mut net: Vec<f64> = self
+            .amount
+            .units()
+            .iter()
+            .map(|&u| u as f64 / scale)
+            .collect();
         let rs = 10_f64.powi(self.refunds.amount.scale() as i32);
         for (k, &o) in self.refunds.order.iter().enumerate() {
             if let Some(v) = net.get_mut(o as usize) {
@@ -416,7 +430,11 @@ impl OrderLogBuilder {
                 Ok(())
             }
             Some(c) if c.eq_ignore_ascii_case(code) => Ok(()),
-            Some(c) => Err(Error::MixedCurrency { first: c.clone(), second: code.to_owned(), location: location() }),
+            Some(c) => Err(Error::MixedCurrency {
+                first: c.clone(),
+                second: code.to_owned(),
+                location: location(),
+            }),
         }
     }
 
@@ -427,7 +445,11 @@ impl OrderLogBuilder {
     /// Adds (or completes) a customer record.
     pub fn add_customer(&mut self, c: &Customer) -> Result<()> {
         if c.id.trim().is_empty() {
-            return Err(Error::InvalidValue { value: c.id.clone(), location: Location::column("id"), reason: "customer id is empty".into() });
+            return Err(Error::InvalidValue {
+                value: c.id.clone(),
+                location: Location::column("id"),
+                reason: "customer id is empty".into(),
+            });
         }
         self.has_customer_table = true;
         let i = self.customer_index(&c.id) as usize;
@@ -454,19 +476,25 @@ impl OrderLogBuilder {
         t.started.push(day_in_tz(self.tz, s.started_at.timestamp()));
         t.cycles.push(s.cycles);
         t.status.push(s.status);
-        t.cancelled.push(s.cancelled_at.map(|x| day_in_tz(self.tz, x.timestamp())));
+        t.cancelled
+            .push(s.cancelled_at.map(|x| day_in_tz(self.tz, x.timestamp())));
     }
 
     /// Finds an order already pushed by its id.
     #[must_use]
     pub fn find_order(&self, order_id: &str) -> Option<usize> {
-        self.order_ids.as_ref().and_then(|o| o.lookup(order_id)).map(|i| i as usize)
+        self.order_ids
+            .as_ref()
+            .and_then(|o| o.lookup(order_id))
+            .map(|i| i as usize)
     }
 
     /// Customer id of a pushed order.
     #[must_use]
     pub fn order_customer(&self, i: usize) -> &str {
-        self.customer.get(i).map_or("", |&c| self.customers.values().get(c as usize))
+        self.customer
+            .get(i)
+            .map_or("", |&c| self.customers.values().get(c as usize))
     }
 
     /// Appends an order. Returns `Ok(None)` when `order_id` was already pushed (the caller
@@ -488,7 +516,11 @@ impl OrderLogBuilder {
         if let Some(oid) = order_id {
             if self.order_ids.is_none() {
                 if n > 0 {
-                    return Err(Error::option("order id", oid, "give an order id for every order or for none"));
+                    return Err(Error::option(
+                        "order id",
+                        oid,
+                        "give an order id for every order or for none",
+                    ));
                 }
                 self.order_ids = Some(OrderIds::new(self.reserve_hint));
             }
@@ -498,7 +530,11 @@ impl OrderLogBuilder {
                 }
             }
         } else if self.order_ids.is_some() {
-            return Err(Error::option("order id", "(missing)", "give an order id for every order or for none"));
+            return Err(Error::option(
+                "order id",
+                "(missing)",
+                "give an order id for every order or for none",
+            ));
         }
         // Logs are often grouped by customer: skip the hash lookup on a repeat of the last id.
         let c = match self.last_customer {
@@ -517,12 +553,21 @@ impl OrderLogBuilder {
         self.day.push(day);
         self.kind.push(kind);
         self.status.push(status);
-        self.subscription.push(subscription_id.filter(|s| !s.is_empty()).map_or(NONE, |s| self.subscription_ids.intern(s)));
+        self.subscription.push(
+            subscription_id
+                .filter(|s| !s.is_empty())
+                .map_or(NONE, |s| self.subscription_ids.intern(s)),
+        );
         Ok(Some(n))
     }
 
     /// Adds a line's amount to order `i` (line items of one order roll up).
-    pub fn add_line(&mut self, i: usize, amount: Decimal, location: impl Fn() -> Location) -> Result<()> {
+    pub fn add_line(
+        &mut self,
+        i: usize,
+        amount: Decimal,
+        location: impl Fn() -> Location,
+    ) -> Result<()> {
         self.amount.add_to(i, amount, location)
     }
 
@@ -589,7 +634,11 @@ impl OrderLogBuilder {
         let placed = &self.placed_at;
         for w in offsets.windows(2) {
             let s = &mut perm[w[0] as usize..w[1] as usize];
-            if s.len() > 1 && !s.windows(2).all(|p| placed[p[0] as usize] <= placed[p[1] as usize]) {
+            if s.len() > 1
+                && !s
+                    .windows(2)
+                    .all(|p| placed[p[0] as usize] <= placed[p[1] as usize])
+            {
                 // Stable: equal times keep input order.
                 s.sort_by_key(|&i| placed[i as usize]);
             }
@@ -611,7 +660,11 @@ impl OrderLogBuilder {
         let status = reorder(std::mem::take(&mut self.status), &perm, identity);
         let subscription = reorder(std::mem::take(&mut self.subscription), &perm, identity);
         let old_amount = std::mem::take(&mut self.amount);
-        let amount = if identity { old_amount } else { old_amount.permuted(&perm) };
+        let amount = if identity {
+            old_amount
+        } else {
+            old_amount.permuted(&perm)
+        };
         let order_ids = self.order_ids.map(OrderIds::into_values);
         // Refunds: grouped by customer rank, by day within.
         let nr = self.refunds.customer.len();
@@ -627,14 +680,21 @@ impl OrderLogBuilder {
             refund_offsets[i + 1] += refund_offsets[i];
         }
         let refunds = RefundTable {
-            customer: rperm.iter().map(|&k| rank[rc[k as usize] as usize]).collect(),
+            customer: rperm
+                .iter()
+                .map(|&k| rank[rc[k as usize] as usize])
+                .collect(),
             day: permute(rd, &rperm),
             amount: self.refunds.amount.permuted(&rperm),
             order: rperm
                 .iter()
                 .map(|&k| {
                     let o = self.refunds.order[k as usize];
-                    if o == NONE || identity { o } else { inverse[o as usize] }
+                    if o == NONE || identity {
+                        o
+                    } else {
+                        inverse[o as usize]
+                    }
                 })
                 .collect(),
         };
@@ -652,16 +712,31 @@ impl OrderLogBuilder {
             currency: self.currency,
             customer_ids: std::sync::Arc::new(customer_ids),
             offsets,
-            birth_date: if self.has_customer_table { permute(&self.birth_date, &by_id) } else { Vec::new() },
-            signed_up: if self.has_customer_table { permute(&self.signed_up, &by_id) } else { Vec::new() },
+            birth_date: if self.has_customer_table {
+                permute(&self.birth_date, &by_id)
+            } else {
+                Vec::new()
+            },
+            signed_up: if self.has_customer_table {
+                permute(&self.signed_up, &by_id)
+            } else {
+                Vec::new()
+            },
             attributes: if self.has_customer_table {
                 self.attributes.resize(n_cust, BTreeMap::new());
-                by_id.iter().map(|&c| std::mem::take(&mut self.attributes[c as usize])).collect()
+                by_id
+                    .iter()
+                    .map(|&c| std::mem::take(&mut self.attributes[c as usize]))
+                    .collect()
             } else {
                 Vec::new()
             },
             has_customer_table: self.has_customer_table,
-            order_source: if identity || order_ids.is_none() { Vec::new() } else { perm },
+            order_source: if identity || order_ids.is_none() {
+                Vec::new()
+            } else {
+                perm
+            },
             order_ids,
             placed_at,
             day,

@@ -10,7 +10,9 @@ mod money;
 mod strings;
 
 pub use day::{Day, date_to_day, day_to_date, parse_date};
-pub use log::{OrderLog, OrderLogBuilder, RefundTable, SubscriptionTable, day_in_tz, local_midnight};
+pub use log::{
+    OrderLog, OrderLogBuilder, RefundTable, SubscriptionTable, day_in_tz, local_midnight,
+};
 pub use money::MoneyColumn;
 pub use strings::{CustomerIds, Interner, OrderIds, StrColumn, natural_cmp, natural_order};
 
@@ -21,7 +23,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// Whether an order is a one-off purchase or a delivery of a subscription (定期).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, PartialOrd, Ord,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderKind {
     /// A single purchase.
@@ -38,7 +42,9 @@ impl OrderKind {
     pub fn parse(s: &str) -> Option<Self> {
         let t = s.trim();
         let is = |names: &[&str]| names.iter().any(|n| t.eq_ignore_ascii_case(n));
-        if is(&["one_off", "one-off", "oneoff", "single", "normal", "onetime", "one_time", "通常", ""]) {
+        if is(&[
+            "one_off", "one-off", "oneoff", "single", "normal", "onetime", "one_time", "通常", "",
+        ]) {
             Some(Self::OneOff)
         } else if is(&["subscription", "sub", "recurring", "定期", "teiki"]) {
             Some(Self::Subscription)
@@ -58,7 +64,9 @@ impl OrderKind {
 
 /// Whether an order stands or was cancelled. Cancelled orders are kept in the log (nothing is
 /// dropped) but every analysis counts completed orders only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, PartialOrd, Ord,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     /// Paid / shipped / delivered.
@@ -75,9 +83,26 @@ impl OrderStatus {
     pub fn parse(s: &str) -> Option<Self> {
         let t = s.trim();
         let is = |names: &[&str]| names.iter().any(|n| t.eq_ignore_ascii_case(n));
-        if is(&["completed", "complete", "paid", "shipped", "delivered", "fulfilled", "ok", "success", ""]) {
+        if is(&[
+            "completed",
+            "complete",
+            "paid",
+            "shipped",
+            "delivered",
+            "fulfilled",
+            "ok",
+            "success",
+            "",
+        ]) {
             Some(Self::Completed)
-        } else if is(&["cancelled", "canceled", "cancel", "void", "voided", "キャンセル"]) {
+        } else if is(&[
+            "cancelled",
+            "canceled",
+            "cancel",
+            "void",
+            "voided",
+            "キャンセル",
+        ]) {
             Some(Self::Cancelled)
         } else {
             None

@@ -25,7 +25,10 @@ impl MoneyColumn {
     /// With room for `n` values.
     #[must_use]
     pub fn with_capacity(n: usize) -> Self {
-        Self { units: Vec::with_capacity(n), scale: 0 }
+        Self {
+            units: Vec::with_capacity(n),
+            scale: 0,
+        }
     }
     /// Number of values.
     #[must_use]
@@ -50,13 +53,19 @@ impl MoneyColumn {
     /// Converts a decimal to units at this column's scale, growing the scale when needed.
     pub fn to_units(&mut self, d: Decimal, location: impl Fn() -> Location) -> Result<i64> {
         // Trailing zeros (12.50) must not grow the scale; normalising is only needed then.
-        let d = if d.scale() > self.scale { d.normalize() } else { d };
+        let d = if d.scale() > self.scale {
+            d.normalize()
+        } else {
+            d
+        };
         if d.scale() > self.scale {
             if d.scale() > MAX_SCALE {
                 return Err(Error::InvalidValue {
                     value: d.to_string(),
                     location: location(),
-                    reason: format!("amounts may have at most {MAX_SCALE} decimal places; round it first"),
+                    reason: format!(
+                        "amounts may have at most {MAX_SCALE} decimal places; round it first"
+                    ),
                 });
             }
             let k = 10_i64.pow(d.scale() - self.scale);
@@ -64,7 +73,8 @@ impl MoneyColumn {
                 *u = u.checked_mul(k).ok_or_else(|| Error::InvalidValue {
                     value: d.to_string(),
                     location: location(),
-                    reason: "too many decimal places for the size of other amounts in this log".into(),
+                    reason: "too many decimal places for the size of other amounts in this log"
+                        .into(),
                 })?;
             }
             self.scale = d.scale();
@@ -101,12 +111,18 @@ impl MoneyColumn {
     /// Value `i` as a decimal.
     #[must_use]
     pub fn get(&self, i: usize) -> Decimal {
-        self.units.get(i).map_or(Decimal::ZERO, |&u| Decimal::new(u, self.scale))
+        self.units
+            .get(i)
+            .map_or(Decimal::ZERO, |&u| Decimal::new(u, self.scale))
     }
     /// A sum of units as a decimal (saturating beyond `Decimal`'s 96-bit range).
     #[must_use]
     pub fn units_to_decimal(&self, sum: i128) -> Decimal {
-        Decimal::try_from_i128_with_scale(sum, self.scale).unwrap_or(if sum < 0 { Decimal::MIN } else { Decimal::MAX })
+        Decimal::try_from_i128_with_scale(sum, self.scale).unwrap_or(if sum < 0 {
+            Decimal::MIN
+        } else {
+            Decimal::MAX
+        })
     }
     /// A sum of units as `f64`.
     #[must_use]
@@ -116,7 +132,10 @@ impl MoneyColumn {
     /// A new column in the order of `perm`.
     #[must_use]
     pub fn permuted(&self, perm: &[u32]) -> Self {
-        Self { units: perm.iter().map(|&p| self.units[p as usize]).collect(), scale: self.scale }
+        Self {
+            units: perm.iter().map(|&p| self.units[p as usize]).collect(),
+            scale: self.scale,
+        }
     }
 }
 
@@ -129,7 +148,8 @@ mod tests {
     fn grows_scale_exactly() {
         let mut m = MoneyColumn::new();
         m.push(Decimal::from(12), Location::default).unwrap();
-        m.push(Decimal::from_str("0.25").unwrap(), Location::default).unwrap();
+        m.push(Decimal::from_str("0.25").unwrap(), Location::default)
+            .unwrap();
         assert_eq!(m.scale(), 2);
         assert_eq!(m.units(), &[1200, 25]);
         assert_eq!(m.get(1).to_string(), "0.25");

@@ -16,7 +16,10 @@ impl StrColumn {
     /// An empty column.
     #[must_use]
     pub fn new() -> Self {
-        Self { buf: String::new(), offsets: vec![0] }
+        Self {
+            buf: String::new(),
+            offsets: vec![0],
+        }
     }
     /// Number of values.
     #[must_use]
@@ -47,7 +50,10 @@ impl StrColumn {
     /// A new column with values in the order of `perm`.
     #[must_use]
     pub fn permuted(&self, perm: &[u32]) -> Self {
-        let mut out = Self { buf: String::with_capacity(self.buf.len()), offsets: Vec::with_capacity(perm.len() + 1) };
+        let mut out = Self {
+            buf: String::with_capacity(self.buf.len()),
+            offsets: Vec::with_capacity(perm.len() + 1),
+        };
         out.offsets.push(0);
         for &p in perm {
             out.push(self.get(p as usize));
@@ -92,13 +98,22 @@ impl Slot {
         } else {
             u8::MAX
         };
-        Self { hash, idx, len, bytes }
+        Self {
+            hash,
+            idx,
+            len,
+            bytes,
+        }
     }
     fn matches(&self, hash: u64, s: &str, values: &StrColumn) -> bool {
         if self.hash != hash {
             return false;
         }
-        if self.len == u8::MAX { values.get(self.idx as usize) == s } else { &self.bytes[..self.len as usize] == s.as_bytes() }
+        if self.len == u8::MAX {
+            values.get(self.idx as usize) == s
+        } else {
+            &self.bytes[..self.len as usize] == s.as_bytes()
+        }
     }
 }
 
@@ -106,7 +121,11 @@ impl Interner {
     /// An empty interner.
     #[must_use]
     pub fn new() -> Self {
-        Self { values: StrColumn::new(), table: HashTable::new(), hasher: FixedState::default() }
+        Self {
+            values: StrColumn::new(),
+            table: HashTable::new(),
+            hasher: FixedState::default(),
+        }
     }
     /// Room for `n` more distinct strings of about `bytes_each` bytes.
     pub fn reserve(&mut self, n: usize, bytes_each: usize) {
@@ -136,7 +155,9 @@ impl Interner {
     #[must_use]
     pub fn lookup(&self, s: &str) -> Option<u32> {
         let h = self.hasher.hash_one(s);
-        self.table.find(h, |x| x.matches(h, s, &self.values)).map(|x| x.idx)
+        self.table
+            .find(h, |x| x.matches(h, s, &self.values))
+            .map(|x| x.idx)
     }
     /// Number of distinct strings.
     #[must_use]
@@ -187,7 +208,13 @@ impl OrderIds {
     /// Empty, in the fast mode, expecting about `n` ids.
     #[must_use]
     pub fn new(n: usize) -> Self {
-        Self { ids: Interner::new(), monotone: true, prefix_len: 0, last_number: 0, reserve: n }
+        Self {
+            ids: Interner::new(),
+            monotone: true,
+            prefix_len: 0,
+            last_number: 0,
+            reserve: n,
+        }
     }
     /// Number of ids.
     #[must_use]
@@ -208,7 +235,9 @@ impl OrderIds {
             }
             if let Some((p, num)) = split_number(id) {
                 let first = n == 0;
-                let same_prefix = first || (p.len() == self.prefix_len && self.ids.values.get(0).get(..p.len()) == Some(p));
+                let same_prefix = first
+                    || (p.len() == self.prefix_len
+                        && self.ids.values.get(0).get(..p.len()) == Some(p));
                 if same_prefix && (first || num > self.last_number) {
                     self.prefix_len = p.len();
                     self.last_number = num;
@@ -234,7 +263,8 @@ impl OrderIds {
         for i in 0..ids.values.len() {
             let s = ids.values.get(i);
             let h = ids.hasher.hash_one(s);
-            ids.table.insert_unique(h, Slot::new(h, i as u32, s), |x| x.hash);
+            ids.table
+                .insert_unique(h, Slot::new(h, i as u32, s), |x| x.hash);
         }
         self.ids = ids;
     }
@@ -299,7 +329,14 @@ impl CustomerIds {
     /// Empty, in the fast mode.
     #[must_use]
     pub fn new() -> Self {
-        Self { ids: Interner::new(), dense: Some(Dense { width: 0, slots: Vec::new() }), rows_hint: 0 }
+        Self {
+            ids: Interner::new(),
+            dense: Some(Dense {
+                width: 0,
+                slots: Vec::new(),
+            }),
+            rows_hint: 0,
+        }
     }
     /// Expect about `rows` rows (widens the fast mode's density bound).
     pub fn expect_rows(&mut self, rows: usize) {
@@ -310,10 +347,16 @@ impl CustomerIds {
     }
     fn dense_slot(d: &Dense, limit: usize, s: &str) -> Option<usize> {
         let b = s.as_bytes();
-        if b.is_empty() || b.len() > 18 || (d.width != 0 && b.len() != d.width) || !b.iter().all(u8::is_ascii_digit) {
+        if b.is_empty()
+            || b.len() > 18
+            || (d.width != 0 && b.len() != d.width)
+            || !b.iter().all(u8::is_ascii_digit)
+        {
             return None;
         }
-        let n = b.iter().fold(0usize, |a, &c| a * 10 + usize::from(c - b'0'));
+        let n = b
+            .iter()
+            .fold(0usize, |a, &c| a * 10 + usize::from(c - b'0'));
         (n < limit).then_some(n)
     }
     /// The index of `s`, inserting it if new.
@@ -323,7 +366,8 @@ impl CustomerIds {
             if let Some(n) = Self::dense_slot(d, limit, s) {
                 d.width = s.len();
                 if n >= d.slots.len() {
-                    d.slots.resize((n + 1).max(d.slots.len() * 2).min(limit), EMPTY);
+                    d.slots
+                        .resize((n + 1).max(d.slots.len() * 2).min(limit), EMPTY);
                 }
                 let slot = &mut d.slots[n];
                 if *slot == EMPTY {
@@ -345,7 +389,8 @@ impl CustomerIds {
         for i in 0..ids.values.len() {
             let s = ids.values.get(i);
             let h = ids.hasher.hash_one(s);
-            ids.table.insert_unique(h, Slot::new(h, i as u32, s), |x| x.hash);
+            ids.table
+                .insert_unique(h, Slot::new(h, i as u32, s), |x| x.hash);
         }
         self.ids = ids;
     }
@@ -388,7 +433,10 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     if da && db {
         let ta = a.trim_start_matches('0');
         let tb = b.trim_start_matches('0');
-        ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb)).then_with(|| a.cmp(b))
+        ta.len()
+            .cmp(&tb.len())
+            .then_with(|| ta.cmp(tb))
+            .then_with(|| a.cmp(b))
     } else {
         db.cmp(&da).then_with(|| a.cmp(b))
     }
@@ -411,13 +459,17 @@ pub fn natural_order(col: &StrColumn) -> Vec<u32> {
             return keys.into_iter().map(|(_, i)| i).collect();
         }
         keys.sort_unstable_by(|a, b| {
-            a.0.cmp(&b.0).then_with(|| col.get(a.1 as usize).cmp(col.get(b.1 as usize))).then(a.1.cmp(&b.1))
+            a.0.cmp(&b.0)
+                .then_with(|| col.get(a.1 as usize).cmp(col.get(b.1 as usize)))
+                .then(a.1.cmp(&b.1))
         });
         return keys.into_iter().map(|(_, i)| i).collect();
     }
     let mut idx: Vec<u32> = (0..n as u32).collect();
     if !(1..n).all(|i| natural_cmp(col.get(i - 1), col.get(i)).is_le()) {
-        idx.sort_unstable_by(|&a, &b| natural_cmp(col.get(a as usize), col.get(b as usize)).then(a.cmp(&b)));
+        idx.sort_unstable_by(|&a, &b| {
+            natural_cmp(col.get(a as usize), col.get(b as usize)).then(a.cmp(&b))
+        });
     }
     idx
 }

@@ -7,9 +7,10 @@ use std::time::Instant;
 
 use clap::{Args, Subcommand, ValueEnum};
 use kokyaku::ltv::{
-    CalibrationData, CalibrationOptions, CalibrationSummary, ClvOptions, Cohort, FitOptions, FitReport, GammaGamma, ModelKind,
-    ShiftedBetaGeometric, SummaryColumns, TimeUnit, calibration_from_log, clv_batch, fit_purchase_model, fit_summary,
-    read_summary_csv, read_summary_parquet,
+    CalibrationData, CalibrationOptions, CalibrationSummary, ClvOptions, Cohort, FitOptions,
+    FitReport, GammaGamma, ModelKind, ShiftedBetaGeometric, SummaryColumns, TimeUnit,
+    calibration_from_log, clv_batch, fit_purchase_model, fit_summary, read_summary_csv,
+    read_summary_parquet,
 };
 use kokyaku::model::parse_date;
 use kokyaku::table::{Column, Table};
@@ -187,7 +188,10 @@ struct Loaded {
 fn load(d: &DataArgs) -> Result<Loaded> {
     let tu = unit(d.time_unit);
     if let Some(path) = &d.summary {
-        let f = File::open(path).map_err(|e| Error::Io { path: path.display().to_string(), source: e })?;
+        let f = File::open(path).map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
         let cols = SummaryColumns {
             id: d.id_col.clone(),
             x: d.x_col.clone(),
@@ -196,38 +200,84 @@ fn load(d: &DataArgs) -> Result<Loaded> {
             monetary: d.monetary_col.clone(),
             weights: d.weights_col.clone(),
         };
-        let s = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq")) {
+        let s = if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
+        {
             read_summary_parquet(f, &cols, tu)?
         } else {
             read_summary_csv(std::io::BufReader::new(f), &cols, tu)?
         };
-        return Ok(Loaded { ids: s.customer_id, data: s.data });
+        return Ok(Loaded {
+            ids: s.customer_id,
+            data: s.data,
+        });
     }
     let s = summary_from_log(&d.input, d.calibration_end.as_deref(), None, tu)?;
-    Ok(Loaded { ids: s.customer_id, data: s.data })
+    Ok(Loaded {
+        ids: s.customer_id,
+        data: s.data,
+    })
 }
 
-fn summary_from_log(input: &InputArgs, end: Option<&str>, holdout: Option<&str>, tu: TimeUnit) -> Result<CalibrationSummary> {
+fn summary_from_log(
+    input: &InputArgs,
+    end: Option<&str>,
+    holdout: Option<&str>,
+    tu: TimeUnit,
+) -> Result<CalibrationSummary> {
     let ing = input.read()?;
     let end = match end {
         Some(s) => parse_date("--calibration-end", s)?,
-        None => kokyaku::model::day_to_date(ing.log.last_day().ok_or_else(|| Error::EmptyInput("the log has no orders".into()))?),
+        None => kokyaku::model::day_to_date(
+            ing.log
+                .last_day()
+                .ok_or_else(|| Error::EmptyInput("the log has no orders".into()))?,
+        ),
     };
-    let holdout_end = holdout.map(|s| parse_date("--holdout-end", s)).transpose()?;
-    calibration_from_log(&ing.log, &CalibrationOptions { calibration_end: end, holdout_end, time_unit: tu })
+    let holdout_end = holdout
+        .map(|s| parse_date("--holdout-end", s))
+        .transpose()?;
+    calibration_from_log(
+        &ing.log,
+        &CalibrationOptions {
+            calibration_end: end,
+            holdout_end,
+            time_unit: tu,
+        },
+    )
 }
 
 fn summary(args: &SummaryArgs) -> Result<()> {
     let tu = unit(args.time_unit);
-    let s = summary_from_log(&args.input, args.calibration_end.as_deref(), args.holdout_end.as_deref(), tu)?;
+    let s = summary_from_log(
+        &args.input,
+        args.calibration_end.as_deref(),
+        args.holdout_end.as_deref(),
+        tu,
+    )?;
     let f = |v: &[f64]| Column::Float(v.iter().map(|x| Some(*x)).collect());
     let mut t = Table::default();
-    t.push("customer_id", Column::Str(s.customer_id.iter().cloned().map(Some).collect()));
+    t.push(
+        "customer_id",
+        Column::Str(s.customer_id.iter().cloned().map(Some).collect()),
+    );
     t.push("frequency", f(&s.data.x));
     t.push("recency", f(&s.data.t_x));
     t.push("T", f(&s.data.t));
-    t.push("monetary_value", f(s.data.monetary.as_deref().unwrap_or(&[])));
-    t.push("first_purchase", Column::Date(s.first_purchase_day.iter().map(|&d| Some(kokyaku::model::day_to_date(d))).collect()));
+    t.push(
+        "monetary_value",
+        f(s.data.monetary.as_deref().unwrap_or(&[])),
+    );
+    t.push(
+        "first_purchase",
+        Column::Date(
+            s.first_purchase_day
+                .iter()
+                .map(|&d| Some(kokyaku::model::day_to_date(d)))
+                .collect(),
+        ),
+    );
     if let (Some(hx), Some(hs)) = (&s.holdout_purchases, &s.holdout_spend) {
         t.push("holdout_frequency", f(hx));
         t.push("holdout_spend", f(hs));
@@ -243,25 +293,53 @@ fn sbg_cohorts(d: &DataArgs) -> Result<Vec<Cohort>> {
             .map(|s| {
                 let v: Result<Vec<f64>> = s
                     .split(',')
-                    .map(|p| p.trim().parse::<f64>().map_err(|_| Error::option("--survivors", p, "expected numbers separated by commas")))
+                    .map(|p| {
+                        p.trim().parse::<f64>().map_err(|_| {
+                            Error::option("--survivors", p, "expected numbers separated by commas")
+                        })
+                    })
                     .collect();
                 Cohort::new(v?)
             })
             .collect();
     }
     let Some(path) = &d.summary else {
-        return Err(Error::option("--survivors", "", "sbg needs --survivors N0,N1,... or --summary with churn periods"));
+        return Err(Error::option(
+            "--survivors",
+            "",
+            "sbg needs --survivors N0,N1,... or --summary with churn periods",
+        ));
     };
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Io { path: path.display().to_string(), source: e })?;
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        source: e,
+    })?;
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<&str> = lines.next().unwrap_or("").split(',').map(str::trim).collect();
-    let pos = |names: &[&str]| header.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)));
-    let ir = pos(&[d.t_x_col.as_deref().unwrap_or("recency"), "churn_period"])
-        .ok_or_else(|| Error::MissingColumn { column: "recency".into(), hint: format!("columns are: {}", header.join(", ")) })?;
-    let it = pos(&[d.t_col.as_deref().unwrap_or("T")])
-        .ok_or_else(|| Error::MissingColumn { column: "T".into(), hint: format!("columns are: {}", header.join(", ")) })?;
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .collect();
+    let pos = |names: &[&str]| {
+        header
+            .iter()
+            .position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
+    };
+    let ir =
+        pos(&[d.t_x_col.as_deref().unwrap_or("recency"), "churn_period"]).ok_or_else(|| {
+            Error::MissingColumn {
+                column: "recency".into(),
+                hint: format!("columns are: {}", header.join(", ")),
+            }
+        })?;
+    let it = pos(&[d.t_col.as_deref().unwrap_or("T")]).ok_or_else(|| Error::MissingColumn {
+        column: "T".into(),
+        hint: format!("columns are: {}", header.join(", ")),
+    })?;
     let ic = pos(&["cohort"]);
-    let mut groups: std::collections::BTreeMap<String, (Vec<u32>, u32)> = std::collections::BTreeMap::new();
+    let mut groups: std::collections::BTreeMap<String, (Vec<u32>, u32)> =
+        std::collections::BTreeMap::new();
     for (row, l) in lines.enumerate() {
         let f: Vec<&str> = l.split(',').map(str::trim).collect();
         let int = |j: usize, name: &str| -> Result<u32> {
@@ -273,23 +351,41 @@ fn sbg_cohorts(d: &DataArgs) -> Result<Vec<Cohort>> {
             })
         };
         let (r, t) = (int(ir, "recency")?, int(it, "T")?);
-        let key = ic.and_then(|j| f.get(j)).map_or_else(String::new, |s| (*s).to_owned());
+        let key = ic
+            .and_then(|j| f.get(j))
+            .map_or_else(String::new, |s| (*s).to_owned());
         let e = groups.entry(key).or_default();
         e.0.push(r);
         e.1 = e.1.max(t);
     }
-    groups.into_values().map(|(periods, t)| Cohort::from_churn_periods(&periods, t.saturating_sub(1))).collect()
+    groups
+        .into_values()
+        .map(|(periods, t)| Cohort::from_churn_periods(&periods, t.saturating_sub(1)))
+        .collect()
 }
 
 fn print_json(v: &serde_json::Value) -> Result<()> {
-    let s = serde_json::to_string_pretty(v).map_err(|e| Error::Unsupported(format!("JSON output: {e}")))?;
-    writeln!(std::io::stdout().lock(), "{s}").map_err(|e| Error::Io { path: "<stdout>".into(), source: e })
+    let s = serde_json::to_string_pretty(v)
+        .map_err(|e| Error::Unsupported(format!("JSON output: {e}")))?;
+    writeln!(std::io::stdout().lock(), "{s}").map_err(|e| Error::Io {
+        path: "<stdout>".into(),
+        source: e,
+    })
 }
 
 fn report_json(r: &FitReport, time_unit: Option<TimeUnit>, seconds: f64) -> serde_json::Value {
     let obj = |vals: &[f64]| {
         serde_json::Value::Object(
-            r.param_names.iter().zip(vals).map(|(n, v)| (n.clone(), serde_json::json!(if v.is_finite() { Some(*v) } else { None }))).collect(),
+            r.param_names
+                .iter()
+                .zip(vals)
+                .map(|(n, v)| {
+                    (
+                        n.clone(),
+                        serde_json::json!(if v.is_finite() { Some(*v) } else { None }),
+                    )
+                })
+                .collect(),
         )
     };
     serde_json::json!({
@@ -320,7 +416,11 @@ fn kind(m: ModelArg) -> ModelKind {
 }
 
 fn fit(args: &FitArgs) -> Result<()> {
-    let opts = FitOptions { l2_penalty: args.l2_penalty, max_iterations: args.max_iterations, ..FitOptions::default() };
+    let opts = FitOptions {
+        l2_penalty: args.l2_penalty,
+        max_iterations: args.max_iterations,
+        ..FitOptions::default()
+    };
     let (report, tu, secs) = if args.model == ModelArg::Sbg {
         let cohorts = sbg_cohorts(&args.data)?;
         let t0 = Instant::now();
@@ -330,19 +430,44 @@ fn fit(args: &FitArgs) -> Result<()> {
         let loaded = load(&args.data)?;
         let t0 = Instant::now();
         let r = fit_summary(kind(args.model), &loaded.data, &opts)?;
-        let tu = if args.model == ModelArg::GammaGamma || args.model == ModelArg::BgBb { None } else { Some(loaded.data.time_unit) };
+        let tu = if args.model == ModelArg::GammaGamma || args.model == ModelArg::BgBb {
+            None
+        } else {
+            Some(loaded.data.time_unit)
+        };
         (r, tu, t0.elapsed().as_secs_f64())
     };
     match args.format {
         FormatArg::Json => print_json(&report_json(&report, tu, secs)),
         FormatArg::Text => {
             let mut out = std::io::stdout().lock();
-            let io = |e| Error::Io { path: "<stdout>".into(), source: e };
-            writeln!(out, "{} fitted on {} customers ({} distinct rows){}", report.model, report.n_customers, report.n_distinct_rows, tu.map_or(String::new(), |u| format!(", time in {}", u.as_str()))).map_err(io)?;
-            for ((n, v), se) in report.param_names.iter().zip(&report.params).zip(&report.std_errors) {
+            let io = |e| Error::Io {
+                path: "<stdout>".into(),
+                source: e,
+            };
+            writeln!(
+                out,
+                "{} fitted on {} customers ({} distinct rows){}",
+                report.model,
+                report.n_customers,
+                report.n_distinct_rows,
+                tu.map_or(String::new(), |u| format!(", time in {}", u.as_str()))
+            )
+            .map_err(io)?;
+            for ((n, v), se) in report
+                .param_names
+                .iter()
+                .zip(&report.params)
+                .zip(&report.std_errors)
+            {
                 writeln!(out, "  {n:<12} {v:>14.6}   (s.e. {se:.6})").map_err(io)?;
             }
-            writeln!(out, "  log-likelihood {:.4}; converged {} after {} iterations ({})", report.log_likelihood, report.converged, report.iterations, report.message).map_err(io)?;
+            writeln!(
+                out,
+                "  log-likelihood {:.4}; converged {} after {} iterations ({})",
+                report.log_likelihood, report.converged, report.iterations, report.message
+            )
+            .map_err(io)?;
             Ok(())
         }
     }
@@ -368,8 +493,17 @@ fn predict(args: &PredictArgs) -> Result<()> {
     }
     let u = data.time_unit.as_str();
     let mut table = Table::default();
-    table.push("customer_id", Column::Str(loaded.ids.iter().cloned().map(Some).collect()));
-    let f = |v: &[f64]| Column::Float(v.iter().map(|x| if x.is_finite() { Some(*x) } else { None }).collect());
+    table.push(
+        "customer_id",
+        Column::Str(loaded.ids.iter().cloned().map(Some).collect()),
+    );
+    let f = |v: &[f64]| {
+        Column::Float(
+            v.iter()
+                .map(|x| if x.is_finite() { Some(*x) } else { None })
+                .collect(),
+        )
+    };
     table.push("x", f(&data.x));
     table.push(&format!("t_x_{u}"), f(&data.t_x));
     table.push(&format!("t_{u}"), f(&data.t));
@@ -380,12 +514,25 @@ fn predict(args: &PredictArgs) -> Result<()> {
         // Empty where infinite (r + x <= 1: the expected wait diverges).
         table.push(&format!("expected_{u}_to_next_purchase_if_alive"), f(&next));
     }
-    if data.monetary.as_ref().is_some_and(|m| m.iter().zip(&data.x).any(|(m, x)| *x > 0.0 && *m > 0.0)) {
+    if data
+        .monetary
+        .as_ref()
+        .is_some_and(|m| m.iter().zip(&data.x).any(|(m, x)| *x > 0.0 && *m > 0.0))
+    {
         let gg = GammaGamma::fit(data, &opts)?.model;
         let m = data.monetary.as_deref().unwrap_or(&[]);
-        let spend: Vec<f64> = (0..n).map(|i| gg.conditional_expected_spend(data.x[i], m[i])).collect();
-        let period = args.discount_period.unwrap_or(365.25 / 12.0 / data.time_unit.days());
-        let clv_opts = ClvOptions { horizon: h, discount_period: period, discount_rate: args.discount_rate, margin: args.margin };
+        let spend: Vec<f64> = (0..n)
+            .map(|i| gg.conditional_expected_spend(data.x[i], m[i]))
+            .collect();
+        let period = args
+            .discount_period
+            .unwrap_or(365.25 / 12.0 / data.time_unit.days());
+        let clv_opts = ClvOptions {
+            horizon: h,
+            discount_period: period,
+            discount_rate: args.discount_rate,
+            margin: args.margin,
+        };
         let mut clv = vec![0.0; n];
         clv_batch(model.as_ref(), &gg, data, &clv_opts, &mut clv)?;
         table.push("expected_spend", f(&spend));

@@ -13,10 +13,15 @@ use ltv_common::{assert_printed, column, read_csv};
 
 fn donations_patterns() -> CalibrationData {
     let (h, rows) = read_csv("donations/donations.csv");
-    CalibrationData::new(column(&h, &rows, "frequency"), column(&h, &rows, "recency"), column(&h, &rows, "periods"), TimeUnit::Days)
-        .unwrap()
-        .with_weights(column(&h, &rows, "weights"))
-        .unwrap()
+    CalibrationData::new(
+        column(&h, &rows, "frequency"),
+        column(&h, &rows, "recency"),
+        column(&h, &rows, "periods"),
+        TimeUnit::Days,
+    )
+    .unwrap()
+    .with_weights(column(&h, &rows, "weights"))
+    .unwrap()
 }
 
 fn check(fit: &kokyaku::ltv::Fitted<BgBb>) {
@@ -29,7 +34,12 @@ fn check(fit: &kokyaku::ltv::Fitted<BgBb>) {
     assert_printed(m.delta, 2.783, 3, "delta");
     assert_printed(fit.report.log_likelihood, -33_225.6, 1, "LL");
     for (x, tx, want) in [(0.0, 0.0, 0.11), (2.0, 4.0, 0.59), (6.0, 6.0, 0.93)] {
-        assert_printed(m.p_alive(x, tx, 6.0), want, 2, &format!("P(alive in 2002 | {x}, {tx}, 6)"));
+        assert_printed(
+            m.p_alive(x, tx, 6.0),
+            want,
+            2,
+            &format!("P(alive in 2002 | {x}, {tx}, 6)"),
+        );
     }
 }
 
@@ -41,8 +51,13 @@ fn bgbb_donations_published_fit_from_patterns() {
 #[test]
 fn bgbb_donations_one_row_per_donor_collapses_to_the_same_fit() {
     let (h, rows) = read_csv("donations/bgbb_donations.csv");
-    let data = CalibrationData::new(column(&h, &rows, "frequency"), column(&h, &rows, "recency"), column(&h, &rows, "T"), TimeUnit::Days)
-        .unwrap();
+    let data = CalibrationData::new(
+        column(&h, &rows, "frequency"),
+        column(&h, &rows, "recency"),
+        column(&h, &rows, "T"),
+        TimeUnit::Days,
+    )
+    .unwrap();
     assert_eq!(data.collapse().len(), 22);
     check(&BgBb::fit(&data, &FitOptions::default()).unwrap());
 }
@@ -54,8 +69,14 @@ fn bgbb_probabilities_are_consistent() {
         let total: f64 = (0..=n).map(|x| m.prob_purchases(x, n)).sum();
         let mean: f64 = (0..=n).map(|x| f64::from(x) * m.prob_purchases(x, n)).sum();
         assert!((total - 1.0).abs() < 1e-12, "{total}");
-        assert!((mean - m.expected_purchases(f64::from(n))).abs() < 1e-12, "{mean}");
+        assert!(
+            (mean - m.expected_purchases(f64::from(n))).abs() < 1e-12,
+            "{mean}"
+        );
     }
     // A customer who bought in every period expects more in the next 5 than one who stopped.
-    assert!(m.conditional_expected_purchases(5.0, 6.0, 6.0, 6.0) > m.conditional_expected_purchases(5.0, 2.0, 2.0, 6.0));
+    assert!(
+        m.conditional_expected_purchases(5.0, 6.0, 6.0, 6.0)
+            > m.conditional_expected_purchases(5.0, 2.0, 2.0, 6.0)
+    );
 }

@@ -35,10 +35,20 @@ fn bgnbd_cdnow_published_fit() {
     assert_printed(m.a, 0.793, 3, "a");
     assert_printed(m.b, 2.426, 3, "b");
     assert_printed(fit.report.log_likelihood, -9582.4, 1, "LL");
-    assert!(fit.report.std_errors.iter().all(|s| s.is_finite() && *s > 0.0));
+    assert!(
+        fit.report
+            .std_errors
+            .iter()
+            .all(|s| s.is_finite() && *s > 0.0)
+    );
     // FHL 2005, section 5: a customer with x = 2, t_x = 30.43, T = 38.86 is expected to make
     // 1.226 purchases in the next 39 weeks.
-    assert_printed(m.conditional_expected_purchases(39.0, 2.0, 30.43, 38.86), 1.226, 3, "E[Y(39)|2,30.43,38.86]");
+    assert_printed(
+        m.conditional_expected_purchases(39.0, 2.0, 30.43, 38.86),
+        1.226,
+        3,
+        "E[Y(39)|2,30.43,38.86]",
+    );
     // FHL 2005 / the Excel note: E[X(t)] for t = 1, 3, 32, 78 weeks.
     for (t, want) in [(1.0, 0.0532), (3.0, 0.1506), (32.0, 1.0437)] {
         assert_printed(m.expected_purchases(t), want, 4, &format!("E[X({t})]"));
@@ -48,16 +58,27 @@ fn bgnbd_cdnow_published_fit() {
     // spreadsheet does, gives 1.8575-1.8577 while the converged series gives 1.85786 (checked
     // with mpmath at r = 0.2426, alpha = 4.4137, a = 0.7930, b = 2.4259). We assert the printed
     // value at the precision its computation supports, and the converged value tightly below.
-    assert!((m.expected_purchases(78.0) - 1.8576).abs() < 5e-4, "{}", m.expected_purchases(78.0));
+    assert!(
+        (m.expected_purchases(78.0) - 1.8576).abs() < 5e-4,
+        "{}",
+        m.expected_purchases(78.0)
+    );
 }
 
 #[test]
 fn bgnbd_unconditional_matches_converged_series() {
     // mpmath.hyp2f1 at the 4-decimal MLE of FHL 2005 (values computed independently of this crate).
     let m = BgNbd::new(0.2426, 4.4137, 0.7930, 2.4259).unwrap();
-    for (t, want) in [(1.0, 0.053_184_208_533_545_3), (32.0, 1.043_699_032_245_22), (78.0, 1.857_863_171_363_94)] {
+    for (t, want) in [
+        (1.0, 0.053_184_208_533_545_3),
+        (32.0, 1.043_699_032_245_22),
+        (78.0, 1.857_863_171_363_94),
+    ] {
         let got = m.expected_purchases(t);
-        assert!((got - want).abs() < 1e-12, "E[X({t})] = {got}, mpmath {want}");
+        assert!(
+            (got - want).abs() < 1e-12,
+            "E[X({t})] = {got}, mpmath {want}"
+        );
     }
 }
 
@@ -65,7 +86,12 @@ fn bgnbd_unconditional_matches_converged_series() {
 fn bgnbd_published_params_give_published_predictions() {
     // The predictions at the printed parameters, independent of our optimiser.
     let m = BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap();
-    assert_printed(m.conditional_expected_purchases(39.0, 2.0, 30.43, 38.86), 1.226, 3, "E[Y(39)]");
+    assert_printed(
+        m.conditional_expected_purchases(39.0, 2.0, 30.43, 38.86),
+        1.226,
+        3,
+        "E[Y(39)]",
+    );
     let ll = m.log_likelihood_total(&cdnow());
     assert_printed(ll, -9582.4, 1, "LL at printed params");
 }
@@ -107,5 +133,9 @@ fn mbgnbd_cdnow_fit_is_consistent() {
     assert!((total - 1.0).abs() < 1e-9, "{total}");
     assert!((mean - m.expected_purchases(t)).abs() < 1e-6, "{mean}");
     // MBG/NBD nests no extra parameter, so its LL on CDNOW is close to BG/NBD's.
-    assert!((fit.report.log_likelihood - (-9582.4)).abs() < 30.0, "{}", fit.report.log_likelihood);
+    assert!(
+        (fit.report.log_likelihood - (-9582.4)).abs() < 30.0,
+        "{}",
+        fit.report.log_likelihood
+    );
 }

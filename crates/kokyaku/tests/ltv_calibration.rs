@@ -57,7 +57,11 @@ fn cdnow_sample_summary_matches_published_file() {
     let s = calibration_from_log(&log, &opts).unwrap();
     let (h, rows) = read_csv("cdnow/cdnow_customers_summary.csv");
     let ids = column(&h, &rows, "ID");
-    let (x, tx, t) = (column(&h, &rows, "frequency"), column(&h, &rows, "recency"), column(&h, &rows, "T"));
+    let (x, tx, t) = (
+        column(&h, &rows, "frequency"),
+        column(&h, &rows, "recency"),
+        column(&h, &rows, "T"),
+    );
     assert_eq!(s.customer_id.len(), 2357);
     for i in 0..2357 {
         assert_eq!(s.customer_id[i], format!("{}", ids[i] as u64), "row {i}");
@@ -69,7 +73,13 @@ fn cdnow_sample_summary_matches_published_file() {
     let zbar = column(&h2, &rows2, "zbar");
     let m = s.data.monetary.as_ref().unwrap();
     for i in 0..2357 {
-        assert!((m[i] - zbar[i]).abs() <= 0.005 + 1e-9, "zbar of customer {}: {} vs {}", ids[i], m[i], zbar[i]);
+        assert!(
+            (m[i] - zbar[i]).abs() <= 0.005 + 1e-9,
+            "zbar of customer {}: {} vs {}",
+            ids[i],
+            m[i],
+            zbar[i]
+        );
     }
     // Holdout: 1997-10-01..1998-06-30 is 273 days = 39 weeks.
     assert_eq!(s.holdout_length, Some(39.0));

@@ -3,7 +3,8 @@
 //! data, and equivalence with the plain model when the covariate carries no information.
 
 use kokyaku::ltv::{
-    BgNbd, BgNbdWithCovariates, CalibrationData, Covariates, FitOptions, ParetoNbd, ParetoNbdWithCovariates, TimeUnit,
+    BgNbd, BgNbdWithCovariates, CalibrationData, Covariates, FitOptions, ParetoNbd,
+    ParetoNbdWithCovariates, TimeUnit,
 };
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -47,24 +48,48 @@ fn bgnbd_covariate_recovers_a_simulated_purchase_rate_effect() {
     // Group B buys 3x less often: alpha_B = 3 alpha_A, i.e. gamma1 = -ln 3 for z = 1.
     let a = simulated(4.414, 11, 6000);
     let b = simulated(3.0 * 4.414, 12, 6000);
-    let cat = |f: fn(&CalibrationData) -> &Vec<f64>| f(&a).iter().chain(f(&b)).copied().collect::<Vec<f64>>();
-    let data = CalibrationData::new(cat(|d| &d.x), cat(|d| &d.t_x), cat(|d| &d.t), TimeUnit::Days).unwrap();
-    let z: Vec<f64> = (0..a.len()).map(|_| 0.0).chain((0..b.len()).map(|_| 1.0)).collect();
+    let cat = |f: fn(&CalibrationData) -> &Vec<f64>| {
+        f(&a).iter().chain(f(&b)).copied().collect::<Vec<f64>>()
+    };
+    let data = CalibrationData::new(
+        cat(|d| &d.x),
+        cat(|d| &d.t_x),
+        cat(|d| &d.t),
+        TimeUnit::Days,
+    )
+    .unwrap();
+    let z: Vec<f64> = (0..a.len())
+        .map(|_| 0.0)
+        .chain((0..b.len()).map(|_| 1.0))
+        .collect();
     let cov = Covariates::new(vec!["group_b".into()], z).unwrap();
-    let fit = BgNbdWithCovariates::fit(&data, &cov, &Covariates::none(), &FitOptions::default()).unwrap();
+    let fit =
+        BgNbdWithCovariates::fit(&data, &cov, &Covariates::none(), &FitOptions::default()).unwrap();
     assert!(fit.report.converged, "{:?}", fit.report);
     let g = fit.model.purchase[0];
     let se = fit.report.std_errors[4];
     assert!(se.is_finite() && se > 0.0, "{:?}", fit.report);
-    assert!((g - (-3f64.ln())).abs() < 4.0 * se, "gamma1 {g} ± {se}, true {}", -3f64.ln());
+    assert!(
+        (g - (-3f64.ln())).abs() < 4.0 * se,
+        "gamma1 {g} ± {se}, true {}",
+        -3f64.ln()
+    );
     // The covariate model is at least as likely as the plain one.
     let plain = BgNbd::fit(&data, &FitOptions::default()).unwrap();
     assert!(fit.report.log_likelihood >= plain.report.log_likelihood - 1e-6);
     // And the plain model on group A recovers the simulated parameters.
     let fa = BgNbd::fit(&a, &FitOptions::default()).unwrap();
     let se = &fa.report.std_errors;
-    for (k, (got, want)) in [fa.model.r, fa.model.alpha, fa.model.a, fa.model.b].into_iter().zip([0.243, 4.414, 0.793, 2.426]).enumerate() {
-        assert!((got - want).abs() < 4.0 * se[k], "param {k}: {got} ± {} vs {want}", se[k]);
+    for (k, (got, want)) in [fa.model.r, fa.model.alpha, fa.model.a, fa.model.b]
+        .into_iter()
+        .zip([0.243, 4.414, 0.793, 2.426])
+        .enumerate()
+    {
+        assert!(
+            (got - want).abs() < 4.0 * se[k],
+            "param {k}: {got} ± {} vs {want}",
+            se[k]
+        );
     }
 }
 
@@ -72,7 +97,10 @@ fn bgnbd_covariate_recovers_a_simulated_purchase_rate_effect() {
 fn zero_covariates_reproduce_the_plain_fit() {
     let data = simulated(4.414, 5, 2000);
     let zeros = Covariates::new(vec!["z".into()], vec![0.0; data.len()]).unwrap();
-    let opts = FitOptions { std_errors: false, ..FitOptions::default() };
+    let opts = FitOptions {
+        std_errors: false,
+        ..FitOptions::default()
+    };
     let plain = BgNbd::fit(&data, &opts).unwrap();
     let cov = BgNbdWithCovariates::fit(&data, &zeros, &zeros, &opts).unwrap();
     assert!((cov.report.log_likelihood - plain.report.log_likelihood).abs() < 1e-6);
@@ -87,7 +115,9 @@ fn zero_covariates_reproduce_the_plain_fit() {
 fn pareto_covariate_gradient_is_consistent() {
     // A random covariate: the fit converges and gains at most a little likelihood.
     let data = simulated(4.414, 7, 3000);
-    let z: Vec<f64> = (0..data.len()).map(|i| ((i * 7919) % 13) as f64 / 13.0 - 0.5).collect();
+    let z: Vec<f64> = (0..data.len())
+        .map(|i| ((i * 7919) % 13) as f64 / 13.0 - 0.5)
+        .collect();
     let cov = Covariates::new(vec!["noise".into()], z).unwrap();
     let fit = ParetoNbdWithCovariates::fit(&data, &cov, &cov, &FitOptions::default()).unwrap();
     assert!(fit.report.converged, "{:?}", fit.report);
@@ -105,18 +135,49 @@ fn warm_started_fit_equals_cold_fit_on_many_distinct_rows() {
     assert!(data.collapse().len() > 6_000);
     let warm = BgNbd::fit(&data, &FitOptions::default()).unwrap();
     let mean_t = data.t.iter().sum::<f64>() / data.len() as f64;
-    let cold = BgNbd::fit(&data, &FitOptions { initial: Some(vec![1.0, mean_t, 1.0, 1.0]), ..FitOptions::default() }).unwrap();
+    let cold = BgNbd::fit(
+        &data,
+        &FitOptions {
+            initial: Some(vec![1.0, mean_t, 1.0, 1.0]),
+            ..FitOptions::default()
+        },
+    )
+    .unwrap();
     assert!(warm.report.converged && cold.report.converged);
-    assert!((warm.report.log_likelihood - cold.report.log_likelihood).abs() < 1e-6, "{} {}", warm.report.log_likelihood, cold.report.log_likelihood);
+    assert!(
+        (warm.report.log_likelihood - cold.report.log_likelihood).abs() < 1e-6,
+        "{} {}",
+        warm.report.log_likelihood,
+        cold.report.log_likelihood
+    );
     for (a, b) in warm.report.params.iter().zip(&cold.report.params) {
-        assert!((a - b).abs() < 1e-4 * b.abs(), "{:?} vs {:?}", warm.report.params, cold.report.params);
+        assert!(
+            (a - b).abs() < 1e-4 * b.abs(),
+            "{:?} vs {:?}",
+            warm.report.params,
+            cold.report.params
+        );
     }
     // Gamma-Gamma on continuous spend: every repeat buyer is a distinct row.
-    let m: Vec<f64> = (0..data.len()).map(|i| 10.0 + ((i * 7919) % 1000) as f64 / 10.0).collect();
+    let m: Vec<f64> = (0..data.len())
+        .map(|i| 10.0 + ((i * 7919) % 1000) as f64 / 10.0)
+        .collect();
     let d2 = data.clone().with_monetary(m).unwrap();
     let warm = GammaGamma::fit(&d2, &FitOptions::default()).unwrap();
-    let cold = GammaGamma::fit(&d2, &FitOptions { initial: Some(vec![1.0, 1.0, 50.0]), ..FitOptions::default() }).unwrap();
-    assert!((warm.report.log_likelihood - cold.report.log_likelihood).abs() < 1e-6, "{} {}", warm.report.log_likelihood, cold.report.log_likelihood);
+    let cold = GammaGamma::fit(
+        &d2,
+        &FitOptions {
+            initial: Some(vec![1.0, 1.0, 50.0]),
+            ..FitOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        (warm.report.log_likelihood - cold.report.log_likelihood).abs() < 1e-6,
+        "{} {}",
+        warm.report.log_likelihood,
+        cold.report.log_likelihood
+    );
 }
 
 #[test]
@@ -125,7 +186,24 @@ fn pareto_warm_started_fit_equals_cold_fit() {
     assert!(data.collapse().len() > 6_000);
     let warm = ParetoNbd::fit(&data, &FitOptions::default()).unwrap();
     let mean_t = data.t.iter().sum::<f64>() / data.len() as f64;
-    let cold = ParetoNbd::fit(&data, &FitOptions { initial: Some(vec![1.0, mean_t, 1.0, mean_t]), ..FitOptions::default() }).unwrap();
-    assert!(warm.report.converged && cold.report.converged, "{:?} {:?}", warm.report, cold.report);
-    assert!((warm.report.log_likelihood - cold.report.log_likelihood).abs() < 1e-6, "{} {}", warm.report.log_likelihood, cold.report.log_likelihood);
+    let cold = ParetoNbd::fit(
+        &data,
+        &FitOptions {
+            initial: Some(vec![1.0, mean_t, 1.0, mean_t]),
+            ..FitOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        warm.report.converged && cold.report.converged,
+        "{:?} {:?}",
+        warm.report,
+        cold.report
+    );
+    assert!(
+        (warm.report.log_likelihood - cold.report.log_likelihood).abs() < 1e-6,
+        "{} {}",
+        warm.report.log_likelihood,
+        cold.report.log_likelihood
+    );
 }

@@ -15,10 +15,15 @@ fn gamma_gamma_cdnow_published_fit() {
     let (h, rows) = read_csv("cdnow/cdnow_customers_summary_with_transactions.csv");
     let x = column(&h, &rows, "x");
     let zbar = column(&h, &rows, "zbar");
-    let data = CalibrationData::new(x.clone(), column(&h, &rows, "t_x"), column(&h, &rows, "T"), TimeUnit::Weeks)
-        .unwrap()
-        .with_monetary(zbar.clone())
-        .unwrap();
+    let data = CalibrationData::new(
+        x.clone(),
+        column(&h, &rows, "t_x"),
+        column(&h, &rows, "T"),
+        TimeUnit::Weeks,
+    )
+    .unwrap()
+    .with_monetary(zbar.clone())
+    .unwrap();
     let fit = GammaGamma::fit(&data, &FitOptions::default()).unwrap();
     assert!(fit.report.converged, "{:?}", fit.report);
     assert_eq!(fit.report.n_customers, 946.0);
@@ -30,16 +35,26 @@ fn gamma_gamma_cdnow_published_fit() {
     // looser optimiser stop along a flat direction (lifetimes prints 15.45 on the same data).
     // We assert it within 1e-3 relative and that our likelihood is not below the printed point's.
     assert!((m.gamma - 15.44).abs() < 1e-3 * 15.44, "gamma {}", m.gamma);
-    let ll_printed = GammaGamma::new(6.25, 3.74, 15.44).unwrap().log_likelihood_total(&data).unwrap();
+    let ll_printed = GammaGamma::new(6.25, 3.74, 15.44)
+        .unwrap()
+        .log_likelihood_total(&data)
+        .unwrap();
     assert!(fit.report.log_likelihood >= ll_printed);
     assert_printed(fit.report.log_likelihood, -4055.9, 1, "LL");
-    let published = [24.65, 18.91, 35.17, 35.17, 35.17, 71.46, 18.91, 35.17, 27.28, 35.17];
+    let published = [
+        24.65, 18.91, 35.17, 35.17, 35.17, 71.46, 18.91, 35.17, 27.28, 35.17,
+    ];
     let mut out = vec![0.0; 10];
-    m.conditional_expected_spend_batch(&x[..10], &zbar[..10], &mut out).unwrap();
+    m.conditional_expected_spend_batch(&x[..10], &zbar[..10], &mut out)
+        .unwrap();
     // These ten values are printed truncated (not rounded) to cents: they are lifetimes'
     // documented output for the same fit (24.658619, 18.911489, 35.170981, ..., 27.282408).
     // So the check is want <= got < want + 0.01.
     for (i, (&got, &want)) in out.iter().zip(&published).enumerate() {
-        assert!(got >= want - 1e-9 && got < want + 0.01, "E[Z] of customer {}: {got} vs printed {want}", i + 1);
+        assert!(
+            got >= want - 1e-9 && got < want + 0.01,
+            "E[Z] of customer {}: {got} vs printed {want}",
+            i + 1
+        );
     }
 }

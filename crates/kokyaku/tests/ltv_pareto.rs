@@ -10,8 +10,13 @@ use ltv_common::{assert_printed, column, read_csv};
 
 fn cdnow() -> CalibrationData {
     let (h, rows) = read_csv("cdnow/cdnow_customers_summary.csv");
-    CalibrationData::new(column(&h, &rows, "frequency"), column(&h, &rows, "recency"), column(&h, &rows, "T"), TimeUnit::Weeks)
-        .unwrap()
+    CalibrationData::new(
+        column(&h, &rows, "frequency"),
+        column(&h, &rows, "recency"),
+        column(&h, &rows, "T"),
+        TimeUnit::Weeks,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -31,11 +36,26 @@ fn pareto_nbd_cdnow_published_fit() {
     let p = ParetoNbd::new(0.553, 10.578, 0.606, 11.669).unwrap();
     let ll_printed = p.log_likelihood_total(&data);
     assert_printed(ll_printed, -9595.0, 1, "LL at printed params");
-    assert!(fit.report.log_likelihood >= ll_printed, "{} < {ll_printed}", fit.report.log_likelihood);
+    assert!(
+        fit.report.log_likelihood >= ll_printed,
+        "{} < {ll_printed}",
+        fit.report.log_likelihood
+    );
     // Predictions at our optimum and at the printed parameters agree tightly.
-    for &(x, tx, t) in &[(0.0, 0.0, 38.86), (2.0, 30.43, 38.86), (1.0, 1.71, 38.86), (10.0, 37.0, 38.0)] {
-        let (a, b) = (m.conditional_expected_purchases(39.0, x, tx, t), p.conditional_expected_purchases(39.0, x, tx, t));
-        assert!((a - b).abs() < 2e-3 * b.max(0.01), "E[Y(39)|{x},{tx},{t}] {a} vs {b}");
+    for &(x, tx, t) in &[
+        (0.0, 0.0, 38.86),
+        (2.0, 30.43, 38.86),
+        (1.0, 1.71, 38.86),
+        (10.0, 37.0, 38.0),
+    ] {
+        let (a, b) = (
+            m.conditional_expected_purchases(39.0, x, tx, t),
+            p.conditional_expected_purchases(39.0, x, tx, t),
+        );
+        assert!(
+            (a - b).abs() < 2e-3 * b.max(0.01),
+            "E[Y(39)|{x},{tx},{t}] {a} vs {b}"
+        );
         let (a, b) = (m.p_alive(x, tx, t), p.p_alive(x, tx, t));
         assert!((a - b).abs() < 1e-3, "P(alive|{x},{tx},{t}) {a} vs {b}");
     }
@@ -48,11 +68,19 @@ fn pareto_nbd_cdnow_published_fit() {
 #[test]
 fn pareto_nbd_extremes_stay_finite() {
     let m = ParetoNbd::new(0.553, 10.578, 0.606, 11.669).unwrap();
-    for &(x, tx, t) in &[(5000.0, 38.0, 38.86), (3000.0, 0.5, 38.86), (0.0, 0.0, 1e-9), (1.0, 1e-9, 1e-9)] {
+    for &(x, tx, t) in &[
+        (5000.0, 38.0, 38.86),
+        (3000.0, 0.5, 38.86),
+        (0.0, 0.0, 1e-9),
+        (1.0, 1e-9, 1e-9),
+    ] {
         let ll = m.log_likelihood(x, tx, t);
         let pa = m.p_alive(x, tx, t);
         let e = m.conditional_expected_purchases(39.0, x, tx, t);
-        assert!(ll.is_finite() && pa.is_finite() && e.is_finite(), "{x} {tx} {t}: {ll} {pa} {e}");
+        assert!(
+            ll.is_finite() && pa.is_finite() && e.is_finite(),
+            "{x} {tx} {t}: {ll} {pa} {e}"
+        );
         assert!((0.0..=1.0).contains(&pa));
     }
     // alpha >> beta (the other branch of the likelihood), heavy buyer.
@@ -70,11 +98,19 @@ fn ggompertz_nbd_nests_pareto_nbd() {
     let p = ParetoNbd::new(0.553, 10.578, 0.606, 11.669).unwrap();
     let b = 1e-7;
     let g = GGompertzNbd::new(0.553, 10.578, b, 0.606, 11.669 * b).unwrap();
-    for &(x, tx, t) in &[(0.0, 0.0, 38.86), (2.0, 30.43, 38.86), (1.0, 1.71, 38.86), (10.0, 37.0, 38.0)] {
+    for &(x, tx, t) in &[
+        (0.0, 0.0, 38.86),
+        (2.0, 30.43, 38.86),
+        (1.0, 1.71, 38.86),
+        (10.0, 37.0, 38.0),
+    ] {
         let (a, c) = (g.log_likelihood(x, tx, t), p.log_likelihood(x, tx, t));
         assert!((a - c).abs() < 1e-5, "LL({x},{tx},{t}) {a} vs {c}");
         assert!((g.p_alive(x, tx, t) - p.p_alive(x, tx, t)).abs() < 1e-5);
-        let (e1, e2) = (g.conditional_expected_purchases(39.0, x, tx, t), p.conditional_expected_purchases(39.0, x, tx, t));
+        let (e1, e2) = (
+            g.conditional_expected_purchases(39.0, x, tx, t),
+            p.conditional_expected_purchases(39.0, x, tx, t),
+        );
         assert!((e1 - e2).abs() < 1e-5 * e2.max(1.0), "{e1} vs {e2}");
     }
     let fit = GGompertzNbd::fit(&data, &FitOptions::default()).unwrap();

@@ -1,15 +1,22 @@
 //! Property tests: for random valid parameters and customers, predictions are finite, in range
 //! and monotone where the theory says so (FHL 2005; Fader & Hardie 2005, 2007).
 
-use kokyaku::ltv::{BgNbd, GammaGamma, ModifiedBgNbd, ParetoNbd, PurchaseModel, ShiftedBetaGeometric};
+use kokyaku::ltv::{
+    BgNbd, GammaGamma, ModifiedBgNbd, ParetoNbd, PurchaseModel, ShiftedBetaGeometric,
+};
 use proptest::prelude::*;
 
 fn customer() -> impl Strategy<Value = (f64, f64, f64)> {
-    (prop_oneof![Just(0u32), 0u32..20, 0u32..3000], 0.0..1.0f64, 0.01..200.0f64).prop_map(|(x, frac, t)| {
-        let x = f64::from(x);
-        let tx = if x == 0.0 { 0.0 } else { frac * t };
-        (x, tx, t)
-    })
+    (
+        prop_oneof![Just(0u32), 0u32..20, 0u32..3000],
+        0.0..1.0f64,
+        0.01..200.0f64,
+    )
+        .prop_map(|(x, frac, t)| {
+            let x = f64::from(x);
+            let tx = if x == 0.0 { 0.0 } else { frac * t };
+            (x, tx, t)
+        })
 }
 
 fn params() -> impl Strategy<Value = [f64; 4]> {
@@ -18,20 +25,36 @@ fn params() -> impl Strategy<Value = [f64; 4]> {
 
 fn check<M: PurchaseModel>(m: &M, (x, tx, t): (f64, f64, f64)) -> Result<(), TestCaseError> {
     let pa = m.p_alive(x, tx, t);
-    prop_assert!(pa.is_finite() && (0.0..=1.0).contains(&pa), "{} p_alive {pa} at {x} {tx} {t}", m.name());
+    prop_assert!(
+        pa.is_finite() && (0.0..=1.0).contains(&pa),
+        "{} p_alive {pa} at {x} {tx} {t}",
+        m.name()
+    );
     prop_assert!(m.log_likelihood(x, tx, t).is_finite());
     let mut prev = 0.0_f64;
     for h in [1.0, 5.0, 20.0, 52.0] {
         let e = m.conditional_expected_purchases(h, x, tx, t);
-        prop_assert!(e.is_finite() && e >= prev - 1e-9 * prev.abs(), "{} E[Y({h})] = {e} < {prev} at {x} {tx} {t}", m.name());
+        prop_assert!(
+            e.is_finite() && e >= prev - 1e-9 * prev.abs(),
+            "{} E[Y({h})] = {e} < {prev} at {x} {tx} {t}",
+            m.name()
+        );
         prev = e;
     }
     let later = m.p_alive_at(x, tx, t, 26.0);
-    prop_assert!(later.is_finite() && later <= pa + 1e-12, "{} p_alive_at {later} > {pa}", m.name());
+    prop_assert!(
+        later.is_finite() && later <= pa + 1e-12,
+        "{} p_alive_at {later} > {pa}",
+        m.name()
+    );
     // More recent last purchase, same x and T: at least as likely alive.
     if x > 0.0 {
         let more_recent = m.p_alive(x, f64::midpoint(tx, t), t);
-        prop_assert!(more_recent >= pa - 1e-12, "{} p_alive not monotone in t_x", m.name());
+        prop_assert!(
+            more_recent >= pa - 1e-12,
+            "{} p_alive not monotone in t_x",
+            m.name()
+        );
     }
     Ok(())
 }

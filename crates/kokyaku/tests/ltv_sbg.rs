@@ -12,8 +12,15 @@ use ltv_common::{assert_printed, read_csv};
 
 fn cohort_from_csv(name: &str) -> Cohort {
     let (h, rows) = read_csv("retention/sbg_cohorts.csv");
-    let (jr, jc) = (h.iter().position(|c| c == "recency").unwrap(), h.iter().position(|c| c == "cohort").unwrap());
-    let periods: Vec<u32> = rows.iter().filter(|r| r[jc] == name).map(|r| r[jr].parse().unwrap()).collect();
+    let (jr, jc) = (
+        h.iter().position(|c| c == "recency").unwrap(),
+        h.iter().position(|c| c == "cohort").unwrap(),
+    );
+    let periods: Vec<u32> = rows
+        .iter()
+        .filter(|r| r[jc] == name)
+        .map(|r| r[jr].parse().unwrap())
+        .collect();
     Cohort::from_churn_periods(&periods, 7).unwrap()
 }
 
@@ -22,13 +29,21 @@ fn sbg_published_fits() {
     let highend = cohort_from_csv("highend");
     let regular = cohort_from_csv("regular");
     // The survivor counts printed in the paper.
-    assert_eq!(highend.survivors, vec![1000.0, 869.0, 743.0, 653.0, 593.0, 551.0, 517.0, 491.0]);
-    assert_eq!(regular.survivors, vec![1000.0, 631.0, 468.0, 382.0, 326.0, 289.0, 262.0, 241.0]);
-    let h = ShiftedBetaGeometric::fit(std::slice::from_ref(&highend), &FitOptions::default()).unwrap();
+    assert_eq!(
+        highend.survivors,
+        vec![1000.0, 869.0, 743.0, 653.0, 593.0, 551.0, 517.0, 491.0]
+    );
+    assert_eq!(
+        regular.survivors,
+        vec![1000.0, 631.0, 468.0, 382.0, 326.0, 289.0, 262.0, 241.0]
+    );
+    let h =
+        ShiftedBetaGeometric::fit(std::slice::from_ref(&highend), &FitOptions::default()).unwrap();
     assert!(h.report.converged);
     assert_printed(h.model.alpha, 0.668, 3, "highend alpha");
     assert_printed(h.model.beta, 3.806, 3, "highend beta");
-    let r = ShiftedBetaGeometric::fit(std::slice::from_ref(&regular), &FitOptions::default()).unwrap();
+    let r =
+        ShiftedBetaGeometric::fit(std::slice::from_ref(&regular), &FitOptions::default()).unwrap();
     assert_printed(r.model.alpha, 0.704, 3, "regular alpha");
     assert_printed(r.model.beta, 1.182, 3, "regular beta");
     // Two cohorts fitted jointly share one (alpha, beta) between the two.
@@ -56,9 +71,14 @@ fn sbg_curves_are_consistent() {
     assert!(d10.is_finite() && d10 > m.expected_residual_lifetime(0, 0.2));
     assert!(m.expected_residual_lifetime(5, 0.1) > d10);
     // Against the direct sum.
-    let direct: f64 = (1..2000u32).map(|k| m.survival(k) / 1.1f64.powi(k as i32)).sum();
+    let direct: f64 = (1..2000u32)
+        .map(|k| m.survival(k) / 1.1f64.powi(k as i32))
+        .sum();
     assert!((direct - d10).abs() < 1e-9, "{direct} {d10}");
     let m2 = ShiftedBetaGeometric::new(2.5, 3.0).unwrap();
     let direct: f64 = (1..100_000u32).map(|k| m2.survival(k)).sum();
-    assert!((direct - m2.expected_residual_lifetime(0, 0.0)).abs() < 1e-3, "{direct}");
+    assert!(
+        (direct - m2.expected_residual_lifetime(0, 0.0)).abs() < 1e-3,
+        "{direct}"
+    );
 }

@@ -77,10 +77,25 @@ fn term(p: [f64; 4], pre: &Pre, x: f64, u: f64, v: f64, w: f64, grad: bool) -> (
 }
 
 /// `ln L` of one customer and, with `grad`, `weight · d ln L / dθ` added.
-fn row(p: [f64; 4], pre: &Pre, x: f64, t_x: f64, n: f64, weight: f64, grad: Option<&mut [f64]>) -> f64 {
+fn row(
+    p: [f64; 4],
+    pre: &Pre,
+    x: f64,
+    t_x: f64,
+    n: f64,
+    weight: f64,
+    grad: Option<&mut [f64]>,
+) -> f64 {
     let k = (n - t_x).round().max(0.0) as u64;
     // Term 0 survives all n opportunities; term i drops out after opportunity t_x + i.
-    let args = |i: u64| if i == 0 { (n - x, 0.0, n) } else { let i = (i - 1) as f64; (t_x - x + i, 1.0, t_x + i) };
+    let args = |i: u64| {
+        if i == 0 {
+            (n - x, 0.0, n)
+        } else {
+            let i = (i - 1) as f64;
+            (t_x - x + i, 1.0, t_x + i)
+        }
+    };
     let mut ln_l = f64::NEG_INFINITY;
     for i in 0..=k {
         let (u, v, w) = args(i);
@@ -107,13 +122,25 @@ fn validate_row(x: f64, t_x: f64, n: f64, i: usize) -> Result<()> {
         reason: reason.to_owned(),
     };
     if !whole(n) || n < 1.0 {
-        return Err(bad(n, "periods", "BG/BB needs a whole number of opportunities n >= 1"));
+        return Err(bad(
+            n,
+            "periods",
+            "BG/BB needs a whole number of opportunities n >= 1",
+        ));
     }
     if !whole(x) || x > n {
-        return Err(bad(x, "frequency", "BG/BB needs a whole number of transactions x <= n"));
+        return Err(bad(
+            x,
+            "frequency",
+            "BG/BB needs a whole number of transactions x <= n",
+        ));
     }
     if !whole(t_x) || t_x < x || (x > 0.0 && t_x < 1.0) || (x == 0.0 && t_x != 0.0) {
-        return Err(bad(t_x, "recency", "BG/BB needs a whole recency with x <= t_x <= n (0 when x = 0)"));
+        return Err(bad(
+            t_x,
+            "recency",
+            "BG/BB needs a whole recency with x <= t_x <= n (0 when x = 0)",
+        ));
     }
     Ok(())
 }
@@ -121,12 +148,24 @@ fn validate_row(x: f64, t_x: f64, n: f64, i: usize) -> Result<()> {
 impl BgBb {
     /// Build from parameters (all finite and > 0).
     pub fn new(alpha: f64, beta: f64, gamma: f64, delta: f64) -> Result<Self> {
-        for (v, n) in [alpha, beta, gamma, delta].iter().zip(["alpha", "beta", "gamma", "delta"]) {
+        for (v, n) in [alpha, beta, gamma, delta]
+            .iter()
+            .zip(["alpha", "beta", "gamma", "delta"])
+        {
             if !(v.is_finite() && *v > 0.0) {
-                return Err(Error::option(&format!("bg-bb.{n}"), v, "parameters must be finite and > 0"));
+                return Err(Error::option(
+                    &format!("bg-bb.{n}"),
+                    v,
+                    "parameters must be finite and > 0",
+                ));
             }
         }
-        Ok(Self { alpha, beta, gamma, delta })
+        Ok(Self {
+            alpha,
+            beta,
+            gamma,
+            delta,
+        })
     }
 
     fn arr(&self) -> [f64; 4] {
@@ -144,7 +183,9 @@ impl BgBb {
         }
         let problem = Problem {
             model: "bg-bb",
-            names: ["alpha", "beta", "gamma", "delta"].map(String::from).to_vec(),
+            names: ["alpha", "beta", "gamma", "delta"]
+                .map(String::from)
+                .to_vec(),
             scales: vec![Scale::Log; 4],
             start: vec![1.0; 4],
             total_weight: rows.total_weight(),
@@ -165,7 +206,15 @@ impl BgBb {
         };
         let report = fit::run(problem)?;
         let p = &report.params;
-        Ok(Fitted { model: Self { alpha: p[0], beta: p[1], gamma: p[2], delta: p[3] }, report })
+        Ok(Fitted {
+            model: Self {
+                alpha: p[0],
+                beta: p[1],
+                gamma: p[2],
+                delta: p[3],
+            },
+            report,
+        })
     }
 
     /// Log-likelihood of one customer (`x` transactions, last at `t_x`, in `n` opportunities).
@@ -180,14 +229,17 @@ impl BgBb {
     pub fn log_likelihood_total(&self, data: &CalibrationData) -> f64 {
         let p = self.arr();
         let pre = Pre::new(p);
-        (0..data.len()).map(|i| data.weight(i) * row(p, &pre, data.x[i], data.t_x[i], data.t[i], 1.0, None)).sum()
+        (0..data.len())
+            .map(|i| data.weight(i) * row(p, &pre, data.x[i], data.t_x[i], data.t[i], 1.0, None))
+            .sum()
     }
 
     /// `P(alive at opportunity n + 1 | x, t_x, n)` (FHS 2010 eq. 11).
     #[must_use]
     pub fn p_alive(&self, x: f64, t_x: f64, n: f64) -> f64 {
         let [a, b, g, d] = self.arr();
-        let ln_num = ln_beta(a + x, b + n - x) - ln_beta(a, b) + ln_beta(g, d + n + 1.0) - ln_beta(g, d);
+        let ln_num =
+            ln_beta(a + x, b + n - x) - ln_beta(a, b) + ln_beta(g, d + n + 1.0) - ln_beta(g, d);
         (ln_num - self.log_likelihood(x, t_x, n)).exp()
     }
 
@@ -196,7 +248,8 @@ impl BgBb {
     #[must_use]
     pub fn conditional_expected_purchases(&self, n_star: f64, x: f64, t_x: f64, n: f64) -> f64 {
         let [a, b, g, d] = self.arr();
-        let ln_front = ln_beta(a + x + 1.0, b + n - x) - ln_beta(a, b) - self.log_likelihood(x, t_x, n);
+        let ln_front =
+            ln_beta(a + x + 1.0, b + n - x) - ln_beta(a, b) - self.log_likelihood(x, t_x, n);
         // δ/(γ−1) · Γ(γ+δ)/Γ(1+δ) · [Γ(1+δ+n)/Γ(γ+δ+n) − Γ(1+δ+n+n*)/Γ(γ+δ+n+n*)]
         let base = ln_gamma(g + d) - ln_gamma(1.0 + d);
         let t1 = base + ln_gamma(1.0 + d + n) - ln_gamma(g + d + n);
@@ -210,7 +263,8 @@ impl BgBb {
     #[must_use]
     pub fn expected_purchases(&self, n: f64) -> f64 {
         let [a, b, g, d] = self.arr();
-        let ln_r = ln_gamma(g + d) + ln_gamma(1.0 + d + n) - ln_gamma(g + d + n) - ln_gamma(1.0 + d);
+        let ln_r =
+            ln_gamma(g + d) + ln_gamma(1.0 + d + n) - ln_gamma(g + d + n) - ln_gamma(1.0 + d);
         a / (a + b) * d / (g - 1.0) * (-ln_r.exp_m1())
     }
 
@@ -223,12 +277,17 @@ impl BgBb {
         }
         let [a, b, g, d] = self.arr();
         let (xf, nf) = (f64::from(x), f64::from(n));
-        let ln_choose = |n: f64, k: f64| ln_gamma(n + 1.0) - ln_gamma(k + 1.0) - ln_gamma(n - k + 1.0);
+        let ln_choose =
+            |n: f64, k: f64| ln_gamma(n + 1.0) - ln_gamma(k + 1.0) - ln_gamma(n - k + 1.0);
         let (lab, lgd) = (ln_beta(a, b), ln_beta(g, d));
-        let mut p = (ln_choose(nf, xf) + ln_beta(a + xf, b + nf - xf) - lab + ln_beta(g, d + nf) - lgd).exp();
+        let mut p = (ln_choose(nf, xf) + ln_beta(a + xf, b + nf - xf) - lab + ln_beta(g, d + nf)
+            - lgd)
+            .exp();
         for i in x..n {
             let i = f64::from(i);
-            p += (ln_choose(i, xf) + ln_beta(a + xf, b + i - xf) - lab + ln_beta(g + 1.0, d + i) - lgd).exp();
+            p += (ln_choose(i, xf) + ln_beta(a + xf, b + i - xf) - lab + ln_beta(g + 1.0, d + i)
+                - lgd)
+                .exp();
         }
         p
     }

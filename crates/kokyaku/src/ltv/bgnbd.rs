@@ -10,10 +10,10 @@
 //!    + ln[ (α+T)^−(r+x) + [x>0 or k=1] · a/(b+x+k−1) · (α+t_x)^−(r+x) ]
 //! ```
 
+use super::PurchaseModel;
 use super::data::{CalibrationData, Grouped};
 use super::fit::{self, FitOptions, Fitted, Problem, Scale};
 use super::special::{digamma, integrate, ln_beta, ln_gamma, ln_hyp2f1, log_add_exp};
-use super::PurchaseModel;
 use crate::{Error, Result};
 
 /// BG/NBD parameters: purchase rates λ ~ Gamma(shape `r`, rate `alpha`), drop-out probability
@@ -70,7 +70,15 @@ impl Pre {
 
 /// Log-likelihood of one row; with `grad`, adds `weight · d LL / d(r, alpha, a, b)`.
 #[inline]
-fn row_ll(pre: &Pre, p: [f64; 4], x: f64, t_x: f64, t: f64, weight: f64, grad: Option<&mut [f64]>) -> f64 {
+fn row_ll(
+    pre: &Pre,
+    p: [f64; 4],
+    x: f64,
+    t_x: f64,
+    t: f64,
+    weight: f64,
+    grad: Option<&mut [f64]>,
+) -> f64 {
     let [r, alpha, a, b] = p;
     let k = pre.k;
     let rx = r + x;
@@ -81,7 +89,11 @@ fn row_ll(pre: &Pre, p: [f64; 4], x: f64, t_x: f64, t: f64, weight: f64, grad: O
     let a2 = ln_beta(a, bx) - pre.ln_beta_ab;
     let a3 = -rx * ln_at;
     let has4 = x > 0.0 || k > 0.0;
-    let a4 = if has4 { a.ln() - (bx - 1.0).ln() - rx * ln_atx } else { f64::NEG_INFINITY };
+    let a4 = if has4 {
+        a.ln() - (bx - 1.0).ln() - rx * ln_atx
+    } else {
+        f64::NEG_INFINITY
+    };
     let l34 = log_add_exp(a3, a4);
     if let Some(g) = grad {
         let w4 = if has4 { (a4 - l34).exp() } else { 0.0 };
@@ -90,7 +102,11 @@ fn row_ll(pre: &Pre, p: [f64; 4], x: f64, t_x: f64, t: f64, weight: f64, grad: O
         g[0] += weight * (digamma(rx) - pre.dg_r + pre.ln_alpha - w3 * ln_at - w4 * ln_atx);
         g[1] += weight * (r / alpha - rx * (w3 / (alpha + t) + w4 / (alpha + t_x)));
         g[2] += weight * (pre.dg_ab - dg_abx + if has4 { w4 / a } else { 0.0 });
-        g[3] += weight * (digamma(bx) + pre.dg_ab - pre.dg_b - dg_abx - if has4 { w4 / (bx - 1.0) } else { 0.0 });
+        g[3] += weight
+            * (digamma(bx) + pre.dg_ab
+                - pre.dg_b
+                - dg_abx
+                - if has4 { w4 / (bx - 1.0) } else { 0.0 });
     }
     a1 + a2 + l34
 }
@@ -104,13 +120,22 @@ pub(crate) fn row_ll_full(k: f64, p: [f64; 4], x: f64, t_x: f64, t: f64, grad: &
 fn check_params(name: &str, p: [f64; 4]) -> Result<()> {
     for (v, n) in p.iter().zip(["r", "alpha", "a", "b"]) {
         if !(v.is_finite() && *v > 0.0) {
-            return Err(Error::option(&format!("{name}.{n}"), v, "parameters must be finite and > 0"));
+            return Err(Error::option(
+                &format!("{name}.{n}"),
+                v,
+                "parameters must be finite and > 0",
+            ));
         }
     }
     Ok(())
 }
 
-fn fit_k(model: &'static str, k: f64, data: &CalibrationData, options: &FitOptions) -> Result<fit::FitReport> {
+fn fit_k(
+    model: &'static str,
+    k: f64,
+    data: &CalibrationData,
+    options: &FitOptions,
+) -> Result<fit::FitReport> {
     let rows = data.collapse();
     if rows.is_empty() {
         return Err(Error::EmptyInput(format!("{model}: no customers")));
@@ -120,8 +145,14 @@ fn fit_k(model: &'static str, k: f64, data: &CalibrationData, options: &FitOptio
     // it is on the same scale).
     let mut warm = None;
     if let (Some(stride), None) = (fit::warm_start_stride(rows.len()), &options.initial) {
-        let sub_opts = FitOptions { std_errors: true, gradient_tolerance: 1e-6, ..options.clone() };
-        warm = fit_rows(model, k, &rows.stride(stride), &sub_opts, None).ok().map(|(r, h)| (r.params, h));
+        let sub_opts = FitOptions {
+            std_errors: true,
+            gradient_tolerance: 1e-6,
+            ..options.clone()
+        };
+        warm = fit_rows(model, k, &rows.stride(stride), &sub_opts, None)
+            .ok()
+            .map(|(r, h)| (r.params, h));
     }
     fit_rows(model, k, &rows, options, warm).map(|(r, _)| r)
 }
@@ -133,10 +164,17 @@ fn fit_rows(
     options: &FitOptions,
     warm: Option<(Vec<f64>, Vec<f64>)>,
 ) -> Result<(fit::FitReport, Vec<f64>)> {
-    let mean_t = rows.t.iter().zip(&rows.weight).map(|(t, w)| t * w).sum::<f64>() / rows.total_weight();
+    let mean_t = rows
+        .t
+        .iter()
+        .zip(&rows.weight)
+        .map(|(t, w)| t * w)
+        .sum::<f64>()
+        / rows.total_weight();
     let grouped = Grouped::new(rows);
     let (warm_start, warm_h) = warm.map_or((None, None), |(s, h)| (Some(s), Some(h)));
-    let (mut ln_grid, mut inv_grid) = (vec![0.0; grouped.grid.len()], vec![0.0; grouped.grid.len()]);
+    let (mut ln_grid, mut inv_grid) =
+        (vec![0.0; grouped.grid.len()], vec![0.0; grouped.grid.len()]);
     let problem = Problem {
         model,
         names: ["r", "alpha", "a", "b"].map(String::from).to_vec(),
@@ -144,7 +182,16 @@ fn fit_rows(
         start: warm_start.unwrap_or_else(|| vec![1.0, mean_t.max(1e-3), 1.0, 1.0]),
         total_weight: rows.total_weight(),
         n_rows: rows.len(),
-        loglik: |p: &[f64], g: &mut [f64]| grouped_ll(k, [p[0], p[1], p[2], p[3]], &grouped, &mut ln_grid, &mut inv_grid, g),
+        loglik: |p: &[f64], g: &mut [f64]| {
+            grouped_ll(
+                k,
+                [p[0], p[1], p[2], p[3]],
+                &grouped,
+                &mut ln_grid,
+                &mut inv_grid,
+                g,
+            )
+        },
         options,
         warm_inverse_hessian: warm_h,
     };
@@ -154,7 +201,14 @@ fn fit_rows(
 /// The weighted log-likelihood and its gradient over grouped rows: the same sums as
 /// [`row_ll`] row by row, with the special functions of `x` evaluated once per distinct `x` and
 /// `ln(α + t)` once per distinct time (see [`Grouped`]).
-fn grouped_ll(k: f64, p: [f64; 4], rows: &Grouped, ln_grid: &mut [f64], inv_grid: &mut [f64], g: &mut [f64]) -> f64 {
+fn grouped_ll(
+    k: f64,
+    p: [f64; 4],
+    rows: &Grouped,
+    ln_grid: &mut [f64],
+    inv_grid: &mut [f64],
+    g: &mut [f64],
+) -> f64 {
     let [r, alpha, a, b] = p;
     for (j, &v) in rows.grid.iter().enumerate() {
         ln_grid[j] = (alpha + v).ln();
@@ -178,7 +232,11 @@ fn grouped_ll(k: f64, p: [f64; 4], rows: &Grouped, ln_grid: &mut [f64], inv_grid
             if has4 {
                 let d = c4 - rx * ln_grid[itx] - a3;
                 let e = (-d.abs()).exp();
-                let w4 = if d >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+                let w4 = if d >= 0.0 {
+                    1.0 / (1.0 + e)
+                } else {
+                    e / (1.0 + e)
+                };
                 let w3 = 1.0 - w4;
                 // ln(1 + e), e in (0, 1]: plain ln is several times faster than ln_1p and its
                 // absolute error (<= 1.1e-16 per row) is far below the sum's rounding.
@@ -194,11 +252,13 @@ fn grouped_ll(k: f64, p: [f64; 4], rows: &Grouped, ln_grid: &mut [f64], inv_grid
         }
         let wg = rows.group_weight[grp];
         let dg_abx = digamma(a + bx);
-        ll += wg * (ln_gamma(rx) - pre.lg_r + r * pre.ln_alpha + ln_beta(a, bx) - pre.ln_beta_ab) + s_l;
+        ll += wg * (ln_gamma(rx) - pre.lg_r + r * pre.ln_alpha + ln_beta(a, bx) - pre.ln_beta_ab)
+            + s_l;
         g[0] += wg * (digamma(rx) - pre.dg_r + pre.ln_alpha) - s_ln;
         g[1] += wg * r / alpha - rx * s_inv;
         g[2] += wg * (pre.dg_ab - dg_abx) + s_w4 / a;
-        g[3] += wg * (digamma(bx) + pre.dg_ab - pre.dg_b - dg_abx) - if has4 { s_w4 / (bx - 1.0) } else { 0.0 };
+        g[3] += wg * (digamma(bx) + pre.dg_ab - pre.dg_b - dg_abx)
+            - if has4 { s_w4 / (bx - 1.0) } else { 0.0 };
     }
     ll
 }
@@ -209,7 +269,8 @@ fn p_alive_k(k: f64, p: [f64; 4], x: f64, t_x: f64, t: f64) -> f64 {
     if x == 0.0 && k == 0.0 {
         return 1.0;
     }
-    let ln_odds = a.ln() - (b + x + k - 1.0).ln() + (r + x) * ((alpha + t).ln() - (alpha + t_x).ln());
+    let ln_odds =
+        a.ln() - (b + x + k - 1.0).ln() + (r + x) * ((alpha + t).ln() - (alpha + t_x).ln());
     1.0 / (1.0 + ln_odds.exp())
 }
 
@@ -227,7 +288,11 @@ fn if_alive_k(k: f64, p: [f64; 4], horizon: f64, x: f64, t: f64) -> f64 {
         // instead: d/dt E = E[λ e^(−λpt)] = (r+x)/(α+T) (1+u)^−(r+x+1) 2F1(r+x+1, b+x; a+b+x; u/(1+u)),
         // u = t/(α+T); with s = u/(1+u): E = (r+x) ∫_0^z (1−s)^(r+x−1) 2F1(r+x+1, b+x+k; a+b+x+k; s) ds.
         let m = r + x;
-        return integrate(|s| ((m - 1.0) * (-s).ln_1p() + ln_hyp2f1(m + 1.0, b + x + k, a + b + x + k, s)).exp(), 0.0, z) * m;
+        return integrate(
+            |s| ((m - 1.0) * (-s).ln_1p() + ln_hyp2f1(m + 1.0, b + x + k, a + b + x + k, s)).exp(),
+            0.0,
+            z,
+        ) * m;
     }
     let ln_f = ln_hyp2f1(r + x, b + x + k, c, z);
     let ln_p = (r + x) * ((alpha + t).ln() - (alpha + t + horizon).ln()) + ln_f;
@@ -254,7 +319,11 @@ fn prob_n_k(k: f64, p: [f64; 4], n: u32, horizon: f64) -> f64 {
     let [r, alpha, a, b] = p;
     let nf = f64::from(n);
     let ln_q = (alpha / (alpha + horizon)).ln();
-    let ln_z = if horizon > 0.0 { (horizon / (alpha + horizon)).ln() } else { f64::NEG_INFINITY };
+    let ln_z = if horizon > 0.0 {
+        (horizon / (alpha + horizon)).ln()
+    } else {
+        f64::NEG_INFINITY
+    };
     let ln_nb = |j: f64| {
         let zj = if j == 0.0 { 0.0 } else { j * ln_z };
         ln_gamma(r + j) - ln_gamma(r) - ln_gamma(j + 1.0) + r * ln_q + zj
@@ -288,7 +357,12 @@ macro_rules! bg_family {
             pub fn fit(data: &CalibrationData, options: &FitOptions) -> Result<Fitted<Self>> {
                 let report = fit_k($name, $k, data, options)?;
                 let p = &report.params;
-                let model = Self { r: p[0], alpha: p[1], a: p[2], b: p[3] };
+                let model = Self {
+                    r: p[0],
+                    alpha: p[1],
+                    a: p[2],
+                    b: p[3],
+                };
                 Ok(Fitted { model, report })
             }
 
@@ -297,7 +371,18 @@ macro_rules! bg_family {
             pub fn log_likelihood_total(&self, data: &CalibrationData) -> f64 {
                 let pre = Pre::new($k, self.r, self.alpha, self.a, self.b);
                 (0..data.len())
-                    .map(|i| data.weight(i) * row_ll(&pre, self.arr(), data.x[i], data.t_x[i], data.t[i], 1.0, None))
+                    .map(|i| {
+                        data.weight(i)
+                            * row_ll(
+                                &pre,
+                                self.arr(),
+                                data.x[i],
+                                data.t_x[i],
+                                data.t[i],
+                                1.0,
+                                None,
+                            )
+                    })
                     .sum()
             }
 
@@ -306,7 +391,6 @@ macro_rules! bg_family {
             pub fn prob_purchases(&self, n: u32, t: f64) -> f64 {
                 prob_n_k($k, self.arr(), n, t)
             }
-
         }
 
         impl PurchaseModel for $ty {
@@ -334,7 +418,11 @@ macro_rules! bg_family {
             /// always buys again (drop-out happens only right after a purchase).
             fn expected_time_to_next_purchase(&self, x: f64, t: f64) -> f64 {
                 let d = self.r + x - 1.0;
-                if d <= 0.0 { f64::INFINITY } else { (self.alpha + t) / d }
+                if d <= 0.0 {
+                    f64::INFINITY
+                } else {
+                    (self.alpha + t) / d
+                }
             }
         }
     };
@@ -355,7 +443,14 @@ mod tests {
             let series = if_alive_k(0.0, p, h, x, t);
             let m = p[0] + x;
             let z = h / (p[1] + t + h);
-            let quad = integrate(|s| ((m - 1.0) * (-s).ln_1p() + ln_hyp2f1(m + 1.0, p[3] + x, p[2] + p[3] + x, s)).exp(), 0.0, z) * m;
+            let quad = integrate(
+                |s| {
+                    ((m - 1.0) * (-s).ln_1p() + ln_hyp2f1(m + 1.0, p[3] + x, p[2] + p[3] + x, s))
+                        .exp()
+                },
+                0.0,
+                z,
+            ) * m;
             assert!((series - quad).abs() < 1e-10 * series, "{series} {quad}");
         }
     }
@@ -377,7 +472,18 @@ mod tests {
             let pre = Pre::new(k, p[0], p[1], p[2], p[3]);
             let mut g1 = [0.0; 4];
             let ll1: f64 = (0..rows.len())
-                .map(|i| rows.weight[i] * row_ll(&pre, p, rows.x[i], rows.t_x[i], rows.t[i], rows.weight[i], Some(&mut g1)))
+                .map(|i| {
+                    rows.weight[i]
+                        * row_ll(
+                            &pre,
+                            p,
+                            rows.x[i],
+                            rows.t_x[i],
+                            rows.t[i],
+                            rows.weight[i],
+                            Some(&mut g1),
+                        )
+                })
                 .sum();
             let (mut lg, mut ig) = (vec![0.0; grp.grid.len()], vec![0.0; grp.grid.len()]);
             let mut g2 = [0.0; 4];
@@ -407,10 +513,16 @@ mod tests {
                 pm[j] -= h;
                 let f = |q: [f64; 4]| {
                     let pre = Pre::new(k, q[0], q[1], q[2], q[3]);
-                    rows.iter().map(|&(x, tx, t)| row_ll(&pre, q, x, tx, t, 1.0, None)).sum::<f64>()
+                    rows.iter()
+                        .map(|&(x, tx, t)| row_ll(&pre, q, x, tx, t, 1.0, None))
+                        .sum::<f64>()
                 };
                 let fd = (f(pp) - f(pm)) / (2.0 * h);
-                assert!((fd - g[j]).abs() < 1e-5 * (1.0 + fd.abs()), "k {k} param {j}: {fd} vs {}", g[j]);
+                assert!(
+                    (fd - g[j]).abs() < 1e-5 * (1.0 + fd.abs()),
+                    "k {k} param {j}: {fd} vs {}",
+                    g[j]
+                );
             }
         }
     }

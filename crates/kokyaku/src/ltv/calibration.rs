@@ -49,12 +49,19 @@ pub struct CalibrationSummary {
 }
 
 /// Build calibration data (and holdout actuals) from an order log.
-pub fn calibration_from_log(log: &OrderLog, options: &CalibrationOptions) -> Result<CalibrationSummary> {
+pub fn calibration_from_log(
+    log: &OrderLog,
+    options: &CalibrationOptions,
+) -> Result<CalibrationSummary> {
     let end = date_to_day(options.calibration_end);
     let hold = options.holdout_end.map(date_to_day);
     if let Some(h) = hold {
         if h <= end {
-            return Err(Error::option("holdout_end", h, "must be after calibration_end"));
+            return Err(Error::option(
+                "holdout_end",
+                h,
+                "must be after calibration_end",
+            ));
         }
     }
     let unit = options.time_unit.days();
@@ -62,7 +69,8 @@ pub fn calibration_from_log(log: &OrderLog, options: &CalibrationOptions) -> Res
     let status = log.statuses();
     let net = log.net_amounts_f64();
     let mut ids = Vec::new();
-    let (mut x, mut t_x, mut t, mut m, mut first_day) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut x, mut t_x, mut t, mut m, mut first_day) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut hx, mut hs) = (Vec::new(), Vec::new());
     for c in 0..log.n_customers() {
         let range = log.order_range(c);
@@ -110,12 +118,18 @@ pub fn calibration_from_log(log: &OrderLog, options: &CalibrationOptions) -> Res
         x.push(n_rep as f64);
         t_x.push(f64::from(last_cal - f) / unit);
         t.push(f64::from(end - f) / unit);
-        m.push(if n_rep > 0 { rep_spend / n_rep as f64 } else { 0.0 });
+        m.push(if n_rep > 0 {
+            rep_spend / n_rep as f64
+        } else {
+            0.0
+        });
         hx.push(n_hold as f64);
         hs.push(hold_spend);
     }
     if ids.is_empty() {
-        return Err(Error::EmptyInput("no customer made a completed purchase on or before the calibration end".into()));
+        return Err(Error::EmptyInput(
+            "no customer made a completed purchase on or before the calibration end".into(),
+        ));
     }
     // Net spend can be <= 0 after refunds: kept as is; Gamma-Gamma rejects such rows when fitting.
     let mut data = CalibrationData::new(x, t_x, t, options.time_unit)?;

@@ -31,7 +31,11 @@ impl Covariates {
     pub fn new(names: Vec<String>, values: Vec<f64>) -> Result<Self> {
         let k = names.len();
         if k > 0 && values.len() % k != 0 {
-            return Err(Error::option("covariates", values.len(), format!("{k} columns do not divide {} values", values.len())));
+            return Err(Error::option(
+                "covariates",
+                values.len(),
+                format!("{k} columns do not divide {} values", values.len()),
+            ));
         }
         if let Some(i) = values.iter().position(|v| !v.is_finite()) {
             return Err(Error::InvalidValue {
@@ -46,7 +50,10 @@ impl Covariates {
     /// No covariates (for a process without any).
     #[must_use]
     pub fn none() -> Self {
-        Self { names: Vec::new(), values: Vec::new() }
+        Self {
+            names: Vec::new(),
+            values: Vec::new(),
+        }
     }
 
     /// Number of covariates.
@@ -56,19 +63,31 @@ impl Covariates {
     }
 
     fn n_rows(&self) -> Option<usize> {
-        if self.names.is_empty() { None } else { Some(self.values.len() / self.names.len()) }
+        if self.names.is_empty() {
+            None
+        } else {
+            Some(self.values.len() / self.names.len())
+        }
     }
 
     /// Covariates of customer `i` (empty when there are none).
     #[must_use]
     pub fn row(&self, i: usize) -> &[f64] {
         let k = self.names.len();
-        if k == 0 { &[] } else { &self.values[i * k..(i + 1) * k] }
+        if k == 0 {
+            &[]
+        } else {
+            &self.values[i * k..(i + 1) * k]
+        }
     }
 
     fn check_rows(&self, n: usize, what: &str) -> Result<()> {
         match self.n_rows() {
-            Some(m) if m != n => Err(Error::option(what, m, format!("expected {n} rows, one per customer"))),
+            Some(m) if m != n => Err(Error::option(
+                what,
+                m,
+                format!("expected {n} rows, one per customer"),
+            )),
             _ => Ok(()),
         }
     }
@@ -79,7 +98,10 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 fn names(base: &[&str], prefix: &str, cov: &Covariates) -> Vec<String> {
-    base.iter().map(|s| (*s).to_owned()).chain(cov.names.iter().map(|n| format!("{prefix}[{n}]"))).collect()
+    base.iter()
+        .map(|s| (*s).to_owned())
+        .chain(cov.names.iter().map(|n| format!("{prefix}[{n}]")))
+        .collect()
 }
 
 /// BG/NBD with covariates: baseline parameters and coefficient vectors.
@@ -108,15 +130,29 @@ impl BgNbdWithCovariates {
     }
 
     /// Maximum-likelihood fit. Rows are not collapsed (covariates make them distinct).
-    pub fn fit(data: &CalibrationData, purchase: &Covariates, dropout: &Covariates, options: &FitOptions) -> Result<Fitted<Self>> {
+    pub fn fit(
+        data: &CalibrationData,
+        purchase: &Covariates,
+        dropout: &Covariates,
+        options: &FitOptions,
+    ) -> Result<Fitted<Self>> {
         let n = data.len();
         if n == 0 {
-            return Err(Error::EmptyInput("bg-nbd with covariates: no customers".into()));
+            return Err(Error::EmptyInput(
+                "bg-nbd with covariates: no customers".into(),
+            ));
         }
         purchase.check_rows(n, "purchase_covariates")?;
         dropout.check_rows(n, "dropout_covariates")?;
         let (k1, k2) = (purchase.n_cols(), dropout.n_cols());
-        let plain = BgNbd::fit(data, &FitOptions { std_errors: false, initial: None, ..options.clone() })?;
+        let plain = BgNbd::fit(
+            data,
+            &FitOptions {
+                std_errors: false,
+                initial: None,
+                ..options.clone()
+            },
+        )?;
         let b = plain.model;
         let mut start = vec![b.r, b.alpha, b.a, b.b];
         start.extend(std::iter::repeat_n(0.0, k1 + 2 * k2));
@@ -147,7 +183,14 @@ impl BgNbdWithCovariates {
                     let aa = p[2] * dot(g2, z2).exp();
                     let bb = p[3] * dot(g3, z2).exp();
                     gr.fill(0.0);
-                    ll += w * bgnbd::row_ll_full(0.0, [p[0], ai, aa, bb], data.x[i], data.t_x[i], data.t[i], &mut gr);
+                    ll += w * bgnbd::row_ll_full(
+                        0.0,
+                        [p[0], ai, aa, bb],
+                        data.x[i],
+                        data.t_x[i],
+                        data.t[i],
+                        &mut gr,
+                    );
                     g[0] += w * gr[0];
                     g[1] += w * gr[1] * ai / p[1];
                     g[2] += w * gr[2] * aa / p[2];
@@ -168,7 +211,12 @@ impl BgNbdWithCovariates {
         let report = fit::run(problem)?;
         let p = &report.params;
         let model = Self {
-            base: BgNbd { r: p[0], alpha: p[1], a: p[2], b: p[3] },
+            base: BgNbd {
+                r: p[0],
+                alpha: p[1],
+                a: p[2],
+                b: p[3],
+            },
             purchase: p[4..4 + k1].to_vec(),
             dropout_a: p[4 + k1..4 + k1 + k2].to_vec(),
             dropout_b: p[4 + k1 + k2..].to_vec(),
@@ -201,15 +249,29 @@ impl ParetoNbdWithCovariates {
     }
 
     /// Maximum-likelihood fit. Rows are not collapsed (covariates make them distinct).
-    pub fn fit(data: &CalibrationData, purchase: &Covariates, dropout: &Covariates, options: &FitOptions) -> Result<Fitted<Self>> {
+    pub fn fit(
+        data: &CalibrationData,
+        purchase: &Covariates,
+        dropout: &Covariates,
+        options: &FitOptions,
+    ) -> Result<Fitted<Self>> {
         let n = data.len();
         if n == 0 {
-            return Err(Error::EmptyInput("pareto-nbd with covariates: no customers".into()));
+            return Err(Error::EmptyInput(
+                "pareto-nbd with covariates: no customers".into(),
+            ));
         }
         purchase.check_rows(n, "purchase_covariates")?;
         dropout.check_rows(n, "dropout_covariates")?;
         let (k1, k2) = (purchase.n_cols(), dropout.n_cols());
-        let plain = ParetoNbd::fit(data, &FitOptions { std_errors: false, initial: None, ..options.clone() })?;
+        let plain = ParetoNbd::fit(
+            data,
+            &FitOptions {
+                std_errors: false,
+                initial: None,
+                ..options.clone()
+            },
+        )?;
         let b = plain.model;
         let mut start = vec![b.r, b.alpha, b.s, b.beta];
         start.extend(std::iter::repeat_n(0.0, k1 + k2));
@@ -239,7 +301,15 @@ impl ParetoNbdWithCovariates {
                     let ai = p[1] * (-dot(g1, z1)).exp();
                     let bi = p[3] * (-dot(g2, z2)).exp();
                     gr.fill(0.0);
-                    ll += w * pareto::row_ll_full([p[0], ai, p[2], bi], lg_r, dg_r, data.x[i], data.t_x[i], data.t[i], &mut gr);
+                    ll += w * pareto::row_ll_full(
+                        [p[0], ai, p[2], bi],
+                        lg_r,
+                        dg_r,
+                        data.x[i],
+                        data.t_x[i],
+                        data.t[i],
+                        &mut gr,
+                    );
                     g[0] += w * gr[0];
                     g[1] += w * gr[1] * ai / p[1];
                     g[2] += w * gr[2];
@@ -259,7 +329,12 @@ impl ParetoNbdWithCovariates {
         let report = fit::run(problem)?;
         let p = &report.params;
         let model = Self {
-            base: ParetoNbd { r: p[0], alpha: p[1], s: p[2], beta: p[3] },
+            base: ParetoNbd {
+                r: p[0],
+                alpha: p[1],
+                s: p[2],
+                beta: p[3],
+            },
             purchase: p[4..4 + k1].to_vec(),
             dropout: p[4 + k1..].to_vec(),
         };

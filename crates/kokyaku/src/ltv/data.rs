@@ -4,7 +4,9 @@
 use crate::{Error, Location, Result};
 
 /// The unit of `t_x`, `T` and every prediction horizon.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum TimeUnit {
     /// Calendar days.
@@ -96,7 +98,12 @@ impl CalibrationData {
         for i in 0..x.len() {
             let (xi, ri, ti) = (x[i], t_x[i], t[i]);
             if !(xi.is_finite() && xi >= 0.0) {
-                return Err(bad(xi, i, "x", "repeat purchases must be a finite number >= 0"));
+                return Err(bad(
+                    xi,
+                    i,
+                    "x",
+                    "repeat purchases must be a finite number >= 0",
+                ));
             }
             if !(ti.is_finite() && ti >= 0.0) {
                 return Err(bad(ti, i, "T", "age must be a finite number >= 0"));
@@ -107,7 +114,14 @@ impl CalibrationData {
         }
         // Normalise -0.0 to 0.0 so that equal rows have equal bits.
         let norm = |v: Vec<f64>| v.into_iter().map(|a| a + 0.0).collect::<Vec<_>>();
-        Ok(Self { time_unit, x: norm(x), t_x: norm(t_x), t: norm(t), monetary: None, weights: None })
+        Ok(Self {
+            time_unit,
+            x: norm(x),
+            t_x: norm(t_x),
+            t: norm(t),
+            monetary: None,
+            weights: None,
+        })
     }
 
     /// Attach the mean repeat-purchase value (must be > 0 where x > 0; ignored where x = 0).
@@ -115,7 +129,12 @@ impl CalibrationData {
         check_len(monetary.len(), self.x.len(), "monetary")?;
         for (i, &m) in monetary.iter().enumerate() {
             if self.x[i] > 0.0 && !(m.is_finite() && m > 0.0) {
-                return Err(bad(m, i, "monetary", "mean repeat-purchase value must be > 0 for customers with x > 0"));
+                return Err(bad(
+                    m,
+                    i,
+                    "monetary",
+                    "mean repeat-purchase value must be > 0 for customers with x > 0",
+                ));
             }
         }
         self.monetary = Some(monetary);
@@ -155,7 +174,9 @@ impl CalibrationData {
     /// Total weight: the number of customers the rows stand for.
     #[must_use]
     pub fn n_customers(&self) -> f64 {
-        self.weights.as_ref().map_or(self.x.len() as f64, |w| w.iter().sum())
+        self.weights
+            .as_ref()
+            .map_or(self.x.len() as f64, |w| w.iter().sum())
     }
 
     /// Identical `(x, t_x, T)` rows merged, weights summed, rows of weight 0 dropped; sorted by
@@ -167,15 +188,19 @@ impl CalibrationData {
 
     /// The repeat buyers' `(x, z̄)` pairs merged into weights, for Gamma-Gamma.
     pub fn collapse_monetary(&self) -> Result<Collapsed> {
-        let m = self.monetary.as_ref().ok_or_else(|| {
-            Error::MissingColumn {
-                column: "monetary_value".into(),
-                hint: "Gamma-Gamma needs the mean repeat-purchase value (monetary_value or zbar)".into(),
-            }
+        let m = self.monetary.as_ref().ok_or_else(|| Error::MissingColumn {
+            column: "monetary_value".into(),
+            hint: "Gamma-Gamma needs the mean repeat-purchase value (monetary_value or zbar)"
+                .into(),
         })?;
         let keep: Vec<usize> = (0..self.len()).filter(|&i| self.x[i] > 0.0).collect();
         if let Some(&i) = keep.iter().find(|&&i| !(m[i].is_finite() && m[i] > 0.0)) {
-            return Err(bad(m[i], i, "monetary", "mean repeat-purchase value must be > 0 for customers with x > 0 (Gamma-Gamma)"));
+            return Err(bad(
+                m[i],
+                i,
+                "monetary",
+                "mean repeat-purchase value must be > 0 for customers with x > 0 (Gamma-Gamma)",
+            ));
         }
         let xs: Vec<f64> = keep.iter().map(|&i| self.x[i]).collect();
         let ms: Vec<f64> = keep.iter().map(|&i| m[i]).collect();
@@ -202,7 +227,17 @@ impl Collapsed {
     pub(crate) fn stride(&self, k: usize) -> Collapsed {
         let k = k.max(1);
         let pick = |v: &[f64]| v.iter().step_by(k).copied().collect::<Vec<_>>();
-        Collapsed { x: pick(&self.x), t_x: pick(&self.t_x), t: pick(&self.t), weight: self.weight.iter().step_by(k).map(|w| w * k as f64).collect() }
+        Collapsed {
+            x: pick(&self.x),
+            t_x: pick(&self.t_x),
+            t: pick(&self.t),
+            weight: self
+                .weight
+                .iter()
+                .step_by(k)
+                .map(|w| w * k as f64)
+                .collect(),
+        }
     }
 
     /// Number of distinct rows.
@@ -254,7 +289,9 @@ impl Grouped {
         let i_t = c.t.iter().map(|&v| index(v)).collect();
         let (mut x, mut start, mut group_weight) = (Vec::new(), Vec::new(), Vec::new());
         for i in 0..c.len() {
-            if x.last().is_none_or(|l: &f64| l.to_bits() != c.x[i].to_bits()) {
+            if x.last()
+                .is_none_or(|l: &f64| l.to_bits() != c.x[i].to_bits())
+            {
                 x.push(c.x[i]);
                 start.push(i);
                 group_weight.push(0.0);
@@ -264,7 +301,15 @@ impl Grouped {
             }
         }
         start.push(c.len());
-        Self { x, start, group_weight, grid, i_tx, i_t, weight: c.weight.clone() }
+        Self {
+            x,
+            start,
+            group_weight,
+            grid,
+            i_tx,
+            i_t,
+            weight: c.weight.clone(),
+        }
     }
 }
 
@@ -272,7 +317,10 @@ fn collapse3(a: &[f64], b: &[f64], c: &[f64], w: impl Fn(usize) -> f64) -> Colla
     // Merge equal keys with a hash map (weights summed in row order, so deterministic), then sort
     // the distinct rows. Non-negative finite floats order like their bit patterns.
     let mut slot: std::collections::HashMap<(u64, u64, u64), u32, foldhash::fast::FixedState> =
-        std::collections::HashMap::with_capacity_and_hasher(a.len() / 2, foldhash::fast::FixedState::default());
+        std::collections::HashMap::with_capacity_and_hasher(
+            a.len() / 2,
+            foldhash::fast::FixedState::default(),
+        );
     let mut keys: Vec<(u64, u64, u64)> = Vec::new();
     let mut sums: Vec<f64> = Vec::new();
     for i in 0..a.len() {
@@ -288,7 +336,11 @@ fn collapse3(a: &[f64], b: &[f64], c: &[f64], w: impl Fn(usize) -> f64) -> Colla
         });
         sums[s as usize] += wi;
     }
-    let mut order: Vec<(u64, u64, u64, u32)> = keys.iter().enumerate().map(|(s, k)| (k.0, k.1, k.2, s as u32)).collect();
+    let mut order: Vec<(u64, u64, u64, u32)> = keys
+        .iter()
+        .enumerate()
+        .map(|(s, k)| (k.0, k.1, k.2, s as u32))
+        .collect();
     order.sort_unstable();
     let mut out = Collapsed::default();
     for (ka, kb, kc, s) in order {

@@ -24,7 +24,13 @@ pub struct FitOptions {
 
 impl Default for FitOptions {
     fn default() -> Self {
-        Self { l2_penalty: 0.0, max_iterations: 1000, gradient_tolerance: 1e-9, initial: None, std_errors: true }
+        Self {
+            l2_penalty: 0.0,
+            max_iterations: 1000,
+            gradient_tolerance: 1e-9,
+            initial: None,
+            std_errors: true,
+        }
     }
 }
 
@@ -101,14 +107,26 @@ pub(crate) fn warm_start_stride(n: usize) -> Option<usize> {
 
 pub(crate) fn validate_options(o: &FitOptions, n_params: usize) -> Result<()> {
     if !(o.l2_penalty.is_finite() && o.l2_penalty >= 0.0) {
-        return Err(Error::option("l2_penalty", o.l2_penalty, "must be a finite number >= 0"));
+        return Err(Error::option(
+            "l2_penalty",
+            o.l2_penalty,
+            "must be a finite number >= 0",
+        ));
     }
     if !(o.gradient_tolerance.is_finite() && o.gradient_tolerance > 0.0) {
-        return Err(Error::option("gradient_tolerance", o.gradient_tolerance, "must be > 0"));
+        return Err(Error::option(
+            "gradient_tolerance",
+            o.gradient_tolerance,
+            "must be > 0",
+        ));
     }
     if let Some(init) = &o.initial {
         if init.len() != n_params {
-            return Err(Error::option("initial", format!("{init:?}"), format!("expected {n_params} values")));
+            return Err(Error::option(
+                "initial",
+                format!("{init:?}"),
+                format!("expected {n_params} values"),
+            ));
         }
     }
     Ok(())
@@ -130,12 +148,19 @@ where
     let n = p.scales.len();
     validate_options(p.options, n)?;
     if p.total_weight.is_nan() || p.total_weight <= 0.0 {
-        return Err(Error::EmptyInput(format!("{}: no customers to fit", p.model)));
+        return Err(Error::EmptyInput(format!(
+            "{}: no customers to fit",
+            p.model
+        )));
     }
     let start = p.options.initial.clone().unwrap_or_else(|| p.start.clone());
     for (k, (&v, &s)) in start.iter().zip(&p.scales).enumerate() {
         if s == Scale::Log && !(v > 0.0 && v.is_finite()) {
-            return Err(Error::option("initial", v, format!("parameter {} must be > 0", p.names[k])));
+            return Err(Error::option(
+                "initial",
+                v,
+                format!("parameter {} must be > 0", p.names[k]),
+            ));
         }
     }
     let scales = p.scales.clone();
@@ -147,8 +172,11 @@ where
             };
         }
     };
-    let theta0: Vec<f64> =
-        start.iter().zip(&p.scales).map(|(&v, s)| if *s == Scale::Log { v.ln() } else { v }).collect();
+    let theta0: Vec<f64> = start
+        .iter()
+        .zip(&p.scales)
+        .map(|(&v, s)| if *s == Scale::Log { v.ln() } else { v })
+        .collect();
     let w = p.total_weight;
     let lambda = p.options.l2_penalty;
     let mut nat = vec![0.0; n];
@@ -168,11 +196,19 @@ where
         }
         -ll / w + lambda * pen
     };
-    let settings = Settings { max_iterations: p.options.max_iterations, gradient_tolerance: p.options.gradient_tolerance };
+    let settings = Settings {
+        max_iterations: p.options.max_iterations,
+        gradient_tolerance: p.options.gradient_tolerance,
+    };
     // Warm-started from a subsample's optimum: its inverse Hessian (numerical, per customer, see
     // below) is close to the full data's near the optimum, so BFGS converges in a few steps.
     let warm_h = p.warm_inverse_hessian.take();
-    let m = optim::bfgs(|t, g| objective(t, g, &mut p.loglik), &theta0, settings, warm_h.as_deref());
+    let m = optim::bfgs(
+        |t, g| objective(t, g, &mut p.loglik),
+        &theta0,
+        settings,
+        warm_h.as_deref(),
+    );
     if !m.f.is_finite() {
         return Err(Error::FitFailed(format!("{}: {}", p.model, m.message)));
     }
@@ -197,21 +233,28 @@ where
         if let Some(cov) = optim::spd_inverse(&hess, n) {
             for k in 0..n {
                 let se = cov[k * n + k].sqrt();
-                std_errors[k] = if scales[k] == Scale::Log { params[k] * se } else { se };
+                std_errors[k] = if scales[k] == Scale::Log {
+                    params[k] * se
+                } else {
+                    se
+                };
             }
             inverse_hessian = cov.iter().map(|v| v * w).collect();
         }
     }
-    Ok((FitReport {
-        model: p.model,
-        param_names: p.names,
-        params,
-        std_errors,
-        log_likelihood: ll,
-        n_customers: w,
-        n_distinct_rows: p.n_rows,
-        converged: m.converged,
-        iterations: m.iterations,
-        message: m.message,
-    }, inverse_hessian))
+    Ok((
+        FitReport {
+            model: p.model,
+            param_names: p.names,
+            params,
+            std_errors,
+            log_likelihood: ll,
+            n_customers: w,
+            n_distinct_rows: p.n_rows,
+            converged: m.converged,
+            iterations: m.iterations,
+            message: m.message,
+        },
+        inverse_hessian,
+    ))
 }

@@ -13,11 +13,13 @@
 //! composite Gauss-Legendre quadrature in log-scaled form (written here: no crate offers a
 //! quadrature that carries a gradient vector through).
 
+use super::PurchaseModel;
 use super::data::CalibrationData;
 use super::fit::{self, FitOptions, Fitted, Problem, Scale};
 use super::pareto::ParetoNbd;
-use super::special::{digamma, integrate_toward_lo, integrate_toward_lo_vec, ln_gamma, log_add_exp};
-use super::PurchaseModel;
+use super::special::{
+    digamma, integrate_toward_lo, integrate_toward_lo_vec, ln_gamma, log_add_exp,
+};
 use crate::{Error, Result};
 
 /// Gamma/Gompertz/NBD parameters.
@@ -39,7 +41,11 @@ pub struct GGompertzNbd {
 #[inline]
 fn ln_denom(beta: f64, b: f64, tau: f64) -> f64 {
     let bt = b * tau;
-    if bt > 30.0 { bt + ((beta - 1.0) * (-bt).exp()).ln_1p() } else { (beta + bt.exp_m1()).ln() }
+    if bt > 30.0 {
+        bt + ((beta - 1.0) * (-bt).exp()).ln_1p()
+    } else {
+        (beta + bt.exp_m1()).ln()
+    }
 }
 
 /// `e^{bτ} / (β + e^{bτ} − 1)` without overflow.
@@ -51,12 +57,25 @@ fn ratio(beta: f64, b: f64, tau: f64) -> f64 {
 impl GGompertzNbd {
     /// Build from parameters (all finite and > 0).
     pub fn new(r: f64, alpha: f64, b: f64, s: f64, beta: f64) -> Result<Self> {
-        for (v, n) in [r, alpha, b, s, beta].iter().zip(["r", "alpha", "b", "s", "beta"]) {
+        for (v, n) in [r, alpha, b, s, beta]
+            .iter()
+            .zip(["r", "alpha", "b", "s", "beta"])
+        {
             if !(v.is_finite() && *v > 0.0) {
-                return Err(Error::option(&format!("ggompertz-nbd.{n}"), v, "parameters must be finite and > 0"));
+                return Err(Error::option(
+                    &format!("ggompertz-nbd.{n}"),
+                    v,
+                    "parameters must be finite and > 0",
+                ));
             }
         }
-        Ok(Self { r, alpha, b, s, beta })
+        Ok(Self {
+            r,
+            alpha,
+            b,
+            s,
+            beta,
+        })
     }
 
     fn ln_survival(&self, tau: f64) -> f64 {
@@ -66,15 +85,27 @@ impl GGompertzNbd {
     /// `(ln of the alive term, ln of the death-in-(t_x, T] term)` of the bracket, and with
     /// `grad` (length 5) `d ln L / dθ` of the whole row.
     fn parts(&self, x: f64, t_x: f64, t: f64, grad: Option<&mut [f64]>) -> (f64, f64, f64) {
-        let Self { r, alpha, b, s, beta } = *self;
+        let Self {
+            r,
+            alpha,
+            b,
+            s,
+            beta,
+        } = *self;
         let m = r + x;
         let ln_c = ln_gamma(m) - ln_gamma(r) + r * alpha.ln();
         let ln_a = self.ln_survival(t) - m * (alpha + t).ln();
         // Integrand scaled by its value's upper bound on the g part at τ = t_x.
         let k = -m * (alpha + t_x).ln();
-        let ln_f = |tau: f64| b.ln() + s.ln() + s * beta.ln() + b * tau - (s + 1.0) * ln_denom(beta, b, tau);
+        let ln_f = |tau: f64| {
+            b.ln() + s.ln() + s * beta.ln() + b * tau - (s + 1.0) * ln_denom(beta, b, tau)
+        };
         let scaled = |tau: f64| (ln_f(tau) - m * (alpha + tau).ln() - k).exp();
-        let i0 = if t > t_x && grad.is_none() { integrate_toward_lo(scaled, t_x, t) } else { 0.0 };
+        let i0 = if t > t_x && grad.is_none() {
+            integrate_toward_lo(scaled, t_x, t)
+        } else {
+            0.0
+        };
         // With a gradient: the integral and its five derivative integrals in one pass.
         let ints = if t > t_x && grad.is_some() {
             integrate_toward_lo_vec(
@@ -98,11 +129,19 @@ impl GGompertzNbd {
             [0.0; 6]
         };
         let i0 = if grad.is_some() { ints[0] } else { i0 };
-        let ln_b = if i0 > 0.0 { k + i0.ln() } else { f64::NEG_INFINITY };
+        let ln_b = if i0 > 0.0 {
+            k + i0.ln()
+        } else {
+            f64::NEG_INFINITY
+        };
         let ln_bracket = log_add_exp(ln_a, ln_b);
         if let Some(g) = grad {
             let wa = (ln_a - ln_bracket).exp();
-            let wb = if i0 > 0.0 { (ln_b - ln_bracket).exp() } else { 0.0 };
+            let wb = if i0 > 0.0 {
+                (ln_b - ln_bracket).exp()
+            } else {
+                0.0
+            };
             // Alive term.
             let q = ratio(beta, b, t);
             let ld = ln_denom(beta, b, t);
@@ -120,7 +159,13 @@ impl GGompertzNbd {
                     db[j] = ints[j + 1] / i0;
                 }
             }
-            let dc = [digamma(m) - digamma(r) + alpha.ln(), r / alpha, 0.0, 0.0, 0.0];
+            let dc = [
+                digamma(m) - digamma(r) + alpha.ln(),
+                r / alpha,
+                0.0,
+                0.0,
+                0.0,
+            ];
             for j in 0..5 {
                 g[j] += dc[j] + wa * da[j] + wb * db[j];
             }
@@ -137,8 +182,21 @@ impl GGompertzNbd {
         let start = if options.initial.is_some() {
             vec![1.0; 5]
         } else {
-            let p = ParetoNbd::fit(data, &FitOptions { std_errors: false, ..options.clone() })?.model;
-            let mean_t = rows.t.iter().zip(&rows.weight).map(|(t, w)| t * w).sum::<f64>() / rows.total_weight();
+            let p = ParetoNbd::fit(
+                data,
+                &FitOptions {
+                    std_errors: false,
+                    ..options.clone()
+                },
+            )?
+            .model;
+            let mean_t = rows
+                .t
+                .iter()
+                .zip(&rows.weight)
+                .map(|(t, w)| t * w)
+                .sum::<f64>()
+                / rows.total_weight();
             let b = 0.1 / mean_t.max(1e-9);
             vec![p.r, p.alpha, b, p.s, (b * p.beta).max(1e-9)]
         };
@@ -150,7 +208,13 @@ impl GGompertzNbd {
             total_weight: rows.total_weight(),
             n_rows: rows.len(),
             loglik: |p: &[f64], g: &mut [f64]| {
-                let m = Self { r: p[0], alpha: p[1], b: p[2], s: p[3], beta: p[4] };
+                let m = Self {
+                    r: p[0],
+                    alpha: p[1],
+                    b: p[2],
+                    s: p[3],
+                    beta: p[4],
+                };
                 g.fill(0.0);
                 let mut ll = 0.0;
                 let mut gr = [0.0; 5];
@@ -169,13 +233,24 @@ impl GGompertzNbd {
         };
         let report = fit::run(problem)?;
         let p = &report.params;
-        Ok(Fitted { model: Self { r: p[0], alpha: p[1], b: p[2], s: p[3], beta: p[4] }, report })
+        Ok(Fitted {
+            model: Self {
+                r: p[0],
+                alpha: p[1],
+                b: p[2],
+                s: p[3],
+                beta: p[4],
+            },
+            report,
+        })
     }
 
     /// Total weighted log-likelihood of `data`.
     #[must_use]
     pub fn log_likelihood_total(&self, data: &CalibrationData) -> f64 {
-        (0..data.len()).map(|i| data.weight(i) * self.log_likelihood(data.x[i], data.t_x[i], data.t[i])).sum()
+        (0..data.len())
+            .map(|i| data.weight(i) * self.log_likelihood(data.x[i], data.t_x[i], data.t[i]))
+            .sum()
     }
 
     /// Expected remaining lifetime within `(T, T + horizon]` of a customer alive at `T`:
@@ -207,7 +282,8 @@ impl PurchaseModel for GGompertzNbd {
         (ln_a - ln_bracket).exp()
     }
     fn p_alive_at(&self, x: f64, t_x: f64, t: f64, future: f64) -> f64 {
-        self.p_alive(x, t_x, t) * (self.ln_survival(t + future.max(0.0)) - self.ln_survival(t)).exp()
+        self.p_alive(x, t_x, t)
+            * (self.ln_survival(t + future.max(0.0)) - self.ln_survival(t)).exp()
     }
 }
 
@@ -218,11 +294,25 @@ mod tests {
     #[test]
     fn gradient_matches_finite_differences() {
         let p = [0.55, 10.5, 0.02, 0.6, 0.3];
-        let rows = [(0.0, 0.0, 30.0), (3.0, 20.5, 38.0), (2.0, 38.0, 38.0), (150.0, 37.0, 38.0)];
+        let rows = [
+            (0.0, 0.0, 30.0),
+            (3.0, 20.5, 38.0),
+            (2.0, 38.0, 38.0),
+            (150.0, 37.0, 38.0),
+        ];
         let f = |q: [f64; 5], g: Option<&mut [f64]>| {
-            let m = GGompertzNbd { r: q[0], alpha: q[1], b: q[2], s: q[3], beta: q[4] };
+            let m = GGompertzNbd {
+                r: q[0],
+                alpha: q[1],
+                b: q[2],
+                s: q[3],
+                beta: q[4],
+            };
             let mut gg = [0.0; 5];
-            let v: f64 = rows.iter().map(|&(x, tx, t)| m.parts(x, tx, t, Some(&mut gg)).0).sum();
+            let v: f64 = rows
+                .iter()
+                .map(|&(x, tx, t)| m.parts(x, tx, t, Some(&mut gg)).0)
+                .sum();
             if let Some(g) = g {
                 g.copy_from_slice(&gg);
             }
@@ -236,7 +326,11 @@ mod tests {
             pp[j] += h;
             pm[j] -= h;
             let fd = (f(pp, None) - f(pm, None)) / (2.0 * h);
-            assert!((fd - g[j]).abs() < 1e-5 * (1.0 + fd.abs()), "param {j}: {fd} vs {}", g[j]);
+            assert!(
+                (fd - g[j]).abs() < 1e-5 * (1.0 + fd.abs()),
+                "param {j}: {fd} vs {}",
+                g[j]
+            );
         }
     }
 }

@@ -54,14 +54,25 @@ impl ModelKind {
     /// Parse a name (also with `_` for `-`, any case).
     pub fn parse(s: &str) -> Result<Self> {
         let t = s.trim().to_ascii_lowercase().replace('_', "-");
-        Self::ALL.into_iter().find(|k| k.as_str() == t).ok_or_else(|| {
-            Error::option("model", s, format!("one of {}", Self::ALL.map(ModelKind::as_str).join(", ")))
-        })
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == t)
+            .ok_or_else(|| {
+                Error::option(
+                    "model",
+                    s,
+                    format!("one of {}", Self::ALL.map(ModelKind::as_str).join(", ")),
+                )
+            })
     }
 }
 
 /// Fit the model `kind` on summary data (every kind but `sbg`, which takes cohorts).
-pub fn fit_summary(kind: ModelKind, data: &CalibrationData, options: &FitOptions) -> Result<FitReport> {
+pub fn fit_summary(
+    kind: ModelKind,
+    data: &CalibrationData,
+    options: &FitOptions,
+) -> Result<FitReport> {
     Ok(match kind {
         ModelKind::BgNbd => BgNbd::fit(data, options)?.report,
         ModelKind::MbgNbd => ModifiedBgNbd::fit(data, options)?.report,
@@ -69,13 +80,23 @@ pub fn fit_summary(kind: ModelKind, data: &CalibrationData, options: &FitOptions
         ModelKind::GgompertzNbd => GGompertzNbd::fit(data, options)?.report,
         ModelKind::GammaGamma => GammaGamma::fit(data, options)?.report,
         ModelKind::BgBb => BgBb::fit(data, options)?.report,
-        ModelKind::Sbg => return Err(Error::option("model", "sbg", "sbg is fitted on cohort survivor counts (ShiftedBetaGeometric::fit)")),
+        ModelKind::Sbg => {
+            return Err(Error::option(
+                "model",
+                "sbg",
+                "sbg is fitted on cohort survivor counts (ShiftedBetaGeometric::fit)",
+            ));
+        }
     })
 }
 
 /// Fit a continuous-time purchase model (`bg-nbd`, `mbg-nbd`, `pareto-nbd`, `ggompertz-nbd`) and
 /// return it for predictions, with its report.
-pub fn fit_purchase_model(kind: ModelKind, data: &CalibrationData, options: &FitOptions) -> Result<(Box<dyn PurchaseModel + Send + Sync>, FitReport)> {
+pub fn fit_purchase_model(
+    kind: ModelKind,
+    data: &CalibrationData,
+    options: &FitOptions,
+) -> Result<(Box<dyn PurchaseModel + Send + Sync>, FitReport)> {
     Ok(match kind {
         ModelKind::BgNbd => {
             let f = BgNbd::fit(data, options)?;
@@ -94,7 +115,11 @@ pub fn fit_purchase_model(kind: ModelKind, data: &CalibrationData, options: &Fit
             (Box::new(f.model), f.report)
         }
         other => {
-            return Err(Error::option("model", other.as_str(), "predictions take bg-nbd, mbg-nbd, pareto-nbd or ggompertz-nbd"));
+            return Err(Error::option(
+                "model",
+                other.as_str(),
+                "predictions take bg-nbd, mbg-nbd, pareto-nbd or ggompertz-nbd",
+            ));
         }
     })
 }
@@ -107,9 +132,18 @@ mod tests {
     fn names_round_trip() {
         for k in ModelKind::ALL {
             assert_eq!(ModelKind::parse(k.as_str()).unwrap(), k);
-            assert_eq!(serde_json::to_string(&k).unwrap(), format!("\"{}\"", k.as_str()));
+            assert_eq!(
+                serde_json::to_string(&k).unwrap(),
+                format!("\"{}\"", k.as_str())
+            );
         }
-        assert_eq!(ModelKind::parse("Pareto_NBD").unwrap(), ModelKind::ParetoNbd);
-        assert_eq!(ModelKind::parse("nope").unwrap_err().code(), "invalid_option");
+        assert_eq!(
+            ModelKind::parse("Pareto_NBD").unwrap(),
+            ModelKind::ParetoNbd
+        );
+        assert_eq!(
+            ModelKind::parse("nope").unwrap_err().code(),
+            "invalid_option"
+        );
     }
 }

@@ -16,30 +16,31 @@ mod gamma_gamma;
 mod ggompertz;
 mod kind;
 mod optim;
-mod predict;
 mod pareto;
+mod predict;
 mod sbg;
 mod special;
 mod summary_io;
 
 pub use bgbb::BgBb;
 pub use bgnbd::{BgNbd, ModifiedBgNbd};
-pub use covariates::{BgNbdWithCovariates, Covariates, ParetoNbdWithCovariates};
 pub use calibration::{CalibrationOptions, CalibrationSummary, calibration_from_log};
+pub use covariates::{BgNbdWithCovariates, Covariates, ParetoNbdWithCovariates};
 pub use data::{CalibrationData, Collapsed, TimeUnit};
 pub use fit::{FitOptions, FitReport, Fitted};
 pub use gamma_gamma::GammaGamma;
 pub use ggompertz::GGompertzNbd;
 pub use kind::{ModelKind, fit_purchase_model, fit_summary};
 pub use pareto::ParetoNbd;
-pub use summary_io::{SummaryColumns, SummaryFile, read_summary_csv};
-#[cfg(feature = "parquet")]
-pub use summary_io::read_summary_parquet;
 pub use predict::{
-    ClvOptions, HoldoutEvaluation, clv, clv_batch, conditional_expected_purchases_batch, evaluate_holdout,
-    p_alive_and_clv_batch, p_alive_at_batch, p_alive_batch, tracking_expected_cumulative,
+    ClvOptions, HoldoutEvaluation, clv, clv_batch, conditional_expected_purchases_batch,
+    evaluate_holdout, p_alive_and_clv_batch, p_alive_at_batch, p_alive_batch,
+    tracking_expected_cumulative,
 };
 pub use sbg::{Cohort, ShiftedBetaGeometric};
+#[cfg(feature = "parquet")]
+pub use summary_io::read_summary_parquet;
+pub use summary_io::{SummaryColumns, SummaryFile, read_summary_csv};
 
 /// Predictions shared by the continuous-time purchase models. Times are in the unit of the data
 /// the model was fitted on; `x`, `t_x`, `t` are a customer's calibration `x`, `t_x`, `T`.

@@ -73,7 +73,14 @@ where
     for iter in 0..settings.max_iterations {
         let gmax = g.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
         if gmax < settings.gradient_tolerance {
-            return Minimum { inverse_hessian: h.clone(), x, f: fx, iterations: iter, converged: true, message: "gradient below tolerance".into() };
+            return Minimum {
+                inverse_hessian: h.clone(),
+                x,
+                f: fx,
+                iterations: iter,
+                converged: true,
+                message: "gradient below tolerance".into(),
+            };
         }
         for i in 0..n {
             p[i] = -(0..n).map(|j| h[i * n + j] * g[j]).sum::<f64>();
@@ -103,7 +110,11 @@ where
         }
         // Keep the first trial step within 2 units of log-parameter space.
         let pmax = p.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
-        let mut step = if first { (1.0 / pmax.max(1e-300)).min(1.0) } else { (2.0 / pmax.max(1e-300)).min(1.0) };
+        let mut step = if first {
+            (1.0 / pmax.max(1e-300)).min(1.0)
+        } else {
+            (2.0 / pmax.max(1e-300)).min(1.0)
+        };
         let mut accepted = false;
         let mut f_new = f64::NAN;
         for _ in 0..60 {
@@ -184,7 +195,14 @@ where
             small_steps = 0;
         }
     }
-    Minimum { inverse_hessian: h, x, f: fx, iterations: settings.max_iterations, converged: false, message: "iteration limit reached".into() }
+    Minimum {
+        inverse_hessian: h,
+        x,
+        f: fx,
+        iterations: settings.max_iterations,
+        converged: false,
+        message: "iteration limit reached".into(),
+    }
 }
 
 /// Hessian by central differences of the analytic gradient (2n gradient calls), symmetrised.
@@ -254,7 +272,9 @@ pub(crate) fn spd_inverse(a: &[f64], n: usize) -> Option<Vec<f64>> {
     let mut inv = vec![0.0; n * n];
     for i in 0..n {
         for j in 0..n {
-            inv[i * n + j] = (i.max(j)..n).map(|k| linv[k * n + i] * linv[k * n + j]).sum();
+            inv[i * n + j] = (i.max(j)..n)
+                .map(|k| linv[k * n + i] * linv[k * n + j])
+                .sum();
         }
     }
     Some(inv)
@@ -272,9 +292,20 @@ mod tests {
             g[1] = 200.0 * (b - a * a);
             (1.0 - a).powi(2) + 100.0 * (b - a * a).powi(2)
         };
-        let m = bfgs(f, &[-1.2, 1.0], Settings { max_iterations: 500, gradient_tolerance: 1e-10 }, None);
+        let m = bfgs(
+            f,
+            &[-1.2, 1.0],
+            Settings {
+                max_iterations: 500,
+                gradient_tolerance: 1e-10,
+            },
+            None,
+        );
         assert!(m.converged, "{m:?}");
-        assert!((m.x[0] - 1.0).abs() < 1e-6 && (m.x[1] - 1.0).abs() < 1e-6, "{m:?}");
+        assert!(
+            (m.x[0] - 1.0).abs() < 1e-6 && (m.x[1] - 1.0).abs() < 1e-6,
+            "{m:?}"
+        );
     }
 
     #[test]

@@ -11,10 +11,10 @@
 //! evaluated in log space with the hypergeometric series and its parameter derivatives of
 //! [`super::special`], so the argument `z = |α−β|/(m+t)` is always in `[0, 1)`.
 
+use super::PurchaseModel;
 use super::data::{CalibrationData, Collapsed};
 use super::fit::{self, FitOptions, Fitted, Problem, Scale};
 use super::special::{digamma, ln_gamma, ln_hyp2f1_a_a1, log_add_exp};
-use super::PurchaseModel;
 use crate::{Error, Result};
 
 /// Pareto/NBD parameters: purchase rate λ ~ Gamma(`r`, `alpha`), drop-out rate
@@ -47,7 +47,10 @@ fn ln_lk(r: f64, alpha: f64, s: f64, beta: f64, x: f64, t: f64) -> (f64, [f64; 4
         let lm = m.ln();
         let dz_da = (beta + t) / (m * m);
         let dz_db = -1.0 / m;
-        (lf - a1 * lm, [fa - lm, fz * dz_da - a1 / m, fa - lm + fb, fz * dz_db])
+        (
+            lf - a1 * lm,
+            [fa - lm, fz * dz_da - a1 / m, fa - lm + fb, fz * dz_db],
+        )
     } else {
         let m = beta + t;
         let z = (beta - alpha) / m;
@@ -55,12 +58,24 @@ fn ln_lk(r: f64, alpha: f64, s: f64, beta: f64, x: f64, t: f64) -> (f64, [f64; 4
         let lm = m.ln();
         let dz_db = (alpha + t) / (m * m);
         let dz_da = -1.0 / m;
-        (lf - a1 * lm, [fa - lm + fb, fz * dz_da, fa - lm, fz * dz_db - a1 / m])
+        (
+            lf - a1 * lm,
+            [fa - lm + fb, fz * dz_da, fa - lm, fz * dz_db - a1 / m],
+        )
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-fn row(p: [f64; 4], lg_r: f64, dg_r: f64, x: f64, t_x: f64, t: f64, weight: f64, grad: Option<&mut [f64]>) -> (f64, Parts) {
+fn row(
+    p: [f64; 4],
+    lg_r: f64,
+    dg_r: f64,
+    x: f64,
+    t_x: f64,
+    t: f64,
+    weight: f64,
+    grad: Option<&mut [f64]>,
+) -> (f64, Parts) {
     let [r, alpha, s, beta] = p;
     let a1 = r + s + x;
     let ln_c = ln_gamma(r + x) - lg_r + r * alpha.ln() + s * beta.ln();
@@ -68,16 +83,34 @@ fn row(p: [f64; 4], lg_r: f64, dg_r: f64, x: f64, t_x: f64, t: f64, weight: f64,
     let (l1, d1) = ln_lk(r, alpha, s, beta, x, t_x);
     let (l2, d2) = ln_lk(r, alpha, s, beta, x, t);
     let ln_k = s.ln() - a1.ln();
-    let ln_a0 = if l2 >= l1 { f64::NEG_INFINITY } else { l1 + (-(l2 - l1).exp_m1()).ln() };
+    let ln_a0 = if l2 >= l1 {
+        f64::NEG_INFINITY
+    } else {
+        l1 + (-(l2 - l1).exp_m1()).ln()
+    };
     let ln_e2 = ln_k + ln_a0;
     let ln_total = log_add_exp(ln_e1, ln_e2);
     if let Some(g) = grad {
         let w1 = (ln_e1 - ln_total).exp();
-        let w2 = if ln_e2 == f64::NEG_INFINITY { 0.0 } else { (ln_e2 - ln_total).exp() };
+        let w2 = if ln_e2 == f64::NEG_INFINITY {
+            0.0
+        } else {
+            (ln_e2 - ln_total).exp()
+        };
         let c1 = (ln_k + l1 - ln_total).exp();
         let c2 = (ln_k + l2 - ln_total).exp();
-        let dc = [digamma(r + x) - dg_r + alpha.ln(), r / alpha, beta.ln(), s / beta];
-        let de1 = [-(alpha + t).ln(), -(r + x) / (alpha + t), -(beta + t).ln(), -s / (beta + t)];
+        let dc = [
+            digamma(r + x) - dg_r + alpha.ln(),
+            r / alpha,
+            beta.ln(),
+            s / beta,
+        ];
+        let de1 = [
+            -(alpha + t).ln(),
+            -(r + x) / (alpha + t),
+            -(beta + t).ln(),
+            -s / (beta + t),
+        ];
         let dk = [-1.0 / a1, 0.0, 1.0 / s - 1.0 / a1, 0.0];
         for j in 0..4 {
             let v = dc[j] + w1 * de1[j] + w2 * dk[j] + c1 * d1[j] - c2 * d2[j];
@@ -89,7 +122,15 @@ fn row(p: [f64; 4], lg_r: f64, dg_r: f64, x: f64, t_x: f64, t: f64, weight: f64,
 
 /// Row log-likelihood with row-specific parameters (for covariates); adds the gradient.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn row_ll_full(p: [f64; 4], lg_r: f64, dg_r: f64, x: f64, t_x: f64, t: f64, grad: &mut [f64]) -> f64 {
+pub(crate) fn row_ll_full(
+    p: [f64; 4],
+    lg_r: f64,
+    dg_r: f64,
+    x: f64,
+    t_x: f64,
+    t: f64,
+    grad: &mut [f64],
+) -> f64 {
     row(p, lg_r, dg_r, x, t_x, t, 1.0, Some(grad)).0
 }
 
@@ -98,7 +139,11 @@ impl ParetoNbd {
     pub fn new(r: f64, alpha: f64, s: f64, beta: f64) -> Result<Self> {
         for (v, n) in [r, alpha, s, beta].iter().zip(["r", "alpha", "s", "beta"]) {
             if !(v.is_finite() && *v > 0.0) {
-                return Err(Error::option(&format!("pareto-nbd.{n}"), v, "parameters must be finite and > 0"));
+                return Err(Error::option(
+                    &format!("pareto-nbd.{n}"),
+                    v,
+                    "parameters must be finite and > 0",
+                ));
             }
         }
         Ok(Self { r, alpha, s, beta })
@@ -117,17 +162,41 @@ impl ParetoNbd {
         // Many distinct rows: warm start from a systematic subsample (see BG/NBD).
         let mut warm = None;
         if let (Some(stride), None) = (fit::warm_start_stride(rows.len()), &options.initial) {
-            let sub_opts = FitOptions { std_errors: true, gradient_tolerance: 1e-6, ..options.clone() };
-            warm = Self::fit_rows(&rows.stride(stride), &sub_opts, None).ok().map(|(r, h)| (r.params, h));
+            let sub_opts = FitOptions {
+                std_errors: true,
+                gradient_tolerance: 1e-6,
+                ..options.clone()
+            };
+            warm = Self::fit_rows(&rows.stride(stride), &sub_opts, None)
+                .ok()
+                .map(|(r, h)| (r.params, h));
         }
         let (report, _) = Self::fit_rows(&rows, options, warm)?;
         let p = &report.params;
-        Ok(Fitted { model: Self { r: p[0], alpha: p[1], s: p[2], beta: p[3] }, report })
+        Ok(Fitted {
+            model: Self {
+                r: p[0],
+                alpha: p[1],
+                s: p[2],
+                beta: p[3],
+            },
+            report,
+        })
     }
 
-    fn fit_rows(rows: &Collapsed, options: &FitOptions, warm: Option<(Vec<f64>, Vec<f64>)>) -> Result<(fit::FitReport, Vec<f64>)> {
+    fn fit_rows(
+        rows: &Collapsed,
+        options: &FitOptions,
+        warm: Option<(Vec<f64>, Vec<f64>)>,
+    ) -> Result<(fit::FitReport, Vec<f64>)> {
         let (warm_start, warm_h) = warm.map_or((None, None), |(s, h)| (Some(s), Some(h)));
-        let mean_t = rows.t.iter().zip(&rows.weight).map(|(t, w)| t * w).sum::<f64>() / rows.total_weight();
+        let mean_t = rows
+            .t
+            .iter()
+            .zip(&rows.weight)
+            .map(|(t, w)| t * w)
+            .sum::<f64>()
+            / rows.total_weight();
         let problem = Problem {
             model: "pareto-nbd",
             names: ["r", "alpha", "s", "beta"].map(String::from).to_vec(),
@@ -142,7 +211,17 @@ impl ParetoNbd {
                 let mut ll = 0.0;
                 for i in 0..rows.len() {
                     let w = rows.weight[i];
-                    ll += w * row(pp, lg_r, dg_r, rows.x[i], rows.t_x[i], rows.t[i], w, Some(g)).0;
+                    ll += w * row(
+                        pp,
+                        lg_r,
+                        dg_r,
+                        rows.x[i],
+                        rows.t_x[i],
+                        rows.t[i],
+                        w,
+                        Some(g),
+                    )
+                    .0;
                 }
                 ll
             },
@@ -155,13 +234,19 @@ impl ParetoNbd {
     /// Total weighted log-likelihood of `data`.
     #[must_use]
     pub fn log_likelihood_total(&self, data: &CalibrationData) -> f64 {
-        (0..data.len()).map(|i| data.weight(i) * self.log_likelihood(data.x[i], data.t_x[i], data.t[i])).sum()
+        (0..data.len())
+            .map(|i| data.weight(i) * self.log_likelihood(data.x[i], data.t_x[i], data.t[i]))
+            .sum()
     }
 }
 
 /// `[1 − q^c] / c`, continuous at `c = 0` (= −ln q).
 fn one_minus_pow_over(ln_q: f64, c: f64) -> f64 {
-    if c.abs() < 1e-12 { -ln_q } else { -(c * ln_q).exp_m1() / c }
+    if c.abs() < 1e-12 {
+        -ln_q
+    } else {
+        -(c * ln_q).exp_m1() / c
+    }
 }
 
 impl PurchaseModel for ParetoNbd {
@@ -187,7 +272,8 @@ impl PurchaseModel for ParetoNbd {
     }
     fn p_alive_at(&self, x: f64, t_x: f64, t: f64, future: f64) -> f64 {
         // Given alive at T, μ ~ Gamma(s, β+T): survival to T+t is ((β+T)/(β+T+t))^s.
-        self.p_alive(x, t_x, t) * (self.s * ((self.beta + t) / (self.beta + t + future.max(0.0))).ln()).exp()
+        self.p_alive(x, t_x, t)
+            * (self.s * ((self.beta + t) / (self.beta + t + future.max(0.0))).ln()).exp()
     }
 }
 
@@ -197,13 +283,32 @@ mod tests {
 
     #[test]
     fn gradient_matches_finite_differences() {
-        for p in [[0.55, 10.5, 0.6, 11.7], [0.55, 12.5, 0.6, 3.0], [2.0, 1.0, 0.3, 40.0]] {
-            let rows = [(0.0, 0.0, 30.0), (3.0, 20.5, 38.0), (2.0, 38.0, 38.0), (150.0, 37.0, 38.0)];
+        for p in [
+            [0.55, 10.5, 0.6, 11.7],
+            [0.55, 12.5, 0.6, 3.0],
+            [2.0, 1.0, 0.3, 40.0],
+        ] {
+            let rows = [
+                (0.0, 0.0, 30.0),
+                (3.0, 20.5, 38.0),
+                (2.0, 38.0, 38.0),
+                (150.0, 37.0, 38.0),
+            ];
             let f = |q: [f64; 4], g: Option<&mut [f64]>| {
                 let mut acc = 0.0;
                 let mut gg = [0.0; 4];
                 for &(x, tx, t) in &rows {
-                    acc += row(q, ln_gamma(q[0]), digamma(q[0]), x, tx, t, 1.0, Some(&mut gg)).0;
+                    acc += row(
+                        q,
+                        ln_gamma(q[0]),
+                        digamma(q[0]),
+                        x,
+                        tx,
+                        t,
+                        1.0,
+                        Some(&mut gg),
+                    )
+                    .0;
                 }
                 if let Some(g) = g {
                     g.copy_from_slice(&gg);
@@ -219,7 +324,11 @@ mod tests {
                 let mut pm = p;
                 pm[j] -= h;
                 let fd = (f(pp, None) - f(pm, None)) / (2.0 * h);
-                assert!((fd - g[j]).abs() < 1e-5 * (1.0 + fd.abs()), "{p:?} param {j}: {fd} vs {}", g[j]);
+                assert!(
+                    (fd - g[j]).abs() < 1e-5 * (1.0 + fd.abs()),
+                    "{p:?} param {j}: {fd} vs {}",
+                    g[j]
+                );
             }
         }
     }

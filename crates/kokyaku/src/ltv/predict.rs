@@ -5,9 +5,9 @@
 
 use std::collections::HashMap;
 
+use super::PurchaseModel;
 use super::data::CalibrationData;
 use super::gamma_gamma::GammaGamma;
-use super::PurchaseModel;
 use crate::{Error, Result};
 
 /// How to compute discounted customer lifetime value (CLV).
@@ -40,26 +40,47 @@ pub struct ClvOptions {
 impl Default for ClvOptions {
     /// 12 periods of 4.348 weeks (a year of months, for weekly data) at 1% per period.
     fn default() -> Self {
-        Self { horizon: 12.0 * 365.25 / 12.0 / 7.0, discount_period: 365.25 / 12.0 / 7.0, discount_rate: 0.01, margin: 1.0 }
+        Self {
+            horizon: 12.0 * 365.25 / 12.0 / 7.0,
+            discount_period: 365.25 / 12.0 / 7.0,
+            discount_rate: 0.01,
+            margin: 1.0,
+        }
     }
 }
 
 impl ClvOptions {
     fn validate(&self) -> Result<()> {
         if !(self.horizon.is_finite() && self.horizon >= 0.0) {
-            return Err(Error::option("horizon", self.horizon, "must be a finite number >= 0"));
+            return Err(Error::option(
+                "horizon",
+                self.horizon,
+                "must be a finite number >= 0",
+            ));
         }
         if !(self.discount_period.is_finite() && self.discount_period > 0.0) {
-            return Err(Error::option("discount_period", self.discount_period, "must be > 0"));
+            return Err(Error::option(
+                "discount_period",
+                self.discount_period,
+                "must be > 0",
+            ));
         }
         if !(self.discount_rate.is_finite() && self.discount_rate > -1.0) {
-            return Err(Error::option("discount_rate", self.discount_rate, "must be > -1"));
+            return Err(Error::option(
+                "discount_rate",
+                self.discount_rate,
+                "must be > -1",
+            ));
         }
         if !self.margin.is_finite() {
             return Err(Error::option("margin", self.margin, "must be finite"));
         }
         if self.horizon / self.discount_period > 1e6 {
-            return Err(Error::option("discount_period", self.discount_period, "more than 10^6 periods in the horizon"));
+            return Err(Error::option(
+                "discount_period",
+                self.discount_period,
+                "more than 10^6 periods in the horizon",
+            ));
         }
         Ok(())
     }
@@ -86,7 +107,11 @@ fn check_out(data: &CalibrationData, out: &[f64]) -> Result<()> {
     if out.len() == data.len() {
         Ok(())
     } else {
-        Err(Error::option("out", out.len(), format!("output slice must have {} elements", data.len())))
+        Err(Error::option(
+            "out",
+            out.len(),
+            format!("output slice must have {} elements", data.len()),
+        ))
     }
 }
 
@@ -151,7 +176,9 @@ fn clv_impl<M: PurchaseModel + ?Sized>(
     let mut cache: HashMap<(u64, u64), f64, foldhash::fast::FixedState> = HashMap::default();
     for i in 0..data.len() {
         let (x, t) = (data.x[i], data.t[i]);
-        let h = *cache.entry((x.to_bits(), t.to_bits())).or_insert_with(|| options.discounted_if_alive(model, x, t));
+        let h = *cache
+            .entry((x.to_bits(), t.to_bits()))
+            .or_insert_with(|| options.discounted_if_alive(model, x, t));
         let pa = model.p_alive(x, data.t_x[i], t);
         if let Some(p) = p_alive.as_deref_mut() {
             p[i] = pa;
@@ -162,7 +189,11 @@ fn clv_impl<M: PurchaseModel + ?Sized>(
 }
 
 /// P(alive at T) of every customer, written into `out`.
-pub fn p_alive_batch<M: PurchaseModel + ?Sized>(model: &M, data: &CalibrationData, out: &mut [f64]) -> Result<()> {
+pub fn p_alive_batch<M: PurchaseModel + ?Sized>(
+    model: &M,
+    data: &CalibrationData,
+    out: &mut [f64],
+) -> Result<()> {
     check_out(data, out)?;
     for (i, o) in out.iter_mut().enumerate() {
         *o = model.p_alive(data.x[i], data.t_x[i], data.t[i]);
@@ -171,7 +202,12 @@ pub fn p_alive_batch<M: PurchaseModel + ?Sized>(model: &M, data: &CalibrationDat
 }
 
 /// P(alive at T + future) of every customer, written into `out`.
-pub fn p_alive_at_batch<M: PurchaseModel + ?Sized>(model: &M, data: &CalibrationData, future: f64, out: &mut [f64]) -> Result<()> {
+pub fn p_alive_at_batch<M: PurchaseModel + ?Sized>(
+    model: &M,
+    data: &CalibrationData,
+    future: f64,
+    out: &mut [f64],
+) -> Result<()> {
     check_out(data, out)?;
     for (i, o) in out.iter_mut().enumerate() {
         *o = model.p_alive_at(data.x[i], data.t_x[i], data.t[i], future);
@@ -213,7 +249,11 @@ pub struct HoldoutEvaluation {
 /// Compare predictions with holdout actuals (same length, same customer order).
 pub fn evaluate_holdout(predicted: &[f64], actual: &[f64]) -> Result<HoldoutEvaluation> {
     if predicted.len() != actual.len() {
-        return Err(Error::option("actual", actual.len(), format!("expected {} values, one per prediction", predicted.len())));
+        return Err(Error::option(
+            "actual",
+            actual.len(),
+            format!("expected {} values, one per prediction", predicted.len()),
+        ));
     }
     if predicted.is_empty() {
         return Err(Error::EmptyInput("holdout evaluation: no customers".into()));
@@ -231,8 +271,19 @@ pub fn evaluate_holdout(predicted: &[f64], actual: &[f64]) -> Result<HoldoutEval
         sxx += (p - mp) * (p - mp);
         syy += (a - ma) * (a - ma);
     }
-    let correlation = if sxx > 0.0 && syy > 0.0 { sxy / (sxx * syy).sqrt() } else { f64::NAN };
-    Ok(HoldoutEvaluation { error, mae, rmse, total_predicted, total_actual, correlation })
+    let correlation = if sxx > 0.0 && syy > 0.0 {
+        sxy / (sxx * syy).sqrt()
+    } else {
+        f64::NAN
+    };
+    Ok(HoldoutEvaluation {
+        error,
+        mae,
+        rmse,
+        total_predicted,
+        total_actual,
+        correlation,
+    })
 }
 
 /// Aggregate tracking (FHL 2005 fig. 1): expected cumulative repeat purchases of the whole cohort
@@ -240,8 +291,16 @@ pub fn evaluate_holdout(predicted: &[f64], actual: &[f64]) -> Result<HoldoutEval
 /// (same origin and unit as `period_ends`): `Σ_i E[X(τ − s_i)]` over customers with `s_i < τ`.
 /// Customers are grouped by first-purchase time, so the cost is O(distinct times × periods).
 #[must_use]
-pub fn tracking_expected_cumulative<M: PurchaseModel + ?Sized>(model: &M, first_purchase: &[f64], period_ends: &[f64]) -> Vec<f64> {
-    let mut births: Vec<f64> = first_purchase.iter().copied().filter(|v| v.is_finite()).collect();
+pub fn tracking_expected_cumulative<M: PurchaseModel + ?Sized>(
+    model: &M,
+    first_purchase: &[f64],
+    period_ends: &[f64],
+) -> Vec<f64> {
+    let mut births: Vec<f64> = first_purchase
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
     births.sort_by(f64::total_cmp);
     let mut groups: Vec<(f64, f64)> = Vec::new();
     for b in births {
@@ -252,6 +311,12 @@ pub fn tracking_expected_cumulative<M: PurchaseModel + ?Sized>(model: &M, first_
     }
     period_ends
         .iter()
-        .map(|&tau| groups.iter().filter(|(s, _)| *s < tau).map(|(s, n)| n * model.expected_purchases(tau - s)).sum())
+        .map(|&tau| {
+            groups
+                .iter()
+                .filter(|(s, _)| *s < tau)
+                .map(|(s, n)| n * model.expected_purchases(tau - s))
+                .sum()
+        })
         .collect()
 }

@@ -34,7 +34,9 @@ impl Cohort {
     /// Validate survivor counts (finite, >= 0, non-increasing, at least two).
     pub fn new(survivors: Vec<f64>) -> Result<Self> {
         if survivors.len() < 2 {
-            return Err(Error::EmptyInput("sbg: a cohort needs survivor counts for at least one period".into()));
+            return Err(Error::EmptyInput(
+                "sbg: a cohort needs survivor counts for at least one period".into(),
+            ));
         }
         for (t, w) in survivors.windows(2).enumerate() {
             if !(w[0].is_finite() && w[1].is_finite() && w[1] >= 0.0 && w[1] <= w[0]) {
@@ -57,7 +59,8 @@ impl Cohort {
                 return Err(Error::InvalidValue {
                     value: "0".into(),
                     location: Location::cell(i as u64 + 1, "churn_period"),
-                    reason: "churn periods start at 1 (churned at the end of the first period)".into(),
+                    reason: "churn periods start at 1 (churned at the end of the first period)"
+                        .into(),
                 });
             }
             // Active after periods 0..p-1.
@@ -103,7 +106,11 @@ impl ShiftedBetaGeometric {
     pub fn new(alpha: f64, beta: f64) -> Result<Self> {
         for (v, n) in [alpha, beta].iter().zip(["alpha", "beta"]) {
             if !(v.is_finite() && *v > 0.0) {
-                return Err(Error::option(&format!("sbg.{n}"), v, "parameters must be finite and > 0"));
+                return Err(Error::option(
+                    &format!("sbg.{n}"),
+                    v,
+                    "parameters must be finite and > 0",
+                ));
             }
         }
         Ok(Self { alpha, beta })
@@ -128,7 +135,13 @@ impl ShiftedBetaGeometric {
         };
         let report = fit::run(problem)?;
         let p = &report.params;
-        Ok(Fitted { model: Self { alpha: p[0], beta: p[1] }, report })
+        Ok(Fitted {
+            model: Self {
+                alpha: p[0],
+                beta: p[1],
+            },
+            report,
+        })
     }
 
     /// Log-likelihood of the cohorts.
@@ -175,7 +188,11 @@ impl ShiftedBetaGeometric {
     pub fn expected_residual_lifetime(&self, n: u32, discount_rate: f64) -> f64 {
         let (a, b) = (self.alpha, self.beta + f64::from(n));
         if discount_rate <= 0.0 {
-            return if a > 1.0 { b / (a - 1.0) } else { f64::INFINITY };
+            return if a > 1.0 {
+                b / (a - 1.0)
+            } else {
+                f64::INFINITY
+            };
         }
         let v = 1.0 / (1.0 + discount_rate);
         b / (a + b) * v * ln_hyp2f1(1.0, b + 1.0, a + b + 1.0, v).exp()

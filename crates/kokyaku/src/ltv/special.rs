@@ -150,7 +150,11 @@ pub(crate) fn integrate_toward_lo(f: impl Fn(f64) -> f64, lo: f64, hi: f64) -> f
 }
 
 /// As [`integrate_toward_lo`] for a vector-valued integrand (one pass over the nodes).
-pub(crate) fn integrate_toward_lo_vec<const N: usize>(f: impl Fn(f64) -> [f64; N], lo: f64, hi: f64) -> [f64; N] {
+pub(crate) fn integrate_toward_lo_vec<const N: usize>(
+    f: impl Fn(f64) -> [f64; N],
+    lo: f64,
+    hi: f64,
+) -> [f64; N] {
     let len = hi - lo;
     NODES.with(|nodes| {
         let mut total = [0.0; N];

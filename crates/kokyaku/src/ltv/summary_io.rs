@@ -35,7 +35,13 @@ pub struct SummaryFile {
     pub data: CalibrationData,
 }
 
-fn find(header: &[String], given: Option<&str>, usual: &[&str], what: &str, required: bool) -> Result<Option<usize>> {
+fn find(
+    header: &[String],
+    given: Option<&str>,
+    usual: &[&str],
+    what: &str,
+    required: bool,
+) -> Result<Option<usize>> {
     if let Some(g) = given {
         if let Some(i) = header.iter().position(|h| h == g) {
             return Ok(Some(i));
@@ -45,7 +51,10 @@ fn find(header: &[String], given: Option<&str>, usual: &[&str], what: &str, requ
                 return Ok(Some(k - 1));
             }
         }
-        return Err(Error::MissingColumn { column: g.to_owned(), hint: format!("columns are: {}", header.join(", ")) });
+        return Err(Error::MissingColumn {
+            column: g.to_owned(),
+            hint: format!("columns are: {}", header.join(", ")),
+        });
     }
     for u in usual {
         if let Some(i) = header.iter().position(|h| h.eq_ignore_ascii_case(u)) {
@@ -55,46 +64,112 @@ fn find(header: &[String], given: Option<&str>, usual: &[&str], what: &str, requ
     if required {
         return Err(Error::MissingColumn {
             column: what.to_owned(),
-            hint: format!("none of {} found among: {}; name it with a flag", usual.join("/"), header.join(", ")),
+            hint: format!(
+                "none of {} found among: {}; name it with a flag",
+                usual.join("/"),
+                header.join(", ")
+            ),
         });
     }
     Ok(None)
 }
 
 /// Read a comma-separated summary with a header row.
-pub fn read_summary_csv<R: Read>(reader: R, columns: &SummaryColumns, time_unit: TimeUnit) -> Result<SummaryFile> {
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).trim(csv::Trim::Headers).from_reader(reader);
+pub fn read_summary_csv<R: Read>(
+    reader: R,
+    columns: &SummaryColumns,
+    time_unit: TimeUnit,
+) -> Result<SummaryFile> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::Headers)
+        .from_reader(reader);
     let header: Vec<String> = rdr
         .headers()
-        .map_err(|e| Error::Malformed { location: Location::default(), reason: e.to_string() })?
+        .map_err(|e| Error::Malformed {
+            location: Location::default(),
+            reason: e.to_string(),
+        })?
         .iter()
         .map(str::to_owned)
         .collect();
-    let ix = find(&header, columns.x.as_deref(), &["frequency", "x"], "frequency", true)?.unwrap_or(0);
-    let itx = find(&header, columns.t_x.as_deref(), &["recency", "t_x"], "recency", true)?.unwrap_or(0);
-    let it = find(&header, columns.t.as_deref(), &["T", "age", "periods", "n"], "T", true)?.unwrap_or(0);
-    let iid = find(&header, columns.id.as_deref(), &["customer_id", "id"], "customer_id", false)?;
-    let im = find(&header, columns.monetary.as_deref(), &["monetary_value", "zbar", "monetary", "m"], "monetary_value", false)?;
-    let iw = find(&header, columns.weights.as_deref(), &["weights", "weight", "count"], "weights", false)?;
-    let (mut ids, mut x, mut tx, mut t, mut m, mut w) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let ix = find(
+        &header,
+        columns.x.as_deref(),
+        &["frequency", "x"],
+        "frequency",
+        true,
+    )?
+    .unwrap_or(0);
+    let itx = find(
+        &header,
+        columns.t_x.as_deref(),
+        &["recency", "t_x"],
+        "recency",
+        true,
+    )?
+    .unwrap_or(0);
+    let it = find(
+        &header,
+        columns.t.as_deref(),
+        &["T", "age", "periods", "n"],
+        "T",
+        true,
+    )?
+    .unwrap_or(0);
+    let iid = find(
+        &header,
+        columns.id.as_deref(),
+        &["customer_id", "id"],
+        "customer_id",
+        false,
+    )?;
+    let im = find(
+        &header,
+        columns.monetary.as_deref(),
+        &["monetary_value", "zbar", "monetary", "m"],
+        "monetary_value",
+        false,
+    )?;
+    let iw = find(
+        &header,
+        columns.weights.as_deref(),
+        &["weights", "weight", "count"],
+        "weights",
+        false,
+    )?;
+    let (mut ids, mut x, mut tx, mut t, mut m, mut w) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     // One reused byte record (no allocation or UTF-8 check per row); fields trimmed here.
     let mut rec = csv::ByteRecord::new();
     let mut row = 0usize;
     loop {
         let more = rdr
             .read_byte_record(&mut rec)
-            .map_err(|e| Error::Malformed { location: Location::cell(row as u64 + 1, ""), reason: e.to_string() })?;
+            .map_err(|e| Error::Malformed {
+                location: Location::cell(row as u64 + 1, ""),
+                reason: e.to_string(),
+            })?;
         if !more {
             break;
         }
         let field = |j: usize| rec.get(j).map_or(&b""[..], <[u8]>::trim_ascii);
         let num = |j: usize| -> Result<f64> {
             let f = field(j);
-            std::str::from_utf8(f).ok().and_then(|s| s.parse::<f64>().ok()).ok_or_else(|| Error::InvalidValue {
-                value: String::from_utf8_lossy(f).into_owned(),
-                location: Location::cell(row as u64 + 1, &header[j]),
-                reason: "expected a number".into(),
-            })
+            std::str::from_utf8(f)
+                .ok()
+                .and_then(|s| s.parse::<f64>().ok())
+                .ok_or_else(|| Error::InvalidValue {
+                    value: String::from_utf8_lossy(f).into_owned(),
+                    location: Location::cell(row as u64 + 1, &header[j]),
+                    reason: "expected a number".into(),
+                })
         };
         x.push(num(ix)?);
         tx.push(num(itx)?);
@@ -105,7 +180,10 @@ pub fn read_summary_csv<R: Read>(reader: R, columns: &SummaryColumns, time_unit:
         if let Some(j) = iw {
             w.push(num(j)?);
         }
-        ids.push(iid.map_or_else(|| (row + 1).to_string(), |j| String::from_utf8_lossy(field(j)).into_owned()));
+        ids.push(iid.map_or_else(
+            || (row + 1).to_string(),
+            |j| String::from_utf8_lossy(field(j)).into_owned(),
+        ));
         row += 1;
     }
     build(ids, x, tx, t, im.map(|_| m), iw.map(|_| w), time_unit)
@@ -129,29 +207,88 @@ fn build(
     if let Some(w) = w {
         data = data.with_weights(w)?;
     }
-    Ok(SummaryFile { customer_id: ids, data })
+    Ok(SummaryFile {
+        customer_id: ids,
+        data,
+    })
 }
 
 /// Read a Parquet summary (feature `parquet`): numeric columns of any integer or float type,
 /// the id column as text or integers; columns found as for CSV.
 #[cfg(feature = "parquet")]
-pub fn read_summary_parquet(file: std::fs::File, columns: &SummaryColumns, time_unit: TimeUnit) -> Result<SummaryFile> {
+pub fn read_summary_parquet(
+    file: std::fs::File,
+    columns: &SummaryColumns,
+    time_unit: TimeUnit,
+) -> Result<SummaryFile> {
     use arrow_array::cast::AsArray;
-    use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type, UInt32Type, UInt64Type};
+    use arrow_array::types::{
+        Float32Type, Float64Type, Int32Type, Int64Type, UInt32Type, UInt64Type,
+    };
     use arrow_array::{Array, ArrayRef};
     use arrow_schema::DataType;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-    let malformed = |e: &dyn std::fmt::Display| Error::Malformed { location: Location::default(), reason: format!("Parquet: {e}") };
+    let malformed = |e: &dyn std::fmt::Display| Error::Malformed {
+        location: Location::default(),
+        reason: format!("Parquet: {e}"),
+    };
     let b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| malformed(&e))?;
-    let header: Vec<String> = b.schema().fields().iter().map(|f| f.name().clone()).collect();
-    let ix = find(&header, columns.x.as_deref(), &["frequency", "x"], "frequency", true)?.unwrap_or(0);
-    let itx = find(&header, columns.t_x.as_deref(), &["recency", "t_x"], "recency", true)?.unwrap_or(0);
-    let it = find(&header, columns.t.as_deref(), &["T", "age", "periods", "n"], "T", true)?.unwrap_or(0);
-    let iid = find(&header, columns.id.as_deref(), &["customer_id", "id"], "customer_id", false)?;
-    let im = find(&header, columns.monetary.as_deref(), &["monetary_value", "zbar", "monetary", "m"], "monetary_value", false)?;
-    let iw = find(&header, columns.weights.as_deref(), &["weights", "weight", "count"], "weights", false)?;
-    let reader = b.with_batch_size(65_536).build().map_err(|e| malformed(&e))?;
+    let header: Vec<String> = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let ix = find(
+        &header,
+        columns.x.as_deref(),
+        &["frequency", "x"],
+        "frequency",
+        true,
+    )?
+    .unwrap_or(0);
+    let itx = find(
+        &header,
+        columns.t_x.as_deref(),
+        &["recency", "t_x"],
+        "recency",
+        true,
+    )?
+    .unwrap_or(0);
+    let it = find(
+        &header,
+        columns.t.as_deref(),
+        &["T", "age", "periods", "n"],
+        "T",
+        true,
+    )?
+    .unwrap_or(0);
+    let iid = find(
+        &header,
+        columns.id.as_deref(),
+        &["customer_id", "id"],
+        "customer_id",
+        false,
+    )?;
+    let im = find(
+        &header,
+        columns.monetary.as_deref(),
+        &["monetary_value", "zbar", "monetary", "m"],
+        "monetary_value",
+        false,
+    )?;
+    let iw = find(
+        &header,
+        columns.weights.as_deref(),
+        &["weights", "weight", "count"],
+        "weights",
+        false,
+    )?;
+    let reader = b
+        .with_batch_size(65_536)
+        .build()
+        .map_err(|e| malformed(&e))?;
     // One macro arm per Arrow type; `as f64` is exact for the 32-bit ones and the usual rounding
     // for 64-bit integers (counts far below 2^53).
     #[allow(clippy::cast_lossless)]
@@ -160,7 +297,13 @@ pub fn read_summary_parquet(file: std::fs::File, columns: &SummaryColumns, time_
         macro_rules! push {
             ($t:ty) => {{
                 let p = a.as_primitive::<$t>();
-                out.extend((0..p.len()).map(|i| if p.is_null(i) { f64::NAN } else { p.value(i) as f64 }));
+                out.extend((0..p.len()).map(|i| {
+                    if p.is_null(i) {
+                        f64::NAN
+                    } else {
+                        p.value(i) as f64
+                    }
+                }));
             }};
         }
         match a.data_type() {
@@ -179,11 +322,22 @@ pub fn read_summary_parquet(file: std::fs::File, columns: &SummaryColumns, time_
             }
         }
         if let Some(k) = out[base..].iter().position(|v| v.is_nan()) {
-            return Err(Error::InvalidValue { value: "null".into(), location: Location::cell((base + k) as u64 + 1, name), reason: "expected a number".into() });
+            return Err(Error::InvalidValue {
+                value: "null".into(),
+                location: Location::cell((base + k) as u64 + 1, name),
+                reason: "expected a number".into(),
+            });
         }
         Ok(())
     };
-    let (mut ids, mut x, mut tx, mut t, mut m, mut w) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut ids, mut x, mut tx, mut t, mut m, mut w) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     for batch in reader {
         let batch = batch.map_err(|e| malformed(&e))?;
         numbers(batch.column(ix), &header[ix], &mut x)?;

@@ -1,10 +1,7 @@
 //! Order logs from Arrow data (feature `arrow`): record batches (Python's PyCapsule frames) and
 //! Arrow IPC bytes (Node). The batches go to the core's Arrow reader, the one behind Parquet
 //! input, so column detection, types and policies are those of a Parquet file.
-//!
-//! The core reads Arrow through Parquet only, so the batches are encoded as an uncompressed
-//! in-memory Parquet file first: one copy. A core entry point that takes batches directly would
-//! remove it without changing any wrapper.
+//! The batches are read in place (`kokyaku::io::read_record_batches`): no copy of the data.
 
 use std::sync::Arc;
 
@@ -19,25 +16,6 @@ fn malformed(what: &str, e: impl std::fmt::Display) -> BindingError {
     BindingError::new("malformed_input", format!("malformed input: {what}: {e}"))
 }
 
-/// Encodes record batches as Parquet in memory.
-pub fn to_parquet(
-    schema: &Arc<Schema>,
-    batches: &[RecordBatch],
-) -> Result<bytes::Bytes, BindingError> {
-    let mut buf = Vec::new();
-    let props = parquet::file::properties::WriterProperties::builder()
-        .set_compression(parquet::basic::Compression::UNCOMPRESSED)
-        .set_dictionary_enabled(false)
-        .build();
-    let mut w = parquet::arrow::ArrowWriter::try_new(&mut buf, schema.clone(), Some(props))
-        .map_err(|e| malformed("Arrow data", e))?;
-    for b in batches {
-        w.write(b).map_err(|e| malformed("Arrow data", e))?;
-    }
-    w.close().map_err(|e| malformed("Arrow data", e))?;
-    Ok(bytes::Bytes::from(buf))
-}
-
 /// Reads an order log from record batches.
 pub fn read_batches(
     schema: &Arc<Schema>,
@@ -45,8 +23,7 @@ pub fn read_batches(
     options: Value,
 ) -> Result<Log, BindingError> {
     let opts = read_options(options)?;
-    let bytes = to_parquet(schema, batches)?;
-    Ok(kokyaku::io::read_parquet_bytes(bytes, &opts)?.into())
+    Ok(kokyaku::io::read_record_batches(schema, batches, &opts)?.into())
 }
 
 /// Reads an order log from Arrow IPC bytes, stream or file format (`ARROW1` magic).

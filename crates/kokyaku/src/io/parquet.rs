@@ -81,15 +81,6 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static>(
         .with_batch_size(65_536)
         .build()
         .map_err(malformed)?;
-    let mut ing = Ingestor::new(opts, r.names.clone())?;
-    ing.reserve(usize::try_from(total).unwrap_or(0));
-    // An Arrow timestamp without a time zone is a wall-clock time (pandas writes naive
-    // datetimes so): read it as local time in `opts.timezone`, like a naive text time.
-    let naive_time = r
-        .time
-        .is_some_and(|c| matches!(schema.field(c).data_type(), DataType::Timestamp(_, None)));
-    let tz = opts.tz()?;
-    let mut naive_buf = String::new();
     // Position of each role within the projected batch.
     let pos = |role: Option<usize>| role.and_then(|c| wanted.iter().position(|&w| w == c));
     let p = [
@@ -104,6 +95,79 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static>(
         pos(r.kind),
         pos(r.subscription),
     ];
+    let total = usize::try_from(total).unwrap_or(0);
+    ingest_batches(&schema, &r, p, total, opts, |consume| drive_reader(reader, consume))
+}
+
+/// Feeds decoded batches to `consume`, decoding on a second thread while this one ingests.
+#[cfg(not(target_arch = "wasm32"))]
+fn drive_reader(
+    reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+    consume: &mut dyn FnMut(RecordBatch) -> Result<()>,
+) -> Result<()> {
+    std::thread::scope(|scope| -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(4);
+        scope.spawn(move || {
+            for batch in reader {
+                if tx.send(batch).is_err() {
+                    break; // the consumer stopped at an error
+                }
+            }
+        });
+        for batch in rx {
+            consume(batch.map_err(malformed)?)?;
+        }
+        Ok(())
+    })
+}
+
+/// Feeds decoded batches to `consume` (wasm32 has no threads).
+#[cfg(target_arch = "wasm32")]
+fn drive_reader(
+    reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+    consume: &mut dyn FnMut(RecordBatch) -> Result<()>,
+) -> Result<()> {
+    for batch in reader {
+        consume(batch.map_err(malformed)?)?;
+    }
+    Ok(())
+}
+
+/// Reads an order log from Arrow record batches (pandas / Polars / pyarrow frames through the
+/// Arrow C interfaces, Arrow IPC), with the same column detection, types and policies as a
+/// Parquet file. No copy of the data is made.
+pub fn read_record_batches(schema: &Schema, batches: &[RecordBatch], opts: &ReadOptions) -> Result<Ingested> {
+    let header: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let r = resolve(&header, &opts.columns)?;
+    let p = [r.customer, r.order, r.time, r.amount, r.quantity, r.unit_price, r.currency, r.status, r.kind, r.subscription];
+    let total = batches.iter().map(RecordBatch::num_rows).sum();
+    ingest_batches(schema, &r, p, total, opts, |consume| {
+        for b in batches {
+            consume(b.clone())?;
+        }
+        Ok(())
+    })
+}
+
+/// Runs every batch `drive` feeds through one ingestor. `p` gives each role's column
+/// position within the batches.
+fn ingest_batches(
+    schema: &Schema,
+    r: &super::columns::Resolved,
+    p: [Option<usize>; 10],
+    total: usize,
+    opts: &ReadOptions,
+    drive: impl FnOnce(&mut dyn FnMut(RecordBatch) -> Result<()>) -> Result<()>,
+) -> Result<Ingested> {
+    let mut ing = Ingestor::new(opts, r.names.clone())?;
+    ing.reserve(total);
+    // An Arrow timestamp without a time zone is a wall-clock time (pandas writes naive
+    // datetimes so): read it as local time in `opts.timezone`, like a naive text time.
+    let naive_time = r
+        .time
+        .is_some_and(|c| matches!(schema.field(c).data_type(), DataType::Timestamp(_, None)));
+    let tz = opts.tz()?;
+    let mut naive_buf = String::new();
     let mut row_no: u64 = 0;
     let mut itoa_buf = String::new();
     let mut consume = |batch: RecordBatch| -> Result<()> {
@@ -160,26 +224,8 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static>(
         }
         Ok(())
     };
-    // Decode on a second thread while this one ingests (native builds; wasm32 has no threads).
-    #[cfg(not(target_arch = "wasm32"))]
-    std::thread::scope(|scope| -> Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(4);
-        scope.spawn(move || {
-            for batch in reader {
-                if tx.send(batch).is_err() {
-                    break; // the consumer stopped at an error
-                }
-            }
-        });
-        for batch in rx {
-            consume(batch.map_err(malformed)?)?;
-        }
-        Ok(())
-    })?;
-    #[cfg(target_arch = "wasm32")]
-    for batch in reader {
-        consume(batch.map_err(malformed)?)?;
-    }
+    drive(&mut consume)?;
+    drop(consume);
     Ok(ing.finish())
 }
 

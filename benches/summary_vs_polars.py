@@ -78,7 +78,7 @@ def run(cmd):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--customers", type=int, default=3_350_000)
+    ap.add_argument("--customers", type=int, default=3_100_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3, help="runs per tool; the best is reported")
     ap.add_argument("--ids", choices=["numeric", "text"], default="numeric",
@@ -87,9 +87,9 @@ def main():
     os.makedirs(CACHE, exist_ok=True)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "kokyaku-cli", "-p", "kokyaku-benches"], cwd=ROOT, check=True)
     kbin = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release")
-    raw = os.path.join(CACHE, f"sim_{a.customers}_{a.seed}.parquet")
-    by_time = os.path.join(CACHE, f"orders_{a.customers}_{a.seed}_by_time.parquet")
-    text_ids = os.path.join(CACHE, f"orders_{a.customers}_{a.seed}_by_time_text_ids.parquet")
+    raw = os.path.join(CACHE, f"sim_v2_{a.customers}_{a.seed}.parquet")
+    by_time = os.path.join(CACHE, f"orders_v2_{a.customers}_{a.seed}_by_time.parquet")
+    text_ids = os.path.join(CACHE, f"orders_v2_{a.customers}_{a.seed}_by_time_text_ids.parquet")
     if not os.path.exists(by_time):
         subprocess.run([os.path.join(kbin, "kokyaku"), "simulate", "--customers", str(a.customers),
                         "--seed", str(a.seed), "-o", raw], check=True)

@@ -211,14 +211,18 @@ pub fn simulate_each(
         let v: f64 = nu.sample(&mut rng);
         let spend = Gamma::new(opts.p, 1.0 / v).map_err(|e| dist_err("p", e))?;
         let wait = Exp::new(l.max(1e-12)).map_err(|e| dist_err("lambda", e))?;
+        // BG/NBD (Fader, Hardie & Lee 2005): the first purchase starts the clock; a customer
+        // may drop out only after a repeat purchase.
         let mut t = first;
+        let mut first_order = true;
         loop {
             let z: f64 = spend.sample(&mut rng);
             let amount = (z * opts.spend_scale).round().max(1.0) as i64;
             push(&mut rng, t, amount, OrderKind::OneOff, 0)?;
-            if rng.random::<f64>() < p {
-                break; // dies after this purchase
+            if !first_order && rng.random::<f64>() < p {
+                break; // drops out after this repeat purchase
             }
+            first_order = false;
             t += wait.sample(&mut rng);
             if t >= end {
                 break;

@@ -96,7 +96,9 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static>(
         pos(r.subscription),
     ];
     let total = usize::try_from(total).unwrap_or(0);
-    ingest_batches(&schema, &r, p, total, opts, |consume| drive_reader(reader, consume))
+    ingest_batches(&schema, &r, p, total, opts, |consume| {
+        drive_reader(reader, consume)
+    })
 }
 
 /// Feeds decoded batches to `consume`, decoding on a second thread while this one ingests.
@@ -136,10 +138,25 @@ fn drive_reader(
 /// Reads an order log from Arrow record batches (pandas / Polars / pyarrow frames through the
 /// Arrow C interfaces, Arrow IPC), with the same column detection, types and policies as a
 /// Parquet file. No copy of the data is made.
-pub fn read_record_batches(schema: &Schema, batches: &[RecordBatch], opts: &ReadOptions) -> Result<Ingested> {
+pub fn read_record_batches(
+    schema: &Schema,
+    batches: &[RecordBatch],
+    opts: &ReadOptions,
+) -> Result<Ingested> {
     let header: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let r = resolve(&header, &opts.columns)?;
-    let p = [r.customer, r.order, r.time, r.amount, r.quantity, r.unit_price, r.currency, r.status, r.kind, r.subscription];
+    let p = [
+        r.customer,
+        r.order,
+        r.time,
+        r.amount,
+        r.quantity,
+        r.unit_price,
+        r.currency,
+        r.status,
+        r.kind,
+        r.subscription,
+    ];
     let total = batches.iter().map(RecordBatch::num_rows).sum();
     ingest_batches(schema, &r, p, total, opts, |consume| {
         for b in batches {

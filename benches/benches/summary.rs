@@ -51,24 +51,24 @@ fn bench(c: &mut Criterion) {
         ..ReadOptions::default()
     };
     g.bench_function(format!("read_csv_{}k_orders", n / 1000), |b| {
-        b.iter(|| black_box(read_csv_str(&csv, &ro).expect("read")))
+        b.iter(|| black_box(read_csv_str(&csv, &ro).expect("read")));
     });
     let so = SummaryOptions::default();
     g.bench_function(format!("summary_{}k_orders", n / 1000), |b| {
-        b.iter(|| black_box(summarize(&log, &so)))
+        b.iter(|| black_box(summarize(&log, &so)));
     });
     let s = summarize(&log, &so);
     let rfm = RfmOptions::default();
     g.bench_function(format!("rfm_{}k_customers", s.len() / 1000), |b| {
-        b.iter(|| black_box(score(&s, &rfm).expect("rfm")))
+        b.iter(|| black_box(score(&s, &rfm).expect("rfm")));
     });
     let cpm = CpmOptions::default();
     g.bench_function(format!("cpm_{}k_customers", s.len() / 1000), |b| {
-        b.iter(|| black_box(classify(&s, &cpm).expect("cpm")))
+        b.iter(|| black_box(classify(&s, &cpm).expect("cpm")));
     });
     let ro = RepeatOptions::default();
     g.bench_function(format!("repeat_{}k_orders", n / 1000), |b| {
-        b.iter(|| black_box(repeat_metrics(&log, &ro).expect("repeat")))
+        b.iter(|| black_box(repeat_metrics(&log, &ro).expect("repeat")));
     });
     g.finish();
 }

@@ -25,10 +25,11 @@ fn malformed(e: impl std::fmt::Display) -> BindingError {
     )
 }
 
+/// A schema and its record batches.
+type Batches = (Arc<Schema>, Vec<RecordBatch>);
+
 /// Reads every record batch of an object that implements `__arrow_c_stream__`.
-pub fn import_stream(
-    obj: &Bound<'_, PyAny>,
-) -> PyResult<Result<(Arc<Schema>, Vec<RecordBatch>), BindingError>> {
+pub fn import_stream(obj: &Bound<'_, PyAny>) -> PyResult<Result<Batches, BindingError>> {
     if !obj.hasattr("__arrow_c_stream__")? {
         return Ok(Err(BindingError::new(
             "unsupported",

@@ -1,4 +1,4 @@
-//! Order logs from Arrow data (feature `arrow`): record batches (Python's PyCapsule frames) and
+//! Order logs from Arrow data (feature `arrow`): record batches (Python's `PyCapsule` frames) and
 //! Arrow IPC bytes (Node). The batches go to the core's Arrow reader, the one behind Parquet
 //! input, so column detection, types and policies are those of a Parquet file.
 //! The batches are read in place (`kokyaku::io::read_record_batches`): no copy of the data.

@@ -426,9 +426,9 @@ pub fn score(s: &CustomerSummaries, opts: &RfmOptions) -> Result<RfmScores> {
     };
     let monetary = |i: usize| s.net_f64(i);
     let (mut r, mut f, mut m) = (vec![0u8; n], vec![0u8; n], vec![0u8; n]);
-    score_dim_by(&recency, &idx, &opts.recency, false, &mut r);
-    score_dim_by(&freq, &idx, &opts.frequency, true, &mut f);
-    score_dim_by(&monetary, &idx, &opts.monetary, true, &mut m);
+    score_dim_by(recency, &idx, &opts.recency, false, &mut r);
+    score_dim_by(freq, &idx, &opts.frequency, true, &mut f);
+    score_dim_by(monetary, &idx, &opts.monetary, true, &mut m);
     let names: Vec<String> = map.rules.iter().map(|x| x.segment.clone()).collect();
     let mut segment = vec![None; n];
     let k = names.len();

@@ -242,7 +242,6 @@ fn ingest_batches(
         Ok(())
     };
     drive(&mut consume)?;
-    drop(consume);
     Ok(ing.finish())
 }
 

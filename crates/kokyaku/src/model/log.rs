@@ -651,20 +651,19 @@ impl OrderLogBuilder {
                 inverse[p as usize] = k as u32;
             }
         }
-        // Reorder one column at a time, freeing each old column at once: the peak is the log
-        // plus one column, not two logs.
+        // Reorder column by column, freeing each old column at once (the peak is the log plus
+        // a column or two, not two logs); on native builds two threads share the columns.
         drop(std::mem::take(&mut self.customer));
-        let placed_at = reorder(std::mem::take(&mut self.placed_at), &perm, identity);
-        let day = reorder(std::mem::take(&mut self.day), &perm, identity);
-        let kind = reorder(std::mem::take(&mut self.kind), &perm, identity);
-        let status = reorder(std::mem::take(&mut self.status), &perm, identity);
-        let subscription = reorder(std::mem::take(&mut self.subscription), &perm, identity);
-        let old_amount = std::mem::take(&mut self.amount);
-        let amount = if identity {
-            old_amount
-        } else {
-            old_amount.permuted(&perm)
+        let cols = Columns {
+            placed_at: std::mem::take(&mut self.placed_at),
+            day: std::mem::take(&mut self.day),
+            kind: std::mem::take(&mut self.kind),
+            status: std::mem::take(&mut self.status),
+            subscription: std::mem::take(&mut self.subscription),
+            amount: std::mem::take(&mut self.amount),
         };
+        let Columns { placed_at, day, kind, status, subscription, amount } =
+            if identity { cols } else { cols.reordered(&perm) };
         let order_ids = self.order_ids.map(OrderIds::into_values);
         // Refunds: grouped by customer rank, by day within.
         let nr = self.refunds.customer.len();
@@ -752,8 +751,37 @@ impl OrderLogBuilder {
     }
 }
 
-fn reorder<T: Copy>(v: Vec<T>, perm: &[u32], identity: bool) -> Vec<T> {
-    if identity { v } else { permute(&v, perm) }
+/// The per-order columns the builder reorders.
+struct Columns {
+    placed_at: Vec<i64>,
+    day: Vec<Day>,
+    kind: Vec<OrderKind>,
+    status: Vec<OrderStatus>,
+    subscription: Vec<u32>,
+    amount: MoneyColumn,
+}
+
+impl Columns {
+    fn reordered(self, perm: &[u32]) -> Self {
+        let Columns { placed_at, day, kind, status, subscription, amount } = self;
+        // Each closure consumes its old columns, so each is freed as soon as it is permuted.
+        let first = move || (permute_owned(placed_at, perm), permute_owned(kind, perm), permute_owned(status, perm));
+        let second = move || (amount.permuted(perm), permute_owned(day, perm), permute_owned(subscription, perm));
+        #[cfg(not(target_arch = "wasm32"))]
+        let ((placed_at, kind, status), (amount, day, subscription)) = std::thread::scope(|sc| {
+            let h = sc.spawn(second);
+            let a = first();
+            // A panic on the helper thread is re-raised here, like one on this thread.
+            (a, h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+        });
+        #[cfg(target_arch = "wasm32")]
+        let ((placed_at, kind, status), (amount, day, subscription)) = (first(), second());
+        Columns { placed_at, day, kind, status, subscription, amount }
+    }
+}
+
+fn permute_owned<T: Copy>(v: Vec<T>, perm: &[u32]) -> Vec<T> {
+    permute(&v, perm)
 }
 
 fn permute<T: Copy>(v: &[T], perm: &[u32]) -> Vec<T> {

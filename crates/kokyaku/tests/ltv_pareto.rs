@@ -118,3 +118,37 @@ fn ggompertz_nbd_nests_pareto_nbd() {
     eprintln!("GGompertz/NBD on CDNOW: {:?}", fit.report);
     assert!(fit.report.log_likelihood >= -9594.98, "{:?}", fit.report);
 }
+
+#[test]
+fn pareto_nbd_prob_purchases_is_a_distribution_with_the_model_mean() {
+    // Fader & Hardie (2005) note, P(X(t) = x), at the published CDNOW parameters.
+    let m = ParetoNbd::new(0.553, 10.578, 0.606, 11.669).unwrap();
+    let t = 39.0;
+    let probs: Vec<f64> = (0..=200).map(|n| m.prob_purchases(n, t)).collect();
+    assert!(
+        probs.iter().all(|p| p.is_finite() && *p >= 0.0),
+        "{probs:?}"
+    );
+    let total: f64 = probs.iter().sum();
+    let mean: f64 = probs.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
+    assert!((total - 1.0).abs() < 1e-6, "{total}");
+    assert!(
+        (mean - m.expected_purchases(t)).abs() < 1e-6,
+        "{mean} vs {}",
+        m.expected_purchases(t)
+    );
+    // Same identities with alpha > beta (the other branch of the hypergeometric).
+    let m2 = ParetoNbd::new(0.8, 12.5, 0.6, 3.0).unwrap();
+    let probs: Vec<f64> = (0..=200).map(|n| m2.prob_purchases(n, t)).collect();
+    let total: f64 = probs.iter().sum();
+    let mean: f64 = probs.iter().enumerate().map(|(n, p)| n as f64 * p).sum();
+    assert!((total - 1.0).abs() < 1e-6, "{total}");
+    assert!((mean - m2.expected_purchases(t)).abs() < 1e-6, "{mean}");
+    // P(no purchase in (0, t]) falls with t, from 1 at t = 0.
+    assert!((m.prob_purchases(0, 0.0) - 1.0).abs() < 1e-15);
+    let p0: Vec<f64> = [1.0, 5.0, 13.0, 26.0, 39.0, 78.0, 156.0]
+        .iter()
+        .map(|&t| m.prob_purchases(0, t))
+        .collect();
+    assert!(p0.windows(2).all(|w| w[1] < w[0]), "{p0:?}");
+}

@@ -14,7 +14,7 @@
 use super::PurchaseModel;
 use super::data::{CalibrationData, Collapsed};
 use super::fit::{self, FitOptions, Fitted, Problem, Scale};
-use super::special::{digamma, ln_gamma, ln_hyp2f1_a_a1, log_add_exp};
+use super::special::{digamma, ln_beta, ln_gamma, ln_hyp2f1, ln_hyp2f1_a_a1, log_add_exp};
 use crate::{Error, Result};
 
 /// Pareto/NBD parameters: purchase rate λ ~ Gamma(`r`, `alpha`), drop-out rate
@@ -237,6 +237,61 @@ impl ParetoNbd {
         (0..data.len())
             .map(|i| data.weight(i) * self.log_likelihood(data.x[i], data.t_x[i], data.t[i]))
             .sum()
+    }
+
+    /// P(X(t) = n): probability that a new customer makes `n` repeat purchases in `(0, t]`
+    /// (Fader & Hardie 2005 note, section 5). With `m = max(α, β)`,
+    /// `b2 = s+1` if `α >= β` else `r+n`, `c = r+s+n+1` and
+    /// `G(a, u) = 2F1(a, b2; c; |α−β|/(m+u)) / (m+u)^a`:
+    ///
+    /// ```text
+    /// P = Γ(r+n)/(Γ(r) n!) (α/(α+t))^r (t/(α+t))^n (β/(β+t))^s
+    ///   + α^r β^s B(r+n, s+1)/B(r, s) · [ G(r+s, 0) − Σ_{i=0..n} Γ(r+s+i)/(Γ(r+s) i!) t^i G(r+s+i, t) ]
+    /// ```
+    ///
+    /// The first term is "alive at `t` with `n` purchases", the second "died at τ < t after `n`
+    /// purchases". Evaluated in log space; the bracket is a difference of positive terms and is
+    /// clamped at 0 where rounding would make it negative. `t <= 0` gives 1 for `n = 0`, else 0.
+    #[must_use]
+    pub fn prob_purchases(&self, n: u32, t: f64) -> f64 {
+        let Self { r, alpha, s, beta } = *self;
+        if t.is_nan() {
+            return f64::NAN;
+        }
+        if t <= 0.0 {
+            return if n == 0 { 1.0 } else { 0.0 };
+        }
+        let x = f64::from(n);
+        let ln_t = t.ln();
+        let ln_alive = ln_gamma(r + x) - ln_gamma(r) - ln_gamma(x + 1.0)
+            + r * (alpha / (alpha + t)).ln()
+            + x * (t / (alpha + t)).ln()
+            + s * (beta / (beta + t)).ln();
+        let (m, b2) = if alpha >= beta {
+            (alpha, s + 1.0)
+        } else {
+            (beta, r + x)
+        };
+        let d = (alpha - beta).abs();
+        let c = r + s + x + 1.0;
+        let ln_g = |a: f64, u: f64| ln_hyp2f1(a, b2, c, d / (m + u)) - a * (m + u).ln();
+        let ln_b1 = ln_g(r + s, 0.0);
+        let lg_rs = ln_gamma(r + s);
+        let mut ln_sum = f64::NEG_INFINITY;
+        for i in 0..=n {
+            let fi = f64::from(i);
+            let term =
+                ln_gamma(r + s + fi) - lg_rs - ln_gamma(fi + 1.0) + fi * ln_t + ln_g(r + s + fi, t);
+            ln_sum = log_add_exp(ln_sum, term);
+        }
+        let ln_pref = r * alpha.ln() + s * beta.ln() + ln_beta(r + x, s + 1.0) - ln_beta(r, s);
+        // B1 − S = B1 (1 − e^(S − B1)), S < B1 in exact arithmetic.
+        let dead = if ln_sum >= ln_b1 {
+            0.0
+        } else {
+            (ln_pref + ln_b1).exp() * -(ln_sum - ln_b1).exp_m1()
+        };
+        ln_alive.exp() + dead
     }
 }
 

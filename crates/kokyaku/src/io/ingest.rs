@@ -277,6 +277,11 @@ impl Ingestor {
         self.builder.reserve(n);
     }
 
+    /// Warms the customer lookup for ids about to be read (a speed hint; no effect on results).
+    pub fn warm_customers<'a>(&self, ids: impl Iterator<Item = &'a str>) {
+        self.builder.warm_customers(ids);
+    }
+
     /// Records a row that could not be split into fields.
     pub fn malformed(&mut self, row: u64, value: &str) -> Result<()> {
         self.report.rows_read += 1;

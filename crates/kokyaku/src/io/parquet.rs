@@ -201,7 +201,14 @@ fn ingest_batches(
             }
             cols.push(c);
         }
+        const WARM: usize = 2048;
         for i in 0..batch.num_rows() {
+            if i % WARM == 0 {
+                if let Some(Col::Str(_, f)) = cols[0].as_ref() {
+                    let end = (i + WARM).min(batch.num_rows());
+                    ing.warm_customers((i..end).map(|k| f(k).trim()));
+                }
+            }
             row_no += 1;
             let g = |k: usize| cols[k].as_ref().map_or(Val::Null, |c| c.get(i));
             let mut row = Row {

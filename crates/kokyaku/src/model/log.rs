@@ -480,6 +480,11 @@ impl OrderLogBuilder {
             .push(s.cancelled_at.map(|x| day_in_tz(self.tz, x.timestamp())));
     }
 
+    /// Warms the customer lookup for the ids about to be pushed (see [`CustomerIds::warm`]).
+    pub fn warm_customers<'a>(&self, ids: impl Iterator<Item = &'a str>) {
+        self.customers.warm(ids);
+    }
+
     /// Finds an order already pushed by its id.
     #[must_use]
     pub fn find_order(&self, order_id: &str) -> Option<usize> {
@@ -662,8 +667,18 @@ impl OrderLogBuilder {
             subscription: std::mem::take(&mut self.subscription),
             amount: std::mem::take(&mut self.amount),
         };
-        let Columns { placed_at, day, kind, status, subscription, amount } =
-            if identity { cols } else { cols.reordered(&perm) };
+        let Columns {
+            placed_at,
+            day,
+            kind,
+            status,
+            subscription,
+            amount,
+        } = if identity {
+            cols
+        } else {
+            cols.reordered(&perm)
+        };
         let order_ids = self.order_ids.map(OrderIds::into_values);
         // Refunds: grouped by customer rank, by day within.
         let nr = self.refunds.customer.len();
@@ -763,10 +778,29 @@ struct Columns {
 
 impl Columns {
     fn reordered(self, perm: &[u32]) -> Self {
-        let Columns { placed_at, day, kind, status, subscription, amount } = self;
+        let Columns {
+            placed_at,
+            day,
+            kind,
+            status,
+            subscription,
+            amount,
+        } = self;
         // Each closure consumes its old columns, so each is freed as soon as it is permuted.
-        let first = move || (permute_owned(placed_at, perm), permute_owned(kind, perm), permute_owned(status, perm));
-        let second = move || (amount.permuted(perm), permute_owned(day, perm), permute_owned(subscription, perm));
+        let first = move || {
+            (
+                permute_owned(placed_at, perm),
+                permute_owned(kind, perm),
+                permute_owned(status, perm),
+            )
+        };
+        let second = move || {
+            (
+                amount.permuted(perm),
+                permute_owned(day, perm),
+                permute_owned(subscription, perm),
+            )
+        };
         #[cfg(not(target_arch = "wasm32"))]
         let ((placed_at, kind, status), (amount, day, subscription)) = std::thread::scope(|sc| {
             let h = sc.spawn(second);
@@ -776,7 +810,14 @@ impl Columns {
         });
         #[cfg(target_arch = "wasm32")]
         let ((placed_at, kind, status), (amount, day, subscription)) = (first(), second());
-        Columns { placed_at, day, kind, status, subscription, amount }
+        Columns {
+            placed_at,
+            day,
+            kind,
+            status,
+            subscription,
+            amount,
+        }
     }
 }
 

@@ -23,6 +23,9 @@ use crate::model::day_to_date;
 use crate::table::{Column, Table};
 use crate::{Error, Location, Result};
 
+/// Rows whose customer lookups are warmed at once (see `Ingestor::warm_customers`).
+const WARM: usize = 2048;
+
 fn malformed(e: impl std::fmt::Display) -> Error {
     Error::Malformed {
         location: Location::default(),
@@ -201,7 +204,6 @@ fn ingest_batches(
             }
             cols.push(c);
         }
-        const WARM: usize = 2048;
         for i in 0..batch.num_rows() {
             if i % WARM == 0 {
                 if let Some(Col::Str(_, f)) = cols[0].as_ref() {

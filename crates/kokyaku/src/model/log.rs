@@ -821,6 +821,8 @@ impl Columns {
     }
 }
 
+/// Takes the column by value so that it is freed as soon as its permuted copy exists.
+#[allow(clippy::needless_pass_by_value)]
 fn permute_owned<T: Copy>(v: Vec<T>, perm: &[u32]) -> Vec<T> {
     permute(&v, perm)
 }

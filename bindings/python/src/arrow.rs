@@ -5,13 +5,9 @@ use std::ffi::CStr;
 use std::sync::Arc;
 
 use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
-use arrow_array::{
-    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch,
-    RecordBatchIterator, StringArray,
-};
-use arrow_schema::{ArrowError, DataType, Field, Schema};
-use kokyaku::model::date_to_day;
-use kokyaku::table::{Column, Table};
+use arrow_array::{RecordBatch, RecordBatchIterator};
+use arrow_schema::{ArrowError, Schema};
+use kokyaku::table::Table;
 use kokyaku_binding_core::BindingError;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
@@ -59,39 +55,7 @@ pub fn import_stream(obj: &Bound<'_, PyAny>) -> PyResult<Result<Batches, Binding
 
 /// A kokyaku table as one Arrow record batch (money stays exact, as decimal strings).
 pub fn table_batch(t: &Table) -> Result<RecordBatch, BindingError> {
-    let mut fields = Vec::with_capacity(t.names.len());
-    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(t.names.len());
-    for (name, col) in t.names.iter().zip(&t.columns) {
-        let (ty, a): (DataType, ArrayRef) = match col {
-            Column::Str(v) => (
-                DataType::Utf8,
-                Arc::new(v.iter().map(Option::as_deref).collect::<StringArray>()),
-            ),
-            Column::Int(v) => (
-                DataType::Int64,
-                Arc::new(v.iter().copied().collect::<Int64Array>()),
-            ),
-            Column::Float(v) => (
-                DataType::Float64,
-                Arc::new(v.iter().copied().collect::<Float64Array>()),
-            ),
-            Column::Bool(v) => (
-                DataType::Boolean,
-                Arc::new(v.iter().copied().collect::<BooleanArray>()),
-            ),
-            Column::Date(v) => (
-                DataType::Date32,
-                Arc::new(
-                    v.iter()
-                        .map(|d| d.map(date_to_day))
-                        .collect::<Date32Array>(),
-                ),
-            ),
-        };
-        fields.push(Field::new(name, ty, true));
-        arrays.push(a);
-    }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(|e| {
+    kokyaku::io::table_to_record_batch(t).map_err(|e| {
         BindingError::new(
             "panic",
             format!("internal error building an Arrow table: {e}"),

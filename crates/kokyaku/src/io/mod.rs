@@ -17,7 +17,7 @@ pub use self::csv::{read_csv, read_csv_str};
 #[cfg(feature = "parquet")]
 pub use self::parquet::{
     SimParquetWriter, read_parquet, read_parquet_bytes, read_parquet_file, read_record_batches,
-    write_table_parquet,
+    table_to_record_batch, write_table_parquet,
 };
 pub use ingest::{IngestReport, Ingested, Ingestor, RejectReason, Rejection, Row, Val};
 pub use jsonl::{read_jsonl, read_jsonl_str};

@@ -411,8 +411,9 @@ impl<'a> Col<'a> {
     }
 }
 
-/// Writes a [`Table`] as Parquet (zstd).
-pub fn write_table_parquet<W: std::io::Write + Send>(t: &Table, w: W) -> Result<()> {
+/// A [`Table`] as one Arrow record batch (money stays exact, as decimal strings; dates as
+/// `Date32`). What the Parquet writer and the Python binding's frames are made of.
+pub fn table_to_record_batch(t: &Table) -> Result<RecordBatch> {
     use arrow_array::{BooleanArray, Date32Array, Float64Array, Int64Array, StringArray};
     let mut fields = Vec::new();
     let mut arrays: Vec<ArrayRef> = Vec::new();
@@ -446,8 +447,13 @@ pub fn write_table_parquet<W: std::io::Write + Send>(t: &Table, w: W) -> Result<
         fields.push(Field::new(name, dt, true));
         arrays.push(a);
     }
-    let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(malformed)?;
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(malformed)
+}
+
+/// Writes a [`Table`] as Parquet (zstd).
+pub fn write_table_parquet<W: std::io::Write + Send>(t: &Table, w: W) -> Result<()> {
+    let batch = table_to_record_batch(t)?;
+    let schema = batch.schema();
     let props = parquet::file::properties::WriterProperties::builder()
         .set_compression(parquet::basic::Compression::ZSTD(
             parquet::basic::ZstdLevel::default(),

@@ -21,6 +21,24 @@ pub struct Resolved {
     pub(crate) width: usize,
 }
 
+impl Resolved {
+    /// Column position per role, in the order of the fields of [`super::Row`].
+    pub(crate) fn roles(&self) -> [Option<usize>; 10] {
+        [
+            self.customer,
+            self.order,
+            self.time,
+            self.amount,
+            self.quantity,
+            self.unit_price,
+            self.currency,
+            self.status,
+            self.kind,
+            self.subscription,
+        ]
+    }
+}
+
 const CUSTOMER: &[&str] = &[
     "customer_id",
     "customer",

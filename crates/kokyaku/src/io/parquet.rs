@@ -62,19 +62,7 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static>(
     let schema = b.schema().clone();
     let header: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let r = resolve(&header, &opts.columns)?;
-    let roles = [
-        r.customer,
-        r.order,
-        r.time,
-        r.amount,
-        r.quantity,
-        r.unit_price,
-        r.currency,
-        r.status,
-        r.kind,
-        r.subscription,
-    ];
-    let mut wanted: Vec<usize> = roles.iter().flatten().copied().collect();
+    let mut wanted: Vec<usize> = r.roles().iter().flatten().copied().collect();
     wanted.sort_unstable();
     wanted.dedup();
     let total = b.metadata().file_metadata().num_rows();
@@ -86,18 +74,7 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static>(
         .map_err(malformed)?;
     // Position of each role within the projected batch.
     let pos = |role: Option<usize>| role.and_then(|c| wanted.iter().position(|&w| w == c));
-    let p = [
-        pos(r.customer),
-        pos(r.order),
-        pos(r.time),
-        pos(r.amount),
-        pos(r.quantity),
-        pos(r.unit_price),
-        pos(r.currency),
-        pos(r.status),
-        pos(r.kind),
-        pos(r.subscription),
-    ];
+    let p = r.roles().map(pos);
     let total = usize::try_from(total).unwrap_or(0);
     ingest_batches(&schema, &r, p, total, opts, |consume| {
         drive_reader(reader, consume)
@@ -148,18 +125,7 @@ pub fn read_record_batches(
 ) -> Result<Ingested> {
     let header: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let r = resolve(&header, &opts.columns)?;
-    let p = [
-        r.customer,
-        r.order,
-        r.time,
-        r.amount,
-        r.quantity,
-        r.unit_price,
-        r.currency,
-        r.status,
-        r.kind,
-        r.subscription,
-    ];
+    let p = r.roles();
     let total = batches.iter().map(RecordBatch::num_rows).sum();
     ingest_batches(schema, &r, p, total, opts, |consume| {
         for b in batches {

@@ -1,41 +1,9 @@
 'use strict'
-// Shared helpers for the WASM tests under Node: the `--target nodejs` build and the golden
-// vectors in tests/fixtures/.
-const fs = require('node:fs')
-const path = require('node:path')
+// Shared helpers for the WASM tests under Node: the `--target nodejs` build, plus the Node
+// binding's helpers (repo root, golden vectors in tests/fixtures/, subset comparison), reused
+// rather than copied.
+const base = require('../../node/test/helpers.js')
 
-const repoRoot = path.resolve(__dirname, '..', '..', '..')
-const fixturesDir = path.join(repoRoot, 'tests', 'fixtures')
 const kokyaku = require('../pkg-node/kokyaku_wasm.js')
 
-/** The golden vectors of one area (tests/fixtures/<area>/*.json), sorted by file name. */
-function fixtures(area) {
-  const dir = path.join(fixturesDir, area)
-  if (!fs.existsSync(dir)) return []
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => ({ name: `${area}/${f}`, ...JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) }))
-}
-
-/** Every key of `expected` must match in `got` (numbers within `tol`, relative above 1). */
-function compare(where, expected, got, tol, errors) {
-  if (expected !== null && typeof expected === 'object' && !Array.isArray(expected)) {
-    if (got === null || typeof got !== 'object') return errors.push(`${where}: expected an object, got ${JSON.stringify(got)}`)
-    for (const [k, v] of Object.entries(expected)) {
-      if (!(k in got)) errors.push(`${where}.${k}: missing`)
-      else compare(`${where}.${k}`, v, got[k], tol, errors)
-    }
-  } else if (Array.isArray(expected)) {
-    if (!Array.isArray(got) || got.length !== expected.length) return errors.push(`${where}: expected ${expected.length} items, got ${JSON.stringify(got)}`)
-    expected.forEach((e, i) => compare(`${where}[${i}]`, e, got[i], tol, errors))
-  } else if (typeof expected === 'number' && typeof got === 'number') {
-    if (Math.abs(expected - got) > tol * Math.max(Math.abs(expected), 1)) errors.push(`${where}: expected ${expected}, got ${got}`)
-  } else if (expected !== got) {
-    errors.push(`${where}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(got)}`)
-  }
-  return errors
-}
-
-module.exports = { repoRoot, fixturesDir, fixtures, compare, kokyaku }
+module.exports = { ...base, kokyaku }

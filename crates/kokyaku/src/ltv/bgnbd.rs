@@ -12,8 +12,8 @@
 
 use super::PurchaseModel;
 use super::data::{CalibrationData, Grouped};
-use super::fit::{self, FitOptions, Fitted, Problem, Scale};
-use super::special::{digamma, integrate, ln_beta, ln_gamma, ln_hyp2f1, log_add_exp};
+use super::fit::{self, FitOptions, Fitted};
+use super::special::{digamma, integrate, ln_beta, ln_gamma, ln_hyp2f1, log_add_exp, trigamma};
 use crate::{Error, Result};
 
 /// BG/NBD parameters: purchase rates λ ~ Gamma(shape `r`, rate `alpha`), drop-out probability
@@ -136,78 +136,84 @@ fn fit_k(
     data: &CalibrationData,
     options: &FitOptions,
 ) -> Result<fit::FitReport> {
-    let rows = data.collapse();
-    if rows.is_empty() {
+    let rows = data.grouped();
+    if rows.len() == 0 {
         return Err(Error::EmptyInput(format!("{model}: no customers")));
     }
-    // Many distinct rows: fit a systematic subsample first (loosely, no standard errors) and start
-    // the full fit there, with the subsample's inverse Hessian (the objective is per customer, so
-    // it is on the same scale).
-    let mut warm = None;
-    if let (Some(stride), None) = (fit::warm_start_stride(rows.len()), &options.initial) {
-        let sub_opts = FitOptions {
-            std_errors: true,
-            gradient_tolerance: 1e-6,
+    // Newton's method from subsamples of increasing size (every 64th, 8th row, ...; see
+    // `fit::newton_stages`): each stage starts at the previous optimum, so the full data needs
+    // only a few likelihood passes. The user's starting values skip the stages.
+    let strides = if options.initial.is_some() {
+        vec![1]
+    } else {
+        fit::newton_stages(rows.len())
+    };
+    let mut start = vec![1.0, rows.mean_t().max(1e-3), 1.0, 1.0];
+    let mut report = None;
+    for &stride in &strides {
+        let sub;
+        let g = if stride == 1 {
+            &rows
+        } else {
+            sub = rows.stride(stride);
+            &sub
+        };
+        let last = stride == 1;
+        let opts = FitOptions {
+            std_errors: last && options.std_errors,
             ..options.clone()
         };
-        warm = fit_rows(model, k, &rows.stride(stride), &sub_opts, None)
-            .ok()
-            .map(|(r, h)| (r.params, h));
+        let (mut ln_grid, mut inv_grid) = (vec![0.0; g.grid.len()], vec![0.0; g.grid.len()]);
+        let r = fit::run_newton(fit::NewtonProblem {
+            model,
+            names: ["r", "alpha", "a", "b"].map(String::from).to_vec(),
+            start: start.clone(),
+            total_weight: g.total_weight(),
+            n_rows: g.len(),
+            loglik: |p: &[f64], grad: &mut [f64], hess: Option<&mut [f64]>| {
+                let p = [p[0], p[1], p[2], p[3]];
+                match hess {
+                    Some(h) => grouped_ll::<true>(k, p, g, &mut ln_grid, &mut inv_grid, grad, h),
+                    None => {
+                        grouped_ll::<false>(k, p, g, &mut ln_grid, &mut inv_grid, grad, &mut [])
+                    }
+                }
+            },
+            options: &opts,
+            gradient_tolerance: if last {
+                options.gradient_tolerance
+            } else {
+                1e-6
+            },
+        });
+        match r {
+            Ok(r) if last => report = Some(r),
+            Ok(r) => start.clone_from(&r.params),
+            // A failed subsample stage only costs its start; the full fit decides.
+            Err(_) if !last => {}
+            Err(e) => return Err(e),
+        }
     }
-    fit_rows(model, k, &rows, options, warm).map(|(r, _)| r)
+    report.ok_or_else(|| Error::FitFailed(format!("{model}: no fit")))
 }
 
-fn fit_rows(
-    model: &'static str,
-    k: f64,
-    rows: &super::data::Collapsed,
-    options: &FitOptions,
-    warm: Option<(Vec<f64>, Vec<f64>)>,
-) -> Result<(fit::FitReport, Vec<f64>)> {
-    let mean_t = rows
-        .t
-        .iter()
-        .zip(&rows.weight)
-        .map(|(t, w)| t * w)
-        .sum::<f64>()
-        / rows.total_weight();
-    let grouped = Grouped::new(rows);
-    let (warm_start, warm_h) = warm.map_or((None, None), |(s, h)| (Some(s), Some(h)));
-    let (mut ln_grid, mut inv_grid) =
-        (vec![0.0; grouped.grid.len()], vec![0.0; grouped.grid.len()]);
-    let problem = Problem {
-        model,
-        names: ["r", "alpha", "a", "b"].map(String::from).to_vec(),
-        scales: vec![Scale::Log; 4],
-        start: warm_start.unwrap_or_else(|| vec![1.0, mean_t.max(1e-3), 1.0, 1.0]),
-        total_weight: rows.total_weight(),
-        n_rows: rows.len(),
-        loglik: |p: &[f64], g: &mut [f64]| {
-            grouped_ll(
-                k,
-                [p[0], p[1], p[2], p[3]],
-                &grouped,
-                &mut ln_grid,
-                &mut inv_grid,
-                g,
-            )
-        },
-        options,
-        warm_inverse_hessian: warm_h,
-    };
-    fit::run_warm(problem)
-}
-
-/// The weighted log-likelihood and its gradient over grouped rows: the same sums as
-/// [`row_ll`] row by row, with the special functions of `x` evaluated once per distinct `x` and
-/// `ln(α + t)` once per distinct time (see [`Grouped`]).
-fn grouped_ll(
+/// The weighted log-likelihood, its gradient and (with `HESS`) its Hessian over grouped rows:
+/// the same sums as [`row_ll`] row by row, with the special functions of `x` evaluated once per
+/// distinct `x` and `ln(α + t)` once per distinct time (see [`Grouped`]).
+///
+/// Per row, `l34 = ln(e^{a3} + e^{a4})` with mixture weights `w3, w4`: its gradient is
+/// `w3 ∇a3 + w4 ∇a4` and its Hessian `w3 ∇²a3 + w4 ∇²a4 + w3 w4 d dᵀ` with `d = ∇a3 − ∇a4`,
+/// whose `a` and `b` components are constant within an `x` group; so a pass with the Hessian
+/// adds only a few multiply-adds per row.
+#[allow(clippy::too_many_lines)]
+fn grouped_ll<const HESS: bool>(
     k: f64,
     p: [f64; 4],
     rows: &Grouped,
     ln_grid: &mut [f64],
     inv_grid: &mut [f64],
     g: &mut [f64],
+    h: &mut [f64],
 ) -> f64 {
     let [r, alpha, a, b] = p;
     for (j, &v) in rows.grid.iter().enumerate() {
@@ -216,15 +222,25 @@ fn grouped_ll(
     }
     let pre = Pre::new(k, r, alpha, a, b);
     let ln_a = a.ln();
+    let (tg_r, tg_ab, tg_b) = if HESS {
+        (trigamma(r), trigamma(a + b), trigamma(b))
+    } else {
+        (0.0, 0.0, 0.0)
+    };
     g.fill(0.0);
+    h.fill(0.0);
     let mut ll = 0.0;
     for (grp, &x) in rows.x.iter().enumerate() {
         let rx = r + x;
         let bx = b + x + k;
         let has4 = x > 0.0 || k > 0.0;
         let c4 = if has4 { ln_a - (bx - 1.0).ln() } else { 0.0 };
-        // Sums over the group's rows of w·l34, w·w4, w·(w3 ln(α+T) + w4 ln(α+t_x)), w·(w3/(α+T) + w4/(α+t_x)).
+        // Sums over the group's rows of w·l34, w·w4, w·(w3 ln(α+T) + w4 ln(α+t_x)),
+        // w·(w3/(α+T) + w4/(α+t_x)); with HESS also w·(w3/(α+T)² + w4/(α+t_x)²) and, with
+        // u = w·w3·w4 and d0, d1 the r and α components of d, u, u·d0, u·d1, u·d0², u·d0·d1, u·d1².
         let (mut s_l, mut s_w4, mut s_ln, mut s_inv) = (0.0, 0.0, 0.0, 0.0);
+        let (mut s_inv2, mut s_u, mut s_u0, mut s_u1, mut s_u00, mut s_u01, mut s_u11) =
+            (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
         for i in rows.start[grp]..rows.start[grp + 1] {
             let w = rows.weight[i];
             let (it, itx) = (rows.i_t[i] as usize, rows.i_tx[i] as usize);
@@ -244,10 +260,26 @@ fn grouped_ll(
                 s_w4 += w * w4;
                 s_ln += w * (w3 * ln_grid[it] + w4 * ln_grid[itx]);
                 s_inv += w * (w3 * inv_grid[it] + w4 * inv_grid[itx]);
+                if HESS {
+                    let (it_inv, itx_inv) = (inv_grid[it], inv_grid[itx]);
+                    s_inv2 += w * (w3 * it_inv * it_inv + w4 * itx_inv * itx_inv);
+                    let u = w * w3 * w4;
+                    let d0 = ln_grid[itx] - ln_grid[it];
+                    let d1 = rx * (itx_inv - it_inv);
+                    s_u += u;
+                    s_u0 += u * d0;
+                    s_u1 += u * d1;
+                    s_u00 += u * d0 * d0;
+                    s_u01 += u * d0 * d1;
+                    s_u11 += u * d1 * d1;
+                }
             } else {
                 s_l += w * a3;
                 s_ln += w * ln_grid[it];
                 s_inv += w * inv_grid[it];
+                if HESS {
+                    s_inv2 += w * inv_grid[it] * inv_grid[it];
+                }
             }
         }
         let wg = rows.group_weight[grp];
@@ -259,6 +291,54 @@ fn grouped_ll(
         g[2] += wg * (pre.dg_ab - dg_abx) + s_w4 / a;
         g[3] += wg * (digamma(bx) + pre.dg_ab - pre.dg_b - dg_abx)
             - if has4 { s_w4 / (bx - 1.0) } else { 0.0 };
+        if HESS {
+            let tg_abx = trigamma(a + bx);
+            // d's a and b components (a3 does not depend on a, b; a4 = ln a − ln(b+x+k−1) − ...).
+            let (d2, d3) = if has4 {
+                (-1.0 / a, 1.0 / (bx - 1.0))
+            } else {
+                (0.0, 0.0)
+            };
+            let hv = [
+                // (r, r), (r, α), (r, a), (r, b)
+                wg * (trigamma(rx) - tg_r) + s_u00,
+                wg / alpha - s_inv + s_u01,
+                s_u0 * d2,
+                s_u0 * d3,
+                // (α, α), (α, a), (α, b)
+                -wg * r / (alpha * alpha) + rx * s_inv2 + s_u11,
+                s_u1 * d2,
+                s_u1 * d3,
+                // (a, a), (a, b), (b, b)
+                wg * (tg_ab - tg_abx) - s_w4 / (a * a) + s_u * d2 * d2,
+                wg * (tg_ab - tg_abx) + s_u * d2 * d3,
+                wg * (trigamma(bx) - tg_abx - tg_b + tg_ab)
+                    + if has4 {
+                        s_w4 / ((bx - 1.0) * (bx - 1.0))
+                    } else {
+                        0.0
+                    }
+                    + s_u * d3 * d3,
+            ];
+            let idx = [
+                (0, 0),
+                (0, 1),
+                (0, 2),
+                (0, 3),
+                (1, 1),
+                (1, 2),
+                (1, 3),
+                (2, 2),
+                (2, 3),
+                (3, 3),
+            ];
+            for ((i, j), v) in idx.into_iter().zip(hv) {
+                h[i * 4 + j] += v;
+                if i != j {
+                    h[j * 4 + i] += v;
+                }
+            }
+        }
     }
     ll
 }
@@ -466,7 +546,7 @@ mod tests {
         )
         .unwrap();
         let rows = d.collapse();
-        let grp = Grouped::new(&rows);
+        let grp = d.grouped();
         for k in [0.0, 1.0] {
             let p = [0.7, 3.1, 0.9, 2.2];
             let pre = Pre::new(k, p[0], p[1], p[2], p[3]);
@@ -487,7 +567,7 @@ mod tests {
                 .sum();
             let (mut lg, mut ig) = (vec![0.0; grp.grid.len()], vec![0.0; grp.grid.len()]);
             let mut g2 = [0.0; 4];
-            let ll2 = grouped_ll(k, p, &grp, &mut lg, &mut ig, &mut g2);
+            let ll2 = grouped_ll::<false>(k, p, &grp, &mut lg, &mut ig, &mut g2, &mut []);
             assert!((ll1 - ll2).abs() < 1e-10, "{ll1} {ll2}");
             for j in 0..4 {
                 assert!((g1[j] - g2[j]).abs() < 1e-10, "{j}: {} {}", g1[j], g2[j]);
@@ -523,6 +603,49 @@ mod tests {
                     "k {k} param {j}: {fd} vs {}",
                     g[j]
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn hessian_matches_finite_differences_of_the_gradient() {
+        use crate::ltv::data::TimeUnit;
+        let d = CalibrationData::new(
+            vec![0.0, 0.0, 2.0, 2.0, 3.0, 7.0, 1200.0],
+            vec![0.0, 0.0, 3.5, 10.0, 20.5, 30.0, 37.0],
+            vec![38.0, 20.0, 38.0, 38.0, 38.0, 38.0, 38.0],
+            TimeUnit::Weeks,
+        )
+        .unwrap();
+        let grp = d.grouped();
+        let n = grp.grid.len();
+        let grad = |k: f64, q: [f64; 4]| {
+            let (mut lg, mut ig, mut g) = (vec![0.0; n], vec![0.0; n], [0.0; 4]);
+            grouped_ll::<false>(k, q, &grp, &mut lg, &mut ig, &mut g, &mut []);
+            g
+        };
+        for k in [0.0, 1.0] {
+            let p = [0.7, 3.1, 0.9, 2.2];
+            let (mut lg, mut ig, mut g, mut h) = (vec![0.0; n], vec![0.0; n], [0.0; 4], [0.0; 16]);
+            let ll_h = grouped_ll::<true>(k, p, &grp, &mut lg, &mut ig, &mut g, &mut h);
+            let mut g0 = [0.0; 4];
+            let ll = grouped_ll::<false>(k, p, &grp, &mut lg, &mut ig, &mut g0, &mut []);
+            assert_eq!(ll.to_bits(), ll_h.to_bits());
+            assert_eq!(g.map(f64::to_bits), g0.map(f64::to_bits));
+            for j in 0..4 {
+                let step = 1e-6 * p[j];
+                let (mut pp, mut pm) = (p, p);
+                pp[j] += step;
+                pm[j] -= step;
+                let (gp, gm) = (grad(k, pp), grad(k, pm));
+                for i in 0..4 {
+                    let fd = (gp[i] - gm[i]) / (2.0 * step);
+                    let an = h[i * 4 + j];
+                    assert!(
+                        (fd - an).abs() < 1e-5 * (1.0 + fd.abs()),
+                        "k {k} H[{i}][{j}]: finite differences {fd} vs analytic {an}"
+                    );
+                }
             }
         }
     }

@@ -1,6 +1,8 @@
 //! Calibration data: one row per customer with `x`, `t_x`, `T` (and optionally the average
 //! repeat-order value and a weight), in an explicit time unit.
 
+use hashbrown::HashMap;
+
 use crate::{Error, Location, Result};
 
 /// The unit of `t_x`, `T` and every prediction horizon.
@@ -183,18 +185,90 @@ impl CalibrationData {
     /// `(x, t_x, T)`. A fit costs O(distinct rows).
     #[must_use]
     pub fn collapse(&self) -> Collapsed {
-        collapse3(&self.x, &self.t_x, &self.t, |i| self.weight(i))
+        let g = self.grouped();
+        let mut out = Collapsed {
+            x: Vec::with_capacity(g.weight.len()),
+            t_x: g.i_tx.iter().map(|&i| g.grid[i as usize]).collect(),
+            t: g.i_t.iter().map(|&i| g.grid[i as usize]).collect(),
+            weight: g.weight,
+        };
+        for (k, &x) in g.x.iter().enumerate() {
+            out.x.resize(g.start[k + 1], x);
+        }
+        out
+    }
+
+    /// The collapsed rows grouped by `x`, with `t_x` and `T` as indices into one grid of the
+    /// distinct times (what the BG/NBD-family likelihoods iterate over).
+    pub(crate) fn grouped(&self) -> Grouped {
+        let rows: Vec<usize> = (0..self.len()).filter(|&i| self.weight(i) != 0.0).collect();
+        let (xs, cx) = rank_encode(&[&self.x], &rows);
+        let (grid, ct) = rank_encode(&[&self.t_x, &self.t], &rows);
+        let sorted = merge_sort(
+            &[&cx[0], &ct[0], &ct[1]],
+            &[xs.len(), grid.len(), grid.len()],
+        );
+        let mut g = Grouped {
+            grid,
+            ..Grouped::default()
+        };
+        let mut last_x = None;
+        for run in sorted.chunk_by(|a, b| a.0 == b.0) {
+            let first = run[0].1 as usize;
+            let code = cx[0][first];
+            if last_x != Some(code) {
+                last_x = Some(code);
+                g.x.push(xs[code as usize]);
+                g.start.push(g.weight.len());
+                g.group_weight.push(0.0);
+            }
+            let w: f64 = run
+                .iter()
+                .map(|&(_, i)| self.weight(rows[i as usize]))
+                .sum();
+            g.i_tx.push(ct[0][first]);
+            g.i_t.push(ct[1][first]);
+            g.weight.push(w);
+            if let Some(gw) = g.group_weight.last_mut() {
+                *gw += w;
+            }
+        }
+        g.start.push(g.weight.len());
+        g
     }
 
     /// The repeat buyers' `(x, z̄)` pairs merged into weights, for Gamma-Gamma.
     pub fn collapse_monetary(&self) -> Result<Collapsed> {
+        let (rows, m) = self.repeat_rows()?;
+        let (xs, cx) = rank_encode(&[&self.x], &rows);
+        let (ms, cm) = rank_encode(&[m], &rows);
+        let sorted = merge_sort(&[&cx[0], &cm[0]], &[xs.len(), ms.len()]);
+        let mut out = Collapsed::default();
+        for run in sorted.chunk_by(|a, b| a.0 == b.0) {
+            let first = run[0].1 as usize;
+            out.x.push(xs[cx[0][first] as usize]);
+            out.t_x.push(ms[cm[0][first] as usize]);
+            out.t.push(0.0);
+            out.weight.push(
+                run.iter()
+                    .map(|&(_, i)| self.weight(rows[i as usize]))
+                    .sum(),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Indices of the rows with `x > 0` and positive weight, checked to have a valid `z̄`.
+    pub(crate) fn repeat_rows(&self) -> Result<(Vec<usize>, &[f64])> {
         let m = self.monetary.as_ref().ok_or_else(|| Error::MissingColumn {
             column: "monetary_value".into(),
             hint: "Gamma-Gamma needs the mean repeat-purchase value (monetary_value or zbar)"
                 .into(),
         })?;
-        let keep: Vec<usize> = (0..self.len()).filter(|&i| self.x[i] > 0.0).collect();
-        if let Some(&i) = keep.iter().find(|&&i| !(m[i].is_finite() && m[i] > 0.0)) {
+        let rows: Vec<usize> = (0..self.len())
+            .filter(|&i| self.x[i] > 0.0 && self.weight(i) != 0.0)
+            .collect();
+        if let Some(&i) = rows.iter().find(|&&i| !(m[i].is_finite() && m[i] > 0.0)) {
             return Err(bad(
                 m[i],
                 i,
@@ -202,10 +276,99 @@ impl CalibrationData {
                 "mean repeat-purchase value must be > 0 for customers with x > 0 (Gamma-Gamma)",
             ));
         }
-        let xs: Vec<f64> = keep.iter().map(|&i| self.x[i]).collect();
-        let ms: Vec<f64> = keep.iter().map(|&i| m[i]).collect();
-        let zeros = vec![0.0; keep.len()];
-        Ok(collapse3(&xs, &ms, &zeros, |k| self.weight(keep[k])))
+        Ok((rows, m))
+    }
+}
+
+/// Rank-encode the values of `rows` in one or more columns over one shared dictionary: returns
+/// the distinct values sorted, and for each column the rank of each listed row's value. Equal
+/// means equal bits (values are finite and `-0.0` was normalised).
+pub(crate) fn rank_encode(cols: &[&[f64]], rows: &[usize]) -> (Vec<f64>, Vec<Vec<u32>>) {
+    let mut map: HashMap<u64, u32, foldhash::fast::FixedState> =
+        HashMap::with_hasher(foldhash::fast::FixedState::default());
+    let mut values: Vec<f64> = Vec::new();
+    let mut codes = Vec::with_capacity(cols.len());
+    for col in cols {
+        let mut out = Vec::with_capacity(rows.len());
+        let (mut last_bits, mut last_code) = (None, 0u32);
+        for &i in rows {
+            let bits = col[i].to_bits();
+            if last_bits != Some(bits) {
+                last_code = *map.entry(bits).or_insert_with(|| {
+                    values.push(col[i]);
+                    (values.len() - 1) as u32
+                });
+                last_bits = Some(bits);
+            }
+            out.push(last_code);
+        }
+        codes.push(out);
+    }
+    let mut order: Vec<u32> = (0..values.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| values[a as usize].total_cmp(&values[b as usize]));
+    let mut rank = vec![0u32; values.len()];
+    for (r, &c) in order.iter().enumerate() {
+        rank[c as usize] = r as u32;
+    }
+    for out in &mut codes {
+        for c in out.iter_mut() {
+            *c = rank[*c as usize];
+        }
+    }
+    (order.iter().map(|&c| values[c as usize]).collect(), codes)
+}
+
+/// `(key, position)` for every position of the code columns, sorted by the code tuple (`key`
+/// numbers the distinct tuples in order) and by position within equal tuples, so that weights
+/// summed over a run of equal keys add in row order (deterministic).
+fn merge_sort(codes: &[&[u32]], sizes: &[usize]) -> Vec<(u64, u32)> {
+    let n = codes.first().map_or(0, |c| c.len());
+    // One integer key per row: the mixed-radix number of its codes.
+    let key_space = sizes
+        .iter()
+        .try_fold(1u64, |acc, &s| acc.checked_mul(s.max(1) as u64));
+    let row_bits = u64::BITS - (n as u64).leading_zeros();
+    let key = |i: usize| {
+        codes
+            .iter()
+            .zip(sizes)
+            .fold(0u64, |acc, (c, &s)| acc * s.max(1) as u64 + u64::from(c[i]))
+    };
+    match key_space {
+        Some(space) if u64::BITS - space.leading_zeros() + row_bits <= 64 => {
+            // Key in the high bits, row in the low bits: a radix sort of plain integers.
+            let mut packed: Vec<u64> = (0..n).map(|i| (key(i) << row_bits) | i as u64).collect();
+            radsort::sort(&mut packed);
+            let mask = (1u64 << row_bits) - 1;
+            packed
+                .into_iter()
+                .map(|v| (v >> row_bits, (v & mask) as u32))
+                .collect()
+        }
+        _ => {
+            // Too many distinct values for one integer: compare the code tuples.
+            let mut rows: Vec<u32> = (0..n as u32).collect();
+            rows.sort_by(|&a, &b| {
+                codes
+                    .iter()
+                    .map(|c| c[a as usize].cmp(&c[b as usize]))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+            let mut k = 0u64;
+            let mut out = Vec::with_capacity(n);
+            for (j, &r) in rows.iter().enumerate() {
+                if j > 0
+                    && codes
+                        .iter()
+                        .any(|c| c[r as usize] != c[rows[j - 1] as usize])
+                {
+                    k += 1;
+                }
+                out.push((k, r));
+            }
+            out
+        }
     }
 }
 
@@ -280,76 +443,57 @@ pub(crate) struct Grouped {
 }
 
 impl Grouped {
-    pub(crate) fn new(c: &Collapsed) -> Self {
-        let mut grid: Vec<f64> = c.t_x.iter().chain(&c.t).copied().collect();
-        grid.sort_unstable_by(f64::total_cmp);
-        grid.dedup_by(|a, b| a.to_bits() == b.to_bits());
-        let index = |v: f64| grid.partition_point(|g| *g < v) as u32;
-        let i_tx = c.t_x.iter().map(|&v| index(v)).collect();
-        let i_t = c.t.iter().map(|&v| index(v)).collect();
-        let (mut x, mut start, mut group_weight) = (Vec::new(), Vec::new(), Vec::new());
-        for i in 0..c.len() {
-            if x.last()
-                .is_none_or(|l: &f64| l.to_bits() != c.x[i].to_bits())
-            {
-                x.push(c.x[i]);
-                start.push(i);
-                group_weight.push(0.0);
-            }
-            if let Some(w) = group_weight.last_mut() {
-                *w += c.weight[i];
+    /// Every `k`-th row with its weight multiplied by `k`: a systematic subsample for warm starts
+    /// (the grid is kept whole).
+    pub(crate) fn stride(&self, k: usize) -> Grouped {
+        let k = k.max(1);
+        let mut g = Grouped {
+            grid: self.grid.clone(),
+            ..Grouped::default()
+        };
+        for (grp, &x) in self.x.iter().enumerate() {
+            let mut first = true;
+            let range = self.start[grp]..self.start[grp + 1];
+            for i in range.filter(|i| i % k == 0) {
+                if first {
+                    first = false;
+                    g.x.push(x);
+                    g.start.push(g.weight.len());
+                    g.group_weight.push(0.0);
+                }
+                let w = self.weight[i] * k as f64;
+                g.i_tx.push(self.i_tx[i]);
+                g.i_t.push(self.i_t[i]);
+                g.weight.push(w);
+                if let Some(gw) = g.group_weight.last_mut() {
+                    *gw += w;
+                }
             }
         }
-        start.push(c.len());
-        Self {
-            x,
-            start,
-            group_weight,
-            grid,
-            i_tx,
-            i_t,
-            weight: c.weight.clone(),
-        }
+        g.start.push(g.weight.len());
+        g
     }
-}
 
-fn collapse3(a: &[f64], b: &[f64], c: &[f64], w: impl Fn(usize) -> f64) -> Collapsed {
-    // Merge equal keys with a hash map (weights summed in row order, so deterministic), then sort
-    // the distinct rows. Non-negative finite floats order like their bit patterns.
-    let mut slot: std::collections::HashMap<(u64, u64, u64), u32, foldhash::fast::FixedState> =
-        std::collections::HashMap::with_capacity_and_hasher(
-            a.len() / 2,
-            foldhash::fast::FixedState::default(),
-        );
-    let mut keys: Vec<(u64, u64, u64)> = Vec::new();
-    let mut sums: Vec<f64> = Vec::new();
-    for i in 0..a.len() {
-        let wi = w(i);
-        if wi == 0.0 {
-            continue;
-        }
-        let k = (a[i].to_bits(), b[i].to_bits(), c[i].to_bits());
-        let s = *slot.entry(k).or_insert_with(|| {
-            keys.push(k);
-            sums.push(0.0);
-            (keys.len() - 1) as u32
-        });
-        sums[s as usize] += wi;
+    /// Number of distinct rows.
+    pub(crate) fn len(&self) -> usize {
+        self.weight.len()
     }
-    let mut order: Vec<(u64, u64, u64, u32)> = keys
-        .iter()
-        .enumerate()
-        .map(|(s, k)| (k.0, k.1, k.2, s as u32))
-        .collect();
-    order.sort_unstable();
-    let mut out = Collapsed::default();
-    for (ka, kb, kc, s) in order {
-        out.x.push(f64::from_bits(ka));
-        out.t_x.push(f64::from_bits(kb));
-        out.t.push(f64::from_bits(kc));
-        out.weight.push(sums[s as usize]);
+
+    /// Total weight.
+    pub(crate) fn total_weight(&self) -> f64 {
+        self.group_weight.iter().sum()
     }
-    out
+
+    /// Weighted mean of `T`.
+    pub(crate) fn mean_t(&self) -> f64 {
+        let s: f64 = self
+            .i_t
+            .iter()
+            .zip(&self.weight)
+            .map(|(&i, w)| self.grid[i as usize] * w)
+            .sum();
+        s / self.total_weight()
+    }
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@
 //!                      − (px+q) ln(γ + x z̄)
 //! ```
 
-use super::data::CalibrationData;
-use super::fit::{self, FitOptions, Fitted, Problem, Scale};
-use super::special::{digamma, ln_gamma};
+use super::data::{CalibrationData, rank_encode};
+use super::fit::{self, FitOptions, Fitted};
+use super::special::{digamma, ln_gamma, trigamma};
 use crate::{Error, Result};
 
 /// Gamma-Gamma parameters: spend per transaction ~ Gamma(`p`, ν), ν ~ Gamma(`q`, `gamma`).
@@ -51,36 +51,109 @@ fn row(
     ll
 }
 
-/// Weighted log-likelihood and gradient with the special functions of `x` evaluated once per
-/// distinct `x` (same sums as [`row`]).
-fn grouped_ll(
+/// The repeat buyers grouped by `x` (stable: row order within a group), with `ln z̄` per row.
+/// Rows are not merged: `z̄` is continuous, so equal `(x, z̄)` pairs are too rare to pay for
+/// finding them.
+#[derive(Debug, Default)]
+struct ByX {
+    /// Distinct `x`, ascending.
+    x: Vec<f64>,
+    /// Rows of group `k` are `start[k]..start[k + 1]`.
+    start: Vec<usize>,
+    m: Vec<f64>,
+    ln_m: Vec<f64>,
+    weight: Vec<f64>,
+}
+
+impl ByX {
+    fn new(data: &CalibrationData) -> Result<Self> {
+        let (rows, m) = data.repeat_rows()?;
+        let (xs, cx) = rank_encode(&[&data.x], &rows);
+        let codes = &cx[0];
+        // Counting sort of the rows by their x code (stable).
+        let mut at = vec![0usize; xs.len() + 1];
+        for &c in codes {
+            at[c as usize + 1] += 1;
+        }
+        for k in 1..at.len() {
+            at[k] += at[k - 1];
+        }
+        let start = at.clone();
+        let mut order = vec![0usize; rows.len()];
+        for (j, &c) in codes.iter().enumerate() {
+            order[at[c as usize]] = rows[j];
+            at[c as usize] += 1;
+        }
+        let m_sorted: Vec<f64> = order.iter().map(|&i| m[i]).collect();
+        Ok(Self {
+            x: xs,
+            start,
+            ln_m: m_sorted.iter().map(|v| v.ln()).collect(),
+            m: m_sorted,
+            weight: order.iter().map(|&i| data.weight(i)).collect(),
+        })
+    }
+
+    /// Every `k`-th row of each group with its weight multiplied by `k` (warm-start subsample).
+    fn stride(&self, k: usize) -> Self {
+        let k = k.max(1);
+        let mut out = Self::default();
+        for (grp, &x) in self.x.iter().enumerate() {
+            let from = out.m.len();
+            for i in (self.start[grp]..self.start[grp + 1]).step_by(k) {
+                out.m.push(self.m[i]);
+                out.ln_m.push(self.ln_m[i]);
+                out.weight.push(self.weight[i] * k as f64);
+            }
+            if out.m.len() > from {
+                out.x.push(x);
+                out.start.push(from);
+            }
+        }
+        out.start.push(out.m.len());
+        out
+    }
+
+    fn total_weight(&self) -> f64 {
+        self.weight.iter().sum()
+    }
+}
+
+/// Weighted log-likelihood, gradient and (with `HESS`) Hessian, with the special functions of
+/// `x` evaluated once per distinct `x` (same sums as [`row`]): one logarithm and one division per
+/// row.
+fn grouped_ll<const HESS: bool>(
     p: f64,
     q: f64,
     g: f64,
-    rows: &super::data::Collapsed,
-    groups: &[usize],
-    ln_m: &[f64],
+    rows: &ByX,
     grad: &mut [f64],
+    hess: &mut [f64],
 ) -> f64 {
     let (lg_q, dg_q, ln_g) = (ln_gamma(q), digamma(q), g.ln());
+    let tg_q = if HESS { trigamma(q) } else { 0.0 };
     grad.fill(0.0);
+    hess.fill(0.0);
     let mut ll = 0.0;
-    for w in groups.windows(2) {
-        let x = rows.x[w[0]];
+    for (grp, &x) in rows.x.iter().enumerate() {
         let px = p * x;
         let ln_x = x.ln();
-        let (mut sw, mut s_lm, mut s_lgm, mut s_inv) = (0.0, 0.0, 0.0, 0.0);
-        let r = w[0]..w[1];
+        let (mut sw, mut s_lm, mut s_lgm, mut s_inv, mut s_inv2) = (0.0, 0.0, 0.0, 0.0, 0.0);
+        let r = rows.start[grp]..rows.start[grp + 1];
         for ((&wi, &m), &lm) in rows.weight[r.clone()]
             .iter()
-            .zip(&rows.t_x[r.clone()])
-            .zip(&ln_m[r])
+            .zip(&rows.m[r.clone()])
+            .zip(&rows.ln_m[r])
         {
-            let gm = g + m * x;
+            let inv = 1.0 / (g + m * x);
             sw += wi;
             s_lm += wi * lm;
-            s_lgm += wi * gm.ln();
-            s_inv += wi / gm;
+            // ln(g + m x) = -ln(1 / (g + m x)): one division serves both sums.
+            s_lgm -= wi * inv.ln();
+            s_inv += wi * inv;
+            if HESS {
+                s_inv2 += wi * inv * inv;
+            }
         }
         let dg_pxq = digamma(px + q);
         ll += sw * (ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_g + px * ln_x)
@@ -89,6 +162,26 @@ fn grouped_ll(
         grad[0] += x * (sw * (dg_pxq - digamma(px) + ln_x) + s_lm - s_lgm);
         grad[1] += sw * (dg_pxq - dg_q + ln_g) - s_lgm;
         grad[2] += sw * q / g - (px + q) * s_inv;
+        if HESS {
+            let tg_pxq = trigamma(px + q);
+            let hv = [
+                // (p, p), (p, q), (p, γ)
+                x * x * sw * (tg_pxq - trigamma(px)),
+                x * sw * tg_pxq,
+                -x * s_inv,
+                // (q, q), (q, γ), (γ, γ)
+                sw * (tg_pxq - tg_q),
+                sw / g - s_inv,
+                -sw * q / (g * g) + (px + q) * s_inv2,
+            ];
+            let idx = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)];
+            for ((i, j), v) in idx.into_iter().zip(hv) {
+                hess[i * 3 + j] += v;
+                if i != j {
+                    hess[j * 3 + i] += v;
+                }
+            }
+        }
     }
     ll
 }
@@ -110,25 +203,66 @@ impl GammaGamma {
 
     /// Maximum-likelihood fit on the rows of `data` with `x > 0` (needs `monetary`).
     pub fn fit(data: &CalibrationData, options: &FitOptions) -> Result<Fitted<Self>> {
-        let rows = data.collapse_monetary()?;
-        if rows.is_empty() {
+        let rows = ByX::new(data)?;
+        if rows.m.is_empty() {
             return Err(Error::EmptyInput(
                 "gamma-gamma: no customer with x > 0".into(),
             ));
         }
-        // Many distinct rows: warm start from a systematic subsample (see BG/NBD).
-        let mut warm = None;
-        if let (Some(stride), None) = (fit::warm_start_stride(rows.len()), &options.initial) {
-            let sub_opts = FitOptions {
-                std_errors: true,
-                gradient_tolerance: 1e-6,
+        // Newton's method from subsamples of increasing size (see BG/NBD).
+        let strides = if options.initial.is_some() {
+            vec![1]
+        } else {
+            fit::newton_stages(rows.m.len())
+        };
+        let w = rows.total_weight();
+        let mean_m = rows
+            .m
+            .iter()
+            .zip(&rows.weight)
+            .map(|(m, w)| m * w)
+            .sum::<f64>()
+            / w;
+        let mut start = vec![1.0, 1.0, mean_m.max(1e-9)];
+        let mut report = None;
+        for &stride in &strides {
+            let sub;
+            let r = if stride == 1 {
+                &rows
+            } else {
+                sub = rows.stride(stride);
+                &sub
+            };
+            let last = stride == 1;
+            let opts = FitOptions {
+                std_errors: last && options.std_errors,
                 ..options.clone()
             };
-            warm = Self::fit_rows(&rows.stride(stride), &sub_opts, None)
-                .ok()
-                .map(|(r, h)| (r.params, h));
+            let fitted = fit::run_newton(fit::NewtonProblem {
+                model: "gamma-gamma",
+                names: ["p", "q", "gamma"].map(String::from).to_vec(),
+                start: start.clone(),
+                total_weight: r.total_weight(),
+                n_rows: r.m.len(),
+                loglik: |pr: &[f64], g: &mut [f64], h: Option<&mut [f64]>| match h {
+                    Some(h) => grouped_ll::<true>(pr[0], pr[1], pr[2], r, g, h),
+                    None => grouped_ll::<false>(pr[0], pr[1], pr[2], r, g, &mut []),
+                },
+                options: &opts,
+                gradient_tolerance: if last {
+                    options.gradient_tolerance
+                } else {
+                    1e-6
+                },
+            });
+            match fitted {
+                Ok(f) if last => report = Some(f),
+                Ok(f) => start.clone_from(&f.params),
+                Err(_) if !last => {}
+                Err(e) => return Err(e),
+            }
         }
-        let (report, _) = Self::fit_rows(&rows, options, warm)?;
+        let report = report.ok_or_else(|| Error::FitFailed("gamma-gamma: no fit".into()))?;
         let p = &report.params;
         Ok(Fitted {
             model: Self {
@@ -138,45 +272,6 @@ impl GammaGamma {
             },
             report,
         })
-    }
-
-    fn fit_rows(
-        rows: &super::data::Collapsed,
-        options: &FitOptions,
-        warm: Option<(Vec<f64>, Vec<f64>)>,
-    ) -> Result<(fit::FitReport, Vec<f64>)> {
-        let (warm_start, warm_h) = warm.map_or((None, None), |(s, h)| (Some(s), Some(h)));
-        let w = rows.total_weight();
-        let mean_m = rows
-            .t_x
-            .iter()
-            .zip(&rows.weight)
-            .map(|(m, w)| m * w)
-            .sum::<f64>()
-            / w;
-        // Rows are sorted by x: group boundaries, and ln z̄ once per row.
-        let mut groups = vec![0];
-        for i in 1..rows.len() {
-            if rows.x[i].to_bits() != rows.x[i - 1].to_bits() {
-                groups.push(i);
-            }
-        }
-        groups.push(rows.len());
-        let ln_m: Vec<f64> = rows.t_x.iter().map(|m| m.ln()).collect();
-        let problem = Problem {
-            model: "gamma-gamma",
-            names: ["p", "q", "gamma"].map(String::from).to_vec(),
-            scales: vec![Scale::Log; 3],
-            start: warm_start.unwrap_or_else(|| vec![1.0, 1.0, mean_m.max(1e-9)]),
-            total_weight: w,
-            n_rows: rows.len(),
-            loglik: |pr: &[f64], g: &mut [f64]| {
-                grouped_ll(pr[0], pr[1], pr[2], rows, &groups, &ln_m, g)
-            },
-            options,
-            warm_inverse_hessian: warm_h,
-        };
-        fit::run_warm(problem)
     }
 
     /// Log-likelihood of one repeat buyer with `x` repeat transactions of mean value `mean_value`.
@@ -242,5 +337,82 @@ impl GammaGamma {
             out[i] = self.conditional_expected_spend(x[i], mean_value[i]);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ltv::TimeUnit;
+
+    fn data() -> CalibrationData {
+        CalibrationData::new(
+            vec![1.0, 2.0, 2.0, 0.0, 5.0, 1.0, 40.0],
+            vec![1.0, 2.0, 3.0, 0.0, 9.0, 4.0, 30.0],
+            vec![50.0; 7],
+            TimeUnit::Weeks,
+        )
+        .unwrap()
+        .with_monetary(vec![20.0, 35.5, 18.0, 0.0, 52.0, 20.0, 3000.0])
+        .unwrap()
+    }
+
+    #[test]
+    fn grouped_pass_equals_row_by_row() {
+        let d = data();
+        let rows = ByX::new(&d).unwrap();
+        let (p, q, g) = (2.1, 3.3, 15.0);
+        let mut g1 = [0.0; 3];
+        let ll1: f64 = (0..d.len())
+            .filter(|&i| d.x[i] > 0.0)
+            .map(|i| {
+                let m = d.monetary.as_ref().unwrap()[i];
+                row(
+                    p,
+                    q,
+                    g,
+                    ln_gamma(q),
+                    digamma(q),
+                    d.x[i],
+                    m,
+                    1.0,
+                    Some(&mut g1),
+                )
+            })
+            .sum();
+        let mut g2 = [0.0; 3];
+        let ll2 = grouped_ll::<false>(p, q, g, &rows, &mut g2, &mut []);
+        assert!((ll1 - ll2).abs() < 1e-10, "{ll1} {ll2}");
+        for j in 0..3 {
+            assert!((g1[j] - g2[j]).abs() < 1e-10, "{j}: {} {}", g1[j], g2[j]);
+        }
+    }
+
+    #[test]
+    fn hessian_matches_finite_differences_of_the_gradient() {
+        let rows = ByX::new(&data()).unwrap();
+        let par = [2.1, 3.3, 15.0];
+        let grad = |q: [f64; 3]| {
+            let mut g = [0.0; 3];
+            grouped_ll::<false>(q[0], q[1], q[2], &rows, &mut g, &mut []);
+            g
+        };
+        let (mut g, mut h) = ([0.0; 3], [0.0; 9]);
+        grouped_ll::<true>(par[0], par[1], par[2], &rows, &mut g, &mut h);
+        for j in 0..3 {
+            let step = 1e-6 * par[j];
+            let (mut pp, mut pm) = (par, par);
+            pp[j] += step;
+            pm[j] -= step;
+            let (gp, gm) = (grad(pp), grad(pm));
+            for i in 0..3 {
+                let fd = (gp[i] - gm[i]) / (2.0 * step);
+                let an = h[i * 3 + j];
+                assert!(
+                    (fd - an).abs() < 1e-5 * (1.0 + fd.abs()),
+                    "H[{i}][{j}]: finite differences {fd} vs analytic {an}"
+                );
+            }
+        }
     }
 }

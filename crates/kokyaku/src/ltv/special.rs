@@ -1,12 +1,19 @@
 //! Special functions in log space used by the buy-till-you-die models.
 //!
-//! `ln_gamma` and `digamma` come from `statrs`. Written here, because no pure-Rust crate offers them
+//! `ln_gamma` and `digamma` come from `statrs`, `trigamma` from `special`. Written here, because no pure-Rust crate offers them
 //! with what the models need: `log(exp(a) + exp(b))`, the log of a Gauss hypergeometric series
 //! `2F1(a, b; c; z)` for `0 <= z < 1` that does not overflow for parameters in the thousands, and
 //! the special case `2F1(a, b; a + 1; z)` of the Pareto/NBD likelihood together with its partial
 //! derivatives.
 
 pub(crate) use statrs::function::gamma::{digamma, ln_gamma};
+
+/// The trigamma function `ψ'(x)` (from the `special` crate; `statrs` has none), for the analytic
+/// Hessians of the BG/NBD and Gamma-Gamma likelihoods.
+#[inline]
+pub(crate) fn trigamma(x: f64) -> f64 {
+    special::Gamma::trigamma(&x)
+}
 
 /// `ln(exp(a) + exp(b))` without overflow; `-inf` terms are neutral.
 #[inline]

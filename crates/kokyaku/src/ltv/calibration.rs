@@ -53,6 +53,33 @@ pub fn calibration_from_log(
     log: &OrderLog,
     options: &CalibrationOptions,
 ) -> Result<CalibrationSummary> {
+    summarise(log, options, None)
+}
+
+/// The holdout purchase days of the calibration customers, sorted: one entry per customer and
+/// local calendar day with a completed order in `(E, H]` (the purchases counted in
+/// [`CalibrationSummary::holdout_purchases`], so their number is that column's sum). With the
+/// first purchase days, this gives the actual side of aggregate tracking (FHL 2005a fig. 1) for
+/// any period grid. Needs `holdout_end`.
+pub fn holdout_purchase_days(log: &OrderLog, options: &CalibrationOptions) -> Result<Vec<Day>> {
+    if options.holdout_end.is_none() {
+        return Err(Error::option(
+            "holdout_end",
+            "none",
+            "holdout purchase days need a holdout end",
+        ));
+    }
+    let mut days = Vec::new();
+    summarise(log, options, Some(&mut days))?;
+    days.sort_unstable();
+    Ok(days)
+}
+
+fn summarise(
+    log: &OrderLog,
+    options: &CalibrationOptions,
+    mut holdout_days: Option<&mut Vec<Day>>,
+) -> Result<CalibrationSummary> {
     let end = date_to_day(options.calibration_end);
     let hold = options.holdout_end.map(date_to_day);
     if let Some(h) = hold {
@@ -92,6 +119,9 @@ pub fn calibration_from_log(
                     if current != Some(d) {
                         n_hold += 1;
                         current = Some(d);
+                        if let Some(v) = holdout_days.as_deref_mut() {
+                            v.push(d);
+                        }
                     }
                     hold_spend += net[o];
                 }

@@ -104,6 +104,53 @@ fn names(base: &[&str], prefix: &str, cov: &Covariates) -> Vec<String> {
         .collect()
 }
 
+/// The covariate names of the coefficients `prefix[name]` in `params`, in their order there.
+fn coefficient_names(params: &[(String, f64)], prefix: &str) -> Vec<String> {
+    params
+        .iter()
+        .filter_map(|(n, _)| {
+            n.strip_prefix(prefix)?
+                .strip_prefix('[')?
+                .strip_suffix(']')
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+/// Check that `params` holds exactly `base` and `prefix[name]` for every `(prefix, names)`
+/// group, then read the coefficient vectors in the order of `names`.
+fn coefficients(
+    params: &[(String, f64)],
+    model: &str,
+    base: &[&str],
+    groups: &[(&str, &[String])],
+) -> Result<Vec<Vec<f64>>> {
+    let mut expected: Vec<String> = base.iter().map(|s| (*s).to_owned()).collect();
+    for (prefix, names) in groups {
+        expected.extend(names.iter().map(|n| format!("{prefix}[{n}]")));
+    }
+    if let Some((extra, _)) = params.iter().find(|(n, _)| !expected.contains(n)) {
+        return Err(Error::option(
+            &format!("{model}.{extra}"),
+            "unexpected",
+            format!(
+                "no such parameter for these covariates; expected {}",
+                expected.join(", ")
+            ),
+        ));
+    }
+    let all: Vec<&str> = expected.iter().map(String::as_str).collect();
+    groups
+        .iter()
+        .map(|(prefix, names)| {
+            names
+                .iter()
+                .map(|n| super::kind::param(params, model, &format!("{prefix}[{n}]"), &all))
+                .collect()
+        })
+        .collect()
+}
+
 /// BG/NBD with covariates: baseline parameters and coefficient vectors.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BgNbdWithCovariates {
@@ -127,6 +174,46 @@ impl BgNbdWithCovariates {
             a: self.base.a * dot(&self.dropout_a, z2).exp(),
             b: self.base.b * dot(&self.dropout_b, z2).exp(),
         }
+    }
+
+    /// The purchase and drop-out covariate names of a saved fit's named parameters
+    /// (`purchase[z]`, `dropout_a[z]`), in their order there.
+    #[must_use]
+    pub fn covariate_names(params: &[(String, f64)]) -> (Vec<String>, Vec<String>) {
+        (
+            coefficient_names(params, "purchase"),
+            coefficient_names(params, "dropout_a"),
+        )
+    }
+
+    /// Rebuild a fit from its named parameters ([`FitReport`](super::FitReport) names: `r`,
+    /// `alpha`, `a`, `b`, `purchase[z]`, `dropout_a[z]`, `dropout_b[z]`), with the coefficients in
+    /// the order of `purchase` and `dropout` (the covariate matrices' column names). Missing or
+    /// unexpected parameters are `invalid_option` errors.
+    pub fn from_params(
+        params: &[(String, f64)],
+        purchase: &[String],
+        dropout: &[String],
+    ) -> Result<Self> {
+        let mut c = coefficients(
+            params,
+            "bg-nbd",
+            &["r", "alpha", "a", "b"],
+            &[
+                ("purchase", purchase),
+                ("dropout_a", dropout),
+                ("dropout_b", dropout),
+            ],
+        )?
+        .into_iter();
+        let all = ["r", "alpha", "a", "b"];
+        let p = |n: &str| super::kind::param(params, "bg-nbd", n, &all);
+        Ok(Self {
+            base: BgNbd::new(p("r")?, p("alpha")?, p("a")?, p("b")?)?,
+            purchase: c.next().unwrap_or_default(),
+            dropout_a: c.next().unwrap_or_default(),
+            dropout_b: c.next().unwrap_or_default(),
+        })
     }
 
     /// Maximum-likelihood fit. Rows are not collapsed (covariates make them distinct).
@@ -246,6 +333,40 @@ impl ParetoNbdWithCovariates {
             s: self.base.s,
             beta: self.base.beta * (-dot(&self.dropout, z2)).exp(),
         }
+    }
+
+    /// The purchase and drop-out covariate names of a saved fit's named parameters
+    /// (`purchase[z]`, `dropout[z]`), in their order there.
+    #[must_use]
+    pub fn covariate_names(params: &[(String, f64)]) -> (Vec<String>, Vec<String>) {
+        (
+            coefficient_names(params, "purchase"),
+            coefficient_names(params, "dropout"),
+        )
+    }
+
+    /// Rebuild a fit from its named parameters (`r`, `alpha`, `s`, `beta`, `purchase[z]`,
+    /// `dropout[z]`), with the coefficients in the order of `purchase` and `dropout`. Missing or
+    /// unexpected parameters are `invalid_option` errors.
+    pub fn from_params(
+        params: &[(String, f64)],
+        purchase: &[String],
+        dropout: &[String],
+    ) -> Result<Self> {
+        let mut c = coefficients(
+            params,
+            "pareto-nbd",
+            &["r", "alpha", "s", "beta"],
+            &[("purchase", purchase), ("dropout", dropout)],
+        )?
+        .into_iter();
+        let all = ["r", "alpha", "s", "beta"];
+        let p = |n: &str| super::kind::param(params, "pareto-nbd", n, &all);
+        Ok(Self {
+            base: ParetoNbd::new(p("r")?, p("alpha")?, p("s")?, p("beta")?)?,
+            purchase: c.next().unwrap_or_default(),
+            dropout: c.next().unwrap_or_default(),
+        })
     }
 
     /// Maximum-likelihood fit. Rows are not collapsed (covariates make them distinct).

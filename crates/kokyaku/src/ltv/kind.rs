@@ -124,6 +124,86 @@ pub fn fit_purchase_model(
     })
 }
 
+/// The value of parameter `name` in `params` (names as in [`FitReport::param_names`]), an
+/// `invalid_option` error naming the model and what it needs when missing or not finite.
+pub(crate) fn param(
+    params: &[(String, f64)],
+    model: &str,
+    name: &str,
+    all: &[&str],
+) -> Result<f64> {
+    let v = params
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| *v)
+        .ok_or_else(|| {
+            Error::option(
+                &format!("{model}.{name}"),
+                "missing",
+                format!("{model} needs parameters {}", all.join(", ")),
+            )
+        })?;
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(Error::option(
+            &format!("{model}.{name}"),
+            v,
+            "parameters must be finite",
+        ))
+    }
+}
+
+/// Rebuild a fitted continuous-time purchase model (`bg-nbd`, `mbg-nbd`, `pareto-nbd`,
+/// `ggompertz-nbd`) from its named parameters, as [`FitReport::param_names`] /
+/// [`FitReport::params`] (and `kokyaku ltv fit --format json`'s `params`) give them, so a saved
+/// fit predicts without refitting. Parameters beyond the model's are an error (a covariate fit
+/// needs [`super::BgNbdWithCovariates::from_params`] instead), and each value goes through the
+/// model's `new` (finite, > 0).
+pub fn purchase_model_from_params(
+    kind: ModelKind,
+    params: &[(String, f64)],
+) -> Result<Box<dyn PurchaseModel + Send + Sync>> {
+    let names: &[&str] = match kind {
+        ModelKind::BgNbd | ModelKind::MbgNbd => &["r", "alpha", "a", "b"],
+        ModelKind::ParetoNbd => &["r", "alpha", "s", "beta"],
+        ModelKind::GgompertzNbd => &["r", "alpha", "b", "s", "beta"],
+        other => {
+            return Err(Error::option(
+                "model",
+                other.as_str(),
+                "predictions take bg-nbd, mbg-nbd, pareto-nbd or ggompertz-nbd",
+            ));
+        }
+    };
+    let model = kind.as_str();
+    if let Some((extra, _)) = params.iter().find(|(n, _)| !names.contains(&n.as_str())) {
+        return Err(Error::option(
+            &format!("{model}.{extra}"),
+            "unexpected",
+            format!(
+                "{model} has parameters {}; covariate coefficients need the covariate model",
+                names.join(", ")
+            ),
+        ));
+    }
+    let p = |n: &str| param(params, model, n, names);
+    Ok(match kind {
+        ModelKind::BgNbd => Box::new(BgNbd::new(p("r")?, p("alpha")?, p("a")?, p("b")?)?),
+        ModelKind::MbgNbd => Box::new(ModifiedBgNbd::new(p("r")?, p("alpha")?, p("a")?, p("b")?)?),
+        ModelKind::ParetoNbd => {
+            Box::new(ParetoNbd::new(p("r")?, p("alpha")?, p("s")?, p("beta")?)?)
+        }
+        _ => Box::new(GGompertzNbd::new(
+            p("r")?,
+            p("alpha")?,
+            p("b")?,
+            p("s")?,
+            p("beta")?,
+        )?),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +225,48 @@ mod tests {
             ModelKind::parse("nope").unwrap_err().code(),
             "invalid_option"
         );
+    }
+
+    #[test]
+    fn models_from_params() {
+        let named = |v: &[(&str, f64)]| -> Vec<(String, f64)> {
+            v.iter().map(|(n, x)| ((*n).to_owned(), *x)).collect()
+        };
+        let p = named(&[("r", 0.243), ("alpha", 4.414), ("a", 0.793), ("b", 2.426)]);
+        let m = purchase_model_from_params(ModelKind::BgNbd, &p).unwrap();
+        let direct = BgNbd::new(0.243, 4.414, 0.793, 2.426).unwrap();
+        assert!(
+            (m.conditional_expected_purchases(39.0, 2.0, 30.43, 38.86)
+                - direct.conditional_expected_purchases(39.0, 2.0, 30.43, 38.86))
+            .abs()
+                < 1e-15
+        );
+        for (kind, params) in [
+            (
+                ModelKind::BgNbd,
+                named(&[("r", 0.2), ("alpha", 4.0), ("a", 0.8)]),
+            ),
+            (
+                ModelKind::ParetoNbd,
+                named(&[("r", 0.5), ("alpha", 10.0), ("s", -1.0), ("beta", 11.0)]),
+            ),
+            (
+                ModelKind::ParetoNbd,
+                named(&[
+                    ("r", 0.5),
+                    ("alpha", 10.0),
+                    ("s", 0.6),
+                    ("beta", 11.0),
+                    ("purchase[age]", 0.1),
+                ]),
+            ),
+            (
+                ModelKind::GammaGamma,
+                named(&[("p", 6.0), ("q", 3.7), ("gamma", 15.0)]),
+            ),
+        ] {
+            let e = purchase_model_from_params(kind, &params).err().unwrap();
+            assert_eq!(e.code(), "invalid_option", "{kind:?} {params:?}: {e}");
+        }
     }
 }

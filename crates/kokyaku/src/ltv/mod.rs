@@ -24,13 +24,15 @@ mod summary_io;
 
 pub use bgbb::BgBb;
 pub use bgnbd::{BgNbd, ModifiedBgNbd};
-pub use calibration::{CalibrationOptions, CalibrationSummary, calibration_from_log};
+pub use calibration::{
+    CalibrationOptions, CalibrationSummary, calibration_from_log, holdout_purchase_days,
+};
 pub use covariates::{BgNbdWithCovariates, Covariates, ParetoNbdWithCovariates};
 pub use data::{CalibrationData, Collapsed, TimeUnit};
 pub use fit::{FitOptions, FitReport, Fitted};
 pub use gamma_gamma::GammaGamma;
 pub use ggompertz::GGompertzNbd;
-pub use kind::{ModelKind, fit_purchase_model, fit_summary};
+pub use kind::{ModelKind, fit_purchase_model, fit_summary, purchase_model_from_params};
 pub use pareto::ParetoNbd;
 pub use predict::{
     ClvOptions, HoldoutEvaluation, clv, clv_batch, conditional_expected_purchases_batch,
@@ -40,7 +42,7 @@ pub use predict::{
 pub use sbg::{Cohort, ShiftedBetaGeometric};
 #[cfg(feature = "parquet")]
 pub use summary_io::read_summary_parquet;
-pub use summary_io::{SummaryColumns, SummaryFile, read_summary_csv};
+pub use summary_io::{SummaryColumns, SummaryFile, read_covariates_csv, read_summary_csv};
 
 /// Predictions shared by the continuous-time purchase models. Times are in the unit of the data
 /// the model was fitted on; `x`, `t_x`, `t` are a customer's calibration `x`, `t_x`, `T`.

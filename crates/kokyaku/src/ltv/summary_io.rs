@@ -3,6 +3,7 @@
 
 use std::io::Read;
 
+use super::covariates::Covariates;
 use super::data::{CalibrationData, TimeUnit};
 use crate::{Error, Location, Result};
 
@@ -187,6 +188,67 @@ pub fn read_summary_csv<R: Read>(
         row += 1;
     }
     build(ids, x, tx, t, im.map(|_| m), iw.map(|_| w), time_unit)
+}
+
+/// Read the named numeric columns of a comma-separated summary with a header row as
+/// [`Covariates`] (for [`super::BgNbdWithCovariates`] / [`super::ParetoNbdWithCovariates`]),
+/// one row per data row, in the file's order, so that they line up with [`read_summary_csv`]
+/// on the same file. Names match headers exactly; an absent one is a `missing_column` error
+/// listing the columns, a cell that is not a finite number an `invalid_value` error at its row
+/// and column. No names gives [`Covariates::none`].
+pub fn read_covariates_csv<R: Read>(reader: R, names: &[String]) -> Result<Covariates> {
+    if names.is_empty() {
+        return Ok(Covariates::none());
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .from_reader(reader);
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| Error::Malformed {
+            location: Location::default(),
+            reason: e.to_string(),
+        })?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let idx: Vec<usize> = names
+        .iter()
+        .map(|n| {
+            header
+                .iter()
+                .position(|h| h == n)
+                .ok_or_else(|| Error::MissingColumn {
+                    column: n.clone(),
+                    hint: format!(
+                        "covariate columns are read from the summary; columns are: {}",
+                        header.join(", ")
+                    ),
+                })
+        })
+        .collect::<Result<_>>()?;
+    let mut values = Vec::new();
+    for (row, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| Error::Malformed {
+            location: Location::cell(row as u64 + 1, ""),
+            reason: e.to_string(),
+        })?;
+        for (&j, n) in idx.iter().zip(names) {
+            let f = rec.get(j).unwrap_or("");
+            let v = f
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| Error::InvalidValue {
+                    value: f.to_owned(),
+                    location: Location::cell(row as u64 + 1, n),
+                    reason: "covariates must be finite numbers".into(),
+                })?;
+            values.push(v);
+        }
+    }
+    Covariates::new(names.to_vec(), values)
 }
 
 fn build(

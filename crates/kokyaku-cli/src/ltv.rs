@@ -1,20 +1,22 @@
-//! `kokyaku ltv fit|predict`: buy-till-you-die models on a summary file or an order log.
+//! `kokyaku ltv fit|predict|summary|evaluate`: buy-till-you-die models on a summary file or an
+//! order log, saved fits (`fit -o`, `predict --params`) and covariates from summary columns.
 
 use std::fs::File;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use clap::{Args, Subcommand, ValueEnum};
 use kokyaku::ltv::{
-    CalibrationData, CalibrationOptions, CalibrationSummary, ClvOptions, Cohort, FitOptions,
-    FitReport, GammaGamma, ModelKind, ShiftedBetaGeometric, SummaryColumns, TimeUnit,
-    calibration_from_log, clv_batch, fit_purchase_model, fit_summary, read_summary_csv,
-    read_summary_parquet,
+    BgNbdWithCovariates, CalibrationData, CalibrationOptions, CalibrationSummary, ClvOptions,
+    Cohort, Covariates, FitOptions, FitReport, GammaGamma, ModelKind, ParetoNbdWithCovariates,
+    PurchaseModel, ShiftedBetaGeometric, SummaryColumns, TimeUnit, calibration_from_log, clv,
+    clv_batch, fit_purchase_model, fit_summary, purchase_model_from_params, read_covariates_csv,
+    read_summary_csv, read_summary_parquet,
 };
 use kokyaku::model::parse_date;
 use kokyaku::table::{Column, Table};
-use kokyaku::{Error, Result};
+use kokyaku::{Error, Location, Result};
 
 use crate::input::{InputArgs, write_table};
 
@@ -30,8 +32,13 @@ pub struct LtvArgs {
 pub enum LtvCommand {
     /// Fit a model by maximum likelihood and print its parameters.
     Fit(FitArgs),
-    /// Fit a model and write one row of predictions per customer.
+    /// Fit a model (or read a saved fit with --params) and write one row of predictions per
+    /// customer.
     Predict(PredictArgs),
+    /// Holdout test on an order log: fit on the calibration period, predict each customer's
+    /// holdout purchases, compare with what they did (per customer, in total, and period by
+    /// period).
+    Evaluate(crate::ltv_evaluate::EvaluateArgs),
     /// Write the calibration summary of an order log (frequency, recency, T, `monetary_value`,
     /// and holdout actuals with --holdout-end), ready for `ltv fit --summary`.
     Summary(SummaryArgs),
@@ -82,6 +89,30 @@ pub enum FormatArg {
     Json,
 }
 
+/// Covariates (bg-nbd, pareto-nbd; columns of a CSV --summary).
+// Doc comments here are `--help` text, where backticks would show literally.
+#[allow(clippy::doc_markdown)]
+#[derive(Debug, Args, Default)]
+pub struct CovariateArgs {
+    /// Summary columns that scale the purchase rate, comma-separated: alpha_i = alpha0 *
+    /// exp(-g . z_i), so a positive coefficient g means more purchases. Coefficients are
+    /// reported as purchase[column].
+    #[arg(long, value_delimiter = ',')]
+    pub purchase_covariates: Vec<String>,
+    /// Summary columns that shift drop-out, comma-separated. pareto-nbd: beta_i = beta0 *
+    /// exp(-g . z_i) (positive = earlier drop-out), reported as dropout[column]; bg-nbd:
+    /// a_i = a0 exp(g_a . z_i), b_i = b0 exp(g_b . z_i), reported as dropout_a[column],
+    /// dropout_b[column].
+    #[arg(long, value_delimiter = ',')]
+    pub dropout_covariates: Vec<String>,
+}
+
+impl CovariateArgs {
+    fn any(&self) -> bool {
+        !self.purchase_covariates.is_empty() || !self.dropout_covariates.is_empty()
+    }
+}
+
 /// Where the calibration data comes from: a summary file or an order log.
 // Doc comments here are `--help` text, where backticks would show literally.
 #[allow(clippy::doc_markdown)]
@@ -128,6 +159,8 @@ pub struct DataArgs {
 }
 
 /// `kokyaku ltv fit`.
+// Doc comments here are `--help` text, where backticks would show literally.
+#[allow(clippy::doc_markdown)]
 #[derive(Debug, Args)]
 pub struct FitArgs {
     /// Model.
@@ -135,6 +168,8 @@ pub struct FitArgs {
     pub model: ModelArg,
     #[command(flatten)]
     pub data: DataArgs,
+    #[command(flatten)]
+    pub covariates: CovariateArgs,
     /// L2 penalty on the parameters (0 = maximum likelihood).
     #[arg(long, default_value_t = 0.0)]
     pub l2_penalty: f64,
@@ -144,17 +179,33 @@ pub struct FitArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: FormatArg,
+    /// Also save the fit as JSON (what --format json prints) to this file, for
+    /// `ltv predict --params` / `ltv evaluate --params`.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
 }
 
 /// `kokyaku ltv predict`.
+// Doc comments here are `--help` text, where backticks would show literally.
+#[allow(clippy::doc_markdown)]
 #[derive(Debug, Args)]
 pub struct PredictArgs {
-    /// Purchase model (bg-nbd, mbg-nbd, pareto-nbd, ggompertz-nbd); spend uses Gamma-Gamma when
-    /// the data has monetary values.
-    #[arg(long, value_enum, default_value = "bg-nbd")]
-    pub model: ModelArg,
+    /// Purchase model (bg-nbd, mbg-nbd, pareto-nbd, ggompertz-nbd; default bg-nbd, or the
+    /// model of --params); spend uses Gamma-Gamma when the data has monetary values.
+    #[arg(long, value_enum)]
+    pub model: Option<ModelArg>,
     #[command(flatten)]
     pub data: DataArgs,
+    #[command(flatten)]
+    pub covariates: CovariateArgs,
+    /// Predict from a saved fit (the JSON of `ltv fit --format json` or `ltv fit -o FILE`)
+    /// instead of fitting; its "model" is the model, and its "time_unit" must be --time-unit.
+    #[arg(long)]
+    pub params: Option<PathBuf>,
+    /// Saved Gamma-Gamma fit (`ltv fit --model gamma-gamma -o FILE`) for expected spend and CLV;
+    /// without it, Gamma-Gamma is fitted on the data's monetary values.
+    #[arg(long)]
+    pub spend_params: Option<PathBuf>,
     /// Prediction horizon in --time-unit.
     #[arg(long, default_value_t = 52.0)]
     pub horizon: f64,
@@ -172,7 +223,7 @@ pub struct PredictArgs {
     pub output: PathBuf,
 }
 
-fn unit(u: UnitArg) -> TimeUnit {
+pub(crate) fn unit(u: UnitArg) -> TimeUnit {
     match u {
         UnitArg::Days => TimeUnit::Days,
         UnitArg::Weeks => TimeUnit::Weeks,
@@ -180,9 +231,46 @@ fn unit(u: UnitArg) -> TimeUnit {
     }
 }
 
-struct Loaded {
-    ids: Vec<String>,
-    data: CalibrationData,
+pub(crate) struct Loaded {
+    pub(crate) ids: Vec<String>,
+    pub(crate) data: CalibrationData,
+}
+
+/// The covariate matrices named by `purchase` and `dropout`, read from the CSV summary of `d`.
+fn load_covariates(
+    d: &DataArgs,
+    purchase: &[String],
+    dropout: &[String],
+) -> Result<(Covariates, Covariates)> {
+    let Some(path) = &d.summary else {
+        return Err(Error::option(
+            "--purchase-covariates",
+            purchase
+                .iter()
+                .chain(dropout)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(","),
+            "covariates are columns of a --summary file; write one with `kokyaku ltv summary` and add the columns",
+        ));
+    };
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
+    {
+        return Err(Error::Unsupported(
+            "covariates are read from CSV summaries only; convert the Parquet summary to CSV"
+                .into(),
+        ));
+    }
+    let read = |names: &[String]| -> Result<Covariates> {
+        let f = File::open(path).map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        read_covariates_csv(std::io::BufReader::new(f), names)
+    };
+    Ok((read(purchase)?, read(dropout)?))
 }
 
 fn load(d: &DataArgs) -> Result<Loaded> {
@@ -220,7 +308,7 @@ fn load(d: &DataArgs) -> Result<Loaded> {
     })
 }
 
-fn summary_from_log(
+pub(crate) fn summary_from_log(
     input: &InputArgs,
     end: Option<&str>,
     holdout: Option<&str>,
@@ -364,7 +452,7 @@ fn sbg_cohorts(d: &DataArgs) -> Result<Vec<Cohort>> {
         .collect()
 }
 
-fn print_json(v: &serde_json::Value) -> Result<()> {
+pub(crate) fn print_json(v: &serde_json::Value) -> Result<()> {
     let s = serde_json::to_string_pretty(v)
         .map_err(|e| Error::Unsupported(format!("JSON output: {e}")))?;
     writeln!(std::io::stdout().lock(), "{s}").map_err(|e| Error::Io {
@@ -373,7 +461,11 @@ fn print_json(v: &serde_json::Value) -> Result<()> {
     })
 }
 
-fn report_json(r: &FitReport, time_unit: Option<TimeUnit>, seconds: f64) -> serde_json::Value {
+pub(crate) fn report_json(
+    r: &FitReport,
+    time_unit: Option<TimeUnit>,
+    seconds: f64,
+) -> serde_json::Value {
     let obj = |vals: &[f64]| {
         serde_json::Value::Object(
             r.param_names
@@ -403,7 +495,7 @@ fn report_json(r: &FitReport, time_unit: Option<TimeUnit>, seconds: f64) -> serd
     })
 }
 
-fn kind(m: ModelArg) -> ModelKind {
+pub(crate) fn kind(m: ModelArg) -> ModelKind {
     match m {
         ModelArg::BgNbd => ModelKind::BgNbd,
         ModelArg::MbgNbd => ModelKind::MbgNbd,
@@ -429,7 +521,26 @@ fn fit(args: &FitArgs) -> Result<()> {
     } else {
         let loaded = load(&args.data)?;
         let t0 = Instant::now();
-        let r = fit_summary(kind(args.model), &loaded.data, &opts)?;
+        let r = if args.covariates.any() {
+            let c = &args.covariates;
+            let (z1, z2) =
+                load_covariates(&args.data, &c.purchase_covariates, &c.dropout_covariates)?;
+            match args.model {
+                ModelArg::BgNbd => BgNbdWithCovariates::fit(&loaded.data, &z1, &z2, &opts)?.report,
+                ModelArg::ParetoNbd => {
+                    ParetoNbdWithCovariates::fit(&loaded.data, &z1, &z2, &opts)?.report
+                }
+                other => {
+                    return Err(Error::option(
+                        "--model",
+                        kind(other).as_str(),
+                        "covariates take bg-nbd or pareto-nbd",
+                    ));
+                }
+            }
+        } else {
+            fit_summary(kind(args.model), &loaded.data, &opts)?
+        };
         let tu = if args.model == ModelArg::GammaGamma || args.model == ModelArg::BgBb {
             None
         } else {
@@ -437,6 +548,9 @@ fn fit(args: &FitArgs) -> Result<()> {
         };
         (r, tu, t0.elapsed().as_secs_f64())
     };
+    if let Some(path) = &args.output {
+        write_json(&report_json(&report, tu, secs), path)?;
+    }
     match args.format {
         FormatArg::Json => print_json(&report_json(&report, tu, secs)),
         FormatArg::Text => {
@@ -474,10 +588,24 @@ fn fit(args: &FitArgs) -> Result<()> {
 }
 
 fn predict(args: &PredictArgs) -> Result<()> {
+    let saved = args.params.as_deref().map(SavedFit::read).transpose()?;
+    // Read (and check) a saved spend fit up front, even if the data turns out to have no spend.
+    let saved_spend = args
+        .spend_params
+        .as_deref()
+        .map(|p| SavedFit::read(p)?.gamma_gamma())
+        .transpose()?;
     let loaded = load(&args.data)?;
     let data = &loaded.data;
     let opts = FitOptions::default();
-    let (model, _) = fit_purchase_model(kind(args.model), data, &opts)?;
+    let model = purchase_model(
+        args.model,
+        saved.as_ref(),
+        &args.covariates,
+        &args.data,
+        data,
+        &opts,
+    )?;
     let n = data.len();
     let h = args.horizon;
     let mut p_alive = vec![0.0; n];
@@ -486,10 +614,12 @@ fn predict(args: &PredictArgs) -> Result<()> {
     let mut next = vec![0.0; n];
     for i in 0..n {
         let (x, tx, t) = (data.x[i], data.t_x[i], data.t[i]);
-        p_alive[i] = model.p_alive(x, tx, t);
-        expected[i] = model.conditional_expected_purchases(h, x, tx, t);
-        p_alive_end[i] = model.p_alive_at(x, tx, t, h);
-        next[i] = model.expected_time_to_next_purchase(x, t);
+        model.with_customer(i, |m| {
+            p_alive[i] = m.p_alive(x, tx, t);
+            expected[i] = m.conditional_expected_purchases(h, x, tx, t);
+            p_alive_end[i] = m.p_alive_at(x, tx, t, h);
+            next[i] = m.expected_time_to_next_purchase(x, t);
+        });
     }
     let u = data.time_unit.as_str();
     let mut table = Table::default();
@@ -519,7 +649,10 @@ fn predict(args: &PredictArgs) -> Result<()> {
         .as_ref()
         .is_some_and(|m| m.iter().zip(&data.x).any(|(m, x)| *x > 0.0 && *m > 0.0))
     {
-        let gg = GammaGamma::fit(data, &opts)?.model;
+        let gg = match saved_spend {
+            Some(g) => g,
+            None => GammaGamma::fit(data, &opts)?.model,
+        };
         let m = data.monetary.as_deref().unwrap_or(&[]);
         let spend: Vec<f64> = (0..n)
             .map(|i| gg.conditional_expected_spend(data.x[i], m[i]))
@@ -533,12 +666,260 @@ fn predict(args: &PredictArgs) -> Result<()> {
             discount_rate: args.discount_rate,
             margin: args.margin,
         };
-        let mut clv = vec![0.0; n];
-        clv_batch(model.as_ref(), &gg, data, &clv_opts, &mut clv)?;
+        let mut clv_out = vec![0.0; n];
+        match &model {
+            Purchase::Plain(p) => clv_batch(p.as_ref(), &gg, data, &clv_opts, &mut clv_out)?,
+            _ => {
+                for (i, out) in clv_out.iter_mut().enumerate() {
+                    let (x, tx, t) = (data.x[i], data.t_x[i], data.t[i]);
+                    *out = model.with_customer(i, |pm| clv(pm, &gg, x, tx, t, m[i], &clv_opts))?;
+                }
+            }
+        }
         table.push("expected_spend", f(&spend));
-        table.push(&format!("clv_{h}_{u}"), f(&clv));
+        table.push(&format!("clv_{h}_{u}"), f(&clv_out));
     }
     write_table(&table, &args.output)
+}
+
+fn write_json(v: &serde_json::Value, path: &Path) -> Result<()> {
+    let io = |e| Error::Io {
+        path: path.display().to_string(),
+        source: e,
+    };
+    let s = serde_json::to_string_pretty(v)
+        .map_err(|e| Error::Unsupported(format!("JSON output: {e}")))?;
+    std::fs::write(path, s + "\n").map_err(io)
+}
+
+/// A saved fit: the JSON `ltv fit --format json` prints (and `ltv fit -o` writes).
+pub(crate) struct SavedFit {
+    path: String,
+    pub(crate) model: ModelKind,
+    /// Named parameters in the file's order.
+    pub(crate) params: Vec<(String, f64)>,
+    time_unit: Option<String>,
+}
+
+impl SavedFit {
+    pub(crate) fn read(path: &Path) -> Result<Self> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            path: shown.clone(),
+            source: e,
+        })?;
+        let bad = |reason: String| Error::Malformed {
+            location: Location::default(),
+            reason: format!("saved fit '{shown}': {reason}"),
+        };
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| bad(format!("not JSON ({e})")))?;
+        let model = v
+            .get("model")
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| {
+                bad(
+                    "no \"model\" name (expected the JSON of `kokyaku ltv fit --format json`)"
+                        .into(),
+                )
+            })?;
+        let model = ModelKind::parse(model)?;
+        let obj = v
+            .get("params")
+            .and_then(serde_json::Value::as_object)
+            .ok_or_else(|| bad("no \"params\" object".into()))?;
+        let params = obj
+            .iter()
+            .map(|(k, v)| {
+                v.as_f64().map(|x| (k.clone(), x)).ok_or_else(|| {
+                    Error::option(
+                        &format!("{}.{k}", model.as_str()),
+                        v,
+                        format!("a number is needed (in '{shown}')"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let time_unit = v
+            .get("time_unit")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
+        Ok(Self {
+            path: shown,
+            model,
+            params,
+            time_unit,
+        })
+    }
+
+    /// Error unless the fit's time unit (when it has one) is `tu`: its rates are per that unit.
+    pub(crate) fn check_unit(&self, tu: TimeUnit) -> Result<()> {
+        match &self.time_unit {
+            Some(u) if u != tu.as_str() => Err(Error::option(
+                "--time-unit",
+                tu.as_str(),
+                format!(
+                    "the saved fit '{}' was fitted in {u}; pass --time-unit {u}",
+                    self.path
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The model, after checking it against an explicit --model.
+    pub(crate) fn model_for(&self, given: Option<ModelArg>) -> Result<ModelKind> {
+        match given.map(kind) {
+            Some(k) if k != self.model => Err(Error::option(
+                "--model",
+                k.as_str(),
+                format!(
+                    "the saved fit '{}' is a {} fit; drop --model or pass --model {}",
+                    self.path,
+                    self.model.as_str(),
+                    self.model.as_str()
+                ),
+            )),
+            _ => Ok(self.model),
+        }
+    }
+
+    fn gamma_gamma(&self) -> Result<GammaGamma> {
+        if self.model != ModelKind::GammaGamma {
+            return Err(Error::option(
+                "--spend-params",
+                &self.path,
+                format!(
+                    "a gamma-gamma fit is needed, this is {}",
+                    self.model.as_str()
+                ),
+            ));
+        }
+        let get = |n: &str| {
+            self.params
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| *v)
+                .ok_or_else(|| {
+                    Error::option(
+                        &format!("gamma-gamma.{n}"),
+                        "missing",
+                        format!("gamma-gamma needs p, q, gamma (in '{}')", self.path),
+                    )
+                })
+        };
+        GammaGamma::new(get("p")?, get("q")?, get("gamma")?)
+    }
+}
+
+/// A purchase model ready to predict: plain, or with covariates (one plain model per customer).
+pub(crate) enum Purchase {
+    Plain(Box<dyn PurchaseModel + Send + Sync>),
+    BgNbd(BgNbdWithCovariates, Covariates, Covariates),
+    ParetoNbd(ParetoNbdWithCovariates, Covariates, Covariates),
+}
+
+impl Purchase {
+    /// Run `f` on customer `i`'s model (row `i` of the data the covariates were read with).
+    pub(crate) fn with_customer<R>(&self, i: usize, f: impl FnOnce(&dyn PurchaseModel) -> R) -> R {
+        match self {
+            Purchase::Plain(m) => f(m.as_ref()),
+            Purchase::BgNbd(m, z1, z2) => f(&m.customer_model(z1.row(i), z2.row(i))),
+            Purchase::ParetoNbd(m, z1, z2) => f(&m.customer_model(z1.row(i), z2.row(i))),
+        }
+    }
+}
+
+/// Names given by a flag must be the saved fit's (as a set); the flag's order is kept.
+fn covariate_names(
+    given: &[String],
+    saved: Option<Vec<String>>,
+    flag: &str,
+) -> Result<Vec<String>> {
+    let Some(saved) = saved else {
+        return Ok(given.to_vec());
+    };
+    if given.is_empty() {
+        return Ok(saved);
+    }
+    let (mut a, mut b) = (given.to_vec(), saved.clone());
+    a.sort();
+    b.sort();
+    if a == b {
+        Ok(given.to_vec())
+    } else {
+        Err(Error::option(
+            flag,
+            given.join(","),
+            format!("the saved fit has coefficients for: {}", saved.join(",")),
+        ))
+    }
+}
+
+/// The purchase model of `predict` (and `evaluate`): from a saved fit, or fitted on `data`.
+pub(crate) fn purchase_model(
+    model: Option<ModelArg>,
+    saved: Option<&SavedFit>,
+    cov: &CovariateArgs,
+    d: &DataArgs,
+    data: &CalibrationData,
+    opts: &FitOptions,
+) -> Result<Purchase> {
+    let k = match saved {
+        Some(s) => {
+            s.check_unit(data.time_unit)?;
+            s.model_for(model)?
+        }
+        None => model.map_or(ModelKind::BgNbd, kind),
+    };
+    let has_coefficients = saved.is_some_and(|s| s.params.iter().any(|(n, _)| n.contains('[')));
+    if !cov.any() && !has_coefficients {
+        return Ok(Purchase::Plain(match saved {
+            Some(s) => purchase_model_from_params(k, &s.params)?,
+            None => fit_purchase_model(k, data, opts)?.0,
+        }));
+    }
+    let (pn, dn) = match (k, saved) {
+        (ModelKind::BgNbd, Some(s)) => {
+            let (p, d) = BgNbdWithCovariates::covariate_names(&s.params);
+            (Some(p), Some(d))
+        }
+        (ModelKind::ParetoNbd, Some(s)) => {
+            let (p, d) = ParetoNbdWithCovariates::covariate_names(&s.params);
+            (Some(p), Some(d))
+        }
+        _ => (None, None),
+    };
+    let pn = covariate_names(&cov.purchase_covariates, pn, "--purchase-covariates")?;
+    let dn = covariate_names(&cov.dropout_covariates, dn, "--dropout-covariates")?;
+    let (z1, z2) = load_covariates(d, &pn, &dn)?;
+    Ok(match (k, saved) {
+        (ModelKind::BgNbd, Some(s)) => Purchase::BgNbd(
+            BgNbdWithCovariates::from_params(&s.params, &pn, &dn)?,
+            z1,
+            z2,
+        ),
+        (ModelKind::ParetoNbd, Some(s)) => Purchase::ParetoNbd(
+            ParetoNbdWithCovariates::from_params(&s.params, &pn, &dn)?,
+            z1,
+            z2,
+        ),
+        (ModelKind::BgNbd, None) => {
+            let m = BgNbdWithCovariates::fit(data, &z1, &z2, opts)?.model;
+            Purchase::BgNbd(m, z1, z2)
+        }
+        (ModelKind::ParetoNbd, None) => {
+            let m = ParetoNbdWithCovariates::fit(data, &z1, &z2, opts)?.model;
+            Purchase::ParetoNbd(m, z1, z2)
+        }
+        (other, _) => {
+            return Err(Error::option(
+                "--model",
+                other.as_str(),
+                "covariates take bg-nbd or pareto-nbd",
+            ));
+        }
+    })
 }
 
 /// Run `kokyaku ltv ...`.
@@ -547,5 +928,6 @@ pub fn run(args: LtvArgs) -> Result<()> {
         LtvCommand::Fit(a) => fit(&a),
         LtvCommand::Predict(a) => predict(&a),
         LtvCommand::Summary(a) => summary(&a),
+        LtvCommand::Evaluate(a) => crate::ltv_evaluate::run(&a),
     }
 }

@@ -4,6 +4,7 @@
 
 mod input;
 mod ltv;
+mod ltv_evaluate;
 mod text;
 
 use std::io::Write;

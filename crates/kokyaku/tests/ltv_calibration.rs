@@ -89,3 +89,34 @@ fn cdnow_sample_summary_matches_published_file() {
     assert_eq!(hx[0], 1.0);
     assert!((s.holdout_spend.as_ref().unwrap()[0] - 26.48).abs() < 1e-9);
 }
+
+#[test]
+fn holdout_purchase_days_are_the_counted_holdout_purchases() {
+    let log = sample_log();
+    let opts = CalibrationOptions {
+        calibration_end: NaiveDate::from_ymd_opt(1997, 9, 30).unwrap(),
+        holdout_end: Some(NaiveDate::from_ymd_opt(1998, 6, 30).unwrap()),
+        time_unit: TimeUnit::Weeks,
+    };
+    let s = calibration_from_log(&log, &opts).unwrap();
+    let days = kokyaku::ltv::holdout_purchase_days(&log, &opts).unwrap();
+    let total: f64 = s.holdout_purchases.as_ref().unwrap().iter().sum();
+    assert_eq!(days.len() as f64, total);
+    assert!(days.windows(2).all(|w| w[0] <= w[1]));
+    let (e, h) = (
+        kokyaku::model::date_to_day(opts.calibration_end),
+        kokyaku::model::date_to_day(opts.holdout_end.unwrap()),
+    );
+    assert!(days.iter().all(|&d| d > e && d <= h));
+    // Without a holdout end there is nothing to list.
+    let no_holdout = CalibrationOptions {
+        holdout_end: None,
+        ..opts
+    };
+    assert_eq!(
+        kokyaku::ltv::holdout_purchase_days(&log, &no_holdout)
+            .unwrap_err()
+            .code(),
+        "invalid_option"
+    );
+}

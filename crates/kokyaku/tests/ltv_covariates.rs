@@ -207,3 +207,87 @@ fn pareto_warm_started_fit_equals_cold_fit() {
         cold.report.log_likelihood
     );
 }
+
+#[test]
+fn covariate_fits_round_trip_through_named_parameters() {
+    // A saved fit is its report's names and values; rebuilding from them must give the model.
+    let a = simulated(4.414, 21, 800);
+    let n = a.len();
+    let z1 = Covariates::new(
+        vec!["g".into(), "h".into()],
+        (0..2 * n).map(|i| ((i * 7) % 3) as f64).collect(),
+    )
+    .unwrap();
+    let z2 = Covariates::new(vec!["h".into()], (0..n).map(|i| (i % 2) as f64).collect()).unwrap();
+    let opts = FitOptions {
+        std_errors: false,
+        ..FitOptions::default()
+    };
+    let named = |names: &[String], values: &[f64]| -> Vec<(String, f64)> {
+        names.iter().cloned().zip(values.iter().copied()).collect()
+    };
+    let bg = BgNbdWithCovariates::fit(&a, &z1, &z2, &opts).unwrap();
+    let params = named(&bg.report.param_names, &bg.report.params);
+    let (pn, dn) = BgNbdWithCovariates::covariate_names(&params);
+    assert_eq!(
+        (pn.clone(), dn.clone()),
+        (z1.names.clone(), z2.names.clone())
+    );
+    assert_eq!(
+        BgNbdWithCovariates::from_params(&params, &pn, &dn).unwrap(),
+        bg.model
+    );
+    let pa = ParetoNbdWithCovariates::fit(&a, &z1, &z2, &opts).unwrap();
+    let params = named(&pa.report.param_names, &pa.report.params);
+    let (pn, dn) = ParetoNbdWithCovariates::covariate_names(&params);
+    assert_eq!(
+        ParetoNbdWithCovariates::from_params(&params, &pn, &dn).unwrap(),
+        pa.model
+    );
+    // Reordered covariate names reorder the coefficients.
+    let swapped =
+        ParetoNbdWithCovariates::from_params(&params, &["h".into(), "g".into()], &dn).unwrap();
+    assert_eq!(
+        swapped.purchase,
+        vec![pa.model.purchase[1], pa.model.purchase[0]]
+    );
+    // A coefficient the names do not account for, or a missing one, is an invalid option.
+    for (p, d) in [(vec!["g".to_owned()], dn.clone()), (pn.clone(), Vec::new())] {
+        assert_eq!(
+            ParetoNbdWithCovariates::from_params(&params, &p, &d)
+                .unwrap_err()
+                .code(),
+            "invalid_option"
+        );
+    }
+    assert_eq!(
+        ParetoNbdWithCovariates::from_params(&params, &[pn[0].clone(), "zz".into()], &dn)
+            .unwrap_err()
+            .code(),
+        "invalid_option"
+    );
+}
+
+#[test]
+fn covariate_columns_are_read_from_a_summary_csv() {
+    use kokyaku::ltv::read_covariates_csv;
+    let csv = "customer_id,frequency,recency,T,age,vip\n1,2,30.4,38.9,31,1\n2,0,0,38.9, 45 ,0\n";
+    let names = vec!["vip".to_owned(), "age".to_owned()];
+    let c = read_covariates_csv(csv.as_bytes(), &names).unwrap();
+    assert_eq!(c.names, names);
+    assert_eq!(c.values, vec![1.0, 31.0, 0.0, 45.0]);
+    assert_eq!(
+        read_covariates_csv(csv.as_bytes(), &[]).unwrap(),
+        Covariates::none()
+    );
+    let e = read_covariates_csv(csv.as_bytes(), &["income".to_owned()]).unwrap_err();
+    assert_eq!(e.code(), "missing_column");
+    assert!(e.to_string().contains("vip"), "{e}");
+    let bad = "frequency,recency,T,age\n1,2,3,old\n";
+    let e = read_covariates_csv(bad.as_bytes(), &["age".to_owned()]).unwrap_err();
+    assert_eq!(e.code(), "invalid_value");
+    assert!(
+        e.to_string().contains("row 1") && e.to_string().contains("age"),
+        "{e}"
+    );
+}

@@ -23,6 +23,7 @@ pub struct Resolved {
 
 impl Resolved {
     /// Column position per role, in the order of the fields of [`super::Row`].
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
     pub(crate) fn roles(&self) -> [Option<usize>; 10] {
         [
             self.customer,

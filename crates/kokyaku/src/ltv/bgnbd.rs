@@ -205,7 +205,6 @@ fn fit_k(
 /// `w3 ∇a3 + w4 ∇a4` and its Hessian `w3 ∇²a3 + w4 ∇²a4 + w3 w4 d dᵀ` with `d = ∇a3 − ∇a4`,
 /// whose `a` and `b` components are constant within an `x` group; so a pass with the Hessian
 /// adds only a few multiply-adds per row.
-#[allow(clippy::too_many_lines)]
 fn grouped_ll<const HESS: bool>(
     k: f64,
     p: [f64; 4],
@@ -215,11 +214,45 @@ fn grouped_ll<const HESS: bool>(
     g: &mut [f64],
     h: &mut [f64],
 ) -> f64 {
-    let [r, alpha, a, b] = p;
+    let alpha = p[1];
     for (j, &v) in rows.grid.iter().enumerate() {
         ln_grid[j] = (alpha + v).ln();
         inv_grid[j] = 1.0 / (alpha + v);
     }
+    let (ln_grid, inv_grid) = (&*ln_grid, &*inv_grid);
+    let (first, second) = fit::halves(rows.len(), |lo, hi| {
+        pass::<HESS>(k, p, rows, ln_grid, inv_grid, lo, hi)
+    });
+    let (mut ll, mut gs, mut hs) = first;
+    if let Some((ll2, g2, h2)) = second {
+        ll += ll2;
+        for (a, b) in gs.iter_mut().zip(g2) {
+            *a += b;
+        }
+        for (a, b) in hs.iter_mut().zip(h2) {
+            *a += b;
+        }
+    }
+    g.copy_from_slice(&gs);
+    if HESS {
+        h.copy_from_slice(&hs);
+    }
+    ll
+}
+
+/// [`grouped_ll`] over the rows `lo..hi` (which may cut a group: its `x` terms are weighted by
+/// the weight of its rows in the range).
+#[allow(clippy::too_many_lines)]
+fn pass<const HESS: bool>(
+    k: f64,
+    p: [f64; 4],
+    rows: &Grouped,
+    ln_grid: &[f64],
+    inv_grid: &[f64],
+    lo: usize,
+    hi: usize,
+) -> (f64, [f64; 4], [f64; 16]) {
+    let [r, alpha, a, b] = p;
     let pre = Pre::new(k, r, alpha, a, b);
     let ln_a = a.ln();
     let (tg_r, tg_ab, tg_b) = if HESS {
@@ -227,10 +260,18 @@ fn grouped_ll<const HESS: bool>(
     } else {
         (0.0, 0.0, 0.0)
     };
-    g.fill(0.0);
-    h.fill(0.0);
+    let (mut g, mut h) = ([0.0; 4], [0.0; 16]);
     let mut ll = 0.0;
-    for (grp, &x) in rows.x.iter().enumerate() {
+    let first = rows.start.partition_point(|&s| s <= lo).saturating_sub(1);
+    for grp in first..rows.x.len() {
+        let (from, to) = (rows.start[grp].max(lo), rows.start[grp + 1].min(hi));
+        if from >= to {
+            if rows.start[grp] >= hi {
+                break;
+            }
+            continue;
+        }
+        let x = rows.x[grp];
         let rx = r + x;
         let bx = b + x + k;
         let has4 = x > 0.0 || k > 0.0;
@@ -241,8 +282,10 @@ fn grouped_ll<const HESS: bool>(
         let (mut s_l, mut s_w4, mut s_ln, mut s_inv) = (0.0, 0.0, 0.0, 0.0);
         let (mut s_inv2, mut s_u, mut s_u0, mut s_u1, mut s_u00, mut s_u01, mut s_u11) =
             (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
-        for i in rows.start[grp]..rows.start[grp + 1] {
+        let mut wg = 0.0;
+        for i in from..to {
             let w = rows.weight[i];
+            wg += w;
             let (it, itx) = (rows.i_t[i] as usize, rows.i_tx[i] as usize);
             let a3 = -rx * ln_grid[it];
             if has4 {
@@ -282,7 +325,6 @@ fn grouped_ll<const HESS: bool>(
                 }
             }
         }
-        let wg = rows.group_weight[grp];
         let dg_abx = digamma(a + bx);
         ll += wg * (ln_gamma(rx) - pre.lg_r + r * pre.ln_alpha + ln_beta(a, bx) - pre.ln_beta_ab)
             + s_l;
@@ -340,7 +382,7 @@ fn grouped_ll<const HESS: bool>(
             }
         }
     }
-    ll
+    (ll, g, h)
 }
 
 /// Shared predictions for `k = 0` (BG/NBD) and `k = 1` (MBG/NBD).
@@ -646,6 +688,36 @@ mod tests {
                         "k {k} H[{i}][{j}]: finite differences {fd} vs analytic {an}"
                     );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn a_pass_split_anywhere_adds_up_to_the_whole() {
+        use crate::ltv::data::TimeUnit;
+        let d = CalibrationData::new(
+            vec![0.0, 0.0, 2.0, 2.0, 2.0, 3.0, 7.0, 1200.0],
+            vec![0.0, 0.0, 3.5, 9.0, 10.0, 20.5, 30.0, 37.0],
+            vec![38.0, 20.0, 38.0, 38.0, 30.0, 38.0, 38.0, 38.0],
+            TimeUnit::Weeks,
+        )
+        .unwrap();
+        let grp = d.grouped();
+        let p = [0.7, 3.1, 0.9, 2.2];
+        let (mut lg, mut ig) = (vec![0.0; grp.grid.len()], vec![0.0; grp.grid.len()]);
+        let mut g = [0.0; 4];
+        grouped_ll::<false>(0.0, p, &grp, &mut lg, &mut ig, &mut g, &mut []);
+        let n = grp.len();
+        let (ll, g0, h0) = pass::<true>(0.0, p, &grp, &lg, &ig, 0, n);
+        for mid in 0..=n {
+            let (l1, g1, h1) = pass::<true>(0.0, p, &grp, &lg, &ig, 0, mid);
+            let (l2, g2, h2) = pass::<true>(0.0, p, &grp, &lg, &ig, mid, n);
+            assert!((l1 + l2 - ll).abs() < 1e-9 * ll.abs(), "split at {mid}");
+            for j in 0..4 {
+                assert!((g1[j] + g2[j] - g0[j]).abs() < 1e-9 * (1.0 + g0[j].abs()));
+            }
+            for j in 0..16 {
+                assert!((h1[j] + h2[j] - h0[j]).abs() < 1e-9 * (1.0 + h0[j].abs()));
             }
         }
     }

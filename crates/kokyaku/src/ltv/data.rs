@@ -186,52 +186,78 @@ impl CalibrationData {
     #[must_use]
     pub fn collapse(&self) -> Collapsed {
         let g = self.grouped();
-        let mut out = Collapsed {
-            x: Vec::with_capacity(g.weight.len()),
-            t_x: g.i_tx.iter().map(|&i| g.grid[i as usize]).collect(),
-            t: g.i_t.iter().map(|&i| g.grid[i as usize]).collect(),
-            weight: g.weight,
-        };
+        let mut out = Collapsed::default();
+        let mut rows: Vec<usize> = Vec::new();
         for (k, &x) in g.x.iter().enumerate() {
-            out.x.resize(g.start[k + 1], x);
+            rows.clear();
+            rows.extend(g.start[k]..g.start[k + 1]);
+            // Grid indices order like the times; the pairs are distinct within a group.
+            rows.sort_unstable_by_key(|&i| (g.i_tx[i], g.i_t[i]));
+            for &i in &rows {
+                out.x.push(x);
+                out.t_x.push(g.grid[g.i_tx[i] as usize]);
+                out.t.push(g.grid[g.i_t[i] as usize]);
+                out.weight.push(g.weight[i]);
+            }
         }
         out
     }
 
-    /// The collapsed rows grouped by `x`, with `t_x` and `T` as indices into one grid of the
-    /// distinct times (what the BG/NBD-family likelihoods iterate over).
+    /// The distinct `(x, t_x, T)` rows grouped by `x` (ascending; rows within a group in order
+    /// of first appearance), with `t_x` and `T` as indices into one sorted grid of the distinct
+    /// times: what the BG/NBD-family likelihoods iterate over. Weights of equal rows are summed
+    /// in row order, so the result is deterministic.
     pub(crate) fn grouped(&self) -> Grouped {
         let rows: Vec<usize> = (0..self.len()).filter(|&i| self.weight(i) != 0.0).collect();
         let (xs, cx) = rank_encode(&[&self.x], &rows);
         let (grid, ct) = rank_encode(&[&self.t_x, &self.t], &rows);
-        let sorted = merge_sort(
-            &[&cx[0], &ct[0], &ct[1]],
-            &[xs.len(), grid.len(), grid.len()],
-        );
+        let (cx, ctx, ct) = (&cx[0], &ct[0], &ct[1]);
+        let ng = grid.len();
         let mut g = Grouped {
             grid,
             ..Grouped::default()
         };
-        let mut last_x = None;
-        for run in sorted.chunk_by(|a, b| a.0 == b.0) {
-            let first = run[0].1 as usize;
-            let code = cx[0][first];
-            if last_x != Some(code) {
-                last_x = Some(code);
-                g.x.push(xs[code as usize]);
-                g.start.push(g.weight.len());
-                g.group_weight.push(0.0);
+        let (order, bounds) = counting_order(cx, xs.len());
+        // Per (t_x, T) cell of the grid: the last x group that used it and its row there. A
+        // direct table while it stays small (a few MiB), else a hash map.
+        let cells = ng.checked_mul(ng).filter(|&c| c <= 1 << 20);
+        let mut table = vec![(u32::MAX, 0u32); cells.unwrap_or(0)];
+        let mut map: HashMap<u64, u32, foldhash::fast::FixedState> =
+            HashMap::with_hasher(foldhash::fast::FixedState::default());
+        for (k, win) in bounds.windows(2).enumerate() {
+            if win[0] == win[1] {
+                continue;
             }
-            let w: f64 = run
-                .iter()
-                .map(|&(_, i)| self.weight(rows[i as usize]))
-                .sum();
-            g.i_tx.push(ct[0][first]);
-            g.i_t.push(ct[1][first]);
-            g.weight.push(w);
-            if let Some(gw) = g.group_weight.last_mut() {
-                *gw += w;
+            g.x.push(xs[k]);
+            g.start.push(g.weight.len());
+            let mut gw = 0.0;
+            if cells.is_none() {
+                map.clear();
             }
+            for &pos in &order[win[0]..win[1]] {
+                let pos = pos as usize;
+                let w = self.weight(rows[pos]);
+                gw += w;
+                let cell = ctx[pos] as usize * ng + ct[pos] as usize;
+                let next = g.weight.len() as u32;
+                let slot = if cells.is_some() {
+                    let e = &mut table[cell];
+                    if e.0 != k as u32 {
+                        *e = (k as u32, next);
+                    }
+                    e.1
+                } else {
+                    *map.entry(cell as u64).or_insert(next)
+                };
+                if slot == next {
+                    g.i_tx.push(ctx[pos]);
+                    g.i_t.push(ct[pos]);
+                    g.weight.push(w);
+                } else {
+                    g.weight[slot as usize] += w;
+                }
+            }
+            g.group_weight.push(gw);
         }
         g.start.push(g.weight.len());
         g
@@ -284,23 +310,30 @@ impl CalibrationData {
 /// the distinct values sorted, and for each column the rank of each listed row's value. Equal
 /// means equal bits (values are finite and `-0.0` was normalised).
 pub(crate) fn rank_encode(cols: &[&[f64]], rows: &[usize]) -> (Vec<f64>, Vec<Vec<u32>>) {
+    const CACHE_BITS: u32 = 12;
     let mut map: HashMap<u64, u32, foldhash::fast::FixedState> =
         HashMap::with_hasher(foldhash::fast::FixedState::default());
     let mut values: Vec<f64> = Vec::new();
     let mut codes = Vec::with_capacity(cols.len());
+    // A direct-mapped cache of recent values in front of the map (columns hold few distinct
+    // values, repeated in no particular order). The all-ones pattern is a NaN: never a value.
+    let mut cache = vec![(u64::MAX, 0u32); 1 << CACHE_BITS];
     for col in cols {
         let mut out = Vec::with_capacity(rows.len());
-        let (mut last_bits, mut last_code) = (None, 0u32);
         for &i in rows {
             let bits = col[i].to_bits();
-            if last_bits != Some(bits) {
-                last_code = *map.entry(bits).or_insert_with(|| {
+            let slot = (bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - CACHE_BITS)) as usize;
+            let code = if cache[slot].0 == bits {
+                cache[slot].1
+            } else {
+                let c = *map.entry(bits).or_insert_with(|| {
                     values.push(col[i]);
                     (values.len() - 1) as u32
                 });
-                last_bits = Some(bits);
-            }
-            out.push(last_code);
+                cache[slot] = (bits, c);
+                c
+            };
+            out.push(code);
         }
         codes.push(out);
     }
@@ -316,6 +349,25 @@ pub(crate) fn rank_encode(cols: &[&[f64]], rows: &[usize]) -> (Vec<f64>, Vec<Vec
         }
     }
     (order.iter().map(|&c| values[c as usize]).collect(), codes)
+}
+
+/// Positions `0..codes.len()` stably sorted by code (a counting sort), and the bounds of each
+/// code's run: positions of code `c` are `order[bounds[c]..bounds[c + 1]]`.
+pub(crate) fn counting_order(codes: &[u32], n_codes: usize) -> (Vec<u32>, Vec<usize>) {
+    let mut at = vec![0usize; n_codes + 1];
+    for &c in codes {
+        at[c as usize + 1] += 1;
+    }
+    for k in 1..at.len() {
+        at[k] += at[k - 1];
+    }
+    let bounds = at.clone();
+    let mut order = vec![0u32; codes.len()];
+    for (j, &c) in codes.iter().enumerate() {
+        order[at[c as usize]] = j as u32;
+        at[c as usize] += 1;
+    }
+    (order, bounds)
 }
 
 /// `(key, position)` for every position of the code columns, sorted by the code tuple (`key`

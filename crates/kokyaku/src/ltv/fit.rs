@@ -468,3 +468,34 @@ pub(crate) fn newton_stages(n: usize) -> Vec<usize> {
     strides.reverse();
     strides
 }
+
+/// Rows from which a likelihood pass is split into two halves.
+pub(crate) const SPLIT_ROWS: usize = 16_384;
+
+/// `f(lo, hi)` over the rows `0..n`: in one part below [`SPLIT_ROWS`], else over the halves
+/// `0..n/2` and `n/2..n`, on two threads where the platform has them (not in the browser). The
+/// split depends only on `n` and the caller adds the halves in order, so results are
+/// bit-identical with and without threads, in every language.
+pub(crate) fn halves<T: Send>(n: usize, f: impl Fn(usize, usize) -> T + Sync) -> (T, Option<T>) {
+    if n < SPLIT_ROWS {
+        return (f(0, n), None);
+    }
+    let mid = n / 2;
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let f = &f;
+        let (first, second) = std::thread::scope(|s| {
+            // If the thread cannot start (resource limits), the caller's thread does the work.
+            let second = std::thread::Builder::new()
+                .spawn_scoped(s, move || f(mid, n))
+                .ok();
+            (f(0, mid), second.and_then(|h| h.join().ok()))
+        });
+        let second = second.unwrap_or_else(|| f(mid, n));
+        (first, Some(second))
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        (f(0, mid), Some(f(mid, n)))
+    }
+}

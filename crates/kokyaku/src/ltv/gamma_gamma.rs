@@ -8,7 +8,7 @@
 //!                      − (px+q) ln(γ + x z̄)
 //! ```
 
-use super::data::{CalibrationData, rank_encode};
+use super::data::{CalibrationData, counting_order, rank_encode};
 use super::fit::{self, FitOptions, Fitted};
 use super::special::{digamma, ln_gamma, trigamma};
 use crate::{Error, Result};
@@ -69,21 +69,8 @@ impl ByX {
     fn new(data: &CalibrationData) -> Result<Self> {
         let (rows, m) = data.repeat_rows()?;
         let (xs, cx) = rank_encode(&[&data.x], &rows);
-        let codes = &cx[0];
-        // Counting sort of the rows by their x code (stable).
-        let mut at = vec![0usize; xs.len() + 1];
-        for &c in codes {
-            at[c as usize + 1] += 1;
-        }
-        for k in 1..at.len() {
-            at[k] += at[k - 1];
-        }
-        let start = at.clone();
-        let mut order = vec![0usize; rows.len()];
-        for (j, &c) in codes.iter().enumerate() {
-            order[at[c as usize]] = rows[j];
-            at[c as usize] += 1;
-        }
+        let (order, start) = counting_order(&cx[0], xs.len());
+        let order: Vec<usize> = order.iter().map(|&j| rows[j as usize]).collect();
         let m_sorted: Vec<f64> = order.iter().map(|&i| m[i]).collect();
         Ok(Self {
             x: xs,
@@ -130,16 +117,51 @@ fn grouped_ll<const HESS: bool>(
     grad: &mut [f64],
     hess: &mut [f64],
 ) -> f64 {
+    let (first, second) = fit::halves(rows.m.len(), |lo, hi| pass::<HESS>(p, q, g, rows, lo, hi));
+    let (mut ll, mut gs, mut hs) = first;
+    if let Some((ll2, g2, h2)) = second {
+        ll += ll2;
+        for (a, b) in gs.iter_mut().zip(g2) {
+            *a += b;
+        }
+        for (a, b) in hs.iter_mut().zip(h2) {
+            *a += b;
+        }
+    }
+    grad.copy_from_slice(&gs);
+    if HESS {
+        hess.copy_from_slice(&hs);
+    }
+    ll
+}
+
+/// [`grouped_ll`] over the rows `lo..hi` (which may cut a group).
+fn pass<const HESS: bool>(
+    p: f64,
+    q: f64,
+    g: f64,
+    rows: &ByX,
+    lo: usize,
+    hi: usize,
+) -> (f64, [f64; 3], [f64; 9]) {
     let (lg_q, dg_q, ln_g) = (ln_gamma(q), digamma(q), g.ln());
     let tg_q = if HESS { trigamma(q) } else { 0.0 };
-    grad.fill(0.0);
-    hess.fill(0.0);
+    let (mut grad, mut hess) = ([0.0; 3], [0.0; 9]);
     let mut ll = 0.0;
-    for (grp, &x) in rows.x.iter().enumerate() {
+    let first = rows.start.partition_point(|&s| s <= lo).saturating_sub(1);
+    for grp in first..rows.x.len() {
+        let (from, to) = (rows.start[grp].max(lo), rows.start[grp + 1].min(hi));
+        if from >= to {
+            if rows.start[grp] >= hi {
+                break;
+            }
+            continue;
+        }
+        let x = rows.x[grp];
         let px = p * x;
         let ln_x = x.ln();
         let (mut sw, mut s_lm, mut s_lgm, mut s_inv, mut s_inv2) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        let r = rows.start[grp]..rows.start[grp + 1];
+        let r = from..to;
         for ((&wi, &m), &lm) in rows.weight[r.clone()]
             .iter()
             .zip(&rows.m[r.clone()])
@@ -183,7 +205,7 @@ fn grouped_ll<const HESS: bool>(
             }
         }
     }
-    ll
+    (ll, grad, hess)
 }
 
 impl GammaGamma {

@@ -291,9 +291,14 @@ impl CalibrationData {
             hint: "Gamma-Gamma needs the mean repeat-purchase value (monetary_value or zbar)"
                 .into(),
         })?;
-        let rows: Vec<usize> = (0..self.len())
-            .filter(|&i| self.x[i] > 0.0 && self.weight(i) != 0.0)
-            .collect();
+        // Branch-free selection: about half the rows qualify, in no order a predictor learns.
+        let mut rows = vec![0usize; self.len()];
+        let mut k = 0;
+        for i in 0..self.len() {
+            rows[k] = i;
+            k += usize::from(self.x[i] > 0.0 && self.weight(i) != 0.0);
+        }
+        rows.truncate(k);
         if let Some(&i) = rows.iter().find(|&&i| !(m[i].is_finite() && m[i] > 0.0)) {
             return Err(bad(
                 m[i],

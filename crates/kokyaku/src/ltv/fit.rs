@@ -470,7 +470,7 @@ pub(crate) fn newton_stages(n: usize) -> Vec<usize> {
 }
 
 /// Rows from which a likelihood pass is split into two halves.
-pub(crate) const SPLIT_ROWS: usize = 16_384;
+pub(crate) const SPLIT_ROWS: usize = 65_536;
 
 /// `f(lo, hi)` over the rows `0..n`: in one part below [`SPLIT_ROWS`], else over the halves
 /// `0..n/2` and `n/2..n`, on two threads where the platform has them (not in the browser). The

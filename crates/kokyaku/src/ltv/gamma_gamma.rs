@@ -8,7 +8,7 @@
 //!                      − (px+q) ln(γ + x z̄)
 //! ```
 
-use super::data::{CalibrationData, counting_order, rank_encode};
+use super::data::{CalibrationData, rank_encode};
 use super::fit::{self, FitOptions, Fitted};
 use super::special::{digamma, ln_gamma, trigamma};
 use crate::{Error, Result};
@@ -51,132 +51,117 @@ fn row(
     ll
 }
 
-/// The repeat buyers grouped by `x` (stable: row order within a group), with `ln z̄` per row.
-/// Rows are not merged: `z̄` is continuous, so equal `(x, z̄)` pairs are too rare to pay for
-/// finding them.
+/// The repeat buyers in row order, each with the code of its `x` (rank among the distinct `x`).
+/// Rows are neither sorted nor merged (`z̄` is continuous, so equal `(x, z̄)` pairs are too
+/// rare to pay for finding them): a likelihood pass accumulates per-`x` sums in row order, then
+/// evaluates the special functions once per distinct `x`.
 #[derive(Debug, Default)]
-struct ByX {
+struct Repeaters {
     /// Distinct `x`, ascending.
     x: Vec<f64>,
-    /// Rows of group `k` are `start[k]..start[k + 1]`.
-    start: Vec<usize>,
+    code: Vec<u32>,
     m: Vec<f64>,
-    ln_m: Vec<f64>,
     weight: Vec<f64>,
+    /// Per `x` code: the sum of weights and of `w ln z̄` (parameter-free, computed once).
+    s_w: Vec<f64>,
+    s_lm: Vec<f64>,
 }
 
-impl ByX {
+impl Repeaters {
     fn new(data: &CalibrationData) -> Result<Self> {
         let (rows, m) = data.repeat_rows()?;
         let (xs, cx) = rank_encode(&[&data.x], &rows);
-        let (order, start) = counting_order(&cx[0], xs.len());
-        let order: Vec<usize> = order.iter().map(|&j| rows[j as usize]).collect();
-        let m_sorted: Vec<f64> = order.iter().map(|&i| m[i]).collect();
-        Ok(Self {
+        let mut out = Self {
+            m: rows.iter().map(|&i| m[i]).collect(),
+            weight: rows.iter().map(|&i| data.weight(i)).collect(),
+            code: cx.into_iter().next().unwrap_or_default(),
             x: xs,
-            start,
-            ln_m: m_sorted.iter().map(|v| v.ln()).collect(),
-            m: m_sorted,
-            weight: order.iter().map(|&i| data.weight(i)).collect(),
-        })
+            ..Self::default()
+        };
+        out.sum_constants();
+        Ok(out)
     }
 
-    /// Every `k`-th row of each group with its weight multiplied by `k` (warm-start subsample).
-    fn stride(&self, k: usize) -> Self {
-        let k = k.max(1);
-        let mut out = Self::default();
-        for (grp, &x) in self.x.iter().enumerate() {
-            let from = out.m.len();
-            for i in (self.start[grp]..self.start[grp + 1]).step_by(k) {
-                out.m.push(self.m[i]);
-                out.ln_m.push(self.ln_m[i]);
-                out.weight.push(self.weight[i] * k as f64);
+    /// The parameter-free per-`x` sums, in the same halves as a likelihood pass.
+    fn sum_constants(&mut self) {
+        let k = self.x.len();
+        let (first, second) = fit::halves(self.m.len(), |lo, hi| {
+            let (mut sw, mut slm) = (vec![0.0; k], vec![0.0; k]);
+            for i in lo..hi {
+                let c = self.code[i] as usize;
+                sw[c] += self.weight[i];
+                slm[c] += self.weight[i] * self.m[i].ln();
             }
-            if out.m.len() > from {
-                out.x.push(x);
-                out.start.push(from);
+            (sw, slm)
+        });
+        let (mut sw, mut slm) = first;
+        if let Some((sw2, slm2)) = second {
+            for c in 0..k {
+                sw[c] += sw2[c];
+                slm[c] += slm2[c];
             }
         }
-        out.start.push(out.m.len());
+        self.s_w = sw;
+        self.s_lm = slm;
+    }
+
+    /// Every `k`-th row with its weight multiplied by `k` (warm-start subsample).
+    fn stride(&self, k: usize) -> Self {
+        let k = k.max(1);
+        let mut out = Self {
+            x: self.x.clone(),
+            code: self.code.iter().step_by(k).copied().collect(),
+            m: self.m.iter().step_by(k).copied().collect(),
+            weight: self
+                .weight
+                .iter()
+                .step_by(k)
+                .map(|w| w * k as f64)
+                .collect(),
+            ..Self::default()
+        };
+        out.sum_constants();
         out
     }
 
     fn total_weight(&self) -> f64 {
-        self.weight.iter().sum()
+        self.s_w.iter().sum()
     }
 }
 
-/// Weighted log-likelihood, gradient and (with `HESS`) Hessian, with the special functions of
-/// `x` evaluated once per distinct `x` (same sums as [`row`]): one logarithm and one division per
-/// row.
+/// Weighted log-likelihood, gradient and (with `HESS`) Hessian: per row one logarithm and one
+/// division, accumulated per `x`; the special functions once per distinct `x` (same sums as
+/// [`row`]).
 fn grouped_ll<const HESS: bool>(
     p: f64,
     q: f64,
     g: f64,
-    rows: &ByX,
+    rows: &Repeaters,
     grad: &mut [f64],
     hess: &mut [f64],
 ) -> f64 {
-    let (first, second) = fit::halves(rows.m.len(), |lo, hi| pass::<HESS>(p, q, g, rows, lo, hi));
-    let (mut ll, mut gs, mut hs) = first;
-    if let Some((ll2, g2, h2)) = second {
-        ll += ll2;
-        for (a, b) in gs.iter_mut().zip(g2) {
-            *a += b;
-        }
-        for (a, b) in hs.iter_mut().zip(h2) {
-            *a += b;
+    let (first, second) = fit::halves(rows.m.len(), |lo, hi| pass::<HESS>(g, rows, lo, hi));
+    let mut sums = first;
+    if let Some(s2) = second {
+        for (a, b) in sums.iter_mut().zip(s2) {
+            for j in 0..3 {
+                a[j] += b[j];
+            }
         }
     }
-    grad.copy_from_slice(&gs);
-    if HESS {
-        hess.copy_from_slice(&hs);
-    }
-    ll
-}
-
-/// [`grouped_ll`] over the rows `lo..hi` (which may cut a group).
-fn pass<const HESS: bool>(
-    p: f64,
-    q: f64,
-    g: f64,
-    rows: &ByX,
-    lo: usize,
-    hi: usize,
-) -> (f64, [f64; 3], [f64; 9]) {
     let (lg_q, dg_q, ln_g) = (ln_gamma(q), digamma(q), g.ln());
     let tg_q = if HESS { trigamma(q) } else { 0.0 };
-    let (mut grad, mut hess) = ([0.0; 3], [0.0; 9]);
+    grad.fill(0.0);
+    hess.fill(0.0);
     let mut ll = 0.0;
-    let first = rows.start.partition_point(|&s| s <= lo).saturating_sub(1);
-    for grp in first..rows.x.len() {
-        let (from, to) = (rows.start[grp].max(lo), rows.start[grp + 1].min(hi));
-        if from >= to {
-            if rows.start[grp] >= hi {
-                break;
-            }
+    for (c, &x) in rows.x.iter().enumerate() {
+        let (sw, s_lm) = (rows.s_w[c], rows.s_lm[c]);
+        if sw == 0.0 {
             continue;
         }
-        let x = rows.x[grp];
+        let [s_lgm, s_inv, s_inv2] = sums[c];
         let px = p * x;
         let ln_x = x.ln();
-        let (mut sw, mut s_lm, mut s_lgm, mut s_inv, mut s_inv2) = (0.0, 0.0, 0.0, 0.0, 0.0);
-        let r = from..to;
-        for ((&wi, &m), &lm) in rows.weight[r.clone()]
-            .iter()
-            .zip(&rows.m[r.clone()])
-            .zip(&rows.ln_m[r])
-        {
-            let inv = 1.0 / (g + m * x);
-            sw += wi;
-            s_lm += wi * lm;
-            // ln(g + m x) = -ln(1 / (g + m x)): one division serves both sums.
-            s_lgm -= wi * inv.ln();
-            s_inv += wi * inv;
-            if HESS {
-                s_inv2 += wi * inv * inv;
-            }
-        }
         let dg_pxq = digamma(px + q);
         ll += sw * (ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_g + px * ln_x)
             + (px - 1.0) * s_lm
@@ -205,7 +190,26 @@ fn pass<const HESS: bool>(
             }
         }
     }
-    (ll, grad, hess)
+    ll
+}
+
+/// Per `x` code, over the rows `lo..hi`: `Σ w ln(γ + x z̄)`, `Σ w / (γ + x z̄)` and (with
+/// `HESS`) `Σ w / (γ + x z̄)²`.
+fn pass<const HESS: bool>(g: f64, rows: &Repeaters, lo: usize, hi: usize) -> Vec<[f64; 3]> {
+    let mut sums = vec![[0.0; 3]; rows.x.len()];
+    for i in lo..hi {
+        let c = rows.code[i] as usize;
+        let w = rows.weight[i];
+        let inv = 1.0 / (g + rows.m[i] * rows.x[c]);
+        let acc = &mut sums[c];
+        // ln(γ + x z̄) = -ln(1 / (γ + x z̄)): one division serves both sums.
+        acc[0] -= w * inv.ln();
+        acc[1] += w * inv;
+        if HESS {
+            acc[2] += w * inv * inv;
+        }
+    }
+    sums
 }
 
 impl GammaGamma {
@@ -225,7 +229,7 @@ impl GammaGamma {
 
     /// Maximum-likelihood fit on the rows of `data` with `x > 0` (needs `monetary`).
     pub fn fit(data: &CalibrationData, options: &FitOptions) -> Result<Fitted<Self>> {
-        let rows = ByX::new(data)?;
+        let rows = Repeaters::new(data)?;
         if rows.m.is_empty() {
             return Err(Error::EmptyInput(
                 "gamma-gamma: no customer with x > 0".into(),
@@ -382,7 +386,7 @@ mod tests {
     #[test]
     fn grouped_pass_equals_row_by_row() {
         let d = data();
-        let rows = ByX::new(&d).unwrap();
+        let rows = Repeaters::new(&d).unwrap();
         let (p, q, g) = (2.1, 3.3, 15.0);
         let mut g1 = [0.0; 3];
         let ll1: f64 = (0..d.len())
@@ -412,7 +416,7 @@ mod tests {
 
     #[test]
     fn hessian_matches_finite_differences_of_the_gradient() {
-        let rows = ByX::new(&data()).unwrap();
+        let rows = Repeaters::new(&data()).unwrap();
         let par = [2.1, 3.3, 15.0];
         let grad = |q: [f64; 3]| {
             let mut g = [0.0; 3];

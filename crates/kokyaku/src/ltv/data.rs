@@ -217,44 +217,55 @@ impl CalibrationData {
             grid,
             ..Grouped::default()
         };
-        let (order, bounds) = counting_order(cx, xs.len());
-        // Per (t_x, T) cell of the grid: the last x group that used it and its row there. A
-        // direct table while it stays small (a few MiB), else a hash map.
-        let cells = ng.checked_mul(ng).filter(|&c| c <= 1 << 20);
-        let mut table = vec![(u32::MAX, 0u32); cells.unwrap_or(0)];
-        let mut map: HashMap<u64, u32, foldhash::fast::FixedState> =
+        // Each row as its grid cell `t_x · ng + T` and weight, scattered into x order (a
+        // counting sort: one sequential write stream per distinct x), so the merge below reads
+        // sequentially.
+        let n_cells = ng.checked_mul(ng).filter(|&c| c <= 1 << 21).unwrap_or(0);
+        let mut at = vec![0usize; xs.len() + 1];
+        for &c in cx {
+            at[c as usize + 1] += 1;
+        }
+        for k in 1..at.len() {
+            at[k] += at[k - 1];
+        }
+        let bounds = at.clone();
+        let (mut cell, mut weight) = (vec![0usize; rows.len()], vec![0.0; rows.len()]);
+        for (j, &c) in cx.iter().enumerate() {
+            let d = &mut at[c as usize];
+            cell[*d] = ctx[j] as usize * ng + ct[j] as usize;
+            weight[*d] = self.weight(rows[j]);
+            *d += 1;
+        }
+        // Per cell: the latest distinct row that has it; it belongs to the current x group when
+        // it is at or after the group's first distinct row. A direct table while it stays small
+        // (at most 8 MiB), else a hash map.
+        let mut table = vec![u32::MAX; n_cells];
+        let mut map: HashMap<usize, u32, foldhash::fast::FixedState> =
             HashMap::with_hasher(foldhash::fast::FixedState::default());
         for (k, win) in bounds.windows(2).enumerate() {
             if win[0] == win[1] {
                 continue;
             }
             g.x.push(xs[k]);
-            g.start.push(g.weight.len());
+            let first = g.weight.len();
+            g.start.push(first);
             let mut gw = 0.0;
-            if cells.is_none() {
-                map.clear();
-            }
-            for &pos in &order[win[0]..win[1]] {
-                let pos = pos as usize;
-                let w = self.weight(rows[pos]);
+            map.clear();
+            for (&c, &w) in cell[win[0]..win[1]].iter().zip(&weight[win[0]..win[1]]) {
                 gw += w;
-                let cell = ctx[pos] as usize * ng + ct[pos] as usize;
                 let next = g.weight.len() as u32;
-                let slot = if cells.is_some() {
-                    let e = &mut table[cell];
-                    if e.0 != k as u32 {
-                        *e = (k as u32, next);
-                    }
-                    e.1
+                let e = if n_cells > 0 {
+                    &mut table[c]
                 } else {
-                    *map.entry(cell as u64).or_insert(next)
+                    map.entry(c).or_insert(u32::MAX)
                 };
-                if slot == next {
-                    g.i_tx.push(ctx[pos]);
-                    g.i_t.push(ct[pos]);
-                    g.weight.push(w);
+                if *e != u32::MAX && *e as usize >= first {
+                    g.weight[*e as usize] += w;
                 } else {
-                    g.weight[slot as usize] += w;
+                    *e = next;
+                    g.i_tx.push((c / ng) as u32);
+                    g.i_t.push((c % ng) as u32);
+                    g.weight.push(w);
                 }
             }
             g.group_weight.push(gw);
@@ -354,25 +365,6 @@ pub(crate) fn rank_encode(cols: &[&[f64]], rows: &[usize]) -> (Vec<f64>, Vec<Vec
         }
     }
     (order.iter().map(|&c| values[c as usize]).collect(), codes)
-}
-
-/// Positions `0..codes.len()` stably sorted by code (a counting sort), and the bounds of each
-/// code's run: positions of code `c` are `order[bounds[c]..bounds[c + 1]]`.
-pub(crate) fn counting_order(codes: &[u32], n_codes: usize) -> (Vec<u32>, Vec<usize>) {
-    let mut at = vec![0usize; n_codes + 1];
-    for &c in codes {
-        at[c as usize + 1] += 1;
-    }
-    for k in 1..at.len() {
-        at[k] += at[k - 1];
-    }
-    let bounds = at.clone();
-    let mut order = vec![0u32; codes.len()];
-    for (j, &c) in codes.iter().enumerate() {
-        order[at[c as usize]] = j as u32;
-        at[c as usize] += 1;
-    }
-    (order, bounds)
 }
 
 /// `(key, position)` for every position of the code columns, sorted by the code tuple (`key`

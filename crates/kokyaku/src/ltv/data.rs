@@ -208,6 +208,12 @@ impl CalibrationData {
     /// times: what the BG/NBD-family likelihoods iterate over. Weights of equal rows are summed
     /// in row order, so the result is deterministic.
     pub(crate) fn grouped(&self) -> Grouped {
+        self.grouped_by(true)
+    }
+
+    /// [`Self::grouped`], merging through the grid-cell table when `table` allows and it pays,
+    /// else by sorting.
+    fn grouped_by(&self, table: bool) -> Grouped {
         let rows: Vec<usize> = (0..self.len()).filter(|&i| self.weight(i) != 0.0).collect();
         let (xs, cx) = rank_encode(&[&self.x], &rows);
         let (grid, ct) = rank_encode(&[&self.t_x, &self.t], &rows);
@@ -220,7 +226,37 @@ impl CalibrationData {
         // Each row as its grid cell `t_x · ng + T` and weight, scattered into x order (a
         // counting sort: one sequential write stream per distinct x), so the merge below reads
         // sequentially.
-        let n_cells = ng.checked_mul(ng).filter(|&c| c <= 1 << 21).unwrap_or(0);
+        // A direct table of grid cells pays while it is small next to the rows; else sort.
+        let n_cells = ng
+            .checked_mul(ng)
+            .filter(|&c| table && c <= 1 << 21 && c <= 4 * rows.len())
+            .unwrap_or(0);
+        if n_cells == 0 {
+            let sorted = merge_sort(&[cx, ctx, ct], &[xs.len(), ng, ng]);
+            let mut last_x = None;
+            for run in sorted.chunk_by(|a, b| a.0 == b.0) {
+                let first = run[0].1 as usize;
+                let code = cx[first];
+                if last_x != Some(code) {
+                    last_x = Some(code);
+                    g.x.push(xs[code as usize]);
+                    g.start.push(g.weight.len());
+                    g.group_weight.push(0.0);
+                }
+                let w: f64 = run
+                    .iter()
+                    .map(|&(_, i)| self.weight(rows[i as usize]))
+                    .sum();
+                g.i_tx.push(ctx[first]);
+                g.i_t.push(ct[first]);
+                g.weight.push(w);
+                if let Some(gw) = g.group_weight.last_mut() {
+                    *gw += w;
+                }
+            }
+            g.start.push(g.weight.len());
+            return g;
+        }
         let mut at = vec![0usize; xs.len() + 1];
         for &c in cx {
             at[c as usize + 1] += 1;
@@ -236,12 +272,9 @@ impl CalibrationData {
             weight[*d] = self.weight(rows[j]);
             *d += 1;
         }
-        // Per cell: the latest distinct row that has it; it belongs to the current x group when
-        // it is at or after the group's first distinct row. A direct table while it stays small
-        // (at most 8 MiB), else a hash map.
-        let mut table = vec![u32::MAX; n_cells];
-        let mut map: HashMap<usize, u32, foldhash::fast::FixedState> =
-            HashMap::with_hasher(foldhash::fast::FixedState::default());
+        // Per cell: 1 + the latest distinct row that has it (0: none); it belongs to the current
+        // x group when it is at or after the group's first distinct row.
+        let mut table = vec![0u32; n_cells];
         for (k, win) in bounds.windows(2).enumerate() {
             if win[0] == win[1] {
                 continue;
@@ -250,19 +283,14 @@ impl CalibrationData {
             let first = g.weight.len();
             g.start.push(first);
             let mut gw = 0.0;
-            map.clear();
             for (&c, &w) in cell[win[0]..win[1]].iter().zip(&weight[win[0]..win[1]]) {
                 gw += w;
                 let next = g.weight.len() as u32;
-                let e = if n_cells > 0 {
-                    &mut table[c]
+                let e = &mut table[c];
+                if *e as usize > first {
+                    g.weight[*e as usize - 1] += w;
                 } else {
-                    map.entry(c).or_insert(u32::MAX)
-                };
-                if *e != u32::MAX && *e as usize >= first {
-                    g.weight[*e as usize] += w;
-                } else {
-                    *e = next;
+                    *e = next + 1;
                     g.i_tx.push((c / ng) as u32);
                     g.i_t.push((c % ng) as u32);
                     g.weight.push(w);
@@ -562,6 +590,36 @@ mod tests {
         assert_eq!(c.x, vec![0.0, 0.0, 1.0]);
         assert_eq!(c.t, vec![4.0, 5.0, 5.0]);
         assert_eq!(c.weight, vec![1.0, 1.0, 2.0]);
+    }
+
+    #[test]
+    fn table_and_sort_merges_agree() {
+        // 40 rows over a 4-value grid: the table path applies; compare with the sort path.
+        let x: Vec<f64> = (0..40).map(|i| f64::from(i % 3)).collect();
+        let t_x: Vec<f64> = (0..40)
+            .map(|i| if i % 3 == 0 { 0.0 } else { f64::from(i % 2) })
+            .collect();
+        let t: Vec<f64> = (0..40).map(|i| f64::from(2 + i % 2)).collect();
+        let w: Vec<f64> = (0..40).map(|i| f64::from(1 + i % 4)).collect();
+        let d = CalibrationData::new(x, t_x, t, TimeUnit::Days)
+            .unwrap()
+            .with_weights(w)
+            .unwrap();
+        let sorted = |g: &Grouped| {
+            let mut rows: Vec<(u64, u64, u64, u64)> = Vec::new();
+            for (k, &x) in g.x.iter().enumerate() {
+                for i in g.start[k]..g.start[k + 1] {
+                    let (a, b) = (g.grid[g.i_tx[i] as usize], g.grid[g.i_t[i] as usize]);
+                    rows.push((x.to_bits(), a.to_bits(), b.to_bits(), g.weight[i].to_bits()));
+                }
+            }
+            rows.sort_unstable();
+            rows
+        };
+        let (a, b) = (d.grouped_by(true), d.grouped_by(false));
+        assert_eq!(sorted(&a), sorted(&b));
+        assert_eq!(a.group_weight, b.group_weight);
+        assert_eq!(a.len(), 6, "i mod 6 gives six distinct rows");
     }
 
     #[test]

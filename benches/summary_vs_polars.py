@@ -6,7 +6,9 @@ Usage: python benches/summary_vs_polars.py [--customers 3350000] [--seed 1]
 Builds the log once with `kokyaku simulate` (BG/NBD purchases, Gamma-Gamma spend, subscribers),
 re-sorts it by time with Polars (order logs arrive in time order, not grouped by customer,
 with order numbers rising with time) and caches it under ~/.cache/kokyaku-bench. Then runs, each in a fresh process so peak memory is
-its own: (1) kokyaku's `summary_rfm` bench binary (read Parquet -> OrderLog -> summary -> RFM),
+its own: (1) kokyaku's `summary_rfm` bench binary (read Parquet -> OrderLog -> summary -> RFM; it reads the
+columns Polars reads: customer, order, time, amount, status, with the kind, subscription and
+currency columns mapped to `-` and the currency given),
 (2) Polars doing the same group-by (completed orders: first/last day, orders, distinct days,
 gross; refunds none in this log; recency; NTILE(5) R/F/M scores and the R x F segment map).
 Prints one JSON line per tool and the ratios. Timings are wall-clock on a shared, noisy machine.

@@ -38,7 +38,8 @@ pub enum DuplicateArg {
 pub struct InputArgs {
     /// Order log (CSV/TSV/TXT, JSON Lines or Parquet, by extension).
     pub file: Option<PathBuf>,
-    /// Customer id column (name, or 1-based position).
+    /// Customer id column (name, or 1-based position). On every `--*-col` flag, `-` means the
+    /// input has no such column: one detected by its usual name is not read.
     #[arg(long)]
     pub customer_col: Option<String>,
     /// Order id column; without one each row is an order.

@@ -1484,3 +1484,34 @@ mod parquet {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+// ---------------------------------------------------------------- columns mapped to `-`
+
+#[test]
+fn a_column_mapped_to_dash_is_not_read() {
+    let text = "customer_id,placed_at,amount,kind,currency\n\
+                c1,2024-01-05,10,subscription,JPY\n\
+                c1,2024-02-05,12,not-a-kind,USD\n";
+    // Read as is, the second row's kind is rejected.
+    assert_eq!(
+        csv(text, &opts()).report.rejections.get("unknown_kind"),
+        Some(&1)
+    );
+    // Without the kind column, both rows reach the currency check: mixed.
+    let mut o = opts();
+    o.columns.kind = Some("-".into());
+    assert_eq!(err(text, &o).code(), "mixed_currency");
+    o.columns.currency = Some("-".into());
+    let ing = csv(text, &o);
+    assert_eq!(ing.report.rows_accepted, 2);
+    assert_eq!(ing.log.kinds(), &[OrderKind::OneOff, OrderKind::OneOff]);
+}
+
+#[test]
+fn a_required_column_mapped_to_dash_is_missing() {
+    let mut o = opts();
+    o.columns.customer = Some("-".into());
+    let e = err("customer_id,placed_at,amount\nc1,2024-01-05,10\n", &o);
+    assert_eq!(e.code(), "missing_column");
+    assert!(e.to_string().contains("customer"), "{e}");
+}

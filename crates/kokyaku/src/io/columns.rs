@@ -104,6 +104,10 @@ fn find(
     role: &str,
 ) -> Result<Option<usize>> {
     if let Some(name) = explicit {
+        // `-`: the input has no such column (a detected one is not read).
+        if name == "-" {
+            return Ok(None);
+        }
         if let Some(i) = header
             .iter()
             .position(|h| h.trim().trim_start_matches('\u{feff}') == name.as_str())

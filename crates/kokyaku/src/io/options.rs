@@ -7,7 +7,9 @@ use crate::{Error, Result};
 /// Which input column holds which field. `None` means "detect by the usual names".
 ///
 /// A column may be named by its header or, for files without a header, by its 1-based
-/// position (`"3"`).
+/// position (`"3"`). A name of `-` means the input has no such column: a column detected by its
+/// usual name is then not read (e.g. `kind: "-"` reads every order as one-off even if a `kind`
+/// column exists).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ColumnMap {

@@ -12,7 +12,7 @@ use kokyaku::ltv::{
     Cohort, Covariates, FitOptions, FitReport, GammaGamma, ModelKind, ParetoNbdWithCovariates,
     PurchaseModel, ShiftedBetaGeometric, SummaryColumns, TimeUnit, calibration_from_log, clv,
     clv_batch, fit_purchase_model, fit_summary, purchase_model_from_params, read_covariates_csv,
-    read_summary_csv, read_summary_parquet,
+    read_covariates_parquet, read_summary_csv, read_summary_parquet,
 };
 use kokyaku::model::parse_date;
 use kokyaku::table::{Column, Table};
@@ -258,21 +258,19 @@ fn load_covariates(
             "covariates are columns of a --summary file; write one with `kokyaku ltv summary` and add the columns",
         ));
     };
-    if path
+    let parquet = path
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
-    {
-        return Err(Error::Unsupported(
-            "covariates are read from CSV summaries only; convert the Parquet summary to CSV"
-                .into(),
-        ));
-    }
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"));
     let read = |names: &[String]| -> Result<Covariates> {
         let f = File::open(path).map_err(|e| Error::Io {
             path: path.display().to_string(),
             source: e,
         })?;
-        read_covariates_csv(std::io::BufReader::new(f), names)
+        if parquet {
+            read_covariates_parquet(f, names)
+        } else {
+            read_covariates_csv(std::io::BufReader::new(f), names)
+        }
     };
     Ok((read(purchase)?, read(dropout)?))
 }

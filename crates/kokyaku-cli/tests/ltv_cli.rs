@@ -648,3 +648,59 @@ fn covariates_recover_a_simulated_purchase_rate_effect_and_predict() {
         "invalid_option",
     );
 }
+
+#[test]
+fn covariates_from_a_parquet_summary_fit_as_from_csv() {
+    // The same summary and covariate column, once as CSV and once as Parquet (Float64 and Int64
+    // columns): the fits must be identical.
+    let rows: Vec<(f64, f64, f64, Vec<f64>)> = (0..400)
+        .map(|i| {
+            let x = f64::from(i % 5);
+            let t = 30.0 + f64::from(i % 7);
+            let tx = if x > 0.0 { t - f64::from(i % 11) } else { 0.0 };
+            (x, tx, t, vec![f64::from(i % 2)])
+        })
+        .collect();
+    let csv_path = write_summary("cov_pq.csv", &rows, &["group"]);
+    let table = kokyaku::table::Table {
+        names: ["customer_id", "frequency", "recency", "T", "group"]
+            .map(String::from)
+            .to_vec(),
+        columns: vec![
+            kokyaku::table::Column::Str((0..rows.len()).map(|i| Some(i.to_string())).collect()),
+            kokyaku::table::Column::Float(rows.iter().map(|r| Some(r.0)).collect()),
+            kokyaku::table::Column::Float(rows.iter().map(|r| Some(r.1)).collect()),
+            kokyaku::table::Column::Float(rows.iter().map(|r| Some(r.2)).collect()),
+            kokyaku::table::Column::Int(rows.iter().map(|r| Some(r.3[0] as i64)).collect()),
+        ],
+    };
+    let pq_path = tmp("cov_pq.parquet");
+    kokyaku::io::write_table_parquet(&table, std::fs::File::create(&pq_path).unwrap()).unwrap();
+    let flags = [
+        "--purchase-covariates",
+        "group",
+        "--dropout-covariates",
+        "group",
+    ];
+    let a = fit_json("bg-nbd", &csv_path, &flags);
+    let b = fit_json("bg-nbd", pq_path.to_str().unwrap(), &flags);
+    assert_eq!(a["params"], b["params"]);
+    assert_eq!(a["log_likelihood"], b["log_likelihood"]);
+    // A missing covariate column is named.
+    let o = kokyaku(&[
+        "ltv",
+        "fit",
+        "--model",
+        "bg-nbd",
+        "--summary",
+        pq_path.to_str().unwrap(),
+        "--purchase-covariates",
+        "nope",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("missing_column") && err.contains("nope"),
+        "{err}"
+    );
+}

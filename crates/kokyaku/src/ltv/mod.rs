@@ -40,9 +40,9 @@ pub use predict::{
     tracking_expected_cumulative,
 };
 pub use sbg::{Cohort, ShiftedBetaGeometric};
-#[cfg(feature = "parquet")]
-pub use summary_io::read_summary_parquet;
 pub use summary_io::{SummaryColumns, SummaryFile, read_covariates_csv, read_summary_csv};
+#[cfg(feature = "parquet")]
+pub use summary_io::{read_covariates_parquet, read_summary_parquet};
 
 /// Predictions shared by the continuous-time purchase models. Times are in the unit of the data
 /// the model was fitted on; `x`, `t_x`, `t` are a customer's calibration `x`, `t_x`, `T`.

@@ -283,11 +283,8 @@ pub fn read_summary_parquet(
     columns: &SummaryColumns,
     time_unit: TimeUnit,
 ) -> Result<SummaryFile> {
+    use arrow_array::Array;
     use arrow_array::cast::AsArray;
-    use arrow_array::types::{
-        Float32Type, Float64Type, Int32Type, Int64Type, UInt32Type, UInt64Type,
-    };
-    use arrow_array::{Array, ArrayRef};
     use arrow_schema::DataType;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -351,47 +348,6 @@ pub fn read_summary_parquet(
         .with_batch_size(65_536)
         .build()
         .map_err(|e| malformed(&e))?;
-    // One macro arm per Arrow type; `as f64` is exact for the 32-bit ones and the usual rounding
-    // for 64-bit integers (counts far below 2^53).
-    #[allow(clippy::cast_lossless)]
-    let numbers = |a: &ArrayRef, name: &str, out: &mut Vec<f64>| -> Result<()> {
-        let base = out.len();
-        macro_rules! push {
-            ($t:ty) => {{
-                let p = a.as_primitive::<$t>();
-                out.extend((0..p.len()).map(|i| {
-                    if p.is_null(i) {
-                        f64::NAN
-                    } else {
-                        p.value(i) as f64
-                    }
-                }));
-            }};
-        }
-        match a.data_type() {
-            DataType::Float64 => push!(Float64Type),
-            DataType::Float32 => push!(Float32Type),
-            DataType::Int64 => push!(Int64Type),
-            DataType::Int32 => push!(Int32Type),
-            DataType::UInt64 => push!(UInt64Type),
-            DataType::UInt32 => push!(UInt32Type),
-            other => {
-                return Err(Error::InvalidValue {
-                    value: other.to_string(),
-                    location: Location::column(name),
-                    reason: "expected a numeric column".into(),
-                });
-            }
-        }
-        if let Some(k) = out[base..].iter().position(|v| v.is_nan()) {
-            return Err(Error::InvalidValue {
-                value: "null".into(),
-                location: Location::cell((base + k) as u64 + 1, name),
-                reason: "expected a number".into(),
-            });
-        }
-        Ok(())
-    };
     let (mut ids, mut x, mut tx, mut t, mut m, mut w) = (
         Vec::new(),
         Vec::new(),
@@ -402,14 +358,14 @@ pub fn read_summary_parquet(
     );
     for batch in reader {
         let batch = batch.map_err(|e| malformed(&e))?;
-        numbers(batch.column(ix), &header[ix], &mut x)?;
-        numbers(batch.column(itx), &header[itx], &mut tx)?;
-        numbers(batch.column(it), &header[it], &mut t)?;
+        parquet_numbers(batch.column(ix), &header[ix], &mut x)?;
+        parquet_numbers(batch.column(itx), &header[itx], &mut tx)?;
+        parquet_numbers(batch.column(it), &header[it], &mut t)?;
         if let Some(j) = im {
-            numbers(batch.column(j), &header[j], &mut m)?;
+            parquet_numbers(batch.column(j), &header[j], &mut m)?;
         }
         if let Some(j) = iw {
-            numbers(batch.column(j), &header[j], &mut w)?;
+            parquet_numbers(batch.column(j), &header[j], &mut w)?;
         }
         if let Some(j) = iid {
             let a = batch.column(j);
@@ -424,7 +380,7 @@ pub fn read_summary_parquet(
                 }
                 _ => {
                     let mut v = Vec::new();
-                    numbers(a, &header[j], &mut v)?;
+                    parquet_numbers(a, &header[j], &mut v)?;
                     ids.extend(v.iter().map(|n| format!("{n}")));
                 }
             }
@@ -434,4 +390,109 @@ pub fn read_summary_parquet(
         }
     }
     build(ids, x, tx, t, im.map(|_| m), iw.map(|_| w), time_unit)
+}
+
+/// Appends a numeric Arrow column to `out` as `f64`; nulls and non-numeric types are errors
+/// naming the column (and the row, 1-based over the file, for a null).
+#[cfg(feature = "parquet")]
+fn parquet_numbers(a: &arrow_array::ArrayRef, name: &str, out: &mut Vec<f64>) -> Result<()> {
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{
+        Float32Type, Float64Type, Int32Type, Int64Type, UInt32Type, UInt64Type,
+    };
+    use arrow_schema::DataType;
+    let base = out.len();
+    // One macro arm per Arrow type; `as f64` is exact for the 32-bit ones and the usual rounding
+    // for 64-bit integers (counts far below 2^53).
+    macro_rules! push {
+        ($t:ty) => {{
+            let p = a.as_primitive::<$t>();
+            #[allow(clippy::cast_lossless)]
+            out.extend((0..p.len()).map(|i| {
+                if p.is_null(i) {
+                    f64::NAN
+                } else {
+                    p.value(i) as f64
+                }
+            }));
+        }};
+    }
+    match a.data_type() {
+        DataType::Float64 => push!(Float64Type),
+        DataType::Float32 => push!(Float32Type),
+        DataType::Int64 => push!(Int64Type),
+        DataType::Int32 => push!(Int32Type),
+        DataType::UInt64 => push!(UInt64Type),
+        DataType::UInt32 => push!(UInt32Type),
+        other => {
+            return Err(Error::InvalidValue {
+                value: other.to_string(),
+                location: Location::column(name),
+                reason: "expected a numeric column".into(),
+            });
+        }
+    }
+    if let Some(k) = out[base..].iter().position(|v| v.is_nan()) {
+        return Err(Error::InvalidValue {
+            value: "null".into(),
+            location: Location::cell((base + k) as u64 + 1, name),
+            reason: "expected a number".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Reads the named covariate columns of a Parquet summary (numeric, no nulls), row-major, for
+/// [`super::BgNbdWithCovariates`] and [`super::ParetoNbdWithCovariates`]: the Parquet twin of
+/// [`read_covariates_csv`].
+#[cfg(feature = "parquet")]
+pub fn read_covariates_parquet(file: std::fs::File, names: &[String]) -> Result<Covariates> {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    if names.is_empty() {
+        return Ok(Covariates::none());
+    }
+    let malformed = |e: &dyn std::fmt::Display| Error::Malformed {
+        location: Location::default(),
+        reason: format!("Parquet: {e}"),
+    };
+    let b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| malformed(&e))?;
+    let header: Vec<String> = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let idx: Vec<usize> = names
+        .iter()
+        .map(|n| {
+            header
+                .iter()
+                .position(|h| h == n)
+                .ok_or_else(|| Error::MissingColumn {
+                    column: n.clone(),
+                    hint: format!(
+                        "covariate columns are read from the summary; columns are: {}",
+                        header.join(", ")
+                    ),
+                })
+        })
+        .collect::<Result<_>>()?;
+    let reader = b
+        .with_batch_size(65_536)
+        .build()
+        .map_err(|e| malformed(&e))?;
+    let mut cols: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    for batch in reader {
+        let batch = batch.map_err(|e| malformed(&e))?;
+        for ((&j, n), col) in idx.iter().zip(names).zip(&mut cols) {
+            parquet_numbers(batch.column(j), n, col)?;
+        }
+    }
+    let rows = cols.first().map_or(0, Vec::len);
+    let mut values = Vec::with_capacity(rows * names.len());
+    for r in 0..rows {
+        values.extend(cols.iter().map(|c| c[r]));
+    }
+    Covariates::new(names.to_vec(), values)
 }

@@ -25,8 +25,10 @@ fn main() -> Result<(), kokyaku::Error> {
     let t0 = Instant::now();
     // The columns Polars reads in the same run: customer, order, time, amount, status (the log's
     // one currency given; kind and subscription columns not read).
-    let mut opts = ReadOptions::default();
-    opts.currency = Some("JPY".into());
+    let mut opts = ReadOptions {
+        currency: Some("JPY".into()),
+        ..ReadOptions::default()
+    };
     for c in [
         &mut opts.columns.currency,
         &mut opts.columns.kind,

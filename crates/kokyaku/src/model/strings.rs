@@ -299,10 +299,12 @@ impl OrderIds {
     }
 }
 
-/// Customer ids, with a fast path for fixed-width numeric ids (`00012345`, 会員番号): while
-/// every id is a digit string of one width and the numbers stay dense (below 16 slots per
-/// customer seen or 4 per expected row, plus 4M), an id maps to its customer through a direct array indexed by its
-/// number, with no hashing. The first id that breaks the pattern moves every id into an
+/// Customer ids, with a fast path for fixed-width member numbers (`00012345`, `C-00012345`,
+/// 会員番号): while every id is one fixed prefix (none, or text not ending in a digit) followed
+/// by a digit string of one width, and the numbers stay dense (below 16 slots per customer seen
+/// or 4 per expected row, plus 4M), an id maps to its customer through a direct array indexed by
+/// its number, with no hashing. (With one prefix and one width, text order, numeric order and
+/// natural order agree.) The first id that breaks the pattern moves every id into an
 /// [`Interner`] once; results never depend on which path ran.
 #[derive(Debug)]
 pub struct CustomerIds {
@@ -313,7 +315,10 @@ pub struct CustomerIds {
 
 #[derive(Debug)]
 struct Dense {
+    /// Length of every id (0: no id yet).
     width: usize,
+    /// The text before the digits, shared by every id.
+    prefix: Box<[u8]>,
     slots: Vec<u32>,
 }
 
@@ -333,6 +338,7 @@ impl CustomerIds {
             ids: Interner::new(),
             dense: Some(Dense {
                 width: 0,
+                prefix: Box::default(),
                 slots: Vec::new(),
             }),
             rows_hint: 0,
@@ -345,26 +351,40 @@ impl CustomerIds {
     fn dense_limit(&self) -> usize {
         (16 * (self.ids.len() + 1)).max(4 * self.rows_hint) + (1 << 22)
     }
-    fn dense_slot(d: &Dense, limit: usize, s: &str) -> Option<usize> {
+    /// The slot of `s` and the length of its prefix, if `s` fits the pattern (any prefix and
+    /// width before the first id).
+    fn dense_slot(d: &Dense, limit: usize, s: &str) -> Option<(usize, usize)> {
         let b = s.as_bytes();
-        if b.is_empty()
-            || b.len() > 18
-            || (d.width != 0 && b.len() != d.width)
-            || !b.iter().all(u8::is_ascii_digit)
-        {
+        let digits = if d.width == 0 {
+            let t = b.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+            &b[b.len() - t..]
+        } else {
+            if b.len() != d.width || !b.starts_with(&d.prefix) {
+                return None;
+            }
+            let digits = &b[d.prefix.len()..];
+            if !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            digits
+        };
+        if digits.is_empty() || digits.len() > 18 {
             return None;
         }
-        let n = b
+        let n = digits
             .iter()
             .fold(0usize, |a, &c| a * 10 + usize::from(c - b'0'));
-        (n < limit).then_some(n)
+        (n < limit).then_some((n, b.len() - digits.len()))
     }
     /// The index of `s`, inserting it if new.
     pub fn intern(&mut self, s: &str) -> u32 {
         let limit = self.dense_limit();
         if let Some(d) = &mut self.dense {
-            if let Some(n) = Self::dense_slot(d, limit, s) {
-                d.width = s.len();
+            if let Some((n, prefix)) = Self::dense_slot(d, limit, s) {
+                if d.width == 0 {
+                    d.width = s.len();
+                    d.prefix = s.as_bytes()[..prefix].into();
+                }
                 if n >= d.slots.len() {
                     d.slots
                         .resize((n + 1).max(d.slots.len() * 2).min(limit), EMPTY);
@@ -388,7 +408,7 @@ impl CustomerIds {
         let limit = self.dense_limit();
         let mut acc = 0u32;
         for s in ids {
-            if let Some(n) = Self::dense_slot(d, limit, s) {
+            if let Some((n, _)) = Self::dense_slot(d, limit, s) {
                 acc ^= d.slots.get(n).copied().unwrap_or(0);
             }
         }
@@ -427,7 +447,7 @@ impl CustomerIds {
     #[must_use]
     pub fn natural_order(&self) -> Vec<u32> {
         match &self.dense {
-            // One width of digits: numeric order is text order is natural order.
+            // One prefix and one width of digits: numeric order is text order is natural order.
             Some(d) => d.slots.iter().copied().filter(|&i| i != EMPTY).collect(),
             None => natural_order(&self.ids.values),
         }
@@ -526,6 +546,40 @@ mod tests {
         c.intern("1");
         assert_eq!(c.intern("999999999999"), 1); // far beyond dense: table
         assert_eq!(c.intern("1"), 0);
+    }
+
+    #[test]
+    fn customer_ids_with_a_prefix_stay_dense_and_order_naturally() {
+        let ids = ["C-0003", "C-0001", "C-0010", "C-0001", "C-0002"];
+        let mut c = CustomerIds::new();
+        let got: Vec<u32> = ids.iter().map(|s| c.intern(s)).collect();
+        assert_eq!(got, vec![0, 1, 2, 1, 3]);
+        assert!(c.dense.is_some(), "one prefix, one width: the direct array");
+        assert_eq!(c.natural_order(), vec![1, 3, 0, 2]);
+        // The same ids through the hash table give the same indices and order.
+        let mut t = CustomerIds::new();
+        t.build_table();
+        let got_t: Vec<u32> = ids.iter().map(|s| t.intern(s)).collect();
+        assert_eq!(got_t, got);
+        assert_eq!(t.natural_order(), c.natural_order());
+        // Another prefix, a digit where the prefix was, or another width: the table, same ids.
+        for other in ["D-0004", "C10004", "C-00004", "0004"] {
+            let mut c2 = CustomerIds::new();
+            for s in ids {
+                c2.intern(s);
+            }
+            assert_eq!(c2.intern(other), 4, "{other}");
+            assert!(c2.dense.is_none(), "{other} leaves the fast mode");
+            assert_eq!(c2.intern("C-0010"), 2);
+            let order: Vec<&str> = c2
+                .natural_order()
+                .iter()
+                .map(|&i| c2.values().get(i as usize))
+                .collect();
+            let mut want: Vec<&str> = vec!["C-0003", "C-0001", "C-0010", "C-0002", other];
+            want.sort_by(|a, b| natural_cmp(a, b));
+            assert_eq!(order, want, "{other}");
+        }
     }
 
     #[test]

@@ -83,8 +83,10 @@ def main():
     ap.add_argument("--customers", type=int, default=3_100_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3, help="runs per tool; the best is reported")
-    ap.add_argument("--ids", choices=["numeric", "text"], default="numeric",
-                    help="customer ids as fixed-width member numbers (00012345) or text (C-00012345)")
+    ap.add_argument("--ids", choices=["numeric", "text", "opaque"], default="numeric",
+                    help="customer ids as fixed-width member numbers (00012345), prefixed member numbers "
+                         "(C-00012345) or opaque text without a number pattern (54321000-x: the reversed "
+                         "digits and a suffix, so every lookup goes through the hash table)")
     a = ap.parse_args()
     os.makedirs(CACHE, exist_ok=True)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "kokyaku-cli", "-p", "kokyaku-benches"], cwd=ROOT, check=True)
@@ -92,6 +94,7 @@ def main():
     raw = os.path.join(CACHE, f"sim_v2_{a.customers}_{a.seed}.parquet")
     by_time = os.path.join(CACHE, f"orders_v2_{a.customers}_{a.seed}_by_time.parquet")
     text_ids = os.path.join(CACHE, f"orders_v2_{a.customers}_{a.seed}_by_time_text_ids.parquet")
+    opaque_ids = os.path.join(CACHE, f"orders_v2_{a.customers}_{a.seed}_by_time_opaque_ids.parquet")
     if not os.path.exists(by_time):
         subprocess.run([os.path.join(kbin, "kokyaku"), "simulate", "--customers", str(a.customers),
                         "--seed", str(a.seed), "-o", raw], check=True)
@@ -107,6 +110,12 @@ def main():
             (pl.read_parquet(by_time).with_columns(pl.format("C-{}", pl.col("customer_id")).alias("customer_id"))
                .write_parquet(text_ids, compression="snappy"))
         by_time = text_ids
+    elif a.ids == "opaque":
+        if not os.path.exists(opaque_ids):
+            import polars as pl
+            (pl.read_parquet(by_time).with_columns((pl.col("customer_id").str.reverse() + "-x").alias("customer_id"))
+               .write_parquet(opaque_ids, compression="snappy"))
+        by_time = opaque_ids
     results = {}
     for name, cmd in [("kokyaku", [os.path.join(kbin, "summary_rfm"), by_time]),
                       ("polars", [sys.executable, "-c", POLARS_CHILD, by_time])]:

@@ -480,32 +480,46 @@ pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 #[must_use]
 pub fn natural_order(col: &StrColumn) -> Vec<u32> {
     let n = col.len();
-    // Fast path: every id is a number of at most 19 digits; sort by (value, text).
-    let numeric: Option<Vec<(u64, u32)>> = (0..n)
-        .map(|i| {
-            let s = col.get(i);
-            (!s.is_empty() && s.len() <= 19 && s.bytes().all(|c| c.is_ascii_digit()))
-                .then(|| (s.parse::<u64>().unwrap_or(u64::MAX), i as u32))
-        })
-        .collect();
-    if let Some(mut keys) = numeric {
-        if keys.windows(2).all(|w| w[0].0 < w[1].0) {
-            return keys.into_iter().map(|(_, i)| i).collect();
+    if (1..n).all(|i| natural_cmp(col.get(i - 1), col.get(i)).is_le()) {
+        return (0..n as u32).collect();
+    }
+    // Radix-sort integer keys that order like `natural_cmp` (all-digit ids by value, first;
+    // others by their first 8 bytes, big-endian, zero-padded), then settle equal keys by
+    // `natural_cmp` itself: millions of ids sort in linear passes, not string comparisons.
+    let (mut digits, mut text): (Vec<(u64, u32)>, Vec<(u64, u32)>) = (Vec::new(), Vec::new());
+    for i in 0..n {
+        let s = col.get(i);
+        let b = s.as_bytes();
+        if !b.is_empty() && b.iter().all(u8::is_ascii_digit) {
+            // The value without leading zeros; over 19 significant digits, above every value
+            // of 19 (ties settled below).
+            let t = s.trim_start_matches('0').as_bytes();
+            let v = if t.len() <= 19 {
+                t.iter().fold(0u64, |a, &c| a * 10 + u64::from(c - b'0'))
+            } else {
+                u64::MAX
+            };
+            digits.push((v, i as u32));
+        } else {
+            let mut k = [0u8; 8];
+            let m = b.len().min(8);
+            k[..m].copy_from_slice(&b[..m]);
+            text.push((u64::from_be_bytes(k), i as u32));
         }
-        keys.sort_unstable_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then_with(|| col.get(a.1 as usize).cmp(col.get(b.1 as usize)))
-                .then(a.1.cmp(&b.1))
-        });
-        return keys.into_iter().map(|(_, i)| i).collect();
     }
-    let mut idx: Vec<u32> = (0..n as u32).collect();
-    if !(1..n).all(|i| natural_cmp(col.get(i - 1), col.get(i)).is_le()) {
-        idx.sort_unstable_by(|&a, &b| {
-            natural_cmp(col.get(a as usize), col.get(b as usize)).then(a.cmp(&b))
-        });
+    let mut out = Vec::with_capacity(n);
+    for mut part in [digits, text] {
+        radsort::sort_by_key(&mut part, |p| p.0);
+        for run in part.chunk_by_mut(|x, y| x.0 == y.0) {
+            if run.len() > 1 {
+                run.sort_unstable_by(|x, y| {
+                    natural_cmp(col.get(x.1 as usize), col.get(y.1 as usize)).then(x.1.cmp(&y.1))
+                });
+            }
+            out.extend(run.iter().map(|p| p.1));
+        }
     }
-    idx
+    out
 }
 
 #[cfg(test)]
@@ -603,5 +617,65 @@ mod tests {
             c.push(s);
         }
         assert_eq!(natural_order(&c), vec![2, 1, 3, 0]);
+    }
+
+    #[test]
+    fn natural_order_by_keys_equals_sorting_by_natural_cmp() {
+        // Digits (short, long, zero-padded, over 19 digits), text sharing 8-byte prefixes,
+        // embedded NUL bytes, non-ASCII, empty.
+        let ids = [
+            "10",
+            "2",
+            "002",
+            "0",
+            "00",
+            "18446744073709551615",
+            "99999999999999999999",
+            "000000000000000000000001",
+            "123456789012345678901",
+            "abcdefgh2",
+            "abcdefgh10",
+            "abcdefgh",
+            "abcdefg",
+            "ab\0",
+            "ab",
+            "C-0002",
+            "C-0010",
+            "顧客-1",
+            "",
+            "b",
+            "a",
+            "54321000-x",
+            "00012345-x",
+        ];
+        let mut c = StrColumn::new();
+        for s in ids {
+            c.push(s);
+        }
+        let mut want: Vec<u32> = (0..ids.len() as u32).collect();
+        want.sort_by(|&a, &b| natural_cmp(ids[a as usize], ids[b as usize]).then(a.cmp(&b)));
+        assert_eq!(natural_order(&c), want);
+        // Random ids over a small alphabet (many shared prefixes, all-digit ones, zero padding).
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet = b"0019aZ-";
+        let mut c = StrColumn::new();
+        let mut ids = Vec::new();
+        for _ in 0..3000 {
+            let len = (next() % 23) as usize;
+            let s: String = (0..len)
+                .map(|_| char::from(alphabet[(next() % alphabet.len() as u64) as usize]))
+                .collect();
+            c.push(&s);
+            ids.push(s);
+        }
+        let mut want: Vec<u32> = (0..ids.len() as u32).collect();
+        want.sort_by(|&a, &b| natural_cmp(&ids[a as usize], &ids[b as usize]).then(a.cmp(&b)));
+        assert_eq!(natural_order(&c), want);
     }
 }

@@ -486,7 +486,8 @@ pub fn natural_order(col: &StrColumn) -> Vec<u32> {
     // Radix-sort integer keys that order like `natural_cmp` (all-digit ids by value, first;
     // others by their first 8 bytes, big-endian, zero-padded), then settle equal keys by
     // `natural_cmp` itself: millions of ids sort in linear passes, not string comparisons.
-    let (mut digits, mut text): (Vec<(u64, u32)>, Vec<(u64, u32)>) = (Vec::new(), Vec::new());
+    let mut digits: Vec<(u64, u32)> = Vec::new();
+    let mut text: Vec<(u64, u32)> = Vec::new();
     for i in 0..n {
         let s = col.get(i);
         let b = s.as_bytes();

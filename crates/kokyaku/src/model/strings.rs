@@ -359,7 +359,9 @@ impl CustomerIds {
             let t = b.iter().rev().take_while(|c| c.is_ascii_digit()).count();
             &b[b.len() - t..]
         } else {
-            if b.len() != d.width || !b.starts_with(&d.prefix) {
+            // A byte loop, not `starts_with`: prefixes are a few bytes (usually none) and a
+            // `memcmp` call per row cost more than the whole lookup.
+            if b.len() != d.width || !d.prefix.iter().zip(b).all(|(p, c)| p == c) {
                 return None;
             }
             let digits = &b[d.prefix.len()..];

@@ -140,61 +140,43 @@ fn fit_k(
     if rows.len() == 0 {
         return Err(Error::EmptyInput(format!("{model}: no customers")));
     }
-    // Newton's method from subsamples of increasing size (every 64th, 8th row, ...; see
-    // `fit::newton_stages`): each stage starts at the previous optimum, so the full data needs
-    // only a few likelihood passes. The user's starting values skip the stages.
-    let strides = if options.initial.is_some() {
-        vec![1]
-    } else {
-        fit::newton_stages(rows.len())
-    };
-    let mut start = vec![1.0, rows.mean_t().max(1e-3), 1.0, 1.0];
-    let mut report = None;
-    for &stride in &strides {
-        let sub;
-        let g = if stride == 1 {
-            &rows
-        } else {
-            sub = rows.stride(stride);
-            &sub
-        };
-        let last = stride == 1;
-        let opts = FitOptions {
-            std_errors: last && options.std_errors,
-            ..options.clone()
-        };
-        let (mut ln_grid, mut inv_grid) = (vec![0.0; g.grid.len()], vec![0.0; g.grid.len()]);
-        let r = fit::run_newton(fit::NewtonProblem {
-            model,
-            names: ["r", "alpha", "a", "b"].map(String::from).to_vec(),
-            start: start.clone(),
-            total_weight: g.total_weight(),
-            n_rows: g.len(),
-            loglik: |p: &[f64], grad: &mut [f64], hess: Option<&mut [f64]>| {
-                let p = [p[0], p[1], p[2], p[3]];
-                match hess {
-                    Some(h) => grouped_ll::<true>(k, p, g, &mut ln_grid, &mut inv_grid, grad, h),
-                    None => {
-                        grouped_ll::<false>(k, p, g, &mut ln_grid, &mut inv_grid, grad, &mut [])
-                    }
-                }
-            },
-            options: &opts,
-            gradient_tolerance: if last {
-                options.gradient_tolerance
+    let start = vec![1.0, rows.mean_t().max(1e-3), 1.0, 1.0];
+    fit::staged_newton(
+        model,
+        rows.len(),
+        start,
+        options,
+        |stride, start, opts, tol| {
+            let sub;
+            let g = if stride == 1 {
+                &rows
             } else {
-                1e-6
-            },
-        });
-        match r {
-            Ok(r) if last => report = Some(r),
-            Ok(r) => start.clone_from(&r.params),
-            // A failed subsample stage only costs its start; the full fit decides.
-            Err(_) if !last => {}
-            Err(e) => return Err(e),
-        }
-    }
-    report.ok_or_else(|| Error::FitFailed(format!("{model}: no fit")))
+                sub = rows.stride(stride);
+                &sub
+            };
+            let (mut ln_grid, mut inv_grid) = (vec![0.0; g.grid.len()], vec![0.0; g.grid.len()]);
+            fit::run_newton(fit::NewtonProblem {
+                model,
+                names: ["r", "alpha", "a", "b"].map(String::from).to_vec(),
+                start: start.to_vec(),
+                total_weight: g.total_weight(),
+                n_rows: g.len(),
+                loglik: |p: &[f64], grad: &mut [f64], hess: Option<&mut [f64]>| {
+                    let p = [p[0], p[1], p[2], p[3]];
+                    match hess {
+                        Some(h) => {
+                            grouped_ll::<true>(k, p, g, &mut ln_grid, &mut inv_grid, grad, h)
+                        }
+                        None => {
+                            grouped_ll::<false>(k, p, g, &mut ln_grid, &mut inv_grid, grad, &mut [])
+                        }
+                    }
+                },
+                options: opts,
+                gradient_tolerance: tol,
+            })
+        },
+    )
 }
 
 /// The weighted log-likelihood, its gradient and (with `HESS`) its Hessian over grouped rows:

@@ -456,6 +456,45 @@ pub(crate) fn run_newton<F: HessianLoglik>(mut p: NewtonProblem<'_, F>) -> Resul
     })
 }
 
+/// Newton's method from subsamples of increasing size (see [`newton_stages`]): `stage(stride,
+/// start, options, tolerance)` fits every `stride`-th of the `n` rows from `start`; each stage
+/// starts at the previous optimum (loosely converged, no standard errors), so the full data needs
+/// only a few likelihood passes. The user's starting values skip the stages; a failed subsample
+/// stage only costs its start, the full fit decides.
+pub(crate) fn staged_newton(
+    model: &str,
+    n: usize,
+    start: Vec<f64>,
+    options: &FitOptions,
+    mut stage: impl FnMut(usize, &[f64], &FitOptions, f64) -> Result<FitReport>,
+) -> Result<FitReport> {
+    let strides = if options.initial.is_some() {
+        vec![1]
+    } else {
+        newton_stages(n)
+    };
+    let mut start = start;
+    for stride in strides {
+        let last = stride == 1;
+        let opts = FitOptions {
+            std_errors: last && options.std_errors,
+            ..options.clone()
+        };
+        let tolerance = if last {
+            options.gradient_tolerance
+        } else {
+            1e-6
+        };
+        match stage(stride, &start, &opts, tolerance) {
+            Ok(r) if last => return Ok(r),
+            Ok(r) => start = r.params,
+            Err(_) if !last => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(Error::FitFailed(format!("{model}: no fit")))
+}
+
 /// Strides of the subsample stages before a fit on `n` rows: about 2,000 rows first, then eight
 /// times more per stage, then all rows (stride 1, always last).
 pub(crate) fn newton_stages(n: usize) -> Vec<usize> {

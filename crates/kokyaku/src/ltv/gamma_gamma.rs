@@ -235,12 +235,6 @@ impl GammaGamma {
                 "gamma-gamma: no customer with x > 0".into(),
             ));
         }
-        // Newton's method from subsamples of increasing size (see BG/NBD).
-        let strides = if options.initial.is_some() {
-            vec![1]
-        } else {
-            fit::newton_stages(rows.m.len())
-        };
         let w = rows.total_weight();
         let mean_m = rows
             .m
@@ -249,46 +243,35 @@ impl GammaGamma {
             .map(|(m, w)| m * w)
             .sum::<f64>()
             / w;
-        let mut start = vec![1.0, 1.0, mean_m.max(1e-9)];
-        let mut report = None;
-        for &stride in &strides {
-            let sub;
-            let r = if stride == 1 {
-                &rows
-            } else {
-                sub = rows.stride(stride);
-                &sub
-            };
-            let last = stride == 1;
-            let opts = FitOptions {
-                std_errors: last && options.std_errors,
-                ..options.clone()
-            };
-            let fitted = fit::run_newton(fit::NewtonProblem {
-                model: "gamma-gamma",
-                names: ["p", "q", "gamma"].map(String::from).to_vec(),
-                start: start.clone(),
-                total_weight: r.total_weight(),
-                n_rows: r.m.len(),
-                loglik: |pr: &[f64], g: &mut [f64], h: Option<&mut [f64]>| match h {
-                    Some(h) => grouped_ll::<true>(pr[0], pr[1], pr[2], r, g, h),
-                    None => grouped_ll::<false>(pr[0], pr[1], pr[2], r, g, &mut []),
-                },
-                options: &opts,
-                gradient_tolerance: if last {
-                    options.gradient_tolerance
+        let start = vec![1.0, 1.0, mean_m.max(1e-9)];
+        let report = fit::staged_newton(
+            "gamma-gamma",
+            rows.m.len(),
+            start,
+            options,
+            |stride, start, opts, tol| {
+                let sub;
+                let r = if stride == 1 {
+                    &rows
                 } else {
-                    1e-6
-                },
-            });
-            match fitted {
-                Ok(f) if last => report = Some(f),
-                Ok(f) => start.clone_from(&f.params),
-                Err(_) if !last => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let report = report.ok_or_else(|| Error::FitFailed("gamma-gamma: no fit".into()))?;
+                    sub = rows.stride(stride);
+                    &sub
+                };
+                fit::run_newton(fit::NewtonProblem {
+                    model: "gamma-gamma",
+                    names: ["p", "q", "gamma"].map(String::from).to_vec(),
+                    start: start.to_vec(),
+                    total_weight: r.total_weight(),
+                    n_rows: r.m.len(),
+                    loglik: |pr: &[f64], g: &mut [f64], h: Option<&mut [f64]>| match h {
+                        Some(h) => grouped_ll::<true>(pr[0], pr[1], pr[2], r, g, h),
+                        None => grouped_ll::<false>(pr[0], pr[1], pr[2], r, g, &mut []),
+                    },
+                    options: opts,
+                    gradient_tolerance: tol,
+                })
+            },
+        )?;
         let p = &report.params;
         Ok(Fitted {
             model: Self {

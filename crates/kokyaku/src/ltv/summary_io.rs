@@ -213,21 +213,7 @@ pub fn read_covariates_csv<R: Read>(reader: R, names: &[String]) -> Result<Covar
         .iter()
         .map(str::to_owned)
         .collect();
-    let idx: Vec<usize> = names
-        .iter()
-        .map(|n| {
-            header
-                .iter()
-                .position(|h| h == n)
-                .ok_or_else(|| Error::MissingColumn {
-                    column: n.clone(),
-                    hint: format!(
-                        "covariate columns are read from the summary; columns are: {}",
-                        header.join(", ")
-                    ),
-                })
-        })
-        .collect::<Result<_>>()?;
+    let idx = covariate_columns(&header, names)?;
     let mut values = Vec::new();
     for (row, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| Error::Malformed {
@@ -392,6 +378,25 @@ pub fn read_summary_parquet(
     build(ids, x, tx, t, im.map(|_| m), iw.map(|_| w), time_unit)
 }
 
+/// Positions of the covariate columns `names` in `header` (exact names).
+fn covariate_columns(header: &[String], names: &[String]) -> Result<Vec<usize>> {
+    names
+        .iter()
+        .map(|n| {
+            header
+                .iter()
+                .position(|h| h == n)
+                .ok_or_else(|| Error::MissingColumn {
+                    column: n.clone(),
+                    hint: format!(
+                        "covariate columns are read from the summary; columns are: {}",
+                        header.join(", ")
+                    ),
+                })
+        })
+        .collect()
+}
+
 /// Appends a numeric Arrow column to `out` as `f64`; nulls and non-numeric types are errors
 /// naming the column (and the row, 1-based over the file, for a null).
 #[cfg(feature = "parquet")]
@@ -463,21 +468,7 @@ pub fn read_covariates_parquet(file: std::fs::File, names: &[String]) -> Result<
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    let idx: Vec<usize> = names
-        .iter()
-        .map(|n| {
-            header
-                .iter()
-                .position(|h| h == n)
-                .ok_or_else(|| Error::MissingColumn {
-                    column: n.clone(),
-                    hint: format!(
-                        "covariate columns are read from the summary; columns are: {}",
-                        header.join(", ")
-                    ),
-                })
-        })
-        .collect::<Result<_>>()?;
+    let idx = covariate_columns(&header, names)?;
     let reader = b
         .with_batch_size(65_536)
         .build()

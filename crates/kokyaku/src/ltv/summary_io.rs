@@ -75,6 +75,49 @@ fn find(
     Ok(None)
 }
 
+/// Column positions of a summary file's roles.
+struct SummaryRoles {
+    x: usize,
+    t_x: usize,
+    t: usize,
+    id: Option<usize>,
+    monetary: Option<usize>,
+    weights: Option<usize>,
+}
+
+/// Finds the summary's columns by the names given in `columns` or their usual names.
+fn summary_roles(header: &[String], columns: &SummaryColumns) -> Result<SummaryRoles> {
+    let required = |given: Option<&str>, usual: &[&str], what: &str| {
+        find(header, given, usual, what, true).map(|i| i.unwrap_or(0))
+    };
+    Ok(SummaryRoles {
+        x: required(columns.x.as_deref(), &["frequency", "x"], "frequency")?,
+        t_x: required(columns.t_x.as_deref(), &["recency", "t_x"], "recency")?,
+        t: required(columns.t.as_deref(), &["T", "age", "periods", "n"], "T")?,
+        id: find(
+            header,
+            columns.id.as_deref(),
+            &["customer_id", "id"],
+            "customer_id",
+            false,
+        )?,
+        monetary: find(
+            header,
+            columns.monetary.as_deref(),
+            &["monetary_value", "zbar", "monetary", "m"],
+            "monetary_value",
+            false,
+        )?,
+        weights: find(
+            header,
+            columns.weights.as_deref(),
+            &["weights", "weight", "count"],
+            "weights",
+            false,
+        )?,
+    })
+}
+
 /// Read a comma-separated summary with a header row.
 pub fn read_summary_csv<R: Read>(
     reader: R,
@@ -94,51 +137,14 @@ pub fn read_summary_csv<R: Read>(
         .iter()
         .map(str::to_owned)
         .collect();
-    let ix = find(
-        &header,
-        columns.x.as_deref(),
-        &["frequency", "x"],
-        "frequency",
-        true,
-    )?
-    .unwrap_or(0);
-    let itx = find(
-        &header,
-        columns.t_x.as_deref(),
-        &["recency", "t_x"],
-        "recency",
-        true,
-    )?
-    .unwrap_or(0);
-    let it = find(
-        &header,
-        columns.t.as_deref(),
-        &["T", "age", "periods", "n"],
-        "T",
-        true,
-    )?
-    .unwrap_or(0);
-    let iid = find(
-        &header,
-        columns.id.as_deref(),
-        &["customer_id", "id"],
-        "customer_id",
-        false,
-    )?;
-    let im = find(
-        &header,
-        columns.monetary.as_deref(),
-        &["monetary_value", "zbar", "monetary", "m"],
-        "monetary_value",
-        false,
-    )?;
-    let iw = find(
-        &header,
-        columns.weights.as_deref(),
-        &["weights", "weight", "count"],
-        "weights",
-        false,
-    )?;
+    let SummaryRoles {
+        x: ix,
+        t_x: itx,
+        t: it,
+        id: iid,
+        monetary: im,
+        weights: iw,
+    } = summary_roles(&header, columns)?;
     let (mut ids, mut x, mut tx, mut t, mut m, mut w) = (
         Vec::new(),
         Vec::new(),
@@ -285,51 +291,14 @@ pub fn read_summary_parquet(
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    let ix = find(
-        &header,
-        columns.x.as_deref(),
-        &["frequency", "x"],
-        "frequency",
-        true,
-    )?
-    .unwrap_or(0);
-    let itx = find(
-        &header,
-        columns.t_x.as_deref(),
-        &["recency", "t_x"],
-        "recency",
-        true,
-    )?
-    .unwrap_or(0);
-    let it = find(
-        &header,
-        columns.t.as_deref(),
-        &["T", "age", "periods", "n"],
-        "T",
-        true,
-    )?
-    .unwrap_or(0);
-    let iid = find(
-        &header,
-        columns.id.as_deref(),
-        &["customer_id", "id"],
-        "customer_id",
-        false,
-    )?;
-    let im = find(
-        &header,
-        columns.monetary.as_deref(),
-        &["monetary_value", "zbar", "monetary", "m"],
-        "monetary_value",
-        false,
-    )?;
-    let iw = find(
-        &header,
-        columns.weights.as_deref(),
-        &["weights", "weight", "count"],
-        "weights",
-        false,
-    )?;
+    let SummaryRoles {
+        x: ix,
+        t_x: itx,
+        t: it,
+        id: iid,
+        monetary: im,
+        weights: iw,
+    } = summary_roles(&header, columns)?;
     let reader = b
         .with_batch_size(65_536)
         .build()

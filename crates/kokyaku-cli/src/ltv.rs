@@ -238,6 +238,9 @@ pub(crate) fn unit(u: UnitArg) -> TimeUnit {
 pub(crate) struct Loaded {
     pub(crate) ids: Vec<String>,
     pub(crate) data: CalibrationData,
+    /// The last calibration day, when the data came from an order log (a summary file has no
+    /// dates).
+    pub(crate) calibration_end_day: Option<kokyaku::model::Day>,
 }
 
 /// The covariate matrices named by `purchase` and `dropout`, read from the CSV summary of `d`.
@@ -301,12 +304,14 @@ fn load(d: &DataArgs) -> Result<Loaded> {
         return Ok(Loaded {
             ids: s.customer_id,
             data: s.data,
+            calibration_end_day: None,
         });
     }
     let s = summary_from_log(&d.input, d.calibration_end.as_deref(), None, tu)?;
     Ok(Loaded {
         ids: s.customer_id,
         data: s.data,
+        calibration_end_day: Some(s.calibration_end_day),
     })
 }
 
@@ -665,6 +670,21 @@ fn predict(args: &PredictArgs) -> Result<()> {
     if next.iter().any(|v| !v.is_nan()) {
         // Empty where infinite (r + x <= 1: the expected wait diverges).
         table.push(&format!("expected_{u}_to_next_purchase_if_alive"), f(&next));
+        // From an order log the calibration end is a date: the expected date of the next order
+        // (if alive): that wait after the last calibration day (T is counted to it), to the
+        // nearest day.
+        if let Some(end) = loaded.calibration_end_day {
+            let days = data.time_unit.days();
+            let dates = next
+                .iter()
+                .map(|w| {
+                    let d = (w * days).round();
+                    (w.is_finite() && d < 1e6)
+                        .then(|| kokyaku::model::day_to_date(end + d as kokyaku::model::Day))
+                })
+                .collect();
+            table.push("expected_next_order_date", Column::Date(dates));
+        }
     }
     if data
         .monetary

@@ -704,3 +704,62 @@ fn covariates_from_a_parquet_summary_fit_as_from_csv() {
         "{err}"
     );
 }
+
+#[test]
+fn predict_from_an_order_log_gives_the_expected_next_order_date() {
+    // From an order log the calibration ends on a date (1997-09-30 here): the expected wait to
+    // the next purchase (weeks) becomes a date, that many days after it, rounded to the day.
+    let out = tmp("next_dates.csv");
+    let mut args: Vec<String> = vec!["ltv".into(), "predict".into()];
+    args.extend(
+        sample_args()
+            .into_iter()
+            .take_while(|a| a != "--holdout-end"),
+    );
+    args.extend(["-q", "-o", out.to_str().unwrap()].map(str::to_owned));
+    ok(&kokyaku(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    let (h, rows) = csv(&std::fs::read_to_string(&out).unwrap());
+    let col = |n: &str| {
+        h.iter()
+            .position(|c| c == n)
+            .unwrap_or_else(|| panic!("{n} in {h:?}"))
+    };
+    let (wait, date) = (
+        col("expected_weeks_to_next_purchase_if_alive"),
+        col("expected_next_order_date"),
+    );
+    let end = chrono::NaiveDate::from_ymd_opt(1997, 9, 30).unwrap();
+    let mut checked = 0;
+    for r in &rows {
+        if r[wait].is_empty() {
+            assert!(r[date].is_empty(), "{r:?}");
+            continue;
+        }
+        let w: f64 = r[wait].parse().unwrap();
+        let want = end + chrono::Duration::days((w * 7.0).round() as i64);
+        assert_eq!(r[date], want.to_string(), "{r:?}");
+        assert!(want > end);
+        checked += 1;
+    }
+    // The wait is finite where r + x > 1, i.e. (r = 0.243) for the 946 repeat buyers of the
+    // CDNOW sample (FHL 2005a; the Gamma-Gamma papers' 946).
+    assert_eq!(checked, 946);
+    // A summary file has no dates: no date column.
+    let out2 = tmp("next_dates_summary.csv");
+    ok(&kokyaku(&[
+        "ltv",
+        "predict",
+        "--summary",
+        &shared("cdnow_customers_summary.csv"),
+        "-o",
+        out2.to_str().unwrap(),
+    ]));
+    let (h2, _) = csv(&std::fs::read_to_string(&out2).unwrap());
+    assert!(h2.iter().any(|c| c == "p_alive"));
+    assert!(
+        !h2.iter().any(|c| c == "expected_next_order_date"),
+        "{h2:?}"
+    );
+}

@@ -12,6 +12,7 @@ pub mod error;
 pub mod io;
 pub mod ltv;
 pub mod model;
+mod par;
 pub mod repeat;
 pub mod report;
 pub mod rfm;

@@ -520,21 +520,6 @@ pub(crate) fn halves<T: Send>(n: usize, f: impl Fn(usize, usize) -> T + Sync) ->
         return (f(0, n), None);
     }
     let mid = n / 2;
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let f = &f;
-        let (first, second) = std::thread::scope(|s| {
-            // If the thread cannot start (resource limits), the caller's thread does the work.
-            let second = std::thread::Builder::new()
-                .spawn_scoped(s, move || f(mid, n))
-                .ok();
-            (f(0, mid), second.and_then(|h| h.join().ok()))
-        });
-        let second = second.unwrap_or_else(|| f(mid, n));
-        (first, Some(second))
-    }
-    #[cfg(target_arch = "wasm32")]
-    {
-        (f(0, mid), Some(f(mid, n)))
-    }
+    let (second, first) = crate::par::join(&|| f(mid, n), || f(0, mid));
+    (first, Some(second))
 }

@@ -1,0 +1,41 @@
+//! Two-way parallelism for the few places where both cores pay: `join` runs two closures, one on
+//! a scoped helper thread where the platform has threads (not in the browser), and returns both
+//! results. Every caller splits its work the same way with or without the thread, so results
+//! never depend on whether it ran.
+
+/// `(a(), b())`, with `a` on a helper thread when one can be started (else both here, `a`
+/// first). A panic in `a` resumes on this thread.
+pub(crate) fn join<RA: Send, RB>(a: &(impl Fn() -> RA + Sync), b: impl FnOnce() -> RB) -> (RA, RB) {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::thread::scope(|s| {
+            match std::thread::Builder::new().spawn_scoped(s, a) {
+                Ok(h) => {
+                    let rb = b();
+                    match h.join() {
+                        Ok(ra) => (ra, rb),
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    }
+                }
+                // No thread (resource limits): the work runs here.
+                Err(_) => (a(), b()),
+            }
+        })
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        (a(), b())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn join_returns_both_results_in_order() {
+        let data: Vec<u64> = (1..=1000).collect();
+        let (a, b) = super::join(&|| data[..500].iter().sum::<u64>(), || {
+            data[500..].iter().sum::<u64>()
+        });
+        assert_eq!((a, b), (125_250, 375_250));
+    }
+}

@@ -11,6 +11,8 @@ mod jsonl;
 mod options;
 #[cfg(feature = "parquet")]
 mod parquet;
+#[cfg(feature = "parquet")]
+pub(crate) use parquet::malformed as parquet_malformed;
 mod time;
 
 pub use self::csv::{read_csv, read_csv_str};

@@ -26,7 +26,8 @@ use crate::{Error, Location, Result};
 /// Rows whose customer lookups are warmed at once (see `Ingestor::warm_customers`).
 const WARM: usize = 2048;
 
-fn malformed(e: impl std::fmt::Display) -> Error {
+/// A `malformed_input` error for a Parquet decoding failure.
+pub(crate) fn malformed(e: impl std::fmt::Display) -> Error {
     Error::Malformed {
         location: Location::default(),
         reason: format!("Parquet: {e}"),

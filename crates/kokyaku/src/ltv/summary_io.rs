@@ -118,17 +118,13 @@ fn summary_roles(header: &[String], columns: &SummaryColumns) -> Result<SummaryR
     })
 }
 
-/// Read a comma-separated summary with a header row.
-pub fn read_summary_csv<R: Read>(
-    reader: R,
-    columns: &SummaryColumns,
-    time_unit: TimeUnit,
-) -> Result<SummaryFile> {
+/// A CSV reader over `reader` and its header row.
+fn csv_with_header<R: Read>(reader: R, trim: csv::Trim) -> Result<(csv::Reader<R>, Vec<String>)> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
-        .trim(csv::Trim::Headers)
+        .trim(trim)
         .from_reader(reader);
-    let header: Vec<String> = rdr
+    let header = rdr
         .headers()
         .map_err(|e| Error::Malformed {
             location: Location::default(),
@@ -137,6 +133,35 @@ pub fn read_summary_csv<R: Read>(
         .iter()
         .map(str::to_owned)
         .collect();
+    Ok((rdr, header))
+}
+
+/// A Parquet reader builder over `file` and its column names.
+#[cfg(feature = "parquet")]
+fn parquet_with_header(
+    file: std::fs::File,
+) -> Result<(
+    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder<std::fs::File>,
+    Vec<String>,
+)> {
+    let b = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(crate::io::parquet_malformed)?;
+    let header = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    Ok((b, header))
+}
+
+/// Read a comma-separated summary with a header row.
+pub fn read_summary_csv<R: Read>(
+    reader: R,
+    columns: &SummaryColumns,
+    time_unit: TimeUnit,
+) -> Result<SummaryFile> {
+    let (mut rdr, header) = csv_with_header(reader, csv::Trim::Headers)?;
     let SummaryRoles {
         x: ix,
         t_x: itx,
@@ -206,19 +231,7 @@ pub fn read_covariates_csv<R: Read>(reader: R, names: &[String]) -> Result<Covar
     if names.is_empty() {
         return Ok(Covariates::none());
     }
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .from_reader(reader);
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(|e| Error::Malformed {
-            location: Location::default(),
-            reason: e.to_string(),
-        })?
-        .iter()
-        .map(str::to_owned)
-        .collect();
+    let (mut rdr, header) = csv_with_header(reader, csv::Trim::All)?;
     let idx = covariate_columns(&header, names)?;
     let mut values = Vec::new();
     for (row, rec) in rdr.records().enumerate() {
@@ -278,19 +291,8 @@ pub fn read_summary_parquet(
     use arrow_array::Array;
     use arrow_array::cast::AsArray;
     use arrow_schema::DataType;
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-    let malformed = |e: &dyn std::fmt::Display| Error::Malformed {
-        location: Location::default(),
-        reason: format!("Parquet: {e}"),
-    };
-    let b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| malformed(&e))?;
-    let header: Vec<String> = b
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
+    let (b, header) = parquet_with_header(file)?;
     let SummaryRoles {
         x: ix,
         t_x: itx,
@@ -302,7 +304,7 @@ pub fn read_summary_parquet(
     let reader = b
         .with_batch_size(65_536)
         .build()
-        .map_err(|e| malformed(&e))?;
+        .map_err(crate::io::parquet_malformed)?;
     let (mut ids, mut x, mut tx, mut t, mut m, mut w) = (
         Vec::new(),
         Vec::new(),
@@ -312,7 +314,7 @@ pub fn read_summary_parquet(
         Vec::new(),
     );
     for batch in reader {
-        let batch = batch.map_err(|e| malformed(&e))?;
+        let batch = batch.map_err(crate::io::parquet_malformed)?;
         parquet_numbers(batch.column(ix), &header[ix], &mut x)?;
         parquet_numbers(batch.column(itx), &header[itx], &mut tx)?;
         parquet_numbers(batch.column(it), &header[it], &mut t)?;
@@ -422,29 +424,18 @@ fn parquet_numbers(a: &arrow_array::ArrayRef, name: &str, out: &mut Vec<f64>) ->
 /// [`read_covariates_csv`].
 #[cfg(feature = "parquet")]
 pub fn read_covariates_parquet(file: std::fs::File, names: &[String]) -> Result<Covariates> {
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     if names.is_empty() {
         return Ok(Covariates::none());
     }
-    let malformed = |e: &dyn std::fmt::Display| Error::Malformed {
-        location: Location::default(),
-        reason: format!("Parquet: {e}"),
-    };
-    let b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| malformed(&e))?;
-    let header: Vec<String> = b
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
+    let (b, header) = parquet_with_header(file)?;
     let idx = covariate_columns(&header, names)?;
     let reader = b
         .with_batch_size(65_536)
         .build()
-        .map_err(|e| malformed(&e))?;
+        .map_err(crate::io::parquet_malformed)?;
     let mut cols: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
     for batch in reader {
-        let batch = batch.map_err(|e| malformed(&e))?;
+        let batch = batch.map_err(crate::io::parquet_malformed)?;
         for ((&j, n), col) in idx.iter().zip(names).zip(&mut cols) {
             parquet_numbers(batch.column(j), n, col)?;
         }

@@ -132,6 +132,33 @@ pub(crate) fn validate_options(o: &FitOptions, n_params: usize) -> Result<()> {
     Ok(())
 }
 
+/// The options checked, some customers to fit, and the starting point (the user's, else the
+/// model's) with every log-scale parameter finite and > 0.
+fn checked_start(
+    model: &str,
+    names: &[String],
+    scales: &[Scale],
+    default: &[f64],
+    total_weight: f64,
+    options: &FitOptions,
+) -> Result<Vec<f64>> {
+    validate_options(options, scales.len())?;
+    if total_weight.is_nan() || total_weight <= 0.0 {
+        return Err(Error::EmptyInput(format!("{model}: no customers to fit")));
+    }
+    let start = options.initial.clone().unwrap_or_else(|| default.to_vec());
+    for (k, (&v, &s)) in start.iter().zip(scales).enumerate() {
+        if s == Scale::Log && !(v > 0.0 && v.is_finite()) {
+            return Err(Error::option(
+                "initial",
+                v,
+                format!("parameter {} must be > 0", names[k]),
+            ));
+        }
+    }
+    Ok(start)
+}
+
 /// Fit: BFGS on the transformed parameters, then standard errors. Returns natural parameters.
 pub(crate) fn run<F>(p: Problem<'_, F>) -> Result<FitReport>
 where
@@ -146,23 +173,14 @@ where
     F: FnMut(&[f64], &mut [f64]) -> f64,
 {
     let n = p.scales.len();
-    validate_options(p.options, n)?;
-    if p.total_weight.is_nan() || p.total_weight <= 0.0 {
-        return Err(Error::EmptyInput(format!(
-            "{}: no customers to fit",
-            p.model
-        )));
-    }
-    let start = p.options.initial.clone().unwrap_or_else(|| p.start.clone());
-    for (k, (&v, &s)) in start.iter().zip(&p.scales).enumerate() {
-        if s == Scale::Log && !(v > 0.0 && v.is_finite()) {
-            return Err(Error::option(
-                "initial",
-                v,
-                format!("parameter {} must be > 0", p.names[k]),
-            ));
-        }
-    }
+    let start = checked_start(
+        p.model,
+        &p.names,
+        &p.scales,
+        &p.start,
+        p.total_weight,
+        p.options,
+    )?;
     let scales = p.scales.clone();
     let to_nat = |theta: &[f64], nat: &mut [f64]| {
         for k in 0..theta.len() {
@@ -298,23 +316,14 @@ struct NewtonPoint {
 /// from the exact Hessian at the optimum (no extra passes).
 pub(crate) fn run_newton<F: HessianLoglik>(mut p: NewtonProblem<'_, F>) -> Result<FitReport> {
     let n = p.start.len();
-    validate_options(p.options, n)?;
-    if p.total_weight.is_nan() || p.total_weight <= 0.0 {
-        return Err(Error::EmptyInput(format!(
-            "{}: no customers to fit",
-            p.model
-        )));
-    }
-    let start = p.options.initial.clone().unwrap_or_else(|| p.start.clone());
-    for (k, &v) in start.iter().enumerate() {
-        if !(v > 0.0 && v.is_finite()) {
-            return Err(Error::option(
-                "initial",
-                v,
-                format!("parameter {} must be > 0", p.names[k]),
-            ));
-        }
-    }
+    let start = checked_start(
+        p.model,
+        &p.names,
+        &vec![Scale::Log; n],
+        &p.start,
+        p.total_weight,
+        p.options,
+    )?;
     let w = p.total_weight;
     let lambda = p.options.l2_penalty;
     let (mut gnat, mut hnat) = (vec![0.0; n], vec![0.0; n * n]);

@@ -22,6 +22,8 @@
 //!   decimal numbers compare as decimals (`"9.00"` = `"9"`); `null` only matches `null`.
 //! * An expected `{error: {code, message_contains}}` means the call must fail with that code.
 
+mod golden_common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -31,7 +33,6 @@ use kokyaku::model::{Order, OrderLog, Refund, Subscription};
 use kokyaku::rfm::{RfmOptions, score};
 use kokyaku::summary::{SummaryOptions, summarize};
 use kokyaku::table::summary_table;
-use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -191,54 +192,6 @@ fn run(function: &str, input: &Value, p: &Value) -> Result<Value, kokyaku::Error
     })
 }
 
-fn compare(path: &str, expected: &Value, got: &Value, tol: f64, errors: &mut Vec<String>) {
-    match (expected, got) {
-        (Value::Object(e), Value::Object(g)) => {
-            // Maps compared whole: every customer, every non-zero transition cell.
-            if path.ends_with(".customers") || path.ends_with(".counts") {
-                let (ek, gk): (Vec<&String>, Vec<&String>) =
-                    (e.keys().collect(), g.keys().collect());
-                if ek != gk {
-                    errors.push(format!("{path}: expected keys {ek:?}, got {gk:?}"));
-                }
-            }
-            for (k, ev) in e {
-                match g.get(k) {
-                    Some(gv) => compare(&format!("{path}.{k}"), ev, gv, tol, errors),
-                    None => errors.push(format!("{path}.{k}: missing in result")),
-                }
-            }
-        }
-        (Value::Array(e), Value::Array(g)) => {
-            if e.len() == g.len() {
-                for (i, (ev, gv)) in e.iter().zip(g).enumerate() {
-                    compare(&format!("{path}[{i}]"), ev, gv, tol, errors);
-                }
-            } else {
-                errors.push(format!(
-                    "{path}: expected {} items, got {}",
-                    e.len(),
-                    g.len()
-                ));
-            }
-        }
-        (Value::Number(e), Value::Number(g)) => {
-            let (e, g) = (e.as_f64().unwrap(), g.as_f64().unwrap());
-            if (e - g).abs() > tol * e.abs().max(1.0) {
-                errors.push(format!("{path}: expected {e}, got {g}"));
-            }
-        }
-        (Value::String(e), Value::String(g)) if e != g => {
-            match (e.parse::<Decimal>(), g.parse::<Decimal>()) {
-                (Ok(a), Ok(b)) if a == b => {}
-                _ => errors.push(format!("{path}: expected {e:?}, got {g:?}")),
-            }
-        }
-        (e, g) if e == g => {}
-        (e, g) => errors.push(format!("{path}: expected {e}, got {g}")),
-    }
-}
-
 fn check_area(area: &str) {
     let files = fixtures(area);
     assert!(!files.is_empty(), "no vectors in tests/fixtures/{area}");
@@ -256,7 +209,17 @@ fn check_area(area: &str) {
             expected.get("error"),
         ) {
             (Ok(got), None) => {
-                compare("", expected, &got, tol, &mut errors);
+                golden_common::compare(
+                    "",
+                    expected,
+                    &got,
+                    tol,
+                    golden_common::Rules {
+                        whole_maps: &[".customers", ".counts"],
+                        decimal_strings: true,
+                    },
+                    &mut errors,
+                );
                 if !errors.is_empty() {
                     errors.push(format!("result: {got}"));
                 }

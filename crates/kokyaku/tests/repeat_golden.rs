@@ -7,6 +7,8 @@
 //! of the serialised result: every key it names must match (numbers within `tolerance`,
 //! relative to the expected magnitude when that exceeds 1; `null` only matches `null`).
 
+mod golden_common;
+
 use std::path::{Path, PathBuf};
 
 use kokyaku::cohort::{ChurnOptions, CohortOptions, period_churn, retention, revenue_curves};
@@ -96,40 +98,6 @@ fn run(function: &str, log: &OrderLog, params: Value) -> Value {
     }
 }
 
-fn compare(path: &str, expected: &Value, got: &Value, tol: f64, errors: &mut Vec<String>) {
-    match (expected, got) {
-        (Value::Object(e), Value::Object(g)) => {
-            for (k, ev) in e {
-                match g.get(k) {
-                    Some(gv) => compare(&format!("{path}.{k}"), ev, gv, tol, errors),
-                    None => errors.push(format!("{path}.{k}: missing in result")),
-                }
-            }
-        }
-        (Value::Array(e), Value::Array(g)) => {
-            if e.len() == g.len() {
-                for (i, (ev, gv)) in e.iter().zip(g).enumerate() {
-                    compare(&format!("{path}[{i}]"), ev, gv, tol, errors);
-                }
-            } else {
-                errors.push(format!(
-                    "{path}: expected {} items, got {}",
-                    e.len(),
-                    g.len()
-                ));
-            }
-        }
-        (Value::Number(e), Value::Number(g)) => {
-            let (e, g) = (e.as_f64().unwrap(), g.as_f64().unwrap());
-            if (e - g).abs() > tol * e.abs().max(1.0) {
-                errors.push(format!("{path}: expected {e}, got {g}"));
-            }
-        }
-        (e, g) if e == g => {}
-        (e, g) => errors.push(format!("{path}: expected {e}, got {g}")),
-    }
-}
-
 fn check_area(area: &str) {
     let files = fixtures(area);
     assert!(!files.is_empty(), "no vectors in tests/fixtures/{area}");
@@ -140,7 +108,14 @@ fn check_area(area: &str) {
         let got = run(v["function"].as_str().unwrap(), &log, v["params"].clone());
         let tol = v["tolerance"].as_f64().unwrap_or(1e-12);
         let mut errors = Vec::new();
-        compare("", &v["expected"], &got, tol, &mut errors);
+        golden_common::compare(
+            "",
+            &v["expected"],
+            &got,
+            tol,
+            golden_common::Rules::default(),
+            &mut errors,
+        );
         if !errors.is_empty() {
             failures.push(format!(
                 "{}:\n  {}\n  result: {got}",

@@ -236,6 +236,114 @@ pub struct SummaryRecord {
     pub dormant: bool,
 }
 
+/// One customer's totals before the as-of arithmetic: what the pass over the grouped log
+/// ([`summarize`]) and the streamed pass ([`crate::io::summarize_path`]) both accumulate.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Totals {
+    pub(crate) first: Option<Day>,
+    pub(crate) last: Option<Day>,
+    pub(crate) orders: u32,
+    pub(crate) purchase_days: u32,
+    pub(crate) subscription_orders: u32,
+    pub(crate) cancelled: u32,
+    /// Completed orders, in units of the order amounts' scale.
+    pub(crate) gross: i128,
+    /// Refunds, in units of the refund amounts' scale.
+    pub(crate) refunded: i128,
+    pub(crate) last_sub_day: Option<Day>,
+}
+
+/// Turns per-customer [`Totals`] into summary rows.
+pub(crate) struct SummaryBuilder<'a> {
+    s: CustomerSummaries,
+    as_of: Day,
+    opts: &'a SummaryOptions,
+    order_scale_up: i128,
+    refund_scale_up: i128,
+}
+
+impl<'a> SummaryBuilder<'a> {
+    /// Rows for `ids` (in order), with order amounts at `order_scale` decimals and refunds at
+    /// `refund_scale`.
+    pub(crate) fn new(
+        ids: std::sync::Arc<StrColumn>,
+        as_of: Day,
+        order_scale: u32,
+        refund_scale: u32,
+        opts: &'a SummaryOptions,
+    ) -> Self {
+        let n = ids.len();
+        let s = CustomerSummaries {
+            as_of: day_to_date(as_of),
+            customer_id: ids,
+            first_order_day: Vec::with_capacity(n),
+            last_order_day: Vec::with_capacity(n),
+            orders: Vec::with_capacity(n),
+            purchase_days: Vec::with_capacity(n),
+            subscription_orders: Vec::with_capacity(n),
+            cancelled_orders: Vec::with_capacity(n),
+            recency_days: Vec::with_capacity(n),
+            tenure_days: Vec::with_capacity(n),
+            age_days: Vec::with_capacity(n),
+            gross_units: Vec::with_capacity(n),
+            refund_units: Vec::with_capacity(n),
+            net_units: Vec::with_capacity(n),
+            money_scale: order_scale.max(refund_scale),
+            subscription: Vec::with_capacity(n),
+            dormant: Vec::with_capacity(n),
+        };
+        Self {
+            s,
+            as_of,
+            opts,
+            order_scale_up: 10_i128.pow(refund_scale.saturating_sub(order_scale)),
+            refund_scale_up: 10_i128.pow(order_scale.saturating_sub(refund_scale)),
+        }
+    }
+
+    /// Appends the next customer's row; `table_state` is its state from a subscription table.
+    pub(crate) fn push(&mut self, t: &Totals, table_state: Option<SubscriptionState>) {
+        let (s, as_of, opts) = (&mut self.s, self.as_of, self.opts);
+        // Per-customer totals beyond ±9.2e18 minor units saturate (no shop gets there).
+        let clamp = |v: i128| i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX });
+        let gross_s = t.gross * self.order_scale_up;
+        let ref_s = t.refunded * self.refund_scale_up;
+        let net_s = gross_s - ref_s;
+        s.first_order_day.push(t.first);
+        s.last_order_day.push(t.last);
+        s.orders.push(t.orders);
+        s.purchase_days.push(t.purchase_days);
+        s.subscription_orders.push(t.subscription_orders);
+        s.cancelled_orders.push(t.cancelled);
+        let recency = t.last.map(|l| (as_of - l).max(0) as u32);
+        s.recency_days.push(recency);
+        s.tenure_days
+            .push(t.first.zip(t.last).map(|(f, l)| (l - f) as u32));
+        s.age_days.push(t.first.map(|f| (as_of - f).max(0) as u32));
+        s.gross_units.push(clamp(gross_s));
+        s.refund_units.push(clamp(ref_s));
+        s.net_units.push(clamp(net_s));
+        let state = match table_state {
+            Some(st) => st,
+            None => match t.last_sub_day {
+                None => SubscriptionState::None,
+                Some(d) if as_of - d < opts.subscription_lapse_days as Day => {
+                    SubscriptionState::Active
+                }
+                Some(_) => SubscriptionState::Cancelled,
+            },
+        };
+        s.subscription.push(state);
+        s.dormant
+            .push(recency.is_some_and(|r| r >= opts.dormant_days));
+    }
+
+    /// The summaries.
+    pub(crate) fn finish(self) -> CustomerSummaries {
+        self.s
+    }
+}
+
 /// Summarises every customer of `log` as of `opts.as_of`.
 #[must_use]
 pub fn summarize(log: &OrderLog, opts: &SummaryOptions) -> CustomerSummaries {
@@ -249,98 +357,47 @@ pub fn summarize(log: &OrderLog, opts: &SummaryOptions) -> CustomerSummaries {
     let units = amounts.units();
     let refunds = log.refunds();
     let r_units = refunds.amount.units();
-    let mut s = CustomerSummaries {
-        as_of: day_to_date(as_of),
-        customer_id: log.customer_ids().clone(),
-        first_order_day: Vec::with_capacity(n),
-        last_order_day: Vec::with_capacity(n),
-        orders: Vec::with_capacity(n),
-        purchase_days: Vec::with_capacity(n),
-        subscription_orders: Vec::with_capacity(n),
-        cancelled_orders: Vec::with_capacity(n),
-        recency_days: Vec::with_capacity(n),
-        tenure_days: Vec::with_capacity(n),
-        age_days: Vec::with_capacity(n),
-        gross_units: Vec::with_capacity(n),
-        refund_units: Vec::with_capacity(n),
-        net_units: Vec::with_capacity(n),
-        money_scale: 0,
-        subscription: Vec::with_capacity(n),
-        dormant: Vec::with_capacity(n),
-    };
     let table_state = subscription_states(log, as_of);
-    let refund_scale_up = 10_i128.pow(amounts.scale().saturating_sub(refunds.amount.scale()));
-    let order_scale_up = 10_i128.pow(refunds.amount.scale().saturating_sub(amounts.scale()));
-    let money_scale = amounts.scale().max(refunds.amount.scale());
-    s.money_scale = money_scale;
-    // Per-customer totals beyond ±9.2e18 minor units saturate (no shop gets there).
-    let clamp = |v: i128| i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX });
+    let mut out = SummaryBuilder::new(
+        log.customer_ids().clone(),
+        as_of,
+        amounts.scale(),
+        refunds.amount.scale(),
+        opts,
+    );
     for c in 0..n {
-        let (mut first, mut last): (Option<Day>, Option<Day>) = (None, None);
-        let (mut orders, mut pdays, mut sub_orders, mut cancelled) = (0u32, 0u32, 0u32, 0u32);
-        let mut gross: i128 = 0;
-        let mut last_sub_day: Option<Day> = None;
+        let mut t = Totals::default();
         for i in log.order_range(c) {
             let d = days[i];
             if d > as_of {
                 break; // sorted by time: the rest are later
             }
             if status[i] == OrderStatus::Cancelled {
-                cancelled += 1;
+                t.cancelled += 1;
                 continue;
             }
-            orders += 1;
-            if last != Some(d) {
-                pdays += 1;
+            t.orders += 1;
+            if t.last != Some(d) {
+                t.purchase_days += 1;
             }
-            if first.is_none() {
-                first = Some(d);
+            if t.first.is_none() {
+                t.first = Some(d);
             }
-            last = Some(d);
-            gross += i128::from(units[i]);
+            t.last = Some(d);
+            t.gross += i128::from(units[i]);
             if kinds[i] == OrderKind::Subscription || subs[i] != u32::MAX {
-                sub_orders += 1;
-                last_sub_day = Some(d);
+                t.subscription_orders += 1;
+                t.last_sub_day = Some(d);
             }
         }
-        let mut refunded: i128 = 0;
         for k in log.refund_range(c) {
             if refunds.day[k] <= as_of {
-                refunded += i128::from(r_units[k]);
+                t.refunded += i128::from(r_units[k]);
             }
         }
-        let gross_s = gross * order_scale_up;
-        let ref_s = refunded * refund_scale_up;
-        let net_s = gross_s - ref_s;
-        s.first_order_day.push(first);
-        s.last_order_day.push(last);
-        s.orders.push(orders);
-        s.purchase_days.push(pdays);
-        s.subscription_orders.push(sub_orders);
-        s.cancelled_orders.push(cancelled);
-        let recency = last.map(|l| (as_of - l).max(0) as u32);
-        s.recency_days.push(recency);
-        s.tenure_days
-            .push(first.zip(last).map(|(f, l)| (l - f) as u32));
-        s.age_days.push(first.map(|f| (as_of - f).max(0) as u32));
-        s.gross_units.push(clamp(gross_s));
-        s.refund_units.push(clamp(ref_s));
-        s.net_units.push(clamp(net_s));
-        let state = match table_state.get(c).copied().flatten() {
-            Some(st) => st,
-            None => match last_sub_day {
-                None => SubscriptionState::None,
-                Some(d) if as_of - d < opts.subscription_lapse_days as Day => {
-                    SubscriptionState::Active
-                }
-                Some(_) => SubscriptionState::Cancelled,
-            },
-        };
-        s.subscription.push(state);
-        s.dormant
-            .push(recency.is_some_and(|r| r >= opts.dormant_days));
+        out.push(&t, table_state.get(c).copied().flatten());
     }
-    s
+    out.finish()
 }
 
 /// `net / orders` at `max(scale, 2)` decimals, rounded half to even, in integer arithmetic

@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader, Read};
 
 use super::columns::{Resolved, resolve};
-use super::ingest::{Ingested, Ingestor, Row, Val};
+use super::ingest::{Ingested, Ingestor, OrderSink, Row, Val};
 use super::options::ReadOptions;
 use crate::{Error, Location, Result};
 
@@ -29,9 +29,19 @@ fn positional(n: usize) -> Vec<String> {
 
 /// Reads delimited text from any reader.
 pub fn read_csv<R: Read>(reader: R, opts: &ReadOptions) -> Result<Ingested> {
+    let builder = crate::model::OrderLogBuilder::new(opts.tz()?);
+    Ok(csv_into(reader, opts, builder)?.finish())
+}
+
+/// Reads delimited text into `sink` (stopping early if the sink gives up).
+pub(crate) fn csv_into<R: Read, S: OrderSink>(
+    reader: R,
+    opts: &ReadOptions,
+    sink: S,
+) -> Result<Ingestor<S>> {
     match opts.delimiter.byte() {
-        Some(b) => read_delimited(reader, b, opts),
-        None => read_whitespace(BufReader::with_capacity(1 << 16, reader), opts),
+        Some(b) => read_delimited(reader, b, opts, sink),
+        None => read_whitespace(BufReader::with_capacity(1 << 16, reader), opts, sink),
     }
 }
 
@@ -50,7 +60,12 @@ fn malformed(row: u64, e: &dyn std::fmt::Display) -> Error {
     }
 }
 
-fn read_delimited<R: Read>(reader: R, delim: u8, opts: &ReadOptions) -> Result<Ingested> {
+fn read_delimited<R: Read, S: OrderSink>(
+    reader: R,
+    delim: u8,
+    opts: &ReadOptions,
+    sink: S,
+) -> Result<Ingestor<S>> {
     let mut rdr = ::csv::ReaderBuilder::new()
         .delimiter(delim)
         .has_headers(false)
@@ -69,8 +84,8 @@ fn read_delimited<R: Read>(reader: R, delim: u8, opts: &ReadOptions) -> Result<I
     } else {
         (resolve(&positional(rec.len()), &opts.columns)?, true)
     };
-    let mut ing = Ingestor::new(opts, resolved.names.clone())?;
-    let process = |rec: &::csv::StringRecord, row_no: u64, ing: &mut Ingestor| -> Result<()> {
+    let mut ing = Ingestor::with_sink(opts, resolved.names.clone(), sink)?;
+    let process = |rec: &::csv::StringRecord, row_no: u64, ing: &mut Ingestor<S>| -> Result<()> {
         if rec.len() != resolved.width && !(rec.len() == 1 && rec.get(0).is_some_and(str::is_empty))
         {
             let joined: Vec<&str> = rec.iter().collect();
@@ -85,7 +100,7 @@ fn read_delimited<R: Read>(reader: R, delim: u8, opts: &ReadOptions) -> Result<I
         row_no += 1;
         process(&rec, row_no, &mut ing)?;
     }
-    loop {
+    while !ing.abandoned() {
         match rdr.read_record(&mut rec) {
             Ok(true) => {
                 row_no += 1;
@@ -95,15 +110,20 @@ fn read_delimited<R: Read>(reader: R, delim: u8, opts: &ReadOptions) -> Result<I
             Err(e) => return Err(malformed(row_no + 1, &e)),
         }
     }
-    Ok(ing.finish())
+    Ok(ing)
 }
 
-fn read_whitespace<R: BufRead>(mut reader: R, opts: &ReadOptions) -> Result<Ingested> {
+fn read_whitespace<R: BufRead, S: OrderSink>(
+    mut reader: R,
+    opts: &ReadOptions,
+    sink: S,
+) -> Result<Ingestor<S>> {
     let mut line = String::new();
     let mut row_no: u64 = 0;
-    let mut ing: Option<(Ingestor, Resolved)> = None;
+    let mut sink = Some(sink);
+    let mut ing: Option<(Ingestor<S>, Resolved)> = None;
     let mut spans: Vec<(usize, usize)> = Vec::new();
-    loop {
+    while !ing.as_ref().is_some_and(|(i, _)| i.abandoned()) {
         line.clear();
         let n = reader
             .read_line(&mut line)
@@ -123,7 +143,11 @@ fn read_whitespace<R: BufRead>(mut reader: R, opts: &ReadOptions) -> Result<Inge
                 positional(first.len())
             };
             let resolved = resolve(&header, &opts.columns)?;
-            ing = Some((Ingestor::new(opts, resolved.names.clone())?, resolved));
+            let Some(sink) = sink.take() else { break };
+            ing = Some((
+                Ingestor::with_sink(opts, resolved.names.clone(), sink)?,
+                resolved,
+            ));
             if opts.has_header {
                 continue;
             }
@@ -150,7 +174,7 @@ fn read_whitespace<R: BufRead>(mut reader: R, opts: &ReadOptions) -> Result<Inge
         }
     }
     match ing {
-        Some((i, _)) => Ok(i.finish()),
+        Some((i, _)) => Ok(i),
         None => Err(Error::EmptyInput("the order log has no rows".into())),
     }
 }

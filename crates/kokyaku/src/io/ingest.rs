@@ -243,33 +243,178 @@ pub struct Names {
     pub(crate) kind: String,
 }
 
-/// Turns rows into an [`OrderLog`], applying the policies of [`ReadOptions`].
+/// Where accepted rows go: the [`OrderLogBuilder`] (the grouped log every analysis reads), or
+/// an accumulator that keeps only what one analysis needs (the streamed customer summary of
+/// [`crate::io::summarize_path`]). The [`Ingestor`] applies every policy and does the
+/// accounting before a row reaches the sink, so each sink sees exactly the same rows.
+pub trait OrderSink {
+    /// Records the currency of an amount; a second, different currency is an error.
+    fn set_currency(&mut self, code: &str, location: &dyn Fn() -> Location) -> Result<()>;
+    /// Appends an order; `Ok(None)` when `order_id` was seen before (the caller applies its
+    /// duplicate policy).
+    #[allow(clippy::too_many_arguments)]
+    fn push_order(
+        &mut self,
+        customer_id: &str,
+        order_id: Option<&str>,
+        placed_at: i64,
+        day: crate::model::Day,
+        amount: Decimal,
+        kind: OrderKind,
+        status: OrderStatus,
+        subscription_id: Option<&str>,
+        location: &dyn Fn() -> Location,
+    ) -> Result<Option<usize>>;
+    /// The index of an order pushed before, by id.
+    fn find_order(&self, order_id: &str) -> Option<usize>;
+    /// Whether order `i` belongs to `customer_id`.
+    fn order_customer_is(&self, i: usize, customer_id: &str) -> bool;
+    /// Adds a line's amount to order `i`.
+    fn add_line(&mut self, i: usize, amount: Decimal, location: &dyn Fn() -> Location)
+    -> Result<()>;
+    /// Appends a refund (positive magnitude).
+    fn push_refund(
+        &mut self,
+        customer_id: &str,
+        order_id: Option<&str>,
+        day: crate::model::Day,
+        amount: Decimal,
+        location: &dyn Fn() -> Location,
+    ) -> Result<()>;
+    /// Number of customers seen.
+    fn n_customers(&self) -> usize;
+    /// Room for about `n` rows (a hint).
+    fn reserve(&mut self, _n: usize) {}
+    /// Warms the customer lookup for ids about to be pushed (a speed hint).
+    fn warm_customers<'a>(&self, _ids: &mut dyn Iterator<Item = &'a str>) {}
+    /// Whether the sink gave up (it cannot represent this input; the caller falls back to
+    /// the grouped log). Readers stop early when it has.
+    fn abandoned(&self) -> bool {
+        false
+    }
+}
+
+impl OrderSink for OrderLogBuilder {
+    fn set_currency(&mut self, code: &str, location: &dyn Fn() -> Location) -> Result<()> {
+        OrderLogBuilder::set_currency(self, code, location)
+    }
+    fn push_order(
+        &mut self,
+        customer_id: &str,
+        order_id: Option<&str>,
+        placed_at: i64,
+        day: crate::model::Day,
+        amount: Decimal,
+        kind: OrderKind,
+        status: OrderStatus,
+        subscription_id: Option<&str>,
+        location: &dyn Fn() -> Location,
+    ) -> Result<Option<usize>> {
+        OrderLogBuilder::push_order(
+            self,
+            customer_id,
+            order_id,
+            placed_at,
+            day,
+            amount,
+            kind,
+            status,
+            subscription_id,
+            location,
+        )
+    }
+    fn find_order(&self, order_id: &str) -> Option<usize> {
+        OrderLogBuilder::find_order(self, order_id)
+    }
+    fn order_customer_is(&self, i: usize, customer_id: &str) -> bool {
+        self.order_customer(i) == customer_id
+    }
+    fn add_line(
+        &mut self,
+        i: usize,
+        amount: Decimal,
+        location: &dyn Fn() -> Location,
+    ) -> Result<()> {
+        OrderLogBuilder::add_line(self, i, amount, location)
+    }
+    fn push_refund(
+        &mut self,
+        customer_id: &str,
+        order_id: Option<&str>,
+        day: crate::model::Day,
+        amount: Decimal,
+        location: &dyn Fn() -> Location,
+    ) -> Result<()> {
+        OrderLogBuilder::push_refund(self, customer_id, order_id, day, amount, location)
+    }
+    fn n_customers(&self) -> usize {
+        OrderLogBuilder::n_customers(self)
+    }
+    fn reserve(&mut self, n: usize) {
+        OrderLogBuilder::reserve(self, n);
+    }
+    fn warm_customers<'a>(&self, ids: &mut dyn Iterator<Item = &'a str>) {
+        OrderLogBuilder::warm_customers(self, ids);
+    }
+}
+
+/// Turns rows into an [`OrderLog`] (or feeds another [`OrderSink`]), applying the policies
+/// of [`ReadOptions`].
 #[derive(Debug)]
-pub struct Ingestor {
+pub struct Ingestor<S = OrderLogBuilder> {
     opts: ReadOptions,
     time: TimeParser,
-    builder: OrderLogBuilder,
+    builder: S,
     report: IngestReport,
     names: Names,
     itoa: String,
 }
 
-impl Ingestor {
+impl Ingestor<OrderLogBuilder> {
     /// An ingestor with these options and column names (for messages).
     pub fn new(opts: &ReadOptions, names: Names) -> Result<Self> {
+        Self::with_sink(opts, names, OrderLogBuilder::new(opts.tz()?))
+    }
+
+    /// Finishes: sorts the log and returns it with the report.
+    #[must_use]
+    pub fn finish(self) -> Ingested {
+        let log = self.builder.finish();
+        let mut report = self.report;
+        report.customers = log.n_customers() as u64;
+        Ingested { log, report }
+    }
+}
+
+impl<S: OrderSink> Ingestor<S> {
+    /// An ingestor feeding `sink`.
+    pub fn with_sink(opts: &ReadOptions, names: Names, mut sink: S) -> Result<Self> {
         let tz = opts.tz()?;
-        let mut builder = OrderLogBuilder::new(tz);
         if let Some(c) = &opts.currency {
-            builder.set_currency(c, Location::default)?;
+            sink.set_currency(c, &Location::default)?;
         }
         Ok(Self {
             time: TimeParser::new(opts.time_format.as_deref(), tz),
             opts: opts.clone(),
-            builder,
+            builder: sink,
             report: IngestReport::default(),
             names,
             itoa: String::new(),
         })
+    }
+
+    /// The sink and the report (with its customer count).
+    #[must_use]
+    pub fn into_parts(self) -> (S, IngestReport) {
+        let mut report = self.report;
+        report.customers = self.builder.n_customers() as u64;
+        (self.builder, report)
+    }
+
+    /// Whether the sink gave up (see [`OrderSink::abandoned`]); readers stop reading then.
+    #[must_use]
+    pub fn abandoned(&self) -> bool {
+        self.builder.abandoned()
     }
 
     /// Reserves room for `n` rows.
@@ -278,8 +423,8 @@ impl Ingestor {
     }
 
     /// Warms the customer lookup for ids about to be read (a speed hint; no effect on results).
-    pub fn warm_customers<'a>(&self, ids: impl Iterator<Item = &'a str>) {
-        self.builder.warm_customers(ids);
+    pub fn warm_customers<'a>(&self, mut ids: impl Iterator<Item = &'a str>) {
+        self.builder.warm_customers(&mut ids);
     }
 
     /// Records a row that could not be split into fields.
@@ -451,7 +596,7 @@ impl Ingestor {
         if let Val::Str(cur) = r.currency {
             let cname = &self.names.currency;
             self.builder
-                .set_currency(cur, || Location::cell(row_no, cname))?;
+                .set_currency(cur, &|| Location::cell(row_no, cname))?;
         }
         let order_text;
         let order_id: Option<&str> = match r.order {
@@ -476,7 +621,7 @@ impl Ingestor {
             };
             let aname = &self.names.amount;
             self.builder
-                .push_refund(customer, linked, day, amount.abs(), || {
+                .push_refund(customer, linked, day, amount.abs(), &|| {
                     Location::cell(row_no, aname)
                 })?;
             self.accept(anonymous);
@@ -500,7 +645,7 @@ impl Ingestor {
                 kind,
                 status,
                 sub,
-                || Location::cell(row_no, aname),
+                &|| Location::cell(row_no, aname),
             )
             // The builder's only option error is an order id on some rows but not others: a
             // data problem, reported at its row and the order-id column.
@@ -532,7 +677,7 @@ impl Ingestor {
                             reason: "order index lost".into(),
                         });
                     };
-                    if self.builder.order_customer(i) != customer {
+                    if !self.builder.order_customer_is(i, customer) {
                         let c = self.names.order.clone();
                         return self.reject(
                             row_no,
@@ -543,7 +688,7 @@ impl Ingestor {
                     }
                     let aname = &self.names.amount;
                     self.builder
-                        .add_line(i, amount, || Location::cell(row_no, aname))?;
+                        .add_line(i, amount, &|| Location::cell(row_no, aname))?;
                     self.report.lines_merged += 1;
                     self.accept(anonymous);
                     return Ok(());
@@ -565,14 +710,6 @@ impl Ingestor {
         }
     }
 
-    /// Finishes: sorts the log and returns it with the report.
-    #[must_use]
-    pub fn finish(self) -> Ingested {
-        let log = self.builder.finish();
-        let mut report = self.report;
-        report.customers = log.n_customers() as u64;
-        Ingested { log, report }
-    }
 }
 
 /// Reads a decimal from a field value.

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read};
 use serde_json::{Map, Value};
 
 use super::columns::{Resolved, detect, resolve};
-use super::ingest::{Ingested, Ingestor, Row, Val};
+use super::ingest::{Ingested, Ingestor, OrderSink, Row, Val};
 use super::options::ReadOptions;
 use crate::{Error, Location, Result};
 
@@ -24,11 +24,22 @@ fn val(v: Option<&Value>) -> Val<'_> {
 /// Reads JSON Lines. Columns are resolved from the keys of the first object; a role whose key
 /// first appears on a later line is picked up there.
 pub fn read_jsonl<R: Read>(reader: R, opts: &ReadOptions) -> Result<Ingested> {
+    let builder = crate::model::OrderLogBuilder::new(opts.tz()?);
+    Ok(jsonl_into(reader, opts, builder)?.finish())
+}
+
+/// Reads JSON Lines into `sink` (stopping early if the sink gives up).
+pub(crate) fn jsonl_into<R: Read, S: OrderSink>(
+    reader: R,
+    opts: &ReadOptions,
+    sink: S,
+) -> Result<Ingestor<S>> {
     let mut reader = BufReader::with_capacity(1 << 16, reader);
     let mut line = String::new();
     let mut row_no: u64 = 0;
-    let mut state: Option<(Ingestor, Resolved, Vec<String>)> = None;
-    loop {
+    let mut sink = Some(sink);
+    let mut state: Option<(Ingestor<S>, Resolved, Vec<String>)> = None;
+    while !state.as_ref().is_some_and(|(i, _, _)| i.abandoned()) {
         line.clear();
         let n = reader.read_line(&mut line).map_err(|e| Error::Malformed {
             location: Location {
@@ -55,7 +66,12 @@ pub fn read_jsonl<R: Read>(reader: R, opts: &ReadOptions) -> Result<Ingested> {
             })?;
             let keys: Vec<String> = obj.keys().cloned().collect();
             let resolved = resolve(&keys, &opts.columns)?;
-            state = Some((Ingestor::new(opts, resolved.names.clone())?, resolved, keys));
+            let Some(sink) = sink.take() else { break };
+            state = Some((
+                Ingestor::with_sink(opts, resolved.names.clone(), sink)?,
+                resolved,
+                keys,
+            ));
         }
         let Some((ing, r, keys)) = state.as_mut() else {
             continue;
@@ -128,7 +144,7 @@ pub fn read_jsonl<R: Read>(reader: R, opts: &ReadOptions) -> Result<Ingested> {
         }
     }
     match state {
-        Some((i, _, _)) => Ok(i.finish()),
+        Some((i, _, _)) => Ok(i),
         None => Err(Error::EmptyInput("the order log has no rows".into())),
     }
 }

@@ -21,7 +21,9 @@ pub use self::parquet::{
     SimParquetWriter, read_parquet, read_parquet_bytes, read_parquet_file, read_record_batches,
     table_to_record_batch, write_table_parquet,
 };
-pub use ingest::{IngestReport, Ingested, Ingestor, RejectReason, Rejection, Row, Val};
+pub use ingest::{
+    IngestReport, Ingested, Ingestor, OrderSink, RejectReason, Rejection, Row, Val,
+};
 pub use jsonl::{read_jsonl, read_jsonl_str};
 pub use options::{
     BadRows, ColumnMap, Delimiter, DuplicateOrder, MissingCustomer, ReadOptions, parse_tz,

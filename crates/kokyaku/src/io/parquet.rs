@@ -17,7 +17,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use rust_decimal::Decimal;
 
 use super::columns::resolve;
-use super::ingest::{Ingested, Ingestor, Row, Val};
+use super::ingest::{Ingested, Ingestor, OrderSink, Row, Val};
 use super::options::ReadOptions;
 use crate::model::day_to_date;
 use crate::table::{Column, Table};
@@ -46,20 +46,32 @@ pub fn read_parquet<R: Read>(mut reader: R, opts: &ReadOptions) -> Result<Ingest
 
 /// Reads an order log from a Parquet file on disk (streamed, not loaded whole).
 pub fn read_parquet_file(file: File, opts: &ReadOptions) -> Result<Ingested> {
+    let builder = crate::model::OrderLogBuilder::new(opts.tz()?);
+    Ok(parquet_file_into(file, opts, builder)?.finish())
+}
+
+/// Reads a Parquet file on disk into `sink` (stopping early if the sink gives up).
+pub(crate) fn parquet_file_into<S: OrderSink>(
+    file: File,
+    opts: &ReadOptions,
+    sink: S,
+) -> Result<Ingestor<S>> {
     let b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(malformed)?;
-    read_with(b, opts)
+    read_with(b, opts, sink)
 }
 
 /// Reads an order log from Parquet bytes.
 pub fn read_parquet_bytes(bytes: bytes::Bytes, opts: &ReadOptions) -> Result<Ingested> {
     let b = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(malformed)?;
-    read_with(b, opts)
+    let builder = crate::model::OrderLogBuilder::new(opts.tz()?);
+    Ok(read_with(b, opts, builder)?.finish())
 }
 
-fn read_with<T: parquet::file::reader::ChunkReader + 'static>(
+fn read_with<T: parquet::file::reader::ChunkReader + 'static, S: OrderSink>(
     b: ParquetRecordBatchReaderBuilder<T>,
     opts: &ReadOptions,
-) -> Result<Ingested> {
+    sink: S,
+) -> Result<Ingestor<S>> {
     let schema = b.schema().clone();
     let header: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let r = resolve(&header, &opts.columns)?;
@@ -77,16 +89,17 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static>(
     let pos = |role: Option<usize>| role.and_then(|c| wanted.iter().position(|&w| w == c));
     let p = r.roles().map(pos);
     let total = usize::try_from(total).unwrap_or(0);
-    ingest_batches(&schema, &r, p, total, opts, |consume| {
+    ingest_batches(&schema, &r, p, total, opts, sink, |consume| {
         drive_reader(reader, consume)
     })
 }
 
-/// Feeds decoded batches to `consume`, decoding on a second thread while this one ingests.
+/// Feeds decoded batches to `consume` until it returns `false`, decoding on a second thread
+/// while this one ingests.
 #[cfg(not(target_arch = "wasm32"))]
 fn drive_reader(
     reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
-    consume: &mut dyn FnMut(RecordBatch) -> Result<()>,
+    consume: &mut dyn FnMut(RecordBatch) -> Result<bool>,
 ) -> Result<()> {
     std::thread::scope(|scope| -> Result<()> {
         let (tx, rx) = std::sync::mpsc::sync_channel(4);
@@ -98,20 +111,24 @@ fn drive_reader(
             }
         });
         for batch in rx {
-            consume(batch.map_err(malformed)?)?;
+            if !consume(batch.map_err(malformed)?)? {
+                break; // dropping `rx` stops the decoder
+            }
         }
         Ok(())
     })
 }
 
-/// Feeds decoded batches to `consume` (wasm32 has no threads).
+/// Feeds decoded batches to `consume` until it returns `false` (wasm32 has no threads).
 #[cfg(target_arch = "wasm32")]
 fn drive_reader(
     reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
-    consume: &mut dyn FnMut(RecordBatch) -> Result<()>,
+    consume: &mut dyn FnMut(RecordBatch) -> Result<bool>,
 ) -> Result<()> {
     for batch in reader {
-        consume(batch.map_err(malformed)?)?;
+        if !consume(batch.map_err(malformed)?)? {
+            break;
+        }
     }
     Ok(())
 }
@@ -128,25 +145,31 @@ pub fn read_record_batches(
     let r = resolve(&header, &opts.columns)?;
     let p = r.roles();
     let total = batches.iter().map(RecordBatch::num_rows).sum();
-    ingest_batches(schema, &r, p, total, opts, |consume| {
+    let builder = crate::model::OrderLogBuilder::new(opts.tz()?);
+    Ok(ingest_batches(schema, &r, p, total, opts, builder, |consume| {
         for b in batches {
-            consume(b.clone())?;
+            if !consume(b.clone())? {
+                break;
+            }
         }
         Ok(())
-    })
+    })?
+    .finish())
 }
 
-/// Runs every batch `drive` feeds through one ingestor. `p` gives each role's column
-/// position within the batches.
-fn ingest_batches(
+/// Runs every batch `drive` feeds through one ingestor into `sink`. `p` gives each role's
+/// column position within the batches. `drive` stops when its consumer returns `false` (the
+/// sink gave up).
+fn ingest_batches<S: OrderSink>(
     schema: &Schema,
     r: &super::columns::Resolved,
     p: [Option<usize>; 10],
     total: usize,
     opts: &ReadOptions,
-    drive: impl FnOnce(&mut dyn FnMut(RecordBatch) -> Result<()>) -> Result<()>,
-) -> Result<Ingested> {
-    let mut ing = Ingestor::new(opts, r.names.clone())?;
+    sink: S,
+    drive: impl FnOnce(&mut dyn FnMut(RecordBatch) -> Result<bool>) -> Result<()>,
+) -> Result<Ingestor<S>> {
+    let mut ing = Ingestor::with_sink(opts, r.names.clone(), sink)?;
     ing.reserve(total);
     // An Arrow timestamp without a time zone is a wall-clock time (pandas writes naive
     // datetimes so): read it as local time in `opts.timezone`, like a naive text time.
@@ -157,7 +180,7 @@ fn ingest_batches(
     let mut naive_buf = String::new();
     let mut row_no: u64 = 0;
     let mut itoa_buf = String::new();
-    let mut consume = |batch: RecordBatch| -> Result<()> {
+    let mut consume = |batch: RecordBatch| -> Result<bool> {
         let mut cols: Vec<Option<Col<'_>>> = Vec::with_capacity(p.len());
         for x in &p {
             let c = x.map(|i| Col::new(batch.column(i)));
@@ -215,10 +238,10 @@ fn ingest_batches(
             }
             ing.row(row_no, &row)?;
         }
-        Ok(())
+        Ok(!ing.abandoned())
     };
     drive(&mut consume)?;
-    Ok(ing.finish())
+    Ok(ing)
 }
 
 /// Typed access to one Arrow column.

@@ -601,6 +601,12 @@ impl OrderLogBuilder {
         self.day.len()
     }
 
+    /// Number of customers seen.
+    #[must_use]
+    pub fn n_customers(&self) -> usize {
+        self.customers.len()
+    }
+
     /// Sorts and freezes the log: customers in natural id order, orders by time within each.
     #[must_use]
     pub fn finish(mut self) -> OrderLog {

@@ -1,9 +1,11 @@
-//! Times reading a Parquet order log, the per-customer summary and RFM, phase by phase, and
-//! prints one JSON line (used by `benches/summary_vs_polars.py`).
+//! Times the per-customer summary and RFM of a Parquet order log, phase by phase, and prints one
+//! JSON line (used by `benches/summary_vs_polars.py`). By default the summary is streamed from
+//! the file (`io::summarize_path`, what `kokyaku summary` runs); `--grouped` times reading the
+//! grouped OrderLog first and summarising it.
 
 use std::time::Instant;
 
-use kokyaku::io::{ReadOptions, read_path};
+use kokyaku::io::{ReadOptions, read_path, summarize_path};
 use kokyaku::rfm::{RfmOptions, score};
 use kokyaku::summary::{SummaryOptions, summarize};
 
@@ -19,9 +21,15 @@ fn peak_rss_mib() -> f64 {
 }
 
 fn main() -> Result<(), kokyaku::Error> {
-    let path = std::env::args()
-        .nth(1)
-        .ok_or_else(|| kokyaku::Error::option("path", "", "usage: summary_rfm FILE.parquet"))?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let grouped = args.iter().any(|a| a == "--grouped");
+    let path = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .ok_or_else(|| {
+            kokyaku::Error::option("path", "", "usage: summary_rfm [--grouped] FILE.parquet")
+        })?
+        .clone();
     let t0 = Instant::now();
     // The columns Polars reads in the same run: customer, order, time, amount, status (the log's
     // one currency given; kind and subscription columns not read).
@@ -36,10 +44,23 @@ fn main() -> Result<(), kokyaku::Error> {
     ] {
         *c = Some("-".into());
     }
-    let ing = read_path(std::path::Path::new(&path), &opts)?;
-    let t1 = Instant::now();
-    let peak_after_read = peak_rss_mib();
-    let s = summarize(&ing.log, &SummaryOptions::default());
+    let path = std::path::Path::new(&path);
+    let (s, n_orders, route, t1, peak_after_read) = if grouped {
+        let ing = read_path(path, &opts)?;
+        let t1 = Instant::now();
+        let peak = peak_rss_mib();
+        let s = summarize(&ing.log, &SummaryOptions::default());
+        (s, ing.report.orders, "grouped", t1, peak)
+    } else {
+        let r = summarize_path(path, &opts, &SummaryOptions::default())?;
+        let t1 = Instant::now();
+        let route = if r.streamed {
+            "streamed"
+        } else {
+            "fell back to grouped"
+        };
+        (r.summaries, r.report.orders, route, t1, peak_rss_mib())
+    };
     let t2 = Instant::now();
     let peak_after_summary = peak_rss_mib();
     let r = score(&s, &RfmOptions::default())?;
@@ -47,9 +68,9 @@ fn main() -> Result<(), kokyaku::Error> {
     let champions = r.table.first().map_or(0, |x| x.customers);
     let buyers = s.orders.iter().filter(|&&o| o > 0).count();
     println!(
-        "{{\"tool\":\"kokyaku\",\"orders\":{},\"customers\":{},\"buyers\":{},\"read_s\":{:.3},\"summary_s\":{:.3},\"rfm_s\":{:.3},\"total_s\":{:.3},\"peak_rss_mib\":{:.1},\"peak_after_read_mib\":{:.1},\"peak_after_summary_mib\":{:.1},\"champions\":{}}}",
-        ing.log.n_orders(),
-        ing.log.n_customers(),
+        "{{\"tool\":\"kokyaku\",\"route\":\"{route}\",\"orders\":{},\"customers\":{},\"buyers\":{},\"read_s\":{:.3},\"summary_s\":{:.3},\"rfm_s\":{:.3},\"total_s\":{:.3},\"peak_rss_mib\":{:.1},\"peak_after_read_mib\":{:.1},\"peak_after_summary_mib\":{:.1},\"champions\":{}}}",
+        n_orders,
+        s.len(),
         buyers,
         (t1 - t0).as_secs_f64(),
         (t2 - t1).as_secs_f64(),

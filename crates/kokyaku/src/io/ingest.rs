@@ -270,8 +270,12 @@ pub trait OrderSink {
     /// Whether order `i` belongs to `customer_id`.
     fn order_customer_is(&self, i: usize, customer_id: &str) -> bool;
     /// Adds a line's amount to order `i`.
-    fn add_line(&mut self, i: usize, amount: Decimal, location: &dyn Fn() -> Location)
-    -> Result<()>;
+    fn add_line(
+        &mut self,
+        i: usize,
+        amount: Decimal,
+        location: &dyn Fn() -> Location,
+    ) -> Result<()>;
     /// Appends a refund (positive magnitude).
     fn push_refund(
         &mut self,
@@ -286,7 +290,7 @@ pub trait OrderSink {
     /// Room for about `n` rows (a hint).
     fn reserve(&mut self, _n: usize) {}
     /// Warms the customer lookup for ids about to be pushed (a speed hint).
-    fn warm_customers<'a>(&self, _ids: &mut dyn Iterator<Item = &'a str>) {}
+    fn warm_customers(&self, _ids: &mut dyn Iterator<Item = &str>) {}
     /// Whether the sink gave up (it cannot represent this input; the caller falls back to
     /// the grouped log). Readers stop early when it has.
     fn abandoned(&self) -> bool {
@@ -353,7 +357,7 @@ impl OrderSink for OrderLogBuilder {
     fn reserve(&mut self, n: usize) {
         OrderLogBuilder::reserve(self, n);
     }
-    fn warm_customers<'a>(&self, ids: &mut dyn Iterator<Item = &'a str>) {
+    fn warm_customers(&self, ids: &mut dyn Iterator<Item = &str>) {
         OrderLogBuilder::warm_customers(self, ids);
     }
 }
@@ -709,7 +713,6 @@ impl<S: OrderSink> Ingestor<S> {
             self.report.anonymous_rows += 1;
         }
     }
-
 }
 
 /// Reads a decimal from a field value.

@@ -11,6 +11,7 @@ mod jsonl;
 mod options;
 #[cfg(feature = "parquet")]
 mod parquet;
+mod summarize;
 #[cfg(feature = "parquet")]
 pub(crate) use parquet::malformed as parquet_malformed;
 mod time;
@@ -21,13 +22,12 @@ pub use self::parquet::{
     SimParquetWriter, read_parquet, read_parquet_bytes, read_parquet_file, read_record_batches,
     table_to_record_batch, write_table_parquet,
 };
-pub use ingest::{
-    IngestReport, Ingested, Ingestor, OrderSink, RejectReason, Rejection, Row, Val,
-};
+pub use ingest::{IngestReport, Ingested, Ingestor, OrderSink, RejectReason, Rejection, Row, Val};
 pub use jsonl::{read_jsonl, read_jsonl_str};
 pub use options::{
     BadRows, ColumnMap, Delimiter, DuplicateOrder, MissingCustomer, ReadOptions, parse_tz,
 };
+pub use summarize::{SummarizedLog, summarize_path};
 pub use time::TimeParser;
 
 use std::path::Path;
@@ -71,6 +71,16 @@ impl Format {
 /// Reads an order log from a file, choosing the reader by extension. A `.tsv` file defaults
 /// to tab separation when the options say comma.
 pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<Ingested> {
+    let builder = crate::model::OrderLogBuilder::new(opts.tz()?);
+    Ok(read_path_into(path, opts, builder)?.finish())
+}
+
+/// Reads a file into `sink`, choosing the reader by extension (see [`read_path`]).
+pub(crate) fn read_path_into<S: OrderSink>(
+    path: &Path,
+    opts: &ReadOptions,
+    sink: S,
+) -> Result<Ingestor<S>> {
     let io_err = |source| Error::Io {
         path: path.display().to_string(),
         source,
@@ -86,11 +96,13 @@ pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<Ingested> {
             {
                 o.delimiter = Delimiter::Tab;
             }
-            read_csv(f, &o)
+            csv::csv_into(f, &o, sink)
         }
-        Format::Jsonl => read_jsonl(std::fs::File::open(path).map_err(io_err)?, opts),
+        Format::Jsonl => jsonl::jsonl_into(std::fs::File::open(path).map_err(io_err)?, opts, sink),
         #[cfg(feature = "parquet")]
-        Format::Parquet => read_parquet_file(std::fs::File::open(path).map_err(io_err)?, opts),
+        Format::Parquet => {
+            parquet::parquet_file_into(std::fs::File::open(path).map_err(io_err)?, opts, sink)
+        }
         #[cfg(not(feature = "parquet"))]
         Format::Parquet => Err(Error::Unsupported(
             "this build has no Parquet support (feature `parquet`)".into(),

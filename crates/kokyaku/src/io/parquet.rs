@@ -146,15 +146,17 @@ pub fn read_record_batches(
     let p = r.roles();
     let total = batches.iter().map(RecordBatch::num_rows).sum();
     let builder = crate::model::OrderLogBuilder::new(opts.tz()?);
-    Ok(ingest_batches(schema, &r, p, total, opts, builder, |consume| {
-        for b in batches {
-            if !consume(b.clone())? {
-                break;
+    Ok(
+        ingest_batches(schema, &r, p, total, opts, builder, |consume| {
+            for b in batches {
+                if !consume(b.clone())? {
+                    break;
+                }
             }
-        }
-        Ok(())
-    })?
-    .finish())
+            Ok(())
+        })?
+        .finish(),
+    )
 }
 
 /// Runs every batch `drive` feeds through one ingestor into `sink`. `p` gives each role's

@@ -420,22 +420,7 @@ impl OrderLogBuilder {
 
     /// Records the currency of an amount; a second, different currency is an error.
     pub fn set_currency(&mut self, code: &str, location: impl FnOnce() -> Location) -> Result<()> {
-        let code = code.trim();
-        if code.is_empty() {
-            return Ok(());
-        }
-        match &self.currency {
-            None => {
-                self.currency = Some(code.to_ascii_uppercase());
-                Ok(())
-            }
-            Some(c) if c.eq_ignore_ascii_case(code) => Ok(()),
-            Some(c) => Err(Error::MixedCurrency {
-                first: c.clone(),
-                second: code.to_owned(),
-                location: location(),
-            }),
-        }
+        merge_currency(&mut self.currency, code, location)
     }
 
     fn customer_index(&mut self, id: &str) -> u32 {
@@ -518,28 +503,8 @@ impl OrderLogBuilder {
         location: impl Fn() -> Location,
     ) -> Result<Option<usize>> {
         let n = self.day.len();
-        if let Some(oid) = order_id {
-            if self.order_ids.is_none() {
-                if n > 0 {
-                    return Err(Error::option(
-                        "order id",
-                        oid,
-                        "give an order id for every order or for none",
-                    ));
-                }
-                self.order_ids = Some(OrderIds::new(self.reserve_hint));
-            }
-            if let Some(ids) = &mut self.order_ids {
-                if ids.insert(oid).is_some() {
-                    return Ok(None);
-                }
-            }
-        } else if self.order_ids.is_some() {
-            return Err(Error::option(
-                "order id",
-                "(missing)",
-                "give an order id for every order or for none",
-            ));
+        if register_order_id(&mut self.order_ids, n, order_id, self.reserve_hint)? {
+            return Ok(None);
         }
         // Logs are often grouped by customer: skip the hash lookup on a repeat of the last id.
         let c = match self.last_customer {
@@ -772,6 +737,63 @@ impl OrderLogBuilder {
             refund_offsets,
             subscriptions,
         }
+    }
+}
+
+/// Records the currency `code` of an amount in `currency` (the first one seen); a second,
+/// different currency is an error. Blank codes are ignored.
+pub(crate) fn merge_currency(
+    currency: &mut Option<String>,
+    code: &str,
+    location: impl FnOnce() -> Location,
+) -> Result<()> {
+    let code = code.trim();
+    if code.is_empty() {
+        return Ok(());
+    }
+    match currency {
+        None => {
+            *currency = Some(code.to_ascii_uppercase());
+            Ok(())
+        }
+        Some(c) if c.eq_ignore_ascii_case(code) => Ok(()),
+        Some(c) => Err(Error::MixedCurrency {
+            first: c.clone(),
+            second: code.to_owned(),
+            location: location(),
+        }),
+    }
+}
+
+/// Registers `order_id` as the id of the `n`-th order (0-based): `Ok(true)` when it was seen
+/// before. Every order has an id, or none has.
+pub(crate) fn register_order_id(
+    ids: &mut Option<OrderIds>,
+    n: usize,
+    order_id: Option<&str>,
+    reserve_hint: usize,
+) -> Result<bool> {
+    match (order_id, ids.as_mut()) {
+        (Some(oid), Some(ids)) => Ok(ids.insert(oid).is_some()),
+        (Some(oid), None) => {
+            if n > 0 {
+                return Err(Error::option(
+                    "order id",
+                    oid,
+                    "give an order id for every order or for none",
+                ));
+            }
+            let mut fresh = OrderIds::new(reserve_hint);
+            fresh.insert(oid);
+            *ids = Some(fresh);
+            Ok(false)
+        }
+        (None, Some(_)) => Err(Error::option(
+            "order id",
+            "(missing)",
+            "give an order id for every order or for none",
+        )),
+        (None, None) => Ok(false),
     }
 }
 

@@ -13,7 +13,9 @@ pub use day::{Day, date_to_day, day_to_date, parse_date};
 pub use log::{
     OrderLog, OrderLogBuilder, RefundTable, SubscriptionTable, day_in_tz, local_midnight,
 };
+pub(crate) use log::{merge_currency, register_order_id};
 pub use money::MoneyColumn;
+pub(crate) use money::UnitScale;
 pub use strings::{CustomerIds, Interner, OrderIds, StrColumn, natural_cmp, natural_order};
 
 use std::collections::BTreeMap;

@@ -16,6 +16,89 @@ pub struct MoneyColumn {
 
 const MAX_SCALE: u32 = 8;
 
+/// Converts `d` to units at `*scale`. When `d` has more decimals, the scale grows: `grow(k)`
+/// must multiply every stored value by `k` and say whether they all still fit an `i64`.
+fn units_at(
+    scale: &mut u32,
+    d: Decimal,
+    grow: impl FnOnce(i64) -> bool,
+    location: &dyn Fn() -> Location,
+) -> Result<i64> {
+    // Trailing zeros (12.50) must not grow the scale; normalising is only needed then.
+    let d = if d.scale() > *scale { d.normalize() } else { d };
+    if d.scale() > *scale {
+        if d.scale() > MAX_SCALE {
+            return Err(Error::InvalidValue {
+                value: d.to_string(),
+                location: location(),
+                reason: format!(
+                    "amounts may have at most {MAX_SCALE} decimal places; round it first"
+                ),
+            });
+        }
+        if !grow(10_i64.pow(d.scale() - *scale)) {
+            return Err(Error::InvalidValue {
+                value: d.to_string(),
+                location: location(),
+                reason: "too many decimal places for the size of other amounts in this log".into(),
+            });
+        }
+        *scale = d.scale();
+    }
+    let m = d.mantissa() * 10_i128.pow(*scale - d.scale());
+    i64::try_from(m).map_err(|_| Error::InvalidValue {
+        value: d.to_string(),
+        location: location(),
+        reason: "amount too large (beyond ±9.2e18 minor units)".into(),
+    })
+}
+
+/// The scale of a [`MoneyColumn`] without its values, for accumulators that keep sums only:
+/// the same pushes give the same scale and the same errors, because the largest magnitude
+/// stored is enough to know whether growing the scale overflows.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UnitScale {
+    scale: u32,
+    max_abs: u64,
+}
+
+impl UnitScale {
+    /// The scale (decimal places).
+    pub(crate) fn scale(&self) -> u32 {
+        self.scale
+    }
+    /// Units of `d` at the scale, and the factor by which the scale grew for it (1 when it
+    /// did not): the caller multiplies its sums by it.
+    pub(crate) fn units_of(
+        &mut self,
+        d: Decimal,
+        location: &dyn Fn() -> Location,
+    ) -> Result<(i64, i64)> {
+        let mut factor = 1;
+        let max_abs = &mut self.max_abs;
+        let u = units_at(
+            &mut self.scale,
+            d,
+            |k| {
+                factor = k;
+                match i64::try_from(*max_abs).ok().and_then(|m| m.checked_mul(k)) {
+                    Some(m) => {
+                        *max_abs = m.unsigned_abs();
+                        true
+                    }
+                    None => false,
+                }
+            },
+            location,
+        )?;
+        Ok((u, factor))
+    }
+    /// Records a value as stored (for the overflow check of a later scale growth).
+    pub(crate) fn note(&mut self, units: i64) {
+        self.max_abs = self.max_abs.max(units.unsigned_abs());
+    }
+}
+
 impl MoneyColumn {
     /// An empty column.
     #[must_use]
@@ -52,39 +135,17 @@ impl MoneyColumn {
     }
     /// Converts a decimal to units at this column's scale, growing the scale when needed.
     pub fn to_units(&mut self, d: Decimal, location: impl Fn() -> Location) -> Result<i64> {
-        // Trailing zeros (12.50) must not grow the scale; normalising is only needed then.
-        let d = if d.scale() > self.scale {
-            d.normalize()
-        } else {
-            d
-        };
-        if d.scale() > self.scale {
-            if d.scale() > MAX_SCALE {
-                return Err(Error::InvalidValue {
-                    value: d.to_string(),
-                    location: location(),
-                    reason: format!(
-                        "amounts may have at most {MAX_SCALE} decimal places; round it first"
-                    ),
-                });
-            }
-            let k = 10_i64.pow(d.scale() - self.scale);
-            for u in &mut self.units {
-                *u = u.checked_mul(k).ok_or_else(|| Error::InvalidValue {
-                    value: d.to_string(),
-                    location: location(),
-                    reason: "too many decimal places for the size of other amounts in this log"
-                        .into(),
-                })?;
-            }
-            self.scale = d.scale();
-        }
-        let m = d.mantissa() * 10_i128.pow(self.scale - d.scale());
-        i64::try_from(m).map_err(|_| Error::InvalidValue {
-            value: d.to_string(),
-            location: location(),
-            reason: "amount too large (beyond ±9.2e18 minor units)".into(),
-        })
+        let units = &mut self.units;
+        units_at(
+            &mut self.scale,
+            d,
+            |k| {
+                units
+                    .iter_mut()
+                    .all(|u| u.checked_mul(k).map(|v| *u = v).is_some())
+            },
+            &location,
+        )
     }
     /// Room for `n` more values.
     pub fn reserve(&mut self, n: usize) {

@@ -402,6 +402,17 @@ impl CustomerIds {
         }
         self.ids.intern(s)
     }
+    /// The index of `s`, if interned.
+    #[must_use]
+    pub fn lookup(&self, s: &str) -> Option<u32> {
+        match &self.dense {
+            Some(d) => {
+                let (n, _) = Self::dense_slot(d, self.dense_limit(), s)?;
+                d.slots.get(n).copied().filter(|&i| i != EMPTY)
+            }
+            None => self.ids.lookup(s),
+        }
+    }
     /// Loads the lookup slots of `ids` without changing anything, so that interning them right
     /// after finds them in cache: a tight loop of independent loads lets the CPU overlap the
     /// cache misses that a row-by-row loop would pay one after another.

@@ -17,8 +17,8 @@ use rust_decimal::Decimal;
 use super::ingest::{IngestReport, OrderSink};
 use super::options::ReadOptions;
 use crate::model::{
-    CustomerIds, Day, OrderIds, OrderKind, OrderStatus, UnitScale, date_to_day, merge_currency,
-    register_order_id,
+    Day, Interner, OrderIds, OrderKind, OrderStatus, StrColumn, UnitScale, date_to_day,
+    member_number, merge_currency, natural_order, register_order_id,
 };
 use crate::summary::{CustomerSummaries, SummaryBuilder, SummaryOptions, Totals, summarize};
 use crate::{Location, Result};
@@ -117,6 +117,22 @@ struct Staged {
 /// Rows staged before their totals are updated.
 const STAGE: usize = 4096;
 
+/// Customer ids to rows of the totals.
+#[derive(Debug)]
+enum Ids {
+    /// Fixed-width member numbers (`00012345`, `C-00012345`): a customer's row is its number,
+    /// so rows are already in natural id order and no lookup table is touched per row; `seen`
+    /// (one bit per number) says which numbers occurred.
+    Numbers {
+        width: usize,
+        prefix: Box<[u8]>,
+        seen: Vec<u64>,
+        count: usize,
+    },
+    /// Any other ids: rows in first-seen order through a hash table.
+    Table(Interner),
+}
+
 /// The order read last: the only one a later line may join while streaming.
 #[derive(Debug, Clone, Copy)]
 struct LastOrder {
@@ -134,7 +150,7 @@ pub(crate) struct SummarySink {
     /// Orders after this day do not count (`Day::MAX` without an as-of date).
     as_of: Day,
     currency: Option<String>,
-    customers: CustomerIds,
+    ids: Ids,
     accs: Vec<Acc>,
     order_ids: Option<OrderIds>,
     n_orders: usize,
@@ -155,7 +171,12 @@ impl SummarySink {
         Self {
             as_of: as_of.unwrap_or(Day::MAX),
             currency: None,
-            customers: CustomerIds::new(),
+            ids: Ids::Numbers {
+                width: 0,
+                prefix: Box::default(),
+                seen: Vec::new(),
+                count: 0,
+            },
             accs: Vec::new(),
             order_ids: None,
             n_orders: 0,
@@ -170,12 +191,108 @@ impl SummarySink {
         }
     }
 
+    /// The row of customer `id`, adding it if new.
     fn customer(&mut self, id: &str) -> u32 {
-        let c = self.customers.intern(id);
-        if c as usize == self.accs.len() {
+        if let Ids::Numbers {
+            width,
+            prefix,
+            seen,
+            count,
+        } = &mut self.ids
+        {
+            // Numbers stay below four per customer seen (plus 4M): beyond that, the rows
+            // would be mostly empty.
+            let limit = 4 * (*count + 1) + (1 << 22);
+            if let Some((n, p)) = member_number(*width, prefix, id).filter(|&(n, _)| n < limit) {
+                if *width == 0 {
+                    *width = id.len();
+                    *prefix = id.as_bytes()[..p].into();
+                }
+                if n >= self.accs.len() {
+                    self.accs.resize(n + 1, EMPTY_ACC);
+                    seen.resize(n / 64 + 1, 0);
+                }
+                let (w, bit) = (n / 64, 1u64 << (n % 64));
+                if seen[w] & bit == 0 {
+                    seen[w] |= bit;
+                    *count += 1;
+                }
+                return n as u32;
+            }
+            self.numbers_to_table();
+        }
+        let Ids::Table(t) = &mut self.ids else {
+            return 0; // unreachable: converted above
+        };
+        let (i, new) = t.intern_new(id);
+        if new {
             self.accs.push(EMPTY_ACC);
         }
-        c
+        i
+    }
+
+    /// Leaves the member-number mode: the rows seen so far move, in number order, behind a
+    /// hash table.
+    fn numbers_to_table(&mut self) {
+        self.flush(); // staged rows point at number rows
+        let Ids::Numbers {
+            width,
+            prefix,
+            seen,
+            count,
+        } = &self.ids
+        else {
+            return;
+        };
+        let mut table = Interner::new();
+        table.reserve(*count, *width);
+        let mut accs = Vec::with_capacity(*count);
+        let digits = width - prefix.len();
+        let prefix = String::from_utf8_lossy(prefix).into_owned();
+        let mut id = String::new();
+        for (n, a) in self.accs.iter().enumerate() {
+            if seen[n / 64] & (1 << (n % 64)) != 0 {
+                id.clear();
+                id.push_str(&prefix);
+                std::fmt::Write::write_fmt(&mut id, format_args!("{n:0digits$}")).ok();
+                table.intern(&id);
+                accs.push(*a);
+            }
+        }
+        // Re-point the order a later line may join.
+        if let Some(l) = &mut self.last {
+            let n = l.customer as usize;
+            id.clear();
+            id.push_str(&prefix);
+            std::fmt::Write::write_fmt(&mut id, format_args!("{n:0digits$}")).ok();
+            l.customer = table.lookup(&id).unwrap_or(0);
+        }
+        self.pending_refunds.iter_mut().for_each(|r| {
+            let n = r.0 as usize;
+            id.clear();
+            id.push_str(&prefix);
+            std::fmt::Write::write_fmt(&mut id, format_args!("{n:0digits$}")).ok();
+            r.0 = table.lookup(&id).unwrap_or(0);
+        });
+        self.accs = accs;
+        self.ids = Ids::Table(table);
+    }
+
+    /// The row of customer `id`, if seen.
+    fn lookup(&self, id: &str) -> Option<u32> {
+        match &self.ids {
+            Ids::Numbers {
+                width,
+                prefix,
+                seen,
+                ..
+            } => {
+                let (n, _) = member_number(*width, prefix, id)?;
+                let w = seen.get(n / 64)?;
+                (w & (1 << (n % 64)) != 0).then_some(n as u32)
+            }
+            Ids::Table(t) => t.lookup(id),
+        }
     }
 
     fn stage(&mut self, customer: u32, day: Day, units: i64, op: Op) {
@@ -254,8 +371,35 @@ impl SummarySink {
                 self.accs[c as usize].refunded += i128::from(u);
             }
         }
-        let by_id = self.customers.natural_order();
-        let ids = self.customers.into_values().permuted(&by_id);
+        // The rows in natural id order, and the ids.
+        let (by_id, ids): (Vec<u32>, StrColumn) = match self.ids {
+            Ids::Numbers {
+                width,
+                prefix,
+                seen,
+                ..
+            } => {
+                let digits = width - prefix.len();
+                let prefix = String::from_utf8_lossy(&prefix).into_owned();
+                let mut ids = StrColumn::new();
+                let mut id = String::new();
+                let rows: Vec<u32> = (0..self.accs.len())
+                    .filter(|&n| seen[n / 64] & (1 << (n % 64)) != 0)
+                    .map(|n| n as u32)
+                    .collect();
+                for &n in &rows {
+                    id.clear();
+                    id.push_str(&prefix);
+                    std::fmt::Write::write_fmt(&mut id, format_args!("{n:0digits$}")).ok();
+                    ids.push(&id);
+                }
+                (rows, ids)
+            }
+            Ids::Table(t) => {
+                let by_id = natural_order(t.values());
+                (by_id.clone(), t.into_values().permuted(&by_id))
+            }
+        };
         let mut out = SummaryBuilder::new(
             std::sync::Arc::new(ids),
             as_of,
@@ -342,7 +486,7 @@ impl OrderSink for SummarySink {
 
     fn order_customer_is(&self, i: usize, customer_id: &str) -> bool {
         match self.last {
-            Some(l) if l.index == i => self.customers.lookup(customer_id) == Some(l.customer),
+            Some(l) if l.index == i => self.lookup(customer_id) == Some(l.customer),
             _ => true, // abandoned (see `find_order`): the answer is not used
         }
     }
@@ -409,16 +553,14 @@ impl OrderSink for SummarySink {
     }
 
     fn n_customers(&self) -> usize {
-        self.customers.len()
+        match &self.ids {
+            Ids::Numbers { count, .. } => *count,
+            Ids::Table(t) => t.len(),
+        }
     }
 
     fn reserve(&mut self, n: usize) {
         self.reserve_hint = n;
-        self.customers.expect_rows(n);
-    }
-
-    fn warm_customers(&self, ids: &mut dyn Iterator<Item = &str>) {
-        self.customers.warm(ids);
     }
 
     fn abandoned(&self) -> bool {

@@ -354,29 +354,7 @@ impl CustomerIds {
     /// The slot of `s` and the length of its prefix, if `s` fits the pattern (any prefix and
     /// width before the first id).
     fn dense_slot(d: &Dense, limit: usize, s: &str) -> Option<(usize, usize)> {
-        let b = s.as_bytes();
-        let digits = if d.width == 0 {
-            let t = b.iter().rev().take_while(|c| c.is_ascii_digit()).count();
-            &b[b.len() - t..]
-        } else {
-            // A byte loop, not `starts_with`: prefixes are a few bytes (usually none) and a
-            // `memcmp` call per row cost more than the whole lookup.
-            if b.len() != d.width || !d.prefix.iter().zip(b).all(|(p, c)| p == c) {
-                return None;
-            }
-            let digits = &b[d.prefix.len()..];
-            if !digits.iter().all(u8::is_ascii_digit) {
-                return None;
-            }
-            digits
-        };
-        if digits.is_empty() || digits.len() > 18 {
-            return None;
-        }
-        let n = digits
-            .iter()
-            .fold(0usize, |a, &c| a * 10 + usize::from(c - b'0'));
-        (n < limit).then_some((n, b.len() - digits.len()))
+        member_number(d.width, &d.prefix, s).filter(|&(n, _)| n < limit)
     }
     /// The index of `s`, inserting it if new.
     pub fn intern(&mut self, s: &str) -> u32 {
@@ -470,6 +448,35 @@ impl CustomerIds {
     pub fn into_values(self) -> StrColumn {
         self.ids.values
     }
+}
+
+/// The number of a member-number id and the length of its prefix: `s` must be `width` bytes,
+/// `prefix` followed by digits (with `width == 0`, any text ending in 1-18 digits fits and
+/// sets the pattern).
+pub(crate) fn member_number(width: usize, prefix: &[u8], s: &str) -> Option<(usize, usize)> {
+    let b = s.as_bytes();
+    let digits = if width == 0 {
+        let t = b.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+        &b[b.len() - t..]
+    } else {
+        // A byte loop, not `starts_with`: prefixes are a few bytes (usually none) and a
+        // `memcmp` call per row cost more than the whole lookup.
+        if b.len() != width || !prefix.iter().zip(b).all(|(p, c)| p == c) {
+            return None;
+        }
+        let digits = &b[prefix.len()..];
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        digits
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let n = digits
+        .iter()
+        .fold(0usize, |a, &c| a * 10 + usize::from(c - b'0'));
+    Some((n, b.len() - digits.len()))
 }
 
 /// Natural order for ids: all-digit ids compare as numbers (so `2 < 10`), others as text.

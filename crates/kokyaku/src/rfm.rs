@@ -354,9 +354,12 @@ fn score_dim_by(
         }
         Binning::Quantile { bins, ties } => {
             let k = u64::from(*bins);
-            // Sort worst to best, ties in customer order: sort (key, index) pairs, where the
-            // key is an order-preserving integer image of the float (flipped for "lower is
-            // better"), so the sort never chases indices into the value column.
+            // Sort worst to best, ties in customer order: (key, index) pairs, where the key is
+            // an order-preserving integer image of the float (flipped for "lower is better"),
+            // so the sort never chases indices into the value column. `idx` is in customer
+            // order and the radix sort (radsort) is stable, so sorting by the key alone keeps
+            // ties in customer order; it skips the key bytes every value shares, and is
+            // several times faster than a comparison sort on millions of customers.
             let mut keyed: Vec<(u64, u32)> = idx
                 .iter()
                 .map(|&i| {
@@ -364,7 +367,7 @@ fn score_dim_by(
                     (if higher_better { k } else { !k }, i)
                 })
                 .collect();
-            keyed.sort_unstable();
+            radsort::sort_by_key(&mut keyed, |p| p.0);
             let n64 = n as u64;
             match ties {
                 TieRule::Ntile => {

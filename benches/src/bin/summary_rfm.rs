@@ -1,7 +1,7 @@
 //! Times the per-customer summary and RFM of a Parquet order log, phase by phase, and prints one
 //! JSON line (used by `benches/summary_vs_polars.py`). By default the summary is streamed from
 //! the file (`io::summarize_path`, what `kokyaku summary` runs); `--grouped` times reading the
-//! grouped OrderLog first and summarising it.
+//! grouped `OrderLog` first and summarising it.
 
 use std::time::Instant;
 

@@ -10,8 +10,10 @@ use kokyaku::io::{
     BadRows, ColumnMap, Delimiter, DuplicateOrder, Format, Ingested, MissingCustomer, ReadOptions,
     read_csv, read_path,
 };
+use kokyaku::io::{IngestReport, summarize_path};
 use kokyaku::model::parse_date;
 use kokyaku::simulate::{SimOptions, SimOrder, simulate_each};
+use kokyaku::summary::{CustomerSummaries, SummaryOptions, summarize};
 use kokyaku::table::Table;
 use kokyaku::{Error, Result};
 
@@ -172,24 +174,45 @@ impl InputArgs {
         )
     }
 
+    /// Whether reading `path` shows a progress bar (a large CSV file, stderr a terminal).
+    fn shows_progress(&self, path: &Path) -> Result<bool> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
+        Ok(!self.quiet
+            && meta.len() > 64 << 20
+            && Format::from_path(path)? == Format::Csv
+            && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+    }
+
+    /// The customer summary (as of `opts.as_of`) and the ingestion report: streamed from the
+    /// file without building the grouped log when no progress bar is shown (see
+    /// `kokyaku::io::summarize_path`), else from the log [`Input::read`] returns.
+    pub fn summarize(&self, opts: &SummaryOptions) -> Result<(CustomerSummaries, IngestReport)> {
+        if let Some(path) = &self.file {
+            if !self.shows_progress(path)? {
+                let s = summarize_path(path, &self.options()?, opts)?;
+                return Ok((s.summaries, s.report));
+            }
+        }
+        let ing = self.read()?;
+        Ok((summarize(&ing.log, opts), ing.report))
+    }
+
     /// Reads the file (or the bundled sample), with a progress bar for large files.
     pub fn read(&self) -> Result<Ingested> {
         let opts = self.options()?;
         let Some(path) = &self.file else {
             return read_csv(SAMPLE.as_bytes(), &opts);
         };
+        if !self.shows_progress(path)? {
+            return read_path(path, &opts);
+        }
         let meta = std::fs::metadata(path).map_err(|e| Error::Io {
             path: path.display().to_string(),
             source: e,
         })?;
-        let big = meta.len() > 64 << 20;
-        if self.quiet
-            || !big
-            || Format::from_path(path)? != Format::Csv
-            || !std::io::IsTerminal::is_terminal(&std::io::stderr())
-        {
-            return read_path(path, &opts);
-        }
         let f = File::open(path).map_err(|e| Error::Io {
             path: path.display().to_string(),
             source: e,

@@ -165,16 +165,16 @@ fn run(cli: Cli) -> Result<()> {
             output,
             format,
         } => {
-            let ing = input.read()?;
             let opts = analysis_options(&input)?;
-            let ca = CustomerAnalysis::build(&ing.log, &opts)?;
+            let (summary, report) = input.summarize(&opts.summary_opts())?;
+            let ca = CustomerAnalysis::from_summary(summary, &opts)?;
             let table = ca.table(&opts);
             input::write_table(&table, &output)?;
             let msg = serde_json::json!({
                 "output": output.display().to_string(),
                 "customers": table.n_rows(),
                 "as_of": ca.summary.as_of.to_string(),
-                "ingestion": ing.report,
+                "ingestion": report,
             });
             match format {
                 OutFormat::Json => print_json(&msg),

@@ -33,7 +33,9 @@ pub struct AnalysisOptions {
 }
 
 impl AnalysisOptions {
-    fn summary_opts(&self) -> SummaryOptions {
+    /// The summary options with the shared as-of date applied.
+    #[must_use]
+    pub fn summary_opts(&self) -> SummaryOptions {
         SummaryOptions {
             as_of: self.as_of.or(self.summary.as_of),
             ..self.summary.clone()
@@ -55,7 +57,11 @@ pub struct CustomerAnalysis {
 impl CustomerAnalysis {
     /// Summarises, scores and classifies every customer.
     pub fn build(log: &OrderLog, opts: &AnalysisOptions) -> Result<Self> {
-        let summary = summarize(log, &opts.summary_opts());
+        Self::from_summary(summarize(log, &opts.summary_opts()), opts)
+    }
+    /// Scores and classifies customers already summarised (e.g. streamed from a file by
+    /// [`crate::io::summarize_path`] with [`AnalysisOptions::summary_opts`]).
+    pub fn from_summary(summary: CustomerSummaries, opts: &AnalysisOptions) -> Result<Self> {
         let rfm = score(&summary, &opts.rfm)?;
         let cpm = classify(&summary, &opts.cpm)?;
         Ok(Self { summary, rfm, cpm })

@@ -133,6 +133,14 @@ enum Ids {
     Table(Interner),
 }
 
+/// The id of member number `n`: `prefix` and `n` zero-padded to `digits`, written into `buf`.
+fn number_id<'a>(buf: &'a mut String, prefix: &str, n: usize, digits: usize) -> &'a str {
+    buf.clear();
+    buf.push_str(prefix);
+    std::fmt::Write::write_fmt(buf, format_args!("{n:0digits$}")).ok();
+    buf
+}
+
 /// The order read last: the only one a later line may join while streaming.
 #[derive(Debug, Clone, Copy)]
 struct LastOrder {
@@ -252,27 +260,22 @@ impl SummarySink {
         let mut id = String::new();
         for (n, a) in self.accs.iter().enumerate() {
             if seen[n / 64] & (1 << (n % 64)) != 0 {
-                id.clear();
-                id.push_str(&prefix);
-                std::fmt::Write::write_fmt(&mut id, format_args!("{n:0digits$}")).ok();
-                table.intern(&id);
+                table.intern(number_id(&mut id, &prefix, n, digits));
                 accs.push(*a);
             }
         }
         // Re-point the order a later line may join.
         if let Some(l) = &mut self.last {
             let n = l.customer as usize;
-            id.clear();
-            id.push_str(&prefix);
-            std::fmt::Write::write_fmt(&mut id, format_args!("{n:0digits$}")).ok();
-            l.customer = table.lookup(&id).unwrap_or(0);
+            l.customer = table
+                .lookup(number_id(&mut id, &prefix, n, digits))
+                .unwrap_or(0);
         }
         self.pending_refunds.iter_mut().for_each(|r| {
             let n = r.0 as usize;
-            id.clear();
-            id.push_str(&prefix);
-            std::fmt::Write::write_fmt(&mut id, format_args!("{n:0digits$}")).ok();
-            r.0 = table.lookup(&id).unwrap_or(0);
+            r.0 = table
+                .lookup(number_id(&mut id, &prefix, n, digits))
+                .unwrap_or(0);
         });
         self.accs = accs;
         self.ids = Ids::Table(table);
@@ -388,10 +391,7 @@ impl SummarySink {
                     .map(|n| n as u32)
                     .collect();
                 for &n in &rows {
-                    id.clear();
-                    id.push_str(&prefix);
-                    std::fmt::Write::write_fmt(&mut id, format_args!("{n:0digits$}")).ok();
-                    ids.push(&id);
+                    ids.push(number_id(&mut id, &prefix, n as usize, digits));
                 }
                 (rows, ids)
             }

@@ -354,50 +354,168 @@ fn score_dim_by(
         }
         Binning::Quantile { bins, ties } => {
             let k = u64::from(*bins);
-            // Sort worst to best, ties in customer order: (key, index) pairs, where the key is
-            // an order-preserving integer image of the float (flipped for "lower is better"),
-            // so the sort never chases indices into the value column. `idx` is in customer
-            // order and the radix sort (radsort) is stable, so sorting by the key alone keeps
-            // ties in customer order; it skips the key bytes every value shares, and is
-            // several times faster than a comparison sort on millions of customers.
-            let mut keyed: Vec<(u64, u32)> = idx
-                .iter()
-                .map(|&i| {
-                    let k = f64_key(value(i as usize));
-                    (if higher_better { k } else { !k }, i)
-                })
-                .collect();
-            radsort::sort_by_key(&mut keyed, |p| p.0);
-            let n64 = n as u64;
-            match ties {
-                TieRule::Ntile => {
-                    let (q, r) = (n64 / k, n64 % k);
-                    let big = r * (q + 1); // first r bins hold q + 1
-                    for (pos, &(_, i)) in keyed.iter().enumerate() {
-                        let p = pos as u64;
-                        let bin = if p < big {
-                            p / (q + 1)
-                        } else {
-                            r + (p - big) / q.max(1)
-                        };
-                        out[i as usize] = (bin + 1).min(k) as u8;
-                    }
+            if !rank_by_counting(&value, idx, k, *ties, higher_better, out) {
+                rank_by_sorting(&value, idx, k, *ties, higher_better, out);
+            }
+        }
+    }
+}
+
+/// NTILE bins of `n` worst-to-best positions into `k` (at most 10) bins, as SQL: the first
+/// `n % k` bins hold one extra customer.
+#[derive(Clone, Copy)]
+struct Ntile {
+    /// First position of bins 2, 3, …, k; `u64::MAX` past the last bin.
+    bin_starts: [u64; 9],
+}
+
+impl Ntile {
+    fn new(n: u64, k: u64) -> Self {
+        debug_assert!((1..=10).contains(&k), "{k} bins");
+        let (q, r) = (n / k, n % k);
+        let mut bin_starts = [u64::MAX; 9];
+        for (j, s) in (1..k).zip(&mut bin_starts) {
+            // Bins before j: min(j, r) of q + 1 customers, the rest of q.
+            *s = j * q + j.min(r);
+        }
+        Self { bin_starts }
+    }
+
+    /// The score (1-based bin) of position `p < n`: one plus the bins that start at or before
+    /// it. Nine compares instead of a 64-bit division per customer.
+    fn score(self, p: u64) -> u8 {
+        1 + self.bin_starts.iter().filter(|&&s| s <= p).count() as u8
+    }
+}
+
+/// The shared-ties score of a value whose run of equals starts at position `start` of `n`.
+fn shared_score(start: u64, n: u64, k: u64) -> u8 {
+    (1 + (k * start) / n).min(k) as u8
+}
+
+/// Largest magnitude up to which every integer is exactly an `f64`.
+const EXACT_INT_F64: f64 = 9_007_199_254_740_992.0; // 2^53
+
+/// Quantile scores without a sort, when every value is a whole number in a small range
+/// (recency days, order counts, purchase days, spend in a currency without minor units):
+/// a histogram of the values, prefix sums for where each value starts in the worst-to-best
+/// order, then one walk of `idx` (customer order) handing out positions, which is exactly
+/// what the stable sort of [`rank_by_sorting`] produces. For whole numbers, float order is
+/// integer order, and `-0.0 == 0.0` in both. Returns `false`, writing nothing, when a value
+/// is not a whole number (NaN included) or the range is too wide to count.
+fn rank_by_counting(
+    value: &impl Fn(usize) -> f64,
+    idx: &[u32],
+    k: u64,
+    ties: TieRule,
+    higher_better: bool,
+    out: &mut [u8],
+) -> bool {
+    let n = idx.len();
+    if n == 0 {
+        return true;
+    }
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    let mut whole = true;
+    for &i in idx {
+        let v = value(i as usize);
+        // False for NaN and infinities too. (A round trip through `i64` rather than
+        // `fract`, which is a libm call without SSE4.1; exact equality is the point.)
+        #[allow(clippy::float_cmp)]
+        let is_whole = v.abs() <= EXACT_INT_F64 && (v as i64) as f64 == v;
+        whole &= is_whole;
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    // Counting costs O(n + range) time and a counter per value: worth it up to a few counters
+    // per customer. (A fixed floor such as 2^20 counters would make small inputs pay for a
+    // table of megabytes that a sort of a few thousand pairs does not need.)
+    if !whole || hi - lo >= (4 * (n as u64).max(1024)) as f64 {
+        return false;
+    }
+    let (lo, hi) = (lo as i64, hi as i64); // whole numbers within ±2^53: exact
+    // Each customer's bucket in worst-to-best order (flipped when lower is better), and
+    // `starts[b]`: the first worst-to-best position of bucket b (exclusive prefix sums).
+    let mut starts = vec![0u32; (hi - lo) as usize + 1];
+    let buckets: Vec<u32> = idx
+        .iter()
+        .map(|&i| {
+            let v = value(i as usize) as i64;
+            let b = if higher_better { v - lo } else { hi - v } as u32;
+            starts[b as usize] += 1;
+            b
+        })
+        .collect();
+    let mut acc = 0u32;
+    for c in &mut starts {
+        let cnt = *c;
+        *c = acc;
+        acc += cnt;
+    }
+    let n64 = n as u64;
+    match ties {
+        TieRule::Ntile => {
+            let nt = Ntile::new(n64, k);
+            // `starts` becomes each bucket's cursor: customers take positions in `idx` order.
+            for (&i, &b) in idx.iter().zip(&buckets) {
+                let cur = &mut starts[b as usize];
+                out[i as usize] = nt.score(u64::from(*cur));
+                *cur += 1;
+            }
+        }
+        TieRule::Shared => {
+            for (&i, &b) in idx.iter().zip(&buckets) {
+                out[i as usize] = shared_score(u64::from(starts[b as usize]), n64, k);
+            }
+        }
+    }
+    true
+}
+
+/// Quantile scores by sorting worst to best, ties in customer order: (key, index) pairs,
+/// where the key is an order-preserving integer image of the float (flipped for "lower is
+/// better"), so the sort never chases indices into the value column. `idx` is in customer
+/// order and the radix sort (radsort) is stable, so sorting by the key alone keeps ties in
+/// customer order; it skips the key bytes every value shares, and is several times faster
+/// than a comparison sort on millions of customers.
+fn rank_by_sorting(
+    value: &impl Fn(usize) -> f64,
+    idx: &[u32],
+    k: u64,
+    ties: TieRule,
+    higher_better: bool,
+    out: &mut [u8],
+) {
+    let n = idx.len();
+    let mut keyed: Vec<(u64, u32)> = idx
+        .iter()
+        .map(|&i| {
+            let k = f64_key(value(i as usize));
+            (if higher_better { k } else { !k }, i)
+        })
+        .collect();
+    radsort::sort_by_key(&mut keyed, |p| p.0);
+    let n64 = n as u64;
+    match ties {
+        TieRule::Ntile => {
+            let nt = Ntile::new(n64, k);
+            for (pos, &(_, i)) in keyed.iter().enumerate() {
+                out[i as usize] = nt.score(pos as u64);
+            }
+        }
+        TieRule::Shared => {
+            let mut start = 0usize;
+            while start < n {
+                let v = keyed[start].0;
+                let mut end = start + 1;
+                while end < n && keyed[end].0 == v {
+                    end += 1;
                 }
-                TieRule::Shared => {
-                    let mut start = 0usize;
-                    while start < n {
-                        let v = keyed[start].0;
-                        let mut end = start + 1;
-                        while end < n && keyed[end].0 == v {
-                            end += 1;
-                        }
-                        let s = (1 + (k * start as u64) / n64).min(k) as u8;
-                        for &(_, i) in &keyed[start..end] {
-                            out[i as usize] = s;
-                        }
-                        start = end;
-                    }
+                let s = shared_score(start as u64, n64, k);
+                for &(_, i) in &keyed[start..end] {
+                    out[i as usize] = s;
                 }
+                start = end;
             }
         }
     }
@@ -423,11 +541,14 @@ pub fn score(s: &CustomerSummaries, opts: &RfmOptions) -> Result<RfmScores> {
         .filter(|&i| s.orders[i as usize] > 0)
         .collect();
     let recency = |i: usize| s.recency_days[i].map_or(f64::NAN, f64::from);
-    let freq = |i: usize| match opts.frequency_basis {
-        FrequencyBasis::Orders => f64::from(s.orders[i]),
-        FrequencyBasis::PurchaseDays => f64::from(s.purchase_days[i]),
+    let freq_col = match opts.frequency_basis {
+        FrequencyBasis::Orders => &s.orders,
+        FrequencyBasis::PurchaseDays => &s.purchase_days,
     };
-    let monetary = |i: usize| s.net_f64(i);
+    let freq = |i: usize| f64::from(freq_col[i]);
+    // `s.net_f64(i)` with the power of ten taken once rather than per call (same value).
+    let money_div = 10_f64.powi(s.money_scale as i32);
+    let monetary = |i: usize| s.net_units.get(i).map_or(0.0, |&u| u as f64 / money_div);
     let (mut r, mut f, mut m) = (vec![0u8; n], vec![0u8; n], vec![0u8; n]);
     score_dim_by(recency, &idx, &opts.recency, false, &mut r);
     score_dim_by(freq, &idx, &opts.frequency, true, &mut f);
@@ -437,9 +558,27 @@ pub fn score(s: &CustomerSummaries, opts: &RfmOptions) -> Result<RfmScores> {
     let k = names.len();
     let (mut cnt, mut sr, mut sf, mut sm) =
         (vec![0u64; k], vec![0f64; k], vec![0f64; k], vec![0f64; k]);
+    // The segment of every score cell, looked up once: (br + 1) × (bf + 1) × (bm + 1) cells
+    // (at most 1331) instead of a scan of the rules per customer.
+    let (nr, nf, nm) = (
+        usize::from(br) + 1,
+        usize::from(bf) + 1,
+        usize::from(bm) + 1,
+    );
+    let cells: Vec<Option<usize>> = (0..nr * nf * nm)
+        .map(|c| map.lookup((c / (nf * nm)) as u8, (c / nm % nf) as u8, (c % nm) as u8))
+        .collect();
+    let cell_of = |r: u8, f: u8, m: u8| {
+        let (r, f, m) = (usize::from(r), usize::from(f), usize::from(m));
+        if r < nr && f < nf && m < nm {
+            cells[(r * nf + f) * nm + m]
+        } else {
+            map.lookup(r as u8, f as u8, m as u8)
+        }
+    };
     for &i in &idx {
         let i = i as usize;
-        if let Some(g) = map.lookup(r[i], f[i], m[i]) {
+        if let Some(g) = cell_of(r[i], f[i], m[i]) {
             segment[i] = Some(g as u16);
             cnt[g] += 1;
             sr[g] += recency(i);
@@ -474,6 +613,8 @@ pub fn score(s: &CustomerSummaries, opts: &RfmOptions) -> Result<RfmScores> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -552,5 +693,151 @@ mod tests {
         assert_eq!(out, vec![5, 5, 4, 4, 1]);
         score_dim(&v, &idx, &b, true, &mut out);
         assert_eq!(out, vec![1, 1, 2, 2, 5]);
+    }
+
+    /// `Ntile::score` against the formula it replaced, for every position.
+    #[test]
+    fn ntile_bin_starts_match_the_division_formula() {
+        for k in 1..=10u64 {
+            for n in 1..=300u64 {
+                let nt = Ntile::new(n, k);
+                let (q, r) = (n / k, n % k);
+                let big = r * (q + 1);
+                for p in 0..n {
+                    let bin = if p < big {
+                        p / (q + 1)
+                    } else {
+                        r + (p - big) / q.max(1)
+                    };
+                    assert_eq!(nt.score(p), (bin + 1).min(k) as u8, "n {n} k {k} p {p}");
+                }
+            }
+        }
+    }
+
+    fn by_counting(
+        values: &[f64],
+        idx: &[u32],
+        k: u64,
+        ties: TieRule,
+        hb: bool,
+    ) -> Option<Vec<u8>> {
+        let mut out = vec![0u8; values.len()];
+        rank_by_counting(&|i| values[i], idx, k, ties, hb, &mut out).then_some(out)
+    }
+
+    fn by_sorting(values: &[f64], idx: &[u32], k: u64, ties: TieRule, hb: bool) -> Vec<u8> {
+        let mut out = vec![0u8; values.len()];
+        rank_by_sorting(&|i| values[i], idx, k, ties, hb, &mut out);
+        out
+    }
+
+    fn quantile(k: u64, ties: TieRule) -> Binning {
+        Binning::Quantile {
+            bins: k as u8,
+            ties,
+        }
+    }
+
+    #[test]
+    fn counting_declines_values_it_cannot_count() {
+        let idx: Vec<u32> = (0..4).collect();
+        for values in [
+            vec![1.0, 2.5, 2.0, 1.0],           // not whole
+            vec![1.0, f64::NAN, 2.0, 1.0],      // no recency
+            vec![1.0, f64::INFINITY, 2.0, 1.0], // infinite
+            vec![0.0, 1e7, 5.0, 5.0],           // range wider than 4 × max(n, 1024)
+            vec![0.0, 2f64.powi(60), 1.0, 1.0], // beyond exact integers
+        ] {
+            for ties in [TieRule::Ntile, TieRule::Shared] {
+                for hb in [false, true] {
+                    assert_eq!(by_counting(&values, &idx, 3, ties, hb), None, "{values:?}");
+                    // score_dim falls back to the sort.
+                    let mut out = vec![0u8; 4];
+                    score_dim(&values, &idx, &quantile(3, ties), hb, &mut out);
+                    assert_eq!(out, by_sorting(&values, &idx, 3, ties, hb), "{values:?}");
+                }
+            }
+        }
+        // The widest range still counted, and -0.0 ties with 0.0 as in the sort.
+        let values = vec![0.0, 4095.0, -0.0, 7.0];
+        for ties in [TieRule::Ntile, TieRule::Shared] {
+            for hb in [false, true] {
+                assert_eq!(
+                    by_counting(&values, &idx, 3, ties, hb),
+                    Some(by_sorting(&values, &idx, 3, ties, hb))
+                );
+            }
+        }
+    }
+
+    /// Customers (as `idx`, in customer order) with whole values in a small range, many ties.
+    fn whole_values() -> impl Strategy<Value = (Vec<f64>, Vec<u32>)> {
+        (0usize..200, -50i32..50, 0i32..40).prop_flat_map(|(n, lo, width)| {
+            (
+                prop::collection::vec((lo..=lo + width, any::<bool>()), n),
+                prop::collection::vec(prop::bool::weighted(0.8), n),
+            )
+                .prop_map(|(vals, keep)| {
+                    let values = vals
+                        .into_iter()
+                        .map(|(v, neg_zero)| {
+                            if v == 0 && neg_zero {
+                                -0.0
+                            } else {
+                                f64::from(v)
+                            }
+                        })
+                        .collect();
+                    let idx = (0..keep.len() as u32)
+                        .filter(|&i| keep[i as usize])
+                        .collect();
+                    (values, idx)
+                })
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// The counting rank gives exactly the scores of the stable sort.
+        #[test]
+        fn counting_ranks_like_sorting(
+            (values, idx) in whole_values(),
+            k in 2u64..=10,
+            shared in any::<bool>(),
+            hb in any::<bool>(),
+        ) {
+            let ties = if shared { TieRule::Shared } else { TieRule::Ntile };
+            let sorted = by_sorting(&values, &idx, k, ties, hb);
+            prop_assert_eq!(by_counting(&values, &idx, k, ties, hb), Some(sorted.clone()));
+            let mut out = vec![0u8; values.len()];
+            score_dim(&values, &idx, &quantile(k, ties), hb, &mut out);
+            prop_assert_eq!(out, sorted);
+        }
+
+        /// Whatever the values, `score_dim` scores as the sort does.
+        #[test]
+        fn score_dim_ranks_like_sorting(
+            values in prop::collection::vec(
+                prop_oneof![
+                    (-3i32..3).prop_map(f64::from),
+                    (-3i32..3).prop_map(|v| f64::from(v) + 0.5),
+                    Just(f64::NAN),
+                    Just(-0.0),
+                    Just(1e9),
+                ],
+                0..200,
+            ),
+            k in 2u64..=10,
+            shared in any::<bool>(),
+            hb in any::<bool>(),
+        ) {
+            let ties = if shared { TieRule::Shared } else { TieRule::Ntile };
+            let idx: Vec<u32> = (0..values.len() as u32).collect();
+            let mut out = vec![0u8; values.len()];
+            score_dim(&values, &idx, &quantile(k, ties), hb, &mut out);
+            prop_assert_eq!(out, by_sorting(&values, &idx, k, ties, hb));
+        }
     }
 }

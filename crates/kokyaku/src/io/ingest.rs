@@ -165,11 +165,20 @@ pub enum Val<'a> {
     Date(chrono::NaiveDate),
 }
 
+/// `s.trim()`, without the Unicode scan when both ends are visible ASCII (nearly every id).
+#[inline]
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        _ => s.trim(),
+    }
+}
+
 impl Val<'_> {
     fn is_blank(&self) -> bool {
         match self {
             Val::Null => true,
-            Val::Str(s) => s.trim().is_empty(),
+            Val::Str(s) => trim(s).is_empty(),
             _ => false,
         }
     }
@@ -296,6 +305,19 @@ pub trait OrderSink {
     fn abandoned(&self) -> bool {
         false
     }
+    /// Whether the sink takes whole batches of plain new orders ([`Self::push_plain`]); when
+    /// it does, the Parquet reader looks for them.
+    #[doc(hidden)]
+    fn takes_plain(&self) -> bool {
+        false
+    }
+    /// Takes a batch of plain new orders at once, exactly as if each row had come through
+    /// [`Self::push_order`]; `Ok(false)`, with nothing changed, when it cannot (the caller then
+    /// sends the rows one by one).
+    #[doc(hidden)]
+    fn push_plain(&mut self, _batch: &super::plain::PlainBatch) -> Result<bool> {
+        Ok(false)
+    }
 }
 
 impl OrderSink for OrderLogBuilder {
@@ -421,6 +443,37 @@ impl<S: OrderSink> Ingestor<S> {
         self.builder.abandoned()
     }
 
+    /// Whether the sink takes batches of plain new orders.
+    pub(crate) fn takes_plain(&self) -> bool {
+        self.builder.takes_plain()
+    }
+
+    /// Adds a batch of plain new orders whose first row is `first_row`: the same as adding
+    /// each row, when the sink can take the batch whole. `Ok(false)` when it cannot: nothing
+    /// changed, and the caller adds the rows one by one.
+    pub(crate) fn plain_batch(
+        &mut self,
+        first_row: u64,
+        b: &super::plain::PlainBatch,
+    ) -> Result<bool> {
+        // Row by row, the first row would set the currency first (no row of a plain batch is
+        // rejected before that), so a conflicting currency fails at the same row.
+        if let Some(cur) = &b.currency {
+            let cname = &self.names.currency;
+            self.builder
+                .set_currency(cur, &|| Location::cell(first_row, cname))?;
+        }
+        if !self.builder.push_plain(b)? {
+            return Ok(false);
+        }
+        let rows = b.rows as u64;
+        self.report.rows_read += rows;
+        self.report.rows_accepted += rows;
+        self.report.orders += rows;
+        self.report.cancelled_orders += b.cancelled;
+        Ok(true)
+    }
+
     /// Reserves room for `n` rows.
     pub fn reserve(&mut self, n: usize) {
         self.builder.reserve(n);
@@ -510,7 +563,7 @@ impl<S: OrderSink> Ingestor<S> {
                 buf.push_str(&self.opts.anonymous_id);
                 buf.as_str()
             }
-            Val::Str(s) => s.trim(),
+            Val::Str(s) => trim(s),
             ref other => {
                 buf.clear();
                 if let Val::Int(i) = other {
@@ -605,8 +658,7 @@ impl<S: OrderSink> Ingestor<S> {
         let order_text;
         let order_id: Option<&str> = match r.order {
             Val::Null => None,
-            Val::Str(s) if s.trim().is_empty() => None,
-            Val::Str(s) => Some(s.trim()),
+            Val::Str(s) => Some(trim(s)).filter(|t| !t.is_empty()),
             ref other => {
                 order_text = other.show();
                 Some(order_text.as_str())
@@ -633,7 +685,7 @@ impl<S: OrderSink> Ingestor<S> {
             return Ok(());
         }
         let sub = match r.subscription {
-            Val::Str(s) if !s.trim().is_empty() => Some(s.trim()),
+            Val::Str(s) if !trim(s).is_empty() => Some(trim(s)),
             _ => None,
         };
         let aname = &self.names.amount;

@@ -11,6 +11,7 @@ mod jsonl;
 mod options;
 #[cfg(feature = "parquet")]
 mod parquet;
+mod plain;
 mod summarize;
 #[cfg(feature = "parquet")]
 pub(crate) use parquet::malformed as parquet_malformed;
@@ -27,6 +28,8 @@ pub use jsonl::{read_jsonl, read_jsonl_str};
 pub use options::{
     BadRows, ColumnMap, Delimiter, DuplicateOrder, MissingCustomer, ReadOptions, parse_tz,
 };
+#[doc(hidden)]
+pub use plain::PlainBatch;
 pub use summarize::{SummarizedLog, summarize_path};
 pub use time::TimeParser;
 

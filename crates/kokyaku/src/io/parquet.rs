@@ -10,7 +10,8 @@ use arrow_array::types::{
     TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
     TimestampSecondType, UInt32Type, UInt64Type,
 };
-use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_array::{Array, ArrayRef, LargeStringArray, RecordBatch, StringArray, StringViewArray};
+use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -19,7 +20,8 @@ use rust_decimal::Decimal;
 use super::columns::resolve;
 use super::ingest::{Ingested, Ingestor, OrderSink, Row, Val};
 use super::options::ReadOptions;
-use crate::model::day_to_date;
+use super::plain::{CANCELLED, NumberedIds, OrderRun, PlainBatch, SUBSCRIPTION};
+use crate::model::{Day, OrderKind, OrderStatus, day_in_tz, day_to_date};
 use crate::table::{Column, Table};
 use crate::{Error, Location, Result};
 
@@ -89,29 +91,35 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static, S: OrderSink>(
     let pos = |role: Option<usize>| role.and_then(|c| wanted.iter().position(|&w| w == c));
     let p = r.roles().map(pos);
     let total = usize::try_from(total).unwrap_or(0);
-    ingest_batches(&schema, &r, p, total, opts, sink, |consume| {
-        drive_reader(reader, consume)
+    ingest_batches(&schema, &r, p, total, opts, sink, |prepare, consume| {
+        drive_reader(reader, prepare, consume)
     })
 }
 
-/// Feeds decoded batches to `consume` until it returns `false`, decoding on a second thread
-/// while this one ingests.
+/// Runs `prepare` on each decoded batch and feeds both to `consume` until it returns
+/// `false`: decoding and preparing on a second thread while this one ingests.
 #[cfg(not(target_arch = "wasm32"))]
 fn drive_reader(
     reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
-    consume: &mut dyn FnMut(RecordBatch) -> Result<bool>,
+    prepare: &(dyn Fn(&RecordBatch) -> Option<PlainBatch> + Sync),
+    consume: &mut dyn FnMut(RecordBatch, Option<PlainBatch>) -> Result<bool>,
 ) -> Result<()> {
     std::thread::scope(|scope| -> Result<()> {
         let (tx, rx) = std::sync::mpsc::sync_channel(4);
         scope.spawn(move || {
             for batch in reader {
-                if tx.send(batch).is_err() {
+                let prepared = batch.map(|b| {
+                    let plain = prepare(&b);
+                    (b, plain)
+                });
+                if tx.send(prepared).is_err() {
                     break; // the consumer stopped at an error
                 }
             }
         });
         for batch in rx {
-            if !consume(batch.map_err(malformed)?)? {
+            let (b, plain) = batch.map_err(malformed)?;
+            if !consume(b, plain)? {
                 break; // dropping `rx` stops the decoder
             }
         }
@@ -119,14 +127,18 @@ fn drive_reader(
     })
 }
 
-/// Feeds decoded batches to `consume` until it returns `false` (wasm32 has no threads).
+/// Runs `prepare` on each decoded batch and feeds both to `consume` until it returns `false`
+/// (wasm32 has no threads).
 #[cfg(target_arch = "wasm32")]
 fn drive_reader(
     reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
-    consume: &mut dyn FnMut(RecordBatch) -> Result<bool>,
+    prepare: &(dyn Fn(&RecordBatch) -> Option<PlainBatch> + Sync),
+    consume: &mut dyn FnMut(RecordBatch, Option<PlainBatch>) -> Result<bool>,
 ) -> Result<()> {
     for batch in reader {
-        if !consume(batch.map_err(malformed)?)? {
+        let b = batch.map_err(malformed)?;
+        let plain = prepare(&b);
+        if !consume(b, plain)? {
             break;
         }
     }
@@ -147,9 +159,10 @@ pub fn read_record_batches(
     let total = batches.iter().map(RecordBatch::num_rows).sum();
     let builder = crate::model::OrderLogBuilder::new(opts.tz()?);
     Ok(
-        ingest_batches(schema, &r, p, total, opts, builder, |consume| {
+        ingest_batches(schema, &r, p, total, opts, builder, |prepare, consume| {
             for b in batches {
-                if !consume(b.clone())? {
+                let plain = prepare(b);
+                if !consume(b.clone(), plain)? {
                     break;
                 }
             }
@@ -158,6 +171,11 @@ pub fn read_record_batches(
         .finish(),
     )
 }
+
+/// What `ingest_batches` hands its driver: the preparation of each batch (the plain batch, if
+/// the sink takes them; run on the decoding thread), and the consumer of each batch.
+type Prepare<'a> = &'a (dyn Fn(&RecordBatch) -> Option<PlainBatch> + Sync);
+type Consume<'a> = &'a mut dyn FnMut(RecordBatch, Option<PlainBatch>) -> Result<bool>;
 
 /// Runs every batch `drive` feeds through one ingestor into `sink`. `p` gives each role's
 /// column position within the batches. `drive` stops when its consumer returns `false` (the
@@ -169,7 +187,7 @@ fn ingest_batches<S: OrderSink>(
     total: usize,
     opts: &ReadOptions,
     sink: S,
-    drive: impl FnOnce(&mut dyn FnMut(RecordBatch) -> Result<bool>) -> Result<()>,
+    drive: impl FnOnce(Prepare<'_>, Consume<'_>) -> Result<()>,
 ) -> Result<Ingestor<S>> {
     let mut ing = Ingestor::with_sink(opts, r.names.clone(), sink)?;
     ing.reserve(total);
@@ -182,13 +200,37 @@ fn ingest_batches<S: OrderSink>(
     let mut naive_buf = String::new();
     let mut row_no: u64 = 0;
     let mut itoa_buf = String::new();
-    let mut consume = |batch: RecordBatch| -> Result<bool> {
+    let takes_plain = ing.takes_plain();
+    let prepare = |batch: &RecordBatch| -> Option<PlainBatch> {
+        if !takes_plain {
+            return None;
+        }
+        let cols: Vec<Option<Col<'_>>> = p
+            .iter()
+            .map(|x| x.map(|i| Col::new(batch.column(i))))
+            .collect();
+        plain_batch(&cols, batch.num_rows(), opts, tz, naive_time)
+    };
+    let mut consume = |batch: RecordBatch, plain: Option<PlainBatch>| -> Result<bool> {
+        if let Some(b) = plain {
+            if ing.plain_batch(row_no + 1, &b)? {
+                row_no += b.rows as u64;
+                return Ok(!ing.abandoned());
+            }
+        }
         let mut cols: Vec<Option<Col<'_>>> = Vec::with_capacity(p.len());
         for x in &p {
             let c = x.map(|i| Col::new(batch.column(i)));
             // An unreadable type must not become one text value for every row (all rows one
             // customer, or one order): stop and name the column.
-            if let (Some(i), Some(Col::Unsupported(t))) = (x, &c) {
+            if let (
+                Some(i),
+                Some(Col {
+                    data: Data::Unsupported(t),
+                    ..
+                }),
+            ) = (x, &c)
+            {
                 return Err(Error::Unsupported(format!(
                     "Parquet column '{}' has type {t}; cast it to text, a number, a date or a timestamp",
                     batch.schema().field(*i).name()
@@ -198,9 +240,9 @@ fn ingest_batches<S: OrderSink>(
         }
         for i in 0..batch.num_rows() {
             if i % WARM == 0 {
-                if let Some(Col::Str(_, f)) = cols[0].as_ref() {
+                if let Some(c) = cols[0].as_ref().filter(|c| c.is_text()) {
                     let end = (i + WARM).min(batch.num_rows());
-                    ing.warm_customers((i..end).map(|k| f(k).trim()));
+                    ing.warm_customers((i..end).filter_map(|k| c.text(k)).map(str::trim));
                 }
             }
             row_no += 1;
@@ -242,163 +284,352 @@ fn ingest_batches<S: OrderSink>(
         }
         Ok(!ing.abandoned())
     };
-    drive(&mut consume)?;
+    drive(&prepare, &mut consume)?;
     Ok(ing)
 }
 
-/// Typed access to one Arrow column.
-enum Col<'a> {
-    Str(&'a dyn Array, Box<dyn Fn(usize) -> &'a str + 'a>),
-    Int(&'a dyn Array, Box<dyn Fn(usize) -> i64 + 'a>),
-    Float(&'a dyn Array, Box<dyn Fn(usize) -> f64 + 'a>),
-    Dec(&'a dyn Array, Box<dyn Fn(usize) -> i128 + 'a>, u32),
-    Unix(&'a dyn Array, Box<dyn Fn(usize) -> i64 + 'a>),
-    Date(&'a dyn Array, Box<dyn Fn(usize) -> i32 + 'a>),
+/// Role positions in [`Row`] order (see `ingest_batches`).
+mod role {
+    pub(super) const CUSTOMER: usize = 0;
+    pub(super) const ORDER: usize = 1;
+    pub(super) const TIME: usize = 2;
+    pub(super) const AMOUNT: usize = 3;
+    pub(super) const CURRENCY: usize = 6;
+    pub(super) const STATUS: usize = 7;
+    pub(super) const KIND: usize = 8;
+    pub(super) const SUBSCRIPTION: usize = 9;
+}
+
+/// The batch as a [`PlainBatch`] when every row is a plain new order (see [`super::plain`]):
+/// `None` when any row is not, or a column has a type the plain path does not read.
+fn plain_batch(
+    cols: &[Option<Col<'_>>],
+    rows: usize,
+    opts: &ReadOptions,
+    tz: chrono_tz::Tz,
+    naive_time: bool,
+) -> Option<PlainBatch> {
+    // An unreadable column type is an error of the per-row path, which names it.
+    let unsupported = |c: &Col<'_>| matches!(c.data, Data::Unsupported(_));
+    if rows == 0 || cols.iter().flatten().any(unsupported) {
+        return None;
+    }
+    // Ids: text without nulls.
+    let ids = |k: usize| -> Option<Vec<&[u8]>> {
+        let c = cols[k].as_ref()?;
+        if c.nulls.is_some_and(|n| n.null_count() > 0) {
+            return None;
+        }
+        (0..rows).map(|i| c.text(i).map(str::as_bytes)).collect()
+    };
+    let customers = NumberedIds::read(rows, ids(role::CUSTOMER)?.into_iter())?;
+    let orders = match cols[role::ORDER] {
+        None => None,
+        Some(_) => Some(OrderRun::read(
+            rows,
+            ids(role::ORDER)?.into_iter(),
+            opts.cancel_prefix.as_deref(),
+        )?),
+    };
+    let (days, max_day) = plain_days(cols[role::TIME].as_ref()?, rows, tz, naive_time)?;
+    let (units, max_units) = plain_units(cols[role::AMOUNT].as_ref()?, rows)?;
+    let currency = match &cols[role::CURRENCY] {
+        None => None,
+        Some(c) => {
+            let first = c.text_at(0)?;
+            for i in 1..rows {
+                if c.text_at(i)? != first {
+                    return None;
+                }
+            }
+            first.map(str::to_owned)
+        }
+    };
+    // Flags: status, kind and subscription id, each text (or absent).
+    let mut flags = vec![0u8; rows];
+    let mut cancelled = 0;
+    if let Some(c) = &cols[role::STATUS] {
+        let mut last: Option<(&str, OrderStatus)> = None;
+        for (i, f) in flags.iter_mut().enumerate() {
+            let status = match c.text_at(i)? {
+                None => OrderStatus::Completed,
+                Some(s) => match last {
+                    Some((t, st)) if t == s => st,
+                    _ => {
+                        let st = OrderStatus::parse(s)?;
+                        last = Some((s, st));
+                        st
+                    }
+                },
+            };
+            if status == OrderStatus::Cancelled {
+                *f |= CANCELLED;
+                cancelled += 1;
+            }
+        }
+    }
+    if let Some(c) = &cols[role::SUBSCRIPTION] {
+        for (i, f) in flags.iter_mut().enumerate() {
+            if c.text_at(i)?.is_some_and(|s| !s.trim().is_empty()) {
+                *f |= SUBSCRIPTION;
+            }
+        }
+    }
+    if let Some(c) = &cols[role::KIND] {
+        let mut last: Option<(&str, OrderKind)> = None;
+        for (i, f) in flags.iter_mut().enumerate() {
+            // A blank kind follows the subscription id (already in the flag).
+            let Some(s) = c.text_at(i)?.filter(|s| !s.trim().is_empty()) else {
+                continue;
+            };
+            let kind = match last {
+                Some((t, k)) if t == s => k,
+                _ => {
+                    let k = OrderKind::parse(s)?;
+                    last = Some((s, k));
+                    k
+                }
+            };
+            if kind == OrderKind::Subscription {
+                *f |= SUBSCRIPTION;
+            }
+        }
+    }
+    Some(PlainBatch {
+        rows,
+        customers,
+        orders,
+        days,
+        max_day,
+        units,
+        max_units,
+        flags,
+        cancelled,
+        currency,
+    })
+}
+
+/// Plain times lie within ±2^40 seconds of 1970 (about 34,800 years): every such instant, and
+/// its local date in any zone, is one chrono represents.
+const LIMIT: i64 = 1 << 40;
+
+/// The largest float below which every whole number is exact (2^53).
+const EXACT: f64 = 9_007_199_254_740_992.0;
+
+/// The first `rows` values of `v`, through `f`.
+fn ints<T: Copy>(v: &[T], rows: usize, f: impl Fn(T) -> i64) -> Option<Vec<i64>> {
+    Some(v.get(..rows)?.iter().map(|&x| f(x)).collect())
+}
+
+/// Local days of a time column without nulls: time-zone-aware timestamps (or naive ones read in
+/// UTC) and dates, within [`LIMIT`].
+fn plain_days(
+    c: &Col<'_>,
+    rows: usize,
+    tz: chrono_tz::Tz,
+    naive_time: bool,
+) -> Option<(Vec<Day>, Day)> {
+    if c.nulls.is_some_and(|n| n.null_count() > 0) {
+        return None;
+    }
+    let days: Vec<Day> = match &c.data {
+        Data::Unix(v, per_second) if !naive_time || tz == chrono_tz::Tz::UTC => {
+            let v = v.get(..rows)?;
+            let mut ok = true;
+            let days = if tz == chrono_tz::Tz::UTC {
+                v.iter()
+                    .map(|&t| {
+                        let secs = t.div_euclid(*per_second);
+                        ok &= secs.abs() < LIMIT;
+                        secs.div_euclid(86_400) as Day
+                    })
+                    .collect()
+            } else {
+                v.iter()
+                    .map(|&t| {
+                        let secs = t.div_euclid(*per_second);
+                        ok &= secs.abs() < LIMIT;
+                        day_in_tz(tz, secs.clamp(-LIMIT, LIMIT))
+                    })
+                    .collect()
+            };
+            ok.then_some(days)?
+        }
+        Data::Date(v) => {
+            let v = v.get(..rows)?;
+            let lim = (LIMIT / 86_400) as Day;
+            v.iter().all(|d| d.abs() < lim).then(|| v.to_vec())?
+        }
+        _ => return None,
+    };
+    let max = days.iter().copied().max()?;
+    Some((days, max))
+}
+
+/// Whole, non-negative amounts of an amount column without nulls: integers, or floats with
+/// no fraction below 2^53 (read exactly as the per-row path reads them).
+fn plain_units(c: &Col<'_>, rows: usize) -> Option<(Vec<i64>, i64)> {
+    if c.nulls.is_some_and(|n| n.null_count() > 0) {
+        return None;
+    }
+    let float = |f: f64| {
+        if (0.0..EXACT).contains(&f) && f.fract() == 0.0 {
+            f as i64
+        } else {
+            -1 // not plain
+        }
+    };
+    let units = match &c.data {
+        Data::I64(v) => ints(v, rows, |x| x)?,
+        Data::I32(v) => ints(v, rows, i64::from)?,
+        Data::I16(v) => ints(v, rows, i64::from)?,
+        Data::I8(v) => ints(v, rows, i64::from)?,
+        Data::U32(v) => ints(v, rows, i64::from)?,
+        Data::U64(v) => ints(v, rows, |x| i64::try_from(x).unwrap_or(-1))?,
+        Data::F64(v) => ints(v, rows, float)?,
+        Data::F32(v) => ints(v, rows, |x| float(f64::from(x)))?,
+        _ => return None,
+    };
+    let min = units.iter().copied().min()?;
+    let max = units.iter().copied().max()?;
+    (min >= 0).then_some((units, max))
+}
+
+/// Typed access to one Arrow column: the null bits and the values, read per row with no
+/// dynamic dispatch (a `match` on the column's type, the same every row, so well predicted).
+struct Col<'a> {
+    nulls: Option<&'a NullBuffer>,
+    data: Data<'a>,
+}
+
+/// The values of a [`Col`], by Arrow type.
+enum Data<'a> {
+    Utf8(&'a StringArray),
+    LargeUtf8(&'a LargeStringArray),
+    Utf8View(&'a StringViewArray),
+    I64(&'a [i64]),
+    I32(&'a [i32]),
+    I16(&'a [i16]),
+    I8(&'a [i8]),
+    U32(&'a [u32]),
+    U64(&'a [u64]),
+    F64(&'a [f64]),
+    F32(&'a [f32]),
+    Dec(&'a [i128], u32),
+    /// Timestamps and the ticks per second of their unit.
+    Unix(&'a [i64], i64),
+    Date(&'a [i32]),
     /// Dictionary-encoded values (pandas and Polars categoricals): the values column and the
     /// value index of each row.
-    Dict(&'a dyn Array, Box<Col<'a>>, Vec<usize>),
+    Dict(Box<Col<'a>>, Vec<usize>),
     Unsupported(String),
 }
 
 impl<'a> Col<'a> {
     fn new(a: &'a ArrayRef) -> Self {
-        let arr: &'a dyn Array = a.as_ref();
-        match a.data_type() {
-            DataType::Utf8 => {
-                let s = a.as_string::<i32>();
-                Col::Str(arr, Box::new(move |i| s.value(i)))
-            }
-            DataType::LargeUtf8 => {
-                let s = a.as_string::<i64>();
-                Col::Str(arr, Box::new(move |i| s.value(i)))
-            }
-            DataType::Utf8View => {
-                let s = a.as_string_view();
-                Col::Str(arr, Box::new(move |i| s.value(i)))
-            }
-            DataType::Int64 => {
-                let s = a.as_primitive::<Int64Type>();
-                Col::Int(arr, Box::new(move |i| s.value(i)))
-            }
-            DataType::Int32 => {
-                let s = a.as_primitive::<Int32Type>();
-                Col::Int(arr, Box::new(move |i| i64::from(s.value(i))))
-            }
-            DataType::Int16 => {
-                let s = a.as_primitive::<Int16Type>();
-                Col::Int(arr, Box::new(move |i| i64::from(s.value(i))))
-            }
-            DataType::Int8 => {
-                let s = a.as_primitive::<Int8Type>();
-                Col::Int(arr, Box::new(move |i| i64::from(s.value(i))))
-            }
-            DataType::UInt32 => {
-                let s = a.as_primitive::<UInt32Type>();
-                Col::Int(arr, Box::new(move |i| i64::from(s.value(i))))
-            }
-            DataType::UInt64 => {
-                let s = a.as_primitive::<UInt64Type>();
-                Col::Int(
-                    arr,
-                    Box::new(move |i| i64::try_from(s.value(i)).unwrap_or(i64::MAX)),
-                )
-            }
-            DataType::Float64 => {
-                let s = a.as_primitive::<Float64Type>();
-                Col::Float(arr, Box::new(move |i| s.value(i)))
-            }
-            DataType::Float32 => {
-                let s = a.as_primitive::<Float32Type>();
-                Col::Float(arr, Box::new(move |i| f64::from(s.value(i))))
-            }
-            DataType::Decimal128(_, scale) if *scale >= 0 => {
-                let s = a.as_primitive::<arrow_array::types::Decimal128Type>();
-                Col::Dec(arr, Box::new(move |i| s.value(i)), *scale as u32)
-            }
-            DataType::Date32 => {
-                let s = a.as_primitive::<Date32Type>();
-                Col::Date(arr, Box::new(move |i| s.value(i)))
-            }
+        let data = match a.data_type() {
+            DataType::Utf8 => Data::Utf8(a.as_string::<i32>()),
+            DataType::LargeUtf8 => Data::LargeUtf8(a.as_string::<i64>()),
+            DataType::Utf8View => Data::Utf8View(a.as_string_view()),
+            DataType::Int64 => Data::I64(a.as_primitive::<Int64Type>().values()),
+            DataType::Int32 => Data::I32(a.as_primitive::<Int32Type>().values()),
+            DataType::Int16 => Data::I16(a.as_primitive::<Int16Type>().values()),
+            DataType::Int8 => Data::I8(a.as_primitive::<Int8Type>().values()),
+            DataType::UInt32 => Data::U32(a.as_primitive::<UInt32Type>().values()),
+            DataType::UInt64 => Data::U64(a.as_primitive::<UInt64Type>().values()),
+            DataType::Float64 => Data::F64(a.as_primitive::<Float64Type>().values()),
+            DataType::Float32 => Data::F32(a.as_primitive::<Float32Type>().values()),
+            DataType::Decimal128(_, scale) if *scale >= 0 => Data::Dec(
+                a.as_primitive::<arrow_array::types::Decimal128Type>()
+                    .values(),
+                *scale as u32,
+            ),
+            DataType::Date32 => Data::Date(a.as_primitive::<Date32Type>().values()),
             DataType::Timestamp(unit, _) => match unit {
-                TimeUnit::Second => {
-                    let s = a.as_primitive::<TimestampSecondType>();
-                    Col::Unix(arr, Box::new(move |i| s.value(i)))
-                }
+                TimeUnit::Second => Data::Unix(a.as_primitive::<TimestampSecondType>().values(), 1),
                 TimeUnit::Millisecond => {
-                    let s = a.as_primitive::<TimestampMillisecondType>();
-                    Col::Unix(arr, Box::new(move |i| s.value(i).div_euclid(1_000)))
+                    Data::Unix(a.as_primitive::<TimestampMillisecondType>().values(), 1_000)
                 }
-                TimeUnit::Microsecond => {
-                    let s = a.as_primitive::<TimestampMicrosecondType>();
-                    Col::Unix(arr, Box::new(move |i| s.value(i).div_euclid(1_000_000)))
-                }
-                TimeUnit::Nanosecond => {
-                    let s = a.as_primitive::<TimestampNanosecondType>();
-                    Col::Unix(arr, Box::new(move |i| s.value(i).div_euclid(1_000_000_000)))
-                }
+                TimeUnit::Microsecond => Data::Unix(
+                    a.as_primitive::<TimestampMicrosecondType>().values(),
+                    1_000_000,
+                ),
+                TimeUnit::Nanosecond => Data::Unix(
+                    a.as_primitive::<TimestampNanosecondType>().values(),
+                    1_000_000_000,
+                ),
             },
             DataType::Dictionary(_, _) => {
                 let d = a.as_any_dictionary();
-                Col::Dict(arr, Box::new(Col::new(d.values())), d.normalized_keys())
+                Data::Dict(Box::new(Col::new(d.values())), d.normalized_keys())
             }
-            other => Col::Unsupported(other.to_string()),
+            other => Data::Unsupported(other.to_string()),
+        };
+        Col {
+            nulls: a.nulls(),
+            data,
         }
     }
 
+    #[inline]
     fn get(&self, i: usize) -> Val<'_> {
-        let null = |a: &dyn Array| a.is_null(i);
-        match self {
-            Col::Str(a, f) => {
-                if null(*a) {
-                    Val::Null
-                } else {
-                    Val::Str(f(i))
-                }
+        if self.nulls.is_some_and(|n| n.is_null(i)) {
+            return Val::Null;
+        }
+        match &self.data {
+            Data::Utf8(s) => Val::Str(s.value(i)),
+            Data::LargeUtf8(s) => Val::Str(s.value(i)),
+            Data::Utf8View(s) => Val::Str(s.value(i)),
+            Data::I64(v) => Val::Int(v[i]),
+            Data::I32(v) => Val::Int(i64::from(v[i])),
+            Data::I16(v) => Val::Int(i64::from(v[i])),
+            Data::I8(v) => Val::Int(i64::from(v[i])),
+            Data::U32(v) => Val::Int(i64::from(v[i])),
+            // Beyond `i64`: exact as a decimal (an amount; as an id, its digits).
+            Data::U64(v) => {
+                i64::try_from(v[i]).map_or_else(|_| Val::Dec(Decimal::from(v[i])), Val::Int)
             }
-            Col::Int(a, f) => {
-                if null(*a) {
-                    Val::Null
-                } else {
-                    Val::Int(f(i))
-                }
-            }
-            Col::Float(a, f) => {
-                if null(*a) {
-                    Val::Null
-                } else {
-                    Val::Float(f(i))
-                }
-            }
-            Col::Dec(a, f, s) => {
-                if null(*a) {
-                    Val::Null
-                } else {
-                    Decimal::try_from_i128_with_scale(f(i), *s)
-                        .map_or(Val::Str("<decimal out of range>"), Val::Dec)
-                }
-            }
-            Col::Unix(a, f) => {
-                if null(*a) {
-                    Val::Null
-                } else {
-                    Val::Unix(f(i))
-                }
-            }
-            Col::Date(a, f) => {
-                if null(*a) {
-                    Val::Null
-                } else {
-                    Val::Date(day_to_date(f(i)))
-                }
-            }
-            Col::Dict(a, values, keys) => {
-                if null(*a) {
-                    Val::Null
-                } else {
-                    values.get(keys[i])
-                }
-            }
-            Col::Unsupported(s) => Val::Str(s),
+            Data::F64(v) => Val::Float(v[i]),
+            Data::F32(v) => Val::Float(f64::from(v[i])),
+            Data::Dec(v, s) => Decimal::try_from_i128_with_scale(v[i], *s)
+                .map_or(Val::Str("<decimal out of range>"), Val::Dec),
+            Data::Unix(v, per_second) => Val::Unix(v[i].div_euclid(*per_second)),
+            Data::Date(v) => Val::Date(day_to_date(v[i])),
+            Data::Dict(values, keys) => values.get(keys[i]),
+            Data::Unsupported(s) => Val::Str(s),
+        }
+    }
+
+    fn is_text(&self) -> bool {
+        matches!(
+            self.data,
+            Data::Utf8(_) | Data::LargeUtf8(_) | Data::Utf8View(_)
+        )
+    }
+
+    /// Row `i` of a text column (dictionary-encoded or not): `None` when the column is not
+    /// text, `Some(None)` for a null.
+    #[allow(clippy::option_option)] // not text / null / a value: read with `?` by the caller
+    fn text_at(&self, i: usize) -> Option<Option<&'a str>> {
+        if self.nulls.is_some_and(|n| n.is_null(i)) {
+            return Some(None);
+        }
+        match &self.data {
+            Data::Utf8(s) => Some(Some(s.value(i))),
+            Data::LargeUtf8(s) => Some(Some(s.value(i))),
+            Data::Utf8View(s) => Some(Some(s.value(i))),
+            Data::Dict(values, keys) => values.text_at(keys[i]),
+            _ => None,
+        }
+    }
+
+    /// The text of row `i` when the column is text (for warming customer lookups).
+    fn text(&self, i: usize) -> Option<&'a str> {
+        match &self.data {
+            Data::Utf8(s) => Some(s.value(i)),
+            Data::LargeUtf8(s) => Some(s.value(i)),
+            Data::Utf8View(s) => Some(s.value(i)),
+            _ => None,
         }
     }
 }

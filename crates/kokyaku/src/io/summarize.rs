@@ -16,6 +16,7 @@ use rust_decimal::Decimal;
 
 use super::ingest::{IngestReport, OrderSink};
 use super::options::ReadOptions;
+use super::plain::{CANCELLED, PlainBatch, SUBSCRIPTION};
 use crate::model::{
     Day, Interner, OrderIds, OrderKind, OrderStatus, StrColumn, UnitScale, date_to_day,
     member_number, merge_currency, natural_order, register_order_id,
@@ -565,5 +566,111 @@ impl OrderSink for SummarySink {
 
     fn abandoned(&self) -> bool {
         self.abandoned.get()
+    }
+
+    fn takes_plain(&self) -> bool {
+        true
+    }
+
+    fn push_plain(&mut self, b: &PlainBatch) -> Result<bool> {
+        let rows = b.rows;
+        if self.abandoned.get() || rows == 0 {
+            return Ok(false);
+        }
+        // Checks first, so that declining changes nothing. Customers: member numbers of the
+        // sink's pattern, below the density limit at the start (which only grows).
+        let Ids::Numbers {
+            width,
+            prefix,
+            count,
+            ..
+        } = &self.ids
+        else {
+            return Ok(false);
+        };
+        let ids = &b.customers;
+        if *width != 0 && (*width != ids.width || *prefix != ids.prefix) {
+            return Ok(false);
+        }
+        let limit = 4 * (*count as u64 + 1) + (1 << 22);
+        if ids.max >= limit {
+            return Ok(false);
+        }
+        // Amounts at the sink's scale.
+        let k = 10_i64.pow(self.order_scale.scale());
+        let Some(max_units) = b.max_units.checked_mul(k) else {
+            return Ok(false);
+        };
+        // Order ids: rising past the last one (so none repeats), or none at all.
+        match (&b.orders, &mut self.order_ids) {
+            (None, None) => {}
+            (Some(_), None) if self.n_orders > 0 => return Ok(false),
+            (None, Some(_)) => return Ok(false),
+            (Some(run), ids) => {
+                let ids = ids.get_or_insert_with(|| OrderIds::new(self.reserve_hint));
+                if !ids.extend_rising(&run.prefix, run.first, run.last, run.ids(), run.text.len()) {
+                    return Ok(false);
+                }
+            }
+        }
+        // Every row is now a new order, as `push_order` would take it.
+        let Ids::Numbers {
+            width,
+            prefix,
+            seen,
+            count,
+        } = &mut self.ids
+        else {
+            return Ok(false);
+        };
+        if *width == 0 {
+            *width = ids.width;
+            prefix.clone_from(&ids.prefix);
+        }
+        let top = ids.max as usize;
+        if top >= self.accs.len() {
+            self.accs.resize(top + 1, EMPTY_ACC);
+            seen.resize(top / 64 + 1, 0);
+        }
+        for &n in &ids.numbers {
+            let (w, bit) = (n as usize / 64, 1u64 << (n % 64));
+            *count += usize::from(seen[w] & bit == 0);
+            seen[w] |= bit;
+        }
+        let as_of = self.as_of;
+        for i in 0..rows {
+            let day = b.days[i];
+            if day > as_of {
+                continue;
+            }
+            let f = b.flags[i];
+            let op = if f & CANCELLED != 0 {
+                Op::Cancelled
+            } else if f & SUBSCRIPTION != 0 {
+                Op::SubscriptionOrder
+            } else {
+                Op::Order
+            };
+            self.staged.push(Staged {
+                units: b.units[i] * k,
+                customer: ids.numbers[i] as u32,
+                day,
+                op,
+            });
+            if self.staged.len() >= STAGE {
+                self.flush();
+            }
+        }
+        self.order_scale.note(max_units);
+        self.n_orders += rows;
+        self.max_day = Some(self.max_day.map_or(b.max_day, |m| m.max(b.max_day)));
+        let last = rows - 1;
+        self.last = Some(LastOrder {
+            index: self.n_orders - 1,
+            customer: ids.numbers[last] as u32,
+            counted: b.flags[last] & CANCELLED == 0 && b.days[last] <= as_of,
+            units: b.units[last] * k,
+        });
+        Ok(true)
     }
 }

@@ -72,8 +72,16 @@ impl TimeParser {
     }
 
     fn epoch(&self, secs: i64) -> Option<Instant> {
-        DateTime::from_timestamp(secs, 0)?;
-        Some((secs, day_in_tz(self.tz, secs)))
+        // The instants chrono can represent (checked without building a date per row).
+        let range = DateTime::<chrono::Utc>::MIN_UTC.timestamp()
+            ..=DateTime::<chrono::Utc>::MAX_UTC.timestamp();
+        if !range.contains(&secs) {
+            return None;
+        }
+        let day = day_in_tz(self.tz, secs);
+        // The local date must exist too (an instant at the edge, in a zone east of UTC).
+        let days = date_to_day(NaiveDate::MIN)..=date_to_day(NaiveDate::MAX);
+        days.contains(&day).then_some((secs, day))
     }
 
     /// Parses an integer time: `YYYYMMDD` when it looks like one, else epoch seconds
@@ -210,6 +218,7 @@ fn num(b: &[u8]) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Offset;
 
     fn day(y: i32, m: u32, d: u32) -> Day {
         date_to_day(NaiveDate::from_ymd_opt(y, m, d).unwrap())
@@ -228,6 +237,45 @@ mod tests {
         assert_eq!(utc.parse_str("0").unwrap().0, 0);
         assert!(utc.parse_str("yesterday").is_none());
         assert!(utc.parse_str("1997-02-30").is_none());
+    }
+
+    #[test]
+    fn epoch_range_is_chronos() {
+        let utc = TimeParser::new(None, Tz::UTC);
+        let tokyo = TimeParser::new(None, Tz::Asia__Tokyo);
+        let (lo, hi) = (
+            DateTime::<chrono::Utc>::MIN_UTC.timestamp(),
+            DateTime::<chrono::Utc>::MAX_UTC.timestamp(),
+        );
+        for secs in [
+            lo - 1,
+            lo,
+            lo + 1,
+            -1,
+            0,
+            1,
+            hi - 1,
+            hi,
+            hi + 1,
+            i64::MIN,
+            i64::MAX,
+        ] {
+            // Valid when chrono has the instant and its local date-time in the zone.
+            let local = |tz: Tz| {
+                DateTime::from_timestamp(secs, 0)
+                    .and_then(|t| {
+                        t.naive_utc()
+                            .checked_add_offset(tz.offset_from_utc_datetime(&t.naive_utc()).fix())
+                    })
+                    .map(|t| date_to_day(t.date()))
+            };
+            assert_eq!(utc.from_unix(secs).map(|x| x.1), local(Tz::UTC), "{secs}");
+            assert_eq!(
+                tokyo.from_unix(secs).map(|x| x.1),
+                local(Tz::Asia__Tokyo),
+                "{secs}"
+            );
+        }
     }
 
     #[test]

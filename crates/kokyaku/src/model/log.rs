@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 
@@ -327,13 +327,17 @@ impl OrderLog {
 /// Local calendar day of a UTC instant in a time zone.
 #[must_use]
 pub fn day_in_tz(tz: Tz, unix_seconds: i64) -> Day {
-    if tz == Tz::UTC {
-        return unix_seconds.div_euclid(86_400) as Day;
-    }
-    match DateTime::<Utc>::from_timestamp(unix_seconds, 0) {
-        Some(t) => date_to_day(t.with_timezone(&tz).date_naive()),
-        None => unix_seconds.div_euclid(86_400) as Day,
-    }
+    // The zone's offset at that instant, added to the seconds: no local date-time is built,
+    // so an instant at the edge of chrono's range cannot overflow one.
+    let offset = match DateTime::<Utc>::from_timestamp(unix_seconds, 0) {
+        Some(t) if tz != Tz::UTC => i64::from(
+            tz.offset_from_utc_datetime(&t.naive_utc())
+                .fix()
+                .local_minus_utc(),
+        ),
+        _ => 0,
+    };
+    unix_seconds.saturating_add(offset).div_euclid(86_400) as Day
 }
 
 /// Builds an [`OrderLog`] row by row, without per-row allocation.

@@ -254,6 +254,44 @@ impl OrderIds {
         let (i, new) = self.ids.intern_new(id);
         if new { None } else { Some(i) }
     }
+    /// Appends ids of one prefix whose numbers rise strictly from `first` to `last`, when they
+    /// keep the fast mode: they share the prefix of the ids before and `first` is above the
+    /// last number. `false`, with nothing changed, otherwise (the caller inserts them one by
+    /// one).
+    pub(crate) fn extend_rising<'a>(
+        &mut self,
+        prefix: &[u8],
+        first: u64,
+        last: u64,
+        ids: impl ExactSizeIterator<Item = &'a str>,
+        bytes: usize,
+    ) -> bool {
+        let n = self.ids.len();
+        if !self.monotone
+            || n > 0
+                && (prefix.len() != self.prefix_len
+                    || self.ids.values.get(0).as_bytes().get(..prefix.len()) != Some(prefix)
+                    || first <= self.last_number)
+        {
+            return false;
+        }
+        let count = ids.len();
+        if n == 0 && self.reserve > 0 {
+            self.ids.values.offsets.reserve(self.reserve);
+            self.ids
+                .values
+                .buf
+                .reserve(self.reserve * bytes / count.max(1));
+        }
+        self.ids.values.offsets.reserve(count);
+        self.ids.values.buf.reserve(bytes);
+        for id in ids {
+            self.ids.values.push(id);
+        }
+        self.prefix_len = prefix.len();
+        self.last_number = last;
+        true
+    }
     fn build_table(&mut self) {
         self.monotone = false;
         let values = std::mem::take(&mut self.ids.values);

@@ -1,0 +1,213 @@
+//! Batches of plain new orders, decoded column by column.
+//!
+//! Most rows of a typical export are plain: a member-number customer id, a new order id one
+//! higher than the last, a time, a non-negative integer amount, a known status. The Parquet
+//! reader checks a whole decoded batch for that shape on its decoding thread, in one tight loop
+//! per column, and hands the batch over as a [`PlainBatch`]. A sink that can take such a batch at
+//! once ([`super::OrderSink::push_plain`]) skips the per-row path; any other batch, and any batch
+//! a sink declines, goes through the same per-row checks as every other reader. So a batch is
+//! plain only when the per-row path would accept every one of its rows as a new order, and the
+//! result cannot depend on which path ran.
+
+use crate::model::Day;
+
+/// Fixed-width ids made of one prefix and digits (`00012345`, `C-00012345`, `O0000000123`):
+/// the prefix, the width and each row's number.
+#[doc(hidden)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NumberedIds {
+    pub(crate) prefix: Box<[u8]>,
+    pub(crate) width: usize,
+    pub(crate) numbers: Vec<u64>,
+    pub(crate) max: u64,
+}
+
+/// Order ids of a plain batch: one prefix, numbers strictly rising, so no id repeats within the
+/// batch; the ids as text, for the duplicate check of later rows.
+#[doc(hidden)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderRun {
+    pub(crate) prefix: Box<[u8]>,
+    pub(crate) first: u64,
+    pub(crate) last: u64,
+    /// The ids, one after another, and where each ends.
+    pub(crate) text: Vec<u8>,
+    pub(crate) ends: Vec<u32>,
+}
+
+/// A batch of rows that are all plain new orders (see the module docs). Built by the Parquet
+/// reader; taken by the streamed customer summary.
+#[doc(hidden)]
+#[derive(Debug, Clone, Default)]
+pub struct PlainBatch {
+    pub(crate) rows: usize,
+    pub(crate) customers: NumberedIds,
+    /// Order ids, when the log has an order-id column.
+    pub(crate) orders: Option<OrderRun>,
+    pub(crate) days: Vec<Day>,
+    pub(crate) max_day: Day,
+    /// Amounts in whole units (scale 0), all `>= 0`.
+    pub(crate) units: Vec<i64>,
+    pub(crate) max_units: i64,
+    /// Per row: [`CANCELLED`] and [`SUBSCRIPTION`] bits.
+    pub(crate) flags: Vec<u8>,
+    pub(crate) cancelled: u64,
+    /// The one currency of every row, when the log has a currency column.
+    pub(crate) currency: Option<String>,
+}
+
+/// A cancelled order.
+pub(crate) const CANCELLED: u8 = 1;
+/// A subscription order (kind subscription, or a subscription id).
+pub(crate) const SUBSCRIPTION: u8 = 2;
+
+/// Splits `s` into a prefix and its trailing digits (1 to 18 of them), as a number.
+#[inline]
+pub(crate) fn trailing_number(s: &[u8]) -> Option<(usize, u64)> {
+    let digits = s.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || digits > 18 {
+        return None;
+    }
+    let p = s.len() - digits;
+    let n = s[p..]
+        .iter()
+        .fold(0u64, |a, &c| a * 10 + u64::from(c - b'0'));
+    Some((p, n))
+}
+
+impl NumberedIds {
+    /// Reads ids that all share the first one's width and prefix; `None` as soon as one does
+    /// not, or when an id would change under trimming (surrounding white space).
+    pub(crate) fn read<'a>(rows: usize, mut ids: impl Iterator<Item = &'a [u8]>) -> Option<Self> {
+        let first = ids.next()?;
+        let (p, n0) = trailing_number(first)?;
+        let prefix: Box<[u8]> = first[..p].into();
+        // The id as the per-row path sees it: trimmed. Digits end it; the prefix must not start
+        // with white space.
+        if std::str::from_utf8(&prefix)
+            .ok()?
+            .starts_with(char::is_whitespace)
+        {
+            return None;
+        }
+        let width = first.len();
+        let mut numbers = Vec::with_capacity(rows);
+        numbers.push(n0);
+        let mut ok = true;
+        let mut max = n0;
+        for s in ids {
+            // No early exit inside: the loop stays branch-light; one flag at the end.
+            ok &= s.len() == width && s[..p] == *prefix;
+            let n = s.get(p..).unwrap_or_default().iter().fold(0u64, |a, &c| {
+                ok &= c.is_ascii_digit();
+                a.wrapping_mul(10)
+                    .wrapping_add(u64::from(c.wrapping_sub(b'0')))
+            });
+            max = max.max(n);
+            numbers.push(n);
+        }
+        (ok && numbers.len() == rows).then_some(Self {
+            prefix,
+            width,
+            numbers,
+            max,
+        })
+    }
+}
+
+impl OrderRun {
+    /// Reads order ids of one prefix whose numbers rise strictly; `None` otherwise, or when an
+    /// id would change under trimming, or starts with `cancel_prefix` (a refund).
+    pub(crate) fn read<'a>(
+        rows: usize,
+        ids: impl Iterator<Item = &'a [u8]>,
+        cancel_prefix: Option<&str>,
+    ) -> Option<Self> {
+        let cancel = cancel_prefix.filter(|c| !c.is_empty()).map(str::as_bytes);
+        let mut text = Vec::new();
+        let mut ends = Vec::with_capacity(rows);
+        let mut prefix: Option<Box<[u8]>> = None;
+        let (mut first, mut last) = (0, 0);
+        for s in ids {
+            let (p, n) = trailing_number(s)?;
+            match &prefix {
+                None => {
+                    if std::str::from_utf8(&s[..p])
+                        .ok()?
+                        .starts_with(char::is_whitespace)
+                    {
+                        return None;
+                    }
+                    prefix = Some(s[..p].into());
+                    first = n;
+                }
+                Some(q) => {
+                    if s[..p] != **q || n <= last {
+                        return None;
+                    }
+                }
+            }
+            if cancel.is_some_and(|c| s.starts_with(c)) {
+                return None;
+            }
+            last = n;
+            text.extend_from_slice(s);
+            ends.push(u32::try_from(text.len()).ok()?);
+        }
+        (ends.len() == rows).then_some(Self {
+            prefix: prefix?,
+            first,
+            last,
+            text,
+            ends,
+        })
+    }
+
+    /// The ids, in row order.
+    pub(crate) fn ids(&self) -> impl ExactSizeIterator<Item = &str> {
+        let mut start = 0usize;
+        self.ends.iter().map(move |&e| {
+            let s = std::str::from_utf8(&self.text[start..e as usize]).unwrap_or_default();
+            start = e as usize;
+            s
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbered_ids() {
+        let ids = ["C-0012", "C-0003", "C-0100"];
+        let r = NumberedIds::read(3, ids.iter().map(|s| s.as_bytes())).unwrap();
+        assert_eq!(r.numbers, vec![12, 3, 100]);
+        assert_eq!((&*r.prefix, r.width, r.max), (&b"C-"[..], 6, 100));
+        // Another width, another prefix, a non-digit, white space: not plain.
+        for bad in [
+            ["C-0012", "C-003"],
+            ["C-0012", "D-0003"],
+            ["C-0012", "C-00x3"],
+            [" C0012", " C0003"],
+        ] {
+            assert!(NumberedIds::read(2, bad.iter().map(|s| s.as_bytes())).is_none());
+        }
+        assert!(NumberedIds::read(0, std::iter::empty()).is_none());
+    }
+
+    #[test]
+    fn order_runs() {
+        let ids = ["O0009", "O0010", "O0200"];
+        let r = OrderRun::read(3, ids.iter().map(|s| s.as_bytes()), None).unwrap();
+        assert_eq!((r.first, r.last), (9, 200));
+        assert_eq!(r.ids().collect::<Vec<_>>(), ids);
+        // A repeat (a line item), a fall, another prefix, a refund marker: not plain.
+        for bad in [["O0009", "O0009"], ["O0010", "O0009"], ["O0009", "P0010"]] {
+            assert!(OrderRun::read(2, bad.iter().map(|s| s.as_bytes()), None).is_none());
+        }
+        let c = ["O0009", "CO0010"];
+        assert!(OrderRun::read(2, c.iter().map(|s| s.as_bytes()), Some("C")).is_none());
+        assert!(OrderRun::read(2, ids[..2].iter().map(|s| s.as_bytes()), Some("C")).is_some());
+    }
+}

@@ -12,6 +12,8 @@ mod options;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod plain;
+#[cfg(all(test, feature = "parquet"))]
+mod plain_tests;
 mod summarize;
 #[cfg(feature = "parquet")]
 pub(crate) use parquet::malformed as parquet_malformed;

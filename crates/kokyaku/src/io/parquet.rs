@@ -52,27 +52,41 @@ pub fn read_parquet_file(file: File, opts: &ReadOptions) -> Result<Ingested> {
     Ok(parquet_file_into(file, opts, builder)?.finish())
 }
 
+/// Rows per decoded batch.
+const BATCH_ROWS: usize = 65_536;
+
 /// Reads a Parquet file on disk into `sink` (stopping early if the sink gives up).
 pub(crate) fn parquet_file_into<S: OrderSink>(
     file: File,
     opts: &ReadOptions,
     sink: S,
 ) -> Result<Ingestor<S>> {
+    parquet_file_into_batches(file, opts, sink, BATCH_ROWS)
+}
+
+/// [`parquet_file_into`] in batches of `batch_rows` rows (tests use tiny ones).
+pub(crate) fn parquet_file_into_batches<S: OrderSink>(
+    file: File,
+    opts: &ReadOptions,
+    sink: S,
+    batch_rows: usize,
+) -> Result<Ingestor<S>> {
     let b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(malformed)?;
-    read_with(b, opts, sink)
+    read_with(b, opts, sink, batch_rows)
 }
 
 /// Reads an order log from Parquet bytes.
 pub fn read_parquet_bytes(bytes: bytes::Bytes, opts: &ReadOptions) -> Result<Ingested> {
     let b = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(malformed)?;
     let builder = crate::model::OrderLogBuilder::new(opts.tz()?);
-    Ok(read_with(b, opts, builder)?.finish())
+    Ok(read_with(b, opts, builder, BATCH_ROWS)?.finish())
 }
 
 fn read_with<T: parquet::file::reader::ChunkReader + 'static, S: OrderSink>(
     b: ParquetRecordBatchReaderBuilder<T>,
     opts: &ReadOptions,
     sink: S,
+    batch_rows: usize,
 ) -> Result<Ingestor<S>> {
     let schema = b.schema().clone();
     let header: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
@@ -84,7 +98,7 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static, S: OrderSink>(
     let mask = ProjectionMask::roots(b.parquet_schema(), wanted.iter().copied());
     let reader = b
         .with_projection(mask)
-        .with_batch_size(65_536)
+        .with_batch_size(batch_rows.max(1))
         .build()
         .map_err(malformed)?;
     // Position of each role within the projected batch.

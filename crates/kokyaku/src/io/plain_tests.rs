@@ -1,0 +1,375 @@
+//! Plain batches (see `plain.rs`) change nothing: random Parquet logs summarised through tiny
+//! batches, plain and not mixed, equal the summary of the grouped log, read row by row.
+
+use std::cell::Cell;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use arrow_array::types::Int32Type;
+use arrow_array::{
+    ArrayRef, Date32Array, DictionaryArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    TimestampMillisecondArray, TimestampSecondArray,
+};
+use arrow_schema::{Field, Schema};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use super::summarize::summarize_parquet_in_batches;
+use super::{ReadOptions, read_path};
+use crate::summary::{SummaryOptions, summarize};
+
+thread_local! {
+    /// Plain batches taken whole on this thread (counted by the summary sink).
+    pub(crate) static PLAIN_TAKEN: Cell<usize> = const { Cell::new(0) };
+}
+
+static FILES: AtomicUsize = AtomicUsize::new(0);
+
+/// One generated row.
+#[derive(Debug, Clone)]
+struct GenRow {
+    /// 0-29: member `C0000`..; 30: another width; 31: text; 32: padded; 33: blank; 34: null.
+    customer: u8,
+    /// 0: the next id; 1: a skip; 2: the previous id (a line); 3: an early id; 4: a refund
+    /// marker; 5: another prefix; 6: null.
+    order: u8,
+    hour: i64,
+    amount: i64,
+    /// Fraction of a float amount (0 for most).
+    cents: i64,
+    status: Option<&'static str>,
+    kind: Option<&'static str>,
+    subscription: Option<&'static str>,
+    usd: bool,
+}
+
+fn gen_row() -> impl Strategy<Value = GenRow> {
+    let customer = prop_oneof![20 => 0u8..30, 1 => 30u8..35];
+    let order = prop_oneof![20 => Just(0u8), 3 => Just(1u8), 2 => 2u8..7];
+    (
+        customer,
+        order,
+        0i64..24 * 60,
+        prop_oneof![10 => 0i64..50_000, 1 => -500i64..0],
+        prop_oneof![10 => Just(0i64), 1 => 1i64..100],
+        prop::sample::select(vec![
+            Some("completed"),
+            Some("completed"),
+            Some("completed"),
+            Some("cancelled"),
+            Some("Paid"),
+            Some(""),
+            None,
+            Some("lost"),
+        ]),
+        prop::sample::select(vec![
+            None,
+            Some(""),
+            Some("subscription"),
+            Some("one_off"),
+            Some("x"),
+        ]),
+        prop::sample::select(vec![None, None, Some("S1"), Some(" ")]),
+        prop::bool::weighted(0.02),
+    )
+        .prop_map(
+            |(customer, order, hour, amount, cents, status, kind, subscription, usd)| GenRow {
+                customer,
+                order,
+                hour,
+                amount,
+                cents,
+                status,
+                kind,
+                subscription,
+                usd,
+            },
+        )
+}
+
+/// Which columns a file has, and their types.
+#[allow(clippy::struct_excessive_bools)] // independent yes/no choices of a test layout
+#[derive(Debug, Clone)]
+struct Layout {
+    orders: bool,
+    /// 0: timestamp (s, UTC); 1: naive timestamp (ms); 2: date; 3: text.
+    time: u8,
+    float_amounts: bool,
+    dictionary_status: bool,
+    kind: bool,
+    subscription: bool,
+    currency: bool,
+}
+
+fn layout() -> impl Strategy<Value = Layout> {
+    (
+        prop::bool::weighted(0.8),
+        0u8..4,
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(orders, time, float_amounts, dictionary_status, kind, subscription, currency)| {
+                Layout {
+                    orders,
+                    time,
+                    float_amounts,
+                    dictionary_status,
+                    kind,
+                    subscription,
+                    currency,
+                }
+            },
+        )
+}
+
+/// Writes the rows as a Parquet file of this layout.
+fn write_parquet(rows: &[GenRow], l: &Layout) -> PathBuf {
+    let customer: StringArray = rows
+        .iter()
+        .map(|r| match r.customer {
+            n @ 0..30 => Some(format!("C{n:04}")),
+            30 => Some("C01".to_owned()),
+            31 => Some("mail@example.jp".to_owned()),
+            32 => Some(" C0003".to_owned()),
+            33 => Some(String::new()),
+            _ => None,
+        })
+        .collect();
+    let mut next = 0u32;
+    let order: StringArray = rows
+        .iter()
+        .map(|r| {
+            let prev = next;
+            match r.order {
+                0 | 1 => {
+                    next += 1 + u32::from(r.order) * 5;
+                    Some(format!("O{next:05}"))
+                }
+                2 => Some(format!("O{prev:05}")),
+                3 => Some(format!("O{:05}", prev / 2)),
+                4 => Some(format!("XO{prev:05}")),
+                5 => Some(format!("P{prev:05}")),
+                _ => None,
+            }
+        })
+        .collect();
+    let base = 1_704_067_200_i64; // 2024-01-01T00:00:00Z
+    let time: ArrayRef = match l.time {
+        0 => Arc::new(
+            TimestampSecondArray::from_iter_values(rows.iter().map(|r| base + r.hour * 3600))
+                .with_timezone("UTC"),
+        ),
+        1 => Arc::new(TimestampMillisecondArray::from_iter_values(
+            rows.iter().map(|r| (base + r.hour * 3600) * 1000),
+        )),
+        2 => Arc::new(Date32Array::from_iter_values(
+            rows.iter().map(|r| (base / 86_400 + r.hour / 24) as i32),
+        )),
+        _ => Arc::new(StringArray::from_iter_values(rows.iter().map(|r| {
+            chrono::DateTime::from_timestamp(base + r.hour * 3600, 0)
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                .unwrap_or_default()
+        }))),
+    };
+    let amount: ArrayRef = if l.float_amounts {
+        Arc::new(Float64Array::from_iter_values(
+            rows.iter()
+                .map(|r| r.amount as f64 + r.cents as f64 / 100.0),
+        ))
+    } else {
+        Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.amount)))
+    };
+    let status: ArrayRef = if l.dictionary_status {
+        Arc::new(
+            rows.iter()
+                .map(|r| r.status)
+                .collect::<DictionaryArray<Int32Type>>(),
+        )
+    } else {
+        Arc::new(rows.iter().map(|r| r.status).collect::<StringArray>())
+    };
+    let mut cols: Vec<(&str, ArrayRef)> = vec![
+        ("customer_id", Arc::new(customer)),
+        ("placed_at", time),
+        ("amount", amount),
+        ("status", status),
+    ];
+    if l.orders {
+        cols.push(("order_id", Arc::new(order)));
+    }
+    if l.kind {
+        cols.push((
+            "kind",
+            Arc::new(rows.iter().map(|r| r.kind).collect::<StringArray>()),
+        ));
+    }
+    if l.subscription {
+        cols.push((
+            "subscription_id",
+            Arc::new(rows.iter().map(|r| r.subscription).collect::<StringArray>()),
+        ));
+    }
+    if l.currency {
+        cols.push((
+            "currency",
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| if r.usd { "USD" } else { "JPY" }),
+            )),
+        ));
+    }
+    let fields: Vec<Field> = cols
+        .iter()
+        .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+        .collect();
+    let batch = RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        cols.into_iter().map(|(_, a)| a).collect(),
+    )
+    .expect("batch");
+    let dir = std::env::temp_dir().join(format!("kokyaku-plain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(format!("{}.parquet", FILES.fetch_add(1, Ordering::Relaxed)));
+    let f = std::fs::File::create(&path).expect("create");
+    let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), None).expect("writer");
+    w.write(&batch).expect("write");
+    w.close().expect("close");
+    path
+}
+
+/// The outcome as comparable JSON (errors as their code and message).
+fn outcome(r: crate::Result<(Value, Value)>) -> Value {
+    match r {
+        Ok((s, rep)) => json!({"summary": s, "report": rep}),
+        Err(e) => json!({"error": e.code(), "message": e.to_string()}),
+    }
+}
+
+fn summary_json(s: &crate::summary::CustomerSummaries) -> Value {
+    json!({
+        "as_of": s.as_of,
+        "money_scale": s.money_scale,
+        "records": serde_json::to_value(s.records()).expect("records"),
+    })
+}
+
+/// Streams `path` in batches of `batch_rows` and reads it row by row into the grouped log;
+/// asserts the same outcome; returns the plain batches taken.
+fn check(
+    path: &std::path::Path,
+    read: &ReadOptions,
+    opts: &SummaryOptions,
+    batch_rows: usize,
+) -> usize {
+    let before = PLAIN_TAKEN.with(Cell::get);
+    let stream = summarize_parquet_in_batches(path, read, opts, batch_rows).map(|s| {
+        (
+            summary_json(&s.summaries),
+            serde_json::to_value(&s.report).expect("report"),
+        )
+    });
+    let taken = PLAIN_TAKEN.with(Cell::get) - before;
+    let grouped = read_path(path, read).map(|ing| {
+        (
+            summary_json(&summarize(&ing.log, opts)),
+            serde_json::to_value(&ing.report).expect("report"),
+        )
+    });
+    assert_eq!(outcome(stream), outcome(grouped), "{}", path.display());
+    taken
+}
+
+#[test]
+fn a_plain_log_is_taken_in_plain_batches() {
+    let rows: Vec<GenRow> = (0..40)
+        .map(|k| GenRow {
+            customer: (k * 7 % 30) as u8,
+            order: 0,
+            hour: i64::from(k) * 5,
+            amount: 1000 + i64::from(k),
+            cents: 0,
+            status: Some("completed"),
+            kind: None,
+            subscription: (k % 3 == 0).then_some("S1"),
+            usd: false,
+        })
+        .collect();
+    for time in 0..3 {
+        let l = Layout {
+            orders: true,
+            time,
+            float_amounts: time == 1,
+            dictionary_status: time == 2,
+            kind: true,
+            subscription: true,
+            currency: true,
+        };
+        let path = write_parquet(&rows, &l);
+        let read = ReadOptions::default();
+        let taken = check(&path, &read, &SummaryOptions::default(), 8);
+        // Every batch of 8 rows is plain (a naive time is plain in UTC).
+        assert_eq!(taken, 5, "layout {l:?}");
+        // In Tokyo, naive times need the per-row path; others stay plain.
+        let tokyo = ReadOptions {
+            timezone: "Asia/Tokyo".into(),
+            ..ReadOptions::default()
+        };
+        let taken = check(&path, &tokyo, &SummaryOptions::default(), 8);
+        assert_eq!(taken, if time == 1 { 0 } else { 5 }, "layout {l:?}");
+        std::fs::remove_file(&path).ok();
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    #[test]
+    fn random_parquet_logs_summarise_the_same_in_plain_batches(
+        rows in prop::collection::vec(gen_row(), 0..80),
+        l in layout(),
+        sorted in prop::bool::weighted(0.7),
+        batch_rows in prop::sample::select(vec![1usize, 2, 3, 5, 8, 64]),
+        duplicate in prop::sample::select(vec!["sum_lines", "keep_first", "error"]),
+        negative_as_refund in any::<bool>(),
+        missing_customer in prop::sample::select(vec!["anonymous", "reject"]),
+        tokyo in any::<bool>(),
+        as_of_day in prop::option::of(0u32..70),
+        regular in any::<bool>(),
+    ) {
+        let mut rows = rows;
+        if regular {
+            // Mostly plain rows: plain batches and the rows between them mix.
+            for (k, r) in rows.iter_mut().enumerate() {
+                if k % 17 != 16 {
+                    r.customer %= 30;
+                    r.order = r.order.min(1);
+                    r.amount = r.amount.abs();
+                    r.cents = 0;
+                    r.status = r.status.filter(|s| *s != "lost");
+                    r.kind = r.kind.filter(|k| *k != "x");
+                }
+            }
+        }
+        if sorted {
+            rows.sort_by_key(|r| r.hour);
+        }
+        let path = write_parquet(&rows, &l);
+        let read: ReadOptions = serde_json::from_value(json!({
+            "duplicate_order": duplicate,
+            "negative_as_refund": negative_as_refund,
+            "missing_customer": missing_customer,
+            "cancel_prefix": "X",
+            "timezone": if tokyo { "Asia/Tokyo" } else { "UTC" },
+        })).expect("options");
+        let opts = SummaryOptions {
+            as_of: as_of_day.map(|d| chrono::NaiveDate::from_ymd_opt(2024, 1, 1).expect("date")
+                + chrono::Duration::days(i64::from(d))),
+            ..SummaryOptions::default()
+        };
+        check(&path, &read, &opts, batch_rows);
+        std::fs::remove_file(&path).ok();
+    }
+}

@@ -169,6 +169,19 @@ fn simulated_parquet_in_time_order_streams_and_shuffled_falls_back() {
     assert_eq!(check_same(&backwards, &read, &opts), Some(false));
 }
 
+#[test]
+fn a_sum_beyond_i64_falls_back_to_the_grouped_log() {
+    // Each amount fits the 64-bit units; their sum does not (the grouped log sums in i128).
+    let csv = "customer_id,order_id,placed_at,amount\n\
+               C1,O1,2024-01-01,9000000000000000000\n\
+               C1,O2,2024-01-02,9000000000000000000\n\
+               C2,O3,2024-01-03,5\n";
+    let path = temp_file("csv", csv);
+    let streamed = check_same(&path, &ReadOptions::default(), &SummaryOptions::default());
+    assert_eq!(streamed, Some(false));
+    std::fs::remove_file(&path).ok();
+}
+
 /// One generated order: its lines share id, customer and time.
 #[derive(Debug, Clone)]
 struct GenOrder {

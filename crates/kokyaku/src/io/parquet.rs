@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use super::columns::resolve;
 use super::ingest::{Ingested, Ingestor, OrderSink, Row, Val};
 use super::options::ReadOptions;
-use super::plain::{CANCELLED, NumberedIds, OrderRun, PlainBatch, SUBSCRIPTION};
+use super::plain::{CANCELLED, NumberedIds, OrderRun, PlainBatch, SUBSCRIPTION, same};
 use crate::model::{Day, OrderKind, OrderStatus, day_in_tz, day_to_date};
 use crate::table::{Column, Table};
 use crate::{Error, Location, Result};
@@ -328,22 +328,14 @@ fn plain_batch(
     if rows == 0 || cols.iter().flatten().any(unsupported) {
         return None;
     }
-    // Ids: text without nulls.
-    let ids = |k: usize| -> Option<Vec<&[u8]>> {
-        let c = cols[k].as_ref()?;
-        if c.nulls.is_some_and(|n| n.null_count() > 0) {
-            return None;
-        }
-        (0..rows).map(|i| c.text(i).map(str::as_bytes)).collect()
-    };
-    let customers = NumberedIds::read(rows, ids(role::CUSTOMER)?.into_iter())?;
-    let orders = match cols[role::ORDER] {
+    let customers = NumberedIds::read(rows, IdBytes::of(cols[role::CUSTOMER].as_ref()?)?)?;
+    let orders = match &cols[role::ORDER] {
         None => None,
-        Some(_) => Some(OrderRun::read(
-            rows,
-            ids(role::ORDER)?.into_iter(),
-            opts.cancel_prefix.as_deref(),
-        )?),
+        Some(c) => {
+            let mut run = OrderRun::check(IdBytes::of(c)?, opts.cancel_prefix.as_deref())?;
+            (run.text, run.ends) = IdBytes::of(c)?.block()?;
+            Some(run)
+        }
     };
     let (days, max_day) = plain_days(cols[role::TIME].as_ref()?, rows, tz, naive_time)?;
     let (units, max_units) = plain_units(cols[role::AMOUNT].as_ref()?, rows)?;
@@ -363,48 +355,31 @@ fn plain_batch(
     let mut flags = vec![0u8; rows];
     let mut cancelled = 0;
     if let Some(c) = &cols[role::STATUS] {
-        let mut last: Option<(&str, OrderStatus)> = None;
-        for (i, f) in flags.iter_mut().enumerate() {
-            let status = match c.text_at(i)? {
-                None => OrderStatus::Completed,
-                Some(s) => match last {
-                    Some((t, st)) if t == s => st,
-                    _ => {
-                        let st = OrderStatus::parse(s)?;
-                        last = Some((s, st));
-                        st
-                    }
-                },
-            };
-            if status == OrderStatus::Cancelled {
+        let status = parse_rows(c, rows, |s| match s {
+            None => Some(OrderStatus::Completed),
+            Some(s) => OrderStatus::parse(s),
+        })?;
+        for (f, st) in flags.iter_mut().zip(status) {
+            if st == OrderStatus::Cancelled {
                 *f |= CANCELLED;
                 cancelled += 1;
             }
         }
     }
     if let Some(c) = &cols[role::SUBSCRIPTION] {
-        for (i, f) in flags.iter_mut().enumerate() {
-            if c.text_at(i)?.is_some_and(|s| !s.trim().is_empty()) {
-                *f |= SUBSCRIPTION;
-            }
+        let sub = parse_rows(c, rows, |s| Some(s.is_some_and(|s| !s.trim().is_empty())))?;
+        for (f, sub) in flags.iter_mut().zip(sub) {
+            *f |= if sub { SUBSCRIPTION } else { 0 };
         }
     }
     if let Some(c) = &cols[role::KIND] {
-        let mut last: Option<(&str, OrderKind)> = None;
-        for (i, f) in flags.iter_mut().enumerate() {
-            // A blank kind follows the subscription id (already in the flag).
-            let Some(s) = c.text_at(i)?.filter(|s| !s.trim().is_empty()) else {
-                continue;
-            };
-            let kind = match last {
-                Some((t, k)) if t == s => k,
-                _ => {
-                    let k = OrderKind::parse(s)?;
-                    last = Some((s, k));
-                    k
-                }
-            };
-            if kind == OrderKind::Subscription {
+        // A blank kind follows the subscription id (already in the flag).
+        let kind = parse_rows(c, rows, |s| match s {
+            Some(s) if !s.trim().is_empty() => OrderKind::parse(s).map(Some),
+            _ => Some(None),
+        })?;
+        for (f, k) in flags.iter_mut().zip(kind) {
+            if k == Some(OrderKind::Subscription) {
                 *f |= SUBSCRIPTION;
             }
         }
@@ -421,6 +396,119 @@ fn plain_batch(
         cancelled,
         currency,
     })
+}
+
+/// Each row of a text column (dictionary-encoded or not; `None` for a null) through `parse`,
+/// which runs once per dictionary value, or once per run of equal texts: `None` when a row does
+/// not parse or the column is not text.
+fn parse_rows<T: Copy>(
+    c: &Col<'_>,
+    rows: usize,
+    parse: impl Fn(Option<&str>) -> Option<T>,
+) -> Option<Vec<T>> {
+    let null = |i: usize| c.nulls.is_some_and(|n| n.is_null(i));
+    if let Data::Dict(values, keys) = &c.data {
+        let table: Vec<Option<T>> = (0..values.len)
+            .map(|v| values.text_at(v).and_then(&parse))
+            .collect();
+        return (0..rows)
+            .map(|i| {
+                if null(i) {
+                    parse(None)
+                } else {
+                    *table.get(keys[i])?
+                }
+            })
+            .collect();
+    }
+    let mut last: Option<(&[u8], T)> = None;
+    (0..rows)
+        .map(|i| match c.text_at(i)? {
+            None => parse(None),
+            Some(s) => match last {
+                Some((t, v)) if same(t, s.as_bytes()) => Some(v),
+                _ => {
+                    let v = parse(Some(s))?;
+                    last = Some((s.as_bytes(), v));
+                    Some(v)
+                }
+            },
+        })
+        .collect()
+}
+
+/// The bytes of each row of a text column without nulls, straight from the Arrow buffers.
+enum IdBytes<'a> {
+    /// Values, offsets, next row.
+    Offsets32(&'a [u8], &'a [i32], usize),
+    Offsets64(&'a [u8], &'a [i64], usize),
+    View(&'a StringViewArray, std::ops::Range<usize>),
+}
+
+impl<'a> IdBytes<'a> {
+    /// `None` unless the column is text without nulls.
+    fn of(c: &Col<'a>) -> Option<Self> {
+        if c.nulls.is_some_and(|n| n.null_count() > 0) {
+            return None;
+        }
+        Some(match &c.data {
+            Data::Utf8(a) => Self::Offsets32(a.value_data(), a.value_offsets(), 0),
+            Data::LargeUtf8(a) => Self::Offsets64(a.value_data(), a.value_offsets(), 0),
+            Data::Utf8View(a) => Self::View(a, 0..a.len()),
+            _ => return None,
+        })
+    }
+
+    /// All the texts as one string, and where each ends.
+    fn block(self) -> Option<(String, Vec<u32>)> {
+        fn copy<O: Copy + TryInto<usize>>(
+            data: &[u8],
+            offsets: &[O],
+        ) -> Option<(String, Vec<u32>)> {
+            let at = |o: O| o.try_into().ok();
+            let base = at(*offsets.first()?)?;
+            let end = at(*offsets.last()?)?;
+            let text = String::from_utf8(data.get(base..end)?.to_vec()).ok()?;
+            let ends = offsets[1..]
+                .iter()
+                .map(|&o| at(o).and_then(|o| u32::try_from(o - base).ok()))
+                .collect::<Option<Vec<u32>>>()?;
+            Some((text, ends))
+        }
+        match self {
+            Self::Offsets32(d, o, _) => copy(d, o),
+            Self::Offsets64(d, o, _) => copy(d, o),
+            Self::View(a, r) => {
+                let mut text = String::new();
+                let mut ends = Vec::with_capacity(r.len());
+                for i in r {
+                    text.push_str(a.value(i));
+                    ends.push(u32::try_from(text.len()).ok()?);
+                }
+                Some((text, ends))
+            }
+        }
+    }
+}
+
+impl<'a> Iterator for IdBytes<'a> {
+    type Item = &'a [u8];
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        match self {
+            Self::Offsets32(d, o, i) => {
+                let s = d.get(*o.get(*i)? as usize..*o.get(*i + 1)? as usize);
+                *i += 1;
+                s
+            }
+            Self::Offsets64(d, o, i) => {
+                let s = d.get(*o.get(*i)? as usize..*o.get(*i + 1)? as usize);
+                *i += 1;
+                s
+            }
+            Self::View(a, r) => r.next().map(|i| a.value(i).as_bytes()),
+        }
+    }
 }
 
 /// Plain times lie within ±2^40 seconds of 1970 (about 34,800 years): every such instant, and
@@ -512,6 +600,7 @@ fn plain_units(c: &Col<'_>, rows: usize) -> Option<(Vec<i64>, i64)> {
 /// Typed access to one Arrow column: the null bits and the values, read per row with no
 /// dynamic dispatch (a `match` on the column's type, the same every row, so well predicted).
 struct Col<'a> {
+    len: usize,
     nulls: Option<&'a NullBuffer>,
     data: Data<'a>,
 }
@@ -580,6 +669,7 @@ impl<'a> Col<'a> {
             other => Data::Unsupported(other.to_string()),
         };
         Col {
+            len: a.len(),
             nulls: a.nulls(),
             data,
         }

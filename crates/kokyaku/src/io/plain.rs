@@ -31,7 +31,7 @@ pub struct OrderRun {
     pub(crate) first: u64,
     pub(crate) last: u64,
     /// The ids, one after another, and where each ends.
-    pub(crate) text: Vec<u8>,
+    pub(crate) text: String,
     pub(crate) ends: Vec<u32>,
 }
 
@@ -60,6 +60,13 @@ pub struct PlainBatch {
 pub(crate) const CANCELLED: u8 = 1;
 /// A subscription order (kind subscription, or a subscription id).
 pub(crate) const SUBSCRIPTION: u8 = 2;
+
+/// Byte-wise equality without a `memcmp` call: the slices compared here are a few bytes (an id
+/// prefix, a status word), where the call costs more than the comparison.
+#[inline]
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
 
 /// Splits `s` into a prefix and its trailing digits (1 to 18 of them), as a number.
 #[inline]
@@ -97,7 +104,7 @@ impl NumberedIds {
         let mut max = n0;
         for s in ids {
             // No early exit inside: the loop stays branch-light; one flag at the end.
-            ok &= s.len() == width && s[..p] == *prefix;
+            ok &= s.len() == width && same(&s[..p], &prefix);
             let n = s.get(p..).unwrap_or_default().iter().fold(0u64, |a, &c| {
                 ok &= c.is_ascii_digit();
                 a.wrapping_mul(10)
@@ -116,60 +123,41 @@ impl NumberedIds {
 }
 
 impl OrderRun {
-    /// Reads order ids of one prefix whose numbers rise strictly; `None` otherwise, or when an
-    /// id would change under trimming, or starts with `cancel_prefix` (a refund).
-    pub(crate) fn read<'a>(
-        rows: usize,
+    /// Checks order ids of one prefix whose numbers rise strictly: the prefix and the first and
+    /// last numbers, or `None` when they do not rise, or an id would change under trimming, or
+    /// one starts with `cancel_prefix` (a refund). The caller fills in the text.
+    pub(crate) fn check<'a>(
         ids: impl Iterator<Item = &'a [u8]>,
         cancel_prefix: Option<&str>,
     ) -> Option<Self> {
         let cancel = cancel_prefix.filter(|c| !c.is_empty()).map(str::as_bytes);
-        let mut text = Vec::new();
-        let mut ends = Vec::with_capacity(rows);
-        let mut prefix: Option<Box<[u8]>> = None;
-        let (mut first, mut last) = (0, 0);
-        for s in ids {
-            let (p, n) = trailing_number(s)?;
-            match &prefix {
-                None => {
-                    if std::str::from_utf8(&s[..p])
-                        .ok()?
-                        .starts_with(char::is_whitespace)
-                    {
-                        return None;
-                    }
-                    prefix = Some(s[..p].into());
-                    first = n;
-                }
-                Some(q) => {
-                    if s[..p] != **q || n <= last {
-                        return None;
-                    }
-                }
-            }
-            if cancel.is_some_and(|c| s.starts_with(c)) {
-                return None;
-            }
-            last = n;
-            text.extend_from_slice(s);
-            ends.push(u32::try_from(text.len()).ok()?);
+        let mut ids = ids;
+        let s = ids.next()?;
+        let (p, first) = trailing_number(s)?;
+        let prefix: Box<[u8]> = s[..p].into();
+        if std::str::from_utf8(&prefix)
+            .ok()?
+            .starts_with(char::is_whitespace)
+        {
+            return None;
         }
-        (ends.len() == rows).then_some(Self {
-            prefix: prefix?,
+        let starts = |s: &[u8], c: &[u8]| s.len() >= c.len() && same(&s[..c.len()], c);
+        let mut ok = !cancel.is_some_and(|c| starts(s, c));
+        let mut last = first;
+        for s in ids {
+            let Some((q, n)) = trailing_number(s) else {
+                return None;
+            };
+            ok &= q == p && same(&s[..q], &prefix) && n > last;
+            ok &= !cancel.is_some_and(|c| starts(s, c));
+            last = n;
+        }
+        ok.then(|| Self {
+            prefix,
             first,
             last,
-            text,
-            ends,
-        })
-    }
-
-    /// The ids, in row order.
-    pub(crate) fn ids(&self) -> impl ExactSizeIterator<Item = &str> {
-        let mut start = 0usize;
-        self.ends.iter().map(move |&e| {
-            let s = std::str::from_utf8(&self.text[start..e as usize]).unwrap_or_default();
-            start = e as usize;
-            s
+            text: String::new(),
+            ends: Vec::new(),
         })
     }
 }
@@ -199,15 +187,16 @@ mod tests {
     #[test]
     fn order_runs() {
         let ids = ["O0009", "O0010", "O0200"];
-        let r = OrderRun::read(3, ids.iter().map(|s| s.as_bytes()), None).unwrap();
-        assert_eq!((r.first, r.last), (9, 200));
-        assert_eq!(r.ids().collect::<Vec<_>>(), ids);
+        let r = OrderRun::check(ids.iter().map(|s| s.as_bytes()), None).unwrap();
+        assert_eq!((r.first, r.last, &*r.prefix), (9, 200, &b"O"[..]));
         // A repeat (a line item), a fall, another prefix, a refund marker: not plain.
         for bad in [["O0009", "O0009"], ["O0010", "O0009"], ["O0009", "P0010"]] {
-            assert!(OrderRun::read(2, bad.iter().map(|s| s.as_bytes()), None).is_none());
+            assert!(OrderRun::check(bad.iter().map(|s| s.as_bytes()), None).is_none());
         }
         let c = ["O0009", "CO0010"];
-        assert!(OrderRun::read(2, c.iter().map(|s| s.as_bytes()), Some("C")).is_none());
-        assert!(OrderRun::read(2, ids[..2].iter().map(|s| s.as_bytes()), Some("C")).is_some());
+        assert!(OrderRun::check(c.iter().map(|s| s.as_bytes()), Some("C")).is_none());
+        assert!(OrderRun::check(c.iter().map(|s| s.as_bytes()), Some("X")).is_none());
+        assert!(OrderRun::check(ids.iter().map(|s| s.as_bytes()), Some("C")).is_some());
+        assert!(OrderRun::check(std::iter::empty(), None).is_none());
     }
 }

@@ -95,33 +95,47 @@ fn summarize_with(
     })
 }
 
-/// One customer's running totals (64 bytes: one cache line per customer touched).
+/// One customer's running totals for every order (32 bytes: two customers a cache line).
+/// Refunds and cancelled orders, rarer, have their own columns, made when first needed.
 #[derive(Debug, Clone, Copy)]
 struct Acc {
-    /// Completed orders on or before as-of, in units of the order scale.
-    gross: i128,
-    /// Refunds on or before as-of, in units of the refund scale.
-    refunded: i128,
+    /// Completed orders on or before as-of, in units of the order scale. A sum beyond `i64`
+    /// makes the sink give up (the grouped log sums in `i128`).
+    gross: i64,
     first: Day,
     last: Day,
     last_sub: Day,
     orders: u32,
     purchase_days: u32,
     sub_orders: u32,
-    cancelled: u32,
 }
 
 const EMPTY_ACC: Acc = Acc {
     gross: 0,
-    refunded: 0,
     first: 0,
     last: 0,
     last_sub: 0,
     orders: 0,
     purchase_days: 0,
     sub_orders: 0,
-    cancelled: 0,
 };
+
+/// Per-customer columns for the rarer rows, indexed like the totals and as long as needed.
+#[derive(Debug, Default)]
+struct Rare {
+    /// Refunds on or before as-of, in units of the refund scale.
+    refunded: Vec<i128>,
+    /// Cancelled orders on or before as-of.
+    cancelled: Vec<u32>,
+}
+
+/// `v[i]`, growing `v` with zeros to hold it.
+fn slot<T: Copy + Default>(v: &mut Vec<T>, i: usize) -> &mut T {
+    if i >= v.len() {
+        v.resize(i + 1, T::default());
+    }
+    &mut v[i]
+}
 
 /// What a staged row does to its customer's totals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,6 +209,7 @@ pub(crate) struct SummarySink {
     currency: Option<String>,
     ids: Ids,
     accs: Vec<Acc>,
+    rare: Rare,
     order_ids: Option<OrderIds>,
     n_orders: usize,
     reserve_hint: usize,
@@ -221,6 +236,7 @@ impl SummarySink {
                 count: 0,
             },
             accs: Vec::new(),
+            rare: Rare::default(),
             order_ids: None,
             n_orders: 0,
             reserve_hint: 0,
@@ -290,15 +306,23 @@ impl SummarySink {
         let mut table = Interner::new();
         table.reserve(*count, *width);
         let mut accs = Vec::with_capacity(*count);
+        let mut rare = Rare::default();
         let digits = width - prefix.len();
         let prefix = String::from_utf8_lossy(prefix).into_owned();
         let mut id = String::new();
         for (n, a) in self.accs.iter().enumerate() {
             if seen[n / 64] & (1 << (n % 64)) != 0 {
-                table.intern(number_id(&mut id, &prefix, n, digits));
+                let row = table.intern(number_id(&mut id, &prefix, n, digits)) as usize;
                 accs.push(*a);
+                if let Some(&r) = self.rare.refunded.get(n) {
+                    *slot(&mut rare.refunded, row) = r;
+                }
+                if let Some(&c) = self.rare.cancelled.get(n) {
+                    *slot(&mut rare.cancelled, row) = c;
+                }
             }
         }
+        self.rare = rare;
         // Re-point the order a later line may join.
         if let Some(l) = &mut self.last {
             let n = l.customer as usize;
@@ -348,7 +372,9 @@ impl SummarySink {
     /// Applies the staged rows, in order, to the totals.
     fn flush(&mut self) {
         let accs = &mut self.accs;
+        let rare = &mut self.rare;
         let mut out_of_order = false;
+        let mut overflow = false;
         for st in &self.staged {
             let a = &mut accs[st.customer as usize];
             let day = st.day;
@@ -365,19 +391,27 @@ impl SummarySink {
                     }
                     a.orders += 1;
                     a.last = day;
-                    a.gross += i128::from(st.units);
+                    let (g, o) = a.gross.overflowing_add(st.units);
+                    a.gross = g;
+                    overflow |= o;
                     if st.op == Op::SubscriptionOrder {
                         a.sub_orders += 1;
                         a.last_sub = day;
                     }
                 }
-                Op::Cancelled => a.cancelled += 1,
-                Op::Line => a.gross += i128::from(st.units),
-                Op::Refund => a.refunded += i128::from(st.units),
+                Op::Cancelled => *slot(&mut rare.cancelled, st.customer as usize) += 1,
+                Op::Line => {
+                    let (g, o) = a.gross.overflowing_add(st.units);
+                    a.gross = g;
+                    overflow |= o;
+                }
+                Op::Refund => {
+                    *slot(&mut rare.refunded, st.customer as usize) += i128::from(st.units);
+                }
             }
         }
         self.staged.clear();
-        if out_of_order {
+        if out_of_order || overflow {
             self.abandoned.set(true);
         }
     }
@@ -388,7 +422,10 @@ impl SummarySink {
         if k != 1 {
             self.flush(); // staged units are at the old scale
             for a in &mut self.accs {
-                a.gross *= i128::from(k);
+                match a.gross.checked_mul(k) {
+                    Some(g) => a.gross = g,
+                    None => self.abandoned.set(true), // beyond i64: the grouped log sums it
+                }
             }
             if let Some(l) = &mut self.last {
                 l.units *= k; // fits: the scale's overflow check covered every stored total
@@ -406,7 +443,7 @@ impl SummarySink {
         };
         for &(c, day, u) in &self.pending_refunds {
             if day <= as_of {
-                self.accs[c as usize].refunded += i128::from(u);
+                *slot(&mut self.rare.refunded, c as usize) += i128::from(u);
             }
         }
         // The rows in natural id order, and the ids.
@@ -450,9 +487,9 @@ impl SummarySink {
                 orders: a.orders,
                 purchase_days: a.purchase_days,
                 subscription_orders: a.sub_orders,
-                cancelled: a.cancelled,
-                gross: a.gross,
-                refunded: a.refunded,
+                cancelled: self.rare.cancelled.get(c as usize).copied().unwrap_or(0),
+                gross: i128::from(a.gross),
+                refunded: self.rare.refunded.get(c as usize).copied().unwrap_or(0),
                 last_sub_day: (a.sub_orders > 0).then_some(a.last_sub),
             };
             out.push(&t, None);
@@ -571,8 +608,8 @@ impl OrderSink for SummarySink {
         let (u, k) = self.refund_scale.units_of(amount.abs(), location)?;
         if k != 1 {
             self.flush(); // staged units are at the old scale
-            for a in &mut self.accs {
-                a.refunded *= i128::from(k);
+            for r in &mut self.rare.refunded {
+                *r *= i128::from(k);
             }
             for p in &mut self.pending_refunds {
                 p.2 *= k; // fits: the scale's overflow check covered every refund
@@ -642,7 +679,7 @@ impl OrderSink for SummarySink {
             (None, Some(_)) => return Ok(false),
             (Some(run), ids) => {
                 let ids = ids.get_or_insert_with(|| OrderIds::new(self.reserve_hint));
-                if !ids.extend_rising(&run.prefix, run.first, run.last, run.ids(), run.text.len()) {
+                if !ids.extend_rising(&run.prefix, run.first, run.last, &run.text, &run.ends) {
                     return Ok(false);
                 }
             }

@@ -39,6 +39,16 @@ impl StrColumn {
         self.buf.push_str(s);
         self.offsets.push(self.buf.len() as u32);
     }
+    /// Appends the values of one block: `text` holds them one after another, and `ends[k]`
+    /// is where value `k` ends in it.
+    pub fn extend_block(&mut self, text: &str, ends: &[u32]) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        let base = self.buf.len() as u32;
+        self.buf.push_str(text);
+        self.offsets.extend(ends.iter().map(|&e| base + e));
+    }
     /// Value `i` (empty string when out of range).
     #[must_use]
     pub fn get(&self, i: usize) -> &str {
@@ -258,13 +268,13 @@ impl OrderIds {
     /// keep the fast mode: they share the prefix of the ids before and `first` is above the
     /// last number. `false`, with nothing changed, otherwise (the caller inserts them one by
     /// one).
-    pub(crate) fn extend_rising<'a>(
+    pub(crate) fn extend_rising(
         &mut self,
         prefix: &[u8],
         first: u64,
         last: u64,
-        ids: impl ExactSizeIterator<Item = &'a str>,
-        bytes: usize,
+        text: &str,
+        ends: &[u32],
     ) -> bool {
         let n = self.ids.len();
         if !self.monotone
@@ -275,19 +285,14 @@ impl OrderIds {
         {
             return false;
         }
-        let count = ids.len();
         if n == 0 && self.reserve > 0 {
             self.ids.values.offsets.reserve(self.reserve);
             self.ids
                 .values
                 .buf
-                .reserve(self.reserve * bytes / count.max(1));
+                .reserve(self.reserve * text.len() / ends.len().max(1));
         }
-        self.ids.values.offsets.reserve(count);
-        self.ids.values.buf.reserve(bytes);
-        for id in ids {
-            self.ids.values.push(id);
-        }
+        self.ids.values.extend_block(text, ends);
         self.prefix_len = prefix.len();
         self.last_number = last;
         true

@@ -145,9 +145,7 @@ impl OrderRun {
         let mut ok = !cancel.is_some_and(|c| starts(s, c));
         let mut last = first;
         for s in ids {
-            let Some((q, n)) = trailing_number(s) else {
-                return None;
-            };
+            let (q, n) = trailing_number(s)?;
             ok &= q == p && same(&s[..q], &prefix) && n > last;
             ok &= !cancel.is_some_and(|c| starts(s, c));
             last = n;

@@ -30,7 +30,14 @@ pub struct OrderRun {
     pub(crate) prefix: Box<[u8]>,
     pub(crate) first: u64,
     pub(crate) last: u64,
-    /// The ids, one after another, and where each ends.
+    /// The first id's length.
+    pub(crate) width: usize,
+    /// Every id is as long as the first.
+    pub(crate) same_width: bool,
+    /// The numbers rise by one from row to row.
+    pub(crate) consecutive: bool,
+    /// The ids, one after another, and where each ends (a sink that keeps consecutive ids of
+    /// one width as runs of numbers does not need them).
     pub(crate) text: String,
     pub(crate) ends: Vec<u32>,
 }
@@ -143,17 +150,24 @@ impl OrderRun {
         }
         let starts = |s: &[u8], c: &[u8]| s.len() >= c.len() && same(&s[..c.len()], c);
         let mut ok = !cancel.is_some_and(|c| starts(s, c));
+        let width = s.len();
+        let (mut same_width, mut consecutive) = (true, true);
         let mut last = first;
         for s in ids {
             let (q, n) = trailing_number(s)?;
             ok &= q == p && same(&s[..q], &prefix) && n > last;
             ok &= !cancel.is_some_and(|c| starts(s, c));
+            same_width &= s.len() == width;
+            consecutive &= n == last + 1;
             last = n;
         }
         ok.then(|| Self {
             prefix,
             first,
             last,
+            width,
+            same_width,
+            consecutive,
             text: String::new(),
             ends: Vec::new(),
         })
@@ -187,6 +201,9 @@ mod tests {
         let ids = ["O0009", "O0010", "O0200"];
         let r = OrderRun::check(ids.iter().map(|s| s.as_bytes()), None).unwrap();
         assert_eq!((r.first, r.last, &*r.prefix), (9, 200, &b"O"[..]));
+        assert!(r.same_width && !r.consecutive);
+        let r = OrderRun::check(["O9", "O10"].iter().map(|s| s.as_bytes()), None).unwrap();
+        assert!(!r.same_width && r.consecutive);
         // A repeat (a line item), a fall, another prefix, a refund marker: not plain.
         for bad in [["O0009", "O0009"], ["O0010", "O0009"], ["O0009", "P0010"]] {
             assert!(OrderRun::check(bad.iter().map(|s| s.as_bytes()), None).is_none());

@@ -18,7 +18,7 @@ use super::ingest::{IngestReport, OrderSink};
 use super::options::ReadOptions;
 use super::plain::{CANCELLED, PlainBatch, SUBSCRIPTION};
 use crate::model::{
-    Day, Interner, OrderIds, OrderKind, OrderStatus, StrColumn, UnitScale, date_to_day,
+    Day, Interner, OrderIdSet, OrderKind, OrderStatus, StrColumn, UnitScale, date_to_day,
     member_number, merge_currency, natural_order, register_order_id,
 };
 use crate::summary::{CustomerSummaries, SummaryBuilder, SummaryOptions, Totals, summarize};
@@ -210,7 +210,7 @@ pub(crate) struct SummarySink {
     ids: Ids,
     accs: Vec<Acc>,
     rare: Rare,
-    order_ids: Option<OrderIds>,
+    order_ids: Option<OrderIdSet>,
     n_orders: usize,
     reserve_hint: usize,
     order_scale: UnitScale,
@@ -678,8 +678,12 @@ impl OrderSink for SummarySink {
             (Some(_), None) if self.n_orders > 0 => return Ok(false),
             (None, Some(_)) => return Ok(false),
             (Some(run), ids) => {
-                let ids = ids.get_or_insert_with(|| OrderIds::new(self.reserve_hint));
-                if !ids.extend_rising(&run.prefix, run.first, run.last, &run.text, &run.ends) {
+                let ids = ids.get_or_insert_with(|| OrderIdSet::new(self.reserve_hint));
+                let taken = (run.consecutive
+                    && run.same_width
+                    && ids.extend_consecutive(&run.prefix, run.width, run.first, rows))
+                    || ids.extend_rising(&run.prefix, run.first, run.last, &run.text, &run.ends);
+                if !taken {
                     return Ok(false);
                 }
             }

@@ -769,16 +769,43 @@ pub(crate) fn merge_currency(
     }
 }
 
+/// A set of order ids in insertion order ([`OrderIds`], or the summary's
+/// [`super::strings::OrderIdSet`]).
+pub(crate) trait IdSet {
+    /// Empty, expecting about `n` ids.
+    fn with_room(n: usize) -> Self;
+    /// Inserts `id`; the index of an equal id inserted before, if any.
+    fn insert_id(&mut self, id: &str) -> Option<u32>;
+}
+
+impl IdSet for OrderIds {
+    fn with_room(n: usize) -> Self {
+        OrderIds::new(n)
+    }
+    fn insert_id(&mut self, id: &str) -> Option<u32> {
+        self.insert(id)
+    }
+}
+
+impl IdSet for super::strings::OrderIdSet {
+    fn with_room(n: usize) -> Self {
+        Self::new(n)
+    }
+    fn insert_id(&mut self, id: &str) -> Option<u32> {
+        self.insert(id)
+    }
+}
+
 /// Registers `order_id` as the id of the `n`-th order (0-based): `Ok(true)` when it was seen
 /// before. Every order has an id, or none has.
-pub(crate) fn register_order_id(
-    ids: &mut Option<OrderIds>,
+pub(crate) fn register_order_id<T: IdSet>(
+    ids: &mut Option<T>,
     n: usize,
     order_id: Option<&str>,
     reserve_hint: usize,
 ) -> Result<bool> {
     match (order_id, ids.as_mut()) {
-        (Some(oid), Some(ids)) => Ok(ids.insert(oid).is_some()),
+        (Some(oid), Some(ids)) => Ok(ids.insert_id(oid).is_some()),
         (Some(oid), None) => {
             if n > 0 {
                 return Err(Error::option(
@@ -787,8 +814,8 @@ pub(crate) fn register_order_id(
                     "give an order id for every order or for none",
                 ));
             }
-            let mut fresh = OrderIds::new(reserve_hint);
-            fresh.insert(oid);
+            let mut fresh = T::with_room(reserve_hint);
+            fresh.insert_id(oid);
             *ids = Some(fresh);
             Ok(false)
         }

@@ -16,7 +16,7 @@ pub use log::{
 pub(crate) use log::{merge_currency, register_order_id};
 pub use money::MoneyColumn;
 pub(crate) use money::UnitScale;
-pub(crate) use strings::member_number;
+pub(crate) use strings::{OrderIdSet, member_number};
 pub use strings::{CustomerIds, Interner, OrderIds, StrColumn, natural_cmp, natural_order};
 
 use std::collections::BTreeMap;

@@ -342,6 +342,197 @@ impl OrderIds {
     }
 }
 
+/// A set of order ids that keeps no text while the ids rise one by one (`O0000000001`,
+/// `O0000000002`, … : one prefix, one width, each number above the last): only runs of
+/// consecutive numbers. Order logs in time order usually look like that, and then checking 10M
+/// order ids for repeats takes a few bytes instead of their 150 MB of text. The first id that
+/// does not fit moves the ids, rebuilt from the runs, into an [`OrderIds`] (same answers).
+#[derive(Debug)]
+pub(crate) enum OrderIdSet {
+    Rising {
+        prefix: String,
+        width: usize,
+        /// First number and length of each run of consecutive numbers.
+        runs: Vec<(u64, u64)>,
+        count: usize,
+        reserve: usize,
+    },
+    Table(OrderIds),
+}
+
+impl OrderIdSet {
+    /// Empty, expecting about `n` ids.
+    pub(crate) fn new(n: usize) -> Self {
+        Self::Rising {
+            prefix: String::new(),
+            width: 0,
+            runs: Vec::new(),
+            count: 0,
+            reserve: n,
+        }
+    }
+
+    /// The last number, when rising and not empty.
+    fn last_number(&self) -> Option<u64> {
+        match self {
+            Self::Rising { runs, .. } => runs.last().map(|&(a, len)| a + len - 1),
+            Self::Table(_) => None,
+        }
+    }
+
+    /// Inserts `id`; returns the index of an equal id inserted before, if any.
+    pub(crate) fn insert(&mut self, id: &str) -> Option<u32> {
+        if let Self::Rising {
+            prefix,
+            width,
+            runs,
+            count,
+            ..
+        } = self
+        {
+            if let Some((p, num)) = split_number(id) {
+                let fits = *count == 0 || (id.len() == *width && p == prefix.as_str());
+                let last = runs.last().map(|&(a, len)| a + len - 1);
+                if fits && last == Some(num) {
+                    return Some(*count as u32 - 1); // the last id again (a line of its order)
+                }
+                if fits && last.is_none_or(|l| num > l) {
+                    if *count == 0 {
+                        *width = id.len();
+                        p.clone_into(prefix);
+                    }
+                    match runs.last_mut() {
+                        Some((a, len)) if *a + *len == num => *len += 1,
+                        _ => runs.push((num, 1)),
+                    }
+                    *count += 1;
+                    return None;
+                }
+            }
+            self.to_table();
+        }
+        match self {
+            Self::Table(t) => t.insert(id),
+            Self::Rising { .. } => None, // unreachable: converted above
+        }
+    }
+
+    /// Appends `count` ids of `width` bytes, `prefix` and the consecutive numbers from `first`,
+    /// when they keep the set rising; `false`, with nothing changed, otherwise.
+    pub(crate) fn extend_consecutive(
+        &mut self,
+        id_prefix: &[u8],
+        id_width: usize,
+        first: u64,
+        n: usize,
+    ) -> bool {
+        let above = self.last_number().is_none_or(|l| first > l);
+        let Self::Rising {
+            prefix,
+            width,
+            runs,
+            count,
+            ..
+        } = self
+        else {
+            return false;
+        };
+        let fits = *count == 0 || (id_width == *width && id_prefix == prefix.as_bytes());
+        if !fits || !above || n == 0 {
+            return false;
+        }
+        if *count == 0 {
+            let Ok(p) = std::str::from_utf8(id_prefix) else {
+                return false;
+            };
+            *width = id_width;
+            p.clone_into(prefix);
+        }
+        match runs.last_mut() {
+            Some((a, len)) if *a + *len == first => *len += n as u64,
+            _ => runs.push((first, n as u64)),
+        }
+        *count += n;
+        true
+    }
+
+    /// Appends rising ids given as text (see [`OrderIds::extend_rising`]), leaving the runs
+    /// first.
+    pub(crate) fn extend_rising(
+        &mut self,
+        prefix: &[u8],
+        first: u64,
+        last: u64,
+        text: &str,
+        ends: &[u32],
+    ) -> bool {
+        let above = self.last_number().is_none_or(|l| first > l);
+        if let Self::Rising { prefix: p, count, .. } = self {
+            // Only ids that would have been accepted one by one move the set on.
+            if *count > 0 && (!above || p.as_bytes() != prefix) {
+                return false;
+            }
+            self.to_table();
+        }
+        match self {
+            Self::Table(t) => t.extend_rising(prefix, first, last, text, ends),
+            Self::Rising { .. } => false,
+        }
+    }
+
+    /// The index of `id`, if inserted.
+    pub(crate) fn lookup(&self, id: &str) -> Option<u32> {
+        match self {
+            Self::Table(t) => t.lookup(id),
+            Self::Rising {
+                prefix,
+                width,
+                runs,
+                ..
+            } => {
+                let (p, num) = split_number(id)?;
+                if id.len() != *width || p != prefix.as_str() {
+                    return None;
+                }
+                let mut index = 0;
+                for &(a, len) in runs {
+                    if (a..a + len).contains(&num) {
+                        return u32::try_from(index + num - a).ok();
+                    }
+                    index += len;
+                }
+                None
+            }
+        }
+    }
+
+    /// Leaves the rising mode: every id so far, rebuilt from the runs, into an [`OrderIds`].
+    fn to_table(&mut self) {
+        let Self::Rising {
+            prefix,
+            width,
+            runs,
+            count,
+            reserve,
+        } = self
+        else {
+            return;
+        };
+        let mut t = OrderIds::new((*reserve).max(*count));
+        let digits = *width - prefix.len();
+        let mut id = String::with_capacity(*width);
+        for &(a, len) in runs.iter() {
+            for num in a..a + len {
+                id.clear();
+                id.push_str(prefix);
+                std::fmt::Write::write_fmt(&mut id, format_args!("{num:0digits$}")).ok();
+                t.insert(&id);
+            }
+        }
+        *self = Self::Table(t);
+    }
+}
+
 /// Customer ids, with a fast path for fixed-width member numbers (`00012345`, `C-00012345`,
 /// 会員番号): while every id is one fixed prefix (none, or text not ending in a digit) followed
 /// by a digit string of one width, and the numbers stay dense (below 16 slots per customer seen
@@ -589,6 +780,82 @@ pub fn natural_order(col: &StrColumn) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// One step on an order-id set: insert an id, or a block of consecutive ids.
+    #[derive(Debug, Clone)]
+    enum Step {
+        /// 0: next number; 1: skip ahead; 2: the last again; 3: an early one; 4: unpadded;
+        /// 5: another prefix; 6: not a number.
+        Insert(u8),
+        /// Consecutive ids from the next number (or, with `true`, from an early one).
+        Block(u8, bool),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            6 => (0u8..7).prop_map(Step::Insert),
+            2 => (1u8..6, prop::bool::weighted(0.2)).prop_map(|(n, back)| Step::Block(n, back)),
+        ]
+    }
+
+    proptest! {
+        /// `OrderIdSet` answers every insert and lookup as `OrderIds` does, whether it keeps
+        /// runs of numbers or has moved to text.
+        #[test]
+        fn order_id_set_answers_like_order_ids(steps in prop::collection::vec(step(), 0..60)) {
+            let mut set = OrderIdSet::new(8);
+            let mut ids = OrderIds::new(8);
+            let mut next = 1u64;
+            let mut seen: Vec<String> = Vec::new();
+            for st in steps {
+                match st {
+                    Step::Insert(k) => {
+                        let id = match k {
+                            0 => { next += 1; format!("O{next:04}") }
+                            1 => { next += 7; format!("O{next:04}") }
+                            2 => format!("O{next:04}"),
+                            3 => format!("O{:04}", next / 2),
+                            4 => { next += 1; format!("O{next}") }
+                            5 => format!("P{next:04}"),
+                            _ => "abc".to_owned(),
+                        };
+                        prop_assert_eq!(set.insert(&id), ids.insert(&id), "{}", id);
+                        seen.push(id);
+                    }
+                    Step::Block(n, back) => {
+                        let first = if back { next / 2 } else { next + 1 };
+                        let block: Vec<String> =
+                            (first..first + u64::from(n)).map(|x| format!("O{x:04}")).collect();
+                        let last = first + u64::from(n) - 1;
+                        // Taken whole when it keeps the set rising; else one by one, as the
+                        // per-row path would.
+                        let mut text = String::new();
+                        let mut ends = Vec::new();
+                        for b in &block {
+                            text.push_str(b);
+                            ends.push(text.len() as u32);
+                        }
+                        let taken = set.extend_consecutive(b"O", 5, first, block.len())
+                            || set.extend_rising(b"O", first, last, &text, &ends);
+                        if taken {
+                            prop_assert!(ids.extend_rising(b"O", first, last, &text, &ends));
+                        } else {
+                            for b in &block {
+                                prop_assert_eq!(set.insert(b), ids.insert(b), "{}", b);
+                            }
+                        }
+                        next = next.max(last);
+                        seen.extend(block);
+                    }
+                }
+                for id in seen.iter().chain(["O9999", "zz"].iter().map(|s| (*s).to_owned()).collect::<Vec<_>>().iter()) {
+                    prop_assert_eq!(set.lookup(id), ids.lookup(id), "{}", id);
+                }
+            }
+        }
+    }
+
 
     #[test]
     fn order_ids_fast_path_and_fallback() {

@@ -333,7 +333,9 @@ fn plain_batch(
         None => None,
         Some(c) => {
             let mut run = OrderRun::check(IdBytes::of(c)?, opts.cancel_prefix.as_deref())?;
-            (run.text, run.ends) = IdBytes::of(c)?.block()?;
+            if !run.same_width {
+                (run.text, run.ends) = IdBytes::of(c)?.block()?;
+            }
             Some(run)
         }
     };

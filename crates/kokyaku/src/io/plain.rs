@@ -34,10 +34,10 @@ pub struct OrderRun {
     pub(crate) width: usize,
     /// Every id is as long as the first.
     pub(crate) same_width: bool,
-    /// The numbers rise by one from row to row.
-    pub(crate) consecutive: bool,
-    /// The ids, one after another, and where each ends (a sink that keeps consecutive ids of
-    /// one width as runs of numbers does not need them).
+    /// Each id's number.
+    pub(crate) numbers: Vec<u64>,
+    /// The ids, one after another, and where each ends, when their widths differ (of one
+    /// width, the prefix and the numbers say it all).
     pub(crate) text: String,
     pub(crate) ends: Vec<u32>,
 }
@@ -73,6 +73,40 @@ pub(crate) const SUBSCRIPTION: u8 = 2;
 #[inline]
 pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// The number written by `d` when every byte is an ASCII digit (at most 19 of them), eight
+/// digits at a time in one 64-bit word (the SWAR method of simdjson's
+/// `parse_eight_digits_unrolled`), so a typical id costs a few instructions.
+#[inline]
+pub(crate) fn digits_value(d: &[u8]) -> Option<u64> {
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const SIX: u64 = 0x0606_0606_0606_0606;
+    let mut ok = !d.is_empty() && d.len() <= 19;
+    let mut n = 0u64;
+    let mut chunks = d.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w);
+        // Each byte 0x30..=0x39: high nibble 3, and still 3 after adding 6 (a carry out of a
+        // byte only comes from a byte that already failed).
+        ok &= (x & HIGH) == ZEROS && (x.wrapping_add(SIX) & HIGH) == ZEROS;
+        let v = x.wrapping_sub(ZEROS);
+        let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+        let v = ((v & 0x0000_00FF_0000_00FF).wrapping_mul(100 + (1_000_000 << 32))
+            + ((v >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32)))
+            >> 32;
+        n = n.wrapping_mul(100_000_000).wrapping_add(v);
+    }
+    for &c in chunks.remainder() {
+        ok &= c.is_ascii_digit();
+        n = n
+            .wrapping_mul(10)
+            .wrapping_add(u64::from(c.wrapping_sub(b'0')));
+    }
+    ok.then_some(n)
 }
 
 /// Splits `s` into a prefix and its trailing digits (1 to 18 of them), as a number.
@@ -112,11 +146,9 @@ impl NumberedIds {
         for s in ids {
             // No early exit inside: the loop stays branch-light; one flag at the end.
             ok &= s.len() == width && same(&s[..p], &prefix);
-            let n = s.get(p..).unwrap_or_default().iter().fold(0u64, |a, &c| {
-                ok &= c.is_ascii_digit();
-                a.wrapping_mul(10)
-                    .wrapping_add(u64::from(c.wrapping_sub(b'0')))
-            });
+            let n = digits_value(s.get(p..).unwrap_or_default());
+            ok &= n.is_some();
+            let n = n.unwrap_or(0);
             max = max.max(n);
             numbers.push(n);
         }
@@ -151,14 +183,19 @@ impl OrderRun {
         let starts = |s: &[u8], c: &[u8]| s.len() >= c.len() && same(&s[..c.len()], c);
         let mut ok = !cancel.is_some_and(|c| starts(s, c));
         let width = s.len();
-        let (mut same_width, mut consecutive) = (true, true);
+        let mut same_width = true;
+        let mut numbers = vec![first];
         let mut last = first;
         for s in ids {
-            let (q, n) = trailing_number(s)?;
+            // Ids of the first one's width: the digits sit where its digits sat.
+            let (q, n) = match (s.len() == width).then(|| digits_value(&s[p..])).flatten() {
+                Some(n) => (p, n),
+                None => trailing_number(s)?,
+            };
             ok &= q == p && same(&s[..q], &prefix) && n > last;
             ok &= !cancel.is_some_and(|c| starts(s, c));
             same_width &= s.len() == width;
-            consecutive &= n == last + 1;
+            numbers.push(n);
             last = n;
         }
         ok.then(|| Self {
@@ -167,7 +204,7 @@ impl OrderRun {
             last,
             width,
             same_width,
-            consecutive,
+            numbers,
             text: String::new(),
             ends: Vec::new(),
         })
@@ -177,6 +214,42 @@ impl OrderRun {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digits_value_reads_like_parse() {
+        for t in [
+            "0",
+            "7",
+            "12345678",
+            "123456789",
+            "00012345",
+            "9999999999999999999",
+            "1234567812345678",
+            "",
+            "12a45678",
+            "1234567/",
+            "12345678:",
+            " 1",
+            "99999999999999999999",
+        ] {
+            let want = (!t.is_empty() && t.len() <= 19 && t.bytes().all(|c| c.is_ascii_digit()))
+                .then(|| t.parse::<u64>().ok())
+                .flatten();
+            assert_eq!(digits_value(t.as_bytes()), want, "{t:?}");
+        }
+        // Every byte value in every position of an 8-digit word.
+        for pos in 0..8 {
+            for b in 0..=255u8 {
+                let mut t = *b"12345678";
+                t[pos] = b;
+                let want = std::str::from_utf8(&t)
+                    .ok()
+                    .and_then(|s| s.parse::<u64>().ok());
+                let want = want.filter(|_| b.is_ascii_digit());
+                assert_eq!(digits_value(&t), want, "{t:?}");
+            }
+        }
+    }
 
     #[test]
     fn numbered_ids() {
@@ -201,9 +274,9 @@ mod tests {
         let ids = ["O0009", "O0010", "O0200"];
         let r = OrderRun::check(ids.iter().map(|s| s.as_bytes()), None).unwrap();
         assert_eq!((r.first, r.last, &*r.prefix), (9, 200, &b"O"[..]));
-        assert!(r.same_width && !r.consecutive);
+        assert!(r.same_width && r.numbers == [9, 10, 200]);
         let r = OrderRun::check(["O9", "O10"].iter().map(|s| s.as_bytes()), None).unwrap();
-        assert!(!r.same_width && r.consecutive);
+        assert!(!r.same_width && r.numbers == [9, 10]);
         // A repeat (a line item), a fall, another prefix, a refund marker: not plain.
         for bad in [["O0009", "O0009"], ["O0010", "O0009"], ["O0009", "P0010"]] {
             assert!(OrderRun::check(bad.iter().map(|s| s.as_bytes()), None).is_none());

@@ -679,10 +679,11 @@ impl OrderSink for SummarySink {
             (None, Some(_)) => return Ok(false),
             (Some(run), ids) => {
                 let ids = ids.get_or_insert_with(|| OrderIdSet::new(self.reserve_hint));
-                let taken = (run.consecutive
-                    && run.same_width
-                    && ids.extend_consecutive(&run.prefix, run.width, run.first, rows))
-                    || ids.extend_rising(&run.prefix, run.first, run.last, &run.text, &run.ends);
+                let taken = if run.same_width {
+                    ids.extend_numbers(&run.prefix, run.width, &run.numbers)
+                } else {
+                    ids.extend_rising(&run.prefix, run.first, run.last, &run.text, &run.ends)
+                };
                 if !taken {
                     return Ok(false);
                 }

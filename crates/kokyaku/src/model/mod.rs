@@ -16,8 +16,8 @@ pub use log::{
 pub(crate) use log::{merge_currency, register_order_id};
 pub use money::MoneyColumn;
 pub(crate) use money::UnitScale;
-pub(crate) use strings::{OrderIdSet, member_number};
 pub use strings::{CustomerIds, Interner, OrderIds, StrColumn, natural_cmp, natural_order};
+pub(crate) use strings::{OrderIdSet, member_number};
 
 use std::collections::BTreeMap;
 

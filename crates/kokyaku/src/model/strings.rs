@@ -409,7 +409,7 @@ impl OrderIdSet {
                     return None;
                 }
             }
-            self.into_table_mode();
+            self.switch_to_table();
         }
         match self {
             Self::Table(t) => t.insert(id),
@@ -495,7 +495,7 @@ impl OrderIdSet {
             if *count > 0 && (!above || p.as_bytes() != prefix) {
                 return false;
             }
-            self.into_table_mode();
+            self.switch_to_table();
         }
         match self {
             Self::Table(t) => t.extend_rising(prefix, first, last, text, ends),
@@ -530,7 +530,7 @@ impl OrderIdSet {
     }
 
     /// Leaves the rising mode: every id so far, rebuilt from the runs, into an [`OrderIds`].
-    fn into_table_mode(&mut self) {
+    fn switch_to_table(&mut self) {
         let Self::Rising {
             prefix,
             width,

@@ -643,6 +643,12 @@ impl OrderSink for SummarySink {
         true
     }
 
+    fn warm_customers(&self, ids: &mut dyn Iterator<Item = &str>) {
+        if let Ids::Table(t) = &self.ids {
+            t.warm(ids);
+        }
+    }
+
     fn push_plain(&mut self, b: &PlainBatch) -> Result<bool> {
         let rows = b.rows;
         if self.abandoned.get() || rows == 0 {

@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use super::columns::resolve;
 use super::ingest::{Ingested, Ingestor, OrderSink, Row, Val};
 use super::options::ReadOptions;
-use super::plain::{CANCELLED, NumberedIds, OrderRun, PlainBatch, SUBSCRIPTION, same};
+use super::plain::{CANCELLED, Customers, NumberedIds, OrderRun, PlainBatch, SUBSCRIPTION, same};
 use crate::model::{Day, OrderKind, OrderStatus, day_in_tz, day_to_date};
 use crate::table::{Column, Table};
 use crate::{Error, Location, Result};
@@ -328,7 +328,11 @@ fn plain_batch(
     if rows == 0 || cols.iter().flatten().any(unsupported) {
         return None;
     }
-    let customers = NumberedIds::read(rows, IdBytes::of(cols[role::CUSTOMER].as_ref()?)?)?;
+    let ids = cols[role::CUSTOMER].as_ref()?;
+    let customers = match NumberedIds::read(rows, IdBytes::of(ids)?) {
+        Some(n) => Customers::Numbered(n),
+        None => Customers::text(rows, IdBytes::of(ids)?)?,
+    };
     let orders = match &cols[role::ORDER] {
         None => None,
         Some(c) => {

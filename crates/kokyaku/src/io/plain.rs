@@ -22,6 +22,46 @@ pub struct NumberedIds {
     pub(crate) max: u64,
 }
 
+/// Customer ids of a plain batch: member numbers, or other text (with each id's hash, as the
+/// interner computes it, worked out on the decoding thread).
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Customers {
+    Numbered(NumberedIds),
+    Text {
+        text: String,
+        ends: Vec<u32>,
+        hashes: Vec<u64>,
+    },
+}
+
+impl Default for Customers {
+    fn default() -> Self {
+        Self::Numbered(NumberedIds::default())
+    }
+}
+
+impl Customers {
+    /// Ids that are not member numbers: non-empty and unchanged by trimming (the per-row path
+    /// trims). `None` otherwise.
+    pub(crate) fn text<'a>(rows: usize, ids: impl Iterator<Item = &'a [u8]>) -> Option<Self> {
+        let mut text = String::new();
+        let mut ends = Vec::with_capacity(rows);
+        let mut hashes = Vec::with_capacity(rows);
+        for b in ids {
+            let s = std::str::from_utf8(b).ok()?;
+            let plain_ends = matches!((b.first(), b.last()), (Some(x), Some(y)) if x.is_ascii_graphic() && y.is_ascii_graphic());
+            if !plain_ends && (s.trim().len() != s.len() || s.is_empty()) {
+                return None;
+            }
+            hashes.push(crate::model::id_hash(s));
+            text.push_str(s);
+            ends.push(u32::try_from(text.len()).ok()?);
+        }
+        (ends.len() == rows).then_some(Self::Text { text, ends, hashes })
+    }
+}
+
 /// Order ids of a plain batch: one prefix, numbers strictly rising, so no id repeats within the
 /// batch; the ids as text, for the duplicate check of later rows.
 #[doc(hidden)]
@@ -48,7 +88,7 @@ pub struct OrderRun {
 #[derive(Debug, Clone, Default)]
 pub struct PlainBatch {
     pub(crate) rows: usize,
-    pub(crate) customers: NumberedIds,
+    pub(crate) customers: Customers,
     /// Order ids, when the log has an order-id column.
     pub(crate) orders: Option<OrderRun>,
     pub(crate) days: Vec<Day>,

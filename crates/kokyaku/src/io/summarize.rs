@@ -16,7 +16,10 @@ use rust_decimal::Decimal;
 
 use super::ingest::{IngestReport, OrderSink};
 use super::options::ReadOptions;
-use super::plain::{CANCELLED, PlainBatch, SUBSCRIPTION};
+use super::plain::{CANCELLED, Customers, PlainBatch, SUBSCRIPTION};
+
+/// Ids whose hash-table slots are warmed at once.
+const WARM: usize = 2048;
 use crate::model::{
     Day, Interner, OrderIdSet, OrderKind, OrderStatus, StrColumn, UnitScale, date_to_day,
     member_number, merge_currency, natural_order, register_order_id,
@@ -340,6 +343,82 @@ impl SummarySink {
         self.ids = Ids::Table(table);
     }
 
+    /// The rows of a plain batch's customers, adding the new ones: straight from the member
+    /// numbers when `direct`, else through the hash table (leaving the member-number mode, as
+    /// the first other id does row by row; the rows' order does not show in the result, which
+    /// is in natural id order).
+    fn plain_customers(&mut self, customers: &Customers, direct: bool) -> Vec<u32> {
+        if let (
+            true,
+            Customers::Numbered(ids),
+            Ids::Numbers {
+                width,
+                prefix,
+                seen,
+                count,
+            },
+        ) = (direct, customers, &mut self.ids)
+        {
+            if *width == 0 {
+                *width = ids.width;
+                prefix.clone_from(&ids.prefix);
+            }
+            let top = ids.max as usize;
+            if top >= self.accs.len() {
+                self.accs.resize(top + 1, EMPTY_ACC);
+                seen.resize(top / 64 + 1, 0);
+            }
+            for &n in &ids.numbers {
+                let (w, bit) = (n as usize / 64, 1u64 << (n % 64));
+                *count += usize::from(seen[w] & bit == 0);
+                seen[w] |= bit;
+            }
+            return ids.numbers.iter().map(|&n| n as u32).collect();
+        }
+        if matches!(self.ids, Ids::Numbers { .. }) {
+            self.numbers_to_table();
+        }
+        let Ids::Table(t) = &mut self.ids else {
+            return Vec::new(); // unreachable: converted above
+        };
+        let accs = &mut self.accs;
+        let mut add = |i: u32, new: bool| {
+            if new {
+                accs.push(EMPTY_ACC);
+            }
+            i
+        };
+        match customers {
+            Customers::Text { text, ends, hashes } => {
+                let mut out = Vec::with_capacity(ends.len());
+                let mut start = 0;
+                for (k, chunk) in hashes.chunks(WARM).enumerate() {
+                    t.warm_hashed(chunk);
+                    for (j, &h) in chunk.iter().enumerate() {
+                        let end = ends[k * WARM + j] as usize;
+                        let (i, new) = t.intern_hashed(h, text.get(start..end).unwrap_or(""));
+                        out.push(add(i, new));
+                        start = end;
+                    }
+                }
+                out
+            }
+            Customers::Numbered(ids) => {
+                let digits = ids.width - ids.prefix.len();
+                let prefix = String::from_utf8_lossy(&ids.prefix).into_owned();
+                let mut id = String::new();
+                ids.numbers
+                    .iter()
+                    .map(|&n| {
+                        let (i, new) =
+                            t.intern_new(number_id(&mut id, &prefix, n as usize, digits));
+                        add(i, new)
+                    })
+                    .collect()
+            }
+        }
+    }
+
     /// The row of customer `id`, if seen.
     fn lookup(&self, id: &str) -> Option<u32> {
         match &self.ids {
@@ -655,24 +734,23 @@ impl OrderSink for SummarySink {
             return Ok(false);
         }
         // Checks first, so that declining changes nothing. Customers: member numbers of the
-        // sink's pattern, below the density limit at the start (which only grows).
-        let Ids::Numbers {
-            width,
-            prefix,
-            count,
-            ..
-        } = &self.ids
-        else {
-            return Ok(false);
+        // sink's pattern, below the density limit at the start (which only grows), index the
+        // totals directly; any other ids go through the hash table.
+        let direct = match (&self.ids, &b.customers) {
+            (
+                Ids::Numbers {
+                    width,
+                    prefix,
+                    count,
+                    ..
+                },
+                Customers::Numbered(ids),
+            ) => {
+                let limit = 4 * (*count as u64 + 1) + (1 << 22);
+                (*width == 0 || (*width == ids.width && *prefix == ids.prefix)) && ids.max < limit
+            }
+            _ => false,
         };
-        let ids = &b.customers;
-        if *width != 0 && (*width != ids.width || *prefix != ids.prefix) {
-            return Ok(false);
-        }
-        let limit = 4 * (*count as u64 + 1) + (1 << 22);
-        if ids.max >= limit {
-            return Ok(false);
-        }
         // Amounts at the sink's scale.
         let k = 10_i64.pow(self.order_scale.scale());
         let Some(max_units) = b.max_units.checked_mul(k) else {
@@ -696,31 +774,9 @@ impl OrderSink for SummarySink {
             }
         }
         // Every row is now a new order, as `push_order` would take it.
-        let Ids::Numbers {
-            width,
-            prefix,
-            seen,
-            count,
-        } = &mut self.ids
-        else {
-            return Ok(false);
-        };
-        if *width == 0 {
-            *width = ids.width;
-            prefix.clone_from(&ids.prefix);
-        }
-        let top = ids.max as usize;
-        if top >= self.accs.len() {
-            self.accs.resize(top + 1, EMPTY_ACC);
-            seen.resize(top / 64 + 1, 0);
-        }
-        for &n in &ids.numbers {
-            let (w, bit) = (n as usize / 64, 1u64 << (n % 64));
-            *count += usize::from(seen[w] & bit == 0);
-            seen[w] |= bit;
-        }
+        let customer = self.plain_customers(&b.customers, direct);
         let as_of = self.as_of;
-        for i in 0..rows {
+        for (i, &c) in customer.iter().enumerate() {
             let day = b.days[i];
             if day > as_of {
                 continue;
@@ -735,7 +791,7 @@ impl OrderSink for SummarySink {
             };
             self.staged.push(Staged {
                 units: b.units[i] * k,
-                customer: ids.numbers[i] as u32,
+                customer: c,
                 day,
                 op,
             });
@@ -749,7 +805,7 @@ impl OrderSink for SummarySink {
         let last = rows - 1;
         self.last = Some(LastOrder {
             index: self.n_orders - 1,
-            customer: ids.numbers[last] as u32,
+            customer: customer[last],
             counted: b.flags[last] & CANCELLED == 0 && b.days[last] <= as_of,
             units: b.units[last] * k,
         });

@@ -17,7 +17,7 @@ pub(crate) use log::{merge_currency, register_order_id};
 pub use money::MoneyColumn;
 pub(crate) use money::UnitScale;
 pub use strings::{CustomerIds, Interner, OrderIds, StrColumn, natural_cmp, natural_order};
-pub(crate) use strings::{OrderIdSet, member_number};
+pub(crate) use strings::{OrderIdSet, id_hash, member_number};
 
 use std::collections::BTreeMap;
 

@@ -77,6 +77,11 @@ impl StrColumn {
     }
 }
 
+/// The hash an [`Interner`] gives `s` (fixed seeds: the same on every thread and run).
+pub(crate) fn id_hash(s: &str) -> u64 {
+    FixedState::default().hash_one(s)
+}
+
 /// Maps strings to dense indices in first-seen order.
 ///
 /// Each table slot holds the full 64-bit hash, the index and (for strings of up to 19 bytes,
@@ -146,6 +151,10 @@ impl Interner {
     /// The index of `s` and whether it was new, inserting it if new.
     pub fn intern_new(&mut self, s: &str) -> (u32, bool) {
         let h = self.hasher.hash_one(s);
+        self.intern_hashed(h, s)
+    }
+    /// [`Self::intern_new`] with `s`'s hash ([`id_hash`]) already worked out.
+    pub(crate) fn intern_hashed(&mut self, h: u64, s: &str) -> (u32, bool) {
         let values = &self.values;
         match self.table.entry(h, |x| x.matches(h, s, values), |x| x.hash) {
             hashbrown::hash_table::Entry::Occupied(e) => (e.get().idx, false),
@@ -160,6 +169,16 @@ impl Interner {
     /// The index of `s`, inserting it if new.
     pub fn intern(&mut self, s: &str) -> u32 {
         self.intern_new(s).0
+    }
+    /// Loads the table slots of ids with these hashes ([`id_hash`]) without changing anything.
+    pub(crate) fn warm_hashed(&self, hashes: &[u64]) {
+        let mut acc = 0u32;
+        for &h in hashes {
+            if let Some(x) = self.table.find(h, |x| x.hash == h) {
+                acc ^= x.idx;
+            }
+        }
+        std::hint::black_box(acc);
     }
     /// Loads the table slots of `ids` without changing anything (see [`CustomerIds::warm`]).
     pub fn warm<'a>(&self, ids: impl Iterator<Item = &'a str>) {

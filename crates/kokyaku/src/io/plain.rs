@@ -163,21 +163,20 @@ pub(crate) fn trailing_number(s: &[u8]) -> Option<(usize, u64)> {
     Some((p, n))
 }
 
+/// The prefix of an id that ends in digits, when trimming leaves the id as it is (the per-row
+/// path trims ids): the digits end it, so only the prefix's start matters.
+fn numbered_prefix(p: &[u8]) -> Option<Box<[u8]>> {
+    let text = std::str::from_utf8(p).ok()?;
+    (!text.starts_with(char::is_whitespace)).then(|| p.into())
+}
+
 impl NumberedIds {
     /// Reads ids that all share the first one's width and prefix; `None` as soon as one does
     /// not, or when an id would change under trimming (surrounding white space).
     pub(crate) fn read<'a>(rows: usize, mut ids: impl Iterator<Item = &'a [u8]>) -> Option<Self> {
         let first = ids.next()?;
         let (p, n0) = trailing_number(first)?;
-        let prefix: Box<[u8]> = first[..p].into();
-        // The id as the per-row path sees it: trimmed. Digits end it; the prefix must not start
-        // with white space.
-        if std::str::from_utf8(&prefix)
-            .ok()?
-            .starts_with(char::is_whitespace)
-        {
-            return None;
-        }
+        let prefix = numbered_prefix(&first[..p])?;
         let width = first.len();
         let mut numbers = Vec::with_capacity(rows);
         numbers.push(n0);
@@ -213,13 +212,7 @@ impl OrderRun {
         let mut ids = ids;
         let s = ids.next()?;
         let (p, first) = trailing_number(s)?;
-        let prefix: Box<[u8]> = s[..p].into();
-        if std::str::from_utf8(&prefix)
-            .ok()?
-            .starts_with(char::is_whitespace)
-        {
-            return None;
-        }
+        let prefix = numbered_prefix(&s[..p])?;
         let starts = |s: &[u8], c: &[u8]| s.len() >= c.len() && same(&s[..c.len()], c);
         let mut ok = !cancel.is_some_and(|c| starts(s, c));
         let width = s.len();

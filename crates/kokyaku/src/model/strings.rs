@@ -390,6 +390,14 @@ pub(crate) enum OrderIdSet {
     Table(OrderIds),
 }
 
+/// Adds `num` (above every number so far) to runs of consecutive numbers.
+fn push_run(runs: &mut Vec<(u64, u64)>, num: u64) {
+    match runs.last_mut() {
+        Some((a, len)) if *a + *len == num => *len += 1,
+        _ => runs.push((num, 1)),
+    }
+}
+
 impl OrderIdSet {
     /// Empty, expecting about `n` ids.
     pub(crate) fn new(n: usize) -> Self {
@@ -431,10 +439,7 @@ impl OrderIdSet {
                         *width = id.len();
                         p.clone_into(prefix);
                     }
-                    match runs.last_mut() {
-                        Some((a, len)) if *a + *len == num => *len += 1,
-                        _ => runs.push((num, 1)),
-                    }
+                    push_run(runs, num);
                     *count += 1;
                     return None;
                 }
@@ -479,10 +484,7 @@ impl OrderIdSet {
                     p.clone_into(prefix);
                 }
                 for &num in numbers {
-                    match runs.last_mut() {
-                        Some((a, len)) if *a + *len == num => *len += 1,
-                        _ => runs.push((num, 1)),
-                    }
+                    push_run(runs, num);
                 }
                 *count += numbers.len();
                 return true;

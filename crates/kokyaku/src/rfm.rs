@@ -550,9 +550,22 @@ pub fn score(s: &CustomerSummaries, opts: &RfmOptions) -> Result<RfmScores> {
     let money_div = 10_f64.powi(s.money_scale as i32);
     let monetary = |i: usize| s.net_units.get(i).map_or(0.0, |&u| u as f64 / money_div);
     let (mut r, mut f, mut m) = (vec![0u8; n], vec![0u8; n], vec![0u8; n]);
-    score_dim_by(recency, &idx, &opts.recency, false, &mut r);
-    score_dim_by(freq, &idx, &opts.frequency, true, &mut f);
-    score_dim_by(monetary, &idx, &opts.monetary, true, &mut m);
+    // The three rankings are independent: on many customers the monetary one runs on a
+    // second thread (same results; wasm32 has no threads).
+    let (recency, freq, monetary) = (&recency, &freq, &monetary);
+    let (idx_r, m_out) = (&idx, &mut m);
+    let mut money = move || score_dim_by(monetary, idx_r, &opts.monetary, true, m_out);
+    if cfg!(target_arch = "wasm32") || n < 100_000 {
+        money();
+        score_dim_by(recency, &idx, &opts.recency, false, &mut r);
+        score_dim_by(freq, &idx, &opts.frequency, true, &mut f);
+    } else {
+        std::thread::scope(|scope| {
+            scope.spawn(money);
+            score_dim_by(recency, &idx, &opts.recency, false, &mut r);
+            score_dim_by(freq, &idx, &opts.frequency, true, &mut f);
+        });
+    }
     let names: Vec<String> = map.rules.iter().map(|x| x.segment.clone()).collect();
     let mut segment = vec![None; n];
     let k = names.len();

@@ -444,6 +444,7 @@ impl<S: OrderSink> Ingestor<S> {
     }
 
     /// Whether the sink takes batches of plain new orders.
+    #[cfg(feature = "parquet")]
     pub(crate) fn takes_plain(&self) -> bool {
         self.builder.takes_plain()
     }
@@ -451,6 +452,7 @@ impl<S: OrderSink> Ingestor<S> {
     /// Adds a batch of plain new orders whose first row is `first_row`: the same as adding
     /// each row, when the sink can take the batch whole. `Ok(false)` when it cannot: nothing
     /// changed, and the caller adds the rows one by one.
+    #[cfg(feature = "parquet")]
     pub(crate) fn plain_batch(
         &mut self,
         first_row: u64,

@@ -11,6 +11,8 @@ mod jsonl;
 mod options;
 #[cfg(feature = "parquet")]
 mod parquet;
+// Plain batches come from the Parquet reader only.
+#[cfg_attr(not(feature = "parquet"), allow(dead_code))]
 mod plain;
 #[cfg(all(test, feature = "parquet"))]
 mod plain_tests;

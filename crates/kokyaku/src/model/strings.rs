@@ -78,6 +78,7 @@ impl StrColumn {
 }
 
 /// The hash an [`Interner`] gives `s` (fixed seeds: the same on every thread and run).
+#[cfg_attr(not(feature = "parquet"), allow(dead_code))] // used by the Parquet reader
 pub(crate) fn id_hash(s: &str) -> u64 {
     FixedState::default().hash_one(s)
 }

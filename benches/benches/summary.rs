@@ -1,5 +1,6 @@
 //! Criterion benches of the foundation over one seeded simulated log: ingestion (CSV text),
-//! per-customer summary, RFM, CPM and repeat metrics. Sizes are in the names.
+//! per-customer summary, RFM, CPM and repeat metrics, and summary + RFM from a Parquet file
+//! (streamed, and through the grouped log). Sizes are in the names.
 //!
 //! The 10M-order comparison with Polars (Parquet in, peak memory) is
 //! `benches/summary_vs_polars.py`; this file gives stable per-stage numbers on 1M orders.
@@ -8,7 +9,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use kokyaku::cpm::{CpmOptions, classify};
-use kokyaku::io::{ReadOptions, read_csv_str};
+use kokyaku::io::{ReadOptions, SimParquetWriter, read_csv_str, read_path, summarize_path};
 use kokyaku::repeat::{RepeatOptions, repeat_metrics};
 use kokyaku::rfm::{RfmOptions, score};
 use kokyaku::simulate::{SimOptions, simulate_each, simulate_log};
@@ -32,6 +33,28 @@ fn csv_of(opts: &SimOptions) -> String {
     });
     assert!(r.is_ok());
     s
+}
+
+/// The simulated orders as a Parquet file in time order, order numbers rising with time.
+fn parquet_by_time(opts: &SimOptions) -> std::path::PathBuf {
+    let mut orders = Vec::new();
+    let r = simulate_each(opts, |o| {
+        orders.push(*o);
+        Ok(())
+    });
+    assert!(r.is_ok());
+    orders.sort_by_key(|o| o.placed_at);
+    for (i, o) in orders.iter_mut().enumerate() {
+        o.order = i as u64 + 1;
+    }
+    let path = std::env::temp_dir().join(format!("kokyaku-bench-{}.parquet", std::process::id()));
+    let f = std::fs::File::create(&path).expect("create");
+    let mut w = SimParquetWriter::new(f, "JPY").expect("writer");
+    for o in &orders {
+        w.push(o).expect("push");
+    }
+    w.finish().expect("finish");
+    path
 }
 
 fn bench(c: &mut Criterion) {
@@ -70,6 +93,30 @@ fn bench(c: &mut Criterion) {
     g.bench_function(format!("repeat_{}k_orders", n / 1000), |b| {
         b.iter(|| black_box(repeat_metrics(&log, &ro).expect("repeat")));
     });
+    // Summary + RFM from Parquet, as `kokyaku summary` runs it: the orders in time order with
+    // order numbers rising (as shops export them), streamed (plain batches) or grouped first.
+    let path = parquet_by_time(&opts);
+    let read = ReadOptions::default();
+    g.bench_function(
+        format!("summary_rfm_parquet_streamed_{}k_orders", n / 1000),
+        |b| {
+            b.iter(|| {
+                let r = summarize_path(&path, &read, &so).expect("summarize");
+                assert!(r.streamed);
+                black_box(score(&r.summaries, &rfm).expect("rfm"))
+            });
+        },
+    );
+    g.bench_function(
+        format!("summary_rfm_parquet_grouped_{}k_orders", n / 1000),
+        |b| {
+            b.iter(|| {
+                let ing = read_path(&path, &read).expect("read");
+                black_box(score(&summarize(&ing.log, &so), &rfm).expect("rfm"))
+            });
+        },
+    );
+    std::fs::remove_file(&path).ok();
     g.finish();
 }
 

@@ -8,6 +8,11 @@
 //! the input breaks either condition it reads the file again through the grouped log. Both
 //! routes go through the same [`Ingestor`] (every policy, rejection and count) and the same
 //! per-customer arithmetic, so the result is the same; `streamed` says which ran.
+//!
+//! From Parquet, whole batches of plain new orders (see [`super::plain`]) skip the per-row
+//! path: [`SummarySink::push_plain`] applies a batch's member numbers (or hashed text ids), days,
+//! amounts and flags in one loop, and keeps rising order ids as runs of numbers
+//! ([`OrderIdSet`]).
 
 use std::cell::Cell;
 use std::path::Path;

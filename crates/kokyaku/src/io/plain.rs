@@ -14,7 +14,7 @@ use crate::model::Day;
 /// Fixed-width ids made of one prefix and digits (`00012345`, `C-00012345`, `O0000000123`):
 /// the prefix, the width and each row's number.
 #[doc(hidden)]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NumberedIds {
     pub(crate) prefix: Box<[u8]>,
     pub(crate) width: usize,
@@ -33,12 +33,6 @@ pub enum Customers {
         ends: Vec<u32>,
         hashes: Vec<u64>,
     },
-}
-
-impl Default for Customers {
-    fn default() -> Self {
-        Self::Numbered(NumberedIds::default())
-    }
 }
 
 impl Customers {
@@ -65,7 +59,7 @@ impl Customers {
 /// Order ids of a plain batch: one prefix, numbers strictly rising, so no id repeats within the
 /// batch; the ids as text, for the duplicate check of later rows.
 #[doc(hidden)]
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderRun {
     pub(crate) prefix: Box<[u8]>,
     pub(crate) first: u64,
@@ -85,7 +79,7 @@ pub struct OrderRun {
 /// A batch of rows that are all plain new orders (see the module docs). Built by the Parquet
 /// reader; taken by the streamed customer summary.
 #[doc(hidden)]
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PlainBatch {
     pub(crate) rows: usize,
     pub(crate) customers: Customers,

@@ -173,19 +173,16 @@ impl Interner {
     }
     /// Loads the table slots of ids with these hashes ([`id_hash`]) without changing anything.
     pub(crate) fn warm_hashed(&self, hashes: &[u64]) {
-        let mut acc = 0u32;
-        for &h in hashes {
-            if let Some(x) = self.table.find(h, |x| x.hash == h) {
-                acc ^= x.idx;
-            }
-        }
-        std::hint::black_box(acc);
+        self.warm_by(hashes.iter().copied());
     }
     /// Loads the table slots of `ids` without changing anything (see [`CustomerIds::warm`]).
     pub fn warm<'a>(&self, ids: impl Iterator<Item = &'a str>) {
+        self.warm_by(ids.map(|s| self.hasher.hash_one(s)));
+    }
+    /// Loads the slot of each hash (a tight loop of independent loads).
+    fn warm_by(&self, hashes: impl Iterator<Item = u64>) {
         let mut acc = 0u32;
-        for s in ids {
-            let h = self.hasher.hash_one(s);
+        for h in hashes {
             if let Some(x) = self.table.find(h, |x| x.hash == h) {
                 acc ^= x.idx;
             }

@@ -8,7 +8,8 @@
 #   make test-parity   the CDNOW log through the CLI, Python, Node and WASM: identical JSON
 #   make bench | lint | tools
 #
-# Tools come from `make tools` (= ci/install-tools.sh); caches live under $(CACHE).
+# Every test target installs what it needs first (`tools` = ci/install-tools.sh: idempotent,
+# cached under $(CACHE), a few seconds when warm), so `make test` is all a fresh machine needs.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -30,10 +31,10 @@ FFI_CRATES := pyo3|pyo3-ffi|napi|napi-sys|napi-derive|wasm-bindgen|js-sys|web-sy
 
 .PHONY: test test-rust check-core-pure test-python test-node test-wasm test-parity bench lint tools
 
-test: test-rust test-python test-node test-wasm test-parity
+test: tools test-rust test-python test-node test-wasm test-parity
 
 tools:
-	bash ci/install-tools.sh
+	KOKYAKU_CACHE="$(CACHE)" KOKYAKU_VENV="$(VENV)" KOKYAKU_TOOLS="$(TOOLS)" bash ci/install-tools.sh
 
 test-rust: check-core-pure
 	cargo test --workspace
@@ -45,14 +46,14 @@ check-core-pure:
 	if [ -n "$$bad" ]; then echo "core crate depends on FFI crates: $$bad" >&2; exit 1; fi; \
 	echo "check-core-pure: crates/kokyaku has no FFI dependency"
 
-test-python:
+test-python: tools
 	@if [ ! -d bindings/python ]; then echo "test-python: no bindings/python yet"; exit 0; fi; \
 	rm -rf "$(HOST_TARGET)/wheels"; \
 	"$(VENV)/bin/maturin" build --quiet -m bindings/python/Cargo.toml -i "$(PY)" -o "$(HOST_TARGET)/wheels"; \
 	"$(PY)" -m pip install --quiet --disable-pip-version-check --no-deps --force-reinstall "$(HOST_TARGET)"/wheels/kokyaku-*.whl; \
 	cd bindings/python && "$(PY)" -m pytest -q -p no:cacheprovider tests
 
-test-node:
+test-node: tools
 	@if [ ! -d bindings/node ]; then echo "test-node: no bindings/node yet"; exit 0; fi; \
 	cd bindings/node; \
 	cp index.d.ts "$${TMPDIR:-/tmp}/kokyaku-index.d.ts.committed"; \
@@ -62,7 +63,7 @@ test-node:
 	RUST_BACKTRACE=0 node --test --test-reporter=dot test/*.test.js; \
 	npx tsc -p test/tsconfig.json
 
-test-wasm:
+test-wasm: tools
 	@if [ ! -d bindings/wasm ]; then echo "test-wasm: no bindings/wasm yet"; exit 0; fi; \
 	ci/cargo-wasm build --release -p kokyaku-wasm; \
 	rm -rf bindings/wasm/pkg-node bindings/wasm/pkg-web; \
@@ -71,13 +72,13 @@ test-wasm:
 	node --test --test-reporter=dot bindings/wasm/test/*.test.js; \
 	node bindings/wasm/test/browser/smoke.mjs
 
-test-parity:
+test-parity: tools
 	@if [ ! -f tests/parity/run.sh ]; then echo "test-parity: not set up yet"; exit 0; fi; \
 	PY="$(PY)" bash tests/parity/run.sh
 
 # Criterion benches, then the Python side-by-side (kokyaku vs Polars, same run, venv's Polars).
 # benches/ltv_vs_lifetimes.py needs `lifetimes` in a venv of its own (see the script).
-bench:
+bench: tools
 	cargo bench -p kokyaku-benches
 	"$(PY)" benches/summary_vs_polars.py
 

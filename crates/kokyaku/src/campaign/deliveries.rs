@@ -79,7 +79,7 @@ pub enum DeliveryRejectReason {
     InvalidTime,
     /// A holdout flag that is not true/false, 1/0, yes/no, holdout/treatment.
     InvalidHoldout,
-    /// The same customer, campaign and channel again, once held out and once not.
+    /// The same customer and campaign again (on any channel), once held out and once not.
     HoldoutConflict,
     /// A row with a different number of fields, or a line that is not a JSON object.
     MalformedRow,
@@ -111,7 +111,7 @@ impl DeliveryRejectReason {
                 "holdout flag must be true/false, 1/0, yes/no or holdout/treatment"
             }
             Self::HoldoutConflict => {
-                "this customer got this campaign on this channel before with the other holdout flag; a customer is either held out or not"
+                "this customer got this campaign before with the other holdout flag; a customer is held out of a campaign on every channel or on none"
             }
             Self::MalformedRow => "row does not have the header's fields",
         }
@@ -366,6 +366,7 @@ struct Builder {
     channels: HashMap<String, u32>,
     segments: HashMap<String, u32>,
     seen: HashMap<(u32, u32, String), usize>,
+    held: HashMap<(u32, String), bool>,
     names: [String; 6],
 }
 
@@ -395,6 +396,7 @@ impl Builder {
             channels: HashMap::default(),
             segments: HashMap::default(),
             seen: HashMap::default(),
+            held: HashMap::default(),
             names: Default::default(),
         })
     }
@@ -510,12 +512,15 @@ impl Builder {
     ) -> Result<()> {
         let ca = intern(&mut self.campaigns, &mut self.out.campaigns, campaign);
         let ch = intern(&mut self.channels, &mut self.out.channels, channel);
-        let key = (ca, ch, customer);
-        if let Some(&k) = self.seen.get(&key) {
-            if self.out.holdout[k] != holdout {
+        // A customer is held out of a campaign or not, on every channel.
+        if let Some(&h) = self.held.get(&(ca, customer.clone())) {
+            if h != holdout {
                 let v = if holdout { "true" } else { "false" };
                 return self.reject(row, DeliveryRejectReason::HoldoutConflict, 4, v);
             }
+        }
+        let key = (ca, ch, customer);
+        if let Some(&k) = self.seen.get(&key) {
             self.report.rows_read += 1;
             self.report.rows_accepted += 1;
             self.report.repeats_merged += 1;
@@ -529,6 +534,7 @@ impl Builder {
             intern(&mut self.segments, &mut self.out.segments, s)
         });
         let (_, _, customer) = key;
+        self.held.insert((ca, customer.clone()), holdout);
         self.seen
             .insert((ca, ch, customer.clone()), self.out.customer.len());
         self.out.customer.push(customer);

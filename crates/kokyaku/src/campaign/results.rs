@@ -373,7 +373,8 @@ const ALL: u32 = u32::MAX;
 /// Each delivery is one customer of one campaign and channel (repeats were merged by the
 /// reader). Rows: per campaign all channels and segments, per channel, per segment and per
 /// channel and segment (the last two only when deliveries carry segments), each for all, new
-/// and existing customers.
+/// and existing customers. A row over all channels counts a customer reached on several
+/// channels once, from the earliest send (its segment is that delivery's).
 pub fn campaign_results(
     log: &OrderLog,
     deliveries: &Deliveries,
@@ -409,6 +410,22 @@ pub fn campaign_results(
     let mut groups: HashMap<(u32, u32, u32, CustomerType, bool), Agg> = HashMap::default();
     let mut without_orders = 0u64;
     let mut last_id: Option<(&str, Option<usize>)> = None;
+    // The rows over all channels count a customer once per campaign, at the earliest send.
+    let mut earliest: HashMap<(u32, &str), usize> = HashMap::default();
+    for k in 0..deliveries.len() {
+        let e = earliest
+            .entry((deliveries.campaign[k], deliveries.customer[k].as_str()))
+            .or_insert(k);
+        let (a, b) = (&deliveries, *e);
+        if (a.sent_at[k], a.channel[k]) < (a.sent_at[b], a.channel[b]) {
+            *e = k;
+        }
+    }
+    let mut first = vec![false; deliveries.len()];
+    for &k in earliest.values() {
+        first[k] = true;
+    }
+    drop(earliest);
     for k in 0..deliveries.len() {
         let id = deliveries.customer[k].as_str();
         let c = match last_id {
@@ -444,10 +461,16 @@ pub fn campaign_results(
             CustomerType::New
         };
         let h = deliveries.holdout[k];
-        let mut levels = vec![(ALL, ALL), (ch, ALL)];
+        let mut levels = Vec::with_capacity(4);
+        levels.push((ch, ALL));
+        if first[k] {
+            levels.push((ALL, ALL));
+        }
         if has_segments {
-            levels.push((ALL, sg));
             levels.push((ch, sg));
+            if first[k] {
+                levels.push((ALL, sg));
+            }
         }
         for (lch, lsg) in levels {
             for t in [CustomerType::All, ty] {

@@ -22,6 +22,8 @@ use kokyaku::table::{Column, Table};
 use serde_json::{Map, Value};
 
 use crate::BindingError;
+
+pub use kokyaku::campaign::DeliveriesRead as Deliveries;
 use crate::api::TextFormat;
 use crate::options::{finish, normalize, take};
 

@@ -369,7 +369,8 @@ const ALL: u32 = u32::MAX;
 /// reader). Rows: per campaign all channels and segments, per channel, per segment and per
 /// channel and segment (the last two only when deliveries carry segments), each for all, new
 /// and existing customers. A row over all channels counts a customer reached on several
-/// channels once, from the earliest send (its segment is that delivery's).
+/// channels once, from the earliest send (ties: the first channel by name); its segment is that
+/// delivery's.
 #[allow(clippy::needless_range_loop)] // k indexes every delivery column
 pub fn campaign_results(
     log: &OrderLog,
@@ -413,7 +414,9 @@ pub fn campaign_results(
             .entry((deliveries.campaign[k], deliveries.customer[k].as_str()))
             .or_insert(k);
         let (a, b) = (&deliveries, *e);
-        if (a.sent_at[k], a.channel[k]) < (a.sent_at[b], a.channel[b]) {
+        if (a.sent_at[k], &a.channels[a.channel[k] as usize])
+            < (a.sent_at[b], &a.channels[a.channel[b] as usize])
+        {
             *e = k;
         }
     }

@@ -104,18 +104,35 @@ impl OrderLog {
         })
     }
 
-    /// A sale period against a reference period. Options: `saleStart`, `saleEnd`,
-    /// `referenceStart`, `referenceEnd`.
+    /// A sale period against a reference period, with the CVR of the customers the deliveries
+    /// reached. Options: `saleStart`, `saleEnd`, `referenceStart`, `referenceEnd`. (Unlike the
+    /// Node package, `deliveries` cannot be `null` here: wasm-bindgen has no optional borrowed
+    /// class argument; use [`comparePeriodsWithoutDeliveries`] instead.)
     #[wasm_bindgen(js_name = "comparePeriods")]
     pub fn compare_periods(
         &self,
-        deliveries: Option<Deliveries>,
+        deliveries: &Deliveries,
         options: &JsValue,
     ) -> Result<JsValue, JsValue> {
         call(|| {
             to_js_value(&core::compare_periods(
                 &self.inner.log,
-                deliveries.as_ref().map(|d| &d.inner),
+                Some(&deliveries.inner),
+                from_js(options)?,
+            )?)
+        })
+    }
+
+    /// A sale period against a reference period without deliveries (no CVR).
+    #[wasm_bindgen(js_name = "comparePeriodsWithoutDeliveries")]
+    pub fn compare_periods_without_deliveries(
+        &self,
+        options: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        call(|| {
+            to_js_value(&core::compare_periods(
+                &self.inner.log,
+                None,
                 from_js(options)?,
             )?)
         })

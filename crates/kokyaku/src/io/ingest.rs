@@ -138,6 +138,12 @@ pub struct IngestReport {
     pub anonymous_rows: u64,
     /// Customers in the log.
     pub customers: u64,
+    /// Accepted records of a customer table (typed records only; counted in `rows_read` and
+    /// `rows_accepted`).
+    pub customer_records: u64,
+    /// Accepted records of a subscription table (typed records only; counted in `rows_read`
+    /// and `rows_accepted`).
+    pub subscription_records: u64,
 }
 
 /// An order log and the report of how it was read.

@@ -75,6 +75,49 @@ pub struct OrderLog {
     refunds: RefundTable,
     refund_offsets: Vec<u32>,
     subscriptions: SubscriptionTable,
+    lines: LineTable,
+}
+
+/// Order lines (SKU, quantity, unit price), columnar: the lines of sorted order `i` are
+/// `offsets[i]..offsets[i + 1]`. Empty (no offsets) when no order has lines.
+#[derive(Debug, Clone, Default)]
+pub struct LineTable {
+    /// Line range per order (`n_orders + 1` entries), or empty when the log has no lines.
+    pub offsets: Vec<u32>,
+    /// Interned SKU per line (text in [`LineTable::skus`]).
+    pub sku: Vec<u32>,
+    /// Quantity per line.
+    pub quantity: Vec<Decimal>,
+    /// Unit price per line.
+    pub unit_price: Vec<Decimal>,
+    /// The distinct SKUs, in first-seen order.
+    pub skus: StrColumn,
+}
+
+impl LineTable {
+    /// Whether no order has lines.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.sku.is_empty()
+    }
+    /// Number of lines.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.sku.len()
+    }
+    /// Lines of sorted order `i`.
+    #[must_use]
+    pub fn range(&self, i: usize) -> Range<usize> {
+        match (self.offsets.get(i), self.offsets.get(i + 1)) {
+            (Some(&a), Some(&b)) => a as usize..b as usize,
+            _ => 0..0,
+        }
+    }
+    /// SKU text of line `k`.
+    #[must_use]
+    pub fn sku_of(&self, k: usize) -> &str {
+        self.skus.get(self.sku[k] as usize)
+    }
 }
 
 impl OrderLog {
@@ -104,11 +147,36 @@ impl OrderLog {
                 o.subscription_id.as_deref(),
                 || Location::cell(row, "amount"),
             )?;
-            if idx.is_none() {
+            let Some(idx) = idx else {
                 return Err(Error::DuplicateOrder {
                     order_id: o.order_id.clone(),
                     location: Location::cell(row, "order_id"),
                 });
+            };
+            if !o.lines.is_empty() {
+                let mut sum = Decimal::ZERO;
+                for l in &o.lines {
+                    sum = l
+                        .quantity
+                        .checked_mul(l.unit_price)
+                        .and_then(|x| sum.checked_add(x))
+                        .ok_or_else(|| Error::InvalidValue {
+                            value: format!("{} x {}", l.quantity, l.unit_price),
+                            location: Location::cell(row, "lines"),
+                            reason: "line total overflows".into(),
+                        })?;
+                    b.push_line(idx, &l.sku, l.quantity, l.unit_price);
+                }
+                if sum != o.amount {
+                    return Err(Error::InvalidValue {
+                        value: o.amount.to_string(),
+                        location: Location::cell(row, "amount"),
+                        reason: format!(
+                            "order '{}' has lines summing to {sum} (quantity x unit price), not its amount {} (lines_amount_mismatch); give lines that add up to the amount, or no lines",
+                            o.order_id, o.amount
+                        ),
+                    });
+                }
             }
         }
         for (i, r) in refunds.iter().enumerate() {
@@ -245,6 +313,11 @@ impl OrderLog {
     pub fn subscriptions(&self) -> &SubscriptionTable {
         &self.subscriptions
     }
+    /// Order lines (empty when the input had none).
+    #[must_use]
+    pub fn lines(&self) -> &LineTable {
+        &self.lines
+    }
     /// Birth date of customer `c`.
     #[must_use]
     pub fn birth_date(&self, c: usize) -> Option<NaiveDate> {
@@ -365,6 +438,12 @@ pub struct OrderLogBuilder {
     last_customer: Option<u32>,
     last_customer_id: String,
     reserve_hint: usize,
+    /// Lines by pushed (unsorted) order index; sorted into [`LineTable`] by `finish`.
+    line_order: Vec<u32>,
+    line_sku: Vec<u32>,
+    line_quantity: Vec<Decimal>,
+    line_unit_price: Vec<Decimal>,
+    skus: Interner,
 }
 
 impl OrderLogBuilder {
@@ -394,6 +473,11 @@ impl OrderLogBuilder {
             last_customer: None,
             last_customer_id: String::new(),
             reserve_hint: 0,
+            line_order: Vec::new(),
+            line_sku: Vec::new(),
+            line_quantity: Vec::new(),
+            line_unit_price: Vec::new(),
+            skus: Interner::new(),
         }
     }
 
@@ -551,6 +635,16 @@ impl OrderLogBuilder {
         self.amount.add_to(i, amount, location)
     }
 
+    /// Records a line (SKU, quantity, unit price) of pushed order `i`. The caller keeps the
+    /// order's amount equal to the sum of its lines (readers add each line's amount with
+    /// [`OrderLogBuilder::add_line`]; [`OrderLog::from_records`] checks it).
+    pub fn push_line(&mut self, i: usize, sku: &str, quantity: Decimal, unit_price: Decimal) {
+        self.line_order.push(i as u32);
+        self.line_sku.push(self.skus.intern(sku));
+        self.line_quantity.push(quantity);
+        self.line_unit_price.push(unit_price);
+    }
+
     /// Appends a refund (positive magnitude), linked to `order_id` when that order exists
     /// (also when it is pushed later).
     pub fn push_refund(
@@ -633,6 +727,7 @@ impl OrderLogBuilder {
             }
         }
         let identity = perm.iter().enumerate().all(|(k, &p)| k as u32 == p);
+        let lines = self.sorted_lines(&perm, identity, n);
         let mut inverse = Vec::new();
         if !identity && self.refunds.order.iter().any(|&o| o != NONE) {
             inverse = vec![0u32; n];
@@ -746,6 +841,43 @@ impl OrderLogBuilder {
             refunds,
             refund_offsets,
             subscriptions,
+            lines,
+        }
+    }
+
+    /// The lines grouped by sorted order (a counting sort; input order kept within an order).
+    fn sorted_lines(&mut self, perm: &[u32], identity: bool, n: usize) -> LineTable {
+        if self.line_order.is_empty() {
+            return LineTable::default();
+        }
+        let mut pos = Vec::new();
+        if !identity {
+            pos = vec![0u32; n];
+            for (k, &p) in perm.iter().enumerate() {
+                pos[p as usize] = k as u32;
+            }
+        }
+        let sorted = |o: u32| if identity { o } else { pos[o as usize] };
+        let mut offsets = vec![0u32; n + 1];
+        for &o in &self.line_order {
+            offsets[sorted(o) as usize + 1] += 1;
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut cursor = offsets.clone();
+        let mut lperm = vec![0u32; self.line_order.len()];
+        for (k, &o) in self.line_order.iter().enumerate() {
+            let s = sorted(o) as usize;
+            lperm[cursor[s] as usize] = k as u32;
+            cursor[s] += 1;
+        }
+        LineTable {
+            offsets,
+            sku: permute(&self.line_sku, &lperm),
+            quantity: permute(&self.line_quantity, &lperm),
+            unit_price: permute(&self.line_unit_price, &lperm),
+            skus: std::mem::take(&mut self.skus).into_values(),
         }
     }
 }

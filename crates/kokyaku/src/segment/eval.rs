@@ -196,7 +196,11 @@ impl Col<'_> {
                     .collect(),
             ),
             _ => self.num_at(r).map_or(Value::Null, |x| {
-                serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+                if x.fract() == 0.0 && x.abs() < 9.0e15 {
+                    Value::from(x as i64)
+                } else {
+                    serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+                }
             }),
         }
     }
@@ -785,7 +789,8 @@ impl<'a> Segmenter<'a> {
                         Func::Day => date.day(),
                         Func::Year => u32::try_from(date.year()).ok()?,
                         Func::Anniversary => {
-                            return anniversary(date, self.as_of).map(|a| f64::from(date_to_day(a)));
+                            return anniversary(date, self.as_of)
+                                .map(|a| f64::from(date_to_day(a)));
                         }
                     }))
                 };

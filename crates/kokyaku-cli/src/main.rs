@@ -5,6 +5,7 @@
 mod input;
 mod ltv;
 mod ltv_evaluate;
+mod segment;
 mod text;
 
 use std::io::Write;
@@ -83,6 +84,8 @@ enum Command {
     },
     /// Predictive lifetime value: fit BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma, BG/BB, sBG.
     Ltv(Box<ltv::LtvArgs>),
+    /// Customers matching segment rules (ids, --count, --explain ID; --preset, --rules FILE.json).
+    Segment(Box<segment::SegmentArgs>),
     /// Generate a realistic order log (BG/NBD purchases, Gamma-Gamma spend, subscribers).
     Simulate {
         /// Number of customers.
@@ -143,6 +146,7 @@ fn analysis_options(input: &InputArgs) -> Result<AnalysisOptions> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Segment(a) => segment::run(&a),
         Command::Report { input, format } => {
             let ing = input.read()?;
             let opts = analysis_options(&input)?;

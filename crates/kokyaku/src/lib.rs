@@ -16,6 +16,7 @@ mod par;
 pub mod repeat;
 pub mod report;
 pub mod rfm;
+pub mod segment;
 pub mod simulate;
 pub mod summary;
 pub mod table;

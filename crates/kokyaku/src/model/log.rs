@@ -45,6 +45,8 @@ pub struct SubscriptionTable {
     pub status: Vec<SubscriptionStatus>,
     /// Local cancellation day.
     pub cancelled: Vec<Option<Day>>,
+    /// Product subscribed to, if known.
+    pub product: Vec<Option<String>>,
 }
 
 /// Columnar orders of many customers, grouped by customer (customers in natural id order) and
@@ -382,6 +384,92 @@ impl OrderLog {
     pub fn day_of(&self, unix_seconds: i64) -> Day {
         day_in_tz(self.tz, unix_seconds)
     }
+    /// The log with a customer table merged in: customers new to the log join with zero
+    /// orders (in natural id order, like every customer); known ones get their birth date,
+    /// sign-up and attributes.
+    ///
+    /// # Errors
+    /// `invalid_value` for a blank customer id.
+    pub fn with_customers(self, customers: &[Customer]) -> Result<OrderLog> {
+        if customers.is_empty() {
+            return Ok(self);
+        }
+        let n_old = self.n_customers();
+        // Every id, old then new, and its rank in natural order.
+        let mut ids = CustomerIds::new();
+        for c in 0..n_old {
+            ids.intern(self.customer_id(c));
+        }
+        for c in customers {
+            if c.id.trim().is_empty() {
+                return Err(Error::InvalidValue {
+                    value: c.id.clone(),
+                    location: Location::column("id"),
+                    reason: "customer id is empty".into(),
+                });
+            }
+            ids.intern(&c.id);
+        }
+        let n = ids.len();
+        let by_id = ids.natural_order();
+        let mut rank = vec![0u32; n];
+        for (r, &c) in by_id.iter().enumerate() {
+            rank[c as usize] = r as u32;
+        }
+        let mut offsets = vec![0u32; n + 1];
+        let mut refund_offsets = vec![0u32; n + 1];
+        for old in 0..n_old {
+            let r = rank[old] as usize;
+            offsets[r + 1] = self.order_range(old).len() as u32;
+            refund_offsets[r + 1] = self.refund_range(old).len() as u32;
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+            refund_offsets[i + 1] += refund_offsets[i];
+        }
+        // Old customers keep their relative order (new ids only slot in between), so orders and
+        // refunds stay where they are.
+        let mut birth_date = vec![None; n];
+        let mut signed_up = vec![None; n];
+        let mut attributes = vec![BTreeMap::new(); n];
+        for old in 0..n_old.min(self.birth_date.len()) {
+            let r = rank[old] as usize;
+            birth_date[r] = self.birth_date[old];
+            signed_up[r] = self.signed_up.get(old).copied().flatten();
+            attributes[r] = self.attributes.get(old).cloned().unwrap_or_default();
+        }
+        for c in customers {
+            let r = ids.lookup(&c.id).map_or(0, |i| rank[i as usize] as usize);
+            birth_date[r] = c.birth_date.or(birth_date[r]);
+            if let Some(t) = c.signed_up_at {
+                signed_up[r] = Some(day_in_tz(self.tz, t.timestamp()));
+            }
+            for (k, v) in &c.attributes {
+                attributes[r].insert(k.clone(), v.clone());
+            }
+        }
+        let mut refunds = self.refunds;
+        for c in &mut refunds.customer {
+            *c = rank[*c as usize];
+        }
+        let mut subscriptions = self.subscriptions;
+        for c in &mut subscriptions.customer {
+            *c = rank[*c as usize];
+        }
+        Ok(OrderLog {
+            customer_ids: std::sync::Arc::new(ids.into_values().permuted(&by_id)),
+            offsets,
+            birth_date,
+            signed_up,
+            attributes,
+            has_customer_table: true,
+            refunds,
+            refund_offsets,
+            subscriptions,
+            ..self
+        })
+    }
+
     /// Approximate heap bytes held by the log.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
@@ -551,6 +639,7 @@ impl OrderLogBuilder {
         t.status.push(s.status);
         t.cancelled
             .push(s.cancelled_at.map(|x| day_in_tz(self.tz, x.timestamp())));
+        t.product.push(s.product.clone());
     }
 
     /// Warms the customer lookup for the ids about to be pushed (see [`CustomerIds::warm`]).

@@ -239,4 +239,7 @@ pub struct Subscription {
     /// When it was cancelled, if it was.
     #[serde(default)]
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// The product subscribed to, if known (segment rules: `any subscription (product = "A")`).
+    #[serde(default)]
+    pub product: Option<String>,
 }

@@ -145,6 +145,14 @@ pub enum Error {
     /// An unsupported format or feature for this build.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// A book snapshot that cannot be restored (see `docs/book.md`).
+    #[error("cannot restore the book snapshot ({problem}): {detail}")]
+    Snapshot {
+        /// Truncated, corrupt, foreign or of an unsupported version.
+        problem: crate::book::SnapshotProblem,
+        /// What exactly, and what to do.
+        detail: String,
+    },
 }
 
 impl Error {
@@ -162,6 +170,7 @@ impl Error {
             Error::Malformed { .. } => "malformed_input",
             Error::Io { .. } => "io_error",
             Error::Unsupported(_) => "unsupported",
+            Error::Snapshot { problem, .. } => problem.code(),
         }
     }
 

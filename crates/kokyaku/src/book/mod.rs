@@ -427,8 +427,9 @@ impl Book {
         }
         if !self.held_refunds.is_empty() {
             if let Some(held) = self.held_refunds.remove(o.order_id) {
+                // The order is the trigger of what its held refunds change.
                 for h in held {
-                    self.add_refund(c, h.refund_id.as_deref(), h.day, h.amount)?;
+                    self.add_refund(c, h.refund_id.as_deref(), h.day, h.amount, false)?;
                 }
             }
         }
@@ -573,11 +574,18 @@ impl Book {
             }
         };
         self.seq += 1;
-        self.add_refund(c, r.refund_id.as_deref(), day, r.amount)?;
+        self.add_refund(c, r.refund_id.as_deref(), day, r.amount, true)?;
         Ok(Applied::Applied)
     }
 
-    fn add_refund(&mut self, c: u32, id: Option<&str>, day: Day, amount: Decimal) -> Result<()> {
+    fn add_refund(
+        &mut self,
+        c: u32,
+        id: Option<&str>,
+        day: Day,
+        amount: Decimal,
+        touch: bool,
+    ) -> Result<()> {
         let before = self.r_amount.scale();
         let units = self.r_amount.to_units(amount.abs(), || {
             Location::customer(self.customers.values().get(c as usize))
@@ -598,7 +606,9 @@ impl Book {
             None => NONE,
         };
         self.r_id.push(rid);
-        self.touch(c, T_REFUND, k);
+        if touch {
+            self.touch(c, T_REFUND, k);
+        }
         if day <= self.as_of {
             let cu = &mut self.cust[c as usize];
             cu.refunded = cu.refunded.saturating_add(units);

@@ -23,7 +23,7 @@ export interface ReadOptions {
   currency?: string
   missingCustomer?: 'reject' | 'anonymous'
   anonymousId?: string
-  duplicateOrder?: 'sum_lines' | 'keep_first' | 'error'
+  duplicateOrder?: 'sum_lines' | 'keep_first' | 'error' | 'sum_across_times'
   cancelPrefix?: string
   negativeAsRefund?: boolean
   badRows?: 'reject' | 'error'

@@ -2,6 +2,7 @@
 //!
 //! Errors print as one line on stderr with a non-zero exit; never a backtrace.
 
+mod book;
 mod input;
 mod ltv;
 mod ltv_evaluate;
@@ -83,6 +84,10 @@ enum Command {
     },
     /// Predictive lifetime value: fit BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma, BG/BB, sBG.
     Ltv(Box<ltv::LtvArgs>),
+    /// The customer book: apply an events file to a snapshot (or an empty book), print who
+    /// changed class, went dormant, came back or changed subscription state, write the new
+    /// snapshot.
+    Book(Box<book::BookArgs>),
     /// Generate a realistic order log (BG/NBD purchases, Gamma-Gamma spend, subscribers).
     Simulate {
         /// Number of customers.
@@ -245,6 +250,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Ltv(args) => ltv::run(*args),
+        Command::Book(args) => book::run(&args),
         Command::Simulate {
             customers,
             seed,

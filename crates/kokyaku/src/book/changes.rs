@@ -55,6 +55,21 @@ pub enum TriggerEvent {
     Advance,
 }
 
+impl TriggerEvent {
+    /// The `snake_case` name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Order => "order",
+            Self::Refund => "refund",
+            Self::Cancellation => "cancellation",
+            Self::Subscription => "subscription",
+            Self::Customer => "customer",
+            Self::Advance => "advance",
+        }
+    }
+}
+
 /// The event that triggered a change: the last event that touched the customer since the
 /// previous report. Changes that only the passing of time causes (becoming dormant, CPM churn,
 /// a subscription lapsing) name [`TriggerEvent::Advance`] unless a cancellation caused them.

@@ -13,10 +13,12 @@
 
 mod changes;
 mod event;
+mod read;
 mod snapshot;
 
 pub use changes::{Change, ChangeKind, ChangeReport, Trigger, TriggerEvent};
 pub use event::{CancellationEvent, CustomerInfo, Event, OrderRef, RefundEvent, SubscriptionEvent};
+pub use read::{EventFormat, event_from_json, read_events};
 pub use snapshot::{SNAPSHOT_MAGIC, SNAPSHOT_VERSION, SnapshotProblem};
 
 use std::collections::{BTreeMap, BTreeSet};

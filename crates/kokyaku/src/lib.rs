@@ -6,6 +6,7 @@
 //!
 //! The crate is pure Rust (no FFI) and builds for `wasm32-unknown-unknown`.
 
+pub mod book;
 pub mod cohort;
 pub mod cpm;
 pub mod error;

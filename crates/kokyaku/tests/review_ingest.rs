@@ -29,10 +29,17 @@ fn repeated_order_id_at_another_time_is_a_duplicate() {
                 A,1,2024-01-03,100\n";
     let ing = csv(text, &ReadOptions::default());
     let r = &ing.report;
-    assert_eq!((r.rows_accepted, r.rows_rejected, r.lines_merged), (2, 1, 1));
+    assert_eq!(
+        (r.rows_accepted, r.rows_rejected, r.lines_merged),
+        (2, 1, 1)
+    );
     assert_eq!(r.rejections["duplicate_order"], 1);
     assert_eq!(
-        (r.examples[0].row, r.examples[0].column.as_str(), r.examples[0].value.as_str()),
+        (
+            r.examples[0].row,
+            r.examples[0].column.as_str(),
+            r.examples[0].value.as_str()
+        ),
         (3, "order_id", "1")
     );
     assert_eq!(ing.log.n_orders(), 1);

@@ -4,9 +4,11 @@
 
 mod acquisition;
 mod campaign;
+mod book;
 mod input;
 mod ltv;
 mod ltv_evaluate;
+mod segment;
 mod text;
 
 use std::io::Write;
@@ -92,6 +94,12 @@ enum Command {
     /// Acquisition economics: LTV curves, payback month given a CPA, predicted LTV, per channel,
     /// ad code or first order kind.
     Acquisition(Box<acquisition::AcquisitionArgs>),
+    /// Customers matching segment rules (ids, --count, --explain ID; --preset, --rules FILE.json).
+    Segment(Box<segment::SegmentArgs>),
+    /// The customer book: apply an events file to a snapshot (or an empty book), print who
+    /// changed class, went dormant, came back or changed subscription state, write the new
+    /// snapshot.
+    Book(Box<book::BookArgs>),
     /// Generate a realistic order log (BG/NBD purchases, Gamma-Gamma spend, subscribers).
     Simulate {
         /// Number of customers.
@@ -152,6 +160,7 @@ fn analysis_options(input: &InputArgs) -> Result<AnalysisOptions> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Segment(a) => segment::run(&a),
         Command::Report { input, format } => {
             let ing = input.read()?;
             let opts = analysis_options(&input)?;
@@ -256,6 +265,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Ltv(args) => ltv::run(*args),
         Command::Campaign(args) => campaign::run(*args),
         Command::Acquisition(args) => acquisition::run(&args),
+        Command::Book(args) => book::run(&args),
         Command::Simulate {
             customers,
             seed,

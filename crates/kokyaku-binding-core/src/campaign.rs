@@ -23,9 +23,9 @@ use serde_json::{Map, Value};
 
 use crate::BindingError;
 
-pub use kokyaku::campaign::DeliveriesRead as Deliveries;
 use crate::api::TextFormat;
 use crate::options::{finish, normalize, take};
+pub use kokyaku::campaign::DeliveriesRead as Deliveries;
 
 /// The flat delivery column options and the role each fills.
 pub const DELIVERY_COLUMN_OPTIONS: &[(&str, &str)] = &[

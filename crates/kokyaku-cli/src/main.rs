@@ -3,8 +3,8 @@
 //! Errors print as one line on stderr with a non-zero exit; never a backtrace.
 
 mod acquisition;
-mod campaign;
 mod book;
+mod campaign;
 mod input;
 mod ltv;
 mod ltv_evaluate;

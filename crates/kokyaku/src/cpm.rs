@@ -354,21 +354,26 @@ pub fn transitions(
     let Some(first) = log.first_day() else {
         return Err(Error::EmptyInput("no orders to compare month ends".into()));
     };
+    // One row per month end: bounded (100 years, 1,201 month ends at most) instead of cut.
+    crate::span::check(log, first, as_of, "CPM transitions")?;
     let mut ends: Vec<Day> = Vec::new();
     let mut e = month_end(day_to_date(first));
     while date_to_day(e) <= as_of {
         ends.push(date_to_day(e));
-        e = month_end(e.succ_opt().unwrap_or(e));
-        if ends.len() > 1200 {
-            break;
-        }
+        let Some(next) = e.succ_opt() else { break };
+        e = month_end(next);
     }
     let days = log.days();
     let status = log.statuses();
     let units = log.amounts().units();
-    let scale = 10_f64.powi(log.amounts().scale() as i32);
     let refunds = log.refunds();
-    let rscale = 10_f64.powi(refunds.amount.scale() as i32);
+    // Spend in exact integer units, turned into a number exactly as the summary does (net at
+    // the larger of the two scales, divided once), so `classify` and the transitions agree.
+    let (order_scale, refund_scale) = (log.amounts().scale(), refunds.amount.scale());
+    let money_scale = order_scale.max(refund_scale);
+    let order_up = 10_i128.pow(money_scale - order_scale);
+    let refund_up = 10_i128.pow(money_scale - refund_scale);
+    let div = 10_f64.powi(money_scale as i32);
     let m = ends.len();
     let mut counts = vec![vec![0u64; 10]; 11];
     let mut per = vec![[0u64; 6]; m]; // active_before, promoted, churned, churned_before, returned, new
@@ -377,22 +382,23 @@ pub fn transitions(
         let range = log.order_range(c);
         let rr = log.refund_range(c);
         let (mut i, mut k) = (range.start, rr.start);
-        let (mut orders, mut first_d, mut last_d, mut spend) =
-            (0u32, None::<Day>, None::<Day>, 0f64);
+        let (mut orders, mut first_d, mut last_d, mut gross, mut refunded) =
+            (0u32, None::<Day>, None::<Day>, 0i128, 0i128);
         for (t, &end) in ends.iter().enumerate() {
             while i < range.end && days[i] <= end {
                 if status[i] == OrderStatus::Completed {
                     orders += 1;
                     first_d = first_d.or(Some(days[i]));
                     last_d = Some(days[i]);
-                    spend += units[i] as f64 / scale;
+                    gross += i128::from(units[i]);
                 }
                 i += 1;
             }
             while k < rr.end && refunds.day[k] <= end {
-                spend -= refunds.amount.units()[k] as f64 / rscale;
+                refunded += i128::from(refunds.amount.units()[k]);
                 k += 1;
             }
+            let spend = (gross * order_up - refunded * refund_up) as f64 / div;
             let cls = match (first_d, last_d) {
                 (Some(f), Some(l)) => {
                     opts.classify(orders, (l - f) as u32, spend, (end - l) as u32)

@@ -17,6 +17,7 @@ pub mod repeat;
 pub mod report;
 pub mod rfm;
 pub mod simulate;
+pub mod span;
 pub mod summary;
 pub mod table;
 

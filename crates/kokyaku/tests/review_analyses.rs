@@ -109,3 +109,24 @@ fn cpm_transitions_use_the_exact_sums_of_the_summary() {
     assert_eq!(t.counts[idx("fledgling_active")][idx("trendy_active")], 1);
     assert_eq!(t.counts[idx("fledgling_active")][idx("steady_active")], 0);
 }
+
+/// 20.3: with an 8-decimal amount in the log, a customer with 2 × 50,000,000,000 had gross
+/// `92233720368.54775807` (i64::MAX units): per-customer totals are 128-bit now, exact.
+#[test]
+fn per_customer_money_does_not_saturate() {
+    let text = "customer_id,order_id,placed_at,amount\n\
+                A,1,2024-01-01,50000000000\n\
+                A,2,2024-01-02,50000000000\n\
+                B,3,2024-01-03,0.00000001\n";
+    let log = read_csv_str(text, &ReadOptions::default()).unwrap().log;
+    let s = summarize(&log, &SummaryOptions::default());
+    let a = s.record(0);
+    assert_eq!(a.gross.to_string(), "100000000000.00000000");
+    assert_eq!(a.net.normalize().to_string(), "100000000000");
+    assert_eq!(a.average_order_value.unwrap().normalize().to_string(), "50000000000");
+    assert_eq!(s.total_gross().normalize().to_string(), "100000000000.00000001");
+    assert!((s.net_f64(0) - 1e11).abs() < 1.0);
+    // RFM monetary and CPM spend read the same exact total.
+    let c = cpm::classify(&s, &CpmOptions::default()).unwrap();
+    assert!((c.table.iter().map(|r| r.total_spend).sum::<f64>() - 1e11).abs() < 1.0);
+}

@@ -95,7 +95,11 @@ impl AnalysisArgs {
             None => AnalysisOptions::default(),
         };
         if self.rfm_ties.is_some() || self.rfm_bins.is_some() {
-            for b in [&mut o.rfm.recency, &mut o.rfm.frequency, &mut o.rfm.monetary] {
+            for b in [
+                &mut o.rfm.recency,
+                &mut o.rfm.frequency,
+                &mut o.rfm.monetary,
+            ] {
                 let (bins, ties) = match b {
                     Binning::Quantile { bins, ties } => (*bins, *ties),
                     Binning::Thresholds { .. } => (5, TieRule::Ntile),

@@ -159,7 +159,11 @@ impl InputArgs {
         }
         if let Some(m) = &self.min_order_amount {
             o.min_order_amount = Some(m.trim().parse().map_err(|_| {
-                Error::option("--min-order-amount", m, "give a decimal amount such as 0.01")
+                Error::option(
+                    "--min-order-amount",
+                    m,
+                    "give a decimal amount such as 0.01",
+                )
             })?);
         }
         if let Some(tz) = &self.timezone {

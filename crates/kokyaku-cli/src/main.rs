@@ -188,7 +188,10 @@ fn run(cli: Cli) -> Result<()> {
             let opts = analysis_options(&input, &analysis)?;
             // The streamed summary keeps no currency: the one given with --currency, if any.
             if input.currency.is_some() || input.file.is_none() {
-                let c = input.currency.clone().or_else(|| input.file.is_none().then(|| "JPY".into()));
+                let c = input
+                    .currency
+                    .clone()
+                    .or_else(|| input.file.is_none().then(|| "JPY".into()));
                 warn_cpm_currency(&opts, c.as_deref());
             }
             let (summary, report) = input.summarize(&opts.summary_opts())?;

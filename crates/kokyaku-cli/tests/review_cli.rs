@@ -21,7 +21,11 @@ fn tmp(name: &str, text: &str) -> PathBuf {
 }
 
 fn json(o: &Output) -> serde_json::Value {
-    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     serde_json::from_slice(&o.stdout).expect("one JSON object on stdout")
 }
 
@@ -37,7 +41,10 @@ fn far_future_date_is_a_one_line_error() {
         let o = kokyaku(&[cmd, f]);
         assert_eq!(o.status.code(), Some(2), "{cmd}");
         let err = String::from_utf8_lossy(&o.stderr);
-        assert!(err.contains("[invalid_value]") && err.contains("9999-12-31"), "{err}");
+        assert!(
+            err.contains("[invalid_value]") && err.contains("9999-12-31"),
+            "{err}"
+        );
     }
     let o = kokyaku(&["report", f, "--as-of", "2024-06-30", "--format", "json"]);
     assert_eq!(json(&o)["totals"]["customers"], 3);
@@ -57,7 +64,12 @@ fn cpm_counts(v: &serde_json::Value) -> Vec<(String, u64)> {
         .unwrap()
         .iter()
         .filter(|r| r["customers"].as_u64().unwrap() > 0)
-        .map(|r| (r["class"].as_str().unwrap().to_owned(), r["customers"].as_u64().unwrap()))
+        .map(|r| {
+            (
+                r["class"].as_str().unwrap().to_owned(),
+                r["customers"].as_u64().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -73,19 +85,42 @@ fn analysis_flags_and_options_file() {
     let v = json(&o);
     assert!(cpm_counts(&v).contains(&("trendy_active".into(), 1)), "{v}");
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("warning") && err.contains("JPY") && err.contains("USD"), "{err}");
+    assert!(
+        err.contains("warning") && err.contains("JPY") && err.contains("USD"),
+        "{err}"
+    );
     // A threshold in dollars: no warning; A below it is steady.
     let o = kokyaku(
-        &[&["report", f, "--cpm-spend-threshold", "100000", "--cpm-spend-currency", "usd"][..], &asof[..]]
-            .concat(),
+        &[
+            &[
+                "report",
+                f,
+                "--cpm-spend-threshold",
+                "100000",
+                "--cpm-spend-currency",
+                "usd",
+            ][..],
+            &asof[..],
+        ]
+        .concat(),
     );
     assert!(cpm_counts(&json(&o)).contains(&("steady_active".into(), 1)));
     assert!(!String::from_utf8_lossy(&o.stderr).contains("warning"));
     // Purchase days: A's two orders on 2024-01-01 are one purchase day, A is still a repeat
     // buyer (2 days); tenure threshold 200 days makes A fledgling.
     let o = kokyaku(
-        &[&["report", f, "--cpm-basis", "purchase-days", "--cpm-fledgling-days", "150"][..], &asof[..]]
-            .concat(),
+        &[
+            &[
+                "report",
+                f,
+                "--cpm-basis",
+                "purchase-days",
+                "--cpm-fledgling-days",
+                "150",
+            ][..],
+            &asof[..],
+        ]
+        .concat(),
     );
     assert!(cpm_counts(&json(&o)).contains(&("fledgling_active".into(), 1)));
     // Churn days.
@@ -95,8 +130,18 @@ fn analysis_flags_and_options_file() {
     let summary = |extra: &[&str]| {
         let out = tmp("out.csv", "");
         let o = kokyaku(
-            &[&["summary", f, "-o", out.to_str().unwrap(), "--as-of", "2024-05-31"][..], extra]
-                .concat(),
+            &[
+                &[
+                    "summary",
+                    f,
+                    "-o",
+                    out.to_str().unwrap(),
+                    "--as-of",
+                    "2024-05-31",
+                ][..],
+                extra,
+            ]
+            .concat(),
         );
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         std::fs::read_to_string(out).unwrap()
@@ -105,7 +150,9 @@ fn analysis_flags_and_options_file() {
         let mut lines = csv.lines();
         let h: Vec<&str> = lines.next().unwrap().split(',').collect();
         let i = h.iter().position(|c| *c == name).unwrap();
-        lines.map(|l| l.split(',').nth(i).unwrap().to_owned()).collect()
+        lines
+            .map(|l| l.split(',').nth(i).unwrap().to_owned())
+            .collect()
     };
     let ntile = summary(&[]);
     let shared = summary(&["--rfm-ties", "shared"]);

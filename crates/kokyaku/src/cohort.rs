@@ -237,7 +237,13 @@ impl Frame {
 /// completed order in period `cohort + k`. See the module docs for the unknown rule.
 pub fn retention(log: &OrderLog, opts: &CohortOptions) -> Result<RetentionMatrix> {
     let period = opts.period;
-    let Some(f) = Frame::new(log, period, opts.as_of, opts.max_periods, "cohort retention")?
+    let Some(f) = Frame::new(
+        log,
+        period,
+        opts.as_of,
+        opts.max_periods,
+        "cohort retention",
+    )?
     else {
         let as_of = log.as_of_day(opts.as_of);
         return Ok(RetentionMatrix {
@@ -318,8 +324,7 @@ pub fn retention(log: &OrderLog, opts: &CohortOptions) -> Result<RetentionMatrix
 pub fn revenue_curves(log: &OrderLog, opts: &CohortOptions) -> Result<RevenueCurves> {
     let period = opts.period;
     let currency = log.currency().map(str::to_owned);
-    let Some(f) = Frame::new(log, period, opts.as_of, opts.max_periods, "revenue curves")?
-    else {
+    let Some(f) = Frame::new(log, period, opts.as_of, opts.max_periods, "revenue curves")? else {
         let as_of = log.as_of_day(opts.as_of);
         return Ok(RevenueCurves {
             period,

@@ -164,7 +164,11 @@ impl CustomerSummaries {
     /// even (`None` without orders).
     #[must_use]
     pub fn average_order_value(&self, i: usize) -> Option<Decimal> {
-        average(*self.net_units.get(i)?, self.money_scale, *self.orders.get(i)?)
+        average(
+            *self.net_units.get(i)?,
+            self.money_scale,
+            *self.orders.get(i)?,
+        )
     }
     fn total(&self, v: &[i128]) -> Decimal {
         // At most 2^32 orders in a log, each below 2^63 units, scaled up by at most 10^8:

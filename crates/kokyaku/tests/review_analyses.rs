@@ -64,7 +64,10 @@ fn a_far_future_date_is_an_error_naming_the_order_not_an_abort() {
     let past = "customer_id,order_id,placed_at,amount\nA,1,2024-01-05,100\nB,2,2024-02-01,5\nZ,9,0001-01-01,1\n";
     let log = read_csv_str(past, &ReadOptions::default()).unwrap().log;
     let e = cohort::retention(&log, &CohortOptions::default()).unwrap_err();
-    assert!(e.to_string().contains("0001-01-01") && e.to_string().contains("'Z'"), "{e}");
+    assert!(
+        e.to_string().contains("0001-01-01") && e.to_string().contains("'Z'"),
+        "{e}"
+    );
 }
 
 /// 19.5: CPM transitions stopped silently after 1,201 month ends; 100 years (1,201 month ends)
@@ -111,7 +114,7 @@ fn cpm_transitions_use_the_exact_sums_of_the_summary() {
 }
 
 /// 20.3: with an 8-decimal amount in the log, a customer with 2 × 50,000,000,000 had gross
-/// `92233720368.54775807` (i64::MAX units): per-customer totals are 128-bit now, exact.
+/// `92233720368.54775807` (`i64::MAX` units): per-customer totals are 128-bit now, exact.
 #[test]
 fn per_customer_money_does_not_saturate() {
     let text = "customer_id,order_id,placed_at,amount\n\
@@ -123,8 +126,14 @@ fn per_customer_money_does_not_saturate() {
     let a = s.record(0);
     assert_eq!(a.gross.to_string(), "100000000000.00000000");
     assert_eq!(a.net.normalize().to_string(), "100000000000");
-    assert_eq!(a.average_order_value.unwrap().normalize().to_string(), "50000000000");
-    assert_eq!(s.total_gross().normalize().to_string(), "100000000000.00000001");
+    assert_eq!(
+        a.average_order_value.unwrap().normalize().to_string(),
+        "50000000000"
+    );
+    assert_eq!(
+        s.total_gross().normalize().to_string(),
+        "100000000000.00000001"
+    );
     assert!((s.net_f64(0) - 1e11).abs() < 1.0);
     // RFM monetary and CPM spend read the same exact total.
     let c = cpm::classify(&s, &CpmOptions::default()).unwrap();

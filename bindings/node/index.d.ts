@@ -27,6 +27,8 @@ export interface ReadOptions {
   cancelPrefix?: string
   negativeAsRefund?: boolean
   badRows?: 'reject' | 'error'
+  /** Order rows below this amount are rejected (`below_min_order_amount`); e.g. `"0.01"` drops zero-value orders. */
+  minOrderAmount?: string | number
 }
 
 /** Options of the per-customer summary. */

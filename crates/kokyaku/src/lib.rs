@@ -21,6 +21,7 @@ pub mod report;
 pub mod rfm;
 pub mod segment;
 pub mod simulate;
+pub mod span;
 pub mod summary;
 pub mod table;
 

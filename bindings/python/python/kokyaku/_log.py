@@ -102,7 +102,7 @@ class OrderLog:
     ``amount_col``, ``quantity_col``, ``unit_price_col``, ``currency_col``, ``status_col``,
     ``kind_col``, ``subscription_col``, ``time_format``, ``timezone``, ``delimiter``,
     ``has_header``, ``currency``, ``missing_customer``, ``anonymous_id``, ``duplicate_order``,
-    ``cancel_prefix``, ``negative_as_refund``, ``bad_rows``.
+    ``cancel_prefix``, ``negative_as_refund``, ``bad_rows``, ``min_order_amount``.
     """
 
     def __init__(self, inner: Any, frame: str | None) -> None:

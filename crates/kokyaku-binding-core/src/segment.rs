@@ -8,8 +8,22 @@ use crate::BindingError;
 use crate::api::{Log, to_value};
 use crate::options::normalize;
 
+/// Segment options: `{summary, rfm, cpm}`, or flat `as_of` / `dormant_days` /
+/// `subscription_lapse_days` (camelCase too) for the summary.
 fn options(v: Value) -> Result<SegmentOptions, BindingError> {
-    let m = normalize(v)?;
+    let mut m = normalize(v)?;
+    let mut summary = match m.remove("summary") {
+        Some(Value::Object(s)) => s,
+        _ => Map::new(),
+    };
+    for k in ["as_of", "dormant_days", "subscription_lapse_days"] {
+        if let Some(v) = m.remove(k) {
+            if !v.is_null() {
+                summary.insert(k.to_owned(), v);
+            }
+        }
+    }
+    m.insert("summary".into(), Value::Object(summary));
     serde_json::from_value(Value::Object(m)).map_err(|e| BindingError::option("segment options", e))
 }
 
@@ -103,6 +117,12 @@ pub fn with_customers(
     };
     let table = segment::read_customers_records(customers, tz)?;
     finish(log, table)
+}
+
+/// The report of reading a customers table (records), without merging it.
+pub fn customers_report(customers: &[Value], timezone: Option<&str>) -> Result<Value, BindingError> {
+    let tz = kokyaku::io::parse_tz(timezone.unwrap_or("UTC"))?;
+    to_value(&segment::read_customers_records(customers, tz)?.report)
 }
 
 /// As [`with_customers`], from CSV text.

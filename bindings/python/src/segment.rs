@@ -1,8 +1,8 @@
 //! Segment rules (mirrors `kokyaku::segment`): evaluation, explain, parse / print, presets and
 //! the customers table. JSON in and out; the Python wrapper (`kokyaku/_segment.py`) converts.
 
-use kokyaku_binding_core::segment as core;
 use kokyaku_binding_core::BindingError;
+use kokyaku_binding_core::segment as core;
 use pyo3::prelude::*;
 
 use crate::errors::{call, call_detached};
@@ -22,13 +22,32 @@ fn json(v: &serde_json::Value) -> String {
 /// Members of named rules (`rules`: JSON of `{name: rule}`, a list, or one rule) as JSON.
 #[pyfunction]
 fn segment_json(py: Python<'_>, log: &OrderLog, rules: &str, options: &str) -> PyResult<String> {
-    call_detached(py, || Ok(json(&core::evaluate(&log.inner, parse(rules)?, parse(options)?)?)))
+    call_detached(py, || {
+        Ok(json(&core::evaluate(
+            &log.inner,
+            parse(rules)?,
+            parse(options)?,
+        )?))
+    })
 }
 
 /// The explanation of one rule for one customer, as JSON.
 #[pyfunction]
-fn segment_explain_json(py: Python<'_>, log: &OrderLog, rule: &str, customer_id: &str, options: &str) -> PyResult<String> {
-    call_detached(py, || Ok(json(&core::explain(&log.inner, parse(rule)?, customer_id, parse(options)?)?)))
+fn segment_explain_json(
+    py: Python<'_>,
+    log: &OrderLog,
+    rule: &str,
+    customer_id: &str,
+    options: &str,
+) -> PyResult<String> {
+    call_detached(py, || {
+        Ok(json(&core::explain(
+            &log.inner,
+            parse(rule)?,
+            customer_id,
+            parse(options)?,
+        )?))
+    })
 }
 
 /// A rule's text parsed and checked, as its JSON form.
@@ -58,7 +77,12 @@ fn segment_fields_json() -> PyResult<String> {
 /// The log with customers (JSON records) merged in, and the customers report as JSON.
 #[pyfunction]
 #[pyo3(signature = (log, records, timezone=None))]
-fn with_customers_json(py: Python<'_>, log: &OrderLog, records: &str, timezone: Option<&str>) -> PyResult<(OrderLog, String)> {
+fn with_customers_json(
+    py: Python<'_>,
+    log: &OrderLog,
+    records: &str,
+    timezone: Option<&str>,
+) -> PyResult<(OrderLog, String)> {
     call_detached(py, || {
         let v = parse(records)?;
         let list = v.as_array().cloned().unwrap_or_default();
@@ -70,7 +94,12 @@ fn with_customers_json(py: Python<'_>, log: &OrderLog, records: &str, timezone: 
 /// The log with a customers CSV merged in, and the customers report as JSON.
 #[pyfunction]
 #[pyo3(signature = (log, text, delimiter=None))]
-fn with_customers_csv(py: Python<'_>, log: &OrderLog, text: &str, delimiter: Option<&str>) -> PyResult<(OrderLog, String)> {
+fn with_customers_csv(
+    py: Python<'_>,
+    log: &OrderLog,
+    text: &str,
+    delimiter: Option<&str>,
+) -> PyResult<(OrderLog, String)> {
     call_detached(py, || {
         let (l, r) = core::with_customers_csv(&log.inner, text, delimiter)?;
         Ok((OrderLog::from(l), json(&r)))

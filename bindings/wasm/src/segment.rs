@@ -13,13 +13,31 @@ use crate::log::OrderLog;
 /// `dormantDays`, `rfm`, `cpm`.
 #[wasm_bindgen]
 pub fn segment(log: &OrderLog, rules: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-    call(|| to_js_value(&core::evaluate(&log.inner, from_js(&rules)?, from_js(&options)?)?))
+    call(|| {
+        to_js_value(&core::evaluate(
+            &log.inner,
+            from_js(&rules)?,
+            from_js(&options)?,
+        )?)
+    })
 }
 
 /// Why one customer is in a segment or not.
 #[wasm_bindgen(js_name = "explainSegment")]
-pub fn explain_segment(log: &OrderLog, rule: JsValue, customer_id: &str, options: JsValue) -> Result<JsValue, JsValue> {
-    call(|| to_js_value(&core::explain(&log.inner, from_js(&rule)?, customer_id, from_js(&options)?)?))
+pub fn explain_segment(
+    log: &OrderLog,
+    rule: JsValue,
+    customer_id: &str,
+    options: JsValue,
+) -> Result<JsValue, JsValue> {
+    call(|| {
+        to_js_value(&core::explain(
+            &log.inner,
+            from_js(&rule)?,
+            customer_id,
+            from_js(&options)?,
+        )?)
+    })
 }
 
 /// A rule's text, parsed and type-checked, as its JSON form.
@@ -48,7 +66,11 @@ pub fn segment_fields() -> Result<JsValue, JsValue> {
 
 /// The log with a customers table (array of plain objects) merged in.
 #[wasm_bindgen(js_name = "withCustomers")]
-pub fn with_customers(log: &OrderLog, customers: JsValue, timezone: Option<String>) -> Result<OrderLog, JsValue> {
+pub fn with_customers(
+    log: &OrderLog,
+    customers: JsValue,
+    timezone: Option<String>,
+) -> Result<OrderLog, JsValue> {
     call(|| {
         let v = from_js(&customers)?;
         let list = v.as_array().cloned().unwrap_or_default();
@@ -58,8 +80,15 @@ pub fn with_customers(log: &OrderLog, customers: JsValue, timezone: Option<Strin
 
 /// The log with a customers CSV merged in.
 #[wasm_bindgen(js_name = "withCustomersCsv")]
-pub fn with_customers_csv(log: &OrderLog, csv: &str, delimiter: Option<String>) -> Result<OrderLog, JsValue> {
-    call(|| core::with_customers_csv(&log.inner, csv, delimiter.as_deref()).map(|(l, _)| OrderLog::from(l)))
+pub fn with_customers_csv(
+    log: &OrderLog,
+    csv: &str,
+    delimiter: Option<String>,
+) -> Result<OrderLog, JsValue> {
+    call(|| {
+        core::with_customers_csv(&log.inner, csv, delimiter.as_deref())
+            .map(|(l, _)| OrderLog::from(l))
+    })
 }
 
 /// How a customers table reads (`rows_read = rows_accepted + rows_rejected`, rejections by reason).

@@ -120,7 +120,10 @@ pub fn with_customers(
 }
 
 /// The report of reading a customers table (records), without merging it.
-pub fn customers_report(customers: &[Value], timezone: Option<&str>) -> Result<Value, BindingError> {
+pub fn customers_report(
+    customers: &[Value],
+    timezone: Option<&str>,
+) -> Result<Value, BindingError> {
     let tz = kokyaku::io::parse_tz(timezone.unwrap_or("UTC"))?;
     to_value(&segment::read_customers_records(customers, tz)?.report)
 }

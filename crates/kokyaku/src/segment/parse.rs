@@ -352,7 +352,9 @@ pub(crate) fn parse_spans(src: &str) -> Result<Parsed, RuleError> {
     })
 }
 
-const MAX_DEPTH: usize = 200;
+/// The deepest nesting of parentheses, `not`s, quantifiers and calls a rule may have (rules
+/// people write nest a few levels; the limit keeps every recursive pass off the stack's end).
+pub(crate) const MAX_DEPTH: usize = 48;
 
 impl Parser<'_> {
     fn peek(&self) -> &Token {
@@ -396,7 +398,7 @@ impl Parser<'_> {
             let t = self.peek().clone();
             return Err(self
                 .err(&t, "rule nested too deeply")
-                .hint("use at most 200 levels of parentheses"));
+                .hint("use at most 48 levels of parentheses, not and calls"));
         }
         Ok(())
     }

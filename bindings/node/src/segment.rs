@@ -13,7 +13,7 @@ use crate::errors::Result;
 use crate::log::OrderLog;
 
 /// Throws `e` as a JS `Error` carrying the rule position when there is one.
-fn throw(env: &Env, e: BindingError) -> napi::Error<String> {
+fn throw(env: Env, e: BindingError) -> napi::Error<String> {
     if let Some(r) = &e.rule {
         if let Ok(mut obj) =
             env.create_error(napi::Error::new(Status::GenericFailure, e.message.clone()))
@@ -34,7 +34,7 @@ fn throw(env: &Env, e: BindingError) -> napi::Error<String> {
     crate::errors::to_js(e)
 }
 
-fn run<T>(env: &Env, f: impl FnOnce() -> std::result::Result<T, BindingError>) -> Result<T> {
+fn run<T>(env: Env, f: impl FnOnce() -> std::result::Result<T, BindingError>) -> Result<T> {
     catch(f).map_err(|e| throw(env, e))
 }
 
@@ -46,7 +46,7 @@ fn run<T>(env: &Env, f: impl FnOnce() -> std::result::Result<T, BindingError>) -
     ts_return_type = "Array<SegmentMembers>"
 )]
 pub fn segment(env: Env, log: &OrderLog, rules: Value, options: Option<Value>) -> Result<Value> {
-    run(&env, || {
+    run(env, || {
         core::evaluate(&log.inner, rules, options.unwrap_or(Value::Null))
     })
 }
@@ -63,7 +63,7 @@ pub fn explain_segment(
     customer_id: String,
     options: Option<Value>,
 ) -> Result<Value> {
-    run(&env, || {
+    run(env, || {
         core::explain(
             &log.inner,
             rule,
@@ -76,19 +76,19 @@ pub fn explain_segment(
 /// A rule's text, parsed and type-checked, as its JSON form.
 #[napi(ts_return_type = "RuleJson")]
 pub fn parse_rule(env: Env, text: String) -> Result<Value> {
-    run(&env, || core::parse(&text))
+    run(env, || core::parse(&text))
 }
 
 /// A rule's canonical text (from its JSON form, or normalised text).
 #[napi(ts_args_type = "rule: Rule")]
 pub fn rule_text(env: Env, rule: Value) -> Result<String> {
-    run(&env, || core::to_text(rule))
+    run(env, || core::to_text(rule))
 }
 
 /// The preset rules `[{name, rule, purpose}]`.
 #[napi(ts_return_type = "Array<{ name: string; rule: string; purpose: string }>")]
 pub fn segment_presets(env: Env) -> Result<Value> {
-    run(&env, core::presets)
+    run(env, core::presets)
 }
 
 /// The fields a rule can read, per scope `{customer, order, line, subscription}`.
@@ -96,7 +96,7 @@ pub fn segment_presets(env: Env) -> Result<Value> {
     ts_return_type = "Record<'customer' | 'order' | 'line' | 'subscription', Array<{ name: string; type: string; meaning: string }>>"
 )]
 pub fn segment_fields(env: Env) -> Result<Value> {
-    run(&env, core::fields)
+    run(env, core::fields)
 }
 
 /// The log with a customers table merged in (records: id, birth date, sign-up time, further
@@ -111,7 +111,7 @@ pub fn with_customers(
     customers: Vec<Value>,
     timezone: Option<String>,
 ) -> Result<OrderLog> {
-    run(&env, || {
+    run(env, || {
         core::with_customers(&log.inner, &customers, timezone.as_deref())
             .map(|(l, _)| OrderLog::from(l))
     })
@@ -125,7 +125,7 @@ pub fn with_customers_csv(
     csv: String,
     delimiter: Option<String>,
 ) -> Result<OrderLog> {
-    run(&env, || {
+    run(env, || {
         core::with_customers_csv(&log.inner, &csv, delimiter.as_deref())
             .map(|(l, _)| OrderLog::from(l))
     })
@@ -141,7 +141,7 @@ pub fn customers_report(
     customers: Vec<Value>,
     timezone: Option<String>,
 ) -> Result<Value> {
-    run(&env, || {
+    run(env, || {
         core::customers_report(&customers, timezone.as_deref())
     })
 }

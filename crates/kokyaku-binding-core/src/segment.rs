@@ -116,7 +116,7 @@ pub fn with_customers(
         None => log.log.timezone(),
     };
     let table = segment::read_customers_records(customers, tz)?;
-    finish(log, table)
+    finish(log, &table)
 }
 
 /// The report of reading a customers table (records), without merging it.
@@ -140,10 +140,10 @@ pub fn with_customers_csv(
             BindingError::option("delimiter", "a customers file uses one delimiter character")
         })?;
     let table = segment::read_customers_csv(text.as_bytes(), d, log.log.timezone())?;
-    finish(log, table)
+    finish(log, &table)
 }
 
-fn finish(log: &Log, table: segment::CustomerTable) -> Result<(Log, Value), BindingError> {
+fn finish(log: &Log, table: &segment::CustomerTable) -> Result<(Log, Value), BindingError> {
     let merged = log.log.clone().with_customers(&table.customers)?;
     let mut report = log.report.clone();
     report.customers = merged.n_customers() as u64;

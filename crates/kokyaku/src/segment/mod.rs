@@ -297,7 +297,7 @@ pub fn predicted_fields(
     ]
 }
 
-impl<'a> Segmenter<'a> {
+impl Segmenter<'_> {
     fn find(&self, id: &str) -> Result<usize> {
         self.log_ref()
             .find_customer(id)

@@ -230,7 +230,7 @@ fn lex_number(src: &str, start: usize) -> Result<(Tok, usize), RuleError> {
         let end = (start + 10).min(b.len());
         let text = &src[start..end];
         if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-            if text.len() == 10 && !b.get(end).is_some_and(|c| c.is_ascii_alphanumeric()) {
+            if text.len() == 10 && !b.get(end).is_some_and(u8::is_ascii_alphanumeric) {
                 return Ok((Tok::Date(d), end));
             }
         }

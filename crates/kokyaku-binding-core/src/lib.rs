@@ -13,6 +13,7 @@
 pub mod api;
 #[cfg(feature = "arrow")]
 pub mod arrow;
+pub mod campaign;
 mod error;
 pub mod options;
 pub mod segment;

@@ -32,6 +32,7 @@ pub enum DuplicateArg {
     SumLines,
     KeepFirst,
     Error,
+    SumAcrossTimes,
 }
 
 /// Flags shared by every command that reads an order log.
@@ -95,7 +96,9 @@ pub struct InputArgs {
     /// Rows without a customer id.
     #[arg(long, value_enum, default_value = "reject")]
     pub missing_customer: MissingCustomerArg,
-    /// Rows repeating an order id.
+    /// Rows repeating an order id: `sum-lines` adds rows of one id and time (a repeat at
+    /// another time is rejected as `duplicate_order`), `sum-across-times` adds them whatever
+    /// their times.
     #[arg(long, value_enum, default_value = "sum-lines")]
     pub duplicate_order: DuplicateArg,
     /// Order ids with this prefix are cancellations, read as refunds (e.g. C).
@@ -140,6 +143,7 @@ impl InputArgs {
                 DuplicateArg::SumLines => DuplicateOrder::SumLines,
                 DuplicateArg::KeepFirst => DuplicateOrder::KeepFirst,
                 DuplicateArg::Error => DuplicateOrder::Error,
+                DuplicateArg::SumAcrossTimes => DuplicateOrder::SumAcrossTimes,
             },
             cancel_prefix: self.cancel_prefix.clone(),
             negative_as_refund: !self.no_negative_refunds,

@@ -2,6 +2,7 @@
 //!
 //! Errors print as one line on stderr with a non-zero exit; never a backtrace.
 
+mod book;
 mod input;
 mod ltv;
 mod ltv_evaluate;
@@ -86,6 +87,10 @@ enum Command {
     Ltv(Box<ltv::LtvArgs>),
     /// Customers matching segment rules (ids, --count, --explain ID; --preset, --rules FILE.json).
     Segment(Box<segment::SegmentArgs>),
+    /// The customer book: apply an events file to a snapshot (or an empty book), print who
+    /// changed class, went dormant, came back or changed subscription state, write the new
+    /// snapshot.
+    Book(Box<book::BookArgs>),
     /// Generate a realistic order log (BG/NBD purchases, Gamma-Gamma spend, subscribers).
     Simulate {
         /// Number of customers.
@@ -249,6 +254,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Ltv(args) => ltv::run(*args),
+        Command::Book(args) => book::run(&args),
         Command::Simulate {
             customers,
             seed,

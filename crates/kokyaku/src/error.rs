@@ -151,6 +151,14 @@ pub enum Error {
     /// A segment rule naming an unknown field or comparing values of different types.
     #[error("rule type error: {0}")]
     RuleType(Box<crate::segment::RuleError>),
+    /// A book snapshot that cannot be restored (see `docs/book.md`).
+    #[error("cannot restore the book snapshot ({problem}): {detail}")]
+    Snapshot {
+        /// Truncated, corrupt, foreign or of an unsupported version.
+        problem: crate::book::SnapshotProblem,
+        /// What exactly, and what to do.
+        detail: String,
+    },
 }
 
 impl Error {
@@ -170,6 +178,7 @@ impl Error {
             Error::Unsupported(_) => "unsupported",
             Error::RuleSyntax(_) => "rule_syntax",
             Error::RuleType(_) => "rule_type",
+            Error::Snapshot { problem, .. } => problem.code(),
         }
     }
 

@@ -39,7 +39,8 @@ pub enum RejectReason {
     UnknownStatus,
     /// A kind that is neither one-off nor subscription.
     UnknownKind,
-    /// A repeated order id under `duplicate_order = keep_first`.
+    /// A repeated order id under `duplicate_order = keep_first`, or at another time than
+    /// the order's first row under `sum_lines`.
     DuplicateOrder,
     /// A repeated order id with another customer.
     OrderCustomerConflict,
@@ -95,7 +96,9 @@ impl RejectReason {
             Self::NegativeAmount => "negative amount or quantity while refunds are off",
             Self::UnknownStatus => "unknown status; use completed or cancelled",
             Self::UnknownKind => "unknown kind; use one_off or subscription",
-            Self::DuplicateOrder => "order id seen before (policy keep_first)",
+            Self::DuplicateOrder => {
+                "order id seen before (policy keep_first), or at another time (lines of one order share its time; pass --duplicate-order sum-across-times to merge them)"
+            }
             Self::OrderCustomerConflict => "order id seen before with another customer",
             Self::MalformedRow => "row does not have the header's fields",
             Self::MissingSku => {
@@ -147,6 +150,12 @@ pub struct IngestReport {
     pub anonymous_rows: u64,
     /// Customers in the log.
     pub customers: u64,
+    /// Accepted records of a customer table (typed records only; counted in `rows_read` and
+    /// `rows_accepted`).
+    pub customer_records: u64,
+    /// Accepted records of a subscription table (typed records only; counted in `rows_read`
+    /// and `rows_accepted`).
+    pub subscription_records: u64,
 }
 
 /// An order log and the report of how it was read.
@@ -294,6 +303,8 @@ pub trait OrderSink {
     fn find_order(&self, order_id: &str) -> Option<usize>;
     /// Whether order `i` belongs to `customer_id`.
     fn order_customer_is(&self, i: usize, customer_id: &str) -> bool;
+    /// Whether order `i` was placed at `placed_at` (Unix seconds).
+    fn order_time_is(&self, i: usize, placed_at: i64) -> bool;
     /// Adds a line's amount to order `i`.
     fn add_line(
         &mut self,
@@ -373,6 +384,9 @@ impl OrderSink for OrderLogBuilder {
     }
     fn order_customer_is(&self, i: usize, customer_id: &str) -> bool {
         self.order_customer(i) == customer_id
+    }
+    fn order_time_is(&self, i: usize, placed_at: i64) -> bool {
+        self.order_placed_at(i) == Some(placed_at)
     }
     fn add_line(
         &mut self,
@@ -786,7 +800,7 @@ impl<S: OrderSink> Ingestor<S> {
                     let c = self.names.order.clone();
                     return self.reject(row_no, RejectReason::DuplicateOrder, &c, &Val::Str(oid));
                 }
-                DuplicateOrder::SumLines => {
+                DuplicateOrder::SumLines | DuplicateOrder::SumAcrossTimes => {
                     let Some(i) = self.builder.find_order(oid) else {
                         return Err(Error::Malformed {
                             location: Location::cell(row_no, &self.names.order),
@@ -798,6 +812,17 @@ impl<S: OrderSink> Ingestor<S> {
                         return self.reject(
                             row_no,
                             RejectReason::OrderCustomerConflict,
+                            &c,
+                            &Val::Str(oid),
+                        );
+                    }
+                    if self.opts.duplicate_order == DuplicateOrder::SumLines
+                        && !self.builder.order_time_is(i, secs)
+                    {
+                        let c = self.names.order.clone();
+                        return self.reject(
+                            row_no,
+                            RejectReason::DuplicateOrder,
                             &c,
                             &Val::Str(oid),
                         );

@@ -712,6 +712,12 @@ impl OrderLogBuilder {
         Ok(Some(n))
     }
 
+    /// Placement time (Unix seconds) of a pushed order.
+    #[must_use]
+    pub fn order_placed_at(&self, i: usize) -> Option<i64> {
+        self.placed_at.get(i).copied()
+    }
+
     /// Adds a line's amount to order `i` (line items of one order roll up).
     pub fn add_line(
         &mut self,

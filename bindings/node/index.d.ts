@@ -150,6 +150,42 @@ export interface OrderRecords {
   refunds?: Array<Record<string, unknown>>
   subscriptions?: Array<Record<string, unknown>>
 }
+
+/** A segment rule: its text (`'orders >= 2 and days_since_last_order > 120'`) or its JSON form. */
+export type Rule = string | RuleJson
+/** The JSON form of a rule (`{op: 'compare', left: {field: 'orders'}, cmp: '>=', right: {number: 2}}`; see docs/segments.md). */
+export type RuleJson = { op: string; [key: string]: unknown }
+/** Options of a segment evaluation. */
+export interface SegmentOptions {
+  asOf?: string
+  dormantDays?: number
+  subscriptionLapseDays?: number
+  rfm?: Record<string, unknown>
+  cpm?: Record<string, unknown>
+}
+/** Members of one rule, ids in the log's customer order. */
+export interface SegmentMembers {
+  name: string
+  rule: string
+  count: number
+  customer_ids: Array<string>
+}
+/** Why a customer is in a segment or not. */
+export interface Explanation {
+  rule: string
+  value: boolean
+  fields?: Array<{ field: string; value: unknown }>
+  items?: { scope: 'order' | 'line' | 'subscription'; items: number; matching: number }
+  children?: Array<Explanation>
+}
+/** How a customers table was read. */
+export interface CustomersReport {
+  rows_read: number
+  rows_accepted: number
+  rows_rejected: number
+  rejections: Record<string, number>
+  examples: Array<{ row: number; column: string; value: string; reason: string }>
+}
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -213,6 +249,12 @@ export declare function _debugPanic(message: string): void
 /** Every error code a call can throw (see `docs/errors.md`), for tests and docs. */
 export declare function _errorCodes(): Array<string>
 
+/** How a customers table reads: `rows_read = rows_accepted + rows_rejected`, rejections by reason. */
+export declare function customersReport(customers: Array<Record<string, unknown>>, timezone?: string): CustomersReport
+
+/** Why one customer is in a segment or not: the clause tree with each value and the fields read. */
+export declare function explainSegment(log: OrderLog, rule: Rule, customerId: string, options?: SegmentOptions): Explanation
+
 /**
  * Reads Arrow IPC bytes (stream or file format), e.g. from apache-arrow's `tableToIPC(table)`
  * or a `.arrow` file: the columnar way in for large logs.
@@ -231,6 +273,9 @@ export declare function fromOrderRecords(records: OrderRecords): OrderLog
  */
 export declare function fromRecords(records: Array<Record<string, unknown>>, options?: ReadOptions): OrderLog
 
+/** A rule's text, parsed and type-checked, as its JSON form. */
+export declare function parseRule(text: string): RuleJson
+
 /**
  * Reads delimited text (a string or a UTF-8 `Buffer`). Options: `customerCol`, `orderCol`,
  * `timeCol`, `amountCol`, …, `timeFormat`, `timezone`, `delimiter`, `currency`,
@@ -241,5 +286,31 @@ export declare function readCsv(input: string | Buffer, options?: ReadOptions): 
 /** Reads JSON Lines (a string or a UTF-8 `Buffer`). */
 export declare function readJsonl(input: string | Buffer, options?: ReadOptions): OrderLog
 
+/** A rule's canonical text (from its JSON form, or normalised text). */
+export declare function ruleText(rule: Rule): string
+
+/**
+ * Members of each rule: `[{name, rule, count, customer_ids}]`, ids in the log's customer order.
+ * `rules`: one rule (text or JSON object), an object `{name: rule}`, or an array. Options:
+ * `asOf`, `dormantDays`, `rfm`, `cpm`.
+ */
+export declare function segment(log: OrderLog, rules: Rule | Record<string, Rule> | Array<Rule>, options?: SegmentOptions): Array<SegmentMembers>
+
+/** The fields a rule can read, per scope `{customer, order, line, subscription}`. */
+export declare function segmentFields(): Record<'customer' | 'order' | 'line' | 'subscription', Array<{ name: string; type: string; meaning: string }>>
+
+/** The preset rules `[{name, rule, purpose}]`. */
+export declare function segmentPresets(): Array<{ name: string; rule: string; purpose: string }>
+
 /** The version of this package. */
 export declare function version(): string
+
+/**
+ * The log with a customers table merged in (records: id, birth date, sign-up time, further
+ * keys as attributes; members who never ordered join with zero orders). See
+ * [`customers_report`] for the accounting of the read.
+ */
+export declare function withCustomers(log: OrderLog, customers: Array<Record<string, unknown>>, timezone?: string): OrderLog
+
+/** As [`with_customers`] from CSV text. */
+export declare function withCustomersCsv(log: OrderLog, csv: string, delimiter?: string): OrderLog

@@ -150,3 +150,39 @@ export interface OrderRecords {
   refunds?: Array<Record<string, unknown>>
   subscriptions?: Array<Record<string, unknown>>
 }
+
+/** A segment rule: its text (`'orders >= 2 and days_since_last_order > 120'`) or its JSON form. */
+export type Rule = string | RuleJson
+/** The JSON form of a rule (`{op: 'compare', left: {field: 'orders'}, cmp: '>=', right: {number: 2}}`; see docs/segments.md). */
+export type RuleJson = { op: string; [key: string]: unknown }
+/** Options of a segment evaluation. */
+export interface SegmentOptions {
+  asOf?: string
+  dormantDays?: number
+  subscriptionLapseDays?: number
+  rfm?: Record<string, unknown>
+  cpm?: Record<string, unknown>
+}
+/** Members of one rule, ids in the log's customer order. */
+export interface SegmentMembers {
+  name: string
+  rule: string
+  count: number
+  customer_ids: Array<string>
+}
+/** Why a customer is in a segment or not. */
+export interface Explanation {
+  rule: string
+  value: boolean
+  fields?: Array<{ field: string; value: unknown }>
+  items?: { scope: 'order' | 'line' | 'subscription'; items: number; matching: number }
+  children?: Array<Explanation>
+}
+/** How a customers table was read. */
+export interface CustomersReport {
+  rows_read: number
+  rows_accepted: number
+  rows_rejected: number
+  rejections: Record<string, number>
+  examples: Array<{ row: number; column: string; value: string; reason: string }>
+}

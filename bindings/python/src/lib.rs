@@ -9,6 +9,7 @@ mod arrow;
 mod errors;
 mod io;
 mod log;
+mod segment;
 
 use pyo3::prelude::*;
 
@@ -43,6 +44,7 @@ fn _kokyaku(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io::read_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(io::read_record_set_json, m)?)?;
     m.add_class::<log::OrderLog>()?;
+    segment::register(m)?;
     m.add_class::<arrow::ArrowTable>()?;
     Ok(())
 }

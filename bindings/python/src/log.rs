@@ -41,7 +41,7 @@ fn parts(name: &str) -> Result<Parts, BindingError> {
 /// A columnar order log, with the accounting of how it was read.
 #[pyclass(frozen, module = "kokyaku._kokyaku")]
 pub struct OrderLog {
-    inner: Log,
+    pub(crate) inner: Log,
 }
 
 impl From<Log> for OrderLog {

@@ -8,6 +8,7 @@
 mod errors;
 mod io;
 mod log;
+mod segment;
 
 use wasm_bindgen::prelude::*;
 

@@ -12,6 +12,16 @@ from __future__ import annotations
 
 from kokyaku import _kokyaku
 from kokyaku._log import Analysis, Frame, OrderLog, from_frame, from_order_records, from_records, read_csv, read_jsonl
+from kokyaku._segment import (
+    explain,
+    parse_rule,
+    presets,
+    rule_text,
+    segment,
+    segment_fields,
+    segment_ids,
+    with_customers,
+)
 from kokyaku.exceptions import (
     FitFailedError,
     InvalidInputError,
@@ -41,6 +51,14 @@ __all__ = [
     "UnsupportedError",
     "FitFailedError",
     "PanicError",
+    "segment",
+    "segment_ids",
+    "explain",
+    "parse_rule",
+    "rule_text",
+    "presets",
+    "segment_fields",
+    "with_customers",
 ]
 
 

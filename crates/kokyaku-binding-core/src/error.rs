@@ -38,6 +38,8 @@ pub const ERROR_TABLE: &[(&str, ErrorKind)] = &[
     ("io_error", ErrorKind::Io),
     ("unsupported", ErrorKind::Unsupported),
     ("fit_failed", ErrorKind::FitFailed),
+    ("invalid_program", ErrorKind::InvalidOption),
+    ("points_shortfall", ErrorKind::InvalidInput),
     ("panic", ErrorKind::Panic),
 ];
 

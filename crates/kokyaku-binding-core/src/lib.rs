@@ -14,6 +14,7 @@ pub mod api;
 #[cfg(feature = "arrow")]
 pub mod arrow;
 mod error;
+pub mod loyalty;
 pub mod options;
 
 pub use error::{BindingError, ERROR_TABLE, ErrorKind, catch, debug_panic};

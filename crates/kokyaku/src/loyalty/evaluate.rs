@@ -876,7 +876,7 @@ fn run_customer(
             do_review(ctx, &mut s, sc, days, d, true);
         }
     }
-    expire(&mut s, sc, as_of + 1);
+    expire(&mut s, sc, as_of);
     // The window as of the date.
     advance_window(ctx, &mut s, sc, days, as_of);
     Ok(s)
@@ -1072,11 +1072,13 @@ fn push_row(ctx: &Ctx<'_>, log: &OrderLog, c: usize, s: &Sim, sc: &Scratch, out:
     out.points_redeemed.push(s.redeemed);
     out.points_reversed.push(s.reversed);
     out.points_balance.push(s.lots_total - s.debt);
-    let next_lot = sc.lots[s.lot_head..].iter().find(|l| l.1 > 0);
-    out.next_expiring_points
-        .push(next_lot.filter(|l| l.0 != Day::MAX).map_or(0, |l| l.1));
-    out.next_expiring_date
-        .push(next_lot.filter(|l| l.0 != Day::MAX).map(|l| l.0 - 1));
+    // The points of every lot that expires first (lots are in expiry order).
+    let live = &sc.lots[s.lot_head..];
+    let first = live.iter().find(|l| l.1 > 0 && l.0 != Day::MAX).map(|l| l.0);
+    out.next_expiring_points.push(first.map_or(0, |e| {
+        live.iter().filter(|l| l.0 == e).map(|l| l.1).sum()
+    }));
+    out.next_expiring_date.push(first.map(|e| e - 1));
     // Progress to the next stage reachable by thresholds.
     let next = ((s.cur as usize + 1)..ctx.p.stages.len())
         .find(|&k| !ctx.p.stages[k].invitation_only)

@@ -171,6 +171,20 @@ pub enum Error {
         /// Balance at that moment.
         balance: i64,
     },
+    /// A segment rule that cannot be read (position, caret line and hint inside).
+    #[error("rule syntax error: {0}")]
+    RuleSyntax(Box<crate::segment::RuleError>),
+    /// A segment rule naming an unknown field or comparing values of different types.
+    #[error("rule type error: {0}")]
+    RuleType(Box<crate::segment::RuleError>),
+    /// A book snapshot that cannot be restored (see `docs/book.md`).
+    #[error("cannot restore the book snapshot ({problem}): {detail}")]
+    Snapshot {
+        /// Truncated, corrupt, foreign or of an unsupported version.
+        problem: crate::book::SnapshotProblem,
+        /// What exactly, and what to do.
+        detail: String,
+    },
 }
 
 impl Error {
@@ -190,6 +204,18 @@ impl Error {
             Error::Unsupported(_) => "unsupported",
             Error::InvalidProgram { .. } => "invalid_program",
             Error::PointsShortfall { .. } => "points_shortfall",
+            Error::RuleSyntax(_) => "rule_syntax",
+            Error::RuleType(_) => "rule_type",
+            Error::Snapshot { problem, .. } => problem.code(),
+        }
+    }
+
+    /// The rule error inside a `rule_syntax` or `rule_type` error.
+    #[must_use]
+    pub fn rule_error(&self) -> Option<&crate::segment::RuleError> {
+        match self {
+            Error::RuleSyntax(e) | Error::RuleType(e) => Some(e),
+            _ => None,
         }
     }
 

@@ -16,7 +16,9 @@ pub use evaluate::{
     ChangeReason, Distribution, Invitation, LoyaltyEvents, Redemption, StageChange, StageOptions,
     Stages, evaluate,
 };
-pub use output::{Card, HistoryRow, card, history_rows, report_value, stages_table};
+pub use output::{
+    Card, HistoryRow, card, history_rows, report_value, segment_fields, stages_table,
+};
 pub use program::{
     Bonus, BonusWhen, Downgrade, Expiry, Match, Points, Program, Review, Shortfall, SpendBasis,
     Stage, Upgrade, Window,

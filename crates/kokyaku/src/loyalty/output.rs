@@ -223,3 +223,21 @@ pub fn report_value(s: &Stages) -> Value {
     );
     Value::Object(out)
 }
+
+/// The per-customer fields a loyalty programme adds to segment rules, for
+/// [`crate::segment::Segmenter::add_field`]: `stage` (text: the stage id) and `points` (number:
+/// the points balance; 0 without a points section), in the log's customer order.
+#[must_use]
+pub fn segment_fields(s: &Stages) -> Vec<(String, crate::segment::ExtraColumn)> {
+    use crate::segment::ExtraColumn;
+    vec![
+        (
+            "stage".into(),
+            ExtraColumn::Text((0..s.len()).map(|i| Some(s.stage_id(i).to_owned())).collect()),
+        ),
+        (
+            "points".into(),
+            ExtraColumn::Number(s.points_balance.iter().map(|&p| p as f64).collect()),
+        ),
+    ]
+}

@@ -10,6 +10,7 @@ mod errors;
 mod io;
 mod log;
 mod segment;
+mod loyalty;
 
 use pyo3::prelude::*;
 
@@ -45,6 +46,13 @@ fn _kokyaku(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io::read_record_set_json, m)?)?;
     m.add_class::<log::OrderLog>()?;
     segment::register(m)?;
+    m.add_function(wrap_pyfunction!(loyalty::stages_report_json, m)?)?;
+    m.add_function(wrap_pyfunction!(loyalty::stages_arrow, m)?)?;
+    m.add_function(wrap_pyfunction!(loyalty::stages_columns_json, m)?)?;
+    m.add_function(wrap_pyfunction!(loyalty::stage_history_json, m)?)?;
+    m.add_function(wrap_pyfunction!(loyalty::stage_distribution_json, m)?)?;
+    m.add_function(wrap_pyfunction!(loyalty::stage_card_json, m)?)?;
+    m.add_function(wrap_pyfunction!(loyalty::loyalty_program_json, m)?)?;
     m.add_class::<arrow::ArrowTable>()?;
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod api;
 pub mod arrow;
 pub mod campaign;
 mod error;
+pub mod loyalty;
 pub mod options;
 pub mod segment;
 

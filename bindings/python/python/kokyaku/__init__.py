@@ -11,6 +11,7 @@ keyword arguments into options and results into frames.
 from __future__ import annotations
 
 from kokyaku import _kokyaku
+from kokyaku._loyalty import read_program
 from kokyaku._log import Analysis, Frame, OrderLog, from_frame, from_order_records, from_records, read_csv, read_jsonl
 from kokyaku._segment import (
     explain,
@@ -44,6 +45,7 @@ __all__ = [
     "from_records",
     "from_frame",
     "from_order_records",
+    "read_program",
     "KokyakuError",
     "InvalidInputError",
     "InvalidOptionError",

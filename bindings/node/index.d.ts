@@ -194,8 +194,36 @@ export interface CustomersReport {
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Deliveries (one per distinct campaign, channel and customer), with how they were read. */
+export declare class Deliveries {
+  /** Number of deliveries. */
+  get nDeliveries(): number
+  /**
+   * How the deliveries were read: `rows_read` = `rows_accepted` + `rows_rejected`,
+   * rejections by reason, examples, deliveries, repeats merged, holdout.
+   */
+  get ingestion(): Record<string, any>
+}
+
 /** A columnar order log, with the accounting of how it was read. */
 export declare class OrderLog {
+  /**
+   * Campaign results: `rows` per campaign, channel, segment and customer type with
+   * `recipients`, `holdout` and `uplift` (Newcombe and Welch intervals). Options:
+   * `windowDays` (7), `confidence` (0.95), `asOf`.
+   */
+  campaignResults(deliveries: Deliveries, options?: Record<string, unknown>): Record<string, any>
+  /**
+   * A sale period against a reference period. Options: `saleStart`, `saleEnd`,
+   * `referenceStart`, `referenceEnd`. The CVR needs deliveries.
+   */
+  comparePeriods(deliveries: Deliveries | null | undefined, options: Record<string, unknown>): Record<string, any>
+  /**
+   * Acquisition economics per split: LTV curve, CPA, payback month, model prediction.
+   * Options: `by`, `asOf`, `maxMonths`, `cpa` (number or `{split: amount}`), `predict`,
+   * `model`, `horizonMonths`, `minCustomersToFit`.
+   */
+  acquisition(options?: Record<string, unknown>): Record<string, any>
   /** Number of customers. */
   get nCustomers(): number
   /** Number of orders (completed and cancelled). */
@@ -254,6 +282,8 @@ export declare function customersReport(customers: Array<Record<string, unknown>
 
 /** Why one customer is in a segment or not: the clause tree with each value and the fields read. */
 export declare function explainSegment(log: OrderLog, rule: Rule, customerId: string, options?: SegmentOptions): Explanation
+/** Reads deliveries from plain objects (column name → value). */
+export declare function deliveriesFromRecords(records: Array<Record<string, unknown>>, options?: Record<string, unknown>): Deliveries
 
 /**
  * Reads Arrow IPC bytes (stream or file format), e.g. from apache-arrow's `tableToIPC(table)`
@@ -282,6 +312,16 @@ export declare function parseRule(text: string): RuleJson
  * `missingCustomer`, `duplicateOrder`, `cancelPrefix`, `negativeAsRefund`, `badRows`.
  */
 export declare function readCsv(input: string | Buffer, options?: ReadOptions): OrderLog
+
+/**
+ * Reads deliveries from CSV (a string or a UTF-8 `Buffer`). Options: `timezone` (the order
+ * log's), `timeFormat`, `delimiter`, `hasHeader`, `strict`, `customerCol`, `campaignCol`,
+ * `channelCol`, `timeCol`, `holdoutCol`, `segmentCol`.
+ */
+export declare function readDeliveriesCsv(input: string | Buffer, options?: Record<string, unknown>): Deliveries
+
+/** Reads deliveries from JSON Lines. */
+export declare function readDeliveriesJsonl(input: string | Buffer, options?: Record<string, unknown>): Deliveries
 
 /** Reads JSON Lines (a string or a UTF-8 `Buffer`). */
 export declare function readJsonl(input: string | Buffer, options?: ReadOptions): OrderLog

@@ -62,6 +62,14 @@ function run(kokyaku, fn, input, params) {
       }))
       return { month_ends: t.month_ends, counts, months: t.months }
     }
+    case 'campaign_results':
+    case 'compare_periods': {
+      const d = kokyaku.readDeliveriesCsv(input.deliveries_csv, input.delivery_options ?? {})
+      if (fn === 'compare_periods') return log.comparePeriods(d, p)
+      return { deliveries: d.ingestion, results: log.campaignResults(d, p) }
+    }
+    case 'acquisition':
+      return log.acquisition(p)
     default:
       return log.analyze(fn, p)
   }

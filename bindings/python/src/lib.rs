@@ -6,6 +6,7 @@
 //! `arrow` (the Arrow `PyCapsule` interface), `errors` (exceptions).
 
 mod arrow;
+mod campaign;
 mod errors;
 mod io;
 mod log;
@@ -54,5 +55,14 @@ fn _kokyaku(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(loyalty::stage_card_json, m)?)?;
     m.add_function(wrap_pyfunction!(loyalty::loyalty_program_json, m)?)?;
     m.add_class::<arrow::ArrowTable>()?;
+    m.add_class::<campaign::Deliveries>()?;
+    m.add_function(wrap_pyfunction!(campaign::read_deliveries_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(campaign::read_deliveries_path, m)?)?;
+    m.add_function(wrap_pyfunction!(campaign::read_delivery_records_json, m)?)?;
+    m.add_function(wrap_pyfunction!(campaign::campaign_results_json, m)?)?;
+    m.add_function(wrap_pyfunction!(campaign::campaign_results_arrow, m)?)?;
+    m.add_function(wrap_pyfunction!(campaign::compare_periods_json, m)?)?;
+    m.add_function(wrap_pyfunction!(campaign::acquisition_json, m)?)?;
+    m.add_function(wrap_pyfunction!(campaign::acquisition_arrow, m)?)?;
     Ok(())
 }

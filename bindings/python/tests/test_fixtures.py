@@ -71,6 +71,13 @@ def run(function, inp, params):
                 if n:
                     counts.setdefault(src, {})[dst] = n
         return {"month_ends": t["month_ends"], "counts": counts, "months": t["months"]}
+    if function in ("campaign_results", "compare_periods"):
+        d = kokyaku.read_deliveries_csv(inp["deliveries_csv"].encode(), **(inp.get("delivery_options") or {}))
+        if function == "compare_periods":
+            return log.compare_periods(d, **p)
+        return {"deliveries": d.ingestion, "results": log.campaign_report(d, **p)}
+    if function == "acquisition":
+        return log.acquisition(**p)
     return log.analyze(function, **p)
 
 

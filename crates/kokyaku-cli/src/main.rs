@@ -3,6 +3,8 @@
 //! Errors print as one line on stderr with a non-zero exit; never a backtrace.
 
 mod analysis_args;
+mod acquisition;
+mod campaign;
 mod book;
 mod input;
 mod ltv;
@@ -33,7 +35,7 @@ struct Cli {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum OutFormat {
+pub(crate) enum OutFormat {
     Text,
     Json,
 }
@@ -91,6 +93,13 @@ enum Command {
     },
     /// Predictive lifetime value: fit BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma, BG/BB, sBG.
     Ltv(Box<ltv::LtvArgs>),
+    /// Campaign results: conversions, CVR and revenue per customer of the recipients against
+    /// the holdout, with intervals, per campaign, channel and segment; a sale period against a
+    /// reference period.
+    Campaign(Box<campaign::CampaignArgs>),
+    /// Acquisition economics: LTV curves, payback month given a CPA, predicted LTV, per channel,
+    /// ad code or first order kind.
+    Acquisition(Box<acquisition::AcquisitionArgs>),
     /// Customers matching segment rules (ids, --count, --explain ID; --preset, --rules FILE.json).
     Segment(Box<segment::SegmentArgs>),
     /// The customer book: apply an events file to a snapshot (or an empty book), print who
@@ -138,7 +147,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn print_json(v: &impl serde::Serialize) -> Result<()> {
+pub(crate) fn print_json(v: &impl serde::Serialize) -> Result<()> {
     let s = serde_json::to_string_pretty(v)
         .map_err(|e| Error::Unsupported(format!("JSON output: {e}")))?;
     let mut out = std::io::stdout().lock();
@@ -282,6 +291,8 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Ltv(args) => ltv::run(*args),
+        Command::Campaign(args) => campaign::run(*args),
+        Command::Acquisition(args) => acquisition::run(&args),
         Command::Book(args) => book::run(&args),
         Command::Simulate {
             customers,

@@ -12,6 +12,17 @@ from __future__ import annotations
 
 from kokyaku import _kokyaku
 from kokyaku._loyalty import read_program
+from kokyaku._campaign import (
+    Deliveries,
+    acquisition,
+    acquisition_curves,
+    campaign_report,
+    campaign_results,
+    compare_periods,
+    deliveries_from_records,
+    read_deliveries_csv,
+    read_deliveries_jsonl,
+)
 from kokyaku._log import Analysis, Frame, OrderLog, from_frame, from_order_records, from_records, read_csv, read_jsonl
 from kokyaku._segment import (
     explain,
@@ -61,6 +72,15 @@ __all__ = [
     "presets",
     "segment_fields",
     "with_customers",
+    "Deliveries",
+    "read_deliveries_csv",
+    "read_deliveries_jsonl",
+    "deliveries_from_records",
+    "campaign_report",
+    "campaign_results",
+    "compare_periods",
+    "acquisition",
+    "acquisition_curves",
 ]
 
 

@@ -6,6 +6,7 @@
 //! `arrow` (the Arrow `PyCapsule` interface), `errors` (exceptions).
 
 mod arrow;
+mod book;
 mod errors;
 mod io;
 mod log;
@@ -44,5 +45,6 @@ fn _kokyaku(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io::read_record_set_json, m)?)?;
     m.add_class::<log::OrderLog>()?;
     m.add_class::<arrow::ArrowTable>()?;
+    m.add_class::<book::Book>()?;
     Ok(())
 }

@@ -38,6 +38,10 @@ pub const ERROR_TABLE: &[(&str, ErrorKind)] = &[
     ("io_error", ErrorKind::Io),
     ("unsupported", ErrorKind::Unsupported),
     ("fit_failed", ErrorKind::FitFailed),
+    ("snapshot_truncated", ErrorKind::InvalidInput),
+    ("snapshot_corrupt", ErrorKind::InvalidInput),
+    ("snapshot_foreign", ErrorKind::InvalidInput),
+    ("snapshot_version", ErrorKind::Unsupported),
     ("panic", ErrorKind::Panic),
 ];
 

@@ -11,6 +11,7 @@ keyword arguments into options and results into frames.
 from __future__ import annotations
 
 from kokyaku import _kokyaku
+from kokyaku._book import Book, Change, ChangeReport, IngestCounts
 from kokyaku._log import Analysis, Frame, OrderLog, from_frame, from_order_records, from_records, read_csv, read_jsonl
 from kokyaku.exceptions import (
     FitFailedError,
@@ -27,6 +28,10 @@ __version__: str = _kokyaku.__version__
 __all__ = [
     "__version__",
     "OrderLog",
+    "Book",
+    "Change",
+    "ChangeReport",
+    "IngestCounts",
     "Frame",
     "Analysis",
     "read_csv",

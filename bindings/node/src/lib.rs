@@ -5,6 +5,7 @@
 //! One file per concern: `io` (reading order logs), `log` (the order log and its analyses),
 //! `errors` (error mapping).
 
+pub mod book;
 mod errors;
 pub mod io;
 pub mod log;

@@ -56,19 +56,28 @@ impl Book {
 
     /// Applies events in order: `{type: 'order' | 'refund' | 'cancellation' | 'subscription' |
     /// 'customer', ...}`. Returns `{applied, duplicates, held}`.
-    #[napi(ts_args_type = "events: Array<BookEvent>", ts_return_type = "IngestCounts")]
+    #[napi(
+        ts_args_type = "events: Array<BookEvent>",
+        ts_return_type = "IngestCounts"
+    )]
     pub fn ingest(&mut self, events: Value) -> Result<Value> {
         call(|| self.inner.ingest(&events))
     }
 
     /// Applies the events of CSV text (a string or a UTF-8 `Buffer`) with a `type` column.
-    #[napi(ts_args_type = "input: string | Buffer", ts_return_type = "IngestCounts")]
+    #[napi(
+        ts_args_type = "input: string | Buffer",
+        ts_return_type = "IngestCounts"
+    )]
     pub fn ingest_csv(&mut self, input: Either<String, Buffer>) -> Result<Value> {
         call(|| self.inner.ingest_text("csv", bytes(&input)))
     }
 
     /// Applies the events of JSON Lines text.
-    #[napi(ts_args_type = "input: string | Buffer", ts_return_type = "IngestCounts")]
+    #[napi(
+        ts_args_type = "input: string | Buffer",
+        ts_return_type = "IngestCounts"
+    )]
     pub fn ingest_jsonl(&mut self, input: Either<String, Buffer>) -> Result<Value> {
         call(|| self.inner.ingest_text("jsonl", bytes(&input)))
     }

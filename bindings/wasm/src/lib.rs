@@ -5,6 +5,7 @@
 //! One file per concern: `io` (reading order logs), `log` (the order log and its analyses),
 //! `errors` (error mapping, panic hook).
 
+mod book;
 mod errors;
 mod io;
 mod log;

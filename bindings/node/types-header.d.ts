@@ -88,6 +88,8 @@ export interface IngestReport {
   cancelled_orders: number
   anonymous_rows: number
   customers: number
+  customer_records: number
+  subscription_records: number
 }
 
 /** One customer's row (snake_case keys; money as exact decimal strings, dates as YYYY-MM-DD). */

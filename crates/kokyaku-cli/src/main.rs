@@ -6,6 +6,7 @@ mod book;
 mod input;
 mod ltv;
 mod ltv_evaluate;
+mod segment;
 mod text;
 
 use std::io::Write;
@@ -84,6 +85,8 @@ enum Command {
     },
     /// Predictive lifetime value: fit BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma, BG/BB, sBG.
     Ltv(Box<ltv::LtvArgs>),
+    /// Customers matching segment rules (ids, --count, --explain ID; --preset, --rules FILE.json).
+    Segment(Box<segment::SegmentArgs>),
     /// The customer book: apply an events file to a snapshot (or an empty book), print who
     /// changed class, went dormant, came back or changed subscription state, write the new
     /// snapshot.
@@ -148,6 +151,7 @@ fn analysis_options(input: &InputArgs) -> Result<AnalysisOptions> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Segment(a) => segment::run(&a),
         Command::Report { input, format } => {
             let ing = input.read()?;
             let opts = analysis_options(&input)?;

@@ -238,6 +238,7 @@ fn bulk_log(tz: chrono_tz::Tz, applied: &[Event]) -> OrderLog {
             cycles: s.cycles,
             status: s.status,
             cancelled_at: s.cancelled_at,
+            product: None,
         })
         .collect();
     OrderLog::from_records(tz, &customers, &orders, &refunds, &subs).unwrap()

@@ -92,7 +92,7 @@ impl BookHandle {
 
     /// The changes since the last call: `{since, as_of, events, changes: [...]}`.
     pub fn changes(&mut self) -> Result<Value, BindingError> {
-        to_value(&self.book.changes())
+        to_value(&self.book.changes()?)
     }
 
     /// Every customer's summary as records, in customer-id order.

@@ -10,6 +10,7 @@ use kokyaku::book::{
     Book, BookOptions, CancellationEvent, Event, RefundEvent, SNAPSHOT_MAGIC, SubscriptionEvent,
 };
 use kokyaku::model::{Customer, Order, OrderKind, OrderStatus, SubscriptionStatus};
+use kokyaku::segment::RuleSource;
 use rust_decimal::Decimal;
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -215,10 +216,8 @@ fn every_single_byte_change_with_a_fixed_checksum_is_handled() {
 
 #[test]
 fn released_versions_load() {
+    // Written by the version-1 writer (commit 66dfd71) from `sample()`; frozen since.
     let path = fixture("snapshot_v1.bin");
-    if std::env::var_os("KOKYAKU_WRITE_BOOK_FIXTURE").is_some() {
-        std::fs::write(&path, sample().snapshot()).unwrap();
-    }
     let bytes = std::fs::read(&path).expect("tests/fixtures/book/snapshot_v1.bin");
     assert_eq!(
         u16::from_le_bytes([bytes[8], bytes[9]]),
@@ -251,4 +250,40 @@ fn released_versions_load() {
     b.advance(NaiveDate::from_ymd_opt(2024, 4, 30).unwrap())
         .unwrap();
     assert_eq!(b.summary("C003").unwrap().orders, 1);
+}
+
+/// The v2 sample: the v1 sample with two segments, reported once.
+fn sample_v2() -> Book {
+    let mut b = sample();
+    b.set_segments(&[
+        ("repeaters".to_owned(), RuleSource::Text("orders >= 2".into())),
+        (
+            "line_members".to_owned(),
+            RuleSource::Text(r#"attr.channel = "line""#.into()),
+        ),
+    ])
+    .unwrap();
+    b.changes().unwrap();
+    b
+}
+
+#[test]
+fn released_version_2_loads() {
+    let path = fixture("snapshot_v2.bin");
+    if std::env::var_os("KOKYAKU_WRITE_BOOK_FIXTURE").is_some() {
+        std::fs::write(&path, sample_v2().snapshot()).unwrap();
+    }
+    let bytes = std::fs::read(&path).expect("tests/fixtures/book/snapshot_v2.bin");
+    assert_eq!(u16::from_le_bytes([bytes[8], bytes[9]]), 2);
+    let mut b = Book::restore(&bytes).unwrap();
+    // By hand: C001 has two orders; C004's record says channel line.
+    assert_eq!(b.segment_members("repeaters").unwrap(), ["C001"]);
+    assert_eq!(b.segment_members("line_members").unwrap(), ["C004"]);
+    assert!(b.changes().unwrap().changes.is_empty());
+    b.advance(NaiveDate::from_ymd_opt(2024, 4, 30).unwrap()).unwrap();
+    b.ingest(&[order("A-10", "C003", "2024-04-20T09:00:00+09:00", "100")])
+        .unwrap();
+    let rep = b.changes().unwrap();
+    assert!(rep.changes.iter().any(|c| c.customer_id == "C003"
+        && c.segment.as_deref() == Some("repeaters")));
 }

@@ -185,6 +185,98 @@ export interface CustomersReport {
   rows_rejected: number
   rejections: Record<string, number>
   examples: Array<{ row: number; column: string; value: string; reason: string }>
+/** Options of a customer book (camelCase or snake_case keys). */
+export interface BookOptions {
+  /** IANA zone of calendar days, default `"UTC"`. */
+  timezone?: string
+  /** Starting date `YYYY-MM-DD`; without it the book follows the data (the day after the last order). */
+  asOf?: string
+  dormantDays?: number
+  subscriptionLapseDays?: number
+  cpm?: CpmOptions
+}
+
+/** One event for a book: the columns of an events file (docs/book.md). Times are ISO strings,
+ * dates or Unix seconds; amounts numbers or decimal strings. */
+export interface BookEvent {
+  type: 'order' | 'refund' | 'cancellation' | 'subscription' | 'customer'
+  customer_id?: string
+  order_id?: string
+  refund_id?: string
+  subscription_id?: string
+  id?: string
+  at?: string | number
+  placed_at?: string | number
+  refunded_at?: string | number
+  cancelled_at?: string | number
+  started_at?: string | number
+  updated_at?: string | number
+  amount?: string | number
+  currency?: string
+  kind?: 'one_off' | 'subscription'
+  status?: string
+  cycles?: number
+  birth_date?: string
+  signed_up_at?: string | number
+  attributes?: Record<string, string>
+}
+
+/** What `Book.ingest` did. */
+export interface IngestCounts {
+  applied: number
+  duplicates: number
+  held: number
+}
+
+/** One change of one customer, with the event behind it. */
+export interface Change {
+  customer_id: string
+  kind: 'cpm_class' | 'became_dormant' | 'reactivated' | 'subscription'
+  from: string | null
+  to: string | null
+  trigger: {
+    event: 'order' | 'refund' | 'cancellation' | 'subscription' | 'customer' | 'advance'
+    id: string | null
+  }
+}
+
+/** The changes since the previous report. */
+export interface ChangeReport {
+  since: string
+  as_of: string
+  events: number
+  changes: Array<Change>
+}
+
+/** A customer's summary as a book keeps it (money as exact decimal strings). */
+export interface CustomerSummary {
+  customer_id: string
+  first_order: string | null
+  last_order: string | null
+  orders: number
+  purchase_days: number
+  subscription_orders: number
+  cancelled_orders: number
+  recency_days: number | null
+  tenure_days: number | null
+  age_days: number | null
+  gross: string
+  refunds: string
+  net: string
+  average_order_value: string | null
+  subscription: 'none' | 'active' | 'paused' | 'cancelled'
+  dormant: boolean
+}
+
+/** Counts and the date of a book. */
+export interface BookInfo {
+  as_of: string
+  timezone: string
+  customers: number
+  orders: number
+  refunds: number
+  held: number
+  events: number
 }
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
@@ -203,6 +295,44 @@ export declare class Deliveries {
    * rejections by reason, examples, deliveries, repeats merged, holdout.
    */
   get ingestion(): Record<string, any>
+/**
+ * An incremental customer book: ingest events in any order, advance the date, read the changes
+ * since the last call, save and restore it as bytes.
+ */
+export declare class Book {
+  /**
+   * An empty book. Options: `timezone`, `asOf` (none: follow the data), `dormantDays`,
+   * `subscriptionLapseDays`, `cpm`.
+   */
+  constructor(options?: BookOptions)
+  /**
+   * A book from `snapshot()` bytes; bad bytes throw with `.code` `snapshot_truncated`,
+   * `snapshot_corrupt`, `snapshot_foreign` or `snapshot_version`.
+   */
+  static restore(data: Buffer | Uint8Array): Book
+  /** The whole book as bytes. */
+  snapshot(): Buffer
+  /**
+   * Applies events in order: `{type: 'order' | 'refund' | 'cancellation' | 'subscription' |
+   * 'customer', ...}`. Returns `{applied, duplicates, held}`.
+   */
+  ingest(events: Array<BookEvent>): IngestCounts
+  /** Applies the events of CSV text (a string or a UTF-8 `Buffer`) with a `type` column. */
+  ingestCsv(input: string | Buffer): IngestCounts
+  /** Applies the events of JSON Lines text. */
+  ingestJsonl(input: string | Buffer): IngestCounts
+  /** Moves the book's date forward to `date` (`YYYY-MM-DD`). */
+  advance(date: string): void
+  /** The changes since the last call, sorted by customer id then kind. */
+  changes(): ChangeReport
+  /** Every customer's summary as of the book's date (sorted by customer id). */
+  summaries(): Array<CustomerSummary>
+  /** One customer's summary, or `null` for an unknown id. */
+  summary(customerId: string): CustomerSummary | null
+  /** The book's date (`YYYY-MM-DD`). */
+  get asOf(): string
+  /** `{as_of, timezone, customers, orders, refunds, held, events}`. */
+  info(): BookInfo
 }
 
 /** A columnar order log, with the accounting of how it was read. */

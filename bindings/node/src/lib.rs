@@ -6,6 +6,7 @@
 //! `errors` (error mapping).
 
 pub mod campaign;
+pub mod book;
 mod errors;
 pub mod io;
 pub mod log;

@@ -38,7 +38,24 @@ function keyed(rows) {
   return Object.fromEntries(rows.map(({ customer_id: id, ...rest }) => [id, rest]))
 }
 
+/** The book vectors (tests/fixtures/book/): steps of events or advances, each followed by a
+ * change report and a snapshot / restore round trip; then the final summaries. */
+function runBook(kokyaku, input) {
+  let book = new kokyaku.Book(input.options ?? {})
+  const steps = []
+  for (const step of input.steps) {
+    const out = {}
+    if (step.events !== undefined) out.counts = book.ingest(step.events)
+    if (step.advance !== undefined) book.advance(step.advance)
+    out.changes = book.changes().changes
+    steps.push(out)
+    book = kokyaku.Book.restore(book.snapshot())
+  }
+  return { as_of: book.asOf, steps, customers: keyed(book.summaries()) }
+}
+
 function run(kokyaku, fn, input, params) {
+  if (fn === 'book') return runBook(kokyaku, input)
   const log = buildLog(kokyaku, input)
   const p = params ?? {}
   switch (fn) {

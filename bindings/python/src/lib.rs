@@ -7,6 +7,7 @@
 
 mod arrow;
 mod campaign;
+mod book;
 mod errors;
 mod io;
 mod log;
@@ -64,5 +65,6 @@ fn _kokyaku(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(campaign::compare_periods_json, m)?)?;
     m.add_function(wrap_pyfunction!(campaign::acquisition_json, m)?)?;
     m.add_function(wrap_pyfunction!(campaign::acquisition_arrow, m)?)?;
+    m.add_class::<book::Book>()?;
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! `errors` (error mapping, panic hook).
 
 mod campaign;
+mod book;
 mod errors;
 mod io;
 mod log;

@@ -23,6 +23,7 @@ from kokyaku._campaign import (
     read_deliveries_csv,
     read_deliveries_jsonl,
 )
+from kokyaku._book import Book, Change, ChangeReport, IngestCounts
 from kokyaku._log import Analysis, Frame, OrderLog, from_frame, from_order_records, from_records, read_csv, read_jsonl
 from kokyaku._segment import (
     explain,
@@ -49,6 +50,10 @@ __version__: str = _kokyaku.__version__
 __all__ = [
     "__version__",
     "OrderLog",
+    "Book",
+    "Change",
+    "ChangeReport",
+    "IngestCounts",
     "Frame",
     "Analysis",
     "read_csv",

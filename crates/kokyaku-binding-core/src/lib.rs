@@ -6,6 +6,7 @@
 //! - [`catch`]: runs a call and turns a Rust panic into a [`BindingError`] with code `panic`;
 //! - [`options`]: option structs from JSON-like data, with errors that name the bad field;
 //! - [`api`]: the calls the wrappers expose, over serde data, so all three return the same JSON;
+//! - [`ltv`]: buy-till-you-die fits, saved fits and predictions over serde data;
 //! - `arrow` (feature `arrow`): order logs from Arrow record batches or Arrow IPC bytes.
 //!
 //! Plain `cargo test` covers all of it.
@@ -15,6 +16,7 @@ pub mod api;
 pub mod arrow;
 pub mod campaign;
 mod error;
+pub mod ltv;
 pub mod options;
 pub mod segment;
 

@@ -304,13 +304,18 @@ def run_one(cmd):
     return wall, ru.ru_maxrss / 1024.0, bufs["out"]
 
 
-def check_sums(kokyaku_out, polars_out, src):
+def check_sums(kokyaku_out, polars_out, src, cell):
     """kokyaku's gross per customer equals Polars' to the cent; the same customers."""
     import polars as pl
 
+    s = spec(cell)
+    # Integer amounts are minor units: kokyaku reads them as whole amounts (no currency
+    # scaling), so its gross is Polars' sum of cents.
+    per_unit = 1 if s["amount"] == "int" and s["order"] != "lines" else 100
+
     k = pl.read_parquet(kokyaku_out, columns=["customer_id", "gross"])
     p = pl.read_parquet(polars_out, columns=["customer_id", "gross_cents"])
-    k = k.with_columns((pl.col("gross").cast(pl.Decimal(20, 2)) * 100).cast(pl.Int64).alias("k_cents"))
+    k = k.with_columns((pl.col("gross").cast(pl.Decimal(20, 2)) * per_unit).cast(pl.Int64).alias("k_cents"))
     j = k.join(p, on="customer_id", how="full", coalesce=True)
     bad = j.filter(pl.col("k_cents").is_null() | pl.col("gross_cents").is_null() | (pl.col("k_cents") != pl.col("gross_cents")))
     total_k, total_p = k["k_cents"].sum(), p["gross_cents"].sum()
@@ -378,7 +383,7 @@ def main():
             for t in tools:
                 res[t].append(run_one(cmds[t])[:2])
             if r == 0 and "summary" in tools and "polars" in tools:
-                checked = json.loads(subprocess.run([*me, "--check", kout, pout, src], check=True,
+                checked = json.loads(subprocess.run([*me, "--check", kout, pout, src, cell], check=True,
                                                     capture_output=True, text=True).stdout)
         med = {t: (statistics.median(w for w, _ in v), max(m for _, m in v)) for t, v in res.items()}
         rows = checked and checked[2]
@@ -400,6 +405,6 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--generate"]:
         generate(spec(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     elif sys.argv[1:2] == ["--check"]:
-        print(json.dumps(check_sums(*sys.argv[2:5])))
+        print(json.dumps(check_sums(*sys.argv[2:6])))
     else:
         main()

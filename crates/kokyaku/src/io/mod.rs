@@ -15,6 +15,8 @@ mod parquet;
 #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
 mod plain;
 #[cfg(all(test, feature = "parquet"))]
+mod plain_schema_tests;
+#[cfg(all(test, feature = "parquet"))]
 mod plain_tests;
 mod summarize;
 #[cfg(feature = "parquet")]

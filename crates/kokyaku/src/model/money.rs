@@ -93,6 +93,27 @@ impl UnitScale {
         )?;
         Ok((u, factor))
     }
+    /// The factor by which the scale would grow to hold amounts of `scale` decimals (1 when
+    /// it holds them already), or `None` when [`Self::units_of`] would refuse such an amount
+    /// (more than the most decimals, or stored values no longer fitting). Changes nothing.
+    pub(crate) fn growth_to(&self, scale: u32) -> Option<i64> {
+        if scale <= self.scale {
+            return Some(1);
+        }
+        if scale > MAX_SCALE {
+            return None;
+        }
+        let k = 10_i64.pow(scale - self.scale);
+        i64::try_from(self.max_abs).ok()?.checked_mul(k)?;
+        Some(k)
+    }
+    /// Grows the scale to `scale` (after [`Self::growth_to`] said it can).
+    pub(crate) fn grow_to(&mut self, scale: u32) {
+        if let Some(k) = self.growth_to(scale).filter(|&k| k != 1) {
+            self.max_abs *= k.unsigned_abs();
+            self.scale = scale;
+        }
+    }
     /// Records a value as stored (for the overflow check of a later scale growth).
     pub(crate) fn note(&mut self, units: i64) {
         self.max_abs = self.max_abs.max(units.unsigned_abs());

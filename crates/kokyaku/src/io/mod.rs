@@ -12,6 +12,8 @@ mod options;
 #[cfg(feature = "parquet")]
 mod parquet;
 // Plain batches come from the Parquet reader only.
+#[cfg(all(test, feature = "parquet"))]
+mod float_money_tests;
 #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
 mod plain;
 #[cfg(all(test, feature = "parquet"))]

@@ -353,7 +353,6 @@ fn plain_batch(
         }
     };
     let (days, max_day) = plain_days(cols[role::TIME].as_ref()?, rows, tz, naive_time, opts)?;
-    let (units, max_units, scale) = plain_units(cols[role::AMOUNT].as_ref()?, rows)?;
     let currency = match &cols[role::CURRENCY] {
         None => None,
         Some(c) => {
@@ -366,6 +365,12 @@ fn plain_batch(
             first.map(str::to_owned)
         }
     };
+    // Float amounts are in the currency's minor units, as row by row.
+    let minor = match currency.as_deref() {
+        Some(c) if !c.trim().is_empty() => Some(crate::model::minor_units(c)),
+        _ => opts.currency.as_deref().map(crate::model::minor_units),
+    };
+    let (units, max_units, scale) = plain_units(cols[role::AMOUNT].as_ref()?, rows, minor)?;
     // Flags: status, kind and subscription id, each text (or absent).
     let mut flags = vec![0u8; rows];
     let mut cancelled = 0;
@@ -623,9 +628,10 @@ fn plain_days(
 
 /// Non-negative amounts of an amount column without nulls, as units of `10^-scale`, and the
 /// scale: integers; floats whose shortest text has at most two decimals, below 10^13 (what
-/// the per-row path reads from them: see `decimal` in ingest.rs); decimals of scale up to 8.
+/// the per-row path reads from them: see `float_money`), unless the currency's `minor` units
+/// are fewer; decimals of scale up to 8.
 /// The scale is the most decimals any amount has without trailing zeros, as row by row.
-fn plain_units(c: &Col<'_>, rows: usize) -> Option<(Vec<i64>, i64, u32)> {
+fn plain_units(c: &Col<'_>, rows: usize, minor: Option<u32>) -> Option<(Vec<i64>, i64, u32)> {
     if c.nulls.is_some_and(|n| n.null_count() > 0) {
         return None;
     }
@@ -662,6 +668,11 @@ fn plain_units(c: &Col<'_>, rows: usize) -> Option<(Vec<i64>, i64, u32)> {
         return None;
     }
     let scale = units.iter().map(|&u| decimals(u, from)).max()?;
+    // A float with more decimals than the currency has is the per-row path's to refuse.
+    let float = matches!(c.data, Data::F64(_) | Data::F32(_));
+    if float && minor.is_some_and(|m| scale > m) {
+        return None;
+    }
     let div = 10_i64.pow(from - scale);
     let units: Vec<i64> = if div == 1 {
         units

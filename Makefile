@@ -6,6 +6,7 @@
 #   make test-node     build the addon (napi-rs), node --test, type-check index.d.ts
 #   make test-wasm     build wasm32 (ci/cargo-wasm), wasm-bindgen glue, node --test, Chromium smoke
 #   make test-parity   the CDNOW log through the CLI, Python, Node and WASM: identical JSON
+#   make fuzz          each fuzz target in fuzz/ for FUZZ_SECONDS (default 20), nightly + cargo-fuzz
 #   make bench | lint | tools
 #
 # Every test target installs what it needs first (`tools` = ci/install-tools.sh: idempotent,
@@ -30,8 +31,9 @@ WASM_FILE := $(KOKYAKU_WASM_TARGET_DIR)/wasm32-unknown-unknown/release/kokyaku_w
 FFI_CRATES := pyo3|pyo3-ffi|napi|napi-sys|napi-derive|wasm-bindgen|js-sys|web-sys
 
 .PHONY: test test-rust check-core-pure test-python test-node test-wasm test-parity bench lint tools
+.PHONY: fuzz
 
-test: tools test-rust test-python test-node test-wasm test-parity
+test: tools test-rust test-python test-node test-wasm test-parity fuzz
 
 tools:
 	KOKYAKU_CACHE="$(CACHE)" KOKYAKU_VENV="$(VENV)" KOKYAKU_TOOLS="$(TOOLS)" bash ci/install-tools.sh
@@ -85,3 +87,27 @@ bench: tools
 lint:
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# Every target listed in fuzz/Cargo.toml, FUZZ_SECONDS each, from the committed seeds
+# (fuzz/seeds/<target>, optional) plus a corpus kept in the cache. A crash stops `make test`;
+# its input is in fuzz/artifacts/<target>/ (reproduce: see docs/development.md).
+FUZZ_SECONDS ?= 20
+FUZZ_TARGET_DIR ?= $(CACHE)/kokyaku-target-fuzz
+# Release with debug assertions and overflow checks; no sanitizer: the core forbids unsafe code,
+# and AddressSanitizer would halve the executions and double the build on CI's 2 cores.
+FUZZ_FLAGS ?= -O -a -s none
+fuzz: tools
+	@cd fuzz; export PATH="$(TOOLS)/bin:$$PATH"; \
+	targets=$$(cargo +nightly fuzz list); \
+	cargo +nightly fuzz build $(FUZZ_FLAGS) --target-dir "$(FUZZ_TARGET_DIR)"; \
+	for t in $$targets; do \
+	  mkdir -p "$(CACHE)/kokyaku-fuzz-corpus/$$t" "seeds/$$t" "artifacts/$$t"; \
+	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+	  log="$(CACHE)/kokyaku-fuzz-$$t.log"; \
+	  if ! cargo +nightly fuzz run $(FUZZ_FLAGS) --target-dir "$(FUZZ_TARGET_DIR)" "$$t" \
+	      "$(CACHE)/kokyaku-fuzz-corpus/$$t" "seeds/$$t" -- \
+	      -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 >"$$log" 2>&1; then \
+	    tail -n 60 "$$log"; echo "fuzz: $$t failed: input in fuzz/artifacts/$$t/" >&2; exit 1; \
+	  fi; \
+	  grep -E '^Done [0-9]+ runs' "$$log" || tail -n 3 "$$log"; \
+	done

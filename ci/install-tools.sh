@@ -3,8 +3,8 @@
 # Idempotent: each step checks what is present first, so a warm run takes a few seconds.
 #
 #   apt:   rustc-web cargo-web rust-web-src rust-web-llvm lld-22 (wasm32 std via -Zbuild-std), chromium
-#   cargo: wasm-bindgen-cli, exactly the version pinned for the wasm-bindgen crate,
-#          into $KOKYAKU_CACHE/kokyaku-tools
+#   cargo: wasm-bindgen-cli, exactly the version pinned for the wasm-bindgen crate, and
+#          cargo-fuzz (pinned), into $KOKYAKU_CACHE/kokyaku-tools
 #   pip:   ci/requirements-dev.txt into the venv $KOKYAKU_CACHE/kokyaku-venv
 #   npm:   bindings/node and bindings/wasm devDependencies (npm cache $KOKYAKU_CACHE/kokyaku-npm)
 #
@@ -57,6 +57,18 @@ else
   # --no-default-features drops the HTTP/TLS stack (only the test runner's driver download uses it).
   cargo install wasm-bindgen-cli --version "=$wb_version" --no-default-features --bin wasm-bindgen \
     --root "$tools" --quiet
+fi
+
+# --- cargo-fuzz -----------------------------------------------------------------------------------
+# `make test` runs the fuzz targets in fuzz/ for a few seconds each (see docs/development.md). The
+# targets build with rustup's nightly toolchain (already on these machines: never installed here).
+# Exact pin: the version `make fuzz` was written against (its CLI flags are stable since 0.11).
+cf_version=0.13.2
+if [ -x "$tools/bin/cargo-fuzz" ] && [ "$("$tools/bin/cargo-fuzz" --version 2>/dev/null)" = "cargo-fuzz $cf_version" ]; then
+  log "cargo-fuzz: $cf_version present"
+else
+  log "cargo-fuzz: installing $cf_version (about 1 min cold)"
+  cargo install cargo-fuzz --version "=$cf_version" --root "$tools" --quiet --locked
 fi
 
 # --- Python venv ----------------------------------------------------------------------------------

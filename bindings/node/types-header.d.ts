@@ -23,7 +23,7 @@ export interface ReadOptions {
   currency?: string
   missingCustomer?: 'reject' | 'anonymous'
   anonymousId?: string
-  duplicateOrder?: 'sum_lines' | 'keep_first' | 'error'
+  duplicateOrder?: 'sum_lines' | 'keep_first' | 'error' | 'sum_across_times'
   cancelPrefix?: string
   negativeAsRefund?: boolean
   badRows?: 'reject' | 'error'
@@ -88,6 +88,8 @@ export interface IngestReport {
   cancelled_orders: number
   anonymous_rows: number
   customers: number
+  customer_records: number
+  subscription_records: number
 }
 
 /** One customer's row (snake_case keys; money as exact decimal strings, dates as YYYY-MM-DD). */

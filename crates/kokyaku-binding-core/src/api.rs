@@ -54,6 +54,7 @@ pub const COLUMN_OPTIONS: &[(&str, &str)] = &[
     ("status_col", "status"),
     ("kind_col", "kind"),
     ("subscription_col", "subscription"),
+    ("sku_col", "sku"),
 ];
 
 /// Read options from a flat options object: the `ReadOptions` fields, plus `customer_col` …
@@ -170,7 +171,8 @@ pub fn read_records(records: &[Value], options: Value) -> Result<Log, BindingErr
 
 /// Record types (`kokyaku::model::{Customer, Order, Refund, Subscription}`) as one object:
 /// `{timezone, customers?, orders, refunds?, subscriptions?}` — for logs with a subscription
-/// table or typed records. The report counts every record as read and accepted.
+/// table or typed records. The report counts every record (order, refund, customer,
+/// subscription) as read and accepted, with `customer_records` and `subscription_records`.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordSet {
@@ -202,11 +204,14 @@ pub fn read_record_set(value: Value) -> Result<Log, BindingError> {
     let tz = io::parse_tz(r.timezone.as_deref().unwrap_or("UTC"))?;
     let log = OrderLog::from_records(tz, &r.customers, &r.orders, &r.refunds, &r.subscriptions)?;
     let mut report = IngestReport::default();
-    let n = (r.orders.len() + r.refunds.len()) as u64;
+    // Every record is a row: orders, refunds, customers and subscriptions alike.
+    let n = (r.orders.len() + r.refunds.len() + r.customers.len() + r.subscriptions.len()) as u64;
     report.rows_read = n;
     report.rows_accepted = n;
     report.orders = r.orders.len() as u64;
     report.refunds = r.refunds.len() as u64;
+    report.customer_records = r.customers.len() as u64;
+    report.subscription_records = r.subscriptions.len() as u64;
     report.customers = log.n_customers() as u64;
     Ok(Log { log, report })
 }

@@ -32,6 +32,7 @@ pub enum DuplicateArg {
     SumLines,
     KeepFirst,
     Error,
+    SumAcrossTimes,
 }
 
 /// Flags shared by every command that reads an order log.
@@ -71,6 +72,9 @@ pub struct InputArgs {
     /// Subscription id column.
     #[arg(long)]
     pub subscription_col: Option<String>,
+    /// Product / SKU column: each row is then an order line (products bought); `-` for none.
+    #[arg(long)]
+    pub sku_col: Option<String>,
     /// Time format: strftime (e.g. %Y%m%d), `epoch`, `epoch_ms`; default detects.
     #[arg(long)]
     pub time_format: Option<String>,
@@ -92,7 +96,9 @@ pub struct InputArgs {
     /// Rows without a customer id.
     #[arg(long, value_enum, default_value = "reject")]
     pub missing_customer: MissingCustomerArg,
-    /// Rows repeating an order id.
+    /// Rows repeating an order id: `sum-lines` adds rows of one id and time (a repeat at
+    /// another time is rejected as `duplicate_order`), `sum-across-times` adds them whatever
+    /// their times.
     #[arg(long, value_enum, default_value = "sum-lines")]
     pub duplicate_order: DuplicateArg,
     /// Order ids with this prefix are cancellations, read as refunds (e.g. C).
@@ -124,6 +130,7 @@ impl InputArgs {
                 status: self.status_col.clone(),
                 kind: self.kind_col.clone(),
                 subscription: self.subscription_col.clone(),
+                sku: self.sku_col.clone(),
             },
             time_format: self.time_format.clone(),
             has_header: !self.no_header,
@@ -136,6 +143,7 @@ impl InputArgs {
                 DuplicateArg::SumLines => DuplicateOrder::SumLines,
                 DuplicateArg::KeepFirst => DuplicateOrder::KeepFirst,
                 DuplicateArg::Error => DuplicateOrder::Error,
+                DuplicateArg::SumAcrossTimes => DuplicateOrder::SumAcrossTimes,
             },
             cancel_prefix: self.cancel_prefix.clone(),
             negative_as_refund: !self.no_negative_refunds,

@@ -2,9 +2,11 @@
 //!
 //! Errors print as one line on stderr with a non-zero exit; never a backtrace.
 
+mod book;
 mod input;
 mod ltv;
 mod ltv_evaluate;
+mod segment;
 mod text;
 
 use std::io::Write;
@@ -83,6 +85,12 @@ enum Command {
     },
     /// Predictive lifetime value: fit BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma, BG/BB, sBG.
     Ltv(Box<ltv::LtvArgs>),
+    /// Customers matching segment rules (ids, --count, --explain ID; --preset, --rules FILE.json).
+    Segment(Box<segment::SegmentArgs>),
+    /// The customer book: apply an events file to a snapshot (or an empty book), print who
+    /// changed class, went dormant, came back or changed subscription state, write the new
+    /// snapshot.
+    Book(Box<book::BookArgs>),
     /// Generate a realistic order log (BG/NBD purchases, Gamma-Gamma spend, subscribers).
     Simulate {
         /// Number of customers.
@@ -143,6 +151,7 @@ fn analysis_options(input: &InputArgs) -> Result<AnalysisOptions> {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Segment(a) => segment::run(&a),
         Command::Report { input, format } => {
             let ing = input.read()?;
             let opts = analysis_options(&input)?;
@@ -251,6 +260,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Ltv(args) => ltv::run(*args),
+        Command::Book(args) => book::run(&args),
         Command::Simulate {
             customers,
             seed,

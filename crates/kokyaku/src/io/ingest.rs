@@ -38,12 +38,17 @@ pub enum RejectReason {
     UnknownStatus,
     /// A kind that is neither one-off nor subscription.
     UnknownKind,
-    /// A repeated order id under `duplicate_order = keep_first`.
+    /// A repeated order id under `duplicate_order = keep_first`, or at another time than
+    /// the order's first row under `sum_lines`.
     DuplicateOrder,
     /// A repeated order id with another customer.
     OrderCustomerConflict,
     /// A row with a different number of fields, or not a JSON object.
     MalformedRow,
+    /// A line row (SKU column mapped) without a SKU.
+    MissingSku,
+    /// A line whose amount is not its quantity times its unit price.
+    LinesAmountMismatch,
     /// A float amount with more decimals than its currency's minor units (not float noise).
     AmountPrecision,
 }
@@ -67,6 +72,8 @@ impl RejectReason {
             Self::DuplicateOrder => "duplicate_order",
             Self::OrderCustomerConflict => "order_customer_conflict",
             Self::MalformedRow => "malformed_row",
+            Self::MissingSku => "missing_sku",
+            Self::LinesAmountMismatch => "lines_amount_mismatch",
             Self::AmountPrecision => "amount_precision",
         }
     }
@@ -91,9 +98,17 @@ impl RejectReason {
             Self::NegativeAmount => "negative amount or quantity while refunds are off",
             Self::UnknownStatus => "unknown status; use completed or cancelled",
             Self::UnknownKind => "unknown kind; use one_off or subscription",
-            Self::DuplicateOrder => "order id seen before (policy keep_first)",
+            Self::DuplicateOrder => {
+                "order id seen before (policy keep_first), or at another time (lines of one order share its time; pass --duplicate-order sum-across-times to merge them)"
+            }
             Self::OrderCustomerConflict => "order id seen before with another customer",
             Self::MalformedRow => "row does not have the header's fields",
+            Self::MissingSku => {
+                "no SKU on a line row; fill the product column or map --sku-col - to read no lines"
+            }
+            Self::LinesAmountMismatch => {
+                "the line's amount is not quantity x unit price; fix the row or map only one of them"
+            }
             Self::AmountPrecision => {
                 "float amount has more decimals than the currency's minor units; round it, or pass it as text or a decimal"
             }
@@ -140,6 +155,12 @@ pub struct IngestReport {
     pub anonymous_rows: u64,
     /// Customers in the log.
     pub customers: u64,
+    /// Accepted records of a customer table (typed records only; counted in `rows_read` and
+    /// `rows_accepted`).
+    pub customer_records: u64,
+    /// Accepted records of a subscription table (typed records only; counted in `rows_read`
+    /// and `rows_accepted`).
+    pub subscription_records: u64,
 }
 
 /// An order log and the report of how it was read.
@@ -222,6 +243,8 @@ pub struct Row<'a> {
     pub kind: Val<'a>,
     /// Subscription id.
     pub subscription: Val<'a>,
+    /// Product / SKU of the line this row is (rows are lines when a SKU column is mapped).
+    pub sku: Val<'a>,
 }
 
 impl Row<'_> {
@@ -239,6 +262,7 @@ impl Row<'_> {
             status: Val::Null,
             kind: Val::Null,
             subscription: Val::Null,
+            sku: Val::Null,
         }
     }
 }
@@ -255,6 +279,7 @@ pub struct Names {
     pub(crate) currency: String,
     pub(crate) status: String,
     pub(crate) kind: String,
+    pub(crate) sku: String,
 }
 
 /// Where accepted rows go: the [`OrderLogBuilder`] (the grouped log every analysis reads), or
@@ -283,6 +308,8 @@ pub trait OrderSink {
     fn find_order(&self, order_id: &str) -> Option<usize>;
     /// Whether order `i` belongs to `customer_id`.
     fn order_customer_is(&self, i: usize, customer_id: &str) -> bool;
+    /// Whether order `i` was placed at `placed_at` (Unix seconds).
+    fn order_time_is(&self, i: usize, placed_at: i64) -> bool;
     /// Adds a line's amount to order `i`.
     fn add_line(
         &mut self,
@@ -290,6 +317,9 @@ pub trait OrderSink {
         amount: Decimal,
         location: &dyn Fn() -> Location,
     ) -> Result<()>;
+    /// Records a line (SKU, quantity, unit price) of order `i` (whose amount already includes
+    /// it). Sinks that keep no lines ignore it.
+    fn push_line(&mut self, _i: usize, _sku: &str, _quantity: Decimal, _unit_price: Decimal) {}
     /// Appends a refund (positive magnitude).
     fn push_refund(
         &mut self,
@@ -360,6 +390,9 @@ impl OrderSink for OrderLogBuilder {
     fn order_customer_is(&self, i: usize, customer_id: &str) -> bool {
         self.order_customer(i) == customer_id
     }
+    fn order_time_is(&self, i: usize, placed_at: i64) -> bool {
+        self.order_placed_at(i) == Some(placed_at)
+    }
     fn add_line(
         &mut self,
         i: usize,
@@ -367,6 +400,9 @@ impl OrderSink for OrderLogBuilder {
         location: &dyn Fn() -> Location,
     ) -> Result<()> {
         OrderLogBuilder::add_line(self, i, amount, location)
+    }
+    fn push_line(&mut self, i: usize, sku: &str, quantity: Decimal, unit_price: Decimal) {
+        OrderLogBuilder::push_line(self, i, sku, quantity, unit_price);
     }
     fn push_refund(
         &mut self,
@@ -557,6 +593,7 @@ impl<S: OrderSink> Ingestor<S> {
 
     fn row_inner(&mut self, row_no: u64, r: &Row<'_>, buf: &mut String) -> Result<()> {
         self.report.rows_read += 1;
+        let sku_text: String;
         // Customer.
         let mut anonymous = false;
         let customer: &str = match r.customer {
@@ -596,6 +633,8 @@ impl<S: OrderSink> Ingestor<S> {
             Val::Str(c) if !c.trim().is_empty() => Some(crate::model::minor_units(c)),
             _ => self.opts.currency.as_deref().map(crate::model::minor_units),
         };
+        // Amount (and, on a line row, its quantity and unit price).
+        let mut line: Option<(Decimal, Decimal)> = None;
         let amount = if r.amount.is_blank() {
             if r.quantity.is_blank() && r.unit_price.is_blank() {
                 let c = self.names.amount.clone();
@@ -621,6 +660,7 @@ impl<S: OrderSink> Ingestor<S> {
                 let c = self.names.unit_price.clone();
                 return self.reject(row_no, RejectReason::InvalidAmount, &c, &r.unit_price);
             };
+            line = Some((q, p));
             amount
         } else {
             match decimal(&r.amount, minor) {
@@ -631,6 +671,39 @@ impl<S: OrderSink> Ingestor<S> {
                 }
             }
         };
+        // A line row: the SKU, and quantity x unit price equal to the amount when all are given.
+        let sku: Option<&str> = match r.sku {
+            Val::Null => None,
+            Val::Str(s) if !trim(s).is_empty() => Some(trim(s)),
+            Val::Str(_) => {
+                let c = self.names.sku.clone();
+                return self.reject(row_no, RejectReason::MissingSku, &c, &r.sku);
+            }
+            ref other => {
+                sku_text = other.show();
+                Some(sku_text.as_str())
+            }
+        };
+        if sku.is_some() && line.is_none() {
+            line = Some(match (decimal(&r.quantity, None), decimal(&r.unit_price, minor)) {
+                (Ok(q), Ok(p)) if !r.quantity.is_blank() && !r.unit_price.is_blank() => {
+                    if q.checked_mul(p) != Some(amount) {
+                        let c = self.names.amount.clone();
+                        return self.reject(
+                            row_no,
+                            RejectReason::LinesAmountMismatch,
+                            &c,
+                            &r.amount,
+                        );
+                    }
+                    (q, p)
+                }
+                (Ok(q), _) if !r.quantity.is_blank() && !q.is_zero() => {
+                    (q, (amount / q).normalize())
+                }
+                _ => (Decimal::ONE, amount),
+            });
+        }
         // Status and kind.
         let status = match r.status {
             ref v if v.is_blank() => OrderStatus::Completed,
@@ -745,7 +818,7 @@ impl<S: OrderSink> Ingestor<S> {
                     let c = self.names.order.clone();
                     return self.reject(row_no, RejectReason::DuplicateOrder, &c, &Val::Str(oid));
                 }
-                DuplicateOrder::SumLines => {
+                DuplicateOrder::SumLines | DuplicateOrder::SumAcrossTimes => {
                     let Some(i) = self.builder.find_order(oid) else {
                         return Err(Error::Malformed {
                             location: Location::cell(row_no, &self.names.order),
@@ -761,14 +834,31 @@ impl<S: OrderSink> Ingestor<S> {
                             &Val::Str(oid),
                         );
                     }
+                    if self.opts.duplicate_order == DuplicateOrder::SumLines
+                        && !self.builder.order_time_is(i, secs)
+                    {
+                        let c = self.names.order.clone();
+                        return self.reject(
+                            row_no,
+                            RejectReason::DuplicateOrder,
+                            &c,
+                            &Val::Str(oid),
+                        );
+                    }
                     let aname = &self.names.amount;
                     self.builder
                         .add_line(i, amount, &|| Location::cell(row_no, aname))?;
+                    if let (Some(s), Some((q, p))) = (sku, line) {
+                        self.builder.push_line(i, s, q, p);
+                    }
                     self.report.lines_merged += 1;
                     self.accept(anonymous);
                     return Ok(());
                 }
             }
+        }
+        if let (Some(i), Some(s), Some((q, p))) = (pushed, sku, line) {
+            self.builder.push_line(i, s, q, p);
         }
         if status == OrderStatus::Cancelled {
             self.report.cancelled_orders += 1;

@@ -99,6 +99,7 @@ pub(crate) fn jsonl_into<R: Read, S: OrderSink>(
                         (&mut r.status, d.status),
                         (&mut r.kind, d.kind),
                         (&mut r.subscription, d.subscription),
+                        (&mut r.sku, d.sku),
                     ] {
                         *role = role.or(found);
                     }
@@ -117,6 +118,7 @@ pub(crate) fn jsonl_into<R: Read, S: OrderSink>(
                     r.status,
                     r.kind,
                     r.subscription,
+                    r.sku,
                 ];
                 if roles
                     .iter()
@@ -137,6 +139,7 @@ pub(crate) fn jsonl_into<R: Read, S: OrderSink>(
                     status: g(r.status),
                     kind: g(r.kind),
                     subscription: g(r.subscription),
+                    sku: g(r.sku),
                 };
                 ing.row(row_no, &row)?;
             }
@@ -152,4 +155,45 @@ pub(crate) fn jsonl_into<R: Read, S: OrderSink>(
 /// Reads JSON Lines from a string.
 pub fn read_jsonl_str(text: &str, opts: &ReadOptions) -> Result<Ingested> {
     read_jsonl(text.as_bytes(), opts)
+}
+
+/// Reads a `.json` file: one JSON array of records (objects), or JSON Lines when the first
+/// non-blank byte is not `[`. An array is read whole; its elements are the rows (1-based), with
+/// exactly the column detection and policies of JSON Lines.
+pub(crate) fn json_into<R: Read, S: OrderSink>(
+    mut reader: R,
+    opts: &ReadOptions,
+    sink: S,
+) -> Result<Ingestor<S>> {
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::Malformed {
+            location: Location::default(),
+            reason: e.to_string(),
+        })?;
+    let first = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .and_then(|i| bytes.get(i).copied());
+    if first != Some(b'[') {
+        return jsonl_into(bytes.as_slice(), opts, sink);
+    }
+    let rows: Vec<Value> = serde_json::from_slice(&bytes).map_err(|e| Error::Malformed {
+        location: Location::default(),
+        reason: format!(
+            "a .json file holds JSON Lines or one JSON array of records; this array is not valid JSON: {e}"
+        ),
+    })?;
+    drop(bytes);
+    let mut text = String::new();
+    for r in &rows {
+        // Compact JSON has no raw line breaks: one element, one line.
+        text.push_str(&r.to_string());
+        text.push('\n');
+    }
+    if rows.is_empty() {
+        return Err(Error::EmptyInput("the JSON array has no records".into()));
+    }
+    jsonl_into(text.as_bytes(), opts, sink)
 }

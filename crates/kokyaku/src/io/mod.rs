@@ -49,6 +49,7 @@ pub use summarize::{SummarizedLog, summarize_path};
 pub use summary_out::{summary_record_batch, write_batch_csv, write_batch_parquet};
 pub use time::TimeParser;
 
+use std::io::Read;
 use std::path::Path;
 
 use crate::{Error, Result};
@@ -65,21 +66,33 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format by file extension (`.csv .tsv .txt .dat` → CSV, `.jsonl .ndjson` → JSON
-    /// Lines, `.parquet .pq` → Parquet).
+    /// The format by file extension (`.csv .tsv .txt .dat` → CSV, `.jsonl .ndjson .json` → JSON
+    /// Lines, `.parquet .pq` → Parquet). A `.gz` file has the format of the name without it
+    /// (`orders.csv.gz` is CSV; a bare `orders.gz` is CSV); see [`is_gzip`].
     pub fn from_path(path: &Path) -> Result<Self> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        Ok(match ext.as_str() {
-            "csv" | "tsv" | "txt" | "dat" | "gz" | "" => Self::Csv,
+        let ext = |p: &Path| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_ascii_lowercase()
+        };
+        let mut e = ext(path);
+        if e == "gz" {
+            e = path.file_stem().map_or_else(String::new, |s| ext(Path::new(s)));
+        }
+        Ok(match e.as_str() {
+            "csv" | "tsv" | "txt" | "dat" | "" => Self::Csv,
             "jsonl" | "ndjson" | "json" => Self::Jsonl,
-            "parquet" | "pq" => Self::Parquet,
+            "parquet" | "pq" if !is_gzip(path) => Self::Parquet,
+            "parquet" | "pq" => {
+                return Err(Error::Unsupported(format!(
+                    "'{}' is a gzip-compressed Parquet file: Parquet compresses its own pages; decompress it first",
+                    path.display()
+                )));
+            }
             _ => {
                 return Err(Error::Unsupported(format!(
-                    "unknown file type '.{ext}' for '{}': use .csv/.tsv/.txt, .jsonl or .parquet",
+                    "unknown file type '.{e}' for '{}': use .csv/.tsv/.txt, .jsonl/.json or .parquet (optionally .gz)",
                     path.display()
                 )));
             }
@@ -87,8 +100,29 @@ impl Format {
     }
 }
 
+/// Whether a path names a gzip-compressed file (extension `.gz`): [`read_path`] decompresses it.
+#[must_use]
+pub fn is_gzip(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+}
+
+/// Whether `path` (without a `.gz`) ends in `.json`: a JSON array of records is read there as
+/// well as JSON Lines.
+fn is_json(path: &Path) -> bool {
+    let p = if is_gzip(path) {
+        path.file_stem().map_or(Path::new(""), Path::new)
+    } else {
+        path
+    };
+    p.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
 /// Reads an order log from a file, choosing the reader by extension. A `.tsv` file defaults
-/// to tab separation when the options say comma.
+/// to tab separation when the options say comma. A `.gz` file is decompressed (gzip, also
+/// several members one after another). A `.json` file holds JSON Lines or one JSON array of
+/// records.
 pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<Ingested> {
     let builder = crate::model::OrderLogBuilder::new(opts.tz()?);
     Ok(read_path_into(path, opts, builder)?.finish())
@@ -104,20 +138,40 @@ pub(crate) fn read_path_into<S: OrderSink>(
         path: path.display().to_string(),
         source,
     };
-    match Format::from_path(path)? {
+    let format = Format::from_path(path)?;
+    let open = || -> Result<Box<dyn Read>> {
+        let f = std::fs::File::open(path).map_err(io_err)?;
+        Ok(if is_gzip(path) {
+            Box::new(GzipText {
+                inner: flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(
+                    1 << 16,
+                    f,
+                )),
+                path: path.display().to_string(),
+            })
+        } else {
+            Box::new(f)
+        })
+    };
+    match format {
         Format::Csv => {
-            let f = std::fs::File::open(path).map_err(io_err)?;
             let mut o = opts.clone();
-            if path
+            let stem = if is_gzip(path) {
+                path.file_stem().map_or(Path::new(""), Path::new)
+            } else {
+                path
+            };
+            if stem
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
                 && o.delimiter == Delimiter::Comma
             {
                 o.delimiter = Delimiter::Tab;
             }
-            csv::csv_into(f, &o, sink)
+            csv::csv_into(open()?, &o, sink)
         }
-        Format::Jsonl => jsonl::jsonl_into(std::fs::File::open(path).map_err(io_err)?, opts, sink),
+        Format::Jsonl if is_json(path) => jsonl::json_into(open()?, opts, sink),
+        Format::Jsonl => jsonl::jsonl_into(open()?, opts, sink),
         #[cfg(feature = "parquet")]
         Format::Parquet => {
             parquet::parquet_file_into(std::fs::File::open(path).map_err(io_err)?, opts, sink)
@@ -126,5 +180,23 @@ pub(crate) fn read_path_into<S: OrderSink>(
         Format::Parquet => Err(Error::Unsupported(
             "this build has no Parquet support (feature `parquet`)".into(),
         )),
+    }
+}
+
+/// A gzip stream whose corruption reads as an I/O error naming the file and saying so (the
+/// readers turn read errors into `malformed_input`).
+struct GzipText<R> {
+    inner: R,
+    path: String,
+}
+
+impl<R: Read> Read for GzipText<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("'{}' is not valid gzip ({e}); is it really compressed?", self.path),
+            )
+        })
     }
 }

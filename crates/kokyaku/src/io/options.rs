@@ -33,6 +33,9 @@ pub struct ColumnMap {
     pub kind: Option<String>,
     /// Subscription id (detected: `subscription_id`).
     pub subscription: Option<String>,
+    /// Product / SKU of a line (detected: sku, `product_id`, product, `item_id`, stockcode).
+    /// When present, each row is an order line and the log keeps the lines.
+    pub sku: Option<String>,
 }
 
 /// How fields are separated in delimited text.
@@ -98,13 +101,19 @@ pub enum MissingCustomer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DuplicateOrder {
-    /// Rows of one order are its line items: amounts add up (default).
+    /// Rows of one order placed at the same time are its line items: amounts add up
+    /// (default). A repeat of the id at another time is rejected (reason `duplicate_order`):
+    /// lines of one order share its time.
     #[default]
     SumLines,
     /// Keep the first row; later rows are rejected (reason `duplicate_order`).
     KeepFirst,
     /// Stop with an error.
     Error,
+    /// Like `sum_lines`, but rows of one order id add up whatever their times (the order
+    /// keeps the time of its first row). Only when asked: for exports that stamp each line
+    /// with its own time.
+    SumAcrossTimes,
 }
 
 /// What to do with a row that cannot be read.

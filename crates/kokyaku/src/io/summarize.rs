@@ -207,6 +207,9 @@ struct LastOrder {
     counted: bool,
     /// The order's total so far (for the overflow check of a further line).
     units: i64,
+    /// Placement time, Unix seconds (a further line must share it under `sum_lines`); `None`
+    /// after a plain batch, which keeps days only.
+    placed_at: Option<i64>,
 }
 
 /// An [`OrderSink`] that keeps per-customer running totals instead of the orders.
@@ -591,7 +594,7 @@ impl OrderSink for SummarySink {
         &mut self,
         customer_id: &str,
         order_id: Option<&str>,
-        _placed_at: i64,
+        placed_at: i64,
         day: Day,
         amount: Decimal,
         kind: OrderKind,
@@ -617,6 +620,7 @@ impl OrderSink for SummarySink {
             customer: c,
             counted,
             units,
+            placed_at: Some(placed_at),
         });
         if day <= self.as_of {
             let sub =
@@ -643,6 +647,21 @@ impl OrderSink for SummarySink {
     fn order_customer_is(&self, i: usize, customer_id: &str) -> bool {
         match self.last {
             Some(l) if l.index == i => self.lookup(customer_id) == Some(l.customer),
+            _ => true, // abandoned (see `find_order`): the answer is not used
+        }
+    }
+
+    fn order_time_is(&self, i: usize, placed_at: i64) -> bool {
+        match self.last {
+            Some(l) if l.index == i => l.placed_at.map_or_else(
+                || {
+                    // A line of the last order of a plain batch: its time is not known here,
+                    // the grouped log answers instead.
+                    self.abandoned.set(true);
+                    true
+                },
+                |t| t == placed_at,
+            ),
             _ => true, // abandoned (see `find_order`): the answer is not used
         }
     }
@@ -830,6 +849,7 @@ impl OrderSink for SummarySink {
             customer: customer[last],
             counted: b.flags[last] & CANCELLED == 0 && b.days[last] <= as_of,
             units: b.units[last] * k,
+            placed_at: None,
         });
         #[cfg(all(test, feature = "parquet"))]
         super::plain_tests::PLAIN_TAKEN.with(|c| c.set(c.get() + 1));

@@ -214,11 +214,17 @@ fn run(cli: Cli) -> Result<()> {
             }
             let (summary, report) = input.summarize(&opts.summary_opts())?;
             let ca = CustomerAnalysis::from_summary(summary, &opts)?;
-            let table = ca.table(&opts);
-            input::write_table(&table, &output)?;
+            // Typed columns straight to the file (the same bytes as `ca.table` would give).
+            let batch = kokyaku::io::summary_record_batch(
+                &ca.summary,
+                Some(&ca.rfm),
+                Some((&ca.cpm, &opts.cpm)),
+            )?;
+            input::write_batch(&batch, &output)?;
+            let n_rows = batch.num_rows();
             let msg = serde_json::json!({
                 "output": output.display().to_string(),
-                "customers": table.n_rows(),
+                "customers": n_rows,
                 "as_of": ca.summary.as_of.to_string(),
                 "ingestion": report,
             });
@@ -226,7 +232,7 @@ fn run(cli: Cli) -> Result<()> {
                 OutFormat::Json => print_json(&msg),
                 OutFormat::Text => {
                     if output.as_os_str() != "-" {
-                        eprintln!("wrote {} customers to {}", table.n_rows(), output.display());
+                        eprintln!("wrote {n_rows} customers to {}", output.display());
                     }
                     Ok(())
                 }

@@ -65,10 +65,11 @@ pub fn summary_record_batch(
     push("recency_days", days(&s.recency_days));
     push("tenure_days", days(&s.tenure_days));
     push("age_days", days(&s.age_days));
-    let money = |v: &[i64]| -> Result<ArrayRef> {
+    let money = |v: &[i128]| -> Result<ArrayRef> {
         let mut b = StringBuilder::with_capacity(n, 8 * n);
         for &u in v {
-            write!(b, "{}", Decimal::new(u, s.money_scale)).map_err(malformed)?;
+            let d = Decimal::try_from_i128_with_scale(u, s.money_scale).map_err(malformed)?;
+            write!(b, "{d}").map_err(malformed)?;
             b.append_value("");
         }
         Ok(Arc::new(b.finish()))

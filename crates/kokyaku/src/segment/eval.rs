@@ -66,7 +66,7 @@ impl ExtraColumn {
 enum Col<'a> {
     U32(Cow<'a, [u32]>),
     OptU32(&'a [Option<u32>]),
-    Units(&'a [i64], f64),
+    Units(Cow<'a, [i128]>, f64),
     F64(Vec<f64>),
     U8Zero(Cow<'a, [u8]>),
     OptDay(&'a [Option<Day>]),
@@ -424,9 +424,9 @@ impl<'a> Segmenter<'a> {
             (None, "purchase_days") => Col::U32(Cow::Borrowed(&s.purchase_days)),
             (None, "subscription_orders") => Col::U32(Cow::Borrowed(&s.subscription_orders)),
             (None, "cancelled_orders") => Col::U32(Cow::Borrowed(&s.cancelled_orders)),
-            (None, "gross") => Col::Units(&s.gross_units, scale),
-            (None, "refunds") => Col::Units(&s.refund_units, scale),
-            (None, "net") => Col::Units(&s.net_units, scale),
+            (None, "gross") => Col::Units(Cow::Borrowed(&s.gross_units), scale),
+            (None, "refunds") => Col::Units(Cow::Borrowed(&s.refund_units), scale),
+            (None, "net") => Col::Units(Cow::Borrowed(&s.net_units), scale),
             (None, "aov") => Col::F64(
                 (0..n)
                     .map(|i| {
@@ -594,7 +594,7 @@ impl<'a> Segmenter<'a> {
             }
             (Some(Scope::Order), "placed_at") => Col::Days(Cow::Borrowed(log.days())),
             (Some(Scope::Order), "amount") => Col::Units(
-                log.amounts().units(),
+                Cow::Owned(log.amounts().units().iter().map(|&u| i128::from(u)).collect()),
                 10_f64.powi(log.amounts().scale() as i32),
             ),
             (Some(Scope::Order), "kind") => {

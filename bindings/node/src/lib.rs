@@ -6,9 +6,11 @@
 //! `errors` (error mapping).
 
 pub mod campaign;
+pub mod book;
 mod errors;
 pub mod io;
 pub mod log;
+pub mod segment;
 
 use napi_derive::napi;
 

@@ -7,9 +7,12 @@
 
 mod arrow;
 mod campaign;
+mod book;
 mod errors;
 mod io;
 mod log;
+mod segment;
+mod loyalty;
 
 use pyo3::prelude::*;
 
@@ -44,6 +47,14 @@ fn _kokyaku(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io::read_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(io::read_record_set_json, m)?)?;
     m.add_class::<log::OrderLog>()?;
+    segment::register(m)?;
+    m.add_function(wrap_pyfunction!(loyalty::stages_report_json, m)?)?;
+    m.add_function(wrap_pyfunction!(loyalty::stages_arrow, m)?)?;
+    m.add_function(wrap_pyfunction!(loyalty::stages_columns_json, m)?)?;
+    m.add_function(wrap_pyfunction!(loyalty::stage_history_json, m)?)?;
+    m.add_function(wrap_pyfunction!(loyalty::stage_distribution_json, m)?)?;
+    m.add_function(wrap_pyfunction!(loyalty::stage_card_json, m)?)?;
+    m.add_function(wrap_pyfunction!(loyalty::loyalty_program_json, m)?)?;
     m.add_class::<arrow::ArrowTable>()?;
     m.add_class::<campaign::Deliveries>()?;
     m.add_function(wrap_pyfunction!(campaign::read_deliveries_bytes, m)?)?;
@@ -54,5 +65,6 @@ fn _kokyaku(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(campaign::compare_periods_json, m)?)?;
     m.add_function(wrap_pyfunction!(campaign::acquisition_json, m)?)?;
     m.add_function(wrap_pyfunction!(campaign::acquisition_arrow, m)?)?;
+    m.add_class::<book::Book>()?;
     Ok(())
 }

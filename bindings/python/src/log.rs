@@ -44,6 +44,13 @@ pub struct OrderLog {
     pub(crate) inner: Log,
 }
 
+impl OrderLog {
+    /// The core log (for the other modules' calls).
+    pub(crate) fn order_log(&self) -> &kokyaku::model::OrderLog {
+        &self.inner.log
+    }
+}
+
 impl From<Log> for OrderLog {
     fn from(inner: Log) -> Self {
         Self { inner }

@@ -6,9 +6,11 @@
 //! `errors` (error mapping, panic hook).
 
 mod campaign;
+mod book;
 mod errors;
 mod io;
 mod log;
+mod segment;
 
 use wasm_bindgen::prelude::*;
 

@@ -11,6 +11,7 @@ keyword arguments into options and results into frames.
 from __future__ import annotations
 
 from kokyaku import _kokyaku
+from kokyaku._loyalty import read_program
 from kokyaku._campaign import (
     Deliveries,
     acquisition,
@@ -22,7 +23,18 @@ from kokyaku._campaign import (
     read_deliveries_csv,
     read_deliveries_jsonl,
 )
+from kokyaku._book import Book, Change, ChangeReport, IngestCounts
 from kokyaku._log import Analysis, Frame, OrderLog, from_frame, from_order_records, from_records, read_csv, read_jsonl
+from kokyaku._segment import (
+    explain,
+    parse_rule,
+    presets,
+    rule_text,
+    segment,
+    segment_fields,
+    segment_ids,
+    with_customers,
+)
 from kokyaku.exceptions import (
     FitFailedError,
     InvalidInputError,
@@ -38,6 +50,10 @@ __version__: str = _kokyaku.__version__
 __all__ = [
     "__version__",
     "OrderLog",
+    "Book",
+    "Change",
+    "ChangeReport",
+    "IngestCounts",
     "Frame",
     "Analysis",
     "read_csv",
@@ -45,6 +61,7 @@ __all__ = [
     "from_records",
     "from_frame",
     "from_order_records",
+    "read_program",
     "KokyakuError",
     "InvalidInputError",
     "InvalidOptionError",
@@ -52,6 +69,14 @@ __all__ = [
     "UnsupportedError",
     "FitFailedError",
     "PanicError",
+    "segment",
+    "segment_ids",
+    "explain",
+    "parse_rule",
+    "rule_text",
+    "presets",
+    "segment_fields",
+    "with_customers",
     "Deliveries",
     "read_deliveries_csv",
     "read_deliveries_jsonl",

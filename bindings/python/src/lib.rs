@@ -6,13 +6,13 @@
 //! `arrow` (the Arrow `PyCapsule` interface), `errors` (exceptions).
 
 mod arrow;
-mod campaign;
 mod book;
+mod campaign;
 mod errors;
 mod io;
 mod log;
-mod segment;
 mod loyalty;
+mod segment;
 
 use pyo3::prelude::*;
 

@@ -594,7 +594,13 @@ impl<'a> Segmenter<'a> {
             }
             (Some(Scope::Order), "placed_at") => Col::Days(Cow::Borrowed(log.days())),
             (Some(Scope::Order), "amount") => Col::Units(
-                Cow::Owned(log.amounts().units().iter().map(|&u| i128::from(u)).collect()),
+                Cow::Owned(
+                    log.amounts()
+                        .units()
+                        .iter()
+                        .map(|&u| i128::from(u))
+                        .collect(),
+                ),
                 10_f64.powi(log.amounts().scale() as i32),
             ),
             (Some(Scope::Order), "kind") => {

@@ -185,6 +185,7 @@ export interface CustomersReport {
   rows_rejected: number
   rejections: Record<string, number>
   examples: Array<{ row: number; column: string; value: string; reason: string }>
+}
 /** Options of a customer book (camelCase or snake_case keys). */
 export interface BookOptions {
   /** IANA zone of calendar days, default `"UTC"`. */
@@ -286,15 +287,6 @@ export interface BookInfo {
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/** Deliveries (one per distinct campaign, channel and customer), with how they were read. */
-export declare class Deliveries {
-  /** Number of deliveries. */
-  get nDeliveries(): number
-  /**
-   * How the deliveries were read: `rows_read` = `rows_accepted` + `rows_rejected`,
-   * rejections by reason, examples, deliveries, repeats merged, holdout.
-   */
-  get ingestion(): Record<string, any>
 /**
  * An incremental customer book: ingest events in any order, advance the date, read the changes
  * since the last call, save and restore it as bytes.
@@ -335,25 +327,19 @@ export declare class Book {
   info(): BookInfo
 }
 
+/** Deliveries (one per distinct campaign, channel and customer), with how they were read. */
+export declare class Deliveries {
+  /** Number of deliveries. */
+  get nDeliveries(): number
+  /**
+   * How the deliveries were read: `rows_read` = `rows_accepted` + `rows_rejected`,
+   * rejections by reason, examples, deliveries, repeats merged, holdout.
+   */
+  get ingestion(): Record<string, any>
+}
+
 /** A columnar order log, with the accounting of how it was read. */
 export declare class OrderLog {
-  /**
-   * Campaign results: `rows` per campaign, channel, segment and customer type with
-   * `recipients`, `holdout` and `uplift` (Newcombe and Welch intervals). Options:
-   * `windowDays` (7), `confidence` (0.95), `asOf`.
-   */
-  campaignResults(deliveries: Deliveries, options?: Record<string, unknown>): Record<string, any>
-  /**
-   * A sale period against a reference period. Options: `saleStart`, `saleEnd`,
-   * `referenceStart`, `referenceEnd`. The CVR needs deliveries.
-   */
-  comparePeriods(deliveries: Deliveries | null | undefined, options: Record<string, unknown>): Record<string, any>
-  /**
-   * Acquisition economics per split: LTV curve, CPA, payback month, model prediction.
-   * Options: `by`, `asOf`, `maxMonths`, `cpa` (number or `{split: amount}`), `predict`,
-   * `model`, `horizonMonths`, `minCustomersToFit`.
-   */
-  acquisition(options?: Record<string, unknown>): Record<string, any>
   /** Number of customers. */
   get nCustomers(): number
   /** Number of orders (completed and cancelled). */
@@ -407,13 +393,35 @@ export declare function _debugPanic(message: string): void
 /** Every error code a call can throw (see `docs/errors.md`), for tests and docs. */
 export declare function _errorCodes(): Array<string>
 
+/**
+ * Acquisition economics per split: LTV curve, CPA, payback month, model prediction. Options:
+ * `by`, `asOf`, `maxMonths`, `cpa` (number or `{split: amount}`), `predict`, `model`,
+ * `horizonMonths`, `minCustomersToFit`.
+ */
+export declare function acquisition(log: OrderLog, options?: Record<string, unknown>): Record<string, any>
+
+/**
+ * Campaign results: `rows` per campaign, channel, segment and customer type with
+ * `recipients`, `holdout` and `uplift` (Newcombe and Welch intervals). Options: `windowDays`
+ * (7), `confidence` (0.95), `asOf`, `segmentRules` (`{name: rule}`: segments from the rules at
+ * send time instead of the deliveries' segment column).
+ */
+export declare function campaignResults(log: OrderLog, deliveries: Deliveries, options?: Record<string, unknown>): Record<string, any>
+
+/**
+ * A sale period against a reference period. Options: `saleStart`, `saleEnd`,
+ * `referenceStart`, `referenceEnd`. The CVR needs deliveries (`null` for none).
+ */
+export declare function comparePeriods(log: OrderLog, deliveries: Deliveries | null | undefined, options: Record<string, unknown>): Record<string, any>
+
 /** How a customers table reads: `rows_read = rows_accepted + rows_rejected`, rejections by reason. */
 export declare function customersReport(customers: Array<Record<string, unknown>>, timezone?: string): CustomersReport
 
-/** Why one customer is in a segment or not: the clause tree with each value and the fields read. */
-export declare function explainSegment(log: OrderLog, rule: Rule, customerId: string, options?: SegmentOptions): Explanation
 /** Reads deliveries from plain objects (column name → value). */
 export declare function deliveriesFromRecords(records: Array<Record<string, unknown>>, options?: Record<string, unknown>): Deliveries
+
+/** Why one customer is in a segment or not: the clause tree with each value and the fields read. */
+export declare function explainSegment(log: OrderLog, rule: Rule, customerId: string, options?: SegmentOptions): Explanation
 
 /**
  * Reads Arrow IPC bytes (stream or file format), e.g. from apache-arrow's `tableToIPC(table)`

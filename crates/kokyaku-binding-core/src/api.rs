@@ -54,6 +54,7 @@ pub const COLUMN_OPTIONS: &[(&str, &str)] = &[
     ("status_col", "status"),
     ("kind_col", "kind"),
     ("subscription_col", "subscription"),
+    ("sku_col", "sku"),
 ];
 
 /// Read options from a flat options object: the `ReadOptions` fields, plus `customer_col` …

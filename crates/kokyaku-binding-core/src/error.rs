@@ -38,6 +38,8 @@ pub const ERROR_TABLE: &[(&str, ErrorKind)] = &[
     ("io_error", ErrorKind::Io),
     ("unsupported", ErrorKind::Unsupported),
     ("fit_failed", ErrorKind::FitFailed),
+    ("rule_syntax", ErrorKind::InvalidOption),
+    ("rule_type", ErrorKind::InvalidOption),
     ("panic", ErrorKind::Panic),
 ];
 
@@ -87,6 +89,20 @@ pub struct BindingError {
     pub kind: ErrorKind,
     /// The message, with its causes joined by ": caused by: ".
     pub message: String,
+    /// For a segment rule error: the byte position in the rule text, the caret lines and
+    /// the hint (wrappers set them as `.position`, `.caret`, `.hint`).
+    pub rule: Option<RuleErrorInfo>,
+}
+
+/// Where a rule error is, for the wrappers' error objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleErrorInfo {
+    /// Byte offset in the rule text.
+    pub position: usize,
+    /// The rule line and a caret line under the offending token.
+    pub caret: String,
+    /// What to write instead.
+    pub hint: Option<String>,
 }
 
 impl BindingError {
@@ -97,6 +113,7 @@ impl BindingError {
             code: code.to_owned(),
             kind: ErrorKind::of_code(code),
             message: message.into(),
+            rule: None,
         }
     }
 
@@ -127,7 +144,13 @@ impl From<kokyaku::Error> for BindingError {
             }
             source = s.source();
         }
-        Self::new(e.code(), message)
+        let mut b = Self::new(e.code(), message);
+        b.rule = e.rule_error().map(|r| RuleErrorInfo {
+            position: r.position,
+            caret: r.caret(),
+            hint: r.hint.clone(),
+        });
+        b
     }
 }
 

@@ -13,10 +13,12 @@
 pub mod api;
 #[cfg(feature = "arrow")]
 pub mod arrow;
+pub mod campaign;
 mod error;
 pub mod options;
+pub mod segment;
 
-pub use error::{BindingError, ERROR_TABLE, ErrorKind, catch, debug_panic};
+pub use error::{BindingError, ERROR_TABLE, ErrorKind, RuleErrorInfo, catch, debug_panic};
 
 /// The version of the kokyaku packages (the workspace version).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

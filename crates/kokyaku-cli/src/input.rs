@@ -72,6 +72,9 @@ pub struct InputArgs {
     /// Subscription id column.
     #[arg(long)]
     pub subscription_col: Option<String>,
+    /// Product / SKU column: each row is then an order line (products bought); `-` for none.
+    #[arg(long)]
+    pub sku_col: Option<String>,
     /// Time format: strftime (e.g. %Y%m%d), `epoch`, `epoch_ms`; default detects.
     #[arg(long)]
     pub time_format: Option<String>,
@@ -131,6 +134,7 @@ impl InputArgs {
                 status: self.status_col.clone(),
                 kind: self.kind_col.clone(),
                 subscription: self.subscription_col.clone(),
+                sku: self.sku_col.clone(),
             },
             time_format: self.time_format.clone(),
             has_header: !self.no_header,

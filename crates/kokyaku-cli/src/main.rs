@@ -3,9 +3,11 @@
 //! Errors print as one line on stderr with a non-zero exit; never a backtrace.
 
 mod analysis_args;
+mod book;
 mod input;
 mod ltv;
 mod ltv_evaluate;
+mod segment;
 mod text;
 
 use std::io::Write;
@@ -89,6 +91,12 @@ enum Command {
     },
     /// Predictive lifetime value: fit BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma, BG/BB, sBG.
     Ltv(Box<ltv::LtvArgs>),
+    /// Customers matching segment rules (ids, --count, --explain ID; --preset, --rules FILE.json).
+    Segment(Box<segment::SegmentArgs>),
+    /// The customer book: apply an events file to a snapshot (or an empty book), print who
+    /// changed class, went dormant, came back or changed subscription state, write the new
+    /// snapshot.
+    Book(Box<book::BookArgs>),
     /// Generate a realistic order log (BG/NBD purchases, Gamma-Gamma spend, subscribers).
     Simulate {
         /// Number of customers.
@@ -157,6 +165,7 @@ fn warn_cpm_currency(opts: &AnalysisOptions, log_currency: Option<&str>) {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Segment(a) => segment::run(&a),
         Command::Report {
             input,
             analysis,
@@ -273,6 +282,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Ltv(args) => ltv::run(*args),
+        Command::Book(args) => book::run(&args),
         Command::Simulate {
             customers,
             seed,

@@ -145,6 +145,20 @@ pub enum Error {
     /// An unsupported format or feature for this build.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// A segment rule that cannot be read (position, caret line and hint inside).
+    #[error("rule syntax error: {0}")]
+    RuleSyntax(Box<crate::segment::RuleError>),
+    /// A segment rule naming an unknown field or comparing values of different types.
+    #[error("rule type error: {0}")]
+    RuleType(Box<crate::segment::RuleError>),
+    /// A book snapshot that cannot be restored (see `docs/book.md`).
+    #[error("cannot restore the book snapshot ({problem}): {detail}")]
+    Snapshot {
+        /// Truncated, corrupt, foreign or of an unsupported version.
+        problem: crate::book::SnapshotProblem,
+        /// What exactly, and what to do.
+        detail: String,
+    },
 }
 
 impl Error {
@@ -162,6 +176,18 @@ impl Error {
             Error::Malformed { .. } => "malformed_input",
             Error::Io { .. } => "io_error",
             Error::Unsupported(_) => "unsupported",
+            Error::RuleSyntax(_) => "rule_syntax",
+            Error::RuleType(_) => "rule_type",
+            Error::Snapshot { problem, .. } => problem.code(),
+        }
+    }
+
+    /// The rule error inside a `rule_syntax` or `rule_type` error.
+    #[must_use]
+    pub fn rule_error(&self) -> Option<&crate::segment::RuleError> {
+        match self {
+            Error::RuleSyntax(e) | Error::RuleType(e) => Some(e),
+            _ => None,
         }
     }
 

@@ -6,6 +6,9 @@
 //!
 //! The crate is pure Rust (no FFI) and builds for `wasm32-unknown-unknown`.
 
+pub mod acquisition;
+pub mod book;
+pub mod campaign;
 pub mod cohort;
 pub mod cpm;
 pub mod error;
@@ -16,6 +19,7 @@ mod par;
 pub mod repeat;
 pub mod report;
 pub mod rfm;
+pub mod segment;
 pub mod simulate;
 pub mod span;
 pub mod summary;

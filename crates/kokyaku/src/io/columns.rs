@@ -17,6 +17,7 @@ pub struct Resolved {
     pub(crate) status: Option<usize>,
     pub(crate) kind: Option<usize>,
     pub(crate) subscription: Option<usize>,
+    pub(crate) sku: Option<usize>,
     pub(crate) names: Names,
     pub(crate) width: usize,
 }
@@ -24,7 +25,7 @@ pub struct Resolved {
 impl Resolved {
     /// Column position per role, in the order of the fields of [`super::Row`].
     #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
-    pub(crate) fn roles(&self) -> [Option<usize>; 10] {
+    pub(crate) fn roles(&self) -> [Option<usize>; 11] {
         [
             self.customer,
             self.order,
@@ -36,6 +37,7 @@ impl Resolved {
             self.status,
             self.kind,
             self.subscription,
+            self.sku,
         ]
     }
 }
@@ -89,6 +91,14 @@ const CURRENCY: &[&str] = &["currency", "currency_code"];
 const STATUS: &[&str] = &["status", "order_status"];
 const KIND: &[&str] = &["kind", "order_kind", "order_type", "purchase_type"];
 const SUBSCRIPTION: &[&str] = &["subscription_id", "subscription"];
+const SKU: &[&str] = &[
+    "sku",
+    "product_id",
+    "product",
+    "item_id",
+    "stockcode",
+    "stock_code",
+];
 
 fn norm(s: &str) -> String {
     s.trim()
@@ -158,6 +168,7 @@ pub(crate) fn detect(header: &[String], map: &ColumnMap) -> Resolved {
         status: f(map.status.as_ref(), STATUS),
         kind: f(map.kind.as_ref(), KIND),
         subscription: f(map.subscription.as_ref(), SUBSCRIPTION),
+        sku: f(map.sku.as_ref(), SKU),
         names: Names::default(),
         width: header.len(),
     }
@@ -181,6 +192,7 @@ pub fn resolve(header: &[String], map: &ColumnMap) -> Result<Resolved> {
             SUBSCRIPTION,
             "subscription id",
         )?,
+        sku: find(header, map.sku.as_ref(), SKU, "sku")?,
         names: Names::default(),
         width: header.len(),
     };
@@ -225,6 +237,7 @@ pub fn resolve(header: &[String], map: &ColumnMap) -> Result<Resolved> {
         currency: name(r.currency, "currency"),
         status: name(r.status, "status"),
         kind: name(r.kind, "kind"),
+        sku: name(r.sku, "sku"),
     };
     Ok(Resolved { names, ..r })
 }

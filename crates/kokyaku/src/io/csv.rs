@@ -20,6 +20,7 @@ fn to_row<'a>(r: &Resolved, get: impl Fn(usize) -> Option<&'a str>) -> Row<'a> {
         status: f(r.status),
         kind: f(r.kind),
         subscription: f(r.subscription),
+        sku: f(r.sku),
     }
 }
 

@@ -46,6 +46,10 @@ pub enum RejectReason {
     OrderCustomerConflict,
     /// A row with a different number of fields, or not a JSON object.
     MalformedRow,
+    /// A line row (SKU column mapped) without a SKU.
+    MissingSku,
+    /// A line whose amount is not its quantity times its unit price.
+    LinesAmountMismatch,
     /// An order row (or line) whose amount is below `min_order_amount`.
     BelowMinOrderAmount,
 }
@@ -69,6 +73,8 @@ impl RejectReason {
             Self::DuplicateOrder => "duplicate_order",
             Self::OrderCustomerConflict => "order_customer_conflict",
             Self::MalformedRow => "malformed_row",
+            Self::MissingSku => "missing_sku",
+            Self::LinesAmountMismatch => "lines_amount_mismatch",
             Self::BelowMinOrderAmount => "below_min_order_amount",
         }
     }
@@ -98,6 +104,12 @@ impl RejectReason {
             }
             Self::OrderCustomerConflict => "order id seen before with another customer",
             Self::MalformedRow => "row does not have the header's fields",
+            Self::MissingSku => {
+                "no SKU on a line row; fill the product column or map --sku-col - to read no lines"
+            }
+            Self::LinesAmountMismatch => {
+                "the line's amount is not quantity x unit price; fix the row or map only one of them"
+            }
             Self::BelowMinOrderAmount => {
                 "amount below --min-order-amount (e.g. a zero-value order, which is not a purchase)"
             }
@@ -232,6 +244,8 @@ pub struct Row<'a> {
     pub kind: Val<'a>,
     /// Subscription id.
     pub subscription: Val<'a>,
+    /// Product / SKU of the line this row is (rows are lines when a SKU column is mapped).
+    pub sku: Val<'a>,
 }
 
 impl Row<'_> {
@@ -249,6 +263,7 @@ impl Row<'_> {
             status: Val::Null,
             kind: Val::Null,
             subscription: Val::Null,
+            sku: Val::Null,
         }
     }
 }
@@ -265,6 +280,7 @@ pub struct Names {
     pub(crate) currency: String,
     pub(crate) status: String,
     pub(crate) kind: String,
+    pub(crate) sku: String,
 }
 
 /// Where accepted rows go: the [`OrderLogBuilder`] (the grouped log every analysis reads), or
@@ -302,6 +318,9 @@ pub trait OrderSink {
         amount: Decimal,
         location: &dyn Fn() -> Location,
     ) -> Result<()>;
+    /// Records a line (SKU, quantity, unit price) of order `i` (whose amount already includes
+    /// it). Sinks that keep no lines ignore it.
+    fn push_line(&mut self, _i: usize, _sku: &str, _quantity: Decimal, _unit_price: Decimal) {}
     /// Appends a refund (positive magnitude).
     fn push_refund(
         &mut self,
@@ -382,6 +401,9 @@ impl OrderSink for OrderLogBuilder {
         location: &dyn Fn() -> Location,
     ) -> Result<()> {
         OrderLogBuilder::add_line(self, i, amount, location)
+    }
+    fn push_line(&mut self, i: usize, sku: &str, quantity: Decimal, unit_price: Decimal) {
+        OrderLogBuilder::push_line(self, i, sku, quantity, unit_price);
     }
     fn push_refund(
         &mut self,
@@ -576,6 +598,7 @@ impl<S: OrderSink> Ingestor<S> {
 
     fn row_inner(&mut self, row_no: u64, r: &Row<'_>, buf: &mut String) -> Result<()> {
         self.report.rows_read += 1;
+        let sku_text: String;
         // Customer.
         let mut anonymous = false;
         let customer: &str = match r.customer {
@@ -610,7 +633,8 @@ impl<S: OrderSink> Ingestor<S> {
             let c = self.names.time.clone();
             return self.reject(row_no, RejectReason::InvalidTime, &c, &r.time);
         };
-        // Amount.
+        // Amount (and, on a line row, its quantity and unit price).
+        let mut line: Option<(Decimal, Decimal)> = None;
         let amount = if r.amount.is_blank() {
             if r.quantity.is_blank() && r.unit_price.is_blank() {
                 let c = self.names.amount.clone();
@@ -628,6 +652,7 @@ impl<S: OrderSink> Ingestor<S> {
                 let c = self.names.unit_price.clone();
                 return self.reject(row_no, RejectReason::InvalidAmount, &c, &r.unit_price);
             };
+            line = Some((q, p));
             amount
         } else {
             match decimal(&r.amount) {
@@ -638,6 +663,39 @@ impl<S: OrderSink> Ingestor<S> {
                 }
             }
         };
+        // A line row: the SKU, and quantity x unit price equal to the amount when all are given.
+        let sku: Option<&str> = match r.sku {
+            Val::Null => None,
+            Val::Str(s) if !trim(s).is_empty() => Some(trim(s)),
+            Val::Str(_) => {
+                let c = self.names.sku.clone();
+                return self.reject(row_no, RejectReason::MissingSku, &c, &r.sku);
+            }
+            ref other => {
+                sku_text = other.show();
+                Some(sku_text.as_str())
+            }
+        };
+        if sku.is_some() && line.is_none() {
+            line = Some(match (decimal(&r.quantity), decimal(&r.unit_price)) {
+                (Ok(q), Ok(p)) if !r.quantity.is_blank() && !r.unit_price.is_blank() => {
+                    if q.checked_mul(p) != Some(amount) {
+                        let c = self.names.amount.clone();
+                        return self.reject(
+                            row_no,
+                            RejectReason::LinesAmountMismatch,
+                            &c,
+                            &r.amount,
+                        );
+                    }
+                    (q, p)
+                }
+                (Ok(q), _) if !r.quantity.is_blank() && !q.is_zero() => {
+                    (q, (amount / q).normalize())
+                }
+                _ => (Decimal::ONE, amount),
+            });
+        }
         // Status and kind.
         let status = match r.status {
             ref v if v.is_blank() => OrderStatus::Completed,
@@ -791,11 +849,17 @@ impl<S: OrderSink> Ingestor<S> {
                     let aname = &self.names.amount;
                     self.builder
                         .add_line(i, amount, &|| Location::cell(row_no, aname))?;
+                    if let (Some(s), Some((q, p))) = (sku, line) {
+                        self.builder.push_line(i, s, q, p);
+                    }
                     self.report.lines_merged += 1;
                     self.accept(anonymous);
                     return Ok(());
                 }
             }
+        }
+        if let (Some(i), Some(s), Some((q, p))) = (pushed, sku, line) {
+            self.builder.push_line(i, s, q, p);
         }
         if status == OrderStatus::Cancelled {
             self.report.cancelled_orders += 1;

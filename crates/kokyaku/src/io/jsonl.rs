@@ -99,6 +99,7 @@ pub(crate) fn jsonl_into<R: Read, S: OrderSink>(
                         (&mut r.status, d.status),
                         (&mut r.kind, d.kind),
                         (&mut r.subscription, d.subscription),
+                        (&mut r.sku, d.sku),
                     ] {
                         *role = role.or(found);
                     }
@@ -117,6 +118,7 @@ pub(crate) fn jsonl_into<R: Read, S: OrderSink>(
                     r.status,
                     r.kind,
                     r.subscription,
+                    r.sku,
                 ];
                 if roles
                     .iter()
@@ -137,6 +139,7 @@ pub(crate) fn jsonl_into<R: Read, S: OrderSink>(
                     status: g(r.status),
                     kind: g(r.kind),
                     subscription: g(r.subscription),
+                    sku: g(r.sku),
                 };
                 ing.row(row_no, &row)?;
             }

@@ -33,6 +33,9 @@ pub struct ColumnMap {
     pub kind: Option<String>,
     /// Subscription id (detected: `subscription_id`).
     pub subscription: Option<String>,
+    /// Product / SKU of a line (detected: sku, `product_id`, product, `item_id`, stockcode).
+    /// When present, each row is an order line and the log keeps the lines.
+    pub sku: Option<String>,
 }
 
 /// How fields are separated in delimited text.

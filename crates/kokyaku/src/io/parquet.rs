@@ -197,7 +197,7 @@ type Consume<'a> = &'a mut dyn FnMut(RecordBatch, Option<PlainBatch>) -> Result<
 fn ingest_batches<S: OrderSink>(
     schema: &Schema,
     r: &super::columns::Resolved,
-    p: [Option<usize>; 10],
+    p: [Option<usize>; 11],
     total: usize,
     opts: &ReadOptions,
     sink: S,
@@ -272,6 +272,7 @@ fn ingest_batches<S: OrderSink>(
                 status: g(7),
                 kind: g(8),
                 subscription: g(9),
+                sku: g(10),
             };
             // Integer order ids become text without a per-row allocation.
             if let Val::Int(v) = row.order {

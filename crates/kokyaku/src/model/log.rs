@@ -45,6 +45,8 @@ pub struct SubscriptionTable {
     pub status: Vec<SubscriptionStatus>,
     /// Local cancellation day.
     pub cancelled: Vec<Option<Day>>,
+    /// Product subscribed to, if known.
+    pub product: Vec<Option<String>>,
 }
 
 /// Columnar orders of many customers, grouped by customer (customers in natural id order) and
@@ -75,6 +77,49 @@ pub struct OrderLog {
     refunds: RefundTable,
     refund_offsets: Vec<u32>,
     subscriptions: SubscriptionTable,
+    lines: LineTable,
+}
+
+/// Order lines (SKU, quantity, unit price), columnar: the lines of sorted order `i` are
+/// `offsets[i]..offsets[i + 1]`. Empty (no offsets) when no order has lines.
+#[derive(Debug, Clone, Default)]
+pub struct LineTable {
+    /// Line range per order (`n_orders + 1` entries), or empty when the log has no lines.
+    pub offsets: Vec<u32>,
+    /// Interned SKU per line (text in [`LineTable::skus`]).
+    pub sku: Vec<u32>,
+    /// Quantity per line.
+    pub quantity: Vec<Decimal>,
+    /// Unit price per line.
+    pub unit_price: Vec<Decimal>,
+    /// The distinct SKUs, in first-seen order.
+    pub skus: StrColumn,
+}
+
+impl LineTable {
+    /// Whether no order has lines.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.sku.is_empty()
+    }
+    /// Number of lines.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.sku.len()
+    }
+    /// Lines of sorted order `i`.
+    #[must_use]
+    pub fn range(&self, i: usize) -> Range<usize> {
+        match (self.offsets.get(i), self.offsets.get(i + 1)) {
+            (Some(&a), Some(&b)) => a as usize..b as usize,
+            _ => 0..0,
+        }
+    }
+    /// SKU text of line `k`.
+    #[must_use]
+    pub fn sku_of(&self, k: usize) -> &str {
+        self.skus.get(self.sku[k] as usize)
+    }
 }
 
 impl OrderLog {
@@ -104,11 +149,36 @@ impl OrderLog {
                 o.subscription_id.as_deref(),
                 || Location::cell(row, "amount"),
             )?;
-            if idx.is_none() {
+            let Some(idx) = idx else {
                 return Err(Error::DuplicateOrder {
                     order_id: o.order_id.clone(),
                     location: Location::cell(row, "order_id"),
                 });
+            };
+            if !o.lines.is_empty() {
+                let mut sum = Decimal::ZERO;
+                for l in &o.lines {
+                    sum = l
+                        .quantity
+                        .checked_mul(l.unit_price)
+                        .and_then(|x| sum.checked_add(x))
+                        .ok_or_else(|| Error::InvalidValue {
+                            value: format!("{} x {}", l.quantity, l.unit_price),
+                            location: Location::cell(row, "lines"),
+                            reason: "line total overflows".into(),
+                        })?;
+                    b.push_line(idx, &l.sku, l.quantity, l.unit_price);
+                }
+                if sum != o.amount {
+                    return Err(Error::InvalidValue {
+                        value: o.amount.to_string(),
+                        location: Location::cell(row, "amount"),
+                        reason: format!(
+                            "order '{}' has lines summing to {sum} (quantity x unit price), not its amount {} (lines_amount_mismatch); give lines that add up to the amount, or no lines",
+                            o.order_id, o.amount
+                        ),
+                    });
+                }
             }
         }
         for (i, r) in refunds.iter().enumerate() {
@@ -245,6 +315,11 @@ impl OrderLog {
     pub fn subscriptions(&self) -> &SubscriptionTable {
         &self.subscriptions
     }
+    /// Order lines (empty when the input had none).
+    #[must_use]
+    pub fn lines(&self) -> &LineTable {
+        &self.lines
+    }
     /// Birth date of customer `c`.
     #[must_use]
     pub fn birth_date(&self, c: usize) -> Option<NaiveDate> {
@@ -309,6 +384,92 @@ impl OrderLog {
     pub fn day_of(&self, unix_seconds: i64) -> Day {
         day_in_tz(self.tz, unix_seconds)
     }
+    /// The log with a customer table merged in: customers new to the log join with zero
+    /// orders (in natural id order, like every customer); known ones get their birth date,
+    /// sign-up and attributes.
+    ///
+    /// # Errors
+    /// `invalid_value` for a blank customer id.
+    pub fn with_customers(self, customers: &[Customer]) -> Result<OrderLog> {
+        if customers.is_empty() {
+            return Ok(self);
+        }
+        let n_old = self.n_customers();
+        // Every id, old then new, and its rank in natural order.
+        let mut ids = CustomerIds::new();
+        for c in 0..n_old {
+            ids.intern(self.customer_id(c));
+        }
+        for c in customers {
+            if c.id.trim().is_empty() {
+                return Err(Error::InvalidValue {
+                    value: c.id.clone(),
+                    location: Location::column("id"),
+                    reason: "customer id is empty".into(),
+                });
+            }
+            ids.intern(&c.id);
+        }
+        let n = ids.len();
+        let by_id = ids.natural_order();
+        let mut rank = vec![0u32; n];
+        for (r, &c) in by_id.iter().enumerate() {
+            rank[c as usize] = r as u32;
+        }
+        let mut offsets = vec![0u32; n + 1];
+        let mut refund_offsets = vec![0u32; n + 1];
+        for old in 0..n_old {
+            let r = rank[old] as usize;
+            offsets[r + 1] = self.order_range(old).len() as u32;
+            refund_offsets[r + 1] = self.refund_range(old).len() as u32;
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+            refund_offsets[i + 1] += refund_offsets[i];
+        }
+        // Old customers keep their relative order (new ids only slot in between), so orders and
+        // refunds stay where they are.
+        let mut birth_date = vec![None; n];
+        let mut signed_up = vec![None; n];
+        let mut attributes = vec![BTreeMap::new(); n];
+        for old in 0..n_old.min(self.birth_date.len()) {
+            let r = rank[old] as usize;
+            birth_date[r] = self.birth_date[old];
+            signed_up[r] = self.signed_up.get(old).copied().flatten();
+            attributes[r] = self.attributes.get(old).cloned().unwrap_or_default();
+        }
+        for c in customers {
+            let r = ids.lookup(&c.id).map_or(0, |i| rank[i as usize] as usize);
+            birth_date[r] = c.birth_date.or(birth_date[r]);
+            if let Some(t) = c.signed_up_at {
+                signed_up[r] = Some(day_in_tz(self.tz, t.timestamp()));
+            }
+            for (k, v) in &c.attributes {
+                attributes[r].insert(k.clone(), v.clone());
+            }
+        }
+        let mut refunds = self.refunds;
+        for c in &mut refunds.customer {
+            *c = rank[*c as usize];
+        }
+        let mut subscriptions = self.subscriptions;
+        for c in &mut subscriptions.customer {
+            *c = rank[*c as usize];
+        }
+        Ok(OrderLog {
+            customer_ids: std::sync::Arc::new(ids.into_values().permuted(&by_id)),
+            offsets,
+            birth_date,
+            signed_up,
+            attributes,
+            has_customer_table: true,
+            refunds,
+            refund_offsets,
+            subscriptions,
+            ..self
+        })
+    }
+
     /// Approximate heap bytes held by the log.
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
@@ -365,6 +526,12 @@ pub struct OrderLogBuilder {
     last_customer: Option<u32>,
     last_customer_id: String,
     reserve_hint: usize,
+    /// Lines by pushed (unsorted) order index; sorted into [`LineTable`] by `finish`.
+    line_order: Vec<u32>,
+    line_sku: Vec<u32>,
+    line_quantity: Vec<Decimal>,
+    line_unit_price: Vec<Decimal>,
+    skus: Interner,
 }
 
 impl OrderLogBuilder {
@@ -394,6 +561,11 @@ impl OrderLogBuilder {
             last_customer: None,
             last_customer_id: String::new(),
             reserve_hint: 0,
+            line_order: Vec::new(),
+            line_sku: Vec::new(),
+            line_quantity: Vec::new(),
+            line_unit_price: Vec::new(),
+            skus: Interner::new(),
         }
     }
 
@@ -467,6 +639,7 @@ impl OrderLogBuilder {
         t.status.push(s.status);
         t.cancelled
             .push(s.cancelled_at.map(|x| day_in_tz(self.tz, x.timestamp())));
+        t.product.push(s.product.clone());
     }
 
     /// Warms the customer lookup for the ids about to be pushed (see [`CustomerIds::warm`]).
@@ -551,6 +724,16 @@ impl OrderLogBuilder {
         self.amount.add_to(i, amount, location)
     }
 
+    /// Records a line (SKU, quantity, unit price) of pushed order `i`. The caller keeps the
+    /// order's amount equal to the sum of its lines (readers add each line's amount with
+    /// [`OrderLogBuilder::add_line`]; [`OrderLog::from_records`] checks it).
+    pub fn push_line(&mut self, i: usize, sku: &str, quantity: Decimal, unit_price: Decimal) {
+        self.line_order.push(i as u32);
+        self.line_sku.push(self.skus.intern(sku));
+        self.line_quantity.push(quantity);
+        self.line_unit_price.push(unit_price);
+    }
+
     /// Appends a refund (positive magnitude), linked to `order_id` when that order exists
     /// (also when it is pushed later).
     pub fn push_refund(
@@ -633,6 +816,7 @@ impl OrderLogBuilder {
             }
         }
         let identity = perm.iter().enumerate().all(|(k, &p)| k as u32 == p);
+        let lines = self.sorted_lines(&perm, identity, n);
         let mut inverse = Vec::new();
         if !identity && self.refunds.order.iter().any(|&o| o != NONE) {
             inverse = vec![0u32; n];
@@ -746,6 +930,43 @@ impl OrderLogBuilder {
             refunds,
             refund_offsets,
             subscriptions,
+            lines,
+        }
+    }
+
+    /// The lines grouped by sorted order (a counting sort; input order kept within an order).
+    fn sorted_lines(&mut self, perm: &[u32], identity: bool, n: usize) -> LineTable {
+        if self.line_order.is_empty() {
+            return LineTable::default();
+        }
+        let mut pos = Vec::new();
+        if !identity {
+            pos = vec![0u32; n];
+            for (k, &p) in perm.iter().enumerate() {
+                pos[p as usize] = k as u32;
+            }
+        }
+        let sorted = |o: u32| if identity { o } else { pos[o as usize] };
+        let mut offsets = vec![0u32; n + 1];
+        for &o in &self.line_order {
+            offsets[sorted(o) as usize + 1] += 1;
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut cursor = offsets.clone();
+        let mut lperm = vec![0u32; self.line_order.len()];
+        for (k, &o) in self.line_order.iter().enumerate() {
+            let s = sorted(o) as usize;
+            lperm[cursor[s] as usize] = k as u32;
+            cursor[s] += 1;
+        }
+        LineTable {
+            offsets,
+            sku: permute(&self.line_sku, &lperm),
+            quantity: permute(&self.line_quantity, &lperm),
+            unit_price: permute(&self.line_unit_price, &lperm),
+            skus: std::mem::take(&mut self.skus).into_values(),
         }
     }
 }

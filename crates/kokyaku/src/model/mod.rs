@@ -11,7 +11,7 @@ mod strings;
 
 pub use day::{Day, date_to_day, day_to_date, parse_date};
 pub use log::{
-    OrderLog, OrderLogBuilder, RefundTable, SubscriptionTable, day_in_tz, local_midnight,
+    LineTable, OrderLog, OrderLogBuilder, RefundTable, SubscriptionTable, day_in_tz, local_midnight,
 };
 pub(crate) use log::{merge_currency, register_order_id};
 pub use money::MoneyColumn;
@@ -239,4 +239,7 @@ pub struct Subscription {
     /// When it was cancelled, if it was.
     #[serde(default)]
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// The product subscribed to, if known (segment rules: `any subscription (product = "A")`).
+    #[serde(default)]
+    pub product: Option<String>,
 }

@@ -157,6 +157,15 @@ impl MoneyColumn {
         self.units.push(u);
         Ok(())
     }
+    /// Appends a value already in units at this column's scale (from [`MoneyColumn::to_units`]).
+    pub(crate) fn push_units(&mut self, units: i64) {
+        self.units.push(units);
+    }
+    /// A column from stored units and their scale (restoring a snapshot; `None` for a scale
+    /// beyond the supported decimals).
+    pub(crate) fn from_parts(units: Vec<i64>, scale: u32) -> Option<Self> {
+        (scale <= MAX_SCALE).then_some(Self { units, scale })
+    }
     /// Adds `d` to value `i`.
     pub fn add_to(&mut self, i: usize, d: Decimal, location: impl Fn() -> Location) -> Result<()> {
         let u = self.to_units(d, &location)?;

@@ -368,6 +368,11 @@ impl OrderIds {
     pub fn into_values(self) -> StrColumn {
         self.ids.values
     }
+    /// The ids in insertion order, borrowed (id `i` is the `i`-th inserted).
+    #[must_use]
+    pub fn values(&self) -> &StrColumn {
+        &self.ids.values
+    }
 }
 
 /// A set of order ids that keeps no text while the ids rise one by one (`O0000000001`,

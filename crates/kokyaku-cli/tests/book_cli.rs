@@ -1,0 +1,122 @@
+//! `kokyaku book` end to end: the shared vector `tests/fixtures/book/basic_changes.json` run
+//! step by step through the command (events as JSON Lines, the snapshot carried from run to run),
+//! giving the vector's change reports; bad snapshots and bad event files fail with their code.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn kokyaku(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kokyaku"))
+        .args(args)
+        .output()
+        .expect("run kokyaku")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("kokyaku-book-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d.join(name)
+}
+
+fn ok(o: &Output) -> Value {
+    assert!(
+        o.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).expect("one JSON object on stdout")
+}
+
+fn err_code(o: &Output) -> String {
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    e.split('[')
+        .nth(1)
+        .and_then(|s| s.split(']').next())
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[test]
+fn the_shared_vector_through_the_command() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/book/basic_changes.json");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let opts = tmp("options.json");
+    std::fs::write(&opts, v["input"]["options"].to_string()).unwrap();
+    let snap = tmp("book.snap");
+    let snap_s = snap.to_str().unwrap();
+    for (k, step) in v["input"]["steps"].as_array().unwrap().iter().enumerate() {
+        let mut args: Vec<String> = vec!["book".into()];
+        if let Some(events) = step.get("events") {
+            let f = tmp(&format!("step{k}.jsonl"));
+            let lines: Vec<String> = events
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(Value::to_string)
+                .collect();
+            std::fs::write(&f, lines.join("\n")).unwrap();
+            args.push(f.to_str().unwrap().into());
+        }
+        if k == 0 {
+            args.extend(["--options".into(), opts.to_str().unwrap().into()]);
+        } else {
+            args.extend(["--from".into(), snap_s.into()]);
+        }
+        if let Some(d) = step.get("advance").and_then(Value::as_str) {
+            args.extend(["--advance".into(), d.into()]);
+        }
+        args.extend(["-o".into(), snap_s.into(), "--format".into(), "json".into()]);
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let got = ok(&kokyaku(&a));
+        let want = &v["expected"]["steps"][k];
+        assert_eq!(got["changes"], want["changes"], "step {k}");
+        if let Some(c) = want.get("counts") {
+            assert_eq!(&got["ingested"], c, "step {k}");
+        }
+    }
+    let text = kokyaku(&["book", "--from", snap_s]);
+    assert!(text.status.success());
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(out.starts_with("book at 2024-04-01"), "{out}");
+    assert!(out.contains("no changes"), "{out}");
+}
+
+#[test]
+fn bad_inputs_fail_with_their_code() {
+    let junk = tmp("junk.snap");
+    std::fs::write(&junk, b"id,amount\n1,2\n").unwrap();
+    assert_eq!(
+        err_code(&kokyaku(&["book", "--from", junk.to_str().unwrap()])),
+        "snapshot_foreign"
+    );
+    let empty = tmp("empty.snap");
+    let o = kokyaku(&["book", "-o", empty.to_str().unwrap(), "--format", "json"]);
+    ok(&o);
+    let bytes = std::fs::read(&empty).unwrap();
+    std::fs::write(&empty, &bytes[..bytes.len() - 3]).unwrap();
+    assert_eq!(
+        err_code(&kokyaku(&["book", "--from", empty.to_str().unwrap()])),
+        "snapshot_truncated"
+    );
+    let ev = tmp("bad.csv");
+    std::fs::write(
+        &ev,
+        "type,order_id,customer_id,at,amount\norder,O1,C1,yesterday,10\n",
+    )
+    .unwrap();
+    let o = kokyaku(&["book", ev.to_str().unwrap()]);
+    assert_eq!(err_code(&o), "invalid_value");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("yesterday"));
+    let o = kokyaku(&[
+        "book",
+        "--from",
+        junk.to_str().unwrap(),
+        "--as-of",
+        "2024-01-01",
+    ]);
+    assert_eq!(err_code(&o), "invalid_option");
+}

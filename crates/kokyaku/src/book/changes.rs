@@ -1,0 +1,310 @@
+//! Change reports: what changed for each customer since the last report, and why.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::{Book, NO_DAY, NONE, T_CANCEL, T_CUSTOMER, T_ORDER, T_REFUND, T_SUB};
+use crate::cpm::CpmClass;
+use crate::model::{day_to_date, natural_cmp};
+use crate::summary::SubscriptionState;
+
+/// What changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// The CPM class changed (`from` / `to` are class ids such as `first_timer_active`; `from`
+    /// is empty for a customer's first class).
+    CpmClass,
+    /// No order for `dormant_days` (the summary's `dormant` flag turned on).
+    BecameDormant,
+    /// A dormant customer ordered again (or the order that made them dormant was cancelled).
+    Reactivated,
+    /// The subscription state changed (`none`, `active`, `paused`, `cancelled`).
+    Subscription,
+}
+
+impl ChangeKind {
+    /// The `snake_case` name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CpmClass => "cpm_class",
+            Self::BecameDormant => "became_dormant",
+            Self::Reactivated => "reactivated",
+            Self::Subscription => "subscription",
+        }
+    }
+}
+
+/// The kind of event behind a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerEvent {
+    /// An order (the id is the order id).
+    Order,
+    /// A refund (the id is the refund id, when it had one).
+    Refund,
+    /// A cancellation (the id is the cancelled order's id).
+    Cancellation,
+    /// A subscription state (the id is the subscription id).
+    Subscription,
+    /// A customer record (the id is the customer id).
+    Customer,
+    /// The date moved (by [`Book::advance`], or by a later order when the book follows the
+    /// data); no event of the customer's own.
+    Advance,
+}
+
+impl TriggerEvent {
+    /// The `snake_case` name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Order => "order",
+            Self::Refund => "refund",
+            Self::Cancellation => "cancellation",
+            Self::Subscription => "subscription",
+            Self::Customer => "customer",
+            Self::Advance => "advance",
+        }
+    }
+}
+
+/// The event that triggered a change: the last event that touched the customer since the
+/// previous report. Changes that only the passing of time causes (becoming dormant, CPM churn,
+/// a subscription lapsing) name [`TriggerEvent::Advance`] unless a cancellation caused them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trigger {
+    /// What kind of event.
+    pub event: TriggerEvent,
+    /// Its id (order, refund, subscription or customer id), when it has one.
+    pub id: Option<String>,
+}
+
+/// One change of one customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// The customer.
+    pub customer_id: String,
+    /// What changed.
+    pub kind: ChangeKind,
+    /// The value before (empty for none).
+    pub from: Option<String>,
+    /// The value after.
+    pub to: Option<String>,
+    /// Why.
+    pub trigger: Trigger,
+}
+
+/// The changes since the last report, sorted by customer id (natural order) then kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeReport {
+    /// The date of the previous report (or the book's starting date).
+    pub since: NaiveDate,
+    /// The book's date now.
+    pub as_of: NaiveDate,
+    /// Events applied since the book was created.
+    pub events: u64,
+    /// The changes: net of the period (a value that changed and changed back is not reported).
+    pub changes: Vec<Change>,
+}
+
+// The derived state, packed: bit 0 dormant, bits 1-4 CPM class index + 1 (0: none), bits 5-7
+// subscription state.
+const DORMANT: u16 = 1;
+
+fn pack(dormant: bool, class: Option<CpmClass>, sub: SubscriptionState) -> u16 {
+    let c = class.map_or(0, |c| c.index() as u16 + 1);
+    let s = match sub {
+        SubscriptionState::None => 0,
+        SubscriptionState::Active => 1,
+        SubscriptionState::Paused => 2,
+        SubscriptionState::Cancelled => 3,
+    };
+    u16::from(dormant) | (c << 1) | (s << 5)
+}
+
+fn class_of(packed: u16) -> Option<CpmClass> {
+    let k = ((packed >> 1) & 0xF) as usize;
+    (k > 0).then(|| CpmClass::all()[k - 1])
+}
+
+fn sub_of(packed: u16) -> SubscriptionState {
+    match (packed >> 5) & 0x7 {
+        1 => SubscriptionState::Active,
+        2 => SubscriptionState::Paused,
+        3 => SubscriptionState::Cancelled,
+        _ => SubscriptionState::None,
+    }
+}
+
+impl Book {
+    /// The derived state of customer `c` now (packed).
+    pub(crate) fn derived(&self, c: usize) -> u16 {
+        let cu = &self.cust[c];
+        let as_of = self.as_of;
+        let recency = (cu.last != NO_DAY).then(|| (as_of - cu.last).max(0) as u32);
+        let dormant = recency.is_some_and(|r| r >= self.opts.dormant_days);
+        let sub = match self.table_state(c) {
+            Some(s) => s,
+            None if cu.last_sub == NO_DAY => SubscriptionState::None,
+            None if as_of - cu.last_sub < self.opts.subscription_lapse_days as i32 => {
+                SubscriptionState::Active
+            }
+            None => SubscriptionState::Cancelled,
+        };
+        let class = self.opts.cpm.classify(
+            cu.orders,
+            if cu.orders > 0 {
+                (cu.last - cu.first) as u32
+            } else {
+                0
+            },
+            self.net_f64(c),
+            recency.unwrap_or(0),
+        );
+        pack(dormant, class, sub)
+    }
+
+    /// Net spend of customer `c` as the summary's `net_f64` gives it.
+    pub(crate) fn net_f64(&self, c: usize) -> f64 {
+        let cu = &self.cust[c];
+        let (os, rs) = (self.o_amount.scale(), self.r_amount.scale());
+        let scale = os.max(rs);
+        let g = i128::from(cu.gross) * 10_i128.pow(scale - os);
+        let r = i128::from(cu.refunded) * 10_i128.pow(scale - rs);
+        let net = i64::try_from(g - r).unwrap_or(if g < r { i64::MIN } else { i64::MAX });
+        net as f64 / 10_f64.powi(scale as i32)
+    }
+
+    fn trigger_of(&self, c: usize) -> Trigger {
+        let cu = &self.cust[c];
+        let r = cu.trig_ref as usize;
+        let text = |s: &str| Some(s.to_owned());
+        match cu.trig_kind {
+            T_ORDER | T_CANCEL => Trigger {
+                event: if cu.trig_kind == T_ORDER {
+                    TriggerEvent::Order
+                } else {
+                    TriggerEvent::Cancellation
+                },
+                id: text(self.order_ids.values().get(r)),
+            },
+            T_REFUND => Trigger {
+                event: TriggerEvent::Refund,
+                id: match self.r_id.get(r) {
+                    Some(&k) if k != NONE => text(self.refund_ids.values().get(k as usize)),
+                    _ => None,
+                },
+            },
+            T_SUB => Trigger {
+                event: TriggerEvent::Subscription,
+                id: text(self.sub_ids.values().get(r)),
+            },
+            T_CUSTOMER => Trigger {
+                event: TriggerEvent::Customer,
+                id: text(self.customers.values().get(r)),
+            },
+            _ => Trigger {
+                event: TriggerEvent::Advance,
+                id: None,
+            },
+        }
+    }
+
+    /// The changes since the last call (or since the book was created or restored), and marks
+    /// them reported. Only customers touched by an event are looked at, or every customer when
+    /// the date moved.
+    pub fn changes(&mut self) -> ChangeReport {
+        let time_moved = self.as_of != self.reported_as_of;
+        let mut out = Vec::new();
+        let mut look = |book: &mut Book, c: usize| {
+            let now = book.derived(c);
+            let was = book.cust[c].reported;
+            if now != was {
+                book.diff(c, was, now, &mut out);
+                book.cust[c].reported = now;
+            }
+        };
+        if time_moved {
+            for c in 0..self.cust.len() {
+                look(self, c);
+            }
+        } else {
+            let dirty = std::mem::take(&mut self.dirty);
+            for &c in &dirty {
+                look(self, c as usize);
+            }
+            self.dirty = dirty;
+        }
+        for &c in &self.dirty {
+            let cu = &mut self.cust[c as usize];
+            cu.trig_kind = 0;
+            cu.trig_ref = NONE;
+        }
+        self.dirty.clear();
+        let since = day_to_date(self.reported_as_of);
+        self.reported_as_of = self.as_of;
+        out.sort_by(|a, b| {
+            natural_cmp(&a.customer_id, &b.customer_id).then_with(|| a.kind.cmp(&b.kind))
+        });
+        ChangeReport {
+            since,
+            as_of: day_to_date(self.as_of),
+            events: self.seq,
+            changes: out,
+        }
+    }
+
+    fn diff(&self, c: usize, was: u16, now: u16, out: &mut Vec<Change>) {
+        let id = self.customers.values().get(c);
+        let trig = self.trigger_of(c);
+        let time_trig = if self.cust[c].trig_kind == T_CANCEL {
+            trig.clone()
+        } else {
+            Trigger {
+                event: TriggerEvent::Advance,
+                id: None,
+            }
+        };
+        let push =
+            |out: &mut Vec<Change>, kind, from: Option<String>, to: Option<String>, t: &Trigger| {
+                out.push(Change {
+                    customer_id: id.to_owned(),
+                    kind,
+                    from,
+                    to,
+                    trigger: t.clone(),
+                });
+            };
+        let (cw, cn) = (class_of(was), class_of(now));
+        if cw != cn {
+            // Churn alone (same stage, active → churned) is the passing of time.
+            let by_time = matches!((cw, cn), (Some(a), Some(b)) if a.stage == b.stage && !a.churned && b.churned);
+            push(
+                out,
+                ChangeKind::CpmClass,
+                cw.map(CpmClass::id),
+                cn.map(CpmClass::id),
+                if by_time { &time_trig } else { &trig },
+            );
+        }
+        let (dw, dn) = (was & DORMANT != 0, now & DORMANT != 0);
+        if !dw && dn {
+            push(out, ChangeKind::BecameDormant, None, None, &time_trig);
+        } else if dw && !dn {
+            push(out, ChangeKind::Reactivated, None, None, &trig);
+        }
+        let (sw, sn) = (sub_of(was), sub_of(now));
+        if sw != sn {
+            let by_time = self.cust[c].trig_kind == 0;
+            push(
+                out,
+                ChangeKind::Subscription,
+                Some(sw.as_str().to_owned()),
+                Some(sn.as_str().to_owned()),
+                if by_time { &time_trig } else { &trig },
+            );
+        }
+    }
+}

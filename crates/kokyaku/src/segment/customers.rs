@@ -1,0 +1,271 @@
+//! The customers file: id, birth date, sign-up time, and any further columns as attributes.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+
+use serde::Serialize;
+
+use crate::io::TimeParser;
+use crate::model::Customer;
+use crate::{Error, Location, Result};
+
+const ID: &[&str] = &[
+    "customer_id",
+    "id",
+    "customer",
+    "member_id",
+    "user_id",
+    "client_id",
+];
+const BIRTH: &[&str] = &[
+    "birth_date",
+    "birthday",
+    "date_of_birth",
+    "dob",
+    "birthdate",
+];
+const SIGNUP: &[&str] = &[
+    "signed_up_at",
+    "signup_date",
+    "signup",
+    "signed_up",
+    "registered_at",
+    "created_at",
+    "joined_at",
+];
+
+/// How a customers file was read. Always `rows_read == rows_accepted + rows_rejected`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CustomerReport {
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows that became a customer.
+    pub rows_accepted: u64,
+    /// Rows rejected with a reason.
+    pub rows_rejected: u64,
+    /// Rejections by reason (`missing_customer`, `invalid_birth_date`, `invalid_signup_time`,
+    /// `duplicate_customer`, `malformed_row`), sorted.
+    pub rejections: BTreeMap<String, u64>,
+    /// The first rejected rows (at most 20).
+    pub examples: Vec<crate::io::Rejection>,
+}
+
+/// Customers read from a table, with the report of the read.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerTable {
+    /// The customers, in file order.
+    pub customers: Vec<Customer>,
+    /// The accounting.
+    pub report: CustomerReport,
+}
+
+fn norm(s: &str) -> String {
+    s.trim()
+        .trim_start_matches('\u{feff}')
+        .to_ascii_lowercase()
+        .replace([' ', '-'], "_")
+}
+
+struct Reader {
+    id: usize,
+    birth: Option<usize>,
+    signup: Option<usize>,
+    header: Vec<String>,
+    time: TimeParser,
+    seen: std::collections::HashSet<String>,
+    table: CustomerTable,
+}
+
+impl Reader {
+    fn new(header: Vec<String>, tz: chrono_tz::Tz) -> Result<Self> {
+        let normed: Vec<String> = header.iter().map(|h| norm(h)).collect();
+        let find = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| normed.iter().position(|h| h == n))
+        };
+        let id = find(ID).ok_or_else(|| Error::MissingColumn {
+            column: "customer id".into(),
+            hint: format!(
+                "name it customer_id or id; the customers file has columns {}",
+                header.join(", ")
+            ),
+        })?;
+        Ok(Self {
+            id,
+            birth: find(BIRTH),
+            signup: find(SIGNUP),
+            header,
+            time: TimeParser::new(None, tz),
+            seen: std::collections::HashSet::new(),
+            table: CustomerTable::default(),
+        })
+    }
+
+    fn reject(&mut self, row: u64, column: usize, value: &str, reason: &'static str) {
+        let r = &mut self.table.report;
+        r.rows_rejected += 1;
+        *r.rejections.entry(reason.to_owned()).or_insert(0) += 1;
+        if r.examples.len() < 20 {
+            r.examples.push(crate::io::Rejection {
+                row,
+                column: self.header.get(column).cloned().unwrap_or_default(),
+                value: value.to_owned(),
+                reason,
+            });
+        }
+    }
+
+    fn row(&mut self, row: u64, fields: &[Option<&str>]) {
+        self.table.report.rows_read += 1;
+        if fields.len() != self.header.len() {
+            self.reject(
+                row,
+                usize::MAX,
+                &fields
+                    .iter()
+                    .map(|f| f.unwrap_or(""))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                "malformed_row",
+            );
+            return;
+        }
+        let get = |i: Option<usize>| {
+            i.and_then(|i| fields[i])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let Some(id) = get(Some(self.id)) else {
+            self.reject(row, self.id, "", "missing_customer");
+            return;
+        };
+        let birth_date = match get(self.birth) {
+            None => None,
+            Some(t) => match crate::model::parse_date("birth_date", t)
+                .ok()
+                .or_else(|| chrono::NaiveDate::parse_from_str(t, "%Y/%m/%d").ok())
+            {
+                Some(d) => Some(d),
+                None => {
+                    self.reject(row, self.birth.unwrap_or(0), t, "invalid_birth_date");
+                    return;
+                }
+            },
+        };
+        let signed_up_at = match get(self.signup) {
+            None => None,
+            Some(t) => match self
+                .time
+                .parse_str(t)
+                .and_then(|(secs, _)| chrono::DateTime::from_timestamp(secs, 0))
+            {
+                Some(x) => Some(x),
+                None => {
+                    self.reject(row, self.signup.unwrap_or(0), t, "invalid_signup_time");
+                    return;
+                }
+            },
+        };
+        if !self.seen.insert(id.to_owned()) {
+            self.reject(row, self.id, id, "duplicate_customer");
+            return;
+        }
+        let mut attributes = BTreeMap::new();
+        for (i, h) in self.header.iter().enumerate() {
+            if i == self.id || Some(i) == self.birth || Some(i) == self.signup {
+                continue;
+            }
+            if let Some(v) = get(Some(i)) {
+                attributes.insert(
+                    h.trim().trim_start_matches('\u{feff}').to_owned(),
+                    v.to_owned(),
+                );
+            }
+        }
+        self.table.customers.push(Customer {
+            id: id.to_owned(),
+            birth_date,
+            signed_up_at,
+            attributes,
+        });
+        self.table.report.rows_accepted += 1;
+    }
+}
+
+/// Reads a customers file (CSV with a header; `delimiter` as for order logs). The id column is
+/// `customer_id`/`id`/`member_id`…; birth date `birth_date`/`birthday`/`dob` (YYYY-MM-DD,
+/// YYYYMMDD or YYYY/MM/DD); sign-up `signed_up_at`/`signup_date`/`registered_at`… (any time the
+/// order reader reads, in `tz`); every other column is an attribute (`attr.NAME` in rules;
+/// blank values are absent). Bad rows are rejected with a reason and counted.
+///
+/// # Errors
+/// `missing_column` without an id column; `malformed_input` for bad CSV or UTF-8.
+pub fn read_customers_csv<R: Read>(
+    reader: R,
+    delimiter: u8,
+    tz: chrono_tz::Tz,
+) -> Result<CustomerTable> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(reader);
+    let malformed = |e: csv::Error| Error::Malformed {
+        location: Location::column("customers file"),
+        reason: e.to_string(),
+    };
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(malformed)?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let mut r = Reader::new(header, tz)?;
+    let mut rec = csv::StringRecord::new();
+    let mut row = 0u64;
+    while rdr.read_record(&mut rec).map_err(malformed)? {
+        row += 1;
+        let fields: Vec<Option<&str>> = rec.iter().map(Some).collect();
+        r.row(row, &fields);
+    }
+    Ok(r.table)
+}
+
+/// Reads customers from records (objects of column name → value), as [`read_customers_csv`].
+///
+/// # Errors
+/// `missing_column` without an id column; `malformed_input` for a record that is not an object.
+pub fn read_customers_records(
+    records: &[serde_json::Value],
+    tz: chrono_tz::Tz,
+) -> Result<CustomerTable> {
+    let mut header: Vec<String> = Vec::new();
+    for rec in records {
+        let Some(obj) = rec.as_object() else {
+            return Err(Error::Malformed {
+                location: Location::column("customers"),
+                reason: format!("expected an object (column name → value), got {rec}"),
+            });
+        };
+        for k in obj.keys() {
+            if !header.contains(k) {
+                header.push(k.clone());
+            }
+        }
+    }
+    let mut r = Reader::new(header.clone(), tz)?;
+    for (i, rec) in records.iter().enumerate() {
+        let texts: Vec<Option<String>> = header
+            .iter()
+            .map(|h| match rec.get(h) {
+                None | Some(serde_json::Value::Null) => None,
+                Some(serde_json::Value::String(s)) => Some(s.clone()),
+                Some(v) => Some(v.to_string()),
+            })
+            .collect();
+        let fields: Vec<Option<&str>> = texts.iter().map(Option::as_deref).collect();
+        r.row(i as u64 + 1, &fields);
+    }
+    Ok(r.table)
+}

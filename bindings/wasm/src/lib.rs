@@ -8,6 +8,7 @@
 mod errors;
 mod io;
 mod log;
+mod loyalty;
 
 use wasm_bindgen::prelude::*;
 

@@ -7,6 +7,7 @@ mod input;
 mod ltv;
 mod ltv_evaluate;
 mod segment;
+mod stages;
 mod text;
 
 use std::io::Write;
@@ -87,6 +88,9 @@ enum Command {
     Ltv(Box<ltv::LtvArgs>),
     /// Customers matching segment rules (ids, --count, --explain ID; --preset, --rules FILE.json).
     Segment(Box<segment::SegmentArgs>),
+    /// Loyalty stages, points and progress from a programme (--program FILE.json); --customer ID
+    /// for a card, --history, --distribution monthly.
+    Stages(Box<stages::StagesArgs>),
     /// The customer book: apply an events file to a snapshot (or an empty book), print who
     /// changed class, went dormant, came back or changed subscription state, write the new
     /// snapshot.
@@ -152,6 +156,7 @@ fn analysis_options(input: &InputArgs) -> Result<AnalysisOptions> {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Segment(a) => segment::run(&a),
+        Command::Stages(a) => stages::run(&a),
         Command::Report { input, format } => {
             let ing = input.read()?;
             let opts = analysis_options(&input)?;

@@ -11,6 +11,7 @@ mod errors;
 pub mod io;
 pub mod log;
 pub mod segment;
+pub mod loyalty;
 
 use napi_derive::napi;
 

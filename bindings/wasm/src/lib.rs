@@ -11,6 +11,7 @@ mod errors;
 mod io;
 mod log;
 mod segment;
+mod loyalty;
 
 use wasm_bindgen::prelude::*;
 

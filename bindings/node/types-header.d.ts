@@ -148,3 +148,23 @@ export interface OrderRecords {
   refunds?: Array<Record<string, unknown>>
   subscriptions?: Array<Record<string, unknown>>
 }
+
+/** The functions of `ltv(fn, args)` (see `docs/ltv.md`). */
+export type LtvFunction =
+  | 'fit'
+  | 'load'
+  | 'predict'
+  | 'p_alive'
+  | 'p_alive_at'
+  | 'conditional_expected_purchases'
+  | 'expected_purchases'
+  | 'prob_purchases'
+  | 'log_likelihood'
+  | 'expected_spend'
+  | 'clv'
+  | 'evaluate_holdout'
+  | 'tracking'
+  | 'survival'
+  | 'churn_probability'
+  | 'retention_rate'
+  | 'expected_residual_lifetime'

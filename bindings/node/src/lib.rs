@@ -8,6 +8,7 @@
 mod errors;
 pub mod io;
 pub mod log;
+pub mod ltv;
 
 use napi_derive::napi;
 

@@ -9,6 +9,7 @@ mod arrow;
 mod errors;
 mod io;
 mod log;
+mod ltv;
 
 use pyo3::prelude::*;
 
@@ -42,6 +43,8 @@ fn _kokyaku(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io::read_records_json, m)?)?;
     m.add_function(wrap_pyfunction!(io::read_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(io::read_record_set_json, m)?)?;
+    m.add_function(wrap_pyfunction!(ltv::ltv_call, m)?)?;
+    m.add_function(wrap_pyfunction!(ltv::ltv_calibration_summary, m)?)?;
     m.add_class::<log::OrderLog>()?;
     m.add_class::<arrow::ArrowTable>()?;
     Ok(())

@@ -8,6 +8,7 @@
 mod errors;
 mod io;
 mod log;
+mod ltv;
 
 use wasm_bindgen::prelude::*;
 

@@ -12,6 +12,20 @@ from __future__ import annotations
 
 from kokyaku import _kokyaku
 from kokyaku._log import Analysis, Frame, OrderLog, from_frame, from_order_records, from_records, read_csv, read_jsonl
+from kokyaku._ltv import (
+    BgBb,
+    BgNbd,
+    GammaGamma,
+    GGompertzNbd,
+    ModifiedBgNbd,
+    ParetoNbd,
+    ShiftedBetaGeometric,
+    TimeUnit,
+    calibration_and_holdout,
+    calibration_summary,
+    evaluate_holdout,
+    load_fit,
+)
 from kokyaku.exceptions import (
     FitFailedError,
     InvalidInputError,
@@ -41,6 +55,18 @@ __all__ = [
     "UnsupportedError",
     "FitFailedError",
     "PanicError",
+    "BgNbd",
+    "ModifiedBgNbd",
+    "ParetoNbd",
+    "GGompertzNbd",
+    "BgBb",
+    "GammaGamma",
+    "ShiftedBetaGeometric",
+    "TimeUnit",
+    "load_fit",
+    "calibration_summary",
+    "calibration_and_holdout",
+    "evaluate_holdout",
 ]
 
 

@@ -74,3 +74,10 @@ def test_holdout_and_tracking():
     assert_drawn(kp.calibration_vs_holdout(BG, s, horizon=39.0))
     ends = [float(w) for w in range(1, 79)]
     assert_drawn(kp.cumulative_tracking(BG, first_purchase=[0.0, 1.5, 3.0, 6.0] * 50, period_ends=ends, calibration_end=39.0))
+
+
+def test_docstring_example_runs():
+    import doctest
+
+    r = doctest.testmod(kp)
+    assert r.attempted >= 4 and r.failed == 0

@@ -84,7 +84,8 @@ def cpm_classes(classes: list[dict[str, Any]], *, ax: Any = None) -> Any:
     """Customers and spend per CPM class (:meth:`kokyaku.OrderLog.cpm_classes`): bars of
     customers, the spend share as a line on a second axis."""
     ax = _axes(ax)
-    names = [c.get("name") or c["class"] for c in classes]
+    # Class codes, not the Japanese names: matplotlib's default font has no CJK glyphs.
+    names = [c["class"] for c in classes]
     ax.bar(names, [c["customers"] for c in classes], color="tab:blue")
     ax.set_ylabel("customers")
     total = sum(float(c["total_spend"]) for c in classes) or 1.0

@@ -10,7 +10,7 @@ use crate::errors::{call, from_js, to_js_value};
 /// A columnar order log, with the accounting of how it was read.
 #[wasm_bindgen]
 pub struct OrderLog {
-    inner: Log,
+    pub(crate) inner: Log,
 }
 
 impl OrderLog {

@@ -22,8 +22,10 @@ use kokyaku::table::{Column, Table};
 use serde_json::{Map, Value};
 
 use crate::BindingError;
+
 use crate::api::TextFormat;
 use crate::options::{finish, normalize, take};
+pub use kokyaku::campaign::DeliveriesRead as Deliveries;
 
 /// The flat delivery column options and the role each fills.
 pub const DELIVERY_COLUMN_OPTIONS: &[(&str, &str)] = &[

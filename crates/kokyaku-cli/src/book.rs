@@ -119,7 +119,7 @@ pub fn run(a: &BookArgs) -> Result<()> {
     if let Some(d) = &a.advance {
         book.advance(parse_date("--advance", d)?)?;
     }
-    let report = book.changes();
+    let report = book.changes()?;
     if let Some(out) = &a.output {
         write_atomically(out, &book.snapshot())?;
     }

@@ -30,7 +30,7 @@ fn run(input: &Value) -> kokyaku::Result<Value> {
         if let Some(d) = step.get("advance").and_then(Value::as_str) {
             book.advance(kokyaku::model::parse_date("advance", d)?)?;
         }
-        let rep = book.changes();
+        let rep = book.changes()?;
         out.insert(
             "changes".into(),
             serde_json::to_value(&rep.changes).unwrap(),

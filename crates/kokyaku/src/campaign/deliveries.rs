@@ -338,9 +338,8 @@ impl Field<'_> {
 /// Parses a holdout flag; `None` when it is not one.
 fn parse_holdout(f: &Field<'_>) -> Option<bool> {
     match f {
-        Field::Null => Some(false),
+        Field::Null | Field::Int(0) => Some(false),
         Field::Bool(b) => Some(*b),
-        Field::Int(0) => Some(false),
         Field::Int(1) => Some(true),
         Field::Int(_) => None,
         Field::Str(s) => {

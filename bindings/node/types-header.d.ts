@@ -152,6 +152,26 @@ export interface OrderRecords {
   subscriptions?: Array<Record<string, unknown>>
 }
 
+/** The functions of `ltv(fn, args)` (see `docs/ltv.md`). */
+export type LtvFunction =
+  | 'fit'
+  | 'load'
+  | 'predict'
+  | 'p_alive'
+  | 'p_alive_at'
+  | 'conditional_expected_purchases'
+  | 'expected_purchases'
+  | 'prob_purchases'
+  | 'log_likelihood'
+  | 'expected_spend'
+  | 'clv'
+  | 'evaluate_holdout'
+  | 'tracking'
+  | 'survival'
+  | 'churn_probability'
+  | 'retention_rate'
+  | 'expected_residual_lifetime'
+
 /** A segment rule: its text (`'orders >= 2 and days_since_last_order > 120'`) or its JSON form. */
 export type Rule = string | RuleJson
 /** The JSON form of a rule (`{op: 'compare', left: {field: 'orders'}, cmp: '>=', right: {number: 2}}`; see docs/segments.md). */

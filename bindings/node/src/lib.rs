@@ -10,6 +10,7 @@ pub mod book;
 mod errors;
 pub mod io;
 pub mod log;
+pub mod ltv;
 pub mod segment;
 pub mod loyalty;
 

@@ -127,6 +127,8 @@ function compare(where, expected, got, tol, errors) {
 
 /** Runs one vector; throws when it fails or cannot run. */
 function checkVector(kokyaku, v) {
+  // tests/fixtures/ltv: model parameters and cases (see ltv_vectors.js).
+  if (v.model !== undefined && v.params !== undefined && v.cases !== undefined) return require('./ltv_vectors').checkLtvVector(kokyaku, v)
   if (v.function === undefined || v.input === undefined || v.expected === undefined) {
     throw new Error(`this harness cannot run a vector with keys ${Object.keys(v).sort()} (no function/input/expected)`)
   }

@@ -142,6 +142,11 @@ def test_there_are_vectors():
 
 def check_vector(v):
     """Runs one vector; raises (assertion or error) when it fails or cannot run."""
+    if {"model", "params", "cases"} <= set(v):  # tests/fixtures/ltv: model parameters and cases
+        from test_ltv import check_ltv_vector
+
+        check_ltv_vector(v)
+        return
     if not {"function", "input", "expected"} <= set(v):
         raise NotImplementedError(
             f"this harness cannot run a vector with keys {sorted(v)} (no function/input/expected)"

@@ -10,6 +10,7 @@ mod book;
 mod errors;
 mod io;
 mod log;
+mod ltv;
 mod segment;
 mod loyalty;
 

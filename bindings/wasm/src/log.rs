@@ -13,6 +13,13 @@ pub struct OrderLog {
     pub(crate) inner: Log,
 }
 
+impl OrderLog {
+    /// The log and its ingestion report.
+    pub(crate) fn inner(&self) -> &Log {
+        &self.inner
+    }
+}
+
 impl From<Log> for OrderLog {
     fn from(inner: Log) -> Self {
         Self { inner }

@@ -4,8 +4,8 @@
 
 mod analysis_args;
 mod acquisition;
-mod campaign;
 mod book;
+mod campaign;
 mod input;
 mod ltv;
 mod ltv_evaluate;

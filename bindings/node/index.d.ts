@@ -232,7 +232,9 @@ export interface IngestCounts {
 /** One change of one customer, with the event behind it. */
 export interface Change {
   customer_id: string
-  kind: 'cpm_class' | 'became_dormant' | 'reactivated' | 'subscription'
+  kind: 'cpm_class' | 'became_dormant' | 'reactivated' | 'subscription' | 'segment_entered' | 'segment_left'
+  /** The segment entered or left (segment changes only). */
+  segment?: string
   from: string | null
   to: string | null
   trigger: {
@@ -432,6 +434,15 @@ export declare class Book {
   ingestCsv(input: string | Buffer): IngestCounts
   /** Applies the events of JSON Lines text. */
   ingestJsonl(input: string | Buffer): IngestCounts
+  /**
+   * Keeps these segments current: an object of name -> rule (text such as `'orders >= 2'`, or
+   * the JSON form). Rules on line items or subscription products are refused.
+   */
+  setSegments(rules: Record<string, string | Record<string, unknown>>): void
+  /** The segments as `[name, canonical rule text]` pairs, sorted by name. */
+  segments(): Array<[string, string]>
+  /** A segment's members as last reported, sorted by customer id (`null` for an unknown name). */
+  segmentMembers(name: string): Array<string> | null
   /** Moves the book's date forward to `date` (`YYYY-MM-DD`). */
   advance(date: string): void
   /** The changes since the last call, sorted by customer id then kind. */

@@ -252,7 +252,9 @@ export interface IngestCounts {
 /** One change of one customer, with the event behind it. */
 export interface Change {
   customer_id: string
-  kind: 'cpm_class' | 'became_dormant' | 'reactivated' | 'subscription'
+  kind: 'cpm_class' | 'became_dormant' | 'reactivated' | 'subscription' | 'segment_entered' | 'segment_left'
+  /** The segment entered or left (segment changes only). */
+  segment?: string
   from: string | null
   to: string | null
   trigger: {

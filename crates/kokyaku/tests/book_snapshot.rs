@@ -256,7 +256,10 @@ fn released_versions_load() {
 fn sample_v2() -> Book {
     let mut b = sample();
     b.set_segments(&[
-        ("repeaters".to_owned(), RuleSource::Text("orders >= 2".into())),
+        (
+            "repeaters".to_owned(),
+            RuleSource::Text("orders >= 2".into()),
+        ),
         (
             "line_members".to_owned(),
             RuleSource::Text(r#"attr.channel = "line""#.into()),
@@ -280,10 +283,14 @@ fn released_version_2_loads() {
     assert_eq!(b.segment_members("repeaters").unwrap(), ["C001"]);
     assert_eq!(b.segment_members("line_members").unwrap(), ["C004"]);
     assert!(b.changes().unwrap().changes.is_empty());
-    b.advance(NaiveDate::from_ymd_opt(2024, 4, 30).unwrap()).unwrap();
+    b.advance(NaiveDate::from_ymd_opt(2024, 4, 30).unwrap())
+        .unwrap();
     b.ingest(&[order("A-10", "C003", "2024-04-20T09:00:00+09:00", "100")])
         .unwrap();
     let rep = b.changes().unwrap();
-    assert!(rep.changes.iter().any(|c| c.customer_id == "C003"
-        && c.segment.as_deref() == Some("repeaters")));
+    assert!(
+        rep.changes
+            .iter()
+            .any(|c| c.customer_id == "C003" && c.segment.as_deref() == Some("repeaters"))
+    );
 }

@@ -42,6 +42,8 @@ function keyed(rows) {
  * change report and a snapshot / restore round trip; then the final summaries. */
 function runBook(kokyaku, input) {
   let book = new kokyaku.Book(input.options ?? {})
+  const segments = input.segments ?? {}
+  if (Object.keys(segments).length > 0) book.setSegments(segments)
   const steps = []
   for (const step of input.steps) {
     const out = {}
@@ -51,7 +53,8 @@ function runBook(kokyaku, input) {
     steps.push(out)
     book = kokyaku.Book.restore(book.snapshot())
   }
-  return { as_of: book.asOf, steps, customers: keyed(book.summaries()) }
+  const members = Object.fromEntries(Object.keys(segments).map((n) => [n, book.segmentMembers(n)]))
+  return { as_of: book.asOf, steps, customers: keyed(book.summaries()), segments: members }
 }
 
 function run(kokyaku, fn, input, params) {
@@ -127,6 +130,8 @@ function compare(where, expected, got, tol, errors) {
 
 /** Runs one vector; throws when it fails or cannot run. */
 function checkVector(kokyaku, v) {
+  // tests/fixtures/ltv: model parameters and cases (see ltv_vectors.js).
+  if (v.model !== undefined && v.params !== undefined && v.cases !== undefined) return require('./ltv_vectors').checkLtvVector(kokyaku, v)
   if (v.function === undefined || v.input === undefined || v.expected === undefined) {
     throw new Error(`this harness cannot run a vector with keys ${Object.keys(v).sort()} (no function/input/expected)`)
   }

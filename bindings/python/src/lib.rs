@@ -12,6 +12,7 @@ mod errors;
 mod io;
 mod log;
 mod loyalty;
+mod ltv;
 mod segment;
 
 use pyo3::prelude::*;
@@ -46,6 +47,8 @@ fn _kokyaku(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io::read_records_json, m)?)?;
     m.add_function(wrap_pyfunction!(io::read_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(io::read_record_set_json, m)?)?;
+    m.add_function(wrap_pyfunction!(ltv::ltv_call, m)?)?;
+    m.add_function(wrap_pyfunction!(ltv::ltv_calibration_summary, m)?)?;
     m.add_class::<log::OrderLog>()?;
     segment::register(m)?;
     m.add_function(wrap_pyfunction!(loyalty::stages_report_json, m)?)?;

@@ -51,6 +51,13 @@ impl OrderLog {
     }
 }
 
+impl OrderLog {
+    /// The log and its ingestion report.
+    pub(crate) fn inner(&self) -> &Log {
+        &self.inner
+    }
+}
+
 impl From<Log> for OrderLog {
     fn from(inner: Log) -> Self {
         Self { inner }

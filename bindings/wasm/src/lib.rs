@@ -10,7 +10,9 @@ mod campaign;
 mod errors;
 mod io;
 mod log;
+mod ltv;
 mod segment;
+mod loyalty;
 
 use wasm_bindgen::prelude::*;
 

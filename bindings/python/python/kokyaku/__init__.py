@@ -25,6 +25,20 @@ from kokyaku._campaign import (
 )
 from kokyaku._book import Book, Change, ChangeReport, IngestCounts
 from kokyaku._log import Analysis, Frame, OrderLog, from_frame, from_order_records, from_records, read_csv, read_jsonl
+from kokyaku._ltv import (
+    BgBb,
+    BgNbd,
+    GammaGamma,
+    GGompertzNbd,
+    ModifiedBgNbd,
+    ParetoNbd,
+    ShiftedBetaGeometric,
+    TimeUnit,
+    calibration_and_holdout,
+    calibration_summary,
+    evaluate_holdout,
+    load_fit,
+)
 from kokyaku._segment import (
     explain,
     parse_rule,
@@ -69,6 +83,18 @@ __all__ = [
     "UnsupportedError",
     "FitFailedError",
     "PanicError",
+    "BgNbd",
+    "ModifiedBgNbd",
+    "ParetoNbd",
+    "GGompertzNbd",
+    "BgBb",
+    "GammaGamma",
+    "ShiftedBetaGeometric",
+    "TimeUnit",
+    "load_fit",
+    "calibration_summary",
+    "calibration_and_holdout",
+    "evaluate_holdout",
     "segment",
     "segment_ids",
     "explain",

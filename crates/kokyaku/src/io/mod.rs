@@ -66,7 +66,9 @@ impl Format {
         };
         let mut e = ext(path);
         if e == "gz" {
-            e = path.file_stem().map_or_else(String::new, |s| ext(Path::new(s)));
+            e = path
+                .file_stem()
+                .map_or_else(String::new, |s| ext(Path::new(s)));
         }
         Ok(match e.as_str() {
             "csv" | "tsv" | "txt" | "dat" | "" => Self::Csv,
@@ -183,7 +185,10 @@ impl<R: Read> Read for GzipText<R> {
         self.inner.read(buf).map_err(|e| {
             std::io::Error::new(
                 e.kind(),
-                format!("'{}' is not valid gzip ({e}); is it really compressed?", self.path),
+                format!(
+                    "'{}' is not valid gzip ({e}); is it really compressed?",
+                    self.path
+                ),
             )
         })
     }

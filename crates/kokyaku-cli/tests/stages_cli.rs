@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 
 fn kokyaku(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kokyaku"))
+        .arg("stages")
         .args(args)
         .output()
         .expect("run kokyaku")

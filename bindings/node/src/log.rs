@@ -21,7 +21,14 @@ fn json<T: serde::Serialize>(t: &T) -> std::result::Result<String, BindingError>
 /// A columnar order log, with the accounting of how it was read.
 #[napi]
 pub struct OrderLog {
-    inner: Log,
+    pub(crate) inner: Log,
+}
+
+impl OrderLog {
+    /// The log and its ingestion report.
+    pub(crate) fn inner(&self) -> &Log {
+        &self.inner
+    }
 }
 
 impl From<Log> for OrderLog {

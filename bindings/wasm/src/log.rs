@@ -10,7 +10,14 @@ use crate::errors::{call, from_js, to_js_value};
 /// A columnar order log, with the accounting of how it was read.
 #[wasm_bindgen]
 pub struct OrderLog {
-    inner: Log,
+    pub(crate) inner: Log,
+}
+
+impl OrderLog {
+    /// The log and its ingestion report.
+    pub(crate) fn inner(&self) -> &Log {
+        &self.inner
+    }
 }
 
 impl From<Log> for OrderLog {

@@ -42,6 +42,10 @@ pub const ERROR_TABLE: &[(&str, ErrorKind)] = &[
     ("points_shortfall", ErrorKind::InvalidInput),
     ("rule_syntax", ErrorKind::InvalidOption),
     ("rule_type", ErrorKind::InvalidOption),
+    ("snapshot_truncated", ErrorKind::InvalidInput),
+    ("snapshot_corrupt", ErrorKind::InvalidInput),
+    ("snapshot_foreign", ErrorKind::InvalidInput),
+    ("snapshot_version", ErrorKind::Unsupported),
     ("panic", ErrorKind::Panic),
 ];
 

@@ -22,6 +22,7 @@ pub mod report;
 pub mod rfm;
 pub mod segment;
 pub mod simulate;
+pub mod span;
 pub mod summary;
 pub mod table;
 

@@ -103,7 +103,7 @@ class OrderLog:
     ``amount_col``, ``quantity_col``, ``unit_price_col``, ``currency_col``, ``status_col``,
     ``kind_col``, ``subscription_col``, ``time_format``, ``timezone``, ``delimiter``,
     ``has_header``, ``currency``, ``missing_customer``, ``anonymous_id``, ``duplicate_order``,
-    ``cancel_prefix``, ``negative_as_refund``, ``bad_rows``.
+    ``cancel_prefix``, ``negative_as_refund``, ``bad_rows``, ``min_order_amount``.
     """
 
     def __init__(self, inner: Any, frame: str | None) -> None:
@@ -230,6 +230,37 @@ class OrderLog:
         """Month-over-month transitions between CPM classes."""
         return self.analyze("cpm_transitions", **options)
 
+    # Campaign results and acquisition economics (kokyaku._campaign).
+    def campaign_report(self, deliveries: Any, **options: Any) -> dict[str, Any]:
+        """Campaign results as a dict (see :func:`kokyaku.campaign_report`)."""
+        from kokyaku import _campaign
+
+        return _campaign.campaign_report(self, deliveries, **options)
+
+    def campaign_results(self, deliveries: Any, *, frame: Frame | None = None, **options: Any) -> Any:
+        """Campaign results as one flat frame (see :func:`kokyaku.campaign_results`)."""
+        from kokyaku import _campaign
+
+        return _campaign.campaign_results(self, deliveries, frame=frame, **options)
+
+    def compare_periods(self, deliveries: Any = None, **options: Any) -> dict[str, Any]:
+        """A sale period against a reference period (see :func:`kokyaku.compare_periods`)."""
+        from kokyaku import _campaign
+
+        return _campaign.compare_periods(self, deliveries, **options)
+
+    def acquisition(self, **options: Any) -> dict[str, Any]:
+        """Acquisition economics per split (see :func:`kokyaku.acquisition`)."""
+        from kokyaku import _campaign
+
+        return _campaign.acquisition(self, **options)
+
+    def acquisition_curves(self, *, frame: Frame | None = None, **options: Any) -> Any:
+        """The acquisition LTV curves as one long frame."""
+        from kokyaku import _campaign
+
+        return _campaign.acquisition_curves(self, frame=frame, **options)
+
     def overview(self, **options: Any) -> dict[str, Any]:
         """Ingestion report, repeat metrics, RFM segments, CPM classes and the customer table."""
         return json.loads(self._inner.overview_json(_options(options)))
@@ -272,6 +303,24 @@ class OrderLog:
         from kokyaku import _loyalty
 
         return _loyalty.report(self, program, options)
+
+
+def _table_frame(frame: str | None, arrow: Any) -> Any:
+    """A table from an Arrow-producing call as the asked kind of frame (records via pyarrow)."""
+    kind = frame or _preferred_frame()
+    if kind not in _FRAMES:
+        raise InvalidOptionError(f"invalid option frame = '{kind}': use one of {_FRAMES}", "invalid_option")
+    table = arrow()
+    if kind == "polars":
+        import polars as pl
+
+        return pl.DataFrame(table)
+    import pyarrow as pa
+
+    t = pa.table(table)
+    if kind == "records":
+        return t.to_pylist()
+    return t.to_pandas() if kind == "pandas" else t
 
 
 def _has(module: str) -> bool:

@@ -38,7 +38,27 @@ function keyed(rows) {
   return Object.fromEntries(rows.map(({ customer_id: id, ...rest }) => [id, rest]))
 }
 
+/** The book vectors (tests/fixtures/book/): steps of events or advances, each followed by a
+ * change report and a snapshot / restore round trip; then the final summaries. */
+function runBook(kokyaku, input) {
+  let book = new kokyaku.Book(input.options ?? {})
+  const segments = input.segments ?? {}
+  if (Object.keys(segments).length > 0) book.setSegments(segments)
+  const steps = []
+  for (const step of input.steps) {
+    const out = {}
+    if (step.events !== undefined) out.counts = book.ingest(step.events)
+    if (step.advance !== undefined) book.advance(step.advance)
+    out.changes = book.changes().changes
+    steps.push(out)
+    book = kokyaku.Book.restore(book.snapshot())
+  }
+  const members = Object.fromEntries(Object.keys(segments).map((n) => [n, book.segmentMembers(n)]))
+  return { as_of: book.asOf, steps, customers: keyed(book.summaries()), segments: members }
+}
+
 function run(kokyaku, fn, input, params) {
+  if (fn === 'book') return runBook(kokyaku, input)
   const log = buildLog(kokyaku, input)
   const p = params ?? {}
   switch (fn) {
@@ -62,6 +82,14 @@ function run(kokyaku, fn, input, params) {
       }))
       return { month_ends: t.month_ends, counts, months: t.months }
     }
+    case 'campaign_results':
+    case 'compare_periods': {
+      const d = kokyaku.readDeliveriesCsv(input.deliveries_csv, input.delivery_options ?? {})
+      if (fn === 'compare_periods') return log.comparePeriods(d, p)
+      return { deliveries: d.ingestion, results: log.campaignResults(d, p) }
+    }
+    case 'acquisition':
+      return log.acquisition(p)
     default:
       return log.analyze(fn, p)
   }
@@ -102,6 +130,8 @@ function compare(where, expected, got, tol, errors) {
 
 /** Runs one vector; throws when it fails or cannot run. */
 function checkVector(kokyaku, v) {
+  // tests/fixtures/ltv: model parameters and cases (see ltv_vectors.js).
+  if (v.model !== undefined && v.params !== undefined && v.cases !== undefined) return require('./ltv_vectors').checkLtvVector(kokyaku, v)
   if (v.function === undefined || v.input === undefined || v.expected === undefined) {
     throw new Error(`this harness cannot run a vector with keys ${Object.keys(v).sort()} (no function/input/expected)`)
   }

@@ -42,7 +42,30 @@ def keyed(rows):
     return {r.pop("customer_id"): r for r in rows}
 
 
+def run_book(inp):
+    """The book vectors (tests/fixtures/book/): steps of events or advances, each followed by a
+    change report and a snapshot / restore round trip; then the final summaries."""
+    book = kokyaku.Book(**(inp.get("options") or {}))
+    segments = inp.get("segments") or {}
+    if segments:
+        book.set_segments(segments)
+    steps = []
+    for step in inp["steps"]:
+        out = {}
+        if "events" in step:
+            out["counts"] = book.ingest(step["events"])
+        if "advance" in step:
+            book.advance(step["advance"])
+        out["changes"] = book.changes()["changes"]
+        steps.append(out)
+        book = kokyaku.Book.restore(book.snapshot())
+    members = {name: book.segment_members(name) for name in segments}
+    return {"as_of": book.as_of, "steps": steps, "customers": keyed(book.summaries()), "segments": members}
+
+
 def run(function, inp, params):
+    if function == "book":
+        return run_book(inp)
     log = build_log(inp)
     p = params or {}
     if function == "ingest":
@@ -71,6 +94,13 @@ def run(function, inp, params):
                 if n:
                     counts.setdefault(src, {})[dst] = n
         return {"month_ends": t["month_ends"], "counts": counts, "months": t["months"]}
+    if function in ("campaign_results", "compare_periods"):
+        d = kokyaku.read_deliveries_csv(inp["deliveries_csv"].encode(), **(inp.get("delivery_options") or {}))
+        if function == "compare_periods":
+            return log.compare_periods(d, **p)
+        return {"deliveries": d.ingestion, "results": log.campaign_report(d, **p)}
+    if function == "acquisition":
+        return log.acquisition(**p)
     return log.analyze(function, **p)
 
 
@@ -116,6 +146,11 @@ def test_there_are_vectors():
 
 def check_vector(v):
     """Runs one vector; raises (assertion or error) when it fails or cannot run."""
+    if {"model", "params", "cases"} <= set(v):  # tests/fixtures/ltv: model parameters and cases
+        from test_ltv import check_ltv_vector
+
+        check_ltv_vector(v)
+        return
     if not {"function", "input", "expected"} <= set(v):
         raise NotImplementedError(
             f"this harness cannot run a vector with keys {sorted(v)} (no function/input/expected)"

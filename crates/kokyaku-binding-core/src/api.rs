@@ -224,6 +224,7 @@ pub const ANALYSES: &[&str] = &[
     "rfm_segments",
     "cpm_classes",
     "cpm_transitions",
+    "stages",
 ];
 
 /// Runs one analysis by name with its options; the result as serde data.
@@ -257,6 +258,7 @@ pub fn analyze(log: &OrderLog, function: &str, options: Value) -> Result<Value, 
             finish(&m)?;
             to_value(&cpm::transitions(log, as_of, &o)?)
         }
+        "stages" => crate::loyalty::stages_report(log, options),
         other => Err(BindingError::option(
             "function",
             format!(

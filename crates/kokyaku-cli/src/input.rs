@@ -285,6 +285,20 @@ pub fn write_table(t: &Table, path: &Path) -> Result<()> {
     }
 }
 
+/// Writes a record batch as CSV or Parquet by extension (`-` is CSV on stdout): the typed
+/// route of `kokyaku summary`, with the same bytes as [`write_table`] of the same table.
+pub fn write_batch(b: &kokyaku::io::RecordBatch, path: &Path) -> Result<()> {
+    if path.as_os_str() == "-" {
+        return kokyaku::io::write_batch_csv(b, BufWriter::new(std::io::stdout().lock()));
+    }
+    let w = create(path)?;
+    if is_parquet(path) {
+        kokyaku::io::write_batch_parquet(b, w)
+    } else {
+        kokyaku::io::write_batch_csv(b, w)
+    }
+}
+
 /// Writes a simulated log as CSV or Parquet (streamed in chunks of 1M orders).
 pub fn write_simulation(opts: &SimOptions, path: &Path) -> Result<u64> {
     let tz: chrono_tz::Tz = kokyaku::io::parse_tz(&opts.timezone)?;

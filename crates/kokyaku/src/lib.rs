@@ -13,6 +13,7 @@ pub mod cohort;
 pub mod cpm;
 pub mod error;
 pub mod io;
+pub mod loyalty;
 pub mod ltv;
 pub mod model;
 mod par;

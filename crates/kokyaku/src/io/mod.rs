@@ -12,11 +12,19 @@ mod options;
 #[cfg(feature = "parquet")]
 mod parquet;
 // Plain batches come from the Parquet reader only.
+#[cfg(all(test, feature = "parquet"))]
+mod float_money_tests;
 #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
 mod plain;
 #[cfg(all(test, feature = "parquet"))]
+mod plain_schema_tests;
+#[cfg(all(test, feature = "parquet"))]
 mod plain_tests;
 mod summarize;
+#[cfg(feature = "parquet")]
+mod summary_out;
+#[cfg(all(test, feature = "parquet"))]
+mod summary_out_tests;
 #[cfg(feature = "parquet")]
 pub(crate) use parquet::malformed as parquet_malformed;
 mod time;
@@ -27,6 +35,8 @@ pub use self::parquet::{
     SimParquetWriter, read_parquet, read_parquet_bytes, read_parquet_file, read_record_batches,
     table_to_record_batch, write_table_parquet,
 };
+#[cfg(feature = "parquet")]
+pub use arrow_array::RecordBatch;
 pub use ingest::{IngestReport, Ingested, Ingestor, OrderSink, RejectReason, Rejection, Row, Val};
 pub use jsonl::{read_jsonl, read_jsonl_str};
 pub use options::{
@@ -35,6 +45,8 @@ pub use options::{
 #[doc(hidden)]
 pub use plain::PlainBatch;
 pub use summarize::{SummarizedLog, summarize_path};
+#[cfg(feature = "parquet")]
+pub use summary_out::{summary_record_batch, write_batch_csv, write_batch_parquet};
 pub use time::TimeParser;
 
 use std::io::Read;

@@ -81,7 +81,7 @@ enum Col<'a> {
 impl Col<'_> {
     fn len(&self) -> usize {
         match self {
-            Col::U32(v) => v.len(),
+            Col::U32(v) | Col::Text(v, _) => v.len(),
             Col::OptU32(v) => v.len(),
             Col::Units(v, _) => v.len(),
             Col::Wide(v, _) => v.len(),
@@ -89,7 +89,6 @@ impl Col<'_> {
             Col::U8Zero(v) => v.len(),
             Col::OptDay(v) => v.len(),
             Col::Days(v) => v.len(),
-            Col::Text(v, _) => v.len(),
             Col::Set(o, _, _) => o.len().saturating_sub(1),
             Col::Bool(v) => v.len(),
         }
@@ -239,8 +238,11 @@ pub struct Segmenter<'a> {
     extra: HashMap<String, ExtraColumn>,
     catalog: Catalog,
     cache: RefCell<HashMap<(u8, String), Rc<Col<'a>>>>,
-    sub_groups: RefCell<Option<Rc<(Vec<u32>, Vec<u32>)>>>,
+    sub_groups: RefCell<Option<Rc<Groups>>>,
 }
+
+/// Subscriptions grouped by customer: offsets per customer and subscription indices.
+type Groups = (Vec<u32>, Vec<u32>);
 
 fn scope_key(scope: Option<Scope>) -> u8 {
     match scope {
@@ -866,7 +868,9 @@ impl<'a> Segmenter<'a> {
                 let mut v = self.eval(scope, &rules[0])?;
                 for r in &rules[1..] {
                     let w = self.eval(scope, r)?;
-                    v.iter_mut().zip(&w).for_each(|(a, b)| *a &= *b);
+                    for (a, b) in v.iter_mut().zip(&w) {
+                        *a &= *b;
+                    }
                 }
                 v
             }
@@ -874,20 +878,26 @@ impl<'a> Segmenter<'a> {
                 let mut v = self.eval(scope, &rules[0])?;
                 for r in &rules[1..] {
                     let w = self.eval(scope, r)?;
-                    v.iter_mut().zip(&w).for_each(|(a, b)| *a |= *b);
+                    for (a, b) in v.iter_mut().zip(&w) {
+                        *a |= *b;
+                    }
                 }
                 v
             }
             Rule::Not { rule } => {
                 let mut v = self.eval(scope, rule)?;
-                v.iter_mut().for_each(|a| *a = !*a);
+                for a in &mut v {
+                    *a = !*a;
+                }
                 v
             }
             Rule::Compare { left, cmp, right } => self.compare(scope, left, *cmp, right)?,
             Rule::Between { term, low, high } => {
                 let mut v = self.compare(scope, term, CmpOp::Ge, low)?;
                 let w = self.compare(scope, term, CmpOp::Le, high)?;
-                v.iter_mut().zip(&w).for_each(|(a, b)| *a &= *b);
+                for (a, b) in v.iter_mut().zip(&w) {
+                    *a &= *b;
+                }
                 v
             }
             Rule::In {
@@ -898,33 +908,36 @@ impl<'a> Segmenter<'a> {
                 let mut v = vec![false; self.rows(scope)];
                 for x in values {
                     let w = self.compare(scope, term, CmpOp::Eq, x)?;
-                    v.iter_mut().zip(&w).for_each(|(a, b)| *a |= *b);
+                    for (a, b) in v.iter_mut().zip(&w) {
+                        *a |= *b;
+                    }
                 }
                 if *negated {
                     // `not in`: the value is known and none of the listed.
                     let nulls = self.null(scope, term)?;
-                    v.iter_mut().zip(&nulls).for_each(|(a, n)| *a = !*a && !*n);
+                    for (a, n) in v.iter_mut().zip(&nulls) {
+                        *a = !*a && !*n;
+                    }
                 }
                 v
             }
             Rule::IsNull { term, negated } => {
                 let mut v = self.null(scope, term)?;
                 if *negated {
-                    v.iter_mut().for_each(|a| *a = !*a);
+                    for a in &mut v {
+                        *a = !*a;
+                    }
                 }
                 v
             }
             Rule::Contains { term, value } | Rule::StartsWith { term, value } => {
                 let starts = matches!(rule, Rule::StartsWith { .. });
-                let needle = match self.operand(scope, value)? {
-                    Operand::Scalar(Scalar::Text(s)) => s,
-                    _ => {
-                        return Err(Error::option(
-                            "rule",
-                            value,
-                            "contains / starts_with take a text",
-                        ));
-                    }
+                let Operand::Scalar(Scalar::Text(needle)) = self.operand(scope, value)? else {
+                    return Err(Error::option(
+                        "rule",
+                        value,
+                        "contains / starts_with take a text",
+                    ));
                 };
                 match self.operand(scope, term)? {
                     Operand::Col(c) => match (&*c, starts) {
@@ -974,7 +987,7 @@ impl<'a> Segmenter<'a> {
         })
     }
 
-    fn subscription_groups(&self) -> Rc<(Vec<u32>, Vec<u32>)> {
+    fn subscription_groups(&self) -> Rc<Groups> {
         if let Some(g) = self.sub_groups.borrow().as_ref() {
             return Rc::clone(g);
         }
@@ -1196,7 +1209,9 @@ fn scalar_cmp(a: &Scalar, cmp: CmpOp, b: &Scalar) -> bool {
     }
 }
 
-/// One pass over a column against a scalar.
+/// One pass over a column against a scalar. Numbers compare exactly (`gross = 100` means 100):
+/// rule values are written by people, and money thresholds are first put in the column's units.
+#[allow(clippy::float_cmp)]
 fn col_scalar(c: &Col<'_>, cmp: CmpOp, v: &Scalar) -> Vec<bool> {
     match v {
         Scalar::Num(t) => {
@@ -1215,7 +1230,13 @@ fn col_scalar(c: &Col<'_>, cmp: CmpOp, v: &Scalar) -> Vec<bool> {
                     }
                 }
                 (Col::Units(col, scale), _) => {
+                    // 100.1 x 100 is 10009.999999999998 in binary: snap to the unit it means.
                     let tu = t * scale;
+                    let tu = if (tu - tu.round()).abs() < 1e-6 {
+                        tu.round()
+                    } else {
+                        tu
+                    };
                     match cmp {
                         CmpOp::Eq => col.iter().map(|&x| x as f64 == tu).collect(),
                         CmpOp::Ne => col.iter().map(|&x| x as f64 != tu).collect(),

@@ -122,6 +122,77 @@ impl Strings {
     }
 }
 
+/// The book options as version 1 wrote them: postcard is not self-describing, so the record
+/// keeps this fixed shape while `CpmOptions` gains fields (`frequency_basis`, `spend_currency`:
+/// the book classifies by orders and does not warn, so it needs neither; they read back as
+/// their defaults).
+#[derive(Debug, Serialize, Deserialize)]
+struct BookOptionsV1 {
+    timezone: String,
+    as_of: Option<chrono::NaiveDate>,
+    dormant_days: u32,
+    subscription_lapse_days: u32,
+    cpm: CpmOptionsV1,
+}
+
+/// `CpmOptions` as of snapshot version 1.
+#[derive(Debug, Serialize, Deserialize)]
+struct CpmOptionsV1 {
+    fledgling_tenure_days: u32,
+    excellent_tenure_days: u32,
+    spend_threshold: f64,
+    churn_days: u32,
+    spend_inclusive: bool,
+    tenure_inclusive: bool,
+    churn_inclusive: bool,
+    names: BTreeMap<String, String>,
+}
+
+impl From<&BookOptions> for BookOptionsV1 {
+    fn from(o: &BookOptions) -> Self {
+        let c = &o.cpm;
+        Self {
+            timezone: o.timezone.clone(),
+            as_of: o.as_of,
+            dormant_days: o.dormant_days,
+            subscription_lapse_days: o.subscription_lapse_days,
+            cpm: CpmOptionsV1 {
+                fledgling_tenure_days: c.fledgling_tenure_days,
+                excellent_tenure_days: c.excellent_tenure_days,
+                spend_threshold: c.spend_threshold,
+                churn_days: c.churn_days,
+                spend_inclusive: c.spend_inclusive,
+                tenure_inclusive: c.tenure_inclusive,
+                churn_inclusive: c.churn_inclusive,
+                names: c.names.clone(),
+            },
+        }
+    }
+}
+
+impl From<BookOptionsV1> for BookOptions {
+    fn from(o: BookOptionsV1) -> Self {
+        let c = o.cpm;
+        Self {
+            timezone: o.timezone,
+            as_of: o.as_of,
+            dormant_days: o.dormant_days,
+            subscription_lapse_days: o.subscription_lapse_days,
+            cpm: crate::cpm::CpmOptions {
+                fledgling_tenure_days: c.fledgling_tenure_days,
+                excellent_tenure_days: c.excellent_tenure_days,
+                spend_threshold: c.spend_threshold,
+                churn_days: c.churn_days,
+                spend_inclusive: c.spend_inclusive,
+                tenure_inclusive: c.tenure_inclusive,
+                churn_inclusive: c.churn_inclusive,
+                names: c.names,
+                ..crate::cpm::CpmOptions::default()
+            },
+        }
+    }
+}
+
 /// The version-2 record: version 1 followed by the segments and their members.
 #[derive(Debug, Serialize, Deserialize)]
 struct PayloadV2 {
@@ -135,7 +206,7 @@ struct PayloadV2 {
 /// The version-1 record (version 2 starts with it).
 #[derive(Debug, Serialize, Deserialize)]
 struct PayloadV1 {
-    options: BookOptions,
+    options: BookOptionsV1,
     as_of: Day,
     floor: Day,
     follow: bool,
@@ -228,7 +299,7 @@ impl Book {
         let cols = |f: fn(&Cust) -> Day| self.cust.iter().map(f).collect::<Vec<_>>();
         let cnt = |f: fn(&Cust) -> u32| self.cust.iter().map(f).collect::<Vec<_>>();
         let base = PayloadV1 {
-            options: self.opts.clone(),
+            options: BookOptionsV1::from(&self.opts),
             as_of: self.as_of,
             floor: self.floor,
             follow: self.follow,
@@ -406,7 +477,7 @@ fn check(ok: bool, what: &str) -> Result<()> {
 }
 
 fn from_payload(p: PayloadV1) -> Result<Book> {
-    let mut book = Book::new(p.options).map_err(|e| corrupt(format!("options: {e}")))?;
+    let mut book = Book::new(p.options.into()).map_err(|e| corrupt(format!("options: {e}")))?;
     for d in [p.as_of, p.floor, p.reported_as_of] {
         check(day_ok(d, false), "book date out of range")?;
     }

@@ -5,10 +5,11 @@ matching built-in, so ``except ValueError`` keeps working::
 
     KokyakuError                       base, .code
     ├── InvalidInputError  ValueError   invalid_value, missing_column, mixed_currency,
-    │                                   duplicate_order, empty_input, malformed_input
+    │                                   duplicate_order, empty_input, malformed_input,
+    │                                   snapshot_truncated, snapshot_corrupt, snapshot_foreign
     ├── InvalidOptionError ValueError   invalid_option
     ├── KokyakuIOError     OSError      io_error
-    ├── UnsupportedError   NotImplementedError  unsupported
+    ├── UnsupportedError   NotImplementedError  unsupported, snapshot_version
     ├── FitFailedError     RuntimeError fit_failed
     └── PanicError         RuntimeError panic (a bug in kokyaku: please report it)
 """
@@ -30,6 +31,11 @@ class KokyakuError(Exception):
     """Base of every kokyaku error. ``code`` is the stable snake_case error code."""
 
     code: str
+    #: For a segment rule error (``rule_syntax``, ``rule_type``): the byte offset in the rule
+    #: text, the rule line with a caret line under the offending token, and a hint.
+    position: int | None = None
+    caret: str | None = None
+    hint: str | None = None
 
     def __init__(self, message: str, code: str = "kokyaku_error") -> None:
         super().__init__(message)

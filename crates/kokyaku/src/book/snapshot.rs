@@ -33,7 +33,7 @@ use crate::{Error, Result};
 /// The first eight bytes of every snapshot.
 pub const SNAPSHOT_MAGIC: &[u8; 8] = b"KOKYBOOK";
 /// The format version this build writes (and the newest it reads).
-pub const SNAPSHOT_VERSION: u16 = 1;
+pub const SNAPSHOT_VERSION: u16 = 2;
 const HEADER: usize = 24;
 /// Days beyond this distance from 1970 are not dates a book can hold (chrono's range is
 /// about ±95M days); a snapshot with such a day is corrupt.
@@ -122,7 +122,17 @@ impl Strings {
     }
 }
 
-/// The version-1 record.
+/// The version-2 record: version 1 followed by the segments and their members.
+#[derive(Debug, Serialize, Deserialize)]
+struct PayloadV2 {
+    base: PayloadV1,
+    /// Segment names and the canonical text of their rules.
+    segments: Vec<(String, String)>,
+    /// Per customer, the segments it was last reported in.
+    members: Vec<u64>,
+}
+
+/// The version-1 record (version 2 starts with it).
 #[derive(Debug, Serialize, Deserialize)]
 struct PayloadV1 {
     options: BookOptions,
@@ -217,7 +227,7 @@ impl Book {
     pub fn snapshot(&self) -> Vec<u8> {
         let cols = |f: fn(&Cust) -> Day| self.cust.iter().map(f).collect::<Vec<_>>();
         let cnt = |f: fn(&Cust) -> u32| self.cust.iter().map(f).collect::<Vec<_>>();
-        let p = PayloadV1 {
+        let base = PayloadV1 {
             options: self.opts.clone(),
             as_of: self.as_of,
             floor: self.floor,
@@ -264,6 +274,11 @@ impl Book {
             sub_ids: Strings::of(self.sub_ids.values()),
             subs: self.subs.clone(),
             info: self.info.iter().map(|(k, v)| (*k, v.clone())).collect(),
+        };
+        let p = PayloadV2 {
+            base,
+            segments: self.segments(),
+            members: self.members.clone(),
         };
         // Serialising plain vectors, strings and derived structs into a Vec cannot fail.
         let payload = postcard::to_allocvec(&p).unwrap_or_default();
@@ -346,9 +361,35 @@ impl Book {
                 "checksum mismatch: the payload was changed or damaged",
             ));
         }
-        let p: PayloadV1 =
-            postcard::from_bytes(body).map_err(|e| corrupt(format!("payload: {e}")))?;
-        from_payload(p)
+        let decode = |e: postcard::Error| corrupt(format!("payload: {e}"));
+        if version == 1 {
+            return from_payload(postcard::from_bytes(body).map_err(decode)?);
+        }
+        let p: PayloadV2 = postcard::from_bytes(body).map_err(decode)?;
+        let mut book = from_payload(p.base)?;
+        let rules: Vec<(String, crate::segment::RuleSource)> = p
+            .segments
+            .into_iter()
+            .map(|(n, t)| (n, crate::segment::RuleSource::Text(t)))
+            .collect();
+        book.set_segments(&rules)
+            .map_err(|e| corrupt(format!("segment rules: {e}")))?;
+        book.segments_changed = false;
+        check(
+            p.members.len() == book.cust.len(),
+            "segment memberships of unequal length",
+        )?;
+        let mask = if rules.len() >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << rules.len()) - 1
+        };
+        check(
+            p.members.iter().all(|&m| m & !mask == 0),
+            "memberships of unknown segments",
+        )?;
+        book.members = p.members;
+        Ok(book)
     }
 }
 
@@ -433,7 +474,7 @@ fn from_payload(p: PayloadV1) -> Result<Book> {
         p.o_day.iter().all(|&d| day_ok(d, false)),
         "order day out of range",
     )?;
-    check(p.o_flags.iter().all(|&f| f < 8), "unknown order flags")?;
+    check(p.o_flags.iter().all(|&f| f < 16), "unknown order flags")?;
     for (i, (&d, &f)) in p.o_day.iter().zip(&p.o_flags).enumerate() {
         check(
             (f & COUNTED != 0) == (d <= p.as_of),
@@ -606,6 +647,7 @@ fn from_payload(p: PayloadV1) -> Result<Book> {
         "touched customers missing from their list",
     )?;
     book.cust = cust;
+    book.members = vec![0; n];
     book.dirty = p.dirty;
     Ok(book)
 }

@@ -49,6 +49,8 @@ pub enum RejectReason {
     MissingSku,
     /// A line whose amount is not its quantity times its unit price.
     LinesAmountMismatch,
+    /// An order row (or line) whose amount is below `min_order_amount`.
+    BelowMinOrderAmount,
     /// A float amount with more decimals than its currency's minor units (not float noise).
     AmountPrecision,
 }
@@ -74,6 +76,7 @@ impl RejectReason {
             Self::MalformedRow => "malformed_row",
             Self::MissingSku => "missing_sku",
             Self::LinesAmountMismatch => "lines_amount_mismatch",
+            Self::BelowMinOrderAmount => "below_min_order_amount",
             Self::AmountPrecision => "amount_precision",
         }
     }
@@ -108,6 +111,9 @@ impl RejectReason {
             }
             Self::LinesAmountMismatch => {
                 "the line's amount is not quantity x unit price; fix the row or map only one of them"
+            }
+            Self::BelowMinOrderAmount => {
+                "amount below --min-order-amount (e.g. a zero-value order, which is not a purchase)"
             }
             Self::AmountPrecision => {
                 "float amount has more decimals than the currency's minor units; round it, or pass it as text or a decimal"
@@ -499,6 +505,10 @@ impl<S: OrderSink> Ingestor<S> {
         first_row: u64,
         b: &super::plain::PlainBatch,
     ) -> Result<bool> {
+        // A minimum order amount may reject rows: those go row by row.
+        if self.opts.min_order_amount.is_some() {
+            return Ok(false);
+        }
         // Row by row, the first row would set the currency first (no row of a plain batch is
         // rejected before that), so a conflicting currency fails at the same row.
         if let Some(cur) = &b.currency {
@@ -778,6 +788,15 @@ impl<S: OrderSink> Ingestor<S> {
             self.report.refunds += 1;
             return Ok(());
         }
+        if self.opts.min_order_amount.is_some_and(|min| amount < min) {
+            let c = self.names.amount.clone();
+            return self.reject(
+                row_no,
+                RejectReason::BelowMinOrderAmount,
+                &c,
+                &Val::Dec(amount),
+            );
+        }
         let sub = match r.subscription {
             Val::Str(s) if !trim(s).is_empty() => Some(trim(s)),
             _ => None,
@@ -884,7 +903,9 @@ fn decimal(v: &Val<'_>, minor: Option<u32>) -> std::result::Result<Decimal, Reje
     match *v {
         Val::Str(s) => {
             let t = s.trim();
-            if t.is_empty() {
+            // rust_decimal reads `1_000` as 1000; a digit separator is not a number here (as
+            // `1,000` is not), so the two spellings are rejected alike.
+            if t.is_empty() || t.contains('_') {
                 return Err(RejectReason::InvalidAmount);
             }
             if let Ok(d) = Decimal::from_str(t) {

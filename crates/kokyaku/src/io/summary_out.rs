@@ -17,6 +17,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Float64Type, Int64Type};
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema};
+use rust_decimal::Decimal;
 
 use super::parquet::malformed;
 use crate::cpm::{CpmClass, CpmOptions, CpmResult};

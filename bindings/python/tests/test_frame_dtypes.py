@@ -19,7 +19,7 @@ ROWS = [
     (3, "o4", dt.datetime(2024, 3, 1, 8), "5.00"),
     (3, "o5", dt.datetime(2024, 3, 15, 8), "6.00"),
 ]
-OPTS = {"customer_col": "customer_id", "order_col": "order_id", "time_col": "ordered_at", "amount_col": "amount", "currency": "JPY"}
+OPTS = {"customer_col": "customer_id", "order_col": "order_id", "time_col": "ordered_at", "amount_col": "amount", "currency": "USD"}
 
 
 def reference():

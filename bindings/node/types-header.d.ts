@@ -205,6 +205,7 @@ export interface CustomersReport {
   rows_rejected: number
   rejections: Record<string, number>
   examples: Array<{ row: number; column: string; value: string; reason: string }>
+}
 /** Options of a customer book (camelCase or snake_case keys). */
 export interface BookOptions {
   /** IANA zone of calendar days, default `"UTC"`. */

@@ -27,6 +27,8 @@ export interface ReadOptions {
   cancelPrefix?: string
   negativeAsRefund?: boolean
   badRows?: 'reject' | 'error'
+  /** Order rows below this amount are rejected (`below_min_order_amount`); e.g. `"0.01"` drops zero-value orders. */
+  minOrderAmount?: string | number
 }
 
 /** Options of the per-customer summary. */
@@ -74,6 +76,7 @@ export type Analysis =
   | 'rfm_segments'
   | 'cpm_classes'
   | 'cpm_transitions'
+  | 'stages'
 
 /** How the input was read: every row is accepted or rejected with a reason. */
 export interface IngestReport {
@@ -149,6 +152,40 @@ export interface OrderRecords {
   subscriptions?: Array<Record<string, unknown>>
 }
 
+/** A segment rule: its text (`'orders >= 2 and days_since_last_order > 120'`) or its JSON form. */
+export type Rule = string | RuleJson
+/** The JSON form of a rule (`{op: 'compare', left: {field: 'orders'}, cmp: '>=', right: {number: 2}}`; see docs/segments.md). */
+export type RuleJson = { op: string; [key: string]: unknown }
+/** Options of a segment evaluation. */
+export interface SegmentOptions {
+  asOf?: string
+  dormantDays?: number
+  subscriptionLapseDays?: number
+  rfm?: Record<string, unknown>
+  cpm?: Record<string, unknown>
+}
+/** Members of one rule, ids in the log's customer order. */
+export interface SegmentMembers {
+  name: string
+  rule: string
+  count: number
+  customer_ids: Array<string>
+}
+/** Why a customer is in a segment or not. */
+export interface Explanation {
+  rule: string
+  value: boolean
+  fields?: Array<{ field: string; value: unknown }>
+  items?: { scope: 'order' | 'line' | 'subscription'; items: number; matching: number }
+  children?: Array<Explanation>
+}
+/** How a customers table was read. */
+export interface CustomersReport {
+  rows_read: number
+  rows_accepted: number
+  rows_rejected: number
+  rejections: Record<string, number>
+  examples: Array<{ row: number; column: string; value: string; reason: string }>
 /** Options of a customer book (camelCase or snake_case keys). */
 export interface BookOptions {
   /** IANA zone of calendar days, default `"UTC"`. */
@@ -243,6 +280,116 @@ export interface BookInfo {
   refunds: number
   held: number
   events: number
+/** A loyalty programme (see docs/loyalty.md); stages lowest first, the first without thresholds. */
+export interface LoyaltyProgram {
+  name?: string
+  stages: Array<{
+    id: string
+    name?: string
+    spend?: number | string
+    orders?: number
+    points?: number
+    match?: 'all' | 'any'
+    invitation_only?: boolean
+    multiplier?: number | string
+  }>
+  window:
+    | { kind: 'rolling'; days: number }
+    | { kind: 'calendar_year' }
+    | { kind: 'fiscal_year'; start_month: number }
+    | { kind: 'anniversary' }
+  upgrade?: 'on_order' | 'period_end'
+  review?: 'month' | 'year' | 'anniversary'
+  downgrade?: 'never' | 'one_step' | 'recompute'
+  grace_days?: number
+  spend?: 'net' | 'gross'
+  points?: {
+    per?: number | string
+    earn?: number
+    bonuses?: Array<{
+      kind: 'first_order' | 'birthday_month' | 'subscription' | 'campaign'
+      from?: string
+      to?: string
+      multiplier?: number | string
+      points?: number
+    }>
+    expiry?: { kind: 'never' } | { kind: 'months'; months: number } | { kind: 'end_of_next_year' }
+    reverse_on_refund?: boolean
+    shortfall?: 'error' | 'debt'
+  }
+}
+
+/** Options of the stage calls. */
+export interface StageOptions {
+  /** Evaluation date `YYYY-MM-DD`, inclusive; default the day after the last order. */
+  asOf?: string
+  redemptions?: Array<{ customer_id: string; date: string; points: number }>
+  invitations?: Array<{ customer_id: string; date: string; stage: string }>
+}
+
+/** One customer's stage row (points columns when the programme has points). */
+export interface StageRow {
+  customer_id: string
+  stage: string
+  stage_name: string
+  stage_since: string | null
+  member_since: string | null
+  window_spend: string
+  window_orders: number
+  window_points?: number
+  points_balance?: number
+  points_earned?: number
+  points_expired?: number
+  points_redeemed?: number
+  points_reversed?: number
+  next_expiring_points?: number | null
+  next_expiring_date?: string | null
+  next_stage: string | null
+  spend_needed: string | null
+  orders_needed: number | null
+  points_needed?: number | null
+  needed_by: string | null
+}
+
+/** One stage change. */
+export interface StageChange {
+  customer_id: string
+  date: string
+  from: string
+  to: string
+  reason: 'order' | 'review' | 'grace_end' | 'invitation'
+  order_id: string | null
+}
+
+/** Stage counts at month ends and the movements between them. */
+export interface StageDistribution {
+  month_ends: Array<string>
+  stages: Array<string>
+  counts: Array<Array<number>>
+  upgrades: Array<number>
+  downgrades: Array<number>
+  new_members: Array<number>
+  transitions: Array<Array<number>>
+}
+
+/** One customer's card. */
+export interface StageCard {
+  customer_id: string
+  as_of: string
+  stage: string
+  stage_name: string
+  stage_since: string | null
+  window_spend: string
+  window_orders: number
+  points_balance: number | null
+  next_expiring_points: number | null
+  next_expiring_date: string | null
+  next_stage: string | null
+  spend_needed: string | null
+  orders_needed: number | null
+  points_needed: number | null
+  needed_by: string | null
+  history: Array<StageChange>
 }
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
@@ -252,6 +399,15 @@ export interface BookInfo {
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Deliveries (one per distinct campaign, channel and customer), with how they were read. */
+export declare class Deliveries {
+  /** Number of deliveries. */
+  get nDeliveries(): number
+  /**
+   * How the deliveries were read: `rows_read` = `rows_accepted` + `rows_rejected`,
+   * rejections by reason, examples, deliveries, repeats merged, holdout.
+   */
+  get ingestion(): Record<string, any>
 /**
  * An incremental customer book: ingest events in any order, advance the date, read the changes
  * since the last call, save and restore it as bytes.
@@ -303,6 +459,23 @@ export declare class Book {
 
 /** A columnar order log, with the accounting of how it was read. */
 export declare class OrderLog {
+  /**
+   * Campaign results: `rows` per campaign, channel, segment and customer type with
+   * `recipients`, `holdout` and `uplift` (Newcombe and Welch intervals). Options:
+   * `windowDays` (7), `confidence` (0.95), `asOf`.
+   */
+  campaignResults(deliveries: Deliveries, options?: Record<string, unknown>): Record<string, any>
+  /**
+   * A sale period against a reference period. Options: `saleStart`, `saleEnd`,
+   * `referenceStart`, `referenceEnd`. The CVR needs deliveries.
+   */
+  comparePeriods(deliveries: Deliveries | null | undefined, options: Record<string, unknown>): Record<string, any>
+  /**
+   * Acquisition economics per split: LTV curve, CPA, payback month, model prediction.
+   * Options: `by`, `asOf`, `maxMonths`, `cpa` (number or `{split: amount}`), `predict`,
+   * `model`, `horizonMonths`, `minCustomersToFit`.
+   */
+  acquisition(options?: Record<string, unknown>): Record<string, any>
   /** Number of customers. */
   get nCustomers(): number
   /** Number of orders (completed and cancelled). */
@@ -348,6 +521,22 @@ export declare class OrderLog {
    * the JSON text Rust wrote (what the parity test compares).
    */
   overviewJson(options?: Record<string, unknown>): string
+  /**
+   * Each customer's stage, points and progress to the next stage as of `asOf`: one plain
+   * object per customer, sorted by customer id (exact decimal strings for money).
+   */
+  stages(program: LoyaltyProgram | string, options?: StageOptions): Array<StageRow>
+  /** Every stage change: `{customer_id, date, from, to, reason, order_id}`. */
+  stageHistory(program: LoyaltyProgram | string, options?: StageOptions): Array<StageChange>
+  /** Stage counts at every month end, upgrades / downgrades and the transition matrix. */
+  stageDistribution(program: LoyaltyProgram | string, options?: StageOptions): StageDistribution
+  /** One customer's card: stage, points, next expiry, progress and history. */
+  stageCard(program: LoyaltyProgram | string, customer: string, options?: StageOptions): StageCard
+  /**
+   * Everything at once: `{as_of, stages, customers: {id: row}, history, distribution}`
+   * (options `history: true`, `distribution: true`).
+   */
+  stagesReport(program: LoyaltyProgram | string, options?: StageOptions & { history?: boolean, distribution?: boolean }): Record<string, any>
 }
 
 /** Panics on purpose, to test that a Rust panic arrives as an `Error` with `.code = "panic"`. */
@@ -355,6 +544,14 @@ export declare function _debugPanic(message: string): void
 
 /** Every error code a call can throw (see `docs/errors.md`), for tests and docs. */
 export declare function _errorCodes(): Array<string>
+
+/** How a customers table reads: `rows_read = rows_accepted + rows_rejected`, rejections by reason. */
+export declare function customersReport(customers: Array<Record<string, unknown>>, timezone?: string): CustomersReport
+
+/** Why one customer is in a segment or not: the clause tree with each value and the fields read. */
+export declare function explainSegment(log: OrderLog, rule: Rule, customerId: string, options?: SegmentOptions): Explanation
+/** Reads deliveries from plain objects (column name → value). */
+export declare function deliveriesFromRecords(records: Array<Record<string, unknown>>, options?: Record<string, unknown>): Deliveries
 
 /**
  * Reads Arrow IPC bytes (stream or file format), e.g. from apache-arrow's `tableToIPC(table)`
@@ -374,6 +571,9 @@ export declare function fromOrderRecords(records: OrderRecords): OrderLog
  */
 export declare function fromRecords(records: Array<Record<string, unknown>>, options?: ReadOptions): OrderLog
 
+/** A rule's text, parsed and type-checked, as its JSON form. */
+export declare function parseRule(text: string): RuleJson
+
 /**
  * Reads delimited text (a string or a UTF-8 `Buffer`). Options: `customerCol`, `orderCol`,
  * `timeCol`, `amountCol`, …, `timeFormat`, `timezone`, `delimiter`, `currency`,
@@ -381,8 +581,49 @@ export declare function fromRecords(records: Array<Record<string, unknown>>, opt
  */
 export declare function readCsv(input: string | Buffer, options?: ReadOptions): OrderLog
 
+/**
+ * Reads deliveries from CSV (a string or a UTF-8 `Buffer`). Options: `timezone` (the order
+ * log's), `timeFormat`, `delimiter`, `hasHeader`, `strict`, `customerCol`, `campaignCol`,
+ * `channelCol`, `timeCol`, `holdoutCol`, `segmentCol`.
+ */
+export declare function readDeliveriesCsv(input: string | Buffer, options?: Record<string, unknown>): Deliveries
+
+/** Reads deliveries from JSON Lines. */
+export declare function readDeliveriesJsonl(input: string | Buffer, options?: Record<string, unknown>): Deliveries
+
 /** Reads JSON Lines (a string or a UTF-8 `Buffer`). */
 export declare function readJsonl(input: string | Buffer, options?: ReadOptions): OrderLog
 
+/** A rule's canonical text (from its JSON form, or normalised text). */
+export declare function ruleText(rule: Rule): string
+
+/**
+ * Members of each rule: `[{name, rule, count, customer_ids}]`, ids in the log's customer order.
+ * `rules`: one rule (text or JSON object), an object `{name: rule}`, or an array. Options:
+ * `asOf`, `dormantDays`, `rfm`, `cpm`.
+ */
+export declare function segment(log: OrderLog, rules: Rule | Record<string, Rule> | Array<Rule>, options?: SegmentOptions): Array<SegmentMembers>
+
+/** The fields a rule can read, per scope `{customer, order, line, subscription}`. */
+export declare function segmentFields(): Record<'customer' | 'order' | 'line' | 'subscription', Array<{ name: string; type: string; meaning: string }>>
+
+/** The preset rules `[{name, rule, purpose}]`. */
+export declare function segmentPresets(): Array<{ name: string; rule: string; purpose: string }>
+/**
+ * Reads and validates a loyalty programme; returns it with every default filled in. Throws an
+ * `Error` with `.code = "invalid_program"` naming the bad field.
+ */
+export declare function readProgram(program: LoyaltyProgram | string): LoyaltyProgram
+
 /** The version of this package. */
 export declare function version(): string
+
+/**
+ * The log with a customers table merged in (records: id, birth date, sign-up time, further
+ * keys as attributes; members who never ordered join with zero orders). See
+ * [`customers_report`] for the accounting of the read.
+ */
+export declare function withCustomers(log: OrderLog, customers: Array<Record<string, unknown>>, timezone?: string): OrderLog
+
+/** As [`with_customers`] from CSV text. */
+export declare function withCustomersCsv(log: OrderLog, csv: string, delimiter?: string): OrderLog

@@ -41,6 +41,7 @@ failures = []
 for what, reference, others in (
     ("report", "rust", ("python", "node", "wasm")),
     ("overview", "python", ("node", "wasm")),
+    ("ltv", "python", ("node", "wasm")),
 ):
     ref = load(f"{what}-{reference}.json")
     for lang in others:
@@ -62,11 +63,25 @@ for name, (got, want) in checks.items():
     if got != want:
         failures.append(f"CDNOW {name}: {got}, expected {want}")
 
+# The CLI's fits of the same calibration summary (`kokyaku ltv fit --format json`): parameters,
+# standard errors and log-likelihood bit for bit.
+ltv = load("ltv-python.json")
+for model, key in (("bg-nbd", "fit"), ("gamma-gamma", "spend")):
+    cli = load(f"ltv-fit-{model}-rust.json")
+    for k in ("params", "std_errors", "log_likelihood", "n_customers", "iterations"):
+        d = first_difference(cli[k], ltv[key][k], f"{model}.{k}")
+        if d:
+            failures.append(f"ltv: python {key} differs from the CLI at {d}")
+ps = ltv["fit"]["params"]
+if [round(ps[k], 3) for k in ("r", "alpha", "a", "b")] != [0.243, 4.414, 0.793, 2.426]:
+    failures.append(f"CDNOW BG/NBD from the log: {ps}, expected FHL 2005's r=0.243 alpha=4.414 a=0.793 b=2.426")
+
 if failures:
     print("parity FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
     sys.exit(1)
 overview = load("overview-python.json")
 print(
     f"parity ok: CDNOW report identical in Rust CLI, Python, Node, WASM; "
-    f"{len(overview['customers'])} customer rows identical in Python, Node, WASM"
+    f"{len(overview['customers'])} customer rows identical in Python, Node, WASM; "
+    f"LTV fits identical to the CLI's and {len(ltv['predict']['p_alive'])} LTV predictions identical in Python, Node, WASM"
 )

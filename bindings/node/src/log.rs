@@ -21,7 +21,14 @@ fn json<T: serde::Serialize>(t: &T) -> std::result::Result<String, BindingError>
 /// A columnar order log, with the accounting of how it was read.
 #[napi]
 pub struct OrderLog {
-    inner: Log,
+    pub(crate) inner: Log,
+}
+
+impl OrderLog {
+    /// The log and its ingestion report.
+    pub(crate) fn inner(&self) -> &Log {
+        &self.inner
+    }
 }
 
 impl From<Log> for OrderLog {
@@ -31,6 +38,11 @@ impl From<Log> for OrderLog {
 }
 
 impl OrderLog {
+    /// The core log (for the other modules' calls).
+    pub(crate) fn order_log(&self) -> &kokyaku::model::OrderLog {
+        &self.inner.log
+    }
+
     fn table(&self, options: Option<Value>, parts: Parts) -> Result<Vec<Map<String, Value>>> {
         call(|| Ok(api::customers(&self.inner.log, opts(options), parts)?.to_records()))
     }

@@ -10,6 +10,12 @@ pub fn to_py(py: Python<'_>, e: &BindingError) -> PyErr {
             .import("kokyaku.exceptions")?
             .getattr(e.kind.python_class())?;
         let value = cls.call1((e.message.as_str(), e.code.as_str()))?;
+        // A segment rule error also says where: `.position` (byte offset), `.caret`, `.hint`.
+        if let Some(r) = &e.rule {
+            value.setattr("position", r.position)?;
+            value.setattr("caret", r.caret.as_str())?;
+            value.setattr("hint", r.hint.as_deref())?;
+        }
         Ok(PyErr::from_value(value))
     };
     build().unwrap_or_else(|import_failed| import_failed)

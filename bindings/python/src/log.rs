@@ -41,7 +41,21 @@ fn parts(name: &str) -> Result<Parts, BindingError> {
 /// A columnar order log, with the accounting of how it was read.
 #[pyclass(frozen, module = "kokyaku._kokyaku")]
 pub struct OrderLog {
-    inner: Log,
+    pub(crate) inner: Log,
+}
+
+impl OrderLog {
+    /// The core log (for the other modules' calls).
+    pub(crate) fn order_log(&self) -> &kokyaku::model::OrderLog {
+        &self.inner.log
+    }
+}
+
+impl OrderLog {
+    /// The log and its ingestion report.
+    pub(crate) fn inner(&self) -> &Log {
+        &self.inner
+    }
 }
 
 impl From<Log> for OrderLog {

@@ -9,6 +9,13 @@ pub fn to_js(e: &BindingError) -> JsValue {
     let err = js_sys::Error::new(&e.message);
     // Setting a property on a fresh Error object cannot fail.
     let _ = js_sys::Reflect::set(&err, &"code".into(), &JsValue::from_str(&e.code));
+    // A segment rule error also says where: `.position` (byte offset), `.caret`, `.hint`.
+    if let Some(r) = &e.rule {
+        let _ = js_sys::Reflect::set(&err, &"position".into(), &JsValue::from(r.position as u32));
+        let _ = js_sys::Reflect::set(&err, &"caret".into(), &JsValue::from_str(&r.caret));
+        let hint = r.hint.as_deref().map_or(JsValue::NULL, JsValue::from_str);
+        let _ = js_sys::Reflect::set(&err, &"hint".into(), &hint);
+    }
     err.into()
 }
 

@@ -7,6 +7,7 @@
 //! - [`options`]: option structs from JSON-like data, with errors that name the bad field;
 //! - [`api`]: the calls the wrappers expose, over serde data, so all three return the same JSON;
 //! - [`book`]: the customer book (ingest, advance, changes, snapshot / restore) for the wrappers;
+//! - [`ltv`]: buy-till-you-die fits, saved fits and predictions over serde data;
 //! - `arrow` (feature `arrow`): order logs from Arrow record batches or Arrow IPC bytes.
 //!
 //! Plain `cargo test` covers all of it.
@@ -17,6 +18,8 @@ pub mod arrow;
 pub mod book;
 pub mod campaign;
 mod error;
+pub mod loyalty;
+pub mod ltv;
 pub mod options;
 pub mod segment;
 

@@ -8,8 +8,22 @@ use crate::BindingError;
 use crate::api::{Log, to_value};
 use crate::options::normalize;
 
+/// Segment options: `{summary, rfm, cpm}`, or flat `as_of` / `dormant_days` /
+/// `subscription_lapse_days` (camelCase too) for the summary.
 fn options(v: Value) -> Result<SegmentOptions, BindingError> {
-    let m = normalize(v)?;
+    let mut m = normalize(v)?;
+    let mut summary = match m.remove("summary") {
+        Some(Value::Object(s)) => s,
+        _ => Map::new(),
+    };
+    for k in ["as_of", "dormant_days", "subscription_lapse_days"] {
+        if let Some(v) = m.remove(k) {
+            if !v.is_null() {
+                summary.insert(k.to_owned(), v);
+            }
+        }
+    }
+    m.insert("summary".into(), Value::Object(summary));
     serde_json::from_value(Value::Object(m)).map_err(|e| BindingError::option("segment options", e))
 }
 
@@ -102,7 +116,16 @@ pub fn with_customers(
         None => log.log.timezone(),
     };
     let table = segment::read_customers_records(customers, tz)?;
-    finish(log, table)
+    finish(log, &table)
+}
+
+/// The report of reading a customers table (records), without merging it.
+pub fn customers_report(
+    customers: &[Value],
+    timezone: Option<&str>,
+) -> Result<Value, BindingError> {
+    let tz = kokyaku::io::parse_tz(timezone.unwrap_or("UTC"))?;
+    to_value(&segment::read_customers_records(customers, tz)?.report)
 }
 
 /// As [`with_customers`], from CSV text.
@@ -117,10 +140,10 @@ pub fn with_customers_csv(
             BindingError::option("delimiter", "a customers file uses one delimiter character")
         })?;
     let table = segment::read_customers_csv(text.as_bytes(), d, log.log.timezone())?;
-    finish(log, table)
+    finish(log, &table)
 }
 
-fn finish(log: &Log, table: segment::CustomerTable) -> Result<(Log, Value), BindingError> {
+fn finish(log: &Log, table: &segment::CustomerTable) -> Result<(Log, Value), BindingError> {
     let merged = log.log.clone().with_customers(&table.customers)?;
     let mut report = log.report.clone();
     report.customers = merged.n_customers() as u64;

@@ -1,5 +1,6 @@
 //! `kokyaku segment`: members of segment rules (text, presets, or a JSON rules file).
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -16,7 +17,7 @@ use crate::input::InputArgs;
 pub struct SegmentArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// A rule in the text language, e.g. "orders >= 2 and days_since_last_order > 120".
+    /// A rule in the text language, e.g. `orders >= 2 and days_since_last_order > 120`.
     #[arg(long, conflicts_with_all = ["preset", "rules"])]
     pub rule: Option<String>,
     /// A preset by name (see docs/segments.md; `--preset list` lists them).
@@ -236,15 +237,16 @@ fn write_explanation(
             .iter()
             .map(|f| format!("{} = {}", f.field, f.value))
             .collect();
-        line.push_str(&format!("   [{}]", f.join(", ")));
+        let _ = write!(line, "   [{}]", f.join(", "));
     }
     if let Some(i) = &e.items {
-        line.push_str(&format!(
+        let _ = write!(
+            line,
             "   [{} of {} {}s]",
             i.matching,
             i.items,
             i.scope.as_str()
-        ));
+        );
     }
     writeln!(out, "{line}")?;
     for c in &e.children {

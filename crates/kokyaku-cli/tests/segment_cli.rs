@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn kokyaku(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kokyaku")).args(args).output().expect("run kokyaku")
+    Command::new(env!("CARGO_BIN_EXE_kokyaku"))
+        .args(args)
+        .output()
+        .expect("run kokyaku")
 }
 
 fn tmp(name: &str, text: &str) -> String {
@@ -17,7 +20,11 @@ fn tmp(name: &str, text: &str) -> String {
 }
 
 fn out(o: &Output) -> String {
-    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8(o.stdout.clone()).unwrap()
 }
 
@@ -31,32 +38,99 @@ A,1996-02-29,2023-12-01,東京都,ad\nB,1990-07-15,,大阪府,\nF,1985-01-01,202
 fn rule_ids_count_and_customers_file() {
     let orders = tmp("orders.csv", ORDERS);
     let customers = tmp("customers.csv", CUSTOMERS);
-    let o = kokyaku(&["segment", &orders, "--as-of", "2024-06-30", "--rule", "orders >= 2"]);
+    let o = kokyaku(&[
+        "segment",
+        &orders,
+        "--as-of",
+        "2024-06-30",
+        "--rule",
+        "orders >= 2",
+    ]);
     assert_eq!(out(&o), "A\n");
-    let o = kokyaku(&["segment", &orders, "--as-of", "2024-06-30", "--customers", &customers, "--rule", "orders = 0", "--count"]);
+    let o = kokyaku(&[
+        "segment",
+        &orders,
+        "--as-of",
+        "2024-06-30",
+        "--customers",
+        &customers,
+        "--rule",
+        "orders = 0",
+        "--count",
+    ]);
     assert_eq!(out(&o), "1\n"); // F, a member who never ordered
-    let o = kokyaku(&["segment", &orders, "--as-of", "2024-06-30", "--customers", &customers, "--rule", "attr.prefecture = \"東京都\"", "--format", "json"]);
+    let o = kokyaku(&[
+        "segment",
+        &orders,
+        "--as-of",
+        "2024-06-30",
+        "--customers",
+        &customers,
+        "--rule",
+        "attr.prefecture = \"東京都\"",
+        "--format",
+        "json",
+    ]);
     let v: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
-    assert_eq!(v["segments"][0]["customer_ids"], serde_json::json!(["A", "F"]));
+    assert_eq!(
+        v["segments"][0]["customer_ids"],
+        serde_json::json!(["A", "F"])
+    );
     let r = &v["customers_file"];
-    assert_eq!((r["rows_read"].as_u64(), r["rows_accepted"].as_u64(), r["rows_rejected"].as_u64()), (Some(6), Some(3), Some(3)));
-    assert_eq!(r["rejections"], serde_json::json!({"duplicate_customer": 1, "invalid_birth_date": 1, "missing_customer": 1}));
+    assert_eq!(
+        (
+            r["rows_read"].as_u64(),
+            r["rows_accepted"].as_u64(),
+            r["rows_rejected"].as_u64()
+        ),
+        (Some(6), Some(3), Some(3))
+    );
+    assert_eq!(
+        r["rejections"],
+        serde_json::json!({"duplicate_customer": 1, "invalid_birth_date": 1, "missing_customer": 1})
+    );
 }
 
 #[test]
 fn rules_file_gives_one_membership_table() {
     let orders = tmp("orders2.csv", ORDERS);
-    let rules = tmp("rules.json", r#"{"repeat": "orders >= 2", "big": {"op": "compare", "left": {"field": "gross"}, "cmp": ">=", "right": {"number": 5000}}}"#);
-    let o = kokyaku(&["segment", &orders, "--as-of", "2024-06-30", "--rules", &rules]);
+    let rules = tmp(
+        "rules.json",
+        r#"{"repeat": "orders >= 2", "big": {"op": "compare", "left": {"field": "gross"}, "cmp": ">=", "right": {"number": 5000}}}"#,
+    );
+    let o = kokyaku(&[
+        "segment",
+        &orders,
+        "--as-of",
+        "2024-06-30",
+        "--rules",
+        &rules,
+    ]);
     assert_eq!(out(&o), "customer_id,big,repeat\nA,1,1\nB,1,0\nC,1,0\n");
 }
 
 #[test]
 fn preset_and_explain() {
     let orders = tmp("orders3.csv", ORDERS);
-    let o = kokyaku(&["segment", &orders, "--as-of", "2024-06-30", "--preset", "dormant_winback"]);
+    let o = kokyaku(&[
+        "segment",
+        &orders,
+        "--as-of",
+        "2024-06-30",
+        "--preset",
+        "dormant_winback",
+    ]);
     assert_eq!(out(&o), "A\n");
-    let o = kokyaku(&["segment", &orders, "--as-of", "2024-06-30", "--rule", "orders >= 2 and days_since_last_order > 120", "--explain", "A"]);
+    let o = kokyaku(&[
+        "segment",
+        &orders,
+        "--as-of",
+        "2024-06-30",
+        "--rule",
+        "orders >= 2 and days_since_last_order > 120",
+        "--explain",
+        "A",
+    ]);
     let text = out(&o);
     assert!(text.contains("yes orders >= 2   [orders = 2]"), "{text}");
     assert!(text.contains("days_since_last_order = 141"), "{text}");
@@ -68,7 +142,10 @@ fn rule_errors_show_a_caret_and_exit_2() {
     let o = kokyaku(&["segment", &orders, "--rule", "orders >= \"two\""]);
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
-    assert!(e.contains("[rule_type]") && e.contains("at byte 10") && e.contains("          ^^^^^"), "{e}");
+    assert!(
+        e.contains("[rule_type]") && e.contains("at byte 10") && e.contains("          ^^^^^"),
+        "{e}"
+    );
     let o = kokyaku(&["segment", &orders, "--preset", "nope"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("f2_nurture"));
 }

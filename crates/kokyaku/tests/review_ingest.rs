@@ -190,3 +190,38 @@ fn json_arrays_of_records_are_read() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// 20.6: zero-value orders (invoices of only £0.00 lines, as in Online Retail) counted as
+/// purchases. `min_order_amount` rejects them, counted as `below_min_order_amount`; the
+/// default keeps every amount.
+#[test]
+fn min_order_amount_drops_zero_value_orders_and_counts_them() {
+    let text = "InvoiceNo,CustomerID,InvoiceDate,Quantity,UnitPrice\n\
+                543599,17850,2011-02-10 10:00,1,0.00\n\
+                543599,17850,2011-02-10 10:00,2,0.00\n\
+                543600,17851,2011-02-10 11:00,2,2.50\n";
+    let kept = csv(text, &ReadOptions::default());
+    assert_eq!((kept.report.orders, kept.report.rows_rejected), (2, 0));
+    let opts = ReadOptions {
+        min_order_amount: Some(dec("0.01")),
+        ..ReadOptions::default()
+    };
+    let ing = csv(text, &opts);
+    let r = &ing.report;
+    assert_eq!((r.orders, r.rows_rejected), (1, 2));
+    assert_eq!(r.rejections["below_min_order_amount"], 2);
+    assert_eq!((r.examples[0].row, r.examples[0].value.as_str()), (1, "0"));
+    assert_eq!(ing.log.n_customers(), 1, "17850 never paid: not a buyer");
+    let o: ReadOptions = serde_json::from_str(r#"{"min_order_amount": "0.01"}"#).unwrap();
+    assert_eq!(o.min_order_amount, Some(dec("0.01")));
+}
+
+/// 20.7: `1_000` read as 1000 although the docs say there are no digit separators.
+#[test]
+fn digit_separators_are_rejected_like_thousands_separators() {
+    let text = "customer_id,order_id,placed_at,amount\nA,1,2024-01-01,1_000\nA,2,2024-01-02,\"1,000\"\nA,3,2024-01-03,1000\n";
+    let ing = csv(text, &ReadOptions::default());
+    assert_eq!(ing.report.rejections["invalid_amount"], 2);
+    assert_eq!(ing.report.examples[0].value, "1_000");
+    assert_eq!(ing.log.n_orders(), 1);
+}

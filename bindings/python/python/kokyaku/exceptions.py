@@ -31,6 +31,11 @@ class KokyakuError(Exception):
     """Base of every kokyaku error. ``code`` is the stable snake_case error code."""
 
     code: str
+    #: For a segment rule error (``rule_syntax``, ``rule_type``): the byte offset in the rule
+    #: text, the rule line with a caret line under the offending token, and a hint.
+    position: int | None = None
+    caret: str | None = None
+    hint: str | None = None
 
     def __init__(self, message: str, code: str = "kokyaku_error") -> None:
         super().__init__(message)

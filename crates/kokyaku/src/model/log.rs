@@ -418,8 +418,8 @@ impl OrderLog {
         }
         let mut offsets = vec![0u32; n + 1];
         let mut refund_offsets = vec![0u32; n + 1];
-        for old in 0..n_old {
-            let r = rank[old] as usize;
+        for (old, &r) in rank.iter().enumerate().take(n_old) {
+            let r = r as usize;
             offsets[r + 1] = self.order_range(old).len() as u32;
             refund_offsets[r + 1] = self.refund_range(old).len() as u32;
         }
@@ -432,8 +432,12 @@ impl OrderLog {
         let mut birth_date = vec![None; n];
         let mut signed_up = vec![None; n];
         let mut attributes = vec![BTreeMap::new(); n];
-        for old in 0..n_old.min(self.birth_date.len()) {
-            let r = rank[old] as usize;
+        for (old, &r) in rank
+            .iter()
+            .enumerate()
+            .take(n_old.min(self.birth_date.len()))
+        {
+            let r = r as usize;
             birth_date[r] = self.birth_date[old];
             signed_up[r] = self.signed_up.get(old).copied().flatten();
             attributes[r] = self.attributes.get(old).cloned().unwrap_or_default();

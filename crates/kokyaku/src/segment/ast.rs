@@ -187,8 +187,9 @@ impl CmpOp {
             Self::Ge => ordering != Less,
         }
     }
-    /// `a cmp b` on numbers (false when either is NaN, except `!=`).
+    /// `a cmp b` on numbers (false when either is NaN, except `!=`), exactly.
     #[inline]
+    #[allow(clippy::float_cmp)] // rule values are exact numbers written by people
     #[must_use]
     pub fn num(self, a: f64, b: f64) -> bool {
         match self {

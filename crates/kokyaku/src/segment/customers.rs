@@ -142,30 +142,30 @@ impl Reader {
         };
         let birth_date = match get(self.birth) {
             None => None,
-            Some(t) => match crate::model::parse_date("birth_date", t)
-                .ok()
-                .or_else(|| chrono::NaiveDate::parse_from_str(t, "%Y/%m/%d").ok())
-            {
-                Some(d) => Some(d),
-                None => {
+            Some(t) => {
+                let parsed = crate::model::parse_date("birth_date", t)
+                    .ok()
+                    .or_else(|| chrono::NaiveDate::parse_from_str(t, "%Y/%m/%d").ok());
+                if parsed.is_none() {
                     self.reject(row, self.birth.unwrap_or(0), t, "invalid_birth_date");
                     return;
                 }
-            },
+                parsed
+            }
         };
         let signed_up_at = match get(self.signup) {
             None => None,
-            Some(t) => match self
-                .time
-                .parse_str(t)
-                .and_then(|(secs, _)| chrono::DateTime::from_timestamp(secs, 0))
-            {
-                Some(x) => Some(x),
-                None => {
+            Some(t) => {
+                let parsed = self
+                    .time
+                    .parse_str(t)
+                    .and_then(|(secs, _)| chrono::DateTime::from_timestamp(secs, 0));
+                if parsed.is_none() {
                     self.reject(row, self.signup.unwrap_or(0), t, "invalid_signup_time");
                     return;
                 }
-            },
+                parsed
+            }
         };
         if !self.seen.insert(id.to_owned()) {
             self.reject(row, self.id, id, "duplicate_customer");

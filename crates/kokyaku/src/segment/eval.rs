@@ -67,6 +67,8 @@ enum Col<'a> {
     U32(Cow<'a, [u32]>),
     OptU32(&'a [Option<u32>]),
     Units(&'a [i64], f64),
+    /// The summary's 128-bit money totals, in units at a scale.
+    Wide(&'a [i128], f64),
     F64(Vec<f64>),
     U8Zero(Cow<'a, [u8]>),
     OptDay(&'a [Option<Day>]),
@@ -79,14 +81,14 @@ enum Col<'a> {
 impl Col<'_> {
     fn len(&self) -> usize {
         match self {
-            Col::U32(v) => v.len(),
+            Col::U32(v) | Col::Text(v, _) => v.len(),
             Col::OptU32(v) => v.len(),
             Col::Units(v, _) => v.len(),
+            Col::Wide(v, _) => v.len(),
             Col::F64(v) => v.len(),
             Col::U8Zero(v) => v.len(),
             Col::OptDay(v) => v.len(),
             Col::Days(v) => v.len(),
-            Col::Text(v, _) => v.len(),
             Col::Set(o, _, _) => o.len().saturating_sub(1),
             Col::Bool(v) => v.len(),
         }
@@ -100,6 +102,7 @@ impl Col<'_> {
                 .map(|x| x.is_some_and(|x| f(f64::from(x))))
                 .collect(),
             Col::Units(v, scale) => v.iter().map(|&x| f(x as f64 / scale)).collect(),
+            Col::Wide(v, scale) => v.iter().map(|&x| f(x as f64 / scale)).collect(),
             Col::F64(v) => v.iter().map(|&x| !x.is_nan() && f(x)).collect(),
             Col::U8Zero(v) => v.iter().map(|&x| x != 0 && f(f64::from(x))).collect(),
             _ => vec![false; self.len()],
@@ -117,6 +120,7 @@ impl Col<'_> {
             Col::U32(v) => Some(f64::from(v[r])),
             Col::OptU32(v) => v[r].map(f64::from),
             Col::Units(v, s) => Some(v[r] as f64 / s),
+            Col::Wide(v, s) => Some(v[r] as f64 / s),
             Col::F64(v) => Some(v[r]).filter(|x| !x.is_nan()),
             Col::U8Zero(v) => Some(f64::from(v[r])).filter(|&x| x != 0.0),
             _ => None,
@@ -175,7 +179,9 @@ impl Col<'_> {
             Col::Days(v) => v.iter().map(|&x| x == NO_DAY).collect(),
             Col::Text(c, _) => c.iter().map(|&k| k == NO_CODE).collect(),
             Col::Set(o, _, _) => o.windows(2).map(|w| w[0] == w[1]).collect(),
-            Col::U32(_) | Col::Units(..) | Col::Bool(_) => vec![false; self.len()],
+            Col::U32(_) | Col::Units(..) | Col::Wide(..) | Col::Bool(_) => {
+                vec![false; self.len()]
+            }
         }
     }
     fn value_at(&self, r: usize) -> serde_json::Value {
@@ -232,8 +238,11 @@ pub struct Segmenter<'a> {
     extra: HashMap<String, ExtraColumn>,
     catalog: Catalog,
     cache: RefCell<HashMap<(u8, String), Rc<Col<'a>>>>,
-    sub_groups: RefCell<Option<Rc<(Vec<u32>, Vec<u32>)>>>,
+    sub_groups: RefCell<Option<Rc<Groups>>>,
 }
+
+/// Subscriptions grouped by customer: offsets per customer and subscription indices.
+type Groups = (Vec<u32>, Vec<u32>);
 
 fn scope_key(scope: Option<Scope>) -> u8 {
     match scope {
@@ -422,9 +431,9 @@ impl<'a> Segmenter<'a> {
             (None, "purchase_days") => Col::U32(Cow::Borrowed(&s.purchase_days)),
             (None, "subscription_orders") => Col::U32(Cow::Borrowed(&s.subscription_orders)),
             (None, "cancelled_orders") => Col::U32(Cow::Borrowed(&s.cancelled_orders)),
-            (None, "gross") => Col::Units(&s.gross_units, scale),
-            (None, "refunds") => Col::Units(&s.refund_units, scale),
-            (None, "net") => Col::Units(&s.net_units, scale),
+            (None, "gross") => Col::Wide(&s.gross_units, scale),
+            (None, "refunds") => Col::Wide(&s.refund_units, scale),
+            (None, "net") => Col::Wide(&s.net_units, scale),
             (None, "aov") => Col::F64(
                 (0..n)
                     .map(|i| {
@@ -859,7 +868,9 @@ impl<'a> Segmenter<'a> {
                 let mut v = self.eval(scope, &rules[0])?;
                 for r in &rules[1..] {
                     let w = self.eval(scope, r)?;
-                    v.iter_mut().zip(&w).for_each(|(a, b)| *a &= *b);
+                    for (a, b) in v.iter_mut().zip(&w) {
+                        *a &= *b;
+                    }
                 }
                 v
             }
@@ -867,20 +878,26 @@ impl<'a> Segmenter<'a> {
                 let mut v = self.eval(scope, &rules[0])?;
                 for r in &rules[1..] {
                     let w = self.eval(scope, r)?;
-                    v.iter_mut().zip(&w).for_each(|(a, b)| *a |= *b);
+                    for (a, b) in v.iter_mut().zip(&w) {
+                        *a |= *b;
+                    }
                 }
                 v
             }
             Rule::Not { rule } => {
                 let mut v = self.eval(scope, rule)?;
-                v.iter_mut().for_each(|a| *a = !*a);
+                for a in &mut v {
+                    *a = !*a;
+                }
                 v
             }
             Rule::Compare { left, cmp, right } => self.compare(scope, left, *cmp, right)?,
             Rule::Between { term, low, high } => {
                 let mut v = self.compare(scope, term, CmpOp::Ge, low)?;
                 let w = self.compare(scope, term, CmpOp::Le, high)?;
-                v.iter_mut().zip(&w).for_each(|(a, b)| *a &= *b);
+                for (a, b) in v.iter_mut().zip(&w) {
+                    *a &= *b;
+                }
                 v
             }
             Rule::In {
@@ -891,33 +908,36 @@ impl<'a> Segmenter<'a> {
                 let mut v = vec![false; self.rows(scope)];
                 for x in values {
                     let w = self.compare(scope, term, CmpOp::Eq, x)?;
-                    v.iter_mut().zip(&w).for_each(|(a, b)| *a |= *b);
+                    for (a, b) in v.iter_mut().zip(&w) {
+                        *a |= *b;
+                    }
                 }
                 if *negated {
                     // `not in`: the value is known and none of the listed.
                     let nulls = self.null(scope, term)?;
-                    v.iter_mut().zip(&nulls).for_each(|(a, n)| *a = !*a && !*n);
+                    for (a, n) in v.iter_mut().zip(&nulls) {
+                        *a = !*a && !*n;
+                    }
                 }
                 v
             }
             Rule::IsNull { term, negated } => {
                 let mut v = self.null(scope, term)?;
                 if *negated {
-                    v.iter_mut().for_each(|a| *a = !*a);
+                    for a in &mut v {
+                        *a = !*a;
+                    }
                 }
                 v
             }
             Rule::Contains { term, value } | Rule::StartsWith { term, value } => {
                 let starts = matches!(rule, Rule::StartsWith { .. });
-                let needle = match self.operand(scope, value)? {
-                    Operand::Scalar(Scalar::Text(s)) => s,
-                    _ => {
-                        return Err(Error::option(
-                            "rule",
-                            value,
-                            "contains / starts_with take a text",
-                        ));
-                    }
+                let Operand::Scalar(Scalar::Text(needle)) = self.operand(scope, value)? else {
+                    return Err(Error::option(
+                        "rule",
+                        value,
+                        "contains / starts_with take a text",
+                    ));
                 };
                 match self.operand(scope, term)? {
                     Operand::Col(c) => match (&*c, starts) {
@@ -967,7 +987,7 @@ impl<'a> Segmenter<'a> {
         })
     }
 
-    fn subscription_groups(&self) -> Rc<(Vec<u32>, Vec<u32>)> {
+    fn subscription_groups(&self) -> Rc<Groups> {
         if let Some(g) = self.sub_groups.borrow().as_ref() {
             return Rc::clone(g);
         }
@@ -1189,7 +1209,9 @@ fn scalar_cmp(a: &Scalar, cmp: CmpOp, b: &Scalar) -> bool {
     }
 }
 
-/// One pass over a column against a scalar.
+/// One pass over a column against a scalar. Numbers compare exactly (`gross = 100` means 100):
+/// rule values are written by people, and money thresholds are first put in the column's units.
+#[allow(clippy::float_cmp)]
 fn col_scalar(c: &Col<'_>, cmp: CmpOp, v: &Scalar) -> Vec<bool> {
     match v {
         Scalar::Num(t) => {
@@ -1208,6 +1230,23 @@ fn col_scalar(c: &Col<'_>, cmp: CmpOp, v: &Scalar) -> Vec<bool> {
                     }
                 }
                 (Col::Units(col, scale), _) => {
+                    // 100.1 x 100 is 10009.999999999998 in binary: snap to the unit it means.
+                    let tu = t * scale;
+                    let tu = if (tu - tu.round()).abs() < 1e-6 {
+                        tu.round()
+                    } else {
+                        tu
+                    };
+                    match cmp {
+                        CmpOp::Eq => col.iter().map(|&x| x as f64 == tu).collect(),
+                        CmpOp::Ne => col.iter().map(|&x| x as f64 != tu).collect(),
+                        CmpOp::Lt => col.iter().map(|&x| (x as f64) < tu).collect(),
+                        CmpOp::Le => col.iter().map(|&x| x as f64 <= tu).collect(),
+                        CmpOp::Gt => col.iter().map(|&x| x as f64 > tu).collect(),
+                        CmpOp::Ge => col.iter().map(|&x| x as f64 >= tu).collect(),
+                    }
+                }
+                (Col::Wide(col, scale), _) => {
                     let tu = t * scale;
                     match cmp {
                         CmpOp::Eq => col.iter().map(|&x| x as f64 == tu).collect(),

@@ -69,6 +69,19 @@ use crate::{Error, Result};
 /// # Errors
 /// A `rule_type` [`RuleError`].
 pub fn check(rule: &Rule, catalog: &Catalog) -> Result<(), RuleError> {
+    if depth(rule) > parse::MAX_DEPTH {
+        return Err(RuleError {
+            kind: RuleErrorKind::Type,
+            message: format!(
+                "rule nested too deeply (more than {} levels)",
+                parse::MAX_DEPTH
+            ),
+            position: 0,
+            length: 0,
+            rule: String::new(),
+            hint: Some("flatten the rule: a and b and c needs no nesting".into()),
+        });
+    }
     let text = rule.to_string();
     let spans = parse::parse_spans(&text)
         .map(|p| p.spans)
@@ -80,6 +93,48 @@ pub fn check(rule: &Rule, catalog: &Catalog) -> Result<(), RuleError> {
         next: 0,
     };
     c.rule(None, rule)
+}
+
+fn term_depth(t: &Term) -> usize {
+    match t {
+        Term::Call { arg, .. } => 1 + term_depth(arg),
+        _ => 1,
+    }
+}
+
+/// Nesting depth of a rule (recursion is bounded by [`parse::MAX_DEPTH`] before any deep pass).
+fn depth(rule: &Rule) -> usize {
+    fn go(r: &Rule, d: usize) -> usize {
+        if d > parse::MAX_DEPTH + 1 {
+            return d;
+        }
+        match r {
+            Rule::And { rules } | Rule::Or { rules } => {
+                rules.iter().map(|x| go(x, d + 1)).max().unwrap_or(d)
+            }
+            Rule::Not { rule }
+            | Rule::Any { rule, .. }
+            | Rule::All { rule, .. }
+            | Rule::Count { rule, .. } => go(rule, d + 1),
+            Rule::Compare { left, right, .. } => d + term_depth(left).max(term_depth(right)),
+            Rule::Between { term, low, high } => {
+                d + term_depth(term).max(term_depth(low)).max(term_depth(high))
+            }
+            Rule::In { term, values, .. } => {
+                d + values
+                    .iter()
+                    .map(term_depth)
+                    .max()
+                    .unwrap_or(0)
+                    .max(term_depth(term))
+            }
+            Rule::IsNull { term, .. } | Rule::Is { term } => d + term_depth(term),
+            Rule::Contains { term, value } | Rule::StartsWith { term, value } => {
+                d + term_depth(term).max(term_depth(value))
+            }
+        }
+    }
+    go(rule, 0)
 }
 
 /// Parses a rule's text and checks it against the built-in fields (and `catalog`'s extras).
@@ -242,7 +297,7 @@ pub fn predicted_fields(
     ]
 }
 
-impl<'a> Segmenter<'a> {
+impl Segmenter<'_> {
     fn find(&self, id: &str) -> Result<usize> {
         self.log_ref()
             .find_customer(id)

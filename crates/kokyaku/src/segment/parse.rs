@@ -230,7 +230,7 @@ fn lex_number(src: &str, start: usize) -> Result<(Tok, usize), RuleError> {
         let end = (start + 10).min(b.len());
         let text = &src[start..end];
         if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-            if text.len() == 10 && !b.get(end).is_some_and(|c| c.is_ascii_alphanumeric()) {
+            if text.len() == 10 && !b.get(end).is_some_and(u8::is_ascii_alphanumeric) {
                 return Ok((Tok::Date(d), end));
             }
         }
@@ -352,7 +352,9 @@ pub(crate) fn parse_spans(src: &str) -> Result<Parsed, RuleError> {
     })
 }
 
-const MAX_DEPTH: usize = 200;
+/// The deepest nesting of parentheses, `not`s, quantifiers and calls a rule may have (rules
+/// people write nest a few levels; the limit keeps every recursive pass off the stack's end).
+pub(crate) const MAX_DEPTH: usize = 48;
 
 impl Parser<'_> {
     fn peek(&self) -> &Token {
@@ -396,7 +398,7 @@ impl Parser<'_> {
             let t = self.peek().clone();
             return Err(self
                 .err(&t, "rule nested too deeply")
-                .hint("use at most 200 levels of parentheses"));
+                .hint("use at most 48 levels of parentheses, not and calls"));
         }
         Ok(())
     }

@@ -1,0 +1,131 @@
+"""Segment rules (mirrors ``kokyaku::segment``): which customers a CRM scenario targets.
+
+A rule is text (``'orders >= 2 and days_since_last_order > 120'``) or its JSON form as a dict
+(what a rule builder saves); :func:`parse_rule` and :func:`rule_text` convert one into the other
+without loss. Errors are :class:`kokyaku.InvalidOptionError` with ``code`` ``rule_syntax`` or
+``rule_type``, ``position`` (byte offset in the rule text), ``caret`` and ``hint``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Union
+
+from kokyaku import _kokyaku
+from kokyaku._log import OrderLog, _default, _options
+
+#: A rule: its text, or its JSON form.
+Rule = Union[str, dict[str, Any]]
+
+
+def _segment_options(as_of: Any, dormant_days: Any, rfm: Any, cpm: Any) -> str:
+    summary: dict[str, Any] = {}
+    if as_of is not None:
+        summary["as_of"] = as_of
+    if dormant_days is not None:
+        summary["dormant_days"] = dormant_days
+    opts: dict[str, Any] = {"summary": summary}
+    if rfm is not None:
+        opts["rfm"] = rfm
+    if cpm is not None:
+        opts["cpm"] = cpm
+    return _options(opts)
+
+
+def segment(
+    log: OrderLog,
+    rules: Rule | dict[str, Rule] | list[Rule],
+    *,
+    as_of: Any = None,
+    dormant_days: int | None = None,
+    rfm: dict[str, Any] | None = None,
+    cpm: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Members of each rule: ``[{name, rule, count, customer_ids}]``, ids in the log's customer
+    order. ``rules`` is one rule (named ``rule``), a dict ``{name: rule}``, or a list (named
+    ``"0"``, ``"1"`` …). Many rules share the per-customer data (one summary)."""
+    if isinstance(rules, dict) and "op" not in rules:
+        payload: Any = dict(rules)
+    elif isinstance(rules, list):
+        payload = list(rules)
+    else:
+        payload = rules
+    return json.loads(
+        _kokyaku.segment_json(
+            log._inner, json.dumps(payload, default=_default), _segment_options(as_of, dormant_days, rfm, cpm)
+        )
+    )
+
+
+def segment_ids(log: OrderLog, rule: Rule, **options: Any) -> list[str]:
+    """The ids of the customers matching one rule, in the log's customer order."""
+    return segment(log, {"rule": rule}, **options)[0]["customer_ids"]
+
+
+def explain(
+    log: OrderLog,
+    rule: Rule,
+    customer_id: str,
+    *,
+    as_of: Any = None,
+    dormant_days: int | None = None,
+    rfm: dict[str, Any] | None = None,
+    cpm: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Why a customer is in the segment or not: ``{rule, value, fields, items, children}``,
+    each clause with its value and the field values it read."""
+    return json.loads(
+        _kokyaku.segment_explain_json(
+            log._inner,
+            json.dumps(rule, default=_default),
+            customer_id,
+            _segment_options(as_of, dormant_days, rfm, cpm),
+        )
+    )
+
+
+def parse_rule(text: str) -> dict[str, Any]:
+    """A rule's text, parsed and type-checked, as its JSON form (a dict)."""
+    return json.loads(_kokyaku.segment_parse_json(text))
+
+
+def rule_text(rule: Rule) -> str:
+    """A rule's canonical text (from its JSON form, or normalised from text)."""
+    return _kokyaku.segment_to_text(json.dumps(rule))
+
+
+def presets() -> list[dict[str, str]]:
+    """The preset rules: ``[{name, rule, purpose}]`` (see ``docs/segments.md``)."""
+    return json.loads(_kokyaku.segment_presets_json())
+
+
+def segment_fields() -> dict[str, list[dict[str, str]]]:
+    """The fields a rule can read, per scope: ``{customer, order, line, subscription}``."""
+    return json.loads(_kokyaku.segment_fields_json())
+
+
+def with_customers(
+    log: OrderLog, customers: Any, *, timezone: str | None = None, delimiter: str | None = None
+) -> tuple[OrderLog, dict[str, Any]]:
+    """The log with a customers table merged in (id, birth date, sign-up time, further columns as
+    attributes; members who never ordered join with zero orders), and the report of the read
+    (``rows_read = rows_accepted + rows_rejected``, rejections by reason).
+
+    ``customers``: a list of dicts, a pandas / Polars frame, or a CSV path / bytes."""
+    if isinstance(customers, (str, os.PathLike)):
+        with open(os.fspath(customers), encoding="utf-8") as f:
+            text = f.read()
+        inner, report = _kokyaku.with_customers_csv(log._inner, text, delimiter)
+    elif isinstance(customers, (bytes, bytearray)):
+        inner, report = _kokyaku.with_customers_csv(log._inner, bytes(customers).decode("utf-8"), delimiter)
+    else:
+        if hasattr(customers, "to_dicts"):  # Polars
+            records = customers.to_dicts()
+        elif hasattr(customers, "to_dict"):  # pandas
+            records = customers.to_dict(orient="records")
+        else:
+            records = list(customers)
+        records = [{k: (None if v != v else v) for k, v in r.items()} for r in records]  # NaN -> None
+        inner, report = _kokyaku.with_customers_json(log._inner, json.dumps(records, default=_default), timezone)
+    return OrderLog(inner, log._frame), json.loads(report)

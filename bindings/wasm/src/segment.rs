@@ -1,0 +1,102 @@
+//! Segment rules (mirrors `kokyaku::segment`): evaluation of named rules (text or JSON objects),
+//! explain, parse / print, presets and the customers table. A rule error is an `Error` with
+//! `.code` (`rule_syntax`, `rule_type`), `.position` (byte offset), `.caret` and `.hint`.
+
+use kokyaku_binding_core::segment as core;
+use wasm_bindgen::prelude::*;
+
+use crate::errors::{call, from_js, to_js_value};
+use crate::log::OrderLog;
+
+/// Members of each rule: `[{name, rule, count, customer_ids}]`, ids in the log's customer order.
+/// `rules`: a rule (text or JSON object), an object `{name: rule}`, or an array. Options: `asOf`,
+/// `dormantDays`, `rfm`, `cpm`.
+#[wasm_bindgen]
+pub fn segment(log: &OrderLog, rules: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    call(|| {
+        to_js_value(&core::evaluate(
+            &log.inner,
+            from_js(&rules)?,
+            from_js(&options)?,
+        )?)
+    })
+}
+
+/// Why one customer is in a segment or not.
+#[wasm_bindgen(js_name = "explainSegment")]
+pub fn explain_segment(
+    log: &OrderLog,
+    rule: JsValue,
+    customer_id: &str,
+    options: JsValue,
+) -> Result<JsValue, JsValue> {
+    call(|| {
+        to_js_value(&core::explain(
+            &log.inner,
+            from_js(&rule)?,
+            customer_id,
+            from_js(&options)?,
+        )?)
+    })
+}
+
+/// A rule's text, parsed and type-checked, as its JSON form.
+#[wasm_bindgen(js_name = "parseRule")]
+pub fn parse_rule(text: &str) -> Result<JsValue, JsValue> {
+    call(|| to_js_value(&core::parse(text)?))
+}
+
+/// A rule's canonical text.
+#[wasm_bindgen(js_name = "ruleText")]
+pub fn rule_text(rule: JsValue) -> Result<String, JsValue> {
+    call(|| core::to_text(from_js(&rule)?))
+}
+
+/// The preset rules `[{name, rule, purpose}]`.
+#[wasm_bindgen(js_name = "segmentPresets")]
+pub fn segment_presets() -> Result<JsValue, JsValue> {
+    call(|| to_js_value(&core::presets()?))
+}
+
+/// The fields a rule can read, per scope.
+#[wasm_bindgen(js_name = "segmentFields")]
+pub fn segment_fields() -> Result<JsValue, JsValue> {
+    call(|| to_js_value(&core::fields()?))
+}
+
+/// The log with a customers table (array of plain objects) merged in.
+#[wasm_bindgen(js_name = "withCustomers")]
+pub fn with_customers(
+    log: &OrderLog,
+    customers: JsValue,
+    timezone: Option<String>,
+) -> Result<OrderLog, JsValue> {
+    call(|| {
+        let v = from_js(&customers)?;
+        let list = v.as_array().cloned().unwrap_or_default();
+        core::with_customers(&log.inner, &list, timezone.as_deref()).map(|(l, _)| OrderLog::from(l))
+    })
+}
+
+/// The log with a customers CSV merged in.
+#[wasm_bindgen(js_name = "withCustomersCsv")]
+pub fn with_customers_csv(
+    log: &OrderLog,
+    csv: &str,
+    delimiter: Option<String>,
+) -> Result<OrderLog, JsValue> {
+    call(|| {
+        core::with_customers_csv(&log.inner, csv, delimiter.as_deref())
+            .map(|(l, _)| OrderLog::from(l))
+    })
+}
+
+/// How a customers table reads (`rows_read = rows_accepted + rows_rejected`, rejections by reason).
+#[wasm_bindgen(js_name = "customersReport")]
+pub fn customers_report(customers: JsValue, timezone: Option<String>) -> Result<JsValue, JsValue> {
+    call(|| {
+        let v = from_js(&customers)?;
+        let list = v.as_array().cloned().unwrap_or_default();
+        to_js_value(&core::customers_report(&list, timezone.as_deref())?)
+    })
+}

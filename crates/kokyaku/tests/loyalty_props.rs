@@ -47,8 +47,22 @@ struct Row {
 
 fn rows() -> impl Strategy<Value = Vec<Row>> {
     prop::collection::vec(
-        (0u8..4, 0u16..900, 1u16..700, prop::option::of((0u16..60, 1u16..700)), prop::bool::weighted(0.1), any::<bool>())
-            .prop_map(|(customer, day, amount, refund, cancelled, sub)| Row { customer, day, amount, refund, cancelled, sub }),
+        (
+            0u8..4,
+            0u16..900,
+            1u16..700,
+            prop::option::of((0u16..60, 1u16..700)),
+            prop::bool::weighted(0.1),
+            any::<bool>(),
+        )
+            .prop_map(|(customer, day, amount, refund, cancelled, sub)| Row {
+                customer,
+                day,
+                amount,
+                refund,
+                cancelled,
+                sub,
+            }),
         1..25,
     )
 }
@@ -62,12 +76,19 @@ fn log_of(rows: &[Row]) -> OrderLog {
             "c{},o{k},{d}T12:00:00Z,{},{},{}\n",
             r.customer,
             r.amount,
-            if r.cancelled { "cancelled" } else { "completed" },
+            if r.cancelled {
+                "cancelled"
+            } else {
+                "completed"
+            },
             if r.sub { "subscription" } else { "one_off" }
         ));
         if let Some((after, amt)) = r.refund {
             let rd = d + chrono::Days::new(u64::from(after));
-            csv.push_str(&format!("c{},o{k},{rd},-{amt},completed,one_off\n", r.customer));
+            csv.push_str(&format!(
+                "c{},o{k},{rd},-{amt},completed,one_off\n",
+                r.customer
+            ));
         }
     }
     read_csv_str(&csv, &ReadOptions::default()).unwrap().log
@@ -143,17 +164,41 @@ fn stage_and_points_are_segment_fields() {
     .unwrap();
     let as_of = NaiveDate::from_ymd_opt(2024, 1, 31);
     let events = LoyaltyEvents {
-        redemptions: vec![Redemption { customer_id: "c".into(), date: as_of.unwrap(), points: 300 }],
+        redemptions: vec![Redemption {
+            customer_id: "c".into(),
+            date: as_of.unwrap(),
+            points: 300,
+        }],
         invitations: vec![],
     };
-    let st = evaluate(&log, &p, &events, &StageOptions { as_of, ..StageOptions::default() }).unwrap();
-    let s = summarize(&log, &SummaryOptions { as_of, ..SummaryOptions::default() });
+    let st = evaluate(
+        &log,
+        &p,
+        &events,
+        &StageOptions {
+            as_of,
+            ..StageOptions::default()
+        },
+    )
+    .unwrap();
+    let s = summarize(
+        &log,
+        &SummaryOptions {
+            as_of,
+            ..SummaryOptions::default()
+        },
+    );
     let mut seg = Segmenter::new(&log, &s, SegmentOptions::default());
     for (name, col) in segment_fields(&st) {
         seg.add_field(&name, col).unwrap();
     }
     // a: gold, 600 points; b: regular, 20; c: gold, 700 - 300 = 400
     let rule = parse(r#"stage = "gold" and points >= 500"#).unwrap();
-    let ids: Vec<&str> = seg.members(&rule).unwrap().into_iter().map(|i| log.customer_id(i)).collect();
+    let ids: Vec<&str> = seg
+        .members(&rule)
+        .unwrap()
+        .into_iter()
+        .map(|i| log.customer_id(i))
+        .collect();
     assert_eq!(ids, ["a"]);
 }

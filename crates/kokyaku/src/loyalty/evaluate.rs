@@ -334,7 +334,9 @@ impl Ctx<'_> {
             Window::Rolling { days } => d + days as Day,
             Window::CalendarYear => year_end(d, 1) + 1,
             Window::FiscalYear { start_month } => year_end(d, start_month) + 1,
-            Window::Anniversary => s.anchor.map_or(Day::MAX, |a| anniversary_end(a, d.max(a)) + 1),
+            Window::Anniversary => s
+                .anchor
+                .map_or(Day::MAX, |a| anniversary_end(a, d.max(a)) + 1),
         }
     }
     /// The review day (period end) of the period containing `d`.
@@ -433,15 +435,17 @@ impl<T: Copy> PerCustomer<T> {
 }
 
 fn customer_index(log: &OrderLog, id: &str, what: &str, k: usize) -> Result<u32> {
-    log.find_customer(id).map(|c| c as u32).ok_or_else(|| Error::InvalidValue {
-        value: id.to_owned(),
-        location: Location {
-            row: Some(k as u64 + 1),
-            column: Some(format!("{what}.customer_id")),
-            customer_id: Some(id.to_owned()),
-        },
-        reason: "this customer is not in the order log; check the id or the log".into(),
-    })
+    log.find_customer(id)
+        .map(|c| c as u32)
+        .ok_or_else(|| Error::InvalidValue {
+            value: id.to_owned(),
+            location: Location {
+                row: Some(k as u64 + 1),
+                column: Some(format!("{what}.customer_id")),
+                customer_id: Some(id.to_owned()),
+            },
+            reason: "this customer is not in the order log; check the id or the log".into(),
+        })
 }
 
 /// Evaluates `program` over `log` (with redemptions and invitations from `events`).
@@ -593,7 +597,11 @@ pub fn evaluate(
         if opts.history {
             let base = log.order_range(c).start;
             for &(day, from, to, reason, pos) in &sc.changes {
-                let order = if pos == NONE { NONE } else { (base + pos as usize) as u32 };
+                let order = if pos == NONE {
+                    NONE
+                } else {
+                    (base + pos as usize) as u32
+                };
                 out.history.push(StageChange {
                     customer: c as u32,
                     day,
@@ -835,7 +843,18 @@ fn run_customer(
                         }
                         sc.pts[pos] = new_pts;
                         s.reversed += back;
-                        take(ctx, log, c, &mut s, sc, back, Some(pos as u32), d, pt.shortfall, start + pos)?;
+                        take(
+                            ctx,
+                            log,
+                            c,
+                            &mut s,
+                            sc,
+                            back,
+                            Some(pos as u32),
+                            d,
+                            pt.shortfall,
+                            start + pos,
+                        )?;
                     }
                 }
             }
@@ -1074,10 +1093,12 @@ fn push_row(ctx: &Ctx<'_>, log: &OrderLog, c: usize, s: &Sim, sc: &Scratch, out:
     out.points_balance.push(s.lots_total - s.debt);
     // The points of every lot that expires first (lots are in expiry order).
     let live = &sc.lots[s.lot_head..];
-    let first = live.iter().find(|l| l.1 > 0 && l.0 != Day::MAX).map(|l| l.0);
-    out.next_expiring_points.push(first.map_or(0, |e| {
-        live.iter().filter(|l| l.0 == e).map(|l| l.1).sum()
-    }));
+    let first = live
+        .iter()
+        .find(|l| l.1 > 0 && l.0 != Day::MAX)
+        .map(|l| l.0);
+    out.next_expiring_points
+        .push(first.map_or(0, |e| live.iter().filter(|l| l.0 == e).map(|l| l.1).sum()));
     out.next_expiring_date.push(first.map(|e| e - 1));
     // Progress to the next stage reachable by thresholds.
     let next = ((s.cur as usize + 1)..ctx.p.stages.len())

@@ -152,6 +152,26 @@ export interface OrderRecords {
   subscriptions?: Array<Record<string, unknown>>
 }
 
+/** The functions of `ltv(fn, args)` (see `docs/ltv.md`). */
+export type LtvFunction =
+  | 'fit'
+  | 'load'
+  | 'predict'
+  | 'p_alive'
+  | 'p_alive_at'
+  | 'conditional_expected_purchases'
+  | 'expected_purchases'
+  | 'prob_purchases'
+  | 'log_likelihood'
+  | 'expected_spend'
+  | 'clv'
+  | 'evaluate_holdout'
+  | 'tracking'
+  | 'survival'
+  | 'churn_probability'
+  | 'retention_rate'
+  | 'expected_residual_lifetime'
+
 /** A segment rule: its text (`'orders >= 2 and days_since_last_order > 120'`) or its JSON form. */
 export type Rule = string | RuleJson
 /** The JSON form of a rule (`{op: 'compare', left: {field: 'orders'}, cmp: '>=', right: {number: 2}}`; see docs/segments.md). */
@@ -186,6 +206,7 @@ export interface CustomersReport {
   rows_rejected: number
   rejections: Record<string, number>
   examples: Array<{ row: number; column: string; value: string; reason: string }>
+}
 /** Options of a customer book (camelCase or snake_case keys). */
 export interface BookOptions {
   /** IANA zone of calendar days, default `"UTC"`. */
@@ -280,6 +301,7 @@ export interface BookInfo {
   refunds: number
   held: number
   events: number
+}
 /** A loyalty programme (see docs/loyalty.md); stages lowest first, the first without thresholds. */
 export interface LoyaltyProgram {
   name?: string
@@ -399,15 +421,6 @@ export interface StageCard {
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/** Deliveries (one per distinct campaign, channel and customer), with how they were read. */
-export declare class Deliveries {
-  /** Number of deliveries. */
-  get nDeliveries(): number
-  /**
-   * How the deliveries were read: `rows_read` = `rows_accepted` + `rows_rejected`,
-   * rejections by reason, examples, deliveries, repeats merged, holdout.
-   */
-  get ingestion(): Record<string, any>
 /**
  * An incremental customer book: ingest events in any order, advance the date, read the changes
  * since the last call, save and restore it as bytes.
@@ -455,6 +468,17 @@ export declare class Book {
   get asOf(): string
   /** `{as_of, timezone, customers, orders, refunds, held, events}`. */
   info(): BookInfo
+}
+
+/** Deliveries (one per distinct campaign, channel and customer), with how they were read. */
+export declare class Deliveries {
+  /** Number of deliveries. */
+  get nDeliveries(): number
+  /**
+   * How the deliveries were read: `rows_read` = `rows_accepted` + `rows_rejected`,
+   * rejections by reason, examples, deliveries, repeats merged, holdout.
+   */
+  get ingestion(): Record<string, any>
 }
 
 /** A columnar order log, with the accounting of how it was read. */
@@ -548,10 +572,11 @@ export declare function _errorCodes(): Array<string>
 /** How a customers table reads: `rows_read = rows_accepted + rows_rejected`, rejections by reason. */
 export declare function customersReport(customers: Array<Record<string, unknown>>, timezone?: string): CustomersReport
 
-/** Why one customer is in a segment or not: the clause tree with each value and the fields read. */
-export declare function explainSegment(log: OrderLog, rule: Rule, customerId: string, options?: SegmentOptions): Explanation
 /** Reads deliveries from plain objects (column name → value). */
 export declare function deliveriesFromRecords(records: Array<Record<string, unknown>>, options?: Record<string, unknown>): Deliveries
+
+/** Why one customer is in a segment or not: the clause tree with each value and the fields read. */
+export declare function explainSegment(log: OrderLog, rule: Rule, customerId: string, options?: SegmentOptions): Explanation
 
 /**
  * Reads Arrow IPC bytes (stream or file format), e.g. from apache-arrow's `tableToIPC(table)`
@@ -570,6 +595,22 @@ export declare function fromOrderRecords(records: OrderRecords): OrderLog
  * strings or epoch numbers (convert `Date`s with `toISOString()`).
  */
 export declare function fromRecords(records: Array<Record<string, unknown>>, options?: ReadOptions): OrderLog
+
+/**
+ * Runs one LTV function by name (`fit`, `load`, `predict`, `p_alive`, `p_alive_at`,
+ * `conditional_expected_purchases`, `expected_purchases`, `prob_purchases`, `log_likelihood`,
+ * `expected_spend`, `clv`, `evaluate_holdout`, `tracking`, `survival`, `churn_probability`,
+ * `retention_rate`, `expected_residual_lifetime`) on an object of arguments: `fit` (the JSON
+ * of `kokyaku ltv fit --format json`), `data` (columns `x`, `t_x`, `T`, `monetary`, `weights`,
+ * `time_unit`), `horizon` … See `docs/ltv.md`.
+ */
+export declare function ltv(fn: LtvFunction, args: Record<string, unknown>): any
+
+/**
+ * The calibration summary of an order log (`kokyaku ltv summary`): options `calibrationEnd`,
+ * `holdoutEnd` (YYYY-MM-DD), `timeUnit`; result `{columns, data, time_unit, …}`.
+ */
+export declare function ltvCalibrationSummary(log: OrderLog, options?: Record<string, unknown>): any
 
 /** A rule's text, parsed and type-checked, as its JSON form. */
 export declare function parseRule(text: string): RuleJson
@@ -594,6 +635,12 @@ export declare function readDeliveriesJsonl(input: string | Buffer, options?: Re
 /** Reads JSON Lines (a string or a UTF-8 `Buffer`). */
 export declare function readJsonl(input: string | Buffer, options?: ReadOptions): OrderLog
 
+/**
+ * Reads and validates a loyalty programme; returns it with every default filled in. Throws an
+ * `Error` with `.code = "invalid_program"` naming the bad field.
+ */
+export declare function readProgram(program: LoyaltyProgram | string): LoyaltyProgram
+
 /** A rule's canonical text (from its JSON form, or normalised text). */
 export declare function ruleText(rule: Rule): string
 
@@ -609,11 +656,6 @@ export declare function segmentFields(): Record<'customer' | 'order' | 'line' | 
 
 /** The preset rules `[{name, rule, purpose}]`. */
 export declare function segmentPresets(): Array<{ name: string; rule: string; purpose: string }>
-/**
- * Reads and validates a loyalty programme; returns it with every default filled in. Throws an
- * `Error` with `.code = "invalid_program"` naming the bad field.
- */
-export declare function readProgram(program: LoyaltyProgram | string): LoyaltyProgram
 
 /** The version of this package. */
 export declare function version(): string

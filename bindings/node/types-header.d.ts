@@ -206,6 +206,7 @@ export interface CustomersReport {
   rows_rejected: number
   rejections: Record<string, number>
   examples: Array<{ row: number; column: string; value: string; reason: string }>
+}
 /** Options of a customer book (camelCase or snake_case keys). */
 export interface BookOptions {
   /** IANA zone of calendar days, default `"UTC"`. */
@@ -300,6 +301,7 @@ export interface BookInfo {
   refunds: number
   held: number
   events: number
+}
 /** A loyalty programme (see docs/loyalty.md); stages lowest first, the first without thresholds. */
 export interface LoyaltyProgram {
   name?: string

@@ -207,6 +207,7 @@ export interface CustomersReport {
   rejections: Record<string, number>
   examples: Array<{ row: number; column: string; value: string; reason: string }>
 }
+
 /** Options of a customer book (camelCase or snake_case keys). */
 export interface BookOptions {
   /** IANA zone of calendar days, default `"UTC"`. */
@@ -302,6 +303,7 @@ export interface BookInfo {
   held: number
   events: number
 }
+
 /** A loyalty programme (see docs/loyalty.md); stages lowest first, the first without thresholds. */
 export interface LoyaltyProgram {
   name?: string
@@ -483,23 +485,6 @@ export declare class Deliveries {
 
 /** A columnar order log, with the accounting of how it was read. */
 export declare class OrderLog {
-  /**
-   * Campaign results: `rows` per campaign, channel, segment and customer type with
-   * `recipients`, `holdout` and `uplift` (Newcombe and Welch intervals). Options:
-   * `windowDays` (7), `confidence` (0.95), `asOf`.
-   */
-  campaignResults(deliveries: Deliveries, options?: Record<string, unknown>): Record<string, any>
-  /**
-   * A sale period against a reference period. Options: `saleStart`, `saleEnd`,
-   * `referenceStart`, `referenceEnd`. The CVR needs deliveries.
-   */
-  comparePeriods(deliveries: Deliveries | null | undefined, options: Record<string, unknown>): Record<string, any>
-  /**
-   * Acquisition economics per split: LTV curve, CPA, payback month, model prediction.
-   * Options: `by`, `asOf`, `maxMonths`, `cpa` (number or `{split: amount}`), `predict`,
-   * `model`, `horizonMonths`, `minCustomersToFit`.
-   */
-  acquisition(options?: Record<string, unknown>): Record<string, any>
   /** Number of customers. */
   get nCustomers(): number
   /** Number of orders (completed and cancelled). */
@@ -568,6 +553,27 @@ export declare function _debugPanic(message: string): void
 
 /** Every error code a call can throw (see `docs/errors.md`), for tests and docs. */
 export declare function _errorCodes(): Array<string>
+
+/**
+ * Acquisition economics per split: LTV curve, CPA, payback month, model prediction. Options:
+ * `by`, `asOf`, `maxMonths`, `cpa` (number or `{split: amount}`), `predict`, `model`,
+ * `horizonMonths`, `minCustomersToFit`.
+ */
+export declare function acquisition(log: OrderLog, options?: Record<string, unknown>): Record<string, any>
+
+/**
+ * Campaign results: `rows` per campaign, channel, segment and customer type with
+ * `recipients`, `holdout` and `uplift` (Newcombe and Welch intervals). Options: `windowDays`
+ * (7), `confidence` (0.95), `asOf`, `segmentRules` (`{name: rule}`: segments from the rules at
+ * send time instead of the deliveries' segment column).
+ */
+export declare function campaignResults(log: OrderLog, deliveries: Deliveries, options?: Record<string, unknown>): Record<string, any>
+
+/**
+ * A sale period against a reference period. Options: `saleStart`, `saleEnd`,
+ * `referenceStart`, `referenceEnd`. The CVR needs deliveries (`null` for none).
+ */
+export declare function comparePeriods(log: OrderLog, deliveries: Deliveries | null | undefined, options: Record<string, unknown>): Record<string, any>
 
 /** How a customers table reads: `rows_read = rows_accepted + rows_rejected`, rejections by reason. */
 export declare function customersReport(customers: Array<Record<string, unknown>>, timezone?: string): CustomersReport

@@ -5,8 +5,8 @@
 //! One file per concern: `io` (reading order logs), `log` (the order log and its analyses),
 //! `errors` (error mapping).
 
-pub mod campaign;
 pub mod book;
+pub mod campaign;
 mod errors;
 pub mod io;
 pub mod log;

@@ -85,11 +85,11 @@ function run(kokyaku, fn, input, params) {
     case 'campaign_results':
     case 'compare_periods': {
       const d = kokyaku.readDeliveriesCsv(input.deliveries_csv, input.delivery_options ?? {})
-      if (fn === 'compare_periods') return log.comparePeriods(d, p)
-      return { deliveries: d.ingestion, results: log.campaignResults(d, p) }
+      if (fn === 'compare_periods') return kokyaku.comparePeriods(log, d, p)
+      return { deliveries: d.ingestion, results: kokyaku.campaignResults(log, d, p) }
     }
     case 'acquisition':
-      return log.acquisition(p)
+      return kokyaku.acquisition(log, p)
     default:
       return log.analyze(fn, p)
   }

@@ -5,8 +5,8 @@
 //! One file per concern: `io` (reading order logs), `log` (the order log and its analyses),
 //! `errors` (error mapping, panic hook).
 
-mod campaign;
 mod book;
+mod campaign;
 mod errors;
 mod io;
 mod log;

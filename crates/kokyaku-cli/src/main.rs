@@ -2,8 +2,8 @@
 //!
 //! Errors print as one line on stderr with a non-zero exit; never a backtrace.
 
-mod analysis_args;
 mod acquisition;
+mod analysis_args;
 mod book;
 mod campaign;
 mod input;

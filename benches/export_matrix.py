@@ -333,6 +333,7 @@ def main():
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--json", help="append one JSON line per cell to this file")
     ap.add_argument("--no-build", action="store_true", help="use the built kokyaku binary and installed wheel")
+    ap.add_argument("--kokyaku", help="the kokyaku binary (default: the release build)")
     a = ap.parse_args()
     n = int(a.orders)
     tools = a.tools.split(",")
@@ -348,7 +349,7 @@ def main():
             whl = sorted(f for f in os.listdir(wheels) if f.endswith(".whl"))[-1]
             subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall",
                             os.path.join(wheels, whl)], check=True)
-    kbin = os.path.join(target, "release", "kokyaku")
+    kbin = a.kokyaku or os.path.join(target, "release", "kokyaku")
     # The parent imports no numpy / Polars: a child's peak RSS (wait4) includes its parent's
     # resident pages at the fork, so the parent stays small and helpers run as children.
     me = [sys.executable, "-W", "ignore", os.path.abspath(__file__)]
@@ -357,7 +358,7 @@ def main():
     print(f"# {n:,} orders, {a.runs} runs, Polars {polars_version}, load average {os.getloadavg()}", flush=True)
     print("| cell | rows | customers | kokyaku summary | Polars summary+write | ratio | kokyaku report | Polars report | ratio "
           "| py pandas | py polars | peak MiB summary / report / Polars |", flush=True)
-    work = os.path.join(CACHE, "out")
+    work = os.path.join(CACHE, f"out-{os.getpid()}")
     os.makedirs(work, exist_ok=True)
     for cell in a.cells.split(","):
         s = spec(cell)

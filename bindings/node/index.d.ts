@@ -76,6 +76,7 @@ export type Analysis =
   | 'rfm_segments'
   | 'cpm_classes'
   | 'cpm_transitions'
+  | 'stages'
 
 /** How the input was read: every row is accepted or rejected with a reason. */
 export interface IngestReport {
@@ -206,6 +207,7 @@ export interface CustomersReport {
   rejections: Record<string, number>
   examples: Array<{ row: number; column: string; value: string; reason: string }>
 }
+
 /** Options of a customer book (camelCase or snake_case keys). */
 export interface BookOptions {
   /** IANA zone of calendar days, default `"UTC"`. */
@@ -252,7 +254,9 @@ export interface IngestCounts {
 /** One change of one customer, with the event behind it. */
 export interface Change {
   customer_id: string
-  kind: 'cpm_class' | 'became_dormant' | 'reactivated' | 'subscription'
+  kind: 'cpm_class' | 'became_dormant' | 'reactivated' | 'subscription' | 'segment_entered' | 'segment_left'
+  /** The segment entered or left (segment changes only). */
+  segment?: string
   from: string | null
   to: string | null
   trigger: {
@@ -299,6 +303,118 @@ export interface BookInfo {
   held: number
   events: number
 }
+
+/** A loyalty programme (see docs/loyalty.md); stages lowest first, the first without thresholds. */
+export interface LoyaltyProgram {
+  name?: string
+  stages: Array<{
+    id: string
+    name?: string
+    spend?: number | string
+    orders?: number
+    points?: number
+    match?: 'all' | 'any'
+    invitation_only?: boolean
+    multiplier?: number | string
+  }>
+  window:
+    | { kind: 'rolling'; days: number }
+    | { kind: 'calendar_year' }
+    | { kind: 'fiscal_year'; start_month: number }
+    | { kind: 'anniversary' }
+  upgrade?: 'on_order' | 'period_end'
+  review?: 'month' | 'year' | 'anniversary'
+  downgrade?: 'never' | 'one_step' | 'recompute'
+  grace_days?: number
+  spend?: 'net' | 'gross'
+  points?: {
+    per?: number | string
+    earn?: number
+    bonuses?: Array<{
+      kind: 'first_order' | 'birthday_month' | 'subscription' | 'campaign'
+      from?: string
+      to?: string
+      multiplier?: number | string
+      points?: number
+    }>
+    expiry?: { kind: 'never' } | { kind: 'months'; months: number } | { kind: 'end_of_next_year' }
+    reverse_on_refund?: boolean
+    shortfall?: 'error' | 'debt'
+  }
+}
+
+/** Options of the stage calls. */
+export interface StageOptions {
+  /** Evaluation date `YYYY-MM-DD`, inclusive; default the day after the last order. */
+  asOf?: string
+  redemptions?: Array<{ customer_id: string; date: string; points: number }>
+  invitations?: Array<{ customer_id: string; date: string; stage: string }>
+}
+
+/** One customer's stage row (points columns when the programme has points). */
+export interface StageRow {
+  customer_id: string
+  stage: string
+  stage_name: string
+  stage_since: string | null
+  member_since: string | null
+  window_spend: string
+  window_orders: number
+  window_points?: number
+  points_balance?: number
+  points_earned?: number
+  points_expired?: number
+  points_redeemed?: number
+  points_reversed?: number
+  next_expiring_points?: number | null
+  next_expiring_date?: string | null
+  next_stage: string | null
+  spend_needed: string | null
+  orders_needed: number | null
+  points_needed?: number | null
+  needed_by: string | null
+}
+
+/** One stage change. */
+export interface StageChange {
+  customer_id: string
+  date: string
+  from: string
+  to: string
+  reason: 'order' | 'review' | 'grace_end' | 'invitation'
+  order_id: string | null
+}
+
+/** Stage counts at month ends and the movements between them. */
+export interface StageDistribution {
+  month_ends: Array<string>
+  stages: Array<string>
+  counts: Array<Array<number>>
+  upgrades: Array<number>
+  downgrades: Array<number>
+  new_members: Array<number>
+  transitions: Array<Array<number>>
+}
+
+/** One customer's card. */
+export interface StageCard {
+  customer_id: string
+  as_of: string
+  stage: string
+  stage_name: string
+  stage_since: string | null
+  window_spend: string
+  window_orders: number
+  points_balance: number | null
+  next_expiring_points: number | null
+  next_expiring_date: string | null
+  next_stage: string | null
+  spend_needed: string | null
+  orders_needed: number | null
+  points_needed: number | null
+  needed_by: string | null
+  history: Array<StageChange>
+}
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -333,6 +449,15 @@ export declare class Book {
   ingestCsv(input: string | Buffer): IngestCounts
   /** Applies the events of JSON Lines text. */
   ingestJsonl(input: string | Buffer): IngestCounts
+  /**
+   * Keeps these segments current: an object of name -> rule (text such as `'orders >= 2'`, or
+   * the JSON form). Rules on line items or subscription products are refused.
+   */
+  setSegments(rules: Record<string, string | Record<string, unknown>>): void
+  /** The segments as `[name, canonical rule text]` pairs, sorted by name. */
+  segments(): Array<[string, string]>
+  /** A segment's members as last reported, sorted by customer id (`null` for an unknown name). */
+  segmentMembers(name: string): Array<string> | null
   /** Moves the book's date forward to `date` (`YYYY-MM-DD`). */
   advance(date: string): void
   /** The changes since the last call, sorted by customer id then kind. */
@@ -360,23 +485,6 @@ export declare class Deliveries {
 
 /** A columnar order log, with the accounting of how it was read. */
 export declare class OrderLog {
-  /**
-   * Campaign results: `rows` per campaign, channel, segment and customer type with
-   * `recipients`, `holdout` and `uplift` (Newcombe and Welch intervals). Options:
-   * `windowDays` (7), `confidence` (0.95), `asOf`.
-   */
-  campaignResults(deliveries: Deliveries, options?: Record<string, unknown>): Record<string, any>
-  /**
-   * A sale period against a reference period. Options: `saleStart`, `saleEnd`,
-   * `referenceStart`, `referenceEnd`. The CVR needs deliveries.
-   */
-  comparePeriods(deliveries: Deliveries | null | undefined, options: Record<string, unknown>): Record<string, any>
-  /**
-   * Acquisition economics per split: LTV curve, CPA, payback month, model prediction.
-   * Options: `by`, `asOf`, `maxMonths`, `cpa` (number or `{split: amount}`), `predict`,
-   * `model`, `horizonMonths`, `minCustomersToFit`.
-   */
-  acquisition(options?: Record<string, unknown>): Record<string, any>
   /** Number of customers. */
   get nCustomers(): number
   /** Number of orders (completed and cancelled). */
@@ -422,6 +530,22 @@ export declare class OrderLog {
    * the JSON text Rust wrote (what the parity test compares).
    */
   overviewJson(options?: Record<string, unknown>): string
+  /**
+   * Each customer's stage, points and progress to the next stage as of `asOf`: one plain
+   * object per customer, sorted by customer id (exact decimal strings for money).
+   */
+  stages(program: LoyaltyProgram | string, options?: StageOptions): Array<StageRow>
+  /** Every stage change: `{customer_id, date, from, to, reason, order_id}`. */
+  stageHistory(program: LoyaltyProgram | string, options?: StageOptions): Array<StageChange>
+  /** Stage counts at every month end, upgrades / downgrades and the transition matrix. */
+  stageDistribution(program: LoyaltyProgram | string, options?: StageOptions): StageDistribution
+  /** One customer's card: stage, points, next expiry, progress and history. */
+  stageCard(program: LoyaltyProgram | string, customer: string, options?: StageOptions): StageCard
+  /**
+   * Everything at once: `{as_of, stages, customers: {id: row}, history, distribution}`
+   * (options `history: true`, `distribution: true`).
+   */
+  stagesReport(program: LoyaltyProgram | string, options?: StageOptions & { history?: boolean, distribution?: boolean }): Record<string, any>
 }
 
 /** Panics on purpose, to test that a Rust panic arrives as an `Error` with `.code = "panic"`. */
@@ -429,6 +553,27 @@ export declare function _debugPanic(message: string): void
 
 /** Every error code a call can throw (see `docs/errors.md`), for tests and docs. */
 export declare function _errorCodes(): Array<string>
+
+/**
+ * Acquisition economics per split: LTV curve, CPA, payback month, model prediction. Options:
+ * `by`, `asOf`, `maxMonths`, `cpa` (number or `{split: amount}`), `predict`, `model`,
+ * `horizonMonths`, `minCustomersToFit`.
+ */
+export declare function acquisition(log: OrderLog, options?: Record<string, unknown>): Record<string, any>
+
+/**
+ * Campaign results: `rows` per campaign, channel, segment and customer type with
+ * `recipients`, `holdout` and `uplift` (Newcombe and Welch intervals). Options: `windowDays`
+ * (7), `confidence` (0.95), `asOf`, `segmentRules` (`{name: rule}`: segments from the rules at
+ * send time instead of the deliveries' segment column).
+ */
+export declare function campaignResults(log: OrderLog, deliveries: Deliveries, options?: Record<string, unknown>): Record<string, any>
+
+/**
+ * A sale period against a reference period. Options: `saleStart`, `saleEnd`,
+ * `referenceStart`, `referenceEnd`. The CVR needs deliveries (`null` for none).
+ */
+export declare function comparePeriods(log: OrderLog, deliveries: Deliveries | null | undefined, options: Record<string, unknown>): Record<string, any>
 
 /** How a customers table reads: `rows_read = rows_accepted + rows_rejected`, rejections by reason. */
 export declare function customersReport(customers: Array<Record<string, unknown>>, timezone?: string): CustomersReport
@@ -495,6 +640,12 @@ export declare function readDeliveriesJsonl(input: string | Buffer, options?: Re
 
 /** Reads JSON Lines (a string or a UTF-8 `Buffer`). */
 export declare function readJsonl(input: string | Buffer, options?: ReadOptions): OrderLog
+
+/**
+ * Reads and validates a loyalty programme; returns it with every default filled in. Throws an
+ * `Error` with `.code = "invalid_program"` naming the bad field.
+ */
+export declare function readProgram(program: LoyaltyProgram | string): LoyaltyProgram
 
 /** A rule's canonical text (from its JSON form, or normalised text). */
 export declare function ruleText(rule: Rule): string

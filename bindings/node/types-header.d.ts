@@ -76,6 +76,7 @@ export type Analysis =
   | 'rfm_segments'
   | 'cpm_classes'
   | 'cpm_transitions'
+  | 'stages'
 
 /** How the input was read: every row is accepted or rejected with a reason. */
 export interface IngestReport {
@@ -206,6 +207,7 @@ export interface CustomersReport {
   rejections: Record<string, number>
   examples: Array<{ row: number; column: string; value: string; reason: string }>
 }
+
 /** Options of a customer book (camelCase or snake_case keys). */
 export interface BookOptions {
   /** IANA zone of calendar days, default `"UTC"`. */
@@ -252,7 +254,9 @@ export interface IngestCounts {
 /** One change of one customer, with the event behind it. */
 export interface Change {
   customer_id: string
-  kind: 'cpm_class' | 'became_dormant' | 'reactivated' | 'subscription'
+  kind: 'cpm_class' | 'became_dormant' | 'reactivated' | 'subscription' | 'segment_entered' | 'segment_left'
+  /** The segment entered or left (segment changes only). */
+  segment?: string
   from: string | null
   to: string | null
   trigger: {
@@ -298,4 +302,116 @@ export interface BookInfo {
   refunds: number
   held: number
   events: number
+}
+
+/** A loyalty programme (see docs/loyalty.md); stages lowest first, the first without thresholds. */
+export interface LoyaltyProgram {
+  name?: string
+  stages: Array<{
+    id: string
+    name?: string
+    spend?: number | string
+    orders?: number
+    points?: number
+    match?: 'all' | 'any'
+    invitation_only?: boolean
+    multiplier?: number | string
+  }>
+  window:
+    | { kind: 'rolling'; days: number }
+    | { kind: 'calendar_year' }
+    | { kind: 'fiscal_year'; start_month: number }
+    | { kind: 'anniversary' }
+  upgrade?: 'on_order' | 'period_end'
+  review?: 'month' | 'year' | 'anniversary'
+  downgrade?: 'never' | 'one_step' | 'recompute'
+  grace_days?: number
+  spend?: 'net' | 'gross'
+  points?: {
+    per?: number | string
+    earn?: number
+    bonuses?: Array<{
+      kind: 'first_order' | 'birthday_month' | 'subscription' | 'campaign'
+      from?: string
+      to?: string
+      multiplier?: number | string
+      points?: number
+    }>
+    expiry?: { kind: 'never' } | { kind: 'months'; months: number } | { kind: 'end_of_next_year' }
+    reverse_on_refund?: boolean
+    shortfall?: 'error' | 'debt'
+  }
+}
+
+/** Options of the stage calls. */
+export interface StageOptions {
+  /** Evaluation date `YYYY-MM-DD`, inclusive; default the day after the last order. */
+  asOf?: string
+  redemptions?: Array<{ customer_id: string; date: string; points: number }>
+  invitations?: Array<{ customer_id: string; date: string; stage: string }>
+}
+
+/** One customer's stage row (points columns when the programme has points). */
+export interface StageRow {
+  customer_id: string
+  stage: string
+  stage_name: string
+  stage_since: string | null
+  member_since: string | null
+  window_spend: string
+  window_orders: number
+  window_points?: number
+  points_balance?: number
+  points_earned?: number
+  points_expired?: number
+  points_redeemed?: number
+  points_reversed?: number
+  next_expiring_points?: number | null
+  next_expiring_date?: string | null
+  next_stage: string | null
+  spend_needed: string | null
+  orders_needed: number | null
+  points_needed?: number | null
+  needed_by: string | null
+}
+
+/** One stage change. */
+export interface StageChange {
+  customer_id: string
+  date: string
+  from: string
+  to: string
+  reason: 'order' | 'review' | 'grace_end' | 'invitation'
+  order_id: string | null
+}
+
+/** Stage counts at month ends and the movements between them. */
+export interface StageDistribution {
+  month_ends: Array<string>
+  stages: Array<string>
+  counts: Array<Array<number>>
+  upgrades: Array<number>
+  downgrades: Array<number>
+  new_members: Array<number>
+  transitions: Array<Array<number>>
+}
+
+/** One customer's card. */
+export interface StageCard {
+  customer_id: string
+  as_of: string
+  stage: string
+  stage_name: string
+  stage_since: string | null
+  window_spend: string
+  window_orders: number
+  points_balance: number | null
+  next_expiring_points: number | null
+  next_expiring_date: string | null
+  next_stage: string | null
+  spend_needed: string | null
+  orders_needed: number | null
+  points_needed: number | null
+  needed_by: string | null
+  history: Array<StageChange>
 }

@@ -82,6 +82,25 @@ impl Book {
         call(|| self.inner.ingest_text("jsonl", bytes(&input)))
     }
 
+    /// Keeps these segments current: an object of name -> rule (text such as `'orders >= 2'`, or
+    /// the JSON form). Rules on line items or subscription products are refused.
+    #[napi(ts_args_type = "rules: Record<string, string | Record<string, unknown>>")]
+    pub fn set_segments(&mut self, rules: Value) -> Result<()> {
+        call(|| self.inner.set_segments(&rules))
+    }
+
+    /// The segments as `[name, canonical rule text]` pairs, sorted by name.
+    #[napi(ts_return_type = "Array<[string, string]>")]
+    pub fn segments(&self) -> Result<Value> {
+        call(|| self.inner.segments())
+    }
+
+    /// A segment's members as last reported, sorted by customer id (`null` for an unknown name).
+    #[napi(ts_return_type = "Array<string> | null")]
+    pub fn segment_members(&self, name: String) -> Result<Value> {
+        call(|| self.inner.segment_members(&name))
+    }
+
     /// Moves the book's date forward to `date` (`YYYY-MM-DD`).
     #[napi]
     pub fn advance(&mut self, date: String) -> Result<()> {

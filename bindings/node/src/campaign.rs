@@ -75,62 +75,60 @@ pub fn deliveries_from_records(records: Vec<Value>, options: Option<Value>) -> R
         .map(|inner| Deliveries { inner })
 }
 
-#[napi]
-impl OrderLog {
-    /// Campaign results: `rows` per campaign, channel, segment and customer type with
-    /// `recipients`, `holdout` and `uplift` (Newcombe and Welch intervals). Options:
-    /// `windowDays` (7), `confidence` (0.95), `asOf`.
-    #[napi(
-        ts_args_type = "deliveries: Deliveries, options?: Record<string, unknown>",
-        ts_return_type = "Record<string, any>"
-    )]
-    pub fn campaign_results(
-        &self,
-        deliveries: &Deliveries,
-        options: Option<Value>,
-    ) -> Result<Value> {
-        call(|| {
-            kokyaku_binding_core::api::to_value(&core::campaign_results(
-                &self.inner.log,
-                &deliveries.inner,
-                options.unwrap_or(Value::Null),
-            )?)
-        })
-    }
+/// Campaign results: `rows` per campaign, channel, segment and customer type with
+/// `recipients`, `holdout` and `uplift` (Newcombe and Welch intervals). Options: `windowDays`
+/// (7), `confidence` (0.95), `asOf`, `segmentRules` (`{name: rule}`: segments from the rules at
+/// send time instead of the deliveries' segment column).
+#[napi(
+    ts_args_type = "log: OrderLog, deliveries: Deliveries, options?: Record<string, unknown>",
+    ts_return_type = "Record<string, any>"
+)]
+pub fn campaign_results(
+    log: &OrderLog,
+    deliveries: &Deliveries,
+    options: Option<Value>,
+) -> Result<Value> {
+    call(|| {
+        kokyaku_binding_core::api::to_value(&core::campaign_results(
+            &log.inner.log,
+            &deliveries.inner,
+            options.unwrap_or(Value::Null),
+        )?)
+    })
+}
 
-    /// A sale period against a reference period. Options: `saleStart`, `saleEnd`,
-    /// `referenceStart`, `referenceEnd`. The CVR needs deliveries.
-    #[napi(
-        ts_args_type = "deliveries: Deliveries | null | undefined, options: Record<string, unknown>",
-        ts_return_type = "Record<string, any>"
-    )]
-    pub fn compare_periods(
-        &self,
-        deliveries: Option<&Deliveries>,
-        options: Option<Value>,
-    ) -> Result<Value> {
-        call(|| {
-            kokyaku_binding_core::api::to_value(&core::compare_periods(
-                &self.inner.log,
-                deliveries.map(|d| &d.inner),
-                options.unwrap_or(Value::Null),
-            )?)
-        })
-    }
+/// A sale period against a reference period. Options: `saleStart`, `saleEnd`,
+/// `referenceStart`, `referenceEnd`. The CVR needs deliveries (`null` for none).
+#[napi(
+    ts_args_type = "log: OrderLog, deliveries: Deliveries | null | undefined, options: Record<string, unknown>",
+    ts_return_type = "Record<string, any>"
+)]
+pub fn compare_periods(
+    log: &OrderLog,
+    deliveries: Option<&Deliveries>,
+    options: Option<Value>,
+) -> Result<Value> {
+    call(|| {
+        kokyaku_binding_core::api::to_value(&core::compare_periods(
+            &log.inner.log,
+            deliveries.map(|d| &d.inner),
+            options.unwrap_or(Value::Null),
+        )?)
+    })
+}
 
-    /// Acquisition economics per split: LTV curve, CPA, payback month, model prediction.
-    /// Options: `by`, `asOf`, `maxMonths`, `cpa` (number or `{split: amount}`), `predict`,
-    /// `model`, `horizonMonths`, `minCustomersToFit`.
-    #[napi(
-        ts_args_type = "options?: Record<string, unknown>",
-        ts_return_type = "Record<string, any>"
-    )]
-    pub fn acquisition(&self, options: Option<Value>) -> Result<Value> {
-        call(|| {
-            kokyaku_binding_core::api::to_value(&core::acquisition(
-                &self.inner.log,
-                options.unwrap_or(Value::Null),
-            )?)
-        })
-    }
+/// Acquisition economics per split: LTV curve, CPA, payback month, model prediction. Options:
+/// `by`, `asOf`, `maxMonths`, `cpa` (number or `{split: amount}`), `predict`, `model`,
+/// `horizonMonths`, `minCustomersToFit`.
+#[napi(
+    ts_args_type = "log: OrderLog, options?: Record<string, unknown>",
+    ts_return_type = "Record<string, any>"
+)]
+pub fn acquisition(log: &OrderLog, options: Option<Value>) -> Result<Value> {
+    call(|| {
+        kokyaku_binding_core::api::to_value(&core::acquisition(
+            &log.inner.log,
+            options.unwrap_or(Value::Null),
+        )?)
+    })
 }

@@ -56,6 +56,20 @@ function registerBookTests(test, kokyaku) {
     assert.equal(book.asOf, '2024-01-02')
   })
 
+  test('book segments', () => {
+    const book = new kokyaku.Book({ asOf: '2024-01-31' })
+    book.setSegments({ repeaters: 'orders >= 2', rich: 'net >= 5000' })
+    book.ingest(EVENTS)
+    const entered = book.changes().changes.filter((c) => c.kind === 'segment_entered').map((c) => [c.customer_id, c.segment])
+    assert.deepEqual(entered, [['C1', 'repeaters'], ['C1', 'rich']])
+    assert.deepEqual(book.segmentMembers('repeaters'), ['C1'])
+    assert.equal(book.segmentMembers('nope'), null)
+    assert.deepEqual(book.segments().map((p) => p[0]), ['repeaters', 'rich'])
+    assert.deepEqual(kokyaku.Book.restore(book.snapshot()).segmentMembers('rich'), ['C1'])
+    assert.equal(code(() => book.setSegments({ skus: 'any line (sku = "A")' })), 'invalid_option')
+    assert.equal(code(() => book.setSegments({ bad: 'orders >= ' })), 'rule_syntax')
+  })
+
   test('book errors carry codes', () => {
     assert.equal(code(() => kokyaku.Book.restore(new Uint8Array(0))), 'snapshot_truncated')
     assert.equal(code(() => kokyaku.Book.restore(Buffer.from('PK\x03\x04 not a snapshot'))), 'snapshot_foreign')
@@ -64,7 +78,7 @@ function registerBookTests(test, kokyaku) {
     flipped[flipped.length - 1] ^= 0xff
     assert.equal(code(() => kokyaku.Book.restore(flipped)), 'snapshot_corrupt')
     const newer = Uint8Array.from(good)
-    newer[8] = 2
+    newer[8] = 4
     assert.equal(code(() => kokyaku.Book.restore(newer)), 'snapshot_version')
     const book = new kokyaku.Book({ asOf: '2024-01-31' })
     assert.equal(code(() => book.ingest([{ type: 'order', customer_id: 'C1', at: '2024-01-01', amount: 1 }])), 'invalid_value')

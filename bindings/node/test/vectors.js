@@ -42,6 +42,8 @@ function keyed(rows) {
  * change report and a snapshot / restore round trip; then the final summaries. */
 function runBook(kokyaku, input) {
   let book = new kokyaku.Book(input.options ?? {})
+  const segments = input.segments ?? {}
+  if (Object.keys(segments).length > 0) book.setSegments(segments)
   const steps = []
   for (const step of input.steps) {
     const out = {}
@@ -51,7 +53,8 @@ function runBook(kokyaku, input) {
     steps.push(out)
     book = kokyaku.Book.restore(book.snapshot())
   }
-  return { as_of: book.asOf, steps, customers: keyed(book.summaries()) }
+  const members = Object.fromEntries(Object.keys(segments).map((n) => [n, book.segmentMembers(n)]))
+  return { as_of: book.asOf, steps, customers: keyed(book.summaries()), segments: members }
 }
 
 function run(kokyaku, fn, input, params) {
@@ -82,11 +85,11 @@ function run(kokyaku, fn, input, params) {
     case 'campaign_results':
     case 'compare_periods': {
       const d = kokyaku.readDeliveriesCsv(input.deliveries_csv, input.delivery_options ?? {})
-      if (fn === 'compare_periods') return log.comparePeriods(d, p)
-      return { deliveries: d.ingestion, results: log.campaignResults(d, p) }
+      if (fn === 'compare_periods') return kokyaku.comparePeriods(log, d, p)
+      return { deliveries: d.ingestion, results: kokyaku.campaignResults(log, d, p) }
     }
     case 'acquisition':
-      return log.acquisition(p)
+      return kokyaku.acquisition(log, p)
     default:
       return log.analyze(fn, p)
   }

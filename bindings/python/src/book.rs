@@ -70,6 +70,21 @@ impl Book {
         call_detached(py, || Ok(text(&inner.ingest_text(format, data)?)))
     }
 
+    /// Sets the tracked segments from a JSON object of name -> rule (text or JSON form).
+    fn set_segments_json(&mut self, rules: &str) -> PyResult<()> {
+        call(|| self.inner.set_segments(&parse(rules)?))
+    }
+
+    /// The segments as JSON `[[name, rule text], ...]`.
+    fn segments_json(&self) -> PyResult<String> {
+        call(|| Ok(text(&self.inner.segments()?)))
+    }
+
+    /// A segment's members as JSON (`null` for an unknown name).
+    fn segment_members_json(&self, name: &str) -> PyResult<String> {
+        call(|| Ok(text(&self.inner.segment_members(name)?)))
+    }
+
     /// Moves the book's date forward (`YYYY-MM-DD`).
     fn advance(&mut self, py: Python<'_>, date: &str) -> PyResult<()> {
         let inner = &mut self.inner;

@@ -6,14 +6,14 @@
 //! `arrow` (the Arrow `PyCapsule` interface), `errors` (exceptions).
 
 mod arrow;
-mod campaign;
 mod book;
+mod campaign;
 mod errors;
 mod io;
 mod log;
+mod loyalty;
 mod ltv;
 mod segment;
-mod loyalty;
 
 use pyo3::prelude::*;
 

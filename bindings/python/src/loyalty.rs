@@ -24,34 +24,51 @@ fn json<T: serde::Serialize>(t: &T) -> Result<String, BindingError> {
 
 /// `{as_of, stages, customers: {id: row}, history, distribution}` as JSON.
 #[pyfunction]
-pub fn stages_report_json(py: Python<'_>, log: &Bound<'_, OrderLog>, options: &str) -> PyResult<String> {
+pub fn stages_report_json(
+    py: Python<'_>,
+    log: &Bound<'_, OrderLog>,
+    options: &str,
+) -> PyResult<String> {
     let l = log.get().order_log();
     call_detached(py, || json(&loyalty::stages_report(l, parse(options)?)?))
 }
 
 /// The per-customer stage table as an Arrow table.
 #[pyfunction]
-pub fn stages_arrow(py: Python<'_>, log: &Bound<'_, OrderLog>, options: &str) -> PyResult<ArrowTable> {
+pub fn stages_arrow(
+    py: Python<'_>,
+    log: &Bound<'_, OrderLog>,
+    options: &str,
+) -> PyResult<ArrowTable> {
     let l = log.get().order_log();
-    call_detached(py, || table_batch(&loyalty::stages_table(l, parse(options)?)?))
-        .map(ArrowTable::new)
+    call_detached(py, || {
+        table_batch(&loyalty::stages_table(l, parse(options)?)?)
+    })
+    .map(ArrowTable::new)
 }
 
 /// The per-customer stage table as JSON columns (`{"columns", "types", "data"}`).
 #[pyfunction]
-pub fn stages_columns_json(py: Python<'_>, log: &Bound<'_, OrderLog>, options: &str) -> PyResult<String> {
+pub fn stages_columns_json(
+    py: Python<'_>,
+    log: &Bound<'_, OrderLog>,
+    options: &str,
+) -> PyResult<String> {
     let l = log.get().order_log();
     call_detached(py, || {
-        json(&kokyaku_binding_core::api::table_columns(&loyalty::stages_table(
-            l,
-            parse(options)?,
-        )?))
+        json(&kokyaku_binding_core::api::table_columns(
+            &loyalty::stages_table(l, parse(options)?)?,
+        ))
     })
 }
 
 /// Stage changes as JSON records.
 #[pyfunction]
-pub fn stage_history_json(py: Python<'_>, log: &Bound<'_, OrderLog>, options: &str) -> PyResult<String> {
+pub fn stage_history_json(
+    py: Python<'_>,
+    log: &Bound<'_, OrderLog>,
+    options: &str,
+) -> PyResult<String> {
     let l = log.get().order_log();
     call_detached(py, || json(&loyalty::stage_history(l, parse(options)?)?))
 }
@@ -64,12 +81,18 @@ pub fn stage_distribution_json(
     options: &str,
 ) -> PyResult<String> {
     let l = log.get().order_log();
-    call_detached(py, || json(&loyalty::stage_distribution(l, parse(options)?)?))
+    call_detached(py, || {
+        json(&loyalty::stage_distribution(l, parse(options)?)?)
+    })
 }
 
 /// One customer's card as JSON.
 #[pyfunction]
-pub fn stage_card_json(py: Python<'_>, log: &Bound<'_, OrderLog>, options: &str) -> PyResult<String> {
+pub fn stage_card_json(
+    py: Python<'_>,
+    log: &Bound<'_, OrderLog>,
+    options: &str,
+) -> PyResult<String> {
     let l = log.get().order_log();
     call_detached(py, || json(&loyalty::card(l, parse(options)?)?))
 }

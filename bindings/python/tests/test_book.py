@@ -81,7 +81,7 @@ def test_corrupt_and_future_snapshots():
         kokyaku.Book.restore(bytes(flipped))
     assert e.value.code == "snapshot_corrupt"
     newer = bytearray(good)
-    newer[8] = 2
+    newer[8] = 4
     with pytest.raises(kokyaku.UnsupportedError) as e:
         kokyaku.Book.restore(bytes(newer))
     assert e.value.code == "snapshot_version"
@@ -99,3 +99,22 @@ def test_bad_events_and_options():
         kokyaku.Book(timezone="Mars/Olympus")
     with pytest.raises(TypeError):
         kokyaku.Book("UTC")  # keyword-only
+
+
+def test_segments():
+    book = kokyaku.Book(as_of="2024-01-31")
+    book.set_segments({"repeaters": "orders >= 2", "rich": {"op": "compare", "left": {"field": "net"}, "cmp": ">=", "right": {"number": 5000}}})
+    book.ingest(EVENTS)
+    seg = [(c["customer_id"], c.get("segment")) for c in book.changes()["changes"] if c["kind"] == "segment_entered"]
+    assert seg == [("C1", "repeaters"), ("C1", "rich")]
+    assert book.segment_members("repeaters") == ["C1"]
+    assert book.segment_members("nope") is None
+    assert [n for n, _ in book.segments()] == ["repeaters", "rich"]
+    again = kokyaku.Book.restore(book.snapshot())
+    assert again.segment_members("rich") == ["C1"]
+    with pytest.raises(kokyaku.InvalidOptionError) as e:
+        book.set_segments({"skus": 'any line (sku = "A")'})
+    assert "line" in str(e.value)
+    with pytest.raises(kokyaku.InvalidOptionError) as e:
+        book.set_segments({"bad": "orders >= "})
+    assert e.value.code == "rule_syntax"

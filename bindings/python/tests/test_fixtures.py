@@ -46,6 +46,9 @@ def run_book(inp):
     """The book vectors (tests/fixtures/book/): steps of events or advances, each followed by a
     change report and a snapshot / restore round trip; then the final summaries."""
     book = kokyaku.Book(**(inp.get("options") or {}))
+    segments = inp.get("segments") or {}
+    if segments:
+        book.set_segments(segments)
     steps = []
     for step in inp["steps"]:
         out = {}
@@ -56,7 +59,8 @@ def run_book(inp):
         out["changes"] = book.changes()["changes"]
         steps.append(out)
         book = kokyaku.Book.restore(book.snapshot())
-    return {"as_of": book.as_of, "steps": steps, "customers": keyed(book.summaries())}
+    members = {name: book.segment_members(name) for name in segments}
+    return {"as_of": book.as_of, "steps": steps, "customers": keyed(book.summaries()), "segments": members}
 
 
 def run(function, inp, params):

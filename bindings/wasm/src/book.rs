@@ -86,6 +86,27 @@ impl Book {
         call(|| to_js_value(&self.inner.ingest_text("jsonl", &text_bytes(input)?)?))
     }
 
+    /// Keeps these segments current: an object of name -> rule (text such as `'orders >= 2'`, or
+    /// the JSON form). Rules on line items or subscription products are refused.
+    #[wasm_bindgen(js_name = "setSegments")]
+    pub fn set_segments(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] rules: &JsValue,
+    ) -> Result<(), JsValue> {
+        call(|| self.inner.set_segments(&from_js(rules)?))
+    }
+
+    /// The segments as `[name, canonical rule text]` pairs, sorted by name.
+    pub fn segments(&self) -> Result<JsValue, JsValue> {
+        call(|| to_js_value(&self.inner.segments()?))
+    }
+
+    /// A segment's members as last reported, sorted by customer id (`null` for an unknown name).
+    #[wasm_bindgen(js_name = "segmentMembers")]
+    pub fn segment_members(&self, name: &str) -> Result<JsValue, JsValue> {
+        call(|| to_js_value(&self.inner.segment_members(name)?))
+    }
+
     /// Moves the book's date forward to `date` (`YYYY-MM-DD`).
     pub fn advance(&mut self, date: &str) -> Result<(), JsValue> {
         call(|| self.inner.advance(date))

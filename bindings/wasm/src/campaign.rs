@@ -86,61 +86,63 @@ pub fn deliveries_from_records(
     .map(|inner| Deliveries { inner })
 }
 
+/// Campaign results (as in the Node package). Options: `windowDays`, `confidence`, `asOf`,
+/// `segmentRules`.
+#[wasm_bindgen(js_name = "campaignResults")]
+pub fn campaign_results(
+    log: &OrderLog,
+    deliveries: &Deliveries,
+    #[wasm_bindgen(unchecked_param_type = "Record<string, unknown> | undefined")] options: &JsValue,
+) -> Result<JsValue, JsValue> {
+    call(|| {
+        to_js_value(&core::campaign_results(
+            &log.inner.log,
+            &deliveries.inner,
+            from_js(options)?,
+        )?)
+    })
+}
+
+/// A sale period against a reference period, with the CVR of the customers the deliveries
+/// reached. Options: `saleStart`, `saleEnd`, `referenceStart`, `referenceEnd`. (Unlike the
+/// Node package, `deliveries` cannot be `null` here: wasm-bindgen has no optional borrowed
+/// class argument; use `comparePeriodsWithoutDeliveries`.)
+#[wasm_bindgen(js_name = "comparePeriods")]
+pub fn compare_periods(
+    log: &OrderLog,
+    deliveries: &Deliveries,
+    #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] options: &JsValue,
+) -> Result<JsValue, JsValue> {
+    call(|| {
+        to_js_value(&core::compare_periods(
+            &log.inner.log,
+            Some(&deliveries.inner),
+            from_js(options)?,
+        )?)
+    })
+}
+
+/// A sale period against a reference period without deliveries (no CVR).
+#[wasm_bindgen(js_name = "comparePeriodsWithoutDeliveries")]
+pub fn compare_periods_without_deliveries(
+    log: &OrderLog,
+    #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] options: &JsValue,
+) -> Result<JsValue, JsValue> {
+    call(|| {
+        to_js_value(&core::compare_periods(
+            &log.inner.log,
+            None,
+            from_js(options)?,
+        )?)
+    })
+}
+
+/// Acquisition economics per split. Options: `by`, `asOf`, `maxMonths`, `cpa`, `predict`,
+/// `model`, `horizonMonths`, `minCustomersToFit`.
 #[wasm_bindgen]
-impl OrderLog {
-    /// Campaign results (see the Node package). Options: `windowDays`, `confidence`, `asOf`.
-    #[wasm_bindgen(js_name = "campaignResults")]
-    pub fn campaign_results(
-        &self,
-        deliveries: &Deliveries,
-        options: &JsValue,
-    ) -> Result<JsValue, JsValue> {
-        call(|| {
-            to_js_value(&core::campaign_results(
-                &self.inner.log,
-                &deliveries.inner,
-                from_js(options)?,
-            )?)
-        })
-    }
-
-    /// A sale period against a reference period, with the CVR of the customers the deliveries
-    /// reached. Options: `saleStart`, `saleEnd`, `referenceStart`, `referenceEnd`. (Unlike the
-    /// Node package, `deliveries` cannot be `null` here: wasm-bindgen has no optional borrowed
-    /// class argument; use [`comparePeriodsWithoutDeliveries`] instead.)
-    #[wasm_bindgen(js_name = "comparePeriods")]
-    pub fn compare_periods(
-        &self,
-        deliveries: &Deliveries,
-        options: &JsValue,
-    ) -> Result<JsValue, JsValue> {
-        call(|| {
-            to_js_value(&core::compare_periods(
-                &self.inner.log,
-                Some(&deliveries.inner),
-                from_js(options)?,
-            )?)
-        })
-    }
-
-    /// A sale period against a reference period without deliveries (no CVR).
-    #[wasm_bindgen(js_name = "comparePeriodsWithoutDeliveries")]
-    pub fn compare_periods_without_deliveries(
-        &self,
-        options: &JsValue,
-    ) -> Result<JsValue, JsValue> {
-        call(|| {
-            to_js_value(&core::compare_periods(
-                &self.inner.log,
-                None,
-                from_js(options)?,
-            )?)
-        })
-    }
-
-    /// Acquisition economics per split. Options: `by`, `asOf`, `maxMonths`, `cpa`, `predict`,
-    /// `model`, `horizonMonths`, `minCustomersToFit`.
-    pub fn acquisition(&self, options: &JsValue) -> Result<JsValue, JsValue> {
-        call(|| to_js_value(&core::acquisition(&self.inner.log, from_js(options)?)?))
-    }
+pub fn acquisition(
+    log: &OrderLog,
+    #[wasm_bindgen(unchecked_param_type = "Record<string, unknown> | undefined")] options: &JsValue,
+) -> Result<JsValue, JsValue> {
+    call(|| to_js_value(&core::acquisition(&log.inner.log, from_js(options)?)?))
 }

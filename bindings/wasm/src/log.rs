@@ -27,6 +27,11 @@ impl From<Log> for OrderLog {
 }
 
 impl OrderLog {
+    /// The core log (for the other modules' calls).
+    pub(crate) fn order_log(&self) -> &kokyaku::model::OrderLog {
+        &self.inner.log
+    }
+
     fn table(&self, options: &JsValue, parts: Parts) -> Result<JsValue, JsValue> {
         call(|| {
             to_js_value(&api::customers(&self.inner.log, from_js(options)?, parts)?.to_records())

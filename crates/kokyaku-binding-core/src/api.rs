@@ -131,13 +131,11 @@ fn integral_numbers(v: &Value) -> Value {
     }
 }
 
-/// Reads an order log from a file, streamed (not loaded whole).
+/// Reads an order log from a file, streamed (not loaded whole); a `.gz` file is decompressed.
 pub fn read_file(format: TextFormat, path: &str, options: Value) -> Result<Log, BindingError> {
     let opts = read_options(options)?;
-    let file = std::fs::File::open(path).map_err(|source| kokyaku::Error::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    // `.gz` is decompressed, as `kokyaku::io::read_path` does.
+    let file = io::open_path(std::path::Path::new(path))?;
     let reader = std::io::BufReader::with_capacity(1 << 16, file);
     Ok(match format {
         TextFormat::Csv => io::read_csv(reader, &opts)?,

@@ -5,6 +5,7 @@
 use kokyaku::book::{Book, BookOptions, EventFormat, event_from_json, read_events};
 use kokyaku::io::TimeParser;
 use kokyaku::model::parse_date;
+use kokyaku::segment::RuleSource;
 use serde_json::{Map, Value};
 
 use crate::BindingError;
@@ -83,6 +84,51 @@ impl BookHandle {
         };
         let events = read_events(text, f, self.book.timezone())?;
         to_value(&self.book.ingest(&events)?)
+    }
+
+    /// Sets the segments the book keeps current: an object of name → rule (the rule's text, or
+    /// its JSON form), or an array of `[name, rule]` pairs.
+    pub fn set_segments(&mut self, rules: &Value) -> Result<(), BindingError> {
+        let pairs: Vec<(String, Value)> = match rules {
+            Value::Object(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            Value::Array(a) => a
+                .iter()
+                .map(|p| match p {
+                    Value::Array(x) if x.len() == 2 && x[0].is_string() => {
+                        Ok((x[0].as_str().unwrap_or_default().to_owned(), x[1].clone()))
+                    }
+                    other => Err(BindingError::option(
+                        "segments",
+                        format!("expected [name, rule] pairs, got {other}"),
+                    )),
+                })
+                .collect::<Result<_, _>>()?,
+            Value::Null => Vec::new(),
+            other => {
+                return Err(BindingError::option(
+                    "segments",
+                    format!("expected an object of name -> rule, got {other}"),
+                ));
+            }
+        };
+        let mut rules = Vec::with_capacity(pairs.len());
+        for (name, v) in pairs {
+            let src: RuleSource = serde_json::from_value(v).map_err(|e| {
+                BindingError::option("segments", format!("segment '{name}': not a rule: {e}"))
+            })?;
+            rules.push((name, src));
+        }
+        Ok(self.book.set_segments(&rules)?)
+    }
+
+    /// The segments: `[[name, canonical rule text], ...]`.
+    pub fn segments(&self) -> Result<Value, BindingError> {
+        to_value(&self.book.segments())
+    }
+
+    /// The members of a segment as last reported (`null` for an unknown name).
+    pub fn segment_members(&self, name: &str) -> Result<Value, BindingError> {
+        to_value(&self.book.segment_members(name))
     }
 
     /// Moves the book's date forward to `date` (`YYYY-MM-DD`).

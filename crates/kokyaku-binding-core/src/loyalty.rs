@@ -115,7 +115,10 @@ pub fn card(log: &OrderLog, options: Value) -> Result<Value, BindingError> {
     let mut call = stages_call(options)?;
     call.options.history = true;
     let Some(id) = call.customer.clone() else {
-        return Err(BindingError::option("customer", "give the customer id of the card"));
+        return Err(BindingError::option(
+            "customer",
+            "give the customer id of the card",
+        ));
     };
     let Some(i) = log.find_customer(&id) else {
         return Err(kokyaku::Error::InvalidValue {

@@ -1,13 +1,11 @@
 //! `kokyaku acquisition`: LTV curves, payback month and predicted LTV per acquisition split.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use kokyaku::acquisition::{
-    AcquisitionOptions, AcquisitionReport, Cpa, acquisition, acquisition_with_values,
-};
+use kokyaku::acquisition::{AcquisitionOptions, AcquisitionReport, Cpa, acquisition};
 use kokyaku::ltv::ModelKind;
 use kokyaku::{Error, Location, Result};
 use rust_decimal::Decimal;
@@ -21,8 +19,8 @@ pub struct AcquisitionArgs {
     /// Order log flags (FILE is the order log).
     #[command(flatten)]
     pub input: InputArgs,
-    /// Customers file (CSV): a customer id column (`customer_id`, `id`, `member_id` …) and
-    /// attribute columns (channel, ad code …).
+    /// Customers file (CSV: id, birth date, sign-up time, further columns as attributes such as
+    /// channel or ad code; read as `kokyaku segment --customers` reads it).
     #[arg(long)]
     pub customers: Option<PathBuf>,
     /// The split: an attribute column of --customers (e.g. channel), `attr.NAME`, or
@@ -106,48 +104,18 @@ fn read_cpa(s: &str) -> Result<Cpa> {
     Ok(Cpa::PerSplit(map))
 }
 
-/// Customer id -> value of `column` from a customers CSV.
-fn read_customers(path: &Path, column: &str) -> Result<HashMap<String, String>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(std::fs::File::open(path).map_err(io_err(path))?);
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(|e| csv_err(path, &e))?
-        .iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
-    let id = ["customer_id", "id", "customer", "member_id", "user_id"]
-        .iter()
-        .find_map(|n| header.iter().position(|h| h == n))
-        .ok_or_else(|| Error::MissingColumn {
-            column: "customer id".into(),
-            hint: format!("{} has columns {}", path.display(), header.join(", ")),
-        })?;
-    let col = header
-        .iter()
-        .position(|h| h == &column.to_ascii_lowercase())
-        .ok_or_else(|| Error::MissingColumn {
-            column: column.to_owned(),
-            hint: format!(
-                "--by names a column of {}; it has {}",
-                path.display(),
-                header.join(", ")
-            ),
-        })?;
-    let mut out = HashMap::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| csv_err(path, &e))?;
-        if let (Some(k), Some(v)) = (rec.get(id), rec.get(col)) {
-            out.insert(k.trim().to_owned(), v.trim().to_owned());
-        }
-    }
-    Ok(out)
-}
-
 /// Runs `kokyaku acquisition`.
 pub fn run(a: &AcquisitionArgs) -> Result<()> {
     let ing = a.input.read()?;
+    let mut log = ing.log;
+    let mut customers_report = None;
+    if let Some(path) = &a.customers {
+        let f = std::fs::File::open(path).map_err(io_err(path))?;
+        let table =
+            kokyaku::segment::read_customers_csv(std::io::BufReader::new(f), b',', log.timezone())?;
+        log = log.with_customers(&table.customers)?;
+        customers_report = Some(table.report);
+    }
     let opts = AcquisitionOptions {
         by: a.by.clone(),
         as_of: a.input.as_of()?,
@@ -158,17 +126,11 @@ pub fn run(a: &AcquisitionArgs) -> Result<()> {
         horizon_months: a.horizon_months,
         ..AcquisitionOptions::default()
     };
-    let report = match &a.customers {
-        Some(path) if !a.by.eq_ignore_ascii_case("first_order_kind") => {
-            let column = a.by.strip_prefix("attr.").unwrap_or(&a.by);
-            acquisition_with_values(&ing.log, &read_customers(path, column)?, &opts)?
-        }
-        _ => acquisition(&ing.log, &opts)?,
-    };
+    let report = acquisition(&log, &opts)?;
     match a.format {
-        OutFormat::Json => {
-            print_json(&serde_json::json!({"ingestion": ing.report, "acquisition": report}))
-        }
+        OutFormat::Json => print_json(
+            &serde_json::json!({"ingestion": ing.report, "customers_file": customers_report, "acquisition": report}),
+        ),
         OutFormat::Text => text(&mut std::io::stdout().lock(), &report).map_err(|e| Error::Io {
             path: "<stdout>".into(),
             source: e,

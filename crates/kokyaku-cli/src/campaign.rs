@@ -7,10 +7,11 @@ use std::path::PathBuf;
 use clap::Args;
 use kokyaku::campaign::{
     CampaignOptions, CampaignResults, DeliveryColumns, DeliveryReadOptions, PeriodOptions,
-    campaign_results, compare_periods, read_deliveries_path,
+    campaign_results, compare_periods, read_deliveries_path, segments_from_rules,
 };
 use kokyaku::io::Delimiter;
 use kokyaku::model::parse_date;
+use kokyaku::segment::{self, RuleSource, SegmentOptions};
 use kokyaku::{Error, Result};
 
 use crate::input::InputArgs;
@@ -50,6 +51,15 @@ pub struct CampaignArgs {
     /// Customer column of the deliveries (default: detected).
     #[arg(long)]
     pub delivery_customer_col: Option<String>,
+    /// Segments from segment rules evaluated at send time (as of the day before each send
+    /// day) instead of the deliveries' segment column: a JSON file of name -> rule text or
+    /// rule JSON (as `kokyaku segment --rules`; the first matching rule in name order).
+    #[arg(long, conflicts_with = "segment_preset")]
+    pub segment_rules: Option<PathBuf>,
+    /// Segments from preset rules (comma-separated names, first match wins; see
+    /// `kokyaku segment --preset list`).
+    #[arg(long, value_delimiter = ',')]
+    pub segment_preset: Vec<String>,
     /// Also compare a sale period with a reference period: START..END (inclusive dates).
     #[arg(long)]
     pub sale: Option<String>,
@@ -62,6 +72,49 @@ pub struct CampaignArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: OutFormat,
+}
+
+/// The named rules of --segment-rules or --segment-preset (none: the deliveries' column).
+fn segment_rules(a: &CampaignArgs) -> Result<Vec<(String, RuleSource)>> {
+    if let Some(path) = &a.segment_rules {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let map: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&text).map_err(|e| Error::Malformed {
+                location: kokyaku::Location::column(&path.display().to_string()),
+                reason: format!(
+                    "a rules file is a JSON object of name -> rule text or rule JSON: {e}"
+                ),
+            })?;
+        return map
+            .into_iter()
+            .map(|(k, v)| {
+                Ok((
+                    k,
+                    match v {
+                        serde_json::Value::String(t) => RuleSource::Text(t),
+                        other => RuleSource::Json(segment::from_json(&other.to_string())?),
+                    },
+                ))
+            })
+            .collect();
+    }
+    a.segment_preset
+        .iter()
+        .map(|name| {
+            let p = segment::preset(name).ok_or_else(|| {
+                let names: Vec<&str> = segment::PRESETS.iter().map(|p| p.name).collect();
+                Error::option(
+                    "--segment-preset",
+                    name,
+                    format!("known presets: {}", names.join(", ")),
+                )
+            })?;
+            Ok((p.name.to_owned(), RuleSource::Text(p.rule.to_owned())))
+        })
+        .collect()
 }
 
 fn period(name: &str, s: &str) -> Result<(chrono::NaiveDate, chrono::NaiveDate)> {
@@ -104,7 +157,12 @@ pub fn run(mut a: CampaignArgs) -> Result<()> {
         has_header: true,
         strict: a.input.strict,
     };
-    let d = read_deliveries_path(&a.deliveries, &dopts)?;
+    let mut d = read_deliveries_path(&a.deliveries, &dopts)?;
+    let rules = segment_rules(&a)?;
+    if !rules.is_empty() {
+        d.deliveries =
+            segments_from_rules(&ing.log, &d.deliveries, &rules, &SegmentOptions::default())?;
+    }
     let results = campaign_results(
         &ing.log,
         &d.deliveries,

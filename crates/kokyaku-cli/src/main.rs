@@ -2,14 +2,15 @@
 //!
 //! Errors print as one line on stderr with a non-zero exit; never a backtrace.
 
-mod analysis_args;
 mod acquisition;
-mod campaign;
+mod analysis_args;
 mod book;
+mod campaign;
 mod input;
 mod ltv;
 mod ltv_evaluate;
 mod segment;
+mod stages;
 mod text;
 
 use std::io::Write;
@@ -102,6 +103,9 @@ enum Command {
     Acquisition(Box<acquisition::AcquisitionArgs>),
     /// Customers matching segment rules (ids, --count, --explain ID; --preset, --rules FILE.json).
     Segment(Box<segment::SegmentArgs>),
+    /// Loyalty stages, points and progress from a programme (--program FILE.json); --customer ID
+    /// for a card, --history, --distribution monthly.
+    Stages(Box<stages::StagesArgs>),
     /// The customer book: apply an events file to a snapshot (or an empty book), print who
     /// changed class, went dormant, came back or changed subscription state, write the new
     /// snapshot.
@@ -175,6 +179,7 @@ fn warn_cpm_currency(opts: &AnalysisOptions, log_currency: Option<&str>) {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Segment(a) => segment::run(&a),
+        Command::Stages(a) => stages::run(&a),
         Command::Report {
             input,
             analysis,

@@ -39,7 +39,13 @@ fn build_log(input: &Value) -> Result<OrderLog, kokyaku::Error> {
         return Ok(ing.log);
     }
     let r: Records = serde_json::from_value(input["records"].clone()).unwrap();
-    OrderLog::from_records(parse_tz(&r.timezone)?, &r.customers, &r.orders, &r.refunds, &[])
+    OrderLog::from_records(
+        parse_tz(&r.timezone)?,
+        &r.customers,
+        &r.orders,
+        &r.refunds,
+        &[],
+    )
 }
 
 fn run(input: &Value, params: &Value) -> Result<Value, kokyaku::Error> {
@@ -91,7 +97,11 @@ fn loyalty_vectors() {
             }
             (Err(e), Some(want)) => {
                 if want["code"] != e.code() {
-                    errors.push(format!("expected code {}, got {} ({e})", want["code"], e.code()));
+                    errors.push(format!(
+                        "expected code {}, got {} ({e})",
+                        want["code"],
+                        e.code()
+                    ));
                 }
                 for s in want["message_contains"].as_array().into_iter().flatten() {
                     if !e.to_string().contains(s.as_str().unwrap()) {

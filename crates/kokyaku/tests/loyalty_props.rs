@@ -3,6 +3,8 @@
 //! balance = earned − expired − redeemed − reversed holds for every customer. Also the segment
 //! extension: `stage` and `points` as rule fields.
 
+use std::fmt::Write as _;
+
 use chrono::NaiveDate;
 use kokyaku::io::{ReadOptions, read_csv_str};
 use kokyaku::loyalty::{
@@ -47,8 +49,22 @@ struct Row {
 
 fn rows() -> impl Strategy<Value = Vec<Row>> {
     prop::collection::vec(
-        (0u8..4, 0u16..900, 1u16..700, prop::option::of((0u16..60, 1u16..700)), prop::bool::weighted(0.1), any::<bool>())
-            .prop_map(|(customer, day, amount, refund, cancelled, sub)| Row { customer, day, amount, refund, cancelled, sub }),
+        (
+            0u8..4,
+            0u16..900,
+            1u16..700,
+            prop::option::of((0u16..60, 1u16..700)),
+            prop::bool::weighted(0.1),
+            any::<bool>(),
+        )
+            .prop_map(|(customer, day, amount, refund, cancelled, sub)| Row {
+                customer,
+                day,
+                amount,
+                refund,
+                cancelled,
+                sub,
+            }),
         1..25,
     )
 }
@@ -58,16 +74,21 @@ fn log_of(rows: &[Row]) -> OrderLog {
     let mut csv = String::from("customer_id,order_id,placed_at,amount,status,kind\n");
     for (k, r) in rows.iter().enumerate() {
         let d = start + chrono::Days::new(u64::from(r.day));
-        csv.push_str(&format!(
-            "c{},o{k},{d}T12:00:00Z,{},{},{}\n",
+        let _ = writeln!(
+            csv,
+            "c{},o{k},{d}T12:00:00Z,{},{},{}",
             r.customer,
             r.amount,
-            if r.cancelled { "cancelled" } else { "completed" },
+            if r.cancelled {
+                "cancelled"
+            } else {
+                "completed"
+            },
             if r.sub { "subscription" } else { "one_off" }
-        ));
+        );
         if let Some((after, amt)) = r.refund {
             let rd = d + chrono::Days::new(u64::from(after));
-            csv.push_str(&format!("c{},o{k},{rd},-{amt},completed,one_off\n", r.customer));
+            let _ = writeln!(csv, "c{},o{k},{rd},-{amt},completed,one_off", r.customer);
         }
     }
     read_csv_str(&csv, &ReadOptions::default()).unwrap().log
@@ -101,7 +122,7 @@ proptest! {
         prop_assert_eq!(history_rows(&part), upto);
         for i in 0..log.n_customers() {
             let id = log.customer_id(i);
-            let stage_at_cut = hist.iter().filter(|h| h.customer_id == id && h.date <= cut_date).last().map(|h| h.to.clone());
+            let stage_at_cut = hist.iter().rfind(|h| h.customer_id == id && h.date <= cut_date).map(|h| h.to.clone());
             prop_assert_eq!(Some(part.stage_id(i).to_owned()), Some(stage_at_cut.unwrap_or_else(|| "base".into())));
         }
         // order by order: evaluating at each order day in turn gives each day's state, and the
@@ -143,17 +164,41 @@ fn stage_and_points_are_segment_fields() {
     .unwrap();
     let as_of = NaiveDate::from_ymd_opt(2024, 1, 31);
     let events = LoyaltyEvents {
-        redemptions: vec![Redemption { customer_id: "c".into(), date: as_of.unwrap(), points: 300 }],
+        redemptions: vec![Redemption {
+            customer_id: "c".into(),
+            date: as_of.unwrap(),
+            points: 300,
+        }],
         invitations: vec![],
     };
-    let st = evaluate(&log, &p, &events, &StageOptions { as_of, ..StageOptions::default() }).unwrap();
-    let s = summarize(&log, &SummaryOptions { as_of, ..SummaryOptions::default() });
+    let st = evaluate(
+        &log,
+        &p,
+        &events,
+        &StageOptions {
+            as_of,
+            ..StageOptions::default()
+        },
+    )
+    .unwrap();
+    let s = summarize(
+        &log,
+        &SummaryOptions {
+            as_of,
+            ..SummaryOptions::default()
+        },
+    );
     let mut seg = Segmenter::new(&log, &s, SegmentOptions::default());
     for (name, col) in segment_fields(&st) {
         seg.add_field(&name, col).unwrap();
     }
     // a: gold, 600 points; b: regular, 20; c: gold, 700 - 300 = 400
     let rule = parse(r#"stage = "gold" and points >= 500"#).unwrap();
-    let ids: Vec<&str> = seg.members(&rule).unwrap().into_iter().map(|i| log.customer_id(i)).collect();
+    let ids: Vec<&str> = seg
+        .members(&rule)
+        .unwrap()
+        .into_iter()
+        .map(|i| log.customer_id(i))
+        .collect();
     assert_eq!(ids, ["a"]);
 }

@@ -13,7 +13,9 @@ from kokyaku._log import _default, _options
 from kokyaku.exceptions import InvalidOptionError
 
 #: The kinds of change a report holds.
-ChangeKind = Literal["cpm_class", "became_dormant", "reactivated", "subscription"]
+ChangeKind = Literal[
+    "cpm_class", "became_dormant", "reactivated", "subscription", "segment_entered", "segment_left"
+]
 #: The kinds of event behind a change.
 TriggerEvent = Literal["order", "refund", "cancellation", "subscription", "customer", "advance"]
 
@@ -23,10 +25,8 @@ class Trigger(TypedDict):
     id: str | None
 
 
-#: One change: ``from`` / ``to`` hold a CPM class id or a subscription state (``None`` for
-#: dormancy changes, and ``from`` for a customer's first class).
-Change = TypedDict(
-    "Change",
+_ChangeBase = TypedDict(
+    "_ChangeBase",
     {
         "customer_id": str,
         "kind": ChangeKind,
@@ -35,6 +35,14 @@ Change = TypedDict(
         "trigger": Trigger,
     },
 )
+
+
+class Change(_ChangeBase, total=False):
+    """One change: ``from`` / ``to`` hold a CPM class id or a subscription state (``None`` for
+    dormancy and segment changes, and ``from`` for a customer's first class); ``segment`` names
+    the segment entered or left (segment changes only)."""
+
+    segment: str
 
 
 class ChangeReport(TypedDict):
@@ -111,6 +119,21 @@ class Book:
     def ingest_jsonl(self, source: str | os.PathLike[str] | bytes) -> IngestCounts:
         """Apply the events of a JSON Lines file or bytes."""
         return json.loads(self._inner.ingest_text("jsonl", _bytes(source)))
+
+    def set_segments(self, rules: dict[str, Any]) -> None:
+        """Keep these segments current: name -> rule (text such as ``"orders >= 2"`` or the
+        JSON form). A segment kept under the same name keeps its members; the members of a new
+        one enter at the next :meth:`changes`. Rules on line items or subscription products are
+        refused (the book keeps neither)."""
+        self._inner.set_segments_json(json.dumps(dict(rules), default=_default))
+
+    def segments(self) -> list[tuple[str, str]]:
+        """The segments as ``(name, canonical rule text)``, sorted by name."""
+        return [tuple(p) for p in json.loads(self._inner.segments_json())]
+
+    def segment_members(self, name: str) -> list[str] | None:
+        """A segment's members as last reported, sorted by customer id (``None`` if unknown)."""
+        return json.loads(self._inner.segment_members_json(name))
 
     def advance(self, date: str | _dt.date) -> None:
         """Move the book's date forward (a book never goes back)."""

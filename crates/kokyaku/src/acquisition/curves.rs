@@ -225,31 +225,16 @@ struct Split {
 }
 
 /// Acquisition economics of `log` split as `opts.by` says (see the module docs), attributes
-/// from the log's customer records.
+/// from the log's customer records (`OrderLog::from_records`, `OrderLog::with_customers`).
 pub fn acquisition(log: &OrderLog, opts: &AcquisitionOptions) -> Result<AcquisitionReport> {
-    acquisition_impl(log, opts, None)
-}
-
-/// [`acquisition`] with the split attribute given per customer id (e.g. read from a customers
-/// file) instead of the log's customer records; customers not in `values` are `unknown`.
-#[allow(clippy::implicit_hasher)]
-pub fn acquisition_with_values(
-    log: &OrderLog,
-    values: &std::collections::HashMap<String, String>,
-    opts: &AcquisitionOptions,
-) -> Result<AcquisitionReport> {
-    acquisition_impl(log, opts, Some(values))
+    acquisition_impl(log, opts)
 }
 
 #[allow(clippy::needless_range_loop)] // parallel per-month and per-customer columns
-fn acquisition_impl(
-    log: &OrderLog,
-    opts: &AcquisitionOptions,
-    values: Option<&std::collections::HashMap<String, String>>,
-) -> Result<AcquisitionReport> {
+fn acquisition_impl(log: &OrderLog, opts: &AcquisitionOptions) -> Result<AcquisitionReport> {
     let by = SplitBy::parse(&opts.by)?;
     if let SplitBy::Attribute(a) = &by {
-        if values.is_none() && !log.has_customer_table() {
+        if !log.has_customer_table() {
             return Err(Error::option(
                 "by",
                 &opts.by,
@@ -307,14 +292,13 @@ fn acquisition_impl(
         }
         let value = match &by {
             SplitBy::FirstOrderKind => kinds[first].as_str().to_owned(),
-            SplitBy::Attribute(a) => match values {
-                Some(v) => v.get(log.customer_id(c)),
-                None => log.attributes(c).and_then(|m| m.get(a)),
-            }
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-            .unwrap_or("unknown")
-            .to_owned(),
+            SplitBy::Attribute(a) => log
+                .attributes(c)
+                .and_then(|m| m.get(a))
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty())
+                .unwrap_or("unknown")
+                .to_owned(),
         };
         let s = splits.entry(value).or_insert_with(|| Split {
             customers: 0,

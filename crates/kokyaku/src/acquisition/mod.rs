@@ -15,5 +15,5 @@ mod curves;
 
 pub use curves::{
     AcquisitionOptions, AcquisitionReport, AcquisitionRow, Cpa, CurvePoint, Prediction, SplitBy,
-    acquisition, acquisition_with_values,
+    acquisition,
 };

@@ -166,6 +166,8 @@ pub struct Deliveries {
     pub segments: Vec<String>,
     /// The time zone the days were counted in.
     pub timezone: String,
+    /// Where the segments come from (`delivery column`, or segment rules at send time).
+    pub segment_source: String,
 }
 
 /// Deliveries and how they were read.
@@ -388,6 +390,7 @@ impl Builder {
             strict: opts.strict,
             out: Deliveries {
                 timezone: tz.name().to_owned(),
+                segment_source: "delivery column".to_owned(),
                 ..Deliveries::default()
             },
             report: DeliveryReport::default(),

@@ -145,7 +145,8 @@ pub struct CampaignResults {
     pub confidence: f64,
     /// Currency of the amounts, if known.
     pub currency: Option<String>,
-    /// Where segments come from (`delivery column`, or `none` when no delivery has one).
+    /// Where segments come from (`delivery column`, `segment rules at send time …`, or `none`
+    /// when no delivery has one).
     pub segment_source: String,
     /// The interval methods, named.
     pub methods: Methods,
@@ -525,7 +526,7 @@ pub fn campaign_results(
         confidence: opts.confidence,
         currency: log.currency().map(str::to_owned),
         segment_source: if has_segments {
-            "delivery column".into()
+            deliveries.segment_source.clone()
         } else {
             "none".into()
         },

@@ -695,24 +695,26 @@ impl<S: OrderSink> Ingestor<S> {
             }
         };
         if sku.is_some() && line.is_none() {
-            line = Some(match (decimal(&r.quantity, None), decimal(&r.unit_price, minor)) {
-                (Ok(q), Ok(p)) if !r.quantity.is_blank() && !r.unit_price.is_blank() => {
-                    if q.checked_mul(p) != Some(amount) {
-                        let c = self.names.amount.clone();
-                        return self.reject(
-                            row_no,
-                            RejectReason::LinesAmountMismatch,
-                            &c,
-                            &r.amount,
-                        );
+            line = Some(
+                match (decimal(&r.quantity, None), decimal(&r.unit_price, minor)) {
+                    (Ok(q), Ok(p)) if !r.quantity.is_blank() && !r.unit_price.is_blank() => {
+                        if q.checked_mul(p) != Some(amount) {
+                            let c = self.names.amount.clone();
+                            return self.reject(
+                                row_no,
+                                RejectReason::LinesAmountMismatch,
+                                &c,
+                                &r.amount,
+                            );
+                        }
+                        (q, p)
                     }
-                    (q, p)
-                }
-                (Ok(q), _) if !r.quantity.is_blank() && !q.is_zero() => {
-                    (q, (amount / q).normalize())
-                }
-                _ => (Decimal::ONE, amount),
-            });
+                    (Ok(q), _) if !r.quantity.is_blank() && !q.is_zero() => {
+                        (q, (amount / q).normalize())
+                    }
+                    _ => (Decimal::ONE, amount),
+                },
+            );
         }
         // Status and kind.
         let status = match r.status {

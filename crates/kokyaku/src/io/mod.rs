@@ -109,6 +109,23 @@ pub fn is_gzip(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
 }
 
+/// Opens a file for reading, decompressing it when its name ends in `.gz` (gzip, also several
+/// members one after another). The readers of text and bytes take what this returns.
+pub fn open_path(path: &Path) -> Result<Box<dyn Read>> {
+    let f = std::fs::File::open(path).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(if is_gzip(path) {
+        Box::new(GzipText {
+            inner: flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, f)),
+            path: path.display().to_string(),
+        })
+    } else {
+        Box::new(f)
+    })
+}
+
 /// Whether `path` (without a `.gz`) ends in `.json`: a JSON array of records is read there as
 /// well as JSON Lines.
 fn is_json(path: &Path) -> bool {
@@ -136,25 +153,8 @@ pub(crate) fn read_path_into<S: OrderSink>(
     opts: &ReadOptions,
     sink: S,
 ) -> Result<Ingestor<S>> {
-    let io_err = |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    };
     let format = Format::from_path(path)?;
-    let open = || -> Result<Box<dyn Read>> {
-        let f = std::fs::File::open(path).map_err(io_err)?;
-        Ok(if is_gzip(path) {
-            Box::new(GzipText {
-                inner: flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(
-                    1 << 16,
-                    f,
-                )),
-                path: path.display().to_string(),
-            })
-        } else {
-            Box::new(f)
-        })
-    };
+    let open = || open_path(path);
     match format {
         Format::Csv => {
             let mut o = opts.clone();
@@ -176,7 +176,11 @@ pub(crate) fn read_path_into<S: OrderSink>(
         Format::Jsonl => jsonl::jsonl_into(open()?, opts, sink),
         #[cfg(feature = "parquet")]
         Format::Parquet => {
-            parquet::parquet_file_into(std::fs::File::open(path).map_err(io_err)?, opts, sink)
+            let f = std::fs::File::open(path).map_err(|source| Error::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+            parquet::parquet_file_into(f, opts, sink)
         }
         #[cfg(not(feature = "parquet"))]
         Format::Parquet => Err(Error::Unsupported(

@@ -67,10 +67,16 @@ pub fn summary_record_batch(
     push("age_days", days(&s.age_days));
     let money = |v: &[i128]| -> Result<ArrayRef> {
         let mut b = StringBuilder::with_capacity(n, 8 * n);
+        let mut buf = [0u8; 48];
         for &u in v {
-            let d = Decimal::try_from_i128_with_scale(u, s.money_scale).map_err(malformed)?;
-            write!(b, "{d}").map_err(malformed)?;
-            b.append_value("");
+            // Totals fit i64 but for the rarest logs (issue 20 item 3 made them i128).
+            if let Ok(x) = i64::try_from(u) {
+                b.append_value(units_text(x, s.money_scale, &mut buf));
+            } else {
+                let d = Decimal::try_from_i128_with_scale(u, s.money_scale).map_err(malformed)?;
+                write!(b, "{d}").map_err(malformed)?;
+                b.append_value("");
+            }
         }
         Ok(Arc::new(b.finish()))
     };
@@ -119,12 +125,11 @@ pub fn summary_record_batch(
                     disp.append_null();
                 }
                 Some(k) => {
-                    let j = match names.iter().position(|(c, _, _)| c == k) {
-                        Some(j) => j,
-                        None => {
-                            names.push((*k, k.id(), o.display(*k)));
-                            names.len() - 1
-                        }
+                    let j = if let Some(j) = names.iter().position(|(c, _, _)| c == k) {
+                        j
+                    } else {
+                        names.push((*k, k.id(), o.display(*k)));
+                        names.len() - 1
                     };
                     ids.append_value(&names[j].1);
                     disp.append_value(&names[j].2);
@@ -135,6 +140,44 @@ pub fn summary_record_batch(
         push("cpm_name", Arc::new(disp.finish()));
     }
     RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(malformed)
+}
+
+/// `Decimal::new(units, scale).to_string()` without the decimal (`-0.05`, `12.50`, `7`),
+/// written into `buf`; `scale` at most 8 (the money columns' limit).
+pub(crate) fn units_text(units: i64, scale: u32, buf: &mut [u8; 48]) -> &str {
+    let mut digits = [0u8; 20];
+    let d = super::plain::int_text(units, &mut digits);
+    let (neg, d) = match d.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, d),
+    };
+    let scale = scale.min(8) as usize;
+    let mut k = 0;
+    let mut put = |b: u8| {
+        buf[k] = b;
+        k += 1;
+    };
+    if neg {
+        put(b'-');
+    }
+    if scale == 0 {
+        for &c in d {
+            put(c);
+        }
+    } else {
+        // At least one digit before the point: zeros in front of short numbers.
+        let int_len = d.len().saturating_sub(scale);
+        if int_len == 0 {
+            put(b'0');
+        } else {
+            d[..int_len].iter().for_each(|&c| put(c));
+        }
+        put(b'.');
+        (d.len()..scale).for_each(|_| put(b'0'));
+        d[int_len..].iter().for_each(|&c| put(c));
+    }
+    // ASCII digits, sign and point.
+    std::str::from_utf8(&buf[..k]).unwrap_or_default()
 }
 
 /// Writes a record batch of text, integer, float, boolean and date columns as RFC 4180 CSV

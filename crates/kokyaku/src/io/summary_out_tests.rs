@@ -1,6 +1,8 @@
 //! The typed output table (`summary_out.rs`) equals the `Table` route: the same record batch,
 //! the same CSV bytes, the same Parquet bytes, on random logs.
 
+use std::fmt::Write as _;
+
 use proptest::prelude::*;
 
 use super::summary_out::{summary_record_batch, write_batch_csv, write_batch_parquet};
@@ -20,7 +22,7 @@ fn log_text(rows: &[(u8, u16, i64, bool)], scale: u32) -> String {
             + chrono::Duration::days(i64::from(day));
         let amount = rust_decimal::Decimal::new(cents, scale);
         let status = if cancelled { "cancelled" } else { "completed" };
-        t.push_str(&format!("{id},{date},{amount},{status}\n"));
+        let _ = writeln!(t, "{id},{date},{amount},{status}");
     }
     t
 }
@@ -63,8 +65,42 @@ fn a_small_log_writes_the_same() {
     );
 }
 
+#[test]
+fn units_text_writes_like_decimal() {
+    let mut buf = [0u8; 48];
+    for u in [
+        0,
+        1,
+        -1,
+        5,
+        -5,
+        99,
+        100,
+        -100,
+        12_345,
+        i64::MAX,
+        i64::MIN + 1,
+        -999_999_999,
+    ] {
+        for s in 0..=8 {
+            let want = rust_decimal::Decimal::new(u, s).to_string();
+            assert_eq!(
+                super::summary_out::units_text(u, s, &mut buf),
+                want,
+                "{u} {s}"
+            );
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn units_text_writes_like_decimal_at_random(u in any::<i64>().prop_filter("i64::MIN", |&u| u != i64::MIN), s in 0u32..=8) {
+        let mut buf = [0u8; 48];
+        prop_assert_eq!(super::summary_out::units_text(u, s, &mut buf), rust_decimal::Decimal::new(u, s).to_string());
+    }
+
     #[test]
     fn random_logs_write_the_same(
         rows in prop::collection::vec((0u8..40, 0u16..400, -2_000i64..2_000_000, prop::bool::weighted(0.1)), 1..120),

@@ -19,7 +19,11 @@ pub fn stages_table(s: &Stages) -> Table {
     let mut t = Table::default();
     t.push(
         "customer_id",
-        Column::Str((0..n).map(|i| Some(s.customer_id.get(i).to_owned())).collect()),
+        Column::Str(
+            (0..n)
+                .map(|i| Some(s.customer_id.get(i).to_owned()))
+                .collect(),
+        ),
     );
     t.push(
         "stage",
@@ -47,7 +51,12 @@ pub fn stages_table(s: &Stages) -> Table {
     );
     t.push(
         "window_orders",
-        Column::Int(s.window_orders.iter().map(|&x| Some(i64::from(x))).collect()),
+        Column::Int(
+            s.window_orders
+                .iter()
+                .map(|&x| Some(i64::from(x)))
+                .collect(),
+        ),
     );
     if s.has_points {
         t.push("window_points", int(&s.window_points));
@@ -186,7 +195,11 @@ pub fn card(s: &Stages, i: usize) -> Card {
         next_stage: s.next_stage[i].map(|k| s.stage_ids[k as usize].clone()),
         spend_needed: s.spend_needed_units[i].map(|u| s.money(u)),
         orders_needed: s.orders_needed[i],
-        points_needed: if s.has_points { s.points_needed[i] } else { None },
+        points_needed: if s.has_points {
+            s.points_needed[i]
+        } else {
+            None
+        },
         needed_by: s.needed_by[i].map(day_to_date),
         history: history_rows(s)
             .into_iter()
@@ -233,7 +246,11 @@ pub fn segment_fields(s: &Stages) -> Vec<(String, crate::segment::ExtraColumn)> 
     vec![
         (
             "stage".into(),
-            ExtraColumn::Text((0..s.len()).map(|i| Some(s.stage_id(i).to_owned())).collect()),
+            ExtraColumn::Text(
+                (0..s.len())
+                    .map(|i| Some(s.stage_id(i).to_owned()))
+                    .collect(),
+            ),
         ),
         (
             "points".into(),

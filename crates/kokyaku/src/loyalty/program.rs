@@ -355,7 +355,11 @@ fn read_stage(v: Value, path: &str, first: bool) -> Result<Stage> {
         None => None,
     };
     if spend.is_some_and(|d| d.scale() > 8) {
-        return Err(bad(&o.field("spend"), spend.unwrap_or_default(), "at most 8 decimal places"));
+        return Err(bad(
+            &o.field("spend"),
+            spend.unwrap_or_default(),
+            "at most 8 decimal places",
+        ));
     }
     let orders = o.int("orders", 0, i64::from(u32::MAX))?.map(|v| v as u32);
     let points = o.int("points", 0, i64::MAX)?;
@@ -445,7 +449,13 @@ fn read_points(v: Value) -> Result<Points> {
                 bonuses.push(read_bonus(b, &format!("points.bonuses[{i}]"))?);
             }
         }
-        Some(other) => return Err(bad("points.bonuses", other, "expected a list of bonus rules")),
+        Some(other) => {
+            return Err(bad(
+                "points.bonuses",
+                other,
+                "expected a list of bonus rules",
+            ));
+        }
     }
     let expiry = match o.take("expiry") {
         None => Expiry::Never,
@@ -506,7 +516,11 @@ fn read_bonus(v: Value, path: &str) -> Result<Bonus> {
             let to = o.date("to")?;
             let to = o.required("to", to)?;
             if to < from {
-                return Err(bad(&o.field("to"), to, "the campaign ends before it starts"));
+                return Err(bad(
+                    &o.field("to"),
+                    to,
+                    "the campaign ends before it starts",
+                ));
             }
             BonusWhen::Campaign { from, to }
         }
@@ -583,7 +597,10 @@ impl Program {
         let upgrade = o
             .choice(
                 "upgrade",
-                &[("on_order", Upgrade::OnOrder), ("period_end", Upgrade::PeriodEnd)],
+                &[
+                    ("on_order", Upgrade::OnOrder),
+                    ("period_end", Upgrade::PeriodEnd),
+                ],
             )?
             .unwrap_or_default();
         let review = o
@@ -619,7 +636,10 @@ impl Program {
             .unwrap_or_default();
         let grace_days = o.int("grace_days", 0, 3660)?.unwrap_or(0) as u32;
         let spend = o
-            .choice("spend", &[("net", SpendBasis::Net), ("gross", SpendBasis::Gross)])?
+            .choice(
+                "spend",
+                &[("net", SpendBasis::Net), ("gross", SpendBasis::Gross)],
+            )?
             .unwrap_or_default();
         let points = match o.take("points") {
             None => None,

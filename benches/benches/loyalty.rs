@@ -34,8 +34,13 @@ fn bench(c: &mut Criterion) {
     g.bench_function(format!("stages_points_rolling_{n}k_orders"), |b| {
         b.iter(|| {
             black_box(
-                evaluate(&log, &program, &LoyaltyEvents::default(), &StageOptions::default())
-                    .expect("stages"),
+                evaluate(
+                    &log,
+                    &program,
+                    &LoyaltyEvents::default(),
+                    &StageOptions::default(),
+                )
+                .expect("stages"),
             )
         });
     });

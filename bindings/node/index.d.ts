@@ -152,6 +152,26 @@ export interface OrderRecords {
   subscriptions?: Array<Record<string, unknown>>
 }
 
+/** The functions of `ltv(fn, args)` (see `docs/ltv.md`). */
+export type LtvFunction =
+  | 'fit'
+  | 'load'
+  | 'predict'
+  | 'p_alive'
+  | 'p_alive_at'
+  | 'conditional_expected_purchases'
+  | 'expected_purchases'
+  | 'prob_purchases'
+  | 'log_likelihood'
+  | 'expected_spend'
+  | 'clv'
+  | 'evaluate_holdout'
+  | 'tracking'
+  | 'survival'
+  | 'churn_probability'
+  | 'retention_rate'
+  | 'expected_residual_lifetime'
+
 /** A segment rule: its text (`'orders >= 2 and days_since_last_order > 120'`) or its JSON form. */
 export type Rule = string | RuleJson
 /** The JSON form of a rule (`{op: 'compare', left: {field: 'orders'}, cmp: '>=', right: {number: 2}}`; see docs/segments.md). */
@@ -187,6 +207,7 @@ export interface CustomersReport {
   rejections: Record<string, number>
   examples: Array<{ row: number; column: string; value: string; reason: string }>
 }
+
 /** Options of a customer book (camelCase or snake_case keys). */
 export interface BookOptions {
   /** IANA zone of calendar days, default `"UTC"`. */
@@ -281,6 +302,8 @@ export interface BookInfo {
   refunds: number
   held: number
   events: number
+}
+
 /** A loyalty programme (see docs/loyalty.md); stages lowest first, the first without thresholds. */
 export interface LoyaltyProgram {
   name?: string
@@ -579,6 +602,22 @@ export declare function fromOrderRecords(records: OrderRecords): OrderLog
  */
 export declare function fromRecords(records: Array<Record<string, unknown>>, options?: ReadOptions): OrderLog
 
+/**
+ * Runs one LTV function by name (`fit`, `load`, `predict`, `p_alive`, `p_alive_at`,
+ * `conditional_expected_purchases`, `expected_purchases`, `prob_purchases`, `log_likelihood`,
+ * `expected_spend`, `clv`, `evaluate_holdout`, `tracking`, `survival`, `churn_probability`,
+ * `retention_rate`, `expected_residual_lifetime`) on an object of arguments: `fit` (the JSON
+ * of `kokyaku ltv fit --format json`), `data` (columns `x`, `t_x`, `T`, `monetary`, `weights`,
+ * `time_unit`), `horizon` … See `docs/ltv.md`.
+ */
+export declare function ltv(fn: LtvFunction, args: Record<string, unknown>): any
+
+/**
+ * The calibration summary of an order log (`kokyaku ltv summary`): options `calibrationEnd`,
+ * `holdoutEnd` (YYYY-MM-DD), `timeUnit`; result `{columns, data, time_unit, …}`.
+ */
+export declare function ltvCalibrationSummary(log: OrderLog, options?: Record<string, unknown>): any
+
 /** A rule's text, parsed and type-checked, as its JSON form. */
 export declare function parseRule(text: string): RuleJson
 
@@ -602,6 +641,12 @@ export declare function readDeliveriesJsonl(input: string | Buffer, options?: Re
 /** Reads JSON Lines (a string or a UTF-8 `Buffer`). */
 export declare function readJsonl(input: string | Buffer, options?: ReadOptions): OrderLog
 
+/**
+ * Reads and validates a loyalty programme; returns it with every default filled in. Throws an
+ * `Error` with `.code = "invalid_program"` naming the bad field.
+ */
+export declare function readProgram(program: LoyaltyProgram | string): LoyaltyProgram
+
 /** A rule's canonical text (from its JSON form, or normalised text). */
 export declare function ruleText(rule: Rule): string
 
@@ -617,11 +662,6 @@ export declare function segmentFields(): Record<'customer' | 'order' | 'line' | 
 
 /** The preset rules `[{name, rule, purpose}]`. */
 export declare function segmentPresets(): Array<{ name: string; rule: string; purpose: string }>
-/**
- * Reads and validates a loyalty programme; returns it with every default filled in. Throws an
- * `Error` with `.code = "invalid_program"` naming the bad field.
- */
-export declare function readProgram(program: LoyaltyProgram | string): LoyaltyProgram
 
 /** The version of this package. */
 export declare function version(): string

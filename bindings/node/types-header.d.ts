@@ -207,6 +207,7 @@ export interface CustomersReport {
   rejections: Record<string, number>
   examples: Array<{ row: number; column: string; value: string; reason: string }>
 }
+
 /** Options of a customer book (camelCase or snake_case keys). */
 export interface BookOptions {
   /** IANA zone of calendar days, default `"UTC"`. */
@@ -301,6 +302,8 @@ export interface BookInfo {
   refunds: number
   held: number
   events: number
+}
+
 /** A loyalty programme (see docs/loyalty.md); stages lowest first, the first without thresholds. */
 export interface LoyaltyProgram {
   name?: string

@@ -25,12 +25,11 @@ for (const [name, mod] of [
   const log = mod.readCsv(text, { delimiter: 'whitespace' })
   const r = mod.ltvCalibrationSummary(log, { calibrationEnd: '1997-09-30', holdoutEnd: '1998-06-30', timeUnit: 'weeks' })
   const s = Object.fromEntries(r.columns.map((c) => [c, r.data[c]]))
-  const data = { x: s.x, t_x: s.t_x, T: s.T, monetary: s.monetary, time_unit: 'weeks' }
+  const data = { x: s.x, t_x: s.t_x, T: s.T, time_unit: 'weeks' }
   const fit = mod.ltv('fit', { model: 'bg-nbd', data, options: { l2_penalty: 0, max_iterations: 1000 } })
-  const spend = mod.ltv('fit', { model: 'gamma-gamma', data, options: { l2_penalty: 0, max_iterations: 1000 } })
-  const p = mod.ltv('predict', { fit, data, horizon: 39, spend_fit: spend, discount_rate: 0.01, margin: 1 })
+  const p = mod.ltv('predict', { fit, data, horizon: 39 })
   const predict = Object.fromEntries(p.columns.map((c) => [c, p.data[c]]))
   const ey = mod.ltv('conditional_expected_purchases', { fit, data, horizon: 39 })
   const evaluate = mod.ltv('evaluate_holdout', { predicted: ey, actual: s.holdout_purchases })
-  fs.writeFileSync(path.join(out, `ltv-${name}.json`), JSON.stringify({ summary: s, fit, spend, predict, evaluate }))
+  fs.writeFileSync(path.join(out, `ltv-${name}.json`), JSON.stringify({ summary: s, fit, predict, evaluate }))
 }

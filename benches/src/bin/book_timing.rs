@@ -86,18 +86,15 @@ fn orders(first: u64, n: u64, customers: u64, start: i64, days: i64) -> Orders {
     let mut buf = String::new();
     for k in 0..n {
         let i = first + k;
-        let c = if i < customers {
-            i
-        } else {
-            mix(i) % customers
-        };
+        let c = if i < customers { i } else { mix(i) % customers };
         buf.clear();
         std::fmt::write(&mut buf, format_args!("O{i:010}")).unwrap_or_default();
         o.order_ids.push(&buf);
         buf.clear();
         std::fmt::write(&mut buf, format_args!("C{c:08}")).unwrap_or_default();
         o.customer_ids.push(&buf);
-        o.placed_at.push(start + (k as i64) * days * 86_400 / n as i64);
+        o.placed_at
+            .push(start + (k as i64) * days * 86_400 / n as i64);
         o.amount.push(1_000 + (mix(i ^ 7) % 30_000) as i64);
         o.kind.push(if mix(i ^ 3) % 10 == 0 {
             OrderKind::Subscription

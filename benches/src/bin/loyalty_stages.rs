@@ -33,7 +33,10 @@ fn best<T>(repeat: usize, mut f: impl FnMut() -> T) -> (f64, T) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let customers: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(3_000_000);
+    let customers: u64 = args
+        .get(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3_000_000);
     let repeat: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3);
     let t = Instant::now();
     let log = simulate_log(&SimOptions {
@@ -46,7 +49,13 @@ fn main() {
     let program = Program::from_json(PROGRAM).expect("programme");
     let (summary_s, s) = best(repeat, || summarize(&log, &SummaryOptions::default()));
     let (stages_s, st) = best(repeat, || {
-        evaluate(&log, &program, &LoyaltyEvents::default(), &StageOptions::default()).expect("stages")
+        evaluate(
+            &log,
+            &program,
+            &LoyaltyEvents::default(),
+            &StageOptions::default(),
+        )
+        .expect("stages")
     });
     let mut per_stage = vec![0u64; program.stages.len()];
     for &k in &st.stage {

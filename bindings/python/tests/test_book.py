@@ -81,7 +81,7 @@ def test_corrupt_and_future_snapshots():
         kokyaku.Book.restore(bytes(flipped))
     assert e.value.code == "snapshot_corrupt"
     newer = bytearray(good)
-    newer[8] = 3
+    newer[8] = 4
     with pytest.raises(kokyaku.UnsupportedError) as e:
         kokyaku.Book.restore(bytes(newer))
     assert e.value.code == "snapshot_version"

@@ -125,7 +125,7 @@ fn unit(v: Option<&Value>) -> Result<TimeUnit, BindingError> {
 
 /// Calibration data and its covariate columns from a data object.
 struct Data {
-    data: CalibrationData,
+    cal: CalibrationData,
     purchase: Map<String, Value>,
     dropout: Map<String, Value>,
 }
@@ -196,7 +196,7 @@ fn data(v: &Value) -> Result<Data, BindingError> {
         }
     };
     Ok(Data {
-        data: cd,
+        cal: cd,
         purchase: obj("purchase_covariates")?,
         dropout: obj("dropout_covariates")?,
     })
@@ -307,12 +307,12 @@ fn fit(a: &Args) -> Result<Value, BindingError> {
     let d = data(need(a, "data", "fit")?)?;
     let tu = match model {
         ModelKind::GammaGamma | ModelKind::BgBb => None,
-        _ => Some(d.data.time_unit),
+        _ => Some(d.cal.time_unit),
     };
     if d.purchase.is_empty() && d.dropout.is_empty() {
-        return Ok(fit_json(&fit_summary(model, &d.data, &opts)?, tu));
+        return Ok(fit_json(&fit_summary(model, &d.cal, &opts)?, tu));
     }
-    let n = d.data.len();
+    let n = d.cal.len();
     let z1 = covariates(
         &d.purchase,
         &sorted_keys(&d.purchase),
@@ -326,8 +326,8 @@ fn fit(a: &Args) -> Result<Value, BindingError> {
         "dropout_covariates",
     )?;
     let report = match model {
-        ModelKind::BgNbd => BgNbdWithCovariates::fit(&d.data, &z1, &z2, &opts)?.report,
-        ModelKind::ParetoNbd => ParetoNbdWithCovariates::fit(&d.data, &z1, &z2, &opts)?.report,
+        ModelKind::BgNbd => BgNbdWithCovariates::fit(&d.cal, &z1, &z2, &opts)?.report,
+        ModelKind::ParetoNbd => ParetoNbdWithCovariates::fit(&d.cal, &z1, &z2, &opts)?.report,
         other => {
             return Err(BindingError::option(
                 "model",
@@ -452,11 +452,11 @@ impl PerCustomer<'_> {
 
 fn check_unit(l: &Loaded, d: &Data) -> Result<(), BindingError> {
     match l.time_unit {
-        Some(u) if u != d.data.time_unit => Err(BindingError::option(
+        Some(u) if u != d.cal.time_unit => Err(BindingError::option(
             "time_unit",
             format!(
                 "the data is in {}, the fit was fitted in {}; pass time_unit=\"{}\"",
-                d.data.time_unit.as_str(),
+                d.cal.time_unit.as_str(),
                 u.as_str(),
                 u.as_str()
             ),
@@ -471,7 +471,7 @@ fn per_customer<'a>(
     function: &str,
 ) -> Result<PerCustomer<'a>, BindingError> {
     check_unit(l, d)?;
-    let n = d.data.len();
+    let n = d.cal.len();
     Ok(match &l.model {
         Model::Purchase(m) => PerCustomer::One(m.as_ref()),
         Model::BgNbdCov(m, pn, dn) => PerCustomer::BgNbd(
@@ -510,7 +510,7 @@ fn per_row(
 ) -> Result<Value, BindingError> {
     let l = load(need(a, "fit", function)?, "fit")?;
     let d = data(need(a, "data", function)?)?;
-    let c = &d.data;
+    let c = &d.cal;
     if let Model::BgBb(m) = &l.model {
         return Ok(floats(
             &(0..c.len())
@@ -559,18 +559,17 @@ fn clv_options(a: &Args, tu: TimeUnit, function: &str) -> Result<ClvOptions, Bin
 }
 
 fn spend_model(a: &Args, d: &Data) -> Result<Option<GammaGamma>, BindingError> {
-    match a.get("spend_fit").filter(|v| !v.is_null()) {
-        Some(v) => Ok(Some(gamma_gamma(v, "spend_fit")?)),
-        None => {
+    if let Some(v) = a.get("spend_fit").filter(|v| !v.is_null()) {
+        Ok(Some(gamma_gamma(v, "spend_fit")?))
+    } else {
+        {
             let has_spend = d
-                .data
+                .cal
                 .monetary
                 .as_ref()
-                .is_some_and(|m| m.iter().zip(&d.data.x).any(|(m, x)| *x > 0.0 && *m > 0.0));
+                .is_some_and(|m| m.iter().zip(&d.cal.x).any(|(m, x)| *x > 0.0 && *m > 0.0));
             if has_spend {
-                Ok(Some(
-                    GammaGamma::fit(&d.data, &FitOptions::default())?.model,
-                ))
+                Ok(Some(GammaGamma::fit(&d.cal, &FitOptions::default())?.model))
             } else {
                 Ok(None)
             }
@@ -583,7 +582,7 @@ fn predict(a: &Args) -> Result<Value, BindingError> {
     let l = load(need(a, "fit", "predict")?, "fit")?;
     let d = data(need(a, "data", "predict")?)?;
     let pc = per_customer(&l, &d, "predict")?;
-    let c = &d.data;
+    let c = &d.cal;
     let h = horizon(a, "horizon", "predict")?;
     let n = c.len();
     let (mut pa, mut ey, mut pa_end, mut next) =
@@ -630,7 +629,7 @@ fn clv_call(a: &Args) -> Result<Value, BindingError> {
     let d = data(need(a, "data", "clv")?)?;
     let pc = per_customer(&l, &d, "clv")?;
     let gg = gamma_gamma(need(a, "spend_fit", "clv")?, "spend_fit")?;
-    let c = &d.data;
+    let c = &d.cal;
     let m = c.monetary.as_deref().ok_or_else(|| {
         BindingError::from(kokyaku::Error::MissingColumn {
             column: "monetary".into(),
@@ -711,8 +710,8 @@ fn expected_spend(a: &Args) -> Result<Value, BindingError> {
         None => Ok(json!(gg.expected_spend())),
         Some(v) => {
             let d = data(v)?;
-            let m = d.data.monetary.as_deref().unwrap_or(&[]);
-            if m.len() != d.data.len() {
+            let m = d.cal.monetary.as_deref().unwrap_or(&[]);
+            if m.len() != d.cal.len() {
                 return Err(BindingError::option(
                     "data.monetary",
                     "expected spend needs x and monetary per customer",
@@ -720,7 +719,7 @@ fn expected_spend(a: &Args) -> Result<Value, BindingError> {
             }
             Ok(floats(
                 &(0..m.len())
-                    .map(|i| gg.conditional_expected_spend(d.data.x[i], m[i]))
+                    .map(|i| gg.conditional_expected_spend(d.cal.x[i], m[i]))
                     .collect::<Vec<_>>(),
             ))
         }
@@ -764,12 +763,9 @@ pub fn call(function: &str, arguments: Value) -> Result<Value, BindingError> {
             Ok(f.clone())
         }
         "predict" => predict(&a),
-        "p_alive" => per_row(
-            &a,
-            "p_alive",
-            |m, x, tx, n| m.p_alive(x, tx, n),
-            |m, x, tx, t| m.p_alive(x, tx, t),
-        ),
+        "p_alive" => per_row(&a, "p_alive", BgBb::p_alive, |m, x, tx, t| {
+            m.p_alive(x, tx, t)
+        }),
         "p_alive_at" => {
             let fut = horizon(&a, "future", "p_alive_at")?;
             per_row(
@@ -788,12 +784,9 @@ pub fn call(function: &str, arguments: Value) -> Result<Value, BindingError> {
                 move |m, x, tx, t| m.conditional_expected_purchases(h, x, tx, t),
             )
         }
-        "log_likelihood" => per_row(
-            &a,
-            "log_likelihood",
-            |m, x, tx, n| m.log_likelihood(x, tx, n),
-            |m, x, tx, t| m.log_likelihood(x, tx, t),
-        ),
+        "log_likelihood" => per_row(&a, "log_likelihood", BgBb::log_likelihood, |m, x, tx, t| {
+            m.log_likelihood(x, tx, t)
+        }),
         "expected_purchases" => expected_purchases(&a),
         "prob_purchases" => prob_purchases(&a),
         "expected_spend" => expected_spend(&a),

@@ -63,7 +63,10 @@ fn event_rows(path: &Path) -> Result<Vec<serde_json::Value>> {
         location: Location::column(&path.display().to_string()),
         reason,
     };
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    {
         return serde_json::from_str(&text).map_err(|e| bad(format!("expected a JSON list: {e}")));
     }
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
@@ -135,11 +138,14 @@ pub fn run(a: &StagesArgs) -> Result<()> {
     let s = loyalty::evaluate(&ing.log, &program, &events, &opts)?;
     let json = a.format == crate::OutFormat::Json;
     if let Some(id) = &a.customer {
-        let i = ing.log.find_customer(id).ok_or_else(|| Error::InvalidValue {
-            value: id.clone(),
-            location: Location::customer(id),
-            reason: "no such customer in the log".into(),
-        })?;
+        let i = ing
+            .log
+            .find_customer(id)
+            .ok_or_else(|| Error::InvalidValue {
+                value: id.clone(),
+                location: Location::customer(id),
+                reason: "no such customer in the log".into(),
+            })?;
         let card = loyalty::card(&s, i);
         return if json {
             crate::print_json(&card)

@@ -278,6 +278,11 @@ fn run(seed: u64, n: usize, batches: usize, follow: bool, tokyo: bool) {
         excellent_tenure_days: 90,
         spend_threshold: 15_000.0,
         churn_days: 60,
+        frequency_basis: if seed % 2 == 0 {
+            kokyaku::rfm::FrequencyBasis::Orders
+        } else {
+            kokyaku::rfm::FrequencyBasis::PurchaseDays
+        },
         ..CpmOptions::default()
     };
     let opts = BookOptions {

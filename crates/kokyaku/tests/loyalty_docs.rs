@@ -19,13 +19,19 @@ fn presets_are_the_vectors() {
         let start = at + k + "<!-- vector: ".len();
         let end = doc[start..].find(" -->").unwrap() + start;
         let file = &doc[start..end];
-        let v: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(root.join("tests/fixtures/loyalty").join(file)).unwrap())
-                .unwrap();
-        let program: serde_json::Value = serde_json::from_str(block_after(&doc, end, "```json")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(root.join("tests/fixtures/loyalty").join(file)).unwrap(),
+        )
+        .unwrap();
+        let program: serde_json::Value =
+            serde_json::from_str(block_after(&doc, end, "```json")).unwrap();
         assert_eq!(program, v["params"]["program"], "{file}");
         let csv_at = doc[end..].find("```csv").unwrap() + end;
-        assert_eq!(block_after(&doc, csv_at, "```csv"), v["input"]["csv"].as_str().unwrap().trim(), "{file}");
+        assert_eq!(
+            block_after(&doc, csv_at, "```csv"),
+            v["input"]["csv"].as_str().unwrap().trim(),
+            "{file}"
+        );
         kokyaku::loyalty::Program::from_value(program).unwrap();
         seen += 1;
         at = end;

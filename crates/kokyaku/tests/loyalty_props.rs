@@ -3,6 +3,8 @@
 //! balance = earned − expired − redeemed − reversed holds for every customer. Also the segment
 //! extension: `stage` and `points` as rule fields.
 
+use std::fmt::Write as _;
+
 use chrono::NaiveDate;
 use kokyaku::io::{ReadOptions, read_csv_str};
 use kokyaku::loyalty::{
@@ -72,8 +74,9 @@ fn log_of(rows: &[Row]) -> OrderLog {
     let mut csv = String::from("customer_id,order_id,placed_at,amount,status,kind\n");
     for (k, r) in rows.iter().enumerate() {
         let d = start + chrono::Days::new(u64::from(r.day));
-        csv.push_str(&format!(
-            "c{},o{k},{d}T12:00:00Z,{},{},{}\n",
+        let _ = writeln!(
+            csv,
+            "c{},o{k},{d}T12:00:00Z,{},{},{}",
             r.customer,
             r.amount,
             if r.cancelled {
@@ -82,13 +85,10 @@ fn log_of(rows: &[Row]) -> OrderLog {
                 "completed"
             },
             if r.sub { "subscription" } else { "one_off" }
-        ));
+        );
         if let Some((after, amt)) = r.refund {
             let rd = d + chrono::Days::new(u64::from(after));
-            csv.push_str(&format!(
-                "c{},o{k},{rd},-{amt},completed,one_off\n",
-                r.customer
-            ));
+            let _ = writeln!(csv, "c{},o{k},{rd},-{amt},completed,one_off", r.customer);
         }
     }
     read_csv_str(&csv, &ReadOptions::default()).unwrap().log
@@ -122,7 +122,7 @@ proptest! {
         prop_assert_eq!(history_rows(&part), upto);
         for i in 0..log.n_customers() {
             let id = log.customer_id(i);
-            let stage_at_cut = hist.iter().filter(|h| h.customer_id == id && h.date <= cut_date).last().map(|h| h.to.clone());
+            let stage_at_cut = hist.iter().rfind(|h| h.customer_id == id && h.date <= cut_date).map(|h| h.to.clone());
             prop_assert_eq!(Some(part.stage_id(i).to_owned()), Some(stage_at_cut.unwrap_or_else(|| "base".into())));
         }
         // order by order: evaluating at each order day in turn gives each day's state, and the

@@ -239,6 +239,8 @@ class _Model:
             self.time_unit = time_unit
         cols = {"x": x_col, "t_x": t_x_col, "T": T_col, "monetary": monetary_col, "weights": weights_col}
         d = _data(data, self.time_unit, cols, purchase_covariates, dropout_covariates)
+        if self._model != "gamma-gamma":
+            d.pop("monetary", None)  # purchase models do not read spend (zero-value orders are fine)
         options: dict[str, Any] = {"l2_penalty": self.l2_penalty, "max_iterations": self.max_iterations}
         if initial is not None:
             options["initial"] = list(initial)

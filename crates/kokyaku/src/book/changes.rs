@@ -162,8 +162,12 @@ impl Book {
             }
             None => SubscriptionState::Cancelled,
         };
+        let purchases = match self.opts.cpm.frequency_basis {
+            crate::rfm::FrequencyBasis::Orders => cu.orders,
+            crate::rfm::FrequencyBasis::PurchaseDays => cu.purchase_days,
+        };
         let class = self.opts.cpm.classify(
-            cu.orders,
+            purchases,
             if cu.orders > 0 {
                 (cu.last - cu.first) as u32
             } else {

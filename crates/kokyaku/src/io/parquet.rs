@@ -694,7 +694,9 @@ fn float_cents(f: f64) -> i64 {
     let c = (f * 100.0).round();
     // `c / 100` is correctly rounded: it equals `f` exactly when the decimal `c / 100`
     // reads back as `f`.
-    if c / 100.0 == f { c as i64 } else { -1 }
+    #[allow(clippy::float_cmp)] // exact equality is the point
+    let same = c / 100.0 == f;
+    if same { c as i64 } else { -1 }
 }
 
 /// Typed access to one Arrow column: the null bits and the values, read per row with no

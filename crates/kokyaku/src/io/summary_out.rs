@@ -125,12 +125,11 @@ pub fn summary_record_batch(
                     disp.append_null();
                 }
                 Some(k) => {
-                    let j = match names.iter().position(|(c, _, _)| c == k) {
-                        Some(j) => j,
-                        None => {
-                            names.push((*k, k.id(), o.display(*k)));
-                            names.len() - 1
-                        }
+                    let j = if let Some(j) = names.iter().position(|(c, _, _)| c == k) {
+                        j
+                    } else {
+                        names.push((*k, k.id(), o.display(*k)));
+                        names.len() - 1
                     };
                     ids.append_value(&names[j].1);
                     disp.append_value(&names[j].2);
@@ -162,7 +161,9 @@ pub(crate) fn units_text(units: i64, scale: u32, buf: &mut [u8; 48]) -> &str {
         put(b'-');
     }
     if scale == 0 {
-        d.iter().for_each(|&c| put(c));
+        for &c in d {
+            put(c);
+        }
     } else {
         // At least one digit before the point: zeros in front of short numbers.
         let int_len = d.len().saturating_sub(scale);

@@ -1,6 +1,8 @@
 //! The typed output table (`summary_out.rs`) equals the `Table` route: the same record batch,
 //! the same CSV bytes, the same Parquet bytes, on random logs.
 
+use std::fmt::Write as _;
+
 use proptest::prelude::*;
 
 use super::summary_out::{summary_record_batch, write_batch_csv, write_batch_parquet};
@@ -20,7 +22,7 @@ fn log_text(rows: &[(u8, u16, i64, bool)], scale: u32) -> String {
             + chrono::Duration::days(i64::from(day));
         let amount = rust_decimal::Decimal::new(cents, scale);
         let status = if cancelled { "cancelled" } else { "completed" };
-        t.push_str(&format!("{id},{date},{amount},{status}\n"));
+        let _ = writeln!(t, "{id},{date},{amount},{status}");
     }
     t
 }

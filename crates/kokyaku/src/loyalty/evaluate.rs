@@ -254,6 +254,11 @@ struct Ctx<'a> {
     earn: i64,
     base: u16,
     fiscal_start: u32,
+    /// `month_end(d)` for `d` in `table_from ..` (the log's days and a margin), without chrono.
+    table_from: Day,
+    month_ends: Vec<Day>,
+    /// `add_months(d, expiry months)` over the same days (empty without month expiry).
+    expiries: Vec<Day>,
 }
 
 fn threshold_units(d: Decimal, scale: u32) -> i128 {
@@ -342,10 +347,22 @@ impl Ctx<'_> {
     /// The review day (period end) of the period containing `d`.
     fn review_day(&self, s: &Sim, d: Day) -> Day {
         match self.p.review {
-            Review::Month => month_end(d),
+            Review::Month => self.month_end(d),
             Review::Year => year_end(d, self.fiscal_start),
             Review::Anniversary => s.anchor.map_or(Day::MAX, |a| anniversary_end(a, d.max(a))),
         }
+    }
+    fn month_end(&self, d: Day) -> Day {
+        usize::try_from(d - self.table_from)
+            .ok()
+            .and_then(|i| self.month_ends.get(i).copied())
+            .unwrap_or_else(|| month_end(d))
+    }
+    fn expiry_day(&self, d: Day, months: u32) -> Day {
+        usize::try_from(d - self.table_from)
+            .ok()
+            .and_then(|i| self.expiries.get(i).copied())
+            .unwrap_or_else(|| add_months(d, months))
     }
     fn meets(&self, k: usize, spend: i128, orders: i64, points: i64) -> bool {
         let st = &self.p.stages[k];
@@ -485,7 +502,24 @@ pub fn evaluate(
             Window::FiscalYear { start_month } => start_month,
             _ => 1,
         },
+        table_from: 0,
+        month_ends: Vec::new(),
+        expiries: Vec::new(),
     };
+    let mut ctx = ctx;
+    if let (Some(first), Some(last)) = (log.first_day(), log.last_day()) {
+        // Days of orders and the reviews after them; a few years of margin (outside: chrono).
+        let from = first.min(as_of) - 400;
+        let to = last.max(as_of) + 800;
+        if to - from < 200_000 {
+            ctx.table_from = from;
+            ctx.month_ends = month_end_table(from, to);
+            if let Some(Expiry::Months { months }) = program.points.as_ref().map(|p| p.expiry) {
+                ctx.expiries = (from..to).map(|d| add_months(d, months)).collect();
+            }
+        }
+    }
+    let ctx = ctx;
     let mut redemptions = Vec::with_capacity(events.redemptions.len());
     for (k, r) in events.redemptions.iter().enumerate() {
         if r.points <= 0 {
@@ -627,6 +661,19 @@ pub fn evaluate(
         out.distribution = Some(dist);
     }
     Ok(out)
+}
+
+/// `month_end(d)` for every `d` in `from..to`, computed once per month.
+fn month_end_table(from: Day, to: Day) -> Vec<Day> {
+    let mut v = Vec::with_capacity((to - from).max(0) as usize);
+    let mut d = from;
+    while d < to {
+        let e = month_end(d);
+        let upto = e.min(to - 1);
+        v.extend(std::iter::repeat_n(e, (upto - d + 1) as usize));
+        d = upto + 1;
+    }
+    v
 }
 
 fn distribution_months(log: &OrderLog, as_of: Day) -> Vec<Day> {
@@ -787,7 +834,7 @@ fn run_customer(
                 sc.mult[i] = mult;
                 sc.flat[i] = flat;
                 sc.pts[i] = earned;
-                earn(&mut s, sc, pt.expiry, d, earned, i as u32);
+                earn(ctx, &mut s, sc, pt.expiry, d, earned, i as u32);
             }
             s.completed_seen = true;
             s.win_spend += sc.spend[i];
@@ -1009,7 +1056,7 @@ fn expire(s: &mut Sim, sc: &mut Scratch, d: Day) {
     }
 }
 
-fn earn(s: &mut Sim, sc: &mut Scratch, expiry: Expiry, d: Day, pts: i64, pos: u32) {
+fn earn(ctx: &Ctx<'_>, s: &mut Sim, sc: &mut Scratch, expiry: Expiry, d: Day, pts: i64, pos: u32) {
     if pts <= 0 {
         return;
     }
@@ -1019,7 +1066,7 @@ fn earn(s: &mut Sim, sc: &mut Scratch, expiry: Expiry, d: Day, pts: i64, pos: u3
     let left = pts - repay;
     let expires = match expiry {
         Expiry::Never => Day::MAX,
-        Expiry::Months { months } => add_months(d, months),
+        Expiry::Months { months } => ctx.expiry_day(d, months),
         Expiry::EndOfNextYear => year_end(year_end(d, 1) + 1, 1) + 1,
     };
     sc.lots.push((expires, left, pos));
@@ -1114,8 +1161,9 @@ fn push_row(ctx: &Ctx<'_>, log: &OrderLog, c: usize, s: &Sim, sc: &Scratch, out:
             if let Window::Rolling { days } = ctx.p.window {
                 let ws = by - days as Day + 1;
                 let ds = &log.days()[log.order_range(c)];
-                for i in s.lo.max(s.lo_floor)..s.hi {
-                    if ds[i] >= ws {
+                let lo = s.lo.max(s.lo_floor);
+                for (i, &d) in ds.iter().enumerate().take(s.hi).skip(lo) {
+                    if d >= ws {
                         break;
                     }
                     sp -= sc.spend[i];

@@ -83,6 +83,7 @@ test-parity: tools
 bench: tools
 	cargo bench -p kokyaku-benches
 	"$(PY)" benches/summary_vs_polars.py
+	"$(PY)" benches/export_matrix.py
 
 lint:
 	cargo fmt --all --check

@@ -72,9 +72,9 @@ fn summaries(n: usize) -> CustomerSummaries {
         s.recency_days.push(Some((today - last) as u32));
         s.tenure_days.push(Some((last - first) as u32));
         s.age_days.push(Some((today - first) as u32));
-        s.gross_units.push(gross);
-        s.refund_units.push(refund);
-        s.net_units.push(gross - refund);
+        s.gross_units.push(i128::from(gross));
+        s.refund_units.push(i128::from(refund));
+        s.net_units.push(i128::from(gross - refund));
         s.subscription.push(if sub == 0 { SubscriptionState::Active } else { SubscriptionState::None });
         s.dormant.push(today - last >= 120);
     }

@@ -27,6 +27,8 @@ export interface ReadOptions {
   cancelPrefix?: string
   negativeAsRefund?: boolean
   badRows?: 'reject' | 'error'
+  /** Order rows below this amount are rejected (`below_min_order_amount`); e.g. `"0.01"` drops zero-value orders. */
+  minOrderAmount?: string | number
 }
 
 /** Options of the per-customer summary. */
@@ -74,6 +76,7 @@ export type Analysis =
   | 'rfm_segments'
   | 'cpm_classes'
   | 'cpm_transitions'
+  | 'stages'
 
 /** How the input was read: every row is accepted or rejected with a reason. */
 export interface IngestReport {
@@ -149,6 +152,26 @@ export interface OrderRecords {
   subscriptions?: Array<Record<string, unknown>>
 }
 
+/** The functions of `ltv(fn, args)` (see `docs/ltv.md`). */
+export type LtvFunction =
+  | 'fit'
+  | 'load'
+  | 'predict'
+  | 'p_alive'
+  | 'p_alive_at'
+  | 'conditional_expected_purchases'
+  | 'expected_purchases'
+  | 'prob_purchases'
+  | 'log_likelihood'
+  | 'expected_spend'
+  | 'clv'
+  | 'evaluate_holdout'
+  | 'tracking'
+  | 'survival'
+  | 'churn_probability'
+  | 'retention_rate'
+  | 'expected_residual_lifetime'
+
 /** A segment rule: its text (`'orders >= 2 and days_since_last_order > 120'`) or its JSON form. */
 export type Rule = string | RuleJson
 /** The JSON form of a rule (`{op: 'compare', left: {field: 'orders'}, cmp: '>=', right: {number: 2}}`; see docs/segments.md). */
@@ -184,6 +207,214 @@ export interface CustomersReport {
   rejections: Record<string, number>
   examples: Array<{ row: number; column: string; value: string; reason: string }>
 }
+
+/** Options of a customer book (camelCase or snake_case keys). */
+export interface BookOptions {
+  /** IANA zone of calendar days, default `"UTC"`. */
+  timezone?: string
+  /** Starting date `YYYY-MM-DD`; without it the book follows the data (the day after the last order). */
+  asOf?: string
+  dormantDays?: number
+  subscriptionLapseDays?: number
+  cpm?: CpmOptions
+}
+
+/** One event for a book: the columns of an events file (docs/book.md). Times are ISO strings,
+ * dates or Unix seconds; amounts numbers or decimal strings. */
+export interface BookEvent {
+  type: 'order' | 'refund' | 'cancellation' | 'subscription' | 'customer'
+  customer_id?: string
+  order_id?: string
+  refund_id?: string
+  subscription_id?: string
+  id?: string
+  at?: string | number
+  placed_at?: string | number
+  refunded_at?: string | number
+  cancelled_at?: string | number
+  started_at?: string | number
+  updated_at?: string | number
+  amount?: string | number
+  currency?: string
+  kind?: 'one_off' | 'subscription'
+  status?: string
+  cycles?: number
+  birth_date?: string
+  signed_up_at?: string | number
+  attributes?: Record<string, string>
+}
+
+/** What `Book.ingest` did. */
+export interface IngestCounts {
+  applied: number
+  duplicates: number
+  held: number
+}
+
+/** One change of one customer, with the event behind it. */
+export interface Change {
+  customer_id: string
+  kind: 'cpm_class' | 'became_dormant' | 'reactivated' | 'subscription' | 'segment_entered' | 'segment_left'
+  /** The segment entered or left (segment changes only). */
+  segment?: string
+  from: string | null
+  to: string | null
+  trigger: {
+    event: 'order' | 'refund' | 'cancellation' | 'subscription' | 'customer' | 'advance'
+    id: string | null
+  }
+}
+
+/** The changes since the previous report. */
+export interface ChangeReport {
+  since: string
+  as_of: string
+  events: number
+  changes: Array<Change>
+}
+
+/** A customer's summary as a book keeps it (money as exact decimal strings). */
+export interface CustomerSummary {
+  customer_id: string
+  first_order: string | null
+  last_order: string | null
+  orders: number
+  purchase_days: number
+  subscription_orders: number
+  cancelled_orders: number
+  recency_days: number | null
+  tenure_days: number | null
+  age_days: number | null
+  gross: string
+  refunds: string
+  net: string
+  average_order_value: string | null
+  subscription: 'none' | 'active' | 'paused' | 'cancelled'
+  dormant: boolean
+}
+
+/** Counts and the date of a book. */
+export interface BookInfo {
+  as_of: string
+  timezone: string
+  customers: number
+  orders: number
+  refunds: number
+  held: number
+  events: number
+}
+
+/** A loyalty programme (see docs/loyalty.md); stages lowest first, the first without thresholds. */
+export interface LoyaltyProgram {
+  name?: string
+  stages: Array<{
+    id: string
+    name?: string
+    spend?: number | string
+    orders?: number
+    points?: number
+    match?: 'all' | 'any'
+    invitation_only?: boolean
+    multiplier?: number | string
+  }>
+  window:
+    | { kind: 'rolling'; days: number }
+    | { kind: 'calendar_year' }
+    | { kind: 'fiscal_year'; start_month: number }
+    | { kind: 'anniversary' }
+  upgrade?: 'on_order' | 'period_end'
+  review?: 'month' | 'year' | 'anniversary'
+  downgrade?: 'never' | 'one_step' | 'recompute'
+  grace_days?: number
+  spend?: 'net' | 'gross'
+  points?: {
+    per?: number | string
+    earn?: number
+    bonuses?: Array<{
+      kind: 'first_order' | 'birthday_month' | 'subscription' | 'campaign'
+      from?: string
+      to?: string
+      multiplier?: number | string
+      points?: number
+    }>
+    expiry?: { kind: 'never' } | { kind: 'months'; months: number } | { kind: 'end_of_next_year' }
+    reverse_on_refund?: boolean
+    shortfall?: 'error' | 'debt'
+  }
+}
+
+/** Options of the stage calls. */
+export interface StageOptions {
+  /** Evaluation date `YYYY-MM-DD`, inclusive; default the day after the last order. */
+  asOf?: string
+  redemptions?: Array<{ customer_id: string; date: string; points: number }>
+  invitations?: Array<{ customer_id: string; date: string; stage: string }>
+}
+
+/** One customer's stage row (points columns when the programme has points). */
+export interface StageRow {
+  customer_id: string
+  stage: string
+  stage_name: string
+  stage_since: string | null
+  member_since: string | null
+  window_spend: string
+  window_orders: number
+  window_points?: number
+  points_balance?: number
+  points_earned?: number
+  points_expired?: number
+  points_redeemed?: number
+  points_reversed?: number
+  next_expiring_points?: number | null
+  next_expiring_date?: string | null
+  next_stage: string | null
+  spend_needed: string | null
+  orders_needed: number | null
+  points_needed?: number | null
+  needed_by: string | null
+}
+
+/** One stage change. */
+export interface StageChange {
+  customer_id: string
+  date: string
+  from: string
+  to: string
+  reason: 'order' | 'review' | 'grace_end' | 'invitation'
+  order_id: string | null
+}
+
+/** Stage counts at month ends and the movements between them. */
+export interface StageDistribution {
+  month_ends: Array<string>
+  stages: Array<string>
+  counts: Array<Array<number>>
+  upgrades: Array<number>
+  downgrades: Array<number>
+  new_members: Array<number>
+  transitions: Array<Array<number>>
+}
+
+/** One customer's card. */
+export interface StageCard {
+  customer_id: string
+  as_of: string
+  stage: string
+  stage_name: string
+  stage_since: string | null
+  window_spend: string
+  window_orders: number
+  points_balance: number | null
+  next_expiring_points: number | null
+  next_expiring_date: string | null
+  next_stage: string | null
+  spend_needed: string | null
+  orders_needed: number | null
+  points_needed: number | null
+  needed_by: string | null
+  history: Array<StageChange>
+}
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -191,6 +422,66 @@ export interface CustomersReport {
  * can point the loader at a WASI artifact this package does not build itself.
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/**
+ * An incremental customer book: ingest events in any order, advance the date, read the changes
+ * since the last call, save and restore it as bytes.
+ */
+export declare class Book {
+  /**
+   * An empty book. Options: `timezone`, `asOf` (none: follow the data), `dormantDays`,
+   * `subscriptionLapseDays`, `cpm`.
+   */
+  constructor(options?: BookOptions)
+  /**
+   * A book from `snapshot()` bytes; bad bytes throw with `.code` `snapshot_truncated`,
+   * `snapshot_corrupt`, `snapshot_foreign` or `snapshot_version`.
+   */
+  static restore(data: Buffer | Uint8Array): Book
+  /** The whole book as bytes. */
+  snapshot(): Buffer
+  /**
+   * Applies events in order: `{type: 'order' | 'refund' | 'cancellation' | 'subscription' |
+   * 'customer', ...}`. Returns `{applied, duplicates, held}`.
+   */
+  ingest(events: Array<BookEvent>): IngestCounts
+  /** Applies the events of CSV text (a string or a UTF-8 `Buffer`) with a `type` column. */
+  ingestCsv(input: string | Buffer): IngestCounts
+  /** Applies the events of JSON Lines text. */
+  ingestJsonl(input: string | Buffer): IngestCounts
+  /**
+   * Keeps these segments current: an object of name -> rule (text such as `'orders >= 2'`, or
+   * the JSON form). Rules on line items or subscription products are refused.
+   */
+  setSegments(rules: Record<string, string | Record<string, unknown>>): void
+  /** The segments as `[name, canonical rule text]` pairs, sorted by name. */
+  segments(): Array<[string, string]>
+  /** A segment's members as last reported, sorted by customer id (`null` for an unknown name). */
+  segmentMembers(name: string): Array<string> | null
+  /** Moves the book's date forward to `date` (`YYYY-MM-DD`). */
+  advance(date: string): void
+  /** The changes since the last call, sorted by customer id then kind. */
+  changes(): ChangeReport
+  /** Every customer's summary as of the book's date (sorted by customer id). */
+  summaries(): Array<CustomerSummary>
+  /** One customer's summary, or `null` for an unknown id. */
+  summary(customerId: string): CustomerSummary | null
+  /** The book's date (`YYYY-MM-DD`). */
+  get asOf(): string
+  /** `{as_of, timezone, customers, orders, refunds, held, events}`. */
+  info(): BookInfo
+}
+
+/** Deliveries (one per distinct campaign, channel and customer), with how they were read. */
+export declare class Deliveries {
+  /** Number of deliveries. */
+  get nDeliveries(): number
+  /**
+   * How the deliveries were read: `rows_read` = `rows_accepted` + `rows_rejected`,
+   * rejections by reason, examples, deliveries, repeats merged, holdout.
+   */
+  get ingestion(): Record<string, any>
+}
 
 /** A columnar order log, with the accounting of how it was read. */
 export declare class OrderLog {
@@ -239,6 +530,22 @@ export declare class OrderLog {
    * the JSON text Rust wrote (what the parity test compares).
    */
   overviewJson(options?: Record<string, unknown>): string
+  /**
+   * Each customer's stage, points and progress to the next stage as of `asOf`: one plain
+   * object per customer, sorted by customer id (exact decimal strings for money).
+   */
+  stages(program: LoyaltyProgram | string, options?: StageOptions): Array<StageRow>
+  /** Every stage change: `{customer_id, date, from, to, reason, order_id}`. */
+  stageHistory(program: LoyaltyProgram | string, options?: StageOptions): Array<StageChange>
+  /** Stage counts at every month end, upgrades / downgrades and the transition matrix. */
+  stageDistribution(program: LoyaltyProgram | string, options?: StageOptions): StageDistribution
+  /** One customer's card: stage, points, next expiry, progress and history. */
+  stageCard(program: LoyaltyProgram | string, customer: string, options?: StageOptions): StageCard
+  /**
+   * Everything at once: `{as_of, stages, customers: {id: row}, history, distribution}`
+   * (options `history: true`, `distribution: true`).
+   */
+  stagesReport(program: LoyaltyProgram | string, options?: StageOptions & { history?: boolean, distribution?: boolean }): Record<string, any>
 }
 
 /** Panics on purpose, to test that a Rust panic arrives as an `Error` with `.code = "panic"`. */
@@ -247,8 +554,32 @@ export declare function _debugPanic(message: string): void
 /** Every error code a call can throw (see `docs/errors.md`), for tests and docs. */
 export declare function _errorCodes(): Array<string>
 
+/**
+ * Acquisition economics per split: LTV curve, CPA, payback month, model prediction. Options:
+ * `by`, `asOf`, `maxMonths`, `cpa` (number or `{split: amount}`), `predict`, `model`,
+ * `horizonMonths`, `minCustomersToFit`.
+ */
+export declare function acquisition(log: OrderLog, options?: Record<string, unknown>): Record<string, any>
+
+/**
+ * Campaign results: `rows` per campaign, channel, segment and customer type with
+ * `recipients`, `holdout` and `uplift` (Newcombe and Welch intervals). Options: `windowDays`
+ * (7), `confidence` (0.95), `asOf`, `segmentRules` (`{name: rule}`: segments from the rules at
+ * send time instead of the deliveries' segment column).
+ */
+export declare function campaignResults(log: OrderLog, deliveries: Deliveries, options?: Record<string, unknown>): Record<string, any>
+
+/**
+ * A sale period against a reference period. Options: `saleStart`, `saleEnd`,
+ * `referenceStart`, `referenceEnd`. The CVR needs deliveries (`null` for none).
+ */
+export declare function comparePeriods(log: OrderLog, deliveries: Deliveries | null | undefined, options: Record<string, unknown>): Record<string, any>
+
 /** How a customers table reads: `rows_read = rows_accepted + rows_rejected`, rejections by reason. */
 export declare function customersReport(customers: Array<Record<string, unknown>>, timezone?: string): CustomersReport
+
+/** Reads deliveries from plain objects (column name → value). */
+export declare function deliveriesFromRecords(records: Array<Record<string, unknown>>, options?: Record<string, unknown>): Deliveries
 
 /** Why one customer is in a segment or not: the clause tree with each value and the fields read. */
 export declare function explainSegment(log: OrderLog, rule: Rule, customerId: string, options?: SegmentOptions): Explanation
@@ -271,6 +602,22 @@ export declare function fromOrderRecords(records: OrderRecords): OrderLog
  */
 export declare function fromRecords(records: Array<Record<string, unknown>>, options?: ReadOptions): OrderLog
 
+/**
+ * Runs one LTV function by name (`fit`, `load`, `predict`, `p_alive`, `p_alive_at`,
+ * `conditional_expected_purchases`, `expected_purchases`, `prob_purchases`, `log_likelihood`,
+ * `expected_spend`, `clv`, `evaluate_holdout`, `tracking`, `survival`, `churn_probability`,
+ * `retention_rate`, `expected_residual_lifetime`) on an object of arguments: `fit` (the JSON
+ * of `kokyaku ltv fit --format json`), `data` (columns `x`, `t_x`, `T`, `monetary`, `weights`,
+ * `time_unit`), `horizon` … See `docs/ltv.md`.
+ */
+export declare function ltv(fn: LtvFunction, args: Record<string, unknown>): any
+
+/**
+ * The calibration summary of an order log (`kokyaku ltv summary`): options `calibrationEnd`,
+ * `holdoutEnd` (YYYY-MM-DD), `timeUnit`; result `{columns, data, time_unit, …}`.
+ */
+export declare function ltvCalibrationSummary(log: OrderLog, options?: Record<string, unknown>): any
+
 /** A rule's text, parsed and type-checked, as its JSON form. */
 export declare function parseRule(text: string): RuleJson
 
@@ -281,8 +628,24 @@ export declare function parseRule(text: string): RuleJson
  */
 export declare function readCsv(input: string | Buffer, options?: ReadOptions): OrderLog
 
+/**
+ * Reads deliveries from CSV (a string or a UTF-8 `Buffer`). Options: `timezone` (the order
+ * log's), `timeFormat`, `delimiter`, `hasHeader`, `strict`, `customerCol`, `campaignCol`,
+ * `channelCol`, `timeCol`, `holdoutCol`, `segmentCol`.
+ */
+export declare function readDeliveriesCsv(input: string | Buffer, options?: Record<string, unknown>): Deliveries
+
+/** Reads deliveries from JSON Lines. */
+export declare function readDeliveriesJsonl(input: string | Buffer, options?: Record<string, unknown>): Deliveries
+
 /** Reads JSON Lines (a string or a UTF-8 `Buffer`). */
 export declare function readJsonl(input: string | Buffer, options?: ReadOptions): OrderLog
+
+/**
+ * Reads and validates a loyalty programme; returns it with every default filled in. Throws an
+ * `Error` with `.code = "invalid_program"` naming the bad field.
+ */
+export declare function readProgram(program: LoyaltyProgram | string): LoyaltyProgram
 
 /** A rule's canonical text (from its JSON form, or normalised text). */
 export declare function ruleText(rule: Rule): string

@@ -27,6 +27,8 @@ export interface ReadOptions {
   cancelPrefix?: string
   negativeAsRefund?: boolean
   badRows?: 'reject' | 'error'
+  /** Order rows below this amount are rejected (`below_min_order_amount`); e.g. `"0.01"` drops zero-value orders. */
+  minOrderAmount?: string | number
 }
 
 /** Options of the per-customer summary. */
@@ -74,6 +76,7 @@ export type Analysis =
   | 'rfm_segments'
   | 'cpm_classes'
   | 'cpm_transitions'
+  | 'stages'
 
 /** How the input was read: every row is accepted or rejected with a reason. */
 export interface IngestReport {
@@ -149,6 +152,26 @@ export interface OrderRecords {
   subscriptions?: Array<Record<string, unknown>>
 }
 
+/** The functions of `ltv(fn, args)` (see `docs/ltv.md`). */
+export type LtvFunction =
+  | 'fit'
+  | 'load'
+  | 'predict'
+  | 'p_alive'
+  | 'p_alive_at'
+  | 'conditional_expected_purchases'
+  | 'expected_purchases'
+  | 'prob_purchases'
+  | 'log_likelihood'
+  | 'expected_spend'
+  | 'clv'
+  | 'evaluate_holdout'
+  | 'tracking'
+  | 'survival'
+  | 'churn_probability'
+  | 'retention_rate'
+  | 'expected_residual_lifetime'
+
 /** A segment rule: its text (`'orders >= 2 and days_since_last_order > 120'`) or its JSON form. */
 export type Rule = string | RuleJson
 /** The JSON form of a rule (`{op: 'compare', left: {field: 'orders'}, cmp: '>=', right: {number: 2}}`; see docs/segments.md). */
@@ -183,4 +206,212 @@ export interface CustomersReport {
   rows_rejected: number
   rejections: Record<string, number>
   examples: Array<{ row: number; column: string; value: string; reason: string }>
+}
+
+/** Options of a customer book (camelCase or snake_case keys). */
+export interface BookOptions {
+  /** IANA zone of calendar days, default `"UTC"`. */
+  timezone?: string
+  /** Starting date `YYYY-MM-DD`; without it the book follows the data (the day after the last order). */
+  asOf?: string
+  dormantDays?: number
+  subscriptionLapseDays?: number
+  cpm?: CpmOptions
+}
+
+/** One event for a book: the columns of an events file (docs/book.md). Times are ISO strings,
+ * dates or Unix seconds; amounts numbers or decimal strings. */
+export interface BookEvent {
+  type: 'order' | 'refund' | 'cancellation' | 'subscription' | 'customer'
+  customer_id?: string
+  order_id?: string
+  refund_id?: string
+  subscription_id?: string
+  id?: string
+  at?: string | number
+  placed_at?: string | number
+  refunded_at?: string | number
+  cancelled_at?: string | number
+  started_at?: string | number
+  updated_at?: string | number
+  amount?: string | number
+  currency?: string
+  kind?: 'one_off' | 'subscription'
+  status?: string
+  cycles?: number
+  birth_date?: string
+  signed_up_at?: string | number
+  attributes?: Record<string, string>
+}
+
+/** What `Book.ingest` did. */
+export interface IngestCounts {
+  applied: number
+  duplicates: number
+  held: number
+}
+
+/** One change of one customer, with the event behind it. */
+export interface Change {
+  customer_id: string
+  kind: 'cpm_class' | 'became_dormant' | 'reactivated' | 'subscription' | 'segment_entered' | 'segment_left'
+  /** The segment entered or left (segment changes only). */
+  segment?: string
+  from: string | null
+  to: string | null
+  trigger: {
+    event: 'order' | 'refund' | 'cancellation' | 'subscription' | 'customer' | 'advance'
+    id: string | null
+  }
+}
+
+/** The changes since the previous report. */
+export interface ChangeReport {
+  since: string
+  as_of: string
+  events: number
+  changes: Array<Change>
+}
+
+/** A customer's summary as a book keeps it (money as exact decimal strings). */
+export interface CustomerSummary {
+  customer_id: string
+  first_order: string | null
+  last_order: string | null
+  orders: number
+  purchase_days: number
+  subscription_orders: number
+  cancelled_orders: number
+  recency_days: number | null
+  tenure_days: number | null
+  age_days: number | null
+  gross: string
+  refunds: string
+  net: string
+  average_order_value: string | null
+  subscription: 'none' | 'active' | 'paused' | 'cancelled'
+  dormant: boolean
+}
+
+/** Counts and the date of a book. */
+export interface BookInfo {
+  as_of: string
+  timezone: string
+  customers: number
+  orders: number
+  refunds: number
+  held: number
+  events: number
+}
+
+/** A loyalty programme (see docs/loyalty.md); stages lowest first, the first without thresholds. */
+export interface LoyaltyProgram {
+  name?: string
+  stages: Array<{
+    id: string
+    name?: string
+    spend?: number | string
+    orders?: number
+    points?: number
+    match?: 'all' | 'any'
+    invitation_only?: boolean
+    multiplier?: number | string
+  }>
+  window:
+    | { kind: 'rolling'; days: number }
+    | { kind: 'calendar_year' }
+    | { kind: 'fiscal_year'; start_month: number }
+    | { kind: 'anniversary' }
+  upgrade?: 'on_order' | 'period_end'
+  review?: 'month' | 'year' | 'anniversary'
+  downgrade?: 'never' | 'one_step' | 'recompute'
+  grace_days?: number
+  spend?: 'net' | 'gross'
+  points?: {
+    per?: number | string
+    earn?: number
+    bonuses?: Array<{
+      kind: 'first_order' | 'birthday_month' | 'subscription' | 'campaign'
+      from?: string
+      to?: string
+      multiplier?: number | string
+      points?: number
+    }>
+    expiry?: { kind: 'never' } | { kind: 'months'; months: number } | { kind: 'end_of_next_year' }
+    reverse_on_refund?: boolean
+    shortfall?: 'error' | 'debt'
+  }
+}
+
+/** Options of the stage calls. */
+export interface StageOptions {
+  /** Evaluation date `YYYY-MM-DD`, inclusive; default the day after the last order. */
+  asOf?: string
+  redemptions?: Array<{ customer_id: string; date: string; points: number }>
+  invitations?: Array<{ customer_id: string; date: string; stage: string }>
+}
+
+/** One customer's stage row (points columns when the programme has points). */
+export interface StageRow {
+  customer_id: string
+  stage: string
+  stage_name: string
+  stage_since: string | null
+  member_since: string | null
+  window_spend: string
+  window_orders: number
+  window_points?: number
+  points_balance?: number
+  points_earned?: number
+  points_expired?: number
+  points_redeemed?: number
+  points_reversed?: number
+  next_expiring_points?: number | null
+  next_expiring_date?: string | null
+  next_stage: string | null
+  spend_needed: string | null
+  orders_needed: number | null
+  points_needed?: number | null
+  needed_by: string | null
+}
+
+/** One stage change. */
+export interface StageChange {
+  customer_id: string
+  date: string
+  from: string
+  to: string
+  reason: 'order' | 'review' | 'grace_end' | 'invitation'
+  order_id: string | null
+}
+
+/** Stage counts at month ends and the movements between them. */
+export interface StageDistribution {
+  month_ends: Array<string>
+  stages: Array<string>
+  counts: Array<Array<number>>
+  upgrades: Array<number>
+  downgrades: Array<number>
+  new_members: Array<number>
+  transitions: Array<Array<number>>
+}
+
+/** One customer's card. */
+export interface StageCard {
+  customer_id: string
+  as_of: string
+  stage: string
+  stage_name: string
+  stage_since: string | null
+  window_spend: string
+  window_orders: number
+  points_balance: number | null
+  next_expiring_points: number | null
+  next_expiring_date: string | null
+  next_stage: string | null
+  spend_needed: string | null
+  orders_needed: number | null
+  points_needed: number | null
+  needed_by: string | null
+  history: Array<StageChange>
 }

@@ -3,6 +3,9 @@
 # give identical results — the same JSON, floats bit for bit.
 #
 #   report   : `kokyaku report --format json` vs `log.report(as_of)` in Python, Node and WASM
+#   ltv      : CDNOW calibrated to 1997-09-30 (FHL 2005): the CLI's BG/NBD fit vs Python's,
+#              and the calibration summary, fit, predictions (P(alive), expected purchases)
+#              and holdout evaluation from Python, Node and WASM
 #   overview : the per-customer table (summary, RFM, CPM), segment and class tables, repeat
 #              metrics and ingestion counts, from Python, Node and WASM
 #
@@ -23,6 +26,10 @@ export KOKYAKU_PARITY_DATA=$data KOKYAKU_PARITY_AS_OF=1998-07-01 KOKYAKU_PARITY_
 
 cargo run --quiet -p kokyaku-cli -- report "$data" --delimiter whitespace --as-of 1998-07-01 \
   --format json --quiet > "$out/report-rust.json"
+for model in bg-nbd; do
+  cargo run --quiet -p kokyaku-cli -- ltv fit --model "$model" "$data" --delimiter whitespace \
+    --calibration-end 1997-09-30 --format json > "$out/ltv-fit-$model-rust.json"
+done
 "$py" "$here/parity.py"
 node "$here/parity.js"
 "$py" "$here/compare.py" "$out"

@@ -5,10 +5,14 @@
 //! One file per concern: `io` (reading order logs), `log` (the order log and its analyses),
 //! `errors` (error mapping).
 
+pub mod book;
+pub mod campaign;
 mod errors;
 pub mod io;
 pub mod log;
+pub mod ltv;
 pub mod segment;
+pub mod loyalty;
 
 use napi_derive::napi;
 

@@ -24,6 +24,13 @@ pub struct OrderLog {
     pub(crate) inner: Log,
 }
 
+impl OrderLog {
+    /// The log and its ingestion report.
+    pub(crate) fn inner(&self) -> &Log {
+        &self.inner
+    }
+}
+
 impl From<Log> for OrderLog {
     fn from(inner: Log) -> Self {
         Self { inner }
@@ -31,6 +38,11 @@ impl From<Log> for OrderLog {
 }
 
 impl OrderLog {
+    /// The core log (for the other modules' calls).
+    pub(crate) fn order_log(&self) -> &kokyaku::model::OrderLog {
+        &self.inner.log
+    }
+
     fn table(&self, options: Option<Value>, parts: Parts) -> Result<Vec<Map<String, Value>>> {
         call(|| Ok(api::customers(&self.inner.log, opts(options), parts)?.to_records()))
     }

@@ -17,3 +17,9 @@ const fromIpc: kokyaku.OrderLog = kokyaku.fromArrowIpc(new Uint8Array(0))
 const analysis: kokyaku.Analysis = 'retention'
 const full = log.report({ asOf: '2024-03-31', repeat: { f2WindowDays: 30 } })
 void [v, report, full, fromIpc, net, rate, fromBuffer, typed, analysis, log.analyze(analysis, { period: 'monthly' })]
+const book = new kokyaku.Book({ timezone: 'Asia/Tokyo', asOf: '2024-03-31', dormantDays: 90 })
+const counts: kokyaku.IngestCounts = book.ingest([{ type: 'order', order_id: 'O1', customer_id: 'a', at: '2024-03-01', amount: 1 }])
+const changes: kokyaku.Change[] = book.changes().changes
+const summaries: kokyaku.CustomerSummary[] = book.summaries()
+const restored: kokyaku.Book = kokyaku.Book.restore(book.snapshot())
+void [counts, changes, summaries, restored.asOf, book.summary('a'), book.info().held]

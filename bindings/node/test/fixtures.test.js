@@ -3,4 +3,4 @@
 const test = require('node:test')
 const { registerVectorTests } = require('./vectors')
 
-registerVectorTests(test, require('..'))
+registerVectorTests(test, require('..'), 'node')

@@ -6,9 +6,13 @@
 //! `arrow` (the Arrow `PyCapsule` interface), `errors` (exceptions).
 
 mod arrow;
+mod book;
+mod campaign;
 mod errors;
 mod io;
 mod log;
+mod loyalty;
+mod ltv;
 mod segment;
 
 use pyo3::prelude::*;
@@ -43,8 +47,27 @@ fn _kokyaku(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io::read_records_json, m)?)?;
     m.add_function(wrap_pyfunction!(io::read_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(io::read_record_set_json, m)?)?;
+    m.add_function(wrap_pyfunction!(ltv::ltv_call, m)?)?;
+    m.add_function(wrap_pyfunction!(ltv::ltv_calibration_summary, m)?)?;
     m.add_class::<log::OrderLog>()?;
     segment::register(m)?;
+    m.add_function(wrap_pyfunction!(loyalty::stages_report_json, m)?)?;
+    m.add_function(wrap_pyfunction!(loyalty::stages_arrow, m)?)?;
+    m.add_function(wrap_pyfunction!(loyalty::stages_columns_json, m)?)?;
+    m.add_function(wrap_pyfunction!(loyalty::stage_history_json, m)?)?;
+    m.add_function(wrap_pyfunction!(loyalty::stage_distribution_json, m)?)?;
+    m.add_function(wrap_pyfunction!(loyalty::stage_card_json, m)?)?;
+    m.add_function(wrap_pyfunction!(loyalty::loyalty_program_json, m)?)?;
     m.add_class::<arrow::ArrowTable>()?;
+    m.add_class::<campaign::Deliveries>()?;
+    m.add_function(wrap_pyfunction!(campaign::read_deliveries_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(campaign::read_deliveries_path, m)?)?;
+    m.add_function(wrap_pyfunction!(campaign::read_delivery_records_json, m)?)?;
+    m.add_function(wrap_pyfunction!(campaign::campaign_results_json, m)?)?;
+    m.add_function(wrap_pyfunction!(campaign::campaign_results_arrow, m)?)?;
+    m.add_function(wrap_pyfunction!(campaign::compare_periods_json, m)?)?;
+    m.add_function(wrap_pyfunction!(campaign::acquisition_json, m)?)?;
+    m.add_function(wrap_pyfunction!(campaign::acquisition_arrow, m)?)?;
+    m.add_class::<book::Book>()?;
     Ok(())
 }

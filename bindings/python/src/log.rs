@@ -44,6 +44,20 @@ pub struct OrderLog {
     pub(crate) inner: Log,
 }
 
+impl OrderLog {
+    /// The core log (for the other modules' calls).
+    pub(crate) fn order_log(&self) -> &kokyaku::model::OrderLog {
+        &self.inner.log
+    }
+}
+
+impl OrderLog {
+    /// The log and its ingestion report.
+    pub(crate) fn inner(&self) -> &Log {
+        &self.inner
+    }
+}
+
 impl From<Log> for OrderLog {
     fn from(inner: Log) -> Self {
         Self { inner }

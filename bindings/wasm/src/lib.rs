@@ -5,10 +5,14 @@
 //! One file per concern: `io` (reading order logs), `log` (the order log and its analyses),
 //! `errors` (error mapping, panic hook).
 
+mod book;
+mod campaign;
 mod errors;
 mod io;
 mod log;
+mod ltv;
 mod segment;
+mod loyalty;
 
 use wasm_bindgen::prelude::*;
 

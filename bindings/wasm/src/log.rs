@@ -13,6 +13,13 @@ pub struct OrderLog {
     pub(crate) inner: Log,
 }
 
+impl OrderLog {
+    /// The log and its ingestion report.
+    pub(crate) fn inner(&self) -> &Log {
+        &self.inner
+    }
+}
+
 impl From<Log> for OrderLog {
     fn from(inner: Log) -> Self {
         Self { inner }
@@ -20,6 +27,11 @@ impl From<Log> for OrderLog {
 }
 
 impl OrderLog {
+    /// The core log (for the other modules' calls).
+    pub(crate) fn order_log(&self) -> &kokyaku::model::OrderLog {
+        &self.inner.log
+    }
+
     fn table(&self, options: &JsValue, parts: Parts) -> Result<JsValue, JsValue> {
         call(|| {
             to_js_value(&api::customers(&self.inner.log, from_js(options)?, parts)?.to_records())

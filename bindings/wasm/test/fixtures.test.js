@@ -5,4 +5,4 @@ const test = require('node:test')
 const { registerVectorTests } = require('../../node/test/vectors')
 const { kokyaku } = require('./helpers')
 
-registerVectorTests(test, kokyaku)
+registerVectorTests(test, kokyaku, 'wasm')

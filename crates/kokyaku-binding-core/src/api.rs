@@ -131,13 +131,11 @@ fn integral_numbers(v: &Value) -> Value {
     }
 }
 
-/// Reads an order log from a file, streamed (not loaded whole).
+/// Reads an order log from a file, streamed (not loaded whole); a `.gz` file is decompressed.
 pub fn read_file(format: TextFormat, path: &str, options: Value) -> Result<Log, BindingError> {
     let opts = read_options(options)?;
-    let file = std::fs::File::open(path).map_err(|source| kokyaku::Error::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    // `.gz` is decompressed, as `kokyaku::io::read_path` does.
+    let file = io::open_path(std::path::Path::new(path))?;
     let reader = std::io::BufReader::with_capacity(1 << 16, file);
     Ok(match format {
         TextFormat::Csv => io::read_csv(reader, &opts)?,
@@ -226,6 +224,7 @@ pub const ANALYSES: &[&str] = &[
     "rfm_segments",
     "cpm_classes",
     "cpm_transitions",
+    "stages",
 ];
 
 /// Runs one analysis by name with its options; the result as serde data.
@@ -259,6 +258,7 @@ pub fn analyze(log: &OrderLog, function: &str, options: Value) -> Result<Value, 
             finish(&m)?;
             to_value(&cpm::transitions(log, as_of, &o)?)
         }
+        "stages" => crate::loyalty::stages_report(log, options),
         other => Err(BindingError::option(
             "function",
             format!(

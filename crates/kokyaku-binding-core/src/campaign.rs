@@ -5,7 +5,8 @@
 //! - deliveries: `timezone`, `time_format`, `delimiter`, `has_header`, `strict`, and the
 //!   columns as `customer_col`, `campaign_col`, `channel_col`, `time_col`, `holdout_col`,
 //!   `segment_col` (or a `columns` object);
-//! - campaign results: `window_days`, `confidence`, `as_of`;
+//! - campaign results: `window_days`, `confidence`, `as_of`, and `segment_rules` (an object of
+//!   segment name -> rule text or rule JSON: segments from the rules at send time);
 //! - period comparison: `sale_start`, `sale_end`, `reference_start`, `reference_end`;
 //! - acquisition: `by`, `as_of`, `max_months`, `cpa` (a number or decimal string, or an object
 //!   of split value → CPA; its keys are kept as given), `predict`, `model`, `horizon_months`,
@@ -18,12 +19,15 @@ use kokyaku::campaign::{
 };
 use kokyaku::io::Delimiter;
 use kokyaku::model::OrderLog;
+use kokyaku::segment::{self, RuleSource};
 use kokyaku::table::{Column, Table};
 use serde_json::{Map, Value};
 
 use crate::BindingError;
+
 use crate::api::TextFormat;
 use crate::options::{finish, normalize, take};
+pub use kokyaku::campaign::DeliveriesRead as Deliveries;
 
 /// The flat delivery column options and the role each fills.
 pub const DELIVERY_COLUMN_OPTIONS: &[(&str, &str)] = &[
@@ -115,14 +119,57 @@ pub fn read_delivery_records(
     read_deliveries(TextFormat::Jsonl, text.as_bytes(), options)
 }
 
-/// Campaign results of `deliveries` against `log`.
+/// Campaign results of `deliveries` against `log`. With `segment_rules` (an object of name →
+/// rule text or rule JSON, applied in name order), segments come from the rules evaluated at
+/// send time instead of the deliveries' segment column.
 pub fn campaign_results(
     log: &OrderLog,
     deliveries: &DeliveriesRead,
     options: Value,
 ) -> Result<CampaignResults, BindingError> {
-    let o: CampaignOptions = crate::options::from_value(options)?;
-    Ok(campaign::campaign_results(log, &deliveries.deliveries, &o)?)
+    let mut raw = match options {
+        Value::Null => Map::new(),
+        Value::Object(m) => m,
+        other => {
+            return Err(BindingError::option(
+                "options",
+                format!("expected an object, got {other}"),
+            ));
+        }
+    };
+    // Rule names and rule JSON keep their spelling: taken out before keys are normalised.
+    let rules = raw
+        .remove("segment_rules")
+        .or_else(|| raw.remove("segmentRules"));
+    let o: CampaignOptions = crate::options::from_value(Value::Object(raw))?;
+    let Some(rules) = rules.filter(|r| !r.is_null()) else {
+        return Ok(campaign::campaign_results(log, &deliveries.deliveries, &o)?);
+    };
+    let Value::Object(rules) = rules else {
+        return Err(BindingError::option(
+            "segment_rules",
+            "expected an object of segment name -> rule text or rule JSON",
+        ));
+    };
+    let named = rules
+        .into_iter()
+        .map(|(name, v)| {
+            Ok((
+                name,
+                match v {
+                    Value::String(t) => RuleSource::Text(t),
+                    other => RuleSource::Json(segment::from_json(&other.to_string())?),
+                },
+            ))
+        })
+        .collect::<Result<Vec<_>, kokyaku::Error>>()?;
+    let d = campaign::segments_from_rules(
+        log,
+        &deliveries.deliveries,
+        &named,
+        &segment::SegmentOptions::default(),
+    )?;
+    Ok(campaign::campaign_results(log, &d, &o)?)
 }
 
 /// A sale period against a reference period (the CVR needs deliveries).

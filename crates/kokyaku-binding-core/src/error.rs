@@ -38,8 +38,14 @@ pub const ERROR_TABLE: &[(&str, ErrorKind)] = &[
     ("io_error", ErrorKind::Io),
     ("unsupported", ErrorKind::Unsupported),
     ("fit_failed", ErrorKind::FitFailed),
+    ("invalid_program", ErrorKind::InvalidOption),
+    ("points_shortfall", ErrorKind::InvalidInput),
     ("rule_syntax", ErrorKind::InvalidOption),
     ("rule_type", ErrorKind::InvalidOption),
+    ("snapshot_truncated", ErrorKind::InvalidInput),
+    ("snapshot_corrupt", ErrorKind::InvalidInput),
+    ("snapshot_foreign", ErrorKind::InvalidInput),
+    ("snapshot_version", ErrorKind::Unsupported),
     ("panic", ErrorKind::Panic),
 ];
 

@@ -6,6 +6,8 @@
 //! - [`catch`]: runs a call and turns a Rust panic into a [`BindingError`] with code `panic`;
 //! - [`options`]: option structs from JSON-like data, with errors that name the bad field;
 //! - [`api`]: the calls the wrappers expose, over serde data, so all three return the same JSON;
+//! - [`book`]: the customer book (ingest, advance, changes, snapshot / restore) for the wrappers;
+//! - [`ltv`]: buy-till-you-die fits, saved fits and predictions over serde data;
 //! - `arrow` (feature `arrow`): order logs from Arrow record batches or Arrow IPC bytes.
 //!
 //! Plain `cargo test` covers all of it.
@@ -13,8 +15,11 @@
 pub mod api;
 #[cfg(feature = "arrow")]
 pub mod arrow;
+pub mod book;
 pub mod campaign;
 mod error;
+pub mod loyalty;
+pub mod ltv;
 pub mod options;
 pub mod segment;
 

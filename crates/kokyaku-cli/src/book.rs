@@ -24,6 +24,10 @@ pub struct BookArgs {
     /// Where to write the new snapshot (may be the --from file: it is replaced atomically).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Segments to keep current: a JSON file of name -> rule (text or JSON form), replacing the
+    /// book's set (members of a segment kept under the same name stay; new ones enter).
+    #[arg(long)]
+    pub segments: Option<PathBuf>,
     /// Move the book's date to this day after the events (YYYY-MM-DD).
     #[arg(long)]
     pub advance: Option<String>,
@@ -94,6 +98,19 @@ pub fn run(a: &BookArgs) -> Result<()> {
         }
         None => Book::new(new_options(a)?)?,
     };
+    if let Some(p) = &a.segments {
+        let text = std::fs::read_to_string(p).map_err(io_err(p))?;
+        let rules: std::collections::BTreeMap<String, kokyaku::segment::RuleSource> =
+            serde_json::from_str(&text).map_err(|e| {
+                Error::option(
+                    "--segments",
+                    p.display(),
+                    format!("expected a JSON object of name -> rule: {e}"),
+                )
+            })?;
+        let rules: Vec<_> = rules.into_iter().collect();
+        book.set_segments(&rules)?;
+    }
     let mut counts = IngestCounts::default();
     if let Some(path) = &a.events {
         let ext = path
@@ -119,7 +136,7 @@ pub fn run(a: &BookArgs) -> Result<()> {
     if let Some(d) = &a.advance {
         book.advance(parse_date("--advance", d)?)?;
     }
-    let report = book.changes();
+    let report = book.changes()?;
     if let Some(out) = &a.output {
         write_atomically(out, &book.snapshot())?;
     }
@@ -190,7 +207,10 @@ fn text(
             .unwrap_or(0);
         for c in &r.changes {
             let what = match (&c.from, &c.to) {
-                (None, None) => String::new(),
+                (None, None) => c
+                    .segment
+                    .as_deref()
+                    .map_or_else(String::new, |s| format!(" {s}")),
                 (f, t) => format!(
                     " {} -> {}",
                     f.as_deref().unwrap_or("-"),

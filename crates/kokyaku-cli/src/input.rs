@@ -110,6 +110,10 @@ pub struct InputArgs {
     /// Stop at the first bad row instead of rejecting it with a reason.
     #[arg(long)]
     pub strict: bool,
+    /// Reject order rows (and lines) with an amount below this, e.g. 0.01 drops zero-value
+    /// orders (counted as `below_min_order_amount`). Default: keep every amount.
+    #[arg(long)]
+    pub min_order_amount: Option<String>,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -156,6 +160,15 @@ impl InputArgs {
         };
         if let Some(d) = &self.delimiter {
             o.delimiter = Delimiter::parse(d)?;
+        }
+        if let Some(m) = &self.min_order_amount {
+            o.min_order_amount = Some(m.trim().parse().map_err(|_| {
+                Error::option(
+                    "--min-order-amount",
+                    m,
+                    "give a decimal amount such as 0.01",
+                )
+            })?);
         }
         if let Some(tz) = &self.timezone {
             o.timezone.clone_from(tz);
@@ -269,6 +282,20 @@ pub fn write_table(t: &Table, path: &Path) -> Result<()> {
         kokyaku::io::write_table_parquet(t, w)
     } else {
         t.write_csv(w)
+    }
+}
+
+/// Writes a record batch as CSV or Parquet by extension (`-` is CSV on stdout): the typed
+/// route of `kokyaku summary`, with the same bytes as [`write_table`] of the same table.
+pub fn write_batch(b: &kokyaku::io::RecordBatch, path: &Path) -> Result<()> {
+    if path.as_os_str() == "-" {
+        return kokyaku::io::write_batch_csv(b, BufWriter::new(std::io::stdout().lock()));
+    }
+    let w = create(path)?;
+    if is_parquet(path) {
+        kokyaku::io::write_batch_parquet(b, w)
+    } else {
+        kokyaku::io::write_batch_csv(b, w)
     }
 }
 

@@ -2,11 +2,15 @@
 //!
 //! Errors print as one line on stderr with a non-zero exit; never a backtrace.
 
+mod acquisition;
+mod analysis_args;
 mod book;
+mod campaign;
 mod input;
 mod ltv;
 mod ltv_evaluate;
 mod segment;
+mod stages;
 mod text;
 
 use std::io::Write;
@@ -20,6 +24,7 @@ use kokyaku::report::{AnalysisOptions, CustomerAnalysis, Report};
 use kokyaku::simulate::SimOptions;
 use kokyaku::{Error, Result};
 
+use analysis_args::AnalysisArgs;
 use input::InputArgs;
 
 /// Customer analytics for e-commerce and D2C order logs.
@@ -31,7 +36,7 @@ struct Cli {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum OutFormat {
+pub(crate) enum OutFormat {
     Text,
     Json,
 }
@@ -43,6 +48,8 @@ enum Command {
     Report {
         #[command(flatten)]
         input: InputArgs,
+        #[command(flatten)]
+        analysis: AnalysisArgs,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: OutFormat,
@@ -51,6 +58,8 @@ enum Command {
     Summary {
         #[command(flatten)]
         input: InputArgs,
+        #[command(flatten)]
+        analysis: AnalysisArgs,
         /// Output file (`.csv` or `.parquet`); `-` for CSV on stdout.
         #[arg(short, long)]
         output: PathBuf,
@@ -85,8 +94,18 @@ enum Command {
     },
     /// Predictive lifetime value: fit BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma, BG/BB, sBG.
     Ltv(Box<ltv::LtvArgs>),
+    /// Campaign results: conversions, CVR and revenue per customer of the recipients against
+    /// the holdout, with intervals, per campaign, channel and segment; a sale period against a
+    /// reference period.
+    Campaign(Box<campaign::CampaignArgs>),
+    /// Acquisition economics: LTV curves, payback month given a CPA, predicted LTV, per channel,
+    /// ad code or first order kind.
+    Acquisition(Box<acquisition::AcquisitionArgs>),
     /// Customers matching segment rules (ids, --count, --explain ID; --preset, --rules FILE.json).
     Segment(Box<segment::SegmentArgs>),
+    /// Loyalty stages, points and progress from a programme (--program FILE.json); --customer ID
+    /// for a card, --history, --distribution monthly.
+    Stages(Box<stages::StagesArgs>),
     /// The customer book: apply an events file to a snapshot (or an empty book), print who
     /// changed class, went dormant, came back or changed subscription state, write the new
     /// snapshot.
@@ -132,7 +151,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn print_json(v: &impl serde::Serialize) -> Result<()> {
+pub(crate) fn print_json(v: &impl serde::Serialize) -> Result<()> {
     let s = serde_json::to_string_pretty(v)
         .map_err(|e| Error::Unsupported(format!("JSON output: {e}")))?;
     let mut out = std::io::stdout().lock();
@@ -142,19 +161,33 @@ fn print_json(v: &impl serde::Serialize) -> Result<()> {
     })
 }
 
-fn analysis_options(input: &InputArgs) -> Result<AnalysisOptions> {
+fn analysis_options(input: &InputArgs, analysis: &AnalysisArgs) -> Result<AnalysisOptions> {
+    let o = analysis.options()?;
     Ok(AnalysisOptions {
-        as_of: input.as_of()?,
-        ..AnalysisOptions::default()
+        as_of: input.as_of()?.or(o.as_of),
+        ..o
     })
+}
+
+/// Warns on stderr when the CPM spend threshold is in another currency than the log's.
+fn warn_cpm_currency(opts: &AnalysisOptions, log_currency: Option<&str>) {
+    if let Some(w) = opts.cpm.currency_warning(log_currency) {
+        eprintln!("kokyaku: warning: {w}");
+    }
 }
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Segment(a) => segment::run(&a),
-        Command::Report { input, format } => {
+        Command::Stages(a) => stages::run(&a),
+        Command::Report {
+            input,
+            analysis,
+            format,
+        } => {
+            let opts = analysis_options(&input, &analysis)?;
             let ing = input.read()?;
-            let opts = analysis_options(&input)?;
+            warn_cpm_currency(&opts, ing.log.currency());
             let report = Report::build(&ing.log, Some(&ing.report), &opts)?;
             match format {
                 OutFormat::Json => print_json(&report),
@@ -171,17 +204,32 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Summary {
             input,
+            analysis,
             output,
             format,
         } => {
-            let opts = analysis_options(&input)?;
+            let opts = analysis_options(&input, &analysis)?;
+            // The streamed summary keeps no currency: the one given with --currency, if any.
+            if input.currency.is_some() || input.file.is_none() {
+                let c = input
+                    .currency
+                    .clone()
+                    .or_else(|| input.file.is_none().then(|| "JPY".into()));
+                warn_cpm_currency(&opts, c.as_deref());
+            }
             let (summary, report) = input.summarize(&opts.summary_opts())?;
             let ca = CustomerAnalysis::from_summary(summary, &opts)?;
-            let table = ca.table(&opts);
-            input::write_table(&table, &output)?;
+            // Typed columns straight to the file (the same bytes as `ca.table` would give).
+            let batch = kokyaku::io::summary_record_batch(
+                &ca.summary,
+                Some(&ca.rfm),
+                Some((&ca.cpm, &opts.cpm)),
+            )?;
+            input::write_batch(&batch, &output)?;
+            let n_rows = batch.num_rows();
             let msg = serde_json::json!({
                 "output": output.display().to_string(),
-                "customers": table.n_rows(),
+                "customers": n_rows,
                 "as_of": ca.summary.as_of.to_string(),
                 "ingestion": report,
             });
@@ -189,7 +237,7 @@ fn run(cli: Cli) -> Result<()> {
                 OutFormat::Json => print_json(&msg),
                 OutFormat::Text => {
                     if output.as_os_str() != "-" {
-                        eprintln!("wrote {} customers to {}", table.n_rows(), output.display());
+                        eprintln!("wrote {n_rows} customers to {}", output.display());
                     }
                     Ok(())
                 }
@@ -254,6 +302,8 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Ltv(args) => ltv::run(*args),
+        Command::Campaign(args) => campaign::run(*args),
+        Command::Acquisition(args) => acquisition::run(&args),
         Command::Book(args) => book::run(&args),
         Command::Simulate {
             customers,

@@ -120,3 +120,43 @@ fn bad_inputs_fail_with_their_code() {
     ]);
     assert_eq!(err_code(&o), "invalid_option");
 }
+
+#[test]
+fn segments_from_a_rules_file() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/book/segments.json");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let opts = tmp("seg-options.json");
+    std::fs::write(&opts, v["input"]["options"].to_string()).unwrap();
+    let rules = tmp("seg-rules.json");
+    std::fs::write(&rules, v["input"]["segments"].to_string()).unwrap();
+    let events = tmp("seg-step0.jsonl");
+    let lines: Vec<String> = v["input"]["steps"][0]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(Value::to_string)
+        .collect();
+    std::fs::write(&events, lines.join("\n")).unwrap();
+    let snap = tmp("seg.snap");
+    let got = ok(&kokyaku(&[
+        "book",
+        events.to_str().unwrap(),
+        "--options",
+        opts.to_str().unwrap(),
+        "--segments",
+        rules.to_str().unwrap(),
+        "-o",
+        snap.to_str().unwrap(),
+        "--format",
+        "json",
+    ]));
+    assert_eq!(got["changes"], v["expected"]["steps"][0]["changes"]);
+    let text = kokyaku(&["book", "--from", snap.to_str().unwrap(), "--advance", "2024-03-15"]);
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(out.contains("became_dormant"), "{out}");
+    let bad = tmp("bad-rules.json");
+    std::fs::write(&bad, r#"{"x": "orders >="}"#).unwrap();
+    let o = kokyaku(&["book", "--segments", bad.to_str().unwrap()]);
+    assert_eq!(err_code(&o), "rule_syntax");
+}

@@ -184,12 +184,15 @@ struct Frame {
 }
 
 impl Frame {
+    /// `Ok(None)` without a completed order on or before as-of; `invalid_value` when the
+    /// first order to as-of spans more than [`crate::span::MAX_SPAN_DAYS`].
     fn new(
         log: &OrderLog,
         period: Period,
         as_of: Option<NaiveDate>,
         max_periods: Option<u32>,
-    ) -> Option<Self> {
+        what: &str,
+    ) -> Result<Option<Self>> {
         let as_of = log.as_of_day(as_of);
         let (days, status) = (log.days(), log.statuses());
         // Oldest first completed order on or before as-of.
@@ -205,20 +208,24 @@ impl Frame {
                 }
             }
         }
-        let first = period.index(first_day?);
+        let Some(first_day) = first_day else {
+            return Ok(None);
+        };
+        crate::span::check(log, first_day, as_of, what)?;
+        let first = period.index(first_day);
         let current = period.index(as_of);
         let n_cohorts = (current - first + 1) as usize;
         let mut width = n_cohorts;
         if let Some(m) = max_periods {
             width = width.min(m as usize + 1);
         }
-        Some(Self {
+        Ok(Some(Self {
             as_of,
             first,
             last_observed: period.last_observed(as_of),
             n_cohorts,
             width,
-        })
+        }))
     }
     /// Whether offset `k` of cohort slot `row` is fully observed.
     fn known(&self, row: usize, k: usize) -> bool {
@@ -230,7 +237,14 @@ impl Frame {
 /// completed order in period `cohort + k`. See the module docs for the unknown rule.
 pub fn retention(log: &OrderLog, opts: &CohortOptions) -> Result<RetentionMatrix> {
     let period = opts.period;
-    let Some(f) = Frame::new(log, period, opts.as_of, opts.max_periods) else {
+    let Some(f) = Frame::new(
+        log,
+        period,
+        opts.as_of,
+        opts.max_periods,
+        "cohort retention",
+    )?
+    else {
         let as_of = log.as_of_day(opts.as_of);
         return Ok(RetentionMatrix {
             period,
@@ -310,7 +324,7 @@ pub fn retention(log: &OrderLog, opts: &CohortOptions) -> Result<RetentionMatrix
 pub fn revenue_curves(log: &OrderLog, opts: &CohortOptions) -> Result<RevenueCurves> {
     let period = opts.period;
     let currency = log.currency().map(str::to_owned);
-    let Some(f) = Frame::new(log, period, opts.as_of, opts.max_periods) else {
+    let Some(f) = Frame::new(log, period, opts.as_of, opts.max_periods, "revenue curves")? else {
         let as_of = log.as_of_day(opts.as_of);
         return Ok(RevenueCurves {
             period,
@@ -474,7 +488,7 @@ pub fn period_churn(log: &OrderLog, opts: &ChurnOptions) -> Result<PeriodChurn> 
         has_subscription_table: has_table,
         periods: Vec::new(),
     };
-    let Some(f) = Frame::new(log, period, opts.as_of, None) else {
+    let Some(f) = Frame::new(log, period, opts.as_of, None, "period churn")? else {
         return Ok(empty(as_of));
     };
     let last = f.last_observed;

@@ -9,6 +9,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Day, OrderLog, OrderStatus, date_to_day, day_to_date};
+use crate::rfm::FrequencyBasis;
 use crate::summary::CustomerSummaries;
 use crate::{Error, Result};
 
@@ -123,6 +124,13 @@ pub struct CpmOptions {
     pub churn_inclusive: bool,
     /// Display names by class id (overrides the Japanese defaults).
     pub names: BTreeMap<String, String>,
+    /// What counts as a purchase for the 初回客 test and the stage ladder: completed orders
+    /// (default), or distinct purchase days (two orders on one day are then one purchase, as
+    /// RFM's `frequency_basis` offers).
+    pub frequency_basis: FrequencyBasis,
+    /// The currency `spend_threshold` is given in (default `JPY`, the currency of the common
+    /// 70,000). [`CpmOptions::currency_warning`] says when a log's currency differs.
+    pub spend_currency: String,
 }
 
 impl Default for CpmOptions {
@@ -136,11 +144,40 @@ impl Default for CpmOptions {
             tenure_inclusive: true,
             churn_inclusive: true,
             names: BTreeMap::new(),
+            frequency_basis: FrequencyBasis::Orders,
+            spend_currency: "JPY".into(),
         }
     }
 }
 
 impl CpmOptions {
+    /// A warning when the spend threshold is applied to a log in another currency than the one
+    /// it was given in (or in an unknown one): 70,000 yen means nothing in dollars (CDNOW gets
+    /// no 流行 or 優良 at all). `None` when the currencies agree.
+    #[must_use]
+    pub fn currency_warning(&self, log_currency: Option<&str>) -> Option<String> {
+        let given = self.spend_currency.trim();
+        match log_currency {
+            Some(c) if c.eq_ignore_ascii_case(given) => None,
+            Some(c) => Some(format!(
+                "the CPM spend threshold {} is in {given} but the log is in {c}: give it in {c} (--cpm-spend-threshold, with --cpm-spend-currency {c})",
+                self.spend_threshold
+            )),
+            None => Some(format!(
+                "the log has no currency (no currency column, no --currency); the CPM spend threshold {} is in {given}: check it is in the log's currency (--cpm-spend-threshold, --cpm-spend-currency)",
+                self.spend_threshold
+            )),
+        }
+    }
+
+    /// The purchase count a stage uses for customer `i`: orders or purchase days.
+    fn purchases(&self, s: &CustomerSummaries, i: usize) -> u32 {
+        match self.frequency_basis {
+            FrequencyBasis::Orders => s.orders[i],
+            FrequencyBasis::PurchaseDays => s.purchase_days[i],
+        }
+    }
+
     /// Checks the thresholds.
     pub fn validate(&self) -> Result<()> {
         if self.fledgling_tenure_days > self.excellent_tenure_days {
@@ -265,7 +302,7 @@ pub fn classify(s: &CustomerSummaries, opts: &CpmOptions) -> Result<CpmResult> {
     let mut spend = [0f64; 10];
     for i in 0..n {
         let c = opts.classify(
-            s.orders[i],
+            opts.purchases(s, i),
             s.tenure_days[i].unwrap_or(0),
             s.net_f64(i),
             s.recency_days[i].unwrap_or(0),
@@ -354,21 +391,26 @@ pub fn transitions(
     let Some(first) = log.first_day() else {
         return Err(Error::EmptyInput("no orders to compare month ends".into()));
     };
+    // One row per month end: bounded (100 years, 1,201 month ends at most) instead of cut.
+    crate::span::check(log, first, as_of, "CPM transitions")?;
     let mut ends: Vec<Day> = Vec::new();
     let mut e = month_end(day_to_date(first));
     while date_to_day(e) <= as_of {
         ends.push(date_to_day(e));
-        e = month_end(e.succ_opt().unwrap_or(e));
-        if ends.len() > 1200 {
-            break;
-        }
+        let Some(next) = e.succ_opt() else { break };
+        e = month_end(next);
     }
     let days = log.days();
     let status = log.statuses();
     let units = log.amounts().units();
-    let scale = 10_f64.powi(log.amounts().scale() as i32);
     let refunds = log.refunds();
-    let rscale = 10_f64.powi(refunds.amount.scale() as i32);
+    // Spend in exact integer units, turned into a number exactly as the summary does (net at
+    // the larger of the two scales, divided once), so `classify` and the transitions agree.
+    let (order_scale, refund_scale) = (log.amounts().scale(), refunds.amount.scale());
+    let money_scale = order_scale.max(refund_scale);
+    let order_up = 10_i128.pow(money_scale - order_scale);
+    let refund_up = 10_i128.pow(money_scale - refund_scale);
+    let div = 10_f64.powi(money_scale as i32);
     let m = ends.len();
     let mut counts = vec![vec![0u64; 10]; 11];
     let mut per = vec![[0u64; 6]; m]; // active_before, promoted, churned, churned_before, returned, new
@@ -377,22 +419,26 @@ pub fn transitions(
         let range = log.order_range(c);
         let rr = log.refund_range(c);
         let (mut i, mut k) = (range.start, rr.start);
-        let (mut orders, mut first_d, mut last_d, mut spend) =
-            (0u32, None::<Day>, None::<Day>, 0f64);
+        let (mut orders, mut first_d, mut last_d, mut gross, mut refunded) =
+            (0u32, None::<Day>, None::<Day>, 0i128, 0i128);
         for (t, &end) in ends.iter().enumerate() {
             while i < range.end && days[i] <= end {
                 if status[i] == OrderStatus::Completed {
-                    orders += 1;
+                    // Orders, or purchase days (orders are sorted by time: a new day is new).
+                    if opts.frequency_basis == FrequencyBasis::Orders || last_d != Some(days[i]) {
+                        orders += 1;
+                    }
                     first_d = first_d.or(Some(days[i]));
                     last_d = Some(days[i]);
-                    spend += units[i] as f64 / scale;
+                    gross += i128::from(units[i]);
                 }
                 i += 1;
             }
             while k < rr.end && refunds.day[k] <= end {
-                spend -= refunds.amount.units()[k] as f64 / rscale;
+                refunded += i128::from(refunds.amount.units()[k]);
                 k += 1;
             }
+            let spend = (gross * order_up - refunded * refund_up) as f64 / div;
             let cls = match (first_d, last_d) {
                 (Some(f), Some(l)) => {
                     opts.classify(orders, (l - f) as u32, spend, (end - l) as u32)

@@ -145,6 +145,32 @@ pub enum Error {
     /// An unsupported format or feature for this build.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// A loyalty programme that cannot be used: the field is named as a path (`stages[2].spend`).
+    #[error("invalid loyalty programme field '{field}' = '{value}': {reason}")]
+    InvalidProgram {
+        /// Path of the offending field.
+        field: String,
+        /// The value given.
+        value: String,
+        /// What is accepted instead.
+        reason: String,
+    },
+    /// A points redemption or refund reversal larger than the balance (under the `error` policy).
+    #[error(
+        "points shortfall for customer '{customer_id}' on {date}: {what} needs {needed} points but the balance is {balance}; fix the redemption file or set points.shortfall to \"debt\""
+    )]
+    PointsShortfall {
+        /// The customer.
+        customer_id: String,
+        /// The local day.
+        date: chrono::NaiveDate,
+        /// `redemption` or `refund reversal of order …`.
+        what: String,
+        /// Points needed.
+        needed: i64,
+        /// Balance at that moment.
+        balance: i64,
+    },
     /// A segment rule that cannot be read (position, caret line and hint inside).
     #[error("rule syntax error: {0}")]
     RuleSyntax(Box<crate::segment::RuleError>),
@@ -176,6 +202,8 @@ impl Error {
             Error::Malformed { .. } => "malformed_input",
             Error::Io { .. } => "io_error",
             Error::Unsupported(_) => "unsupported",
+            Error::InvalidProgram { .. } => "invalid_program",
+            Error::PointsShortfall { .. } => "points_shortfall",
             Error::RuleSyntax(_) => "rule_syntax",
             Error::RuleType(_) => "rule_type",
             Error::Snapshot { problem, .. } => problem.code(),

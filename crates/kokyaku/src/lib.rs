@@ -13,6 +13,7 @@ pub mod cohort;
 pub mod cpm;
 pub mod error;
 pub mod io;
+pub mod loyalty;
 pub mod ltv;
 pub mod model;
 mod par;
@@ -21,6 +22,7 @@ pub mod report;
 pub mod rfm;
 pub mod segment;
 pub mod simulate;
+pub mod span;
 pub mod summary;
 pub mod table;
 

@@ -86,12 +86,13 @@ pub struct CustomerSummaries {
     pub tenure_days: Vec<Option<u32>>,
     /// Days from the first order to as-of.
     pub age_days: Vec<Option<u32>>,
-    /// Gross spend (completed orders).
-    pub gross_units: Vec<i64>,
+    /// Gross spend (completed orders). 128 bits: a customer's total of 64-bit order amounts
+    /// never overflows (it did saturate in 64 bits), see [`decimal_units`].
+    pub gross_units: Vec<i128>,
     /// Refunds and negative adjustments (positive magnitude).
-    pub refund_units: Vec<i64>,
+    pub refund_units: Vec<i128>,
     /// Gross minus refunds, in units of `10^-money_scale`.
-    pub net_units: Vec<i64>,
+    pub net_units: Vec<i128>,
     /// Decimal places of the `*_units` columns (see [`CustomerSummaries::gross`]).
     pub money_scale: u32,
     /// Subscription state.
@@ -133,9 +134,9 @@ impl CustomerSummaries {
             dormant: self.dormant[i],
         }
     }
-    fn money(&self, v: &[i64], i: usize) -> Decimal {
+    fn money(&self, v: &[i128], i: usize) -> Decimal {
         v.get(i)
-            .map_or(Decimal::ZERO, |&u| Decimal::new(u, self.money_scale))
+            .map_or(Decimal::ZERO, |&u| decimal_units(u, self.money_scale))
     }
     /// Gross spend of customer `i` (completed orders).
     #[must_use]
@@ -164,18 +165,15 @@ impl CustomerSummaries {
     #[must_use]
     pub fn average_order_value(&self, i: usize) -> Option<Decimal> {
         average(
-            i128::from(*self.net_units.get(i)?),
+            *self.net_units.get(i)?,
             self.money_scale,
             *self.orders.get(i)?,
         )
     }
-    fn total(&self, v: &[i64]) -> Decimal {
-        let sum: i128 = v.iter().map(|&u| i128::from(u)).sum();
-        Decimal::try_from_i128_with_scale(sum, self.money_scale).unwrap_or(if sum < 0 {
-            Decimal::MIN
-        } else {
-            Decimal::MAX
-        })
+    fn total(&self, v: &[i128]) -> Decimal {
+        // At most 2^32 orders in a log, each below 2^63 units, scaled up by at most 10^8:
+        // below 2^122, so the sum fits an i128.
+        decimal_units(v.iter().sum(), self.money_scale)
     }
     /// Sum of gross spend over all customers (exact).
     #[must_use]
@@ -304,8 +302,6 @@ impl<'a> SummaryBuilder<'a> {
     /// Appends the next customer's row; `table_state` is its state from a subscription table.
     pub(crate) fn push(&mut self, t: &Totals, table_state: Option<SubscriptionState>) {
         let (s, as_of, opts) = (&mut self.s, self.as_of, self.opts);
-        // Per-customer totals beyond ±9.2e18 minor units saturate (no shop gets there).
-        let clamp = |v: i128| i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX });
         let gross_s = t.gross * self.order_scale_up;
         let ref_s = t.refunded * self.refund_scale_up;
         let net_s = gross_s - ref_s;
@@ -320,9 +316,9 @@ impl<'a> SummaryBuilder<'a> {
         s.tenure_days
             .push(t.first.zip(t.last).map(|(f, l)| (l - f) as u32));
         s.age_days.push(t.first.map(|f| (as_of - f).max(0) as u32));
-        s.gross_units.push(clamp(gross_s));
-        s.refund_units.push(clamp(ref_s));
-        s.net_units.push(clamp(net_s));
+        s.gross_units.push(gross_s);
+        s.refund_units.push(ref_s);
+        s.net_units.push(net_s);
         let state = match table_state {
             Some(st) => st,
             None => match t.last_sub_day {
@@ -400,6 +396,31 @@ pub fn summarize(log: &OrderLog, opts: &SummaryOptions) -> CustomerSummaries {
     out.finish()
 }
 
+/// `units / 10^scale` as a [`Decimal`], exactly whenever it has at most 28 significant digits
+/// (`Decimal` holds 96 bits): every per-customer total up to 7.9e28 minor units. A larger one
+/// (more than 2^32 orders of the largest storable amount) loses its last digits, rounded half
+/// to even, never clamped.
+#[must_use]
+pub fn decimal_units(units: i128, scale: u32) -> Decimal {
+    let (mut u, mut sc) = (units, scale);
+    loop {
+        if let Ok(d) = Decimal::try_from_i128_with_scale(u, sc) {
+            return d;
+        }
+        if sc == 0 {
+            // Unreachable: summary totals are below 2^122 units at a scale of at most 8 (2^32
+            // orders below 2^63 units, scaled up by at most 10^8), i.e. below 5.4e28 < 2^96
+            // whole units, which fit at scale 0.
+            return if u < 0 { Decimal::MIN } else { Decimal::MAX };
+        }
+        // One decimal less, rounded half to even.
+        let (q, r) = (u / 10, u % 10);
+        let up = r.abs() > 5 || (r.abs() == 5 && q % 2 != 0);
+        u = if up { q + u.signum() } else { q };
+        sc -= 1;
+    }
+}
+
 /// `net / orders` at `max(scale, 2)` decimals, rounded half to even, in integer arithmetic
 /// (the same value as `Decimal` division with `round_dp`, at a fraction of the cost).
 fn average(net_units: i128, scale: u32, orders: u32) -> Option<Decimal> {
@@ -416,7 +437,7 @@ fn average(net_units: i128, scale: u32, orders: u32) -> Option<Decimal> {
     } else {
         q
     };
-    Decimal::try_from_i128_with_scale(q, out_scale).ok()
+    Some(decimal_units(q, out_scale))
 }
 
 /// Per customer, the state from an attached subscription table (as of `as_of`).

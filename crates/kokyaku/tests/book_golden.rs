@@ -2,7 +2,9 @@
 //! harnesses): a book built from `input.options`, then `input.steps` one after another, each
 //! `{events: [...]}` (ingested; the step's result holds the `counts`) or `{advance: date}`,
 //! followed by a change report (the step's `changes`) and a snapshot / restore round trip.
-//! The result is `{as_of, steps: [{counts?, changes}], customers}` where `customers` holds the
+//! With `input.segments` (name → rule) the book tracks those segments and the result adds
+//! `segments` (name → members).
+//! The result is `{as_of, steps: [{counts?, changes}], customers, segments}` where `customers` holds the
 //! final summaries keyed by customer id (compared whole). An expected `{error: {code,
 //! message_contains}}` means a step must fail with that code.
 
@@ -12,11 +14,24 @@ use std::path::PathBuf;
 
 use golden_common::{Rules, compare};
 use kokyaku::book::{Book, BookOptions, Event};
+use kokyaku::segment::RuleSource;
 use serde_json::{Map, Value, json};
 
 fn run(input: &Value) -> kokyaku::Result<Value> {
     let opts: BookOptions = serde_json::from_value(input["options"].clone()).unwrap();
     let mut book = Book::new(opts)?;
+    let names: Vec<String> = input
+        .get("segments")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    if let Some(Value::Object(m)) = input.get("segments") {
+        let rules: Vec<(String, RuleSource)> = m
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::from_value(v.clone()).unwrap()))
+            .collect();
+        book.set_segments(&rules)?;
+    }
     let mut steps = Vec::new();
     for step in input["steps"].as_array().unwrap() {
         let mut out = Map::new();
@@ -30,7 +45,7 @@ fn run(input: &Value) -> kokyaku::Result<Value> {
         if let Some(d) = step.get("advance").and_then(Value::as_str) {
             book.advance(kokyaku::model::parse_date("advance", d)?)?;
         }
-        let rep = book.changes();
+        let rep = book.changes()?;
         out.insert(
             "changes".into(),
             serde_json::to_value(&rep.changes).unwrap(),
@@ -45,7 +60,13 @@ fn run(input: &Value) -> kokyaku::Result<Value> {
         v.as_object_mut().unwrap().remove("customer_id");
         customers.insert(id, v);
     }
-    Ok(json!({"as_of": book.as_of().to_string(), "steps": steps, "customers": customers}))
+    let segments: Map<String, Value> = names
+        .iter()
+        .map(|n| (n.clone(), json!(book.segment_members(n))))
+        .collect();
+    Ok(
+        json!({"as_of": book.as_of().to_string(), "steps": steps, "customers": customers, "segments": segments}),
+    )
 }
 
 #[test]

@@ -16,7 +16,21 @@ use kokyaku::cpm::{CpmOptions, classify};
 use kokyaku::model::{
     Customer, Order, OrderKind, OrderLog, OrderStatus, Refund, Subscription, SubscriptionStatus,
 };
+use kokyaku::segment::{RuleSource, SegmentOptions, Segmenter};
 use kokyaku::summary::{SummaryOptions, summarize};
+
+/// Segments tracked in the property test: customer fields, order and subscription
+/// quantifiers, a CPM class, and a population-relative RFM score.
+const RULES: &[(&str, &str)] = &[
+    ("multi", "orders >= 2"),
+    ("dormant", "dormant = true"),
+    ("big_recent", "net >= 10000 and days_since_last_order < 60"),
+    ("big_order", "any order (amount >= 15000)"),
+    ("sub_kind", r#"any order (kind = "subscription")"#),
+    ("sub_active", r#"any subscription (status = "active")"#),
+    ("first_timers", r#"cpm.class = "first_timer_active""#),
+    ("rfm_top", "rfm.r >= 4"),
+];
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
@@ -264,6 +278,11 @@ fn run(seed: u64, n: usize, batches: usize, follow: bool, tokyo: bool) {
         excellent_tenure_days: 90,
         spend_threshold: 15_000.0,
         churn_days: 60,
+        frequency_basis: if seed % 2 == 0 {
+            kokyaku::rfm::FrequencyBasis::Orders
+        } else {
+            kokyaku::rfm::FrequencyBasis::PurchaseDays
+        },
         ..CpmOptions::default()
     };
     let opts = BookOptions {
@@ -274,7 +293,13 @@ fn run(seed: u64, n: usize, batches: usize, follow: bool, tokyo: bool) {
         cpm: cpm.clone(),
     };
     let mut book = Book::new(opts).unwrap();
+    let rules: Vec<(String, RuleSource)> = RULES
+        .iter()
+        .map(|(n, r)| ((*n).to_owned(), RuleSource::Text((*r).to_owned())))
+        .collect();
+    book.set_segments(&rules).unwrap();
     let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
+    let mut in_segment: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
     let size = events.len().div_ceil(batches.max(1)).max(1);
     let mut done = 0;
     for (b, chunk) in events.chunks(size).enumerate() {
@@ -302,7 +327,7 @@ fn run(seed: u64, n: usize, batches: usize, follow: bool, tokyo: bool) {
         let e = serde_json::to_value(bulk.records()).unwrap();
         assert_eq!(a, e, "summaries after batch {b} (seed {seed})");
         // Change reports, folded, give the current classes and states.
-        let rep = book.changes();
+        let rep = book.changes().unwrap();
         for c in &rep.changes {
             let s = seen.entry(c.customer_id.clone()).or_insert_with(|| Seen {
                 sub: "none".into(),
@@ -325,6 +350,14 @@ fn run(seed: u64, n: usize, batches: usize, follow: bool, tokyo: bool) {
                     assert_eq!(Some(&s.sub), c.from.as_ref());
                     s.sub = c.to.clone().unwrap();
                 }
+                ChangeKind::SegmentEntered => {
+                    let m = in_segment.entry(c.segment.clone().unwrap()).or_default();
+                    assert!(m.insert(c.customer_id.clone()), "{c:?}");
+                }
+                ChangeKind::SegmentLeft => {
+                    let m = in_segment.entry(c.segment.clone().unwrap()).or_default();
+                    assert!(m.remove(&c.customer_id), "{c:?}");
+                }
             }
         }
         let classes = classify(&bulk, &cpm).unwrap();
@@ -341,8 +374,35 @@ fn run(seed: u64, n: usize, batches: usize, follow: bool, tokyo: bool) {
             });
             assert_eq!(got, want, "reported state of {id} after batch {b}");
         }
+        // Segment members: the book's, the reports' and the bulk evaluator's agree.
+        let seg = Segmenter::new(
+            &log,
+            &bulk,
+            SegmentOptions {
+                summary: s_opts.clone(),
+                cpm: cpm.clone(),
+                ..SegmentOptions::default()
+            },
+        );
+        for (name, src) in &rules {
+            let rule = src.rule(seg.catalog()).unwrap();
+            let want: Vec<String> = seg
+                .members(&rule)
+                .unwrap()
+                .into_iter()
+                .map(|i| bulk.customer_id.get(i).to_owned())
+                .collect();
+            let mine = book.segment_members(name).unwrap();
+            assert_eq!(mine, want, "segment {name} after batch {b} (seed {seed})");
+            let reported: Vec<String> = in_segment.get(name).map_or_else(Vec::new, |m| {
+                let mut v: Vec<String> = m.iter().cloned().collect();
+                v.sort_by(|a, b| kokyaku::model::natural_cmp(a, b));
+                v
+            });
+            assert_eq!(reported, want, "reported members of {name} after batch {b}");
+        }
         // A second report right away is empty.
-        assert!(book.changes().changes.is_empty());
+        assert!(book.changes().unwrap().changes.is_empty());
     }
 }
 

@@ -3,7 +3,9 @@
 //!
 //! * `campaign_results`: `input` is `{csv, options, deliveries_csv, delivery_options}` (the
 //!   order log as in `fixtures_core.rs`, the deliveries and their `DeliveryReadOptions`);
-//!   params are `CampaignOptions`; result `{deliveries: DeliveryReport, results: CampaignResults}`.
+//!   params are `CampaignOptions`, plus optionally `segment_rules` (`{name: rule text}`, in
+//!   name order: segments from rules at send time); result `{deliveries: DeliveryReport,
+//!   results: CampaignResults}`.
 //! * `compare_periods`: the same input; params are `PeriodOptions`; result `PeriodComparison`.
 //! * `acquisition`: `input` is `{records: {timezone, customers, orders, refunds}}` (record
 //!   types); params are `AcquisitionOptions`; result `AcquisitionReport`.
@@ -18,10 +20,11 @@ use std::path::{Path, PathBuf};
 use kokyaku::acquisition::{AcquisitionOptions, acquisition};
 use kokyaku::campaign::{
     CampaignOptions, DeliveryReadOptions, PeriodOptions, campaign_results, compare_periods,
-    read_deliveries_csv,
+    read_deliveries_csv, segments_from_rules,
 };
 use kokyaku::io::{ReadOptions, parse_tz, read_csv_str};
 use kokyaku::model::{Customer, Order, OrderLog, Refund};
+use kokyaku::segment::{RuleSource, SegmentOptions};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -87,8 +90,28 @@ fn run(function: &str, input: &Value, params: &Value) -> Result<Value, kokyaku::
     };
     Ok(match function {
         "campaign_results" => {
-            let d = deliveries()?;
-            let o: CampaignOptions = serde_json::from_value(params.clone()).expect("params");
+            let mut d = deliveries()?;
+            let mut params = params.clone();
+            // `segment_rules`: {name: rule text}, evaluated at send time.
+            if let Some(rules) = params
+                .as_object_mut()
+                .and_then(|m| m.remove("segment_rules"))
+            {
+                let rules: Vec<(String, RuleSource)> = rules
+                    .as_object()
+                    .expect("segment_rules object")
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            RuleSource::Text(v.as_str().expect("rule text").to_owned()),
+                        )
+                    })
+                    .collect();
+                d.deliveries =
+                    segments_from_rules(&log, &d.deliveries, &rules, &SegmentOptions::default())?;
+            }
+            let o: CampaignOptions = serde_json::from_value(params).expect("params");
             json!({
                 "deliveries": serde_json::to_value(&d.report).unwrap(),
                 "results": serde_json::to_value(campaign_results(&log, &d.deliveries, &o)?).unwrap(),

@@ -99,26 +99,42 @@ fn gzip_files_are_decompressed() {
         let ing = kokyaku::io::read_path(&p, &ReadOptions::default()).unwrap();
         assert_eq!(ing.report, plain.report, "{name}");
         assert_eq!(ing.log.amounts(), plain.log.amounts());
-        let s = kokyaku::io::summarize_path(&p, &ReadOptions::default(), &SummaryOptions::default())
-            .unwrap();
+        let s =
+            kokyaku::io::summarize_path(&p, &ReadOptions::default(), &SummaryOptions::default())
+                .unwrap();
         assert_eq!(s.report, plain.report);
     }
     // Two gzip members one after another (`cat a.gz b.gz`) are one stream.
     let (head, tail) = LOG.split_at(LOG.find("B,2").unwrap());
     let p = dir.join("two.csv.gz");
     std::fs::write(&p, [gz(head), gz(tail)].concat()).unwrap();
-    assert_eq!(kokyaku::io::read_path(&p, &ReadOptions::default()).unwrap().report, plain.report);
+    assert_eq!(
+        kokyaku::io::read_path(&p, &ReadOptions::default())
+            .unwrap()
+            .report,
+        plain.report
+    );
     // JSON Lines inside.
-    let jsonl = "{\"customer_id\":\"A\",\"order_id\":\"1\",\"placed_at\":\"2024-01-01\",\"amount\":100}\n";
+    let jsonl =
+        "{\"customer_id\":\"A\",\"order_id\":\"1\",\"placed_at\":\"2024-01-01\",\"amount\":100}\n";
     let p = dir.join("orders.jsonl.gz");
     std::fs::write(&p, gz(jsonl)).unwrap();
-    assert_eq!(kokyaku::io::read_path(&p, &ReadOptions::default()).unwrap().report.orders, 1);
+    assert_eq!(
+        kokyaku::io::read_path(&p, &ReadOptions::default())
+            .unwrap()
+            .report
+            .orders,
+        1
+    );
     // Not gzip at all.
     let p = dir.join("fake.csv.gz");
     std::fs::write(&p, LOG).unwrap();
     let e = kokyaku::io::read_path(&p, &ReadOptions::default()).unwrap_err();
     assert_eq!(e.code(), "malformed_input", "{e}");
-    assert!(e.to_string().contains("fake.csv.gz") && e.to_string().contains("gzip"), "{e}");
+    assert!(
+        e.to_string().contains("fake.csv.gz") && e.to_string().contains("gzip"),
+        "{e}"
+    );
     // A gzipped Parquet file is refused with a reason.
     let e = kokyaku::io::Format::from_path(std::path::Path::new("x.parquet.gz")).unwrap_err();
     assert_eq!(e.code(), "unsupported");
@@ -142,20 +158,70 @@ fn json_arrays_of_records_are_read() {
     assert_eq!(ing.report, plain.report);
     assert_eq!(ing.log.amounts(), plain.log.amounts());
     // A non-object element is a malformed row at its 1-based position.
-    std::fs::write(&p, r#"[{"customer_id":"A","placed_at":"2024-01-01","amount":1}, 5]"#).unwrap();
-    let r = kokyaku::io::read_path(&p, &ReadOptions::default()).unwrap().report;
+    std::fs::write(
+        &p,
+        r#"[{"customer_id":"A","placed_at":"2024-01-01","amount":1}, 5]"#,
+    )
+    .unwrap();
+    let r = kokyaku::io::read_path(&p, &ReadOptions::default())
+        .unwrap()
+        .report;
     assert_eq!((r.rows_read, r.rows_rejected, r.examples[0].row), (2, 1, 2));
     // Broken JSON says what a .json file may hold.
     std::fs::write(&p, "[{\"customer_id\": ").unwrap();
     let e = kokyaku::io::read_path(&p, &ReadOptions::default()).unwrap_err();
     assert_eq!(e.code(), "malformed_input");
-    assert!(e.to_string().contains("JSON Lines or one JSON array"), "{e}");
+    assert!(
+        e.to_string().contains("JSON Lines or one JSON array"),
+        "{e}"
+    );
     // JSON Lines in a .json file.
     std::fs::write(
         &p,
         "{\"customer_id\":\"A\",\"order_id\":\"1\",\"placed_at\":\"2024-01-01\",\"amount\":100}\n",
     )
     .unwrap();
-    assert_eq!(kokyaku::io::read_path(&p, &ReadOptions::default()).unwrap().report.orders, 1);
+    assert_eq!(
+        kokyaku::io::read_path(&p, &ReadOptions::default())
+            .unwrap()
+            .report
+            .orders,
+        1
+    );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// 20.6: zero-value orders (invoices of only £0.00 lines, as in Online Retail) counted as
+/// purchases. `min_order_amount` rejects them, counted as `below_min_order_amount`; the
+/// default keeps every amount.
+#[test]
+fn min_order_amount_drops_zero_value_orders_and_counts_them() {
+    let text = "InvoiceNo,CustomerID,InvoiceDate,Quantity,UnitPrice\n\
+                543599,17850,2011-02-10 10:00,1,0.00\n\
+                543599,17850,2011-02-10 10:00,2,0.00\n\
+                543600,17851,2011-02-10 11:00,2,2.50\n";
+    let kept = csv(text, &ReadOptions::default());
+    assert_eq!((kept.report.orders, kept.report.rows_rejected), (2, 0));
+    let opts = ReadOptions {
+        min_order_amount: Some(dec("0.01")),
+        ..ReadOptions::default()
+    };
+    let ing = csv(text, &opts);
+    let r = &ing.report;
+    assert_eq!((r.orders, r.rows_rejected), (1, 2));
+    assert_eq!(r.rejections["below_min_order_amount"], 2);
+    assert_eq!((r.examples[0].row, r.examples[0].value.as_str()), (1, "0"));
+    assert_eq!(ing.log.n_customers(), 1, "17850 never paid: not a buyer");
+    let o: ReadOptions = serde_json::from_str(r#"{"min_order_amount": "0.01"}"#).unwrap();
+    assert_eq!(o.min_order_amount, Some(dec("0.01")));
+}
+
+/// 20.7: `1_000` read as 1000 although the docs say there are no digit separators.
+#[test]
+fn digit_separators_are_rejected_like_thousands_separators() {
+    let text = "customer_id,order_id,placed_at,amount\nA,1,2024-01-01,1_000\nA,2,2024-01-02,\"1,000\"\nA,3,2024-01-03,1000\n";
+    let ing = csv(text, &ReadOptions::default());
+    assert_eq!(ing.report.rejections["invalid_amount"], 2);
+    assert_eq!(ing.report.examples[0].value, "1_000");
+    assert_eq!(ing.log.n_orders(), 1);
 }

@@ -11,7 +11,34 @@ keyword arguments into options and results into frames.
 from __future__ import annotations
 
 from kokyaku import _kokyaku
+from kokyaku._loyalty import read_program
+from kokyaku._campaign import (
+    Deliveries,
+    acquisition,
+    acquisition_curves,
+    campaign_report,
+    campaign_results,
+    compare_periods,
+    deliveries_from_records,
+    read_deliveries_csv,
+    read_deliveries_jsonl,
+)
+from kokyaku._book import Book, Change, ChangeReport, IngestCounts
 from kokyaku._log import Analysis, Frame, OrderLog, from_frame, from_order_records, from_records, read_csv, read_jsonl
+from kokyaku._ltv import (
+    BgBb,
+    BgNbd,
+    GammaGamma,
+    GGompertzNbd,
+    ModifiedBgNbd,
+    ParetoNbd,
+    ShiftedBetaGeometric,
+    TimeUnit,
+    calibration_and_holdout,
+    calibration_summary,
+    evaluate_holdout,
+    load_fit,
+)
 from kokyaku._segment import (
     explain,
     parse_rule,
@@ -37,6 +64,10 @@ __version__: str = _kokyaku.__version__
 __all__ = [
     "__version__",
     "OrderLog",
+    "Book",
+    "Change",
+    "ChangeReport",
+    "IngestCounts",
     "Frame",
     "Analysis",
     "read_csv",
@@ -44,6 +75,7 @@ __all__ = [
     "from_records",
     "from_frame",
     "from_order_records",
+    "read_program",
     "KokyakuError",
     "InvalidInputError",
     "InvalidOptionError",
@@ -51,6 +83,18 @@ __all__ = [
     "UnsupportedError",
     "FitFailedError",
     "PanicError",
+    "BgNbd",
+    "ModifiedBgNbd",
+    "ParetoNbd",
+    "GGompertzNbd",
+    "BgBb",
+    "GammaGamma",
+    "ShiftedBetaGeometric",
+    "TimeUnit",
+    "load_fit",
+    "calibration_summary",
+    "calibration_and_holdout",
+    "evaluate_holdout",
     "segment",
     "segment_ids",
     "explain",
@@ -59,6 +103,15 @@ __all__ = [
     "presets",
     "segment_fields",
     "with_customers",
+    "Deliveries",
+    "read_deliveries_csv",
+    "read_deliveries_jsonl",
+    "deliveries_from_records",
+    "campaign_report",
+    "campaign_results",
+    "compare_periods",
+    "acquisition",
+    "acquisition_curves",
 ]
 
 

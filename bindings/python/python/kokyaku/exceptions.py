@@ -5,10 +5,11 @@ matching built-in, so ``except ValueError`` keeps working::
 
     KokyakuError                       base, .code
     ├── InvalidInputError  ValueError   invalid_value, missing_column, mixed_currency,
-    │                                   duplicate_order, empty_input, malformed_input
+    │                                   duplicate_order, empty_input, malformed_input,
+    │                                   snapshot_truncated, snapshot_corrupt, snapshot_foreign
     ├── InvalidOptionError ValueError   invalid_option
     ├── KokyakuIOError     OSError      io_error
-    ├── UnsupportedError   NotImplementedError  unsupported
+    ├── UnsupportedError   NotImplementedError  unsupported, snapshot_version
     ├── FitFailedError     RuntimeError fit_failed
     └── PanicError         RuntimeError panic (a bug in kokyaku: please report it)
 """

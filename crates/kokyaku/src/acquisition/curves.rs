@@ -224,8 +224,14 @@ struct Split {
     members: Vec<usize>,
 }
 
-/// Acquisition economics of `log` split as `opts.by` says (see the module docs).
+/// Acquisition economics of `log` split as `opts.by` says (see the module docs), attributes
+/// from the log's customer records (`OrderLog::from_records`, `OrderLog::with_customers`).
 pub fn acquisition(log: &OrderLog, opts: &AcquisitionOptions) -> Result<AcquisitionReport> {
+    acquisition_impl(log, opts)
+}
+
+#[allow(clippy::needless_range_loop)] // parallel per-month and per-customer columns
+fn acquisition_impl(log: &OrderLog, opts: &AcquisitionOptions) -> Result<AcquisitionReport> {
     let by = SplitBy::parse(&opts.by)?;
     if let SplitBy::Attribute(a) = &by {
         if !log.has_customer_table() {

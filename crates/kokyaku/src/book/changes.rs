@@ -21,6 +21,10 @@ pub enum ChangeKind {
     Reactivated,
     /// The subscription state changed (`none`, `active`, `paused`, `cancelled`).
     Subscription,
+    /// The customer entered a segment (`segment` names it).
+    SegmentEntered,
+    /// The customer left a segment (`segment` names it).
+    SegmentLeft,
 }
 
 impl ChangeKind {
@@ -32,6 +36,8 @@ impl ChangeKind {
             Self::BecameDormant => "became_dormant",
             Self::Reactivated => "reactivated",
             Self::Subscription => "subscription",
+            Self::SegmentEntered => "segment_entered",
+            Self::SegmentLeft => "segment_left",
         }
     }
 }
@@ -88,6 +94,9 @@ pub struct Change {
     pub customer_id: String,
     /// What changed.
     pub kind: ChangeKind,
+    /// The segment entered or left (segment changes only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
     /// The value before (empty for none).
     pub from: Option<String>,
     /// The value after.
@@ -153,8 +162,12 @@ impl Book {
             }
             None => SubscriptionState::Cancelled,
         };
+        let purchases = match self.opts.cpm.frequency_basis {
+            crate::rfm::FrequencyBasis::Orders => cu.orders,
+            crate::rfm::FrequencyBasis::PurchaseDays => cu.purchase_days,
+        };
         let class = self.opts.cpm.classify(
-            cu.orders,
+            purchases,
             if cu.orders > 0 {
                 (cu.last - cu.first) as u32
             } else {
@@ -214,28 +227,56 @@ impl Book {
 
     /// The changes since the last call (or since the book was created or restored), and marks
     /// them reported. Only customers touched by an event are looked at, or every customer when
-    /// the date moved.
-    pub fn changes(&mut self) -> ChangeReport {
+    /// the date moved (segments: see [`Book::set_segments`] for when every customer is
+    /// evaluated).
+    pub fn changes(&mut self) -> crate::Result<ChangeReport> {
         let time_moved = self.as_of != self.reported_as_of;
-        let mut out = Vec::new();
-        let mut look = |book: &mut Book, c: usize| {
-            let now = book.derived(c);
-            let was = book.cust[c].reported;
-            if now != was {
-                book.diff(c, was, now, &mut out);
-                book.cust[c].reported = now;
-            }
-        };
-        if time_moved {
-            for c in 0..self.cust.len() {
-                look(self, c);
-            }
+        let all = time_moved || (!self.segments.is_empty() && self.segments_need_all(time_moved));
+        let cands: Vec<u32> = if all {
+            (0..self.cust.len() as u32).collect()
         } else {
-            let dirty = std::mem::take(&mut self.dirty);
-            for &c in &dirty {
-                look(self, c as usize);
+            self.dirty.clone()
+        };
+        // Segments first: an evaluation error leaves the report for the next call.
+        let seg_now = if self.segments.is_empty() {
+            Vec::new()
+        } else {
+            self.evaluate_segments(&cands)?
+        };
+        let mut out = Vec::new();
+        for (j, &c) in cands.iter().enumerate() {
+            let c = c as usize;
+            let now = self.derived(c);
+            let was = self.cust[c].reported;
+            if now != was {
+                self.diff(c, was, now, &mut out);
+                self.cust[c].reported = now;
             }
-            self.dirty = dirty;
+            if let Some(&w) = seg_now.get(j) {
+                let old = self.members[c];
+                if w != old {
+                    let trig = self.trigger_of(c);
+                    let id = self.customers.values().get(c);
+                    for (k, sg) in self.segments.iter().enumerate() {
+                        let (a, b) = (old >> k & 1, w >> k & 1);
+                        if a != b {
+                            out.push(Change {
+                                customer_id: id.to_owned(),
+                                kind: if b == 1 {
+                                    ChangeKind::SegmentEntered
+                                } else {
+                                    ChangeKind::SegmentLeft
+                                },
+                                segment: Some(sg.name.clone()),
+                                from: None,
+                                to: None,
+                                trigger: trig.clone(),
+                            });
+                        }
+                    }
+                    self.members[c] = w;
+                }
+            }
         }
         for &c in &self.dirty {
             let cu = &mut self.cust[c as usize];
@@ -243,17 +284,20 @@ impl Book {
             cu.trig_ref = NONE;
         }
         self.dirty.clear();
+        self.segments_changed = false;
         let since = day_to_date(self.reported_as_of);
         self.reported_as_of = self.as_of;
         out.sort_by(|a, b| {
-            natural_cmp(&a.customer_id, &b.customer_id).then_with(|| a.kind.cmp(&b.kind))
+            natural_cmp(&a.customer_id, &b.customer_id)
+                .then_with(|| a.kind.cmp(&b.kind))
+                .then_with(|| a.segment.cmp(&b.segment))
         });
-        ChangeReport {
+        Ok(ChangeReport {
             since,
             as_of: day_to_date(self.as_of),
             events: self.seq,
             changes: out,
-        }
+        })
     }
 
     fn diff(&self, c: usize, was: u16, now: u16, out: &mut Vec<Change>) {
@@ -272,6 +316,7 @@ impl Book {
                 out.push(Change {
                     customer_id: id.to_owned(),
                     kind,
+                    segment: None,
                     from,
                     to,
                     trigger: t.clone(),

@@ -14,11 +14,13 @@
 mod changes;
 mod event;
 mod read;
+mod segments;
 mod snapshot;
 
 pub use changes::{Change, ChangeKind, ChangeReport, Trigger, TriggerEvent};
 pub use event::{CancellationEvent, CustomerInfo, Event, OrderRef, RefundEvent, SubscriptionEvent};
 pub use read::{EventFormat, event_from_json, read_events};
+pub use segments::MAX_SEGMENTS;
 pub use snapshot::{SNAPSHOT_MAGIC, SNAPSHOT_VERSION, SnapshotProblem};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -46,6 +48,8 @@ const NO_DAY: Day = Day::MIN;
 const SUB: u8 = 1;
 const CANCELLED: u8 = 2;
 const COUNTED: u8 = 4;
+/// The order's kind is `subscription` (`SUB` also covers a one-off kind with a subscription id).
+const KIND_SUB: u8 = 8;
 
 /// Options of a [`Book`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -192,6 +196,12 @@ pub struct Book {
     pub(crate) dirty: Vec<u32>,
     /// The date of the last report.
     pub(crate) reported_as_of: Day,
+    /// Segment rules kept current (see `segments.rs`).
+    pub(crate) segments: Vec<segments::BookSegment>,
+    /// Per customer, the segments it was last reported in (bit `k`: segment `k`).
+    pub(crate) members: Vec<u64>,
+    /// The rules changed since the last report.
+    pub(crate) segments_changed: bool,
     /// Scratch for purchase-day recounts.
     scratch: Vec<Day>,
 }
@@ -255,6 +265,9 @@ impl Book {
             seq: 0,
             dirty: Vec::new(),
             reported_as_of: floor,
+            segments: Vec::new(),
+            members: Vec::new(),
+            segments_changed: false,
             scratch: Vec::new(),
         })
     }
@@ -316,6 +329,7 @@ impl Book {
         let c = self.customers.intern(id);
         if c as usize == self.cust.len() {
             self.cust.push(Cust::default());
+            self.members.push(0);
         }
         Ok(c)
     }
@@ -401,6 +415,9 @@ impl Book {
         let mut flags = 0;
         if o.kind == OrderKind::Subscription || o.subscription_id.is_some_and(|s| !s.is_empty()) {
             flags |= SUB;
+        }
+        if o.kind == OrderKind::Subscription {
+            flags |= KIND_SUB;
         }
         if o.status == OrderStatus::Cancelled {
             flags |= CANCELLED;

@@ -33,7 +33,7 @@ use crate::{Error, Result};
 /// The first eight bytes of every snapshot.
 pub const SNAPSHOT_MAGIC: &[u8; 8] = b"KOKYBOOK";
 /// The format version this build writes (and the newest it reads).
-pub const SNAPSHOT_VERSION: u16 = 1;
+pub const SNAPSHOT_VERSION: u16 = 3;
 const HEADER: usize = 24;
 /// Days beyond this distance from 1970 are not dates a book can hold (chrono's range is
 /// about ±95M days); a snapshot with such a day is corrupt.
@@ -122,10 +122,95 @@ impl Strings {
     }
 }
 
-/// The version-1 record.
+/// The book options as versions 1 and 2 stored them (frozen: the core's option structs may
+/// grow, a stored layout may not).
+#[derive(Debug, Serialize, Deserialize)]
+struct OptionsV1 {
+    timezone: String,
+    as_of: Option<chrono::NaiveDate>,
+    dormant_days: u32,
+    subscription_lapse_days: u32,
+    cpm: CpmV1,
+}
+
+/// The CPM options as versions 1 and 2 stored them.
+#[derive(Debug, Serialize, Deserialize)]
+struct CpmV1 {
+    fledgling_tenure_days: u32,
+    excellent_tenure_days: u32,
+    spend_threshold: f64,
+    churn_days: u32,
+    spend_inclusive: bool,
+    tenure_inclusive: bool,
+    churn_inclusive: bool,
+    names: BTreeMap<String, String>,
+}
+
+impl OptionsV1 {
+    fn of(o: &BookOptions) -> Self {
+        let c = &o.cpm;
+        Self {
+            timezone: o.timezone.clone(),
+            as_of: o.as_of,
+            dormant_days: o.dormant_days,
+            subscription_lapse_days: o.subscription_lapse_days,
+            cpm: CpmV1 {
+                fledgling_tenure_days: c.fledgling_tenure_days,
+                excellent_tenure_days: c.excellent_tenure_days,
+                spend_threshold: c.spend_threshold,
+                churn_days: c.churn_days,
+                spend_inclusive: c.spend_inclusive,
+                tenure_inclusive: c.tenure_inclusive,
+                churn_inclusive: c.churn_inclusive,
+                names: c.names.clone(),
+            },
+        }
+    }
+    /// The options, with the defaults of fields added since (what the writer used).
+    fn into_options(self) -> BookOptions {
+        let c = self.cpm;
+        BookOptions {
+            timezone: self.timezone,
+            as_of: self.as_of,
+            dormant_days: self.dormant_days,
+            subscription_lapse_days: self.subscription_lapse_days,
+            cpm: crate::cpm::CpmOptions {
+                fledgling_tenure_days: c.fledgling_tenure_days,
+                excellent_tenure_days: c.excellent_tenure_days,
+                spend_threshold: c.spend_threshold,
+                churn_days: c.churn_days,
+                spend_inclusive: c.spend_inclusive,
+                tenure_inclusive: c.tenure_inclusive,
+                churn_inclusive: c.churn_inclusive,
+                names: c.names,
+                ..crate::cpm::CpmOptions::default()
+            },
+        }
+    }
+}
+
+/// The version-3 record: version 2 followed by the whole options as JSON (self-describing, so
+/// options added later read with their defaults).
+#[derive(Debug, Serialize, Deserialize)]
+struct PayloadV3 {
+    v2: PayloadV2,
+    options_json: String,
+}
+
+/// The version-2 record: version 1 followed by the segments and their members.
+#[derive(Debug, Serialize, Deserialize)]
+struct PayloadV2 {
+    base: PayloadV1,
+    /// Segment names and the canonical text of their rules.
+    segments: Vec<(String, String)>,
+    /// Per customer, the segments it was last reported in.
+    members: Vec<u64>,
+}
+
+/// The version-1 record (version 2 starts with it).
 #[derive(Debug, Serialize, Deserialize)]
 struct PayloadV1 {
-    options: BookOptions,
+    options: OptionsV1,
     as_of: Day,
     floor: Day,
     follow: bool,
@@ -217,8 +302,8 @@ impl Book {
     pub fn snapshot(&self) -> Vec<u8> {
         let cols = |f: fn(&Cust) -> Day| self.cust.iter().map(f).collect::<Vec<_>>();
         let cnt = |f: fn(&Cust) -> u32| self.cust.iter().map(f).collect::<Vec<_>>();
-        let p = PayloadV1 {
-            options: self.opts.clone(),
+        let base = PayloadV1 {
+            options: OptionsV1::of(&self.opts),
             as_of: self.as_of,
             floor: self.floor,
             follow: self.follow,
@@ -264,6 +349,16 @@ impl Book {
             sub_ids: Strings::of(self.sub_ids.values()),
             subs: self.subs.clone(),
             info: self.info.iter().map(|(k, v)| (*k, v.clone())).collect(),
+        };
+        let v2 = PayloadV2 {
+            base,
+            segments: self.segments(),
+            members: self.members.clone(),
+        };
+        let p = PayloadV3 {
+            v2,
+            // Serialising plain option structs to JSON cannot fail.
+            options_json: serde_json::to_string(&self.opts).unwrap_or_default(),
         };
         // Serialising plain vectors, strings and derived structs into a Vec cannot fail.
         let payload = postcard::to_allocvec(&p).unwrap_or_default();
@@ -346,9 +441,45 @@ impl Book {
                 "checksum mismatch: the payload was changed or damaged",
             ));
         }
-        let p: PayloadV1 =
-            postcard::from_bytes(body).map_err(|e| corrupt(format!("payload: {e}")))?;
-        from_payload(p)
+        let decode = |e: postcard::Error| corrupt(format!("payload: {e}"));
+        if version == 1 {
+            return from_payload_with(postcard::from_bytes(body).map_err(decode)?, None);
+        }
+        let (p, options) = if version == 2 {
+            (
+                postcard::from_bytes::<PayloadV2>(body).map_err(decode)?,
+                None,
+            )
+        } else {
+            let p3: PayloadV3 = postcard::from_bytes(body).map_err(decode)?;
+            let o: BookOptions = serde_json::from_str(&p3.options_json)
+                .map_err(|e| corrupt(format!("options: {e}")))?;
+            (p3.v2, Some(o))
+        };
+        let mut book = from_payload_with(p.base, options)?;
+        let rules: Vec<(String, crate::segment::RuleSource)> = p
+            .segments
+            .into_iter()
+            .map(|(n, t)| (n, crate::segment::RuleSource::Text(t)))
+            .collect();
+        book.set_segments(&rules)
+            .map_err(|e| corrupt(format!("segment rules: {e}")))?;
+        book.segments_changed = false;
+        check(
+            p.members.len() == book.cust.len(),
+            "segment memberships of unequal length",
+        )?;
+        let mask = if rules.len() >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << rules.len()) - 1
+        };
+        check(
+            p.members.iter().all(|&m| m & !mask == 0),
+            "memberships of unknown segments",
+        )?;
+        book.members = p.members;
+        Ok(book)
     }
 }
 
@@ -364,8 +495,9 @@ fn check(ok: bool, what: &str) -> Result<()> {
     }
 }
 
-fn from_payload(p: PayloadV1) -> Result<Book> {
-    let mut book = Book::new(p.options).map_err(|e| corrupt(format!("options: {e}")))?;
+fn from_payload_with(p: PayloadV1, options: Option<BookOptions>) -> Result<Book> {
+    let options = options.unwrap_or_else(|| p.options.into_options());
+    let mut book = Book::new(options).map_err(|e| corrupt(format!("options: {e}")))?;
     for d in [p.as_of, p.floor, p.reported_as_of] {
         check(day_ok(d, false), "book date out of range")?;
     }
@@ -433,7 +565,7 @@ fn from_payload(p: PayloadV1) -> Result<Book> {
         p.o_day.iter().all(|&d| day_ok(d, false)),
         "order day out of range",
     )?;
-    check(p.o_flags.iter().all(|&f| f < 8), "unknown order flags")?;
+    check(p.o_flags.iter().all(|&f| f < 16), "unknown order flags")?;
     for (i, (&d, &f)) in p.o_day.iter().zip(&p.o_flags).enumerate() {
         check(
             (f & COUNTED != 0) == (d <= p.as_of),
@@ -606,6 +738,7 @@ fn from_payload(p: PayloadV1) -> Result<Book> {
         "touched customers missing from their list",
     )?;
     book.cust = cust;
+    book.members = vec![0; n];
     book.dirty = p.dirty;
     Ok(book)
 }

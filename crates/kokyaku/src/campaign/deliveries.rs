@@ -166,6 +166,8 @@ pub struct Deliveries {
     pub segments: Vec<String>,
     /// The time zone the days were counted in.
     pub timezone: String,
+    /// Where the segments come from (`delivery column`, or segment rules at send time).
+    pub segment_source: String,
 }
 
 /// Deliveries and how they were read.
@@ -338,9 +340,8 @@ impl Field<'_> {
 /// Parses a holdout flag; `None` when it is not one.
 fn parse_holdout(f: &Field<'_>) -> Option<bool> {
     match f {
-        Field::Null => Some(false),
+        Field::Null | Field::Int(0) => Some(false),
         Field::Bool(b) => Some(*b),
-        Field::Int(0) => Some(false),
         Field::Int(1) => Some(true),
         Field::Int(_) => None,
         Field::Str(s) => {
@@ -389,6 +390,7 @@ impl Builder {
             strict: opts.strict,
             out: Deliveries {
                 timezone: tz.name().to_owned(),
+                segment_source: "delivery column".to_owned(),
                 ..Deliveries::default()
             },
             report: DeliveryReport::default(),

@@ -9,11 +9,13 @@
 //! - [`compare_periods`]: a sale period against a reference period.
 //!
 //! Segments come from the deliveries' `segment` column (the segment at send time as the
-//! sending tool recorded it). Definitions and references: `docs/campaigns.md`.
+//! sending tool recorded it), or from named segment rules ([`crate::segment`]) evaluated at
+//! each send day with [`segments_from_rules`]. Definitions and references: `docs/campaigns.md`.
 
 mod deliveries;
 mod period;
 mod results;
+mod segments;
 pub mod stats;
 
 pub use deliveries::{
@@ -26,4 +28,5 @@ pub use results::{
     CampaignOptions, CampaignResults, CampaignRow, CustomerType, GroupResult, Methods, Uplift,
     campaign_results,
 };
+pub use segments::{NO_SEGMENT, segments_from_rules};
 pub use stats::Interval;

@@ -145,7 +145,8 @@ pub struct CampaignResults {
     pub confidence: f64,
     /// Currency of the amounts, if known.
     pub currency: Option<String>,
-    /// Where segments come from (`delivery column`, or `none` when no delivery has one).
+    /// Where segments come from (`delivery column`, `segment rules at send time …`, or `none`
+    /// when no delivery has one).
     pub segment_source: String,
     /// The interval methods, named.
     pub methods: Methods,
@@ -168,6 +169,7 @@ pub struct Methods {
 
 /// One delivery's outcome.
 #[derive(Debug, Clone, Copy, Default)]
+#[allow(clippy::struct_excessive_bools)] // independent facts of one delivery
 pub(crate) struct Outcome {
     pub(crate) existing: bool,
     pub(crate) converted: bool,
@@ -301,8 +303,8 @@ impl Agg {
         self.net.get_or_insert_with(Moments::new).push(o.net);
     }
     fn result(&self, money: &Money, z: f64) -> GroupResult {
-        let g = self.gross.unwrap_or_else(Moments::new);
-        let n = self.net.unwrap_or_else(Moments::new);
+        let g = self.gross.unwrap_or_default();
+        let n = self.net.unwrap_or_default();
         GroupResult {
             customers: self.customers,
             conversions: self.conversions,
@@ -325,14 +327,8 @@ fn uplift(t: &Agg, h: &Agg, money: &Money, z: f64, confidence: f64) -> Option<Up
     let interval = newcombe(t.conversions, t.customers, h.conversions, h.customers, z)?;
     let p1 = t.conversions as f64 / t.customers as f64;
     let p2 = h.conversions as f64 / h.customers as f64;
-    let (tg, hg) = (
-        t.gross.unwrap_or_else(Moments::new),
-        h.gross.unwrap_or_else(Moments::new),
-    );
-    let (tn, hn) = (
-        t.net.unwrap_or_else(Moments::new),
-        h.net.unwrap_or_else(Moments::new),
-    );
+    let (tg, hg) = (t.gross.unwrap_or_default(), h.gross.unwrap_or_default());
+    let (tn, hn) = (t.net.unwrap_or_default(), h.net.unwrap_or_default());
     let s = 10_f64.powi(money.scale as i32);
     let w = |a: &Moments, b: &Moments| {
         welch(
@@ -374,7 +370,9 @@ const ALL: u32 = u32::MAX;
 /// reader). Rows: per campaign all channels and segments, per channel, per segment and per
 /// channel and segment (the last two only when deliveries carry segments), each for all, new
 /// and existing customers. A row over all channels counts a customer reached on several
-/// channels once, from the earliest send (its segment is that delivery's).
+/// channels once, from the earliest send (ties: the first channel by name); its segment is that
+/// delivery's.
+#[allow(clippy::needless_range_loop)] // k indexes every delivery column
 pub fn campaign_results(
     log: &OrderLog,
     deliveries: &Deliveries,
@@ -417,7 +415,9 @@ pub fn campaign_results(
             .entry((deliveries.campaign[k], deliveries.customer[k].as_str()))
             .or_insert(k);
         let (a, b) = (&deliveries, *e);
-        if (a.sent_at[k], a.channel[k]) < (a.sent_at[b], a.channel[b]) {
+        if (a.sent_at[k], &a.channels[a.channel[k] as usize])
+            < (a.sent_at[b], &a.channels[a.channel[b] as usize])
+        {
             *e = k;
         }
     }
@@ -526,7 +526,7 @@ pub fn campaign_results(
         confidence: opts.confidence,
         currency: log.currency().map(str::to_owned),
         segment_source: if has_segments {
-            "delivery column".into()
+            deliveries.segment_source.clone()
         } else {
             "none".into()
         },

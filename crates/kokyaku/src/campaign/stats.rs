@@ -134,7 +134,7 @@ pub struct WelchResult {
 
 /// Size, sum and sum of squares of a group's per-member values, in integer money units: the
 /// mean and sample variance exactly where `i128` holds them (see [`Moments::variance`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Moments {
     pub(crate) n: u64,
     pub(crate) sum: i128,
@@ -153,6 +153,12 @@ impl F64Bits {
     }
     fn add(&mut self, v: f64) {
         self.0 = (self.get() + v).to_bits();
+    }
+}
+
+impl Default for Moments {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -197,12 +203,11 @@ impl Moments {
             })
         });
         let nf = self.n as f64;
-        match exact {
-            Some(num) => num as f64 / (nf * (nf - 1.0)),
-            None => {
-                let m = self.mean();
-                ((self.sum_sq_f64.get() - nf * m * m) / (nf - 1.0)).max(0.0)
-            }
+        if let Some(num) = exact {
+            num as f64 / (nf * (nf - 1.0))
+        } else {
+            let m = self.mean();
+            ((self.sum_sq_f64.get() - nf * m * m) / (nf - 1.0)).max(0.0)
         }
     }
 }

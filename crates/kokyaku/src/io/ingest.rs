@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
-use rust_decimal::prelude::FromPrimitive;
 use serde::Serialize;
 
 use super::options::{BadRows, DuplicateOrder, MissingCustomer, ReadOptions};
@@ -50,6 +49,10 @@ pub enum RejectReason {
     MissingSku,
     /// A line whose amount is not its quantity times its unit price.
     LinesAmountMismatch,
+    /// An order row (or line) whose amount is below `min_order_amount`.
+    BelowMinOrderAmount,
+    /// A float amount with more decimals than its currency's minor units (not float noise).
+    AmountPrecision,
 }
 
 impl RejectReason {
@@ -73,6 +76,8 @@ impl RejectReason {
             Self::MalformedRow => "malformed_row",
             Self::MissingSku => "missing_sku",
             Self::LinesAmountMismatch => "lines_amount_mismatch",
+            Self::BelowMinOrderAmount => "below_min_order_amount",
+            Self::AmountPrecision => "amount_precision",
         }
     }
     fn explain(self) -> &'static str {
@@ -106,6 +111,12 @@ impl RejectReason {
             }
             Self::LinesAmountMismatch => {
                 "the line's amount is not quantity x unit price; fix the row or map only one of them"
+            }
+            Self::BelowMinOrderAmount => {
+                "amount below --min-order-amount (e.g. a zero-value order, which is not a purchase)"
+            }
+            Self::AmountPrecision => {
+                "float amount has more decimals than the currency's minor units; round it, or pass it as text or a decimal"
             }
         }
     }
@@ -494,6 +505,10 @@ impl<S: OrderSink> Ingestor<S> {
         first_row: u64,
         b: &super::plain::PlainBatch,
     ) -> Result<bool> {
+        // A minimum order amount may reject rows: those go row by row.
+        if self.opts.min_order_amount.is_some() {
+            return Ok(false);
+        }
         // Row by row, the first row would set the currency first (no row of a plain batch is
         // rejected before that), so a conflicting currency fails at the same row.
         if let Some(cur) = &b.currency {
@@ -623,6 +638,11 @@ impl<S: OrderSink> Ingestor<S> {
             let c = self.names.time.clone();
             return self.reject(row_no, RejectReason::InvalidTime, &c, &r.time);
         };
+        // Amount, in the minor units of the row's currency when known.
+        let minor = match r.currency {
+            Val::Str(c) if !c.trim().is_empty() => Some(crate::model::minor_units(c)),
+            _ => self.opts.currency.as_deref().map(crate::model::minor_units),
+        };
         // Amount (and, on a line row, its quantity and unit price).
         let mut line: Option<(Decimal, Decimal)> = None;
         let amount = if r.amount.is_blank() {
@@ -630,13 +650,21 @@ impl<S: OrderSink> Ingestor<S> {
                 let c = self.names.amount.clone();
                 return self.reject(row_no, RejectReason::MissingAmount, &c, &r.amount);
             }
-            let Ok(q) = decimal(&r.quantity) else {
+            let Ok(q) = decimal(&r.quantity, None) else {
                 let c = self.names.quantity.clone();
                 return self.reject(row_no, RejectReason::InvalidQuantity, &c, &r.quantity);
             };
-            let Ok(p) = decimal(&r.unit_price) else {
-                let c = self.names.unit_price.clone();
-                return self.reject(row_no, RejectReason::InvalidUnitPrice, &c, &r.unit_price);
+            let p = match decimal(&r.unit_price, minor) {
+                Ok(p) => p,
+                Err(e) => {
+                    let reason = if e == RejectReason::AmountPrecision {
+                        e
+                    } else {
+                        RejectReason::InvalidUnitPrice
+                    };
+                    let c = self.names.unit_price.clone();
+                    return self.reject(row_no, reason, &c, &r.unit_price);
+                }
             };
             let Some(amount) = q.checked_mul(p) else {
                 let c = self.names.unit_price.clone();
@@ -645,7 +673,7 @@ impl<S: OrderSink> Ingestor<S> {
             line = Some((q, p));
             amount
         } else {
-            match decimal(&r.amount) {
+            match decimal(&r.amount, minor) {
                 Ok(a) => a,
                 Err(reason) => {
                     let c = self.names.amount.clone();
@@ -667,24 +695,26 @@ impl<S: OrderSink> Ingestor<S> {
             }
         };
         if sku.is_some() && line.is_none() {
-            line = Some(match (decimal(&r.quantity), decimal(&r.unit_price)) {
-                (Ok(q), Ok(p)) if !r.quantity.is_blank() && !r.unit_price.is_blank() => {
-                    if q.checked_mul(p) != Some(amount) {
-                        let c = self.names.amount.clone();
-                        return self.reject(
-                            row_no,
-                            RejectReason::LinesAmountMismatch,
-                            &c,
-                            &r.amount,
-                        );
+            line = Some(
+                match (decimal(&r.quantity, None), decimal(&r.unit_price, minor)) {
+                    (Ok(q), Ok(p)) if !r.quantity.is_blank() && !r.unit_price.is_blank() => {
+                        if q.checked_mul(p) != Some(amount) {
+                            let c = self.names.amount.clone();
+                            return self.reject(
+                                row_no,
+                                RejectReason::LinesAmountMismatch,
+                                &c,
+                                &r.amount,
+                            );
+                        }
+                        (q, p)
                     }
-                    (q, p)
-                }
-                (Ok(q), _) if !r.quantity.is_blank() && !q.is_zero() => {
-                    (q, (amount / q).normalize())
-                }
-                _ => (Decimal::ONE, amount),
-            });
+                    (Ok(q), _) if !r.quantity.is_blank() && !q.is_zero() => {
+                        (q, (amount / q).normalize())
+                    }
+                    _ => (Decimal::ONE, amount),
+                },
+            );
         }
         // Status and kind.
         let status = match r.status {
@@ -757,6 +787,15 @@ impl<S: OrderSink> Ingestor<S> {
             self.accept(anonymous);
             self.report.refunds += 1;
             return Ok(());
+        }
+        if self.opts.min_order_amount.is_some_and(|min| amount < min) {
+            let c = self.names.amount.clone();
+            return self.reject(
+                row_no,
+                RejectReason::BelowMinOrderAmount,
+                &c,
+                &Val::Dec(amount),
+            );
         }
         let sub = match r.subscription {
             Val::Str(s) if !trim(s).is_empty() => Some(trim(s)),
@@ -858,12 +897,15 @@ impl<S: OrderSink> Ingestor<S> {
     }
 }
 
-/// Reads a decimal from a field value.
-fn decimal(v: &Val<'_>) -> std::result::Result<Decimal, RejectReason> {
+/// Reads a decimal from a field value; a float amount in a currency of `minor` units (see
+/// [`crate::model::minor_units`]) is money from a float.
+fn decimal(v: &Val<'_>, minor: Option<u32>) -> std::result::Result<Decimal, RejectReason> {
     match *v {
         Val::Str(s) => {
             let t = s.trim();
-            if t.is_empty() {
+            // rust_decimal reads `1_000` as 1000; a digit separator is not a number here (as
+            // `1,000` is not), so the two spellings are rejected alike.
+            if t.is_empty() || t.contains('_') {
                 return Err(RejectReason::InvalidAmount);
             }
             if let Ok(d) = Decimal::from_str(t) {
@@ -879,18 +921,13 @@ fn decimal(v: &Val<'_>) -> std::result::Result<Decimal, RejectReason> {
         }
         Val::Int(i) => Ok(Decimal::from(i)),
         Val::Dec(d) => Ok(d),
-        Val::Float(f) => {
-            if f.is_finite() {
-                // Shortest decimal that round-trips the float (11.77, not 11.7699999…), without
-                // binary noise past 8 decimals (3 × 1.1 = 3.3000000000000003 reads as 3.3; the
-                // money column holds at most 8).
-                Decimal::from_str(&format!("{f}"))
-                    .or_else(|_| Decimal::from_f64(f).ok_or(RejectReason::InvalidAmount))
-                    .map(|d| d.round_dp(8).normalize())
-            } else {
-                Err(RejectReason::NonFiniteAmount)
-            }
-        }
+        // Money from floats (docs/ingestion.md): the shortest round-trip text, in the
+        // currency's minor units when known.
+        Val::Float(f) => crate::model::float_money(f, minor).map_err(|e| match e {
+            crate::model::FloatMoneyError::NonFinite => RejectReason::NonFiniteAmount,
+            crate::model::FloatMoneyError::Precision => RejectReason::AmountPrecision,
+            crate::model::FloatMoneyError::TooLarge => RejectReason::InvalidAmount,
+        }),
         _ => Err(RejectReason::InvalidAmount),
     }
 }

@@ -12,11 +12,19 @@ mod options;
 #[cfg(feature = "parquet")]
 mod parquet;
 // Plain batches come from the Parquet reader only.
+#[cfg(all(test, feature = "parquet"))]
+mod float_money_tests;
 #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
 mod plain;
 #[cfg(all(test, feature = "parquet"))]
+mod plain_schema_tests;
+#[cfg(all(test, feature = "parquet"))]
 mod plain_tests;
 mod summarize;
+#[cfg(feature = "parquet")]
+mod summary_out;
+#[cfg(all(test, feature = "parquet"))]
+mod summary_out_tests;
 #[cfg(feature = "parquet")]
 pub(crate) use parquet::malformed as parquet_malformed;
 mod time;
@@ -27,6 +35,8 @@ pub use self::parquet::{
     SimParquetWriter, read_parquet, read_parquet_bytes, read_parquet_file, read_record_batches,
     table_to_record_batch, write_table_parquet,
 };
+#[cfg(feature = "parquet")]
+pub use arrow_array::RecordBatch;
 pub use ingest::{IngestReport, Ingested, Ingestor, OrderSink, RejectReason, Rejection, Row, Val};
 pub use jsonl::{read_jsonl, read_jsonl_str};
 pub use options::{
@@ -35,6 +45,8 @@ pub use options::{
 #[doc(hidden)]
 pub use plain::PlainBatch;
 pub use summarize::{SummarizedLog, summarize_path};
+#[cfg(feature = "parquet")]
+pub use summary_out::{summary_record_batch, write_batch_csv, write_batch_parquet};
 pub use time::TimeParser;
 
 use std::io::Read;
@@ -66,7 +78,9 @@ impl Format {
         };
         let mut e = ext(path);
         if e == "gz" {
-            e = path.file_stem().map_or_else(String::new, |s| ext(Path::new(s)));
+            e = path
+                .file_stem()
+                .map_or_else(String::new, |s| ext(Path::new(s)));
         }
         Ok(match e.as_str() {
             "csv" | "tsv" | "txt" | "dat" | "" => Self::Csv,
@@ -93,6 +107,23 @@ impl Format {
 pub fn is_gzip(path: &Path) -> bool {
     path.extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("gz"))
+}
+
+/// Opens a file for reading, decompressing it when its name ends in `.gz` (gzip, also several
+/// members one after another). The readers of text and bytes take what this returns.
+pub fn open_path(path: &Path) -> Result<Box<dyn Read>> {
+    let f = std::fs::File::open(path).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Ok(if is_gzip(path) {
+        Box::new(GzipText {
+            inner: flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, f)),
+            path: path.display().to_string(),
+        })
+    } else {
+        Box::new(f)
+    })
 }
 
 /// Whether `path` (without a `.gz`) ends in `.json`: a JSON array of records is read there as
@@ -122,25 +153,8 @@ pub(crate) fn read_path_into<S: OrderSink>(
     opts: &ReadOptions,
     sink: S,
 ) -> Result<Ingestor<S>> {
-    let io_err = |source| Error::Io {
-        path: path.display().to_string(),
-        source,
-    };
     let format = Format::from_path(path)?;
-    let open = || -> Result<Box<dyn Read>> {
-        let f = std::fs::File::open(path).map_err(io_err)?;
-        Ok(if is_gzip(path) {
-            Box::new(GzipText {
-                inner: flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(
-                    1 << 16,
-                    f,
-                )),
-                path: path.display().to_string(),
-            })
-        } else {
-            Box::new(f)
-        })
-    };
+    let open = || open_path(path);
     match format {
         Format::Csv => {
             let mut o = opts.clone();
@@ -162,7 +176,11 @@ pub(crate) fn read_path_into<S: OrderSink>(
         Format::Jsonl => jsonl::jsonl_into(open()?, opts, sink),
         #[cfg(feature = "parquet")]
         Format::Parquet => {
-            parquet::parquet_file_into(std::fs::File::open(path).map_err(io_err)?, opts, sink)
+            let f = std::fs::File::open(path).map_err(|source| Error::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+            parquet::parquet_file_into(f, opts, sink)
         }
         #[cfg(not(feature = "parquet"))]
         Format::Parquet => Err(Error::Unsupported(
@@ -183,7 +201,10 @@ impl<R: Read> Read for GzipText<R> {
         self.inner.read(buf).map_err(|e| {
             std::io::Error::new(
                 e.kind(),
-                format!("'{}' is not valid gzip ({e}); is it really compressed?", self.path),
+                format!(
+                    "'{}' is not valid gzip ({e}); is it really compressed?",
+                    self.path
+                ),
             )
         })
     }

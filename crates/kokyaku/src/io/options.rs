@@ -158,6 +158,10 @@ pub struct ReadOptions {
     pub negative_as_refund: bool,
     /// Policy for unreadable rows.
     pub bad_rows: BadRows,
+    /// Order rows (and lines) with an amount below this are rejected (reason
+    /// `below_min_order_amount`), e.g. `0.01` drops zero-value orders. Default `None`: every
+    /// amount is kept, zero included.
+    pub min_order_amount: Option<rust_decimal::Decimal>,
 }
 
 impl Default for ReadOptions {
@@ -175,6 +179,7 @@ impl Default for ReadOptions {
             cancel_prefix: None,
             negative_as_refund: true,
             bad_rows: BadRows::Reject,
+            min_order_amount: None,
         }
     }
 }

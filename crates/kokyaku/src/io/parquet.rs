@@ -21,6 +21,7 @@ use super::columns::resolve;
 use super::ingest::{Ingested, Ingestor, OrderSink, Row, Val};
 use super::options::ReadOptions;
 use super::plain::{CANCELLED, Customers, NumberedIds, OrderRun, PlainBatch, SUBSCRIPTION, same};
+use super::time::TimeParser;
 use crate::model::{Day, OrderKind, OrderStatus, day_in_tz, day_to_date};
 use crate::table::{Column, Table};
 use crate::{Error, Location, Result};
@@ -330,22 +331,29 @@ fn plain_batch(
         return None;
     }
     let ids = cols[role::CUSTOMER].as_ref()?;
-    let customers = match NumberedIds::read(rows, IdBytes::of(ids)?) {
-        Some(n) => Customers::Numbered(n),
-        None => Customers::text(rows, IdBytes::of(ids)?)?,
+    let customers = if let Some(v) = ids.ints(rows) {
+        Customers::ints(v.iter().copied())?
+    } else {
+        match NumberedIds::read(rows, IdBytes::of(ids)?) {
+            Some(n) => Customers::Numbered(n),
+            None => Customers::text(rows, IdBytes::of(ids)?)?,
+        }
     };
     let orders = match &cols[role::ORDER] {
         None => None,
         Some(c) => {
-            let mut run = OrderRun::check(IdBytes::of(c)?, opts.cancel_prefix.as_deref())?;
-            if !run.same_width {
-                (run.text, run.ends) = IdBytes::of(c)?.block()?;
+            if let Some(v) = c.ints(rows) {
+                Some(OrderRun::ints(&v, opts.cancel_prefix.as_deref())?)
+            } else {
+                let mut run = OrderRun::check(IdBytes::of(c)?, opts.cancel_prefix.as_deref())?;
+                if !run.same_width {
+                    (run.text, run.ends) = IdBytes::of(c)?.block()?;
+                }
+                Some(run)
             }
-            Some(run)
         }
     };
-    let (days, max_day) = plain_days(cols[role::TIME].as_ref()?, rows, tz, naive_time)?;
-    let (units, max_units) = plain_units(cols[role::AMOUNT].as_ref()?, rows)?;
+    let (days, max_day) = plain_days(cols[role::TIME].as_ref()?, rows, tz, naive_time, opts)?;
     let currency = match &cols[role::CURRENCY] {
         None => None,
         Some(c) => {
@@ -358,6 +366,12 @@ fn plain_batch(
             first.map(str::to_owned)
         }
     };
+    // Float amounts are in the currency's minor units, as row by row.
+    let minor = match currency.as_deref() {
+        Some(c) if !c.trim().is_empty() => Some(crate::model::minor_units(c)),
+        _ => opts.currency.as_deref().map(crate::model::minor_units),
+    };
+    let (units, max_units, scale) = plain_units(cols[role::AMOUNT].as_ref()?, rows, minor)?;
     // Flags: status, kind and subscription id, each text (or absent).
     let mut flags = vec![0u8; rows];
     let mut cancelled = 0;
@@ -399,6 +413,7 @@ fn plain_batch(
         max_day,
         units,
         max_units,
+        scale,
         flags,
         cancelled,
         currency,
@@ -450,11 +465,13 @@ enum IdBytes<'a> {
     Offsets32(&'a [u8], &'a [i32], usize),
     Offsets64(&'a [u8], &'a [i64], usize),
     View(&'a StringViewArray, std::ops::Range<usize>),
+    /// Dictionary values, their offsets, each row's value index, next row.
+    Dict(&'a [u8], &'a [i32], &'a [usize], usize),
 }
 
 impl<'a> IdBytes<'a> {
     /// `None` unless the column is text without nulls.
-    fn of(c: &Col<'a>) -> Option<Self> {
+    fn of(c: &'a Col<'a>) -> Option<Self> {
         if c.nulls.is_some_and(|n| n.null_count() > 0) {
             return None;
         }
@@ -462,6 +479,13 @@ impl<'a> IdBytes<'a> {
             Data::Utf8(a) => Self::Offsets32(a.value_data(), a.value_offsets(), 0),
             Data::LargeUtf8(a) => Self::Offsets64(a.value_data(), a.value_offsets(), 0),
             Data::Utf8View(a) => Self::View(a, 0..a.len()),
+            // Dictionary-encoded text (pandas / Polars categoricals): each row's value.
+            Data::Dict(values, keys) => match &values.data {
+                Data::Utf8(a) if values.nulls.is_none_or(|n| n.null_count() == 0) => {
+                    Self::Dict(a.value_data(), a.value_offsets(), keys, 0)
+                }
+                _ => return None,
+            },
             _ => return None,
         })
     }
@@ -485,11 +509,11 @@ impl<'a> IdBytes<'a> {
         match self {
             Self::Offsets32(d, o, _) => copy(d, o),
             Self::Offsets64(d, o, _) => copy(d, o),
-            Self::View(a, r) => {
+            other => {
                 let mut text = String::new();
-                let mut ends = Vec::with_capacity(r.len());
-                for i in r {
-                    text.push_str(a.value(i));
+                let mut ends = Vec::new();
+                for s in other {
+                    text.push_str(std::str::from_utf8(s).ok()?);
                     ends.push(u32::try_from(text.len()).ok()?);
                 }
                 Some((text, ends))
@@ -514,6 +538,11 @@ impl<'a> Iterator for IdBytes<'a> {
                 s
             }
             Self::View(a, r) => r.next().map(|i| a.value(i).as_bytes()),
+            Self::Dict(d, o, keys, i) => {
+                let k = *keys.get(*i)?;
+                *i += 1;
+                d.get(*o.get(k)? as usize..*o.get(k + 1)? as usize)
+            }
         }
     }
 }
@@ -522,25 +551,25 @@ impl<'a> Iterator for IdBytes<'a> {
 /// its local date in any zone, is one chrono represents.
 const LIMIT: i64 = 1 << 40;
 
-/// The largest float below which every whole number is exact (2^53).
-const EXACT: f64 = 9_007_199_254_740_992.0;
-
 /// The first `rows` values of `v`, through `f`.
 fn ints<T: Copy>(v: &[T], rows: usize, f: impl Fn(T) -> i64) -> Option<Vec<i64>> {
     Some(v.get(..rows)?.iter().map(|&x| f(x)).collect())
 }
 
 /// Local days of a time column without nulls: time-zone-aware timestamps (or naive ones read in
-/// UTC) and dates, within [`LIMIT`].
+/// UTC) and dates, within [`LIMIT`]; integers and text through the per-row path's own
+/// [`TimeParser`] (here, on the decoding thread), all of them or none.
 fn plain_days(
     c: &Col<'_>,
     rows: usize,
     tz: chrono_tz::Tz,
     naive_time: bool,
+    opts: &ReadOptions,
 ) -> Option<(Vec<Day>, Day)> {
     if c.nulls.is_some_and(|n| n.null_count() > 0) {
         return None;
     }
+    let parser = || TimeParser::new(opts.time_format.as_deref(), tz);
     let days: Vec<Day> = match &c.data {
         Data::Unix(v, per_second) if !naive_time || tz == chrono_tz::Tz::UTC => {
             let v = v.get(..rows)?;
@@ -569,39 +598,105 @@ fn plain_days(
             let lim = (LIMIT / 86_400) as Day;
             v.iter().all(|d| d.abs() < lim).then(|| v.to_vec())?
         }
+        Data::I64(_) | Data::I32(_) | Data::I16(_) | Data::I8(_) | Data::U32(_) | Data::U64(_) => {
+            let p = parser();
+            c.ints(rows)?
+                .into_iter()
+                .map(|v| p.parse_int(v).map(|(_, d)| d))
+                .collect::<Option<Vec<Day>>>()?
+        }
+        Data::Utf8(_) | Data::LargeUtf8(_) | Data::Utf8View(_) | Data::Dict(..) => {
+            let p = parser();
+            // A run of equal texts (orders of one second, a date column) parses once.
+            let mut last: Option<(&str, Day)> = None;
+            let mut days = Vec::with_capacity(rows);
+            for i in 0..rows {
+                let t = c.text_at(i)??;
+                let d = match last {
+                    Some((l, d)) if l == t => d,
+                    _ => p.parse_str(t)?.1,
+                };
+                last = Some((t, d));
+                days.push(d);
+            }
+            days
+        }
         _ => return None,
     };
     let max = days.iter().copied().max()?;
     Some((days, max))
 }
 
-/// Whole, non-negative amounts of an amount column without nulls: integers, or floats with
-/// no fraction below 2^53 (read exactly as the per-row path reads them).
-fn plain_units(c: &Col<'_>, rows: usize) -> Option<(Vec<i64>, i64)> {
+/// Non-negative amounts of an amount column without nulls, as units of `10^-scale`, and the
+/// scale: integers; floats whose shortest text has at most two decimals, below 10^13 (what
+/// the per-row path reads from them: see `float_money`), unless the currency's `minor` units
+/// are fewer; decimals of scale up to 8.
+/// The scale is the most decimals any amount has without trailing zeros, as row by row.
+fn plain_units(c: &Col<'_>, rows: usize, minor: Option<u32>) -> Option<(Vec<i64>, i64, u32)> {
     if c.nulls.is_some_and(|n| n.null_count() > 0) {
         return None;
     }
-    let float = |f: f64| {
-        if (0.0..EXACT).contains(&f) && f.fract() == 0.0 {
-            f as i64
-        } else {
-            -1 // not plain
+    // Decimals of an amount in units of 10^-from, without trailing zeros (0 for zero).
+    let decimals = |u: i64, from: u32| {
+        let mut k = 0;
+        let mut u = u;
+        while k < from && u % 10 == 0 {
+            u /= 10;
+            k += 1;
         }
+        from - k
     };
-    let units = match &c.data {
-        Data::I64(v) => ints(v, rows, |x| x)?,
-        Data::I32(v) => ints(v, rows, i64::from)?,
-        Data::I16(v) => ints(v, rows, i64::from)?,
-        Data::I8(v) => ints(v, rows, i64::from)?,
-        Data::U32(v) => ints(v, rows, i64::from)?,
-        Data::U64(v) => ints(v, rows, |x| i64::try_from(x).unwrap_or(-1))?,
-        Data::F64(v) => ints(v, rows, float)?,
-        Data::F32(v) => ints(v, rows, |x| float(f64::from(x)))?,
+    let (units, from) = match &c.data {
+        Data::I64(v) => (ints(v, rows, |x| x)?, 0),
+        Data::I32(v) => (ints(v, rows, i64::from)?, 0),
+        Data::I16(v) => (ints(v, rows, i64::from)?, 0),
+        Data::I8(v) => (ints(v, rows, i64::from)?, 0),
+        Data::U32(v) => (ints(v, rows, i64::from)?, 0),
+        Data::U64(v) => (ints(v, rows, |x| i64::try_from(x).unwrap_or(-1))?, 0),
+        Data::F64(v) => (ints(v, rows, float_cents)?, 2),
+        Data::F32(v) => (ints(v, rows, |x| float_cents(f64::from(x)))?, 2),
+        Data::Dec(v, s) if *s <= 8 => {
+            let v = v.get(..rows)?;
+            (
+                v.iter().map(|&x| i64::try_from(x).unwrap_or(-1)).collect(),
+                *s,
+            )
+        }
         _ => return None,
     };
     let min = units.iter().copied().min()?;
+    if min < 0 {
+        return None;
+    }
+    let scale = units.iter().map(|&u| decimals(u, from)).max()?;
+    // A float with more decimals than the currency has is the per-row path's to refuse.
+    let float = matches!(c.data, Data::F64(_) | Data::F32(_));
+    if float && minor.is_some_and(|m| scale > m) {
+        return None;
+    }
+    let div = 10_i64.pow(from - scale);
+    let units: Vec<i64> = if div == 1 {
+        units
+    } else {
+        units.into_iter().map(|u| u / div).collect()
+    };
     let max = units.iter().copied().max()?;
-    (min >= 0).then_some((units, max))
+    Some((units, max, scale))
+}
+
+/// A float amount in cents when its shortest round-trip text has at most two decimals and it
+/// lies in `[0, 10^13)`; `-1` (not plain) otherwise. Below 10^13 a float's neighbours are
+/// less than a cent apart, so the one multiple of 0.01 that rounds to it is its shortest text.
+fn float_cents(f: f64) -> i64 {
+    if !(0.0..1e13).contains(&f) {
+        return -1;
+    }
+    let c = (f * 100.0).round();
+    // `c / 100` is correctly rounded: it equals `f` exactly when the decimal `c / 100`
+    // reads back as `f`.
+    #[allow(clippy::float_cmp)] // exact equality is the point
+    let same = c / 100.0 == f;
+    if same { c as i64 } else { -1 }
 }
 
 /// Typed access to one Arrow column: the null bits and the values, read per row with no
@@ -708,6 +803,27 @@ impl<'a> Col<'a> {
             Data::Date(v) => Val::Date(day_to_date(v[i])),
             Data::Dict(values, keys) => values.get(keys[i]),
             Data::Unsupported(s) => Val::Str(s),
+        }
+    }
+
+    /// The first `rows` values of an integer column without nulls, as `i64` (what the per-row
+    /// path reads as `Val::Int`); `None` for any other column.
+    fn ints(&self, rows: usize) -> Option<Vec<i64>> {
+        if self.nulls.is_some_and(|n| n.null_count() > 0) {
+            return None;
+        }
+        match &self.data {
+            Data::I64(v) => ints(v, rows, |x| x),
+            Data::I32(v) => ints(v, rows, i64::from),
+            Data::I16(v) => ints(v, rows, i64::from),
+            Data::I8(v) => ints(v, rows, i64::from),
+            Data::U32(v) => ints(v, rows, i64::from),
+            Data::U64(v) => v
+                .get(..rows)?
+                .iter()
+                .map(|&x| i64::try_from(x).ok())
+                .collect(),
+            _ => None,
         }
     }
 

@@ -54,6 +54,44 @@ impl Customers {
         }
         (ends.len() == rows).then_some(Self::Text { text, ends, hashes })
     }
+
+    /// Integer ids, as the per-row path writes them (`{i}`): their decimal text and hashes.
+    pub(crate) fn ints(values: impl ExactSizeIterator<Item = i64>) -> Option<Self> {
+        let rows = values.len();
+        let mut text = String::with_capacity(rows * 10);
+        let mut ends = Vec::with_capacity(rows);
+        let mut hashes = Vec::with_capacity(rows);
+        let mut buf = [0u8; 20];
+        for v in values {
+            let d = int_text(v, &mut buf);
+            // ASCII digits and a sign: valid UTF-8.
+            let s = std::str::from_utf8(d).ok()?;
+            hashes.push(crate::model::id_hash(s));
+            text.push_str(s);
+            ends.push(u32::try_from(text.len()).ok()?);
+        }
+        Some(Self::Text { text, ends, hashes })
+    }
+}
+
+/// The decimal text of `v` (as `{v}` writes it), in `buf`.
+#[inline]
+pub(crate) fn int_text(v: i64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut n = v.unsigned_abs();
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
 }
 
 /// Order ids of a plain batch: one prefix, numbers strictly rising, so no id repeats within the
@@ -87,9 +125,11 @@ pub struct PlainBatch {
     pub(crate) orders: Option<OrderRun>,
     pub(crate) days: Vec<Day>,
     pub(crate) max_day: Day,
-    /// Amounts in whole units (scale 0), all `>= 0`.
+    /// Amounts in units of `10^-scale`, all `>= 0`; `scale` is the most decimals any amount
+    /// has without trailing zeros (what the per-row path would grow its scale to).
     pub(crate) units: Vec<i64>,
     pub(crate) max_units: i64,
+    pub(crate) scale: u32,
     /// Per row: [`CANCELLED`] and [`SUBSCRIPTION`] bits.
     pub(crate) flags: Vec<u8>,
     pub(crate) cancelled: u64,
@@ -238,6 +278,52 @@ impl OrderRun {
     }
 }
 
+impl OrderRun {
+    /// Integer order ids rising strictly from a non-negative first one, below 10^18 (the
+    /// per-row path reads them as their decimal text; none starts with `cancel_prefix`).
+    pub(crate) fn ints(values: &[i64], cancel_prefix: Option<&str>) -> Option<Self> {
+        let (&first, &last) = (values.first()?, values.last()?);
+        if first < 0 || last >= 1_000_000_000_000_000_000 {
+            return None;
+        }
+        let mut ok = true;
+        let mut prev = first - 1;
+        for &v in values {
+            ok &= v > prev;
+            prev = v;
+        }
+        if !ok {
+            return None;
+        }
+        let mut buf = [0u8; 20];
+        if let Some(c) = cancel_prefix.filter(|c| !c.is_empty()) {
+            let c = c.as_bytes();
+            if values.iter().any(|&v| int_text(v, &mut buf).starts_with(c)) {
+                return None;
+            }
+        }
+        let width = int_text(first, &mut buf).len();
+        let same_width = int_text(last, &mut buf).len() == width;
+        let (mut text, mut ends) = (String::new(), Vec::new());
+        if !same_width {
+            for &v in values {
+                text.push_str(std::str::from_utf8(int_text(v, &mut buf)).ok()?);
+                ends.push(u32::try_from(text.len()).ok()?);
+            }
+        }
+        Some(Self {
+            prefix: Box::default(),
+            first: first.unsigned_abs(),
+            last: last.unsigned_abs(),
+            width,
+            same_width,
+            numbers: values.iter().map(|&v| v.unsigned_abs()).collect(),
+            text,
+            ends,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,6 +362,28 @@ mod tests {
                 assert_eq!(digits_value(&t), want, "{t:?}");
             }
         }
+    }
+
+    #[test]
+    fn int_text_writes_like_display() {
+        let mut buf = [0u8; 20];
+        for v in [0, 7, -7, 10, 12_345, i64::MAX, i64::MIN, -1_000_000] {
+            assert_eq!(int_text(v, &mut buf), v.to_string().as_bytes());
+        }
+    }
+
+    #[test]
+    fn int_order_runs() {
+        let r = OrderRun::ints(&[9, 10, 200], None).unwrap();
+        assert!(!r.same_width && r.numbers == [9, 10, 200] && r.text == "910200");
+        assert_eq!(r.ends, [1, 3, 6]);
+        let r = OrderRun::ints(&[100, 101, 105], None).unwrap();
+        assert!(r.same_width && r.width == 3 && r.prefix.is_empty());
+        for bad in [&[5, 5][..], &[6, 5], &[-1, 2]] {
+            assert!(OrderRun::ints(bad, None).is_none());
+        }
+        assert!(OrderRun::ints(&[100, 205], Some("2")).is_none());
+        assert!(OrderRun::ints(&[100, 305], Some("2")).is_some());
     }
 
     #[test]

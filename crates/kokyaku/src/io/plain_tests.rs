@@ -259,7 +259,7 @@ fn summary_json(s: &crate::summary::CustomerSummaries) -> Value {
 
 /// Streams `path` in batches of `batch_rows` and reads it row by row into the grouped log;
 /// asserts the same outcome; returns the plain batches taken.
-fn check(
+pub(super) fn check(
     path: &std::path::Path,
     read: &ReadOptions,
     opts: &SummaryOptions,

@@ -775,8 +775,12 @@ impl OrderSink for SummarySink {
             }
             _ => false,
         };
-        // Amounts at the sink's scale.
-        let k = 10_i64.pow(self.order_scale.scale());
+        // Amounts at the sink's scale, grown to the batch's as row by row (declined when the
+        // per-row path would refuse an amount: it names the row).
+        let Some(grow) = self.order_scale.growth_to(b.scale) else {
+            return Ok(false);
+        };
+        let k = 10_i64.pow(self.order_scale.scale().max(b.scale) - b.scale);
         let Some(max_units) = b.max_units.checked_mul(k) else {
             return Ok(false);
         };
@@ -798,6 +802,19 @@ impl OrderSink for SummarySink {
             }
         }
         // Every row is now a new order, as `push_order` would take it.
+        if grow != 1 {
+            self.flush(); // staged units are at the old scale
+            for a in &mut self.accs {
+                match a.gross.checked_mul(grow) {
+                    Some(g) => a.gross = g,
+                    None => self.abandoned.set(true), // beyond i64: the grouped log sums it
+                }
+            }
+            if let Some(l) = &mut self.last {
+                l.units *= grow; // fits: `growth_to` checked every stored total
+            }
+            self.order_scale.grow_to(b.scale);
+        }
         let customer = self.plain_customers(&b.customers, direct);
         let as_of = self.as_of;
         for (i, &c) in customer.iter().enumerate() {

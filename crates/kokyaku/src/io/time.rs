@@ -167,6 +167,17 @@ impl TimeParser {
             if b.len() == 10 {
                 return Some(self.date(d));
             }
+            // The two layouts of most exports, read without chrono's format machinery (the
+            // same instants as the general path below; leap seconds take that path).
+            if let Some(t) = hms(b) {
+                match (b.len(), b[10]) {
+                    (19, b' ' | b'T') => return self.naive(d.and_time(t)),
+                    (20, b'T') if b[19] == b'Z' => {
+                        return self.epoch(d.and_time(t).and_utc().timestamp());
+                    }
+                    _ => {}
+                }
+            }
             if let Ok(t) = DateTime::parse_from_rfc3339(s) {
                 return self.epoch(t.timestamp());
             }
@@ -202,6 +213,16 @@ impl TimeParser {
         }
         None
     }
+}
+
+/// `HH:MM:SS` at bytes 11..19 of an ISO time (seconds below 60).
+fn hms(b: &[u8]) -> Option<chrono::NaiveTime> {
+    let t = b.get(11..19)?;
+    if t[2] != b':' || t[5] != b':' {
+        return None;
+    }
+    chrono::NaiveTime::from_hms_opt(num(&t[0..2])?, num(&t[3..5])?, num(&t[6..8])?)
+        .filter(|_| num(&t[6..8]).is_some_and(|s| s < 60))
 }
 
 fn num(b: &[u8]) -> Option<u32> {
@@ -292,5 +313,37 @@ mod tests {
         assert_eq!(secs, 1_704_124_800);
         let p = TimeParser::new(Some("%Y%m%d"), Tz::Asia__Tokyo);
         assert_eq!(p.parse_str("20240102").unwrap().1, day(2024, 1, 2));
+    }
+
+    #[test]
+    fn the_fast_iso_layouts_read_as_the_general_path() {
+        // The general path: the text with a suffix the fast path does not take, where that
+        // keeps the instant (a zero offset, or a fraction of zero).
+        for tz in [Tz::UTC, Tz::Asia__Tokyo, Tz::America__New_York] {
+            let p = TimeParser::new(None, tz);
+            for t in [
+                "2024-03-10 02:30:00",
+                "2024-03-10T02:30:00",
+                "2024-11-03 01:30:00",
+                "2024-01-01 00:00:00",
+                "2024-02-29 23:59:59",
+                "2023-02-29 10:00:00",
+                "2024-01-01 24:00:00",
+                "2024-01-01 12:60:00",
+                "2024-01-01 12:00:60",
+                "2024-01-01 1a:00:00",
+            ] {
+                assert_eq!(p.auto(t), p.auto(&format!("{t}.0")), "{t} {tz}");
+            }
+            for t in [
+                "2024-03-10T02:30:00Z",
+                "1999-12-31T23:59:59Z",
+                "2024-02-30T10:00:00Z",
+                "2016-12-31T23:59:60Z",
+            ] {
+                let general = t.replace('Z', "+00:00");
+                assert_eq!(p.auto(t), p.auto(&general), "{t} {tz}");
+            }
+        }
     }
 }

@@ -14,8 +14,9 @@ pub use log::{
     LineTable, OrderLog, OrderLogBuilder, RefundTable, SubscriptionTable, day_in_tz, local_midnight,
 };
 pub(crate) use log::{merge_currency, register_order_id};
-pub use money::MoneyColumn;
 pub(crate) use money::UnitScale;
+pub(crate) use money::{FloatMoneyError, float_money};
+pub use money::{MoneyColumn, minor_units};
 pub use strings::{CustomerIds, Interner, OrderIds, StrColumn, natural_cmp, natural_order};
 pub(crate) use strings::{OrderIdSet, id_hash, member_number};
 

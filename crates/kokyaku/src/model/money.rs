@@ -93,6 +93,27 @@ impl UnitScale {
         )?;
         Ok((u, factor))
     }
+    /// The factor by which the scale would grow to hold amounts of `scale` decimals (1 when
+    /// it holds them already), or `None` when [`Self::units_of`] would refuse such an amount
+    /// (more than the most decimals, or stored values no longer fitting). Changes nothing.
+    pub(crate) fn growth_to(&self, scale: u32) -> Option<i64> {
+        if scale <= self.scale {
+            return Some(1);
+        }
+        if scale > MAX_SCALE {
+            return None;
+        }
+        let k = 10_i64.pow(scale - self.scale);
+        i64::try_from(self.max_abs).ok()?.checked_mul(k)?;
+        Some(k)
+    }
+    /// Grows the scale to `scale` (after [`Self::growth_to`] said it can).
+    pub(crate) fn grow_to(&mut self, scale: u32) {
+        if let Some(k) = self.growth_to(scale).filter(|&k| k != 1) {
+            self.max_abs *= k.unsigned_abs();
+            self.scale = scale;
+        }
+    }
     /// Records a value as stored (for the overflow check of a later scale growth).
     pub(crate) fn note(&mut self, units: i64) {
         self.max_abs = self.max_abs.max(units.unsigned_abs());
@@ -209,6 +230,70 @@ impl MoneyColumn {
     }
 }
 
+/// The minor units (decimal places) of an ISO 4217 currency code, case-insensitive: 0 for
+/// JPY, KRW, VND, CLP, ISK and the other currencies without subunits, 3 for BHD, IQD, JOD,
+/// KWD, LYD, OMR and TND, 4 for CLF and UYW, 2 for every other code.
+#[must_use]
+pub fn minor_units(code: &str) -> u32 {
+    let c = code.trim().to_ascii_uppercase();
+    match c.as_str() {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        "CLF" | "UYW" => 4,
+        _ => 2,
+    }
+}
+
+/// Why a float is not an amount of money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FloatMoneyError {
+    /// NaN or an infinity.
+    NonFinite,
+    /// More decimals than the currency's minor units, beyond float rounding noise.
+    Precision,
+    /// Beyond what a decimal holds.
+    TooLarge,
+}
+
+/// A float amount as money (see docs/ingestion.md, "Money from floats"): the exact decimal of
+/// its shortest round-trip text (`format!("{f}")`, as Python's `repr`, JavaScript's
+/// `String(x)`). With the currency's `minor` units known, a text with more decimals is rounded
+/// to them (half to even) only when the float lies within four float steps or a millionth of a
+/// minor unit of that rounded amount (the noise of float arithmetic: `0.1 + 0.2` is
+/// `0.30000000000000004`, read as `0.30` in USD); otherwise it is [`FloatMoneyError::Precision`] (`12.345` USD, `0.5` JPY). Without a
+/// currency, at most 8 decimals are kept (rounded half to even). Zero, also `-0.0`, is zero.
+pub(crate) fn float_money(f: f64, minor: Option<u32>) -> Result<Decimal, FloatMoneyError> {
+    use std::str::FromStr as _;
+    if !f.is_finite() {
+        return Err(FloatMoneyError::NonFinite);
+    }
+    if f == 0.0 {
+        return Ok(Decimal::ZERO);
+    }
+    let d = Decimal::from_str(&format!("{f}"))
+        .or_else(|_| {
+            rust_decimal::prelude::FromPrimitive::from_f64(f).ok_or(FloatMoneyError::TooLarge)
+        })?
+        .normalize();
+    let Some(m) = minor else {
+        return Ok(d.round_dp(MAX_SCALE).normalize());
+    };
+    if d.scale() <= m {
+        return Ok(d);
+    }
+    let r = d.round_dp_with_strategy(m, rust_decimal::RoundingStrategy::MidpointNearestEven);
+    let back: f64 = rust_decimal::prelude::ToPrimitive::to_f64(&r).unwrap_or(f64::NAN);
+    let step = f64::from_bits(f.abs().to_bits() + 1) - f.abs();
+    // Float noise: four float steps, or a millionth of a minor unit (sums of many floats).
+    let noise = (4.0 * step).max(10_f64.powi(-(m as i32) - 6));
+    if (f - back).abs() <= noise {
+        Ok(r.normalize())
+    } else {
+        Err(FloatMoneyError::Precision)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,5 +309,40 @@ mod tests {
         assert_eq!(m.units(), &[1200, 25]);
         assert_eq!(m.get(1).to_string(), "0.25");
         assert_eq!(m.units_to_decimal(1225).to_string(), "12.25");
+    }
+
+    #[test]
+    fn floats_become_money_exactly_or_are_refused() {
+        use super::{FloatMoneyError as E, float_money, minor_units};
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let (usd, jpy, bhd) = (Some(minor_units("usd")), Some(minor_units("JPY")), Some(3));
+        assert_eq!((usd, jpy, minor_units(" KWD ")), (Some(2), Some(0), 3));
+        // 0.1 + 0.2 = 0.30000000000000004: float noise, 0.30 in USD; not yen.
+        assert_eq!(float_money(0.1 + 0.2, usd), Ok(d("0.3")));
+        assert_eq!(float_money(0.1 + 0.2, jpy), Err(E::Precision));
+        assert_eq!(float_money(3.0 * 1.1, usd), Ok(d("3.3")));
+        // Sums of many cents stay cents.
+        let sum: f64 = (0..1000).map(|_| 0.01).sum();
+        assert_eq!(float_money(sum, usd), Ok(d("10")));
+        // A real third decimal is refused, unless the currency has three.
+        assert_eq!(float_money(12.345, usd), Err(E::Precision));
+        assert_eq!(float_money(12.345, bhd), Ok(d("12.345")));
+        assert_eq!(float_money(0.5, jpy), Err(E::Precision));
+        assert_eq!(float_money(1234.0, jpy), Ok(d("1234")));
+        // Large whole amounts are exact.
+        assert_eq!(float_money(1e15, usd), Ok(d("1000000000000000")));
+        assert_eq!(float_money(1e15, jpy), Ok(d("1000000000000000")));
+        assert_eq!(float_money(-1e15, jpy), Ok(d("-1000000000000000")));
+        // Negative zero is zero (not a refund).
+        let z = float_money(-0.0, usd).unwrap();
+        assert!(z.is_zero() && !z.is_sign_negative());
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert_eq!(float_money(bad, usd), Err(E::NonFinite));
+            assert_eq!(float_money(bad, None), Err(E::NonFinite));
+        }
+        // Without a currency: the shortest text, at most 8 decimals.
+        assert_eq!(float_money(0.1 + 0.2, None), Ok(d("0.3")));
+        assert_eq!(float_money(11.77, None), Ok(d("11.77")));
+        assert_eq!(float_money(-2.5, usd), Ok(d("-2.5")));
     }
 }

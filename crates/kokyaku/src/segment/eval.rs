@@ -67,6 +67,8 @@ enum Col<'a> {
     U32(Cow<'a, [u32]>),
     OptU32(&'a [Option<u32>]),
     Units(&'a [i64], f64),
+    /// The summary's 128-bit money totals, in units at a scale.
+    Wide(&'a [i128], f64),
     F64(Vec<f64>),
     U8Zero(Cow<'a, [u8]>),
     OptDay(&'a [Option<Day>]),
@@ -82,6 +84,7 @@ impl Col<'_> {
             Col::U32(v) | Col::Text(v, _) => v.len(),
             Col::OptU32(v) => v.len(),
             Col::Units(v, _) => v.len(),
+            Col::Wide(v, _) => v.len(),
             Col::F64(v) => v.len(),
             Col::U8Zero(v) => v.len(),
             Col::OptDay(v) => v.len(),
@@ -99,6 +102,7 @@ impl Col<'_> {
                 .map(|x| x.is_some_and(|x| f(f64::from(x))))
                 .collect(),
             Col::Units(v, scale) => v.iter().map(|&x| f(x as f64 / scale)).collect(),
+            Col::Wide(v, scale) => v.iter().map(|&x| f(x as f64 / scale)).collect(),
             Col::F64(v) => v.iter().map(|&x| !x.is_nan() && f(x)).collect(),
             Col::U8Zero(v) => v.iter().map(|&x| x != 0 && f(f64::from(x))).collect(),
             _ => vec![false; self.len()],
@@ -116,6 +120,7 @@ impl Col<'_> {
             Col::U32(v) => Some(f64::from(v[r])),
             Col::OptU32(v) => v[r].map(f64::from),
             Col::Units(v, s) => Some(v[r] as f64 / s),
+            Col::Wide(v, s) => Some(v[r] as f64 / s),
             Col::F64(v) => Some(v[r]).filter(|x| !x.is_nan()),
             Col::U8Zero(v) => Some(f64::from(v[r])).filter(|&x| x != 0.0),
             _ => None,
@@ -174,7 +179,9 @@ impl Col<'_> {
             Col::Days(v) => v.iter().map(|&x| x == NO_DAY).collect(),
             Col::Text(c, _) => c.iter().map(|&k| k == NO_CODE).collect(),
             Col::Set(o, _, _) => o.windows(2).map(|w| w[0] == w[1]).collect(),
-            Col::U32(_) | Col::Units(..) | Col::Bool(_) => vec![false; self.len()],
+            Col::U32(_) | Col::Units(..) | Col::Wide(..) | Col::Bool(_) => {
+                vec![false; self.len()]
+            }
         }
     }
     fn value_at(&self, r: usize) -> serde_json::Value {
@@ -424,9 +431,9 @@ impl<'a> Segmenter<'a> {
             (None, "purchase_days") => Col::U32(Cow::Borrowed(&s.purchase_days)),
             (None, "subscription_orders") => Col::U32(Cow::Borrowed(&s.subscription_orders)),
             (None, "cancelled_orders") => Col::U32(Cow::Borrowed(&s.cancelled_orders)),
-            (None, "gross") => Col::Units(&s.gross_units, scale),
-            (None, "refunds") => Col::Units(&s.refund_units, scale),
-            (None, "net") => Col::Units(&s.net_units, scale),
+            (None, "gross") => Col::Wide(&s.gross_units, scale),
+            (None, "refunds") => Col::Wide(&s.refund_units, scale),
+            (None, "net") => Col::Wide(&s.net_units, scale),
             (None, "aov") => Col::F64(
                 (0..n)
                     .map(|i| {
@@ -1228,6 +1235,17 @@ fn col_scalar(c: &Col<'_>, cmp: CmpOp, v: &Scalar) -> Vec<bool> {
                     } else {
                         tu
                     };
+                    match cmp {
+                        CmpOp::Eq => col.iter().map(|&x| x as f64 == tu).collect(),
+                        CmpOp::Ne => col.iter().map(|&x| x as f64 != tu).collect(),
+                        CmpOp::Lt => col.iter().map(|&x| (x as f64) < tu).collect(),
+                        CmpOp::Le => col.iter().map(|&x| x as f64 <= tu).collect(),
+                        CmpOp::Gt => col.iter().map(|&x| x as f64 > tu).collect(),
+                        CmpOp::Ge => col.iter().map(|&x| x as f64 >= tu).collect(),
+                    }
+                }
+                (Col::Wide(col, scale), _) => {
+                    let tu = t * scale;
                     match cmp {
                         CmpOp::Eq => col.iter().map(|&x| x as f64 == tu).collect(),
                         CmpOp::Ne => col.iter().map(|&x| x as f64 != tu).collect(),

@@ -1,0 +1,90 @@
+//! `kokyaku stages` end to end on the JP EC preset vector: the table, a card, the history, the
+//! distribution, a redemptions file, and a programme error naming its field.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn kokyaku(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kokyaku"))
+        .arg("stages")
+        .args(args)
+        .output()
+        .expect("run kokyaku")
+}
+
+fn tmp(name: &str, text: &str) -> String {
+    let d: PathBuf = std::env::temp_dir().join(format!("kokyaku-stages-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let p = d.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+fn out(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn preset() -> (String, String) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let v: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            root.join("tests/fixtures/loyalty/21_preset_jp_ec_rank_rolling_12_months.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    (
+        tmp("orders.csv", v["input"]["csv"].as_str().unwrap()),
+        tmp("program.json", &v["params"]["program"].to_string()),
+    )
+}
+
+#[test]
+fn table_card_history_distribution() {
+    let (orders, program) = preset();
+    let base = [
+        orders.as_str(),
+        "--program",
+        &program,
+        "--timezone",
+        "Asia/Tokyo",
+        "--as-of",
+        "2024-05-15",
+    ];
+    let t = out(&kokyaku(&base));
+    assert!(t.contains("\nM,gold,ゴールド,2024-05-01,2024-01-15,105000,4,1050,1050,1250,0,0,200,200,2025-01-14,platinum,195000,,,2024-05-31\n"), "{t}");
+    let mut a = base.to_vec();
+    a.extend(["--customer", "M", "--format", "json"]);
+    let card: serde_json::Value = serde_json::from_str(&out(&kokyaku(&a))).unwrap();
+    assert_eq!(card["spend_needed"], "195000");
+    assert_eq!(card["history"].as_array().unwrap().len(), 2);
+    let mut a = base.to_vec();
+    a.push("--history");
+    assert!(out(&kokyaku(&a)).contains("N,2024-05-01,gold,regular,review,\n"));
+    let mut a = base.to_vec();
+    a.extend(["--distribution", "monthly"]);
+    assert!(out(&kokyaku(&a)).contains("gold,0,0,11,0\n"));
+    let red = tmp("red.csv", "customer_id,date,points\nM,2024-05-10,1000\n");
+    let mut a = base.to_vec();
+    a.extend(["--redemptions", &red, "--customer", "M", "--format", "json"]);
+    let card: serde_json::Value = serde_json::from_str(&out(&kokyaku(&a))).unwrap();
+    assert_eq!(card["points_balance"], 50);
+}
+
+#[test]
+fn programme_error_names_the_field() {
+    let (orders, _) = preset();
+    let bad = tmp(
+        "bad.json",
+        r#"{"stages": [{"id": "r"}, {"id": "g", "spend": 10, "colour": "x"}], "window": {"kind": "calendar_year"}}"#,
+    );
+    let o = kokyaku(&[&orders, "--program", &bad]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("stages[1].colour"), "{err}");
+}

@@ -1,0 +1,278 @@
+//! Segment membership in the book: named rules (`crate::segment`) whose members the book keeps,
+//! reporting who entered and who left each one.
+//!
+//! At each change report the book evaluates the rules with the segment evaluator's bulk API
+//! ([`Segmenter`]) over an order log it builds for the customers to look at: only the customers
+//! touched by an event since the last report, or every customer when the date moved, when the
+//! rules changed, or when a rule reads a population-relative field (`rfm.*`: RFM scores rank a
+//! customer against everyone, so one new order can move others).
+//!
+//! What the book keeps per order is what the summary needs plus kind and status; it keeps no
+//! line items and no subscription products, so rules on `sku`, `any line (…)` or a subscription's
+//! `product` are refused when set (`invalid_option`). Order times are kept as days: `placed_at`
+//! is a day in rules anyway.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::{Book, CANCELLED, KIND_SUB, NO_DAY, NONE};
+use crate::model::{
+    Customer, OrderKind, OrderLogBuilder, OrderStatus, Subscription, day_to_date, local_midnight,
+};
+use crate::segment::{Catalog, RuleSource, SegmentOptions, Segmenter};
+use crate::summary::SummaryBuilder;
+use crate::{Error, Location, Result};
+
+/// The most segments one book tracks (memberships are one 64-bit word per customer).
+pub const MAX_SEGMENTS: usize = 64;
+
+/// A named rule the book tracks.
+#[derive(Debug, Clone)]
+pub(crate) struct BookSegment {
+    pub(crate) name: String,
+    pub(crate) rule: crate::segment::Rule,
+    /// Reads a population-relative field (`rfm.*`).
+    pub(crate) relative: bool,
+}
+
+/// The identifiers of a rule's canonical text outside quoted strings.
+fn words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for ch in text.chars() {
+        if ch == '"' {
+            quoted = !quoted;
+            cur.clear();
+            continue;
+        }
+        if quoted {
+            continue;
+        }
+        if ch.is_alphanumeric() || ch == '_' || ch == '.' {
+            cur.push(ch);
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// Parses and checks one rule for the book.
+pub(crate) fn book_segment(name: &str, source: &RuleSource) -> Result<BookSegment> {
+    let rule = source.rule(&Catalog::default())?;
+    let text = rule.to_string();
+    let w = words(&text);
+    if let Some(bad) = w
+        .iter()
+        .find(|t| matches!(t.as_str(), "line" | "sku" | "product"))
+    {
+        return Err(Error::option(
+            "segments",
+            name,
+            format!(
+                "the rule reads '{bad}': the book keeps no line items or subscription products; evaluate such rules on an order log (kokyaku segment)"
+            ),
+        ));
+    }
+    Ok(BookSegment {
+        name: name.to_owned(),
+        relative: w.iter().any(|t| t.starts_with("rfm.")),
+        rule,
+    })
+}
+
+impl Book {
+    /// Sets the named segment rules the book keeps current (text or JSON rules; at most
+    /// [`MAX_SEGMENTS`]). A segment kept under the same name keeps its members; the members of a
+    /// new segment are reported as entering at the next [`Book::changes`].
+    pub fn set_segments(&mut self, rules: &[(String, RuleSource)]) -> Result<()> {
+        if rules.len() > MAX_SEGMENTS {
+            return Err(Error::option(
+                "segments",
+                rules.len(),
+                format!("a book tracks at most {MAX_SEGMENTS} segments"),
+            ));
+        }
+        let mut segs = Vec::with_capacity(rules.len());
+        for (name, src) in rules {
+            if segs.iter().any(|s: &BookSegment| &s.name == name) {
+                return Err(Error::option(
+                    "segments",
+                    name,
+                    "two segments with one name",
+                ));
+            }
+            segs.push(book_segment(name, src)?);
+        }
+        // Keep the members of segments that stay (by name), at their new positions.
+        let remap: Vec<Option<usize>> = segs
+            .iter()
+            .map(|s| self.segments.iter().position(|o| o.name == s.name))
+            .collect();
+        for m in &mut self.members {
+            let old = *m;
+            let mut new = 0u64;
+            for (k, from) in remap.iter().enumerate() {
+                if let Some(f) = from {
+                    new |= ((old >> f) & 1) << k;
+                }
+            }
+            *m = new;
+        }
+        self.segments = segs;
+        self.segments_changed = true;
+        Ok(())
+    }
+
+    /// The names of the segments and their rules' canonical text.
+    #[must_use]
+    pub fn segments(&self) -> Vec<(String, String)> {
+        self.segments
+            .iter()
+            .map(|s| (s.name.clone(), s.rule.to_string()))
+            .collect()
+    }
+
+    /// The members of a segment as last reported by [`Book::changes`], in customer-id order.
+    #[must_use]
+    pub fn segment_members(&self, name: &str) -> Option<Vec<String>> {
+        let k = self.segments.iter().position(|s| s.name == name)?;
+        Some(
+            self.natural_order()
+                .into_iter()
+                .filter(|&c| self.members[c as usize] >> k & 1 == 1)
+                .map(|c| self.customers.values().get(c as usize).to_owned())
+                .collect(),
+        )
+    }
+
+    /// Whether every customer must be looked at for the segments.
+    pub(crate) fn segments_need_all(&self, time_moved: bool) -> bool {
+        time_moved || self.segments_changed || self.segments.iter().any(|s| s.relative)
+    }
+
+    /// Memberships now of `cands` (book customer indices), one word each.
+    pub(crate) fn evaluate_segments(&self, cands: &[u32]) -> Result<Vec<u64>> {
+        let mut b = OrderLogBuilder::new(self.tz);
+        if let Some(c) = &self.currency {
+            b.set_currency(c, Location::default)?;
+        }
+        let at = |day| local_midnight(self.tz, day_to_date(day));
+        let time = |day| DateTime::<Utc>::from_timestamp(at(day), 0).unwrap_or_default();
+        let scale = self.o_amount.scale();
+        for &c in cands {
+            let id = self.customers.values().get(c as usize);
+            let info = self.info.get(&c);
+            b.add_customer(&Customer {
+                id: id.to_owned(),
+                birth_date: info.and_then(|i| i.birth_date),
+                signed_up_at: info
+                    .and_then(|i| i.signed_up)
+                    .map(|d| time(crate::model::date_to_day(d))),
+                attributes: info.map(|i| i.attributes.clone()).unwrap_or_default(),
+            })?;
+            // Oldest first, as they arrived (ties in time keep that order, as in a log).
+            let mut list = Vec::new();
+            let mut k = self.cust[c as usize].head;
+            while k != NONE {
+                list.push(k);
+                k = self.o_next[k as usize];
+            }
+            for &k in list.iter().rev() {
+                let ku = k as usize;
+                let f = self.o_flags[ku];
+                // Orders after the book's date stay in: the segment evaluator's quantifiers
+                // read every order of the log (the summary fields stop at the date).
+                let day = self.o_day[ku];
+                b.push_order(
+                    id,
+                    Some(self.order_ids.values().get(ku)),
+                    at(day),
+                    day,
+                    Decimal::new(self.o_amount.units()[ku], scale),
+                    if f & KIND_SUB != 0 {
+                        OrderKind::Subscription
+                    } else {
+                        OrderKind::OneOff
+                    },
+                    if f & CANCELLED != 0 {
+                        OrderStatus::Cancelled
+                    } else {
+                        OrderStatus::Completed
+                    },
+                    None,
+                    Location::default,
+                )?;
+            }
+            let mut k = self.cust[c as usize].sub_head;
+            while k != NONE {
+                let r = &self.subs[k as usize];
+                b.add_subscription(&Subscription {
+                    id: self.sub_ids.values().get(k as usize).to_owned(),
+                    customer_id: id.to_owned(),
+                    started_at: time(r.started),
+                    cycles: r.cycles,
+                    status: r.status,
+                    cancelled_at: (r.cancelled != NO_DAY).then(|| time(r.cancelled)),
+                    product: None,
+                });
+                k = self.sub_next[k as usize];
+            }
+        }
+        let log = b.finish();
+        let opts = self.summary_options();
+        let mut sb = SummaryBuilder::new(
+            log.customer_ids().clone(),
+            self.as_of,
+            self.o_amount.scale(),
+            self.r_amount.scale(),
+            &opts,
+        );
+        let mut book_index = Vec::with_capacity(log.n_customers());
+        for i in 0..log.n_customers() {
+            let c = self
+                .customers
+                .lookup(log.customer_id(i))
+                .map_or(0, |c| c as usize);
+            book_index.push(c);
+            sb.push(&self.totals(c), self.table_state(c));
+        }
+        let s = sb.finish();
+        let seg = Segmenter::new(
+            &log,
+            &s,
+            SegmentOptions {
+                summary: opts.clone(),
+                cpm: self.opts.cpm.clone(),
+                ..SegmentOptions::default()
+            },
+        );
+        let mut words = vec![0u64; self.cust.len()];
+        for (k, sg) in self.segments.iter().enumerate() {
+            let v = seg.evaluate(&sg.rule)?;
+            for (i, &yes) in v.iter().enumerate() {
+                if yes {
+                    words[book_index[i]] |= 1 << k;
+                }
+            }
+        }
+        Ok(cands.iter().map(|&c| words[c as usize]).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_skip_quoted_text() {
+        assert_eq!(
+            words(r#"any order (sku = "line") and rfm.r >= 4"#),
+            ["any", "order", "sku", "and", "rfm.r", "4"]
+        );
+    }
+}

@@ -1,0 +1,288 @@
+//! The export schemas of the benchmark matrix (`benches/export_matrix.py`): int64, member-number,
+//! UUID-like and dictionary-encoded customer ids; int64, prefixed and line-item order ids;
+//! timestamps of every unit with and without a zone, epoch seconds, ISO and `YYYY-MM-DD
+//! HH:MM:SS` text; float, integer and decimal amounts; time-ordered and shuffled. For random
+//! logs of each, the summary streamed through plain batches equals the grouped log read row
+//! by row (the `check` of `plain_tests.rs`), and the common ones are taken in plain batches.
+
+use std::cell::Cell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use arrow_array::types::Int32Type;
+use arrow_array::{
+    ArrayRef, Decimal128Array, DictionaryArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray, TimestampMillisecondArray, TimestampNanosecondArray,
+    TimestampSecondArray,
+};
+use arrow_schema::{Field, Schema};
+use proptest::prelude::*;
+use serde_json::json;
+
+use super::ReadOptions;
+use super::plain_tests::{PLAIN_TAKEN, check};
+use crate::summary::SummaryOptions;
+
+static FILES: AtomicUsize = AtomicUsize::new(0);
+
+/// One order of a generated log: customer, seconds after the start, cents, lines (1-3).
+type Order = (u16, i64, i64, u8);
+
+/// A schema of the matrix.
+#[derive(Debug, Clone, Copy)]
+struct Schema4 {
+    /// 0 int64, 1 member text, 2 UUID-like text, 3 dictionary text.
+    cust: u8,
+    /// 0 int64, 1 prefixed text, 2 line items (int64 ids, quantity x unit price), 3 none.
+    order: u8,
+    /// 0-3 timestamp s/ms/us/ns naive, 4-7 the same in UTC, 8 epoch seconds (int64), 9 ISO
+    /// text with Z, 10 `YYYY-MM-DD HH:MM:SS` text.
+    time: u8,
+    /// 0 float with cents, 1 int64, 2 decimal128(12, 2).
+    amount: u8,
+}
+
+fn schema() -> impl Strategy<Value = Schema4> {
+    (0u8..4, 0u8..4, 0u8..11, 0u8..3).prop_map(|(cust, order, time, amount)| Schema4 {
+        cust,
+        order,
+        time,
+        amount,
+    })
+}
+
+const START: i64 = 1_704_067_200; // 2024-01-01T00:00:00Z
+
+fn write(orders: &[Order], s: Schema4) -> std::path::PathBuf {
+    // Line items: each order becomes `lines` rows of quantity x unit price (whole cents).
+    let mut rows: Vec<(u16, i64, i64, usize, i64, i64)> = Vec::new(); // cust, t, cents, order, qty, price
+    for (k, &(c, t, cents, lines)) in orders.iter().enumerate() {
+        let lines = if s.order == 2 { lines.max(1) } else { 1 };
+        for l in 0..lines {
+            let qty = 1 + i64::from(l % 2);
+            let price = (cents / i64::from(lines) / qty).max(1);
+            rows.push((c, t, cents, k, qty, price));
+        }
+    }
+    let n = rows.len();
+    // Order numbers rise with time (shops number orders as they come in), whatever the row
+    // order: shuffled logs have falling ids.
+    let mut by_time: Vec<usize> = (0..orders.len()).collect();
+    by_time.sort_by_key(|&k| (orders[k].1, k));
+    let mut rank = vec![0usize; orders.len()];
+    for (r, &k) in by_time.iter().enumerate() {
+        rank[k] = r;
+    }
+    let mut cols: Vec<(&str, ArrayRef)> = Vec::new();
+    let cid = |c: u16| 10_000_000 + i64::from(c) * 7_919;
+    let cust: ArrayRef = match s.cust {
+        0 => Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| cid(r.0)))),
+        1 => Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| format!("{:010}", cid(r.0))),
+        )),
+        2 => Arc::new(StringArray::from_iter_values(rows.iter().map(|r| {
+            format!(
+                "{:016x}-4a1b-{:012x}",
+                cid(r.0).wrapping_mul(0x9E37_79B9),
+                r.0
+            )
+        }))),
+        _ => {
+            let ids: Vec<String> = rows.iter().map(|r| format!("{:08x}-c", cid(r.0))).collect();
+            Arc::new(
+                ids.iter()
+                    .map(String::as_str)
+                    .collect::<DictionaryArray<Int32Type>>(),
+            )
+        }
+    };
+    cols.push(("customer_id", cust));
+    let oid = |k: usize| 100_000_001 + rank[k] as i64;
+    match s.order {
+        0 | 2 => cols.push((
+            "order_id",
+            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| oid(r.3)))),
+        )),
+        1 => cols.push((
+            "order_id",
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| format!("ORD-{:010}", oid(r.3))),
+            )),
+        )),
+        _ => {}
+    }
+    let secs: Vec<i64> = rows.iter().map(|r| START + r.1).collect();
+    let time: ArrayRef = match s.time {
+        0 | 4 => Arc::new(TimestampSecondArray::from_iter_values(secs.iter().copied())),
+        1 | 5 => Arc::new(TimestampMillisecondArray::from_iter_values(
+            secs.iter().map(|t| t * 1_000 + 7),
+        )),
+        2 | 6 => Arc::new(TimestampMicrosecondArray::from_iter_values(
+            secs.iter().map(|t| t * 1_000_000 + 7),
+        )),
+        3 | 7 => Arc::new(TimestampNanosecondArray::from_iter_values(
+            secs.iter().map(|t| t * 1_000_000_000 + 7),
+        )),
+        8 => Arc::new(Int64Array::from_iter_values(secs.iter().copied())),
+        k => Arc::new(StringArray::from_iter_values(secs.iter().map(|&t| {
+            let d = chrono::DateTime::from_timestamp(t, 0).expect("time");
+            if k == 9 {
+                d.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+            } else {
+                d.format("%Y-%m-%d %H:%M:%S").to_string()
+            }
+        }))),
+    };
+    // Zones on the timestamp types 4-7.
+    let time: ArrayRef = if (4..8).contains(&s.time) {
+        let d = time.to_data();
+        let dt = match time.data_type() {
+            arrow_schema::DataType::Timestamp(u, _) => {
+                arrow_schema::DataType::Timestamp(*u, Some("UTC".into()))
+            }
+            other => other.clone(),
+        };
+        arrow_array::make_array(d.into_builder().data_type(dt).build().expect("zone"))
+    } else {
+        time
+    };
+    cols.push(("ts", time));
+    if s.order == 2 {
+        cols.push((
+            "quantity",
+            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.4))),
+        ));
+        cols.push((
+            "unit_price",
+            Arc::new(Float64Array::from_iter_values(
+                rows.iter().map(|r| r.5 as f64 / 100.0),
+            )),
+        ));
+    } else {
+        let amount: ArrayRef = match s.amount {
+            0 => Arc::new(Float64Array::from_iter_values(
+                rows.iter().map(|r| r.2 as f64 / 100.0),
+            )),
+            1 => Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.2))),
+            _ => Arc::new(
+                Decimal128Array::from_iter_values(rows.iter().map(|r| i128::from(r.2)))
+                    .with_precision_and_scale(12, 2)
+                    .expect("decimal"),
+            ),
+        };
+        cols.push(("amount", amount));
+    }
+    let fields: Vec<Field> = cols
+        .iter()
+        .map(|(name, a)| Field::new(*name, a.data_type().clone(), true))
+        .collect();
+    let batch = RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        cols.into_iter().map(|(_, a)| a).collect(),
+    )
+    .expect("batch");
+    assert_eq!(batch.num_rows(), n);
+    let dir = std::env::temp_dir().join(format!("kokyaku-schemas-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(format!("{}.parquet", FILES.fetch_add(1, Ordering::Relaxed)));
+    let f = std::fs::File::create(&path).expect("create");
+    let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), None).expect("writer");
+    w.write(&batch).expect("write");
+    w.close().expect("close");
+    path
+}
+
+fn options(s: Schema4, tokyo: bool) -> ReadOptions {
+    let mut o = json!({
+        "columns": {"customer": "customer_id", "time": "ts"},
+        "timezone": if tokyo { "Asia/Tokyo" } else { "UTC" },
+    });
+    if s.order != 3 {
+        o["columns"]["order"] = json!("order_id");
+    }
+    if s.order == 2 {
+        o["columns"]["quantity"] = json!("quantity");
+        o["columns"]["unit_price"] = json!("unit_price");
+    } else {
+        o["columns"]["amount"] = json!("amount");
+    }
+    if s.time == 8 {
+        o["time_format"] = json!("epoch");
+    }
+    serde_json::from_value(o).expect("options")
+}
+
+/// Time-ordered orders of 40 customers, amounts in cents (some whole).
+fn regular_orders(n: usize) -> Vec<Order> {
+    (0..n)
+        .map(|k| {
+            let cents = if k % 3 == 0 {
+                1_200
+            } else {
+                1_000 + 37 * k as i64
+            };
+            (
+                (k * 13 % 40) as u16,
+                k as i64 * 3_700,
+                cents,
+                1 + (k % 3) as u8,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_common_export_schemas_are_taken_in_plain_batches() {
+    for cust in 0..4 {
+        for order in [0, 1, 3] {
+            for time in [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] {
+                for amount in 0..3 {
+                    let s = Schema4 {
+                        cust,
+                        order,
+                        time,
+                        amount,
+                    };
+                    let path = write(&regular_orders(48), s);
+                    let before = PLAIN_TAKEN.with(Cell::get);
+                    check(&path, &options(s, false), &SummaryOptions::default(), 8);
+                    let taken = PLAIN_TAKEN.with(Cell::get) - before;
+                    assert_eq!(taken, 6, "{s:?}");
+                    std::fs::remove_file(&path).ok();
+                }
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn random_logs_of_every_export_schema_summarise_the_same_in_plain_batches(
+        orders in prop::collection::vec(
+            (0u16..30, 0i64..90 * 86_400, prop_oneof![4 => 1i64..500_000, 1 => Just(0i64), 1 => (1i64..5_000).prop_map(|x| x * 100)], 1u8..4),
+            0..80),
+        s in schema(),
+        shuffled in prop::bool::weighted(0.3),
+        seed in any::<u64>(),
+        batch_rows in prop::sample::select(vec![1usize, 3, 8, 64]),
+        tokyo in any::<bool>(),
+    ) {
+        let mut orders = orders;
+        orders.sort_by_key(|o| o.1);
+        if shuffled {
+            // A deterministic shuffle from the seed.
+            let n = orders.len();
+            let mut x = seed | 1;
+            for i in (1..n).rev() {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                orders.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+        }
+        let path = write(&orders, s);
+        check(&path, &options(s, tokyo), &SummaryOptions::default(), batch_rows);
+        std::fs::remove_file(&path).ok();
+    }
+}

@@ -1,0 +1,111 @@
+//! The typed output table (`summary_out.rs`) equals the `Table` route: the same record batch,
+//! the same CSV bytes, the same Parquet bytes, on random logs.
+
+use std::fmt::Write as _;
+
+use proptest::prelude::*;
+
+use super::summary_out::{summary_record_batch, write_batch_csv, write_batch_parquet};
+use super::{ReadOptions, read_csv_str, table_to_record_batch, write_table_parquet};
+use crate::report::{AnalysisOptions, CustomerAnalysis};
+
+/// A CSV log of `rows` (customer, day, amount in cents, cancelled) with awkward ids.
+fn log_text(rows: &[(u8, u16, i64, bool)], scale: u32) -> String {
+    let mut t = String::from("customer_id,placed_at,amount,status\n");
+    for &(c, day, cents, cancelled) in rows {
+        let id = match c % 8 {
+            0 => format!("\"q\"\"{c}\""), // a quote inside
+            1 => format!("\"a,{c}\""),    // a comma inside
+            _ => format!("C{c:03}"),
+        };
+        let date = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).expect("date")
+            + chrono::Duration::days(i64::from(day));
+        let amount = rust_decimal::Decimal::new(cents, scale);
+        let status = if cancelled { "cancelled" } else { "completed" };
+        let _ = writeln!(t, "{id},{date},{amount},{status}");
+    }
+    t
+}
+
+fn check(rows: &[(u8, u16, i64, bool)], scale: u32) {
+    let ing = read_csv_str(&log_text(rows, scale), &ReadOptions::default()).expect("read");
+    let opts = AnalysisOptions::default();
+    let Ok(ca) = CustomerAnalysis::build(&ing.log, &opts) else {
+        return; // an empty log: nothing to write
+    };
+    let table = ca.table(&opts);
+    let want = table_to_record_batch(&table).expect("table batch");
+    let got = summary_record_batch(&ca.summary, Some(&ca.rfm), Some((&ca.cpm, &opts.cpm)))
+        .expect("typed batch");
+    assert_eq!(got, want);
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    table.write_csv(&mut a).expect("csv");
+    write_batch_csv(&got, &mut b).expect("csv");
+    assert_eq!(
+        String::from_utf8(b).expect("utf8"),
+        String::from_utf8(a).expect("utf8")
+    );
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    write_table_parquet(&table, &mut a).expect("parquet");
+    write_batch_parquet(&got, &mut b).expect("parquet");
+    assert_eq!(a, b);
+}
+
+#[test]
+fn a_small_log_writes_the_same() {
+    check(
+        &[
+            (0, 3, 1250, false),
+            (1, 5, -300, false),
+            (2, 5, 99, true),
+            (2, 9, 1, false),
+            (9, 0, 0, false),
+        ],
+        2,
+    );
+}
+
+#[test]
+fn units_text_writes_like_decimal() {
+    let mut buf = [0u8; 48];
+    for u in [
+        0,
+        1,
+        -1,
+        5,
+        -5,
+        99,
+        100,
+        -100,
+        12_345,
+        i64::MAX,
+        i64::MIN + 1,
+        -999_999_999,
+    ] {
+        for s in 0..=8 {
+            let want = rust_decimal::Decimal::new(u, s).to_string();
+            assert_eq!(
+                super::summary_out::units_text(u, s, &mut buf),
+                want,
+                "{u} {s}"
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn units_text_writes_like_decimal_at_random(u in any::<i64>().prop_filter("i64::MIN", |&u| u != i64::MIN), s in 0u32..=8) {
+        let mut buf = [0u8; 48];
+        prop_assert_eq!(super::summary_out::units_text(u, s, &mut buf), rust_decimal::Decimal::new(u, s).to_string());
+    }
+
+    #[test]
+    fn random_logs_write_the_same(
+        rows in prop::collection::vec((0u8..40, 0u16..400, -2_000i64..2_000_000, prop::bool::weighted(0.1)), 1..120),
+        scale in 0u32..4,
+    ) {
+        check(&rows, scale);
+    }
+}

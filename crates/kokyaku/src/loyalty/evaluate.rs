@@ -1,0 +1,1189 @@
+//! Evaluating a programme over an order log: one pass per customer over its orders (grouped and
+//! sorted by time in the log), its refunds, redemptions and invitations, visiting only the days
+//! where something can change. See `docs/loyalty.md` for the rules in words.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Serialize};
+
+use super::calendar::{
+    add_months, anniversary_end, anniversary_start, month_end, month_of, year_end, year_start,
+};
+use super::program::{
+    BonusWhen, Downgrade, Expiry, Match, Program, Review, Shortfall, SpendBasis, Upgrade, Window,
+};
+use crate::model::{Day, OrderKind, OrderLog, OrderStatus, StrColumn, date_to_day, day_to_date};
+use crate::{Error, Location, Result};
+
+const NONE: u32 = u32::MAX;
+
+/// Options of [`evaluate`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StageOptions {
+    /// Evaluation date, inclusive (orders on it count). `None`: the day after the last order.
+    pub as_of: Option<NaiveDate>,
+    /// Keep every stage change ([`Stages::history`]).
+    pub history: bool,
+    /// Count stages at every month end ([`Stages::distribution`]).
+    pub distribution: bool,
+}
+
+/// A points redemption (from a redemption file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Redemption {
+    /// The customer.
+    pub customer_id: String,
+    /// Local date of the redemption (processed after that day's orders and refunds).
+    pub date: NaiveDate,
+    /// Points redeemed (> 0).
+    pub points: i64,
+}
+
+/// A customer invited into a stage (for invitation-only stages, or any stage).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invitation {
+    /// The customer.
+    pub customer_id: String,
+    /// Local date from which the stage holds.
+    pub date: NaiveDate,
+    /// Stage id.
+    pub stage: String,
+}
+
+/// Events that are not in the order log.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoyaltyEvents {
+    /// Points redemptions.
+    pub redemptions: Vec<Redemption>,
+    /// Stage invitations.
+    pub invitations: Vec<Invitation>,
+}
+
+/// Why a stage changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeReason {
+    /// An order met the thresholds (upgrade on order); the change is dated that day.
+    Order,
+    /// A review at a period end; dated the day after.
+    Review,
+    /// The end of a grace period; dated the day after.
+    GraceEnd,
+    /// An invitation.
+    Invitation,
+}
+
+impl ChangeReason {
+    /// The `snake_case` name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Order => "order",
+            Self::Review => "review",
+            Self::GraceEnd => "grace_end",
+            Self::Invitation => "invitation",
+        }
+    }
+}
+
+/// One stage change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageChange {
+    /// Customer index in the log.
+    pub customer: u32,
+    /// First day in the new stage.
+    pub day: Day,
+    /// Stage index before.
+    pub from: u16,
+    /// Stage index after.
+    pub to: u16,
+    /// Why.
+    pub reason: ChangeReason,
+    /// The order that triggered it (index in the log), or `u32::MAX`.
+    pub order: u32,
+}
+
+/// Stage counts at month ends and the movements between them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Distribution {
+    /// Month ends (stage as held on that day), oldest first, up to the evaluation date.
+    pub month_ends: Vec<NaiveDate>,
+    /// Stage ids: the column order of `counts` and `transitions`; `transitions` has one more
+    /// row, `new`, for members who joined in the month.
+    pub stages: Vec<String>,
+    /// `counts[month][stage]`: members in each stage at each month end.
+    pub counts: Vec<Vec<u64>>,
+    /// Members moving up a stage between the previous month end and this one, per month.
+    pub upgrades: Vec<u64>,
+    /// Members moving down, per month.
+    pub downgrades: Vec<u64>,
+    /// New members, per month.
+    pub new_members: Vec<u64>,
+    /// `transitions[from][to]` summed over consecutive month ends (row `stages.len()` = new).
+    pub transitions: Vec<Vec<u64>>,
+}
+
+/// The evaluation of a programme: one row per customer (log order), plus history and
+/// distribution when asked.
+#[derive(Debug, Clone)]
+pub struct Stages {
+    /// The evaluation date.
+    pub as_of: NaiveDate,
+    /// Stage ids, lowest first.
+    pub stage_ids: Vec<String>,
+    /// Stage display names.
+    pub stage_names: Vec<String>,
+    /// Whether the programme has points.
+    pub has_points: bool,
+    /// Customer ids (shared with the log).
+    pub customer_id: Arc<StrColumn>,
+    /// First day as a member (first completed order or invitation), if any.
+    pub member_since: Vec<Option<Day>>,
+    /// Stage index as of the date.
+    pub stage: Vec<u16>,
+    /// First day of the current stage (the join day for the base stage).
+    pub stage_since: Vec<Option<Day>>,
+    /// Decimal places of `*_units`.
+    pub money_scale: u32,
+    /// Qualifying spend in the window as of the date, units.
+    pub window_spend_units: Vec<i64>,
+    /// Qualifying orders in the window.
+    pub window_orders: Vec<u32>,
+    /// Points earned (net of reversals) in the window.
+    pub window_points: Vec<i64>,
+    /// Points earned.
+    pub points_earned: Vec<i64>,
+    /// Points expired.
+    pub points_expired: Vec<i64>,
+    /// Points redeemed.
+    pub points_redeemed: Vec<i64>,
+    /// Points taken back by refunds.
+    pub points_reversed: Vec<i64>,
+    /// earned − expired − redeemed − reversed (negative only under the `debt` policy).
+    pub points_balance: Vec<i64>,
+    /// Points in the earliest-expiring lot still held (0 when none).
+    pub next_expiring_points: Vec<i64>,
+    /// Last day those points can be used.
+    pub next_expiring_date: Vec<Option<Day>>,
+    /// The next stage reachable by thresholds, if any.
+    pub next_stage: Vec<Option<u16>>,
+    /// Spend still needed for it by `needed_by` (units; `None` when it has no spend threshold).
+    pub spend_needed_units: Vec<Option<i64>>,
+    /// Orders still needed.
+    pub orders_needed: Vec<Option<u32>>,
+    /// Points still needed.
+    pub points_needed: Vec<Option<i64>>,
+    /// The review day by which those amounts must be in the window.
+    pub needed_by: Vec<Option<Day>>,
+    /// Every stage change, by customer then day (when asked).
+    pub history: Vec<StageChange>,
+    /// Order ids of `history[k].order` (`None` when the log has no order ids).
+    pub history_order_ids: Vec<Option<String>>,
+    /// Month-end distribution (when asked).
+    pub distribution: Option<Distribution>,
+}
+
+impl Stages {
+    /// Number of customers.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.stage.len()
+    }
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.stage.is_empty()
+    }
+    /// A units value at the money scale as a decimal.
+    #[must_use]
+    pub fn money(&self, units: i64) -> Decimal {
+        Decimal::new(units, self.money_scale)
+    }
+    /// Stage id of customer `i`.
+    #[must_use]
+    pub fn stage_id(&self, i: usize) -> &str {
+        &self.stage_ids[self.stage[i] as usize]
+    }
+    /// The columns a segment rule can use: stage id and points balance per customer.
+    #[must_use]
+    pub fn segment_columns(&self) -> (Vec<&str>, &[i64]) {
+        (
+            (0..self.len()).map(|i| self.stage_id(i)).collect(),
+            &self.points_balance,
+        )
+    }
+}
+
+/// Per-customer scratch, reused across customers (no allocation per order).
+#[derive(Default)]
+struct Scratch {
+    /// Qualifying spend of each order of the customer (units at the common scale).
+    spend: Vec<i128>,
+    /// Whether each order counts as an order.
+    counted: Vec<bool>,
+    /// Points of each order, net of reversals.
+    pts: Vec<i64>,
+    /// Refunded so far (units at the common scale).
+    refunded: Vec<i128>,
+    /// Points multiplier and flat points each order earned with.
+    mult: Vec<Decimal>,
+    flat: Vec<i64>,
+    /// Lots: (expires on, remaining, order position).
+    lots: Vec<(Day, i64, u32)>,
+    /// Stage changes of this customer: (day, from, to, reason, order).
+    changes: Vec<(Day, u16, u16, ChangeReason, u32)>,
+}
+
+struct Ctx<'a> {
+    p: &'a Program,
+    as_of: Day,
+    order_up: i128,
+    refund_up: i128,
+    /// Thresholds in units at the common scale.
+    spend_thr: Vec<Option<i128>>,
+    /// Base points: floor(x * num / den) * earn.
+    pts_num: i128,
+    pts_den: i128,
+    earn: i64,
+    base: u16,
+    fiscal_start: u32,
+    /// `month_end(d)` for `d` in `table_from ..` (the log's days and a margin), without chrono.
+    table_from: Day,
+    month_ends: Vec<Day>,
+    /// `add_months(d, expiry months)` over the same days (empty without month expiry).
+    expiries: Vec<Day>,
+}
+
+fn threshold_units(d: Decimal, scale: u32) -> i128 {
+    let s = d.scale();
+    let m = d.mantissa();
+    if s <= scale {
+        m * 10_i128.pow(scale - s)
+    } else {
+        let div = 10_i128.pow(s - scale);
+        // ceiling: amounts are whole units, so spend >= d means units >= ceil(d * 10^scale)
+        (m + div - 1).div_euclid(div)
+    }
+}
+
+/// One customer's evaluation state.
+struct Sim {
+    cur: u16,
+    since: Option<Day>,
+    joined: Option<Day>,
+    anchor: Option<Day>,
+    lo: usize,
+    lo_floor: usize,
+    hi: usize,
+    win_spend: i128,
+    win_orders: i64,
+    win_points: i64,
+    dirty: Option<Day>,
+    grace_until: Option<Day>,
+    lot_head: usize,
+    lots_total: i64,
+    debt: i64,
+    earned: i64,
+    expired: i64,
+    redeemed: i64,
+    reversed: i64,
+    completed_seen: bool,
+}
+
+impl Sim {
+    fn new(base: u16) -> Self {
+        Self {
+            cur: base,
+            since: None,
+            joined: None,
+            anchor: None,
+            lo: 0,
+            lo_floor: 0,
+            hi: 0,
+            win_spend: 0,
+            win_orders: 0,
+            win_points: 0,
+            dirty: None,
+            grace_until: None,
+            lot_head: 0,
+            lots_total: 0,
+            debt: 0,
+            earned: 0,
+            expired: 0,
+            redeemed: 0,
+            reversed: 0,
+            completed_seen: false,
+        }
+    }
+}
+
+impl Ctx<'_> {
+    fn window_start(&self, s: &Sim, d: Day) -> Day {
+        match self.p.window {
+            Window::Rolling { days } => d - days as Day + 1,
+            Window::CalendarYear => year_start(d, 1),
+            Window::FiscalYear { start_month } => year_start(d, start_month),
+            Window::Anniversary => s.anchor.map_or(d + 1, |a| anniversary_start(a, d.max(a))),
+        }
+    }
+    /// The first day an order of day `d` no longer counts.
+    fn exit_day(&self, s: &Sim, d: Day) -> Day {
+        match self.p.window {
+            Window::Rolling { days } => d + days as Day,
+            Window::CalendarYear => year_end(d, 1) + 1,
+            Window::FiscalYear { start_month } => year_end(d, start_month) + 1,
+            Window::Anniversary => s
+                .anchor
+                .map_or(Day::MAX, |a| anniversary_end(a, d.max(a)) + 1),
+        }
+    }
+    /// The review day (period end) of the period containing `d`.
+    fn review_day(&self, s: &Sim, d: Day) -> Day {
+        match self.p.review {
+            Review::Month => self.month_end(d),
+            Review::Year => year_end(d, self.fiscal_start),
+            Review::Anniversary => s.anchor.map_or(Day::MAX, |a| anniversary_end(a, d.max(a))),
+        }
+    }
+    fn month_end(&self, d: Day) -> Day {
+        usize::try_from(d - self.table_from)
+            .ok()
+            .and_then(|i| self.month_ends.get(i).copied())
+            .unwrap_or_else(|| month_end(d))
+    }
+    fn expiry_day(&self, d: Day, months: u32) -> Day {
+        usize::try_from(d - self.table_from)
+            .ok()
+            .and_then(|i| self.expiries.get(i).copied())
+            .unwrap_or_else(|| add_months(d, months))
+    }
+    fn meets(&self, k: usize, spend: i128, orders: i64, points: i64) -> bool {
+        let st = &self.p.stages[k];
+        let mut tests = [None; 3];
+        if let Some(t) = self.spend_thr[k] {
+            tests[0] = Some(spend >= t);
+        }
+        if let Some(t) = st.orders {
+            tests[1] = Some(orders >= i64::from(t));
+        }
+        if let Some(t) = st.points {
+            tests[2] = Some(points >= t);
+        }
+        let mut it = tests.iter().flatten();
+        match st.combine {
+            Match::All => it.all(|&b| b),
+            Match::Any => it.any(|&b| b),
+        }
+    }
+    /// The highest stage the window supports (invitation-only stages excluded).
+    fn target(&self, spend: i128, orders: i64, points: i64) -> u16 {
+        for k in (1..self.p.stages.len()).rev() {
+            if !self.p.stages[k].invitation_only && self.meets(k, spend, orders, points) {
+                return k as u16;
+            }
+        }
+        self.base
+    }
+    fn invitation_only(&self, k: u16) -> bool {
+        self.p.stages[k as usize].invitation_only
+    }
+    /// The next lower stage reachable by thresholds.
+    fn one_below(&self, k: u16) -> u16 {
+        (0..k)
+            .rev()
+            .find(|&j| !self.invitation_only(j))
+            .unwrap_or(self.base)
+    }
+    fn base_points(&self, units: i128) -> i64 {
+        if units <= 0 {
+            return 0;
+        }
+        let steps = (units * self.pts_num).div_euclid(self.pts_den);
+        i64::try_from(steps)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(self.earn)
+    }
+    fn points_for(&self, units: i128, mult: Decimal, flat: i64) -> i64 {
+        if units <= 0 {
+            return 0;
+        }
+        let b = self.base_points(units);
+        let scaled = if mult == Decimal::ONE {
+            b
+        } else {
+            (Decimal::from(b) * mult)
+                .floor()
+                .to_i64()
+                .unwrap_or(i64::MAX)
+        };
+        scaled.saturating_add(flat)
+    }
+}
+
+/// Sorted per-customer event lists (redemptions, invitations) with offsets.
+struct PerCustomer<T> {
+    items: Vec<(u32, Day, T)>,
+    next: usize,
+}
+
+impl<T: Copy> PerCustomer<T> {
+    fn new(mut items: Vec<(u32, Day, T)>) -> Self {
+        items.sort_by_key(|&(c, d, _)| (c, d));
+        Self { items, next: 0 }
+    }
+    /// Skips to customer `c`; returns the range of its items.
+    fn range(&mut self, c: u32) -> std::ops::Range<usize> {
+        while self.next < self.items.len() && self.items[self.next].0 < c {
+            self.next += 1;
+        }
+        let a = self.next;
+        while self.next < self.items.len() && self.items[self.next].0 == c {
+            self.next += 1;
+        }
+        a..self.next
+    }
+}
+
+fn customer_index(log: &OrderLog, id: &str, what: &str, k: usize) -> Result<u32> {
+    log.find_customer(id)
+        .map(|c| c as u32)
+        .ok_or_else(|| Error::InvalidValue {
+            value: id.to_owned(),
+            location: Location {
+                row: Some(k as u64 + 1),
+                column: Some(format!("{what}.customer_id")),
+                customer_id: Some(id.to_owned()),
+            },
+            reason: "this customer is not in the order log; check the id or the log".into(),
+        })
+}
+
+/// Evaluates `program` over `log` (with redemptions and invitations from `events`).
+pub fn evaluate(
+    log: &OrderLog,
+    program: &Program,
+    events: &LoyaltyEvents,
+    opts: &StageOptions,
+) -> Result<Stages> {
+    let as_of = log.as_of_day(opts.as_of);
+    let amounts = log.amounts();
+    let refunds = log.refunds();
+    let scale = amounts.scale().max(refunds.amount.scale());
+    let (pts_num, pts_den, earn) = match &program.points {
+        Some(pt) => (
+            10_i128.pow(pt.per.scale()),
+            pt.per.mantissa() * 10_i128.pow(scale),
+            pt.earn,
+        ),
+        None => (0, 1, 0),
+    };
+    let ctx = Ctx {
+        p: program,
+        as_of,
+        order_up: 10_i128.pow(scale - amounts.scale()),
+        refund_up: 10_i128.pow(scale - refunds.amount.scale()),
+        spend_thr: program
+            .stages
+            .iter()
+            .map(|s| s.spend.map(|d| threshold_units(d, scale)))
+            .collect(),
+        pts_num,
+        pts_den,
+        earn,
+        base: 0,
+        fiscal_start: match program.window {
+            Window::FiscalYear { start_month } => start_month,
+            _ => 1,
+        },
+        table_from: 0,
+        month_ends: Vec::new(),
+        expiries: Vec::new(),
+    };
+    let mut ctx = ctx;
+    if let (Some(first), Some(last)) = (log.first_day(), log.last_day()) {
+        // Days of orders and the reviews after them; a few years of margin (outside: chrono).
+        let from = first.min(as_of) - 400;
+        let to = last.max(as_of) + 800;
+        if to - from < 200_000 {
+            ctx.table_from = from;
+            ctx.month_ends = month_end_table(from, to);
+            if let Some(Expiry::Months { months }) = program.points.as_ref().map(|p| p.expiry) {
+                ctx.expiries = (from..to).map(|d| add_months(d, months)).collect();
+            }
+        }
+    }
+    let ctx = ctx;
+    let mut redemptions = Vec::with_capacity(events.redemptions.len());
+    for (k, r) in events.redemptions.iter().enumerate() {
+        if r.points <= 0 {
+            return Err(Error::InvalidValue {
+                value: r.points.to_string(),
+                location: Location {
+                    row: Some(k as u64 + 1),
+                    column: Some("redemptions.points".into()),
+                    customer_id: Some(r.customer_id.clone()),
+                },
+                reason: "a redemption must be a positive number of points".into(),
+            });
+        }
+        if program.points.is_none() {
+            return Err(Error::InvalidProgram {
+                field: "points".into(),
+                value: "(missing)".into(),
+                reason: "redemptions need a programme with a points section".into(),
+            });
+        }
+        let c = customer_index(log, &r.customer_id, "redemptions", k)?;
+        redemptions.push((c, date_to_day(r.date), r.points));
+    }
+    let mut invitations = Vec::with_capacity(events.invitations.len());
+    for (k, inv) in events.invitations.iter().enumerate() {
+        let c = customer_index(log, &inv.customer_id, "invitations", k)?;
+        let s = program
+            .stage_index(&inv.stage)
+            .ok_or_else(|| Error::InvalidValue {
+                value: inv.stage.clone(),
+                location: Location {
+                    row: Some(k as u64 + 1),
+                    column: Some("invitations.stage".into()),
+                    customer_id: Some(inv.customer_id.clone()),
+                },
+                reason: format!(
+                    "no such stage; the programme has {}",
+                    program
+                        .stages
+                        .iter()
+                        .map(|s| s.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })?;
+        invitations.push((c, date_to_day(inv.date), s as u16));
+    }
+    let mut redemptions = PerCustomer::new(redemptions);
+    let mut invitations = PerCustomer::new(invitations);
+
+    let n = log.n_customers();
+    let mut out = Stages {
+        as_of: day_to_date(as_of),
+        stage_ids: program.stages.iter().map(|s| s.id.clone()).collect(),
+        stage_names: program.stages.iter().map(|s| s.name.clone()).collect(),
+        has_points: program.points.is_some(),
+        customer_id: log.customer_ids().clone(),
+        member_since: Vec::with_capacity(n),
+        stage: Vec::with_capacity(n),
+        stage_since: Vec::with_capacity(n),
+        money_scale: scale,
+        window_spend_units: Vec::with_capacity(n),
+        window_orders: Vec::with_capacity(n),
+        window_points: Vec::with_capacity(n),
+        points_earned: Vec::with_capacity(n),
+        points_expired: Vec::with_capacity(n),
+        points_redeemed: Vec::with_capacity(n),
+        points_reversed: Vec::with_capacity(n),
+        points_balance: Vec::with_capacity(n),
+        next_expiring_points: Vec::with_capacity(n),
+        next_expiring_date: Vec::with_capacity(n),
+        next_stage: Vec::with_capacity(n),
+        spend_needed_units: Vec::with_capacity(n),
+        orders_needed: Vec::with_capacity(n),
+        points_needed: Vec::with_capacity(n),
+        needed_by: Vec::with_capacity(n),
+        history: Vec::new(),
+        history_order_ids: Vec::new(),
+        distribution: None,
+    };
+    let month_ends = if opts.distribution {
+        distribution_months(log, as_of)
+    } else {
+        Vec::new()
+    };
+    let ns = program.stages.len();
+    let mut dist = Distribution {
+        month_ends: month_ends.iter().map(|&d| day_to_date(d)).collect(),
+        stages: out.stage_ids.clone(),
+        counts: vec![vec![0; ns]; month_ends.len()],
+        upgrades: vec![0; month_ends.len()],
+        downgrades: vec![0; month_ends.len()],
+        new_members: vec![0; month_ends.len()],
+        transitions: vec![vec![0; ns]; ns + 1],
+    };
+    let mut sc = Scratch::default();
+    for c in 0..n {
+        let r = redemptions.range(c as u32);
+        let iv = invitations.range(c as u32);
+        let s = run_customer(
+            &ctx,
+            log,
+            c,
+            &redemptions.items[r],
+            &invitations.items[iv],
+            &mut sc,
+        )?;
+        push_row(&ctx, log, c, &s, &sc, &mut out);
+        if opts.history {
+            let base = log.order_range(c).start;
+            for &(day, from, to, reason, pos) in &sc.changes {
+                let order = if pos == NONE {
+                    NONE
+                } else {
+                    (base + pos as usize) as u32
+                };
+                out.history.push(StageChange {
+                    customer: c as u32,
+                    day,
+                    from,
+                    to,
+                    reason,
+                    order,
+                });
+                out.history_order_ids.push(if order == NONE {
+                    None
+                } else {
+                    log.order_id(order as usize).map(str::to_owned)
+                });
+            }
+        }
+        if opts.distribution {
+            if let Some(j) = s.joined {
+                tally(&month_ends, j, ctx.base, &sc.changes, &mut dist);
+            }
+        }
+    }
+    if opts.distribution {
+        out.distribution = Some(dist);
+    }
+    Ok(out)
+}
+
+/// `month_end(d)` for every `d` in `from..to`, computed once per month.
+fn month_end_table(from: Day, to: Day) -> Vec<Day> {
+    let mut v = Vec::with_capacity((to - from).max(0) as usize);
+    let mut d = from;
+    while d < to {
+        let e = month_end(d);
+        let upto = e.min(to - 1);
+        v.extend(std::iter::repeat_n(e, (upto - d + 1) as usize));
+        d = upto + 1;
+    }
+    v
+}
+
+fn distribution_months(log: &OrderLog, as_of: Day) -> Vec<Day> {
+    let mut v = Vec::new();
+    if let Some(first) = log.first_day() {
+        let mut e = month_end(first);
+        while e <= as_of && v.len() < 1200 {
+            v.push(e);
+            e = month_end(e + 1);
+        }
+    }
+    v
+}
+
+fn tally(
+    ends: &[Day],
+    joined: Day,
+    base: u16,
+    changes: &[(Day, u16, u16, ChangeReason, u32)],
+    d: &mut Distribution,
+) {
+    let ns = d.stages.len();
+    let start = ends.partition_point(|&e| e < joined);
+    let mut k = 0;
+    let mut stage = base;
+    let mut prev: Option<u16> = None;
+    for (m, &e) in ends.iter().enumerate().skip(start) {
+        while k < changes.len() && changes[k].0 <= e {
+            stage = changes[k].2;
+            k += 1;
+        }
+        d.counts[m][stage as usize] += 1;
+        match prev {
+            None => {
+                d.new_members[m] += 1;
+                d.transitions[ns][stage as usize] += 1;
+            }
+            Some(p) => {
+                d.transitions[p as usize][stage as usize] += 1;
+                if stage > p {
+                    d.upgrades[m] += 1;
+                } else if stage < p {
+                    d.downgrades[m] += 1;
+                }
+            }
+        }
+        prev = Some(stage);
+    }
+}
+
+#[allow(clippy::too_many_lines)]
+fn run_customer(
+    ctx: &Ctx<'_>,
+    log: &OrderLog,
+    c: usize,
+    redemptions: &[(u32, Day, i64)],
+    invitations: &[(u32, Day, u16)],
+    sc: &mut Scratch,
+) -> Result<Sim> {
+    let p = ctx.p;
+    let range = log.order_range(c);
+    let start = range.start;
+    let days = &log.days()[range.clone()];
+    let units = &log.amounts().units()[range.clone()];
+    let status = &log.statuses()[range.clone()];
+    let kinds = &log.kinds()[range.clone()];
+    let subs = &log.subscription_index()[range.clone()];
+    let refunds = log.refunds();
+    let rr = log.refund_range(c);
+    let r_day = &refunds.day[rr.clone()];
+    let r_units = &refunds.amount.units()[rr.clone()];
+    let r_order = &refunds.order[rr];
+    let m = days.len();
+    sc.spend.clear();
+    sc.spend.resize(m, 0);
+    sc.counted.clear();
+    sc.counted.resize(m, false);
+    sc.pts.clear();
+    sc.pts.resize(m, 0);
+    sc.refunded.clear();
+    sc.refunded.resize(m, 0);
+    if p.points.is_some() {
+        sc.mult.clear();
+        sc.mult.resize(m, Decimal::ONE);
+        sc.flat.clear();
+        sc.flat.resize(m, 0);
+    }
+    sc.lots.clear();
+    sc.changes.clear();
+    let birth_month = log.birth_date(c).map(|b| chrono::Datelike::month(&b));
+    let mut s = Sim::new(ctx.base);
+    let (mut ri, mut di, mut ii) = (0usize, 0usize, 0usize);
+    let as_of = ctx.as_of;
+    let upgrade_on_order = p.upgrade == Upgrade::OnOrder;
+    let net = p.spend == SpendBasis::Net;
+    loop {
+        // The next day where anything can change.
+        let mut d = Day::MAX;
+        if s.hi < m {
+            d = d.min(days[s.hi]);
+        }
+        if ri < r_day.len() {
+            d = d.min(r_day[ri]);
+        }
+        if di < redemptions.len() {
+            d = d.min(redemptions[di].1);
+        }
+        if ii < invitations.len() {
+            d = d.min(invitations[ii].1);
+        }
+        let review = next_review(ctx, &s, days);
+        d = d.min(review);
+        if let Some(g) = s.grace_until {
+            d = d.min(g);
+        }
+        if d > as_of || d == Day::MAX {
+            break;
+        }
+        expire(&mut s, sc, d);
+        advance_window(ctx, &mut s, sc, days, d);
+        // Orders of the day, in time order.
+        while s.hi < m && days[s.hi] == d {
+            let i = s.hi;
+            s.hi += 1;
+            if status[i] == OrderStatus::Cancelled {
+                continue;
+            }
+            let amount = i128::from(units[i]) * ctx.order_up;
+            sc.spend[i] = amount;
+            sc.counted[i] = true;
+            if s.joined.is_none() {
+                s.joined = Some(d);
+                s.since = Some(d);
+            }
+            if s.anchor.is_none() {
+                s.anchor = Some(d);
+            }
+            if let Some(pt) = &p.points {
+                let mut mult = p.stages[s.cur as usize].multiplier;
+                let mut flat = 0_i64;
+                for b in &pt.bonuses {
+                    let hit = match b.when {
+                        BonusWhen::FirstOrder => !s.completed_seen,
+                        BonusWhen::BirthdayMonth => birth_month == Some(month_of(d)),
+                        BonusWhen::Subscription => {
+                            kinds[i] == OrderKind::Subscription || subs[i] != NONE
+                        }
+                        BonusWhen::Campaign { from, to } => {
+                            (date_to_day(from)..=date_to_day(to)).contains(&d)
+                        }
+                    };
+                    if hit {
+                        mult *= b.multiplier;
+                        flat = flat.saturating_add(b.points);
+                    }
+                }
+                let earned = ctx.points_for(amount, mult, flat);
+                sc.mult[i] = mult;
+                sc.flat[i] = flat;
+                sc.pts[i] = earned;
+                earn(ctx, &mut s, sc, pt.expiry, d, earned, i as u32);
+            }
+            s.completed_seen = true;
+            s.win_spend += sc.spend[i];
+            s.win_orders += 1;
+            s.win_points += sc.pts[i];
+            s.dirty = Some(s.dirty.map_or(d, |x| x.min(d)));
+            if upgrade_on_order {
+                let t = ctx.target(s.win_spend, s.win_orders, s.win_points);
+                if t > s.cur {
+                    change(ctx, &mut s, sc, d, t, ChangeReason::Order, i as u32);
+                    if p.window == Window::Anniversary {
+                        s.anchor = Some(d);
+                        s.lo_floor = s.hi;
+                        advance_window(ctx, &mut s, sc, days, d);
+                    }
+                }
+            }
+        }
+        // Refunds of the day (after its orders).
+        while ri < r_day.len() && r_day[ri] == d {
+            let k = ri;
+            ri += 1;
+            let o = r_order[k];
+            if o == NONE || (o as usize) < start || (o as usize) >= start + m {
+                continue; // not linked to an order of this customer: no loyalty effect
+            }
+            let pos = o as usize - start;
+            if pos >= s.hi || status[pos] == OrderStatus::Cancelled {
+                continue; // a refund dated before its order, or of a cancelled order
+            }
+            let amt = i128::from(r_units[k]) * ctx.refund_up;
+            sc.refunded[pos] += amt;
+            let gross = i128::from(units[pos]) * ctx.order_up;
+            let left = (gross - sc.refunded[pos]).max(0);
+            let in_window = pos >= s.lo && pos < s.hi;
+            if net {
+                let new_spend = left;
+                let new_counted = left > 0;
+                if in_window {
+                    s.win_spend += new_spend - sc.spend[pos];
+                    s.win_orders += i64::from(new_counted) - i64::from(sc.counted[pos]);
+                }
+                sc.spend[pos] = new_spend;
+                sc.counted[pos] = new_counted;
+            }
+            if let Some(pt) = &p.points {
+                if pt.reverse_on_refund {
+                    let new_pts = ctx.points_for(left, sc.mult[pos], sc.flat[pos]);
+                    let back = sc.pts[pos] - new_pts;
+                    if back > 0 {
+                        if in_window {
+                            s.win_points -= back;
+                        }
+                        sc.pts[pos] = new_pts;
+                        s.reversed += back;
+                        take(
+                            ctx,
+                            log,
+                            c,
+                            &mut s,
+                            sc,
+                            back,
+                            Some(pos as u32),
+                            d,
+                            pt.shortfall,
+                            start + pos,
+                        )?;
+                    }
+                }
+            }
+            s.dirty = Some(s.dirty.map_or(d, |x| x.min(d)));
+        }
+        while di < redemptions.len() && redemptions[di].1 == d {
+            let pts = redemptions[di].2;
+            di += 1;
+            let policy = p.points.as_ref().map_or(Shortfall::Error, |x| x.shortfall);
+            s.redeemed += pts;
+            take(ctx, log, c, &mut s, sc, pts, None, d, policy, usize::MAX)?;
+        }
+        while ii < invitations.len() && invitations[ii].1 == d {
+            let to = invitations[ii].2;
+            ii += 1;
+            if s.joined.is_none() {
+                s.joined = Some(d);
+                s.since = Some(d);
+            }
+            if to != s.cur {
+                change(ctx, &mut s, sc, d, to, ChangeReason::Invitation, NONE);
+                if p.window == Window::Anniversary {
+                    s.anchor = Some(d);
+                    s.lo_floor = s.hi;
+                    advance_window(ctx, &mut s, sc, days, d);
+                }
+            }
+            s.grace_until = None;
+            s.dirty = Some(d);
+        }
+        if d == as_of {
+            break; // a review or grace end on the evaluation day takes effect the day after
+        }
+        if d == review {
+            do_review(ctx, &mut s, sc, days, d, false);
+        }
+        if s.grace_until == Some(d) {
+            do_review(ctx, &mut s, sc, days, d, true);
+        }
+    }
+    expire(&mut s, sc, as_of);
+    // The window as of the date.
+    advance_window(ctx, &mut s, sc, days, as_of);
+    Ok(s)
+}
+
+/// The next review day to visit, or `Day::MAX`.
+fn next_review(ctx: &Ctx<'_>, s: &Sim, days: &[Day]) -> Day {
+    if s.joined.is_none() {
+        return Day::MAX;
+    }
+    let mut r = Day::MAX;
+    if let Some(x) = s.dirty {
+        r = r.min(ctx.review_day(s, x));
+    }
+    let lo = s.lo.max(s.lo_floor);
+    if lo < s.hi {
+        r = r.min(ctx.review_day(s, ctx.exit_day(s, days[lo])));
+    }
+    r
+}
+
+fn do_review(ctx: &Ctx<'_>, s: &mut Sim, sc: &mut Scratch, days: &[Day], d: Day, grace_end: bool) {
+    let p = ctx.p;
+    let t = ctx.target(s.win_spend, s.win_orders, s.win_points);
+    let reason = if grace_end {
+        ChangeReason::GraceEnd
+    } else {
+        ChangeReason::Review
+    };
+    s.dirty = None;
+    if grace_end {
+        s.grace_until = None;
+    } else if s.grace_until.is_some() {
+        // a downgrade is pending: only an upgrade (or re-qualifying) changes anything now
+        if t >= s.cur {
+            s.grace_until = None;
+        }
+        if t > s.cur {
+            change(ctx, s, sc, d + 1, t, reason, NONE);
+            reset_anniversary(ctx, s, sc, days, d + 1);
+        }
+        return;
+    }
+    if t > s.cur {
+        change(ctx, s, sc, d + 1, t, reason, NONE);
+        reset_anniversary(ctx, s, sc, days, d + 1);
+    } else if t < s.cur && !ctx.invitation_only(s.cur) {
+        if p.grace_days > 0 && !grace_end && p.downgrade != Downgrade::Never {
+            s.grace_until = Some(d + p.grace_days as Day);
+            return;
+        }
+        let to = match p.downgrade {
+            Downgrade::Never => s.cur,
+            Downgrade::OneStep => ctx.one_below(s.cur),
+            Downgrade::Recompute => t,
+        };
+        if to != s.cur {
+            change(ctx, s, sc, d + 1, to, reason, NONE);
+            reset_anniversary(ctx, s, sc, days, d + 1);
+        }
+        if to != t && p.downgrade == Downgrade::OneStep {
+            s.dirty = Some(d + 1);
+        }
+    }
+}
+
+fn reset_anniversary(ctx: &Ctx<'_>, s: &mut Sim, sc: &mut Scratch, days: &[Day], from: Day) {
+    if ctx.p.window == Window::Anniversary {
+        s.anchor = Some(from);
+        s.lo_floor = s.hi;
+        advance_window(ctx, s, sc, days, from);
+    }
+}
+
+fn change(
+    _ctx: &Ctx<'_>,
+    s: &mut Sim,
+    sc: &mut Scratch,
+    day: Day,
+    to: u16,
+    reason: ChangeReason,
+    pos: u32,
+) {
+    sc.changes.push((day, s.cur, to, reason, pos));
+    if to > s.cur {
+        s.grace_until = None;
+    }
+    s.cur = to;
+    s.since = Some(day);
+}
+
+/// Drops orders that no longer count on day `d` from the window sums.
+fn advance_window(ctx: &Ctx<'_>, s: &mut Sim, sc: &Scratch, days: &[Day], d: Day) {
+    let ws = ctx.window_start(s, d);
+    while s.lo < s.hi && (s.lo < s.lo_floor || days[s.lo] < ws) {
+        let i = s.lo;
+        s.win_spend -= sc.spend[i];
+        s.win_orders -= i64::from(sc.counted[i]);
+        s.win_points -= sc.pts[i];
+        s.lo += 1;
+    }
+}
+
+fn expire(s: &mut Sim, sc: &mut Scratch, d: Day) {
+    while s.lot_head < sc.lots.len() && sc.lots[s.lot_head].0 <= d {
+        let left = sc.lots[s.lot_head].1;
+        s.expired += left;
+        s.lots_total -= left;
+        sc.lots[s.lot_head].1 = 0;
+        s.lot_head += 1;
+    }
+}
+
+fn earn(ctx: &Ctx<'_>, s: &mut Sim, sc: &mut Scratch, expiry: Expiry, d: Day, pts: i64, pos: u32) {
+    if pts <= 0 {
+        return;
+    }
+    s.earned += pts;
+    let repay = pts.min(s.debt);
+    s.debt -= repay;
+    let left = pts - repay;
+    let expires = match expiry {
+        Expiry::Never => Day::MAX,
+        Expiry::Months { months } => ctx.expiry_day(d, months),
+        Expiry::EndOfNextYear => year_end(year_end(d, 1) + 1, 1) + 1,
+    };
+    sc.lots.push((expires, left, pos));
+    s.lots_total += left;
+}
+
+#[allow(clippy::too_many_arguments)]
+fn take(
+    _ctx: &Ctx<'_>,
+    log: &OrderLog,
+    c: usize,
+    s: &mut Sim,
+    sc: &mut Scratch,
+    mut n: i64,
+    prefer: Option<u32>,
+    d: Day,
+    policy: Shortfall,
+    order: usize,
+) -> Result<()> {
+    let balance = s.lots_total - s.debt;
+    if n > balance.max(0) && policy == Shortfall::Error {
+        return Err(Error::PointsShortfall {
+            customer_id: log.customer_id(c).to_owned(),
+            date: day_to_date(d),
+            what: if order == usize::MAX {
+                "a redemption".into()
+            } else {
+                format!(
+                    "the refund reversal of order '{}'",
+                    log.order_id(order).unwrap_or("?")
+                )
+            },
+            needed: n,
+            balance,
+        });
+    }
+    if let Some(pos) = prefer {
+        if let Some(l) = sc.lots[s.lot_head..].iter_mut().find(|l| l.2 == pos) {
+            let k = n.min(l.1);
+            l.1 -= k;
+            s.lots_total -= k;
+            n -= k;
+        }
+    }
+    for l in &mut sc.lots[s.lot_head..] {
+        if n == 0 {
+            break;
+        }
+        let k = n.min(l.1);
+        l.1 -= k;
+        s.lots_total -= k;
+        n -= k;
+    }
+    s.debt += n;
+    Ok(())
+}
+
+fn push_row(ctx: &Ctx<'_>, log: &OrderLog, c: usize, s: &Sim, sc: &Scratch, out: &mut Stages) {
+    let _ = (log, c);
+    let clamp = |v: i128| i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX });
+    out.member_since.push(s.joined);
+    out.stage.push(s.cur);
+    out.stage_since.push(s.since);
+    out.window_spend_units.push(clamp(s.win_spend));
+    out.window_orders.push(s.win_orders.max(0) as u32);
+    out.window_points.push(s.win_points);
+    out.points_earned.push(s.earned);
+    out.points_expired.push(s.expired);
+    out.points_redeemed.push(s.redeemed);
+    out.points_reversed.push(s.reversed);
+    out.points_balance.push(s.lots_total - s.debt);
+    // The points of every lot that expires first (lots are in expiry order).
+    let live = &sc.lots[s.lot_head..];
+    let first = live
+        .iter()
+        .find(|l| l.1 > 0 && l.0 != Day::MAX)
+        .map(|l| l.0);
+    out.next_expiring_points
+        .push(first.map_or(0, |e| live.iter().filter(|l| l.0 == e).map(|l| l.1).sum()));
+    out.next_expiring_date.push(first.map(|e| e - 1));
+    // Progress to the next stage reachable by thresholds.
+    let next = ((s.cur as usize + 1)..ctx.p.stages.len())
+        .find(|&k| !ctx.p.stages[k].invitation_only)
+        .map(|k| k as u16);
+    out.next_stage.push(next);
+    match (next, s.joined) {
+        (Some(k), Some(_)) if ctx.review_day(s, ctx.as_of) != Day::MAX => {
+            let by = ctx.review_day(s, ctx.as_of);
+            // What still counts at `by` if nothing else is bought: rolling windows lose the
+            // orders that leave before then.
+            let (mut sp, mut or, mut pt) = (s.win_spend, s.win_orders, s.win_points);
+            if let Window::Rolling { days } = ctx.p.window {
+                let ws = by - days as Day + 1;
+                let ds = &log.days()[log.order_range(c)];
+                let lo = s.lo.max(s.lo_floor);
+                for (i, &d) in ds.iter().enumerate().take(s.hi).skip(lo) {
+                    if d >= ws {
+                        break;
+                    }
+                    sp -= sc.spend[i];
+                    or -= i64::from(sc.counted[i]);
+                    pt -= sc.pts[i];
+                }
+            }
+            let st = &ctx.p.stages[k as usize];
+            out.spend_needed_units
+                .push(ctx.spend_thr[k as usize].map(|t| clamp((t - sp).max(0))));
+            out.orders_needed
+                .push(st.orders.map(|t| (i64::from(t) - or).max(0) as u32));
+            out.points_needed.push(st.points.map(|t| (t - pt).max(0)));
+            out.needed_by.push(Some(by));
+        }
+        _ => {
+            out.spend_needed_units.push(None);
+            out.orders_needed.push(None);
+            out.points_needed.push(None);
+            out.needed_by.push(None);
+        }
+    }
+}

@@ -195,3 +195,11 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
         let _ = parse(&calls);
     }
 }
+
+/// Fuzzer crash (fuzz/artifacts): a four-digit number and a dash followed by multi-byte text
+/// sliced a string inside a character.
+#[test]
+fn a_date_like_number_before_multibyte_text_is_an_error_not_a_panic() {
+    let e = parse("attr.peen 1012- = \"東京都\"").unwrap_err();
+    assert_eq!(e.code(), "rule_syntax");
+}

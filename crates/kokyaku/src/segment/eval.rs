@@ -1106,9 +1106,7 @@ impl<'a> Segmenter<'a> {
             Rule::Any { scope, rule }
             | Rule::All { scope, rule }
             | Rule::Count { scope, rule, .. } => {
-                let hits = self.quantify(*scope, rule, |h, _| h > 0)?;
                 let count = self.item_counts(*scope, rule, c)?;
-                let _ = hits;
                 items = Some(count);
             }
         }

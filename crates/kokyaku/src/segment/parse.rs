@@ -227,7 +227,11 @@ fn lex_number(src: &str, start: usize) -> Result<(Tok, usize), RuleError> {
     }
     // A date: YYYY-MM-DD.
     if i - start == 4 && b[start].is_ascii_digit() && b.get(i) == Some(&b'-') {
-        let end = (start + 10).min(b.len());
+        let mut end = (start + 10).min(b.len());
+        // Never slice inside a multi-byte character (found by the fuzzer: `1012- = "東"`).
+        while !src.is_char_boundary(end) {
+            end -= 1;
+        }
         let text = &src[start..end];
         if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
             if text.len() == 10 && !b.get(end).is_some_and(u8::is_ascii_alphanumeric) {

@@ -77,6 +77,8 @@ impl RuleError {
     }
 }
 
+impl std::error::Error for RuleError {}
+
 impl fmt::Display for RuleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} at byte {}", self.message, self.position)?;

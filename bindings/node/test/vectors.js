@@ -128,10 +128,36 @@ function compare(where, expected, got, tol, errors) {
   return errors
 }
 
+/** A segment vector: members (ids in the log's customer order) or the error (code, position) per case. */
+function checkSegmentVector(kokyaku, v) {
+  const log = buildLog(kokyaku, v.input)
+  const asOf = v.params?.summary?.as_of
+  for (const c of v.cases) {
+    if (c.error) {
+      let caught
+      try {
+        kokyaku.segment(log, { r: c.rule }, { asOf })
+      } catch (e) {
+        caught = e
+      }
+      assert.ok(caught, `${JSON.stringify(c.rule)} should throw`)
+      assert.equal(caught.code, c.error.code, caught.message)
+      assert.equal(caught.position, c.error.position, caught.message)
+      assert.ok(caught.message.includes(c.error.message_contains), caught.message)
+      continue
+    }
+    const [got] = kokyaku.segment(log, { r: c.rule }, { asOf })
+    assert.deepEqual(got.customer_ids, c.expected, JSON.stringify(c.rule))
+    assert.equal(got.count, c.expected.length)
+  }
+}
+
 /** Runs one vector; throws when it fails or cannot run. */
 function checkVector(kokyaku, v) {
   // tests/fixtures/ltv: model parameters and cases (see ltv_vectors.js).
   if (v.model !== undefined && v.params !== undefined && v.cases !== undefined) return require('./ltv_vectors').checkLtvVector(kokyaku, v)
+  // tests/fixtures/segment: one log, rule cases with their members or their error.
+  if (v.function === 'segment' && v.cases !== undefined) return checkSegmentVector(kokyaku, v)
   if (v.function === undefined || v.input === undefined || v.expected === undefined) {
     throw new Error(`this harness cannot run a vector with keys ${Object.keys(v).sort()} (no function/input/expected)`)
   }

@@ -144,12 +144,34 @@ def test_there_are_vectors():
     assert VECTORS, "no golden vectors found in tests/fixtures"
 
 
+def check_segment_vector(v):
+    """A segment vector: one log, rule cases with their members (ids in the log's customer order)
+    or their error (code, byte position, message)."""
+    log = build_log(v["input"])
+    as_of = (v.get("params") or {}).get("summary", {}).get("as_of")
+    for case in v["cases"]:
+        if "error" in case:
+            with pytest.raises(kokyaku.KokyakuError) as e:
+                kokyaku.segment(log, {"r": case["rule"]}, as_of=as_of)
+            want = case["error"]
+            assert e.value.code == want["code"], str(e.value)
+            assert e.value.position == want["position"], str(e.value)
+            assert want["message_contains"] in str(e.value)
+            continue
+        got = kokyaku.segment(log, {"r": case["rule"]}, as_of=as_of)[0]
+        assert got["customer_ids"] == case["expected"], case["rule"]
+        assert got["count"] == len(case["expected"])
+
+
 def check_vector(v):
     """Runs one vector; raises (assertion or error) when it fails or cannot run."""
     if {"model", "params", "cases"} <= set(v):  # tests/fixtures/ltv: model parameters and cases
         from test_ltv import check_ltv_vector
 
         check_ltv_vector(v)
+        return
+    if v.get("function") == "segment" and "cases" in v:  # tests/fixtures/segment: rule cases
+        check_segment_vector(v)
         return
     if not {"function", "input", "expected"} <= set(v):
         raise NotImplementedError(

@@ -59,7 +59,12 @@ fn summaries(n: usize) -> CustomerSummaries {
         }
         let age = rng.below(730) as i32;
         let first = today - age;
-        let last = first + if age == 0 { 0 } else { rng.below(age as u64 + 1) as i32 };
+        let last = first
+            + if age == 0 {
+                0
+            } else {
+                rng.below(age as u64 + 1) as i32
+            };
         let gross: i64 = (0..k).map(|_| 500 + rng.below(50_000) as i64).sum();
         let refund = if rng.below(20) == 0 { gross / 10 } else { 0 };
         let sub = rng.below(10);
@@ -75,7 +80,11 @@ fn summaries(n: usize) -> CustomerSummaries {
         s.gross_units.push(i128::from(gross));
         s.refund_units.push(i128::from(refund));
         s.net_units.push(i128::from(gross - refund));
-        s.subscription.push(if sub == 0 { SubscriptionState::Active } else { SubscriptionState::None });
+        s.subscription.push(if sub == 0 {
+            SubscriptionState::Active
+        } else {
+            SubscriptionState::None
+        });
         s.dormant.push(today - last >= 120);
     }
     s
@@ -88,22 +97,37 @@ const TEN: &str = "orders >= 2 and days_since_last_order > 30 and days_since_las
 fn twenty() -> Vec<Rule> {
     let mut v = Vec::new();
     for i in 0..5 {
-        v.push(format!("orders >= {} and days_since_last_order > {}", 2 + i, 60 + 30 * i));
-        v.push(format!("gross >= {} and days_since_last_order <= {}", 100 * (i + 1), 30 + 15 * i));
-        v.push(format!("orders = 1 and days_since_first_order between {} and {}", 14 + 7 * i, 60 + 7 * i));
+        v.push(format!(
+            "orders >= {} and days_since_last_order > {}",
+            2 + i,
+            60 + 30 * i
+        ));
+        v.push(format!(
+            "gross >= {} and days_since_last_order <= {}",
+            100 * (i + 1),
+            30 + 15 * i
+        ));
+        v.push(format!(
+            "orders = 1 and days_since_first_order between {} and {}",
+            14 + 7 * i,
+            60 + 7 * i
+        ));
         v.push(format!(
             "subscription = \"active\" and net >= {} or last_order_date >= -{}d and not dormant",
             50 * (i + 1),
             30 + 10 * i
         ));
     }
-    v.iter().map(|t| parse(t).unwrap_or_else(|e| panic!("{e}"))).collect()
+    v.iter()
+        .map(|t| parse(t).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
 }
 
 fn bench(c: &mut Criterion) {
     let n = 10_000_000;
     let s = summaries(n);
-    let log = OrderLog::from_records(chrono_tz::UTC, &[], &[], &[], &[]).unwrap_or_else(|e| panic!("{e}"));
+    let log = OrderLog::from_records(chrono_tz::UTC, &[], &[], &[], &[])
+        .unwrap_or_else(|e| panic!("{e}"));
     let ten = parse(TEN).unwrap_or_else(|e| panic!("{e}"));
     let rules = twenty();
     let mut g = c.benchmark_group("segment");
@@ -121,7 +145,12 @@ fn bench(c: &mut Criterion) {
             let seg = Segmenter::new(&log, &s, SegmentOptions::default());
             let mut total = 0;
             for r in &rules {
-                total += seg.evaluate(black_box(r)).unwrap_or_default().iter().filter(|&&x| x).count();
+                total += seg
+                    .evaluate(black_box(r))
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|&&x| x)
+                    .count();
             }
             black_box(total)
         });

@@ -10,9 +10,9 @@ pub mod campaign;
 mod errors;
 pub mod io;
 pub mod log;
+pub mod loyalty;
 pub mod ltv;
 pub mod segment;
-pub mod loyalty;
 
 use napi_derive::napi;
 

@@ -26,9 +26,16 @@ impl OrderLog {
         ts_args_type = "program: LoyaltyProgram | string, options?: StageOptions",
         ts_return_type = "Array<StageRow>"
     )]
-    pub fn stages(&self, program: Value, options: Option<Value>) -> Result<Vec<Map<String, Value>>> {
+    pub fn stages(
+        &self,
+        program: Value,
+        options: Option<Value>,
+    ) -> Result<Vec<Map<String, Value>>> {
         call(|| {
-            Ok(loyalty::stages_table(self.order_log(), with_program(program, options))?.to_records())
+            Ok(
+                loyalty::stages_table(self.order_log(), with_program(program, options))?
+                    .to_records(),
+            )
         })
     }
 
@@ -55,7 +62,12 @@ impl OrderLog {
         ts_args_type = "program: LoyaltyProgram | string, customer: string, options?: StageOptions",
         ts_return_type = "StageCard"
     )]
-    pub fn stage_card(&self, program: Value, customer: String, options: Option<Value>) -> Result<Value> {
+    pub fn stage_card(
+        &self,
+        program: Value,
+        customer: String,
+        options: Option<Value>,
+    ) -> Result<Value> {
         let mut o = with_program(program, options);
         if let Value::Object(m) = &mut o {
             m.insert("customer".into(), Value::String(customer));
@@ -76,7 +88,10 @@ impl OrderLog {
 
 /// Reads and validates a loyalty programme; returns it with every default filled in. Throws an
 /// `Error` with `.code = "invalid_program"` naming the bad field.
-#[napi(ts_args_type = "program: LoyaltyProgram | string", ts_return_type = "LoyaltyProgram")]
+#[napi(
+    ts_args_type = "program: LoyaltyProgram | string",
+    ts_return_type = "LoyaltyProgram"
+)]
 pub fn read_program(program: Value) -> Result<Value> {
     call(|| api::to_value(&loyalty::program(program)?))
 }

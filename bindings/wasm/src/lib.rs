@@ -10,9 +10,9 @@ mod campaign;
 mod errors;
 mod io;
 mod log;
+mod loyalty;
 mod ltv;
 mod segment;
-mod loyalty;
 
 use wasm_bindgen::prelude::*;
 

@@ -48,6 +48,13 @@ fn read_file_decompresses_gzip() {
         serde_json::Value::Null,
     )
     .unwrap();
-    assert_eq!((log.report.rows_read, log.report.rows_rejected, log.report.orders), (2, 0, 2));
+    assert_eq!(
+        (
+            log.report.rows_read,
+            log.report.rows_rejected,
+            log.report.orders
+        ),
+        (2, 0, 2)
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -123,8 +123,8 @@ fn bad_inputs_fail_with_their_code() {
 
 #[test]
 fn segments_from_a_rules_file() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/book/segments.json");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/book/segments.json");
     let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let opts = tmp("seg-options.json");
     std::fs::write(&opts, v["input"]["options"].to_string()).unwrap();
@@ -152,7 +152,13 @@ fn segments_from_a_rules_file() {
         "json",
     ]));
     assert_eq!(got["changes"], v["expected"]["steps"][0]["changes"]);
-    let text = kokyaku(&["book", "--from", snap.to_str().unwrap(), "--advance", "2024-03-15"]);
+    let text = kokyaku(&[
+        "book",
+        "--from",
+        snap.to_str().unwrap(),
+        "--advance",
+        "2024-03-15",
+    ]);
     let out = String::from_utf8_lossy(&text.stdout);
     assert!(out.contains("became_dormant"), "{out}");
     let bad = tmp("bad-rules.json");

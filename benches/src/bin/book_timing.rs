@@ -96,7 +96,7 @@ fn orders(first: u64, n: u64, customers: u64, start: i64, days: i64) -> Orders {
         o.placed_at
             .push(start + (k as i64) * days * 86_400 / n as i64);
         o.amount.push(1_000 + (mix(i ^ 7) % 30_000) as i64);
-        o.kind.push(if mix(i ^ 3) % 10 == 0 {
+        o.kind.push(if mix(i ^ 3).is_multiple_of(10) {
             OrderKind::Subscription
         } else {
             OrderKind::OneOff

@@ -111,6 +111,19 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static, S: OrderSink>(
     })
 }
 
+/// The `malformed_input` error for a Parquet file whose decoder panicked.
+#[cfg(not(target_arch = "wasm32"))]
+fn decoder_panic(panic: &(dyn std::any::Any + Send)) -> Error {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "the decoder stopped".to_owned());
+    malformed(format!(
+        "the Parquet decoder failed on this file ({what}): the file is damaged or not Parquet; write it again"
+    ))
+}
+
 /// Runs `prepare` on each decoded batch and feeds both to `consume` until it returns
 /// `false`: decoding and preparing on a second thread while this one ingests.
 #[cfg(not(target_arch = "wasm32"))]
@@ -122,18 +135,28 @@ fn drive_reader(
     std::thread::scope(|scope| -> Result<()> {
         let (tx, rx) = std::sync::mpsc::sync_channel(4);
         scope.spawn(move || {
-            for batch in reader {
-                let prepared = batch.map(|b| {
-                    let plain = prepare(&b);
-                    (b, plain)
-                });
-                if tx.send(prepared).is_err() {
-                    break; // the consumer stopped at an error
+            let mut reader = reader;
+            loop {
+                // arrow-rs panics on some damaged files (found by the parquet fuzz target, e.g.
+                // a page header that lies about its size): a bad file is a typed error, never a
+                // panic that reaches Python, Node or the CLI.
+                let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.next()));
+                let prepared = match next {
+                    Ok(None) => break,
+                    Ok(Some(batch)) => batch.map_err(malformed).map(|b| {
+                        let plain = prepare(&b);
+                        (b, plain)
+                    }),
+                    Err(panic) => Err(decoder_panic(&*panic)),
+                };
+                let stop = prepared.is_err();
+                if tx.send(prepared).is_err() || stop {
+                    break; // the consumer stopped at an error, or the decoder cannot go on
                 }
             }
         });
         for batch in rx {
-            let (b, plain) = batch.map_err(malformed)?;
+            let (b, plain) = batch?;
             if !consume(b, plain)? {
                 break; // dropping `rx` stops the decoder
             }

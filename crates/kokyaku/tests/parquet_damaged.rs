@@ -1,0 +1,19 @@
+//! A damaged Parquet file on which arrow-rs's decoder panics (found by the `parquet` fuzz
+//! target) is a `malformed_input` error, not a panic that would reach Python, Node or the CLI.
+#![cfg(feature = "parquet")]
+
+use kokyaku::io::{ReadOptions, read_parquet_bytes};
+
+#[test]
+fn decoder_panic_is_malformed_input() {
+    let data = include_bytes!("data/parquet_decoder_panic.parquet");
+    for opts in [ReadOptions::default()] {
+        match read_parquet_bytes(bytes::Bytes::from_static(data), &opts) {
+            Err(e) => assert_eq!(e.code(), "malformed_input", "{e}"),
+            Ok(ing) => assert_eq!(
+                ing.report.rows_read,
+                ing.report.rows_accepted + ing.report.rows_rejected
+            ),
+        }
+    }
+}

@@ -6,9 +6,12 @@ use kokyaku::io::{ReadOptions, read_parquet_bytes};
 
 #[test]
 fn decoder_panic_is_malformed_input() {
-    let data = include_bytes!("data/parquet_decoder_panic.parquet");
-    for opts in [ReadOptions::default()] {
-        match read_parquet_bytes(bytes::Bytes::from_static(data), &opts) {
+    for data in [
+        &include_bytes!("data/parquet_decoder_panic.parquet")[..],
+        &include_bytes!("data/parquet_bitmap_panic.parquet")[..],
+    ] {
+        let opts = ReadOptions::default();
+        match read_parquet_bytes(bytes::Bytes::copy_from_slice(data), &opts) {
             Err(e) => assert_eq!(e.code(), "malformed_input", "{e}"),
             Ok(ing) => assert_eq!(
                 ing.report.rows_read,

@@ -485,6 +485,12 @@ export declare class Deliveries {
 
 /** A columnar order log, with the accounting of how it was read. */
 export declare class OrderLog {
+  /** Campaign results of `deliveries` against this log (as `campaignResults(log, …)`). */
+  campaignResults(deliveries: Deliveries, options?: Record<string, unknown>): Record<string, any>
+  /** A sale period against a reference period (as `comparePeriods(log, …)`). */
+  comparePeriods(deliveries: Deliveries | null | undefined, options: Record<string, unknown>): Record<string, any>
+  /** Acquisition economics per split (as `acquisition(log, …)`). */
+  acquisition(options?: Record<string, unknown>): Record<string, any>
   /** Number of customers. */
   get nCustomers(): number
   /** Number of orders (completed and cancelled). */

@@ -132,3 +132,45 @@ pub fn acquisition(log: &OrderLog, options: Option<Value>) -> Result<Value> {
         )?)
     })
 }
+
+/// The same calls as methods of the log (as in the Python package).
+#[napi]
+impl OrderLog {
+    /// Campaign results of `deliveries` against this log (as `campaignResults(log, …)`).
+    #[napi(
+        js_name = "campaignResults",
+        ts_args_type = "deliveries: Deliveries, options?: Record<string, unknown>",
+        ts_return_type = "Record<string, any>"
+    )]
+    pub fn campaign_results_method(
+        &self,
+        deliveries: &Deliveries,
+        options: Option<Value>,
+    ) -> Result<Value> {
+        campaign_results(self, deliveries, options)
+    }
+
+    /// A sale period against a reference period (as `comparePeriods(log, …)`).
+    #[napi(
+        js_name = "comparePeriods",
+        ts_args_type = "deliveries: Deliveries | null | undefined, options: Record<string, unknown>",
+        ts_return_type = "Record<string, any>"
+    )]
+    pub fn compare_periods_method(
+        &self,
+        deliveries: Option<&Deliveries>,
+        options: Option<Value>,
+    ) -> Result<Value> {
+        compare_periods(self, deliveries, options)
+    }
+
+    /// Acquisition economics per split (as `acquisition(log, …)`).
+    #[napi(
+        js_name = "acquisition",
+        ts_args_type = "options?: Record<string, unknown>",
+        ts_return_type = "Record<string, any>"
+    )]
+    pub fn acquisition_method(&self, options: Option<Value>) -> Result<Value> {
+        acquisition(self, options)
+    }
+}

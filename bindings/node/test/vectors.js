@@ -85,14 +85,21 @@ function run(kokyaku, fn, input, params) {
     case 'campaign_results':
     case 'compare_periods': {
       const d = kokyaku.readDeliveriesCsv(input.deliveries_csv, input.delivery_options ?? {})
-      if (fn === 'compare_periods') return kokyaku.comparePeriods(log, d, p)
-      return { deliveries: d.ingestion, results: kokyaku.campaignResults(log, d, p) }
+      // The log's methods and the module functions are the same calls.
+      if (fn === 'compare_periods') return same(log.comparePeriods(d, p), () => kokyaku.comparePeriods(log, d, p))
+      return { deliveries: d.ingestion, results: same(log.campaignResults(d, p), () => kokyaku.campaignResults(log, d, p)) }
     }
     case 'acquisition':
-      return kokyaku.acquisition(log, p)
+      return same(log.acquisition(p), () => kokyaku.acquisition(log, p))
     default:
       return log.analyze(fn, p)
   }
+}
+
+/** `viaMethod`, after checking that the module function gives the same result. */
+function same(viaMethod, viaFunction) {
+  assert.deepStrictEqual(viaFunction(), viaMethod)
+  return viaMethod
 }
 
 const DECIMAL = /^-?\d+(\.\d+)?$/

@@ -146,3 +146,39 @@ pub fn acquisition(
 ) -> Result<JsValue, JsValue> {
     call(|| to_js_value(&core::acquisition(&log.inner.log, from_js(options)?)?))
 }
+
+/// The same calls as methods of the log (as in the Python and Node packages).
+#[wasm_bindgen]
+impl OrderLog {
+    /// Campaign results of `deliveries` against this log (as `campaignResults(log, …)`).
+    #[wasm_bindgen(js_name = "campaignResults")]
+    pub fn campaign_results_method(
+        &self,
+        deliveries: &Deliveries,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown> | undefined")]
+        options: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        campaign_results(self, deliveries, options)
+    }
+
+    /// A sale period against a reference period with the deliveries' CVR (as
+    /// `comparePeriods(log, …)`).
+    #[wasm_bindgen(js_name = "comparePeriods")]
+    pub fn compare_periods_method(
+        &self,
+        deliveries: &Deliveries,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>")] options: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        compare_periods(self, deliveries, options)
+    }
+
+    /// Acquisition economics per split (as `acquisition(log, …)`).
+    #[wasm_bindgen(js_name = "acquisition")]
+    pub fn acquisition_method(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown> | undefined")]
+        options: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        acquisition(self, options)
+    }
+}

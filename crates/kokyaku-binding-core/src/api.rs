@@ -3,7 +3,7 @@
 //! JSON object per call (see [`crate::options`]).
 
 use kokyaku::cpm::{self, CpmOptions, CpmRow};
-use kokyaku::io::{self, Delimiter, IngestReport, ReadOptions};
+use kokyaku::io::{self, IngestReport, ReadOptions};
 use kokyaku::model::OrderLog;
 use kokyaku::repeat::{self, RepeatOptions, RepeatReport};
 use kokyaku::rfm::{self, RfmOptions, SegmentRow};
@@ -61,35 +61,7 @@ pub const COLUMN_OPTIONS: &[(&str, &str)] = &[
 /// (the CLI's `--customer-col` …) for the column mapping, and a delimiter written as the CLI
 /// takes it (`","`, `"tab"`, `"whitespace"` …).
 pub fn read_options(value: Value) -> Result<ReadOptions, BindingError> {
-    let mut m = normalize(value)?;
-    let mut columns = match m.remove("columns") {
-        Some(Value::Object(c)) => c,
-        None | Some(Value::Null) => Map::new(),
-        Some(other) => {
-            return Err(BindingError::option(
-                "columns",
-                format!("expected an object, got {other}"),
-            ));
-        }
-    };
-    for (flat, role) in COLUMN_OPTIONS {
-        if let Some(v) = m.remove(*flat) {
-            if !v.is_null() {
-                columns.insert((*role).to_owned(), v);
-            }
-        }
-    }
-    if let Some(Value::String(d)) = m.get("delimiter") {
-        let parsed = Delimiter::parse(d)?;
-        m.insert(
-            "delimiter".into(),
-            serde_json::to_value(parsed).map_err(|e| BindingError::option("delimiter", e))?,
-        );
-    }
-    m.insert("columns".into(), Value::Object(columns));
-    let opts: ReadOptions = take(&mut m)?;
-    finish(&m)?;
-    Ok(opts)
+    crate::options::reader_options(value, COLUMN_OPTIONS)
 }
 
 /// Reads an order log from text.

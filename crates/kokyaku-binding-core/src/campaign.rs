@@ -17,7 +17,6 @@ use kokyaku::campaign::{
     self, CampaignOptions, CampaignResults, DeliveriesRead, DeliveryReadOptions, PeriodComparison,
     PeriodOptions,
 };
-use kokyaku::io::Delimiter;
 use kokyaku::model::OrderLog;
 use kokyaku::segment::{self, RuleSource};
 use kokyaku::table::{Column, Table};
@@ -26,7 +25,7 @@ use serde_json::{Map, Value};
 use crate::BindingError;
 
 use crate::api::TextFormat;
-use crate::options::{finish, normalize, take};
+use crate::options::normalize;
 pub use kokyaku::campaign::DeliveriesRead as Deliveries;
 
 /// The flat delivery column options and the role each fills.
@@ -41,35 +40,7 @@ pub const DELIVERY_COLUMN_OPTIONS: &[(&str, &str)] = &[
 
 /// Delivery read options from a flat options object.
 pub fn delivery_options(value: Value) -> Result<DeliveryReadOptions, BindingError> {
-    let mut m = normalize(value)?;
-    let mut columns = match m.remove("columns") {
-        Some(Value::Object(c)) => c,
-        None | Some(Value::Null) => Map::new(),
-        Some(other) => {
-            return Err(BindingError::option(
-                "columns",
-                format!("expected an object, got {other}"),
-            ));
-        }
-    };
-    for (flat, role) in DELIVERY_COLUMN_OPTIONS {
-        if let Some(v) = m.remove(*flat) {
-            if !v.is_null() {
-                columns.insert((*role).to_owned(), v);
-            }
-        }
-    }
-    if let Some(Value::String(d)) = m.get("delimiter") {
-        let parsed = Delimiter::parse(d)?;
-        m.insert(
-            "delimiter".into(),
-            serde_json::to_value(parsed).map_err(|e| BindingError::option("delimiter", e))?,
-        );
-    }
-    m.insert("columns".into(), Value::Object(columns));
-    let o: DeliveryReadOptions = take(&mut m)?;
-    finish(&m)?;
-    Ok(o)
+    crate::options::reader_options(value, DELIVERY_COLUMN_OPTIONS)
 }
 
 /// Reads deliveries from CSV or JSON Lines bytes (UTF-8).
@@ -431,6 +402,7 @@ mod tests {
         assert_eq!(r.rows[0].payback_month, None);
         assert_eq!(acquisition_table(&r).n_rows(), 2);
         let e = acquisition(&log.log, json!({"by": "first_product"})).unwrap_err();
-        assert_eq!(e.code, "unsupported");
+        assert_eq!(e.code, "invalid_option");
+        assert!(e.message.contains("lines"), "{}", e.message);
     }
 }

@@ -86,6 +86,44 @@ pub fn finish(opts: &Map<String, Value>) -> Result<(), BindingError> {
     }
 }
 
+/// A reader's options from a flat object: the flat column options (`customer_col`, …; each
+/// pair is the flat name and the role it fills) go into the `columns` object, a `delimiter`
+/// name (`tab`, `;`, …) is parsed, then `T` takes the rest; a key nothing takes is an error.
+pub fn reader_options<T: Serialize + DeserializeOwned + Default>(
+    value: Value,
+    column_options: &[(&str, &str)],
+) -> Result<T, BindingError> {
+    let mut m = normalize(value)?;
+    let mut columns = match m.remove("columns") {
+        Some(Value::Object(c)) => c,
+        None | Some(Value::Null) => Map::new(),
+        Some(other) => {
+            return Err(BindingError::option(
+                "columns",
+                format!("expected an object, got {other}"),
+            ));
+        }
+    };
+    for (flat, role) in column_options {
+        if let Some(v) = m.remove(*flat) {
+            if !v.is_null() {
+                columns.insert((*role).to_owned(), v);
+            }
+        }
+    }
+    if let Some(Value::String(d)) = m.get("delimiter") {
+        let parsed = kokyaku::io::Delimiter::parse(d)?;
+        m.insert(
+            "delimiter".into(),
+            serde_json::to_value(parsed).map_err(|e| BindingError::option("delimiter", e))?,
+        );
+    }
+    m.insert("columns".into(), Value::Object(columns));
+    let t: T = take(&mut m)?;
+    finish(&m)?;
+    Ok(t)
+}
+
 /// Deserialises an options struct from a JSON value as a whole; `null` gives the defaults.
 pub fn from_value<T: Serialize + DeserializeOwned + Default>(
     value: Value,

@@ -11,7 +11,7 @@ use crate::ltv::{
     CalibrationData, CalibrationOptions, FitOptions, GammaGamma, ModelKind, TimeUnit,
     calibration_from_log, fit_purchase_model,
 };
-use crate::model::{OrderLog, OrderStatus, day_to_date};
+use crate::model::{LineTable, OrderLog, OrderStatus, day_to_date};
 use crate::{Error, Result};
 
 /// What splits customers.
@@ -20,28 +20,30 @@ use crate::{Error, Result};
 pub enum SplitBy {
     /// The kind (`one_off` / `subscription`) of the first completed order.
     FirstOrderKind,
+    /// The product (SKU) of the first completed order: its line of the largest amount
+    /// (quantity × unit price; on a tie the line given first). Needs order lines.
+    FirstProduct,
     /// A customer attribute (channel, ad code …) from the customer records.
     Attribute(String),
 }
 
 impl SplitBy {
-    /// Parses `first_order_kind`, `attr.NAME`, or a bare attribute name (`channel`).
+    /// Parses `first_order_kind`, `first_product`, `attr.NAME`, or a bare attribute name
+    /// (`channel`).
     pub fn parse(s: &str) -> Result<Self> {
         let t = s.trim();
         if t.is_empty() {
             return Err(Error::option(
                 "by",
                 s,
-                "name a split: first_order_kind, attr.NAME or an attribute name",
+                "name a split: first_order_kind, first_product, attr.NAME or an attribute name",
             ));
         }
         if t.eq_ignore_ascii_case("first_order_kind") {
             return Ok(Self::FirstOrderKind);
         }
         if t.eq_ignore_ascii_case("first_product") {
-            return Err(Error::Unsupported(
-                "--by first_product needs order lines with SKUs, which this order log does not keep; split by a customer attribute holding the first product instead".into(),
-            ));
+            return Ok(Self::FirstProduct);
         }
         let name = t.strip_prefix("attr.").unwrap_or(t);
         if name.is_empty() {
@@ -58,6 +60,7 @@ impl SplitBy {
     pub fn name(&self) -> String {
         match self {
             Self::FirstOrderKind => "first_order_kind".into(),
+            Self::FirstProduct => "first_product".into(),
             Self::Attribute(a) => format!("attr.{a}"),
         }
     }
@@ -77,7 +80,8 @@ pub enum Cpa {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AcquisitionOptions {
-    /// The split: `first_order_kind`, `attr.NAME` or an attribute name. Default `attr.channel`.
+    /// The split: `first_order_kind`, `first_product`, `attr.NAME` or an attribute name.
+    /// Default `attr.channel`.
     pub by: String,
     /// Analysis day, inclusive. Default: the day after the last order.
     pub as_of: Option<NaiveDate>,
@@ -148,7 +152,8 @@ pub struct Prediction {
 /// One split.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AcquisitionRow {
-    /// The split value (`unknown` for customers without the attribute).
+    /// The split value (`unknown` for customers without the attribute, or whose first order
+    /// has no lines when splitting by `first_product`).
     pub split: String,
     /// Customers acquired (first completed order on or before as-of).
     pub customers: u64,
@@ -178,6 +183,21 @@ pub struct AcquisitionReport {
     pub last_observed_month: String,
     /// Splits sorted by value.
     pub rows: Vec<AcquisitionRow>,
+}
+
+/// SKU of the line of the largest amount of order `i` (the first such line on a tie), if the
+/// order has lines.
+fn first_product(lines: &LineTable, i: usize) -> Option<&str> {
+    let mut best: Option<(usize, Decimal)> = None;
+    for k in lines.range(i) {
+        let amount = lines.quantity[k]
+            .checked_mul(lines.unit_price[k])
+            .unwrap_or(Decimal::MAX);
+        if best.is_none_or(|(_, a)| amount > a) {
+            best = Some((k, amount));
+        }
+    }
+    best.map(|(k, _)| lines.sku_of(k))
 }
 
 fn per(units: i128, scale: u32, n: u64) -> Option<Decimal> {
@@ -244,6 +264,14 @@ fn acquisition_impl(log: &OrderLog, opts: &AcquisitionOptions) -> Result<Acquisi
             ));
         }
     }
+    if by == SplitBy::FirstProduct && log.lines().is_empty() {
+        return Err(Error::option(
+            "by",
+            &opts.by,
+            "splitting by first_product needs order lines (sku, quantity, unit_price columns); this log has none: give the line columns, or split by a customer attribute holding the first product",
+        ));
+    }
+    let lines = log.lines();
     let as_of = log.as_of_day(opts.as_of);
     let period = Period::Monthly;
     let last_observed = period.last_observed(as_of);
@@ -290,23 +318,31 @@ fn acquisition_impl(log: &OrderLog, opts: &AcquisitionOptions) -> Result<Acquisi
                 *v -= i128::from(r_units[k]) * fr;
             }
         }
-        let value = match &by {
-            SplitBy::FirstOrderKind => kinds[first].as_str().to_owned(),
+        let value: &str = match &by {
+            SplitBy::FirstOrderKind => kinds[first].as_str(),
+            SplitBy::FirstProduct => first_product(lines, first).unwrap_or("unknown"),
             SplitBy::Attribute(a) => log
                 .attributes(c)
                 .and_then(|m| m.get(a))
                 .map(|v| v.trim())
                 .filter(|v| !v.is_empty())
-                .unwrap_or("unknown")
-                .to_owned(),
+                .unwrap_or("unknown"),
         };
-        let s = splits.entry(value).or_insert_with(|| Split {
-            customers: 0,
-            net: Vec::new(),
-            observed: Vec::new(),
-            cumulative: Vec::new(),
-            members: Vec::new(),
-        });
+        if !splits.contains_key(value) {
+            splits.insert(
+                value.to_owned(),
+                Split {
+                    customers: 0,
+                    net: Vec::new(),
+                    observed: Vec::new(),
+                    cumulative: Vec::new(),
+                    members: Vec::new(),
+                },
+            );
+        }
+        let Some(s) = splits.get_mut(value) else {
+            continue;
+        };
         s.customers += 1;
         s.members.push(c);
         if s.net.len() < width {

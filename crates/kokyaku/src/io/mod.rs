@@ -26,6 +26,8 @@ mod summary_out;
 #[cfg(all(test, feature = "parquet"))]
 mod summary_out_tests;
 #[cfg(feature = "parquet")]
+pub(crate) use parquet::Strict as StrictParquet;
+#[cfg(feature = "parquet")]
 pub(crate) use parquet::malformed as parquet_malformed;
 mod time;
 

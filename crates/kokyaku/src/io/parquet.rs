@@ -37,6 +37,51 @@ pub(crate) fn malformed(e: impl std::fmt::Display) -> Error {
     }
 }
 
+/// A [`ChunkReader`](parquet::file::reader::ChunkReader) whose readers fail at the end of the
+/// data instead of reading 0 bytes.
+///
+/// arrow-rs reads page headers through `get_read`, and its Thrift reader skips unknown fields
+/// with `io::copy`, which takes a short read as success: a damaged header declaring a list of
+/// 2^31 skipped fields at the end of the file then loops for hours, one `read` call per field
+/// (found by the `parquet` fuzz target; see `tests/parquet_damaged.rs`). Every read the decoder
+/// makes through `get_read` has a known length (a header, a page), so running out of data there
+/// is damage, reported as `malformed_input`.
+pub(crate) struct Strict<C>(pub C);
+
+impl<C: parquet::file::reader::Length> parquet::file::reader::Length for Strict<C> {
+    fn len(&self) -> u64 {
+        self.0.len()
+    }
+}
+
+impl<C: parquet::file::reader::ChunkReader> parquet::file::reader::ChunkReader for Strict<C> {
+    type T = StrictRead<C::T>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        Ok(StrictRead(self.0.get_read(start)?))
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<bytes::Bytes> {
+        self.0.get_bytes(start, length)
+    }
+}
+
+/// The reader of [`Strict`]: end of data is an `UnexpectedEof` error.
+pub(crate) struct StrictRead<R>(R);
+
+impl<R: Read> Read for StrictRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the file ends inside a page header",
+            ));
+        }
+        Ok(n)
+    }
+}
+
 /// Reads an order log from a Parquet file. Only the mapped columns are decoded.
 pub fn read_parquet<R: Read>(mut reader: R, opts: &ReadOptions) -> Result<Ingested> {
     let mut bytes = Vec::new();
@@ -72,13 +117,13 @@ pub(crate) fn parquet_file_into_batches<S: OrderSink>(
     sink: S,
     batch_rows: usize,
 ) -> Result<Ingestor<S>> {
-    let b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(malformed)?;
+    let b = ParquetRecordBatchReaderBuilder::try_new(Strict(file)).map_err(malformed)?;
     read_with(b, opts, sink, batch_rows)
 }
 
 /// Reads an order log from Parquet bytes.
 pub fn read_parquet_bytes(bytes: bytes::Bytes, opts: &ReadOptions) -> Result<Ingested> {
-    let b = ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(malformed)?;
+    let b = ParquetRecordBatchReaderBuilder::try_new(Strict(bytes)).map_err(malformed)?;
     let builder = crate::model::OrderLogBuilder::new(opts.tz()?);
     Ok(read_with(b, opts, builder, BATCH_ROWS)?.finish())
 }

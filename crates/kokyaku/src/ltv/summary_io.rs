@@ -141,11 +141,15 @@ fn csv_with_header<R: Read>(reader: R, trim: csv::Trim) -> Result<(csv::Reader<R
 fn parquet_with_header(
     file: std::fs::File,
 ) -> Result<(
-    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder<std::fs::File>,
+    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder<
+        crate::io::StrictParquet<std::fs::File>,
+    >,
     Vec<String>,
 )> {
-    let b = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(crate::io::parquet_malformed)?;
+    let b = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+        crate::io::StrictParquet(file),
+    )
+    .map_err(crate::io::parquet_malformed)?;
     let header = b
         .schema()
         .fields()

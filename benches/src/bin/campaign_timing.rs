@@ -2,13 +2,14 @@
 //! an order log (BG/NBD + Gamma-Gamma, `simulate::simulate_log`), draws deliveries of three
 //! campaigns on two channels (10 % held out, two segments) for random customers, and prints one
 //! JSON line with the sizes and the seconds of each phase (reading deliveries from records, and
-//! `campaign_results`). Used for docs/benchmarks.md.
+//! `campaign_results`; wall and on-CPU seconds of the thread). Used for docs/benchmarks.md.
 
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use kokyaku::campaign::{CampaignOptions, Deliveries, Delivery, campaign_results};
 use kokyaku::simulate::{SimOptions, simulate_log};
+use kokyaku_benches::thread_cpu_seconds;
 use rand::{RngExt, SeedableRng};
 
 fn peak_rss_mib() -> f64 {
@@ -63,13 +64,13 @@ fn main() -> Result<(), kokyaku::Error> {
             }
         })
         .collect();
-    let t1 = Instant::now();
+    let (t1, c1) = (Instant::now(), thread_cpu_seconds());
     let d = Deliveries::from_records(&records, log.timezone().name())?;
-    let t_read = t1.elapsed().as_secs_f64();
+    let (t_read, c_read) = (t1.elapsed().as_secs_f64(), thread_cpu_seconds() - c1);
     drop(records);
-    let t2 = Instant::now();
+    let (t2, c2) = (Instant::now(), thread_cpu_seconds());
     let r = campaign_results(&log, &d.deliveries, &CampaignOptions::default())?;
-    let t_results = t2.elapsed().as_secs_f64();
+    let (t_results, c_results) = (t2.elapsed().as_secs_f64(), thread_cpu_seconds() - c2);
     println!(
         "{}",
         serde_json::json!({
@@ -79,7 +80,9 @@ fn main() -> Result<(), kokyaku::Error> {
             "rows": r.rows.len(),
             "simulate_s": t_sim,
             "deliveries_from_records_s": t_read,
+            "deliveries_from_records_cpu_s": c_read,
             "campaign_results_s": t_results,
+            "campaign_results_cpu_s": c_results,
             "peak_rss_mib": peak_rss_mib(),
         })
     );

@@ -241,6 +241,28 @@ impl Money {
     }
 }
 
+/// The log index of each delivery's customer (`None`: not in the log, or without orders).
+///
+/// One pass over the log's customers against a hash map of the deliveries' distinct ids: no
+/// binary search with natural-order comparisons per delivery.
+fn log_customers(log: &OrderLog, deliveries: &Deliveries) -> Vec<Option<usize>> {
+    let mut slot: HashMap<&str, u32> = HashMap::default();
+    let mut slot_of = Vec::with_capacity(deliveries.len());
+    for id in &deliveries.customer {
+        let next = slot.len() as u32;
+        slot_of.push(*slot.entry(id.as_str()).or_insert(next));
+    }
+    let mut index: Vec<Option<usize>> = vec![None; slot.len()];
+    for c in 0..log.n_customers() {
+        if let Some(&s) = slot.get(log.customer_id(c)) {
+            if !log.order_range(c).is_empty() {
+                index[s as usize] = Some(c);
+            }
+        }
+    }
+    slot_of.into_iter().map(|s| index[s as usize]).collect()
+}
+
 /// The outcome of a customer `c` (log index, if any) sent at `sent_at` (local day `day`).
 pub(crate) fn outcome(
     log: &OrderLog,
@@ -407,7 +429,6 @@ pub fn campaign_results(
     // (campaign, channel, segment, type, holdout) -> aggregate.
     let mut groups: HashMap<(u32, u32, u32, CustomerType, bool), Agg> = HashMap::default();
     let mut without_orders = 0u64;
-    let mut last_id: Option<(&str, Option<usize>)> = None;
     // The rows over all channels count a customer once per campaign, at the earliest send.
     let mut earliest: HashMap<(u32, &str), usize> = HashMap::default();
     for k in 0..deliveries.len() {
@@ -426,18 +447,9 @@ pub fn campaign_results(
         first[k] = true;
     }
     drop(earliest);
+    let customer_of = log_customers(log, deliveries);
     for k in 0..deliveries.len() {
-        let id = deliveries.customer[k].as_str();
-        let c = match last_id {
-            Some((l, c)) if l == id => c,
-            _ => {
-                let c = log
-                    .find_customer(id)
-                    .filter(|&c| !log.order_range(c).is_empty());
-                last_id = Some((id, c));
-                c
-            }
-        };
+        let c = customer_of[k];
         let o = outcome(
             log,
             &money,
@@ -461,18 +473,24 @@ pub fn campaign_results(
             CustomerType::New
         };
         let h = deliveries.holdout[k];
-        let mut levels = Vec::with_capacity(4);
-        levels.push((ch, ALL));
+        // The row levels this delivery counts in: (channel, segment) with ALL for "every".
+        let mut levels = [(0u32, 0u32); 4];
+        let mut n_levels = 0;
+        let mut level = |l: (u32, u32)| {
+            levels[n_levels] = l;
+            n_levels += 1;
+        };
+        level((ch, ALL));
         if first[k] {
-            levels.push((ALL, ALL));
+            level((ALL, ALL));
         }
         if has_segments {
-            levels.push((ch, sg));
+            level((ch, sg));
             if first[k] {
-                levels.push((ALL, sg));
+                level((ALL, sg));
             }
         }
-        for (lch, lsg) in levels {
+        for &(lch, lsg) in &levels[..n_levels] {
             for t in [CustomerType::All, ty] {
                 groups.entry((ca, lch, lsg, t, h)).or_default().add(&o);
             }

@@ -1350,6 +1350,7 @@ macro_rules! int_pass {
 /// integer comparison with the same answer: `x >= tu` is `x >= ceil(tu)`, `x > tu` is
 /// `x > floor(tu)`, `x = tu` needs a whole `tu`. `None`: `tu` is outside `i128` (the caller
 /// compares in floating point).
+#[allow(clippy::float_cmp)] // a whole number is exactly its integer part
 fn integer_threshold(cmp: CmpOp, tu: f64) -> Option<(CmpOp, i128)> {
     if !tu.is_finite() || tu.abs() >= 1.0e36 {
         return None;

@@ -17,6 +17,8 @@ use kokyaku::{Error, Result};
 use crate::input::InputArgs;
 
 /// Arguments of `kokyaku segment`.
+// Doc comments here are `--help` text, where backticks would show literally.
+#[allow(clippy::doc_markdown)]
 #[derive(Debug, Args)]
 pub struct SegmentArgs {
     #[command(flatten)]

@@ -1,6 +1,7 @@
 //! `kokyaku segment` end to end: rules, presets, a rules file, --count, --explain, a customers
 //! file with never-ordered members, errors with a caret.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -164,15 +165,17 @@ fn predicted_and_stage_fields_from_saved_fits_and_a_programme() {
         let rec = &v["input"]["records"];
         let mut csv = String::from("order_id,customer_id,placed_at,amount,kind,subscription_id\n");
         for o in rec["orders"].as_array().unwrap() {
-            csv += &format!(
-                "{},{},{},{},{},{}\n",
+            writeln!(
+                csv,
+                "{},{},{},{},{},{}",
                 o["order_id"].as_str().unwrap(),
                 o["customer_id"].as_str().unwrap(),
                 o["placed_at"].as_str().unwrap(),
                 o["amount"].as_str().unwrap(),
                 o["kind"].as_str().unwrap(),
                 o["subscription_id"].as_str().unwrap_or("")
-            );
+            )
+            .unwrap();
         }
         let orders = tmp(&format!("{file}.orders.csv"), &csv);
         let p = &v["params"];
@@ -187,7 +190,7 @@ fn predicted_and_stage_fields_from_saved_fits_and_a_programme() {
         if let Some(c) = rec["customers"].as_array() {
             let mut t = String::from("customer_id\n");
             for x in c {
-                t += &format!("{}\n", x["id"].as_str().unwrap());
+                writeln!(t, "{}", x["id"].as_str().unwrap()).unwrap();
             }
             args.extend([
                 "--customers".into(),

@@ -1393,10 +1393,13 @@ fn col_scalar_into(c: &Col<'_>, cmp: CmpOp, v: &Scalar, out: &mut [bool], comb: 
                     // 100.1 x 100 is 10009.999999999998 in binary: snap to the unit it means.
                     let tu = snap(t * scale);
                     match integer_threshold(cmp, tu) {
-                        Some((op, k)) => match i64::try_from(k) {
-                            Ok(k) => int_pass!(out, col, comb, op, k, |x: i64| x),
-                            Err(_) => int_pass!(out, col, comb, op, k, |x: i64| i128::from(x)),
-                        },
+                        Some((op, k)) => {
+                            if let Ok(k) = i64::try_from(k) {
+                                int_pass!(out, col, comb, op, k, |x: i64| x);
+                            } else {
+                                int_pass!(out, col, comb, op, k, |x: i64| i128::from(x));
+                            }
+                        }
                         None => apply(out, col, comb, |x| cmp.num(x as f64, tu)),
                     }
                 }
@@ -1407,11 +1410,14 @@ fn col_scalar_into(c: &Col<'_>, cmp: CmpOp, v: &Scalar, out: &mut [bool], comb: 
                         None => apply(out, col, comb, |x| cmp.num(x as f64, tu)),
                     }
                 }
-                Col::F64(col) => match cmp {
-                    // NaN is null: false for every comparison, `!=` included.
-                    CmpOp::Ne => apply(out, col, comb, |x: f64| !x.is_nan() && x != t),
-                    _ => int_pass!(out, col, comb, cmp, t, |x: f64| x),
-                },
+                Col::F64(col) => {
+                    if cmp == CmpOp::Ne {
+                        // NaN is null: false for every comparison, `!=` included.
+                        apply(out, col, comb, |x: f64| !x.is_nan() && x != t);
+                    } else {
+                        int_pass!(out, col, comb, cmp, t, |x: f64| x);
+                    }
+                }
                 _ => {
                     let flags = c.num_map(|x| cmp.num(x, t));
                     combine(out, &flags, comb);

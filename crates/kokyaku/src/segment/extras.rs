@@ -109,7 +109,7 @@ impl Predictions {
             let model = self.model.as_ref();
             match &self.spend {
                 Some(gg) => {
-                    p_alive_and_clv_batch(model, gg, &cal.data, &self.clv, &mut pa, &mut cv)?
+                    p_alive_and_clv_batch(model, gg, &cal.data, &self.clv, &mut pa, &mut cv)?;
                 }
                 None => p_alive_batch(model, &cal.data, &mut pa)?,
             }

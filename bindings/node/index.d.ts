@@ -183,6 +183,22 @@ export interface SegmentOptions {
   subscriptionLapseDays?: number
   rfm?: Record<string, unknown>
   cpm?: Record<string, unknown>
+  /** A saved purchase-model fit (`kokyaku ltv fit -o`, or `ltv('fit', …)`'s result; object or JSON text): adds `p_alive`, `expected_orders`. */
+  fit?: Record<string, unknown> | string
+  /** A saved Gamma-Gamma fit: adds `clv`. */
+  spendFit?: Record<string, unknown> | string
+  /** Horizon of `expected_orders` and `clv`, in the fit's time unit (default 52). */
+  horizon?: number
+  /** Discount rate of `clv` per `discountPeriod` (default 0.01). */
+  discountRate?: number
+  /** Discount period in the fit's time unit (default one month). */
+  discountPeriod?: number
+  /** Margin applied to spend in `clv` (default 1). */
+  margin?: number
+  /** A loyalty programme (object or JSON text): adds `stage`, `points`. */
+  program?: LoyaltyProgram | string
+  redemptions?: Array<{ customer_id: string; date: string; points: number }>
+  invitations?: Array<{ customer_id: string; date: string; stage: string }>
 }
 /** Members of one rule, ids in the log's customer order. */
 export interface SegmentMembers {

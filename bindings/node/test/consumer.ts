@@ -23,3 +23,12 @@ const changes: kokyaku.Change[] = book.changes().changes
 const summaries: kokyaku.CustomerSummary[] = book.summaries()
 const restored: kokyaku.Book = kokyaku.Book.restore(book.snapshot())
 void [counts, changes, summaries, restored.asOf, book.summary('a'), book.info().held]
+const segOpts: kokyaku.SegmentOptions = {
+  asOf: '2024-06-30',
+  fit: { model: 'bg-nbd', params: { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 }, time_unit: 'weeks' },
+  spendFit: '{"model": "gamma-gamma", "params": {"p": 6.25, "q": 3.74, "gamma": 15.44}}',
+  horizon: 26,
+  program: '{"stages": [{"id": "regular"}], "window": {"kind": "calendar_year"}}',
+}
+const members: kokyaku.SegmentMembers[] = kokyaku.segment(log, 'p_alive < 0.5 and stage = "regular"', segOpts)
+void members

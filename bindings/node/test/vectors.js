@@ -138,12 +138,14 @@ function compare(where, expected, got, tol, errors) {
 /** A segment vector: members (ids in the log's customer order) or the error (code, position) per case. */
 function checkSegmentVector(kokyaku, v) {
   const log = buildLog(kokyaku, v.input)
-  const asOf = v.params?.summary?.as_of
+  // params: the summary options, plus the extras (fit, spend_fit, horizon …, program).
+  const { summary, ...extras } = v.params ?? {}
+  const options = { asOf: summary?.as_of, ...extras }
   for (const c of v.cases) {
     if (c.error) {
       let caught
       try {
-        kokyaku.segment(log, { r: c.rule }, { asOf })
+        kokyaku.segment(log, { r: c.rule }, options)
       } catch (e) {
         caught = e
       }
@@ -153,7 +155,7 @@ function checkSegmentVector(kokyaku, v) {
       assert.ok(caught.message.includes(c.error.message_contains), caught.message)
       continue
     }
-    const [got] = kokyaku.segment(log, { r: c.rule }, { asOf })
+    const [got] = kokyaku.segment(log, { r: c.rule }, options)
     assert.deepEqual(got.customer_ids, c.expected, JSON.stringify(c.rule))
     assert.equal(got.count, c.expected.length)
   }

@@ -148,17 +148,19 @@ def check_segment_vector(v):
     """A segment vector: one log, rule cases with their members (ids in the log's customer order)
     or their error (code, byte position, message)."""
     log = build_log(v["input"])
-    as_of = (v.get("params") or {}).get("summary", {}).get("as_of")
+    # params: SegmentOptions' summary, plus the extras (fit, spend_fit, horizon …, program).
+    extras = dict(v.get("params") or {})
+    as_of = (extras.pop("summary", None) or {}).get("as_of")
     for case in v["cases"]:
         if "error" in case:
             with pytest.raises(kokyaku.KokyakuError) as e:
-                kokyaku.segment(log, {"r": case["rule"]}, as_of=as_of)
+                kokyaku.segment(log, {"r": case["rule"]}, as_of=as_of, **extras)
             want = case["error"]
             assert e.value.code == want["code"], str(e.value)
             assert e.value.position == want["position"], str(e.value)
             assert want["message_contains"] in str(e.value)
             continue
-        got = kokyaku.segment(log, {"r": case["rule"]}, as_of=as_of)[0]
+        got = kokyaku.segment(log, {"r": case["rule"]}, as_of=as_of, **extras)[0]
         assert got["customer_ids"] == case["expected"], case["rule"]
         assert got["count"] == len(case["expected"])
 

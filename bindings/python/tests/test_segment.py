@@ -20,7 +20,7 @@ CDNOW = ROOT.parent / "shared" / "data" / "cdnow" / "CDNOW_master.txt"
 
 
 def test_there_are_vectors():
-    assert len(VECTORS) >= 2
+    assert len(VECTORS) >= 4
 
 
 @pytest.mark.parametrize("path", VECTORS, ids=lambda p: p.name)
@@ -28,11 +28,12 @@ def test_segment_vectors(path):
     v = json.loads(path.read_text(encoding="utf-8"))
     assert v["function"] == "segment"
     log = kokyaku.from_order_records(v["input"]["records"])
-    as_of = v["params"].get("summary", {}).get("as_of")
+    extras = dict(v["params"])
+    as_of = (extras.pop("summary", None) or {}).get("as_of")
     for case in v["cases"]:
         if "error" in case:
             with pytest.raises(kokyaku.KokyakuError) as e:
-                kokyaku.segment(log, {"r": case["rule"]}, as_of=as_of)
+                kokyaku.segment(log, {"r": case["rule"]}, as_of=as_of, **extras)
             want = case["error"]
             assert e.value.code == want["code"], str(e.value)
             assert e.value.position == want["position"], str(e.value)
@@ -40,7 +41,7 @@ def test_segment_vectors(path):
             assert "^" in e.value.caret
             assert isinstance(e.value, ValueError)
             continue
-        got = kokyaku.segment(log, {"r": case["rule"]}, as_of=as_of)[0]
+        got = kokyaku.segment(log, {"r": case["rule"]}, as_of=as_of, **extras)[0]
         assert got["customer_ids"] == case["expected"], case["rule"]
         assert got["count"] == len(case["expected"])
         if isinstance(case["rule"], str):
@@ -140,3 +141,30 @@ def test_cdnow_counts_match_polars(cdnow):
     big = g.filter((pl.col("gross") >= 100) & (pl.col("recency") <= 90)).height
     got = {m["name"]: m["count"] for m in kokyaku.segment(log, RULES, as_of="1998-07-01")}
     assert got == {"dormant_repeaters": dormant, "recent_big_spenders": big}
+
+
+def test_predictions_from_fitted_models_and_a_programme_file(tmp_path):
+    """fit= takes a fitted model (its fit_json), spend_fit= a fitted GammaGamma, program= a path;
+    explain reads the extra fields; misuse fails with a code."""
+    v = json.loads((ROOT / "tests" / "fixtures" / "segment" / "03_predicted_and_stages.json").read_text("utf-8"))
+    p = v["params"]
+    log = kokyaku.from_order_records(v["input"]["records"])
+    fit = kokyaku.BgNbd.from_params(time_unit="weeks", **p["fit"]["params"])
+    spend = kokyaku.GammaGamma.from_params(**p["spend_fit"]["params"])
+    prog = tmp_path / "programme.json"
+    prog.write_text(json.dumps(p["program"]), encoding="utf-8")
+    opts = dict(
+        as_of=p["summary"]["as_of"], fit=fit, spend_fit=spend, horizon=p["horizon"],
+        discount_period=p["discount_period"], discount_rate=p["discount_rate"], margin=p["margin"],
+        program=prog,
+    )
+    assert kokyaku.segment_ids(log, 'stage = "gold" and p_alive < 0.5', **opts) == ["R"]
+    e = kokyaku.explain(log, 'clv > 0 and stage = "silver"', "S", **opts)
+    assert e["value"] is True
+    assert [f["field"] for c in e["children"] for f in c["fields"]] == ["clv", "stage"]
+    with pytest.raises(kokyaku.InvalidOptionError) as err:
+        kokyaku.segment(log, "orders >= 1", horizon=10)
+    assert err.value.code == "invalid_option"
+    with pytest.raises(kokyaku.InvalidOptionError) as err:
+        kokyaku.segment(log, "clv > 0", as_of="2024-06-30", fit=fit)
+    assert err.value.code == "rule_type" and "spend" in str(err.value)

@@ -8,11 +8,53 @@ use wasm_bindgen::prelude::*;
 use crate::errors::{call, from_js, to_js_value};
 use crate::log::OrderLog;
 
+#[wasm_bindgen(typescript_custom_section)]
+const SEGMENT_TYPES: &str = r#"
+/** A segment rule: its text, or its JSON form (see docs/segments.md). */
+export type SegmentRule = string | Record<string, unknown>;
+/** Options of `segment` / `explainSegment` (camelCase or snake_case keys). */
+export interface SegmentOptions {
+  asOf?: string;
+  dormantDays?: number;
+  subscriptionLapseDays?: number;
+  rfm?: Record<string, unknown>;
+  cpm?: Record<string, unknown>;
+  /** A saved purchase-model fit (`kokyaku ltv fit -o`; object or JSON text): adds `p_alive`, `expected_orders`. */
+  fit?: Record<string, unknown> | string;
+  /** A saved Gamma-Gamma fit: adds `clv`. */
+  spendFit?: Record<string, unknown> | string;
+  /** Horizon of `expected_orders` and `clv`, in the fit's time unit (default 52). */
+  horizon?: number;
+  discountRate?: number;
+  discountPeriod?: number;
+  margin?: number;
+  /** A loyalty programme (object or JSON text): adds `stage`, `points`. */
+  program?: Record<string, unknown> | string;
+  redemptions?: Array<{ customer_id: string; date: string; points: number }>;
+  invitations?: Array<{ customer_id: string; date: string; stage: string }>;
+}
+/** Members of one rule, ids in the log's customer order. */
+export interface SegmentMembers {
+  name: string;
+  rule: string;
+  count: number;
+  customer_ids: Array<string>;
+}
+"#;
+
 /// Members of each rule: `[{name, rule, count, customer_ids}]`, ids in the log's customer order.
 /// `rules`: a rule (text or JSON object), an object `{name: rule}`, or an array. Options: `asOf`,
-/// `dormantDays`, `rfm`, `cpm`.
-#[wasm_bindgen]
-pub fn segment(log: &OrderLog, rules: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+/// `dormantDays`, `rfm`, `cpm`; `fit`, `spendFit`, `horizon` … for predictions, `program` for
+/// loyalty stages (see `SegmentOptions`).
+#[wasm_bindgen(unchecked_return_type = "Array<SegmentMembers>")]
+pub fn segment(
+    log: &OrderLog,
+    #[wasm_bindgen(
+        unchecked_param_type = "SegmentRule | Record<string, SegmentRule> | Array<SegmentRule>"
+    )]
+    rules: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "SegmentOptions | undefined")] options: JsValue,
+) -> Result<JsValue, JsValue> {
     call(|| {
         to_js_value(&core::evaluate(
             &log.inner,
@@ -26,9 +68,9 @@ pub fn segment(log: &OrderLog, rules: JsValue, options: JsValue) -> Result<JsVal
 #[wasm_bindgen(js_name = "explainSegment")]
 pub fn explain_segment(
     log: &OrderLog,
-    rule: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "SegmentRule")] rule: JsValue,
     customer_id: &str,
-    options: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "SegmentOptions | undefined")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     call(|| {
         to_js_value(&core::explain(

@@ -1,17 +1,40 @@
 //! Segment rules for the wrappers (mirrors `kokyaku::segment`): evaluation of named rules
 //! (text or JSON), explain, presets, parse / print, and the customers table.
 
-use kokyaku::segment::{self, Catalog, RuleSource, SegmentOptions};
+use kokyaku::segment::{self, Catalog, EXTRA_KEYS, RuleSource, SegmentExtras, SegmentOptions};
 use serde_json::{Map, Value};
 
 use crate::BindingError;
 use crate::api::{Log, to_value};
-use crate::options::normalize;
+use crate::options::{normalize, snake_case};
 
 /// Segment options: `{summary, rfm, cpm}`, or flat `as_of` / `dormant_days` /
-/// `subscription_lapse_days` (camelCase too) for the summary.
-fn options(v: Value) -> Result<SegmentOptions, BindingError> {
-    let mut m = normalize(v)?;
+/// `subscription_lapse_days` (camelCase too) for the summary; and the extras
+/// ([`SegmentExtras::take_from`]): `fit`, `spend_fit`, `horizon`, `discount_rate`,
+/// `discount_period`, `margin` for `p_alive`, `expected_orders`, `clv`; `program`,
+/// `redemptions`, `invitations` for `stage`, `points`. A saved fit and a programme keep their
+/// own keys (they are not case-converted).
+fn options(v: Value) -> Result<(SegmentOptions, SegmentExtras), BindingError> {
+    let (mut raw, rest) = match v {
+        Value::Object(m) => m.into_iter().partition::<Map<String, Value>, _>(|(k, _)| {
+            EXTRA_KEYS.contains(&snake_case(k).as_str())
+        }),
+        other => (
+            Map::new(),
+            match other {
+                Value::Null => Map::new(),
+                o => {
+                    return Err(BindingError::option(
+                        "options",
+                        format!("expected an object, got {o}"),
+                    ));
+                }
+            },
+        ),
+    };
+    raw = raw.into_iter().map(|(k, v)| (snake_case(&k), v)).collect();
+    let extras = SegmentExtras::take_from(&mut raw)?;
+    let mut m = normalize(Value::Object(rest))?;
     let mut summary = match m.remove("summary") {
         Some(Value::Object(s)) => s,
         _ => Map::new(),
@@ -24,7 +47,9 @@ fn options(v: Value) -> Result<SegmentOptions, BindingError> {
         }
     }
     m.insert("summary".into(), Value::Object(summary));
-    serde_json::from_value(Value::Object(m)).map_err(|e| BindingError::option("segment options", e))
+    let opts = serde_json::from_value(Value::Object(m))
+        .map_err(|e| BindingError::option("segment options", e))?;
+    Ok((opts, extras))
 }
 
 fn source(v: Value) -> Result<RuleSource, BindingError> {
@@ -60,7 +85,8 @@ fn named(rules: Value) -> Result<Vec<(String, RuleSource)>, BindingError> {
 /// Members of each rule: `[{name, rule, count, customer_ids}]` (ids in the log's customer order).
 pub fn evaluate(log: &Log, rules: Value, opts: Value) -> Result<Value, BindingError> {
     let rules = named(rules)?;
-    to_value(&segment::evaluate(&log.log, &rules, &options(opts)?)?)
+    let (opts, extras) = options(opts)?;
+    to_value(&segment::evaluate_with(&log.log, &rules, &opts, &extras)?)
 }
 
 /// Why one customer is in a segment or not: the clause tree with values and fields read.
@@ -70,23 +96,30 @@ pub fn explain(
     customer_id: &str,
     opts: Value,
 ) -> Result<Value, BindingError> {
-    to_value(&segment::explain(
+    let (opts, extras) = options(opts)?;
+    to_value(&segment::explain_with(
         &log.log,
         &source(rule)?,
         customer_id,
-        &options(opts)?,
+        &opts,
+        &extras,
     )?)
 }
 
 /// A rule's text parsed and checked, as its JSON form.
 pub fn parse(text: &str) -> Result<Value, BindingError> {
-    to_value(&segment::parse_checked(
-        text,
-        &Catalog {
-            predicted: true,
-            ..Catalog::default()
-        },
-    )?)
+    // Every field a run can have: predictions and the loyalty fields included.
+    let mut catalog = Catalog {
+        predicted: true,
+        ..Catalog::default()
+    };
+    catalog
+        .extra
+        .insert("stage".into(), segment::FieldType::Text);
+    catalog
+        .extra
+        .insert("points".into(), segment::FieldType::Number);
+    to_value(&segment::parse_checked(text, &catalog)?)
 }
 
 /// A rule's JSON form as its canonical text.

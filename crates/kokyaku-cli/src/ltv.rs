@@ -16,7 +16,7 @@ use kokyaku::ltv::{
 };
 use kokyaku::model::parse_date;
 use kokyaku::table::{Column, Table};
-use kokyaku::{Error, Location, Result};
+use kokyaku::{Error, Result};
 
 use crate::input::{InputArgs, write_table};
 
@@ -750,47 +750,13 @@ impl SavedFit {
             path: shown.clone(),
             source: e,
         })?;
-        let bad = |reason: String| Error::Malformed {
-            location: Location::default(),
-            reason: format!("saved fit '{shown}': {reason}"),
-        };
-        let v: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| bad(format!("not JSON ({e})")))?;
-        let model = v
-            .get("model")
-            .and_then(serde_json::Value::as_str)
-            .ok_or_else(|| {
-                bad(
-                    "no \"model\" name (expected the JSON of `kokyaku ltv fit --format json`)"
-                        .into(),
-                )
-            })?;
-        let model = ModelKind::parse(model)?;
-        let obj = v
-            .get("params")
-            .and_then(serde_json::Value::as_object)
-            .ok_or_else(|| bad("no \"params\" object".into()))?;
-        let params = obj
-            .iter()
-            .map(|(k, v)| {
-                v.as_f64().map(|x| (k.clone(), x)).ok_or_else(|| {
-                    Error::option(
-                        &format!("{}.{k}", model.as_str()),
-                        v,
-                        format!("a number is needed (in '{shown}')"),
-                    )
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let time_unit = v
-            .get("time_unit")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_owned);
+        // One reader of the saved-fit JSON (the core's, also behind `kokyaku segment --params`).
+        let fit = kokyaku::ltv::SavedFit::from_json(&text, &shown)?;
         Ok(Self {
             path: shown,
-            model,
-            params,
-            time_unit,
+            model: fit.model,
+            params: fit.params,
+            time_unit: fit.time_unit.map(|u| u.as_str().to_owned()),
         })
     }
 

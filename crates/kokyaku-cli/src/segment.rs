@@ -6,13 +6,19 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use kokyaku::segment::{self, RuleSource, SegmentOptions, Segmenter};
+use kokyaku::loyalty::{Invitation, LoyaltyEvents, Program, Redemption};
+use kokyaku::ltv::{SavedFit, TimeUnit};
+use kokyaku::segment::{
+    self, LoyaltyFields, Predictions, RuleSource, SegmentExtras, SegmentOptions, Segmenter,
+};
 use kokyaku::summary::{SummaryOptions, summarize};
 use kokyaku::{Error, Result};
 
 use crate::input::InputArgs;
 
 /// Arguments of `kokyaku segment`.
+// Doc comments here are `--help` text, where backticks would show literally.
+#[allow(clippy::doc_markdown)]
 #[derive(Debug, Args)]
 pub struct SegmentArgs {
     #[command(flatten)]
@@ -26,10 +32,41 @@ pub struct SegmentArgs {
     /// A JSON file of named rules, `{"name": "rule text" or rule JSON, …}`: one membership table.
     #[arg(long)]
     pub rules: Option<PathBuf>,
-    /// A customers file (CSV: id, birth date, sign-up time, further columns as attributes).
-    /// Members who never ordered join with zero orders.
+    /// A customers file (CSV, also .gz, or Parquet: id, birth date, sign-up time, further
+    /// columns as attributes). Members who never ordered join with zero orders.
     #[arg(long)]
     pub customers: Option<PathBuf>,
+    /// A saved purchase-model fit (`kokyaku ltv fit -o FIT.json`: bg-nbd, mbg-nbd, pareto-nbd,
+    /// ggompertz-nbd) for the fields p_alive and expected_orders. Customers are summarised as
+    /// `kokyaku ltv` does, with the calibration ending on the as-of date.
+    #[arg(long, visible_alias = "fit")]
+    pub params: Option<PathBuf>,
+    /// A saved Gamma-Gamma fit (`kokyaku ltv fit --model gamma-gamma -o GG.json`) for the
+    /// field clv.
+    #[arg(long, visible_alias = "spend-fit", requires = "params")]
+    pub spend_params: Option<PathBuf>,
+    /// Horizon of expected_orders and clv, in the fit's time unit.
+    #[arg(long, default_value_t = 52.0)]
+    pub horizon: f64,
+    /// Discount rate of clv per --discount-period (0.01 = 1%).
+    #[arg(long, default_value_t = 0.01)]
+    pub discount_rate: f64,
+    /// Length of the discount period, in the fit's time unit (default: one month).
+    #[arg(long)]
+    pub discount_period: Option<f64>,
+    /// Profit margin applied to spend in clv.
+    #[arg(long, default_value_t = 1.0)]
+    pub margin: f64,
+    /// A loyalty programme (JSON; docs/loyalty.md) for the fields stage and points (as of the
+    /// as-of date).
+    #[arg(long)]
+    pub program: Option<PathBuf>,
+    /// Loyalty redemptions: JSON `[{"customer_id", "date", "points"}]` or CSV.
+    #[arg(long, requires = "program")]
+    pub redemptions: Option<PathBuf>,
+    /// Loyalty invitations: JSON `[{"customer_id", "date", "stage"}]` or CSV.
+    #[arg(long, requires = "program")]
+    pub invitations: Option<PathBuf>,
     /// Print only the number of members.
     #[arg(long)]
     pub count: bool,
@@ -52,6 +89,80 @@ fn io_err(e: std::io::Error) -> Error {
         path: "<stdout>".into(),
         source: e,
     }
+}
+
+fn read_text(path: &std::path::Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// The predictions and loyalty fields the flags ask for (computed when a rule reads them).
+fn extras(a: &SegmentArgs) -> Result<SegmentExtras> {
+    let saved = |p: &PathBuf| SavedFit::from_json(&read_text(p)?, &p.display().to_string());
+    let predictions = match &a.params {
+        None => None,
+        Some(path) => {
+            let fit = saved(path)?;
+            let spend = a
+                .spend_params
+                .as_ref()
+                .map(|p| saved(p)?.gamma_gamma())
+                .transpose()?;
+            let mut p = Predictions::new(
+                fit.purchase_model()?,
+                spend,
+                fit.time_unit.unwrap_or(TimeUnit::Weeks),
+            );
+            p.clv.horizon = a.horizon;
+            p.clv.discount_rate = a.discount_rate;
+            if let Some(d) = a.discount_period {
+                p.clv.discount_period = d;
+            }
+            p.clv.margin = a.margin;
+            Some(p)
+        }
+    };
+    let loyalty = match &a.program {
+        None => None,
+        Some(path) => Some(LoyaltyFields {
+            program: Program::from_json(&read_text(path)?)?,
+            events: LoyaltyEvents {
+                redemptions: crate::stages::events_of::<Redemption>(a.redemptions.as_ref())?,
+                invitations: crate::stages::events_of::<Invitation>(a.invitations.as_ref())?,
+            },
+        }),
+    };
+    Ok(SegmentExtras {
+        predictions,
+        loyalty,
+    })
+}
+
+/// Reads the customers file: Parquet by extension, else CSV (`.gz` decompressed).
+fn read_customers(
+    path: &std::path::Path,
+    a: &SegmentArgs,
+    tz: chrono_tz::Tz,
+) -> Result<segment::CustomerTable> {
+    let parquet = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"));
+    if parquet {
+        let f = std::fs::File::open(path).map_err(|source| Error::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        return segment::read_customers_parquet(f, tz);
+    }
+    let opts = a.input.options()?;
+    let d = opts.delimiter.byte().unwrap_or(b',');
+    segment::read_customers_csv(
+        std::io::BufReader::new(kokyaku::io::open_path(path)?),
+        d,
+        tz,
+    )
 }
 
 /// Runs the command.
@@ -107,18 +218,13 @@ pub fn run(a: &SegmentArgs) -> Result<()> {
             "give --rule \"…\", --preset NAME or --rules FILE.json",
         ));
     };
+    let extras = extras(a)?;
     let t0 = Instant::now();
     let ing = a.input.read()?;
     let mut log = ing.log;
     let mut customers_report = None;
     if let Some(path) = &a.customers {
-        let f = std::fs::File::open(path).map_err(|source| Error::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let opts = a.input.options()?;
-        let d = opts.delimiter.byte().unwrap_or(b',');
-        let table = segment::read_customers_csv(std::io::BufReader::new(f), d, log.timezone())?;
+        let table = read_customers(path, a, log.timezone())?;
         log = log.with_customers(&table.customers)?;
         customers_report = Some(table.report);
     }
@@ -134,7 +240,8 @@ pub fn run(a: &SegmentArgs) -> Result<()> {
     let t1 = Instant::now();
     let s = summarize(&log, &opts.summary);
     let t_sum = t1.elapsed();
-    let seg = Segmenter::new(&log, &s, opts);
+    let mut seg = Segmenter::new(&log, &s, opts);
+    seg.with_extras(&extras);
     let rules = named
         .iter()
         .map(|(n, r)| Ok((n.clone(), r.rule(seg.catalog())?)))

@@ -97,7 +97,7 @@ fn event_rows(path: &Path) -> Result<Vec<serde_json::Value>> {
         .collect())
 }
 
-fn events_of<T: serde::de::DeserializeOwned>(path: Option<&PathBuf>) -> Result<Vec<T>> {
+pub(crate) fn events_of<T: serde::de::DeserializeOwned>(path: Option<&PathBuf>) -> Result<Vec<T>> {
     let Some(p) = path else { return Ok(Vec::new()) };
     event_rows(p)?
         .into_iter()

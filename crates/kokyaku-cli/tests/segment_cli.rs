@@ -1,6 +1,7 @@
 //! `kokyaku segment` end to end: rules, presets, a rules file, --count, --explain, a customers
 //! file with never-ordered members, errors with a caret.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -148,4 +149,183 @@ fn rule_errors_show_a_caret_and_exit_2() {
     );
     let o = kokyaku(&["segment", &orders, "--preset", "nope"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("f2_nurture"));
+}
+
+/// The golden vectors with a saved fit and a programme (tests/fixtures/segment/03, 04) through
+/// the CLI: orders as CSV, the fit, spend fit and programme as files, each case with --rule.
+#[test]
+fn predicted_and_stage_fields_from_saved_fits_and_a_programme() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/segment");
+    for file in [
+        "03_predicted_and_stages.json",
+        "04_subscription_orders_no_table.json",
+    ] {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap();
+        let rec = &v["input"]["records"];
+        let mut csv = String::from("order_id,customer_id,placed_at,amount,kind,subscription_id\n");
+        for o in rec["orders"].as_array().unwrap() {
+            writeln!(
+                csv,
+                "{},{},{},{},{},{}",
+                o["order_id"].as_str().unwrap(),
+                o["customer_id"].as_str().unwrap(),
+                o["placed_at"].as_str().unwrap(),
+                o["amount"].as_str().unwrap(),
+                o["kind"].as_str().unwrap(),
+                o["subscription_id"].as_str().unwrap_or("")
+            )
+            .unwrap();
+        }
+        let orders = tmp(&format!("{file}.orders.csv"), &csv);
+        let p = &v["params"];
+        let mut args: Vec<String> = vec![
+            "segment".into(),
+            orders,
+            "--timezone".into(),
+            rec["timezone"].as_str().unwrap().into(),
+            "--as-of".into(),
+            p["summary"]["as_of"].as_str().unwrap().into(),
+        ];
+        if let Some(c) = rec["customers"].as_array() {
+            let mut t = String::from("customer_id\n");
+            for x in c {
+                writeln!(t, "{}", x["id"].as_str().unwrap()).unwrap();
+            }
+            args.extend([
+                "--customers".into(),
+                tmp(&format!("{file}.customers.csv"), &t),
+            ]);
+        }
+        for (key, flag) in [
+            ("fit", "--params"),
+            ("spend_fit", "--spend-params"),
+            ("program", "--program"),
+        ] {
+            if !p[key].is_null() {
+                args.extend([
+                    flag.into(),
+                    tmp(&format!("{file}.{key}.json"), &p[key].to_string()),
+                ]);
+            }
+        }
+        for (key, flag) in [
+            ("horizon", "--horizon"),
+            ("discount_period", "--discount-period"),
+            ("discount_rate", "--discount-rate"),
+            ("margin", "--margin"),
+        ] {
+            if let Some(x) = p[key].as_f64() {
+                args.extend([flag.into(), x.to_string()]);
+            }
+        }
+        for case in v["cases"].as_array().unwrap() {
+            let rule = case["rule"].as_str().unwrap();
+            let mut a = args.clone();
+            a.extend(["--rule".into(), rule.into()]);
+            let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+            let o = kokyaku(&refs);
+            if let Some(e) = case.get("error") {
+                let err = String::from_utf8_lossy(&o.stderr);
+                assert!(!o.status.success(), "{rule} should fail");
+                assert!(err.contains(e["code"].as_str().unwrap()), "{rule}: {err}");
+                assert!(
+                    err.contains(e["message_contains"].as_str().unwrap()),
+                    "{rule}: {err}"
+                );
+                continue;
+            }
+            let want: Vec<&str> = case["expected"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap())
+                .collect();
+            let got = out(&o);
+            let got: Vec<&str> = got.lines().collect();
+            assert_eq!(got, want, "{file}: {rule}");
+        }
+    }
+}
+
+/// Customers as Parquet and as gzipped CSV read like the CSV (same accounting).
+#[test]
+fn customers_file_in_parquet_and_gzip() {
+    use kokyaku::table::{Column, Table};
+    let orders = tmp("orders-pq.csv", ORDERS);
+    let mut t = Table::default();
+    t.push(
+        "customer_id",
+        Column::Str(
+            ["A", "B", "F", "", "G"]
+                .iter()
+                .map(|s| Some((*s).to_owned()))
+                .collect(),
+        ),
+    );
+    t.push(
+        "birth_date",
+        Column::Date(vec![
+            chrono::NaiveDate::from_ymd_opt(1996, 2, 29),
+            chrono::NaiveDate::from_ymd_opt(1990, 7, 15),
+            None,
+            None,
+            None,
+        ]),
+    );
+    t.push(
+        "prefecture",
+        Column::Str(
+            ["東京都", "大阪府", "東京都", "x", "y"]
+                .iter()
+                .map(|s| Some((*s).to_owned()))
+                .collect(),
+        ),
+    );
+    let d = std::env::temp_dir().join(format!("kokyaku-seg-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let pq = d.join("customers.parquet");
+    kokyaku::io::write_table_parquet(&t, std::fs::File::create(&pq).unwrap()).unwrap();
+    let pq = pq.display().to_string();
+    let run = |customers: &str, rule: &str| {
+        out(&kokyaku(&[
+            "segment",
+            &orders,
+            "--as-of",
+            "2024-06-30",
+            "--customers",
+            customers,
+            "--rule",
+            rule,
+            "--format",
+            "json",
+        ]))
+    };
+    let v: serde_json::Value = serde_json::from_str(&run(&pq, "orders = 0")).unwrap();
+    assert_eq!(
+        v["segments"][0]["customer_ids"],
+        serde_json::json!(["F", "G"])
+    );
+    let r = &v["customers_file"];
+    assert_eq!(
+        (
+            r["rows_read"].as_u64(),
+            r["rows_accepted"].as_u64(),
+            r["rows_rejected"].as_u64()
+        ),
+        (Some(5), Some(4), Some(1))
+    );
+    assert_eq!(r["rejections"]["missing_customer"], 1);
+    let v: serde_json::Value =
+        serde_json::from_str(&run(&pq, "attr.prefecture = \"東京都\" and age = 28")).unwrap();
+    assert_eq!(v["segments"][0]["customer_ids"], serde_json::json!(["A"]));
+    // The same customers as gzipped CSV.
+    let csv = tmp("customers-gz.csv", CUSTOMERS);
+    let status = Command::new("gzip").args(["-kf", &csv]).status().unwrap();
+    assert!(status.success());
+    let gz = format!("{csv}.gz");
+    let a: serde_json::Value = serde_json::from_str(&run(&csv, "orders = 0")).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&run(&gz, "orders = 0")).unwrap();
+    assert_eq!(a["segments"], b["segments"]);
+    assert_eq!(a["customers_file"], b["customers_file"]);
 }

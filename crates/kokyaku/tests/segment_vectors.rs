@@ -1,12 +1,14 @@
 //! The golden vectors of `tests/fixtures/segment/` (also run by the Python, Node and WASM
-//! harnesses): `{input: {records}, params: SegmentOptions, cases: [{rule, expected | error}]}`.
+//! harnesses): `{input: {records}, params: SegmentOptions + extras, cases: [{rule, expected |
+//! error}]}`. The extras (`fit`, `spend_fit`, `horizon` …, `program`) are read by
+//! `SegmentExtras::take_from`, as the bindings read them.
 //! A rule is text or its JSON form; `expected` lists member ids in customer order; `error` is
 //! `{code, position, message_contains}`.
 
 use std::path::Path;
 
 use kokyaku::model::{Customer, Order, OrderLog, Refund, Subscription};
-use kokyaku::segment::{Rule, RuleSource, SegmentOptions, evaluate};
+use kokyaku::segment::{Rule, RuleSource, SegmentExtras, SegmentOptions, evaluate_with};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -32,7 +34,7 @@ fn segment_vectors() {
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     files.sort();
-    assert!(files.len() >= 2);
+    assert!(files.len() >= 4);
     let mut n = 0;
     for f in files {
         let v: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
@@ -40,11 +42,13 @@ fn segment_vectors() {
         let tz = kokyaku::io::parse_tz(&r.timezone).unwrap();
         let log = OrderLog::from_records(tz, &r.customers, &r.orders, &r.refunds, &r.subscriptions)
             .unwrap();
-        let opts: SegmentOptions = serde_json::from_value(v["params"].clone()).unwrap();
+        let mut params = v["params"].as_object().cloned().unwrap_or_default();
+        let extras = SegmentExtras::take_from(&mut params).unwrap();
+        let opts: SegmentOptions = serde_json::from_value(Value::Object(params)).unwrap();
         for case in v["cases"].as_array().unwrap() {
             n += 1;
             let src: RuleSource = serde_json::from_value(case["rule"].clone()).unwrap();
-            let got = evaluate(&log, &[("r".into(), src.clone())], &opts);
+            let got = evaluate_with(&log, &[("r".into(), src.clone())], &opts, &extras);
             if let Some(e) = case.get("error") {
                 let err = got.expect_err(&format!("{}: {src:?} should fail", f.display()));
                 assert_eq!(err.code(), e["code"].as_str().unwrap(), "{err}");

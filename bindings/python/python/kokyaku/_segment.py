@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 from typing import Any, Union
 
 from kokyaku import _kokyaku
@@ -19,7 +20,28 @@ from kokyaku._log import OrderLog, _default, _options
 Rule = Union[str, dict[str, Any]]
 
 
-def _segment_options(as_of: Any, dormant_days: Any, rfm: Any, cpm: Any) -> str:
+def _fit(fit: Any, name: str) -> Any:
+    """A saved fit: a fitted model (``kokyaku.BgNbd`` …), its ``fit_json`` dict, JSON text or a
+    path to the file ``kokyaku ltv fit -o`` wrote."""
+    if fit is None or isinstance(fit, dict):
+        return fit
+    if hasattr(fit, "fit_json"):
+        return fit.fit_json
+    if isinstance(fit, (pathlib.Path, os.PathLike)):
+        return pathlib.Path(fit).read_text(encoding="utf-8")
+    if isinstance(fit, str):
+        return fit if fit.lstrip().startswith("{") else pathlib.Path(fit).read_text(encoding="utf-8")
+    from kokyaku.exceptions import InvalidOptionError
+
+    raise InvalidOptionError(
+        f"invalid option {name}: expected a fitted model, a fit dict, JSON text or a path, got {type(fit).__name__}",
+        "invalid_option",
+    )
+
+
+def _segment_options(
+    as_of: Any, dormant_days: Any, rfm: Any, cpm: Any, extras: dict[str, Any] | None = None
+) -> str:
     summary: dict[str, Any] = {}
     if as_of is not None:
         summary["as_of"] = as_of
@@ -30,6 +52,16 @@ def _segment_options(as_of: Any, dormant_days: Any, rfm: Any, cpm: Any) -> str:
         opts["rfm"] = rfm
     if cpm is not None:
         opts["cpm"] = cpm
+    e = dict(extras or {})
+    if e.get("fit") is not None:
+        e["fit"] = _fit(e["fit"], "fit")
+    if e.get("spend_fit") is not None:
+        e["spend_fit"] = _fit(e["spend_fit"], "spend_fit")
+    if e.get("program") is not None:
+        from kokyaku._loyalty import _program
+
+        e["program"] = _program(e["program"])
+    opts.update({k: v for k, v in e.items() if v is not None})
     return _options(opts)
 
 
@@ -41,19 +73,48 @@ def segment(
     dormant_days: int | None = None,
     rfm: dict[str, Any] | None = None,
     cpm: dict[str, Any] | None = None,
+    fit: Any = None,
+    spend_fit: Any = None,
+    horizon: float | None = None,
+    discount_rate: float | None = None,
+    discount_period: float | None = None,
+    margin: float | None = None,
+    program: Any = None,
+    redemptions: list[dict[str, Any]] | None = None,
+    invitations: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """Members of each rule: ``[{name, rule, count, customer_ids}]``, ids in the log's customer
     order. ``rules`` is one rule (named ``rule``), a dict ``{name: rule}``, or a list (named
-    ``"0"``, ``"1"`` …). Many rules share the per-customer data (one summary)."""
+    ``"0"``, ``"1"`` …). Many rules share the per-customer data (one summary).
+
+    ``fit`` (a fitted ``BgNbd`` / ``ModifiedBgNbd`` / ``ParetoNbd`` / ``GGompertzNbd``, its
+    ``fit_json``, or the file ``kokyaku ltv fit -o`` wrote) adds ``p_alive`` and
+    ``expected_orders`` (over ``horizon``, default 52, in the fit's time unit); ``spend_fit``
+    (a fitted ``GammaGamma``) adds ``clv`` (``discount_rate`` per ``discount_period``,
+    ``margin``). ``program`` (a loyalty programme: dict, JSON text or path; with
+    ``redemptions`` / ``invitations``) adds ``stage`` and ``points``. All as of ``as_of``."""
     if isinstance(rules, dict) and "op" not in rules:
         payload: Any = dict(rules)
     elif isinstance(rules, list):
         payload = list(rules)
     else:
         payload = rules
+    extras = {
+        "fit": fit,
+        "spend_fit": spend_fit,
+        "horizon": horizon,
+        "discount_rate": discount_rate,
+        "discount_period": discount_period,
+        "margin": margin,
+        "program": program,
+        "redemptions": redemptions,
+        "invitations": invitations,
+    }
     return json.loads(
         _kokyaku.segment_json(
-            log._inner, json.dumps(payload, default=_default), _segment_options(as_of, dormant_days, rfm, cpm)
+            log._inner,
+            json.dumps(payload, default=_default),
+            _segment_options(as_of, dormant_days, rfm, cpm, extras),
         )
     )
 
@@ -72,15 +133,35 @@ def explain(
     dormant_days: int | None = None,
     rfm: dict[str, Any] | None = None,
     cpm: dict[str, Any] | None = None,
+    fit: Any = None,
+    spend_fit: Any = None,
+    horizon: float | None = None,
+    discount_rate: float | None = None,
+    discount_period: float | None = None,
+    margin: float | None = None,
+    program: Any = None,
+    redemptions: list[dict[str, Any]] | None = None,
+    invitations: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Why a customer is in the segment or not: ``{rule, value, fields, items, children}``,
-    each clause with its value and the field values it read."""
+    each clause with its value and the field values it read. Options as :func:`segment`."""
+    extras = {
+        "fit": fit,
+        "spend_fit": spend_fit,
+        "horizon": horizon,
+        "discount_rate": discount_rate,
+        "discount_period": discount_period,
+        "margin": margin,
+        "program": program,
+        "redemptions": redemptions,
+        "invitations": invitations,
+    }
     return json.loads(
         _kokyaku.segment_explain_json(
             log._inner,
             json.dumps(rule, default=_default),
             customer_id,
-            _segment_options(as_of, dormant_days, rfm, cpm),
+            _segment_options(as_of, dormant_days, rfm, cpm, extras),
         )
     )
 

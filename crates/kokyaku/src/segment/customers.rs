@@ -269,3 +269,145 @@ pub fn read_customers_records(
     }
     Ok(r.table)
 }
+
+/// Reads a customers file in Parquet (feature `parquet`), as [`read_customers_csv`]: every
+/// column is read as text (strings as they are, numbers in decimal, dates `YYYY-MM-DD`,
+/// timestamps with a time zone as UTC instants, without one as local times in `tz`), so the
+/// same columns, rejections and accounting apply.
+///
+/// # Errors
+/// `missing_column` without an id column; `malformed_input` for a damaged file or a column
+/// type that has no text form (lists, structs, binary).
+#[cfg(feature = "parquet")]
+pub fn read_customers_parquet(file: std::fs::File, tz: chrono_tz::Tz) -> Result<CustomerTable> {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    let b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(crate::io::parquet_malformed)?;
+    let header: Vec<String> = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let reader = b
+        .with_batch_size(65_536)
+        .build()
+        .map_err(crate::io::parquet_malformed)?;
+    let mut r = Reader::new(header, tz)?;
+    let mut row = 0u64;
+    let mut reader = reader;
+    loop {
+        // arrow-rs panics on some damaged files: a bad file is a typed error, never a panic.
+        let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.next()));
+        let batch = match next {
+            Ok(None) => break,
+            Ok(Some(b)) => b.map_err(crate::io::parquet_malformed)?,
+            Err(_) => {
+                return Err(crate::io::parquet_malformed(
+                    "the decoder failed on this customers file: it is damaged or not Parquet",
+                ));
+            }
+        };
+        let cols = batch
+            .columns()
+            .iter()
+            .zip(batch.schema().fields())
+            .map(|(a, f)| parquet_texts(a.as_ref(), f.name()))
+            .collect::<Result<Vec<_>>>()?;
+        let mut fields: Vec<Option<&str>> = Vec::with_capacity(cols.len());
+        for i in 0..batch.num_rows() {
+            row += 1;
+            fields.clear();
+            fields.extend(cols.iter().map(|c| c[i].as_deref()));
+            r.row(row, &fields);
+        }
+    }
+    Ok(r.table)
+}
+
+/// One Parquet column as texts (`None` for nulls).
+#[cfg(feature = "parquet")]
+fn parquet_texts(a: &dyn arrow_array::Array, name: &str) -> Result<Vec<Option<String>>> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{
+        Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
+        Int64Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+        TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    };
+    use arrow_schema::{DataType, TimeUnit};
+
+    fn each<T>(a: &dyn arrow_array::Array, f: impl Fn(usize) -> T) -> Vec<Option<T>> {
+        (0..a.len())
+            .map(|i| (!a.is_null(i)).then(|| f(i)))
+            .collect()
+    }
+    let n = |x: &dyn std::fmt::Display| x.to_string();
+    Ok(match a.data_type() {
+        DataType::Null => vec![None; a.len()],
+        DataType::Utf8 => each(a, |i| a.as_string::<i32>().value(i).to_owned()),
+        DataType::LargeUtf8 => each(a, |i| a.as_string::<i64>().value(i).to_owned()),
+        DataType::Utf8View => each(a, |i| a.as_string_view().value(i).to_owned()),
+        DataType::Boolean => each(a, |i| n(&a.as_boolean().value(i))),
+        DataType::Int8 => each(a, |i| n(&a.as_primitive::<Int8Type>().value(i))),
+        DataType::Int16 => each(a, |i| n(&a.as_primitive::<Int16Type>().value(i))),
+        DataType::Int32 => each(a, |i| n(&a.as_primitive::<Int32Type>().value(i))),
+        DataType::Int64 => each(a, |i| n(&a.as_primitive::<Int64Type>().value(i))),
+        DataType::UInt8 => each(a, |i| n(&a.as_primitive::<UInt8Type>().value(i))),
+        DataType::UInt16 => each(a, |i| n(&a.as_primitive::<UInt16Type>().value(i))),
+        DataType::UInt32 => each(a, |i| n(&a.as_primitive::<UInt32Type>().value(i))),
+        DataType::UInt64 => each(a, |i| n(&a.as_primitive::<UInt64Type>().value(i))),
+        DataType::Float32 => each(a, |i| n(&a.as_primitive::<Float32Type>().value(i))),
+        DataType::Float64 => each(a, |i| n(&a.as_primitive::<Float64Type>().value(i))),
+        DataType::Decimal128(..) => {
+            each(a, |i| a.as_primitive::<Decimal128Type>().value_as_string(i))
+        }
+        DataType::Date32 => each(a, |i| {
+            crate::model::day_to_date(a.as_primitive::<Date32Type>().value(i)).to_string()
+        }),
+        DataType::Timestamp(unit, tz) => {
+            let (per_second, v): (i64, Box<dyn Fn(usize) -> i64>) = match unit {
+                TimeUnit::Second => (
+                    1,
+                    Box::new(|i| a.as_primitive::<TimestampSecondType>().value(i)),
+                ),
+                TimeUnit::Millisecond => (
+                    1_000,
+                    Box::new(|i| a.as_primitive::<TimestampMillisecondType>().value(i)),
+                ),
+                TimeUnit::Microsecond => (
+                    1_000_000,
+                    Box::new(|i| a.as_primitive::<TimestampMicrosecondType>().value(i)),
+                ),
+                TimeUnit::Nanosecond => (
+                    1_000_000_000,
+                    Box::new(|i| a.as_primitive::<TimestampNanosecondType>().value(i)),
+                ),
+            };
+            let utc = tz.is_some();
+            (0..a.len())
+                .map(|i| {
+                    if a.is_null(i) {
+                        return None;
+                    }
+                    let raw = v(i);
+                    // Out of the calendar: the raw number, which the reader rejects.
+                    Some(
+                        match chrono::DateTime::from_timestamp(raw.div_euclid(per_second), 0) {
+                            None => raw.to_string(),
+                            Some(t) if utc => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                            Some(t) => t.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string(),
+                        },
+                    )
+                })
+                .collect()
+        }
+        other => {
+            return Err(Error::Malformed {
+                location: Location::column(name),
+                reason: format!(
+                    "customers file column '{name}' is {other}, which has no text form; write it as text, a number, a date or a timestamp"
+                ),
+            });
+        }
+    })
+}

@@ -10,7 +10,8 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use super::ast::{CmpOp, Func, NamedDate, Rule, Scope, Term};
-use super::fields::{Catalog, FieldType};
+use super::extras::{LOYALTY_FIELDS, SegmentExtras};
+use super::fields::{Catalog, FieldType, PREDICTED};
 use crate::cpm::{self, CpmClass, CpmOptions};
 use crate::model::{Day, OrderLog, OrderStatus, date_to_day, day_to_date};
 use crate::rfm::{self, RfmOptions};
@@ -45,6 +46,18 @@ pub enum ExtraColumn {
 }
 
 impl ExtraColumn {
+    fn into_col(self) -> Col<'static> {
+        match self {
+            ExtraColumn::Number(v) => Col::F64(v),
+            ExtraColumn::Date(v) => Col::Days(Cow::Owned(
+                v.iter().map(|d| d.map_or(NO_DAY, date_to_day)).collect(),
+            )),
+            ExtraColumn::Text(v) => {
+                let (codes, dict) = intern_texts(v.iter().map(Option::as_deref));
+                Col::Text(Cow::Owned(codes), dict)
+            }
+        }
+    }
     fn field_type(&self) -> FieldType {
         match self {
             Self::Number(_) => FieldType::Number,
@@ -236,6 +249,7 @@ pub struct Segmenter<'a> {
     as_of: NaiveDate,
     as_of_day: Day,
     extra: HashMap<String, ExtraColumn>,
+    extras: Option<&'a SegmentExtras>,
     catalog: Catalog,
     cache: RefCell<HashMap<(u8, String), Rc<Col<'a>>>>,
     sub_groups: RefCell<Option<Rc<Groups>>>,
@@ -300,6 +314,10 @@ impl<'a> Segmenter<'a> {
     #[must_use]
     pub fn new(log: &'a OrderLog, s: &'a CustomerSummaries, opts: SegmentOptions) -> Self {
         let as_of = s.as_of;
+        // Orders flagged as subscription orders but no subscription table: contracts exist
+        // whose product and status nobody knows (a quantifier over them is an error).
+        let subscriptions_unknown =
+            log.subscriptions().id.is_empty() && s.subscription_orders.iter().any(|&n| n > 0);
         Self {
             log,
             s,
@@ -307,7 +325,11 @@ impl<'a> Segmenter<'a> {
             as_of,
             as_of_day: date_to_day(as_of),
             extra: HashMap::new(),
-            catalog: Catalog::default(),
+            extras: None,
+            catalog: Catalog {
+                subscriptions_unknown,
+                ..Catalog::default()
+            },
             cache: RefCell::new(HashMap::new()),
             sub_groups: RefCell::new(None),
         }
@@ -352,6 +374,55 @@ impl<'a> Segmenter<'a> {
         self.extra.insert(name.to_owned(), column);
         self.cache.borrow_mut().remove(&(0, name.to_owned()));
         Ok(())
+    }
+
+    /// Adds the fields of `extras` (LTV predictions `p_alive`, `expected_orders`, `clv`;
+    /// loyalty `stage`, `points`). They are computed on first use (a rule that reads none of
+    /// them costs nothing) and shared by every rule after that.
+    pub fn with_extras(&mut self, extras: &'a SegmentExtras) {
+        if let Some(p) = &extras.predictions {
+            for name in p.field_names() {
+                self.catalog
+                    .extra
+                    .insert(name.to_owned(), FieldType::Number);
+            }
+        }
+        if extras.loyalty.is_some() {
+            self.catalog.extra.insert("stage".into(), FieldType::Text);
+            self.catalog
+                .extra
+                .insert("points".into(), FieldType::Number);
+        }
+        self.extras = Some(extras);
+    }
+
+    /// The columns of `extras` that hold `field`, computed (once) and put in the cache.
+    fn lazy_extra(&self, field: &str) -> Result<Option<Col<'a>>> {
+        let Some(e) = self.extras else {
+            return Ok(None);
+        };
+        let cols = match (&e.predictions, &e.loyalty) {
+            (Some(p), _) if PREDICTED.contains(&field) => p.columns(self.log, self.as_of)?,
+            (_, Some(l)) if LOYALTY_FIELDS.contains(&field) => l.columns(self.log, self.as_of)?,
+            _ => return Ok(None),
+        };
+        let mut wanted = None;
+        let mut cache = self.cache.borrow_mut();
+        for (name, col) in cols {
+            if col.len() != self.s.len() {
+                return Err(Error::option(
+                    &name,
+                    col.len(),
+                    format!("one value per customer is needed ({})", self.s.len()),
+                ));
+            }
+            if name == field {
+                wanted = Some(col.into_col());
+            } else {
+                cache.insert((0, name), Rc::new(col.into_col()));
+            }
+        }
+        Ok(wanted)
     }
 
     pub(crate) fn log_ref(&self) -> &'a OrderLog {
@@ -578,16 +649,10 @@ impl<'a> Segmenter<'a> {
             ),
             (None, field) => {
                 if let Some(x) = self.extra.get(field) {
-                    return Ok(match x {
-                        ExtraColumn::Number(v) => Col::F64(v.clone()),
-                        ExtraColumn::Date(v) => Col::Days(Cow::Owned(
-                            v.iter().map(|d| d.map_or(NO_DAY, date_to_day)).collect(),
-                        )),
-                        ExtraColumn::Text(v) => {
-                            let (codes, dict) = intern_texts(v.iter().map(Option::as_deref));
-                            Col::Text(Cow::Owned(codes), dict)
-                        }
-                    });
+                    return Ok(x.clone().into_col());
+                }
+                if let Some(c) = self.lazy_extra(field)? {
+                    return Ok(c);
                 }
                 if let Some(attr) = field.strip_prefix("attr.") {
                     let (codes, dict) = intern_texts((0..n).map(|c| {
@@ -826,77 +891,101 @@ impl<'a> Segmenter<'a> {
         })
     }
 
-    fn compare(
+    /// `out (comb)= left cmp right`, one pass.
+    fn compare_into(
         &self,
         scope: Option<Scope>,
         left: &Term,
         cmp: CmpOp,
         right: &Term,
-    ) -> Result<Vec<bool>> {
+        out: &mut [bool],
+        comb: Comb,
+    ) -> Result<()> {
         let rows = self.rows(scope);
         let l = self.operand(scope, left)?;
         let r = self.operand(scope, right)?;
-        Ok(match (l, r) {
-            (Operand::Col(c), Operand::Scalar(v)) => col_scalar(&c, cmp, &v),
-            (Operand::Scalar(v), Operand::Col(c)) => col_scalar(&c, flip(cmp), &v),
-            (Operand::Scalar(a), Operand::Scalar(b)) => vec![scalar_cmp(&a, cmp, &b); rows],
-            (Operand::Col(a), Operand::Col(b)) => (0..rows)
-                .map(|i| {
-                    if let (Some(x), Some(y)) = (a.num_at(i), b.num_at(i)) {
-                        cmp.num(x, y)
-                    } else if let (Some(x), Some(y)) = (a.day_at(i), b.day_at(i)) {
-                        cmp.holds(x.cmp(&y))
-                    } else if let (Col::Bool(x), Col::Bool(y)) = (&*a, &*b) {
-                        cmp.holds(x[i].cmp(&y[i]))
-                    } else {
-                        let (x, y) = (a.texts_at(i), b.texts_at(i));
-                        let eq = x.iter().any(|s| y.contains(s));
-                        match cmp {
-                            CmpOp::Eq => eq,
-                            CmpOp::Ne => !x.is_empty() && !y.is_empty() && !eq,
-                            _ => false,
+        match (l, r) {
+            (Operand::Col(c), Operand::Scalar(v)) => col_scalar_into(&c, cmp, &v, out, comb),
+            (Operand::Scalar(v), Operand::Col(c)) => col_scalar_into(&c, flip(cmp), &v, out, comb),
+            (Operand::Scalar(a), Operand::Scalar(b)) => {
+                combine(out, &vec![scalar_cmp(&a, cmp, &b); rows], comb);
+            }
+            (Operand::Col(a), Operand::Col(b)) => {
+                let flags: Vec<bool> = (0..rows)
+                    .map(|i| {
+                        if let (Some(x), Some(y)) = (a.num_at(i), b.num_at(i)) {
+                            cmp.num(x, y)
+                        } else if let (Some(x), Some(y)) = (a.day_at(i), b.day_at(i)) {
+                            cmp.holds(x.cmp(&y))
+                        } else if let (Col::Bool(x), Col::Bool(y)) = (&*a, &*b) {
+                            cmp.holds(x[i].cmp(&y[i]))
+                        } else {
+                            let (x, y) = (a.texts_at(i), b.texts_at(i));
+                            let eq = x.iter().any(|s| y.contains(s));
+                            match cmp {
+                                CmpOp::Eq => eq,
+                                CmpOp::Ne => !x.is_empty() && !y.is_empty() && !eq,
+                                _ => false,
+                            }
                         }
-                    }
-                })
-                .collect(),
-        })
+                    })
+                    .collect();
+                combine(out, &flags, comb);
+            }
+        }
+        Ok(())
+    }
+
+    /// `out (comb)= rule`: `and`, `or`, comparisons and `between` update `out` in place, one
+    /// pass per clause and no vector per clause; other rules are evaluated and combined.
+    fn eval_into(
+        &self,
+        scope: Option<Scope>,
+        rule: &Rule,
+        out: &mut [bool],
+        comb: Comb,
+    ) -> Result<()> {
+        match (rule, comb) {
+            (Rule::Compare { left, cmp, right }, _) => {
+                self.compare_into(scope, left, *cmp, right, out, comb)
+            }
+            (Rule::Between { term, low, high }, Comb::Set | Comb::And) => {
+                self.compare_into(scope, term, CmpOp::Ge, low, out, comb)?;
+                self.compare_into(scope, term, CmpOp::Le, high, out, Comb::And)
+            }
+            (Rule::And { rules }, Comb::Set | Comb::And) => {
+                for (k, r) in rules.iter().enumerate() {
+                    let c = if k == 0 { comb } else { Comb::And };
+                    self.eval_into(scope, r, out, c)?;
+                }
+                Ok(())
+            }
+            (Rule::Or { rules }, Comb::Set | Comb::Or) => {
+                for (k, r) in rules.iter().enumerate() {
+                    let c = if k == 0 { comb } else { Comb::Or };
+                    self.eval_into(scope, r, out, c)?;
+                }
+                Ok(())
+            }
+            _ => {
+                let v = self.eval(scope, rule)?;
+                combine(out, &v, comb);
+                Ok(())
+            }
+        }
     }
 
     pub(crate) fn eval(&self, scope: Option<Scope>, rule: &Rule) -> Result<Vec<bool>> {
         Ok(match rule {
-            Rule::And { rules } => {
-                let mut v = self.eval(scope, &rules[0])?;
-                for r in &rules[1..] {
-                    let w = self.eval(scope, r)?;
-                    for (a, b) in v.iter_mut().zip(&w) {
-                        *a &= *b;
-                    }
-                }
-                v
-            }
-            Rule::Or { rules } => {
-                let mut v = self.eval(scope, &rules[0])?;
-                for r in &rules[1..] {
-                    let w = self.eval(scope, r)?;
-                    for (a, b) in v.iter_mut().zip(&w) {
-                        *a |= *b;
-                    }
-                }
+            Rule::And { .. } | Rule::Or { .. } | Rule::Compare { .. } | Rule::Between { .. } => {
+                let mut v = vec![false; self.rows(scope)];
+                self.eval_into(scope, rule, &mut v, Comb::Set)?;
                 v
             }
             Rule::Not { rule } => {
                 let mut v = self.eval(scope, rule)?;
                 for a in &mut v {
                     *a = !*a;
-                }
-                v
-            }
-            Rule::Compare { left, cmp, right } => self.compare(scope, left, *cmp, right)?,
-            Rule::Between { term, low, high } => {
-                let mut v = self.compare(scope, term, CmpOp::Ge, low)?;
-                let w = self.compare(scope, term, CmpOp::Le, high)?;
-                for (a, b) in v.iter_mut().zip(&w) {
-                    *a &= *b;
                 }
                 v
             }
@@ -907,10 +996,7 @@ impl<'a> Segmenter<'a> {
             } => {
                 let mut v = vec![false; self.rows(scope)];
                 for x in values {
-                    let w = self.compare(scope, term, CmpOp::Eq, x)?;
-                    for (a, b) in v.iter_mut().zip(&w) {
-                        *a |= *b;
-                    }
+                    self.compare_into(scope, term, CmpOp::Eq, x, &mut v, Comb::Or)?;
                 }
                 if *negated {
                     // `not in`: the value is known and none of the listed.
@@ -1207,110 +1293,199 @@ fn scalar_cmp(a: &Scalar, cmp: CmpOp, b: &Scalar) -> bool {
     }
 }
 
-/// One pass over a column against a scalar. Numbers compare exactly (`gross = 100` means 100):
-/// rule values are written by people, and money thresholds are first put in the column's units.
-#[allow(clippy::float_cmp)]
-fn col_scalar(c: &Col<'_>, cmp: CmpOp, v: &Scalar) -> Vec<bool> {
+/// How a clause's flags go into the flags being built: set them, or `and` / `or` them in place
+/// (an `and` of ten clauses is one vector, updated by each clause's pass).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Comb {
+    Set,
+    And,
+    Or,
+}
+
+/// One pass: `out[i] (comb)= f(col[i])`. Monomorphised per predicate, so each loop is a tight
+/// loop over one column with no allocation.
+#[inline]
+fn apply<T: Copy>(out: &mut [bool], col: &[T], comb: Comb, f: impl Fn(T) -> bool) {
+    match comb {
+        Comb::Set => {
+            for (o, &x) in out.iter_mut().zip(col) {
+                *o = f(x);
+            }
+        }
+        Comb::And => {
+            for (o, &x) in out.iter_mut().zip(col) {
+                *o &= f(x);
+            }
+        }
+        Comb::Or => {
+            for (o, &x) in out.iter_mut().zip(col) {
+                *o |= f(x);
+            }
+        }
+    }
+}
+
+/// `out (comb)= flags`.
+fn combine(out: &mut [bool], flags: &[bool], comb: Comb) {
+    apply(out, flags, comb, |b| b);
+}
+
+/// `x cmp t` for one integer type, as one pass per comparison operator.
+macro_rules! int_pass {
+    ($out:expr, $col:expr, $comb:expr, $cmp:expr, $t:expr, $map:expr) => {{
+        let t = $t;
+        let m = $map;
+        match $cmp {
+            CmpOp::Eq => apply($out, $col, $comb, |x| m(x) == t),
+            CmpOp::Ne => apply($out, $col, $comb, |x| m(x) != t),
+            CmpOp::Lt => apply($out, $col, $comb, |x| m(x) < t),
+            CmpOp::Le => apply($out, $col, $comb, |x| m(x) <= t),
+            CmpOp::Gt => apply($out, $col, $comb, |x| m(x) > t),
+            CmpOp::Ge => apply($out, $col, $comb, |x| m(x) >= t),
+        }
+    }};
+}
+
+/// An integer column (`x` in units) against the real threshold `tu` (in units), as an
+/// integer comparison with the same answer: `x >= tu` is `x >= ceil(tu)`, `x > tu` is
+/// `x > floor(tu)`, `x = tu` needs a whole `tu`. `None`: `tu` is outside `i128` (the caller
+/// compares in floating point).
+#[allow(clippy::float_cmp)] // a whole number is exactly its integer part
+fn integer_threshold(cmp: CmpOp, tu: f64) -> Option<(CmpOp, i128)> {
+    if !tu.is_finite() || tu.abs() >= 1.0e36 {
+        return None;
+    }
+    let whole = tu.fract() == 0.0;
+    Some(match cmp {
+        CmpOp::Ge | CmpOp::Lt => (cmp, tu.ceil() as i128),
+        CmpOp::Gt | CmpOp::Le => (cmp, tu.floor() as i128),
+        // Never equal to a fraction: `= 10.5` on whole units is false, `!=` true.
+        CmpOp::Eq | CmpOp::Ne if whole => (cmp, tu as i128),
+        CmpOp::Eq | CmpOp::Ne => return None,
+    })
+}
+
+/// One pass over a column against a scalar, into `out` (see [`Comb`]). Numbers compare exactly
+/// (`gross = 100` means 100): rule values are written by people, and money thresholds are first
+/// put in the column's units, so money columns compare as integers.
+#[allow(clippy::float_cmp, clippy::too_many_lines)]
+fn col_scalar_into(c: &Col<'_>, cmp: CmpOp, v: &Scalar, out: &mut [bool], comb: Comb) {
     match v {
         Scalar::Num(t) => {
             let t = *t;
-            match (c, cmp) {
+            match c {
                 // Integer columns against an integer threshold: compare integers.
-                (Col::U32(col), _) if t.fract() == 0.0 && t >= 0.0 && t <= f64::from(u32::MAX) => {
+                Col::U32(col) if t.fract() == 0.0 && t >= 0.0 && t <= f64::from(u32::MAX) => {
+                    int_pass!(out, col, comb, cmp, t as u32, |x: u32| x);
+                }
+                Col::OptU32(col) if t.fract() == 0.0 && t >= 0.0 && t <= f64::from(u32::MAX) => {
                     let t = t as u32;
                     match cmp {
-                        CmpOp::Eq => col.iter().map(|&x| x == t).collect(),
-                        CmpOp::Ne => col.iter().map(|&x| x != t).collect(),
-                        CmpOp::Lt => col.iter().map(|&x| x < t).collect(),
-                        CmpOp::Le => col.iter().map(|&x| x <= t).collect(),
-                        CmpOp::Gt => col.iter().map(|&x| x > t).collect(),
-                        CmpOp::Ge => col.iter().map(|&x| x >= t).collect(),
+                        CmpOp::Eq => apply(out, col, comb, |x| x == Some(t)),
+                        CmpOp::Ne => apply(out, col, comb, |x| x.is_some_and(|x| x != t)),
+                        CmpOp::Lt => apply(out, col, comb, |x| x.is_some_and(|x| x < t)),
+                        CmpOp::Le => apply(out, col, comb, |x| x.is_some_and(|x| x <= t)),
+                        CmpOp::Gt => apply(out, col, comb, |x| x.is_some_and(|x| x > t)),
+                        CmpOp::Ge => apply(out, col, comb, |x| x.is_some_and(|x| x >= t)),
                     }
                 }
-                (Col::Units(col, scale), _) => {
+                Col::Units(col, scale) => {
                     // 100.1 x 100 is 10009.999999999998 in binary: snap to the unit it means.
-                    let tu = t * scale;
-                    let tu = if (tu - tu.round()).abs() < 1e-6 {
-                        tu.round()
+                    let tu = snap(t * scale);
+                    match integer_threshold(cmp, tu) {
+                        Some((op, k)) => {
+                            if let Ok(k) = i64::try_from(k) {
+                                int_pass!(out, col, comb, op, k, |x: i64| x);
+                            } else {
+                                int_pass!(out, col, comb, op, k, |x: i64| i128::from(x));
+                            }
+                        }
+                        None => apply(out, col, comb, |x| cmp.num(x as f64, tu)),
+                    }
+                }
+                Col::Wide(col, scale) => {
+                    let tu = snap(t * scale);
+                    match integer_threshold(cmp, tu) {
+                        Some((op, k)) => int_pass!(out, col, comb, op, k, |x: i128| x),
+                        None => apply(out, col, comb, |x| cmp.num(x as f64, tu)),
+                    }
+                }
+                Col::F64(col) => {
+                    if cmp == CmpOp::Ne {
+                        // NaN is null: false for every comparison, `!=` included.
+                        apply(out, col, comb, |x: f64| !x.is_nan() && x != t);
                     } else {
-                        tu
-                    };
-                    match cmp {
-                        CmpOp::Eq => col.iter().map(|&x| x as f64 == tu).collect(),
-                        CmpOp::Ne => col.iter().map(|&x| x as f64 != tu).collect(),
-                        CmpOp::Lt => col.iter().map(|&x| (x as f64) < tu).collect(),
-                        CmpOp::Le => col.iter().map(|&x| x as f64 <= tu).collect(),
-                        CmpOp::Gt => col.iter().map(|&x| x as f64 > tu).collect(),
-                        CmpOp::Ge => col.iter().map(|&x| x as f64 >= tu).collect(),
+                        int_pass!(out, col, comb, cmp, t, |x: f64| x);
                     }
                 }
-                (Col::Wide(col, scale), _) => {
-                    let tu = t * scale;
-                    match cmp {
-                        CmpOp::Eq => col.iter().map(|&x| x as f64 == tu).collect(),
-                        CmpOp::Ne => col.iter().map(|&x| x as f64 != tu).collect(),
-                        CmpOp::Lt => col.iter().map(|&x| (x as f64) < tu).collect(),
-                        CmpOp::Le => col.iter().map(|&x| x as f64 <= tu).collect(),
-                        CmpOp::Gt => col.iter().map(|&x| x as f64 > tu).collect(),
-                        CmpOp::Ge => col.iter().map(|&x| x as f64 >= tu).collect(),
-                    }
+                _ => {
+                    let flags = c.num_map(|x| cmp.num(x, t));
+                    combine(out, &flags, comb);
                 }
-                (Col::OptU32(col), _) => match cmp {
-                    CmpOp::Eq => col
-                        .iter()
-                        .map(|x| x.is_some_and(|x| f64::from(x) == t))
-                        .collect(),
-                    CmpOp::Ne => col
-                        .iter()
-                        .map(|x| x.is_some_and(|x| f64::from(x) != t))
-                        .collect(),
-                    CmpOp::Lt => col
-                        .iter()
-                        .map(|x| x.is_some_and(|x| f64::from(x) < t))
-                        .collect(),
-                    CmpOp::Le => col
-                        .iter()
-                        .map(|x| x.is_some_and(|x| f64::from(x) <= t))
-                        .collect(),
-                    CmpOp::Gt => col
-                        .iter()
-                        .map(|x| x.is_some_and(|x| f64::from(x) > t))
-                        .collect(),
-                    CmpOp::Ge => col
-                        .iter()
-                        .map(|x| x.is_some_and(|x| f64::from(x) >= t))
-                        .collect(),
-                },
-                _ => c.num_map(|x| cmp.num(x, t)),
             }
         }
         Scalar::Day(d) => {
             let d = *d;
-            c.day_map(|x| cmp.holds(x.cmp(&d)))
+            match c {
+                Col::OptDay(col) => match cmp {
+                    CmpOp::Eq => apply(out, col, comb, |x| x == Some(d)),
+                    CmpOp::Ne => apply(out, col, comb, |x| x.is_some_and(|x| x != d)),
+                    CmpOp::Lt => apply(out, col, comb, |x| x.is_some_and(|x| x < d)),
+                    CmpOp::Le => apply(out, col, comb, |x| x.is_some_and(|x| x <= d)),
+                    CmpOp::Gt => apply(out, col, comb, |x| x.is_some_and(|x| x > d)),
+                    CmpOp::Ge => apply(out, col, comb, |x| x.is_some_and(|x| x >= d)),
+                },
+                Col::Days(col) => match cmp {
+                    CmpOp::Eq => apply(out, col, comb, |x| x != NO_DAY && x == d),
+                    CmpOp::Ne => apply(out, col, comb, |x| x != NO_DAY && x != d),
+                    CmpOp::Lt => apply(out, col, comb, |x| x != NO_DAY && x < d),
+                    CmpOp::Le => apply(out, col, comb, |x| x != NO_DAY && x <= d),
+                    CmpOp::Gt => apply(out, col, comb, |x| x != NO_DAY && x > d),
+                    CmpOp::Ge => apply(out, col, comb, |x| x != NO_DAY && x >= d),
+                },
+                _ => combine(out, &c.day_map(|x| cmp.holds(x.cmp(&d))), comb),
+            }
         }
         Scalar::Text(s) => match (c, cmp) {
             (Col::Text(codes, dict), CmpOp::Eq | CmpOp::Ne) => {
-                let code = dict.iter().position(|x| x == s).map(|p| p as u32);
-                let eq = cmp == CmpOp::Eq;
-                codes
+                let code = dict
                     .iter()
-                    .map(|&k| k != NO_CODE && ((Some(k) == code) == eq))
-                    .collect()
+                    .position(|x| x == s)
+                    .map_or(NO_CODE - 1, |p| p as u32);
+                if cmp == CmpOp::Eq {
+                    apply(out, codes, comb, |k| k == code);
+                } else {
+                    apply(out, codes, comb, |k| k != NO_CODE && k != code);
+                }
             }
-            (Col::Set(..), CmpOp::Eq) => c.text_map(|x| x == s),
+            (Col::Set(..), CmpOp::Eq) => combine(out, &c.text_map(|x| x == s), comb),
             (Col::Set(o, _, _), CmpOp::Ne) => {
                 let has = c.text_map(|x| x == s);
-                o.windows(2)
+                let flags: Vec<bool> = o
+                    .windows(2)
                     .zip(has)
                     .map(|(w, h)| w[0] != w[1] && !h)
-                    .collect()
+                    .collect();
+                combine(out, &flags, comb);
             }
-            _ => vec![false; c.len()],
+            _ => combine(out, &vec![false; c.len()], comb),
         },
         Scalar::Bool(b) => match c {
-            Col::Bool(v) => v.iter().map(|x| cmp.holds(x.cmp(b))).collect(),
-            _ => vec![false; c.len()],
+            Col::Bool(v) => {
+                let b = *b;
+                apply(out, v, comb, |x| cmp.holds(x.cmp(&b)));
+            }
+            _ => combine(out, &vec![false; c.len()], comb),
         },
-        Scalar::Null => vec![false; c.len()],
+        Scalar::Null => combine(out, &vec![false; c.len()], comb),
+    }
+}
+
+/// A threshold in units within 1e-6 of a whole unit is that unit.
+fn snap(tu: f64) -> f64 {
+    if (tu - tu.round()).abs() < 1e-6 {
+        tu.round()
+    } else {
+        tu
     }
 }

@@ -203,6 +203,9 @@ pub struct Catalog {
     pub extra: BTreeMap<String, FieldType>,
     /// Whether predicted fields (`p_alive` …) are available.
     pub predicted: bool,
+    /// The log's orders are flagged as subscription orders but it has no subscription table:
+    /// a quantifier over subscriptions is a `rule_type` error (their status is unknown).
+    pub subscriptions_unknown: bool,
 }
 
 impl Catalog {
@@ -223,9 +226,20 @@ impl Catalog {
                     return Ok(FieldType::Text);
                 }
             }
+            if name == "clv" && !self.predicted && self.extra.contains_key("p_alive") {
+                return Err(
+                    "field 'clv' needs a spend model as well: pass a saved Gamma-Gamma fit (kokyaku segment --spend-params GG.json; spend_fit in the bindings)"
+                        .to_owned(),
+                );
+            }
             if PREDICTED.contains(&name) && !self.predicted {
                 return Err(format!(
-                    "field '{name}' needs a fitted LTV model; fit one (kokyaku ltv) and pass its predictions"
+                    "field '{name}' needs a fitted LTV model: pass a saved fit (kokyaku ltv fit -o FIT.json, then kokyaku segment --params FIT.json; fit in the bindings)"
+                ));
+            }
+            if matches!(name, "stage" | "points") {
+                return Err(format!(
+                    "field '{name}' needs a loyalty programme: pass one (kokyaku segment --program PROGRAM.json; program in the bindings)"
                 ));
             }
         }
@@ -259,6 +273,27 @@ pub(crate) struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// The span of the quantifier (`any` / `all` / `count` … `subscription`) whose inner rule
+    /// starts at the next operand: found backwards from that operand in the text.
+    fn quantifier_span(&self) -> (usize, usize) {
+        let inner = self
+            .spans
+            .get(self.next)
+            .map_or(self.text.len(), |s| s.0)
+            .min(self.text.len());
+        let before = self.text.get(..inner).unwrap_or("");
+        let Some(sub) = before.rfind("subscription") else {
+            return (0, self.text.len());
+        };
+        let head = &before[..sub];
+        let start = ["any", "all", "count"]
+            .iter()
+            .filter_map(|k| head.rfind(k))
+            .max()
+            .unwrap_or(sub);
+        (start, sub + "subscription".len() - start)
+    }
+
     fn fail(&self, span: (usize, usize), message: String, hint: String) -> RuleError {
         RuleError {
             kind: RuleErrorKind::Type,
@@ -447,6 +482,13 @@ impl Checker<'_> {
                         (0, self.text.len()),
                         "a quantifier inside a quantifier".into(),
                         "quantify once: any line (…) reads order fields such as placed_at".into(),
+                    ));
+                }
+                if *s == Scope::Subscription && self.catalog.subscriptions_unknown {
+                    return Err(self.fail(
+                        self.quantifier_span(),
+                        "a quantifier over subscriptions reads the subscription table, and this log has none: its orders are flagged as subscription orders, so contracts exist but their product, status and cycles are unknown".into(),
+                        "attach the subscription table (subscriptions records in the bindings), or use the customer fields inferred from the orders: subscription = \"active\", subscription_cycles".into(),
                     ));
                 }
                 self.rule(Some(*s), rule)?;

@@ -23,11 +23,13 @@
 //! customer, so `any subscription (product = "A" and status = "active")` needs one subscription
 //! that is both. [`Segmenter::explain`] gives each clause's value and the field values it read.
 //!
-//! **Extension point**: other modules supply extra per-customer fields with
-//! [`Segmenter::add_field`] and an [`ExtraColumn`] (numbers, texts or dates, one per customer in
-//! the log's customer order). A loyalty programme adds `stage` (text) and `points` (number);
-//! LTV predictions join as `p_alive`, `expected_orders` and `clv` (see [`predicted_fields`]).
-//! Unknown fields are a `rule_type` error listing the known ones.
+//! **Predictions and loyalty**: a [`SegmentExtras`] (a saved LTV fit as [`Predictions`], a
+//! loyalty programme as [`LoyaltyFields`]) adds `p_alive`, `expected_orders`, `clv` and
+//! `stage`, `points`, computed on first use ([`Segmenter::with_extras`], [`evaluate_with`]);
+//! the CLI and every binding go through it. Other modules can supply any per-customer column
+//! with [`Segmenter::add_field`] and an [`ExtraColumn`] (numbers, texts or dates, one per
+//! customer in the log's customer order). Unknown fields are a `rule_type` error listing the
+//! known ones.
 //!
 //! Dates: `2026-04-01`; relative to the analysis date `-90d`, `+30d`, `-4w`, `-12m`, `+1y`; `today`
 //! and `as_of` (both the analysis date: days are counted in the log's time zone and a run is
@@ -39,18 +41,22 @@ mod ast;
 mod customers;
 mod error;
 mod eval;
+mod extras;
 mod fields;
 mod parse;
 mod presets;
 mod print;
 
 pub use ast::{CmpOp, DateUnit, Func, NamedDate, RelDate, Rule, Scope, Term};
+#[cfg(feature = "parquet")]
+pub use customers::read_customers_parquet;
 pub use customers::{CustomerReport, CustomerTable, read_customers_csv, read_customers_records};
 pub use error::{RuleError, RuleErrorKind};
 pub use eval::{
     Explanation, ExtraColumn, FieldValue, ItemCount, SegmentOptions, Segmenter, age_years,
     anniversary,
 };
+pub use extras::{EXTRA_KEYS, LOYALTY_FIELDS, LoyaltyFields, Predictions, SegmentExtras};
 pub use fields::{
     CUSTOMER_FIELDS, Catalog, FieldType, LINE_FIELDS, ORDER_FIELDS, SUBSCRIPTION_FIELDS,
 };
@@ -253,8 +259,22 @@ pub fn evaluate(
     rules: &[(String, RuleSource)],
     opts: &SegmentOptions,
 ) -> Result<Vec<SegmentMembers>> {
+    evaluate_with(log, rules, opts, &SegmentExtras::default())
+}
+
+/// As [`evaluate`], with LTV predictions and / or loyalty fields.
+///
+/// # Errors
+/// As [`evaluate`]; the errors of computing the extras (a bad horizon, `points_shortfall` …).
+pub fn evaluate_with(
+    log: &OrderLog,
+    rules: &[(String, RuleSource)],
+    opts: &SegmentOptions,
+    extras: &SegmentExtras,
+) -> Result<Vec<SegmentMembers>> {
     let s = summarize(log, &opts.summary);
-    let seg = Segmenter::new(log, &s, opts.clone());
+    let mut seg = Segmenter::new(log, &s, opts.clone());
+    seg.with_extras(extras);
     let parsed = rules
         .iter()
         .map(|(n, r)| Ok((n.clone(), r.rule(seg.catalog())?)))
@@ -272,15 +292,29 @@ pub fn explain(
     customer_id: &str,
     opts: &SegmentOptions,
 ) -> Result<Explanation> {
+    explain_with(log, rule, customer_id, opts, &SegmentExtras::default())
+}
+
+/// As [`explain`], with LTV predictions and / or loyalty fields.
+///
+/// # Errors
+/// As [`explain`] and [`evaluate_with`].
+pub fn explain_with(
+    log: &OrderLog,
+    rule: &RuleSource,
+    customer_id: &str,
+    opts: &SegmentOptions,
+    extras: &SegmentExtras,
+) -> Result<Explanation> {
     let s = summarize(log, &opts.summary);
-    let seg = Segmenter::new(log, &s, opts.clone());
+    let mut seg = Segmenter::new(log, &s, opts.clone());
+    seg.with_extras(extras);
     let r = rule.rule(seg.catalog())?;
     seg.explain(&r, customer_id)
 }
 
-/// `p_alive`, `expected_orders` (over `horizon`) and `clv` columns from a fitted purchase model,
-/// in customer order, to pass to [`Segmenter::add_field`]. Customers are summarised for the
-/// model as in `kokyaku ltv` (repeat purchases over days since the first order).
+/// `p_alive`, `expected_orders` and `clv` columns computed elsewhere, in customer order, to pass
+/// to [`Segmenter::add_field`]. [`Predictions`] computes them from a saved fit.
 #[must_use]
 pub fn predicted_fields(
     p_alive: Vec<f64>,

@@ -334,6 +334,9 @@ class _Model:
     def _fit_columns(self, source: Any, roles: dict[str, Any], initial: Sequence[float] | None, progress: bool) -> _Model:
         if self._model != "gamma-gamma":
             roles.pop("monetary", None)  # purchase models do not read spend (zero-value orders are fine)
+        else:  # Gamma-Gamma reads x and monetary only: recency and age need not cross
+            roles.pop("t_x", None)
+            roles.pop("T", None)
         options: dict[str, Any] = {"l2_penalty": self.l2_penalty, "max_iterations": self.max_iterations}
         if initial is not None:
             options["initial"] = list(initial)

@@ -1,44 +1,60 @@
 #!/usr/bin/env python3
-"""The Python LTV API on frames vs Polars doing the same work, and BG/NBD / Gamma-Gamma fits vs
-lifetimes, in one run.
+"""The Python LTV API on frames vs the Rust CLI and Polars doing the same work, and BG/NBD /
+Gamma-Gamma fits vs lifetimes, in one run, interleaved.
 
-Usage: python benches/python/ltv_python.py [--copies 15] [--repeat 3]
+Usage: python benches/python/ltv_python.py [--copies 15] [--repeat 3] [--kokyaku-bin PATH]
 
 Data: the CDNOW master log (69,659 orders, 23,570 customers; ../shared/data or $KOKYAKU_CDNOW),
 copied `--copies` times with distinct customer ids (15 copies = 1.04M orders), as a pandas and a
-Polars frame (customer id text, date, amount float).
+Polars frame (customer id text, order id int, timestamp, amount float), and the same table as a
+Parquet file for the CLI.
 
-1. calibration summary to 1997-09-30 in weeks: `kokyaku.from_frame(df)` +
-   `kokyaku.calibration_summary(...)` (pandas and Polars input) vs the same group-by in Polars
-   (purchase days per customer: x = days - 1, t_x, T in weeks, mean repeat spend);
-2. BG/NBD and Gamma-Gamma fits on that summary: `kokyaku.BgNbd().fit`, `GammaGamma().fit`
-   (including the conversion of the summary columns) vs lifetimes' `BetaGeoFitter().fit`,
-   `GammaGammaFitter().fit` when lifetimes is importable (run this script with a venv that has
-   it for that column; see benches/ltv_vs_lifetimes.py for one).
+1. calibration summary to 1997-09-30 in weeks, returned as the caller's kind of frame:
+   `kokyaku.from_frame(df)` + `kokyaku.calibration_summary(...)` (pandas in → pandas out, Polars
+   in → Polars out) vs `kokyaku ltv summary FILE.parquet -o OUT.parquet` (the release CLI on the
+   same table: read, summarise, write) vs the same group-by in Polars (purchase days per
+   customer: x = days - 1, t_x, T in weeks, mean repeat spend);
+2. BG/NBD and Gamma-Gamma fits on the pandas summary (kokyaku `BgNbd().fit(df)`,
+   `GammaGamma().fit(df)`, the Arrow hand-over included; both tools get the same frames: all
+   customers for BG/NBD, the repeat buyers with a positive mean spend for Gamma-Gamma) vs lifetimes' `BetaGeoFitter().fit`,
+   `GammaGammaFitter().fit` when lifetimes is importable (run with a venv that has it; see
+   benches/ltv_vs_lifetimes.py).
 
-Prints one JSON line per measurement (best of --repeat, wall clock) and the ratios. The machine
-is shared and loaded: figures are indicative.
+Each round runs every side once (interleaved, so a load spike hits all sides); `--repeat`
+rounds. For each side the best and worst wall time and the best CPU time (this process's, or the
+CLI child's, user + sys) are printed; ratios are given per round and the worst round is the
+quoted one. The machine is shared and loaded: figures are indicative.
 """
 
 import argparse
 import json
 import os
 import pathlib
+import resource
+import subprocess
+import tempfile
 import time
 
 import kokyaku
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CDNOW = pathlib.Path(os.environ.get("KOKYAKU_CDNOW", ROOT.parent / "shared" / "data" / "cdnow" / "CDNOW_master.txt"))
+END = "1997-09-30"
 
 
-def best(f, repeat):
-    out, secs = None, float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = f()
-        secs = min(secs, time.perf_counter() - t0)
-    return out, secs
+def timed(f):
+    c0, t0 = time.process_time(), time.perf_counter()
+    out = f()
+    return out, time.perf_counter() - t0, time.process_time() - c0
+
+
+def timed_cli(args):
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return None, wall, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
 def frames(copies):
@@ -58,13 +74,13 @@ def frames(copies):
     return df, pl.from_pandas(df)
 
 
-def polars_summary(pl_df, end="1997-09-30"):
+def polars_summary(pl_df, end=END):
     import datetime
 
     import polars as pl
 
     e = datetime.date.fromisoformat(end)
-    d = (
+    return (
         pl_df.lazy()
         .with_columns(pl.col("ordered_at").dt.date().alias("day"))
         .filter(pl.col("day") <= e)
@@ -81,63 +97,108 @@ def polars_summary(pl_df, end="1997-09-30"):
         .sort("customer_id")
         .collect()
     )
-    return d
+
+
+def kokyaku_summary(df):
+    log = kokyaku.from_frame(df, customer_col="customer_id", order_col="order_id", time_col="ordered_at", amount_col="amount", currency="USD")
+    return kokyaku.calibration_summary(log, calibration_end=END, time_unit="weeks")
+
+
+class Sides:
+    """Per side: wall and CPU seconds of every round."""
+
+    def __init__(self):
+        self.runs = {}
+
+    def add(self, side, wall, cpu):
+        self.runs.setdefault(side, []).append((wall, cpu))
+
+    def row(self, what, side, **extra):
+        w = [r[0] for r in self.runs[side]]
+        c = [r[1] for r in self.runs[side]]
+        return {"what": what, "tool": side, "best_s": round(min(w), 3), "worst_s": round(max(w), 3), "best_cpu_s": round(min(c), 3), "rounds": len(w), **extra}
+
+    def worst_ratio(self, a, b):
+        """max over rounds of a / b (wall), and of CPU."""
+        ra, rb = self.runs[a], self.runs[b]
+        return max(x[0] / y[0] for x, y in zip(ra, rb)), max(x[1] / y[1] for x, y in zip(ra, rb) if y[1] > 0)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--copies", type=int, default=15)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--kokyaku-bin", default=os.environ.get("KOKYAKU_BIN"))
     a = ap.parse_args()
     pd_df, pl_df = frames(a.copies)
     n = len(pd_df)
-    rows = []
+    out = []
+    s = Sides()
+    tmp = tempfile.mkdtemp()
+    parquet = os.path.join(tmp, "orders.parquet")
+    pl_df.write_parquet(parquet)
+    cli = None
+    if a.kokyaku_bin:
+        cli = [a.kokyaku_bin, "ltv", "summary", parquet, "--customer-col", "customer_id", "--order-col", "order_id", "--time-col", "ordered_at",
+               "--amount-col", "amount", "--currency", "USD", "--calibration-end", END, "--time-unit", "weeks", "--quiet", "-o", os.path.join(tmp, "summary.parquet")]
+    summaries = {}
+    for _ in range(a.repeat):
+        summaries["pandas"], w, c = timed(lambda: kokyaku_summary(pd_df))
+        s.add("kokyaku (pandas in, pandas out)", w, c)
+        summaries["polars"], w, c = timed(lambda: kokyaku_summary(pl_df))
+        s.add("kokyaku (Polars in, Polars out)", w, c)
+        if cli:
+            _, w, c = timed_cli(cli)
+            s.add("kokyaku CLI (Parquet in and out)", w, c)
+        summaries["ref"], w, c = timed(lambda: polars_summary(pl_df))
+        s.add("Polars group-by", w, c)
+    customers = summaries["ref"].height
+    assert len(summaries["pandas"]) == customers == summaries["polars"].height, (len(summaries["pandas"]), customers)
+    sides = ["kokyaku (pandas in, pandas out)", "kokyaku (Polars in, Polars out)"] + (["kokyaku CLI (Parquet in and out)"] if cli else []) + ["Polars group-by"]
+    out += [s.row("calibration summary", t, orders=n, customers=customers) for t in sides]
+    ratios = []
+    for py in sides[:2]:
+        if cli:
+            ratios.append((f"{py} / CLI", *s.worst_ratio(py, sides[2])))
+        ratios.append((f"{py} / Polars", *s.worst_ratio(py, "Polars group-by")))
 
-    def kokyaku_summary(df):
-        log = kokyaku.from_frame(df, customer_col="customer_id", order_col="order_id", time_col="ordered_at", amount_col="amount", currency="USD")
-        return kokyaku.calibration_summary(log, calibration_end="1997-09-30", time_unit="weeks", frame="dict")
-
-    s_pd, t_pd = best(lambda: kokyaku_summary(pd_df), a.repeat)
-    _, t_pl = best(lambda: kokyaku_summary(pl_df), a.repeat)
-    s_polars, t_polars = best(lambda: polars_summary(pl_df), a.repeat)
-    assert len(s_pd["x"]) == s_polars.height, (len(s_pd["x"]), s_polars.height)
-    rows += [
-        {"what": "calibration summary", "tool": "kokyaku (pandas in)", "orders": n, "seconds": t_pd},
-        {"what": "calibration summary", "tool": "kokyaku (Polars in)", "orders": n, "seconds": t_pl},
-        {"what": "calibration summary", "tool": "Polars group-by", "orders": n, "seconds": t_polars},
-    ]
-    summary = {k: s_pd[k] for k in ("x", "t_x", "T", "monetary")}
-    bg, t_bg = best(lambda: kokyaku.BgNbd().fit(summary, progress=False), a.repeat)
+    summary = summaries["pandas"][["x", "t_x", "T", "monetary"]]
     # Gamma-Gamma needs a positive mean repeat spend: CDNOW has some $0 orders.
-    keep = [i for i, (x, m) in enumerate(zip(summary["x"], summary["monetary"])) if x == 0 or m > 0]
-    spend = {k: [v[i] for i in keep] for k, v in summary.items()}
-    gg, t_gg = best(lambda: kokyaku.GammaGamma().fit(spend, progress=False), a.repeat)
-    customers = len(summary["x"])
-    rows += [
-        {"what": "BG/NBD fit", "tool": "kokyaku (Python)", "customers": customers, "seconds": t_bg, "log_likelihood": bg.log_likelihood},
-        {"what": "Gamma-Gamma fit", "tool": "kokyaku (Python)", "customers": customers, "seconds": t_gg, "log_likelihood": gg.log_likelihood},
-    ]
+    spend = summary[(summary["x"] == 0) | (summary["monetary"] > 0)]
+    rep = spend[spend["x"] > 0]
     try:
         import lifetimes
-        import pandas as pd
     except ImportError:
         lifetimes = None
+    f = s2 = Sides()  # one table for the fit sides
+    fits = {}
+    for _ in range(a.repeat):
+        fits["bg"], w, c = timed(lambda: kokyaku.BgNbd().fit(summary, progress=False))
+        f.add("BG/NBD kokyaku", w, c)
+        fits["gg"], w, c = timed(lambda: kokyaku.GammaGamma().fit(rep, progress=False))
+        f.add("Gamma-Gamma kokyaku", w, c)
+        if lifetimes is not None:
+            fits["lbg"], w, c = timed(lambda: lifetimes.BetaGeoFitter().fit(summary["x"], summary["t_x"], summary["T"]))
+            f.add("BG/NBD lifetimes", w, c)
+            fits["lgg"], w, c = timed(lambda: lifetimes.GammaGammaFitter().fit(rep["x"], rep["monetary"]))
+            f.add("Gamma-Gamma lifetimes", w, c)
+    out += [
+        s2.row("BG/NBD fit", "BG/NBD kokyaku", customers=len(summary), log_likelihood=fits["bg"].log_likelihood),
+        s2.row("Gamma-Gamma fit", "Gamma-Gamma kokyaku", customers=len(rep), log_likelihood=fits["gg"].log_likelihood),
+    ]
     if lifetimes is not None:
-        f = pd.DataFrame(summary)
-        _, t_lbg = best(lambda: lifetimes.BetaGeoFitter().fit(f["x"], f["t_x"], f["T"]), 1)
-        rep = pd.DataFrame(spend)
-        rep = rep[rep["x"] > 0]
-        _, t_lgg = best(lambda: lifetimes.GammaGammaFitter().fit(rep["x"], rep["monetary"]), 1)
-        rows += [
-            {"what": "BG/NBD fit", "tool": "lifetimes", "customers": customers, "seconds": t_lbg},
-            {"what": "Gamma-Gamma fit", "tool": "lifetimes", "customers": customers, "seconds": t_lgg},
+        out += [
+            s2.row("BG/NBD fit", "BG/NBD lifetimes", customers=len(summary), params=dict(zip(["r", "alpha", "a", "b"], map(float, fits["lbg"].params_)))),
+            s2.row("Gamma-Gamma fit", "Gamma-Gamma lifetimes", customers=len(rep), params=dict(zip(["p", "q", "v"], map(float, fits["lgg"].params_)))),
         ]
-    for r in rows:
+        ratios.append(("lifetimes / kokyaku BG/NBD (min over rounds)", *[1 / r for r in s2.worst_ratio("BG/NBD kokyaku", "BG/NBD lifetimes")]))
+        ratios.append(("lifetimes / kokyaku Gamma-Gamma (min over rounds)", *[1 / r for r in s2.worst_ratio("Gamma-Gamma kokyaku", "Gamma-Gamma lifetimes")]))
+    for r in out:
         print(json.dumps(r))
-    print(f"summary: kokyaku (pandas in) / Polars = {t_pd / t_polars:.2f}, (Polars in) / Polars = {t_pl / t_polars:.2f}")
-    if lifetimes is not None:
-        print(f"fits: lifetimes / kokyaku BG/NBD = {t_lbg / t_bg:.0f}x, Gamma-Gamma = {t_lgg / t_gg:.0f}x")
-    else:
+    for name, wall, cpu in ratios:
+        print(json.dumps({"ratio": name, "worst_round_wall": round(wall, 3), "worst_round_cpu": round(cpu, 3)}))
+    print(json.dumps({"kokyaku_params": {"bg": fits["bg"].params, "gg": fits["gg"].params}}))
+    if lifetimes is None:
         print("fits: lifetimes is not importable here; no fit ratio")
 
 

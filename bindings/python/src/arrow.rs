@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
 use arrow_array::{RecordBatch, RecordBatchIterator};
-use arrow_schema::{ArrowError, Schema};
+use arrow_schema::{ArrowError, Schema, SchemaRef};
 use kokyaku::table::Table;
 use kokyaku_binding_core::BindingError;
 use pyo3::prelude::*;
@@ -64,16 +64,26 @@ pub fn table_batch(t: &Table) -> Result<RecordBatch, BindingError> {
 }
 
 /// A table that crosses to Python through the Arrow `PyCapsule` interface: `pyarrow.table(t)`,
-/// `polars.DataFrame(t)`. Each `__arrow_c_stream__` call exports the same batch again.
+/// `polars.DataFrame(t)`. Each `__arrow_c_stream__` call exports the same batches again (the
+/// buffers are shared, not copied).
 #[pyclass(frozen, module = "kokyaku._kokyaku")]
 pub struct ArrowTable {
-    batch: RecordBatch,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
 }
 
 impl ArrowTable {
     /// Wraps a batch.
     pub fn new(batch: RecordBatch) -> Self {
-        Self { batch }
+        Self {
+            schema: batch.schema(),
+            batches: vec![batch],
+        }
+    }
+
+    /// Wraps batches of one schema.
+    pub fn from_batches(schema: SchemaRef, batches: Vec<RecordBatch>) -> Self {
+        Self { schema, batches }
     }
 }
 
@@ -87,22 +97,23 @@ impl ArrowTable {
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
         let _ = requested_schema; // we export our own schema; consumers cast if they asked otherwise
-        let schema = self.batch.schema();
-        let reader = RecordBatchIterator::new(vec![Ok(self.batch.clone())], schema);
+        let reader = RecordBatchIterator::new(
+            self.batches.clone().into_iter().map(Ok::<_, ArrowError>),
+            self.schema.clone(),
+        );
         PyCapsule::new_with_value(py, FFI_ArrowArrayStream::new(Box::new(reader)), STREAM)
     }
 
     /// Number of rows.
     #[getter]
     fn num_rows(&self) -> usize {
-        self.batch.num_rows()
+        self.batches.iter().map(RecordBatch::num_rows).sum()
     }
 
     /// Column names.
     #[getter]
     fn column_names(&self) -> Vec<String> {
-        self.batch
-            .schema()
+        self.schema
             .fields()
             .iter()
             .map(|f| f.name().clone())

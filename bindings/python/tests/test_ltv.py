@@ -232,3 +232,16 @@ def test_progress_bar_on_long_fits_and_off_with_progress_false(capsys):
     assert "customers" not in capsys.readouterr().err
     kokyaku.BgNbd().fit(d)
     assert "fitting bg-nbd" in capsys.readouterr().err
+
+
+def test_pandas_integer_nullable_and_categorical_columns_cross_as_arrow():
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    d = {"customer_id": ["a", "b", "c"], "x": [2, 0, 5], "t_x": [30.43, 0.0, 20.0], "T": [38.86] * 3}
+    m = kokyaku.BgNbd.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    ref = m.predict(d, horizon=39.0)
+    for f in (pd.DataFrame(d), pd.DataFrame(d).astype({"x": "Int64", "t_x": "Float64", "customer_id": "category"})):
+        out = m.predict(f, horizon=39.0)
+        assert list(out["p_alive"]) == ref["p_alive"]
+        assert [str(c) for c in out["customer_id"]] == ["a", "b", "c"]
+        assert m.p_alive(f) == ref["p_alive"]

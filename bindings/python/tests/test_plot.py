@@ -76,6 +76,25 @@ def test_holdout_and_tracking():
     assert_drawn(kp.cumulative_tracking(BG, first_purchase=[0.0, 1.5, 3.0, 6.0] * 50, period_ends=ends, calibration_end=39.0))
 
 
+PROGRAM = {
+    "stages": [{"id": "regular"}, {"id": "silver", "spend": 25}, {"id": "gold", "spend": 60}],
+    "window": {"kind": "rolling", "days": 365},
+}
+
+
+def test_stage_distribution():
+    d = log().stage_distribution(PROGRAM, as_of="2024-12-31")
+    assert len(d["month_ends"]) >= 6 and d["stages"] == ["regular", "silver", "gold"]
+    ax = kp.stage_distribution(d)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["regular", "silver", "gold"]
+    assert_drawn(ax)
+    ax = kp.stage_distribution(d, share=True)
+    assert ax.get_ylim()[1] <= 1.05
+    assert_drawn(ax)
+    # one month end: stacked bars
+    assert_drawn(kp.stage_distribution({"month_ends": ["2024-01-31"], "stages": ["a", "b"], "counts": [[3, 2]]}))
+
+
 def test_docstring_example_runs():
     import doctest
 

@@ -2,15 +2,26 @@
 //! Arrow IPC bytes (Node). The batches go to the core's Arrow reader, the one behind Parquet
 //! input, so column detection, types and policies are those of a Parquet file.
 //! The batches are read in place (`kokyaku::io::read_record_batches`): no copy of the data.
+//!
+//! LTV summaries cross the same way: [`ltv_columns`] reads the summary columns of record batches
+//! (any numeric type) for [`crate::ltv::call_columns`], and [`ltv_batches`] builds its
+//! per-customer result as record batches, the caller's id column passed through untouched.
 
 use std::sync::Arc;
 
-use arrow_array::RecordBatch;
-use arrow_schema::Schema;
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    ArrowPrimitiveType, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
+    Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+};
+use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch};
+use arrow_buffer::{NullBuffer, ScalarBuffer};
+use arrow_schema::{DataType, Field, Schema};
 use serde_json::Value;
 
 use crate::BindingError;
 use crate::api::{Log, read_options};
+use crate::ltv::{Columns, Roles};
 
 fn malformed(what: &str, e: impl std::fmt::Display) -> BindingError {
     BindingError::new("malformed_input", format!("malformed input: {what}: {e}"))
@@ -46,6 +57,177 @@ pub fn read_ipc(data: &[u8], options: Value) -> Result<Log, BindingError> {
         (schema, batches)
     };
     read_batches(&schema, &batches, options)
+}
+
+/// LTV summary columns read from record batches.
+#[derive(Debug)]
+pub struct LtvInput {
+    /// The typed columns for [`crate::ltv::call_columns`].
+    pub columns: Columns,
+    /// The customer id column (when the roles name one): its field and its arrays, one per
+    /// batch, shared with the caller (no copy).
+    pub ids: Option<(Field, Vec<ArrayRef>)>,
+    /// Rows per batch; [`ltv_batches`] cuts its output the same way.
+    pub batch_rows: Vec<usize>,
+}
+
+fn extend<T: ArrowPrimitiveType>(out: &mut Vec<f64>, a: &dyn Array, f: impl Fn(T::Native) -> f64) {
+    let p = a.as_primitive::<T>();
+    match p.nulls().filter(|n| n.null_count() > 0) {
+        None => out.extend(p.values().iter().map(|&v| f(v))),
+        Some(n) => out.extend(
+            p.values()
+                .iter()
+                .zip(n.iter())
+                .map(|(&v, valid)| if valid { f(v) } else { f64::NAN }),
+        ),
+    }
+}
+
+/// Appends an Arrow column's values as `f64` (nulls as NaN). Floats, integers, decimals and
+/// booleans are read; other types are an `unsupported` error naming the column.
+#[allow(clippy::cast_precision_loss)]
+fn push_floats(out: &mut Vec<f64>, a: &dyn Array, name: &str) -> Result<(), BindingError> {
+    match a.data_type() {
+        DataType::Float64 => extend::<Float64Type>(out, a, |v| v),
+        DataType::Float32 => extend::<Float32Type>(out, a, f64::from),
+        DataType::Int64 => extend::<Int64Type>(out, a, |v| v as f64),
+        DataType::Int32 => extend::<Int32Type>(out, a, f64::from),
+        DataType::Int16 => extend::<Int16Type>(out, a, f64::from),
+        DataType::Int8 => extend::<Int8Type>(out, a, f64::from),
+        DataType::UInt64 => extend::<UInt64Type>(out, a, |v| v as f64),
+        DataType::UInt32 => extend::<UInt32Type>(out, a, f64::from),
+        DataType::UInt16 => extend::<UInt16Type>(out, a, f64::from),
+        DataType::UInt8 => extend::<UInt8Type>(out, a, f64::from),
+        DataType::Decimal128(_, scale) => {
+            let div = 10f64.powi(i32::from(*scale));
+            extend::<Decimal128Type>(out, a, |v| v as f64 / div);
+        }
+        DataType::Boolean => {
+            let b = a.as_boolean();
+            out.extend((0..b.len()).map(|i| {
+                if b.is_null(i) {
+                    f64::NAN
+                } else {
+                    f64::from(u8::from(b.value(i)))
+                }
+            }));
+        }
+        DataType::Null => out.extend(std::iter::repeat_n(f64::NAN, a.len())),
+        other => {
+            return Err(BindingError::new(
+                "unsupported",
+                format!("unsupported: column {name} has type {other}; LTV columns take numbers"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The LTV summary columns named by `roles`, read from record batches (one pass per column,
+/// into the `Vec<f64>` the core's models take).
+pub fn ltv_columns(
+    schema: &Schema,
+    batches: &[RecordBatch],
+    roles: &Roles,
+) -> Result<LtvInput, BindingError> {
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    let index = |name: &str| -> Result<usize, BindingError> {
+        schema.index_of(name).map_err(|_| {
+            BindingError::from(kokyaku::Error::MissingColumn {
+                column: name.to_owned(),
+                hint: format!(
+                    "the frame has columns {}",
+                    schema
+                        .fields()
+                        .iter()
+                        .map(|f| f.name().as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
+        })
+    };
+    let columns = roles.columns(|name| {
+        let i = index(name)?;
+        let mut v = Vec::with_capacity(rows);
+        for b in batches {
+            push_floats(&mut v, b.column(i).as_ref(), name)?;
+        }
+        Ok(v)
+    })?;
+    let ids = match &roles.customer_id {
+        None => None,
+        Some(name) => {
+            let i = index(name)?;
+            Some((
+                schema.field(i).clone(),
+                batches.iter().map(|b| b.column(i).clone()).collect(),
+            ))
+        }
+    };
+    Ok(LtvInput {
+        columns,
+        ids,
+        batch_rows: batches.iter().map(RecordBatch::num_rows).collect(),
+    })
+}
+
+/// A float column with non-finite values as nulls (as JSON gives them), no copy of `v`.
+fn float_array(v: Vec<f64>) -> Float64Array {
+    let nulls = v
+        .iter()
+        .any(|x| !x.is_finite())
+        .then(|| NullBuffer::from(v.iter().map(|x| x.is_finite()).collect::<Vec<bool>>()));
+    Float64Array::new(ScalarBuffer::from(v), nulls)
+}
+
+/// A per-customer result ([`crate::ltv::Output::Table`] columns) as record batches: the id
+/// column first when given, cut like the input batches.
+pub fn ltv_batches(
+    columns: Vec<(String, Vec<f64>)>,
+    ids: Option<(Field, Vec<ArrayRef>)>,
+    batch_rows: &[usize],
+) -> Result<(Arc<Schema>, Vec<RecordBatch>), BindingError> {
+    let internal = |e: arrow_schema::ArrowError| {
+        BindingError::new(
+            "panic",
+            format!("internal error building an Arrow table: {e}"),
+        )
+    };
+    let mut fields: Vec<Field> = Vec::with_capacity(columns.len() + 1);
+    if let Some((f, _)) = &ids {
+        fields.push(f.clone());
+    }
+    let mut arrays: Vec<Float64Array> = Vec::with_capacity(columns.len());
+    for (name, v) in columns {
+        fields.push(Field::new(name, DataType::Float64, true));
+        arrays.push(float_array(v));
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let Some((_, id_arrays)) = ids else {
+        let cols = arrays
+            .into_iter()
+            .map(|a| Arc::new(a) as ArrayRef)
+            .collect();
+        return Ok((
+            schema.clone(),
+            vec![RecordBatch::try_new(schema, cols).map_err(internal)?],
+        ));
+    };
+    let mut out = Vec::with_capacity(batch_rows.len());
+    let mut offset = 0;
+    for (id, &n) in id_arrays.into_iter().zip(batch_rows) {
+        let mut cols: Vec<ArrayRef> = vec![id];
+        cols.extend(
+            arrays
+                .iter()
+                .map(|a| Arc::new(a.slice(offset, n)) as ArrayRef),
+        );
+        out.push(RecordBatch::try_new(schema.clone(), cols).map_err(internal)?);
+        offset += n;
+    }
+    Ok((schema, out))
 }
 
 #[cfg(test)]
@@ -99,6 +281,61 @@ mod tests {
         assert_eq!(
             read_ipc(b"nonsense", Value::Null).unwrap_err().code,
             "malformed_input"
+        );
+    }
+
+    #[test]
+    fn ltv_columns_read_any_numbers_and_pass_ids_through() {
+        use arrow_array::{Int64Array, StringArray};
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Utf8, false),
+            Field::new("frequency", DataType::Int64, true),
+            Field::new("recency", DataType::Float64, false),
+            Field::new("T", DataType::Float32, false),
+        ]));
+        let batch = |ids: Vec<&str>, x: Vec<Option<i64>>, tx: Vec<f64>, t: Vec<f32>| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(StringArray::from(ids)),
+                    Arc::new(Int64Array::from(x)),
+                    Arc::new(Float64Array::from(tx)),
+                    Arc::new(arrow_array::Float32Array::from(t)),
+                ],
+            )
+            .unwrap()
+        };
+        let b = vec![
+            batch(
+                vec!["a", "b"],
+                vec![Some(2), Some(0)],
+                vec![5.0, 0.0],
+                vec![10.0, 8.0],
+            ),
+            batch(vec!["c"], vec![None], vec![1.0], vec![3.0]),
+        ];
+        let roles = Roles::from_value(serde_json::json!(
+            {"x": "frequency", "t_x": "recency", "T": "T", "customer_id": "id"}
+        ))
+        .unwrap();
+        let got = ltv_columns(&schema, &b, &roles).unwrap();
+        assert_eq!(got.columns.x[..2], [2.0, 0.0]);
+        assert!(got.columns.x[2].is_nan());
+        assert_eq!(got.columns.t, Some(vec![10.0, 8.0, 3.0]));
+        assert_eq!(got.batch_rows, vec![2, 1]);
+        let (schema_out, out) = ltv_batches(
+            vec![("p".into(), vec![0.5, f64::NAN, 1.0])],
+            got.ids,
+            &got.batch_rows,
+        )
+        .unwrap();
+        assert_eq!(schema_out.field(0).name(), "id");
+        assert_eq!((out.len(), out[1].num_rows()), (2, 1));
+        assert!(out[0].column(1).is_null(1));
+        let missing = Roles::from_value(serde_json::json!({"x": "nope"})).unwrap();
+        assert_eq!(
+            ltv_columns(&schema, &b, &missing).unwrap_err().code,
+            "missing_column"
         );
     }
 }

@@ -10,6 +10,11 @@
 //! *Data* is an object of columns: `x`, `t_x`, `T` (BG/BB: `n` for `T`), optional `monetary`,
 //! `weights`, `time_unit` (`days`, `weeks`, `months`; default `weeks`) and, for covariate
 //! models, `purchase_covariates` / `dropout_covariates` as objects of name → column.
+//!
+//! Big data need not cross as JSON: [`call_columns`] takes the data as typed [`Columns`] (the
+//! Python wrapper reads them from Arrow arrays, see `crate::arrow::ltv_columns`) and returns an
+//! [`Output`] whose per-customer results stay `Vec<f64>`; [`call`] is the same dispatch with
+//! JSON in and out (Node, WASM, small calls). Both give the same numbers bit for bit.
 
 use kokyaku::ltv::{
     BgBb, BgNbdWithCovariates, CalibrationData, CalibrationOptions, ClvOptions, Cohort, Covariates,
@@ -17,6 +22,10 @@ use kokyaku::ltv::{
     ShiftedBetaGeometric, TimeUnit, calibration_from_log, clv, evaluate_holdout, fit_summary,
     purchase_model_from_params, tracking_expected_cumulative,
 };
+use std::collections::BTreeMap;
+
+use kokyaku::table::{Column, Table};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::BindingError;
@@ -45,6 +54,48 @@ pub const FUNCTIONS: &[&str] = &[
 ];
 
 type Args = Map<String, Value>;
+
+/// The result of an LTV call ([`call_columns`]; [`call`] gives its JSON).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// One number per row or per argument (non-finite values are `null` in JSON).
+    Floats(Vec<f64>),
+    /// A per-customer table of number columns (`predict`).
+    Table {
+        /// `{"time_unit", "horizon"}`.
+        meta: Value,
+        /// Column names and values, in output order.
+        columns: Vec<(String, Vec<f64>)>,
+    },
+    /// Anything else: fits, holdout evaluations, scalars.
+    Json(Value),
+}
+
+impl Output {
+    /// As JSON (what [`call`] returns); a table is `{time_unit, horizon, columns, data}`.
+    #[must_use]
+    pub fn into_json(self) -> Value {
+        match self {
+            Output::Floats(v) => floats(&v),
+            Output::Json(v) => v,
+            Output::Table { meta, columns } => {
+                let mut m = match meta {
+                    Value::Object(m) => m,
+                    _ => Map::new(),
+                };
+                m.insert(
+                    "columns".into(),
+                    json!(columns.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>()),
+                );
+                m.insert(
+                    "data".into(),
+                    Value::Object(columns.into_iter().map(|(k, v)| (k, floats(&v))).collect()),
+                );
+                Value::Object(m)
+            }
+        }
+    }
+}
 
 /// Top-level keys to `snake_case` (not inside `data`: `T` is a column name, not camelCase).
 fn args(v: Value) -> Result<Args, BindingError> {
@@ -123,11 +174,125 @@ fn unit(v: Option<&Value>) -> Result<TimeUnit, BindingError> {
     }
 }
 
-/// Calibration data and its covariate columns from a data object.
+/// Calibration data and its covariate columns.
 struct Data {
     cal: CalibrationData,
-    purchase: Map<String, Value>,
-    dropout: Map<String, Value>,
+    purchase: BTreeMap<String, Vec<f64>>,
+    dropout: BTreeMap<String, Vec<f64>>,
+}
+
+/// Summary columns given typed (read from Arrow arrays or typed buffers by a wrapper) instead of
+/// as a JSON `data` object: what [`call_columns`] takes.
+#[derive(Debug, Clone, Default)]
+pub struct Columns {
+    /// Repeat purchases `x`.
+    pub x: Vec<f64>,
+    /// Recency `t_x` (default all 0).
+    pub t_x: Option<Vec<f64>>,
+    /// Age `T` (BG/BB: `n`); default `t_x` (Gamma-Gamma reads only `x` and `monetary`).
+    pub t: Option<Vec<f64>>,
+    /// Mean repeat-purchase value.
+    pub monetary: Option<Vec<f64>>,
+    /// Customers per row.
+    pub weights: Option<Vec<f64>>,
+    /// `days`, `weeks` or `months` (default `weeks`).
+    pub time_unit: Option<String>,
+    /// Purchase covariates by name.
+    pub purchase_covariates: BTreeMap<String, Vec<f64>>,
+    /// Drop-out covariates by name.
+    pub dropout_covariates: BTreeMap<String, Vec<f64>>,
+}
+
+impl Columns {
+    fn into_data(self) -> Result<Data, BindingError> {
+        let t_x = self.t_x.unwrap_or_else(|| vec![0.0; self.x.len()]);
+        // Gamma-Gamma needs only x and monetary.
+        let t = self.t.unwrap_or_else(|| t_x.clone());
+        let tu = match self.time_unit.as_deref() {
+            None => TimeUnit::Weeks,
+            Some(s) => TimeUnit::parse(s)?,
+        };
+        let mut cd = CalibrationData::new(self.x, t_x, t, tu)?;
+        if let Some(m) = self.monetary {
+            cd = cd.with_monetary(m)?;
+        }
+        if let Some(w) = self.weights {
+            cd = cd.with_weights(w)?;
+        }
+        Ok(Data {
+            cal: cd,
+            purchase: self.purchase_covariates,
+            dropout: self.dropout_covariates,
+        })
+    }
+}
+
+/// Which column of a caller's frame holds which role of [`Columns`] (the JSON object a wrapper
+/// passes next to the frame): `x`, `t_x`, `T`, `monetary`, `weights`, `customer_id` (column
+/// names), `purchase_covariates`, `dropout_covariates` (lists of column names), `time_unit`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Roles {
+    /// Column of `x`.
+    pub x: String,
+    /// Column of `t_x`.
+    #[serde(default)]
+    pub t_x: Option<String>,
+    /// Column of `T` (or `n`).
+    #[serde(default, rename = "T")]
+    pub t: Option<String>,
+    /// Column of the mean repeat spend.
+    #[serde(default)]
+    pub monetary: Option<String>,
+    /// Column of row weights.
+    #[serde(default)]
+    pub weights: Option<String>,
+    /// Column of customer ids, passed through to per-customer tables.
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    /// Purchase covariate columns.
+    #[serde(default)]
+    pub purchase_covariates: Vec<String>,
+    /// Drop-out covariate columns.
+    #[serde(default)]
+    pub dropout_covariates: Vec<String>,
+    /// Unit of `t_x` and `T`.
+    #[serde(default)]
+    pub time_unit: Option<String>,
+}
+
+impl Roles {
+    /// Roles from their JSON object; an unknown key is an `invalid_option` error naming it.
+    pub fn from_value(v: Value) -> Result<Self, BindingError> {
+        serde_json::from_value(v).map_err(|e| BindingError::option("columns", e))
+    }
+
+    /// The typed columns, each read by `read(column name)` (a wrapper's Arrow or buffer lookup).
+    pub fn columns(
+        &self,
+        mut read: impl FnMut(&str) -> Result<Vec<f64>, BindingError>,
+    ) -> Result<Columns, BindingError> {
+        let mut opt = |name: &Option<String>| name.as_deref().map(&mut read).transpose();
+        let t_x = opt(&self.t_x)?;
+        let t = opt(&self.t)?;
+        let monetary = opt(&self.monetary)?;
+        let weights = opt(&self.weights)?;
+        let mut named = |names: &[String]| -> Result<BTreeMap<String, Vec<f64>>, BindingError> {
+            names.iter().map(|n| Ok((n.clone(), read(n)?))).collect()
+        };
+        let purchase_covariates = named(&self.purchase_covariates)?;
+        let dropout_covariates = named(&self.dropout_covariates)?;
+        Ok(Columns {
+            x: read(&self.x)?,
+            t_x,
+            t,
+            monetary,
+            weights,
+            time_unit: self.time_unit.clone(),
+            purchase_covariates,
+            dropout_covariates,
+        })
+    }
 }
 
 fn column<'a>(d: &'a Map<String, Value>, names: &[&str]) -> Option<&'a Value> {
@@ -162,49 +327,42 @@ fn data(v: &Value) -> Result<Data, BindingError> {
             format!("unknown column; data takes {}", known.join(", ")),
         ));
     }
-    let col = |names: &[&str]| -> Result<Vec<f64>, BindingError> {
-        column(d, names)
-            .map(|v| numbers(v, names[0]))
-            .transpose()
-            .map(Option::unwrap_or_default)
+    let col = |names: &[&str]| -> Result<Option<Vec<f64>>, BindingError> {
+        column(d, names).map(|v| numbers(v, names[0])).transpose()
     };
-    let x = col(&["x"])?;
-    let t_x = match column(d, &["t_x"]) {
-        Some(v) => numbers(v, "t_x")?,
-        None => vec![0.0; x.len()],
+    let time_unit = match d.get("time_unit") {
+        None | Some(Value::Null) => None,
+        v => Some(unit(v)?.as_str().to_owned()),
     };
-    let t = match column(d, &["T", "n"]) {
-        Some(v) => numbers(v, "T")?,
-        // Gamma-Gamma needs only x and monetary.
-        None => t_x.clone(),
-    };
-    let mut cd = CalibrationData::new(x, t_x, t, unit(d.get("time_unit"))?)?;
-    if let Some(m) = column(d, &["monetary"]) {
-        cd = cd.with_monetary(numbers(m, "monetary")?)?;
-    }
-    if let Some(w) = column(d, &["weights"]) {
-        cd = cd.with_weights(numbers(w, "weights")?)?;
-    }
-    let obj = |k: &str| -> Result<Map<String, Value>, BindingError> {
+    let obj = |k: &str| -> Result<BTreeMap<String, Vec<f64>>, BindingError> {
         match d.get(k) {
-            None | Some(Value::Null) => Ok(Map::new()),
-            Some(Value::Object(m)) => Ok(m.clone()),
+            None | Some(Value::Null) => Ok(BTreeMap::new()),
+            Some(Value::Object(m)) => m
+                .iter()
+                .map(|(n, v)| Ok((n.clone(), numbers(v, n)?)))
+                .collect(),
             Some(other) => Err(BindingError::option(
                 k,
                 format!("expected an object of name → column, got {other}"),
             )),
         }
     };
-    Ok(Data {
-        cal: cd,
-        purchase: obj("purchase_covariates")?,
-        dropout: obj("dropout_covariates")?,
-    })
+    Columns {
+        x: col(&["x"])?.unwrap_or_default(),
+        t_x: col(&["t_x"])?,
+        t: col(&["T", "n"])?,
+        monetary: col(&["monetary"])?,
+        weights: col(&["weights"])?,
+        time_unit,
+        purchase_covariates: obj("purchase_covariates")?,
+        dropout_covariates: obj("dropout_covariates")?,
+    }
+    .into_data()
 }
 
 /// A row-major covariate matrix of the columns `names` (in that order) of `cols`.
 fn covariates(
-    cols: &Map<String, Value>,
+    cols: &BTreeMap<String, Vec<f64>>,
     names: &[String],
     rows: usize,
     what: &str,
@@ -212,13 +370,12 @@ fn covariates(
     let columns = names
         .iter()
         .map(|n| {
-            let c = cols.get(n).ok_or_else(|| {
+            let v = cols.get(n).ok_or_else(|| {
                 BindingError::option(
                     &format!("{what}.{n}"),
                     "missing: the fit has a coefficient for this covariate; pass its column",
                 )
             })?;
-            let v = numbers(c, n)?;
             if v.len() == rows {
                 Ok(v)
             } else {
@@ -236,10 +393,8 @@ fn covariates(
     Ok(Covariates::new(names.to_vec(), values)?)
 }
 
-fn sorted_keys(m: &Map<String, Value>) -> Vec<String> {
-    let mut k: Vec<String> = m.keys().cloned().collect();
-    k.sort();
-    k
+fn sorted_keys(m: &BTreeMap<String, Vec<f64>>) -> Vec<String> {
+    m.keys().cloned().collect()
 }
 
 /// The saved-fit JSON of a report (the CLI's `report_json` without `fit_seconds`).
@@ -277,7 +432,7 @@ fn fit_options(v: Option<&Value>) -> Result<FitOptions, BindingError> {
     from_value(v.cloned().unwrap_or(Value::Null))
 }
 
-fn fit(a: &Args) -> Result<Value, BindingError> {
+fn fit(a: &Args, pre: &mut Option<Data>) -> Result<Value, BindingError> {
     let model = match need(a, "model", "fit")? {
         Value::String(s) => ModelKind::parse(s)?,
         other => {
@@ -304,7 +459,7 @@ fn fit(a: &Args) -> Result<Value, BindingError> {
             None,
         ));
     }
-    let d = data(need(a, "data", "fit")?)?;
+    let d = take_data(a, pre, "fit")?;
     let tu = match model {
         ModelKind::GammaGamma | ModelKind::BgBb => None,
         _ => Some(d.cal.time_unit),
@@ -504,25 +659,26 @@ fn floats(v: &[f64]) -> Value {
 
 fn per_row(
     a: &Args,
+    pre: &mut Option<Data>,
     function: &str,
     bgbb: impl Fn(&BgBb, f64, f64, f64) -> f64,
     f: impl Fn(&dyn PurchaseModel, f64, f64, f64) -> f64,
-) -> Result<Value, BindingError> {
+) -> Result<Output, BindingError> {
     let l = load(need(a, "fit", function)?, "fit")?;
-    let d = data(need(a, "data", function)?)?;
+    let d = take_data(a, pre, function)?;
     let c = &d.cal;
     if let Model::BgBb(m) = &l.model {
-        return Ok(floats(
-            &(0..c.len())
+        return Ok(Output::Floats(
+            (0..c.len())
                 .map(|i| bgbb(m, c.x[i], c.t_x[i], c.t[i]))
-                .collect::<Vec<_>>(),
+                .collect(),
         ));
     }
     let pc = per_customer(&l, &d, function)?;
-    Ok(floats(
-        &(0..c.len())
+    Ok(Output::Floats(
+        (0..c.len())
             .map(|i| pc.with(i, |m| f(m, c.x[i], c.t_x[i], c.t[i])))
-            .collect::<Vec<_>>(),
+            .collect(),
     ))
 }
 
@@ -578,9 +734,9 @@ fn spend_model(a: &Args, d: &Data) -> Result<Option<GammaGamma>, BindingError> {
 }
 
 /// The CLI's `ltv predict` table as columns (`{"columns": [...], "data": {name: [...]}}`).
-fn predict(a: &Args) -> Result<Value, BindingError> {
+fn predict(a: &Args, pre: &mut Option<Data>) -> Result<Output, BindingError> {
     let l = load(need(a, "fit", "predict")?, "fit")?;
-    let d = data(need(a, "data", "predict")?)?;
+    let d = take_data(a, pre, "predict")?;
     let pc = per_customer(&l, &d, "predict")?;
     let c = &d.cal;
     let h = horizon(a, "horizon", "predict")?;
@@ -596,13 +752,13 @@ fn predict(a: &Args) -> Result<Value, BindingError> {
             next[i] = m.expected_time_to_next_purchase(x, t);
         });
     }
-    let mut cols: Vec<(String, Value)> = vec![
-        ("p_alive".into(), floats(&pa)),
-        ("expected_purchases".into(), floats(&ey)),
-        ("p_alive_at_horizon".into(), floats(&pa_end)),
+    let mut cols: Vec<(String, Vec<f64>)> = vec![
+        ("p_alive".into(), pa),
+        ("expected_purchases".into(), ey),
+        ("p_alive_at_horizon".into(), pa_end),
     ];
     if next.iter().any(|v| !v.is_nan()) {
-        cols.push(("expected_time_to_next_purchase".into(), floats(&next)));
+        cols.push(("expected_time_to_next_purchase".into(), next));
     }
     if let Some(gg) = spend_model(a, &d)? {
         let m = c.monetary.as_deref().unwrap_or(&[]);
@@ -613,20 +769,18 @@ fn predict(a: &Args) -> Result<Value, BindingError> {
         let values = (0..n)
             .map(|i| pc.with(i, |pm| clv(pm, &gg, c.x[i], c.t_x[i], c.t[i], m[i], &opts)))
             .collect::<Result<Vec<_>, _>>()?;
-        cols.push(("expected_spend".into(), floats(&spend)));
-        cols.push(("clv".into(), floats(&values)));
+        cols.push(("expected_spend".into(), spend));
+        cols.push(("clv".into(), values));
     }
-    Ok(json!({
-        "time_unit": c.time_unit.as_str(),
-        "horizon": h,
-        "columns": cols.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
-        "data": Value::Object(cols.into_iter().collect()),
-    }))
+    Ok(Output::Table {
+        meta: json!({"time_unit": c.time_unit.as_str(), "horizon": h}),
+        columns: cols,
+    })
 }
 
-fn clv_call(a: &Args) -> Result<Value, BindingError> {
+fn clv_call(a: &Args, pre: &mut Option<Data>) -> Result<Output, BindingError> {
     let l = load(need(a, "fit", "clv")?, "fit")?;
-    let d = data(need(a, "data", "clv")?)?;
+    let d = take_data(a, pre, "clv")?;
     let pc = per_customer(&l, &d, "clv")?;
     let gg = gamma_gamma(need(a, "spend_fit", "clv")?, "spend_fit")?;
     let c = &d.cal;
@@ -640,7 +794,7 @@ fn clv_call(a: &Args) -> Result<Value, BindingError> {
     let v = (0..c.len())
         .map(|i| pc.with(i, |pm| clv(pm, &gg, c.x[i], c.t_x[i], c.t[i], m[i], &opts)))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(floats(&v))
+    Ok(Output::Floats(v))
 }
 
 fn expected_purchases(a: &Args) -> Result<Value, BindingError> {
@@ -704,26 +858,24 @@ fn prob_purchases(a: &Args) -> Result<Value, BindingError> {
     Ok(floats(&v))
 }
 
-fn expected_spend(a: &Args) -> Result<Value, BindingError> {
+fn expected_spend(a: &Args, pre: &mut Option<Data>) -> Result<Output, BindingError> {
     let gg = gamma_gamma(need(a, "fit", "expected_spend")?, "fit")?;
-    match a.get("data").filter(|v| !v.is_null()) {
-        None => Ok(json!(gg.expected_spend())),
-        Some(v) => {
-            let d = data(v)?;
-            let m = d.cal.monetary.as_deref().unwrap_or(&[]);
-            if m.len() != d.cal.len() {
-                return Err(BindingError::option(
-                    "data.monetary",
-                    "expected spend needs x and monetary per customer",
-                ));
-            }
-            Ok(floats(
-                &(0..m.len())
-                    .map(|i| gg.conditional_expected_spend(d.cal.x[i], m[i]))
-                    .collect::<Vec<_>>(),
-            ))
-        }
+    if pre.is_none() && a.get("data").is_none_or(Value::is_null) {
+        return Ok(Output::Json(json!(gg.expected_spend())));
     }
+    let d = take_data(a, pre, "expected_spend")?;
+    let m = d.cal.monetary.as_deref().unwrap_or(&[]);
+    if m.len() != d.cal.len() {
+        return Err(BindingError::option(
+            "data.monetary",
+            "expected spend needs x and monetary per customer",
+        ));
+    }
+    Ok(Output::Floats(
+        (0..m.len())
+            .map(|i| gg.conditional_expected_spend(d.cal.x[i], m[i]))
+            .collect(),
+    ))
 }
 
 fn sbg(a: &Args, function: &str) -> Result<Value, BindingError> {
@@ -752,52 +904,96 @@ fn sbg(a: &Args, function: &str) -> Result<Value, BindingError> {
     ))
 }
 
-/// Runs one LTV function by name ([`FUNCTIONS`]) on an object of arguments.
+/// Runs one LTV function by name ([`FUNCTIONS`]) on an object of arguments (the data as the
+/// JSON `data` object); the result as JSON.
 pub fn call(function: &str, arguments: Value) -> Result<Value, BindingError> {
+    run(function, &args(arguments)?, &mut None).map(Output::into_json)
+}
+
+/// [`call`] with the data given as typed [`Columns`] (in place of the `data` argument) and the
+/// result as an [`Output`], whose per-customer numbers stay `Vec<f64>`. Functions that take no
+/// data (`expected_purchases`, `tracking`, …) refuse columns.
+pub fn call_columns(
+    function: &str,
+    arguments: Value,
+    data: Columns,
+) -> Result<Output, BindingError> {
     let a = args(arguments)?;
+    if a.get("data").is_some_and(|v| !v.is_null()) {
+        return Err(BindingError::option(
+            "data",
+            "the data is given as columns; leave `data` out of the arguments",
+        ));
+    }
+    let mut pre = Some(data.into_data()?);
+    let out = run(function, &a, &mut pre)?;
+    if pre.is_some() {
+        return Err(BindingError::option(
+            "data",
+            format!("ltv.{function} takes no per-customer data"),
+        ));
+    }
+    Ok(out)
+}
+
+fn take_data(a: &Args, pre: &mut Option<Data>, function: &str) -> Result<Data, BindingError> {
+    match pre.take() {
+        Some(d) => Ok(d),
+        None => data(need(a, "data", function)?),
+    }
+}
+
+fn run(function: &str, a: &Args, pre: &mut Option<Data>) -> Result<Output, BindingError> {
+    let json = |v: Result<Value, BindingError>| v.map(Output::Json);
     match function {
-        "fit" => fit(&a),
+        "fit" => json(fit(a, pre)),
         "load" => {
-            let f = need(&a, "fit", "load")?;
+            let f = need(a, "fit", "load")?;
             load(f, "fit")?;
-            Ok(f.clone())
+            Ok(Output::Json(f.clone()))
         }
-        "predict" => predict(&a),
-        "p_alive" => per_row(&a, "p_alive", BgBb::p_alive, |m, x, tx, t| {
+        "predict" => predict(a, pre),
+        "p_alive" => per_row(a, pre, "p_alive", BgBb::p_alive, |m, x, tx, t| {
             m.p_alive(x, tx, t)
         }),
         "p_alive_at" => {
-            let fut = horizon(&a, "future", "p_alive_at")?;
+            let fut = horizon(a, "future", "p_alive_at")?;
             per_row(
-                &a,
+                a,
+                pre,
                 "p_alive_at",
                 |_, _, _, _| f64::NAN,
                 move |m, x, tx, t| m.p_alive_at(x, tx, t, fut),
             )
         }
         "conditional_expected_purchases" => {
-            let h = horizon(&a, "horizon", "conditional_expected_purchases")?;
+            let h = horizon(a, "horizon", "conditional_expected_purchases")?;
             per_row(
-                &a,
+                a,
+                pre,
                 "conditional_expected_purchases",
                 move |m, x, tx, n| m.conditional_expected_purchases(h, x, tx, n),
                 move |m, x, tx, t| m.conditional_expected_purchases(h, x, tx, t),
             )
         }
-        "log_likelihood" => per_row(&a, "log_likelihood", BgBb::log_likelihood, |m, x, tx, t| {
-            m.log_likelihood(x, tx, t)
-        }),
-        "expected_purchases" => expected_purchases(&a),
-        "prob_purchases" => prob_purchases(&a),
-        "expected_spend" => expected_spend(&a),
-        "clv" => clv_call(&a),
+        "log_likelihood" => per_row(
+            a,
+            pre,
+            "log_likelihood",
+            BgBb::log_likelihood,
+            |m, x, tx, t| m.log_likelihood(x, tx, t),
+        ),
+        "expected_purchases" => json(expected_purchases(a)),
+        "prob_purchases" => json(prob_purchases(a)),
+        "expected_spend" => expected_spend(a, pre),
+        "clv" => clv_call(a, pre),
         "evaluate_holdout" => {
-            let p = numbers(need(&a, "predicted", "evaluate_holdout")?, "predicted")?;
-            let y = numbers(need(&a, "actual", "evaluate_holdout")?, "actual")?;
-            to_value(&evaluate_holdout(&p, &y)?)
+            let p = numbers(need(a, "predicted", "evaluate_holdout")?, "predicted")?;
+            let y = numbers(need(a, "actual", "evaluate_holdout")?, "actual")?;
+            json(to_value(&evaluate_holdout(&p, &y)?))
         }
         "tracking" => {
-            let l = load(need(&a, "fit", "tracking")?, "fit")?;
+            let l = load(need(a, "fit", "tracking")?, "fit")?;
             let Model::Purchase(m) = &l.model else {
                 return Err(wrong(
                     "tracking",
@@ -805,12 +1001,16 @@ pub fn call(function: &str, arguments: Value) -> Result<Value, BindingError> {
                     "bg-nbd, mbg-nbd, pareto-nbd or ggompertz-nbd",
                 ));
             };
-            let s = numbers(need(&a, "first_purchase", "tracking")?, "first_purchase")?;
-            let e = numbers(need(&a, "period_ends", "tracking")?, "period_ends")?;
-            Ok(floats(&tracking_expected_cumulative(m.as_ref(), &s, &e)))
+            let s = numbers(need(a, "first_purchase", "tracking")?, "first_purchase")?;
+            let e = numbers(need(a, "period_ends", "tracking")?, "period_ends")?;
+            Ok(Output::Floats(tracking_expected_cumulative(
+                m.as_ref(),
+                &s,
+                &e,
+            )))
         }
         "survival" | "churn_probability" | "retention_rate" | "expected_residual_lifetime" => {
-            sbg(&a, function)
+            json(sbg(a, function))
         }
         other => Err(BindingError::option(
             "function",
@@ -822,11 +1022,15 @@ pub fn call(function: &str, arguments: Value) -> Result<Value, BindingError> {
     }
 }
 
-/// The calibration summary of an order log (`kokyaku ltv summary`): options `calibration_end`
-/// (date; default the last order day), `holdout_end` (date), `time_unit`. Columns
-/// `customer_id`, `x`, `t_x`, `T`, `monetary`, `first_purchase` (date), and with a holdout
-/// `holdout_purchases`, `holdout_spend`, plus `time_unit`, `calibration_end`, `holdout_length`.
-pub fn calibration_summary(log: &Log, options: Value) -> Result<Value, BindingError> {
+/// The calibration summary of an order log, with its calibration end, holdout end and unit.
+struct Summary {
+    s: kokyaku::ltv::CalibrationSummary,
+    end: chrono::NaiveDate,
+    holdout_end: Option<chrono::NaiveDate>,
+    time_unit: TimeUnit,
+}
+
+fn summarise(log: &Log, options: Value) -> Result<Summary, BindingError> {
     let mut m = normalize(options)?;
     let date =
         |m: &mut Map<String, Value>, k: &str| -> Result<Option<chrono::NaiveDate>, BindingError> {
@@ -859,6 +1063,25 @@ pub fn calibration_summary(log: &Log, options: Value) -> Result<Value, BindingEr
             time_unit: tu,
         },
     )?;
+    Ok(Summary {
+        s,
+        end,
+        holdout_end,
+        time_unit: tu,
+    })
+}
+
+/// The calibration summary of an order log (`kokyaku ltv summary`): options `calibration_end`
+/// (date; default the last order day), `holdout_end` (date), `time_unit`. Columns
+/// `customer_id`, `x`, `t_x`, `T`, `monetary`, `first_purchase` (date), and with a holdout
+/// `holdout_purchases`, `holdout_spend`, plus `time_unit`, `calibration_end`, `holdout_length`.
+pub fn calibration_summary(log: &Log, options: Value) -> Result<Value, BindingError> {
+    let Summary {
+        s,
+        end,
+        holdout_end,
+        time_unit: tu,
+    } = summarise(log, options)?;
     let mut data = Map::new();
     data.insert("customer_id".into(), json!(s.customer_id));
     data.insert("x".into(), floats(&s.data.x));
@@ -891,6 +1114,37 @@ pub fn calibration_summary(log: &Log, options: Value) -> Result<Value, BindingEr
         "columns": columns,
         "data": Value::Object(data),
     }))
+}
+
+/// [`calibration_summary`] as a typed table (the same columns; `first_purchase` a date column),
+/// for wrappers that hand tables over as Arrow.
+pub fn calibration_summary_table(log: &Log, options: Value) -> Result<Table, BindingError> {
+    let Summary { s, .. } = summarise(log, options)?;
+    let f =
+        |v: Vec<f64>| Column::Float(v.into_iter().map(|x| x.is_finite().then_some(x)).collect());
+    let mut t = Table::default();
+    t.push(
+        "customer_id",
+        Column::Str(s.customer_id.into_iter().map(Some).collect()),
+    );
+    t.push("x", f(s.data.x));
+    t.push("t_x", f(s.data.t_x));
+    t.push("T", f(s.data.t));
+    t.push("monetary", f(s.data.monetary.unwrap_or_default()));
+    t.push(
+        "first_purchase",
+        Column::Date(
+            s.first_purchase_day
+                .iter()
+                .map(|&d| Some(kokyaku::model::day_to_date(d)))
+                .collect(),
+        ),
+    );
+    if let (Some(hx), Some(hs)) = (s.holdout_purchases, s.holdout_spend) {
+        t.push("holdout_purchases", f(hx));
+        t.push("holdout_spend", f(hs));
+    }
+    Ok(t)
 }
 
 #[cfg(test)]
@@ -945,6 +1199,47 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.message.contains("data.tx"), "{}", e.message);
+    }
+
+    #[test]
+    fn typed_columns_give_the_json_numbers_bit_for_bit() {
+        let data = json!({"x": [0.0, 1.0, 2.0, 5.0, 0.0, 3.0], "t_x": [0.0, 3.0, 10.0, 20.0, 0.0, 12.0],
+                          "T": [30.0, 30.0, 30.0, 30.0, 20.0, 25.0],
+                          "monetary": [0.0, 12.0, 30.0, 8.5, 0.0, 20.0]});
+        let cols = || Columns {
+            x: vec![0.0, 1.0, 2.0, 5.0, 0.0, 3.0],
+            t_x: Some(vec![0.0, 3.0, 10.0, 20.0, 0.0, 12.0]),
+            t: Some(vec![30.0, 30.0, 30.0, 30.0, 20.0, 25.0]),
+            monetary: Some(vec![0.0, 12.0, 30.0, 8.5, 0.0, 20.0]),
+            ..Columns::default()
+        };
+        let f = call("fit", json!({"model": "bg-nbd", "data": data})).unwrap();
+        let typed = call_columns("fit", json!({"model": "bg-nbd"}), cols()).unwrap();
+        assert_eq!(typed, Output::Json(f.clone()));
+        for (function, extra) in [
+            ("predict", json!({"horizon": 10.0})),
+            ("p_alive", json!({})),
+            ("conditional_expected_purchases", json!({"horizon": 5.0})),
+        ] {
+            let mut a = extra.as_object().unwrap().clone();
+            a.insert("fit".into(), f.clone());
+            let typed = call_columns(function, Value::Object(a.clone()), cols()).unwrap();
+            a.insert("data".into(), data.clone());
+            assert_eq!(
+                typed.into_json(),
+                call(function, Value::Object(a)).unwrap(),
+                "{function}"
+            );
+        }
+        let e =
+            call_columns("expected_purchases", json!({"fit": f, "t": [1.0]}), cols()).unwrap_err();
+        assert_eq!(e.code, "invalid_option");
+        let roles = Roles::from_value(json!({"x": "frequency", "T": "age"})).unwrap();
+        let c = roles
+            .columns(|n| Ok(vec![if n == "age" { 9.0 } else { 1.0 }]))
+            .unwrap();
+        assert_eq!((c.x, c.t, c.t_x), (vec![1.0], Some(vec![9.0]), None));
+        assert!(Roles::from_value(json!({"x": "a", "frequency": "b"})).is_err());
     }
 
     #[test]

@@ -40,12 +40,33 @@ _ChangeBase = TypedDict(
 class Change(_ChangeBase, total=False):
     """One change: ``from`` / ``to`` hold a CPM class id or a subscription state (``None`` for
     dormancy and segment changes, and ``from`` for a customer's first class); ``segment`` names
-    the segment entered or left (segment changes only)."""
+    the segment entered or left (segment changes only).
+
+    >>> import kokyaku
+    >>> book = kokyaku.Book(timezone="UTC", as_of="2024-02-01")
+    >>> book.ingest([{"type": "order", "order_id": "O1", "customer_id": "C1", "placed_at": "2024-01-05", "amount": 4000, "currency": "JPY"},
+    ...              {"type": "order", "order_id": "O2", "customer_id": "C1", "placed_at": "2024-01-20", "amount": 7000, "currency": "JPY"}])
+    {'applied': 2, 'duplicates': 0, 'held': 0}
+    >>> change = book.changes()["changes"][0]
+    >>> change["customer_id"], change["kind"], change["trigger"]
+    ('C1', 'cpm_class', {'event': 'order', 'id': 'O2'})
+    """
 
     segment: str
 
 
 class ChangeReport(TypedDict):
+    """What :meth:`Book.changes` returns: the changes between ``since`` and ``as_of``.
+
+    >>> import kokyaku
+    >>> book = kokyaku.Book(timezone="UTC", as_of="2024-02-01")
+    >>> book.ingest([{"type": "order", "order_id": "O1", "customer_id": "C1", "placed_at": "2024-01-05", "amount": 4000, "currency": "JPY"},
+    ...              {"type": "order", "order_id": "O2", "customer_id": "C1", "placed_at": "2024-01-20", "amount": 7000, "currency": "JPY"}])
+    {'applied': 2, 'duplicates': 0, 'held': 0}
+    >>> sorted(book.changes())
+    ['as_of', 'changes', 'events', 'since']
+    """
+
     since: str
     as_of: str
     events: int
@@ -53,6 +74,15 @@ class ChangeReport(TypedDict):
 
 
 class IngestCounts(TypedDict):
+    """What :meth:`Book.ingest` returns: events applied, duplicates skipped, events held
+    (docs/book.md).
+
+    >>> import kokyaku
+    >>> order = {"type": "order", "order_id": "O1", "customer_id": "C1", "placed_at": "2024-01-05", "amount": 40, "currency": "USD"}
+    >>> kokyaku.Book().ingest([order, order])
+    {'applied': 1, 'duplicates': 1, 'held': 0}
+    """
+
     applied: int
     duplicates: int
     held: int
@@ -69,6 +99,16 @@ class Book:
     cpm={...})``: without ``as_of`` the book follows the data (its date is the day after the last
     order). Events are dicts with a ``type`` (``order``, ``refund``, ``cancellation``,
     ``subscription``, ``customer``) and the columns of an events file (docs/book.md).
+
+    >>> import kokyaku
+    >>> book = kokyaku.Book(timezone="UTC", as_of="2024-02-01")
+    >>> book.ingest([{"type": "order", "order_id": "O1", "customer_id": "C1", "placed_at": "2024-01-05", "amount": 4000, "currency": "JPY"},
+    ...              {"type": "order", "order_id": "O2", "customer_id": "C1", "placed_at": "2024-01-20", "amount": 7000, "currency": "JPY"}])
+    {'applied': 2, 'duplicates': 0, 'held': 0}
+    >>> book.summary("C1")["orders"], book.as_of
+    (2, '2024-02-01')
+    >>> kokyaku.Book.restore(book.snapshot()).info()["orders"]
+    2
     """
 
     __slots__ = ("_inner",)

@@ -64,17 +64,33 @@ def _frame_kind(frame: Any) -> str:
 
 
 def read_csv(source: Any, **options: Any) -> OrderLog:
-    """Read delimited text from a path, bytes or a file object. See :class:`OrderLog` for options."""
+    """Read delimited text from a path, bytes or a file object. See :class:`OrderLog` for options.
+
+    >>> import kokyaku
+    >>> kokyaku.read_csv(b"customer_id,order_id,ordered_at,amount\\na,1,2024-01-05,10\\nb,2,2024-01-20,8\\n", currency="USD")
+    OrderLog(customers=2, orders=2)
+    """
     return OrderLog(_read(source, _kokyaku.read_csv_path, _kokyaku.read_csv_bytes, options), None)
 
 
 def read_jsonl(source: Any, **options: Any) -> OrderLog:
-    """Read JSON Lines from a path, bytes or a file object."""
+    """Read JSON Lines from a path, bytes or a file object.
+
+    >>> import kokyaku
+    >>> kokyaku.read_jsonl(b'{"customer_id": "a", "order_id": "1", "ordered_at": "2024-01-05", "amount": 10}\\n', currency="USD")
+    OrderLog(customers=1, orders=1)
+    """
     return OrderLog(_read(source, _kokyaku.read_jsonl_path, _kokyaku.read_jsonl_bytes, options), None)
 
 
 def from_records(records: list[dict[str, Any]], **options: Any) -> OrderLog:
-    """Read a list of dicts (column name → value), like JSON Lines."""
+    """Read a list of dicts (column name → value), like JSON Lines.
+
+    >>> import kokyaku
+    >>> log = kokyaku.from_records([{"customer_id": "a", "order_id": "1", "ordered_at": "2024-01-05", "amount": 10}], currency="USD")
+    >>> log.n_orders
+    1
+    """
     return OrderLog(
         _kokyaku.read_records_json(json.dumps(list(records), default=_default), _options(options)),
         "records",
@@ -84,7 +100,16 @@ def from_records(records: list[dict[str, Any]], **options: Any) -> OrderLog:
 def from_frame(frame: Any, **options: Any) -> OrderLog:
     """Read a pandas, Polars or pyarrow frame through the Arrow PyCapsule interface.
 
-    Per-customer tables of the returned log come back as the same kind of frame.
+    Per-customer tables of the returned log come back as the same kind of frame. Numeric and
+    timestamp columns are read in place (no copy of the frame; benches/python/frame_memory.py).
+
+    >>> import kokyaku, pandas as pd
+    >>> df = pd.DataFrame({"customer_id": ["a", "a", "b"], "order_id": [1, 2, 3],
+    ...                    "ordered_at": pd.to_datetime(["2024-01-05", "2024-02-01", "2024-01-20"]),
+    ...                    "amount": [10.0, 15.0, 8.0]})
+    >>> log = kokyaku.from_frame(df, currency="USD")
+    >>> log, type(log.summary()).__name__
+    (OrderLog(customers=2, orders=3), 'DataFrame')
     """
     return OrderLog(_kokyaku.read_arrow(frame, _options(options)), _frame_kind(frame))
 
@@ -92,7 +117,15 @@ def from_frame(frame: Any, **options: Any) -> OrderLog:
 def from_order_records(records: dict[str, Any]) -> OrderLog:
     """Build a log from typed records: ``{"timezone": ..., "customers": [...], "orders": [...],
     "refunds": [...], "subscriptions": [...]}`` (the shapes of the Rust model; use this for a
-    subscription table)."""
+    subscription table).
+
+    >>> import kokyaku
+    >>> log = kokyaku.from_order_records({"timezone": "UTC", "orders": [
+    ...     {"order_id": "o1", "customer_id": "A", "placed_at": "2024-01-10T10:00:00Z", "amount": "3000",
+    ...      "currency": "JPY", "kind": "one_off", "status": "completed"}]})
+    >>> log.n_customers
+    1
+    """
     return OrderLog(_kokyaku.read_record_set_json(json.dumps(records, default=_default)), "records")
 
 
@@ -104,6 +137,12 @@ class OrderLog:
     ``kind_col``, ``subscription_col``, ``time_format``, ``timezone``, ``delimiter``,
     ``has_header``, ``currency``, ``missing_customer``, ``anonymous_id``, ``duplicate_order``,
     ``cancel_prefix``, ``negative_as_refund``, ``bad_rows``, ``min_order_amount``.
+
+    >>> import kokyaku
+    >>> log = kokyaku.read_csv(b"customer_id,order_id,ordered_at,amount\\na,1,2024-01-05,10\\na,2,2024-02-01,15\\n", currency="USD")
+    >>> row = log.summary(frame="records")[0]
+    >>> row["customer_id"], row["orders"], row["net"]
+    ('a', 2, '25')
     """
 
     def __init__(self, inner: Any, frame: str | None) -> None:

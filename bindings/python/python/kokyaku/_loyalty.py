@@ -37,6 +37,12 @@ def read_program(program: Any) -> dict[str, Any]:
     """Read and validate a programme; returns it with every default filled in.
 
     Raises :class:`kokyaku.InvalidOptionError` (code ``invalid_program``) naming the bad field.
+
+    >>> import kokyaku
+    >>> p = kokyaku.read_program({"stages": [{"id": "regular"}, {"id": "gold", "spend": 1000}],
+    ...                           "window": {"kind": "rolling", "days": 365}})
+    >>> p["review"], [s["id"] for s in p["stages"]]
+    ('month', ['regular', 'gold'])
     """
     p = _program(program)
     return json.loads(_kokyaku.loyalty_program_json(p if isinstance(p, str) else json.dumps(p)))

@@ -8,7 +8,10 @@ Fits are the JSON ``kokyaku ltv fit --format json`` prints: :meth:`~_Model.save`
 :func:`load_fit` reads it back (a fit saved by the CLI too).
 
 All numbers are computed in Rust by ``kokyaku_binding_core::ltv`` with the GIL released, so
-Python, Node, WASM and the CLI agree bit for bit.
+Python, Node, WASM and the CLI agree bit for bit. Summary columns go to Rust as Arrow arrays
+(pandas, Polars and pyarrow frames through the Arrow PyCapsule interface; numeric columns are
+not copied on the way) and per-customer results come back as an Arrow table turned into the
+caller's kind of frame; only fits and parameters cross as JSON.
 
 >>> import kokyaku
 >>> m = kokyaku.BgNbd.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
@@ -102,33 +105,120 @@ def _find(names: Sequence[str], role: str, given: str | None) -> str | None:
     return next((n for n in _COLUMNS[role] if n in names), None)
 
 
-def _data(
+def _columns(
     frame: Any,
     time_unit: str,
-    columns: dict[str, str | None],
+    given: dict[str, str | None],
     purchase: Sequence[str] = (),
     dropout: Sequence[str] = (),
-) -> dict[str, Any]:
+    ids: bool = False,
+) -> tuple[Any, dict[str, Any]]:
+    """The data source handed to Rust and the roles of its columns (``ltv::Roles``).
+
+    A frame becomes an Arrow stream of just the needed columns (pandas via pyarrow, Polars and
+    pyarrow by selection: zero copy for numeric columns); a dict of columns (or pandas without
+    pyarrow) becomes a dict of float lists.
+    """
     frame = _as_table(frame)
     names = _names(frame)
     # A dict of columns may carry its own unit; predictions check it against the fit's.
     unit = frame.get("time_unit", time_unit) if isinstance(frame, dict) else time_unit
-    out: dict[str, Any] = {"time_unit": unit}
+    roles: dict[str, Any] = {"time_unit": unit}
     for role in ("x", "t_x", "T", "monetary", "weights"):
-        col = _find(names, role, columns.get(role))
+        col = _find(names, role, given.get(role))
         if col is not None:
-            out[role] = _floats(frame, col)
-    if "x" not in out:
+            roles[role] = col
+    if "x" not in roles:
         from kokyaku.exceptions import InvalidInputError
 
         raise InvalidInputError(
             f"missing column x: name it x or frequency, or pass x_col=...; columns are {names}", "missing_column"
         )
+    needed = [roles[r] for r in ("x", "t_x", "T", "monetary", "weights") if r in roles] + list(purchase) + list(dropout)
     if purchase:
-        out["purchase_covariates"] = {c: _floats(frame, c) for c in purchase}
+        roles["purchase_covariates"] = list(purchase)
     if dropout:
-        out["dropout_covariates"] = {c: _floats(frame, c) for c in dropout}
-    return out
+        roles["dropout_covariates"] = list(dropout)
+    missing = [c for c in needed if c not in names]
+    if missing:
+        from kokyaku.exceptions import InvalidInputError
+
+        raise InvalidInputError(f"missing column {missing[0]}: columns are {names}", "missing_column")
+    idcol = None
+    if ids:
+        idcol = next((n for n in ("customer_id", "customer", "id") if n in names), None)
+        if idcol is not None:
+            roles["customer_id"] = idcol
+            needed.append(idcol)
+    needed = list(dict.fromkeys(needed))
+    source = _arrow_source(frame, needed)
+    if source is None:
+        roles.pop("customer_id", None)
+        source = {c: _floats(frame, c) for c in needed if c != idcol}
+    return source, roles
+
+
+def _arrow_source(frame: Any, names: list[str]) -> Any:
+    """The columns ``names`` of a frame as an object with ``__arrow_c_stream__`` (numeric columns
+    shared, not copied), or ``None`` for a dict (and for pandas without pyarrow)."""
+    if isinstance(frame, dict):
+        return None
+    kind = _kind(frame)
+    if kind == "pandas":
+        try:
+            import numpy as np
+            import pyarrow as pa
+        except ImportError:
+            return None
+        arrays = []
+        for n in names:
+            col = frame[n]
+            if isinstance(col.dtype, np.dtype) and col.dtype.kind in "fiub":
+                # A plain numpy column: Arrow wraps its buffer (Table.from_pandas costs ~300x more).
+                arrays.append(pa.array(col.to_numpy(copy=False)))
+            else:  # nullable, categorical, text ids ...
+                arrays.append(pa.Array.from_pandas(col))
+        return pa.table(arrays, names=names)
+    if kind == "polars" or hasattr(frame, "column_names"):  # Polars, pyarrow Table / RecordBatch
+        return frame.select(names)
+    return frame
+
+
+def _rows(source: Any) -> int:
+    if isinstance(source, dict):
+        return len(next(iter(source.values()), []))
+    for attr in ("num_rows", "height"):
+        if hasattr(source, attr):
+            return int(getattr(source, attr))
+    return 0
+
+
+def _run(function: str, data: tuple[Any, dict[str, Any]], *, arrow: bool = False, **arguments: Any) -> Any:
+    """One LTV call on per-customer data (Arrow or float lists); small arguments as JSON."""
+    source, roles = data
+    out = _kokyaku.ltv_call_columns(
+        function, json.dumps(arguments, allow_nan=False, default=_plain), source, json.dumps(roles), arrow
+    )
+    return json.loads(out) if isinstance(out, str) else out
+
+
+def _from_arrow(kind: str, table: Any) -> Any:
+    """An Arrow table from Rust as a pandas, Polars or pyarrow frame."""
+    if kind == "polars":
+        import polars as pl
+
+        return pl.DataFrame(table)
+    import pyarrow as pa
+
+    t = pa.table(table)
+    if kind != "pandas":
+        return t
+    import pandas as pd
+
+    # Text columns stay Arrow-backed (pandas 3's default string dtype): converting 353k ids to
+    # Python str objects cost 30x more than the rest of the hand-over.
+    text = pd.StringDtype("pyarrow")
+    return t.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
 
 
 def _frame(kind: str, columns: dict[str, list[Any]], frame: str | None = None) -> Any:
@@ -238,14 +328,20 @@ class _Model:
         if time_unit is not None:
             self.time_unit = time_unit
         cols = {"x": x_col, "t_x": t_x_col, "T": T_col, "monetary": monetary_col, "weights": weights_col}
-        d = _data(data, self.time_unit, cols, purchase_covariates, dropout_covariates)
+        source, roles = _columns(data, self.time_unit, cols, purchase_covariates, dropout_covariates)
+        return self._fit_columns(source, roles, initial, progress)
+
+    def _fit_columns(self, source: Any, roles: dict[str, Any], initial: Sequence[float] | None, progress: bool) -> _Model:
         if self._model != "gamma-gamma":
-            d.pop("monetary", None)  # purchase models do not read spend (zero-value orders are fine)
+            roles.pop("monetary", None)  # purchase models do not read spend (zero-value orders are fine)
+        else:  # Gamma-Gamma reads x and monetary only: recency and age need not cross
+            roles.pop("t_x", None)
+            roles.pop("T", None)
         options: dict[str, Any] = {"l2_penalty": self.l2_penalty, "max_iterations": self.max_iterations}
         if initial is not None:
             options["initial"] = list(initial)
-        with _progress(progress, f"fitting {self._model}", len(d["x"])):
-            return self._set(_call("fit", model=self._model, data=d, options=options))
+        with _progress(progress, f"fitting {self._model}", _rows(source)):
+            return self._set(_run("fit", (source, roles), model=self._model, options=options))
 
     def fit_log(
         self,
@@ -267,8 +363,10 @@ class _Model:
         """
         if time_unit is not None:
             self.time_unit = time_unit
-        s = calibration_summary(log, calibration_end=calibration_end, time_unit=self.time_unit, frame="dict")
-        return self.fit(s, progress=progress)
+        opts = {"calibration_end": calibration_end, "time_unit": self.time_unit}
+        table = _kokyaku.ltv_calibration_summary_arrow(log._inner, json.dumps({k: v for k, v in opts.items() if v is not None}))
+        roles = {"x": "x", "t_x": "t_x", "T": "T", "monetary": "monetary", "time_unit": self.time_unit}
+        return self._fit_columns(table, roles, None, progress)
 
     @classmethod
     def from_params(cls, *, time_unit: TimeUnit = "weeks", **params: float) -> Any:
@@ -304,29 +402,23 @@ class _PurchaseModel(_Model):
     """Predictions of the continuous-time purchase models (BG/NBD family, Pareto/NBD,
     GGompertz/NBD)."""
 
-    def _d(self, data: Any) -> dict[str, Any]:
+    def _d(self, data: Any, ids: bool = False) -> tuple[Any, dict[str, Any]]:
         names = [n for n in self.params if "[" in n]
         purchase = sorted({n.split("[", 1)[1][:-1] for n in names if n.startswith("purchase[")})
         dropout = sorted({n.split("[", 1)[1][:-1] for n in names if n.startswith("dropout")})
-        return _data(data, self.time_unit, {}, purchase, dropout)
-
-    def _out(self, data: Any, columns: dict[str, list[Any]], frame: str | None) -> Any:
-        ids = _ids(data)
-        if ids is not None:
-            columns = {"customer_id": ids, **columns}
-        return _frame(_kind(_as_table(data)), columns, frame)
+        return _columns(data, self.time_unit, {}, purchase, dropout, ids)
 
     def p_alive(self, data: Any) -> list[float]:
         """P(alive at T | x, t_x, T) per row of a summary frame."""
-        return _call("p_alive", fit=self.fit_json, data=self._d(data))
+        return _run("p_alive", self._d(data), fit=self.fit_json)
 
     def p_alive_at(self, data: Any, *, future: float) -> list[float]:
         """P(alive at T + future) per row (``future`` in the fit's time unit)."""
-        return _call("p_alive_at", fit=self.fit_json, data=self._d(data), future=future)
+        return _run("p_alive_at", self._d(data), fit=self.fit_json, future=future)
 
     def conditional_expected_purchases(self, data: Any, *, horizon: float) -> list[float]:
         """E[purchases in (T, T + horizon] | x, t_x, T] per row."""
-        return _call("conditional_expected_purchases", fit=self.fit_json, data=self._d(data), horizon=horizon)
+        return _run("conditional_expected_purchases", self._d(data), fit=self.fit_json, horizon=horizon)
 
     def expected_purchases(self, t: Sequence[float]) -> list[float]:
         """E[X(t)]: expected repeat purchases of a new customer in (0, t], for each t."""
@@ -338,7 +430,7 @@ class _PurchaseModel(_Model):
 
     def log_likelihood_rows(self, data: Any) -> list[float]:
         """Log-likelihood of each row."""
-        return _call("log_likelihood", fit=self.fit_json, data=self._d(data))
+        return _run("log_likelihood", self._d(data), fit=self.fit_json)
 
     def tracking(self, first_purchase: Sequence[float], period_ends: Sequence[float]) -> list[float]:
         """Expected cumulative repeat purchases of the cohort at each period end (FHL 2005 fig. 1);
@@ -369,14 +461,22 @@ class _PurchaseModel(_Model):
         >>> round(out["expected_purchases"][0], 4)
         1.226
         """
-        args: dict[str, Any] = {"fit": self.fit_json, "data": self._d(data), "horizon": horizon}
+        args: dict[str, Any] = {"fit": self.fit_json, "horizon": horizon}
         args.update(discount_rate=discount_rate, margin=margin)
         if discount_period is not None:
             args["discount_period"] = discount_period
         if spend is not None:
             args["spend_fit"] = spend.fit_json
-        r = _call("predict", **args)
-        return self._out(data, {c: r["data"][c] for c in r["columns"]}, frame)
+        kind = frame or _kind(_as_table(data))
+        source, roles = self._d(data, ids=True)
+        if kind in ("pandas", "polars", "pyarrow") and not isinstance(source, dict):
+            # Arrow in, Arrow out: the id column is passed through by Rust, untouched.
+            return _from_arrow(kind, _run("predict", (source, roles), arrow=True, **args))
+        columns = _run("predict", (source, roles), **args)
+        ids = _ids(data)
+        if ids is not None:
+            columns = {"customer_id": ids, **columns}
+        return _frame(kind, columns, None)
 
     def clv(
         self,
@@ -389,11 +489,11 @@ class _PurchaseModel(_Model):
         margin: float = 1.0,
     ) -> list[float]:
         """Discounted CLV per row: margin · E[spend] · Σ discounted E[purchases] per period."""
-        args: dict[str, Any] = {"fit": self.fit_json, "spend_fit": spend.fit_json, "data": self._d(data)}
+        args: dict[str, Any] = {"fit": self.fit_json, "spend_fit": spend.fit_json}
         args.update(horizon=horizon, discount_rate=discount_rate, margin=margin)
         if discount_period is not None:
             args["discount_period"] = discount_period
-        return _call("clv", **args)
+        return _run("clv", self._d(data), **args)
 
     def evaluate(self, data: Any, *, actual_col: str = "holdout_purchases", horizon: float) -> dict[str, Any]:
         """Holdout test: predicted purchases in (T, T + horizon] against ``actual_col``: per
@@ -469,16 +569,16 @@ class BgBb(_Model):
     _model = "bg-bb"
     _params = ('alpha', 'beta', 'gamma', 'delta')
 
-    def _d(self, data: Any) -> dict[str, Any]:
-        return _data(data, self.time_unit, {})
+    def _d(self, data: Any) -> tuple[Any, dict[str, Any]]:
+        return _columns(data, self.time_unit, {})
 
     def p_alive(self, data: Any) -> list[float]:
         """P(alive after the n-th opportunity | x, t_x, n) per row."""
-        return _call("p_alive", fit=self.fit_json, data=self._d(data))
+        return _run("p_alive", self._d(data), fit=self.fit_json)
 
     def conditional_expected_purchases(self, data: Any, *, horizon: float) -> list[float]:
         """Expected purchases in the next ``horizon`` opportunities per row."""
-        return _call("conditional_expected_purchases", fit=self.fit_json, data=self._d(data), horizon=horizon)
+        return _run("conditional_expected_purchases", self._d(data), fit=self.fit_json, horizon=horizon)
 
     def expected_purchases(self, n: Sequence[float]) -> list[float]:
         """Expected purchases of a new customer in the first n opportunities, for each n."""
@@ -490,7 +590,7 @@ class BgBb(_Model):
 
     def log_likelihood_rows(self, data: Any) -> list[float]:
         """Log-likelihood of each row."""
-        return _call("log_likelihood", fit=self.fit_json, data=self._d(data))
+        return _run("log_likelihood", self._d(data), fit=self.fit_json)
 
 
 class GammaGamma(_Model):
@@ -508,7 +608,7 @@ class GammaGamma(_Model):
 
     def conditional_expected_spend(self, data: Any) -> list[float]:
         """E[Z | x, monetary] per row."""
-        return _call("expected_spend", fit=self.fit_json, data=_data(data, "weeks", {}))
+        return _run("expected_spend", _columns(data, "weeks", {}), fit=self.fit_json)
 
     def expected_spend(self) -> float:
         """E[Z] of a new customer."""
@@ -597,12 +697,11 @@ def calibration_summary(
     ([1.0], [2.0], [4.0])
     """
     opts = {"calibration_end": calibration_end, "holdout_end": holdout_end, "time_unit": time_unit}
-    opts = {k: v for k, v in opts.items() if v is not None}
-    r = json.loads(_kokyaku.ltv_calibration_summary(log._inner, json.dumps(opts)))
+    text = json.dumps({k: v for k, v in opts.items() if v is not None})
     kind = frame or getattr(log, "_frame", None) or "dict"
-    if kind == "records":
-        kind = "dict"
-    return _frame(kind, {c: r["data"][c] for c in r["columns"]}, None)
+    if kind == "polars" or (kind in ("pandas", "pyarrow") and _has_pyarrow()):
+        return _from_arrow(kind, _kokyaku.ltv_calibration_summary_arrow(log._inner, text))
+    return _frame(kind, _kokyaku.ltv_calibration_summary_dict(log._inner, text), None)
 
 
 def calibration_and_holdout(
@@ -614,7 +713,15 @@ def calibration_and_holdout(
     frame: str | None = None,
 ) -> Any:
     """Split an order log at ``calibration_end``: the calibration summary with each customer's
-    holdout actuals up to ``holdout_end`` (lifetimes' ``calibration_and_holdout_data``)."""
+    holdout actuals up to ``holdout_end`` (lifetimes' ``calibration_and_holdout_data``).
+
+    >>> import kokyaku
+    >>> log = kokyaku.from_records([{"customer_id": c, "order_id": o, "ordered_at": d, "amount": 5}
+    ...     for c, o, d in [("a", "1", "2024-01-01"), ("a", "2", "2024-01-15"), ("a", "3", "2024-02-12"), ("b", "4", "2024-01-08")]])
+    >>> s = kokyaku.calibration_and_holdout(log, calibration_end="2024-01-29", holdout_end="2024-02-26", frame="dict")
+    >>> s["customer_id"], s["x"], s["holdout_purchases"]
+    (['a', 'b'], [1.0, 0.0], [1.0, 0.0])
+    """
     return calibration_summary(log, calibration_end=calibration_end, holdout_end=holdout_end, time_unit=time_unit, frame=frame)
 
 
@@ -626,6 +733,12 @@ def evaluate_holdout(predicted: Sequence[float], actual: Sequence[float]) -> dic
     0.5
     """
     return _call("evaluate_holdout", predicted=list(predicted), actual=list(actual))
+
+
+def _has_pyarrow() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pyarrow") is not None
 
 
 class _progress:

@@ -92,7 +92,13 @@ def segment(
     ``expected_orders`` (over ``horizon``, default 52, in the fit's time unit); ``spend_fit``
     (a fitted ``GammaGamma``) adds ``clv`` (``discount_rate`` per ``discount_period``,
     ``margin``). ``program`` (a loyalty programme: dict, JSON text or path; with
-    ``redemptions`` / ``invitations``) adds ``stage`` and ``points``. All as of ``as_of``."""
+    ``redemptions`` / ``invitations``) adds ``stage`` and ``points``. All as of ``as_of``.
+
+    >>> import kokyaku
+    >>> log = kokyaku.read_csv(b"customer_id,order_id,ordered_at,amount\\na,1,2024-01-05,10\\na,2,2024-02-01,15\\nb,3,2024-01-20,8\\n", currency="USD")
+    >>> kokyaku.segment(log, {"repeaters": "orders >= 2"}, as_of="2024-03-01")
+    [{'count': 1, 'customer_ids': ['a'], 'name': 'repeaters', 'rule': 'orders >= 2'}]
+    """
     if isinstance(rules, dict) and "op" not in rules:
         payload: Any = dict(rules)
     elif isinstance(rules, list):
@@ -120,7 +126,13 @@ def segment(
 
 
 def segment_ids(log: OrderLog, rule: Rule, **options: Any) -> list[str]:
-    """The ids of the customers matching one rule, in the log's customer order."""
+    """The ids of the customers matching one rule, in the log's customer order.
+
+    >>> import kokyaku
+    >>> log = kokyaku.read_csv(b"customer_id,order_id,ordered_at,amount\\na,1,2024-01-05,10\\na,2,2024-02-01,15\\nb,3,2024-01-20,8\\n", currency="USD")
+    >>> kokyaku.segment_ids(log, "orders = 1")
+    ['b']
+    """
     return segment(log, {"rule": rule}, **options)[0]["customer_ids"]
 
 
@@ -144,7 +156,13 @@ def explain(
     invitations: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Why a customer is in the segment or not: ``{rule, value, fields, items, children}``,
-    each clause with its value and the field values it read. Options as :func:`segment`."""
+    each clause with its value and the field values it read. Options as :func:`segment`.
+
+    >>> import kokyaku
+    >>> log = kokyaku.read_csv(b"customer_id,order_id,ordered_at,amount\\na,1,2024-01-05,10\\nb,3,2024-01-20,8\\n", currency="USD")
+    >>> kokyaku.explain(log, "orders >= 2", "b")
+    {'fields': [{'field': 'orders', 'value': 1}], 'rule': 'orders >= 2', 'value': False}
+    """
     extras = {
         "fit": fit,
         "spend_fit": spend_fit,
@@ -167,22 +185,43 @@ def explain(
 
 
 def parse_rule(text: str) -> dict[str, Any]:
-    """A rule's text, parsed and type-checked, as its JSON form (a dict)."""
+    """A rule's text, parsed and type-checked, as its JSON form (a dict).
+
+    >>> import kokyaku
+    >>> kokyaku.parse_rule("orders >= 2")
+    {'cmp': '>=', 'left': {'field': 'orders'}, 'op': 'compare', 'right': {'number': 2.0}}
+    """
     return json.loads(_kokyaku.segment_parse_json(text))
 
 
 def rule_text(rule: Rule) -> str:
-    """A rule's canonical text (from its JSON form, or normalised from text)."""
+    """A rule's canonical text (from its JSON form, or normalised from text).
+
+    >>> import kokyaku
+    >>> kokyaku.rule_text(kokyaku.parse_rule("orders>=2   and net > 10"))
+    'orders >= 2 and net > 10'
+    """
     return _kokyaku.segment_to_text(json.dumps(rule))
 
 
 def presets() -> list[dict[str, str]]:
-    """The preset rules: ``[{name, rule, purpose}]`` (see ``docs/segments.md``)."""
+    """The preset rules: ``[{name, rule, purpose}]`` (see ``docs/segments.md``).
+
+    >>> import kokyaku
+    >>> kokyaku.presets()[0]["rule"]
+    'orders = 1 and days_since_first_order between 14 and 60'
+    """
     return json.loads(_kokyaku.segment_presets_json())
 
 
 def segment_fields() -> dict[str, list[dict[str, str]]]:
-    """The fields a rule can read, per scope: ``{customer, order, line, subscription}``."""
+    """The fields a rule can read, per scope: ``{customer, order, line, subscription}``.
+
+    >>> import kokyaku
+    >>> f = kokyaku.segment_fields()
+    >>> sorted(f), f["customer"][0]["name"]
+    (['customer', 'line', 'order', 'subscription'], 'orders')
+    """
     return json.loads(_kokyaku.segment_fields_json())
 
 
@@ -193,7 +232,14 @@ def with_customers(
     attributes; members who never ordered join with zero orders), and the report of the read
     (``rows_read = rows_accepted + rows_rejected``, rejections by reason).
 
-    ``customers``: a list of dicts, a pandas / Polars frame, or a CSV path / bytes."""
+    ``customers``: a list of dicts, a pandas / Polars frame, or a CSV path / bytes.
+
+    >>> import kokyaku
+    >>> log = kokyaku.read_csv(b"customer_id,order_id,ordered_at,amount\\na,1,2024-01-05,10\\n", currency="USD")
+    >>> log2, report = kokyaku.with_customers(log, [{"customer_id": "c", "birth_date": "1990-01-01"}])
+    >>> log2.n_customers, report["rows_accepted"]
+    (2, 1)
+    """
     if isinstance(customers, (str, os.PathLike)):
         with open(os.fspath(customers), encoding="utf-8") as f:
             text = f.read()

@@ -28,7 +28,15 @@ __all__ = [
 
 
 class KokyakuError(Exception):
-    """Base of every kokyaku error. ``code`` is the stable snake_case error code."""
+    """Base of every kokyaku error. ``code`` is the stable snake_case error code.
+
+    >>> import kokyaku
+    >>> try:
+    ...     kokyaku.BgNbd().params
+    ... except kokyaku.KokyakuError as e:
+    ...     print(e.code)
+    invalid_option
+    """
 
     code: str
     #: For a segment rule error (``rule_syntax``, ``rule_type``): the byte offset in the rule
@@ -43,24 +51,66 @@ class KokyakuError(Exception):
 
 
 class InvalidInputError(KokyakuError, ValueError):
-    """Bad data in the input (a value, a column, currencies, duplicates, empty or malformed)."""
+    """Bad data in the input (a value, a column, currencies, duplicates, empty or malformed).
+
+    >>> import kokyaku
+    >>> try:
+    ...     kokyaku.BgNbd().fit({"x": [1.0], "t_x": [5.0], "T": [2.0]})
+    ... except ValueError as e:  # InvalidInputError is a ValueError
+    ...     print(type(e).__name__, e.code)
+    InvalidInputError invalid_value
+    """
 
 
 class InvalidOptionError(KokyakuError, ValueError):
-    """A bad option or parameter."""
+    """A bad option or parameter.
+
+    >>> import kokyaku
+    >>> try:
+    ...     kokyaku.parse_rule("orders >=")
+    ... except kokyaku.InvalidOptionError as e:
+    ...     print(e.code, e.position)
+    rule_syntax 9
+    """
 
 
 class KokyakuIOError(KokyakuError, OSError):
-    """Reading or writing a file failed."""
+    """Reading or writing a file failed.
+
+    >>> import kokyaku
+    >>> try:
+    ...     kokyaku.read_csv("/no/such/orders.csv")
+    ... except OSError as e:  # KokyakuIOError is an OSError
+    ...     print(e.code)
+    io_error
+    """
 
 
 class UnsupportedError(KokyakuError, NotImplementedError):
-    """A format or feature this build does not support."""
+    """A format or feature this build does not support.
+
+    >>> import kokyaku
+    >>> try:
+    ...     kokyaku.from_frame(object())
+    ... except NotImplementedError as e:
+    ...     print(e.code)
+    unsupported
+    """
 
 
 class FitFailedError(KokyakuError, RuntimeError):
-    """A model fit did not converge."""
+    """A model fit did not converge (code ``fit_failed``).
+
+    >>> import kokyaku
+    >>> issubclass(kokyaku.FitFailedError, RuntimeError), issubclass(kokyaku.FitFailedError, kokyaku.KokyakuError)
+    (True, True)
+    """
 
 
 class PanicError(KokyakuError, RuntimeError):
-    """Rust panicked: a bug in kokyaku. The message says where; please report it."""
+    """Rust panicked: a bug in kokyaku. The message says where; please report it.
+
+    >>> import kokyaku
+    >>> issubclass(kokyaku.PanicError, RuntimeError), kokyaku.PanicError("boom", "panic").code
+    (True, 'panic')
+    """

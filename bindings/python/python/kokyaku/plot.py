@@ -22,6 +22,7 @@ __all__ = [
     "frequency_recency_matrix",
     "calibration_vs_holdout",
     "cumulative_tracking",
+    "stage_distribution",
 ]
 
 
@@ -50,7 +51,16 @@ def _heatmap(ax: Any, values: list[list[float | None]], xlabels: Sequence[Any], 
 
 def cohort_retention(retention: dict[str, Any], *, ax: Any = None) -> Any:
     """Cohort retention heatmap from :meth:`kokyaku.OrderLog.retention` (rows: cohorts,
-    columns: periods since the first order; unobserved cells blank)."""
+    columns: periods since the first order; unobserved cells blank).
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import kokyaku, kokyaku.plot
+    >>> log = kokyaku.from_records([{"customer_id": f"c{c}", "order_id": f"{c}-{k}", "ordered_at": f"2024-{1 + (c + 2 * k) % 12:02d}-{1 + c % 27:02d}",
+    ...                               "amount": 10 + c + k} for c in range(40) for k in range(1 + c % 4)], currency="USD")
+    >>> kokyaku.plot.cohort_retention(log.retention()).get_title()
+    'Cohort retention'
+    """
     ax = _axes(ax)
     rows = retention["cohorts"]
     width = max((len(r["retention"]) for r in rows), default=0)
@@ -64,7 +74,16 @@ def cohort_retention(retention: dict[str, Any], *, ax: Any = None) -> Any:
 
 def rfm_grid(customers: Any, *, value: Literal["customers", "spend"] = "customers", ax: Any = None) -> Any:
     """R × F grid of an RFM table (``log.rfm(frame="records")`` or any frame with ``r``, ``f``
-    and ``net`` columns): customers per cell, or their total net spend."""
+    and ``net`` columns): customers per cell, or their total net spend.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import kokyaku, kokyaku.plot
+    >>> log = kokyaku.from_records([{"customer_id": f"c{c}", "order_id": f"{c}-{k}", "ordered_at": f"2024-{1 + (c + 2 * k) % 12:02d}-{1 + c % 27:02d}",
+    ...                               "amount": 10 + c + k} for c in range(40) for k in range(1 + c % 4)], currency="USD")
+    >>> kokyaku.plot.rfm_grid(log.rfm(frame="records"), value="spend").get_title()
+    'RFM: net spend'
+    """
     ax = _axes(ax)
     rows = _records(customers)
     r_max = max(int(row["r"]) for row in rows)
@@ -82,7 +101,16 @@ def rfm_grid(customers: Any, *, value: Literal["customers", "spend"] = "customer
 
 def cpm_classes(classes: list[dict[str, Any]], *, ax: Any = None) -> Any:
     """Customers and spend per CPM class (:meth:`kokyaku.OrderLog.cpm_classes`): bars of
-    customers, the spend share as a line on a second axis."""
+    customers, the spend share as a line on a second axis.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import kokyaku, kokyaku.plot
+    >>> log = kokyaku.from_records([{"customer_id": f"c{c}", "order_id": f"{c}-{k}", "ordered_at": f"2024-{1 + (c + 2 * k) % 12:02d}-{1 + c % 27:02d}",
+    ...                               "amount": 10 + c + k} for c in range(40) for k in range(1 + c % 4)], currency="USD")
+    >>> kokyaku.plot.cpm_classes(log.cpm_classes()).get_ylabel()
+    'customers'
+    """
     ax = _axes(ax)
     # Class codes, not the Japanese names: matplotlib's default font has no CJK glyphs.
     names = [c["class"] for c in classes]
@@ -109,7 +137,15 @@ def frequency_recency_matrix(
 ) -> Any:
     """Expected purchases in the next ``horizon`` (or P(alive)) of a customer of age ``T`` by
     frequency (columns) and recency (rows), as lifetimes' ``plot_frequency_recency_matrix`` /
-    ``plot_probability_alive_matrix``."""
+    ``plot_probability_alive_matrix``.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import kokyaku, kokyaku.plot
+    >>> m = kokyaku.BgNbd.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> kokyaku.plot.frequency_recency_matrix(m, T=38.86, kind="p_alive", max_frequency=10).get_title()
+    'P(alive) by frequency and recency'
+    """
     ax = _axes(ax)
     fmax = int(max_frequency if max_frequency is not None else 20)
     rmax = float(max_recency if max_recency is not None else T)
@@ -144,12 +180,22 @@ def calibration_vs_holdout(
     ax: Any = None,
 ) -> Any:
     """Mean actual holdout purchases and the model's mean prediction, by calibration frequency
-    (capped at ``max_frequency``): lifetimes' ``plot_calibration_purchases_vs_holdout_purchases``."""
-    from kokyaku._ltv import _as_table, _data, _floats
+    (capped at ``max_frequency``): lifetimes' ``plot_calibration_purchases_vs_holdout_purchases``.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import kokyaku, kokyaku.plot
+    >>> m = kokyaku.BgNbd.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> s = {"x": [0, 1, 2, 5], "t_x": [0, 10, 20, 35], "T": [38.86] * 4, "holdout_purchases": [0, 1, 1, 4]}
+    >>> ax = kokyaku.plot.calibration_vs_holdout(m, s, horizon=39.0)
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['actual', 'model']
+    """
+    from kokyaku._ltv import _as_table, _find, _floats, _names
 
     ax = _axes(ax)
     table = _as_table(summary)
-    x = _data(table, getattr(model, "time_unit", "weeks"), {})["x"]
+    x = _floats(table, _find(_names(table), "x", None) or "x")
     actual = _floats(table, actual_col)
     predicted = model.conditional_expected_purchases(summary, horizon=horizon)
     sums: dict[int, list[float]] = {}
@@ -179,7 +225,16 @@ def cumulative_tracking(
     ax: Any = None,
 ) -> Any:
     """Expected cumulative repeat purchases of the cohort over time (FHL 2005 fig. 1), with the
-    actual cumulative counts when given and a line at the end of calibration."""
+    actual cumulative counts when given and a line at the end of calibration.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import kokyaku, kokyaku.plot
+    >>> m = kokyaku.BgNbd.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> ax = kokyaku.plot.cumulative_tracking(m, first_purchase=[0.0, 1.5, 3.0], period_ends=[10.0, 20.0, 30.0], calibration_end=20.0)
+    >>> ax.get_ylabel()
+    'cumulative repeat purchases'
+    """
     ax = _axes(ax)
     expected = model.tracking(first_purchase, period_ends)
     ax.plot(list(period_ends), expected, "--", label="model")
@@ -191,6 +246,52 @@ def cumulative_tracking(
     ax.set_ylabel("cumulative repeat purchases")
     ax.set_title("Tracking cumulative repeat purchases")
     ax.legend()
+    return ax
+
+
+def stage_distribution(
+    distribution: dict[str, Any],
+    *,
+    share: bool = False,
+    ax: Any = None,
+) -> Any:
+    """Members in each loyalty stage at every month end, stacked (lowest stage at the bottom),
+    from :meth:`kokyaku.OrderLog.stage_distribution`; ``share=True`` plots each stage's share of
+    the members instead of counts.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import kokyaku.plot
+    >>> d = {"month_ends": ["2024-01-31", "2024-02-29", "2024-03-31"], "stages": ["regular", "gold"],
+    ...      "counts": [[3, 0], [2, 1], [2, 2]]}
+    >>> ax = kokyaku.plot.stage_distribution(d)
+    >>> ax.get_title(), [t.get_text() for t in ax.get_legend().get_texts()]
+    ('Loyalty stages by month end', ['regular', 'gold'])
+    """
+    import numpy as np
+
+    ax = _axes(ax)
+    months = list(distribution["month_ends"])
+    stages = list(distribution["stages"])
+    counts = np.array(distribution["counts"], dtype=float).reshape(len(months), len(stages))
+    if share:
+        totals = counts.sum(axis=1, keepdims=True)
+        counts = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    xs = np.arange(len(months))
+    if len(months) > 1:
+        ax.stackplot(xs, counts.T, labels=stages)
+    else:  # one month end: a stacked bar (an area needs two points)
+        bottom = np.zeros(len(months))
+        for j, name in enumerate(stages):
+            ax.bar(xs, counts[:, j], bottom=bottom, label=name)
+            bottom += counts[:, j]
+    step = max(1, len(months) // 12)
+    ax.set_xticks(xs[::step], [str(m)[:7] for m in months[::step]])
+    ax.tick_params(axis="x", rotation=30)
+    ax.set_xlabel("month end")
+    ax.set_ylabel("share of members" if share else "members")
+    ax.set_title("Loyalty stages by month end")
+    ax.legend(loc="upper left")
     return ax
 
 

@@ -123,7 +123,7 @@ impl Book {
     }
 
     /// One customer's loyalty card, or `null` (unknown customer, or no programme).
-    #[napi(ts_return_type = "LoyaltyCard | null")]
+    #[napi(ts_return_type = "StageCard | null")]
     pub fn card(&self, customer_id: String) -> Result<Value> {
         call(|| self.inner.card(&customer_id))
     }

@@ -279,6 +279,8 @@ struct Ctx<'a> {
     points_thresholds: bool,
     /// Tables, integer multipliers and skipped reviews (false: the reference path).
     fast: bool,
+    /// `pts_num` and `pts_den` as `u64` when both fit (and the divisor is not 0).
+    pts_u64: Option<(u64, u64)>,
 }
 
 /// Up to this many bonuses, every stage × bonus combination is tabulated per run.
@@ -522,12 +524,8 @@ impl Ctx<'_> {
             return 0;
         }
         // 64-bit division when everything fits (every realistic amount): the same quotient
-        if let (Ok(u), Ok(n), Ok(d)) = (
-            u64::try_from(units),
-            u64::try_from(self.pts_num),
-            u64::try_from(self.pts_den),
-        ) {
-            if let (Some(x), true) = (u.checked_mul(n), d > 0) {
+        if let (Some((n, d)), Ok(u)) = (self.pts_u64, u64::try_from(units)) {
+            if let Some(x) = u.checked_mul(n) {
                 return i64::try_from(x / d)
                     .unwrap_or(i64::MAX)
                     .saturating_mul(self.earn);
@@ -710,6 +708,10 @@ fn evaluate_with(
         campaign_days: Vec::new(),
         mults: Vec::new(),
         fast,
+        pts_u64: match (u64::try_from(pts_num), u64::try_from(pts_den)) {
+            (Ok(n), Ok(d)) if d > 0 => Some((n, d)),
+            _ => None,
+        },
         points_thresholds: program
             .stages
             .iter()
@@ -1002,6 +1004,29 @@ struct OrderCols<'a> {
     keep_mult: bool,
 }
 
+/// Whether bonus `k` applies to order `i` of day `d` (`first`: the customer's first completed
+/// order).
+#[inline]
+fn bonus_hit(
+    ctx: &Ctx<'_>,
+    o: &OrderCols<'_>,
+    i: usize,
+    d: Day,
+    first: bool,
+    k: usize,
+    when: &BonusWhen,
+) -> bool {
+    match when {
+        BonusWhen::FirstOrder => first,
+        BonusWhen::BirthdayMonth => o.birth_month == Some(ctx.month_of(d)),
+        BonusWhen::Subscription => o.kinds[i] == OrderKind::Subscription || o.subs[i] != NONE,
+        BonusWhen::Campaign { .. } => {
+            let (a, b) = ctx.campaign_days[k];
+            (a..=b).contains(&d)
+        }
+    }
+}
+
 /// Books completed order `i` of day `d`: its spend, points (with the stage multiplier and
 /// bonuses) and lot, and the window sums.
 fn book_order(ctx: &Ctx<'_>, s: &mut Sim, sc: &mut Scratch, o: &OrderCols<'_>, i: usize, d: Day) {
@@ -1017,15 +1042,16 @@ fn book_order(ctx: &Ctx<'_>, s: &mut Sim, sc: &mut Scratch, o: &OrderCols<'_>, i
     }
     if let Some(pt) = &ctx.p.points {
         let first = !s.completed_seen;
-        let (mult, flat) = ctx.multiplier(s.cur, |k, when| match when {
-            BonusWhen::FirstOrder => first,
-            BonusWhen::BirthdayMonth => o.birth_month == Some(ctx.month_of(d)),
-            BonusWhen::Subscription => o.kinds[i] == OrderKind::Subscription || o.subs[i] != NONE,
-            BonusWhen::Campaign { .. } => {
-                let (a, b) = ctx.campaign_days[k];
-                (a..=b).contains(&d)
+        let (mult, flat) = if ctx.mults.is_empty() {
+            ctx.multiplier(s.cur, |k, when| bonus_hit(ctx, o, i, d, first, k, when))
+        } else {
+            // the tabulated product of the stage and the bonuses hit (at most 8)
+            let mut mask = 0usize;
+            for (k, b) in pt.bonuses.iter().enumerate() {
+                mask |= usize::from(bonus_hit(ctx, o, i, d, first, k, &b.when)) << k;
             }
-        });
+            ctx.mults[(usize::from(s.cur) << pt.bonuses.len()) | mask]
+        };
         let earned = ctx.points_for(amount, mult, flat);
         if o.keep_mult {
             sc.mult[i] = mult;

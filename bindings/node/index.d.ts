@@ -233,6 +233,8 @@ export interface BookOptions {
   dormantDays?: number
   subscriptionLapseDays?: number
   cpm?: CpmOptions
+  /** A loyalty programme to keep current (see `Book.setProgram`). */
+  program?: LoyaltyProgram | string
 }
 
 /** One event for a book: the columns of an events file (docs/book.md). Times are ISO strings,
@@ -270,9 +272,20 @@ export interface IngestCounts {
 /** One change of one customer, with the event behind it. */
 export interface Change {
   customer_id: string
-  kind: 'cpm_class' | 'became_dormant' | 'reactivated' | 'subscription' | 'segment_entered' | 'segment_left'
+  kind:
+    | 'cpm_class'
+    | 'became_dormant'
+    | 'reactivated'
+    | 'subscription'
+    | 'segment_entered'
+    | 'segment_left'
+    | 'stage_up'
+    | 'stage_down'
+    | 'points_expired'
   /** The segment entered or left (segment changes only). */
   segment?: string
+  /** Points expired since the last report (`points_expired` only). */
+  points?: number
   from: string | null
   to: string | null
   trigger: {
@@ -446,7 +459,7 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class Book {
   /**
    * An empty book. Options: `timezone`, `asOf` (none: follow the data), `dormantDays`,
-   * `subscriptionLapseDays`, `cpm`.
+   * `subscriptionLapseDays`, `cpm`, `program` (a loyalty programme, see `setProgram`).
    */
   constructor(options?: BookOptions)
   /**
@@ -474,6 +487,21 @@ export declare class Book {
   segments(): Array<[string, string]>
   /** A segment's members as last reported, sorted by customer id (`null` for an unknown name). */
   segmentMembers(name: string): Array<string> | null
+  /**
+   * Keeps a loyalty programme current (an object or JSON text, docs/loyalty.md; `null`
+   * removes it): changes then report `stage_up` / `stage_down` and `points_expired`. A bad
+   * programme throws with `.code` `invalid_program`.
+   */
+  setProgram(program: LoyaltyProgram | string | null): void
+  /** The loyalty programme as set, or `null`. */
+  program(): LoyaltyProgram | null
+  /**
+   * Every customer's stage, points and progress as of the book's date (records sorted by
+   * customer id), or `null` without a programme.
+   */
+  stages(): Array<StageRow> | null
+  /** One customer's loyalty card, or `null` (unknown customer, or no programme). */
+  card(customerId: string): StageCard | null
   /** Moves the book's date forward to `date` (`YYYY-MM-DD`). */
   advance(date: string): void
   /** The changes since the last call, sorted by customer id then kind. */

@@ -233,6 +233,8 @@ export interface BookOptions {
   dormantDays?: number
   subscriptionLapseDays?: number
   cpm?: CpmOptions
+  /** A loyalty programme to keep current (see `Book.setProgram`). */
+  program?: LoyaltyProgram | string
 }
 
 /** One event for a book: the columns of an events file (docs/book.md). Times are ISO strings,
@@ -270,9 +272,20 @@ export interface IngestCounts {
 /** One change of one customer, with the event behind it. */
 export interface Change {
   customer_id: string
-  kind: 'cpm_class' | 'became_dormant' | 'reactivated' | 'subscription' | 'segment_entered' | 'segment_left'
+  kind:
+    | 'cpm_class'
+    | 'became_dormant'
+    | 'reactivated'
+    | 'subscription'
+    | 'segment_entered'
+    | 'segment_left'
+    | 'stage_up'
+    | 'stage_down'
+    | 'points_expired'
   /** The segment entered or left (segment changes only). */
   segment?: string
+  /** Points expired since the last report (`points_expired` only). */
+  points?: number
   from: string | null
   to: string | null
   trigger: {

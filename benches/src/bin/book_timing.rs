@@ -1,6 +1,7 @@
 //! Times the customer book: ingesting orders (one thread), the change report with 20 segments
-//! (the first report evaluates everyone; a day's report only the customers touched), and a
-//! snapshot of the whole book written and restored. Prints one JSON object with wall-clock and
+//! and one loyalty programme (the first report evaluates everyone; a day's report only the
+//! customers touched, or everyone when the date moved), and a snapshot of the whole book written
+//! and restored. Prints one JSON object with wall-clock and
 //! on-CPU seconds per phase (on-CPU from `/proc/thread-self/schedstat`: on a shared, loaded
 //! machine the wall clock also counts the time other processes had the core).
 //!
@@ -39,6 +40,15 @@ const RULES: [&str; 20] = [
     "any order (amount >= 20000)",
     r#"any order (kind = "subscription")"#,
 ];
+
+/// The loyalty programme: the JP EC rank of docs/loyalty.md (the `loyalty_stages` bench's).
+const PROGRAM: &str = r#"{
+  "stages": [{"id": "regular"}, {"id": "silver", "spend": 30000},
+             {"id": "gold", "spend": 100000, "multiplier": "1.5"}, {"id": "platinum", "spend": 300000, "multiplier": 2}],
+  "window": {"kind": "rolling", "days": 365}, "upgrade": "period_end", "review": "month", "downgrade": "recompute",
+  "points": {"per": 100, "earn": 1, "expiry": {"kind": "months", "months": 12},
+             "bonuses": [{"kind": "first_order", "points": 100}, {"kind": "subscription", "multiplier": 2}]}
+}"#;
 
 fn cpu_seconds() -> f64 {
     std::fs::read_to_string("/proc/thread-self/schedstat")
@@ -140,6 +150,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|(k, r)| (format!("s{k:02}"), RuleSource::Text((*r).to_owned())))
         .collect();
     book.set_segments(&rules)?;
+    book.set_program(Some(PROGRAM))?;
 
     let t = Clock::start();
     ingest(&mut book, &history)?;
@@ -155,6 +166,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Clock::start();
     let day_report = book.changes()?;
     let (day_rep_wall, day_rep_cpu) = t.stop();
+    let stage_changes = |r: &kokyaku::book::ChangeReport| {
+        r.changes
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.kind,
+                    kokyaku::book::ChangeKind::StageUp
+                        | kokyaku::book::ChangeKind::StageDown
+                        | kokyaku::book::ChangeKind::PointsExpired
+                )
+            })
+            .count()
+    };
 
     let t = Clock::start();
     let bytes = book.snapshot();
@@ -171,11 +195,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "customers": book.n_customers(),
             "orders": book.n_orders(),
             "segments": rules.len(),
+            "loyalty_programme": "jp_ec_rank (rolling 365 days, monthly review, points)",
             "ingest_history": {"orders": n, "wall_s": ingest_wall, "cpu_s": ingest_cpu,
                 "orders_per_s_wall": rate(n, ingest_wall), "orders_per_s_cpu": rate(n, ingest_cpu)},
-            "first_report_all_customers": {"wall_s": first_wall, "cpu_s": first_cpu, "changes": first.changes.len()},
+            "first_report_all_customers": {"wall_s": first_wall, "cpu_s": first_cpu, "changes": first.changes.len(),
+                "loyalty_changes": stage_changes(&first)},
             "next_day": {"orders": day, "ingest_wall_s": day_wall, "ingest_cpu_s": day_cpu,
                 "report_wall_s": day_rep_wall, "report_cpu_s": day_rep_cpu, "changes": day_report.changes.len(),
+                "loyalty_changes": stage_changes(&day_report),
                 "orders_per_s_cpu_with_report": rate(day, day_cpu + day_rep_cpu)},
             "snapshot": {"bytes": bytes.len(), "write_wall_s": snap_wall, "write_cpu_s": snap_cpu,
                 "restore_wall_s": restore_wall, "restore_cpu_s": restore_cpu},

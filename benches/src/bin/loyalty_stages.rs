@@ -1,7 +1,8 @@
 //! Times a rolling-window loyalty programme (stages + points) against the per-customer summary
 //! on one simulated log, in one process: `cargo run --release -p kokyaku-benches --bin
-//! loyalty_stages -- [CUSTOMERS] [REPEAT]` (default 3,000,000 customers, about 9M orders; best
-//! of REPEAT runs each). Prints JSON.
+//! loyalty_stages -- [CUSTOMERS] [REPEAT] [summary|stages|none]` (default 3,000,000 customers,
+//! about 9.7M orders; REPEAT rounds of summary then stages, interleaved; wall and on-CPU
+//! seconds and their ratio per round). Prints JSON.
 
 use std::time::Instant;
 
@@ -19,16 +20,20 @@ pub const PROGRAM: &str = r#"{
              "bonuses": [{"kind": "first_order", "points": 100}, {"kind": "subscription", "multiplier": 2}]}
 }"#;
 
-fn best<T>(repeat: usize, mut f: impl FnMut() -> T) -> (f64, T) {
-    let mut best = f64::INFINITY;
-    let mut out = None;
-    for _ in 0..repeat.max(1) {
-        let t = Instant::now();
-        let r = f();
-        best = best.min(t.elapsed().as_secs_f64());
-        out = Some(r);
-    }
-    (best, out.expect("ran"))
+/// On-CPU seconds of this thread (`/proc/thread-self/schedstat`; NaN where unavailable): on a
+/// loaded machine the wall clock also counts the time other processes had the core.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(f64::NAN, |ns| ns / 1e9)
+}
+
+/// `(wall seconds, on-CPU seconds, result)` of one call.
+fn timed<T>(f: impl FnOnce() -> T) -> (f64, f64, T) {
+    let (t, c) = (Instant::now(), cpu_seconds());
+    let r = f();
+    (t.elapsed().as_secs_f64(), cpu_seconds() - c, r)
 }
 
 fn main() {
@@ -37,7 +42,10 @@ fn main() {
         .get(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(3_000_000);
-    let repeat: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3);
+    let repeat: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3).max(1);
+    // `summary`, `stages` or `none` run only that side once (for instruction counts under
+    // callgrind: subtract the `none` run, which only simulates the log).
+    let only = args.get(3).map_or("both", String::as_str);
     let t = Instant::now();
     let log = simulate_log(&SimOptions {
         customers,
@@ -47,8 +55,7 @@ fn main() {
     .expect("simulate");
     let simulate_s = t.elapsed().as_secs_f64();
     let program = Program::from_json(PROGRAM).expect("programme");
-    let (summary_s, s) = best(repeat, || summarize(&log, &SummaryOptions::default()));
-    let (stages_s, st) = best(repeat, || {
+    let run_stages = || {
         evaluate(
             &log,
             &program,
@@ -56,7 +63,49 @@ fn main() {
             &StageOptions::default(),
         )
         .expect("stages")
-    });
+    };
+    match only {
+        "summary" => {
+            let s = summarize(&log, &SummaryOptions::default());
+            println!("{}", serde_json::json!({"summary_rows": s.len()}));
+            return;
+        }
+        "stages" => {
+            let st = run_stages();
+            println!("{}", serde_json::json!({"stage_rows": st.len()}));
+            return;
+        }
+        "none" => {
+            println!("{}", serde_json::json!({"orders": log.n_orders()}));
+            return;
+        }
+        _ => {}
+    }
+    // Interleaved: summary then stages in each round, so both see the same load.
+    let mut rounds = Vec::new();
+    let mut last = None;
+    for _ in 0..repeat {
+        let (sw, sc, s) = timed(|| summarize(&log, &SummaryOptions::default()));
+        let (tw, tc, st) = timed(run_stages);
+        rounds.push(serde_json::json!({
+            "summary_wall_s": sw, "stages_wall_s": tw, "ratio_wall": tw / sw,
+            "summary_cpu_s": sc, "stages_cpu_s": tc, "ratio_cpu": tc / sc,
+        }));
+        last = Some((s, st));
+    }
+    let (s, st) = last.expect("ran");
+    let worst = |k: &str| {
+        rounds
+            .iter()
+            .filter_map(|r| r[k].as_f64())
+            .fold(f64::NAN, f64::max)
+    };
+    let best = |k: &str| {
+        rounds
+            .iter()
+            .filter_map(|r| r[k].as_f64())
+            .fold(f64::NAN, f64::min)
+    };
     let mut per_stage = vec![0u64; program.stages.len()];
     for &k in &st.stage {
         per_stage[k as usize] += 1;
@@ -67,9 +116,11 @@ fn main() {
             "customers": log.n_customers(),
             "orders": log.n_orders(),
             "simulate_seconds": simulate_s,
-            "summary_seconds": summary_s,
-            "stages_seconds": stages_s,
-            "ratio": stages_s / summary_s,
+            "rounds": rounds,
+            "worst_ratio_wall": worst("ratio_wall"),
+            "worst_ratio_cpu": worst("ratio_cpu"),
+            "best_summary_wall_s": best("summary_wall_s"),
+            "best_stages_wall_s": best("stages_wall_s"),
             "summary_rows": s.len(),
             "customers_per_stage": per_stage,
             "points_total": st.points_balance.iter().sum::<i64>(),

@@ -26,7 +26,7 @@ pub struct Book {
 #[napi]
 impl Book {
     /// An empty book. Options: `timezone`, `asOf` (none: follow the data), `dormantDays`,
-    /// `subscriptionLapseDays`, `cpm`.
+    /// `subscriptionLapseDays`, `cpm`, `program` (a loyalty programme, see `setProgram`).
     #[napi(constructor, ts_args_type = "options?: BookOptions")]
     pub fn new(options: Option<Value>) -> Result<Self> {
         call(|| {
@@ -99,6 +99,33 @@ impl Book {
     #[napi(ts_return_type = "Array<string> | null")]
     pub fn segment_members(&self, name: String) -> Result<Value> {
         call(|| self.inner.segment_members(&name))
+    }
+
+    /// Keeps a loyalty programme current (an object or JSON text, docs/loyalty.md; `null`
+    /// removes it): changes then report `stage_up` / `stage_down` and `points_expired`. A bad
+    /// programme throws with `.code` `invalid_program`.
+    #[napi(ts_args_type = "program: LoyaltyProgram | string | null")]
+    pub fn set_program(&mut self, program: Value) -> Result<()> {
+        call(|| self.inner.set_program(&program))
+    }
+
+    /// The loyalty programme as set, or `null`.
+    #[napi(ts_return_type = "LoyaltyProgram | null")]
+    pub fn program(&self) -> Result<Value> {
+        call(|| self.inner.program())
+    }
+
+    /// Every customer's stage, points and progress as of the book's date (records sorted by
+    /// customer id), or `null` without a programme.
+    #[napi(ts_return_type = "Array<StageRow> | null")]
+    pub fn stages(&self) -> Result<Value> {
+        call(|| self.inner.stages())
+    }
+
+    /// One customer's loyalty card, or `null` (unknown customer, or no programme).
+    #[napi(ts_return_type = "StageCard | null")]
+    pub fn card(&self, customer_id: String) -> Result<Value> {
+        call(|| self.inner.card(&customer_id))
     }
 
     /// Moves the book's date forward to `date` (`YYYY-MM-DD`).

@@ -70,6 +70,23 @@ function registerBookTests(test, kokyaku) {
     assert.equal(code(() => book.setSegments({ bad: 'orders >= ' })), 'rule_syntax')
   })
 
+  test('book loyalty programme: stages, points, changes, snapshot', () => {
+    const program = { stages: [{ id: 'regular' }, { id: 'gold', spend: 10000 }], window: { kind: 'calendar_year' }, points: { per: 100 } }
+    const book = new kokyaku.Book({ asOf: '2024-01-31', program })
+    book.ingest(EVENTS)
+    const ups = book.changes().changes.filter((c) => c.kind === 'stage_up').map((c) => [c.customer_id, c.from, c.to, c.trigger.id])
+    // by hand: 4000 + 7000.5 >= 10000 on 20 January, by O2; points 40 + 70; C2 3000: 30
+    assert.deepEqual(ups, [['C1', 'regular', 'gold', 'O2']])
+    const rows = Object.fromEntries(book.stages().map((r) => [r.customer_id, r]))
+    assert.deepEqual([rows.C1.stage, rows.C1.points_balance, rows.C2.stage, rows.C2.points_balance], ['gold', 110, 'regular', 30])
+    assert.equal(book.card('C1').stage, 'gold')
+    assert.equal(book.card('nobody'), null)
+    assert.equal(kokyaku.Book.restore(book.snapshot()).program().stages[1].id, 'gold')
+    assert.equal(code(() => book.setProgram({ stages: [] })), 'invalid_program')
+    book.setProgram(null)
+    assert.equal(book.stages(), null)
+  })
+
   test('book errors carry codes', () => {
     assert.equal(code(() => kokyaku.Book.restore(new Uint8Array(0))), 'snapshot_truncated')
     assert.equal(code(() => kokyaku.Book.restore(Buffer.from('PK\x03\x04 not a snapshot'))), 'snapshot_foreign')
@@ -78,7 +95,7 @@ function registerBookTests(test, kokyaku) {
     flipped[flipped.length - 1] ^= 0xff
     assert.equal(code(() => kokyaku.Book.restore(flipped)), 'snapshot_corrupt')
     const newer = Uint8Array.from(good)
-    newer[8] = 4
+    newer[8] = 5
     assert.equal(code(() => kokyaku.Book.restore(newer)), 'snapshot_version')
     const book = new kokyaku.Book({ asOf: '2024-01-31' })
     assert.equal(code(() => book.ingest([{ type: 'order', customer_id: 'C1', at: '2024-01-01', amount: 1 }])), 'invalid_value')

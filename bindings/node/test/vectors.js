@@ -39,9 +39,11 @@ function keyed(rows) {
 }
 
 /** The book vectors (tests/fixtures/book/): steps of events or advances, each followed by a
- * change report and a snapshot / restore round trip; then the final summaries. */
+ * change report and a snapshot / restore round trip; then the final summaries (and, with a
+ * loyalty programme, the stages). */
 function runBook(kokyaku, input) {
   let book = new kokyaku.Book(input.options ?? {})
+  if (input.program) book.setProgram(input.program)
   const segments = input.segments ?? {}
   if (Object.keys(segments).length > 0) book.setSegments(segments)
   const steps = []
@@ -54,7 +56,7 @@ function runBook(kokyaku, input) {
     book = kokyaku.Book.restore(book.snapshot())
   }
   const members = Object.fromEntries(Object.keys(segments).map((n) => [n, book.segmentMembers(n)]))
-  return { as_of: book.asOf, steps, customers: keyed(book.summaries()), segments: members }
+  return { as_of: book.asOf, steps, customers: keyed(book.summaries()), segments: members, stages: keyed(book.stages() ?? []) }
 }
 
 function run(kokyaku, fn, input, params) {

@@ -107,6 +107,26 @@ impl Book {
         call(|| Ok(text(&self.inner.summary(customer_id)?)))
     }
 
+    /// Sets the loyalty programme from its JSON text (`null` removes it).
+    fn set_program_json(&mut self, program: &str) -> PyResult<()> {
+        call(|| self.inner.set_program(&parse(program)?))
+    }
+
+    /// The programme as JSON (`null` without one).
+    fn program_json(&self) -> PyResult<String> {
+        call(|| Ok(text(&self.inner.program()?)))
+    }
+
+    /// Every customer's stage and points as JSON records (`null` without a programme).
+    fn stages_json(&self, py: Python<'_>) -> PyResult<String> {
+        call_detached(py, || Ok(text(&self.inner.stages()?)))
+    }
+
+    /// One customer's loyalty card as JSON (`null` when unknown or without a programme).
+    fn card_json(&self, py: Python<'_>, customer_id: &str) -> PyResult<String> {
+        call_detached(py, || Ok(text(&self.inner.card(customer_id)?)))
+    }
+
     /// Counts and the date as JSON.
     fn info_json(&self) -> PyResult<String> {
         call(|| Ok(text(&self.inner.info()?)))

@@ -81,7 +81,7 @@ def test_corrupt_and_future_snapshots():
         kokyaku.Book.restore(bytes(flipped))
     assert e.value.code == "snapshot_corrupt"
     newer = bytearray(good)
-    newer[8] = 4
+    newer[8] = 5
     with pytest.raises(kokyaku.UnsupportedError) as e:
         kokyaku.Book.restore(bytes(newer))
     assert e.value.code == "snapshot_version"
@@ -118,3 +118,33 @@ def test_segments():
     with pytest.raises(kokyaku.InvalidOptionError) as e:
         book.set_segments({"bad": "orders >= "})
     assert e.value.code == "rule_syntax"
+
+
+PROGRAM = {
+    "stages": [{"id": "regular"}, {"id": "gold", "spend": 10000}],
+    "window": {"kind": "calendar_year"},
+    "points": {"per": 100},
+}
+
+
+def test_loyalty_programme():
+    book = kokyaku.Book(as_of="2024-01-31", program=PROGRAM)
+    book.ingest(EVENTS)
+    ups = [
+        (c["customer_id"], c["from"], c["to"], c["trigger"]["id"])
+        for c in book.changes()["changes"]
+        if c["kind"] == "stage_up"
+    ]
+    # by hand: 4000 + 7000.50 >= 10000 on 20 January, by O2; points 40 + 70; C2 3000: 30
+    assert ups == [("C1", "regular", "gold", "O2")]
+    rows = {r["customer_id"]: r for r in book.stages()}
+    assert (rows["C1"]["stage"], rows["C1"]["points_balance"]) == ("gold", 110)
+    assert (rows["C2"]["stage"], rows["C2"]["points_balance"]) == ("regular", 30)
+    assert book.card("C1")["stage"] == "gold"
+    assert book.card("nobody") is None
+    assert kokyaku.Book.restore(book.snapshot()).program()["stages"][1]["id"] == "gold"
+    with pytest.raises(kokyaku.InvalidOptionError) as e:
+        book.set_program({"stages": []})
+    assert e.value.code == "invalid_program"
+    book.set_program(None)
+    assert book.stages() is None

@@ -44,8 +44,9 @@ def keyed(rows):
 
 def run_book(inp):
     """The book vectors (tests/fixtures/book/): steps of events or advances, each followed by a
-    change report and a snapshot / restore round trip; then the final summaries."""
-    book = kokyaku.Book(**(inp.get("options") or {}))
+    change report and a snapshot / restore round trip; then the final summaries (and, with a
+    loyalty programme, the stages)."""
+    book = kokyaku.Book(**(inp.get("options") or {}), program=inp.get("program"))
     segments = inp.get("segments") or {}
     if segments:
         book.set_segments(segments)
@@ -60,7 +61,14 @@ def run_book(inp):
         steps.append(out)
         book = kokyaku.Book.restore(book.snapshot())
     members = {name: book.segment_members(name) for name in segments}
-    return {"as_of": book.as_of, "steps": steps, "customers": keyed(book.summaries()), "segments": members}
+    stages = keyed(book.stages() or [])
+    return {
+        "as_of": book.as_of,
+        "steps": steps,
+        "customers": keyed(book.summaries()),
+        "segments": members,
+        "stages": stages,
+    }
 
 
 def run(function, inp, params):

@@ -30,7 +30,7 @@ pub struct Book {
 #[wasm_bindgen]
 impl Book {
     /// An empty book. Options: `timezone`, `asOf` (none: follow the data), `dormantDays`,
-    /// `subscriptionLapseDays`, `cpm`.
+    /// `subscriptionLapseDays`, `cpm`, `program` (a loyalty programme, see `setProgram`).
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "Record<string, unknown> | undefined")]
@@ -105,6 +105,34 @@ impl Book {
     #[wasm_bindgen(js_name = "segmentMembers")]
     pub fn segment_members(&self, name: &str) -> Result<JsValue, JsValue> {
         call(|| to_js_value(&self.inner.segment_members(name)?))
+    }
+
+    /// Keeps a loyalty programme current (an object or JSON text, docs/loyalty.md; `null`
+    /// removes it): changes then report `stage_up` / `stage_down` and `points_expired`. A bad
+    /// programme throws with `.code` `invalid_program`.
+    #[wasm_bindgen(js_name = "setProgram")]
+    pub fn set_program(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown> | string | null")]
+        program: &JsValue,
+    ) -> Result<(), JsValue> {
+        call(|| self.inner.set_program(&from_js(program)?))
+    }
+
+    /// The loyalty programme as set, or `null`.
+    pub fn program(&self) -> Result<JsValue, JsValue> {
+        call(|| to_js_value(&self.inner.program()?))
+    }
+
+    /// Every customer's stage, points and progress as of the book's date (records sorted by
+    /// customer id), or `null` without a programme.
+    pub fn stages(&self) -> Result<JsValue, JsValue> {
+        call(|| to_js_value(&self.inner.stages()?))
+    }
+
+    /// One customer's loyalty card, or `null` (unknown customer, or no programme).
+    pub fn card(&self, customer_id: &str) -> Result<JsValue, JsValue> {
+        call(|| to_js_value(&self.inner.card(customer_id)?))
     }
 
     /// Moves the book's date forward to `date` (`YYYY-MM-DD`).

@@ -24,11 +24,20 @@ pub fn book_options(options: Value) -> Result<BookOptions, BindingError> {
 }
 
 impl BookHandle {
-    /// An empty book.
+    /// An empty book. A `program` key (a loyalty programme) is set with [`Self::set_program`].
     pub fn new(options: Value) -> Result<Self, BindingError> {
-        Ok(Self {
+        let mut options = options;
+        let program = match &mut options {
+            Value::Object(m) => m.remove("program"),
+            _ => None,
+        };
+        let mut h = Self {
             book: Book::new(book_options(options)?)?,
-        })
+        };
+        if let Some(p) = program {
+            h.set_program(&p)?;
+        }
+        Ok(h)
     }
 
     /// A book from a snapshot (errors `snapshot_truncated`, `snapshot_corrupt`,
@@ -151,6 +160,53 @@ impl BookHandle {
         to_value(&self.book.summary(customer_id))
     }
 
+    /// Sets the loyalty programme the book keeps current (an object, or its JSON text, as in
+    /// `docs/loyalty.md`); `null` removes it. Errors: `invalid_program`.
+    pub fn set_program(&mut self, program: &Value) -> Result<(), BindingError> {
+        let text = match program {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            Value::Object(_) => Some(program.to_string()),
+            other => {
+                return Err(BindingError::option(
+                    "program",
+                    format!("expected a loyalty programme object or JSON text, got {other}"),
+                ));
+            }
+        };
+        Ok(self.book.set_program(text.as_deref())?)
+    }
+
+    /// The programme as set (an object), or `null`.
+    pub fn program(&self) -> Result<Value, BindingError> {
+        match self.book.program_json() {
+            None => Ok(Value::Null),
+            Some(t) => serde_json::from_str(t)
+                .map_err(|e| BindingError::new("invalid_program", format!("programme: {e}"))),
+        }
+    }
+
+    /// Every customer's stage and points as of the book's date, as the stages table's records
+    /// in customer-id order (`null` without a programme).
+    pub fn stages(&self) -> Result<Value, BindingError> {
+        match self.book.stages(false)? {
+            None => Ok(Value::Null),
+            Some(st) => to_value(&kokyaku::loyalty::stages_table(&st).to_records()),
+        }
+    }
+
+    /// One customer's loyalty card (stage, points, progress, stage history); `null` for an
+    /// unknown customer or without a programme.
+    pub fn card(&self, customer_id: &str) -> Result<Value, BindingError> {
+        let Some(st) = self.book.stages(true)? else {
+            return Ok(Value::Null);
+        };
+        match (0..st.len()).find(|&i| st.customer_id.get(i) == customer_id) {
+            Some(i) => to_value(&kokyaku::loyalty::card(&st, i)),
+            None => Ok(Value::Null),
+        }
+    }
+
     /// Counts and the date: `{as_of, customers, orders, refunds, held, events, timezone}`.
     pub fn info(&self) -> Result<Value, BindingError> {
         let b = &self.book;
@@ -193,6 +249,46 @@ mod tests {
         assert_eq!(again.summaries().unwrap(), s);
         assert_eq!(again.info().unwrap()["held"], 1);
         assert_eq!(b.summary("nobody").unwrap(), Value::Null);
+    }
+
+    #[test]
+    fn loyalty_stage_points_and_changes() {
+        let mut b = BookHandle::new(json!({"asOf": "2024-01-31"})).unwrap();
+        b.set_program(&json!({
+            "stages": [{"id": "regular"}, {"id": "gold", "spend": 10000}],
+            "window": {"kind": "calendar_year"},
+            "points": {"per": 100}
+        }))
+        .unwrap();
+        b.ingest(&json!([
+            {"type": "order", "order_id": "O1", "customer_id": "C1", "at": "2024-01-05", "amount": 6000},
+            {"type": "order", "order_id": "O2", "customer_id": "C1", "at": "2024-01-09", "amount": 5000}
+        ]))
+        .unwrap();
+        let c = b.changes().unwrap();
+        let up: Vec<_> = c["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["kind"] == "stage_up")
+            .collect();
+        // by hand: 6000 + 5000 = 11000 >= 10000 on 9 January, the order O2
+        assert_eq!(up.len(), 1);
+        assert_eq!(
+            (&up[0]["from"], &up[0]["to"]),
+            (&json!("regular"), &json!("gold"))
+        );
+        assert_eq!(up[0]["trigger"], json!({"event": "order", "id": "O2"}));
+        let s = b.stages().unwrap();
+        assert_eq!(s[0]["stage"], "gold");
+        assert_eq!(s[0]["points_balance"], 110);
+        assert_eq!(b.card("C1").unwrap()["stage"], "gold");
+        assert_eq!(b.card("nobody").unwrap(), Value::Null);
+        let again = BookHandle::restore(&b.snapshot()).unwrap();
+        assert_eq!(again.stages().unwrap(), s);
+        assert_eq!(again.program().unwrap()["stages"][1]["id"], "gold");
+        let e = b.set_program(&json!({"stages": []})).unwrap_err();
+        assert_eq!(e.code, "invalid_program");
     }
 
     #[test]

@@ -28,6 +28,13 @@ pub struct BookArgs {
     /// book's set (members of a segment kept under the same name stay; new ones enter).
     #[arg(long)]
     pub segments: Option<PathBuf>,
+    /// A loyalty programme to keep current (JSON, docs/loyalty.md), replacing the book's: the
+    /// report then holds stage changes (up, down) and expired points.
+    #[arg(long)]
+    pub program: Option<PathBuf>,
+    /// Print every customer's loyalty stage and points after the report (needs a programme).
+    #[arg(long)]
+    pub stages: bool,
     /// Move the book's date to this day after the events (YYYY-MM-DD).
     #[arg(long)]
     pub advance: Option<String>,
@@ -111,6 +118,17 @@ pub fn run(a: &BookArgs) -> Result<()> {
         let rules: Vec<_> = rules.into_iter().collect();
         book.set_segments(&rules)?;
     }
+    if let Some(p) = &a.program {
+        let text = std::fs::read_to_string(p).map_err(io_err(p))?;
+        book.set_program(Some(&text))?;
+    }
+    if a.stages && book.program().is_none() {
+        return Err(Error::option(
+            "--stages",
+            "true",
+            "the book has no loyalty programme: give --program FILE",
+        ));
+    }
     let mut counts = IngestCounts::default();
     if let Some(path) = &a.events {
         let ext = path
@@ -140,8 +158,10 @@ pub fn run(a: &BookArgs) -> Result<()> {
     if let Some(out) = &a.output {
         write_atomically(out, &book.snapshot())?;
     }
+    let stages = if a.stages { book.stages(false)? } else { None };
     match a.format {
         OutFormat::Json => crate::print_json(&serde_json::json!({
+            "stages": stages.as_ref().map(|s| kokyaku::loyalty::stages_table(s).to_records()),
             "as_of": report.as_of.to_string(),
             "since": report.since.to_string(),
             "events": report.events,
@@ -154,10 +174,15 @@ pub fn run(a: &BookArgs) -> Result<()> {
         })),
         OutFormat::Text => {
             let mut out = std::io::stdout().lock();
-            text(&mut out, &book, &counts, &report, a.output.as_deref()).map_err(|e| Error::Io {
-                path: "<stdout>".into(),
-                source: e,
-            })
+            text(&mut out, &book, &counts, &report, a.output.as_deref())
+                .and_then(|()| match &stages {
+                    Some(s) => stage_lines(&mut out, s),
+                    None => Ok(()),
+                })
+                .map_err(|e| Error::Io {
+                    path: "<stdout>".into(),
+                    source: e,
+                })
         }
     }
 }
@@ -207,6 +232,7 @@ fn text(
             .unwrap_or(0);
         for c in &r.changes {
             let what = match (&c.from, &c.to) {
+                (None, None) if let Some(p) = c.points => format!(" {p} points"),
                 (None, None) => c
                     .segment
                     .as_deref()
@@ -231,6 +257,35 @@ fn text(
     }
     if let Some(p) = snapshot {
         writeln!(out, "snapshot written to {}", p.display())?;
+    }
+    Ok(())
+}
+
+/// One line per customer: stage, points balance, next stage and what it still needs.
+fn stage_lines(out: &mut impl Write, s: &kokyaku::loyalty::Stages) -> std::io::Result<()> {
+    writeln!(out, "stages as of {}:", s.as_of)?;
+    let w = (0..s.len())
+        .map(|i| s.customer_id.get(i).chars().count())
+        .max()
+        .unwrap_or(0);
+    for i in 0..s.len() {
+        let points = if s.has_points {
+            format!("  {} points", s.points_balance[i])
+        } else {
+            String::new()
+        };
+        let next = match (s.next_stage[i], s.spend_needed_units[i]) {
+            (Some(k), Some(u)) => {
+                format!("  {} more for {}", s.money(u), s.stage_ids[usize::from(k)])
+            }
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "  {:<w$}  {}{points}{next}",
+            s.customer_id.get(i),
+            s.stage_id(i)
+        )?;
     }
     Ok(())
 }

@@ -41,12 +41,37 @@ fn err_code(o: &Output) -> String {
 
 #[test]
 fn the_shared_vector_through_the_command() {
+    run_vector("basic_changes.json");
+}
+
+#[test]
+fn the_loyalty_vector_through_the_command() {
+    // --program on the first run; the snapshot carries the programme to the next ones.
+    let got = run_vector("loyalty_stage_points.json");
+    let rows = got["stages"].as_array().expect("--stages rows");
+    let c1 = rows.iter().find(|r| r["customer_id"] == "C1").unwrap();
+    assert_eq!(
+        (&c1["stage"], &c1["points_expired"]),
+        (&Value::from("regular"), &Value::from(60))
+    );
+}
+
+/// Runs a book vector through the command step by step; returns the last step's output.
+fn run_vector(name: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/book/basic_changes.json");
+        .join("../../tests/fixtures/book")
+        .join(name);
     let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let opts = tmp("options.json");
+    let opts = tmp(&format!("{name}.options.json"));
     std::fs::write(&opts, v["input"]["options"].to_string()).unwrap();
-    let snap = tmp("book.snap");
+    let program = v["input"].get("program").map(|p| {
+        let f = tmp(&format!("{name}.program.json"));
+        std::fs::write(&f, p.to_string()).unwrap();
+        f
+    });
+    let snap = tmp(&format!("{name}.snap"));
+    let n = v["input"]["steps"].as_array().unwrap().len();
+    let mut last = Value::Null;
     let snap_s = snap.to_str().unwrap();
     for (k, step) in v["input"]["steps"].as_array().unwrap().iter().enumerate() {
         let mut args: Vec<String> = vec!["book".into()];
@@ -63,6 +88,9 @@ fn the_shared_vector_through_the_command() {
         }
         if k == 0 {
             args.extend(["--options".into(), opts.to_str().unwrap().into()]);
+            if let Some(p) = &program {
+                args.extend(["--program".into(), p.to_str().unwrap().into()]);
+            }
         } else {
             args.extend(["--from".into(), snap_s.into()]);
         }
@@ -70,19 +98,25 @@ fn the_shared_vector_through_the_command() {
             args.extend(["--advance".into(), d.into()]);
         }
         args.extend(["-o".into(), snap_s.into(), "--format".into(), "json".into()]);
+        if program.is_some() && k + 1 == n {
+            args.push("--stages".into());
+        }
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         let got = ok(&kokyaku(&a));
         let want = &v["expected"]["steps"][k];
-        assert_eq!(got["changes"], want["changes"], "step {k}");
+        assert_eq!(got["changes"], want["changes"], "{name} step {k}");
         if let Some(c) = want.get("counts") {
-            assert_eq!(&got["ingested"], c, "step {k}");
+            assert_eq!(&got["ingested"], c, "{name} step {k}");
         }
+        last = got;
     }
     let text = kokyaku(&["book", "--from", snap_s]);
     assert!(text.status.success());
     let out = String::from_utf8_lossy(&text.stdout);
-    assert!(out.starts_with("book at 2024-04-01"), "{out}");
+    let as_of = v["expected"]["as_of"].as_str().unwrap();
+    assert!(out.starts_with(&format!("book at {as_of}")), "{out}");
     assert!(out.contains("no changes"), "{out}");
+    last
 }
 
 #[test]

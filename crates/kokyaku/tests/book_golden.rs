@@ -3,7 +3,8 @@
 //! `{events: [...]}` (ingested; the step's result holds the `counts`) or `{advance: date}`,
 //! followed by a change report (the step's `changes`) and a snapshot / restore round trip.
 //! With `input.segments` (name → rule) the book tracks those segments and the result adds
-//! `segments` (name → members).
+//! `segments` (name → members). With `input.program` (a loyalty programme) the book keeps it
+//! current and the result adds `stages` (customer id → the stages table's row).
 //! The result is `{as_of, steps: [{counts?, changes}], customers, segments}` where `customers` holds the
 //! final summaries keyed by customer id (compared whole). An expected `{error: {code,
 //! message_contains}}` means a step must fail with that code.
@@ -31,6 +32,9 @@ fn run(input: &Value) -> kokyaku::Result<Value> {
             .map(|(k, v)| (k.clone(), serde_json::from_value(v.clone()).unwrap()))
             .collect();
         book.set_segments(&rules)?;
+    }
+    if let Some(p) = input.get("program").filter(|p| !p.is_null()) {
+        book.set_program(Some(&p.to_string()))?;
     }
     let mut steps = Vec::new();
     for step in input["steps"].as_array().unwrap() {
@@ -64,8 +68,16 @@ fn run(input: &Value) -> kokyaku::Result<Value> {
         .iter()
         .map(|n| (n.clone(), json!(book.segment_members(n))))
         .collect();
+    let mut stages = Map::new();
+    if let Some(st) = book.stages(false)? {
+        for mut r in kokyaku::loyalty::stages_table(&st).to_records() {
+            if let Some(Value::String(id)) = r.remove("customer_id") {
+                stages.insert(id, Value::Object(r));
+            }
+        }
+    }
     Ok(
-        json!({"as_of": book.as_of().to_string(), "steps": steps, "customers": customers, "segments": segments}),
+        json!({"as_of": book.as_of().to_string(), "steps": steps, "customers": customers, "segments": segments, "stages": stages}),
     )
 }
 

@@ -34,6 +34,23 @@ const RULES: &[(&str, &str)] = &[
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
+/// Loyalty programmes tracked in the property test (one per run, by seed): a rolling window
+/// with monthly reviews, upgrades on order, one-step downgrades with grace and points expiring
+/// after two months; and a calendar-year window upgraded at period end, with full recompute and
+/// points expiring at the end of the next year. Both take points back on refunds (as debt).
+const PROGRAMS: [&str; 2] = [
+    r#"{"stages": [{"id": "base"}, {"id": "silver", "spend": 15000, "multiplier": "1.5"},
+                  {"id": "gold", "spend": 40000, "orders": 4, "match": "any", "multiplier": 2}],
+        "window": {"kind": "rolling", "days": 90}, "review": "month", "upgrade": "on_order",
+        "downgrade": "one_step", "grace_days": 10,
+        "points": {"per": 100, "expiry": {"kind": "months", "months": 2}, "shortfall": "debt",
+                   "bonuses": [{"kind": "first_order", "points": 50}, {"kind": "subscription", "multiplier": 2}]}}"#,
+    r#"{"stages": [{"id": "regular"}, {"id": "vip", "spend": 20000}],
+        "window": {"kind": "calendar_year"}, "review": "month", "upgrade": "period_end",
+        "downgrade": "recompute",
+        "points": {"per": 100, "expiry": {"kind": "end_of_next_year"}, "shortfall": "debt"}}"#,
+];
+
 /// splitmix64: a small deterministic generator for the streams.
 struct Rng(u64);
 impl Rng {
@@ -298,6 +315,10 @@ fn run(seed: u64, n: usize, batches: usize, follow: bool, tokyo: bool) {
         .map(|(n, r)| ((*n).to_owned(), RuleSource::Text((*r).to_owned())))
         .collect();
     book.set_segments(&rules).unwrap();
+    let program_text = PROGRAMS[(seed % 2) as usize];
+    book.set_program(Some(program_text)).unwrap();
+    let program = kokyaku::loyalty::Program::from_json(program_text).unwrap();
+    let mut stage_seen: BTreeMap<String, String> = BTreeMap::new();
     let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
     let mut in_segment: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
     let size = events.len().div_ceil(batches.max(1)).max(1);
@@ -326,6 +347,25 @@ fn run(seed: u64, n: usize, batches: usize, follow: bool, tokyo: bool) {
         let a = serde_json::to_value(mine.records()).unwrap();
         let e = serde_json::to_value(bulk.records()).unwrap();
         assert_eq!(a, e, "summaries after batch {b} (seed {seed})");
+        // Stages and points: the book's equal the bulk evaluation at the book's date.
+        let bulk_stages = kokyaku::loyalty::evaluate(
+            &log,
+            &program,
+            &kokyaku::loyalty::LoyaltyEvents::default(),
+            &kokyaku::loyalty::StageOptions {
+                as_of: Some(book.as_of()),
+                ..kokyaku::loyalty::StageOptions::default()
+            },
+        )
+        .unwrap();
+        let mine_stages = book.stages(false).unwrap().unwrap();
+        assert_eq!(
+            serde_json::to_value(kokyaku::loyalty::stages_table(&mine_stages).to_records())
+                .unwrap(),
+            serde_json::to_value(kokyaku::loyalty::stages_table(&bulk_stages).to_records())
+                .unwrap(),
+            "stages after batch {b} (seed {seed})"
+        );
         // Change reports, folded, give the current classes and states.
         let rep = book.changes().unwrap();
         for c in &rep.changes {
@@ -358,6 +398,19 @@ fn run(seed: u64, n: usize, batches: usize, follow: bool, tokyo: bool) {
                     let m = in_segment.entry(c.segment.clone().unwrap()).or_default();
                     assert!(m.remove(&c.customer_id), "{c:?}");
                 }
+                ChangeKind::StageUp | ChangeKind::StageDown => {
+                    let was = stage_seen
+                        .entry(c.customer_id.clone())
+                        .or_insert_with(|| program.stages[0].id.clone());
+                    assert_eq!(Some(&*was), c.from.as_ref(), "{c:?}");
+                    let (from, to) = (
+                        program.stage_index(c.from.as_deref().unwrap()).unwrap(),
+                        program.stage_index(c.to.as_deref().unwrap()).unwrap(),
+                    );
+                    assert_eq!(c.kind == ChangeKind::StageUp, to > from, "{c:?}");
+                    *was = c.to.clone().unwrap();
+                }
+                ChangeKind::PointsExpired => assert!(c.points.unwrap() > 0, "{c:?}"),
             }
         }
         let classes = classify(&bulk, &cpm).unwrap();
@@ -373,6 +426,15 @@ fn run(seed: u64, n: usize, batches: usize, follow: bool, tokyo: bool) {
                 ..Seen::default()
             });
             assert_eq!(got, want, "reported state of {id} after batch {b}");
+            let stage = stage_seen
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| program.stages[0].id.clone());
+            assert_eq!(
+                stage,
+                bulk_stages.stage_id(i),
+                "reported stage of {id} after batch {b} (seed {seed})"
+            );
         }
         // Segment members: the book's, the reports' and the bulk evaluator's agree.
         let seg = Segmenter::new(

@@ -14,7 +14,15 @@ from kokyaku.exceptions import InvalidOptionError
 
 #: The kinds of change a report holds.
 ChangeKind = Literal[
-    "cpm_class", "became_dormant", "reactivated", "subscription", "segment_entered", "segment_left"
+    "cpm_class",
+    "became_dormant",
+    "reactivated",
+    "subscription",
+    "segment_entered",
+    "segment_left",
+    "stage_up",
+    "stage_down",
+    "points_expired",
 ]
 #: The kinds of event behind a change.
 TriggerEvent = Literal["order", "refund", "cancellation", "subscription", "customer", "advance"]
@@ -38,9 +46,10 @@ _ChangeBase = TypedDict(
 
 
 class Change(_ChangeBase, total=False):
-    """One change: ``from`` / ``to`` hold a CPM class id or a subscription state (``None`` for
-    dormancy and segment changes, and ``from`` for a customer's first class); ``segment`` names
-    the segment entered or left (segment changes only).
+    """One change: ``from`` / ``to`` hold a CPM class id, a subscription state or a loyalty
+    stage id (``None`` for dormancy, segment and points changes, and ``from`` for a customer's
+    first class); ``segment`` names the segment entered or left (segment changes only);
+    ``points`` the points expired since the last report (``points_expired`` only).
 
     >>> import kokyaku
     >>> book = kokyaku.Book(timezone="UTC", as_of="2024-02-01")
@@ -53,6 +62,7 @@ class Change(_ChangeBase, total=False):
     """
 
     segment: str
+    points: int
 
 
 class ChangeReport(TypedDict):
@@ -121,6 +131,7 @@ class Book:
         dormant_days: int | None = None,
         subscription_lapse_days: int | None = None,
         cpm: dict[str, Any] | None = None,
+        program: dict[str, Any] | str | None = None,
     ) -> None:
         self._inner = _kokyaku.Book(
             _options(
@@ -133,6 +144,8 @@ class Book:
                 }
             )
         )
+        if program is not None:
+            self.set_program(program)
 
     @classmethod
     def restore(cls, data: bytes) -> Book:
@@ -174,6 +187,27 @@ class Book:
     def segment_members(self, name: str) -> list[str] | None:
         """A segment's members as last reported, sorted by customer id (``None`` if unknown)."""
         return json.loads(self._inner.segment_members_json(name))
+
+    def set_program(self, program: dict[str, Any] | str | None) -> None:
+        """Keep a loyalty programme current (a dict or JSON text as in docs/loyalty.md;
+        ``None`` removes it): stages and points follow the events, and :meth:`changes` reports
+        ``stage_up`` / ``stage_down`` and ``points_expired``. A bad programme raises
+        :class:`InvalidInputError` with code ``invalid_program``."""
+        text = program if isinstance(program, str) else json.dumps(program, default=_default)
+        self._inner.set_program_json(text)
+
+    def program(self) -> dict[str, Any] | None:
+        """The loyalty programme as set, or ``None``."""
+        return json.loads(self._inner.program_json())
+
+    def stages(self) -> list[dict[str, Any]] | None:
+        """Every customer's stage, points and progress as of the book's date (records sorted by
+        customer id, the columns of ``OrderLog.stages``), or ``None`` without a programme."""
+        return json.loads(self._inner.stages_json())
+
+    def card(self, customer_id: str) -> dict[str, Any] | None:
+        """One customer's loyalty card (stage, points, progress, stage history), or ``None``."""
+        return json.loads(self._inner.card_json(customer_id))
 
     def advance(self, date: str | _dt.date) -> None:
         """Move the book's date forward (a book never goes back)."""

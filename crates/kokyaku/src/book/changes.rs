@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::loyalty::LoyaltyNow;
 use super::{Book, NO_DAY, NONE, T_CANCEL, T_CUSTOMER, T_ORDER, T_REFUND, T_SUB};
 use crate::cpm::CpmClass;
 use crate::model::{day_to_date, natural_cmp};
@@ -25,6 +26,12 @@ pub enum ChangeKind {
     SegmentEntered,
     /// The customer left a segment (`segment` names it).
     SegmentLeft,
+    /// The loyalty stage went up (`from` / `to` are stage ids).
+    StageUp,
+    /// The loyalty stage went down (`from` / `to` are stage ids).
+    StageDown,
+    /// Loyalty points expired (`points` says how many since the last report).
+    PointsExpired,
 }
 
 impl ChangeKind {
@@ -38,6 +45,9 @@ impl ChangeKind {
             Self::Subscription => "subscription",
             Self::SegmentEntered => "segment_entered",
             Self::SegmentLeft => "segment_left",
+            Self::StageUp => "stage_up",
+            Self::StageDown => "stage_down",
+            Self::PointsExpired => "points_expired",
         }
     }
 }
@@ -101,6 +111,9 @@ pub struct Change {
     pub from: Option<String>,
     /// The value after.
     pub to: Option<String>,
+    /// Points (points-expired changes only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points: Option<i64>,
     /// Why.
     pub trigger: Trigger,
 }
@@ -231,7 +244,9 @@ impl Book {
     /// evaluated).
     pub fn changes(&mut self) -> crate::Result<ChangeReport> {
         let time_moved = self.as_of != self.reported_as_of;
-        let all = time_moved || (!self.segments.is_empty() && self.segments_need_all(time_moved));
+        let all = time_moved
+            || (self.program.is_some() && self.program_changed)
+            || (!self.segments.is_empty() && self.segments_need_all(time_moved));
         let cands: Vec<u32> = if all {
             (0..self.cust.len() as u32).collect()
         } else {
@@ -243,6 +258,7 @@ impl Book {
         } else {
             self.evaluate_segments(&cands)?
         };
+        let loyalty_now = self.evaluate_loyalty(&cands)?;
         let mut out = Vec::new();
         for (j, &c) in cands.iter().enumerate() {
             let c = c as usize;
@@ -270,12 +286,16 @@ impl Book {
                                 segment: Some(sg.name.clone()),
                                 from: None,
                                 to: None,
+                                points: None,
                                 trigger: trig.clone(),
                             });
                         }
                     }
                     self.members[c] = w;
                 }
+            }
+            if let Some(&l) = loyalty_now.get(j) {
+                self.loyalty_diff(c, l, &mut out);
             }
         }
         for &c in &self.dirty {
@@ -285,6 +305,7 @@ impl Book {
         }
         self.dirty.clear();
         self.segments_changed = false;
+        self.program_changed = false;
         let since = day_to_date(self.reported_as_of);
         self.reported_as_of = self.as_of;
         out.sort_by(|a, b| {
@@ -298,6 +319,61 @@ impl Book {
             events: self.seq,
             changes: out,
         })
+    }
+
+    /// Stage and expired-points changes of customer `c` (and marks them reported).
+    fn loyalty_diff(&mut self, c: usize, now: LoyaltyNow, out: &mut Vec<Change>) {
+        let Some(p) = &self.program else {
+            return;
+        };
+        let id = self.customers.values().get(c);
+        let was = self.loy_stage[c];
+        if now.stage != was {
+            let stage_id = |k: u16| p.program.stages.get(usize::from(k)).map(|s| s.id.clone());
+            // An upgrade on an order of this period names the order; otherwise the customer's
+            // own event since the last report (a refund or cancellation that undid
+            // qualification), or the passing of time (a review, a grace period's end).
+            let trigger = match now.by_order {
+                Some((o, day)) if day >= self.reported_as_of && now.stage > was => Trigger {
+                    event: TriggerEvent::Order,
+                    id: Some(self.order_ids.values().get(o as usize).to_owned()),
+                },
+                _ if self.cust[c].trig_kind != 0 => self.trigger_of(c),
+                _ => Trigger {
+                    event: TriggerEvent::Advance,
+                    id: None,
+                },
+            };
+            out.push(Change {
+                customer_id: id.to_owned(),
+                kind: if now.stage > was {
+                    ChangeKind::StageUp
+                } else {
+                    ChangeKind::StageDown
+                },
+                segment: None,
+                from: stage_id(was),
+                to: stage_id(now.stage),
+                points: None,
+                trigger,
+            });
+            self.loy_stage[c] = now.stage;
+        }
+        if now.expired > self.loy_expired[c] {
+            out.push(Change {
+                customer_id: id.to_owned(),
+                kind: ChangeKind::PointsExpired,
+                segment: None,
+                from: None,
+                to: None,
+                points: Some(now.expired - self.loy_expired[c]),
+                trigger: Trigger {
+                    event: TriggerEvent::Advance,
+                    id: None,
+                },
+            });
+        }
+        self.loy_expired[c] = now.expired;
     }
 
     fn diff(&self, c: usize, was: u16, now: u16, out: &mut Vec<Change>) {
@@ -319,6 +395,7 @@ impl Book {
                     segment: None,
                     from,
                     to,
+                    points: None,
                     trigger: t.clone(),
                 });
             };

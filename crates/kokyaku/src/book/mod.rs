@@ -13,6 +13,7 @@
 
 mod changes;
 mod event;
+mod loyalty;
 mod read;
 mod segments;
 mod snapshot;
@@ -204,6 +205,25 @@ pub struct Book {
     pub(crate) segments_changed: bool,
     /// Scratch for purchase-day recounts.
     scratch: Vec<Day>,
+    /// Placement time of each order (Unix seconds): stages depend on the order of orders
+    /// within a day.
+    pub(crate) o_time: Vec<i64>,
+    /// The order each refund names (`NONE`: none, or not seen yet).
+    pub(crate) r_order: Vec<u32>,
+    /// Per customer, the last refund in its list (refunds linked newest first).
+    pub(crate) refund_head: Vec<u32>,
+    pub(crate) r_next: Vec<u32>,
+    /// Refunds that named a customer and an order not seen yet, by order id: linked when the
+    /// order arrives.
+    pub(crate) pending_links: BTreeMap<String, Vec<u32>>,
+    /// The loyalty programme kept current (see `loyalty.rs`).
+    pub(crate) program: Option<loyalty::BookProgram>,
+    /// The programme changed since the last report.
+    pub(crate) program_changed: bool,
+    /// Per customer, the stage last reported (index in the programme).
+    pub(crate) loy_stage: Vec<u16>,
+    /// Per customer, the points expired as last reported.
+    pub(crate) loy_expired: Vec<i64>,
 }
 
 /// Trigger kinds stored per customer.
@@ -269,6 +289,15 @@ impl Book {
             members: Vec::new(),
             segments_changed: false,
             scratch: Vec::new(),
+            o_time: Vec::new(),
+            r_order: Vec::new(),
+            refund_head: Vec::new(),
+            r_next: Vec::new(),
+            pending_links: BTreeMap::new(),
+            program: None,
+            program_changed: false,
+            loy_stage: Vec::new(),
+            loy_expired: Vec::new(),
         })
     }
 
@@ -330,6 +359,9 @@ impl Book {
         if c as usize == self.cust.len() {
             self.cust.push(Cust::default());
             self.members.push(0);
+            self.refund_head.push(NONE);
+            self.loy_stage.push(0);
+            self.loy_expired.push(0);
         }
         Ok(c)
     }
@@ -427,6 +459,7 @@ impl Book {
         }
         self.o_customer.push(c);
         self.o_day.push(day);
+        self.o_time.push(o.placed_at);
         self.o_amount.push_units(units);
         self.o_flags.push(flags);
         let cu = &mut self.cust[c as usize];
@@ -444,11 +477,23 @@ impl Book {
         } else {
             self.future_orders.push(i);
         }
+        if !self.pending_links.is_empty() {
+            if let Some(refunds) = self.pending_links.remove(o.order_id) {
+                for k in refunds {
+                    self.r_order[k as usize] = i;
+                    // a refund of another customer's order changes neither customer's stage
+                    let rc = self.r_customer[k as usize];
+                    if rc == c {
+                        self.touch(c, T_ORDER, i);
+                    }
+                }
+            }
+        }
         if !self.held_refunds.is_empty() {
             if let Some(held) = self.held_refunds.remove(o.order_id) {
                 // The order is the trigger of what its held refunds change.
                 for h in held {
-                    self.add_refund(c, h.refund_id.as_deref(), h.day, h.amount, false)?;
+                    self.add_refund(c, h.refund_id.as_deref(), h.day, h.amount, false, i)?;
                 }
             }
         }
@@ -567,6 +612,7 @@ impl Book {
         let day = day_in_tz(self.tz, r.refunded_at.timestamp());
         let customer = r.customer_id.as_deref().filter(|s| !s.trim().is_empty());
         let order = r.order_id.as_deref().filter(|s| !s.is_empty());
+        let mut link = NONE;
         let c = match (customer, order) {
             (Some(c), _) => self.customer(c)?,
             (None, Some(o)) => {
@@ -582,6 +628,7 @@ impl Book {
                         });
                     return Ok(Applied::Held);
                 };
+                link = i;
                 self.o_customer[i as usize]
             }
             (None, None) => {
@@ -593,7 +640,19 @@ impl Book {
             }
         };
         self.seq += 1;
-        self.add_refund(c, r.refund_id.as_deref(), day, r.amount, true)?;
+        // A refund naming its customer and an order not seen yet is linked when it arrives.
+        let mut pending = None;
+        if let (Some(_), Some(o)) = (customer, order) {
+            match self.order_ids.lookup(o) {
+                Some(i) => link = i,
+                None => pending = Some(o),
+            }
+        }
+        let k = self.r_day.len() as u32;
+        self.add_refund(c, r.refund_id.as_deref(), day, r.amount, true, link)?;
+        if let Some(o) = pending {
+            self.pending_links.entry(o.to_owned()).or_default().push(k);
+        }
         Ok(Applied::Applied)
     }
 
@@ -604,6 +663,7 @@ impl Book {
         day: Day,
         amount: Decimal,
         touch: bool,
+        order: u32,
     ) -> Result<()> {
         let before = self.r_amount.scale();
         let units = self.r_amount.to_units(amount.abs(), || {
@@ -625,6 +685,9 @@ impl Book {
             None => NONE,
         };
         self.r_id.push(rid);
+        self.r_order.push(order);
+        self.r_next.push(self.refund_head[c as usize]);
+        self.refund_head[c as usize] = k;
         if touch {
             self.touch(c, T_REFUND, k);
         }

@@ -22,6 +22,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::loyalty::midnight;
 use super::{
     Book, BookOptions, COUNTED, Cust, CustomerInfo, HeldRefund, NO_DAY, NONE, SubRow, T_CANCEL,
     T_CUSTOMER, T_ORDER, T_REFUND, T_SUB,
@@ -33,7 +34,7 @@ use crate::{Error, Result};
 /// The first eight bytes of every snapshot.
 pub const SNAPSHOT_MAGIC: &[u8; 8] = b"KOKYBOOK";
 /// The format version this build writes (and the newest it reads).
-pub const SNAPSHOT_VERSION: u16 = 3;
+pub const SNAPSHOT_VERSION: u16 = 4;
 const HEADER: usize = 24;
 /// Days beyond this distance from 1970 are not dates a book can hold (chrono's range is
 /// about ±95M days); a snapshot with such a day is corrupt.
@@ -187,6 +188,30 @@ impl OptionsV1 {
             },
         }
     }
+}
+
+/// The version-4 record: version 3 followed by what the loyalty programme needs.
+#[derive(Debug, Serialize, Deserialize)]
+struct PayloadV4 {
+    v3: PayloadV3,
+    loyalty: LoyaltyV4,
+}
+
+/// The loyalty part of version 4.
+#[derive(Debug, Serialize, Deserialize)]
+struct LoyaltyV4 {
+    /// Placement time of each order (Unix seconds).
+    o_time: Vec<i64>,
+    /// The order each refund names (`u32::MAX`: none or not seen yet).
+    r_order: Vec<u32>,
+    /// Refunds waiting for the order they name: order id, refund indices.
+    pending_links: Vec<(String, Vec<u32>)>,
+    /// The programme's JSON, if one is set.
+    program: Option<String>,
+    /// Per customer, the stage last reported.
+    stage: Vec<u16>,
+    /// Per customer, the points expired as last reported.
+    expired: Vec<i64>,
 }
 
 /// The version-3 record: version 2 followed by the whole options as JSON (self-describing, so
@@ -355,10 +380,24 @@ impl Book {
             segments: self.segments(),
             members: self.members.clone(),
         };
-        let p = PayloadV3 {
-            v2,
-            // Serialising plain option structs to JSON cannot fail.
-            options_json: serde_json::to_string(&self.opts).unwrap_or_default(),
+        let p = PayloadV4 {
+            v3: PayloadV3 {
+                v2,
+                // Serialising plain option structs to JSON cannot fail.
+                options_json: serde_json::to_string(&self.opts).unwrap_or_default(),
+            },
+            loyalty: LoyaltyV4 {
+                o_time: self.o_time.clone(),
+                r_order: self.r_order.clone(),
+                pending_links: self
+                    .pending_links
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+                program: self.program.as_ref().map(|p| p.text.clone()),
+                stage: self.loy_stage.clone(),
+                expired: self.loy_expired.clone(),
+            },
         };
         // Serialising plain vectors, strings and derived structs into a Vec cannot fail.
         let payload = postcard::to_allocvec(&p).unwrap_or_default();
@@ -442,45 +481,129 @@ impl Book {
             ));
         }
         let decode = |e: postcard::Error| corrupt(format!("payload: {e}"));
-        if version == 1 {
-            return from_payload_with(postcard::from_bytes(body).map_err(decode)?, None);
-        }
-        let (p, options) = if version == 2 {
-            (
-                postcard::from_bytes::<PayloadV2>(body).map_err(decode)?,
+        // Each version's record starts with the previous version's: decode the whole record,
+        // then build the book from its parts in one way (what an older version lacks takes
+        // the value its writer implied).
+        let (base, segments, options_json, loyalty) = match version {
+            1 => (
+                postcard::from_bytes::<PayloadV1>(body).map_err(decode)?,
                 None,
-            )
-        } else {
-            let p3: PayloadV3 = postcard::from_bytes(body).map_err(decode)?;
-            let o: BookOptions = serde_json::from_str(&p3.options_json)
-                .map_err(|e| corrupt(format!("options: {e}")))?;
-            (p3.v2, Some(o))
+                None,
+                None,
+            ),
+            2 => {
+                let p: PayloadV2 = postcard::from_bytes(body).map_err(decode)?;
+                (p.base, Some((p.segments, p.members)), None, None)
+            }
+            3 => {
+                let p: PayloadV3 = postcard::from_bytes(body).map_err(decode)?;
+                let v2 = p.v2;
+                (
+                    v2.base,
+                    Some((v2.segments, v2.members)),
+                    Some(p.options_json),
+                    None,
+                )
+            }
+            _ => {
+                let p: PayloadV4 = postcard::from_bytes(body).map_err(decode)?;
+                let v2 = p.v3.v2;
+                (
+                    v2.base,
+                    Some((v2.segments, v2.members)),
+                    Some(p.v3.options_json),
+                    Some(p.loyalty),
+                )
+            }
         };
-        let mut book = from_payload_with(p.base, options)?;
-        let rules: Vec<(String, crate::segment::RuleSource)> = p
-            .segments
-            .into_iter()
-            .map(|(n, t)| (n, crate::segment::RuleSource::Text(t)))
-            .collect();
-        book.set_segments(&rules)
-            .map_err(|e| corrupt(format!("segment rules: {e}")))?;
-        book.segments_changed = false;
-        check(
-            p.members.len() == book.cust.len(),
-            "segment memberships of unequal length",
-        )?;
-        let mask = if rules.len() >= 64 {
-            u64::MAX
-        } else {
-            (1u64 << rules.len()) - 1
+        let options = match options_json {
+            Some(text) => Some(
+                serde_json::from_str::<BookOptions>(&text)
+                    .map_err(|e| corrupt(format!("options: {e}")))?,
+            ),
+            None => None,
         };
-        check(
-            p.members.iter().all(|&m| m & !mask == 0),
-            "memberships of unknown segments",
-        )?;
-        book.members = p.members;
+        let mut book = from_payload_with(base, options)?;
+        if let Some((segments, members)) = segments {
+            let rules: Vec<(String, crate::segment::RuleSource)> = segments
+                .into_iter()
+                .map(|(n, t)| (n, crate::segment::RuleSource::Text(t)))
+                .collect();
+            book.set_segments(&rules)
+                .map_err(|e| corrupt(format!("segment rules: {e}")))?;
+            book.segments_changed = false;
+            check(
+                members.len() == book.cust.len(),
+                "segment memberships of unequal length",
+            )?;
+            let mask = if rules.len() >= 64 {
+                u64::MAX
+            } else {
+                (1u64 << rules.len()) - 1
+            };
+            check(
+                members.iter().all(|&m| m & !mask == 0),
+                "memberships of unknown segments",
+            )?;
+            book.members = members;
+        }
+        if let Some(l) = loyalty {
+            restore_loyalty(&mut book, l)?;
+        }
         Ok(book)
     }
+}
+
+/// The loyalty part of a version-4 record, checked.
+fn restore_loyalty(book: &mut Book, l: LoyaltyV4) -> Result<()> {
+    let (n, m, nr) = (book.cust.len(), book.o_day.len(), book.r_day.len());
+    check(l.o_time.len() == m, "order times of unequal length")?;
+    check(
+        l.o_time
+            .iter()
+            .zip(&book.o_day)
+            .all(|(&t, &d)| crate::model::day_in_tz(book.tz, t) == d),
+        "order time not on its day",
+    )?;
+    check(l.r_order.len() == nr, "refund links of unequal length")?;
+    check(
+        l.r_order.iter().all(|&o| o == NONE || (o as usize) < m),
+        "refund of an unknown order",
+    )?;
+    let mut pending = BTreeMap::new();
+    for (o, ks) in l.pending_links {
+        check(
+            book.order_ids.lookup(&o).is_none(),
+            "pending refund link to a known order",
+        )?;
+        check(
+            ks.iter()
+                .all(|&k| (k as usize) < nr && l.r_order[k as usize] == NONE),
+            "pending refund link of an unknown refund",
+        )?;
+        pending.insert(o, ks);
+    }
+    check(
+        l.stage.len() == n && l.expired.len() == n,
+        "loyalty columns of unequal length",
+    )?;
+    if let Some(text) = &l.program {
+        book.set_program(Some(text))
+            .map_err(|e| corrupt(format!("loyalty programme: {e}")))?;
+        book.program_changed = false;
+    }
+    let stages = book.program().map_or(1, |p| p.stages.len());
+    check(
+        l.stage.iter().all(|&s| usize::from(s) < stages),
+        "reported stage beyond the programme",
+    )?;
+    check(l.expired.iter().all(|&e| e >= 0), "negative expired points")?;
+    book.o_time = l.o_time;
+    book.r_order = l.r_order;
+    book.pending_links = pending;
+    book.loy_stage = l.stage;
+    book.loy_expired = l.expired;
+    Ok(())
 }
 
 fn day_ok(d: Day, none_ok: bool) -> bool {
@@ -585,6 +708,8 @@ fn from_payload_with(p: PayloadV1, options: Option<BookOptions>) -> Result<Book>
         next.push(head[c as usize]);
         head[c as usize] = i as u32;
     }
+    // Written before order times were kept: local midnight (ties keep arrival order).
+    book.o_time = p.o_day.iter().map(|&d| midnight(book.tz, d)).collect();
     book.o_customer = p.o_customer;
     book.o_day = p.o_day;
     book.o_flags = p.o_flags;
@@ -624,6 +749,16 @@ fn from_payload_with(p: PayloadV1, options: Option<BookOptions>) -> Result<Book>
     book.refund_ids = rids;
     book.r_amount = MoneyColumn::from_parts(p.r_units, p.r_scale)
         .ok_or_else(|| corrupt("refund amount scale beyond 8 decimals"))?;
+    // Refund lists per customer, oldest last; links to orders unknown before version 4.
+    let mut refund_head = vec![NONE; n];
+    let mut r_next = Vec::with_capacity(nr);
+    for (k, &c) in p.r_customer.iter().enumerate() {
+        r_next.push(refund_head[c as usize]);
+        refund_head[c as usize] = k as u32;
+    }
+    book.refund_head = refund_head;
+    book.r_next = r_next;
+    book.r_order = vec![NONE; nr];
     book.r_customer = p.r_customer;
     book.r_day = p.r_day;
     book.r_id = p.r_id;
@@ -739,6 +874,8 @@ fn from_payload_with(p: PayloadV1, options: Option<BookOptions>) -> Result<Book>
     )?;
     book.cust = cust;
     book.members = vec![0; n];
+    book.loy_stage = vec![0; n];
+    book.loy_expired = vec![0; n];
     book.dirty = p.dirty;
     Ok(book)
 }

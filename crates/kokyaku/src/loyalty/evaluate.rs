@@ -232,8 +232,8 @@ struct Scratch {
     pts: Vec<i64>,
     /// Refunded so far (units at the common scale).
     refunded: Vec<i128>,
-    /// Points multiplier and flat points each order earned with.
-    mult: Vec<Decimal>,
+    /// Points multiplier (exact, see [`Mult`]) and flat points each order earned with.
+    mult: Vec<Mult>,
     flat: Vec<i64>,
     /// Lots: (expires on, remaining, order position).
     lots: Vec<(Day, i64, u32)>,
@@ -254,11 +254,128 @@ struct Ctx<'a> {
     earn: i64,
     base: u16,
     fiscal_start: u32,
-    /// `month_end(d)` for `d` in `table_from ..` (the log's days and a margin), without chrono.
+    /// Per-day tables over `table_from ..` (the log's days and a margin), so that no order,
+    /// review or expiry needs chrono date arithmetic: `month_end(d)`.
     table_from: Day,
     month_ends: Vec<Day>,
-    /// `add_months(d, expiry months)` over the same days (empty without month expiry).
+    /// `add_months(d, expiry months)` (empty without month expiry).
     expiries: Vec<Day>,
+    /// `year_start(d, 1)` and `year_end(d, 1)` (calendar years).
+    cal_starts: Vec<Day>,
+    cal_ends: Vec<Day>,
+    /// `year_start(d, fiscal_start)` and `year_end(d, fiscal_start)` (empty when the fiscal
+    /// year is the calendar year).
+    fy_starts: Vec<Day>,
+    fy_ends: Vec<Day>,
+    /// `month_of(d)` (empty without a birthday bonus).
+    months: Vec<u8>,
+    /// Campaign bonus windows as days (`Day::MAX..Day::MIN` for other bonuses).
+    campaign_days: Vec<(Day, Day)>,
+    /// `mults[stage << bonuses | mask]`: the stage multiplier times the multipliers of the
+    /// bonuses in `mask`, multiplied in programme order exactly as `Decimal` does it, and the
+    /// flat points of those bonuses (empty with more than [`MAX_TABLE_BONUSES`] bonuses).
+    mults: Vec<(Mult, i64)>,
+    /// Whether a stage above the base has a points threshold.
+    points_thresholds: bool,
+    /// Tables, integer multipliers and skipped reviews (false: the reference path).
+    fast: bool,
+    /// `pts_num` and `pts_den` as `u64` when both fit (and the divisor is not 0).
+    pts_u64: Option<(u64, u64)>,
+}
+
+/// Up to this many bonuses, every stage × bonus combination is tabulated per run.
+const MAX_TABLE_BONUSES: usize = 8;
+
+/// A points multiplier as an exact decimal: `mantissa / 10^scale` (what `Decimal` holds), so
+/// that base points × multiplier is integer arithmetic in the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Mult {
+    mantissa: i128,
+    scale: u32,
+}
+
+impl Mult {
+    const ONE: Mult = Mult {
+        mantissa: 1,
+        scale: 0,
+    };
+    fn of(d: Decimal) -> Self {
+        Self {
+            mantissa: d.mantissa(),
+            scale: d.scale(),
+        }
+    }
+    fn decimal(self) -> Decimal {
+        // mantissa and scale came from a Decimal: always representable
+        Decimal::try_from_i128_with_scale(self.mantissa, self.scale).unwrap_or(Decimal::MAX)
+    }
+}
+
+/// The stage multiplier times the multipliers of the bonuses `hit` selects, in programme order,
+/// and their flat points (saturating; a product beyond `Decimal` saturates).
+fn bonus_product(p: &Program, stage: u16, mut hit: impl FnMut(usize) -> bool) -> (Mult, i64) {
+    let mut mult = p.stages[usize::from(stage)].multiplier;
+    let mut flat = 0_i64;
+    if let Some(pt) = &p.points {
+        for (k, b) in pt.bonuses.iter().enumerate() {
+            if hit(k) {
+                mult = mult.checked_mul(b.multiplier).unwrap_or(Decimal::MAX);
+                flat = flat.saturating_add(b.points);
+            }
+        }
+    }
+    (Mult::of(mult), flat)
+}
+
+/// Powers of ten that fit a `u64`.
+const POW10_U64: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut k = 1;
+    while k < 20 {
+        t[k] = t[k - 1] * 10;
+        k += 1;
+    }
+    t
+};
+
+/// The largest magnitude a `Decimal` holds exactly (2^96 − 1).
+const DECIMAL_MAX_MANTISSA: i128 = (1_i128 << 96) - 1;
+
+/// `floor(base × mult)` as `Decimal` computes it, saturated to `i64`: exact integer arithmetic
+/// while the product fits a `Decimal` mantissa (then `Decimal` is exact too), else `Decimal`.
+fn scaled_points(base: i64, mult: Mult) -> i64 {
+    if mult.mantissa == 1 && mult.scale == 0 {
+        return base;
+    }
+    // 64-bit when it fits (a product below 2^64 is below a Decimal's 2^96 too)
+    if let (Ok(b), Ok(m), Some(&p10)) = (
+        u64::try_from(base),
+        u64::try_from(mult.mantissa),
+        POW10_U64.get(mult.scale as usize),
+    ) {
+        if let Some(x) = b.checked_mul(m) {
+            return i64::try_from(x / p10).unwrap_or(i64::MAX);
+        }
+    }
+    match i128::from(base).checked_mul(mult.mantissa) {
+        Some(p) if p.abs() <= DECIMAL_MAX_MANTISSA => {
+            let q = p.div_euclid(10_i128.pow(mult.scale));
+            i64::try_from(q).unwrap_or(i64::MAX)
+        }
+        _ => scaled_points_decimal(base, mult),
+    }
+}
+
+/// The reference: `floor(Decimal(base) × mult)` (the arithmetic of the programme's decimals).
+fn scaled_points_decimal(base: i64, mult: Mult) -> i64 {
+    let m = mult.decimal();
+    if m == Decimal::ONE {
+        return base;
+    }
+    // multipliers are never negative: a product beyond `Decimal` is beyond `i64` too
+    Decimal::from(base)
+        .checked_mul(m)
+        .map_or(i64::MAX, |x| x.floor().to_i64().unwrap_or(i64::MAX))
 }
 
 fn threshold_units(d: Decimal, scale: u32) -> i128 {
@@ -295,6 +412,8 @@ struct Sim {
     redeemed: i64,
     reversed: i64,
     completed_seen: bool,
+    /// Never leaves the base stage (no review to visit, see `run_customer`).
+    stays_base: bool,
 }
 
 impl Sim {
@@ -320,6 +439,7 @@ impl Sim {
             redeemed: 0,
             reversed: 0,
             completed_seen: false,
+            stays_base: false,
         }
     }
 }
@@ -328,8 +448,8 @@ impl Ctx<'_> {
     fn window_start(&self, s: &Sim, d: Day) -> Day {
         match self.p.window {
             Window::Rolling { days } => d - days as Day + 1,
-            Window::CalendarYear => year_start(d, 1),
-            Window::FiscalYear { start_month } => year_start(d, start_month),
+            Window::CalendarYear => self.year_start(d, 1),
+            Window::FiscalYear { start_month } => self.year_start(d, start_month),
             Window::Anniversary => s.anchor.map_or(d + 1, |a| anniversary_start(a, d.max(a))),
         }
     }
@@ -337,8 +457,8 @@ impl Ctx<'_> {
     fn exit_day(&self, s: &Sim, d: Day) -> Day {
         match self.p.window {
             Window::Rolling { days } => d + days as Day,
-            Window::CalendarYear => year_end(d, 1) + 1,
-            Window::FiscalYear { start_month } => year_end(d, start_month) + 1,
+            Window::CalendarYear => self.year_end(d, 1) + 1,
+            Window::FiscalYear { start_month } => self.year_end(d, start_month) + 1,
             Window::Anniversary => s
                 .anchor
                 .map_or(Day::MAX, |a| anniversary_end(a, d.max(a)) + 1),
@@ -348,38 +468,36 @@ impl Ctx<'_> {
     fn review_day(&self, s: &Sim, d: Day) -> Day {
         match self.p.review {
             Review::Month => self.month_end(d),
-            Review::Year => year_end(d, self.fiscal_start),
+            Review::Year => self.year_end(d, self.fiscal_start),
             Review::Anniversary => s.anchor.map_or(Day::MAX, |a| anniversary_end(a, d.max(a))),
         }
     }
     fn month_end(&self, d: Day) -> Day {
-        usize::try_from(d - self.table_from)
-            .ok()
-            .and_then(|i| self.month_ends.get(i).copied())
-            .unwrap_or_else(|| month_end(d))
+        self.table(&self.month_ends, d, || month_end(d))
     }
     fn expiry_day(&self, d: Day, months: u32) -> Day {
-        usize::try_from(d - self.table_from)
-            .ok()
-            .and_then(|i| self.expiries.get(i).copied())
-            .unwrap_or_else(|| add_months(d, months))
+        self.table(&self.expiries, d, || add_months(d, months))
     }
     fn meets(&self, k: usize, spend: i128, orders: i64, points: i64) -> bool {
         let st = &self.p.stages[k];
-        let mut tests = [None; 3];
+        // all-of holds when no given threshold fails, any-of when one holds
+        let (mut all, mut any) = (true, false);
+        let mut test = |b: bool| {
+            all &= b;
+            any |= b;
+        };
         if let Some(t) = self.spend_thr[k] {
-            tests[0] = Some(spend >= t);
+            test(spend >= t);
         }
         if let Some(t) = st.orders {
-            tests[1] = Some(orders >= i64::from(t));
+            test(orders >= i64::from(t));
         }
         if let Some(t) = st.points {
-            tests[2] = Some(points >= t);
+            test(points >= t);
         }
-        let mut it = tests.iter().flatten();
         match st.combine {
-            Match::All => it.all(|&b| b),
-            Match::Any => it.any(|&b| b),
+            Match::All => all,
+            Match::Any => any,
         }
     }
     /// The highest stage the window supports (invitation-only stages excluded).
@@ -405,25 +523,90 @@ impl Ctx<'_> {
         if units <= 0 {
             return 0;
         }
+        // 64-bit division when everything fits (every realistic amount): the same quotient
+        if let (Some((n, d)), Ok(u)) = (self.pts_u64, u64::try_from(units)) {
+            if let Some(x) = u.checked_mul(n) {
+                return i64::try_from(x / d)
+                    .unwrap_or(i64::MAX)
+                    .saturating_mul(self.earn);
+            }
+        }
         let steps = (units * self.pts_num).div_euclid(self.pts_den);
         i64::try_from(steps)
             .unwrap_or(i64::MAX)
             .saturating_mul(self.earn)
     }
-    fn points_for(&self, units: i128, mult: Decimal, flat: i64) -> i64 {
+    fn points_for(&self, units: i128, mult: Mult, flat: i64) -> i64 {
         if units <= 0 {
             return 0;
         }
         let b = self.base_points(units);
-        let scaled = if mult == Decimal::ONE {
-            b
+        let scaled = if self.fast {
+            scaled_points(b, mult)
         } else {
-            (Decimal::from(b) * mult)
-                .floor()
-                .to_i64()
-                .unwrap_or(i64::MAX)
+            scaled_points_decimal(b, mult)
         };
         scaled.saturating_add(flat)
+    }
+    /// The multiplier and flat points of an order in `stage` that hits the bonuses for which
+    /// `hit` holds: a table lookup, or (many bonuses) the product computed here.
+    fn multiplier(
+        &self,
+        stage: u16,
+        mut hit: impl FnMut(usize, &BonusWhen) -> bool,
+    ) -> (Mult, i64) {
+        let Some(pt) = &self.p.points else {
+            return (Mult::ONE, 0);
+        };
+        if self.mults.is_empty() {
+            return bonus_product(self.p, stage, |k| hit(k, &pt.bonuses[k].when));
+        }
+        let mut mask = 0usize;
+        for (k, b) in pt.bonuses.iter().enumerate() {
+            if hit(k, &b.when) {
+                mask |= 1 << k;
+            }
+        }
+        self.mults[(usize::from(stage) << pt.bonuses.len()) | mask]
+    }
+    /// Table lookups with chrono as the fallback outside the table.
+    fn table(&self, t: &[Day], d: Day, f: impl FnOnce() -> Day) -> Day {
+        usize::try_from(d - self.table_from)
+            .ok()
+            .and_then(|i| t.get(i).copied())
+            .unwrap_or_else(f)
+    }
+    fn year_start(&self, d: Day, start_month: u32) -> Day {
+        let t = if start_month == 1 {
+            &self.cal_starts
+        } else if start_month == self.fiscal_start {
+            &self.fy_starts
+        } else {
+            &[][..]
+        };
+        self.table(t, d, || year_start(d, start_month))
+    }
+    fn year_end(&self, d: Day, start_month: u32) -> Day {
+        let t = if start_month == 1 {
+            &self.cal_ends
+        } else if start_month == self.fiscal_start {
+            &self.fy_ends
+        } else {
+            &[][..]
+        };
+        self.table(t, d, || year_end(d, start_month))
+    }
+    fn month_of(&self, d: Day) -> u32 {
+        usize::try_from(d - self.table_from)
+            .ok()
+            .and_then(|i| self.months.get(i).copied())
+            .map_or_else(|| month_of(d), u32::from)
+    }
+    /// Whether some stage above the base can be reached with at most this spend and these
+    /// orders in the window (points unbounded when a stage has a points threshold).
+    fn reachable(&self, spend: i128, orders: i64) -> bool {
+        let pts = if self.points_thresholds { i64::MAX } else { 0 };
+        self.target(spend, orders, pts) > self.base
     }
 }
 
@@ -472,6 +655,18 @@ pub fn evaluate(
     events: &LoyaltyEvents,
     opts: &StageOptions,
 ) -> Result<Stages> {
+    evaluate_with(log, program, events, opts, true)
+}
+
+/// `fast = false` is the straightforward reference the tests compare against: chrono for every
+/// date, the bonus product in `Decimal` per order, and every review visited.
+fn evaluate_with(
+    log: &OrderLog,
+    program: &Program,
+    events: &LoyaltyEvents,
+    opts: &StageOptions,
+    fast: bool,
+) -> Result<Stages> {
     let as_of = log.as_of_day(opts.as_of);
     let amounts = log.amounts();
     let refunds = log.refunds();
@@ -505,20 +700,26 @@ pub fn evaluate(
         table_from: 0,
         month_ends: Vec::new(),
         expiries: Vec::new(),
+        cal_starts: Vec::new(),
+        cal_ends: Vec::new(),
+        fy_starts: Vec::new(),
+        fy_ends: Vec::new(),
+        months: Vec::new(),
+        campaign_days: Vec::new(),
+        mults: Vec::new(),
+        fast,
+        pts_u64: match (u64::try_from(pts_num), u64::try_from(pts_den)) {
+            (Ok(n), Ok(d)) if d > 0 => Some((n, d)),
+            _ => None,
+        },
+        points_thresholds: program
+            .stages
+            .iter()
+            .skip(1)
+            .any(|s| s.points.is_some() && !s.invitation_only),
     };
     let mut ctx = ctx;
-    if let (Some(first), Some(last)) = (log.first_day(), log.last_day()) {
-        // Days of orders and the reviews after them; a few years of margin (outside: chrono).
-        let from = first.min(as_of) - 400;
-        let to = last.max(as_of) + 800;
-        if to - from < 200_000 {
-            ctx.table_from = from;
-            ctx.month_ends = month_end_table(from, to);
-            if let Some(Expiry::Months { months }) = program.points.as_ref().map(|p| p.expiry) {
-                ctx.expiries = (from..to).map(|d| add_months(d, months)).collect();
-            }
-        }
-    }
+    fill_tables(&mut ctx, log.first_day(), log.last_day());
     let ctx = ctx;
     let mut redemptions = Vec::with_capacity(events.redemptions.len());
     for (k, r) in events.redemptions.iter().enumerate() {
@@ -663,6 +864,75 @@ pub fn evaluate(
     Ok(out)
 }
 
+/// The per-run tables of `ctx` (see [`Ctx`]) for the days from `first` to `last` and the
+/// evaluation date, with a few years of margin for reviews and expiries (outside: chrono).
+fn fill_tables(ctx: &mut Ctx<'_>, first: Option<Day>, last: Option<Day>) {
+    let p = ctx.p;
+    if let Some(pt) = &p.points {
+        ctx.campaign_days = pt
+            .bonuses
+            .iter()
+            .map(|b| match b.when {
+                BonusWhen::Campaign { from, to } => (date_to_day(from), date_to_day(to)),
+                _ => (Day::MAX, Day::MIN),
+            })
+            .collect();
+        let nb = pt.bonuses.len();
+        if nb <= MAX_TABLE_BONUSES && ctx.fast {
+            ctx.mults = (0..p.stages.len() << nb)
+                .map(|k| bonus_product(p, (k >> nb) as u16, |b| (k >> b) & 1 == 1))
+                .collect();
+        }
+    }
+    let (Some(first), Some(last)) = (first, last) else {
+        return;
+    };
+    if !ctx.fast {
+        return;
+    }
+    let from = first.min(ctx.as_of) - 400;
+    let to = last.max(ctx.as_of) + 800;
+    if to - from >= 200_000 {
+        return;
+    }
+    ctx.table_from = from;
+    ctx.month_ends = month_end_table(from, to);
+    if let Some(Expiry::Months { months }) = p.points.as_ref().map(|p| p.expiry) {
+        ctx.expiries = (from..to).map(|d| add_months(d, months)).collect();
+    }
+    let years = |start_month: u32| {
+        let (mut starts, mut ends) = (Vec::new(), Vec::new());
+        let mut d = from;
+        while d < to {
+            let (s, e) = (year_start(d, start_month), year_end(d, start_month));
+            let upto = e.min(to - 1);
+            starts.extend(std::iter::repeat_n(s, (upto - d + 1) as usize));
+            ends.extend(std::iter::repeat_n(e, (upto - d + 1) as usize));
+            d = upto + 1;
+        }
+        (starts, ends)
+    };
+    let uses_calendar = p.window == Window::CalendarYear
+        || (p.review == Review::Year && ctx.fiscal_start == 1)
+        || p.points
+            .as_ref()
+            .is_some_and(|pt| pt.expiry == Expiry::EndOfNextYear);
+    if uses_calendar {
+        (ctx.cal_starts, ctx.cal_ends) = years(1);
+    }
+    if ctx.fiscal_start != 1 {
+        (ctx.fy_starts, ctx.fy_ends) = years(ctx.fiscal_start);
+    }
+    let birthday = p.points.as_ref().is_some_and(|pt| {
+        pt.bonuses
+            .iter()
+            .any(|b| b.when == BonusWhen::BirthdayMonth)
+    });
+    if birthday {
+        ctx.months = (from..to).map(|d| month_of(d) as u8).collect();
+    }
+}
+
 /// `month_end(d)` for every `d` in `from..to`, computed once per month.
 fn month_end_table(from: Day, to: Day) -> Vec<Day> {
     let mut v = Vec::with_capacity((to - from).max(0) as usize);
@@ -724,6 +994,78 @@ fn tally(
     }
 }
 
+/// The order columns of one customer, and what booking an order reads besides.
+struct OrderCols<'a> {
+    units: &'a [i64],
+    kinds: &'a [OrderKind],
+    subs: &'a [u32],
+    birth_month: Option<u32>,
+    /// Keep each order's multiplier and flat points (a refund may recompute its points).
+    keep_mult: bool,
+}
+
+/// Whether bonus `k` applies to order `i` of day `d` (`first`: the customer's first completed
+/// order).
+#[inline]
+fn bonus_hit(
+    ctx: &Ctx<'_>,
+    o: &OrderCols<'_>,
+    i: usize,
+    d: Day,
+    first: bool,
+    k: usize,
+    when: &BonusWhen,
+) -> bool {
+    match when {
+        BonusWhen::FirstOrder => first,
+        BonusWhen::BirthdayMonth => o.birth_month == Some(ctx.month_of(d)),
+        BonusWhen::Subscription => o.kinds[i] == OrderKind::Subscription || o.subs[i] != NONE,
+        BonusWhen::Campaign { .. } => {
+            let (a, b) = ctx.campaign_days[k];
+            (a..=b).contains(&d)
+        }
+    }
+}
+
+/// Books completed order `i` of day `d`: its spend, points (with the stage multiplier and
+/// bonuses) and lot, and the window sums.
+fn book_order(ctx: &Ctx<'_>, s: &mut Sim, sc: &mut Scratch, o: &OrderCols<'_>, i: usize, d: Day) {
+    let amount = i128::from(o.units[i]) * ctx.order_up;
+    sc.spend[i] = amount;
+    sc.counted[i] = true;
+    if s.joined.is_none() {
+        s.joined = Some(d);
+        s.since = Some(d);
+    }
+    if s.anchor.is_none() {
+        s.anchor = Some(d);
+    }
+    if let Some(pt) = &ctx.p.points {
+        let first = !s.completed_seen;
+        let (mult, flat) = if ctx.mults.is_empty() {
+            ctx.multiplier(s.cur, |k, when| bonus_hit(ctx, o, i, d, first, k, when))
+        } else {
+            // the tabulated product of the stage and the bonuses hit (at most 8)
+            let mut mask = 0usize;
+            for (k, b) in pt.bonuses.iter().enumerate() {
+                mask |= usize::from(bonus_hit(ctx, o, i, d, first, k, &b.when)) << k;
+            }
+            ctx.mults[(usize::from(s.cur) << pt.bonuses.len()) | mask]
+        };
+        let earned = ctx.points_for(amount, mult, flat);
+        if o.keep_mult {
+            sc.mult[i] = mult;
+            sc.flat[i] = flat;
+        }
+        sc.pts[i] = earned;
+        earn(ctx, s, sc, pt.expiry, d, earned, i as u32);
+    }
+    s.completed_seen = true;
+    s.win_spend += sc.spend[i];
+    s.win_orders += 1;
+    s.win_points += sc.pts[i];
+}
+
 #[allow(clippy::too_many_lines)]
 fn run_customer(
     ctx: &Ctx<'_>,
@@ -753,18 +1095,57 @@ fn run_customer(
     sc.counted.resize(m, false);
     sc.pts.clear();
     sc.pts.resize(m, 0);
-    sc.refunded.clear();
-    sc.refunded.resize(m, 0);
-    if p.points.is_some() {
-        sc.mult.clear();
-        sc.mult.resize(m, Decimal::ONE);
-        sc.flat.clear();
-        sc.flat.resize(m, 0);
+    // What only a linked refund reads (kept per order only when the customer has refunds).
+    let has_refunds = !r_day.is_empty();
+    if has_refunds {
+        sc.refunded.clear();
+        sc.refunded.resize(m, 0);
+        if p.points.is_some() {
+            sc.mult.clear();
+            sc.mult.resize(m, Mult::ONE);
+            sc.flat.clear();
+            sc.flat.resize(m, 0);
+        }
     }
     sc.lots.clear();
     sc.changes.clear();
-    let birth_month = log.birth_date(c).map(|b| chrono::Datelike::month(&b));
+    let cols = OrderCols {
+        units,
+        kinds,
+        subs,
+        birth_month: log.birth_date(c).map(|b| chrono::Datelike::month(&b)),
+        keep_mult: has_refunds && p.points.is_some(),
+    };
     let mut s = Sim::new(ctx.base);
+    // A customer whose every completed order together cannot reach the first stage above the
+    // base (and who is invited nowhere) never leaves the base stage: its reviews change
+    // nothing, so none is visited. Refunds only lower the window, expiry does not depend on
+    // reviews, and the progress columns are computed from the final state.
+    if invitations.is_empty() && ctx.fast {
+        let (mut total, mut orders) = (0_i128, 0_i64);
+        for (k, &u) in units.iter().enumerate() {
+            if status[k] != OrderStatus::Cancelled && days[k] <= ctx.as_of {
+                total += i128::from(u);
+                orders += 1;
+            }
+        }
+        s.stays_base = !ctx.reachable(total * ctx.order_up, orders);
+    }
+    if s.stays_base && !has_refunds && redemptions.is_empty() {
+        // Only orders, and the stage stays: no review, refund, redemption or invitation can
+        // change anything between them, so they are booked in one pass (what the event loop
+        // below would do, day by day).
+        while s.hi < m && days[s.hi] <= ctx.as_of {
+            let i = s.hi;
+            s.hi += 1;
+            if status[i] != OrderStatus::Cancelled {
+                book_order(ctx, &mut s, sc, &cols, i, days[i]);
+            }
+        }
+        expire(&mut s, sc, ctx.as_of);
+        advance_window(ctx, &mut s, sc, days, ctx.as_of);
+        return Ok(s);
+    }
     let (mut ri, mut di, mut ii) = (0usize, 0usize, 0usize);
     let as_of = ctx.as_of;
     let upgrade_on_order = p.upgrade == Upgrade::OnOrder;
@@ -793,7 +1174,12 @@ fn run_customer(
             break;
         }
         expire(&mut s, sc, d);
-        advance_window(ctx, &mut s, sc, days, d);
+        // The window sums are read by thresholds only (an upgrade on order, a review): a
+        // customer who stays in the base stage moves its window once, at the end (the sums
+        // stay the sums over `lo..hi` whatever `lo` is, refunds included).
+        if !s.stays_base {
+            advance_window(ctx, &mut s, sc, days, d);
+        }
         // Orders of the day, in time order.
         while s.hi < m && days[s.hi] == d {
             let i = s.hi;
@@ -801,45 +1187,7 @@ fn run_customer(
             if status[i] == OrderStatus::Cancelled {
                 continue;
             }
-            let amount = i128::from(units[i]) * ctx.order_up;
-            sc.spend[i] = amount;
-            sc.counted[i] = true;
-            if s.joined.is_none() {
-                s.joined = Some(d);
-                s.since = Some(d);
-            }
-            if s.anchor.is_none() {
-                s.anchor = Some(d);
-            }
-            if let Some(pt) = &p.points {
-                let mut mult = p.stages[s.cur as usize].multiplier;
-                let mut flat = 0_i64;
-                for b in &pt.bonuses {
-                    let hit = match b.when {
-                        BonusWhen::FirstOrder => !s.completed_seen,
-                        BonusWhen::BirthdayMonth => birth_month == Some(month_of(d)),
-                        BonusWhen::Subscription => {
-                            kinds[i] == OrderKind::Subscription || subs[i] != NONE
-                        }
-                        BonusWhen::Campaign { from, to } => {
-                            (date_to_day(from)..=date_to_day(to)).contains(&d)
-                        }
-                    };
-                    if hit {
-                        mult *= b.multiplier;
-                        flat = flat.saturating_add(b.points);
-                    }
-                }
-                let earned = ctx.points_for(amount, mult, flat);
-                sc.mult[i] = mult;
-                sc.flat[i] = flat;
-                sc.pts[i] = earned;
-                earn(ctx, &mut s, sc, pt.expiry, d, earned, i as u32);
-            }
-            s.completed_seen = true;
-            s.win_spend += sc.spend[i];
-            s.win_orders += 1;
-            s.win_points += sc.pts[i];
+            book_order(ctx, &mut s, sc, &cols, i, d);
             s.dirty = Some(s.dirty.map_or(d, |x| x.min(d)));
             if upgrade_on_order {
                 let t = ctx.target(s.win_spend, s.win_orders, s.win_points);
@@ -950,12 +1298,19 @@ fn run_customer(
 
 /// The next review day to visit, or `Day::MAX`.
 fn next_review(ctx: &Ctx<'_>, s: &Sim, days: &[Day]) -> Day {
-    if s.joined.is_none() {
+    if s.joined.is_none() || (s.stays_base && s.cur == ctx.base && s.grace_until.is_none()) {
         return Day::MAX;
     }
     let mut r = Day::MAX;
     if let Some(x) = s.dirty {
         r = r.min(ctx.review_day(s, x));
+    }
+    // Orders leaving the window only lower the sums: that matters to a review only when there
+    // is a stage to lose. In the base stage (no grace pending) the sums cannot rise between
+    // events, so after the review that follows the last event nothing can change until the
+    // next one (the reference path visits those reviews anyway).
+    if ctx.fast && s.cur == ctx.base && s.grace_until.is_none() {
+        return r;
     }
     let lo = s.lo.max(s.lo_floor);
     if lo < s.hi {
@@ -1067,7 +1422,7 @@ fn earn(ctx: &Ctx<'_>, s: &mut Sim, sc: &mut Scratch, expiry: Expiry, d: Day, pt
     let expires = match expiry {
         Expiry::Never => Day::MAX,
         Expiry::Months { months } => ctx.expiry_day(d, months),
-        Expiry::EndOfNextYear => year_end(year_end(d, 1) + 1, 1) + 1,
+        Expiry::EndOfNextYear => ctx.year_end(ctx.year_end(d, 1) + 1, 1) + 1,
     };
     sc.lots.push((expires, left, pos));
     s.lots_total += left;
@@ -1184,6 +1539,127 @@ fn push_row(ctx: &Ctx<'_>, log: &OrderLog, c: usize, s: &Sim, sc: &Scratch, out:
             out.orders_needed.push(None);
             out.points_needed.push(None);
             out.needed_by.push(None);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::io::{ReadOptions, read_csv_str};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        /// Integer base points × multiplier equals the `Decimal` product, floored.
+        #[test]
+        fn integer_multiplier_equals_decimal(base in prop_oneof![0i64..100_000, any::<i64>().prop_map(i64::abs)],
+                                             m in 0i64..10_000_000, scale in 0u32..12, k in 0usize..3) {
+            let d = Decimal::new(m, scale);
+            let mult = Mult::of(match k { 0 => d, 1 => d * d, _ => d * Decimal::new(15, 1) });
+            prop_assert_eq!(scaled_points(base, mult), scaled_points_decimal(base, mult));
+        }
+    }
+
+    const WINDOWS: [&str; 4] = [
+        r#"{"kind": "rolling", "days": 90}"#,
+        r#"{"kind": "calendar_year"}"#,
+        r#"{"kind": "fiscal_year", "start_month": 4}"#,
+        r#"{"kind": "anniversary"}"#,
+    ];
+    const EXPIRIES: [&str; 3] = [
+        r#"{"kind": "months", "months": 3}"#,
+        r#"{"kind": "end_of_next_year"}"#,
+        r#"{"kind": "never"}"#,
+    ];
+
+    fn program(
+        w: usize,
+        review: &str,
+        upgrade: &str,
+        downgrade: &str,
+        e: usize,
+        pts: bool,
+    ) -> Program {
+        let top = if pts {
+            r#"{"id": "top", "points": 60}"#
+        } else {
+            r#"{"id": "top", "spend": 5000}"#
+        };
+        Program::from_json(&format!(
+            r#"{{"stages": [{{"id": "base", "multiplier": "1.25"}}, {{"id": "silver", "spend": 900, "multiplier": "1.5"}},
+                 {{"id": "gold", "spend": 2500, "orders": 4, "match": "any", "multiplier": 2}}, {top}],
+                "window": {w}, "review": "{review}", "upgrade": "{upgrade}", "downgrade": "{downgrade}", "grace_days": 7,
+                "points": {{"per": 10, "expiry": {e}, "shortfall": "debt",
+                            "bonuses": [{{"kind": "first_order", "points": 5, "multiplier": "1.1"}},
+                                        {{"kind": "subscription", "multiplier": 2}},
+                                        {{"kind": "birthday_month", "multiplier": "3"}},
+                                        {{"kind": "campaign", "from": "2023-06-01", "to": "2023-06-30", "multiplier": "1.05"}}]}}}}"#,
+            w = WINDOWS[w],
+            e = EXPIRIES[e],
+        ))
+        .unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(150))]
+
+        /// The optimised evaluation (day tables, tabulated integer multipliers, reviews skipped
+        /// for customers who cannot leave the base stage) equals the straightforward one.
+        #[test]
+        fn fast_path_equals_reference(
+            rows in prop::collection::vec((0u8..6, 0u16..1000, 1u16..1500, prop::option::of((0u16..40, 1u16..1500)), prop::bool::weighted(0.1), any::<bool>()), 1..40),
+            w in 0usize..4, review in 0usize..3, up in 0usize..2, down in 0usize..3, e in 0usize..3, pts in any::<bool>(),
+            cut in 0u16..1100,
+        ) {
+            let review = match (review, w) {
+                (2, 3) => "anniversary",
+                (1, _) => "year",
+                _ => "month",
+            };
+            let p = program(w, review, ["on_order", "period_end"][up], ["never", "one_step", "recompute"][down], e, pts);
+            let start = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap();
+            let mut csv = String::from("customer_id,order_id,placed_at,amount,status,kind\n");
+            for (k, (c, day, amount, refund, cancelled, sub)) in rows.iter().enumerate() {
+                let d = start + chrono::Days::new(u64::from(*day));
+                let _ = writeln!(csv, "c{c},o{k},{d}T12:00:00Z,{amount},{},{}",
+                    if *cancelled { "cancelled" } else { "completed" },
+                    if *sub { "subscription" } else { "one_off" });
+                if let Some((after, amt)) = refund {
+                    let rd = d + chrono::Days::new(u64::from(*after));
+                    let _ = writeln!(csv, "c{c},o{k},{rd},-{amt},completed,one_off");
+                }
+            }
+            let log = read_csv_str(&csv, &ReadOptions::default()).unwrap().log;
+            let births: Vec<_> = (0..log.n_customers()).map(|i| crate::model::Customer {
+                id: log.customer_id(i).to_owned(),
+                birth_date: NaiveDate::from_ymd_opt(1990, 1 + (i as u32 * 5) % 12, 3),
+                signed_up_at: None,
+                attributes: std::collections::BTreeMap::new(),
+            }).collect();
+            let log = log.with_customers(&births).unwrap();
+            let opts = StageOptions { as_of: Some(start + chrono::Days::new(u64::from(cut))), history: true, distribution: true };
+            let events = LoyaltyEvents::default();
+            let fast = evaluate_with(&log, &p, &events, &opts, true).unwrap();
+            let slow = evaluate_with(&log, &p, &events, &opts, false).unwrap();
+            prop_assert_eq!(&fast.stage, &slow.stage);
+            prop_assert_eq!(&fast.stage_since, &slow.stage_since);
+            prop_assert_eq!(&fast.points_balance, &slow.points_balance);
+            prop_assert_eq!(&fast.points_earned, &slow.points_earned);
+            prop_assert_eq!(&fast.points_expired, &slow.points_expired);
+            prop_assert_eq!(&fast.points_reversed, &slow.points_reversed);
+            prop_assert_eq!(&fast.window_spend_units, &slow.window_spend_units);
+            prop_assert_eq!(&fast.window_points, &slow.window_points);
+            prop_assert_eq!(&fast.next_expiring_points, &slow.next_expiring_points);
+            prop_assert_eq!(&fast.next_expiring_date, &slow.next_expiring_date);
+            prop_assert_eq!(&fast.spend_needed_units, &slow.spend_needed_units);
+            prop_assert_eq!(&fast.needed_by, &slow.needed_by);
+            prop_assert_eq!(&fast.history, &slow.history);
+            prop_assert_eq!(&fast.distribution, &slow.distribution);
         }
     }
 }

@@ -242,7 +242,7 @@ impl Book {
             sb.push(&self.totals(c), self.table_state(c));
         }
         let s = sb.finish();
-        let seg = Segmenter::new(
+        let mut seg = Segmenter::new(
             &log,
             &s,
             SegmentOptions {
@@ -251,6 +251,8 @@ impl Book {
                 ..SegmentOptions::default()
             },
         );
+        // Subscriptions reach a book as events: none yet is none, not unknown.
+        seg.subscriptions_complete();
         let mut words = vec![0u64; self.cust.len()];
         for (k, sg) in self.segments.iter().enumerate() {
             let v = seg.evaluate(&sg.rule)?;

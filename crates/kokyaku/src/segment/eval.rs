@@ -396,6 +396,14 @@ impl<'a> Segmenter<'a> {
         self.extras = Some(extras);
     }
 
+    /// Declares the log's subscription table complete even when it is empty: a subscription
+    /// quantifier then sees no items instead of being a `rule_type` error on a log with
+    /// subscription orders. For callers whose contracts arrive as events (the customer book:
+    /// no subscription event yet means no contract yet).
+    pub fn subscriptions_complete(&mut self) {
+        self.catalog.subscriptions_unknown = false;
+    }
+
     /// The columns of `extras` that hold `field`, computed (once) and put in the cache.
     fn lazy_extra(&self, field: &str) -> Result<Option<Col<'a>>> {
         let Some(e) = self.extras else {

@@ -8,14 +8,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use kokyaku::loyalty::{LoyaltyEvents, Program, StageOptions, evaluate};
 use kokyaku::simulate::{SimOptions, simulate_log};
 use kokyaku::summary::{SummaryOptions, summarize};
-
-const PROGRAM: &str = r#"{
-  "stages": [{"id": "regular"}, {"id": "silver", "spend": 30000},
-             {"id": "gold", "spend": 100000, "multiplier": "1.5"}, {"id": "platinum", "spend": 300000, "multiplier": 2}],
-  "window": {"kind": "rolling", "days": 365}, "upgrade": "period_end", "review": "month", "downgrade": "recompute",
-  "points": {"per": 100, "earn": 1, "expiry": {"kind": "months", "months": 12},
-             "bonuses": [{"kind": "first_order", "points": 100}, {"kind": "subscription", "multiplier": 2}]}
-}"#;
+use kokyaku_benches::JP_EC_RANK_PROGRAM;
 
 fn bench(c: &mut Criterion) {
     let log = simulate_log(&SimOptions {
@@ -25,7 +18,7 @@ fn bench(c: &mut Criterion) {
     })
     .expect("simulate");
     let n = log.n_orders() / 1000;
-    let program = Program::from_json(PROGRAM).expect("programme");
+    let program = Program::from_json(JP_EC_RANK_PROGRAM).expect("programme");
     let mut g = c.benchmark_group("loyalty");
     g.sample_size(10);
     g.bench_function(format!("summary_{n}k_orders"), |b| {

@@ -129,16 +129,6 @@ fn twenty() -> Vec<Rule> {
         .collect()
 }
 
-/// CPU time this thread has run, in nanoseconds (`None` off Linux).
-fn thread_cpu_ns() -> Option<u64> {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
 fn count(v: &[bool]) -> usize {
     v.iter().filter(|&&x| x).count()
 }
@@ -147,11 +137,11 @@ fn count(v: &[bool]) -> usize {
 fn worst_of_3(mut f: impl FnMut() -> usize) -> (f64, f64) {
     let (mut cpu, mut wall) = (0.0_f64, 0.0_f64);
     for _ in 0..3 {
-        let c0 = thread_cpu_ns().unwrap_or(0);
+        let c0 = kokyaku_benches::thread_cpu_seconds();
         let t0 = std::time::Instant::now();
         black_box(f());
         let w = t0.elapsed().as_secs_f64() * 1e3;
-        let c = (thread_cpu_ns().unwrap_or(0) - c0) as f64 / 1e6;
+        let c = (kokyaku_benches::thread_cpu_seconds() - c0) * 1e3;
         cpu = cpu.max(c);
         wall = wall.max(w);
     }

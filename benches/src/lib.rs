@@ -9,3 +9,15 @@ pub fn thread_cpu_seconds() -> f64 {
         .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
         .map_or(f64::NAN, |ns| ns / 1e9)
 }
+
+/// The loyalty benchmark programme: the JP EC rank of docs/loyalty.md (rolling 365 days, monthly
+/// reviews, recompute, net spend, points with stage multipliers, a first-order and a
+/// subscription bonus, 12-month expiry). Used by the `loyalty` bench, `loyalty_stages` and
+/// `book_timing`.
+pub const JP_EC_RANK_PROGRAM: &str = r#"{
+  "stages": [{"id": "regular"}, {"id": "silver", "spend": 30000},
+             {"id": "gold", "spend": 100000, "multiplier": "1.5"}, {"id": "platinum", "spend": 300000, "multiplier": 2}],
+  "window": {"kind": "rolling", "days": 365}, "upgrade": "period_end", "review": "month", "downgrade": "recompute",
+  "points": {"per": 100, "earn": 1, "expiry": {"kind": "months", "months": 12},
+             "bonuses": [{"kind": "first_order", "points": 100}, {"kind": "subscription", "multiplier": 2}]}
+}"#;

@@ -13,6 +13,7 @@ use std::time::Instant;
 use kokyaku::book::{Book, BookOptions, OrderRef};
 use kokyaku::model::{OrderKind, OrderStatus, StrColumn};
 use kokyaku::segment::RuleSource;
+use kokyaku_benches::{JP_EC_RANK_PROGRAM, thread_cpu_seconds};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -41,29 +42,16 @@ const RULES: [&str; 20] = [
     r#"any order (kind = "subscription")"#,
 ];
 
-/// The loyalty programme: the JP EC rank of docs/loyalty.md (the `loyalty_stages` bench's).
-const PROGRAM: &str = r#"{
-  "stages": [{"id": "regular"}, {"id": "silver", "spend": 30000},
-             {"id": "gold", "spend": 100000, "multiplier": "1.5"}, {"id": "platinum", "spend": 300000, "multiplier": 2}],
-  "window": {"kind": "rolling", "days": 365}, "upgrade": "period_end", "review": "month", "downgrade": "recompute",
-  "points": {"per": 100, "earn": 1, "expiry": {"kind": "months", "months": 12},
-             "bonuses": [{"kind": "first_order", "points": 100}, {"kind": "subscription", "multiplier": 2}]}
-}"#;
-
-fn cpu_seconds() -> f64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(f64::NAN, |ns| ns / 1e9)
-}
-
 struct Clock(Instant, f64);
 impl Clock {
     fn start() -> Self {
-        Self(Instant::now(), cpu_seconds())
+        Self(Instant::now(), thread_cpu_seconds())
     }
     fn stop(self) -> (f64, f64) {
-        (self.0.elapsed().as_secs_f64(), cpu_seconds() - self.1)
+        (
+            self.0.elapsed().as_secs_f64(),
+            thread_cpu_seconds() - self.1,
+        )
     }
 }
 
@@ -150,7 +138,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|(k, r)| (format!("s{k:02}"), RuleSource::Text((*r).to_owned())))
         .collect();
     book.set_segments(&rules)?;
-    book.set_program(Some(PROGRAM))?;
+    book.set_program(Some(JP_EC_RANK_PROGRAM))?;
 
     let t = Clock::start();
     ingest(&mut book, &history)?;

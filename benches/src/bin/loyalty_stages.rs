@@ -9,31 +9,13 @@ use std::time::Instant;
 use kokyaku::loyalty::{LoyaltyEvents, Program, StageOptions, evaluate};
 use kokyaku::simulate::{SimOptions, simulate_log};
 use kokyaku::summary::{SummaryOptions, summarize};
-
-/// The benchmark programme: the JP EC rank of docs/loyalty.md (rolling 365 days, monthly
-/// reviews, recompute, net spend, points with stage multipliers and 12-month expiry).
-pub const PROGRAM: &str = r#"{
-  "stages": [{"id": "regular"}, {"id": "silver", "spend": 30000},
-             {"id": "gold", "spend": 100000, "multiplier": "1.5"}, {"id": "platinum", "spend": 300000, "multiplier": 2}],
-  "window": {"kind": "rolling", "days": 365}, "upgrade": "period_end", "review": "month", "downgrade": "recompute",
-  "points": {"per": 100, "earn": 1, "expiry": {"kind": "months", "months": 12},
-             "bonuses": [{"kind": "first_order", "points": 100}, {"kind": "subscription", "multiplier": 2}]}
-}"#;
-
-/// On-CPU seconds of this thread (`/proc/thread-self/schedstat`; NaN where unavailable): on a
-/// loaded machine the wall clock also counts the time other processes had the core.
-fn cpu_seconds() -> f64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(f64::NAN, |ns| ns / 1e9)
-}
+use kokyaku_benches::{JP_EC_RANK_PROGRAM, thread_cpu_seconds};
 
 /// `(wall seconds, on-CPU seconds, result)` of one call.
 fn timed<T>(f: impl FnOnce() -> T) -> (f64, f64, T) {
-    let (t, c) = (Instant::now(), cpu_seconds());
+    let (t, c) = (Instant::now(), thread_cpu_seconds());
     let r = f();
-    (t.elapsed().as_secs_f64(), cpu_seconds() - c, r)
+    (t.elapsed().as_secs_f64(), thread_cpu_seconds() - c, r)
 }
 
 fn main() {
@@ -54,7 +36,7 @@ fn main() {
     })
     .expect("simulate");
     let simulate_s = t.elapsed().as_secs_f64();
-    let program = Program::from_json(PROGRAM).expect("programme");
+    let program = Program::from_json(JP_EC_RANK_PROGRAM).expect("programme");
     let run_stages = || {
         evaluate(
             &log,

@@ -20,7 +20,7 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use super::ReadOptions;
-use super::plain_tests::{PLAIN_TAKEN, check};
+use super::plain_tests::{PLAIN_TAKEN, check, check_route};
 use crate::summary::SummaryOptions;
 
 static FILES: AtomicUsize = AtomicUsize::new(0);
@@ -53,7 +53,20 @@ fn schema() -> impl Strategy<Value = Schema4> {
 
 const START: i64 = 1_704_067_200; // 2024-01-01T00:00:00Z
 
-fn write(orders: &[Order], s: Schema4) -> std::path::PathBuf {
+/// A deterministic shuffle of `v` from `seed` (xorshift).
+fn shuffle<T>(v: &mut [T], seed: u64) {
+    let mut x = seed | 1;
+    for i in (1..v.len()).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+}
+
+/// Writes `orders` in schema `s`; with `scatter`, the rows (lines of an order included) are
+/// shuffled by that seed, so that an order's lines are not next to each other.
+fn write(orders: &[Order], s: Schema4, scatter: Option<u64>) -> std::path::PathBuf {
     // Line items: each order becomes `lines` rows of quantity x unit price (whole cents).
     let mut rows: Vec<(u16, i64, i64, usize, i64, i64)> = Vec::new(); // cust, t, cents, order, qty, price
     for (k, &(c, t, cents, lines)) in orders.iter().enumerate() {
@@ -63,6 +76,9 @@ fn write(orders: &[Order], s: Schema4) -> std::path::PathBuf {
             let price = (cents / i64::from(lines) / qty).max(1);
             rows.push((c, t, cents, k, qty, price));
         }
+    }
+    if let Some(seed) = scatter {
+        shuffle(&mut rows, seed);
     }
     let n = rows.len();
     // Order numbers rise with time (shops number orders as they come in), whatever the row
@@ -243,7 +259,7 @@ fn the_common_export_schemas_are_taken_in_plain_batches() {
                         time,
                         amount,
                     };
-                    let path = write(&regular_orders(48), s);
+                    let path = write(&regular_orders(48), s, None);
                     let before = PLAIN_TAKEN.with(Cell::get);
                     check(&path, &options(s, false), &SummaryOptions::default(), 8);
                     let taken = PLAIN_TAKEN.with(Cell::get) - before;
@@ -263,26 +279,56 @@ proptest! {
             (0u16..30, 0i64..90 * 86_400, prop_oneof![4 => 1i64..500_000, 1 => Just(0i64), 1 => (1i64..5_000).prop_map(|x| x * 100)], 1u8..4),
             0..80),
         s in schema(),
-        shuffled in prop::bool::weighted(0.3),
+        order_by in prop::sample::select(vec![0u8, 0, 1, 2]),
         seed in any::<u64>(),
         batch_rows in prop::sample::select(vec![1usize, 3, 8, 64]),
         tokyo in any::<bool>(),
     ) {
         let mut orders = orders;
         orders.sort_by_key(|o| o.1);
-        if shuffled {
-            // A deterministic shuffle from the seed.
-            let n = orders.len();
-            let mut x = seed | 1;
-            for i in (1..n).rev() {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                orders.swap(i, (x % (i as u64 + 1)) as usize);
+        // 0: time-ordered; 1: orders shuffled; 2: rows shuffled (an order's lines apart).
+        if order_by == 1 {
+            shuffle(&mut orders, seed);
+        }
+        let path = write(&orders, s, (order_by == 2).then_some(seed));
+        let (_, streamed) = check_route(&path, &options(s, tokyo), &SummaryOptions::default(), batch_rows);
+        // Every row of these logs is valid: the summary streams, whatever the row order.
+        prop_assert!(streamed, "{s:?} order_by {order_by}");
+        std::fs::remove_file(&path).ok();
+    }
+}
+
+/// Shuffled logs and line items (next to each other or not) stream, and summarise as the
+/// grouped log does, through plain batches or not.
+#[test]
+fn shuffled_logs_and_line_items_stream() {
+    for cust in 0..4 {
+        for order in 0..4 {
+            for (time, amount) in [(1, 0), (5, 1), (8, 2), (10, 0)] {
+                let s = Schema4 {
+                    cust,
+                    order,
+                    time,
+                    amount,
+                };
+                for order_by in 0..3u8 {
+                    let mut orders = regular_orders(60);
+                    if order_by == 1 {
+                        shuffle(&mut orders, 99);
+                    }
+                    let path = write(&orders, s, (order_by == 2).then_some(7));
+                    for batch_rows in [1, 7, 64] {
+                        let (_, streamed) = check_route(
+                            &path,
+                            &options(s, false),
+                            &SummaryOptions::default(),
+                            batch_rows,
+                        );
+                        assert!(streamed, "{s:?} order_by {order_by} batch {batch_rows}");
+                    }
+                    std::fs::remove_file(&path).ok();
+                }
             }
         }
-        let path = write(&orders, s);
-        check(&path, &options(s, tokyo), &SummaryOptions::default(), batch_rows);
-        std::fs::remove_file(&path).ok();
     }
 }

@@ -341,6 +341,18 @@ mod role {
     pub(super) const SUBSCRIPTION: usize = 9;
 }
 
+/// Text columns of delimited text (one per role in [`Row`] order, each without nulls) as a
+/// [`PlainBatch`] when every row is a plain new order, read as the per-row path reads text.
+pub(crate) fn plain_text_batch(
+    arrays: &[Option<ArrayRef>; 11],
+    rows: usize,
+    opts: &ReadOptions,
+) -> Result<Option<PlainBatch>> {
+    let tz = opts.tz()?;
+    let cols: Vec<Option<Col<'_>>> = arrays.iter().map(|a| a.as_ref().map(Col::new)).collect();
+    Ok(plain_batch(&cols, rows, opts, tz, false))
+}
+
 /// The batch as a [`PlainBatch`] when every row is a plain new order (see [`super::plain`]):
 /// `None` when any row is not, or a column has a type the plain path does not read.
 fn plain_batch(

@@ -196,7 +196,7 @@ impl TextChunks {
             return Ok(());
         }
         let mut arrays: [Option<ArrayRef>; 11] = Default::default();
-        for k in 0..11 {
+        for (k, slot) in arrays.iter_mut().enumerate() {
             if self.roles[k].is_none() {
                 continue;
             }
@@ -215,7 +215,7 @@ impl TextChunks {
                 },
                 reason: e.to_string(),
             })?;
-            arrays[k] = Some(std::sync::Arc::new(a) as ArrayRef);
+            *slot = Some(std::sync::Arc::new(a) as ArrayRef);
         }
         let first = self.first_row;
         self.first_row += rows as u64;

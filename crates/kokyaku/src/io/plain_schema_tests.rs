@@ -409,7 +409,7 @@ fn write_csv(
         lines.insert(n / 3, "x,y".to_owned());
         let mut bad: Vec<String> = lines[n / 4].split(',').map(str::to_owned).collect();
         if let Some(a) = bad.last_mut() {
-            *a = "abc".to_owned();
+            "abc".clone_into(a);
         }
         lines.insert(n / 4, bad.join(","));
     }

@@ -135,12 +135,15 @@ const COUNTED: u32 = 1 << 31;
 
 /// A `(customer, day)` pair as one sortable number.
 fn pack_day(customer: u32, day: Day) -> u64 {
-    (u64::from(customer) << 32) | u64::from(day.cast_unsigned() ^ 0x8000_0000)
+    (u64::from(customer) << 32) | u64::from(u32::from_ne_bytes(day.to_ne_bytes()) ^ 0x8000_0000)
 }
 
 /// The customer and day of [`pack_day`].
 fn unpack_day(p: u64) -> (u32, Day) {
-    ((p >> 32) as u32, ((p as u32) ^ 0x8000_0000).cast_signed())
+    (
+        (p >> 32) as u32,
+        Day::from_ne_bytes(((p as u32) ^ 0x8000_0000).to_ne_bytes()),
+    )
 }
 
 const EMPTY_ACC: Acc = Acc {

@@ -428,7 +428,7 @@ fn dense_slot(base: &mut u64, index: &mut Vec<u32>, room: u64, num: u64) -> Opti
         let shift = usize::try_from(*base - new_base).ok()?;
         index.splice(0..0, std::iter::repeat_n(NONE, shift));
         *base = new_base;
-        return Some(usize::try_from(num - new_base).ok()?);
+        return usize::try_from(num - new_base).ok();
     }
     let k = num - *base;
     if k >= index.len() as u64 {

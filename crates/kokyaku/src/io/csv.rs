@@ -40,8 +40,21 @@ pub(crate) fn csv_into<R: Read, S: OrderSink>(
     opts: &ReadOptions,
     sink: S,
 ) -> Result<Ingestor<S>> {
+    csv_into_sized(reader, opts, sink, 0)
+}
+
+/// [`csv_into`] of text of about `bytes` bytes (0: unknown): a sink that takes plain batches
+/// is told to expect about one row per 32 bytes (a hint for its tables, e.g. how far apart
+/// shuffled order numbers may lie; see `OrderIdSet`).
+pub(crate) fn csv_into_sized<R: Read, S: OrderSink>(
+    reader: R,
+    opts: &ReadOptions,
+    sink: S,
+    bytes: u64,
+) -> Result<Ingestor<S>> {
+    let rows_hint = usize::try_from(bytes / 32).unwrap_or(usize::MAX);
     match opts.delimiter.byte() {
-        Some(b) => read_delimited(reader, b, opts, sink),
+        Some(b) => read_delimited(reader, b, opts, sink, rows_hint),
         None => read_whitespace(BufReader::with_capacity(1 << 16, reader), opts, sink),
     }
 }
@@ -66,6 +79,7 @@ fn read_delimited<R: Read, S: OrderSink>(
     delim: u8,
     opts: &ReadOptions,
     sink: S,
+    rows_hint: usize,
 ) -> Result<Ingestor<S>> {
     let mut rdr = ::csv::ReaderBuilder::new()
         .delimiter(delim)
@@ -86,6 +100,8 @@ fn read_delimited<R: Read, S: OrderSink>(
         (resolve(&positional(rec.len()), &opts.columns)?, true)
     };
     let mut ing = Ingestor::with_sink(opts, resolved.names.clone(), sink)?;
+    #[cfg(not(feature = "parquet"))]
+    let _ = rows_hint;
     let process = |rec: &::csv::StringRecord, row_no: u64, ing: &mut Ingestor<S>| -> Result<()> {
         if rec.len() != resolved.width && !(rec.len() == 1 && rec.get(0).is_some_and(str::is_empty))
         {
@@ -99,6 +115,9 @@ fn read_delimited<R: Read, S: OrderSink>(
     };
     #[cfg(feature = "parquet")]
     if ing.takes_plain() {
+        if rows_hint > 0 {
+            ing.reserve(rows_hint);
+        }
         let first = pending_first.then_some(&rec);
         let mut chunks = TextChunks::new(&resolved);
         return chunks

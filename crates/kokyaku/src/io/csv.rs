@@ -40,8 +40,21 @@ pub(crate) fn csv_into<R: Read, S: OrderSink>(
     opts: &ReadOptions,
     sink: S,
 ) -> Result<Ingestor<S>> {
+    csv_into_sized(reader, opts, sink, 0)
+}
+
+/// [`csv_into`] of text of about `bytes` bytes (0: unknown): a sink that takes plain batches
+/// is told to expect about one row per 32 bytes (a hint for its tables, e.g. how far apart
+/// shuffled order numbers may lie; see `OrderIdSet`).
+pub(crate) fn csv_into_sized<R: Read, S: OrderSink>(
+    reader: R,
+    opts: &ReadOptions,
+    sink: S,
+    bytes: u64,
+) -> Result<Ingestor<S>> {
+    let rows_hint = usize::try_from(bytes / 32).unwrap_or(usize::MAX);
     match opts.delimiter.byte() {
-        Some(b) => read_delimited(reader, b, opts, sink),
+        Some(b) => read_delimited(reader, b, opts, sink, rows_hint),
         None => read_whitespace(BufReader::with_capacity(1 << 16, reader), opts, sink),
     }
 }
@@ -66,6 +79,7 @@ fn read_delimited<R: Read, S: OrderSink>(
     delim: u8,
     opts: &ReadOptions,
     sink: S,
+    rows_hint: usize,
 ) -> Result<Ingestor<S>> {
     let mut rdr = ::csv::ReaderBuilder::new()
         .delimiter(delim)
@@ -86,6 +100,8 @@ fn read_delimited<R: Read, S: OrderSink>(
         (resolve(&positional(rec.len()), &opts.columns)?, true)
     };
     let mut ing = Ingestor::with_sink(opts, resolved.names.clone(), sink)?;
+    #[cfg(not(feature = "parquet"))]
+    let _ = rows_hint;
     let process = |rec: &::csv::StringRecord, row_no: u64, ing: &mut Ingestor<S>| -> Result<()> {
         if rec.len() != resolved.width && !(rec.len() == 1 && rec.get(0).is_some_and(str::is_empty))
         {
@@ -97,6 +113,17 @@ fn read_delimited<R: Read, S: OrderSink>(
         }
         ing.row(row_no, &to_row(&resolved, |i| rec.get(i)))
     };
+    #[cfg(feature = "parquet")]
+    if ing.takes_plain() {
+        if rows_hint > 0 {
+            ing.reserve(rows_hint);
+        }
+        let first = pending_first.then_some(&rec);
+        let mut chunks = TextChunks::new(&resolved);
+        return chunks
+            .read(&mut rdr, first, delim, opts, &mut ing)
+            .map(|()| ing);
+    }
     if pending_first {
         row_no += 1;
         process(&rec, row_no, &mut ing)?;
@@ -112,6 +139,196 @@ fn read_delimited<R: Read, S: OrderSink>(
         }
     }
     Ok(ing)
+}
+
+/// Rows of delimited text gathered column by column, for a sink that takes plain batches (the
+/// streamed customer summary): each chunk of well-formed rows becomes one Arrow text column
+/// per mapped role, checked for plain new orders as a Parquet batch is (see
+/// [`super::plain`]), and taken whole when the sink can; otherwise its rows go one by one
+/// through the same per-row path as before, from the same text. Rows are read as
+/// [`::csv::StringRecord`]s exactly as the per-row reader does (the same UTF-8 check and the
+/// same errors); a row with the wrong number of fields, or a blank line, ends the chunk and is
+/// handled as before.
+#[cfg(feature = "parquet")]
+struct TextChunks {
+    /// Field position of each role ([`super::Row`] order), and its column being built.
+    roles: [Option<usize>; 11],
+    values: [Vec<u8>; 11],
+    offsets: [Vec<i32>; 11],
+    rows: usize,
+    /// Number of the chunk's first row.
+    first_row: u64,
+    width: usize,
+    chunk_rows: usize,
+}
+
+/// Rows per chunk of [`TextChunks`].
+#[cfg(feature = "parquet")]
+const CHUNK_ROWS: usize = 32_768;
+
+#[cfg(all(test, feature = "parquet"))]
+thread_local! {
+    /// Rows per chunk of [`TextChunks`] on this thread (tests use tiny chunks, so that plain
+    /// chunks and others mix).
+    pub(crate) static TEST_CHUNK_ROWS: std::cell::Cell<usize> = const { std::cell::Cell::new(CHUNK_ROWS) };
+}
+
+#[cfg(feature = "parquet")]
+impl TextChunks {
+    fn new(r: &Resolved) -> Self {
+        Self {
+            roles: r.roles(),
+            values: Default::default(),
+            offsets: std::array::from_fn(|_| vec![0]),
+            rows: 0,
+            first_row: 1,
+            width: r.width,
+            #[cfg(not(test))]
+            chunk_rows: CHUNK_ROWS,
+            #[cfg(test)]
+            chunk_rows: TEST_CHUNK_ROWS.with(std::cell::Cell::get),
+        }
+    }
+
+    /// Appends a well-formed row; `false` when a field would overflow the 32-bit offsets
+    /// (the caller sends the chunk first).
+    fn push(&mut self, rec: &::csv::StringRecord) -> bool {
+        for k in 0..11 {
+            if let Some(f) = self.roles[k] {
+                let v = rec.get(f).unwrap_or_default().as_bytes();
+                let Ok(end) = i32::try_from(self.values[k].len() + v.len()) else {
+                    return false;
+                };
+                self.values[k].extend_from_slice(v);
+                self.offsets[k].push(end);
+            }
+        }
+        self.rows += 1;
+        true
+    }
+
+    /// Sends the gathered rows to `ing`: as one plain batch when they are, else row by row.
+    fn send<S: OrderSink>(&mut self, opts: &ReadOptions, ing: &mut Ingestor<S>) -> Result<()> {
+        use arrow_array::{Array, ArrayRef, StringArray};
+        let rows = self.rows;
+        if rows == 0 {
+            return Ok(());
+        }
+        let mut arrays: [Option<ArrayRef>; 11] = Default::default();
+        for (k, slot) in arrays.iter_mut().enumerate() {
+            if self.roles[k].is_none() {
+                continue;
+            }
+            let offsets = std::mem::replace(&mut self.offsets[k], vec![0]);
+            let values = std::mem::take(&mut self.values[k]);
+            // Valid UTF-8 (each field came from a `StringRecord`), offsets rising from 0.
+            let a = StringArray::try_new(
+                arrow_buffer::OffsetBuffer::new(offsets.into()),
+                values.into(),
+                None,
+            )
+            .map_err(|e| Error::Malformed {
+                location: Location {
+                    row: Some(self.first_row),
+                    ..Location::default()
+                },
+                reason: e.to_string(),
+            })?;
+            *slot = Some(std::sync::Arc::new(a) as ArrayRef);
+        }
+        let first = self.first_row;
+        self.first_row += rows as u64;
+        self.rows = 0;
+        if let Some(b) = super::parquet::plain_text_batch(&arrays, rows, opts)? {
+            if ing.plain_batch(first, &b)? {
+                return Ok(());
+            }
+        }
+        let text: Vec<Option<&StringArray>> = arrays
+            .iter()
+            .map(|a| {
+                a.as_ref()
+                    .and_then(|a| a.as_any().downcast_ref::<StringArray>())
+            })
+            .collect();
+        for i in 0..rows {
+            let f = |k: usize| text[k].map_or(Val::Null, |a| Val::Str(a.value(i)));
+            let row = Row {
+                customer: f(0),
+                order: f(1),
+                time: f(2),
+                amount: f(3),
+                quantity: f(4),
+                unit_price: f(5),
+                currency: f(6),
+                status: f(7),
+                kind: f(8),
+                subscription: f(9),
+                sku: f(10),
+            };
+            ing.row(first + i as u64, &row)?;
+            if ing.abandoned() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads every row after the header (`first`: a first row already read, when there is no
+    /// header) into `ing`.
+    fn read<R: Read, S: OrderSink>(
+        &mut self,
+        rdr: &mut ::csv::Reader<R>,
+        first: Option<&::csv::StringRecord>,
+        delim: u8,
+        opts: &ReadOptions,
+        ing: &mut Ingestor<S>,
+    ) -> Result<()> {
+        let mut rec = ::csv::StringRecord::new();
+        if let Some(f) = first {
+            rec.clone_from(f);
+        }
+        let mut have = first.is_some();
+        let mut row_no: u64 = 0;
+        while !ing.abandoned() {
+            if !have {
+                match rdr.read_record(&mut rec) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => {
+                        self.send(opts, ing)?;
+                        return Err(malformed(row_no + 1, &e));
+                    }
+                }
+            }
+            have = false;
+            row_no += 1;
+            if rec.len() == self.width {
+                if self.rows == 0 {
+                    self.first_row = row_no;
+                }
+                if !self.push(&rec) {
+                    self.send(opts, ing)?;
+                    self.first_row = row_no;
+                    if !self.push(&rec) {
+                        return Err(malformed(row_no, &"field too long"));
+                    }
+                }
+                if self.rows >= self.chunk_rows {
+                    self.send(opts, ing)?;
+                }
+                continue;
+            }
+            // Not a plain row: what came before goes first, then this row as before.
+            self.send(opts, ing)?;
+            if rec.len() == 1 && rec.get(0).is_some_and(str::is_empty) {
+                continue; // a blank line is not a row
+            }
+            let joined: Vec<&str> = rec.iter().collect();
+            ing.malformed(row_no, &joined.join(&char::from(delim).to_string()))?;
+        }
+        self.send(opts, ing)
+    }
 }
 
 fn read_whitespace<R: BufRead, S: OrderSink>(

@@ -172,7 +172,13 @@ pub(crate) fn read_path_into<S: OrderSink>(
             {
                 o.delimiter = Delimiter::Tab;
             }
-            csv::csv_into(open()?, &o, sink)
+            // Plain text: its size hints at the rows to expect (compressed: unknown).
+            let bytes = if is_gzip(path) {
+                0
+            } else {
+                std::fs::metadata(path).map_or(0, |m| m.len())
+            };
+            csv::csv_into_sized(open()?, &o, sink, bytes)
         }
         Format::Jsonl if is_json(path) => jsonl::json_into(open()?, opts, sink),
         Format::Jsonl => jsonl::jsonl_into(open()?, opts, sink),

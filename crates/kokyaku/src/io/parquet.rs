@@ -20,7 +20,9 @@ use rust_decimal::Decimal;
 use super::columns::resolve;
 use super::ingest::{Ingested, Ingestor, OrderSink, Row, Val};
 use super::options::ReadOptions;
-use super::plain::{CANCELLED, Customers, NumberedIds, OrderRun, PlainBatch, SUBSCRIPTION, same};
+use super::plain::{
+    CANCELLED, Customers, NumberedIds, OrderRun, PlainBatch, SUBSCRIPTION, digits_value, same,
+};
 use super::time::TimeParser;
 use crate::model::{Day, OrderKind, OrderStatus, day_in_tz, day_to_date};
 use crate::table::{Column, Table};
@@ -384,6 +386,18 @@ mod role {
     pub(super) const SUBSCRIPTION: usize = 9;
 }
 
+/// Text columns of delimited text (one per role in [`Row`] order, each without nulls) as a
+/// [`PlainBatch`] when every row is a plain new order, read as the per-row path reads text.
+pub(crate) fn plain_text_batch(
+    arrays: &[Option<ArrayRef>; 11],
+    rows: usize,
+    opts: &ReadOptions,
+) -> Result<Option<PlainBatch>> {
+    let tz = opts.tz()?;
+    let cols: Vec<Option<Col<'_>>> = arrays.iter().map(|a| a.as_ref().map(Col::new)).collect();
+    Ok(plain_batch(&cols, rows, opts, tz, false))
+}
+
 /// The batch as a [`PlainBatch`] when every row is a plain new order (see [`super::plain`]):
 /// `None` when any row is not, or a column has a type the plain path does not read.
 fn plain_batch(
@@ -400,7 +414,7 @@ fn plain_batch(
     }
     let ids = cols[role::CUSTOMER].as_ref()?;
     let customers = if let Some(v) = ids.ints(rows) {
-        Customers::ints(v.iter().copied())?
+        Customers::Ints(v)
     } else {
         match NumberedIds::read(rows, IdBytes::of(ids)?) {
             Some(n) => Customers::Numbered(n),
@@ -421,7 +435,7 @@ fn plain_batch(
             }
         }
     };
-    let (days, max_day) = plain_days(cols[role::TIME].as_ref()?, rows, tz, naive_time, opts)?;
+    let (days, secs, max_day) = plain_days(cols[role::TIME].as_ref()?, rows, tz, naive_time, opts)?;
     let currency = match &cols[role::CURRENCY] {
         None => None,
         Some(c) => {
@@ -478,6 +492,7 @@ fn plain_batch(
         customers,
         orders,
         days,
+        secs,
         max_day,
         units,
         max_units,
@@ -624,75 +639,83 @@ fn ints<T: Copy>(v: &[T], rows: usize, f: impl Fn(T) -> i64) -> Option<Vec<i64>>
     Some(v.get(..rows)?.iter().map(|&x| f(x)).collect())
 }
 
-/// Local days of a time column without nulls: time-zone-aware timestamps (or naive ones read in
-/// UTC) and dates, within [`LIMIT`]; integers and text through the per-row path's own
-/// [`TimeParser`] (here, on the decoding thread), all of them or none.
+/// Local days and times (Unix seconds) of a time column without nulls: time-zone-aware
+/// timestamps (or naive ones read in UTC) and dates, within [`LIMIT`]; integers and text
+/// through the per-row path's own [`TimeParser`] (here, on the decoding thread), all of them or
+/// none.
 fn plain_days(
     c: &Col<'_>,
     rows: usize,
     tz: chrono_tz::Tz,
     naive_time: bool,
     opts: &ReadOptions,
-) -> Option<(Vec<Day>, Day)> {
+) -> Option<(Vec<Day>, Vec<i64>, Day)> {
     if c.nulls.is_some_and(|n| n.null_count() > 0) {
         return None;
     }
     let parser = || TimeParser::new(opts.time_format.as_deref(), tz);
+    let mut secs: Vec<i64> = Vec::with_capacity(rows);
     let days: Vec<Day> = match &c.data {
         Data::Unix(v, per_second) if !naive_time || tz == chrono_tz::Tz::UTC => {
             let v = v.get(..rows)?;
             let mut ok = true;
-            let days = if tz == chrono_tz::Tz::UTC {
-                v.iter()
-                    .map(|&t| {
-                        let secs = t.div_euclid(*per_second);
-                        ok &= secs.abs() < LIMIT;
-                        secs.div_euclid(86_400) as Day
-                    })
-                    .collect()
+            secs.extend(v.iter().map(|&t| {
+                let s = t.div_euclid(*per_second);
+                ok &= s.abs() < LIMIT;
+                s
+            }));
+            if !ok {
+                return None;
+            }
+            if tz == chrono_tz::Tz::UTC {
+                secs.iter().map(|&s| s.div_euclid(86_400) as Day).collect()
             } else {
-                v.iter()
-                    .map(|&t| {
-                        let secs = t.div_euclid(*per_second);
-                        ok &= secs.abs() < LIMIT;
-                        day_in_tz(tz, secs.clamp(-LIMIT, LIMIT))
-                    })
-                    .collect()
-            };
-            ok.then_some(days)?
+                secs.iter().map(|&s| day_in_tz(tz, s)).collect()
+            }
         }
         Data::Date(v) => {
             let v = v.get(..rows)?;
             let lim = (LIMIT / 86_400) as Day;
-            v.iter().all(|d| d.abs() < lim).then(|| v.to_vec())?
+            if !v.iter().all(|d| d.abs() < lim) {
+                return None;
+            }
+            let p = parser();
+            secs.extend(v.iter().map(|&d| p.from_date(day_to_date(d)).0));
+            v.to_vec()
         }
         Data::I64(_) | Data::I32(_) | Data::I16(_) | Data::I8(_) | Data::U32(_) | Data::U64(_) => {
             let p = parser();
             c.ints(rows)?
                 .into_iter()
-                .map(|v| p.parse_int(v).map(|(_, d)| d))
+                .map(|v| {
+                    p.parse_int(v).map(|(s, d)| {
+                        secs.push(s);
+                        d
+                    })
+                })
                 .collect::<Option<Vec<Day>>>()?
         }
         Data::Utf8(_) | Data::LargeUtf8(_) | Data::Utf8View(_) | Data::Dict(..) => {
             let p = parser();
             // A run of equal texts (orders of one second, a date column) parses once.
-            let mut last: Option<(&str, Day)> = None;
+            let mut last: Option<(&str, i64, Day)> = None;
             let mut days = Vec::with_capacity(rows);
             for i in 0..rows {
                 let t = c.text_at(i)??;
-                let d = match last {
-                    Some((l, d)) if l == t => d,
-                    _ => p.parse_str(t)?.1,
+                let (s, d) = match last {
+                    Some((l, s, d)) if l == t => (s, d),
+                    _ => p.parse_str(t)?,
                 };
-                last = Some((t, d));
+                last = Some((t, s, d));
                 days.push(d);
+                secs.push(s);
             }
             days
         }
         _ => return None,
     };
     let max = days.iter().copied().max()?;
-    Some((days, max))
+    Some((days, secs, max))
 }
 
 /// Non-negative amounts of an amount column without nulls, as units of `10^-scale`, and the
@@ -730,6 +753,7 @@ fn plain_units(c: &Col<'_>, rows: usize, minor: Option<u32>) -> Option<(Vec<i64>
                 *s,
             )
         }
+        Data::Utf8(_) | Data::LargeUtf8(_) | Data::Utf8View(_) => text_units(c, rows)?,
         _ => return None,
     };
     let min = units.iter().copied().min()?;
@@ -750,6 +774,43 @@ fn plain_units(c: &Col<'_>, rows: usize, minor: Option<u32>) -> Option<(Vec<i64>
     };
     let max = units.iter().copied().max()?;
     Some((units, max, scale))
+}
+
+/// Text decimals (`1234`, `12.5`, `0.99`: ASCII digits, then at most one `.` followed by 1 to 8
+/// digits; no sign, no space, no exponent), as units of `10^-scale` where `scale` is the most
+/// decimals written: exactly the decimals the per-row path reads from such text. `None` when
+/// any row is written otherwise (the per-row path reads or rejects it) or beyond `i64`.
+fn text_units(c: &Col<'_>, rows: usize) -> Option<(Vec<i64>, u32)> {
+    let mut parsed: Vec<(u64, u32)> = Vec::with_capacity(rows);
+    let mut scale = 0;
+    for i in 0..rows {
+        let t = c.text_at(i)??.as_bytes();
+        let (int, frac) = match t.iter().position(|&b| b == b'.') {
+            Some(p) => (&t[..p], &t[p + 1..]),
+            None => (t, &t[..0]),
+        };
+        if int.is_empty() || (frac.is_empty() && int.len() != t.len()) || frac.len() > 8 {
+            return None;
+        }
+        let m = digits_value(int)?;
+        let f = if frac.is_empty() {
+            0
+        } else {
+            digits_value(frac)?
+        };
+        let k = frac.len() as u32;
+        let m = m.checked_mul(10_u64.pow(k))?.checked_add(f)?;
+        scale = scale.max(k);
+        parsed.push((m, k));
+    }
+    let units = parsed
+        .into_iter()
+        .map(|(m, k)| {
+            m.checked_mul(10_u64.pow(scale - k))
+                .and_then(|u| i64::try_from(u).ok())
+        })
+        .collect::<Option<Vec<i64>>>()?;
+    Some((units, scale))
 }
 
 /// A float amount in cents when its shortest round-trip text has at most two decimals and it

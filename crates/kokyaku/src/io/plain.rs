@@ -28,6 +28,8 @@ pub struct NumberedIds {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Customers {
     Numbered(NumberedIds),
+    /// Integer ids (an integer column), which the per-row path reads as their decimal text.
+    Ints(Vec<i64>),
     Text {
         text: String,
         ends: Vec<u32>,
@@ -54,23 +56,25 @@ impl Customers {
         }
         (ends.len() == rows).then_some(Self::Text { text, ends, hashes })
     }
+}
 
-    /// Integer ids, as the per-row path writes them (`{i}`): their decimal text and hashes.
-    pub(crate) fn ints(values: impl ExactSizeIterator<Item = i64>) -> Option<Self> {
-        let rows = values.len();
-        let mut text = String::with_capacity(rows * 10);
-        let mut ends = Vec::with_capacity(rows);
-        let mut hashes = Vec::with_capacity(rows);
-        let mut buf = [0u8; 20];
-        for v in values {
-            let d = int_text(v, &mut buf);
-            // ASCII digits and a sign: valid UTF-8.
-            let s = std::str::from_utf8(d).ok()?;
-            hashes.push(crate::model::id_hash(s));
-            text.push_str(s);
-            ends.push(u32::try_from(text.len()).ok()?);
-        }
-        Some(Self::Text { text, ends, hashes })
+/// The number whose decimal text (as `{v}` writes it) `s` is: `None` for any other text
+/// (leading zeros, a plus sign, `-0`, beyond `i64`).
+#[inline]
+pub(crate) fn int_of_text(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let (neg, d) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if d.first() == Some(&b'0') && (d.len() > 1 || neg) {
+        return None;
+    }
+    let n = digits_value(d)?;
+    if neg {
+        0_i64.checked_sub_unsigned(n)
+    } else {
+        i64::try_from(n).ok()
     }
 }
 
@@ -94,8 +98,9 @@ pub(crate) fn int_text(v: i64, buf: &mut [u8; 20]) -> &[u8] {
     &buf[i..]
 }
 
-/// Order ids of a plain batch: one prefix, numbers strictly rising, so no id repeats within the
-/// batch; the ids as text, for the duplicate check of later rows.
+/// Order ids of a plain batch: one prefix, numbers strictly rising (so no id repeats within the
+/// batch), or of one width in any order (`rising` false: the sink checks them for repeats);
+/// the ids as text, for the duplicate check of later rows.
 #[doc(hidden)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderRun {
@@ -106,6 +111,8 @@ pub struct OrderRun {
     pub(crate) width: usize,
     /// Every id is as long as the first.
     pub(crate) same_width: bool,
+    /// The numbers rise strictly (else they are of one width, in any order).
+    pub(crate) rising: bool,
     /// Each id's number.
     pub(crate) numbers: Vec<u64>,
     /// The ids, one after another, and where each ends, when their widths differ (of one
@@ -124,6 +131,8 @@ pub struct PlainBatch {
     /// Order ids, when the log has an order-id column.
     pub(crate) orders: Option<OrderRun>,
     pub(crate) days: Vec<Day>,
+    /// Each row's time, Unix seconds (as the per-row path reads it).
+    pub(crate) secs: Vec<i64>,
     pub(crate) max_day: Day,
     /// Amounts in units of `10^-scale`, all `>= 0`; `scale` is the most decimals any amount
     /// has without trailing zeros (what the per-row path would grow its scale to).
@@ -253,24 +262,27 @@ impl OrderRun {
         let mut same_width = true;
         let mut numbers = vec![first];
         let mut last = first;
+        let mut rising = true;
         for s in ids {
             // Ids of the first one's width: the digits sit where its digits sat.
             let (q, n) = match (s.len() == width).then(|| digits_value(&s[p..])).flatten() {
                 Some(n) => (p, n),
                 None => trailing_number(s)?,
             };
-            ok &= q == p && same(&s[..q], &prefix) && n > last;
+            ok &= q == p && same(&s[..q], &prefix);
+            rising &= n > last;
             ok &= !cancel.is_some_and(|c| starts(s, c));
             same_width &= s.len() == width;
             numbers.push(n);
             last = n;
         }
-        ok.then(|| Self {
+        (ok && (rising || same_width)).then(|| Self {
             prefix,
             first,
             last,
             width,
             same_width,
+            rising,
             numbers,
             text: String::new(),
             ends: Vec::new(),
@@ -279,20 +291,21 @@ impl OrderRun {
 }
 
 impl OrderRun {
-    /// Integer order ids rising strictly from a non-negative first one, below 10^18 (the
-    /// per-row path reads them as their decimal text; none starts with `cancel_prefix`).
+    /// Integer order ids, non-negative and below 10^18, rising strictly or all of one number
+    /// of digits (the per-row path reads them as their decimal text; none starts with
+    /// `cancel_prefix`).
     pub(crate) fn ints(values: &[i64], cancel_prefix: Option<&str>) -> Option<Self> {
         let (&first, &last) = (values.first()?, values.last()?);
-        if first < 0 || last >= 1_000_000_000_000_000_000 {
-            return None;
-        }
-        let mut ok = true;
+        let mut rising = true;
         let mut prev = first - 1;
+        let (mut lo, mut hi) = (first, first);
         for &v in values {
-            ok &= v > prev;
+            rising &= v > prev;
             prev = v;
+            lo = lo.min(v);
+            hi = hi.max(v);
         }
-        if !ok {
+        if lo < 0 || hi >= 1_000_000_000_000_000_000 {
             return None;
         }
         let mut buf = [0u8; 20];
@@ -303,7 +316,14 @@ impl OrderRun {
             }
         }
         let width = int_text(first, &mut buf).len();
-        let same_width = int_text(last, &mut buf).len() == width;
+        let same_width = if rising {
+            int_text(last, &mut buf).len() == width
+        } else {
+            int_text(lo, &mut buf).len() == width && int_text(hi, &mut buf).len() == width
+        };
+        if !rising && !same_width {
+            return None;
+        }
         let (mut text, mut ends) = (String::new(), Vec::new());
         if !same_width {
             for &v in values {
@@ -317,6 +337,7 @@ impl OrderRun {
             last: last.unsigned_abs(),
             width,
             same_width,
+            rising,
             numbers: values.iter().map(|&v| v.unsigned_abs()).collect(),
             text,
             ends,
@@ -365,6 +386,31 @@ mod tests {
     }
 
     #[test]
+    fn int_of_text_reads_only_display_text() {
+        let mut buf = [0u8; 20];
+        for v in [0, 7, -7, 10, 12_345, i64::MAX, i64::MIN, -1_000_000] {
+            let t = std::str::from_utf8(int_text(v, &mut buf))
+                .unwrap()
+                .to_owned();
+            assert_eq!(int_of_text(&t), Some(v));
+        }
+        for t in [
+            "",
+            "-",
+            "-0",
+            "007",
+            "+7",
+            " 7",
+            "7 ",
+            "9223372036854775808",
+            "1e3",
+            "0x1",
+        ] {
+            assert_eq!(int_of_text(t), None, "{t:?}");
+        }
+    }
+
+    #[test]
     fn int_text_writes_like_display() {
         let mut buf = [0u8; 20];
         for v in [0, 7, -7, 10, 12_345, i64::MAX, i64::MIN, -1_000_000] {
@@ -379,7 +425,11 @@ mod tests {
         assert_eq!(r.ends, [1, 3, 6]);
         let r = OrderRun::ints(&[100, 101, 105], None).unwrap();
         assert!(r.same_width && r.width == 3 && r.prefix.is_empty());
-        for bad in [&[5, 5][..], &[6, 5], &[-1, 2]] {
+        // A repeat or a fall in one width: not rising (the sink checks for repeats).
+        for any in [&[5, 5][..], &[6, 5]] {
+            assert!(!OrderRun::ints(any, None).unwrap().rising);
+        }
+        for bad in [&[-1, 2][..], &[10, 9]] {
             assert!(OrderRun::ints(bad, None).is_none());
         }
         assert!(OrderRun::ints(&[100, 205], Some("2")).is_none());
@@ -412,8 +462,13 @@ mod tests {
         assert!(r.same_width && r.numbers == [9, 10, 200]);
         let r = OrderRun::check(["O9", "O10"].iter().map(|s| s.as_bytes()), None).unwrap();
         assert!(!r.same_width && r.numbers == [9, 10]);
-        // A repeat (a line item), a fall, another prefix, a refund marker: not plain.
-        for bad in [["O0009", "O0009"], ["O0010", "O0009"], ["O0009", "P0010"]] {
+        // A repeat (a line item), a fall: not rising; another prefix, another width out of
+        // order, a refund marker: not plain.
+        for any in [["O0009", "O0009"], ["O0010", "O0009"]] {
+            let r = OrderRun::check(any.iter().map(|s| s.as_bytes()), None).unwrap();
+            assert!(!r.rising && r.same_width);
+        }
+        for bad in [["O0009", "P0010"], ["O10", "O9"]] {
             assert!(OrderRun::check(bad.iter().map(|s| s.as_bytes()), None).is_none());
         }
         let c = ["O0009", "CO0010"];

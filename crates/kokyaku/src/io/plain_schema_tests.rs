@@ -20,7 +20,7 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use super::ReadOptions;
-use super::plain_tests::{PLAIN_TAKEN, check};
+use super::plain_tests::{PLAIN_TAKEN, check, check_route};
 use crate::summary::SummaryOptions;
 
 static FILES: AtomicUsize = AtomicUsize::new(0);
@@ -53,7 +53,20 @@ fn schema() -> impl Strategy<Value = Schema4> {
 
 const START: i64 = 1_704_067_200; // 2024-01-01T00:00:00Z
 
-fn write(orders: &[Order], s: Schema4) -> std::path::PathBuf {
+/// A deterministic shuffle of `v` from `seed` (xorshift).
+fn shuffle<T>(v: &mut [T], seed: u64) {
+    let mut x = seed | 1;
+    for i in (1..v.len()).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        v.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+}
+
+/// Writes `orders` in schema `s`; with `scatter`, the rows (lines of an order included) are
+/// shuffled by that seed, so that an order's lines are not next to each other.
+fn write(orders: &[Order], s: Schema4, scatter: Option<u64>) -> std::path::PathBuf {
     // Line items: each order becomes `lines` rows of quantity x unit price (whole cents).
     let mut rows: Vec<(u16, i64, i64, usize, i64, i64)> = Vec::new(); // cust, t, cents, order, qty, price
     for (k, &(c, t, cents, lines)) in orders.iter().enumerate() {
@@ -63,6 +76,9 @@ fn write(orders: &[Order], s: Schema4) -> std::path::PathBuf {
             let price = (cents / i64::from(lines) / qty).max(1);
             rows.push((c, t, cents, k, qty, price));
         }
+    }
+    if let Some(seed) = scatter {
+        shuffle(&mut rows, seed);
     }
     let n = rows.len();
     // Order numbers rise with time (shops number orders as they come in), whatever the row
@@ -243,7 +259,7 @@ fn the_common_export_schemas_are_taken_in_plain_batches() {
                         time,
                         amount,
                     };
-                    let path = write(&regular_orders(48), s);
+                    let path = write(&regular_orders(48), s, None);
                     let before = PLAIN_TAKEN.with(Cell::get);
                     check(&path, &options(s, false), &SummaryOptions::default(), 8);
                     let taken = PLAIN_TAKEN.with(Cell::get) - before;
@@ -263,26 +279,236 @@ proptest! {
             (0u16..30, 0i64..90 * 86_400, prop_oneof![4 => 1i64..500_000, 1 => Just(0i64), 1 => (1i64..5_000).prop_map(|x| x * 100)], 1u8..4),
             0..80),
         s in schema(),
-        shuffled in prop::bool::weighted(0.3),
+        order_by in prop::sample::select(vec![0u8, 0, 1, 2]),
         seed in any::<u64>(),
         batch_rows in prop::sample::select(vec![1usize, 3, 8, 64]),
         tokyo in any::<bool>(),
     ) {
         let mut orders = orders;
         orders.sort_by_key(|o| o.1);
-        if shuffled {
-            // A deterministic shuffle from the seed.
-            let n = orders.len();
-            let mut x = seed | 1;
-            for i in (1..n).rev() {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                orders.swap(i, (x % (i as u64 + 1)) as usize);
+        // 0: time-ordered; 1: orders shuffled; 2: rows shuffled (an order's lines apart).
+        if order_by == 1 {
+            shuffle(&mut orders, seed);
+        }
+        let path = write(&orders, s, (order_by == 2).then_some(seed));
+        let (_, streamed) = check_route(&path, &options(s, tokyo), &SummaryOptions::default(), batch_rows);
+        // Every row of these logs is valid: the summary streams, whatever the row order.
+        prop_assert!(streamed, "{s:?} order_by {order_by}");
+        std::fs::remove_file(&path).ok();
+    }
+}
+
+/// Shuffled logs and line items (next to each other or not) stream, and summarise as the
+/// grouped log does, through plain batches or not.
+#[test]
+fn shuffled_logs_and_line_items_stream() {
+    for cust in 0..4 {
+        for order in 0..4 {
+            for (time, amount) in [(1, 0), (5, 1), (8, 2), (10, 0)] {
+                let s = Schema4 {
+                    cust,
+                    order,
+                    time,
+                    amount,
+                };
+                for order_by in 0..3u8 {
+                    let mut orders = regular_orders(60);
+                    if order_by == 1 {
+                        shuffle(&mut orders, 99);
+                    }
+                    let path = write(&orders, s, (order_by == 2).then_some(7));
+                    for batch_rows in [1, 7, 64] {
+                        let (_, streamed) = check_route(
+                            &path,
+                            &options(s, false),
+                            &SummaryOptions::default(),
+                            batch_rows,
+                        );
+                        assert!(streamed, "{s:?} order_by {order_by} batch {batch_rows}");
+                    }
+                    std::fs::remove_file(&path).ok();
+                }
             }
         }
-        let path = write(&orders, s);
-        check(&path, &options(s, tokyo), &SummaryOptions::default(), batch_rows);
+    }
+}
+
+/// Writes `orders` as CSV text in schema `s` (customer ids 0 int digits, 1 member numbers, 2
+/// UUID-like, 3 the same as 2; order ids 0 int digits, 1 prefixed, 2 line items, 3 none;
+/// times 8 epoch seconds, 9 ISO with Z, else `YYYY-MM-DD HH:MM:SS`; amounts 0 text decimals
+/// with cents, 1 whole numbers, 2 decimals of one place or none), rows shuffled with
+/// `scatter`; `noise` adds a blank line, a row with a field too few and an unreadable amount.
+fn write_csv(
+    orders: &[Order],
+    s: Schema4,
+    scatter: Option<u64>,
+    noise: bool,
+) -> std::path::PathBuf {
+    let mut by_time: Vec<usize> = (0..orders.len()).collect();
+    by_time.sort_by_key(|&k| (orders[k].1, k));
+    let mut rank = vec![0usize; orders.len()];
+    for (r, &k) in by_time.iter().enumerate() {
+        rank[k] = r;
+    }
+    let cid = |c: u16| 10_000_000 + i64::from(c) * 7_919;
+    let mut lines: Vec<String> = Vec::new();
+    for (k, &(c, t, cents, n_lines)) in orders.iter().enumerate() {
+        let cust = match s.cust {
+            0 => cid(c).to_string(),
+            1 => format!("{:010}", cid(c)),
+            _ => format!("{:016x}-4a1b-{:012x}", cid(c).wrapping_mul(0x9E37_79B9), c),
+        };
+        let oid = 100_000_001 + rank[k] as i64;
+        let order = match s.order {
+            1 => format!("ORD-{oid:010}"),
+            3 => String::new(),
+            _ => oid.to_string(),
+        };
+        let secs = START + t;
+        let d = chrono::DateTime::from_timestamp(secs, 0).expect("time");
+        let time = match s.time {
+            8 => secs.to_string(),
+            9 => d.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            _ => d.format("%Y-%m-%d %H:%M:%S").to_string(),
+        };
+        let money = |c: i64| match s.amount {
+            0 => format!("{}.{:02}", c / 100, c % 100),
+            1 => c.to_string(),
+            _ => {
+                if c % 10 == 0 {
+                    format!("{}.{}", c / 100, c / 10 % 10)
+                } else {
+                    (c / 100).to_string()
+                }
+            }
+        };
+        let rows = if s.order == 2 { n_lines.max(1) } else { 1 };
+        for l in 0..rows {
+            let mut f = vec![cust.clone()];
+            if s.order != 3 {
+                f.push(order.clone());
+            }
+            f.push(time.clone());
+            if s.order == 2 {
+                let qty = 1 + i64::from(l % 2);
+                let price = (cents / i64::from(rows) / qty).max(1);
+                f.push(qty.to_string());
+                f.push(money(price));
+            } else {
+                f.push(money(cents));
+            }
+            lines.push(f.join(","));
+        }
+    }
+    if let Some(seed) = scatter {
+        shuffle(&mut lines, seed);
+    }
+    if noise && !lines.is_empty() {
+        let n = lines.len();
+        lines.insert(n / 2, String::new());
+        lines.insert(n / 3, "x,y".to_owned());
+        let mut bad: Vec<String> = lines[n / 4].split(',').map(str::to_owned).collect();
+        if let Some(a) = bad.last_mut() {
+            "abc".clone_into(a);
+        }
+        lines.insert(n / 4, bad.join(","));
+    }
+    let mut header = vec!["customer_id"];
+    if s.order != 3 {
+        header.push("order_id");
+    }
+    header.push("ts");
+    if s.order == 2 {
+        header.extend(["quantity", "unit_price"]);
+    } else {
+        header.push("amount");
+    }
+    let text = format!("{}\n{}\n", header.join(","), lines.join("\n"));
+    let dir = std::env::temp_dir().join(format!("kokyaku-schemas-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(format!("{}.csv", FILES.fetch_add(1, Ordering::Relaxed)));
+    std::fs::write(&path, text).expect("write");
+    path
+}
+
+/// Summarises the CSV file `path` streamed in chunks of `chunk_rows` rows and from the grouped
+/// log read row by row: asserts the same outcome; returns the plain chunks taken and whether
+/// the summary streamed.
+fn check_csv(path: &std::path::Path, read: &ReadOptions, chunk_rows: usize) -> (usize, bool) {
+    use super::csv::TEST_CHUNK_ROWS;
+    use super::plain_tests::{outcome, summary_json};
+    let opts = SummaryOptions::default();
+    let chunk_before = TEST_CHUNK_ROWS.with(|c| c.replace(chunk_rows));
+    let before = PLAIN_TAKEN.with(Cell::get);
+    let mut streamed = false;
+    let stream = super::summarize_path(path, read, &opts).map(|s| {
+        streamed = s.streamed;
+        (
+            summary_json(&s.summaries),
+            serde_json::to_value(&s.report).expect("report"),
+        )
+    });
+    let taken = PLAIN_TAKEN.with(Cell::get) - before;
+    TEST_CHUNK_ROWS.with(|c| c.set(chunk_before));
+    let grouped = super::read_path(path, read).map(|ing| {
+        (
+            summary_json(&crate::summary::summarize(&ing.log, &opts)),
+            serde_json::to_value(&ing.report).expect("report"),
+        )
+    });
+    assert_eq!(outcome(stream), outcome(grouped), "{}", path.display());
+    (taken, streamed)
+}
+
+#[test]
+fn csv_exports_are_taken_in_plain_chunks() {
+    for cust in 0..3 {
+        for order in [0, 1, 3] {
+            for time in [8, 9, 10] {
+                for amount in 0..3 {
+                    let s = Schema4 {
+                        cust,
+                        order,
+                        time,
+                        amount,
+                    };
+                    let path = write_csv(&regular_orders(48), s, None, false);
+                    let (taken, streamed) = check_csv(&path, &options(s, false), 8);
+                    assert!(streamed, "{s:?}");
+                    assert_eq!(taken, 6, "{s:?}");
+                    std::fs::remove_file(&path).ok();
+                }
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    #[test]
+    fn random_csv_logs_summarise_the_same_in_plain_chunks(
+        orders in prop::collection::vec(
+            (0u16..30, 0i64..90 * 86_400, prop_oneof![4 => 1i64..500_000, 1 => Just(0i64), 1 => (1i64..5_000).prop_map(|x| x * 100)], 1u8..4),
+            0..80),
+        cust in 0u8..3,
+        order in 0u8..4,
+        time in prop::sample::select(vec![8u8, 9, 10]),
+        amount in 0u8..3,
+        order_by in prop::sample::select(vec![0u8, 0, 1, 2]),
+        noise in prop::bool::weighted(0.2),
+        seed in any::<u64>(),
+        chunk_rows in prop::sample::select(vec![1usize, 3, 8, 64]),
+        tokyo in any::<bool>(),
+    ) {
+        let s = Schema4 { cust, order, time, amount };
+        let mut orders = orders;
+        orders.sort_by_key(|o| o.1);
+        if order_by == 1 {
+            shuffle(&mut orders, seed);
+        }
+        let path = write_csv(&orders, s, (order_by == 2).then_some(seed), noise);
+        let (_, streamed) = check_csv(&path, &options(s, tokyo), chunk_rows);
+        prop_assert!(streamed, "{s:?} order_by {order_by}");
         std::fs::remove_file(&path).ok();
     }
 }

@@ -242,14 +242,14 @@ fn write_parquet(rows: &[GenRow], l: &Layout) -> PathBuf {
 }
 
 /// The outcome as comparable JSON (errors as their code and message).
-fn outcome(r: crate::Result<(Value, Value)>) -> Value {
+pub(super) fn outcome(r: crate::Result<(Value, Value)>) -> Value {
     match r {
         Ok((s, rep)) => json!({"summary": s, "report": rep}),
         Err(e) => json!({"error": e.code(), "message": e.to_string()}),
     }
 }
 
-fn summary_json(s: &crate::summary::CustomerSummaries) -> Value {
+pub(super) fn summary_json(s: &crate::summary::CustomerSummaries) -> Value {
     json!({
         "as_of": s.as_of,
         "money_scale": s.money_scale,
@@ -265,8 +265,21 @@ pub(super) fn check(
     opts: &SummaryOptions,
     batch_rows: usize,
 ) -> usize {
+    check_route(path, read, opts, batch_rows).0
+}
+
+/// [`check`], and whether the summary was streamed (`false`: it fell back to the grouped log,
+/// or failed).
+pub(super) fn check_route(
+    path: &std::path::Path,
+    read: &ReadOptions,
+    opts: &SummaryOptions,
+    batch_rows: usize,
+) -> (usize, bool) {
     let before = PLAIN_TAKEN.with(Cell::get);
+    let mut streamed = false;
     let stream = summarize_parquet_in_batches(path, read, opts, batch_rows).map(|s| {
+        streamed = s.streamed;
         (
             summary_json(&s.summaries),
             serde_json::to_value(&s.report).expect("report"),
@@ -280,7 +293,7 @@ pub(super) fn check(
         )
     });
     assert_eq!(outcome(stream), outcome(grouped), "{}", path.display());
-    taken
+    (taken, streamed)
 }
 
 #[test]

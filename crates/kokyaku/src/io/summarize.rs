@@ -1,13 +1,18 @@
 //! Customer summaries streamed straight from a file, without building the grouped
 //! [`OrderLog`](crate::model::OrderLog).
 //!
-//! The per-customer summary needs, per customer, a handful of running totals. When every
-//! customer's completed orders arrive in day order (exports are in time order, or grouped by
-//! customer and sorted within) and the lines of an order sit together, those totals can be kept
-//! as the rows stream by: no 10M-row columns, no sort. [`summarize_path`] does that, and when
-//! the input breaks either condition it reads the file again through the grouped log. Both
-//! routes go through the same [`Ingestor`] (every policy, rejection and count) and the same
-//! per-customer arithmetic, so the result is the same; `streamed` says which ran.
+//! The per-customer summary needs, per customer, a handful of running totals, which can be
+//! kept as the rows stream by: no 10M-row columns of the grouped log, no sort of them. Row
+//! order does not matter: first and last purchase days are a minimum and a maximum; distinct
+//! purchase days are counted on the fly while a customer's orders come in day order (exports
+//! in time order), and for a customer whose orders do not, from a final sort of the
+//! `(customer, day)` pairs of its orders. A further line of an order (a repeated order id, as
+//! the grouped log merges it) finds its order by id wherever it sits: the sink keeps each
+//! order's customer, whether it counts, and its time. [`summarize_path`] reads the file through
+//! the grouped log only when the sink gives up (a per-customer sum beyond `i64`, which the
+//! grouped log sums in `i128`). Both routes go through the same [`Ingestor`] (every policy,
+//! rejection and count) and the same per-customer arithmetic, so the result is the same;
+//! `streamed` says which ran.
 //!
 //! From Parquet, whole batches of plain new orders (see [`super::plain`]) skip the per-row
 //! path: [`SummarySink::push_plain`] applies a batch's member numbers (or hashed text ids), days,
@@ -21,7 +26,7 @@ use rust_decimal::Decimal;
 
 use super::ingest::{IngestReport, OrderSink};
 use super::options::ReadOptions;
-use super::plain::{CANCELLED, Customers, PlainBatch, SUBSCRIPTION};
+use super::plain::{CANCELLED, Customers, PlainBatch, SUBSCRIPTION, int_of_text, int_text};
 
 /// Ids whose hash-table slots are warmed at once.
 const WARM: usize = 2048;
@@ -110,12 +115,35 @@ struct Acc {
     /// Completed orders on or before as-of, in units of the order scale. A sum beyond `i64`
     /// makes the sink give up (the grouped log sums in `i128`).
     gross: i64,
+    /// The earliest and latest purchase days, and the latest subscription order's day.
     first: Day,
     last: Day,
     last_sub: Day,
     orders: u32,
+    /// Distinct purchase days while the orders came in day order; [`DISORDERED`] set once one
+    /// came before the latest (then counted at the end from the sink's `order_days`).
     purchase_days: u32,
     sub_orders: u32,
+}
+
+/// The flag of [`Acc::purchase_days`] for a customer whose orders came out of day order.
+const DISORDERED: u32 = 1 << 31;
+
+/// The flag of an order's customer (see `SummarySink::order_customer`) for an order whose
+/// further lines add to its customer's gross (completed, on or before as-of).
+const COUNTED: u32 = 1 << 31;
+
+/// A `(customer, day)` pair as one sortable number.
+fn pack_day(customer: u32, day: Day) -> u64 {
+    (u64::from(customer) << 32) | u64::from(u32::from_ne_bytes(day.to_ne_bytes()) ^ 0x8000_0000)
+}
+
+/// The customer and day of [`pack_day`].
+fn unpack_day(p: u64) -> (u32, Day) {
+    (
+        (p >> 32) as u32,
+        Day::from_ne_bytes(((p as u32) ^ 0x8000_0000).to_ne_bytes()),
+    )
 }
 
 const EMPTY_ACC: Acc = Acc {
@@ -186,9 +214,16 @@ enum Ids {
         seen: Vec<u64>,
         count: usize,
     },
+    /// Integer ids (an integer customer column, read as their decimal text row by row): rows
+    /// in first-seen order through a hash table keyed by the number, with no text; `ids` holds
+    /// each row's number. Sorted by value at the end (the natural order of their text).
+    Ints { map: IntMap, ids: Vec<i64> },
     /// Any other ids: rows in first-seen order through a hash table.
     Table(Interner),
 }
+
+/// Integer customer ids to rows.
+type IntMap = hashbrown::HashMap<i64, u32, foldhash::fast::FixedState>;
 
 /// The id of member number `n`: `prefix` and `n` zero-padded to `digits`, written into `buf`.
 fn number_id<'a>(buf: &'a mut String, prefix: &str, n: usize, digits: usize) -> &'a str {
@@ -196,20 +231,6 @@ fn number_id<'a>(buf: &'a mut String, prefix: &str, n: usize, digits: usize) -> 
     buf.push_str(prefix);
     std::fmt::Write::write_fmt(buf, format_args!("{n:0digits$}")).ok();
     buf
-}
-
-/// The order read last: the only one a later line may join while streaming.
-#[derive(Debug, Clone, Copy)]
-struct LastOrder {
-    index: usize,
-    customer: u32,
-    /// Completed and on or before as-of: its lines add to the customer's gross.
-    counted: bool,
-    /// The order's total so far (for the overflow check of a further line).
-    units: i64,
-    /// Placement time, Unix seconds (a further line must share it under `sum_lines`); `None`
-    /// after a plain batch, which keeps days only.
-    placed_at: Option<i64>,
 }
 
 /// An [`OrderSink`] that keeps per-customer running totals instead of the orders.
@@ -226,7 +247,22 @@ pub(crate) struct SummarySink {
     reserve_hint: usize,
     order_scale: UnitScale,
     refund_scale: UnitScale,
-    last: Option<LastOrder>,
+    /// Per order (by index), when the log has order ids: its customer's row, with [`COUNTED`]
+    /// set when the order's lines add to the gross; and its placement time (Unix seconds),
+    /// which a further line must share under `sum_lines`. What a line that is not next to its
+    /// order needs (the grouped log keeps the same per order).
+    order_customer: Vec<u32>,
+    order_placed: Vec<i64>,
+    /// The sum of every order's units (all orders and lines): an upper bound of any one
+    /// order's total, so that a line cannot overflow its order while it stays in `i64`
+    /// (beyond it, the sink gives up and the grouped log, which keeps each order's total,
+    /// decides).
+    all_units: i64,
+    /// `(customer, day)` pairs ([`pack_day`]) of the completed orders on or before as-of: the
+    /// distinct purchase days of the customers whose orders came out of day order.
+    order_days: Vec<u64>,
+    /// Whether some customer's orders came out of day order.
+    disordered: bool,
     max_day: Option<Day>,
     staged: Vec<Staged>,
     /// Without an as-of date, refunds wait for it (the day after the last order, known at
@@ -253,7 +289,11 @@ impl SummarySink {
             reserve_hint: 0,
             order_scale: UnitScale::default(),
             refund_scale: UnitScale::default(),
-            last: None,
+            order_customer: Vec::new(),
+            order_placed: Vec::new(),
+            all_units: 0,
+            order_days: Vec::new(),
+            disordered: false,
             max_day: None,
             staged: Vec::with_capacity(STAGE),
             pending_refunds: Vec::new(),
@@ -291,6 +331,18 @@ impl SummarySink {
             }
             self.numbers_to_table();
         }
+        if let Ids::Ints { map, ids } = &mut self.ids {
+            if let Some(v) = int_of_text(id) {
+                let next = ids.len() as u32;
+                let row = *map.entry(v).or_insert(next);
+                if row == next {
+                    ids.push(v);
+                    self.accs.push(EMPTY_ACC);
+                }
+                return row;
+            }
+            self.ints_to_table();
+        }
         let Ids::Table(t) = &mut self.ids else {
             return 0; // unreachable: converted above
         };
@@ -299,6 +351,21 @@ impl SummarySink {
             self.accs.push(EMPTY_ACC);
         }
         i
+    }
+
+    /// Leaves the integer mode: the ids, as text, into a hash table (rows unchanged).
+    fn ints_to_table(&mut self) {
+        let Ids::Ints { ids, .. } = &self.ids else {
+            return;
+        };
+        let mut table = Interner::new();
+        table.reserve(ids.len(), 10);
+        let mut buf = [0u8; 20];
+        for &v in ids {
+            // ASCII digits and a sign.
+            table.intern(std::str::from_utf8(int_text(v, &mut buf)).unwrap_or_default());
+        }
+        self.ids = Ids::Table(table);
     }
 
     /// Leaves the member-number mode: the rows seen so far move, in number order, behind a
@@ -318,12 +385,16 @@ impl SummarySink {
         table.reserve(*count, *width);
         let mut accs = Vec::with_capacity(*count);
         let mut rare = Rare::default();
+        // The new row of each number seen.
+        let mut row_of = vec![0u32; self.accs.len()];
         let digits = width - prefix.len();
         let prefix = String::from_utf8_lossy(prefix).into_owned();
         let mut id = String::new();
         for (n, a) in self.accs.iter().enumerate() {
             if seen[n / 64] & (1 << (n % 64)) != 0 {
-                let row = table.intern(number_id(&mut id, &prefix, n, digits)) as usize;
+                let row = table.intern(number_id(&mut id, &prefix, n, digits));
+                row_of[n] = row;
+                let row = row as usize;
                 accs.push(*a);
                 if let Some(&r) = self.rare.refunded.get(n) {
                     *slot(&mut rare.refunded, row) = r;
@@ -334,19 +405,18 @@ impl SummarySink {
             }
         }
         self.rare = rare;
-        // Re-point the order a later line may join.
-        if let Some(l) = &mut self.last {
-            let n = l.customer as usize;
-            l.customer = table
-                .lookup(number_id(&mut id, &prefix, n, digits))
-                .unwrap_or(0);
+        // Re-point what refers to customers by row.
+        let row = |n: u32| row_of.get(n as usize).copied().unwrap_or(0);
+        for c in &mut self.order_customer {
+            *c = row(*c & !COUNTED) | (*c & COUNTED);
         }
-        self.pending_refunds.iter_mut().for_each(|r| {
-            let n = r.0 as usize;
-            r.0 = table
-                .lookup(number_id(&mut id, &prefix, n, digits))
-                .unwrap_or(0);
-        });
+        for p in &mut self.order_days {
+            let (c, day) = unpack_day(*p);
+            *p = pack_day(row(c), day);
+        }
+        for r in &mut self.pending_refunds {
+            r.0 = row(r.0);
+        }
         self.accs = accs;
         self.ids = Ids::Table(table);
     }
@@ -356,6 +426,32 @@ impl SummarySink {
     /// the first other id does row by row; the rows' order does not show in the result, which
     /// is in natural id order).
     fn plain_customers(&mut self, customers: &Customers, direct: bool) -> Vec<u32> {
+        if let Customers::Ints(values) = customers {
+            if matches!(self.ids, Ids::Numbers { count: 0, .. }) && self.accs.is_empty() {
+                self.ids = Ids::Ints {
+                    map: IntMap::with_capacity_and_hasher(
+                        self.reserve_hint / 2,
+                        foldhash::fast::FixedState::default(),
+                    ),
+                    ids: Vec::new(),
+                };
+            }
+            if let Ids::Ints { map, ids } = &mut self.ids {
+                let accs = &mut self.accs;
+                return values
+                    .iter()
+                    .map(|&v| {
+                        let next = ids.len() as u32;
+                        let row = *map.entry(v).or_insert(next);
+                        if row == next {
+                            ids.push(v);
+                            accs.push(EMPTY_ACC);
+                        }
+                        row
+                    })
+                    .collect();
+            }
+        }
         if let (
             true,
             Customers::Numbered(ids),
@@ -386,6 +482,9 @@ impl SummarySink {
         if matches!(self.ids, Ids::Numbers { .. }) {
             self.numbers_to_table();
         }
+        if matches!(self.ids, Ids::Ints { .. }) {
+            self.ints_to_table();
+        }
         let Ids::Table(t) = &mut self.ids else {
             return Vec::new(); // unreachable: converted above
         };
@@ -410,6 +509,17 @@ impl SummarySink {
                     }
                 }
                 out
+            }
+            Customers::Ints(values) => {
+                let mut buf = [0u8; 20];
+                values
+                    .iter()
+                    .map(|&v| {
+                        let text = std::str::from_utf8(int_text(v, &mut buf)).unwrap_or_default();
+                        let (i, new) = t.intern_new(text);
+                        add(i, new)
+                    })
+                    .collect()
             }
             Customers::Numbered(ids) => {
                 let digits = ids.width - ids.prefix.len();
@@ -440,6 +550,7 @@ impl SummarySink {
                 let w = seen.get(n / 64)?;
                 (w & (1 << (n % 64)) != 0).then_some(n as u32)
             }
+            Ids::Ints { map, .. } => int_of_text(id).and_then(|v| map.get(&v).copied()),
             Ids::Table(t) => t.lookup(id),
         }
     }
@@ -460,30 +571,39 @@ impl SummarySink {
     fn flush(&mut self) {
         let accs = &mut self.accs;
         let rare = &mut self.rare;
-        let mut out_of_order = false;
+        let days = &mut self.order_days;
+        let mut disordered = false;
         let mut overflow = false;
         for st in &self.staged {
             let a = &mut accs[st.customer as usize];
             let day = st.day;
             match st.op {
                 Op::Order | Op::SubscriptionOrder => {
-                    // A customer's completed orders out of day order: distinct purchase days
-                    // need the grouped, sorted log.
-                    out_of_order |= a.orders > 0 && day < a.last;
+                    days.push(pack_day(st.customer, day));
                     if a.orders == 0 {
                         a.first = day;
+                        a.last = day;
                         a.purchase_days = 1;
-                    } else if a.last != day {
+                    } else if day > a.last {
                         a.purchase_days += 1;
+                        a.last = day;
+                    } else if day < a.last {
+                        // Out of day order: its distinct days are counted at the end.
+                        a.purchase_days |= DISORDERED;
+                        a.first = a.first.min(day);
+                        disordered = true;
                     }
                     a.orders += 1;
-                    a.last = day;
                     let (g, o) = a.gross.overflowing_add(st.units);
                     a.gross = g;
                     overflow |= o;
                     if st.op == Op::SubscriptionOrder {
+                        a.last_sub = if a.sub_orders == 0 {
+                            day
+                        } else {
+                            a.last_sub.max(day)
+                        };
                         a.sub_orders += 1;
-                        a.last_sub = day;
                     }
                 }
                 Op::Cancelled => *slot(&mut rare.cancelled, st.customer as usize) += 1,
@@ -498,7 +618,8 @@ impl SummarySink {
             }
         }
         self.staged.clear();
-        if out_of_order || overflow {
+        self.disordered |= disordered;
+        if overflow {
             self.abandoned.set(true);
         }
     }
@@ -507,23 +628,59 @@ impl SummarySink {
     fn order_units(&mut self, amount: Decimal, location: &dyn Fn() -> Location) -> Result<i64> {
         let (u, k) = self.order_scale.units_of(amount, location)?;
         if k != 1 {
-            self.flush(); // staged units are at the old scale
-            for a in &mut self.accs {
-                match a.gross.checked_mul(k) {
-                    Some(g) => a.gross = g,
-                    None => self.abandoned.set(true), // beyond i64: the grouped log sums it
-                }
-            }
-            if let Some(l) = &mut self.last {
-                l.units *= k; // fits: the scale's overflow check covered every stored total
-            }
+            self.grow_sums(k);
         }
         Ok(u)
+    }
+
+    /// Multiplies the stored order sums by `k` (the order scale grew).
+    fn grow_sums(&mut self, k: i64) {
+        self.flush(); // staged units are at the old scale
+        for a in &mut self.accs {
+            match a.gross.checked_mul(k) {
+                Some(g) => a.gross = g,
+                None => self.abandoned.set(true), // beyond i64: the grouped log sums it
+            }
+        }
+        match self.all_units.checked_mul(k) {
+            Some(u) => self.all_units = u,
+            None => self.abandoned.set(true), // the grouped log checks each order's total
+        }
+    }
+
+    /// Adds `units` to the sum of every order's units (see `all_units`); gives up beyond `i64`.
+    fn add_all_units(&mut self, units: i64) {
+        match self.all_units.checked_add(units) {
+            Some(u) => self.all_units = u,
+            None => self.abandoned.set(true),
+        }
+    }
+
+    /// The distinct purchase days of the customers whose orders came out of day order, from
+    /// their `(customer, day)` pairs sorted.
+    fn count_disordered_days(&mut self) {
+        let mut days = std::mem::take(&mut self.order_days);
+        if !self.disordered {
+            return;
+        }
+        let accs = &mut self.accs;
+        days.retain(|&p| {
+            accs.get(unpack_day(p).0 as usize)
+                .is_some_and(|a| a.purchase_days & DISORDERED != 0)
+        });
+        radsort::sort(&mut days);
+        days.dedup();
+        for run in days.chunk_by(|x, y| x >> 32 == y >> 32) {
+            if let Some(a) = accs.get_mut((run[0] >> 32) as usize) {
+                a.purchase_days = u32::try_from(run.len()).unwrap_or(u32::MAX);
+            }
+        }
     }
 
     /// The summaries, in natural customer order.
     pub(crate) fn finish(mut self, opts: &SummaryOptions) -> CustomerSummaries {
         self.flush();
+        self.count_disordered_days();
         let as_of = match opts.as_of {
             Some(d) => date_to_day(d),
             None => self.max_day.map_or(0, |d| d + 1),
@@ -553,6 +710,23 @@ impl SummarySink {
                     ids.push(number_id(&mut id, &prefix, n as usize, digits));
                 }
                 (rows, ids)
+            }
+            Ids::Ints { ids, .. } => {
+                let mut text = StrColumn::new();
+                let mut buf = [0u8; 20];
+                for &v in &ids {
+                    text.push(std::str::from_utf8(int_text(v, &mut buf)).unwrap_or_default());
+                }
+                let by_id = if ids.iter().all(|&v| v >= 0) {
+                    // Digits only: natural order is by value.
+                    let mut rows: Vec<u32> = (0..ids.len() as u32).collect();
+                    radsort::sort_by_key(&mut rows, |&r| ids[r as usize]);
+                    rows
+                } else {
+                    natural_order(&text)
+                };
+                let ids = text.permuted(&by_id);
+                (by_id, ids)
             }
             Ids::Table(t) => {
                 let by_id = natural_order(t.values());
@@ -612,16 +786,15 @@ impl OrderSink for SummarySink {
         let c = self.customer(customer_id);
         let units = self.order_units(amount, location)?;
         self.order_scale.note(units);
+        self.add_all_units(units);
         self.n_orders += 1;
         self.max_day = Some(self.max_day.map_or(day, |m| m.max(day)));
         let counted = status == OrderStatus::Completed && day <= self.as_of;
-        self.last = Some(LastOrder {
-            index: n,
-            customer: c,
-            counted,
-            units,
-            placed_at: Some(placed_at),
-        });
+        if order_id.is_some() {
+            self.order_customer
+                .push(c | if counted { COUNTED } else { 0 });
+            self.order_placed.push(placed_at);
+        }
         if day <= self.as_of {
             let sub =
                 kind == OrderKind::Subscription || subscription_id.is_some_and(|s| !s.is_empty());
@@ -636,34 +809,20 @@ impl OrderSink for SummarySink {
     }
 
     fn find_order(&self, order_id: &str) -> Option<usize> {
-        let i = self.order_ids.as_ref()?.lookup(order_id)? as usize;
-        if self.last.is_none_or(|l| l.index != i) {
-            // A line of an order read before the last one: the totals cannot take it.
-            self.abandoned.set(true);
-        }
-        Some(i)
+        self.order_ids
+            .as_ref()?
+            .lookup(order_id)
+            .map(|i| i as usize)
     }
 
     fn order_customer_is(&self, i: usize, customer_id: &str) -> bool {
-        match self.last {
-            Some(l) if l.index == i => self.lookup(customer_id) == Some(l.customer),
-            _ => true, // abandoned (see `find_order`): the answer is not used
-        }
+        self.order_customer
+            .get(i)
+            .is_some_and(|&c| self.lookup(customer_id) == Some(c & !COUNTED))
     }
 
     fn order_time_is(&self, i: usize, placed_at: i64) -> bool {
-        match self.last {
-            Some(l) if l.index == i => l.placed_at.map_or_else(
-                || {
-                    // A line of the last order of a plain batch: its time is not known here,
-                    // the grouped log answers instead.
-                    self.abandoned.set(true);
-                    true
-                },
-                |t| t == placed_at,
-            ),
-            _ => true, // abandoned (see `find_order`): the answer is not used
-        }
+        self.order_placed.get(i) == Some(&placed_at)
     }
 
     fn add_line(
@@ -672,26 +831,19 @@ impl OrderSink for SummarySink {
         amount: Decimal,
         location: &dyn Fn() -> Location,
     ) -> Result<()> {
-        if self.abandoned.get() || self.last.is_none_or(|l| l.index != i) {
-            self.abandoned.set(true);
+        if self.abandoned.get() {
             return Ok(());
         }
-        let u = self.order_units(amount, location)?;
-        let Some(l) = self.last.as_mut() else {
+        let Some(&c) = self.order_customer.get(i) else {
+            self.abandoned.set(true); // unreachable: every order with an id is kept
             return Ok(());
         };
-        l.units = l
-            .units
-            .checked_add(u)
-            .ok_or_else(|| crate::Error::InvalidValue {
-                value: amount.to_string(),
-                location: location(),
-                reason: "order total overflows".into(),
-            })?;
-        let (c, counted, total) = (l.customer, l.counted, l.units);
-        self.order_scale.note(total);
-        if counted {
-            self.stage(c, 0, u, Op::Line);
+        let u = self.order_units(amount, location)?;
+        self.add_all_units(u);
+        // The order's total is at most the sum of every order's units.
+        self.order_scale.note(self.all_units);
+        if c & COUNTED != 0 {
+            self.stage(c & !COUNTED, 0, u, Op::Line);
         }
         Ok(())
     }
@@ -730,6 +882,7 @@ impl OrderSink for SummarySink {
     fn n_customers(&self) -> usize {
         match &self.ids {
             Ids::Numbers { count, .. } => *count,
+            Ids::Ints { ids, .. } => ids.len(),
             Ids::Table(t) => t.len(),
         }
     }
@@ -784,14 +937,16 @@ impl OrderSink for SummarySink {
         let Some(max_units) = b.max_units.checked_mul(k) else {
             return Ok(false);
         };
-        // Order ids: rising past the last one (so none repeats), or none at all.
+        // Order ids: none repeating an id before or in the batch, or none at all.
         match (&b.orders, &mut self.order_ids) {
             (None, None) => {}
             (Some(_), None) if self.n_orders > 0 => return Ok(false),
             (None, Some(_)) => return Ok(false),
             (Some(run), ids) => {
                 let ids = ids.get_or_insert_with(|| OrderIdSet::new(self.reserve_hint));
-                let taken = if run.same_width {
+                let taken = if !run.rising {
+                    ids.extend_any(&run.prefix, run.width, &run.numbers)
+                } else if run.same_width {
                     ids.extend_numbers(&run.prefix, run.width, &run.numbers)
                 } else {
                     ids.extend_rising(&run.prefix, run.first, run.last, &run.text, &run.ends)
@@ -803,26 +958,33 @@ impl OrderSink for SummarySink {
         }
         // Every row is now a new order, as `push_order` would take it.
         if grow != 1 {
-            self.flush(); // staged units are at the old scale
-            for a in &mut self.accs {
-                match a.gross.checked_mul(grow) {
-                    Some(g) => a.gross = g,
-                    None => self.abandoned.set(true), // beyond i64: the grouped log sums it
-                }
-            }
-            if let Some(l) = &mut self.last {
-                l.units *= grow; // fits: `growth_to` checked every stored total
-            }
+            self.grow_sums(grow);
             self.order_scale.grow_to(b.scale);
         }
         let customer = self.plain_customers(&b.customers, direct);
         let as_of = self.as_of;
+        let with_ids = b.orders.is_some();
+        if with_ids {
+            self.order_customer.reserve(rows);
+            self.order_placed.extend_from_slice(&b.secs);
+        }
+        let mut batch_units: i64 = 0;
+        let mut overflow = false;
         for (i, &c) in customer.iter().enumerate() {
             let day = b.days[i];
+            let f = b.flags[i];
+            let units = b.units[i] * k;
+            let (sum, o) = batch_units.overflowing_add(units);
+            batch_units = sum;
+            overflow |= o;
+            let counted = f & CANCELLED == 0 && day <= as_of;
+            if with_ids {
+                self.order_customer
+                    .push(c | if counted { COUNTED } else { 0 });
+            }
             if day > as_of {
                 continue;
             }
-            let f = b.flags[i];
             let op = if f & CANCELLED != 0 {
                 Op::Cancelled
             } else if f & SUBSCRIPTION != 0 {
@@ -831,7 +993,7 @@ impl OrderSink for SummarySink {
                 Op::Order
             };
             self.staged.push(Staged {
-                units: b.units[i] * k,
+                units,
                 customer: c,
                 day,
                 op,
@@ -840,17 +1002,13 @@ impl OrderSink for SummarySink {
                 self.flush();
             }
         }
+        if overflow {
+            self.abandoned.set(true);
+        }
+        self.add_all_units(batch_units);
         self.order_scale.note(max_units);
         self.n_orders += rows;
         self.max_day = Some(self.max_day.map_or(b.max_day, |m| m.max(b.max_day)));
-        let last = rows - 1;
-        self.last = Some(LastOrder {
-            index: self.n_orders - 1,
-            customer: customer[last],
-            counted: b.flags[last] & CANCELLED == 0 && b.days[last] <= as_of,
-            units: b.units[last] * k,
-            placed_at: None,
-        });
         #[cfg(all(test, feature = "parquet"))]
         super::plain_tests::PLAIN_TAKEN.with(|c| c.set(c.get() + 1));
         Ok(true)

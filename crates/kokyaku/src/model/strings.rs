@@ -390,7 +390,54 @@ pub(crate) enum OrderIdSet {
         count: usize,
         reserve: usize,
     },
+    /// Ids of one prefix and one width in any order, with numbers close together (see
+    /// [`dense_room`]): each id's index by its number less `base` (`NONE` where no id).
+    Dense {
+        prefix: String,
+        width: usize,
+        base: u64,
+        index: Vec<u32>,
+        count: usize,
+        reserve: usize,
+    },
     Table(OrderIds),
+}
+
+/// No id at this number (in [`OrderIdSet::Dense`]).
+const NONE: u32 = u32::MAX;
+
+/// How many numbers a [`OrderIdSet::Dense`] set of `count` ids (or of the `reserve` ids
+/// expected) may span: four per id plus 4M, so that the index stays a few bytes per id.
+fn dense_room(count: usize, reserve: usize) -> u64 {
+    4 * (count.max(reserve) as u64 + 1) + (1 << 22)
+}
+
+/// The index slot of `num`, growing the index (down, by moving `base`, or up) to hold it while
+/// the span stays within `room`; `None` when it would not.
+fn dense_slot(base: &mut u64, index: &mut Vec<u32>, room: u64, num: u64) -> Option<usize> {
+    if index.is_empty() {
+        *base = num;
+    }
+    if num < *base {
+        let span = *base + index.len() as u64 - num;
+        if span > room {
+            return None;
+        }
+        // Grow down by at least the index's length (amortised), within the room.
+        let new_base = num.saturating_sub((index.len() as u64).min(room - span));
+        let shift = usize::try_from(*base - new_base).ok()?;
+        index.splice(0..0, std::iter::repeat_n(NONE, shift));
+        *base = new_base;
+        return usize::try_from(num - new_base).ok();
+    }
+    let k = num - *base;
+    if k >= index.len() as u64 {
+        if k + 1 > room {
+            return None;
+        }
+        index.resize(usize::try_from(k + 1).ok()?, NONE);
+    }
+    usize::try_from(k).ok()
 }
 
 /// Adds `num` (above every number so far) to runs of consecutive numbers.
@@ -417,7 +464,7 @@ impl OrderIdSet {
     fn last_number(&self) -> Option<u64> {
         match self {
             Self::Rising { runs, .. } => runs.last().map(|&(a, len)| a + len - 1),
-            Self::Table(_) => None,
+            Self::Dense { .. } | Self::Table(_) => None,
         }
     }
 
@@ -446,13 +493,152 @@ impl OrderIdSet {
                     *count += 1;
                     return None;
                 }
+                if fits {
+                    self.switch_to_dense();
+                }
             }
+        }
+        if let Self::Dense {
+            prefix,
+            width,
+            base,
+            index,
+            count,
+            reserve,
+        } = self
+        {
+            if let Some((p, num)) = split_number(id).filter(|_| id.len() == *width) {
+                if p == prefix.as_str() {
+                    let room = dense_room(*count, *reserve);
+                    if let Some(k) = dense_slot(base, index, room, num) {
+                        if index[k] != NONE {
+                            return Some(index[k]);
+                        }
+                        index[k] = *count as u32;
+                        *count += 1;
+                        return None;
+                    }
+                }
+            }
+        }
+        if !matches!(self, Self::Table(_)) {
             self.switch_to_table();
         }
         match self {
             Self::Table(t) => t.insert(id),
-            Self::Rising { .. } => None, // unreachable: converted above
+            _ => None, // unreachable: converted above
         }
+    }
+
+    /// Appends ids of `width` bytes, each `prefix` and a zero-padded number of `numbers` in any
+    /// order, as inserting them one by one would when none repeats (an id before, or one of
+    /// the batch); `false`, with nothing changed, when one does, or the ids do not fit the set
+    /// (the caller inserts them one by one, which finds the repeat).
+    pub(crate) fn extend_any(
+        &mut self,
+        id_prefix: &[u8],
+        id_width: usize,
+        numbers: &[u64],
+    ) -> bool {
+        let Ok(p) = std::str::from_utf8(id_prefix) else {
+            return false;
+        };
+        match self {
+            Self::Rising {
+                prefix,
+                width,
+                count,
+                ..
+            } => {
+                if *count == 0 {
+                    *width = id_width;
+                    p.clone_into(prefix);
+                } else if *width != id_width || prefix.as_str() != p {
+                    return false;
+                }
+                self.switch_to_dense();
+            }
+            Self::Dense { .. } => {}
+            Self::Table(_) => return false,
+        }
+        let Self::Dense {
+            prefix,
+            width,
+            base,
+            index,
+            count,
+            reserve,
+        } = self
+        else {
+            return false;
+        };
+        if *width != id_width || prefix.as_str() != p {
+            return false;
+        }
+        // Room for the batch's numbers first (this only grows the index).
+        let (Some(&lo), Some(&hi)) = (numbers.iter().min(), numbers.iter().max()) else {
+            return false;
+        };
+        let n = *count + numbers.len();
+        let room = dense_room(n, *reserve);
+        if dense_slot(base, index, room, lo).is_none()
+            || dense_slot(base, index, room, hi).is_none()
+        {
+            return false;
+        }
+        for (j, &num) in numbers.iter().enumerate() {
+            let k = (num - *base) as usize;
+            if index[k] != NONE {
+                // A repeat: undo the batch.
+                for &m in &numbers[..j] {
+                    index[(m - *base) as usize] = NONE;
+                }
+                return false;
+            }
+            index[k] = (*count + j) as u32;
+        }
+        *count = n;
+        true
+    }
+
+    /// Leaves the rising mode for the dense one (ids of one prefix and width in any order):
+    /// the runs become the index.
+    fn switch_to_dense(&mut self) {
+        let Self::Rising {
+            prefix,
+            width,
+            runs,
+            count,
+            reserve,
+        } = self
+        else {
+            return;
+        };
+        let (lo, hi) = match (runs.first(), runs.last()) {
+            (Some(&(a, _)), Some(&(b, len))) => (a, b + len),
+            _ => (0, 0),
+        };
+        if hi - lo > dense_room(*count, *reserve) {
+            self.switch_to_table();
+            return;
+        }
+        let mut index = Vec::with_capacity((*reserve).max((hi - lo) as usize));
+        index.resize((hi - lo) as usize, NONE);
+        let mut i = 0u32;
+        for &(a, len) in runs.iter() {
+            for num in a..a + len {
+                index[(num - lo) as usize] = i;
+                i += 1;
+            }
+        }
+        *self = Self::Dense {
+            prefix: std::mem::take(prefix),
+            width: *width,
+            base: lo,
+            index,
+            count: *count,
+            reserve: *reserve,
+        };
     }
 
     /// Appends ids of `width` bytes, each `prefix` and a zero-padded number of `numbers`
@@ -468,6 +654,9 @@ impl OrderIdSet {
         let (Some(&first), Some(&last)) = (numbers.first(), numbers.last()) else {
             return false;
         };
+        if matches!(self, Self::Dense { .. }) {
+            return self.extend_any(id_prefix, id_width, numbers);
+        }
         let above = self.last_number().is_none_or(|l| first > l);
         if let Self::Rising {
             prefix,
@@ -491,6 +680,10 @@ impl OrderIdSet {
                 }
                 *count += numbers.len();
                 return true;
+            }
+            if fits {
+                // Below the last number: the ids are no longer rising.
+                return self.extend_any(id_prefix, id_width, numbers);
             }
         }
         // The ids as text, for the text mode.
@@ -534,7 +727,7 @@ impl OrderIdSet {
         }
         match self {
             Self::Table(t) => t.extend_rising(prefix, first, last, text, ends),
-            Self::Rising { .. } => false,
+            Self::Rising { .. } | Self::Dense { .. } => false,
         }
     }
 
@@ -542,15 +735,36 @@ impl OrderIdSet {
     pub(crate) fn lookup(&self, id: &str) -> Option<u32> {
         match self {
             Self::Table(t) => t.lookup(id),
-            Self::Rising {
+            Self::Dense {
                 prefix,
                 width,
-                runs,
+                base,
+                index,
                 ..
             } => {
                 let (p, num) = split_number(id)?;
                 if id.len() != *width || p != prefix.as_str() {
                     return None;
+                }
+                let k = usize::try_from(num.checked_sub(*base)?).ok()?;
+                index.get(k).copied().filter(|&i| i != NONE)
+            }
+            Self::Rising {
+                prefix,
+                width,
+                runs,
+                count,
+                ..
+            } => {
+                let (p, num) = split_number(id)?;
+                if id.len() != *width || p != prefix.as_str() {
+                    return None;
+                }
+                // Usually a line of a recent order: in the last run.
+                if let Some(&(a, len)) = runs.last() {
+                    if (a..a + len).contains(&num) {
+                        return u32::try_from(*count as u64 - len + num - a).ok();
+                    }
                 }
                 let mut index = 0;
                 for &(a, len) in runs {
@@ -564,8 +778,36 @@ impl OrderIdSet {
         }
     }
 
-    /// Leaves the rising mode: every id so far, rebuilt from the runs, into an [`OrderIds`].
+    /// Leaves the rising or dense mode: every id so far, rebuilt from the runs or the index,
+    /// into an [`OrderIds`] (in insertion order).
     fn switch_to_table(&mut self) {
+        if let Self::Dense {
+            prefix,
+            width,
+            base,
+            index,
+            count,
+            reserve,
+        } = self
+        {
+            let mut number = vec![0u64; *count];
+            for (k, &i) in index.iter().enumerate() {
+                if i != NONE {
+                    number[i as usize] = *base + k as u64;
+                }
+            }
+            let mut t = OrderIds::new((*reserve).max(*count));
+            let digits = *width - prefix.len();
+            let mut id = String::with_capacity(*width);
+            for num in number {
+                id.clear();
+                id.push_str(prefix);
+                std::fmt::Write::write_fmt(&mut id, format_args!("{num:0digits$}")).ok();
+                t.insert(&id);
+            }
+            *self = Self::Table(t);
+            return;
+        }
         let Self::Rising {
             prefix,
             width,
@@ -851,12 +1093,16 @@ mod tests {
         Insert(u8),
         /// Consecutive ids from the next number (or, with `true`, from an early one).
         Block(u8, bool),
+        /// Ids of one width in any order (each before the next number with `true`), maybe
+        /// repeating one: taken whole by `extend_any` or one by one.
+        Any(Vec<(bool, u8)>),
     }
 
     fn step() -> impl Strategy<Value = Step> {
         prop_oneof![
             6 => (0u8..7).prop_map(Step::Insert),
             2 => (1u8..6, prop::bool::weighted(0.2)).prop_map(|(n, back)| Step::Block(n, back)),
+            2 => prop::collection::vec((prop::bool::weighted(0.3), 0u8..12), 1..6).prop_map(Step::Any),
         ]
     }
 
@@ -902,13 +1148,39 @@ mod tests {
                         }
                         let taken = set.extend_numbers(b"O", 5, &numbers);
                         if taken {
-                            prop_assert!(ids.extend_rising(b"O", first, last, &text, &ends));
+                            // Every id was new (the reference may take them whole, or not).
+                            if !ids.extend_rising(b"O", first, last, &text, &ends) {
+                                for b in &block {
+                                    prop_assert_eq!(ids.insert(b), None, "{}", b);
+                                }
+                            }
                         } else {
                             for b in &block {
                                 prop_assert_eq!(set.insert(b), ids.insert(b), "{}", b);
                             }
                         }
                         next = next.max(last);
+                        seen.extend(block);
+                    }
+                    Step::Any(offsets) => {
+                        let numbers: Vec<u64> = offsets
+                            .iter()
+                            .map(|&(back, v)| if back { next / 2 + u64::from(v) } else { next + 1 + u64::from(v) })
+                            .collect();
+                        let block: Vec<String> =
+                            numbers.iter().map(|x| format!("O{x:04}")).collect();
+                        let same_width = block.iter().all(|b| b.len() == 5);
+                        if same_width && set.extend_any(b"O", 5, &numbers) {
+                            // Taken: every id was new, as one by one.
+                            for b in &block {
+                                prop_assert_eq!(ids.insert(b), None, "{}", b);
+                            }
+                        } else {
+                            for b in &block {
+                                prop_assert_eq!(set.insert(b), ids.insert(b), "{}", b);
+                            }
+                        }
+                        next = next.max(numbers.iter().copied().max().unwrap_or(next));
                         seen.extend(block);
                     }
                 }

@@ -15,8 +15,6 @@
 
 mod golden_common;
 
-use std::path::{Path, PathBuf};
-
 use kokyaku::acquisition::{AcquisitionOptions, acquisition};
 use kokyaku::campaign::{
     CampaignOptions, DeliveryReadOptions, PeriodOptions, campaign_results, compare_periods,
@@ -38,19 +36,6 @@ struct Records {
     orders: Vec<Order>,
     #[serde(default)]
     refunds: Vec<Refund>,
-}
-
-fn fixtures(area: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures")
-        .join(area);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files
 }
 
 fn log_of(input: &Value) -> Result<OrderLog, kokyaku::Error> {
@@ -131,59 +116,15 @@ fn run(function: &str, input: &Value, params: &Value) -> Result<Value, kokyaku::
 }
 
 fn check_area(area: &str) {
-    let files = fixtures(area);
-    assert!(!files.is_empty(), "no vectors in tests/fixtures/{area}");
-    let mut failures = Vec::new();
-    for f in &files {
-        let v: Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
-        for key in ["description", "source", "function", "input", "expected"] {
-            assert!(v.get(key).is_some(), "{}: no '{key}'", f.display());
-        }
-        let tol = v["tolerance"].as_f64().unwrap_or(1e-12);
-        let expected = &v["expected"];
-        let mut errors = Vec::new();
-        match (
-            run(v["function"].as_str().unwrap(), &v["input"], &v["params"]),
-            expected.get("error"),
-        ) {
-            (Ok(got), None) => {
-                golden_common::compare(
-                    "",
-                    expected,
-                    &got,
-                    tol,
-                    golden_common::Rules {
-                        whole_maps: &[".rejections"],
-                        decimal_strings: true,
-                    },
-                    &mut errors,
-                );
-                if !errors.is_empty() {
-                    errors.push(format!("result: {got}"));
-                }
-            }
-            (Err(e), Some(want)) => {
-                if want["code"] != e.code() {
-                    errors.push(format!(
-                        "expected error code {}, got {} ({e})",
-                        want["code"],
-                        e.code()
-                    ));
-                }
-                for s in want["message_contains"].as_array().into_iter().flatten() {
-                    if !e.to_string().contains(s.as_str().unwrap()) {
-                        errors.push(format!("message does not contain {s}: {e}"));
-                    }
-                }
-            }
-            (Ok(got), Some(_)) => errors.push(format!("expected an error, got {got}")),
-            (Err(e), None) => errors.push(format!("unexpected error {}: {e}", e.code())),
-        }
-        if !errors.is_empty() {
-            failures.push(format!("{}:\n  {}", f.display(), errors.join("\n  ")));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    golden_common::check_vectors(
+        area,
+        golden_common::Rules {
+            whole_maps: &[".rejections"],
+            decimal_strings: true,
+        },
+        1e-12,
+        |v| run(v["function"].as_str().unwrap(), &v["input"], &v["params"]),
+    );
 }
 
 #[test]

@@ -10,8 +10,6 @@
 
 mod golden_common;
 
-use std::path::Path;
-
 use kokyaku::io::{ReadOptions, parse_tz, read_csv_str};
 use kokyaku::loyalty::{LoyaltyEvents, Program, StageOptions, evaluate, report_value};
 use kokyaku::model::{Customer, Order, OrderLog, Refund};
@@ -65,56 +63,20 @@ fn run(input: &Value, params: &Value) -> Result<Value, kokyaku::Error> {
 
 #[test]
 fn loyalty_vectors() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/loyalty");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    assert!(files.len() >= 10, "expected the loyalty vectors");
-    let mut failures = Vec::new();
-    for f in &files {
-        let v: Value = serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap();
-        assert_eq!(v["function"], "stages", "{}", f.display());
-        let mut errors = Vec::new();
-        match (run(&v["input"], &v["params"]), v["expected"].get("error")) {
-            (Ok(got), None) => {
-                golden_common::compare(
-                    "",
-                    &v["expected"],
-                    &got,
-                    0.0,
-                    golden_common::Rules {
-                        whole_maps: &[".customers"],
-                        decimal_strings: true,
-                    },
-                    &mut errors,
-                );
-                if !errors.is_empty() {
-                    errors.push(format!("result: {got}"));
-                }
-            }
-            (Err(e), Some(want)) => {
-                if want["code"] != e.code() {
-                    errors.push(format!(
-                        "expected code {}, got {} ({e})",
-                        want["code"],
-                        e.code()
-                    ));
-                }
-                for s in want["message_contains"].as_array().into_iter().flatten() {
-                    if !e.to_string().contains(s.as_str().unwrap()) {
-                        errors.push(format!("message lacks {s}: {e}"));
-                    }
-                }
-            }
-            (Ok(got), Some(_)) => errors.push(format!("expected an error, got {got}")),
-            (Err(e), None) => errors.push(format!("unexpected error {}: {e}", e.code())),
-        }
-        if !errors.is_empty() {
-            failures.push(format!("{}:\n  {}", f.display(), errors.join("\n  ")));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(
+        golden_common::vector_files("loyalty").len() >= 10,
+        "expected the loyalty vectors"
+    );
+    golden_common::check_vectors(
+        "loyalty",
+        golden_common::Rules {
+            whole_maps: &[".customers"],
+            decimal_strings: true,
+        },
+        0.0,
+        |v| {
+            assert_eq!(v["function"], "stages");
+            run(&v["input"], &v["params"])
+        },
+    );
 }

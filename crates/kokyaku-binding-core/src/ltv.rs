@@ -400,32 +400,7 @@ fn sorted_keys(m: &BTreeMap<String, Vec<f64>>) -> Vec<String> {
 /// The saved-fit JSON of a report (the CLI's `report_json` without `fit_seconds`).
 #[must_use]
 pub fn fit_json(r: &FitReport, time_unit: Option<TimeUnit>) -> Value {
-    let obj = |vals: &[f64]| {
-        Value::Object(
-            r.param_names
-                .iter()
-                .zip(vals)
-                .map(|(n, v)| {
-                    (
-                        n.clone(),
-                        json!(if v.is_finite() { Some(*v) } else { None }),
-                    )
-                })
-                .collect(),
-        )
-    };
-    json!({
-        "model": r.model,
-        "params": obj(&r.params),
-        "log_likelihood": r.log_likelihood,
-        "n_customers": r.n_customers,
-        "converged": r.converged,
-        "iterations": r.iterations,
-        "std_errors": obj(&r.std_errors),
-        "n_distinct_rows": r.n_distinct_rows,
-        "time_unit": time_unit.map(TimeUnit::as_str),
-        "message": r.message,
-    })
+    kokyaku::ltv::saved_fit_json(r, time_unit)
 }
 
 fn fit_options(v: Option<&Value>) -> Result<FitOptions, BindingError> {

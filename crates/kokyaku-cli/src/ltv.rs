@@ -473,33 +473,11 @@ pub(crate) fn report_json(
     time_unit: Option<TimeUnit>,
     seconds: f64,
 ) -> serde_json::Value {
-    let obj = |vals: &[f64]| {
-        serde_json::Value::Object(
-            r.param_names
-                .iter()
-                .zip(vals)
-                .map(|(n, v)| {
-                    (
-                        n.clone(),
-                        serde_json::json!(if v.is_finite() { Some(*v) } else { None }),
-                    )
-                })
-                .collect(),
-        )
-    };
-    serde_json::json!({
-        "model": r.model,
-        "params": obj(&r.params),
-        "log_likelihood": r.log_likelihood,
-        "n_customers": r.n_customers,
-        "converged": r.converged,
-        "iterations": r.iterations,
-        "std_errors": obj(&r.std_errors),
-        "n_distinct_rows": r.n_distinct_rows,
-        "time_unit": time_unit.map(TimeUnit::as_str),
-        "message": r.message,
-        "fit_seconds": seconds,
-    })
+    let mut v = kokyaku::ltv::saved_fit_json(r, time_unit);
+    if let Some(m) = v.as_object_mut() {
+        m.insert("fit_seconds".into(), serde_json::json!(seconds));
+    }
+    v
 }
 
 pub(crate) fn kind(m: ModelArg) -> ModelKind {

@@ -40,7 +40,7 @@ pub use predict::{
     evaluate_holdout, p_alive_and_clv_batch, p_alive_at_batch, p_alive_batch,
     tracking_expected_cumulative,
 };
-pub use saved::SavedFit;
+pub use saved::{SavedFit, saved_fit_json};
 pub use sbg::{Cohort, ShiftedBetaGeometric};
 pub use summary_io::{SummaryColumns, SummaryFile, read_covariates_csv, read_summary_csv};
 #[cfg(feature = "parquet")]

@@ -4,8 +4,38 @@
 
 use serde_json::Value;
 
-use super::{GammaGamma, ModelKind, PurchaseModel, TimeUnit, purchase_model_from_params};
+use super::{
+    FitReport, GammaGamma, ModelKind, PurchaseModel, TimeUnit, purchase_model_from_params,
+};
 use crate::{Error, Location, Result};
+
+/// The saved-fit JSON of a fit report (what [`SavedFit::from_value`] reads back): model, named
+/// parameters and standard errors (`null` where not finite), log-likelihood, convergence, row
+/// counts, time unit and message.
+#[must_use]
+pub fn saved_fit_json(r: &FitReport, time_unit: Option<TimeUnit>) -> Value {
+    let named = |vals: &[f64]| {
+        Value::Object(
+            r.param_names
+                .iter()
+                .zip(vals)
+                .map(|(n, v)| (n.clone(), serde_json::json!(v.is_finite().then_some(*v))))
+                .collect(),
+        )
+    };
+    serde_json::json!({
+        "model": r.model,
+        "params": named(&r.params),
+        "log_likelihood": r.log_likelihood,
+        "n_customers": r.n_customers,
+        "converged": r.converged,
+        "iterations": r.iterations,
+        "std_errors": named(&r.std_errors),
+        "n_distinct_rows": r.n_distinct_rows,
+        "time_unit": time_unit.map(TimeUnit::as_str),
+        "message": r.message,
+    })
+}
 
 /// A saved fit: the model, its named parameters (in the file's order) and its time unit.
 #[derive(Debug, Clone, PartialEq)]

@@ -76,7 +76,7 @@ fn run_vector(name: &str) -> Value {
     for (k, step) in v["input"]["steps"].as_array().unwrap().iter().enumerate() {
         let mut args: Vec<String> = vec!["book".into()];
         if let Some(events) = step.get("events") {
-            let f = tmp(&format!("step{k}.jsonl"));
+            let f = tmp(&format!("{name}.step{k}.jsonl"));
             let lines: Vec<String> = events
                 .as_array()
                 .unwrap()

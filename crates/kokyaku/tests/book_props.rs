@@ -20,7 +20,8 @@ use kokyaku::segment::{RuleSource, SegmentOptions, Segmenter};
 use kokyaku::summary::{SummaryOptions, summarize};
 
 /// Segments tracked in the property test: customer fields, order and subscription
-/// quantifiers, a CPM class, and a population-relative RFM score.
+/// quantifiers, a CPM class, a population-relative RFM score, and the loyalty programme's stage
+/// and points.
 const RULES: &[(&str, &str)] = &[
     ("multi", "orders >= 2"),
     ("dormant", "dormant = true"),
@@ -30,6 +31,9 @@ const RULES: &[(&str, &str)] = &[
     ("sub_active", r#"any subscription (status = "active")"#),
     ("first_timers", r#"cpm.class = "first_timer_active""#),
     ("rfm_top", "rfm.r >= 4"),
+    // The programme's fields (both programmes' base stages are named here).
+    ("upper_stage", r#"stage != "base" and stage != "regular""#),
+    ("points_held", "points >= 100"),
 ];
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -318,6 +322,14 @@ fn run(seed: u64, n: usize, batches: usize, follow: bool, tokyo: bool) {
     let program_text = PROGRAMS[(seed % 2) as usize];
     book.set_program(Some(program_text)).unwrap();
     let program = kokyaku::loyalty::Program::from_json(program_text).unwrap();
+    // `stage` and `points` of the bulk evaluator: the programme over the bulk log.
+    let extras = kokyaku::segment::SegmentExtras {
+        loyalty: Some(kokyaku::segment::LoyaltyFields {
+            program: program.clone(),
+            events: kokyaku::loyalty::LoyaltyEvents::default(),
+        }),
+        ..kokyaku::segment::SegmentExtras::default()
+    };
     let mut stage_seen: BTreeMap<String, String> = BTreeMap::new();
     let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
     let mut in_segment: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
@@ -448,6 +460,7 @@ fn run(seed: u64, n: usize, batches: usize, follow: bool, tokyo: bool) {
         );
         // As in the book: subscription events seen so far are all the contracts there are.
         seg.subscriptions_complete();
+        seg.with_extras(&extras);
         for (name, src) in &rules {
             let rule = src.rule(seg.catalog()).unwrap();
             let want: Vec<String> = seg

@@ -252,13 +252,14 @@ impl Book {
         } else {
             self.dirty.clone()
         };
-        // Segments first: an evaluation error leaves the report for the next call.
+        // Evaluate before changing anything: an error leaves the report for the next call.
+        // Loyalty first: segment rules may read `stage` and `points`.
+        let loyalty_now = self.evaluate_loyalty(&cands)?;
         let seg_now = if self.segments.is_empty() {
             Vec::new()
         } else {
-            self.evaluate_segments(&cands)?
+            self.evaluate_segments(&cands, &loyalty_now)?
         };
-        let loyalty_now = self.evaluate_loyalty(&cands)?;
         let mut out = Vec::new();
         for (j, &c) in cands.iter().enumerate() {
             let c = c as usize;

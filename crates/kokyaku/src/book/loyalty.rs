@@ -27,6 +27,8 @@ pub(crate) struct BookProgram {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct LoyaltyNow {
     pub(crate) stage: u16,
+    /// Points held now (the `points` field of the book's segment rules).
+    pub(crate) points: i64,
     pub(crate) expired: i64,
     /// The order (book index) of the last upgrade on order, and its day.
     pub(crate) by_order: Option<(u32, crate::model::Day)>,
@@ -127,6 +129,7 @@ impl Book {
         let mut now = vec![
             LoyaltyNow {
                 stage: 0,
+                points: 0,
                 expired: 0,
                 by_order: None,
             };
@@ -140,6 +143,7 @@ impl Book {
                 .map_or(0, |c| c as usize);
             book_index.push(c);
             now[c].stage = st.stage[i];
+            now[c].points = st.points_balance[i];
             now[c].expired = st.points_expired[i];
         }
         // The last change of each customer (history is by customer, then day).

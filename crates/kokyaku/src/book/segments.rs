@@ -15,11 +15,14 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
+use super::loyalty::LoyaltyNow;
 use super::{Book, CANCELLED, KIND_SUB, NO_DAY, NONE};
 use crate::model::{
     Customer, OrderKind, OrderLogBuilder, OrderStatus, Subscription, day_to_date, local_midnight,
 };
-use crate::segment::{Catalog, RuleSource, SegmentOptions, Segmenter};
+use crate::segment::{
+    Catalog, ExtraColumn, FieldType, LOYALTY_FIELDS, RuleSource, SegmentOptions, Segmenter,
+};
 use crate::summary::SummaryBuilder;
 use crate::{Error, Location, Result};
 
@@ -33,6 +36,17 @@ pub(crate) struct BookSegment {
     pub(crate) rule: crate::segment::Rule,
     /// Reads a population-relative field (`rfm.*`).
     pub(crate) relative: bool,
+    /// Reads the loyalty programme's `stage` or `points`.
+    pub(crate) loyalty: bool,
+}
+
+/// The catalog the book's rules are checked against: the built-in fields and the loyalty
+/// programme's `stage` (text) and `points` (number), which need a programme when evaluated.
+fn book_catalog() -> Catalog {
+    let mut c = Catalog::default();
+    c.extra.insert("stage".into(), FieldType::Text);
+    c.extra.insert("points".into(), FieldType::Number);
+    c
 }
 
 /// The identifiers of a rule's canonical text outside quoted strings.
@@ -63,7 +77,7 @@ fn words(text: &str) -> Vec<String> {
 
 /// Parses and checks one rule for the book.
 pub(crate) fn book_segment(name: &str, source: &RuleSource) -> Result<BookSegment> {
-    let rule = source.rule(&Catalog::default())?;
+    let rule = source.rule(&book_catalog())?;
     let text = rule.to_string();
     let w = words(&text);
     if let Some(bad) = w
@@ -81,6 +95,7 @@ pub(crate) fn book_segment(name: &str, source: &RuleSource) -> Result<BookSegmen
     Ok(BookSegment {
         name: name.to_owned(),
         relative: w.iter().any(|t| t.starts_with("rfm.")),
+        loyalty: w.iter().any(|t| LOYALTY_FIELDS.contains(&t.as_str())),
         rule,
     })
 }
@@ -155,8 +170,26 @@ impl Book {
         time_moved || self.segments_changed || self.segments.iter().any(|s| s.relative)
     }
 
-    /// Memberships now of `cands` (book customer indices), one word each.
-    pub(crate) fn evaluate_segments(&self, cands: &[u32]) -> Result<Vec<u64>> {
+    /// Memberships now of `cands` (book customer indices), one word each. `loyalty` holds the
+    /// programme's evaluation of the same `cands` (empty without a programme): the `stage` and
+    /// `points` fields.
+    pub(crate) fn evaluate_segments(
+        &self,
+        cands: &[u32],
+        loyalty: &[LoyaltyNow],
+    ) -> Result<Vec<u64>> {
+        let reads_loyalty = self.segments.iter().find(|s| s.loyalty);
+        let program = match (reads_loyalty, &self.program) {
+            (Some(sg), None) => {
+                return Err(Error::option(
+                    "segments",
+                    &sg.name,
+                    "the rule reads the loyalty 'stage' or 'points' but the book has no loyalty programme: set one (set_program, kokyaku book --program) or drop the field",
+                ));
+            }
+            (Some(_), Some(p)) => Some(&p.program),
+            (None, _) => None,
+        };
         let mut b = OrderLogBuilder::new(self.tz);
         if let Some(c) = &self.currency {
             b.set_currency(c, Location::default)?;
@@ -253,6 +286,24 @@ impl Book {
         );
         // Subscriptions reach a book as events: none yet is none, not unknown.
         seg.subscriptions_complete();
+        if let Some(p) = program {
+            // `loyalty` is in `cands` order; the log's customers are in id order.
+            let mut at = vec![u32::MAX; self.cust.len()];
+            for (j, &c) in cands.iter().enumerate() {
+                at[c as usize] = u32::try_from(j).unwrap_or(u32::MAX);
+            }
+            let now = |i: usize| loyalty.get(at[book_index[i]] as usize);
+            let n = log.n_customers();
+            let stage = (0..n)
+                .map(|i| now(i).map(|l| p.stages[usize::from(l.stage)].id.clone()))
+                .collect();
+            #[allow(clippy::cast_precision_loss)] // points held stay far below 2^53
+            let points = (0..n)
+                .map(|i| now(i).map_or(f64::NAN, |l| l.points as f64))
+                .collect();
+            seg.add_field("stage", ExtraColumn::Text(stage))?;
+            seg.add_field("points", ExtraColumn::Number(points))?;
+        }
         let mut words = vec![0u64; self.cust.len()];
         for (k, sg) in self.segments.iter().enumerate() {
             let v = seg.evaluate(&sg.rule)?;
@@ -276,5 +327,28 @@ mod tests {
             words(r#"any order (sku = "line") and rfm.r >= 4"#),
             ["any", "order", "sku", "and", "rfm.r", "4"]
         );
+    }
+
+    #[test]
+    fn stage_rule_without_programme_fails_the_report() {
+        let mut book = Book::new(super::super::BookOptions::default()).unwrap();
+        let rules = [(
+            "gold".to_owned(),
+            RuleSource::Text(r#"stage = "gold""#.to_owned()),
+        )];
+        book.set_segments(&rules).unwrap();
+        let e = book.changes().unwrap_err();
+        assert_eq!(e.code(), "invalid_option");
+        assert!(e.to_string().contains("gold"), "{e}");
+        assert!(e.to_string().contains("programme"), "{e}");
+        // With a programme the same rule evaluates (nobody is gold yet).
+        book.set_program(Some(
+            r#"{"stages": [{"id": "regular"}, {"id": "gold", "spend": 100}], "window": {"kind": "rolling", "days": 365}}"#,
+        ))
+        .unwrap();
+        assert!(book.changes().unwrap().changes.is_empty());
+        // A typo in the field is still a rule error when set.
+        let bad = [("x".to_owned(), RuleSource::Text("stag = 1".to_owned()))];
+        assert_eq!(book.set_segments(&bad).unwrap_err().code(), "rule_type");
     }
 }

@@ -10,7 +10,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kokyaku::book::{
-    Book, BookOptions, CancellationEvent, ChangeKind, Event, RefundEvent, SubscriptionEvent,
+    Book, BookOptions, CancellationEvent, ChangeKind, Event, InvitationEvent, RedemptionEvent,
+    RefundEvent, SubscriptionEvent,
 };
 use kokyaku::cpm::{CpmOptions, classify};
 use kokyaku::model::{
@@ -81,7 +82,7 @@ const BASE: i64 = 1_700_000_000; // 2023-11-14
 
 const CUSTOMERS: &[&str] = &["c1", "c2", "c10", "7", "12", "x", "c3"];
 
-fn stream(rng: &mut Rng, n: usize) -> Vec<Event> {
+fn stream(rng: &mut Rng, n: usize, stages: &[String]) -> Vec<Event> {
     let mut ev = Vec::new();
     let mut orders: Vec<Order> = Vec::new();
     let mut subs_seen = 0;
@@ -172,9 +173,27 @@ fn stream(rng: &mut Rng, n: usize) -> Vec<Event> {
                     updated_at: Some(t(BASE + (k as i64) * 1000 + subs_seen)),
                 }));
             }
-            _ => ev.push(Event::Customer(Customer {
+            90..=94 => ev.push(Event::Customer(Customer {
                 id: format!("n{}", rng.below(4)),
                 ..Customer::default()
+            })),
+            95..=97 => {
+                let r = RedemptionEvent {
+                    redemption_id: rng.chance(50).then(|| format!("rd{k}")),
+                    customer_id: cust,
+                    redeemed_at: t(at),
+                    points: rng.below(300) as i64 + 1,
+                };
+                ev.push(Event::Redemption(r.clone()));
+                if r.redemption_id.is_some() && rng.chance(20) {
+                    ev.push(Event::Redemption(r)); // a repeat
+                }
+            }
+            _ => ev.push(Event::Invitation(InvitationEvent {
+                invitation_id: rng.chance(50).then(|| format!("inv{k}")),
+                customer_id: cust,
+                invited_at: t(at),
+                stage: stages[rng.below(stages.len() as u64) as usize].clone(),
             })),
         }
     }
@@ -233,6 +252,15 @@ fn bulk_log(tz: chrono_tz::Tz, applied: &[Event]) -> OrderLog {
                 }
             }
             Event::Customer(c) => customers.push(c.clone()),
+            // The book knows the customer of a redemption or an invitation.
+            Event::Redemption(r) => customers.push(Customer {
+                id: r.customer_id.clone(),
+                ..Customer::default()
+            }),
+            Event::Invitation(i) => customers.push(Customer {
+                id: i.customer_id.clone(),
+                ..Customer::default()
+            }),
             Event::Refund(_) => {}
         }
     }
@@ -279,6 +307,42 @@ fn bulk_log(tz: chrono_tz::Tz, applied: &[Event]) -> OrderLog {
     OrderLog::from_records(tz, &customers, &orders, &refunds, &subs).unwrap()
 }
 
+/// The redemptions and invitations applied so far (repeats of an id once), as the bulk
+/// evaluation takes them.
+fn loyalty_events(tz: chrono_tz::Tz, applied: &[Event]) -> kokyaku::loyalty::LoyaltyEvents {
+    let mut out = kokyaku::loyalty::LoyaltyEvents::default();
+    let mut ids = std::collections::HashSet::new();
+    let day = |at: DateTime<Utc>| at.with_timezone(&tz).date_naive();
+    for e in applied {
+        match e {
+            Event::Redemption(r)
+                if r.redemption_id
+                    .as_ref()
+                    .is_none_or(|id| ids.insert(id.clone())) =>
+            {
+                out.redemptions.push(kokyaku::loyalty::Redemption {
+                    customer_id: r.customer_id.clone(),
+                    date: day(r.redeemed_at),
+                    points: r.points,
+                });
+            }
+            Event::Invitation(i)
+                if i.invitation_id
+                    .as_ref()
+                    .is_none_or(|id| ids.insert(id.clone())) =>
+            {
+                out.invitations.push(kokyaku::loyalty::Invitation {
+                    customer_id: i.customer_id.clone(),
+                    date: day(i.invited_at),
+                    stage: i.stage.clone(),
+                });
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// What the change reports say each customer is now: CPM class, dormant, subscription state.
 #[derive(Default, Debug, Clone, PartialEq)]
 struct Seen {
@@ -289,7 +353,10 @@ struct Seen {
 
 fn run(seed: u64, n: usize, batches: usize, follow: bool, tokyo: bool) {
     let mut rng = Rng(seed);
-    let mut events = stream(&mut rng, n);
+    let program_text = PROGRAMS[(seed % 2) as usize];
+    let program = kokyaku::loyalty::Program::from_json(program_text).unwrap();
+    let stage_ids: Vec<String> = program.stages.iter().map(|s| s.id.clone()).collect();
+    let mut events = stream(&mut rng, n, &stage_ids);
     shuffle(&mut rng, &mut events);
     let tz_name = if tokyo { "Asia/Tokyo" } else { "UTC" };
     let tz = kokyaku::io::parse_tz(tz_name).unwrap();
@@ -319,17 +386,7 @@ fn run(seed: u64, n: usize, batches: usize, follow: bool, tokyo: bool) {
         .map(|(n, r)| ((*n).to_owned(), RuleSource::Text((*r).to_owned())))
         .collect();
     book.set_segments(&rules).unwrap();
-    let program_text = PROGRAMS[(seed % 2) as usize];
     book.set_program(Some(program_text)).unwrap();
-    let program = kokyaku::loyalty::Program::from_json(program_text).unwrap();
-    // `stage` and `points` of the bulk evaluator: the programme over the bulk log.
-    let extras = kokyaku::segment::SegmentExtras {
-        loyalty: Some(kokyaku::segment::LoyaltyFields {
-            program: program.clone(),
-            events: kokyaku::loyalty::LoyaltyEvents::default(),
-        }),
-        ..kokyaku::segment::SegmentExtras::default()
-    };
     let mut stage_seen: BTreeMap<String, String> = BTreeMap::new();
     let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
     let mut in_segment: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
@@ -347,6 +404,15 @@ fn run(seed: u64, n: usize, batches: usize, follow: bool, tokyo: bool) {
             book = Book::restore(&bytes).unwrap();
         }
         let log = bulk_log(tz, &events[..done]);
+        let loyalty_events = loyalty_events(tz, &events[..done]);
+        // `stage` and `points` of the bulk evaluator: the programme over the bulk log.
+        let extras = kokyaku::segment::SegmentExtras {
+            loyalty: Some(kokyaku::segment::LoyaltyFields {
+                program: program.clone(),
+                events: loyalty_events.clone(),
+            }),
+            ..kokyaku::segment::SegmentExtras::default()
+        };
         let s_opts = SummaryOptions {
             as_of: if follow { None } else { Some(book.as_of()) },
             dormant_days: 45,
@@ -363,7 +429,7 @@ fn run(seed: u64, n: usize, batches: usize, follow: bool, tokyo: bool) {
         let bulk_stages = kokyaku::loyalty::evaluate(
             &log,
             &program,
-            &kokyaku::loyalty::LoyaltyEvents::default(),
+            &loyalty_events,
             &kokyaku::loyalty::StageOptions {
                 as_of: Some(book.as_of()),
                 ..kokyaku::loyalty::StageOptions::default()

@@ -166,11 +166,15 @@ fn bad_snapshots_are_typed_errors() {
         "snapshot_foreign"
     );
     assert_eq!(code(b"{}"), "snapshot_foreign");
-    let mut v5 = good.clone();
-    v5[8..10].copy_from_slice(&5u16.to_le_bytes());
-    assert_eq!(code(&v5), "snapshot_version");
-    let e = Book::restore(&v5).unwrap_err().to_string();
-    assert!(e.contains("version 5") && e.contains("upgrade"), "{e}");
+    let next = kokyaku::book::SNAPSHOT_VERSION + 1;
+    let mut newer = good.clone();
+    newer[8..10].copy_from_slice(&next.to_le_bytes());
+    assert_eq!(code(&newer), "snapshot_version");
+    let e = Book::restore(&newer).unwrap_err().to_string();
+    assert!(
+        e.contains(&format!("version {next}")) && e.contains("upgrade"),
+        "{e}"
+    );
     let mut v0 = good.clone();
     v0[8..10].copy_from_slice(&0u16.to_le_bytes());
     assert_eq!(code(&v0), "snapshot_version");
@@ -195,9 +199,9 @@ fn bad_snapshots_are_typed_errors() {
 #[test]
 fn every_single_byte_change_with_a_fixed_checksum_is_handled() {
     // No panic, whatever byte of the payload changes (the checksum made to match): either a
-    // typed error or a book whose summaries can be computed (the v4 sample: every part of the
-    // record, loyalty included).
-    let good = sample_v4().snapshot();
+    // typed error or a book whose summaries can be computed (the v5 sample: every part of the
+    // record, loyalty and its events included).
+    let good = sample_v5().snapshot();
     for k in 24..good.len() {
         for x in [0x01u8, 0x80, 0xFF] {
             let mut b = good.clone();
@@ -366,6 +370,66 @@ fn released_version_4_loads() {
             ("C002", Some("regular"), "advance")
         ]
     );
+}
+
+/// The v5 sample: the v4 sample with a redemption (with an id) and an invitation, reported.
+fn sample_v5() -> Book {
+    let mut b = sample_v4();
+    b.ingest(&[
+        Event::Redemption(kokyaku::book::RedemptionEvent {
+            redemption_id: Some("RD-1".into()),
+            customer_id: "C002".into(),
+            redeemed_at: t("2024-03-01T10:00:00+09:00"),
+            points: 30,
+        }),
+        Event::Invitation(kokyaku::book::InvitationEvent {
+            invitation_id: Some("INV-1".into()),
+            customer_id: "C003".into(),
+            invited_at: t("2024-03-05T10:00:00+09:00"),
+            stage: "gold".into(),
+        }),
+    ])
+    .unwrap();
+    b.changes().unwrap();
+    b
+}
+
+#[test]
+fn released_version_5_loads() {
+    let path = fixture("snapshot_v5.bin");
+    if std::env::var_os("KOKYAKU_WRITE_BOOK_FIXTURE").is_some() {
+        std::fs::write(&path, sample_v5().snapshot()).unwrap();
+    }
+    let bytes = std::fs::read(&path).expect("tests/fixtures/book/snapshot_v5.bin");
+    assert_eq!(u16::from_le_bytes([bytes[8], bytes[9]]), 5);
+    let mut b = Book::restore(&bytes).unwrap();
+    assert!(b.changes().unwrap().changes.is_empty());
+    let st = b.stages(false).unwrap().unwrap();
+    let i = |id: &str| {
+        (0..st.len())
+            .find(|&i| st.customer_id.get(i) == id)
+            .unwrap()
+    };
+    // By hand (the v4 figures above): C002 held 100 points; RD-1 spends 30: 70 left.
+    let c2 = i("C002");
+    assert_eq!((st.points_balance[c2], st.points_redeemed[c2]), (70, 30));
+    // C003 (no order by the date) is gold from the invitation's day.
+    let c3 = i("C003");
+    assert_eq!(st.stage_id(c3), "gold");
+    assert_eq!(
+        st.stage_since[c3].map(kokyaku::model::day_to_date),
+        NaiveDate::from_ymd_opt(2024, 3, 5)
+    );
+    // The redemption id is kept: a repeat changes nothing.
+    let n = b
+        .ingest(&[Event::Redemption(kokyaku::book::RedemptionEvent {
+            redemption_id: Some("RD-1".into()),
+            customer_id: "C002".into(),
+            redeemed_at: t("2024-03-01T10:00:00+09:00"),
+            points: 30,
+        })])
+        .unwrap();
+    assert_eq!(n.duplicates, 1);
 }
 
 fn check_v2_sample(name: &str, version: u16) {

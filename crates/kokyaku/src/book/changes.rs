@@ -4,7 +4,9 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::loyalty::LoyaltyNow;
-use super::{Book, NO_DAY, NONE, T_CANCEL, T_CUSTOMER, T_ORDER, T_REFUND, T_SUB};
+use super::{
+    Book, NO_DAY, NONE, T_CANCEL, T_CUSTOMER, T_INVITATION, T_ORDER, T_REDEMPTION, T_REFUND, T_SUB,
+};
 use crate::cpm::CpmClass;
 use crate::model::{day_to_date, natural_cmp};
 use crate::summary::SubscriptionState;
@@ -66,6 +68,10 @@ pub enum TriggerEvent {
     Subscription,
     /// A customer record (the id is the customer id).
     Customer,
+    /// A points redemption (the id is the redemption id, when it had one).
+    Redemption,
+    /// A stage invitation (the id is the invitation id, when it had one).
+    Invitation,
     /// The date moved (by [`Book::advance`], or by a later order when the book follows the
     /// data); no event of the customer's own.
     Advance,
@@ -81,6 +87,8 @@ impl TriggerEvent {
             Self::Cancellation => "cancellation",
             Self::Subscription => "subscription",
             Self::Customer => "customer",
+            Self::Redemption => "redemption",
+            Self::Invitation => "invitation",
             Self::Advance => "advance",
         }
     }
@@ -230,6 +238,24 @@ impl Book {
             T_CUSTOMER => Trigger {
                 event: TriggerEvent::Customer,
                 id: text(self.customers.values().get(r)),
+            },
+            T_REDEMPTION => Trigger {
+                event: TriggerEvent::Redemption,
+                id: match self.redemptions.get(r) {
+                    Some(&(.., k)) if k != NONE => {
+                        text(self.redemption_ids.values().get(k as usize))
+                    }
+                    _ => None,
+                },
+            },
+            T_INVITATION => Trigger {
+                event: TriggerEvent::Invitation,
+                id: match self.invitations.get(r) {
+                    Some(&(.., k)) if k != NONE => {
+                        text(self.invitation_ids.values().get(k as usize))
+                    }
+                    _ => None,
+                },
             },
             _ => Trigger {
                 event: TriggerEvent::Advance,

@@ -24,10 +24,15 @@ pub enum Event {
     Subscription(SubscriptionEvent),
     /// A customer record (sign-up, birth date, attributes): merged into what the book knows.
     Customer(Customer),
+    /// Points a customer spent (loyalty programme).
+    Redemption(RedemptionEvent),
+    /// A customer invited into a loyalty stage.
+    Invitation(InvitationEvent),
 }
 
 impl Event {
-    /// The event type's name (`order`, `refund`, `cancellation`, `subscription`, `customer`).
+    /// The event type's name (`order`, `refund`, `cancellation`, `subscription`, `customer`,
+    /// `redemption`, `invitation`).
     #[must_use]
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -36,6 +41,8 @@ impl Event {
             Event::Cancellation(_) => "cancellation",
             Event::Subscription(_) => "subscription",
             Event::Customer(_) => "customer",
+            Event::Redemption(_) => "redemption",
+            Event::Invitation(_) => "invitation",
         }
     }
 }
@@ -57,6 +64,38 @@ pub struct RefundEvent {
     pub refunded_at: DateTime<Utc>,
     /// The refunded amount (its sign is ignored: refunds count as a positive magnitude).
     pub amount: Decimal,
+}
+
+/// Points a customer spent (at checkout, or exchanged for a reward). With a loyalty programme
+/// set, a redemption beyond the points the customer holds on its day is refused at once
+/// (`points_shortfall`) under the programme's `error` shortfall policy, and makes a debt under
+/// `debt`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedemptionEvent {
+    /// An id for the redemption: a repeat of a redemption id changes nothing.
+    #[serde(default)]
+    pub redemption_id: Option<String>,
+    /// The customer.
+    pub customer_id: String,
+    /// When the points were spent (its local day counts: after that day's orders and refunds).
+    pub redeemed_at: DateTime<Utc>,
+    /// Points spent (> 0).
+    pub points: i64,
+}
+
+/// A customer invited into a stage (an invitation-only stage, or any stage): the stage holds
+/// from the invitation's local day, as with `kokyaku stages --invitations`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationEvent {
+    /// An id for the invitation: a repeat of an invitation id changes nothing.
+    #[serde(default)]
+    pub invitation_id: Option<String>,
+    /// The customer.
+    pub customer_id: String,
+    /// When the invitation was made.
+    pub invited_at: DateTime<Utc>,
+    /// The stage id (one of the programme's stages).
+    pub stage: String,
 }
 
 /// An order cancellation. The order counts as cancelled from the day it was placed (as a

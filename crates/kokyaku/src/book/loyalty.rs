@@ -11,10 +11,17 @@
 
 use rust_decimal::Decimal;
 
-use super::{Book, CANCELLED, KIND_SUB, NONE, SUB};
-use crate::loyalty::{ChangeReason, LoyaltyEvents, Program, StageOptions, Stages, evaluate};
-use crate::model::{Customer, OrderKind, OrderLog, OrderLogBuilder, OrderStatus, day_to_date};
-use crate::{Location, Result};
+use super::{
+    Applied, Book, CANCELLED, InvitationEvent, KIND_SUB, NONE, RedemptionEvent, SUB, T_INVITATION,
+    T_REDEMPTION,
+};
+use crate::loyalty::{
+    ChangeReason, Invitation, LoyaltyEvents, Program, Redemption, StageOptions, Stages, evaluate,
+};
+use crate::model::{
+    Customer, Day, OrderKind, OrderLog, OrderLogBuilder, OrderStatus, day_in_tz, day_to_date,
+};
+use crate::{Error, Location, Result};
 
 /// The programme a book keeps current, with the JSON it was read from (stored in snapshots).
 #[derive(Debug, Clone)]
@@ -52,6 +59,32 @@ impl Book {
             }
             Some(text) => {
                 let program = Program::from_json(text)?;
+                if let Some((c, _, stage, _)) = self
+                    .invitations
+                    .iter()
+                    .find(|(_, _, st, _)| program.stage_index(st).is_none())
+                {
+                    return Err(Error::InvalidProgram {
+                        field: "stages".into(),
+                        value: stage.clone(),
+                        reason: format!(
+                            "the book holds an invitation of customer '{}' into stage '{stage}', which this programme lacks; keep the stage id",
+                            self.customers.values().get(*c as usize)
+                        ),
+                    });
+                }
+                if program.points.is_none() {
+                    if let Some((c, ..)) = self.redemptions.first() {
+                        return Err(Error::InvalidProgram {
+                            field: "points".into(),
+                            value: "(missing)".into(),
+                            reason: format!(
+                                "the book holds redemptions (customer '{}' …): the programme needs a points section",
+                                self.customers.values().get(*c as usize)
+                            ),
+                        });
+                    }
+                }
                 let same_stages = self.program.as_ref().is_some_and(|p| {
                     p.program
                         .stages
@@ -100,7 +133,7 @@ impl Book {
         evaluate(
             &log,
             &p.program,
-            &LoyaltyEvents::default(),
+            &self.loyalty_events(None),
             &StageOptions {
                 as_of: Some(day_to_date(self.as_of)),
                 history,
@@ -119,7 +152,7 @@ impl Book {
         let st = evaluate(
             &log,
             &p.program,
-            &LoyaltyEvents::default(),
+            &self.loyalty_events(Some(cands)),
             &StageOptions {
                 as_of: Some(day_to_date(self.as_of)),
                 history: true,
@@ -155,6 +188,184 @@ impl Book {
             };
         }
         Ok(cands.iter().map(|&c| now[c as usize]).collect())
+    }
+
+    /// The redemptions and invitations of `cands` (book customer indices; `None`: everyone), in
+    /// arrival order.
+    pub(crate) fn loyalty_events(&self, cands: Option<&[u32]>) -> LoyaltyEvents {
+        let mask = cands.map(|cs| {
+            let mut m = vec![false; self.cust.len()];
+            for &c in cs {
+                m[c as usize] = true;
+            }
+            m
+        });
+        let keep = |c: u32| mask.as_ref().is_none_or(|m| m[c as usize]);
+        let id = |c: u32| self.customers.values().get(c as usize).to_owned();
+        LoyaltyEvents {
+            redemptions: self
+                .redemptions
+                .iter()
+                .filter(|r| keep(r.0))
+                .map(|&(c, day, points, _)| Redemption {
+                    customer_id: id(c),
+                    date: day_to_date(day),
+                    points,
+                })
+                .collect(),
+            invitations: self
+                .invitations
+                .iter()
+                .filter(|i| keep(i.0))
+                .map(|(c, day, stage, _)| Invitation {
+                    customer_id: id(*c),
+                    date: day_to_date(*day),
+                    stage: stage.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Applies a points redemption. With a programme set, the customer's points are evaluated
+    /// with it on its day first: beyond the balance under the `error` shortfall policy it is
+    /// refused (`points_shortfall`) and nothing changes.
+    ///
+    /// # Errors
+    /// `invalid_value` for points that are not > 0 or a blank customer id; `invalid_program`
+    /// when the programme has no points; `points_shortfall` as above.
+    pub fn ingest_redemption(&mut self, r: &RedemptionEvent) -> Result<Applied> {
+        let rid = r.redemption_id.as_deref().filter(|s| !s.is_empty());
+        if rid.is_some_and(|id| self.redemption_ids.lookup(id).is_some()) {
+            return Ok(Applied::Duplicate);
+        }
+        if r.points <= 0 {
+            return Err(Error::InvalidValue {
+                value: r.points.to_string(),
+                location: Location::column("points"),
+                reason: format!(
+                    "a redemption must be a positive number of points (customer '{}')",
+                    r.customer_id
+                ),
+            });
+        }
+        let cust = r.customer_id.trim();
+        if cust.is_empty() {
+            return Err(Error::InvalidValue {
+                value: String::new(),
+                location: Location::column("customer_id"),
+                reason: "a redemption needs a customer id".into(),
+            });
+        }
+        let day = day_in_tz(self.tz, r.redeemed_at.timestamp());
+        if let Some(p) = &self.program {
+            if p.program.points.is_none() {
+                return Err(Error::InvalidProgram {
+                    field: "points".into(),
+                    value: "(missing)".into(),
+                    reason: "a redemption needs a programme with a points section".into(),
+                });
+            }
+            if let Some(c) = self.customers.lookup(cust) {
+                self.check_redemption(c, day, r.points)?;
+            } else {
+                // A customer the book has not seen holds no points.
+                self.check_redemption_new(cust, day, r.points)?;
+            }
+        }
+        let c = self.customer(cust)?;
+        let k = rid.map_or(NONE, |id| self.redemption_ids.intern(id));
+        self.redemptions.push((c, day, r.points, k));
+        self.seq += 1;
+        self.touch(c, T_REDEMPTION, (self.redemptions.len() - 1) as u32);
+        Ok(Applied::Applied)
+    }
+
+    /// Evaluates customer `c` with one more redemption (the shortfall policy decides).
+    fn check_redemption(&self, c: u32, day: Day, points: i64) -> Result<()> {
+        let Some(p) = &self.program else {
+            return Ok(());
+        };
+        let log = self.loyalty_log(&[c])?;
+        let mut events = self.loyalty_events(Some(&[c]));
+        events.redemptions.push(Redemption {
+            customer_id: self.customers.values().get(c as usize).to_owned(),
+            date: day_to_date(day),
+            points,
+        });
+        evaluate(
+            &log,
+            &p.program,
+            &events,
+            &StageOptions {
+                as_of: Some(day_to_date(day.max(self.as_of))),
+                history: false,
+                distribution: false,
+            },
+        )
+        .map(|_| ())
+    }
+
+    /// A redemption by a customer with no order: nothing held.
+    fn check_redemption_new(&self, cust: &str, day: Day, points: i64) -> Result<()> {
+        match self
+            .program
+            .as_ref()
+            .and_then(|p| p.program.points.as_ref())
+        {
+            Some(pts) if pts.shortfall == crate::loyalty::Shortfall::Error => {
+                Err(Error::PointsShortfall {
+                    customer_id: cust.to_owned(),
+                    date: day_to_date(day),
+                    what: "redemption".into(),
+                    needed: points,
+                    balance: 0,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Applies a stage invitation. With a programme set, the stage must be one of its stages.
+    ///
+    /// # Errors
+    /// `invalid_value` for an unknown stage or a blank customer id.
+    pub fn ingest_invitation(&mut self, inv: &InvitationEvent) -> Result<Applied> {
+        let iid = inv.invitation_id.as_deref().filter(|s| !s.is_empty());
+        if iid.is_some_and(|id| self.invitation_ids.lookup(id).is_some()) {
+            return Ok(Applied::Duplicate);
+        }
+        let cust = inv.customer_id.trim();
+        if cust.is_empty() {
+            return Err(Error::InvalidValue {
+                value: String::new(),
+                location: Location::column("customer_id"),
+                reason: "an invitation needs a customer id".into(),
+            });
+        }
+        if let Some(p) = &self.program {
+            if p.program.stage_index(&inv.stage).is_none() {
+                return Err(Error::InvalidValue {
+                    value: inv.stage.clone(),
+                    location: Location::column("stage"),
+                    reason: format!(
+                        "no such stage; the programme has {}",
+                        p.program
+                            .stages
+                            .iter()
+                            .map(|s| s.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                });
+            }
+        }
+        let c = self.customer(cust)?;
+        let k = iid.map_or(NONE, |id| self.invitation_ids.intern(id));
+        let day = day_in_tz(self.tz, inv.invited_at.timestamp());
+        self.invitations.push((c, day, inv.stage.clone(), k));
+        self.seq += 1;
+        self.touch(c, T_INVITATION, (self.invitations.len() - 1) as u32);
+        Ok(Applied::Applied)
     }
 
     /// An order log of `cands` with what a programme reads: orders with their times (ties in

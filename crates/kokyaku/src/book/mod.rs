@@ -19,7 +19,10 @@ mod segments;
 mod snapshot;
 
 pub use changes::{Change, ChangeKind, ChangeReport, Trigger, TriggerEvent};
-pub use event::{CancellationEvent, CustomerInfo, Event, OrderRef, RefundEvent, SubscriptionEvent};
+pub use event::{
+    CancellationEvent, CustomerInfo, Event, InvitationEvent, OrderRef, RedemptionEvent,
+    RefundEvent, SubscriptionEvent,
+};
 pub use read::{EventFormat, event_from_json, read_events};
 pub use segments::MAX_SEGMENTS;
 pub use snapshot::{SNAPSHOT_MAGIC, SNAPSHOT_VERSION, SnapshotProblem};
@@ -224,6 +227,16 @@ pub struct Book {
     pub(crate) loy_stage: Vec<u16>,
     /// Per customer, the points expired as last reported.
     pub(crate) loy_expired: Vec<i64>,
+    /// Points redemptions: customer, local day, points (> 0), id index (`NONE`: no id), in
+    /// arrival order.
+    pub(crate) redemptions: Vec<(u32, Day, i64, u32)>,
+    /// Redemption ids seen (repeats change nothing).
+    pub(crate) redemption_ids: Interner,
+    /// Stage invitations: customer, local day, stage id, id index (`NONE`: no id), in arrival
+    /// order.
+    pub(crate) invitations: Vec<(u32, Day, String, u32)>,
+    /// Invitation ids seen (repeats change nothing).
+    pub(crate) invitation_ids: Interner,
 }
 
 /// Trigger kinds stored per customer.
@@ -232,6 +245,8 @@ pub(crate) const T_REFUND: u8 = 2;
 pub(crate) const T_CANCEL: u8 = 3;
 pub(crate) const T_SUB: u8 = 4;
 pub(crate) const T_CUSTOMER: u8 = 5;
+pub(crate) const T_REDEMPTION: u8 = 6;
+pub(crate) const T_INVITATION: u8 = 7;
 
 /// Counts of what [`Book::ingest`] did with a batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -298,6 +313,10 @@ impl Book {
             program_changed: false,
             loy_stage: Vec::new(),
             loy_expired: Vec::new(),
+            redemptions: Vec::new(),
+            redemption_ids: Interner::new(),
+            invitations: Vec::new(),
+            invitation_ids: Interner::new(),
         })
     }
 
@@ -401,6 +420,8 @@ impl Book {
             Event::Cancellation(c) => self.ingest_cancellation(&c.order_id),
             Event::Subscription(s) => self.ingest_subscription(s),
             Event::Customer(c) => self.ingest_customer(c),
+            Event::Redemption(r) => self.ingest_redemption(r),
+            Event::Invitation(i) => self.ingest_invitation(i),
         }
     }
 

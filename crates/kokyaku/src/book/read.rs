@@ -5,14 +5,16 @@
 //!
 //! | column | used by |
 //! |---|---|
-//! | `type` | every row: `order`, `refund`, `cancellation`, `subscription`, `customer` |
-//! | `customer_id` | order, refund (or `order_id`), subscription, customer (or `id`) |
+//! | `type` | every row: `order`, `refund`, `cancellation`, `subscription`, `customer`, `redemption`, `invitation` |
+//! | `customer_id` | order, refund (or `order_id`), subscription, customer (or `id`), redemption, invitation |
 //! | `order_id` | order, refund (optional), cancellation |
-//! | `placed_at` / `refunded_at` / `cancelled_at` / `started_at` / `updated_at` / `at` | the event's time; `at` stands for the type's own |
+//! | `placed_at` / `refunded_at` / `cancelled_at` / `started_at` / `updated_at` / `redeemed_at` / `invited_at` / `at` | the event's time; `at` stands for the type's own |
 //! | `amount`, `currency`, `kind`, `status` | order (`status`: order status; for a subscription: its status) |
 //! | `refund_id` | refund |
 //! | `subscription_id` (or `id`) , `cycles` | order, subscription |
 //! | `birth_date`, `signed_up_at`, `attributes.<name>` (or an `attributes` object in JSON) | customer |
+//! | `redemption_id`, `points` | redemption |
+//! | `invitation_id`, `stage` | invitation |
 //!
 //! Times are parsed as by the order-log readers (ISO 8601 with or without a zone, dates, Unix
 //! seconds); a time without a zone is read in the book's zone.
@@ -26,7 +28,9 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use super::{CancellationEvent, Event, RefundEvent, SubscriptionEvent};
+use super::{
+    CancellationEvent, Event, InvitationEvent, RedemptionEvent, RefundEvent, SubscriptionEvent,
+};
 use crate::io::TimeParser;
 use crate::model::{Customer, Order, OrderKind, OrderStatus, SubscriptionStatus, parse_date};
 use crate::{Error, Location, Result};
@@ -63,6 +67,12 @@ const KNOWN: &[&str] = &[
     "birth_date",
     "signed_up_at",
     "attributes",
+    "redemption_id",
+    "redeemed_at",
+    "points",
+    "invitation_id",
+    "invited_at",
+    "stage",
 ];
 
 /// One row's fields by name (blank values are absent).
@@ -210,11 +220,29 @@ fn event_of(f: &Fields<'_>) -> Result<Event> {
             signed_up_at: f.time_of("signed_up_at")?,
             attributes: f.attributes.clone(),
         }),
+        "redemption" => {
+            let p = f.need("points", "a redemption")?;
+            Event::Redemption(RedemptionEvent {
+                redemption_id: opt("redemption_id"),
+                customer_id: f.need("customer_id", "a redemption")?.trim().to_owned(),
+                redeemed_at: f.time("redeemed_at", "a redemption")?,
+                points: p
+                    .trim()
+                    .parse()
+                    .map_err(|_| f.bad("points", p, "expected a whole number of points"))?,
+            })
+        }
+        "invitation" => Event::Invitation(InvitationEvent {
+            invitation_id: opt("invitation_id"),
+            customer_id: f.need("customer_id", "an invitation")?.trim().to_owned(),
+            invited_at: f.time("invited_at", "an invitation")?,
+            stage: f.need("stage", "an invitation")?.trim().to_owned(),
+        }),
         other => {
             return Err(f.bad(
                 "type",
                 other,
-                "expected order, refund, cancellation, subscription or customer",
+                "expected order, refund, cancellation, subscription, customer, redemption or invitation",
             ));
         }
     })
@@ -400,6 +428,39 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn redemptions_and_invitations_read_from_csv_and_jsonl() {
+        let csv = "type,customer_id,at,points,redemption_id,stage,invitation_id\n\
+            redemption,C1,2024-02-01T09:00:00Z,300,RD1,,\n\
+            invitation,C2,2024-02-02,,,gold,INV1\n";
+        let jsonl = r#"{"type":"redemption","customer_id":"C1","redeemed_at":"2024-02-01T09:00:00Z","points":300,"redemption_id":"RD1"}
+{"type":"invitation","customer_id":"C2","invited_at":"2024-02-02","stage":"gold","invitation_id":"INV1"}
+"#;
+        let a = read_events(csv.as_bytes(), EventFormat::Csv, Tz::UTC).unwrap();
+        let b = read_events(jsonl.as_bytes(), EventFormat::Jsonl, Tz::UTC).unwrap();
+        assert_eq!(a, b);
+        match &a[0] {
+            Event::Redemption(r) => {
+                assert_eq!((r.points, r.redemption_id.as_deref()), (300, Some("RD1")));
+            }
+            other => panic!("{other:?}"),
+        }
+        match &a[1] {
+            Event::Invitation(i) => assert_eq!(i.stage, "gold"),
+            other => panic!("{other:?}"),
+        }
+        let e = read_events(
+            "type,customer_id,at,points\nredemption,C1,2024-02-01,1.5\n".as_bytes(),
+            EventFormat::Csv,
+            Tz::UTC,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("points") && e.to_string().contains("1.5"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use super::loyalty::midnight;
 use super::{
     Book, BookOptions, COUNTED, Cust, CustomerInfo, HeldRefund, NO_DAY, NONE, SubRow, T_CANCEL,
-    T_CUSTOMER, T_ORDER, T_REFUND, T_SUB,
+    T_CUSTOMER, T_INVITATION, T_ORDER, T_REDEMPTION, T_REFUND, T_SUB,
 };
 use crate::cpm::CpmClass;
 use crate::model::{CustomerIds, Day, Interner, MoneyColumn, OrderIds, StrColumn};
@@ -34,7 +34,7 @@ use crate::{Error, Result};
 /// The first eight bytes of every snapshot.
 pub const SNAPSHOT_MAGIC: &[u8; 8] = b"KOKYBOOK";
 /// The format version this build writes (and the newest it reads).
-pub const SNAPSHOT_VERSION: u16 = 4;
+pub const SNAPSHOT_VERSION: u16 = 5;
 const HEADER: usize = 24;
 /// Days beyond this distance from 1970 are not dates a book can hold (chrono's range is
 /// about ±95M days); a snapshot with such a day is corrupt.
@@ -188,6 +188,24 @@ impl OptionsV1 {
             },
         }
     }
+}
+
+/// The version-5 record: version 4 followed by the loyalty events (redemptions, invitations).
+#[derive(Debug, Serialize, Deserialize)]
+struct PayloadV5 {
+    v4: PayloadV4,
+    events: EventsV5,
+}
+
+/// The loyalty events of version 5, in arrival order.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct EventsV5 {
+    redemption_ids: Strings,
+    /// Customer, local day, points, id index (`u32::MAX`: none).
+    redemptions: Vec<(u32, Day, i64, u32)>,
+    invitation_ids: Strings,
+    /// Customer, local day, stage id, id index (`u32::MAX`: none).
+    invitations: Vec<(u32, Day, String, u32)>,
 }
 
 /// The version-4 record: version 3 followed by what the loyalty programme needs.
@@ -380,7 +398,7 @@ impl Book {
             segments: self.segments(),
             members: self.members.clone(),
         };
-        let p = PayloadV4 {
+        let p4 = PayloadV4 {
             v3: PayloadV3 {
                 v2,
                 // Serialising plain option structs to JSON cannot fail.
@@ -397,6 +415,15 @@ impl Book {
                 program: self.program.as_ref().map(|p| p.text.clone()),
                 stage: self.loy_stage.clone(),
                 expired: self.loy_expired.clone(),
+            },
+        };
+        let p = PayloadV5 {
+            v4: p4,
+            events: EventsV5 {
+                redemption_ids: Strings::of(self.redemption_ids.values()),
+                redemptions: self.redemptions.clone(),
+                invitation_ids: Strings::of(self.invitation_ids.values()),
+                invitations: self.invitations.clone(),
             },
         };
         // Serialising plain vectors, strings and derived structs into a Vec cannot fail.
@@ -484,16 +511,23 @@ impl Book {
         // Each version's record starts with the previous version's: decode the whole record,
         // then build the book from its parts in one way (what an older version lacks takes
         // the value its writer implied).
-        let (base, segments, options_json, loyalty) = match version {
+        let (base, segments, options_json, loyalty, events) = match version {
             1 => (
                 postcard::from_bytes::<PayloadV1>(body).map_err(decode)?,
                 None,
                 None,
                 None,
+                EventsV5::default(),
             ),
             2 => {
                 let p: PayloadV2 = postcard::from_bytes(body).map_err(decode)?;
-                (p.base, Some((p.segments, p.members)), None, None)
+                (
+                    p.base,
+                    Some((p.segments, p.members)),
+                    None,
+                    None,
+                    EventsV5::default(),
+                )
             }
             3 => {
                 let p: PayloadV3 = postcard::from_bytes(body).map_err(decode)?;
@@ -503,9 +537,10 @@ impl Book {
                     Some((v2.segments, v2.members)),
                     Some(p.options_json),
                     None,
+                    EventsV5::default(),
                 )
             }
-            _ => {
+            4 => {
                 let p: PayloadV4 = postcard::from_bytes(body).map_err(decode)?;
                 let v2 = p.v3.v2;
                 (
@@ -513,6 +548,18 @@ impl Book {
                     Some((v2.segments, v2.members)),
                     Some(p.v3.options_json),
                     Some(p.loyalty),
+                    EventsV5::default(),
+                )
+            }
+            _ => {
+                let p: PayloadV5 = postcard::from_bytes(body).map_err(decode)?;
+                let v2 = p.v4.v3.v2;
+                (
+                    v2.base,
+                    Some((v2.segments, v2.members)),
+                    Some(p.v4.v3.options_json),
+                    Some(p.v4.loyalty),
+                    p.events,
                 )
             }
         };
@@ -523,7 +570,12 @@ impl Book {
             ),
             None => None,
         };
-        let mut book = from_payload_with(base, options)?;
+        let counts = [
+            events.redemptions.len() as u32,
+            events.invitations.len() as u32,
+        ];
+        let mut book = from_payload_with(base, options, counts)?;
+        restore_events(&mut book, events)?;
         if let Some((segments, members)) = segments {
             let rules: Vec<(String, crate::segment::RuleSource)> = segments
                 .into_iter()
@@ -618,7 +670,45 @@ fn check(ok: bool, what: &str) -> Result<()> {
     }
 }
 
-fn from_payload_with(p: PayloadV1, options: Option<BookOptions>) -> Result<Book> {
+/// The loyalty events of a version-5 record, checked (before the programme, which checks
+/// their stages).
+fn restore_events(book: &mut Book, e: EventsV5) -> Result<()> {
+    let n = book.cust.len();
+    let mut ids = Interner::new();
+    e.redemption_ids.each("redemption ids", |s| {
+        check(ids.intern_new(s).1, "repeated redemption id")
+    })?;
+    let nr = ids.len();
+    book.redemption_ids = ids;
+    let mut ids = Interner::new();
+    e.invitation_ids.each("invitation ids", |s| {
+        check(ids.intern_new(s).1, "repeated invitation id")
+    })?;
+    let ni = ids.len();
+    book.invitation_ids = ids;
+    let id_ok = |k: u32, len: usize| k == NONE || (k as usize) < len;
+    check(
+        e.redemptions
+            .iter()
+            .all(|&(c, d, p, k)| (c as usize) < n && day_ok(d, false) && p > 0 && id_ok(k, nr)),
+        "bad redemption",
+    )?;
+    check(
+        e.invitations
+            .iter()
+            .all(|(c, d, _, k)| (*c as usize) < n && day_ok(*d, false) && id_ok(*k, ni)),
+        "bad invitation",
+    )?;
+    book.redemptions = e.redemptions;
+    book.invitations = e.invitations;
+    Ok(())
+}
+
+fn from_payload_with(
+    p: PayloadV1,
+    options: Option<BookOptions>,
+    event_counts: [u32; 2],
+) -> Result<Book> {
     let options = options.unwrap_or_else(|| p.options.into_options());
     let mut book = Book::new(options).map_err(|e| corrupt(format!("options: {e}")))?;
     for d in [p.as_of, p.floor, p.reported_as_of] {
@@ -810,7 +900,15 @@ fn from_payload_with(p: PayloadV1, options: Option<BookOptions>) -> Result<Book>
     }
     book.info = info;
 
-    let limits = [m as u32, m as u32, nr as u32, ns, n as u32];
+    let limits = [
+        m as u32,
+        m as u32,
+        nr as u32,
+        ns,
+        n as u32,
+        event_counts[0],
+        event_counts[1],
+    ];
     let mut cust = Vec::with_capacity(n);
     for c in 0..n {
         let cu = Cust {
@@ -845,13 +943,16 @@ fn from_payload_with(p: PayloadV1, options: Option<BookOptions>) -> Result<Book>
         )?;
         let trig_ok = match cu.trig_kind {
             0 => true,
-            k @ (T_ORDER | T_CANCEL | T_REFUND | T_SUB | T_CUSTOMER) => {
+            k @ (T_ORDER | T_CANCEL | T_REFUND | T_SUB | T_CUSTOMER | T_REDEMPTION
+            | T_INVITATION) => {
                 let limit = limits[match k {
                     T_ORDER => 0,
                     T_CANCEL => 1,
                     T_REFUND => 2,
                     T_SUB => 3,
-                    _ => 4,
+                    T_CUSTOMER => 4,
+                    T_REDEMPTION => 5,
+                    _ => 6,
                 }];
                 cu.trig_ref < limit
             }

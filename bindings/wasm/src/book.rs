@@ -60,7 +60,7 @@ impl Book {
     }
 
     /// Applies events in order (`{type: 'order' | 'refund' | 'cancellation' | 'subscription' |
-    /// 'customer', ...}`); returns `{applied, duplicates, held}`.
+    /// 'customer' | 'redemption' | 'invitation', ...}`); returns `{applied, duplicates, held}`.
     pub fn ingest(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "Array<Record<string, unknown>>")] events: &JsValue,

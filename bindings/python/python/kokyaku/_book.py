@@ -25,7 +25,9 @@ ChangeKind = Literal[
     "points_expired",
 ]
 #: The kinds of event behind a change.
-TriggerEvent = Literal["order", "refund", "cancellation", "subscription", "customer", "advance"]
+TriggerEvent = Literal[
+    "order", "refund", "cancellation", "subscription", "customer", "redemption", "invitation", "advance"
+]
 
 
 class Trigger(TypedDict):
@@ -108,7 +110,8 @@ class Book:
     ``Book(timezone="Asia/Tokyo", as_of=None, dormant_days=120, subscription_lapse_days=60,
     cpm={...})``: without ``as_of`` the book follows the data (its date is the day after the last
     order). Events are dicts with a ``type`` (``order``, ``refund``, ``cancellation``,
-    ``subscription``, ``customer``) and the columns of an events file (docs/book.md).
+    ``subscription``, ``customer``, ``redemption``, ``invitation``) and the columns of an events
+    file (docs/book.md).
 
     >>> import kokyaku
     >>> book = kokyaku.Book(timezone="UTC", as_of="2024-02-01")

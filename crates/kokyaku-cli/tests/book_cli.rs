@@ -56,6 +56,20 @@ fn the_loyalty_vector_through_the_command() {
     );
 }
 
+#[test]
+fn the_redemption_vector_through_the_command() {
+    // Redemption and invitation rows in the events files; the snapshot keeps them between runs.
+    let got = run_vector("redemptions_invitations.json");
+    let rows = got["stages"].as_array().expect("--stages rows");
+    let c1 = rows.iter().find(|r| r["customer_id"] == "C1").unwrap();
+    assert_eq!(
+        (&c1["points_balance"], &c1["points_redeemed"]),
+        (&Value::from(40), &Value::from(80))
+    );
+    let c2 = rows.iter().find(|r| r["customer_id"] == "C2").unwrap();
+    assert_eq!(c2["stage"], "vip");
+}
+
 /// Runs a book vector through the command step by step; returns the last step's output.
 fn run_vector(name: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -240,7 +240,7 @@ export interface BookOptions {
 /** One event for a book: the columns of an events file (docs/book.md). Times are ISO strings,
  * dates or Unix seconds; amounts numbers or decimal strings. */
 export interface BookEvent {
-  type: 'order' | 'refund' | 'cancellation' | 'subscription' | 'customer'
+  type: 'order' | 'refund' | 'cancellation' | 'subscription' | 'customer' | 'redemption' | 'invitation'
   customer_id?: string
   order_id?: string
   refund_id?: string
@@ -260,6 +260,14 @@ export interface BookEvent {
   birth_date?: string
   signed_up_at?: string | number
   attributes?: Record<string, string>
+  /** Redemption: an id (repeats change nothing), its time and the points spent (> 0). */
+  redemption_id?: string
+  redeemed_at?: string | number
+  points?: number
+  /** Invitation: an id (repeats change nothing), its time and the stage id. */
+  invitation_id?: string
+  invited_at?: string | number
+  stage?: string
 }
 
 /** What `Book.ingest` did. */
@@ -289,7 +297,15 @@ export interface Change {
   from: string | null
   to: string | null
   trigger: {
-    event: 'order' | 'refund' | 'cancellation' | 'subscription' | 'customer' | 'advance'
+    event:
+      | 'order'
+      | 'refund'
+      | 'cancellation'
+      | 'subscription'
+      | 'customer'
+      | 'redemption'
+      | 'invitation'
+      | 'advance'
     id: string | null
   }
 }

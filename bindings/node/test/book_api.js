@@ -95,7 +95,8 @@ function registerBookTests(test, kokyaku) {
     flipped[flipped.length - 1] ^= 0xff
     assert.equal(code(() => kokyaku.Book.restore(flipped)), 'snapshot_corrupt')
     const newer = Uint8Array.from(good)
-    newer[8] = 5
+    newer[8] = 0xff  // version 65535: newer than any build
+    newer[9] = 0xff
     assert.equal(code(() => kokyaku.Book.restore(newer)), 'snapshot_version')
     const book = new kokyaku.Book({ asOf: '2024-01-31' })
     assert.equal(code(() => book.ingest([{ type: 'order', customer_id: 'C1', at: '2024-01-01', amount: 1 }])), 'invalid_value')

@@ -81,7 +81,8 @@ def test_corrupt_and_future_snapshots():
         kokyaku.Book.restore(bytes(flipped))
     assert e.value.code == "snapshot_corrupt"
     newer = bytearray(good)
-    newer[8] = 5
+    newer[8] = 0xFF  # version 65535: newer than any build
+    newer[9] = 0xFF
     with pytest.raises(kokyaku.UnsupportedError) as e:
         kokyaku.Book.restore(bytes(newer))
     assert e.value.code == "snapshot_version"

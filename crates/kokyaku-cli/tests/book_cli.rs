@@ -2,41 +2,15 @@
 //! step by step through the command (events as JSON Lines, the snapshot carried from run to run),
 //! giving the vector's change reports; bad snapshots and bad event files fail with their code.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
+use std::path::PathBuf;
+
+use common::{err_code, json_ok as ok, kokyaku};
 use serde_json::Value;
 
-fn kokyaku(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kokyaku"))
-        .args(args)
-        .output()
-        .expect("run kokyaku")
-}
-
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kokyaku-book-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.join(name)
-}
-
-fn ok(o: &Output) -> Value {
-    assert!(
-        o.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).expect("one JSON object on stdout")
-}
-
-fn err_code(o: &Output) -> String {
-    assert_eq!(o.status.code(), Some(2));
-    let e = String::from_utf8_lossy(&o.stderr);
-    e.split('[')
-        .nth(1)
-        .and_then(|s| s.split(']').next())
-        .unwrap_or("")
-        .to_owned()
+    common::scratch("book-cli", name)
 }
 
 #[test]

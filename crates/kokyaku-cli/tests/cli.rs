@@ -1,15 +1,12 @@
 //! The `kokyaku` command end to end: the README's commands, JSON output with ingestion counts,
 //! one-line errors with a non-zero exit.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn kokyaku(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kokyaku"))
-        .args(args)
-        .output()
-        .expect("run kokyaku")
-}
+use std::path::PathBuf;
+use std::process::Output;
+
+use common::kokyaku;
 
 fn cdnow() -> String {
     concat!(
@@ -20,18 +17,11 @@ fn cdnow() -> String {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kokyaku-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.join(name)
+    common::scratch("cli", name)
 }
 
 fn json(o: &Output) -> serde_json::Value {
-    assert!(
-        o.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).expect("one JSON object on stdout")
+    common::json_ok(o)
 }
 
 #[test]

@@ -1,19 +1,14 @@
 //! `kokyaku ltv` end to end: saved fits (`fit -o`, `predict --params`), holdout evaluation on
 //! the CDNOW sample (`ltv evaluate`), and covariates from summary columns.
 
+mod common;
+
 use std::fmt::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
+use common::{json_ok as json, kokyaku, stdout_ok as ok};
 use kokyaku::ltv::{BgNbd, CalibrationOptions, PurchaseModel, TimeUnit, calibration_from_log};
 use kokyaku::simulate::{SimOptions, end_date, simulate_log};
-
-fn kokyaku(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kokyaku"))
-        .args(args)
-        .output()
-        .expect("run kokyaku")
-}
 
 fn shared(rel: &str) -> String {
     format!(
@@ -23,22 +18,7 @@ fn shared(rel: &str) -> String {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kokyaku-ltv-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d.join(name)
-}
-
-fn ok(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_str(&ok(o)).expect("one JSON object on stdout")
+    common::scratch("ltv-cli", name)
 }
 
 /// Exit 2, one line `kokyaku: error [code]: ...` on stderr.

@@ -2,31 +2,14 @@
 //! analysis options have flags and an options file; the CPM currency warning; the new read
 //! policies have flags.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn kokyaku(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kokyaku"))
-        .args(args)
-        .output()
-        .expect("run kokyaku")
-}
+use std::path::PathBuf;
+
+use common::{json_ok as json, kokyaku};
 
 fn tmp(name: &str, text: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kokyaku-cli-review-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    let p = d.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    assert!(
-        o.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).expect("one JSON object on stdout")
+    common::scratch_file("cli-review", name, text)
 }
 
 /// 20.1: `report` and `cohorts` exited 134 ("memory allocation of 73287826952 bytes failed").

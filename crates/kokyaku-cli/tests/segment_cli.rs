@@ -2,31 +2,14 @@
 //! file with never-ordered members, errors with a caret.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn kokyaku(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kokyaku"))
-        .args(args)
-        .output()
-        .expect("run kokyaku")
-}
+use common::{kokyaku, stdout_ok as out};
 
 fn tmp(name: &str, text: &str) -> String {
-    let d: PathBuf = std::env::temp_dir().join(format!("kokyaku-seg-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    let p = d.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.display().to_string()
-}
-
-fn out(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout.clone()).unwrap()
+    common::scratch_file("seg", name, text)
+        .display()
+        .to_string()
 }
 
 const ORDERS: &str = "order_id,customer_id,placed_at,amount\n\
@@ -321,7 +304,10 @@ fn customers_file_in_parquet_and_gzip() {
     assert_eq!(v["segments"][0]["customer_ids"], serde_json::json!(["A"]));
     // The same customers as gzipped CSV.
     let csv = tmp("customers-gz.csv", CUSTOMERS);
-    let status = Command::new("gzip").args(["-kf", &csv]).status().unwrap();
+    let status = std::process::Command::new("gzip")
+        .args(["-kf", &csv])
+        .status()
+        .unwrap();
     assert!(status.success());
     let gz = format!("{csv}.gz");
     let a: serde_json::Value = serde_json::from_str(&run(&csv, "orders = 0")).unwrap();

@@ -1,32 +1,23 @@
 //! `kokyaku stages` end to end on the JP EC preset vector: the table, a card, the history, the
 //! distribution, a redemptions file, and a programme error naming its field.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
+use std::process::Output;
+
+use common::stdout_ok as out;
+
+/// `kokyaku stages ARGS`.
 fn kokyaku(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kokyaku"))
-        .arg("stages")
-        .args(args)
-        .output()
-        .expect("run kokyaku")
+    let mut all = vec!["stages"];
+    all.extend_from_slice(args);
+    common::kokyaku(&all)
 }
 
 fn tmp(name: &str, text: &str) -> String {
-    let d: PathBuf = std::env::temp_dir().join(format!("kokyaku-stages-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    let p = d.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.display().to_string()
-}
-
-fn out(o: &Output) -> String {
-    assert!(
-        o.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout.clone()).unwrap()
+    common::scratch_file("stages", name, text)
+        .display()
+        .to_string()
 }
 
 fn preset() -> (String, String) {

@@ -280,11 +280,23 @@ impl Book {
         };
         // Evaluate before changing anything: an error leaves the report for the next call.
         // Loyalty first: segment rules may read `stage` and `points`.
-        let loyalty_now = self.evaluate_loyalty(&cands)?;
-        let seg_now = if self.segments.is_empty() {
-            Vec::new()
+        // One order log of the customers looked at serves the programme and the rules.
+        let log = if self.program.is_some() || !self.segments.is_empty() {
+            Some(self.cands_log(&cands, !self.segments.is_empty())?)
         } else {
-            self.evaluate_segments(&cands, &loyalty_now)?
+            None
+        };
+        let (loyalty_now, seg_now) = match &log {
+            Some(log) => {
+                let l = self.evaluate_loyalty(log, &cands)?;
+                let s = if self.segments.is_empty() {
+                    Vec::new()
+                } else {
+                    self.evaluate_segments(log, &cands, &l)?
+                };
+                (l, s)
+            }
+            None => (Vec::new(), Vec::new()),
         };
         let mut out = Vec::new();
         for (j, &c) in cands.iter().enumerate() {

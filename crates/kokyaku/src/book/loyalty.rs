@@ -12,14 +12,15 @@
 use rust_decimal::Decimal;
 
 use super::{
-    Applied, Book, CANCELLED, InvitationEvent, KIND_SUB, NONE, RedemptionEvent, SUB, T_INVITATION,
-    T_REDEMPTION,
+    Applied, Book, CANCELLED, InvitationEvent, KIND_SUB, NO_DAY, NONE, RedemptionEvent, SUB,
+    T_INVITATION, T_REDEMPTION,
 };
 use crate::loyalty::{
     ChangeReason, Invitation, LoyaltyEvents, Program, Redemption, StageOptions, Stages, evaluate,
 };
 use crate::model::{
-    Customer, Day, OrderKind, OrderLog, OrderLogBuilder, OrderStatus, day_in_tz, day_to_date,
+    Customer, Day, OrderKind, OrderLog, OrderLogBuilder, OrderStatus, Subscription, day_in_tz,
+    day_to_date,
 };
 use crate::{Error, Location, Result};
 
@@ -129,7 +130,7 @@ impl Book {
             return Ok(None);
         };
         let order = self.natural_order();
-        let log = self.loyalty_log(&order)?;
+        let log = self.cands_log(&order, false)?;
         evaluate(
             &log,
             &p.program,
@@ -144,13 +145,17 @@ impl Book {
     }
 
     /// Stage, expired points and upgrading order now of `cands` (book customer indices).
-    pub(crate) fn evaluate_loyalty(&self, cands: &[u32]) -> Result<Vec<LoyaltyNow>> {
+    /// `log` is [`Book::cands_log`] of `cands`.
+    pub(crate) fn evaluate_loyalty(
+        &self,
+        log: &OrderLog,
+        cands: &[u32],
+    ) -> Result<Vec<LoyaltyNow>> {
         let Some(p) = &self.program else {
             return Ok(Vec::new());
         };
-        let log = self.loyalty_log(cands)?;
         let st = evaluate(
-            &log,
+            log,
             &p.program,
             &self.loyalty_events(Some(cands)),
             &StageOptions {
@@ -285,7 +290,7 @@ impl Book {
         let Some(p) = &self.program else {
             return Ok(());
         };
-        let log = self.loyalty_log(&[c])?;
+        let log = self.cands_log(&[c], false)?;
         let mut events = self.loyalty_events(Some(&[c]));
         events.redemptions.push(Redemption {
             customer_id: self.customers.values().get(c as usize).to_owned(),
@@ -368,9 +373,12 @@ impl Book {
         Ok(Applied::Applied)
     }
 
-    /// An order log of `cands` with what a programme reads: orders with their times (ties in
-    /// arrival order), kinds and statuses, refunds linked to their orders, birth dates.
-    pub(crate) fn loyalty_log(&self, cands: &[u32]) -> Result<OrderLog> {
+    /// An order log of `cands` (book customer indices) with what a programme and the segment
+    /// rules read: orders with their times (ties in arrival order), kinds and statuses, refunds
+    /// linked to their orders, birth dates; with `with_info` also sign-up days, attributes and
+    /// subscriptions (the segment rules' customer and subscription fields). One log serves both
+    /// at a change report.
+    pub(crate) fn cands_log(&self, cands: &[u32], with_info: bool) -> Result<OrderLog> {
         let mut b = OrderLogBuilder::new(self.tz);
         if let Some(c) = &self.currency {
             b.set_currency(c, Location::default)?;
@@ -381,11 +389,18 @@ impl Book {
             let id = self.customers.values().get(c as usize);
             // Every customer is in the log (one with no order has a row too), with its birth
             // date for a birthday bonus.
+            let info = self.info.get(&c);
             b.add_customer(&Customer {
                 id: id.to_owned(),
-                birth_date: self.info.get(&c).and_then(|i| i.birth_date),
-                signed_up_at: None,
-                attributes: std::collections::BTreeMap::new(),
+                birth_date: info.and_then(|i| i.birth_date),
+                signed_up_at: info
+                    .filter(|_| with_info)
+                    .and_then(|i| i.signed_up)
+                    .map(|d| midnight_utc(self.tz, crate::model::date_to_day(d))),
+                attributes: info
+                    .filter(|_| with_info)
+                    .map(|i| i.attributes.clone())
+                    .unwrap_or_default(),
             })?;
             list.clear();
             let mut k = self.cust[c as usize].head;
@@ -434,9 +449,31 @@ impl Book {
                     Location::default,
                 )?;
             }
+            if with_info {
+                let mut k = self.cust[c as usize].sub_head;
+                while k != NONE {
+                    let r = &self.subs[k as usize];
+                    b.add_subscription(&Subscription {
+                        id: self.sub_ids.values().get(k as usize).to_owned(),
+                        customer_id: id.to_owned(),
+                        started_at: midnight_utc(self.tz, r.started),
+                        cycles: r.cycles,
+                        status: r.status,
+                        cancelled_at: (r.cancelled != NO_DAY)
+                            .then(|| midnight_utc(self.tz, r.cancelled)),
+                        product: None,
+                    });
+                    k = self.sub_next[k as usize];
+                }
+            }
         }
         Ok(b.finish())
     }
+}
+
+/// Local midnight of `day` as a UTC time (subscription and sign-up days in a log).
+fn midnight_utc(tz: chrono_tz::Tz, day: Day) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(midnight(tz, day), 0).unwrap_or_default()
 }
 
 /// The Unix time of local midnight of `day` (the time given to the orders of snapshots written

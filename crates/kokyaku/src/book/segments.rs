@@ -2,29 +2,24 @@
 //! reporting who entered and who left each one.
 //!
 //! At each change report the book evaluates the rules with the segment evaluator's bulk API
-//! ([`Segmenter`]) over an order log it builds for the customers to look at: only the customers
+//! ([`Segmenter`]) over an order log it builds for the customers to look at (the same log the
+//! loyalty programme is evaluated on, `Book::cands_log`): only the customers
 //! touched by an event since the last report, or every customer when the date moved, when the
 //! rules changed, or when a rule reads a population-relative field (`rfm.*`: RFM scores rank a
 //! customer against everyone, so one new order can move others).
 //!
 //! What the book keeps per order is what the summary needs plus kind and status; it keeps no
 //! line items and no subscription products, so rules on `sku`, `any line (…)` or a subscription's
-//! `product` are refused when set (`invalid_option`). Order times are kept as days: `placed_at`
-//! is a day in rules anyway.
+//! `product` are refused when set (`invalid_option`). `placed_at` is a day in rules.
 
-use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
-
+use super::Book;
 use super::loyalty::LoyaltyNow;
-use super::{Book, CANCELLED, KIND_SUB, NO_DAY, NONE};
-use crate::model::{
-    Customer, OrderKind, OrderLogBuilder, OrderStatus, Subscription, day_to_date, local_midnight,
-};
+use crate::model::OrderLog;
 use crate::segment::{
     Catalog, ExtraColumn, FieldType, LOYALTY_FIELDS, RuleSource, SegmentOptions, Segmenter,
 };
 use crate::summary::SummaryBuilder;
-use crate::{Error, Location, Result};
+use crate::{Error, Result};
 
 /// The most segments one book tracks (memberships are one 64-bit word per customer).
 pub const MAX_SEGMENTS: usize = 64;
@@ -175,6 +170,7 @@ impl Book {
     /// `points` fields.
     pub(crate) fn evaluate_segments(
         &self,
+        log: &OrderLog,
         cands: &[u32],
         loyalty: &[LoyaltyNow],
     ) -> Result<Vec<u64>> {
@@ -190,73 +186,6 @@ impl Book {
             (Some(_), Some(p)) => Some(&p.program),
             (None, _) => None,
         };
-        let mut b = OrderLogBuilder::new(self.tz);
-        if let Some(c) = &self.currency {
-            b.set_currency(c, Location::default)?;
-        }
-        let at = |day| local_midnight(self.tz, day_to_date(day));
-        let time = |day| DateTime::<Utc>::from_timestamp(at(day), 0).unwrap_or_default();
-        let scale = self.o_amount.scale();
-        for &c in cands {
-            let id = self.customers.values().get(c as usize);
-            let info = self.info.get(&c);
-            b.add_customer(&Customer {
-                id: id.to_owned(),
-                birth_date: info.and_then(|i| i.birth_date),
-                signed_up_at: info
-                    .and_then(|i| i.signed_up)
-                    .map(|d| time(crate::model::date_to_day(d))),
-                attributes: info.map(|i| i.attributes.clone()).unwrap_or_default(),
-            })?;
-            // Oldest first, as they arrived (ties in time keep that order, as in a log).
-            let mut list = Vec::new();
-            let mut k = self.cust[c as usize].head;
-            while k != NONE {
-                list.push(k);
-                k = self.o_next[k as usize];
-            }
-            for &k in list.iter().rev() {
-                let ku = k as usize;
-                let f = self.o_flags[ku];
-                // Orders after the book's date stay in: the segment evaluator's quantifiers
-                // read every order of the log (the summary fields stop at the date).
-                let day = self.o_day[ku];
-                b.push_order(
-                    id,
-                    Some(self.order_ids.values().get(ku)),
-                    at(day),
-                    day,
-                    Decimal::new(self.o_amount.units()[ku], scale),
-                    if f & KIND_SUB != 0 {
-                        OrderKind::Subscription
-                    } else {
-                        OrderKind::OneOff
-                    },
-                    if f & CANCELLED != 0 {
-                        OrderStatus::Cancelled
-                    } else {
-                        OrderStatus::Completed
-                    },
-                    None,
-                    Location::default,
-                )?;
-            }
-            let mut k = self.cust[c as usize].sub_head;
-            while k != NONE {
-                let r = &self.subs[k as usize];
-                b.add_subscription(&Subscription {
-                    id: self.sub_ids.values().get(k as usize).to_owned(),
-                    customer_id: id.to_owned(),
-                    started_at: time(r.started),
-                    cycles: r.cycles,
-                    status: r.status,
-                    cancelled_at: (r.cancelled != NO_DAY).then(|| time(r.cancelled)),
-                    product: None,
-                });
-                k = self.sub_next[k as usize];
-            }
-        }
-        let log = b.finish();
         let opts = self.summary_options();
         let mut sb = SummaryBuilder::new(
             log.customer_ids().clone(),
@@ -276,7 +205,7 @@ impl Book {
         }
         let s = sb.finish();
         let mut seg = Segmenter::new(
-            &log,
+            log,
             &s,
             SegmentOptions {
                 summary: opts.clone(),

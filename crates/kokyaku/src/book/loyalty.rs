@@ -380,6 +380,10 @@ impl Book {
     /// at a change report.
     pub(crate) fn cands_log(&self, cands: &[u32], with_info: bool) -> Result<OrderLog> {
         let mut b = OrderLogBuilder::new(self.tz);
+        if cands.len() == self.cust.len() {
+            // Every customer (a date move): every order, known in advance.
+            b.reserve(self.o_day.len());
+        }
         if let Some(c) = &self.currency {
             b.set_currency(c, Location::default)?;
         }

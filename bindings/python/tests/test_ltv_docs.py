@@ -1,4 +1,4 @@
-"""The Python examples of the LTV docs run (docs/ltv-bindings.md, docs/python-from-lifetimes.md)."""
+"""The Python examples of the docs run (docs/spark.md's runs in test_spark.py, under Spark)."""
 
 import os
 import re
@@ -7,7 +7,13 @@ import pytest
 
 from conftest import REPO
 
-DOCS = ["ltv-bindings.md", "python-from-lifetimes.md"]
+DOCS = [
+    "ltv-bindings.md",
+    "python-from-lifetimes.md",
+    "book.md",
+    "campaigns.md",
+    "segments.md",
+]
 
 
 def blocks(name):
@@ -22,3 +28,9 @@ def test_doc_python_examples_run(name, monkeypatch, capsys):
     monkeypatch.chdir(REPO)
     for i, code in enumerate(found):
         exec(compile(code, f"docs/{name}[{i}]", "exec"), {"__name__": f"doc_{i}"})
+
+
+def test_every_doc_with_python_examples_is_run():
+    with_python = {p.name for p in (REPO / "docs").glob("*.md") if "```python" in p.read_text(encoding="utf-8")}
+    assert with_python - {"spark.md"} <= set(DOCS), sorted(with_python - set(DOCS) - {"spark.md"})
+    assert "```python" not in (REPO / "README.md").read_text(encoding="utf-8"), "run the README's Python too"

@@ -446,6 +446,16 @@ fn run(seed: u64, n: usize, batches: usize, follow: bool, tokyo: bool) {
         );
         // Change reports, folded, give the current classes and states.
         let rep = book.changes().unwrap();
+        // In natural customer-id order, then kind, then segment.
+        assert!(
+            rep.changes.is_sorted_by(|a, b| {
+                kokyaku::model::natural_cmp(&a.customer_id, &b.customer_id)
+                    .then_with(|| a.kind.cmp(&b.kind))
+                    .then_with(|| a.segment.cmp(&b.segment))
+                    .is_le()
+            }),
+            "report order after batch {b} (seed {seed})"
+        );
         for c in &rep.changes {
             let s = seen.entry(c.customer_id.clone()).or_insert_with(|| Seen {
                 sub: "none".into(),

@@ -298,9 +298,27 @@ impl Book {
             }
             None => (Vec::new(), Vec::new()),
         };
+        // Changes come out in natural customer-id order, each customer's by kind then segment:
+        // walk the customers in that order and sort each one's few changes (no sort of the
+        // whole report by id text).
+        let walk: Vec<usize> = if all {
+            // `cands` is every customer, so position = customer index.
+            self.natural_order()
+                .into_iter()
+                .map(|c| c as usize)
+                .collect()
+        } else {
+            let ids = self.customers.values();
+            let mut js: Vec<usize> = (0..cands.len()).collect();
+            js.sort_by(|&a, &b| {
+                natural_cmp(ids.get(cands[a] as usize), ids.get(cands[b] as usize))
+            });
+            js
+        };
         let mut out = Vec::new();
-        for (j, &c) in cands.iter().enumerate() {
-            let c = c as usize;
+        for j in walk {
+            let c = cands[j] as usize;
+            let start = out.len();
             let now = self.derived(c);
             let was = self.cust[c].reported;
             if now != was {
@@ -336,6 +354,9 @@ impl Book {
             if let Some(&l) = loyalty_now.get(j) {
                 self.loyalty_diff(c, l, &mut out);
             }
+            out[start..].sort_by(|a: &Change, b: &Change| {
+                a.kind.cmp(&b.kind).then_with(|| a.segment.cmp(&b.segment))
+            });
         }
         for &c in &self.dirty {
             let cu = &mut self.cust[c as usize];
@@ -347,11 +368,6 @@ impl Book {
         self.program_changed = false;
         let since = day_to_date(self.reported_as_of);
         self.reported_as_of = self.as_of;
-        out.sort_by(|a, b| {
-            natural_cmp(&a.customer_id, &b.customer_id)
-                .then_with(|| a.kind.cmp(&b.kind))
-                .then_with(|| a.segment.cmp(&b.segment))
-        });
         Ok(ChangeReport {
             since,
             as_of: day_to_date(self.as_of),

@@ -457,14 +457,16 @@ fn run(seed: u64, n: usize, batches: usize, follow: bool, tokyo: bool) {
             "report order after batch {b} (seed {seed})"
         );
         for c in &rep.changes {
-            let s = seen.entry(c.customer_id.clone()).or_insert_with(|| Seen {
-                sub: "none".into(),
-                ..Seen::default()
-            });
+            let s = seen
+                .entry(c.customer_id.to_string())
+                .or_insert_with(|| Seen {
+                    sub: "none".into(),
+                    ..Seen::default()
+                });
             match c.kind {
                 ChangeKind::CpmClass => {
-                    assert_eq!(s.class, c.from, "{c:?}");
-                    s.class.clone_from(&c.to);
+                    assert_eq!(s.class.as_deref(), c.from.as_deref(), "{c:?}");
+                    s.class = c.to.as_deref().map(str::to_owned);
                 }
                 ChangeKind::BecameDormant => {
                     assert!(!s.dormant);
@@ -475,28 +477,32 @@ fn run(seed: u64, n: usize, batches: usize, follow: bool, tokyo: bool) {
                     s.dormant = false;
                 }
                 ChangeKind::Subscription => {
-                    assert_eq!(Some(&s.sub), c.from.as_ref());
-                    s.sub = c.to.clone().unwrap();
+                    assert_eq!(Some(s.sub.as_str()), c.from.as_deref());
+                    c.to.as_deref().unwrap().clone_into(&mut s.sub);
                 }
                 ChangeKind::SegmentEntered => {
-                    let m = in_segment.entry(c.segment.clone().unwrap()).or_default();
-                    assert!(m.insert(c.customer_id.clone()), "{c:?}");
+                    let m = in_segment
+                        .entry(c.segment.as_deref().unwrap().to_owned())
+                        .or_default();
+                    assert!(m.insert(c.customer_id.to_string()), "{c:?}");
                 }
                 ChangeKind::SegmentLeft => {
-                    let m = in_segment.entry(c.segment.clone().unwrap()).or_default();
-                    assert!(m.remove(&c.customer_id), "{c:?}");
+                    let m = in_segment
+                        .entry(c.segment.as_deref().unwrap().to_owned())
+                        .or_default();
+                    assert!(m.remove(&*c.customer_id), "{c:?}");
                 }
                 ChangeKind::StageUp | ChangeKind::StageDown => {
                     let was = stage_seen
-                        .entry(c.customer_id.clone())
+                        .entry(c.customer_id.to_string())
                         .or_insert_with(|| program.stages[0].id.clone());
-                    assert_eq!(Some(&*was), c.from.as_ref(), "{c:?}");
+                    assert_eq!(Some(was.as_str()), c.from.as_deref(), "{c:?}");
                     let (from, to) = (
                         program.stage_index(c.from.as_deref().unwrap()).unwrap(),
                         program.stage_index(c.to.as_deref().unwrap()).unwrap(),
                     );
                     assert_eq!(c.kind == ChangeKind::StageUp, to > from, "{c:?}");
-                    *was = c.to.clone().unwrap();
+                    c.to.as_deref().unwrap().clone_into(was);
                 }
                 ChangeKind::PointsExpired => assert!(c.points.unwrap() > 0, "{c:?}"),
             }

@@ -251,7 +251,7 @@ fn released_versions_load() {
     );
     // The changes pending when it was written: C001, C002 and C003/C004 were touched.
     let rep = b.changes().unwrap();
-    let ids: Vec<&str> = rep.changes.iter().map(|c| c.customer_id.as_str()).collect();
+    let ids: Vec<&str> = rep.changes.iter().map(|c| &*c.customer_id).collect();
     assert_eq!(ids, ["C001", "C002", "C002"]);
     b.advance(NaiveDate::from_ymd_opt(2024, 4, 30).unwrap())
         .unwrap();
@@ -355,13 +355,7 @@ fn released_version_4_loads() {
         .changes
         .iter()
         .filter(|c| c.kind == kokyaku::book::ChangeKind::StageDown)
-        .map(|c| {
-            (
-                c.customer_id.as_str(),
-                c.to.as_deref(),
-                c.trigger.event.as_str(),
-            )
-        })
+        .map(|c| (&*c.customer_id, c.to.as_deref(), c.trigger.event.as_str()))
         .collect();
     assert_eq!(
         downs,
@@ -448,6 +442,6 @@ fn check_v2_sample(name: &str, version: u16) {
     assert!(
         rep.changes
             .iter()
-            .any(|c| c.customer_id == "C003" && c.segment.as_deref() == Some("repeaters"))
+            .any(|c| &*c.customer_id == "C003" && c.segment.as_deref() == Some("repeaters"))
     );
 }

@@ -1,5 +1,7 @@
 //! Change reports: what changed for each customer since the last report, and why.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -102,23 +104,25 @@ pub struct Trigger {
     /// What kind of event.
     pub event: TriggerEvent,
     /// Its id (order, refund, subscription or customer id), when it has one.
-    pub id: Option<String>,
+    pub id: Option<Arc<str>>,
 }
 
-/// One change of one customer.
+/// One change of one customer. The texts are shared (`Arc<str>`): a customer's changes share its
+/// id and trigger, and every change names one of a few segments, classes and stages, so a report
+/// of millions of changes allocates no text per change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     /// The customer.
-    pub customer_id: String,
+    pub customer_id: Arc<str>,
     /// What changed.
     pub kind: ChangeKind,
     /// The segment entered or left (segment changes only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub segment: Option<String>,
+    pub segment: Option<Arc<str>>,
     /// The value before (empty for none).
-    pub from: Option<String>,
+    pub from: Option<Arc<str>>,
     /// The value after.
-    pub to: Option<String>,
+    pub to: Option<Arc<str>>,
     /// Points (points-expired changes only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub points: Option<i64>,
@@ -214,7 +218,7 @@ impl Book {
     fn trigger_of(&self, c: usize) -> Trigger {
         let cu = &self.cust[c];
         let r = cu.trig_ref as usize;
-        let text = |s: &str| Some(s.to_owned());
+        let text = |s: &str| Some(Arc::<str>::from(s));
         match cu.trig_kind {
             T_ORDER | T_CANCEL => Trigger {
                 event: if cu.trig_kind == T_ORDER {
@@ -315,36 +319,37 @@ impl Book {
             });
             js
         };
+        let names = Names::new(self);
         let mut out = Vec::new();
         for j in walk {
             let c = cands[j] as usize;
             let start = out.len();
+            // The customer's id and trigger, made once and only when a change needs them.
+            let mut who = Who::default();
             let now = self.derived(c);
             let was = self.cust[c].reported;
             if now != was {
-                self.diff(c, was, now, &mut out);
+                self.diff(c, was, now, &names, &mut who, &mut out);
                 self.cust[c].reported = now;
             }
             if let Some(&w) = seg_now.get(j) {
                 let old = self.members[c];
                 if w != old {
-                    let trig = self.trigger_of(c);
-                    let id = self.customers.values().get(c);
-                    for (k, sg) in self.segments.iter().enumerate() {
+                    for (k, name) in names.segments.iter().enumerate() {
                         let (a, b) = (old >> k & 1, w >> k & 1);
                         if a != b {
                             out.push(Change {
-                                customer_id: id.to_owned(),
+                                customer_id: who.id(self, c),
                                 kind: if b == 1 {
                                     ChangeKind::SegmentEntered
                                 } else {
                                     ChangeKind::SegmentLeft
                                 },
-                                segment: Some(sg.name.clone()),
+                                segment: Some(name.clone()),
                                 from: None,
                                 to: None,
                                 points: None,
-                                trigger: trig.clone(),
+                                trigger: who.trigger(self, c),
                             });
                         }
                     }
@@ -352,7 +357,7 @@ impl Book {
                 }
             }
             if let Some(&l) = loyalty_now.get(j) {
-                self.loyalty_diff(c, l, &mut out);
+                self.loyalty_diff(c, l, &names, &mut who, &mut out);
             }
             out[start..].sort_by(|a: &Change, b: &Change| {
                 a.kind.cmp(&b.kind).then_with(|| a.segment.cmp(&b.segment))
@@ -377,30 +382,36 @@ impl Book {
     }
 
     /// Stage and expired-points changes of customer `c` (and marks them reported).
-    fn loyalty_diff(&mut self, c: usize, now: LoyaltyNow, out: &mut Vec<Change>) {
-        let Some(p) = &self.program else {
+    fn loyalty_diff(
+        &mut self,
+        c: usize,
+        now: LoyaltyNow,
+        names: &Names,
+        who: &mut Who,
+        out: &mut Vec<Change>,
+    ) {
+        if self.program.is_none() {
             return;
-        };
-        let id = self.customers.values().get(c);
+        }
         let was = self.loy_stage[c];
         if now.stage != was {
-            let stage_id = |k: u16| p.program.stages.get(usize::from(k)).map(|s| s.id.clone());
+            let stage_id = |k: u16| names.stages.get(usize::from(k)).cloned();
             // An upgrade on an order of this period names the order; otherwise the customer's
             // own event since the last report (a refund or cancellation that undid
             // qualification), or the passing of time (a review, a grace period's end).
             let trigger = match now.by_order {
                 Some((o, day)) if day >= self.reported_as_of && now.stage > was => Trigger {
                     event: TriggerEvent::Order,
-                    id: Some(self.order_ids.values().get(o as usize).to_owned()),
+                    id: Some(Arc::from(self.order_ids.values().get(o as usize))),
                 },
-                _ if self.cust[c].trig_kind != 0 => self.trigger_of(c),
+                _ if self.cust[c].trig_kind != 0 => who.trigger(self, c),
                 _ => Trigger {
                     event: TriggerEvent::Advance,
                     id: None,
                 },
             };
             out.push(Change {
-                customer_id: id.to_owned(),
+                customer_id: who.id(self, c),
                 kind: if now.stage > was {
                     ChangeKind::StageUp
                 } else {
@@ -416,7 +427,7 @@ impl Book {
         }
         if now.expired > self.loy_expired[c] {
             out.push(Change {
-                customer_id: id.to_owned(),
+                customer_id: who.id(self, c),
                 kind: ChangeKind::PointsExpired,
                 segment: None,
                 from: None,
@@ -431,9 +442,16 @@ impl Book {
         self.loy_expired[c] = now.expired;
     }
 
-    fn diff(&self, c: usize, was: u16, now: u16, out: &mut Vec<Change>) {
-        let id = self.customers.values().get(c);
-        let trig = self.trigger_of(c);
+    fn diff(
+        &self,
+        c: usize,
+        was: u16,
+        now: u16,
+        names: &Names,
+        who: &mut Who,
+        out: &mut Vec<Change>,
+    ) {
+        let trig = who.trigger(self, c);
         let time_trig = if self.cust[c].trig_kind == T_CANCEL {
             trig.clone()
         } else {
@@ -442,18 +460,18 @@ impl Book {
                 id: None,
             }
         };
-        let push =
-            |out: &mut Vec<Change>, kind, from: Option<String>, to: Option<String>, t: &Trigger| {
-                out.push(Change {
-                    customer_id: id.to_owned(),
-                    kind,
-                    segment: None,
-                    from,
-                    to,
-                    points: None,
-                    trigger: t.clone(),
-                });
-            };
+        let id = who.id(self, c);
+        let push = |out: &mut Vec<Change>, kind, from, to, t: &Trigger| {
+            out.push(Change {
+                customer_id: id.clone(),
+                kind,
+                segment: None,
+                from,
+                to,
+                points: None,
+                trigger: t.clone(),
+            });
+        };
         let (cw, cn) = (class_of(was), class_of(now));
         if cw != cn {
             // Churn alone (same stage, active → churned) is the passing of time.
@@ -461,8 +479,8 @@ impl Book {
             push(
                 out,
                 ChangeKind::CpmClass,
-                cw.map(CpmClass::id),
-                cn.map(CpmClass::id),
+                names.class(was),
+                names.class(now),
                 if by_time { &time_trig } else { &trig },
             );
         }
@@ -478,10 +496,87 @@ impl Book {
             push(
                 out,
                 ChangeKind::Subscription,
-                Some(sw.as_str().to_owned()),
-                Some(sn.as_str().to_owned()),
+                Some(names.sub(sw)),
+                Some(names.sub(sn)),
                 if by_time { &time_trig } else { &trig },
             );
         }
+    }
+}
+
+/// The texts a report's changes name, made once per report: CPM class ids, subscription
+/// states, the programme's stage ids, the segment names.
+struct Names {
+    classes: Vec<Arc<str>>,
+    subs: [Arc<str>; 4],
+    stages: Vec<Arc<str>>,
+    segments: Vec<Arc<str>>,
+}
+
+impl Names {
+    fn new(book: &Book) -> Self {
+        let subs = [
+            SubscriptionState::None,
+            SubscriptionState::Active,
+            SubscriptionState::Paused,
+            SubscriptionState::Cancelled,
+        ]
+        .map(|s| Arc::from(s.as_str()));
+        Self {
+            classes: CpmClass::all()
+                .into_iter()
+                .map(|k| Arc::from(k.id()))
+                .collect(),
+            subs,
+            stages: book.program.as_ref().map_or_else(Vec::new, |p| {
+                p.program
+                    .stages
+                    .iter()
+                    .map(|s| Arc::from(s.id.as_str()))
+                    .collect()
+            }),
+            segments: book
+                .segments
+                .iter()
+                .map(|s| Arc::from(s.name.as_str()))
+                .collect(),
+        }
+    }
+
+    /// The CPM class id of a packed derived state (`None`: no class yet).
+    fn class(&self, packed: u16) -> Option<Arc<str>> {
+        let k = ((packed >> 1) & 0xF) as usize;
+        k.checked_sub(1).and_then(|k| self.classes.get(k)).cloned()
+    }
+
+    fn sub(&self, s: SubscriptionState) -> Arc<str> {
+        self.subs[match s {
+            SubscriptionState::None => 0,
+            SubscriptionState::Active => 1,
+            SubscriptionState::Paused => 2,
+            SubscriptionState::Cancelled => 3,
+        }]
+        .clone()
+    }
+}
+
+/// One customer's id and trigger in a report, made on first use and shared by its changes.
+#[derive(Default)]
+struct Who {
+    id: Option<Arc<str>>,
+    trigger: Option<Trigger>,
+}
+
+impl Who {
+    fn id(&mut self, book: &Book, c: usize) -> Arc<str> {
+        self.id
+            .get_or_insert_with(|| Arc::from(book.customers.values().get(c)))
+            .clone()
+    }
+
+    fn trigger(&mut self, book: &Book, c: usize) -> Trigger {
+        self.trigger
+            .get_or_insert_with(|| book.trigger_of(c))
+            .clone()
     }
 }

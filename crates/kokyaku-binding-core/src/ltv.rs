@@ -900,6 +900,9 @@ pub fn call_columns(
             "the data is given as columns; leave `data` out of the arguments",
         ));
     }
+    if let Some(out) = spend_fit(function, &a, &data)? {
+        return Ok(out);
+    }
     let mut pre = Some(data.into_data()?);
     let out = run(function, &a, &mut pre)?;
     if pre.is_some() {
@@ -909,6 +912,36 @@ pub fn call_columns(
         ));
     }
     Ok(out)
+}
+
+/// A Gamma-Gamma fit on bare `x` and `monetary` columns (what the wrappers send it: recency and
+/// age are not read) goes straight to `GammaGamma::fit_columns`, which checks the columns as
+/// `CalibrationData` does and gives the same fit bit for bit, without the two placeholder
+/// columns and the copies a `CalibrationData` would cost (a third of the call on 141,750 rows).
+/// `None`: not such a call.
+fn spend_fit(function: &str, a: &Args, data: &Columns) -> Result<Option<Output>, BindingError> {
+    let gamma_gamma = matches!(a.get("model"), Some(Value::String(s))
+        if ModelKind::parse(s).is_ok_and(|k| k == ModelKind::GammaGamma));
+    if function != "fit"
+        || !gamma_gamma
+        || data.t_x.is_some()
+        || data.t.is_some()
+        || !data.purchase_covariates.is_empty()
+        || !data.dropout_covariates.is_empty()
+    {
+        return Ok(None);
+    }
+    if let Some(u) = &data.time_unit {
+        TimeUnit::parse(u)?;
+    }
+    let opts = fit_options(a.get("options"))?;
+    let fitted = GammaGamma::fit_columns(
+        &data.x,
+        data.monetary.as_deref(),
+        data.weights.as_deref(),
+        &opts,
+    )?;
+    Ok(Some(Output::Json(fit_json(&fitted.report, None))))
 }
 
 fn take_data(a: &Args, pre: &mut Option<Data>, function: &str) -> Result<Data, BindingError> {
@@ -1206,6 +1239,30 @@ mod tests {
                 "{function}"
             );
         }
+        // Gamma-Gamma on x and monetary alone (the wrappers' call) is the JSON fit bit for bit,
+        // errors included.
+        let spend = |m: Vec<f64>| Columns {
+            x: vec![0.0, 1.0, 2.0, 5.0, 0.0, 3.0],
+            monetary: Some(m),
+            ..Columns::default()
+        };
+        let gg = json!({"model": "gamma-gamma"});
+        let m = vec![0.0, 12.0, 30.0, 8.5, 0.0, 20.0];
+        let typed = call_columns("fit", gg.clone(), spend(m.clone())).unwrap();
+        let json_fit = call("fit", json!({"model": "gamma-gamma", "data": data})).unwrap();
+        assert_eq!(typed, Output::Json(json_fit));
+        let mut bad = m;
+        bad[3] = -1.0;
+        let typed = call_columns("fit", gg, spend(bad.clone())).unwrap_err();
+        let json_err = call(
+            "fit",
+            json!({"model": "gamma-gamma", "data": {"x": [0.0, 1.0, 2.0, 5.0, 0.0, 3.0], "monetary": bad}}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (typed.code, typed.message),
+            (json_err.code, json_err.message)
+        );
         let e =
             call_columns("expected_purchases", json!({"fit": f, "t": [1.0]}), cols()).unwrap_err();
         assert_eq!(e.code, "invalid_option");

@@ -124,6 +124,40 @@ fn push_floats(out: &mut Vec<f64>, a: &dyn Array, name: &str) -> Result<(), Bind
     Ok(())
 }
 
+fn floats_at(
+    batches: &[RecordBatch],
+    i: usize,
+    name: &str,
+    rows: usize,
+) -> Result<Vec<f64>, BindingError> {
+    let mut v = Vec::with_capacity(rows);
+    for b in batches {
+        push_floats(&mut v, b.column(i).as_ref(), name)?;
+    }
+    Ok(v)
+}
+
+/// The first column of record batches as numbers (any numeric type, nulls as NaN): one list
+/// argument of [`crate::ltv::call_arrays`]; `name` names it in errors.
+pub fn float_column(
+    schema: &Schema,
+    batches: &[RecordBatch],
+    name: &str,
+) -> Result<Vec<f64>, BindingError> {
+    if schema.fields().is_empty() {
+        return Err(BindingError::option(
+            name,
+            "expected one column of numbers, got none",
+        ));
+    }
+    floats_at(
+        batches,
+        0,
+        name,
+        batches.iter().map(RecordBatch::num_rows).sum(),
+    )
+}
+
 /// The LTV summary columns named by `roles`, read from record batches (one pass per column,
 /// into the `Vec<f64>` the core's models take).
 pub fn ltv_columns(
@@ -148,14 +182,7 @@ pub fn ltv_columns(
             })
         })
     };
-    let columns = roles.columns(|name| {
-        let i = index(name)?;
-        let mut v = Vec::with_capacity(rows);
-        for b in batches {
-            push_floats(&mut v, b.column(i).as_ref(), name)?;
-        }
-        Ok(v)
-    })?;
+    let columns = roles.columns(|name| floats_at(batches, index(name)?, name, rows))?;
     let ids = match &roles.customer_id {
         None => None,
         Some(name) => {

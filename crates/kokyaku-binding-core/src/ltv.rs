@@ -1001,21 +1001,9 @@ fn run(function: &str, a: &Args, pre: &mut Option<Data>) -> Result<Output, Bindi
             json(to_value(&evaluate_holdout(&p, &y)?))
         }
         "tracking" => {
-            let l = load(need(a, "fit", "tracking")?, "fit")?;
-            let Model::Purchase(m) = &l.model else {
-                return Err(wrong(
-                    "tracking",
-                    l.kind,
-                    "bg-nbd, mbg-nbd, pareto-nbd or ggompertz-nbd",
-                ));
-            };
             let s = numbers(need(a, "first_purchase", "tracking")?, "first_purchase")?;
             let e = numbers(need(a, "period_ends", "tracking")?, "period_ends")?;
-            Ok(Output::Floats(tracking_expected_cumulative(
-                m.as_ref(),
-                &s,
-                &e,
-            )))
+            tracking(a, &s, &e)
         }
         "survival" | "churn_probability" | "retention_rate" | "expected_residual_lifetime" => {
             json(sbg(a, function))
@@ -1028,6 +1016,81 @@ fn run(function: &str, a: &Args, pre: &mut Option<Data>) -> Result<Output, Bindi
             ),
         )),
     }
+}
+
+fn tracking(a: &Args, first_purchase: &[f64], period_ends: &[f64]) -> Result<Output, BindingError> {
+    let l = load(need(a, "fit", "tracking")?, "fit")?;
+    let Model::Purchase(m) = &l.model else {
+        return Err(wrong(
+            "tracking",
+            l.kind,
+            "bg-nbd, mbg-nbd, pareto-nbd or ggompertz-nbd",
+        ));
+    };
+    Ok(Output::Floats(tracking_expected_cumulative(
+        m.as_ref(),
+        first_purchase,
+        period_ends,
+    )))
+}
+
+/// The functions whose per-customer arguments are plain lists of numbers, and those arguments:
+/// what [`call_arrays`] takes typed.
+pub const ARRAY_ARGUMENTS: &[(&str, &[&str])] = &[
+    ("evaluate_holdout", &["predicted", "actual"]),
+    ("tracking", &["first_purchase", "period_ends"]),
+];
+
+/// [`call`] for `evaluate_holdout` and `tracking` with their list arguments given typed in
+/// `arrays` (read from Arrow arrays or typed buffers by a wrapper) instead of as JSON; an
+/// argument missing from `arrays` is read from `arguments`. `tracking` gives
+/// [`Output::Floats`]; `evaluate_holdout` gives [`Output::Table`] with the per-customer column
+/// `error` and the aggregates (`mae`, `rmse`, `total_predicted`, `total_actual`,
+/// `correlation`; non-finite as `null`) in `meta`. The numbers are those of [`call`], bit for bit.
+pub fn call_arrays(
+    function: &str,
+    arguments: Value,
+    mut arrays: BTreeMap<String, Vec<f64>>,
+) -> Result<Output, BindingError> {
+    let a = args(arguments)?;
+    let Some((_, keys)) = ARRAY_ARGUMENTS.iter().find(|(f, _)| *f == function) else {
+        return Err(BindingError::option(
+            "function",
+            format!(
+                "ltv.{function} takes no arrays; arrays go to {}",
+                ARRAY_ARGUMENTS
+                    .iter()
+                    .map(|(f, _)| *f)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    };
+    if let Some(k) = arrays.keys().find(|k| !keys.contains(&k.as_str())) {
+        return Err(BindingError::option(
+            &format!("arrays.{k}"),
+            format!("ltv.{function} takes the arrays {}", keys.join(", ")),
+        ));
+    }
+    let mut take = |key: &str| match arrays.remove(key) {
+        Some(v) => Ok(v),
+        None => numbers(need(&a, key, function)?, key),
+    };
+    let (first, second) = (take(keys[0])?, take(keys[1])?);
+    if function == "tracking" {
+        return tracking(&a, &first, &second);
+    }
+    let ev = evaluate_holdout(&first, &second)?;
+    Ok(Output::Table {
+        meta: json!({
+            "mae": ev.mae,
+            "rmse": ev.rmse,
+            "total_predicted": ev.total_predicted,
+            "total_actual": ev.total_actual,
+            "correlation": ev.correlation,
+        }),
+        columns: vec![("error".to_owned(), ev.error)],
+    })
 }
 
 /// The calibration summary of an order log, with its calibration end, holdout end and unit.
@@ -1272,6 +1335,60 @@ mod tests {
             .unwrap();
         assert_eq!((c.x, c.t, c.t_x), (vec![1.0], Some(vec![9.0]), None));
         assert!(Roles::from_value(json!({"x": "a", "frequency": "b"})).is_err());
+    }
+
+    #[test]
+    fn typed_arrays_give_the_json_numbers_bit_for_bit() {
+        let (p, y) = (vec![0.5, 1.25, 3.0, 0.1], vec![0.0, 2.0, 3.0, 1.0]);
+        let arrays = |pairs: &[(&str, &Vec<f64>)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).clone()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let Output::Table { meta, columns } = call_arrays(
+            "evaluate_holdout",
+            json!({}),
+            arrays(&[("predicted", &p), ("actual", &y)]),
+        )
+        .unwrap() else {
+            panic!("evaluate_holdout gives a table")
+        };
+        let mut typed = meta.as_object().unwrap().clone();
+        typed.insert("error".into(), floats(&columns[0].1));
+        let j = call("evaluate_holdout", json!({"predicted": p, "actual": y})).unwrap();
+        assert_eq!(Value::Object(typed), j);
+        // A constant side: correlation null in both.
+        let c = vec![1.0; 4];
+        let Output::Table { meta, .. } = call_arrays(
+            "evaluate_holdout",
+            json!({"actual": y}),
+            arrays(&[("predicted", &c)]),
+        )
+        .unwrap() else {
+            panic!("a table")
+        };
+        assert_eq!(meta["correlation"], Value::Null);
+        let (s, e) = (vec![0.0, 1.5, 3.0, f64::NAN], vec![2.0, 4.0, 8.0]);
+        let typed = call_arrays(
+            "tracking",
+            json!({"fit": fhl()}),
+            arrays(&[("first_purchase", &s), ("period_ends", &e)]),
+        )
+        .unwrap();
+        let j = call(
+            "tracking",
+            json!({"fit": fhl(), "first_purchase": [0.0, 1.5, 3.0, null], "period_ends": e}),
+        )
+        .unwrap();
+        assert_eq!(typed.into_json(), j);
+        let err = call_arrays("p_alive", json!({}), BTreeMap::new()).unwrap_err();
+        assert_eq!(err.code, "invalid_option");
+        let err = call_arrays("tracking", json!({"fit": fhl()}), arrays(&[("x", &e)])).unwrap_err();
+        assert!(err.message.contains("arrays.x"), "{}", err.message);
+        let err =
+            call_arrays("evaluate_holdout", json!({}), arrays(&[("predicted", &p)])).unwrap_err();
+        assert!(err.message.contains("needs `actual`"), "{}", err.message);
     }
 
     #[test]

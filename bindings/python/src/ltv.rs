@@ -12,7 +12,9 @@ use kokyaku::table::{Column, Table};
 use kokyaku_binding_core::BindingError;
 use std::collections::BTreeMap;
 
-use kokyaku_binding_core::arrow::{LtvInput, float_column, ltv_batches, ltv_columns};
+use kokyaku_binding_core::arrow::{
+    LtvInput, float_column, ltv_batches, ltv_columns, ltv_fit_in_place,
+};
 use kokyaku_binding_core::ltv::{self, Output, Roles};
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
@@ -86,12 +88,23 @@ pub fn ltv_call_columns(
         dict_columns(d, &roles)?
     } else {
         let imported = import_stream(data)?;
-        py.detach(|| {
-            kokyaku_binding_core::catch(|| {
-                let (schema, batches) = imported?;
-                ltv_columns(&schema, &batches, &roles)
+        let in_place = py
+            .detach(|| {
+                kokyaku_binding_core::catch(|| {
+                    let (schema, batches) = imported?;
+                    // A Gamma-Gamma fit on float64 columns reads the frame's buffers in place.
+                    let args = parse(arguments)?;
+                    match ltv_fit_in_place(function, &args, &schema, &batches, &roles)? {
+                        Some(out) => Ok(Err(out)),
+                        None => ltv_columns(&schema, &batches, &roles).map(Ok),
+                    }
+                })
             })
-        })
+            .map_err(|e| to_py(py, &e))?;
+        match in_place {
+            Ok(input) => Ok(input),
+            Err(fit) => return call(|| text(&fit))?.into_py_any(py),
+        }
     }
     .map_err(|e| to_py(py, &e))?;
     let LtvInput {

@@ -920,10 +920,8 @@ pub fn call_columns(
 /// columns and the copies a `CalibrationData` would cost (a third of the call on 141,750 rows).
 /// `None`: not such a call.
 fn spend_fit(function: &str, a: &Args, data: &Columns) -> Result<Option<Output>, BindingError> {
-    let gamma_gamma = matches!(a.get("model"), Some(Value::String(s))
-        if ModelKind::parse(s).is_ok_and(|k| k == ModelKind::GammaGamma));
     if function != "fit"
-        || !gamma_gamma
+        || !is_gamma_gamma(a.get("model"))
         || data.t_x.is_some()
         || data.t.is_some()
         || !data.purchase_covariates.is_empty()
@@ -931,17 +929,69 @@ fn spend_fit(function: &str, a: &Args, data: &Columns) -> Result<Option<Output>,
     {
         return Ok(None);
     }
-    if let Some(u) = &data.time_unit {
+    let cols = SpendColumns {
+        x: &data.x,
+        monetary: data.monetary.as_deref(),
+        weights: data.weights.as_deref(),
+        time_unit: data.time_unit.as_deref(),
+    };
+    spend_fit_columns(a, &cols).map(|v| Some(Output::Json(v)))
+}
+
+fn is_gamma_gamma(model: Option<&Value>) -> bool {
+    matches!(model, Some(Value::String(s))
+        if ModelKind::parse(s).is_ok_and(|k| k == ModelKind::GammaGamma))
+}
+
+fn spend_fit_columns(a: &Args, cols: &SpendColumns<'_>) -> Result<Value, BindingError> {
+    if let Some(u) = cols.time_unit {
         TimeUnit::parse(u)?;
     }
     let opts = fit_options(a.get("options"))?;
-    let fitted = GammaGamma::fit_columns(
-        &data.x,
-        data.monetary.as_deref(),
-        data.weights.as_deref(),
-        &opts,
-    )?;
-    Ok(Some(Output::Json(fit_json(&fitted.report, None))))
+    let fitted = GammaGamma::fit_columns(cols.x, cols.monetary, cols.weights, &opts)?;
+    Ok(fit_json(&fitted.report, None))
+}
+
+/// Borrowed columns of a Gamma-Gamma fit (a wrapper's Arrow buffers, read in place).
+#[derive(Debug, Clone, Copy)]
+pub struct SpendColumns<'a> {
+    /// Repeat purchases.
+    pub x: &'a [f64],
+    /// Mean repeat-purchase value.
+    pub monetary: Option<&'a [f64]>,
+    /// Customers per row.
+    pub weights: Option<&'a [f64]>,
+    /// `days`, `weeks` or `months` (checked, not used: the spend model has no time).
+    pub time_unit: Option<&'a str>,
+}
+
+/// Whether [`call_columns`] of `function` with `arguments` on the columns `roles` names is a
+/// Gamma-Gamma fit that reads only `x`, `monetary` and `weights` (no recency, age or
+/// covariates): then [`spend_fit_in_place`] gives its result from borrowed columns.
+#[must_use]
+pub fn is_spend_fit(function: &str, arguments: &Value, roles: &Roles) -> bool {
+    function == "fit"
+        && is_gamma_gamma(arguments.get("model"))
+        && roles.t_x.is_none()
+        && roles.t.is_none()
+        && roles.purchase_covariates.is_empty()
+        && roles.dropout_covariates.is_empty()
+}
+
+/// The fit [`call_columns`] gives (as [`Output::Json`]) for a call [`is_spend_fit`] accepts,
+/// on borrowed columns (bit for bit the same, errors included): no column is copied.
+pub fn spend_fit_in_place(
+    arguments: Value,
+    columns: &SpendColumns<'_>,
+) -> Result<Value, BindingError> {
+    let a = args(arguments)?;
+    if a.get("data").is_some_and(|v| !v.is_null()) {
+        return Err(BindingError::option(
+            "data",
+            "the data is given as columns; leave `data` out of the arguments",
+        ));
+    }
+    spend_fit_columns(&a, columns)
 }
 
 fn take_data(a: &Args, pre: &mut Option<Data>, function: &str) -> Result<Data, BindingError> {

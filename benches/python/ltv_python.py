@@ -133,6 +133,10 @@ class Sides:
         ra, rb = self.runs[a], self.runs[b]
         return max(x[0] / y[0] for x, y in zip(ra, rb)), max(x[1] / y[1] for x, y in zip(ra, rb) if y[1] > 0)
 
+    def round_ratios(self, a, b):
+        """Per round: (wall a / b, CPU a / b)."""
+        return [(round(x[0] / y[0], 3), round(x[1] / y[1], 3) if y[1] > 0 else None) for x, y in zip(self.runs[a], self.runs[b])]
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -204,6 +208,8 @@ def main():
         ]
         ratios.append(("lifetimes / kokyaku BG/NBD (min over rounds)", *[1 / r for r in s2.worst_ratio("BG/NBD kokyaku", "BG/NBD lifetimes")]))
         ratios.append(("lifetimes / kokyaku Gamma-Gamma (min over rounds)", *[1 / r for r in s2.worst_ratio("Gamma-Gamma kokyaku", "Gamma-Gamma lifetimes")]))
+        for m in ("BG/NBD", "Gamma-Gamma"):
+            print(json.dumps({"per_round": f"lifetimes / kokyaku {m} (wall, CPU)", "rounds": s2.round_ratios(f"{m} lifetimes", f"{m} kokyaku")}))
     for r in out:
         print(json.dumps(r))
     for name, wall, cpu in ratios:

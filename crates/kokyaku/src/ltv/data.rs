@@ -95,7 +95,7 @@ fn check_len(got: usize, want: usize, column: &str) -> Result<()> {
 /// The `x` column's check of [`CalibrationData::new`] alone (for fits that read only `x`).
 pub(crate) fn check_x(x: &[f64]) -> Result<()> {
     // A branch-free pass (it vectorises) first; the offending row is looked for only on failure.
-    let valid = |xi: f64| xi.is_finite() & (xi >= 0.0);
+    let valid = |xi: f64| xi.is_finite() && xi >= 0.0;
     if x.iter().fold(true, |ok, &xi| ok & valid(xi)) {
         return Ok(());
     }
@@ -113,7 +113,7 @@ pub(crate) fn check_x(x: &[f64]) -> Result<()> {
 /// The check of [`CalibrationData::with_monetary`].
 pub(crate) fn check_monetary(x: &[f64], monetary: &[f64]) -> Result<()> {
     check_len(monetary.len(), x.len(), "monetary")?;
-    let valid = |xi: f64, m: f64| (xi <= 0.0) | (m.is_finite() & (m > 0.0));
+    let valid = |xi: f64, m: f64| (xi <= 0.0) | (m.is_finite() && m > 0.0);
     if x.iter()
         .zip(monetary)
         .fold(true, |ok, (&xi, &m)| ok & valid(xi, m))

@@ -523,6 +523,8 @@ mod tests {
         assert_eq!(a.params, b.params);
     }
 
+    type Case = (Vec<f64>, Option<Vec<f64>>, Option<Vec<f64>>);
+
     #[test]
     fn fit_columns_checks_as_calibration_data_does() {
         let opts = FitOptions::default();
@@ -545,7 +547,7 @@ mod tests {
                 .and_then(|d| GammaGamma::fit(&d, &opts));
             r.unwrap_err().to_string()
         };
-        let cases: Vec<(Vec<f64>, Option<Vec<f64>>, Option<Vec<f64>>)> = vec![
+        let cases: Vec<Case> = vec![
             (vec![1.0, -1.0, f64::NAN], Some(vec![f64::NAN; 3]), None),
             (vec![1.0, 2.0], Some(vec![3.0, 0.0]), Some(vec![1.0, -1.0])),
             (vec![1.0, 2.0], Some(vec![3.0]), None),

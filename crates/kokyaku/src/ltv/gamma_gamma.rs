@@ -75,36 +75,50 @@ struct Repeaters {
 impl Repeaters {
     fn new(data: &CalibrationData) -> Result<Self> {
         let m = data.monetary.as_deref().ok_or_else(missing_monetary)?;
-        Self::from_columns(&data.x, m, data.weights.as_deref())
+        let (mut rows, _, bad_z) = Self::from_columns(&data.x, m, data.weights.as_deref());
+        if let Some(i) = bad_z {
+            return Err(bad(
+                m[i],
+                i,
+                "monetary",
+                "mean repeat-purchase value must be > 0 for customers with x > 0 (Gamma-Gamma)",
+            ));
+        }
+        rows.sum_constants();
+        Ok(rows)
     }
 
-    /// The rows with `x > 0` and a non-zero weight, in one pass (no index list); each must have
-    /// a valid `z̄`. `x`, `m` and `weights` have equal lengths.
-    fn from_columns(x: &[f64], m: &[f64], weights: Option<&[f64]>) -> Result<Self> {
+    /// The rows with `x > 0` and a non-zero weight, in one pass (no index list; the per-`x`
+    /// sums are left to [`Self::sum_constants`]). Also, from the same pass: whether every row
+    /// passes the checks of [`CalibrationData`] (`x` finite and >= 0, `z̄` finite and > 0 where
+    /// `x > 0`, weights finite and >= 0), and the first selected row whose `z̄` does not. `x`,
+    /// `m` and `weights` have equal lengths.
+    fn from_columns(x: &[f64], m: &[f64], weights: Option<&[f64]>) -> (Self, bool, Option<usize>) {
         let mut enc = RankEncoder::new();
         let mut code = Vec::with_capacity(x.len());
         let mut mm = Vec::with_capacity(x.len());
         let mut weight = Vec::with_capacity(weights.map_or(0, <[f64]>::len));
+        let mut valid = true;
+        let mut bad_z = None;
         for i in 0..x.len() {
+            let (xi, mi) = (x[i], m[i]);
             let w = weights.map_or(1.0, |w| w[i]);
-            if x[i] > 0.0 && w != 0.0 {
-                if !(m[i].is_finite() && m[i] > 0.0) {
-                    return Err(bad(
-                        m[i],
-                        i,
-                        "monetary",
-                        "mean repeat-purchase value must be > 0 for customers with x > 0 (Gamma-Gamma)",
-                    ));
+            let z_ok = mi.is_finite() && mi > 0.0;
+            valid &=
+                xi.is_finite() && xi >= 0.0 && (xi <= 0.0 || z_ok) && w.is_finite() && w >= 0.0;
+            if xi > 0.0 && w != 0.0 {
+                if !z_ok && bad_z.is_none() {
+                    bad_z = Some(i);
                 }
-                code.push(enc.code(x[i]));
-                mm.push(m[i]);
+                code.push(enc.code(xi));
+                mm.push(mi);
                 if weights.is_some() {
                     weight.push(w);
                 }
             }
         }
         let xs = enc.finish([code.as_mut_slice()]);
-        let mut out = Self {
+        let rows = Self {
             x: xs,
             code,
             m: mm,
@@ -112,8 +126,7 @@ impl Repeaters {
             unit: 1.0,
             ..Self::default()
         };
-        out.sum_constants();
-        Ok(out)
+        (rows, valid, bad_z)
     }
 
     /// Weight of row `i`.
@@ -289,15 +302,32 @@ impl GammaGamma {
         weights: Option<&[f64]>,
         options: &FitOptions,
     ) -> Result<Fitted<Self>> {
-        check_x(x)?;
-        if let Some(m) = monetary {
-            check_monetary(x, m)?;
+        // The checks of `CalibrationData`, in its order, naming the first offending row; run
+        // in full only when the one pass that selects the rows found a problem (or cannot run).
+        let check = || -> Result<()> {
+            check_x(x)?;
+            if let Some(m) = monetary {
+                check_monetary(x, m)?;
+            }
+            if let Some(w) = weights {
+                check_weights(w, x.len())?;
+            }
+            Ok(())
+        };
+        let (Some(m), true) = (
+            monetary,
+            monetary.is_some_and(|m| m.len() == x.len())
+                && weights.is_none_or(|w| w.len() == x.len()),
+        ) else {
+            check()?;
+            return Err(missing_monetary());
+        };
+        let (mut rows, valid, _) = Repeaters::from_columns(x, m, weights);
+        if !valid {
+            check()?;
         }
-        if let Some(w) = weights {
-            check_weights(w, x.len())?;
-        }
-        let m = monetary.ok_or_else(missing_monetary)?;
-        Self::fit_repeaters(&Repeaters::from_columns(x, m, weights)?, options)
+        rows.sum_constants();
+        Self::fit_repeaters(&rows, options)
     }
 
     fn fit_repeaters(rows: &Repeaters, options: &FitOptions) -> Result<Fitted<Self>> {

@@ -50,6 +50,7 @@ fn _kokyaku(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io::read_record_set_json, m)?)?;
     m.add_function(wrap_pyfunction!(ltv::ltv_call, m)?)?;
     m.add_function(wrap_pyfunction!(ltv::ltv_call_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(ltv::ltv_call_arrays, m)?)?;
     m.add_function(wrap_pyfunction!(ltv::ltv_calibration_summary_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(ltv::ltv_calibration_summary_dict, m)?)?;
     m.add_class::<log::OrderLog>()?;

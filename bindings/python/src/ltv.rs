@@ -10,7 +10,11 @@
 
 use kokyaku::table::{Column, Table};
 use kokyaku_binding_core::BindingError;
-use kokyaku_binding_core::arrow::{LtvInput, ltv_batches, ltv_columns};
+use std::collections::BTreeMap;
+
+use kokyaku_binding_core::arrow::{
+    LtvInput, float_column, ltv_batches, ltv_columns, ltv_fit_in_place,
+};
 use kokyaku_binding_core::ltv::{self, Output, Roles};
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
@@ -84,12 +88,23 @@ pub fn ltv_call_columns(
         dict_columns(d, &roles)?
     } else {
         let imported = import_stream(data)?;
-        py.detach(|| {
-            kokyaku_binding_core::catch(|| {
-                let (schema, batches) = imported?;
-                ltv_columns(&schema, &batches, &roles)
+        let in_place = py
+            .detach(|| {
+                kokyaku_binding_core::catch(|| {
+                    let (schema, batches) = imported?;
+                    // A Gamma-Gamma fit on float64 columns reads the frame's buffers in place.
+                    let args = parse(arguments)?;
+                    match ltv_fit_in_place(function, &args, &schema, &batches, &roles)? {
+                        Some(out) => Ok(Err(out)),
+                        None => ltv_columns(&schema, &batches, &roles).map(Ok),
+                    }
+                })
             })
-        })
+            .map_err(|e| to_py(py, &e))?;
+        match in_place {
+            Ok(input) => Ok(input),
+            Err(fit) => return call(|| text(&fit))?.into_py_any(py),
+        }
     }
     .map_err(|e| to_py(py, &e))?;
     let LtvInput {
@@ -114,6 +129,50 @@ pub fn ltv_call_columns(
             }
             d.into_py_any(py)
         }
+    }
+}
+
+/// Runs `evaluate_holdout` or `tracking` (`kokyaku_binding_core::ltv::call_arrays`) with its
+/// list arguments in `arrays`: name → a list of numbers (`None` is NaN) or a one-column frame
+/// with the Arrow `PyCapsule` interface (numpy, pandas, Polars and pyarrow arrays, read in
+/// place). `tracking` gives a list, `evaluate_holdout` a dict (`error` per customer and the
+/// aggregates; `None` where not finite).
+#[pyfunction]
+pub fn ltv_call_arrays(
+    py: Python<'_>,
+    function: &str,
+    arguments: &str,
+    arrays: &Bound<'_, PyDict>,
+) -> PyResult<Py<PyAny>> {
+    let mut typed = BTreeMap::new();
+    for (k, v) in arrays.iter() {
+        let name: String = k.extract()?;
+        let values = if v.cast::<PyList>().is_ok() {
+            v.extract::<Vec<Option<f64>>>()?
+                .into_iter()
+                .map(|x| x.unwrap_or(f64::NAN))
+                .collect()
+        } else {
+            let imported = import_stream(&v)?;
+            call_detached(py, || {
+                let (schema, batches) = imported?;
+                float_column(&schema, &batches, &name)
+            })?
+        };
+        typed.insert(name, values);
+    }
+    let out = call_detached(py, || ltv::call_arrays(function, parse(arguments)?, typed))?;
+    match out {
+        Output::Floats(v) => PyList::new(py, finite(&v))?.into_py_any(py),
+        Output::Table { meta, columns } => {
+            let d = PyDict::new(py);
+            d.set_item("meta", call(|| text(&meta))?)?;
+            for (name, v) in columns {
+                d.set_item(name, PyList::new(py, finite(&v))?)?;
+            }
+            d.into_py_any(py)
+        }
+        Output::Json(v) => call(|| text(&v))?.into_py_any(py),
     }
 }
 

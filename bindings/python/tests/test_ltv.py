@@ -245,3 +245,38 @@ def test_pandas_integer_nullable_and_categorical_columns_cross_as_arrow():
         assert list(out["p_alive"]) == ref["p_alive"]
         assert [str(c) for c in out["customer_id"]] == ["a", "b", "c"]
         assert m.p_alive(f) == ref["p_alive"]
+
+
+def test_holdout_evaluation_and_tracking_take_arrays_and_give_the_json_numbers():
+    """evaluate_holdout / tracking read lists and numpy, pandas, Polars, pyarrow arrays (as
+    Arrow) and give the numbers of the JSON call (`ltv_call`, which Node and WASM use) exactly."""
+    np = pytest.importorskip("numpy")
+    pd = pytest.importorskip("pandas")
+    pl = pytest.importorskip("polars")
+    pa = pytest.importorskip("pyarrow")
+    predicted = [0.5, 1.25, 3.0, 0.1, 2.0]
+    actual = [0, 2, 3, 1, 2]
+    ref = json.loads(_ltv._kokyaku.ltv_call("evaluate_holdout", json.dumps({"predicted": predicted, "actual": actual})))
+    assert ref["correlation"] is not None and len(ref["error"]) == 5
+    for wrap in (list, np.array, pd.Series, pl.Series, pa.array, pa.chunked_array):
+        arg = wrap([predicted]) if wrap is pa.chunked_array else wrap(predicted)
+        got = kokyaku.evaluate_holdout(arg, wrap([actual]) if wrap is pa.chunked_array else wrap(actual))
+        assert got == ref and list(got) == list(ref), wrap
+    # Constant predictions: no correlation, as in JSON.
+    assert kokyaku.evaluate_holdout(np.ones(5), actual)["correlation"] is None
+    with pytest.raises(kokyaku.InvalidOptionError):
+        kokyaku.evaluate_holdout([1.0, 2.0], pd.Series([1.0]))
+    m = kokyaku.BgNbd.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    first = [0.0, 1.5, 3.0, 6.0, None]
+    ends = [10.0, 20.0, 39.0, 78.0]
+    ref = json.loads(_ltv._kokyaku.ltv_call("tracking", json.dumps({"fit": m.fit_json, "first_purchase": first, "period_ends": ends})))
+    assert m.tracking(first, ends) == ref
+    assert m.tracking(pd.Series(first, dtype="float64"), np.array(ends)) == ref
+    assert m.tracking(pl.Series(first), pa.array(ends)) == ref
+    # The holdout test of a model on each frame kind: the list computation's numbers.
+    s = {"x": [0.0, 1.0, 2.0, 5.0], "t_x": [0.0, 10.0, 20.0, 35.0], "T": [38.86] * 4, "holdout_purchases": [0.0, 1.0, 1.0, 4.0]}
+    want = kokyaku.evaluate_holdout(m.conditional_expected_purchases(s, horizon=39.0), s["holdout_purchases"])
+    for frame in (s, pd.DataFrame(s), pl.DataFrame(s), pa.table(s)):
+        assert m.evaluate(frame, horizon=39.0) == want
+    with pytest.raises(kokyaku.InvalidInputError):
+        m.evaluate(pd.DataFrame(s), horizon=39.0, actual_col="nope")

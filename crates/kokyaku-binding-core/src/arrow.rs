@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::BindingError;
 use crate::api::{Log, read_options};
-use crate::ltv::{Columns, Roles};
+use crate::ltv::{Columns, Roles, SpendColumns, is_spend_fit, spend_fit_in_place};
 
 fn malformed(what: &str, e: impl std::fmt::Display) -> BindingError {
     BindingError::new("malformed_input", format!("malformed input: {what}: {e}"))
@@ -124,6 +124,40 @@ fn push_floats(out: &mut Vec<f64>, a: &dyn Array, name: &str) -> Result<(), Bind
     Ok(())
 }
 
+fn floats_at(
+    batches: &[RecordBatch],
+    i: usize,
+    name: &str,
+    rows: usize,
+) -> Result<Vec<f64>, BindingError> {
+    let mut v = Vec::with_capacity(rows);
+    for b in batches {
+        push_floats(&mut v, b.column(i).as_ref(), name)?;
+    }
+    Ok(v)
+}
+
+/// The first column of record batches as numbers (any numeric type, nulls as NaN): one list
+/// argument of [`crate::ltv::call_arrays`]; `name` names it in errors.
+pub fn float_column(
+    schema: &Schema,
+    batches: &[RecordBatch],
+    name: &str,
+) -> Result<Vec<f64>, BindingError> {
+    if schema.fields().is_empty() {
+        return Err(BindingError::option(
+            name,
+            "expected one column of numbers, got none",
+        ));
+    }
+    floats_at(
+        batches,
+        0,
+        name,
+        batches.iter().map(RecordBatch::num_rows).sum(),
+    )
+}
+
 /// The LTV summary columns named by `roles`, read from record batches (one pass per column,
 /// into the `Vec<f64>` the core's models take).
 pub fn ltv_columns(
@@ -148,14 +182,7 @@ pub fn ltv_columns(
             })
         })
     };
-    let columns = roles.columns(|name| {
-        let i = index(name)?;
-        let mut v = Vec::with_capacity(rows);
-        for b in batches {
-            push_floats(&mut v, b.column(i).as_ref(), name)?;
-        }
-        Ok(v)
-    })?;
+    let columns = roles.columns(|name| floats_at(batches, index(name)?, name, rows))?;
     let ids = match &roles.customer_id {
         None => None,
         Some(name) => {
@@ -171,6 +198,52 @@ pub fn ltv_columns(
         ids,
         batch_rows: batches.iter().map(RecordBatch::num_rows).collect(),
     })
+}
+
+/// A column as the `f64` buffer of the batches themselves: one batch whose column `name` is a
+/// `Float64` array without nulls (a pandas or Polars float column). `None` otherwise.
+fn f64_in_place<'a>(schema: &Schema, batches: &'a [RecordBatch], name: &str) -> Option<&'a [f64]> {
+    let i = schema.index_of(name).ok()?;
+    let [b] = batches else { return None };
+    let a = b.column(i);
+    if a.data_type() != &DataType::Float64 || a.null_count() > 0 {
+        return None;
+    }
+    Some(a.as_primitive::<Float64Type>().values())
+}
+
+/// [`crate::ltv::call_columns`] of a Gamma-Gamma fit ([`is_spend_fit`]) on the frame's own
+/// buffers, when `x`, `monetary` (and `weights`) are `Float64` columns without nulls in one
+/// batch: the same fit JSON, with no column copied. `None`: not such a call or such columns
+/// (read them with [`ltv_columns`]).
+pub fn ltv_fit_in_place(
+    function: &str,
+    arguments: &Value,
+    schema: &Schema,
+    batches: &[RecordBatch],
+    roles: &Roles,
+) -> Result<Option<Value>, BindingError> {
+    if !is_spend_fit(function, arguments, roles) {
+        return Ok(None);
+    }
+    let column = |name: &Option<String>| match name {
+        None => Some(None),
+        Some(n) => f64_in_place(schema, batches, n).map(Some),
+    };
+    let (Some(x), Some(Some(monetary)), Some(weights)) = (
+        f64_in_place(schema, batches, &roles.x),
+        column(&roles.monetary),
+        column(&roles.weights),
+    ) else {
+        return Ok(None);
+    };
+    let cols = SpendColumns {
+        x,
+        monetary: Some(monetary),
+        weights,
+        time_unit: roles.time_unit.as_deref(),
+    };
+    spend_fit_in_place(arguments.clone(), &cols).map(Some)
 }
 
 /// A float column with non-finite values as nulls (as JSON gives them), no copy of `v`.
@@ -337,5 +410,62 @@ mod tests {
             ltv_columns(&schema, &b, &missing).unwrap_err().code,
             "missing_column"
         );
+    }
+
+    #[test]
+    fn a_gamma_gamma_fit_reads_float64_columns_in_place_with_the_copied_result() {
+        use arrow_array::Int64Array;
+        let x = vec![0.0, 1.0, 2.0, 5.0, 0.0, 3.0, 1.0];
+        let m = vec![f64::NAN, 12.0, 30.0, 8.5, 0.0, 20.0, 14.25];
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("frequency", DataType::Float64, false),
+            Field::new("monetary_value", DataType::Float64, true),
+            Field::new("xi", DataType::Int64, false),
+        ]));
+        let b = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(Float64Array::from(x.clone())),
+                Arc::new(Float64Array::from(m.clone())),
+                Arc::new(Int64Array::from(vec![0, 1, 2, 5, 0, 3, 1])),
+            ],
+        )
+        .unwrap();
+        let batches = [b];
+        let roles = |x: &str| {
+            Roles::from_value(serde_json::json!({"x": x, "monetary": "monetary_value"})).unwrap()
+        };
+        let args = serde_json::json!({"model": "gamma-gamma", "options": {"l2_penalty": 0.0}});
+        let got = ltv_fit_in_place("fit", &args, &schema, &batches, &roles("frequency"))
+            .unwrap()
+            .expect("float64 columns are read in place");
+        let copied = ltv_columns(&schema, &batches, &roles("frequency")).unwrap();
+        let want = crate::ltv::call_columns("fit", args.clone(), copied.columns).unwrap();
+        assert_eq!(crate::ltv::Output::Json(got), want);
+        // Not in place: an integer column, two batches, another function or model.
+        let none = |f: &str, a: &Value, r: &Roles, bs: &[RecordBatch]| {
+            ltv_fit_in_place(f, a, &schema, bs, r).unwrap().is_none()
+        };
+        assert!(none("fit", &args, &roles("xi"), &batches));
+        let two = [batches[0].clone(), batches[0].clone()];
+        assert!(none("fit", &args, &roles("frequency"), &two));
+        assert!(none("p_alive", &args, &roles("frequency"), &batches));
+        let bg = serde_json::json!({"model": "bg-nbd"});
+        assert!(none("fit", &bg, &roles("frequency"), &batches));
+        // Errors are the copied path's.
+        let bad = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(Float64Array::from(x)),
+                Arc::new(Float64Array::from(vec![1.0, -2.0, 1.0, 1.0, 1.0, 1.0, 1.0])),
+                Arc::new(Int64Array::from(vec![0; 7])),
+            ],
+        )
+        .unwrap();
+        let bad = [bad];
+        let e = ltv_fit_in_place("fit", &args, &schema, &bad, &roles("frequency")).unwrap_err();
+        let copied = ltv_columns(&schema, &bad, &roles("frequency")).unwrap();
+        let e2 = crate::ltv::call_columns("fit", args, copied.columns).unwrap_err();
+        assert_eq!((e.code, e.message), (e2.code, e2.message));
     }
 }

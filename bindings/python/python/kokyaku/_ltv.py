@@ -434,8 +434,9 @@ class _PurchaseModel(_Model):
 
     def tracking(self, first_purchase: Sequence[float], period_ends: Sequence[float]) -> list[float]:
         """Expected cumulative repeat purchases of the cohort at each period end (FHL 2005 fig. 1);
-        ``first_purchase`` and ``period_ends`` in the fit's unit from one origin."""
-        return _call("tracking", fit=self.fit_json, first_purchase=list(first_purchase), period_ends=list(period_ends))
+        ``first_purchase`` and ``period_ends`` in the fit's unit from one origin (lists, or
+        numpy / pandas / Polars / pyarrow arrays, read as Arrow without a copy)."""
+        return _call_arrays("tracking", {"first_purchase": first_purchase, "period_ends": period_ends}, fit=self.fit_json)
 
     def predict(
         self,
@@ -499,7 +500,12 @@ class _PurchaseModel(_Model):
         """Holdout test: predicted purchases in (T, T + horizon] against ``actual_col``: per
         customer ``error``, ``mae``, ``rmse``, totals and ``correlation``."""
         pred = self.conditional_expected_purchases(data, horizon=horizon)
-        return evaluate_holdout(pred, _floats(_as_table(data), actual_col))
+        table = _as_table(data)
+        if actual_col not in _names(table):
+            from kokyaku.exceptions import InvalidInputError
+
+            raise InvalidInputError(f"missing column {actual_col}: columns are {_names(table)}", "missing_column")
+        return evaluate_holdout(pred, table[actual_col])
 
 
 class BgNbd(_PurchaseModel):
@@ -729,10 +735,45 @@ def evaluate_holdout(predicted: Sequence[float], actual: Sequence[float]) -> dic
     """Predicted against actual holdout purchases: ``error`` (per customer), ``mae``, ``rmse``,
     ``total_predicted``, ``total_actual``, ``correlation``.
 
+    ``predicted`` and ``actual`` are lists or numpy / pandas / Polars / pyarrow arrays (read as
+    Arrow without a copy).
+
     >>> evaluate_holdout([1.0, 2.0], [1.0, 3.0])["mae"]
     0.5
     """
-    return _call("evaluate_holdout", predicted=list(predicted), actual=list(actual))
+    out = _call_arrays("evaluate_holdout", {"predicted": predicted, "actual": actual})
+    result = {**json.loads(out.pop("meta")), **out}
+    return dict(sorted(result.items()))
+
+
+def _call_arrays(function: str, arrays: dict[str, Any], **arguments: Any) -> Any:
+    """``evaluate_holdout`` / ``tracking`` with their per-customer lists as typed arrays."""
+    return _kokyaku.ltv_call_arrays(
+        function, json.dumps(arguments, allow_nan=False, default=_plain), {k: _array(v) for k, v in arrays.items()}
+    )
+
+
+def _array(values: Any) -> Any:
+    """A sequence of numbers for Rust: a list as it is, an array (numpy, pandas, Polars, pyarrow)
+    as a one-column Arrow table sharing its buffer (numpy float / int buffers are not copied)."""
+    if isinstance(values, list):
+        return values
+    module = type(values).__module__.split(".")[0]
+    if module not in ("numpy", "pandas", "polars", "pyarrow"):
+        return list(values)
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return [None if v is None else float(v) for v in values]
+    if module == "numpy":
+        arr = pa.array(values)
+    elif module == "pandas":
+        arr = pa.Array.from_pandas(values)
+    elif module == "polars":
+        arr = values.to_arrow()
+    else:
+        arr = values
+    return pa.table({"values": arr})
 
 
 def _has_pyarrow() -> bool:

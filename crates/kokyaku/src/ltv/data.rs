@@ -72,7 +72,7 @@ pub struct CalibrationData {
     pub weights: Option<Vec<f64>>,
 }
 
-fn bad(value: f64, row: usize, column: &str, reason: &str) -> Error {
+pub(crate) fn bad(value: f64, row: usize, column: &str, reason: &str) -> Error {
     Error::InvalidValue {
         value: value.to_string(),
         location: Location::cell(row as u64 + 1, column),
@@ -89,6 +89,66 @@ fn check_len(got: usize, want: usize, column: &str) -> Result<()> {
             location: Location::column(column),
             reason: format!("column has {got} values but x has {want}"),
         })
+    }
+}
+
+/// The `x` column's check of [`CalibrationData::new`] alone (for fits that read only `x`).
+pub(crate) fn check_x(x: &[f64]) -> Result<()> {
+    // A branch-free pass (it vectorises) first; the offending row is looked for only on failure.
+    let valid = |xi: f64| xi.is_finite() && xi >= 0.0;
+    if x.iter().fold(true, |ok, &xi| ok & valid(xi)) {
+        return Ok(());
+    }
+    match x.iter().position(|&xi| !valid(xi)) {
+        Some(i) => Err(bad(
+            x[i],
+            i,
+            "x",
+            "repeat purchases must be a finite number >= 0",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The check of [`CalibrationData::with_monetary`].
+pub(crate) fn check_monetary(x: &[f64], monetary: &[f64]) -> Result<()> {
+    check_len(monetary.len(), x.len(), "monetary")?;
+    let valid = |xi: f64, m: f64| (xi <= 0.0) | (m.is_finite() && m > 0.0);
+    if x.iter()
+        .zip(monetary)
+        .fold(true, |ok, (&xi, &m)| ok & valid(xi, m))
+    {
+        return Ok(());
+    }
+    for (i, &m) in monetary.iter().enumerate() {
+        if x[i] > 0.0 && !(m.is_finite() && m > 0.0) {
+            return Err(bad(
+                m,
+                i,
+                "monetary",
+                "mean repeat-purchase value must be > 0 for customers with x > 0",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The check of [`CalibrationData::with_weights`].
+pub(crate) fn check_weights(weights: &[f64], rows: usize) -> Result<()> {
+    check_len(weights.len(), rows, "weights")?;
+    for (i, &w) in weights.iter().enumerate() {
+        if !(w.is_finite() && w >= 0.0) {
+            return Err(bad(w, i, "weights", "weights must be finite and >= 0"));
+        }
+    }
+    Ok(())
+}
+
+/// The error of a Gamma-Gamma fit without the `monetary` column.
+pub(crate) fn missing_monetary() -> Error {
+    Error::MissingColumn {
+        column: "monetary_value".into(),
+        hint: "Gamma-Gamma needs the mean repeat-purchase value (monetary_value or zbar)".into(),
     }
 }
 
@@ -128,29 +188,14 @@ impl CalibrationData {
 
     /// Attach the mean repeat-purchase value (must be > 0 where x > 0; ignored where x = 0).
     pub fn with_monetary(mut self, monetary: Vec<f64>) -> Result<Self> {
-        check_len(monetary.len(), self.x.len(), "monetary")?;
-        for (i, &m) in monetary.iter().enumerate() {
-            if self.x[i] > 0.0 && !(m.is_finite() && m > 0.0) {
-                return Err(bad(
-                    m,
-                    i,
-                    "monetary",
-                    "mean repeat-purchase value must be > 0 for customers with x > 0",
-                ));
-            }
-        }
+        check_monetary(&self.x, &monetary)?;
         self.monetary = Some(monetary);
         Ok(self)
     }
 
     /// Attach row weights (finite, >= 0).
     pub fn with_weights(mut self, weights: Vec<f64>) -> Result<Self> {
-        check_len(weights.len(), self.x.len(), "weights")?;
-        for (i, &w) in weights.iter().enumerate() {
-            if !(w.is_finite() && w >= 0.0) {
-                return Err(bad(w, i, "weights", "weights must be finite and >= 0"));
-            }
-        }
+        check_weights(&weights, self.x.len())?;
         self.weights = Some(weights);
         Ok(self)
     }
@@ -325,11 +370,7 @@ impl CalibrationData {
 
     /// Indices of the rows with `x > 0` and positive weight, checked to have a valid `z̄`.
     pub(crate) fn repeat_rows(&self) -> Result<(Vec<usize>, &[f64])> {
-        let m = self.monetary.as_ref().ok_or_else(|| Error::MissingColumn {
-            column: "monetary_value".into(),
-            hint: "Gamma-Gamma needs the mean repeat-purchase value (monetary_value or zbar)"
-                .into(),
-        })?;
+        let m = self.monetary.as_ref().ok_or_else(missing_monetary)?;
         // Branch-free selection: about half the rows qualify, in no order a predictor learns.
         let mut rows = vec![0usize; self.len()];
         let mut k = 0;
@@ -354,45 +395,70 @@ impl CalibrationData {
 /// the distinct values sorted, and for each column the rank of each listed row's value. Equal
 /// means equal bits (values are finite and `-0.0` was normalised).
 pub(crate) fn rank_encode(cols: &[&[f64]], rows: &[usize]) -> (Vec<f64>, Vec<Vec<u32>>) {
+    let mut enc = RankEncoder::new();
+    let mut codes: Vec<Vec<u32>> = cols
+        .iter()
+        .map(|col| rows.iter().map(|&i| enc.code(col[i])).collect())
+        .collect();
+    let values = enc.finish(codes.iter_mut().map(Vec::as_mut_slice));
+    (values, codes)
+}
+
+/// The dictionary behind [`rank_encode`], fed one value at a time (so a caller can encode while
+/// it selects rows): [`Self::code`] numbers values in order of first sight, [`Self::finish`]
+/// turns those numbers into ranks and returns the distinct values sorted.
+pub(crate) struct RankEncoder {
+    map: HashMap<u64, u32, foldhash::fast::FixedState>,
+    values: Vec<f64>,
+    /// A direct-mapped cache of recent values in front of the map (columns hold few distinct
+    /// values, repeated in no particular order). The all-ones pattern is a NaN: never a value.
+    cache: Vec<(u64, u32)>,
+}
+
+impl RankEncoder {
     const CACHE_BITS: u32 = 12;
-    let mut map: HashMap<u64, u32, foldhash::fast::FixedState> =
-        HashMap::with_hasher(foldhash::fast::FixedState::default());
-    let mut values: Vec<f64> = Vec::new();
-    let mut codes = Vec::with_capacity(cols.len());
-    // A direct-mapped cache of recent values in front of the map (columns hold few distinct
-    // values, repeated in no particular order). The all-ones pattern is a NaN: never a value.
-    let mut cache = vec![(u64::MAX, 0u32); 1 << CACHE_BITS];
-    for col in cols {
-        let mut out = Vec::with_capacity(rows.len());
-        for &i in rows {
-            let bits = col[i].to_bits();
-            let slot = (bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - CACHE_BITS)) as usize;
-            let code = if cache[slot].0 == bits {
-                cache[slot].1
-            } else {
-                let c = *map.entry(bits).or_insert_with(|| {
-                    values.push(col[i]);
-                    (values.len() - 1) as u32
-                });
-                cache[slot] = (bits, c);
-                c
-            };
-            out.push(code);
-        }
-        codes.push(out);
-    }
-    let mut order: Vec<u32> = (0..values.len() as u32).collect();
-    order.sort_unstable_by(|&a, &b| values[a as usize].total_cmp(&values[b as usize]));
-    let mut rank = vec![0u32; values.len()];
-    for (r, &c) in order.iter().enumerate() {
-        rank[c as usize] = r as u32;
-    }
-    for out in &mut codes {
-        for c in out.iter_mut() {
-            *c = rank[*c as usize];
+
+    pub(crate) fn new() -> Self {
+        Self {
+            map: HashMap::with_hasher(foldhash::fast::FixedState::default()),
+            values: Vec::new(),
+            cache: vec![(u64::MAX, 0u32); 1 << Self::CACHE_BITS],
         }
     }
-    (order.iter().map(|&c| values[c as usize]).collect(), codes)
+
+    /// The provisional code of `v` (its number in order of first sight).
+    #[inline]
+    pub(crate) fn code(&mut self, v: f64) -> u32 {
+        let bits = v.to_bits();
+        let slot = (bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::CACHE_BITS)) as usize;
+        if self.cache[slot].0 == bits {
+            return self.cache[slot].1;
+        }
+        let values = &mut self.values;
+        let c = *self.map.entry(bits).or_insert_with(|| {
+            values.push(v);
+            (values.len() - 1) as u32
+        });
+        self.cache[slot] = (bits, c);
+        c
+    }
+
+    /// Rewrites the provisional codes in `codes` as ranks; the distinct values, ascending.
+    pub(crate) fn finish<'a>(self, codes: impl IntoIterator<Item = &'a mut [u32]>) -> Vec<f64> {
+        let values = self.values;
+        let mut order: Vec<u32> = (0..values.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| values[a as usize].total_cmp(&values[b as usize]));
+        let mut rank = vec![0u32; values.len()];
+        for (r, &c) in order.iter().enumerate() {
+            rank[c as usize] = r as u32;
+        }
+        for out in codes {
+            for c in out.iter_mut() {
+                *c = rank[*c as usize];
+            }
+        }
+        order.iter().map(|&c| values[c as usize]).collect()
+    }
 }
 
 /// `(key, position)` for every position of the code columns, sorted by the code tuple (`key`

@@ -8,7 +8,9 @@
 //!                      − (px+q) ln(γ + x z̄)
 //! ```
 
-use super::data::{CalibrationData, rank_encode};
+use super::data::{
+    CalibrationData, RankEncoder, bad, check_monetary, check_weights, check_x, missing_monetary,
+};
 use super::fit::{self, FitOptions, Fitted};
 use super::special::{digamma, ln_gamma, trigamma};
 use crate::{Error, Result};
@@ -61,7 +63,10 @@ struct Repeaters {
     x: Vec<f64>,
     code: Vec<u32>,
     m: Vec<f64>,
+    /// Row weights; empty when every row weighs [`Self::unit`] (no weights given, or a stride of
+    /// such rows): the same products as a column of equal weights, without its memory.
     weight: Vec<f64>,
+    unit: f64,
     /// Per `x` code: the sum of weights and of `w ln z̄` (parameter-free, computed once).
     s_w: Vec<f64>,
     s_lm: Vec<f64>,
@@ -69,17 +74,69 @@ struct Repeaters {
 
 impl Repeaters {
     fn new(data: &CalibrationData) -> Result<Self> {
-        let (rows, m) = data.repeat_rows()?;
-        let (xs, cx) = rank_encode(&[&data.x], &rows);
-        let mut out = Self {
-            m: rows.iter().map(|&i| m[i]).collect(),
-            weight: rows.iter().map(|&i| data.weight(i)).collect(),
-            code: cx.into_iter().next().unwrap_or_default(),
+        let m = data.monetary.as_deref().ok_or_else(missing_monetary)?;
+        let (mut rows, _, bad_z) = Self::from_columns(&data.x, m, data.weights.as_deref());
+        if let Some(i) = bad_z {
+            return Err(bad(
+                m[i],
+                i,
+                "monetary",
+                "mean repeat-purchase value must be > 0 for customers with x > 0 (Gamma-Gamma)",
+            ));
+        }
+        rows.sum_constants();
+        Ok(rows)
+    }
+
+    /// The rows with `x > 0` and a non-zero weight, in one pass (no index list; the per-`x`
+    /// sums are left to [`Self::sum_constants`]). Also, from the same pass: whether every row
+    /// passes the checks of [`CalibrationData`] (`x` finite and >= 0, `z̄` finite and > 0 where
+    /// `x > 0`, weights finite and >= 0), and the first selected row whose `z̄` does not. `x`,
+    /// `m` and `weights` have equal lengths.
+    fn from_columns(x: &[f64], m: &[f64], weights: Option<&[f64]>) -> (Self, bool, Option<usize>) {
+        let mut enc = RankEncoder::new();
+        let mut code = Vec::with_capacity(x.len());
+        let mut mm = Vec::with_capacity(x.len());
+        let mut weight = Vec::with_capacity(weights.map_or(0, <[f64]>::len));
+        let mut valid = true;
+        let mut bad_z = None;
+        for i in 0..x.len() {
+            let (xi, mi) = (x[i], m[i]);
+            let w = weights.map_or(1.0, |w| w[i]);
+            let z_ok = mi.is_finite() && mi > 0.0;
+            valid &=
+                xi.is_finite() && xi >= 0.0 && (xi <= 0.0 || z_ok) && w.is_finite() && w >= 0.0;
+            if xi > 0.0 && w != 0.0 {
+                if !z_ok && bad_z.is_none() {
+                    bad_z = Some(i);
+                }
+                code.push(enc.code(xi));
+                mm.push(mi);
+                if weights.is_some() {
+                    weight.push(w);
+                }
+            }
+        }
+        let xs = enc.finish([code.as_mut_slice()]);
+        let rows = Self {
             x: xs,
+            code,
+            m: mm,
+            weight,
+            unit: 1.0,
             ..Self::default()
         };
-        out.sum_constants();
-        Ok(out)
+        (rows, valid, bad_z)
+    }
+
+    /// Weight of row `i`.
+    #[inline]
+    fn w(&self, i: usize) -> f64 {
+        if self.weight.is_empty() {
+            self.unit
+        } else {
+            self.weight[i]
+        }
     }
 
     /// The parameter-free per-`x` sums, in the same halves as a likelihood pass.
@@ -89,8 +146,9 @@ impl Repeaters {
             let (mut sw, mut slm) = (vec![0.0; k], vec![0.0; k]);
             for i in lo..hi {
                 let c = self.code[i] as usize;
-                sw[c] += self.weight[i];
-                slm[c] += self.weight[i] * self.m[i].ln();
+                let w = self.w(i);
+                sw[c] += w;
+                slm[c] += w * self.m[i].ln();
             }
             (sw, slm)
         });
@@ -118,6 +176,7 @@ impl Repeaters {
                 .step_by(k)
                 .map(|w| w * k as f64)
                 .collect(),
+            unit: self.unit * k as f64,
             ..Self::default()
         };
         out.sum_constants();
@@ -199,7 +258,7 @@ fn pass<const HESS: bool>(g: f64, rows: &Repeaters, lo: usize, hi: usize) -> Vec
     let mut sums = vec![[0.0; 3]; rows.x.len()];
     for i in lo..hi {
         let c = rows.code[i] as usize;
-        let w = rows.weight[i];
+        let w = rows.w(i);
         let inv = 1.0 / (g + rows.m[i] * rows.x[c]);
         let acc = &mut sums[c];
         // ln(γ + x z̄) = -ln(1 / (γ + x z̄)): one division serves both sums.
@@ -229,7 +288,49 @@ impl GammaGamma {
 
     /// Maximum-likelihood fit on the rows of `data` with `x > 0` (needs `monetary`).
     pub fn fit(data: &CalibrationData, options: &FitOptions) -> Result<Fitted<Self>> {
-        let rows = Repeaters::new(data)?;
+        Self::fit_repeaters(&Repeaters::new(data)?, options)
+    }
+
+    /// [`Self::fit`] on bare columns: `x` (repeat purchases), `monetary` (mean repeat spend, > 0
+    /// where `x > 0`) and optional row `weights`, checked as [`CalibrationData`] checks them
+    /// (same errors, in the same order). The fit reads nothing else, so recency and age need not
+    /// exist; the result is bit for bit that of [`Self::fit`] on a `CalibrationData` of these
+    /// columns, without building one (no copies of the columns).
+    pub fn fit_columns(
+        x: &[f64],
+        monetary: Option<&[f64]>,
+        weights: Option<&[f64]>,
+        options: &FitOptions,
+    ) -> Result<Fitted<Self>> {
+        // The checks of `CalibrationData`, in its order, naming the first offending row; run
+        // in full only when the one pass that selects the rows found a problem (or cannot run).
+        let check = || -> Result<()> {
+            check_x(x)?;
+            if let Some(m) = monetary {
+                check_monetary(x, m)?;
+            }
+            if let Some(w) = weights {
+                check_weights(w, x.len())?;
+            }
+            Ok(())
+        };
+        let (Some(m), true) = (
+            monetary,
+            monetary.is_some_and(|m| m.len() == x.len())
+                && weights.is_none_or(|w| w.len() == x.len()),
+        ) else {
+            check()?;
+            return Err(missing_monetary());
+        };
+        let (mut rows, valid, _) = Repeaters::from_columns(x, m, weights);
+        if !valid {
+            check()?;
+        }
+        rows.sum_constants();
+        Self::fit_repeaters(&rows, options)
+    }
+
+    fn fit_repeaters(rows: &Repeaters, options: &FitOptions) -> Result<Fitted<Self>> {
         if rows.m.is_empty() {
             return Err(Error::EmptyInput(
                 "gamma-gamma: no customer with x > 0".into(),
@@ -239,8 +340,8 @@ impl GammaGamma {
         let mean_m = rows
             .m
             .iter()
-            .zip(&rows.weight)
-            .map(|(m, w)| m * w)
+            .enumerate()
+            .map(|(i, m)| m * rows.w(i))
             .sum::<f64>()
             / w;
         let start = vec![1.0, 1.0, mean_m.max(1e-9)];
@@ -252,7 +353,7 @@ impl GammaGamma {
             |stride, start, opts, tol| {
                 let sub;
                 let r = if stride == 1 {
-                    &rows
+                    rows
                 } else {
                     sub = rows.stride(stride);
                     &sub
@@ -422,6 +523,79 @@ mod tests {
                     "H[{i}][{j}]: finite differences {fd} vs analytic {an}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn fit_columns_is_the_calibration_data_fit_bit_for_bit() {
+        let d = data();
+        let m = d.monetary.clone().unwrap();
+        let opts = FitOptions::default();
+        let a = GammaGamma::fit(&d, &opts).unwrap().report;
+        let b = GammaGamma::fit_columns(&d.x, Some(&m), None, &opts)
+            .unwrap()
+            .report;
+        assert_eq!(
+            serde_json::to_value(&a).unwrap(),
+            serde_json::to_value(&b).unwrap()
+        );
+        // Weights, with a zero weight on a repeat buyer.
+        let w = vec![2.0, 1.0, 0.0, 3.0, 1.5, 1.0, 4.0];
+        let dw = data().with_weights(w.clone()).unwrap();
+        let a = GammaGamma::fit(&dw, &opts).unwrap().report;
+        let b = GammaGamma::fit_columns(&d.x, Some(&m), Some(&w), &opts)
+            .unwrap()
+            .report;
+        assert_eq!(
+            serde_json::to_value(&a).unwrap(),
+            serde_json::to_value(&b).unwrap()
+        );
+        assert_eq!(a.params, b.params);
+    }
+
+    type Case = (Vec<f64>, Option<Vec<f64>>, Option<Vec<f64>>);
+
+    #[test]
+    fn fit_columns_checks_as_calibration_data_does() {
+        let opts = FitOptions::default();
+        let err = |x: &[f64], m: Option<&[f64]>, w: Option<&[f64]>| {
+            GammaGamma::fit_columns(x, m, w, &opts)
+                .unwrap_err()
+                .to_string()
+        };
+        let via_data = |x: Vec<f64>, m: Option<Vec<f64>>, w: Option<Vec<f64>>| {
+            let n = x.len();
+            let r = CalibrationData::new(x, vec![0.0; n], vec![0.0; n], TimeUnit::Weeks)
+                .and_then(|d| match m {
+                    Some(m) => d.with_monetary(m),
+                    None => Ok(d),
+                })
+                .and_then(|d| match w {
+                    Some(w) => d.with_weights(w),
+                    None => Ok(d),
+                })
+                .and_then(|d| GammaGamma::fit(&d, &opts));
+            r.unwrap_err().to_string()
+        };
+        let cases: Vec<Case> = vec![
+            (vec![1.0, -1.0, f64::NAN], Some(vec![f64::NAN; 3]), None),
+            (vec![1.0, 2.0], Some(vec![3.0, 0.0]), Some(vec![1.0, -1.0])),
+            (vec![1.0, 2.0], Some(vec![3.0]), None),
+            (
+                vec![1.0, 2.0],
+                Some(vec![3.0, 4.0]),
+                Some(vec![1.0, f64::INFINITY]),
+            ),
+            (vec![1.0, 2.0], None, Some(vec![1.0, -2.0])),
+            (vec![1.0, 2.0], None, None),
+            (vec![0.0, 0.0], Some(vec![0.0, 0.0]), None),
+        ];
+        for (x, m, w) in cases {
+            assert_eq!(
+                err(&x, m.as_deref(), w.as_deref()),
+                via_data(x.clone(), m.clone(), w.clone()),
+                "{x:?} {m:?} {w:?}"
+            );
         }
     }
 }

@@ -283,6 +283,95 @@ struct Ctx<'a> {
     pts_u64: Option<(u64, u64)>,
     /// The bits of `mults`' bonus mask each kind of bonus sets.
     masks: BonusMasks,
+    /// The thresholds of the stages reachable by thresholds, for [`Ctx::target`].
+    reqs: Reqs,
+    /// Window start and the first day still counting on the progress day (`needed_by`) as of
+    /// the evaluation date, when neither depends on the customer (not anniversary-based).
+    fixed_starts: Option<(Day, Day)>,
+    /// The next stage reachable by thresholds above each stage.
+    next_stage: Vec<Option<u16>>,
+    /// Spend and orders below which no stage above the base is reachable (see
+    /// [`Reqs::below`]).
+    below: Option<(i128, i64)>,
+}
+
+/// The thresholds of the stages above the base that thresholds can reach (not
+/// invitation-only), highest first, as plain values (what [`Ctx::meets`] reads from the
+/// programme).
+#[derive(Default)]
+struct Reqs(Vec<Req>);
+
+struct Req {
+    stage: u16,
+    spend: Option<i128>,
+    orders: Option<i64>,
+    points: Option<i64>,
+    any: bool,
+}
+
+impl Reqs {
+    fn of(p: &Program, spend_thr: &[Option<i128>]) -> Self {
+        Self(
+            (1..p.stages.len())
+                .rev()
+                .filter(|&k| !p.stages[k].invitation_only)
+                .map(|k| Req {
+                    stage: k as u16,
+                    spend: spend_thr[k],
+                    orders: p.stages[k].orders.map(i64::from),
+                    points: p.stages[k].points,
+                    any: p.stages[k].combine == Match::Any,
+                })
+                .collect(),
+        )
+    }
+    /// `(spend, orders)` such that sums below both meet no stage, with any points when
+    /// `any_points` (else none), if there are such bounds: each stage fails on a spend or
+    /// orders threshold it has (all-of), or on all it has (any-of, without a points threshold).
+    fn below(&self, any_points: bool) -> Option<(i128, i64)> {
+        let (mut s, mut o) = (i128::MAX, i64::MAX);
+        for r in &self.0 {
+            let (rs, ro) = if r.any {
+                if r.points.is_some_and(|t| any_points || t <= 0) {
+                    return None;
+                }
+                (r.spend.unwrap_or(i128::MAX), r.orders.unwrap_or(i64::MAX))
+            } else if let Some(t) = r.spend {
+                (t, i64::MAX)
+            } else if let Some(t) = r.orders {
+                (i128::MAX, t)
+            } else {
+                return None;
+            };
+            s = s.min(rs);
+            o = o.min(ro);
+        }
+        Some((s, o))
+    }
+    /// The highest stage the sums meet, or `base`.
+    #[inline]
+    fn target(&self, spend: i128, orders: i64, points: i64, base: u16) -> u16 {
+        for r in &self.0 {
+            // all-of holds when no given threshold fails, any-of when one holds
+            let (mut all, mut any) = (true, false);
+            if let Some(t) = r.spend {
+                all &= spend >= t;
+                any |= spend >= t;
+            }
+            if let Some(t) = r.orders {
+                all &= orders >= t;
+                any |= orders >= t;
+            }
+            if let Some(t) = r.points {
+                all &= points >= t;
+                any |= points >= t;
+            }
+            if (r.any && any) || (!r.any && all) {
+                return r.stage;
+            }
+        }
+        base
+    }
 }
 
 /// Which bits of the bonus mask (bonus `k` is bit `k`) each kind of bonus sets, so that an
@@ -356,6 +445,7 @@ const DECIMAL_MAX_MANTISSA: i128 = (1_i128 << 96) - 1;
 
 /// `floor(base × mult)` as `Decimal` computes it, saturated to `i64`: exact integer arithmetic
 /// while the product fits a `Decimal` mantissa (then `Decimal` is exact too), else `Decimal`.
+#[inline(always)]
 fn scaled_points(base: i64, mult: Mult) -> i64 {
     if mult.mantissa == 1 && mult.scale == 0 {
         return base;
@@ -517,7 +607,11 @@ impl Ctx<'_> {
         }
     }
     /// The highest stage the window supports (invitation-only stages excluded).
+    #[inline]
     fn target(&self, spend: i128, orders: i64, points: i64) -> u16 {
+        if self.fast {
+            return self.reqs.target(spend, orders, points, self.base);
+        }
         for k in (1..self.p.stages.len()).rev() {
             if !self.p.stages[k].invitation_only && self.meets(k, spend, orders, points) {
                 return k as u16;
@@ -535,6 +629,7 @@ impl Ctx<'_> {
             .find(|&j| !self.invitation_only(j))
             .unwrap_or(self.base)
     }
+    #[inline(always)]
     fn base_points(&self, units: i128) -> i64 {
         if units <= 0 {
             return 0;
@@ -552,6 +647,7 @@ impl Ctx<'_> {
             .unwrap_or(i64::MAX)
             .saturating_mul(self.earn)
     }
+    #[inline(always)]
     fn points_for(&self, units: i128, mult: Mult, flat: i64) -> i64 {
         if units <= 0 {
             return 0;
@@ -654,6 +750,11 @@ impl Ctx<'_> {
     /// Whether some stage above the base can be reached with at most this spend and these
     /// orders in the window (points unbounded when a stage has a points threshold).
     fn reachable(&self, spend: i128, orders: i64) -> bool {
+        if let Some((s, o)) = self.below {
+            if spend < s && orders < o {
+                return false;
+            }
+        }
         let pts = if self.points_thresholds { i64::MAX } else { 0 };
         self.target(spend, orders, pts) > self.base
     }
@@ -762,6 +863,16 @@ fn evaluate_with(
             _ => None,
         },
         masks: BonusMasks::default(),
+        reqs: Reqs::default(),
+        fixed_starts: None,
+        below: None,
+        next_stage: (0..program.stages.len())
+            .map(|k| {
+                ((k + 1)..program.stages.len())
+                    .find(|&j| !program.stages[j].invitation_only)
+                    .map(|j| j as u16)
+            })
+            .collect(),
         points_thresholds: program
             .stages
             .iter()
@@ -770,6 +881,20 @@ fn evaluate_with(
     };
     let mut ctx = ctx;
     fill_tables(&mut ctx, log.first_day(), log.last_day());
+    ctx.reqs = Reqs::of(program, &ctx.spend_thr);
+    if ctx.fast {
+        ctx.below = ctx.reqs.below(ctx.points_thresholds);
+    }
+    if ctx.fast && program.window != Window::Anniversary && program.review != Review::Anniversary {
+        let no_anchor = Sim::new(ctx.base);
+        let ws = ctx.window_start(&no_anchor, as_of);
+        let by = ctx.review_day(&no_anchor, as_of);
+        let ws_by = match program.window {
+            Window::Rolling { days } if by != Day::MAX => ws.max(by - days as Day + 1),
+            _ => ws,
+        };
+        ctx.fixed_starts = Some((ws, ws_by));
+    }
     let ctx = ctx;
     let mut redemptions = Vec::with_capacity(events.redemptions.len());
     for (k, r) in events.redemptions.iter().enumerate() {
@@ -1133,7 +1258,17 @@ fn book_order(ctx: &Ctx<'_>, s: &mut Sim, sc: &mut Scratch, o: &OrderCols<'_>, i
 fn max_window(ctx: &Ctx<'_>, days: &[Day], units: &[i64], status: &[OrderStatus]) -> (i128, i64) {
     let n = days.partition_point(|&d| d <= ctx.as_of);
     let live = |k: usize| status[k] != OrderStatus::Cancelled;
-    if let Window::Rolling { days: len } = ctx.p.window {
+    let (mut total, mut orders) = (0_i128, 0_i64);
+    for k in 0..n {
+        if live(k) {
+            total += i128::from(units[k].max(0));
+            orders += 1;
+        }
+    }
+    // (the total is a bound too: most customers are below the first stage with it)
+    if let (Window::Rolling { days: len }, true) =
+        (ctx.p.window, ctx.reachable(total * ctx.order_up, orders))
+    {
         let len = len as Day;
         let (mut sum, mut cnt, mut best_sum, mut best_cnt) = (0_i128, 0_i64, 0_i128, 0_i64);
         let mut j = 0;
@@ -1155,13 +1290,6 @@ fn max_window(ctx: &Ctx<'_>, days: &[Day], units: &[i64], status: &[OrderStatus]
             best_cnt = best_cnt.max(cnt);
         }
         return (best_sum, best_cnt);
-    }
-    let (mut total, mut orders) = (0_i128, 0_i64);
-    for k in 0..n {
-        if live(k) {
-            total += i128::from(units[k].max(0));
-            orders += 1;
-        }
     }
     (total, orders)
 }
@@ -1190,16 +1318,18 @@ fn run_base_only(
     o: &OrderCols<'_>,
 ) {
     let as_of = ctx.as_of;
-    let mut tail = Tail {
-        next_expiry: Day::MAX,
-        next_expiring_points: 0,
-        at_needed_by: (0, 0, 0),
-    };
-    // first day in the window as of the date, and on the progress day
-    let (mut ws, mut ws_by) = (Day::MAX, Day::MAX);
+    // first day in the window as of the date, and on the progress day (set with the first
+    // completed order when they depend on it)
+    let (mut ws, mut ws_by) = ctx.fixed_starts.unwrap_or((Day::MAX, Day::MAX));
     let expiry = ctx.p.points.as_ref().map(|pt| pt.expiry);
     let nb = ctx.p.points.as_ref().map_or(0, |pt| pt.bonuses.len());
     let row = usize::from(s.cur) << nb;
+    // sums kept in locals (registers), written to `s` at the end
+    let (mut win_spend, mut win_orders, mut win_points) = (0_i128, 0_i64, 0_i64);
+    let (mut by_spend, mut by_orders, mut by_points) = (0_i128, 0_i64, 0_i64);
+    let (mut earned, mut expired) = (0_i64, 0_i64);
+    let (mut next_expiry, mut next_points) = (Day::MAX, 0_i64);
+    let mut first = true;
     // lots expire in the order they were earned: the first ones expired, then the held ones
     let mut expiring = true;
     for (i, &d) in days.iter().enumerate() {
@@ -1210,18 +1340,19 @@ fn run_base_only(
             continue;
         }
         let amount = i128::from(o.units[i]) * ctx.order_up;
-        let first = !s.completed_seen;
         if first {
             s.joined = Some(d);
             s.since = Some(d);
             s.anchor = Some(d);
             s.completed_seen = true;
-            ws = ctx.window_start(s, as_of);
-            let by = ctx.review_day(s, as_of);
-            ws_by = match ctx.p.window {
-                Window::Rolling { days: len } if by != Day::MAX => ws.max(by - len as Day + 1),
-                _ => ws,
-            };
+            if ctx.fixed_starts.is_none() {
+                ws = ctx.window_start(s, as_of);
+                let by = ctx.review_day(s, as_of);
+                ws_by = match ctx.p.window {
+                    Window::Rolling { days: len } if by != Day::MAX => ws.max(by - len as Day + 1),
+                    _ => ws,
+                };
+            }
         }
         let mut pts = 0;
         if let Some(expiry) = expiry {
@@ -1233,34 +1364,44 @@ fn run_base_only(
             };
             pts = ctx.points_for(amount, mult, flat);
             if pts > 0 {
-                s.earned += pts;
+                earned += pts;
                 let e = ctx.lot_expiry(expiry, d);
                 if expiring && e <= as_of {
-                    s.expired += pts;
+                    expired += pts;
                 } else {
                     expiring = false;
-                    s.lots_total += pts;
-                    if tail.next_expiry == Day::MAX {
-                        tail.next_expiry = e;
+                    if next_expiry == Day::MAX {
+                        next_expiry = e;
                     }
-                    if e == tail.next_expiry && e != Day::MAX {
-                        tail.next_expiring_points += pts;
+                    if e == next_expiry && e != Day::MAX {
+                        next_points += pts;
                     }
                 }
             }
         }
+        first = false;
         if d >= ws {
-            s.win_spend += amount;
-            s.win_orders += 1;
-            s.win_points += pts;
+            win_spend += amount;
+            win_orders += 1;
+            win_points += pts;
         }
         if d >= ws_by {
-            tail.at_needed_by.0 += amount;
-            tail.at_needed_by.1 += 1;
-            tail.at_needed_by.2 += pts;
+            by_spend += amount;
+            by_orders += 1;
+            by_points += pts;
         }
     }
-    s.tail = Some(tail);
+    s.win_spend = win_spend;
+    s.win_orders = win_orders;
+    s.win_points = win_points;
+    s.earned = earned;
+    s.expired = expired;
+    s.lots_total = earned - expired;
+    s.tail = Some(Tail {
+        next_expiry,
+        next_expiring_points: next_points,
+        at_needed_by: (by_spend, by_orders, by_points),
+    });
 }
 
 #[allow(clippy::too_many_lines)]
@@ -1686,9 +1827,7 @@ fn push_row(ctx: &Ctx<'_>, log: &OrderLog, c: usize, s: &Sim, sc: &Scratch, out:
     out.next_expiring_points.push(first.map_or(0, |f| f.1));
     out.next_expiring_date.push(first.map(|f| f.0 - 1));
     // Progress to the next stage reachable by thresholds.
-    let next = ((s.cur as usize + 1)..ctx.p.stages.len())
-        .find(|&k| !ctx.p.stages[k].invitation_only)
-        .map(|k| k as u16);
+    let next = ctx.next_stage[usize::from(s.cur)];
     out.next_stage.push(next);
     match (next, s.joined) {
         (Some(k), Some(_)) if ctx.review_day(s, ctx.as_of) != Day::MAX => {

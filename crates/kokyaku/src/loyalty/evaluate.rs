@@ -1504,8 +1504,17 @@ fn run_customer(
         expire(&mut s, sc, d);
         // The window sums are read by thresholds only (an upgrade on order, a review): a
         // customer who stays in the base stage moves its window once, at the end (the sums
-        // stay the sums over `lo..hi` whatever `lo` is, refunds included).
-        if !s.stays_base {
+        // stay the sums over `lo..hi` whatever `lo` is, refunds included). In the base stage
+        // (no grace pending, upgrades at period end) nothing reads them before the next review,
+        // and `next_review` does not read `lo` there: the window moves on review days only
+        // (or at the end of the day, if an invitation leaves the base stage).
+        let defer = ctx.fast
+            && !upgrade_on_order
+            && p.window != Window::Anniversary
+            && s.cur == ctx.base
+            && s.grace_until.is_none()
+            && d != review;
+        if !s.stays_base && !defer {
             advance_window(ctx, &mut s, sc, days, d);
         }
         // Orders of the day, in time order.
@@ -1608,6 +1617,9 @@ fn run_customer(
             }
             s.grace_until = None;
             s.dirty = Some(d);
+        }
+        if defer && !s.stays_base && (s.cur != ctx.base || s.grace_until.is_some()) {
+            advance_window(ctx, &mut s, sc, days, d);
         }
         if d == as_of {
             break; // a review or grace end on the evaluation day takes effect the day after

@@ -26,7 +26,7 @@ use rust_decimal::Decimal;
 
 use super::ingest::{IngestReport, OrderSink};
 use super::options::ReadOptions;
-use super::plain::{CANCELLED, Customers, PlainBatch, SUBSCRIPTION, int_of_text, int_text};
+use super::plain::{CANCELLED, Customers, Join, PlainBatch, SUBSCRIPTION, int_of_text, int_text};
 
 /// Ids whose hash-table slots are warmed at once.
 const WARM: usize = 2048;
@@ -905,11 +905,40 @@ impl OrderSink for SummarySink {
         }
     }
 
-    fn push_plain(&mut self, b: &PlainBatch) -> Result<bool> {
+    fn push_plain(&mut self, b: &PlainBatch) -> Result<Option<bool>> {
         let rows = b.rows;
         if self.abandoned.get() || rows == 0 {
-            return Ok(false);
+            return Ok(None);
         }
+        // The first order may be further lines of an order read before (an order's lines
+        // split between batches): then it must have that order's customer (and time, under
+        // `sum_lines`), as row by row, and it adds to that order (`joined`: its index and
+        // customer entry).
+        let joined = match (&b.orders, &self.order_ids) {
+            (Some(run), Some(ids)) if b.join != Join::No => {
+                let mut buf = String::new();
+                match ids.lookup(run.id_at(0, &mut buf)) {
+                    None => None,
+                    Some(i) => {
+                        let i = i as usize;
+                        let Some(&oc) = self.order_customer.get(i) else {
+                            return Ok(None);
+                        };
+                        let same_customer =
+                            self.lookup(b.customers.id_at(0, &mut buf)) == Some(oc & !COUNTED);
+                        let same_time =
+                            b.join != Join::SameTime || self.order_placed.get(i) == b.secs.first();
+                        // Ids of several widths come as text, which is not split here.
+                        if !same_customer || !same_time || !run.same_width {
+                            return Ok(None);
+                        }
+                        Some(oc)
+                    }
+                }
+            }
+            _ => None,
+        };
+        let skip = usize::from(joined.is_some());
         // Checks first, so that declining changes nothing. Customers: member numbers of the
         // sink's pattern, below the density limit at the start (which only grows), index the
         // totals directly; any other ids go through the hash table.
@@ -931,28 +960,32 @@ impl OrderSink for SummarySink {
         // Amounts at the sink's scale, grown to the batch's as row by row (declined when the
         // per-row path would refuse an amount: it names the row).
         let Some(grow) = self.order_scale.growth_to(b.scale) else {
-            return Ok(false);
+            return Ok(None);
         };
         let k = 10_i64.pow(self.order_scale.scale().max(b.scale) - b.scale);
         let Some(max_units) = b.max_units.checked_mul(k) else {
-            return Ok(false);
+            return Ok(None);
         };
-        // Order ids: none repeating an id before or in the batch, or none at all.
+        // Order ids: none repeating an id before or in the batch (but a joined first one), or
+        // none at all.
         match (&b.orders, &mut self.order_ids) {
             (None, None) => {}
-            (Some(_), None) if self.n_orders > 0 => return Ok(false),
-            (None, Some(_)) => return Ok(false),
+            (Some(_), None) if self.n_orders > 0 => return Ok(None),
+            (None, Some(_)) => return Ok(None),
             (Some(run), ids) => {
                 let ids = ids.get_or_insert_with(|| OrderIdSet::new(self.reserve_hint));
-                let taken = if !run.rising {
-                    ids.extend_any(&run.prefix, run.width, &run.numbers)
+                let numbers = &run.numbers[skip..];
+                let taken = if numbers.is_empty() {
+                    true
+                } else if !run.rising {
+                    ids.extend_any(&run.prefix, run.width, numbers)
                 } else if run.same_width {
-                    ids.extend_numbers(&run.prefix, run.width, &run.numbers)
+                    ids.extend_numbers(&run.prefix, run.width, numbers)
                 } else {
                     ids.extend_rising(&run.prefix, run.first, run.last, &run.text, &run.ends)
                 };
                 if !taken {
-                    return Ok(false);
+                    return Ok(None);
                 }
             }
         }
@@ -966,7 +999,7 @@ impl OrderSink for SummarySink {
         let with_ids = b.orders.is_some();
         if with_ids {
             self.order_customer.reserve(rows);
-            self.order_placed.extend_from_slice(&b.secs);
+            self.order_placed.extend_from_slice(&b.secs[skip..]);
         }
         let mut batch_units: i64 = 0;
         let mut overflow = false;
@@ -977,6 +1010,12 @@ impl OrderSink for SummarySink {
             let (sum, o) = batch_units.overflowing_add(units);
             batch_units = sum;
             overflow |= o;
+            if let (0, Some(oc)) = (i, joined) {
+                if oc & COUNTED != 0 {
+                    self.stage(oc & !COUNTED, 0, units, Op::Line);
+                }
+                continue;
+            }
             let counted = f & CANCELLED == 0 && day <= as_of;
             if with_ids {
                 self.order_customer
@@ -1007,10 +1046,22 @@ impl OrderSink for SummarySink {
         }
         self.add_all_units(batch_units);
         self.order_scale.note(max_units);
-        self.n_orders += rows;
-        self.max_day = Some(self.max_day.map_or(b.max_day, |m| m.max(b.max_day)));
+        if joined.is_some() || b.source_rows > rows {
+            // An order's total is at most the sum of every order's units (as `add_line`).
+            self.order_scale.note(self.all_units);
+        }
+        self.n_orders += rows - skip;
+        // A joined order's time is its first line's, read before.
+        let max_day = if skip == 0 {
+            Some(b.max_day)
+        } else {
+            b.days[1..].iter().copied().max()
+        };
+        if let Some(d) = max_day {
+            self.max_day = Some(self.max_day.map_or(d, |m| m.max(d)));
+        }
         #[cfg(all(test, feature = "parquet"))]
         super::plain_tests::PLAIN_TAKEN.with(|c| c.set(c.get() + 1));
-        Ok(true)
+        Ok(Some(joined.is_some()))
     }
 }

@@ -534,3 +534,57 @@ proptest! {
         std::fs::remove_file(&path).ok();
     }
 }
+
+/// Member numbers beyond the direct range are keyed by their number; an id of another form
+/// (`7` beside `0000000007`, a different customer; text) moves them to the text table, row by
+/// row or in a chunk, and the summary stays the grouped log's.
+#[test]
+fn member_numbers_beyond_the_direct_range_keep_their_text() {
+    let mut rows: Vec<String> = (0..40)
+        .map(|k| {
+            let id = 10_000_000 + (k % 13) * 7_919;
+            format!(
+                "{id:010},{},2024-01-{:02} 10:00:00,{}.25",
+                1000 + k,
+                1 + k % 28,
+                k
+            )
+        })
+        .collect();
+    for (at, id) in [
+        (0, "0000000007"),
+        (21, "7"),
+        (30, "0000000007"),
+        (33, "C-12"),
+    ] {
+        rows.insert(at, format!("{id},{},2024-02-01 10:00:00,3.50", 5000 + at));
+    }
+    // An unreadable amount: the rows of its chunk go one by one.
+    rows.insert(25, "0010000000,9999,2024-02-01 10:00:00,abc".to_owned());
+    for variant in 0..3 {
+        let body: Vec<String> = match variant {
+            0 => rows.clone(),
+            // Only member numbers, the first beyond the range.
+            1 => rows
+                .iter()
+                .filter(|r| r.starts_with("00"))
+                .cloned()
+                .collect(),
+            _ => rows.iter().rev().cloned().collect(),
+        };
+        let text = format!("customer_id,order_id,ts,amount\n{}\n", body.join("\n"));
+        let dir = std::env::temp_dir().join(format!("kokyaku-schemas-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join(format!("{}.csv", FILES.fetch_add(1, Ordering::Relaxed)));
+        std::fs::write(&path, text).expect("write");
+        let read: ReadOptions = serde_json::from_value(json!({
+            "columns": {"customer": "customer_id", "order": "order_id", "time": "ts", "amount": "amount"},
+        }))
+        .expect("options");
+        for chunk_rows in [1, 5, 64] {
+            let (_, streamed) = check_csv(&path, &read, chunk_rows);
+            assert!(streamed, "variant {variant} chunk {chunk_rows}");
+        }
+        std::fs::remove_file(&path).ok();
+    }
+}

@@ -214,16 +214,76 @@ enum Ids {
         seen: Vec<u64>,
         count: usize,
     },
-    /// Integer ids (an integer customer column, read as their decimal text row by row): rows
-    /// in first-seen order through a hash table keyed by the number, with no text; `ids` holds
-    /// each row's number. Sorted by value at the end (the natural order of their text).
-    Ints { map: IntMap, ids: Vec<i64> },
+    /// Ids that are numbers written one way ([`KeyText`]): integer ids (an integer customer
+    /// column, read as their decimal text row by row), or member numbers of one prefix and
+    /// width beyond the range of [`Ids::Numbers`]. Rows in first-seen order through a hash
+    /// table keyed by the number, with no text; `ids` holds each row's number. Sorted by value
+    /// at the end (the natural order of their text; negative integers: by their text).
+    Keyed {
+        text: KeyText,
+        map: IntMap,
+        ids: Vec<i64>,
+    },
     /// Any other ids: rows in first-seen order through a hash table.
     Table(Interner),
 }
 
 /// Integer customer ids to rows.
 type IntMap = hashbrown::HashMap<i64, u32, foldhash::fast::FixedState>;
+
+/// How the numbers of [`Ids::Keyed`] are written: the one text each number has, so that the
+/// number stands for the text exactly (`007` and `7` are different customers: only one of
+/// them can be of a given form).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum KeyText {
+    /// Decimal text as `{v}` writes it (no leading zeros, no plus sign).
+    Int,
+    /// `prefix` then the number zero-padded to `width` bytes in all (1-18 digits).
+    Padded { prefix: Box<[u8]>, width: usize },
+}
+
+impl KeyText {
+    /// The number `id` writes in this form, if it is of it.
+    #[inline]
+    fn key(&self, id: &str) -> Option<i64> {
+        match self {
+            Self::Int => int_of_text(id),
+            Self::Padded { prefix, width } => {
+                let (n, _) = member_number(*width, prefix, id)?;
+                i64::try_from(n).ok()
+            }
+        }
+    }
+
+    /// The text of `v`, in `buf`.
+    fn write<'a>(&self, v: i64, buf: &'a mut String) -> &'a str {
+        buf.clear();
+        match self {
+            Self::Int => {
+                let mut b = [0u8; 20];
+                buf.push_str(std::str::from_utf8(int_text(v, &mut b)).unwrap_or_default());
+            }
+            Self::Padded { prefix, width } => {
+                let digits = width - prefix.len();
+                buf.push_str(std::str::from_utf8(prefix).unwrap_or_default());
+                std::fmt::Write::write_fmt(buf, format_args!("{v:0digits$}")).ok();
+            }
+        }
+        buf
+    }
+}
+
+/// The row of number `v` in [`Ids::Keyed`], adding it (and its totals) if new.
+#[inline]
+fn keyed_row(map: &mut IntMap, ids: &mut Vec<i64>, accs: &mut Vec<Acc>, v: i64) -> u32 {
+    let next = ids.len() as u32;
+    let row = *map.entry(v).or_insert(next);
+    if row == next {
+        ids.push(v);
+        accs.push(EMPTY_ACC);
+    }
+    row
+}
 
 /// The id of member number `n`: `prefix` and `n` zero-padded to `digits`, written into `buf`.
 fn number_id<'a>(buf: &'a mut String, prefix: &str, n: usize, digits: usize) -> &'a str {
@@ -329,19 +389,19 @@ impl SummarySink {
                 }
                 return n as u32;
             }
-            self.numbers_to_table();
-        }
-        if let Ids::Ints { map, ids } = &mut self.ids {
-            if let Some(v) = int_of_text(id) {
-                let next = ids.len() as u32;
-                let row = *map.entry(v).or_insert(next);
-                if row == next {
-                    ids.push(v);
-                    self.accs.push(EMPTY_ACC);
-                }
-                return row;
+            // Of the pattern (or the first id) but beyond the range: keyed by the number.
+            let m = member_number(*width, prefix, id);
+            if let (Some((_, p)), 0) = (m, *width) {
+                *width = id.len();
+                *prefix = id.as_bytes()[..p].into();
             }
-            self.ints_to_table();
+            self.leave_numbers(m.is_some());
+        }
+        if let Ids::Keyed { text, map, ids } = &mut self.ids {
+            if let Some(v) = text.key(id) {
+                return keyed_row(map, ids, &mut self.accs, v);
+            }
+            self.keyed_to_table();
         }
         let Ids::Table(t) = &mut self.ids else {
             return 0; // unreachable: converted above
@@ -353,24 +413,23 @@ impl SummarySink {
         i
     }
 
-    /// Leaves the integer mode: the ids, as text, into a hash table (rows unchanged).
-    fn ints_to_table(&mut self) {
-        let Ids::Ints { ids, .. } = &self.ids else {
+    /// Leaves the keyed mode: the ids, as text, into a hash table (rows unchanged).
+    fn keyed_to_table(&mut self) {
+        let Ids::Keyed { text, ids, .. } = &self.ids else {
             return;
         };
         let mut table = Interner::new();
         table.reserve(ids.len(), 10);
-        let mut buf = [0u8; 20];
+        let mut buf = String::new();
         for &v in ids {
-            // ASCII digits and a sign.
-            table.intern(std::str::from_utf8(int_text(v, &mut buf)).unwrap_or_default());
+            table.intern(text.write(v, &mut buf));
         }
         self.ids = Ids::Table(table);
     }
 
     /// Leaves the member-number mode: the rows seen so far move, in number order, behind a
-    /// hash table.
-    fn numbers_to_table(&mut self) {
+    /// hash table, or (`keyed`) a hash table keyed by the number (of the same pattern).
+    fn leave_numbers(&mut self, keyed: bool) {
         self.flush(); // staged rows point at number rows
         let Ids::Numbers {
             width,
@@ -382,17 +441,35 @@ impl SummarySink {
             return;
         };
         let mut table = Interner::new();
-        table.reserve(*count, *width);
+        let mut map = IntMap::default();
+        let mut numbers: Vec<i64> = Vec::new();
+        if keyed {
+            map.reserve((*count).max(self.reserve_hint / 4));
+            numbers.reserve((*count).max(self.reserve_hint / 4));
+        } else {
+            table.reserve(*count, *width);
+        }
         let mut accs = Vec::with_capacity(*count);
         let mut rare = Rare::default();
         // The new row of each number seen.
         let mut row_of = vec![0u32; self.accs.len()];
         let digits = width - prefix.len();
+        let text = KeyText::Padded {
+            prefix: prefix.clone(),
+            width: *width,
+        };
         let prefix = String::from_utf8_lossy(prefix).into_owned();
         let mut id = String::new();
         for (n, a) in self.accs.iter().enumerate() {
             if seen[n / 64] & (1 << (n % 64)) != 0 {
-                let row = table.intern(number_id(&mut id, &prefix, n, digits));
+                let row = if keyed {
+                    let row = numbers.len() as u32;
+                    map.insert(n as i64, row);
+                    numbers.push(n as i64);
+                    row
+                } else {
+                    table.intern(number_id(&mut id, &prefix, n, digits))
+                };
                 row_of[n] = row;
                 let row = row as usize;
                 accs.push(*a);
@@ -418,7 +495,15 @@ impl SummarySink {
             r.0 = row(r.0);
         }
         self.accs = accs;
-        self.ids = Ids::Table(table);
+        self.ids = if keyed {
+            Ids::Keyed {
+                text,
+                map,
+                ids: numbers,
+            }
+        } else {
+            Ids::Table(table)
+        };
     }
 
     /// The rows of a plain batch's customers, adding the new ones: straight from the member
@@ -428,7 +513,8 @@ impl SummarySink {
     fn plain_customers(&mut self, customers: &Customers, direct: bool) -> Vec<u32> {
         if let Customers::Ints(values) = customers {
             if matches!(self.ids, Ids::Numbers { count: 0, .. }) && self.accs.is_empty() {
-                self.ids = Ids::Ints {
+                self.ids = Ids::Keyed {
+                    text: KeyText::Int,
                     map: IntMap::with_capacity_and_hasher(
                         self.reserve_hint / 2,
                         foldhash::fast::FixedState::default(),
@@ -436,20 +522,44 @@ impl SummarySink {
                     ids: Vec::new(),
                 };
             }
-            if let Ids::Ints { map, ids } = &mut self.ids {
+            if let Ids::Keyed {
+                text: KeyText::Int,
+                map,
+                ids,
+            } = &mut self.ids
+            {
                 let accs = &mut self.accs;
                 return values
                     .iter()
-                    .map(|&v| {
-                        let next = ids.len() as u32;
-                        let row = *map.entry(v).or_insert(next);
-                        if row == next {
-                            ids.push(v);
-                            accs.push(EMPTY_ACC);
-                        }
-                        row
-                    })
+                    .map(|&v| keyed_row(map, ids, accs, v))
                     .collect();
+            }
+        }
+        // Member numbers beyond the direct range: keyed by the number (member numbers of one
+        // prefix and width, each its one text).
+        if let (false, Customers::Numbered(n)) = (direct, customers) {
+            if let Ids::Numbers { width, prefix, .. } = &mut self.ids {
+                if *width == 0 {
+                    *width = n.width;
+                    prefix.clone_from(&n.prefix);
+                }
+                let keyed = *width == n.width && *prefix == n.prefix && n.max < 1 << 60;
+                self.leave_numbers(keyed);
+            }
+            if let Ids::Keyed {
+                text: KeyText::Padded { prefix, width },
+                map,
+                ids,
+            } = &mut self.ids
+            {
+                if *width == n.width && *prefix == n.prefix && n.max < 1 << 60 {
+                    let accs = &mut self.accs;
+                    return n
+                        .numbers
+                        .iter()
+                        .map(|&v| keyed_row(map, ids, accs, v as i64))
+                        .collect();
+                }
             }
         }
         if let (
@@ -480,10 +590,10 @@ impl SummarySink {
             return ids.numbers.iter().map(|&n| n as u32).collect();
         }
         if matches!(self.ids, Ids::Numbers { .. }) {
-            self.numbers_to_table();
+            self.leave_numbers(false);
         }
-        if matches!(self.ids, Ids::Ints { .. }) {
-            self.ints_to_table();
+        if matches!(self.ids, Ids::Keyed { .. }) {
+            self.keyed_to_table();
         }
         let Ids::Table(t) = &mut self.ids else {
             return Vec::new(); // unreachable: converted above
@@ -550,7 +660,7 @@ impl SummarySink {
                 let w = seen.get(n / 64)?;
                 (w & (1 << (n % 64)) != 0).then_some(n as u32)
             }
-            Ids::Ints { map, .. } => int_of_text(id).and_then(|v| map.get(&v).copied()),
+            Ids::Keyed { text, map, .. } => text.key(id).and_then(|v| map.get(&v).copied()),
             Ids::Table(t) => t.lookup(id),
         }
     }
@@ -711,14 +821,17 @@ impl SummarySink {
                 }
                 (rows, ids)
             }
-            Ids::Ints { ids, .. } => {
+            Ids::Keyed {
+                text: form, ids, ..
+            } => {
                 let mut text = StrColumn::new();
-                let mut buf = [0u8; 20];
+                let mut buf = String::new();
                 for &v in &ids {
-                    text.push(std::str::from_utf8(int_text(v, &mut buf)).unwrap_or_default());
+                    text.push(form.write(v, &mut buf));
                 }
                 let by_id = if ids.iter().all(|&v| v >= 0) {
-                    // Digits only: natural order is by value.
+                    // Digits only, or one prefix and width of digits: natural order is by
+                    // value.
                     let mut rows: Vec<u32> = (0..ids.len() as u32).collect();
                     radsort::sort_by_key(&mut rows, |&r| ids[r as usize]);
                     rows
@@ -882,7 +995,7 @@ impl OrderSink for SummarySink {
     fn n_customers(&self) -> usize {
         match &self.ids {
             Ids::Numbers { count, .. } => *count,
-            Ids::Ints { ids, .. } => ids.len(),
+            Ids::Keyed { ids, .. } => ids.len(),
             Ids::Table(t) => t.len(),
         }
     }

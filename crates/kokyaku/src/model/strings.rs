@@ -345,6 +345,13 @@ impl OrderIds {
         if !self.monotone {
             return self.ids.lookup(id);
         }
+        // Usually a further line of the latest order.
+        let v = &self.ids.values;
+        if let Some(last) = v.len().checked_sub(1) {
+            if v.get(last) == id {
+                return Some(last as u32);
+            }
+        }
         // Ids are sorted by number with one prefix: binary search.
         let (p, num) = split_number(id)?;
         if p.len() != self.prefix_len {

@@ -223,7 +223,9 @@ impl Interner {
 /// `O0000000123`): while every new id has the same non-digit prefix and a larger number than
 /// the last, no hash table is built (a repeat of the last id is still found, as line items of
 /// one order usually sit together). The first id that breaks the pattern builds the table
-/// once and the rest go through it, so results never depend on the input's order.
+/// once and the rest go through it, so results never depend on the input's order. Ids of one
+/// prefix and one width in any order (a shuffled export), with numbers close together, are
+/// found by their number in an index instead ([`DenseIds`]), until one does not fit.
 #[derive(Debug, Default)]
 pub struct OrderIds {
     ids: Interner,
@@ -231,6 +233,30 @@ pub struct OrderIds {
     prefix_len: usize,
     last_number: u64,
     reserve: usize,
+    /// The index by number, after the ids stopped rising (while they fit it).
+    dense: Option<DenseIds>,
+}
+
+/// Ids of one prefix and one width: each id's index by its number less `base` (`NONE` where
+/// no id); the number of such an id says its text.
+#[derive(Debug)]
+struct DenseIds {
+    prefix: String,
+    width: usize,
+    base: u64,
+    index: Vec<u32>,
+}
+
+impl DenseIds {
+    /// The number of `id` when it has the prefix and width.
+    #[inline]
+    fn number(&self, id: &str) -> Option<u64> {
+        if id.len() != self.width {
+            return None;
+        }
+        let (p, num) = split_number(id)?;
+        (p == self.prefix).then_some(num)
+    }
 }
 
 fn split_number(s: &str) -> Option<(&str, u64)> {
@@ -252,6 +278,7 @@ impl OrderIds {
             prefix_len: 0,
             last_number: 0,
             reserve: n,
+            dense: None,
         }
     }
     /// Number of ids.
@@ -287,10 +314,60 @@ impl OrderIds {
                     return None;
                 }
             }
+            self.monotone = false;
+            self.dense = self.build_dense();
+            if self.dense.is_none() {
+                self.build_table();
+            }
+        }
+        if let Some(d) = &mut self.dense {
+            let n = self.ids.values.len();
+            let room = dense_room(n + 1, self.reserve);
+            if let Some(k) = d
+                .number(id)
+                .and_then(|num| dense_slot(&mut d.base, &mut d.index, room, num))
+            {
+                if d.index[k] != NONE {
+                    return Some(d.index[k]);
+                }
+                d.index[k] = n as u32;
+                self.ids.values.push(id);
+                return None;
+            }
+            self.dense = None;
             self.build_table();
         }
         let (i, new) = self.ids.intern_new(id);
         if new { None } else { Some(i) }
+    }
+
+    /// The index by number of the rising ids so far, when they all have one width (they have
+    /// one prefix) and their numbers lie close enough together.
+    fn build_dense(&self) -> Option<DenseIds> {
+        let v = &self.ids.values;
+        if v.is_empty() {
+            return None;
+        }
+        let first = v.get(0);
+        let width = first.len();
+        let prefix = first.get(..self.prefix_len)?.to_owned();
+        let (lo, hi) = (split_number(first)?.1, self.last_number);
+        if hi < lo || hi - lo > dense_room(v.len(), self.reserve) {
+            return None;
+        }
+        let mut index = Vec::with_capacity(self.reserve.max(v.len()));
+        index.resize(usize::try_from(hi - lo + 1).ok()?, NONE);
+        let d = DenseIds {
+            prefix,
+            width,
+            base: lo,
+            index: Vec::new(),
+        };
+        for i in 0..v.len() {
+            let num = d.number(v.get(i))?;
+            index[usize::try_from(num - lo).ok()?] = i as u32;
+        }
+        Some(DenseIds { index, ..d })
     }
     /// Appends ids of one prefix whose numbers rise strictly from `first` to `last`, when they
     /// keep the fast mode: they share the prefix of the ids before and `first` is above the
@@ -327,6 +404,7 @@ impl OrderIds {
     }
     fn build_table(&mut self) {
         self.monotone = false;
+        self.dense = None;
         let values = std::mem::take(&mut self.ids.values);
         let mut ids = Interner::new();
         ids.reserve(self.reserve.max(values.len()), 0);
@@ -342,6 +420,10 @@ impl OrderIds {
     /// The index of `id`, if inserted.
     #[must_use]
     pub fn lookup(&self, id: &str) -> Option<u32> {
+        if let Some(d) = &self.dense {
+            let k = usize::try_from(d.number(id)?.checked_sub(d.base)?).ok()?;
+            return d.index.get(k).copied().filter(|&i| i != NONE);
+        }
         if !self.monotone {
             return self.ids.lookup(id);
         }
@@ -1195,6 +1277,42 @@ mod tests {
                     prop_assert_eq!(set.lookup(id), ids.lookup(id), "{}", id);
                 }
             }
+        }
+    }
+
+    proptest! {
+        /// `OrderIds` (rising, then indexed by number, then a hash table) answers every
+        /// insert and lookup as a plain map of the texts does.
+        #[test]
+        fn order_ids_answer_like_a_map(
+            steps in prop::collection::vec(
+                prop_oneof![
+                    8 => (0u64..200).prop_map(|n| format!("O{:05}", 1_000 + n)),
+                    1 => (0u64..200).prop_map(|n| format!("O{}", 1_000 + n)),
+                    1 => (0u64..3).prop_map(|n| format!("P{:05}", 1_000 + n)),
+                    1 => Just("O99999999999".to_owned()),
+                    1 => Just("abc".to_owned()),
+                ],
+                0..80),
+            rising_first in 0usize..40,
+        ) {
+            let mut steps = steps;
+            // A rising start (the fast mode), then any order.
+            let k = rising_first.min(steps.len());
+            steps[..k].sort();
+            let mut ids = OrderIds::new(8);
+            let mut map: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+            for id in &steps {
+                let want = map.get(id).copied();
+                prop_assert_eq!(ids.insert(id), want, "{}", id);
+                if want.is_none() {
+                    map.insert(id.clone(), map.len() as u32);
+                }
+                for probe in steps.iter().chain(["O01000", "O00999", "zz"].map(str::to_owned).iter()) {
+                    prop_assert_eq!(ids.lookup(probe), map.get(probe).copied(), "{}", probe);
+                }
+            }
+            prop_assert_eq!(ids.len(), map.len());
         }
     }
 

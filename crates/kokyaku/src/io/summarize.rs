@@ -26,13 +26,13 @@ use rust_decimal::Decimal;
 
 use super::ingest::{IngestReport, OrderSink};
 use super::options::ReadOptions;
-use super::plain::{CANCELLED, Customers, Join, PlainBatch, SUBSCRIPTION, int_of_text, int_text};
+use super::plain::{CANCELLED, Customers, Join, PlainBatch, SUBSCRIPTION, int_text};
 
 /// Ids whose hash-table slots are warmed at once.
 const WARM: usize = 2048;
 use crate::model::{
-    Day, Interner, OrderIdSet, OrderKind, OrderStatus, StrColumn, UnitScale, date_to_day,
-    member_number, merge_currency, natural_order, register_order_id,
+    Day, IntMap, Interner, KeyText, OrderIdSet, OrderKind, OrderStatus, StrColumn, UnitScale,
+    date_to_day, member_number, merge_currency, natural_order, register_order_id,
 };
 use crate::summary::{CustomerSummaries, SummaryBuilder, SummaryOptions, Totals, summarize};
 use crate::{Location, Result};
@@ -226,51 +226,6 @@ enum Ids {
     },
     /// Any other ids: rows in first-seen order through a hash table.
     Table(Interner),
-}
-
-/// Integer customer ids to rows.
-type IntMap = hashbrown::HashMap<i64, u32, foldhash::fast::FixedState>;
-
-/// How the numbers of [`Ids::Keyed`] are written: the one text each number has, so that the
-/// number stands for the text exactly (`007` and `7` are different customers: only one of
-/// them can be of a given form).
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum KeyText {
-    /// Decimal text as `{v}` writes it (no leading zeros, no plus sign).
-    Int,
-    /// `prefix` then the number zero-padded to `width` bytes in all (1-18 digits).
-    Padded { prefix: Box<[u8]>, width: usize },
-}
-
-impl KeyText {
-    /// The number `id` writes in this form, if it is of it.
-    #[inline]
-    fn key(&self, id: &str) -> Option<i64> {
-        match self {
-            Self::Int => int_of_text(id),
-            Self::Padded { prefix, width } => {
-                let (n, _) = member_number(*width, prefix, id)?;
-                i64::try_from(n).ok()
-            }
-        }
-    }
-
-    /// The text of `v`, in `buf`.
-    fn write<'a>(&self, v: i64, buf: &'a mut String) -> &'a str {
-        buf.clear();
-        match self {
-            Self::Int => {
-                let mut b = [0u8; 20];
-                buf.push_str(std::str::from_utf8(int_text(v, &mut b)).unwrap_or_default());
-            }
-            Self::Padded { prefix, width } => {
-                let digits = width - prefix.len();
-                buf.push_str(std::str::from_utf8(prefix).unwrap_or_default());
-                std::fmt::Write::write_fmt(buf, format_args!("{v:0digits$}")).ok();
-            }
-        }
-        buf
-    }
 }
 
 /// The row of number `v` in [`Ids::Keyed`], adding it (and its totals) if new.

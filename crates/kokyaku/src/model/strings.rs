@@ -933,7 +933,18 @@ impl OrderIdSet {
 pub struct CustomerIds {
     ids: Interner,
     dense: Option<Dense>,
+    /// After the dense mode: ids that are numbers written one way (decimal integers, or member
+    /// numbers of one prefix and width beyond the dense range), found by their number.
+    keyed: Option<Keyed>,
     rows_hint: usize,
+}
+
+/// Ids of one [`KeyText`] form: each id's index by its number, and each index's number.
+#[derive(Debug)]
+struct Keyed {
+    form: KeyText,
+    map: IntMap,
+    numbers: Vec<i64>,
 }
 
 #[derive(Debug)]
@@ -964,6 +975,7 @@ impl CustomerIds {
                 prefix: Box::default(),
                 slots: Vec::new(),
             }),
+            keyed: None,
             rows_hint: 0,
         }
     }
@@ -999,13 +1011,65 @@ impl CustomerIds {
                 }
                 return *slot;
             }
+            self.keyed = self.build_keyed(s);
+            if self.keyed.is_none() {
+                self.build_table();
+            } else {
+                self.dense = None;
+            }
+        }
+        if let Some(k) = &mut self.keyed {
+            if let Some(v) = k.form.key(s) {
+                let next = k.numbers.len() as u32;
+                let i = *k.map.entry(v).or_insert(next);
+                if i == next {
+                    k.numbers.push(v);
+                    self.ids.values.push(s);
+                }
+                return i;
+            }
             self.build_table();
         }
         self.ids.intern(s)
     }
+    /// The keyed mode for the ids so far and `next` (leaving the dense mode): member numbers
+    /// of the dense mode's pattern, or decimal integers; `None` when they are not all of one
+    /// form.
+    fn build_keyed(&self, next: &str) -> Option<Keyed> {
+        let d = self.dense.as_ref()?;
+        let padded = match (d.width, member_number(d.width, &d.prefix, next)) {
+            (0, Some((_, p))) => Some(KeyText::Padded {
+                prefix: next.as_bytes()[..p].into(),
+                width: next.len(),
+            }),
+            (_, Some(_)) => Some(KeyText::Padded {
+                prefix: d.prefix.clone(),
+                width: d.width,
+            }),
+            _ => None,
+        };
+        let v = &self.ids.values;
+        // Integers first: `12` of width 2 is also the decimal integer 12, and integers stay
+        // keyed whatever their width.
+        for form in [Some(KeyText::Int), padded].into_iter().flatten() {
+            let numbers: Option<Vec<i64>> = (0..v.len()).map(|i| form.key(v.get(i))).collect();
+            if let (Some(numbers), Some(_)) = (numbers, form.key(next)) {
+                let mut map = IntMap::default();
+                map.reserve(numbers.len().max(self.rows_hint / 4));
+                for (i, &n) in numbers.iter().enumerate() {
+                    map.insert(n, i as u32);
+                }
+                return Some(Keyed { form, map, numbers });
+            }
+        }
+        None
+    }
     /// The index of `s`, if interned.
     #[must_use]
     pub fn lookup(&self, s: &str) -> Option<u32> {
+        if let Some(k) = &self.keyed {
+            return k.map.get(&k.form.key(s)?).copied();
+        }
         match &self.dense {
             Some(d) => {
                 let (n, _) = Self::dense_slot(d, self.dense_limit(), s)?;
@@ -1018,6 +1082,9 @@ impl CustomerIds {
     /// after finds them in cache: a tight loop of independent loads lets the CPU overlap the
     /// cache misses that a row-by-row loop would pay one after another.
     pub fn warm<'a>(&self, ids: impl Iterator<Item = &'a str>) {
+        if self.keyed.is_some() {
+            return;
+        }
         let Some(d) = &self.dense else {
             self.ids.warm(ids);
             return;
@@ -1033,6 +1100,7 @@ impl CustomerIds {
     }
     fn build_table(&mut self) {
         self.dense = None;
+        self.keyed = None;
         let values = std::mem::take(&mut self.ids.values);
         let mut ids = Interner::new();
         ids.reserve(values.len(), 0);
@@ -1063,6 +1131,15 @@ impl CustomerIds {
     /// Indices in [`natural_cmp`] order (from the direct array when in the fast mode).
     #[must_use]
     pub fn natural_order(&self) -> Vec<u32> {
+        if let Some(k) = &self.keyed {
+            // One prefix and width of digits, or integers without a sign: by value.
+            if k.numbers.iter().all(|&n| n >= 0) {
+                let mut rows: Vec<u32> = (0..k.numbers.len() as u32).collect();
+                radsort::sort_by_key(&mut rows, |&r| k.numbers[r as usize]);
+                return rows;
+            }
+            return natural_order(&self.ids.values);
+        }
         match &self.dense {
             // One prefix and one width of digits: numeric order is text order is natural order.
             Some(d) => d.slots.iter().copied().filter(|&i| i != EMPTY).collect(),
@@ -1073,6 +1150,54 @@ impl CustomerIds {
     #[must_use]
     pub fn into_values(self) -> StrColumn {
         self.ids.values
+    }
+}
+
+/// Integer keys to rows.
+pub(crate) type IntMap = hashbrown::HashMap<i64, u32, foldhash::fast::FixedState>;
+
+/// How numbers kept as keys (of the streamed summary's keyed ids, of [`CustomerIds`]) are
+/// written: the one text each number has, so that the
+/// number stands for the text exactly (`007` and `7` are different customers: only one of
+/// them can be of a given form).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum KeyText {
+    /// Decimal text as `{v}` writes it (no leading zeros, no plus sign).
+    Int,
+    /// `prefix` then the number zero-padded to `width` bytes in all (1-18 digits).
+    Padded { prefix: Box<[u8]>, width: usize },
+}
+
+impl KeyText {
+    /// The number `id` writes in this form, if it is of it.
+    #[inline]
+    pub(crate) fn key(&self, id: &str) -> Option<i64> {
+        match self {
+            Self::Int => crate::io::int_of_text(id),
+            Self::Padded { prefix, width } => {
+                let (n, _) = member_number(*width, prefix, id)?;
+                i64::try_from(n).ok()
+            }
+        }
+    }
+
+    /// The text of `v`, in `buf`.
+    pub(crate) fn write<'a>(&self, v: i64, buf: &'a mut String) -> &'a str {
+        buf.clear();
+        match self {
+            Self::Int => {
+                let mut b = [0u8; 20];
+                buf.push_str(
+                    std::str::from_utf8(crate::io::int_text(v, &mut b)).unwrap_or_default(),
+                );
+            }
+            Self::Padded { prefix, width } => {
+                let digits = width - prefix.len();
+                buf.push_str(std::str::from_utf8(prefix).unwrap_or_default());
+                std::fmt::Write::write_fmt(buf, format_args!("{v:0digits$}")).ok();
+            }
+        }
+        buf
     }
 }
 
@@ -1313,6 +1438,40 @@ mod tests {
                 }
             }
             prop_assert_eq!(ids.len(), map.len());
+        }
+    }
+
+    proptest! {
+        /// `CustomerIds` (dense member numbers, then keyed by number, then a hash table)
+        /// answers every intern and lookup as a plain map of the texts does, and orders its ids
+        /// as `natural_order` orders their texts.
+        #[test]
+        fn customer_ids_answer_like_a_map(
+            ids in prop::collection::vec(
+                prop_oneof![
+                    6 => (0u64..50).prop_map(|n| format!("{:010}", 10_000_000 + n * 7_919_000)),
+                    4 => (0u64..50).prop_map(|n| (10_000_000 + n * 7_919_000).to_string()),
+                    2 => (0u64..20).prop_map(|n| format!("C-{:08}", n * 9_000_001)),
+                    1 => (0u64..12).prop_map(|n| n.to_string()),
+                    1 => (0u64..12).prop_map(|n| format!("{n:03}")),
+                    1 => Just("-7".to_owned()),
+                    1 => Just("mail@example.jp".to_owned()),
+                ],
+                0..60),
+            hint in prop::sample::select(vec![0usize, 100, 10_000_000]),
+        ) {
+            let mut c = CustomerIds::new();
+            c.expect_rows(hint);
+            let mut map: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+            for id in &ids {
+                let want = map.get(id.as_str()).copied().unwrap_or(map.len() as u32);
+                prop_assert_eq!(c.intern(id), want, "{}", id);
+                map.entry(id.as_str()).or_insert(want);
+                for probe in ids.iter().map(String::as_str).chain(["0", "0010000000", "x"]) {
+                    prop_assert_eq!(c.lookup(probe), map.get(probe).copied(), "{}", probe);
+                }
+            }
+            prop_assert_eq!(c.natural_order(), natural_order(c.values()));
         }
     }
 

@@ -786,19 +786,18 @@ fn line_units(
     rows: usize,
     minor: Option<u32>,
 ) -> Option<(Vec<i64>, i64, u32)> {
-    let q: Vec<i64> = match quantity.ints(rows) {
-        Some(v) => v,
-        None => {
-            if quantity.nulls.is_some_and(|n| n.null_count() > 0) {
-                return None;
-            }
-            (0..rows)
-                .map(|i| {
-                    let t = quantity.text_at(i)??;
-                    i64::try_from(digits_value(t.as_bytes())?).ok()
-                })
-                .collect::<Option<Vec<i64>>>()?
+    let q: Vec<i64> = if let Some(v) = quantity.ints(rows) {
+        v
+    } else {
+        if quantity.nulls.is_some_and(|n| n.null_count() > 0) {
+            return None;
         }
+        (0..rows)
+            .map(|i| {
+                let t = quantity.text_at(i)??;
+                i64::try_from(digits_value(t.as_bytes())?).ok()
+            })
+            .collect::<Option<Vec<i64>>>()?
     };
     let (p, _, p_scale) = plain_units(price, rows, minor)?;
     let lines = q

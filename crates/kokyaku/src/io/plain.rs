@@ -284,8 +284,7 @@ impl PlainBatch {
                 sums.push(self.units[i]);
             }
         }
-        let pick = |v: &[i64]| -> Vec<i64> { heads.iter().map(|&i| v[i]).collect() };
-        self.secs = pick(&self.secs);
+        self.secs = heads.iter().map(|&i| self.secs[i]).collect();
         self.days = heads.iter().map(|&i| self.days[i]).collect();
         self.flags = heads.iter().map(|&i| self.flags[i]).collect();
         self.customers.keep(&heads);

@@ -40,16 +40,13 @@ pub(crate) fn csv_into<R: Read, S: OrderSink>(
     opts: &ReadOptions,
     sink: S,
 ) -> Result<Ingestor<S>> {
-    match opts.delimiter.byte() {
-        Some(b) => read_delimited(reader, b, opts, sink, 0),
-        None => read_whitespace(BufReader::with_capacity(1 << 16, reader), opts, sink),
-    }
+    csv_into_sized(reader, opts, sink, 0)
 }
 
 /// [`csv_into`] of text of about `bytes` bytes (0: unknown): a sink that takes plain batches
 /// is told to expect about one row per 32 bytes (a hint for its tables, e.g. how far apart
 /// shuffled order numbers may lie; see `OrderIdSet`).
-pub(crate) fn csv_into_sized<R: Read + Send, S: OrderSink>(
+pub(crate) fn csv_into_sized<R: Read, S: OrderSink>(
     reader: R,
     opts: &ReadOptions,
     sink: S,
@@ -57,16 +54,6 @@ pub(crate) fn csv_into_sized<R: Read + Send, S: OrderSink>(
 ) -> Result<Ingestor<S>> {
     let rows_hint = usize::try_from(bytes / 32).unwrap_or(usize::MAX);
     match opts.delimiter.byte() {
-        #[cfg(all(feature = "parquet", not(target_arch = "wasm32")))]
-        Some(b) => read_delimited_with(
-            reader,
-            b,
-            opts,
-            sink,
-            rows_hint,
-            |rdr, first, chunks, ing| chunks.read_threaded(rdr, first, b, opts, ing),
-        ),
-        #[cfg(not(all(feature = "parquet", not(target_arch = "wasm32"))))]
         Some(b) => read_delimited(reader, b, opts, sink, rows_hint),
         None => read_whitespace(BufReader::with_capacity(1 << 16, reader), opts, sink),
     }
@@ -93,35 +80,6 @@ fn read_delimited<R: Read, S: OrderSink>(
     opts: &ReadOptions,
     sink: S,
     rows_hint: usize,
-) -> Result<Ingestor<S>> {
-    #[cfg(feature = "parquet")]
-    return read_delimited_with(
-        reader,
-        delim,
-        opts,
-        sink,
-        rows_hint,
-        |mut rdr, first, chunks, ing| chunks.read(&mut rdr, first, delim, opts, ing),
-    );
-    #[cfg(not(feature = "parquet"))]
-    read_delimited_with(reader, delim, opts, sink, rows_hint)
-}
-
-/// Reads the header and the rows of delimited text; `read_chunks` reads the rows for a sink
-/// that takes plain batches (see [`TextChunks`]), on this thread or with the parsing on a
-/// second one.
-fn read_delimited_with<R: Read, S: OrderSink>(
-    reader: R,
-    delim: u8,
-    opts: &ReadOptions,
-    sink: S,
-    rows_hint: usize,
-    #[cfg(feature = "parquet")] read_chunks: impl FnOnce(
-        ::csv::Reader<R>,
-        Option<&::csv::StringRecord>,
-        &mut TextChunks,
-        &mut Ingestor<S>,
-    ) -> Result<()>,
 ) -> Result<Ingestor<S>> {
     let mut rdr = ::csv::ReaderBuilder::new()
         .delimiter(delim)
@@ -162,7 +120,9 @@ fn read_delimited_with<R: Read, S: OrderSink>(
         }
         let first = pending_first.then_some(&rec);
         let mut chunks = TextChunks::new(&resolved);
-        return read_chunks(rdr, first, &mut chunks, &mut ing).map(|()| ing);
+        return chunks
+            .read(&mut rdr, first, delim, opts, &mut ing)
+            .map(|()| ing);
     }
     if pending_first {
         row_no += 1;
@@ -205,71 +165,6 @@ struct TextChunks {
 /// Rows per chunk of [`TextChunks`].
 #[cfg(feature = "parquet")]
 const CHUNK_ROWS: usize = 32_768;
-
-/// Well-formed rows of delimited text, one text column per mapped role ([`super::Row`] order).
-#[cfg(feature = "parquet")]
-struct Chunk {
-    /// Number of the first row.
-    first: u64,
-    rows: usize,
-    arrays: [Option<arrow_array::ArrayRef>; 11],
-}
-
-/// Adds a chunk to `ing`: as one plain batch when it is one (`plain`) and the sink takes it,
-/// else row by row.
-#[cfg(feature = "parquet")]
-fn consume_chunk<S: OrderSink>(
-    c: &Chunk,
-    plain: Option<&super::plain::PlainBatch>,
-    ing: &mut Ingestor<S>,
-) -> Result<()> {
-    use arrow_array::{Array, StringArray};
-    if let Some(b) = plain {
-        if ing.plain_batch(c.first, b)? {
-            return Ok(());
-        }
-    }
-    let text: Vec<Option<&StringArray>> = c
-        .arrays
-        .iter()
-        .map(|a| {
-            a.as_ref()
-                .and_then(|a| a.as_any().downcast_ref::<StringArray>())
-        })
-        .collect();
-    for i in 0..c.rows {
-        let f = |k: usize| text[k].map_or(Val::Null, |a| Val::Str(a.value(i)));
-        let row = Row {
-            customer: f(0),
-            order: f(1),
-            time: f(2),
-            amount: f(3),
-            quantity: f(4),
-            unit_price: f(5),
-            currency: f(6),
-            status: f(7),
-            kind: f(8),
-            subscription: f(9),
-            sku: f(10),
-        };
-        ing.row(c.first + i as u64, &row)?;
-        if ing.abandoned() {
-            break;
-        }
-    }
-    Ok(())
-}
-
-/// What the parsing thread of [`TextChunks::read_threaded`] hands over, in file order.
-#[cfg(all(feature = "parquet", not(target_arch = "wasm32")))]
-enum Parsed {
-    /// A chunk, and its plain batch when it is one (boxed: one per 32,768 rows).
-    Chunk(Box<(Chunk, Option<super::plain::PlainBatch>)>),
-    /// A row with the wrong number of fields: its number and its fields joined.
-    Malformed(u64, String),
-    /// The error that ends the reading.
-    Fail(Error),
-}
 
 #[cfg(all(test, feature = "parquet"))]
 thread_local! {
@@ -314,22 +209,10 @@ impl TextChunks {
 
     /// Sends the gathered rows to `ing`: as one plain batch when they are, else row by row.
     fn send<S: OrderSink>(&mut self, opts: &ReadOptions, ing: &mut Ingestor<S>) -> Result<()> {
-        match self.take()? {
-            None => Ok(()),
-            Some(c) => {
-                let plain = super::parquet::plain_text_batch(&c.arrays, c.rows, opts)?;
-                consume_chunk(&c, plain.as_ref(), ing)
-            }
-        }
-    }
-
-    /// The gathered rows as text columns (`None` when there are none), leaving the chunk
-    /// empty.
-    fn take(&mut self) -> Result<Option<Chunk>> {
-        use arrow_array::{ArrayRef, StringArray};
+        use arrow_array::{Array, ArrayRef, StringArray};
         let rows = self.rows;
         if rows == 0 {
-            return Ok(None);
+            return Ok(());
         }
         let mut arrays: [Option<ArrayRef>; 11] = Default::default();
         for (k, slot) in arrays.iter_mut().enumerate() {
@@ -356,11 +239,39 @@ impl TextChunks {
         let first = self.first_row;
         self.first_row += rows as u64;
         self.rows = 0;
-        Ok(Some(Chunk {
-            first,
-            rows,
-            arrays,
-        }))
+        if let Some(b) = super::parquet::plain_text_batch(&arrays, rows, opts)? {
+            if ing.plain_batch(first, &b)? {
+                return Ok(());
+            }
+        }
+        let text: Vec<Option<&StringArray>> = arrays
+            .iter()
+            .map(|a| {
+                a.as_ref()
+                    .and_then(|a| a.as_any().downcast_ref::<StringArray>())
+            })
+            .collect();
+        for i in 0..rows {
+            let f = |k: usize| text[k].map_or(Val::Null, |a| Val::Str(a.value(i)));
+            let row = Row {
+                customer: f(0),
+                order: f(1),
+                time: f(2),
+                amount: f(3),
+                quantity: f(4),
+                unit_price: f(5),
+                currency: f(6),
+                status: f(7),
+                kind: f(8),
+                subscription: f(9),
+                sku: f(10),
+            };
+            ing.row(first + i as u64, &row)?;
+            if ing.abandoned() {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// Reads every row after the header (`first`: a first row already read, when there is no
@@ -417,110 +328,6 @@ impl TextChunks {
             ing.malformed(row_no, &joined.join(&char::from(delim).to_string()))?;
         }
         self.send(opts, ing)
-    }
-}
-
-#[cfg(all(feature = "parquet", not(target_arch = "wasm32")))]
-impl TextChunks {
-    /// [`Self::read`] with the parsing (records, text columns, the plain-batch checks) on a
-    /// second thread, as the Parquet reader decodes: the same chunks, rows, errors and order,
-    /// while this thread adds the previous chunk to `ing`.
-    fn read_threaded<R: Read + Send, S: OrderSink>(
-        &mut self,
-        mut rdr: ::csv::Reader<R>,
-        first: Option<&::csv::StringRecord>,
-        delim: u8,
-        opts: &ReadOptions,
-        ing: &mut Ingestor<S>,
-    ) -> Result<()> {
-        let mut rec = ::csv::StringRecord::new();
-        if let Some(f) = first {
-            rec.clone_from(f);
-        }
-        let have_first = first.is_some();
-        std::thread::scope(|scope| -> Result<()> {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Parsed>(4);
-            let chunks = &mut *self;
-            scope.spawn(move || {
-                let mut have = have_first;
-                let mut row_no: u64 = 0;
-                // Sends the gathered rows; `false` when the reading must stop.
-                let flush = |chunks: &mut TextChunks| -> bool {
-                    let parsed = match chunks.take() {
-                        Ok(None) => return true,
-                        Ok(Some(c)) => {
-                            match super::parquet::plain_text_batch(&c.arrays, c.rows, opts) {
-                                Ok(plain) => Parsed::Chunk(Box::new((c, plain))),
-                                Err(e) => Parsed::Fail(e),
-                            }
-                        }
-                        Err(e) => Parsed::Fail(e),
-                    };
-                    let fail = matches!(parsed, Parsed::Fail(_));
-                    tx.send(parsed).is_ok() && !fail
-                };
-                loop {
-                    if !have {
-                        match rdr.read_record(&mut rec) {
-                            Ok(true) => {}
-                            Ok(false) => break,
-                            Err(e) => {
-                                if flush(chunks) {
-                                    tx.send(Parsed::Fail(malformed(row_no + 1, &e))).ok();
-                                }
-                                return;
-                            }
-                        }
-                    }
-                    have = false;
-                    row_no += 1;
-                    if rec.len() == chunks.width {
-                        if chunks.rows == 0 {
-                            chunks.first_row = row_no;
-                        }
-                        if !chunks.push(&rec) {
-                            if !flush(chunks) {
-                                return;
-                            }
-                            chunks.first_row = row_no;
-                            if !chunks.push(&rec) {
-                                tx.send(Parsed::Fail(malformed(row_no, &"field too long")))
-                                    .ok();
-                                return;
-                            }
-                        }
-                        if chunks.rows >= chunks.chunk_rows && !flush(chunks) {
-                            return;
-                        }
-                        continue;
-                    }
-                    // Not a plain row: what came before goes first, then this row as before.
-                    if !flush(chunks) {
-                        return;
-                    }
-                    if rec.len() == 1 && rec.get(0).is_some_and(str::is_empty) {
-                        continue; // a blank line is not a row
-                    }
-                    let joined: Vec<&str> = rec.iter().collect();
-                    let text = joined.join(&char::from(delim).to_string());
-                    if tx.send(Parsed::Malformed(row_no, text)).is_err() {
-                        return;
-                    }
-                }
-                flush(chunks);
-            });
-            for parsed in rx {
-                match parsed {
-                    Parsed::Chunk(chunk) => consume_chunk(&chunk.0, chunk.1.as_ref(), ing)?,
-                    Parsed::Malformed(row, text) => ing.malformed(row, &text)?,
-                    Parsed::Fail(e) => return Err(e),
-                }
-                if ing.abandoned() {
-                    break; // dropping `rx` stops the parsing
-                }
-            }
-            Ok(())
-        })
     }
 }
 

@@ -114,7 +114,7 @@ pub fn is_gzip(path: &Path) -> bool {
 
 /// Opens a file for reading, decompressing it when its name ends in `.gz` (gzip, also several
 /// members one after another). The readers of text and bytes take what this returns.
-pub fn open_path(path: &Path) -> Result<Box<dyn Read + Send>> {
+pub fn open_path(path: &Path) -> Result<Box<dyn Read>> {
     let f = std::fs::File::open(path).map_err(|source| Error::Io {
         path: path.display().to_string(),
         source,

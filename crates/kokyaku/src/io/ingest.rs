@@ -352,12 +352,14 @@ pub trait OrderSink {
     fn takes_plain(&self) -> bool {
         false
     }
-    /// Takes a batch of plain new orders at once, exactly as if each row had come through
-    /// [`Self::push_order`]; `Ok(false)`, with nothing changed, when it cannot (the caller then
-    /// sends the rows one by one).
+    /// Takes a batch of plain new orders (and their lines) at once, exactly as if each row had
+    /// come through [`Self::push_order`] (and [`Self::add_line`]): `Ok(Some(joined))`, where
+    /// `joined` says that the batch's first order was further lines of an order read before;
+    /// `Ok(None)`, with nothing changed, when it cannot (the caller then sends the rows one by
+    /// one).
     #[doc(hidden)]
-    fn push_plain(&mut self, _batch: &super::plain::PlainBatch) -> Result<bool> {
-        Ok(false)
+    fn push_plain(&mut self, _batch: &super::plain::PlainBatch) -> Result<Option<bool>> {
+        Ok(None)
     }
 }
 
@@ -394,7 +396,9 @@ impl OrderSink for OrderLogBuilder {
         OrderLogBuilder::find_order(self, order_id)
     }
     fn order_customer_is(&self, i: usize, customer_id: &str) -> bool {
-        self.order_customer(i) == customer_id
+        // A further line of the latest order, of its customer: no lookup of the stored text.
+        (i + 1 == self.n_orders() && self.last_customer_is(customer_id))
+            || self.order_customer(i) == customer_id
     }
     fn order_time_is(&self, i: usize, placed_at: i64) -> bool {
         self.order_placed_at(i) == Some(placed_at)
@@ -516,14 +520,20 @@ impl<S: OrderSink> Ingestor<S> {
             self.builder
                 .set_currency(cur, &|| Location::cell(first_row, cname))?;
         }
-        if !self.builder.push_plain(b)? {
+        let Some(joined) = self.builder.push_plain(b)? else {
             return Ok(false);
-        }
-        let rows = b.rows as u64;
+        };
+        let rows = b.source_rows as u64;
+        let joined_cancelled = joined
+            && b.flags
+                .first()
+                .is_some_and(|f| f & super::plain::CANCELLED != 0);
+        let orders = b.rows as u64 - u64::from(joined);
         self.report.rows_read += rows;
         self.report.rows_accepted += rows;
-        self.report.orders += rows;
-        self.report.cancelled_orders += b.cancelled;
+        self.report.orders += orders;
+        self.report.lines_merged += rows - orders;
+        self.report.cancelled_orders += b.cancelled - u64::from(joined_cancelled);
         Ok(true)
     }
 

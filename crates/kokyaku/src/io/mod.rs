@@ -46,6 +46,7 @@ pub use options::{
 };
 #[doc(hidden)]
 pub use plain::PlainBatch;
+pub(crate) use plain::{int_of_text, int_text};
 pub use summarize::{SummarizedLog, summarize_path};
 #[cfg(feature = "parquet")]
 pub use summary_out::{summary_record_batch, write_batch_csv, write_batch_parquet};

@@ -19,9 +19,10 @@ use rust_decimal::Decimal;
 
 use super::columns::resolve;
 use super::ingest::{Ingested, Ingestor, OrderSink, Row, Val};
+use super::options::DuplicateOrder;
 use super::options::ReadOptions;
 use super::plain::{
-    CANCELLED, Customers, NumberedIds, OrderRun, PlainBatch, SUBSCRIPTION, digits_value, same,
+    CANCELLED, Customers, Join, NumberedIds, OrderRun, PlainBatch, SUBSCRIPTION, digits_value, same,
 };
 use super::time::TimeParser;
 use crate::model::{Day, OrderKind, OrderStatus, day_in_tz, day_to_date};
@@ -299,7 +300,7 @@ fn ingest_batches<S: OrderSink>(
     let mut consume = |batch: RecordBatch, plain: Option<PlainBatch>| -> Result<bool> {
         if let Some(b) = plain {
             if ing.plain_batch(row_no + 1, &b)? {
-                row_no += b.rows as u64;
+                row_no += b.source_rows as u64;
                 return Ok(!ing.abandoned());
             }
         }
@@ -380,10 +381,13 @@ mod role {
     pub(super) const ORDER: usize = 1;
     pub(super) const TIME: usize = 2;
     pub(super) const AMOUNT: usize = 3;
+    pub(super) const QUANTITY: usize = 4;
+    pub(super) const UNIT_PRICE: usize = 5;
     pub(super) const CURRENCY: usize = 6;
     pub(super) const STATUS: usize = 7;
     pub(super) const KIND: usize = 8;
     pub(super) const SUBSCRIPTION: usize = 9;
+    pub(super) const SKU: usize = 10;
 }
 
 /// Text columns of delimited text (one per role in [`Row`] order, each without nulls) as a
@@ -453,7 +457,20 @@ fn plain_batch(
         Some(c) if !c.trim().is_empty() => Some(crate::model::minor_units(c)),
         _ => opts.currency.as_deref().map(crate::model::minor_units),
     };
-    let (units, max_units, scale) = plain_units(cols[role::AMOUNT].as_ref()?, rows, minor)?;
+    // Rows with a SKU are lines the per-row path checks (a blank SKU, an amount that is not
+    // quantity x unit price): never plain. Without an amount, quantity x unit price.
+    if cols[role::SKU].is_some() {
+        return None;
+    }
+    let (units, max_units, scale) = match &cols[role::AMOUNT] {
+        Some(a) => plain_units(a, rows, minor)?,
+        None => line_units(
+            cols[role::QUANTITY].as_ref()?,
+            cols[role::UNIT_PRICE].as_ref()?,
+            rows,
+            minor,
+        )?,
+    };
     // Flags: status, kind and subscription id, each text (or absent).
     let mut flags = vec![0u8; rows];
     let mut cancelled = 0;
@@ -487,8 +504,15 @@ fn plain_batch(
             }
         }
     }
-    Some(PlainBatch {
+    let join = match opts.duplicate_order {
+        DuplicateOrder::SumLines => Join::SameTime,
+        DuplicateOrder::SumAcrossTimes => Join::AnyTime,
+        DuplicateOrder::KeepFirst | DuplicateOrder::Error => Join::No,
+    };
+    PlainBatch {
         rows,
+        source_rows: rows,
+        join,
         customers,
         orders,
         days,
@@ -500,7 +524,8 @@ fn plain_batch(
         flags,
         cancelled,
         currency,
-    })
+    }
+    .fold_lines()
 }
 
 /// Each row of a text column (dictionary-encoded or not; `None` for a null) through `parse`,
@@ -727,16 +752,6 @@ fn plain_units(c: &Col<'_>, rows: usize, minor: Option<u32>) -> Option<(Vec<i64>
     if c.nulls.is_some_and(|n| n.null_count() > 0) {
         return None;
     }
-    // Decimals of an amount in units of 10^-from, without trailing zeros (0 for zero).
-    let decimals = |u: i64, from: u32| {
-        let mut k = 0;
-        let mut u = u;
-        while k < from && u % 10 == 0 {
-            u /= 10;
-            k += 1;
-        }
-        from - k
-    };
     let (units, from) = match &c.data {
         Data::I64(v) => (ints(v, rows, |x| x)?, 0),
         Data::I32(v) => (ints(v, rows, i64::from)?, 0),
@@ -756,14 +771,63 @@ fn plain_units(c: &Col<'_>, rows: usize, minor: Option<u32>) -> Option<(Vec<i64>
         Data::Utf8(_) | Data::LargeUtf8(_) | Data::Utf8View(_) => text_units(c, rows)?,
         _ => return None,
     };
+    // A float with more decimals than the currency has is the per-row path's to refuse.
+    let float = matches!(c.data, Data::F64(_) | Data::F32(_));
+    normal_units(units, from, float.then_some(minor).flatten())
+}
+
+/// Line amounts, quantity x unit price, as [`plain_units`] gives amounts: integer quantities
+/// (an integer column, or text of ASCII digits), non-negative, times a unit price read as
+/// [`plain_units`] reads an amount (a float price in the currency's minor units); the product
+/// is exact in `i64` or the batch is not plain. The per-row path multiplies the same decimals.
+fn line_units(
+    quantity: &Col<'_>,
+    price: &Col<'_>,
+    rows: usize,
+    minor: Option<u32>,
+) -> Option<(Vec<i64>, i64, u32)> {
+    let q: Vec<i64> = if let Some(v) = quantity.ints(rows) {
+        v
+    } else {
+        if quantity.nulls.is_some_and(|n| n.null_count() > 0) {
+            return None;
+        }
+        (0..rows)
+            .map(|i| {
+                let t = quantity.text_at(i)??;
+                i64::try_from(digits_value(t.as_bytes())?).ok()
+            })
+            .collect::<Option<Vec<i64>>>()?
+    };
+    let (p, _, p_scale) = plain_units(price, rows, minor)?;
+    let lines = q
+        .iter()
+        .zip(&p)
+        .map(|(&q, &p)| (q >= 0).then(|| q.checked_mul(p)).flatten())
+        .collect::<Option<Vec<i64>>>()?;
+    normal_units(lines, p_scale, None)
+}
+
+/// Units of `10^-from`, all `>= 0`, at the scale of the most decimals any has without trailing
+/// zeros (as the per-row path grows its scale), with their maximum; `None` when one is
+/// negative, or `minor` is given (a float amount) and the scale exceeds it.
+fn normal_units(units: Vec<i64>, from: u32, minor: Option<u32>) -> Option<(Vec<i64>, i64, u32)> {
+    // Decimals of an amount in units of 10^-from, without trailing zeros (0 for zero).
+    let decimals = |u: i64, from: u32| {
+        let mut k = 0;
+        let mut u = u;
+        while k < from && u % 10 == 0 {
+            u /= 10;
+            k += 1;
+        }
+        from - k
+    };
     let min = units.iter().copied().min()?;
     if min < 0 {
         return None;
     }
     let scale = units.iter().map(|&u| decimals(u, from)).max()?;
-    // A float with more decimals than the currency has is the per-row path's to refuse.
-    let float = matches!(c.data, Data::F64(_) | Data::F32(_));
-    if float && minor.is_some_and(|m| scale > m) {
+    if minor.is_some_and(|m| scale > m) {
         return None;
     }
     let div = 10_i64.pow(from - scale);

@@ -121,12 +121,34 @@ pub struct OrderRun {
     pub(crate) ends: Vec<u32>,
 }
 
-/// A batch of rows that are all plain new orders (see the module docs). Built by the Parquet
-/// reader; taken by the streamed customer summary.
+/// Whether rows that repeat an order id are lines of the order (the duplicate-order policy).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Join {
+    /// A repeated id is rejected or an error (`keep_first`, `error`): never folded.
+    No,
+    /// A repeat is a line of its order when it has the order's customer and time (`sum_lines`).
+    SameTime,
+    /// A repeat is a line of its order when it has the order's customer (`sum_across_times`).
+    AnyTime,
+}
+
+/// A batch of rows that are all plain new orders, or further lines of them (see the module
+/// docs). Built by the Parquet and CSV readers; taken by the streamed customer summary.
+///
+/// Lines of one order next to each other (one order id on consecutive rows, the same customer
+/// and, under `sum_lines`, the same time) are folded into one entry ([`Self::fold_lines`]): its
+/// amount is the sum of the lines, its other fields the first line's, as the per-row path
+/// makes them. The batch's first order may continue an order of an earlier batch (`join`).
 #[doc(hidden)]
 #[derive(Debug, Clone)]
 pub struct PlainBatch {
+    /// Orders (entries of the columns below).
     pub(crate) rows: usize,
+    /// Rows of the file the batch covers (`rows` and the folded further lines).
+    pub(crate) source_rows: usize,
+    /// Whether the first order may be further lines of an order read before.
+    pub(crate) join: Join,
     pub(crate) customers: Customers,
     /// Order ids, when the log has an order-id column.
     pub(crate) orders: Option<OrderRun>,
@@ -144,6 +166,143 @@ pub struct PlainBatch {
     pub(crate) cancelled: u64,
     /// The one currency of every row, when the log has a currency column.
     pub(crate) currency: Option<String>,
+}
+
+impl Customers {
+    /// Whether rows `i` and `j` have the same customer id.
+    fn same_at(&self, i: usize, j: usize) -> bool {
+        match self {
+            Self::Numbered(n) => n.numbers[i] == n.numbers[j],
+            Self::Ints(v) => v[i] == v[j],
+            Self::Text { text, ends, hashes } => {
+                let at = |k: usize| {
+                    let start = if k == 0 { 0 } else { ends[k - 1] as usize };
+                    text.get(start..ends[k] as usize)
+                };
+                hashes[i] == hashes[j] && at(i) == at(j)
+            }
+        }
+    }
+
+    /// Keeps the rows `heads` (rising).
+    fn keep(&mut self, heads: &[usize]) {
+        match self {
+            Self::Numbered(n) => n.numbers = heads.iter().map(|&i| n.numbers[i]).collect(),
+            Self::Ints(v) => *v = heads.iter().map(|&i| v[i]).collect(),
+            Self::Text { text, ends, hashes } => {
+                let mut t = String::with_capacity(text.len());
+                let mut e = Vec::with_capacity(heads.len());
+                for &i in heads {
+                    let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+                    t.push_str(text.get(start..ends[i] as usize).unwrap_or_default());
+                    e.push(u32::try_from(t.len()).unwrap_or(u32::MAX));
+                }
+                *hashes = heads.iter().map(|&i| hashes[i]).collect();
+                *text = t;
+                *ends = e;
+            }
+        }
+    }
+
+    /// The id of row `i` as the per-row path reads it, in `buf` when it has to be written.
+    pub(crate) fn id_at<'a>(&'a self, i: usize, buf: &'a mut String) -> &'a str {
+        match self {
+            Self::Numbered(n) => {
+                let digits = n.width.saturating_sub(n.prefix.len());
+                buf.clear();
+                buf.push_str(std::str::from_utf8(&n.prefix).unwrap_or_default());
+                std::fmt::Write::write_fmt(buf, format_args!("{:0digits$}", n.numbers[i])).ok();
+                buf
+            }
+            Self::Ints(v) => {
+                let mut b = [0u8; 20];
+                buf.clear();
+                buf.push_str(std::str::from_utf8(int_text(v[i], &mut b)).unwrap_or_default());
+                buf
+            }
+            Self::Text { text, ends, .. } => {
+                let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+                text.get(start..ends[i] as usize).unwrap_or_default()
+            }
+        }
+    }
+}
+
+impl OrderRun {
+    /// The id of entry `i` as the per-row path reads it, in `buf`.
+    pub(crate) fn id_at<'a>(&self, i: usize, buf: &'a mut String) -> &'a str {
+        buf.clear();
+        if self.same_width {
+            let digits = self.width.saturating_sub(self.prefix.len());
+            buf.push_str(std::str::from_utf8(&self.prefix).unwrap_or_default());
+            std::fmt::Write::write_fmt(buf, format_args!("{:0digits$}", self.numbers[i])).ok();
+        } else {
+            let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+            buf.push_str(
+                self.text
+                    .get(start..self.ends[i] as usize)
+                    .unwrap_or_default(),
+            );
+        }
+        buf
+    }
+}
+
+impl PlainBatch {
+    /// Folds runs of one order id on consecutive rows (an order's lines next to each other)
+    /// into one order each, as the per-row path merges them: the lines must have the first
+    /// line's customer (and, under [`Join::SameTime`], its time: otherwise the per-row path
+    /// rejects a line, and the batch is not plain); the order keeps the first line's time,
+    /// status, kind and subscription, and sums the amounts (at the scale of the most decimals
+    /// of any line, as row by row). `None` when a run cannot be folded so, or the batch has
+    /// repeats while the policy does not sum lines.
+    pub(crate) fn fold_lines(mut self) -> Option<Self> {
+        let Some(run) = &self.orders else {
+            return Some(self);
+        };
+        let n = &run.numbers;
+        if !n.windows(2).any(|w| w[0] == w[1]) {
+            return Some(self);
+        }
+        // Equal numbers are equal ids only at one width (else they are not plain anyway).
+        if self.join == Join::No || !run.same_width {
+            return None;
+        }
+        let mut heads: Vec<usize> = Vec::with_capacity(self.rows);
+        let mut sums: Vec<i64> = Vec::with_capacity(self.rows);
+        for i in 0..self.rows {
+            if i > 0 && n[i] == n[i - 1] {
+                let h = *heads.last()?;
+                let same_time = self.join != Join::SameTime || self.secs[i] == self.secs[h];
+                if !same_time || !self.customers.same_at(h, i) {
+                    return None;
+                }
+                let s = sums.last_mut()?;
+                *s = s.checked_add(self.units[i])?;
+            } else {
+                heads.push(i);
+                sums.push(self.units[i]);
+            }
+        }
+        self.secs = heads.iter().map(|&i| self.secs[i]).collect();
+        self.days = heads.iter().map(|&i| self.days[i]).collect();
+        self.flags = heads.iter().map(|&i| self.flags[i]).collect();
+        self.customers.keep(&heads);
+        let mut run = self.orders.take()?;
+        run.numbers = pick_u64(&run.numbers, &heads);
+        run.rising = run.numbers.windows(2).all(|w| w[0] < w[1]);
+        self.orders = Some(run);
+        self.max_day = self.days.iter().copied().max()?;
+        self.max_units = sums.iter().copied().max()?;
+        self.units = sums;
+        self.cancelled = self.flags.iter().filter(|&&f| f & CANCELLED != 0).count() as u64;
+        self.rows = heads.len();
+        Some(self)
+    }
+}
+
+fn pick_u64(v: &[u64], heads: &[usize]) -> Vec<u64> {
+    heads.iter().map(|&i| v[i]).collect()
 }
 
 /// A cancelled order.

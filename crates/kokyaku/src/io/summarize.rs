@@ -26,13 +26,13 @@ use rust_decimal::Decimal;
 
 use super::ingest::{IngestReport, OrderSink};
 use super::options::ReadOptions;
-use super::plain::{CANCELLED, Customers, PlainBatch, SUBSCRIPTION, int_of_text, int_text};
+use super::plain::{CANCELLED, Customers, Join, PlainBatch, SUBSCRIPTION, int_text};
 
 /// Ids whose hash-table slots are warmed at once.
 const WARM: usize = 2048;
 use crate::model::{
-    Day, Interner, OrderIdSet, OrderKind, OrderStatus, StrColumn, UnitScale, date_to_day,
-    member_number, merge_currency, natural_order, register_order_id,
+    Day, IntMap, Interner, KeyText, OrderIdSet, OrderKind, OrderStatus, StrColumn, UnitScale,
+    date_to_day, member_number, merge_currency, natural_order, register_order_id,
 };
 use crate::summary::{CustomerSummaries, SummaryBuilder, SummaryOptions, Totals, summarize};
 use crate::{Location, Result};
@@ -214,16 +214,31 @@ enum Ids {
         seen: Vec<u64>,
         count: usize,
     },
-    /// Integer ids (an integer customer column, read as their decimal text row by row): rows
-    /// in first-seen order through a hash table keyed by the number, with no text; `ids` holds
-    /// each row's number. Sorted by value at the end (the natural order of their text).
-    Ints { map: IntMap, ids: Vec<i64> },
+    /// Ids that are numbers written one way ([`KeyText`]): integer ids (an integer customer
+    /// column, read as their decimal text row by row), or member numbers of one prefix and
+    /// width beyond the range of [`Ids::Numbers`]. Rows in first-seen order through a hash
+    /// table keyed by the number, with no text; `ids` holds each row's number. Sorted by value
+    /// at the end (the natural order of their text; negative integers: by their text).
+    Keyed {
+        text: KeyText,
+        map: IntMap,
+        ids: Vec<i64>,
+    },
     /// Any other ids: rows in first-seen order through a hash table.
     Table(Interner),
 }
 
-/// Integer customer ids to rows.
-type IntMap = hashbrown::HashMap<i64, u32, foldhash::fast::FixedState>;
+/// The row of number `v` in [`Ids::Keyed`], adding it (and its totals) if new.
+#[inline]
+fn keyed_row(map: &mut IntMap, ids: &mut Vec<i64>, accs: &mut Vec<Acc>, v: i64) -> u32 {
+    let next = ids.len() as u32;
+    let row = *map.entry(v).or_insert(next);
+    if row == next {
+        ids.push(v);
+        accs.push(EMPTY_ACC);
+    }
+    row
+}
 
 /// The id of member number `n`: `prefix` and `n` zero-padded to `digits`, written into `buf`.
 fn number_id<'a>(buf: &'a mut String, prefix: &str, n: usize, digits: usize) -> &'a str {
@@ -329,19 +344,19 @@ impl SummarySink {
                 }
                 return n as u32;
             }
-            self.numbers_to_table();
-        }
-        if let Ids::Ints { map, ids } = &mut self.ids {
-            if let Some(v) = int_of_text(id) {
-                let next = ids.len() as u32;
-                let row = *map.entry(v).or_insert(next);
-                if row == next {
-                    ids.push(v);
-                    self.accs.push(EMPTY_ACC);
-                }
-                return row;
+            // Of the pattern (or the first id) but beyond the range: keyed by the number.
+            let m = member_number(*width, prefix, id);
+            if let (Some((_, p)), 0) = (m, *width) {
+                *width = id.len();
+                *prefix = id.as_bytes()[..p].into();
             }
-            self.ints_to_table();
+            self.leave_numbers(m.is_some());
+        }
+        if let Ids::Keyed { text, map, ids } = &mut self.ids {
+            if let Some(v) = text.key(id) {
+                return keyed_row(map, ids, &mut self.accs, v);
+            }
+            self.keyed_to_table();
         }
         let Ids::Table(t) = &mut self.ids else {
             return 0; // unreachable: converted above
@@ -353,24 +368,23 @@ impl SummarySink {
         i
     }
 
-    /// Leaves the integer mode: the ids, as text, into a hash table (rows unchanged).
-    fn ints_to_table(&mut self) {
-        let Ids::Ints { ids, .. } = &self.ids else {
+    /// Leaves the keyed mode: the ids, as text, into a hash table (rows unchanged).
+    fn keyed_to_table(&mut self) {
+        let Ids::Keyed { text, ids, .. } = &self.ids else {
             return;
         };
         let mut table = Interner::new();
         table.reserve(ids.len(), 10);
-        let mut buf = [0u8; 20];
+        let mut buf = String::new();
         for &v in ids {
-            // ASCII digits and a sign.
-            table.intern(std::str::from_utf8(int_text(v, &mut buf)).unwrap_or_default());
+            table.intern(text.write(v, &mut buf));
         }
         self.ids = Ids::Table(table);
     }
 
     /// Leaves the member-number mode: the rows seen so far move, in number order, behind a
-    /// hash table.
-    fn numbers_to_table(&mut self) {
+    /// hash table, or (`keyed`) a hash table keyed by the number (of the same pattern).
+    fn leave_numbers(&mut self, keyed: bool) {
         self.flush(); // staged rows point at number rows
         let Ids::Numbers {
             width,
@@ -382,17 +396,35 @@ impl SummarySink {
             return;
         };
         let mut table = Interner::new();
-        table.reserve(*count, *width);
+        let mut map = IntMap::default();
+        let mut numbers: Vec<i64> = Vec::new();
+        if keyed {
+            map.reserve((*count).max(self.reserve_hint / 4));
+            numbers.reserve((*count).max(self.reserve_hint / 4));
+        } else {
+            table.reserve(*count, *width);
+        }
         let mut accs = Vec::with_capacity(*count);
         let mut rare = Rare::default();
         // The new row of each number seen.
         let mut row_of = vec![0u32; self.accs.len()];
         let digits = width - prefix.len();
+        let text = KeyText::Padded {
+            prefix: prefix.clone(),
+            width: *width,
+        };
         let prefix = String::from_utf8_lossy(prefix).into_owned();
         let mut id = String::new();
         for (n, a) in self.accs.iter().enumerate() {
             if seen[n / 64] & (1 << (n % 64)) != 0 {
-                let row = table.intern(number_id(&mut id, &prefix, n, digits));
+                let row = if keyed {
+                    let row = numbers.len() as u32;
+                    map.insert(n as i64, row);
+                    numbers.push(n as i64);
+                    row
+                } else {
+                    table.intern(number_id(&mut id, &prefix, n, digits))
+                };
                 row_of[n] = row;
                 let row = row as usize;
                 accs.push(*a);
@@ -418,7 +450,15 @@ impl SummarySink {
             r.0 = row(r.0);
         }
         self.accs = accs;
-        self.ids = Ids::Table(table);
+        self.ids = if keyed {
+            Ids::Keyed {
+                text,
+                map,
+                ids: numbers,
+            }
+        } else {
+            Ids::Table(table)
+        };
     }
 
     /// The rows of a plain batch's customers, adding the new ones: straight from the member
@@ -428,7 +468,8 @@ impl SummarySink {
     fn plain_customers(&mut self, customers: &Customers, direct: bool) -> Vec<u32> {
         if let Customers::Ints(values) = customers {
             if matches!(self.ids, Ids::Numbers { count: 0, .. }) && self.accs.is_empty() {
-                self.ids = Ids::Ints {
+                self.ids = Ids::Keyed {
+                    text: KeyText::Int,
                     map: IntMap::with_capacity_and_hasher(
                         self.reserve_hint / 2,
                         foldhash::fast::FixedState::default(),
@@ -436,20 +477,44 @@ impl SummarySink {
                     ids: Vec::new(),
                 };
             }
-            if let Ids::Ints { map, ids } = &mut self.ids {
+            if let Ids::Keyed {
+                text: KeyText::Int,
+                map,
+                ids,
+            } = &mut self.ids
+            {
                 let accs = &mut self.accs;
                 return values
                     .iter()
-                    .map(|&v| {
-                        let next = ids.len() as u32;
-                        let row = *map.entry(v).or_insert(next);
-                        if row == next {
-                            ids.push(v);
-                            accs.push(EMPTY_ACC);
-                        }
-                        row
-                    })
+                    .map(|&v| keyed_row(map, ids, accs, v))
                     .collect();
+            }
+        }
+        // Member numbers beyond the direct range: keyed by the number (member numbers of one
+        // prefix and width, each its one text).
+        if let (false, Customers::Numbered(n)) = (direct, customers) {
+            if let Ids::Numbers { width, prefix, .. } = &mut self.ids {
+                if *width == 0 {
+                    *width = n.width;
+                    prefix.clone_from(&n.prefix);
+                }
+                let keyed = *width == n.width && *prefix == n.prefix && n.max < 1 << 60;
+                self.leave_numbers(keyed);
+            }
+            if let Ids::Keyed {
+                text: KeyText::Padded { prefix, width },
+                map,
+                ids,
+            } = &mut self.ids
+            {
+                if *width == n.width && *prefix == n.prefix && n.max < 1 << 60 {
+                    let accs = &mut self.accs;
+                    return n
+                        .numbers
+                        .iter()
+                        .map(|&v| keyed_row(map, ids, accs, v as i64))
+                        .collect();
+                }
             }
         }
         if let (
@@ -480,10 +545,10 @@ impl SummarySink {
             return ids.numbers.iter().map(|&n| n as u32).collect();
         }
         if matches!(self.ids, Ids::Numbers { .. }) {
-            self.numbers_to_table();
+            self.leave_numbers(false);
         }
-        if matches!(self.ids, Ids::Ints { .. }) {
-            self.ints_to_table();
+        if matches!(self.ids, Ids::Keyed { .. }) {
+            self.keyed_to_table();
         }
         let Ids::Table(t) = &mut self.ids else {
             return Vec::new(); // unreachable: converted above
@@ -550,7 +615,7 @@ impl SummarySink {
                 let w = seen.get(n / 64)?;
                 (w & (1 << (n % 64)) != 0).then_some(n as u32)
             }
-            Ids::Ints { map, .. } => int_of_text(id).and_then(|v| map.get(&v).copied()),
+            Ids::Keyed { text, map, .. } => text.key(id).and_then(|v| map.get(&v).copied()),
             Ids::Table(t) => t.lookup(id),
         }
     }
@@ -711,14 +776,17 @@ impl SummarySink {
                 }
                 (rows, ids)
             }
-            Ids::Ints { ids, .. } => {
+            Ids::Keyed {
+                text: form, ids, ..
+            } => {
                 let mut text = StrColumn::new();
-                let mut buf = [0u8; 20];
+                let mut buf = String::new();
                 for &v in &ids {
-                    text.push(std::str::from_utf8(int_text(v, &mut buf)).unwrap_or_default());
+                    text.push(form.write(v, &mut buf));
                 }
                 let by_id = if ids.iter().all(|&v| v >= 0) {
-                    // Digits only: natural order is by value.
+                    // Digits only, or one prefix and width of digits: natural order is by
+                    // value.
                     let mut rows: Vec<u32> = (0..ids.len() as u32).collect();
                     radsort::sort_by_key(&mut rows, |&r| ids[r as usize]);
                     rows
@@ -882,7 +950,7 @@ impl OrderSink for SummarySink {
     fn n_customers(&self) -> usize {
         match &self.ids {
             Ids::Numbers { count, .. } => *count,
-            Ids::Ints { ids, .. } => ids.len(),
+            Ids::Keyed { ids, .. } => ids.len(),
             Ids::Table(t) => t.len(),
         }
     }
@@ -905,11 +973,40 @@ impl OrderSink for SummarySink {
         }
     }
 
-    fn push_plain(&mut self, b: &PlainBatch) -> Result<bool> {
+    fn push_plain(&mut self, b: &PlainBatch) -> Result<Option<bool>> {
         let rows = b.rows;
         if self.abandoned.get() || rows == 0 {
-            return Ok(false);
+            return Ok(None);
         }
+        // The first order may be further lines of an order read before (an order's lines
+        // split between batches): then it must have that order's customer (and time, under
+        // `sum_lines`), as row by row, and it adds to that order (`joined`: its index and
+        // customer entry).
+        let joined = match (&b.orders, &self.order_ids) {
+            (Some(run), Some(ids)) if b.join != Join::No => {
+                let mut buf = String::new();
+                match ids.lookup(run.id_at(0, &mut buf)) {
+                    None => None,
+                    Some(i) => {
+                        let i = i as usize;
+                        let Some(&oc) = self.order_customer.get(i) else {
+                            return Ok(None);
+                        };
+                        let same_customer =
+                            self.lookup(b.customers.id_at(0, &mut buf)) == Some(oc & !COUNTED);
+                        let same_time =
+                            b.join != Join::SameTime || self.order_placed.get(i) == b.secs.first();
+                        // Ids of several widths come as text, which is not split here.
+                        if !same_customer || !same_time || !run.same_width {
+                            return Ok(None);
+                        }
+                        Some(oc)
+                    }
+                }
+            }
+            _ => None,
+        };
+        let skip = usize::from(joined.is_some());
         // Checks first, so that declining changes nothing. Customers: member numbers of the
         // sink's pattern, below the density limit at the start (which only grows), index the
         // totals directly; any other ids go through the hash table.
@@ -931,28 +1028,32 @@ impl OrderSink for SummarySink {
         // Amounts at the sink's scale, grown to the batch's as row by row (declined when the
         // per-row path would refuse an amount: it names the row).
         let Some(grow) = self.order_scale.growth_to(b.scale) else {
-            return Ok(false);
+            return Ok(None);
         };
         let k = 10_i64.pow(self.order_scale.scale().max(b.scale) - b.scale);
         let Some(max_units) = b.max_units.checked_mul(k) else {
-            return Ok(false);
+            return Ok(None);
         };
-        // Order ids: none repeating an id before or in the batch, or none at all.
+        // Order ids: none repeating an id before or in the batch (but a joined first one), or
+        // none at all.
         match (&b.orders, &mut self.order_ids) {
             (None, None) => {}
-            (Some(_), None) if self.n_orders > 0 => return Ok(false),
-            (None, Some(_)) => return Ok(false),
+            (Some(_), None) if self.n_orders > 0 => return Ok(None),
+            (None, Some(_)) => return Ok(None),
             (Some(run), ids) => {
                 let ids = ids.get_or_insert_with(|| OrderIdSet::new(self.reserve_hint));
-                let taken = if !run.rising {
-                    ids.extend_any(&run.prefix, run.width, &run.numbers)
+                let numbers = &run.numbers[skip..];
+                let taken = if numbers.is_empty() {
+                    true
+                } else if !run.rising {
+                    ids.extend_any(&run.prefix, run.width, numbers)
                 } else if run.same_width {
-                    ids.extend_numbers(&run.prefix, run.width, &run.numbers)
+                    ids.extend_numbers(&run.prefix, run.width, numbers)
                 } else {
                     ids.extend_rising(&run.prefix, run.first, run.last, &run.text, &run.ends)
                 };
                 if !taken {
-                    return Ok(false);
+                    return Ok(None);
                 }
             }
         }
@@ -966,7 +1067,7 @@ impl OrderSink for SummarySink {
         let with_ids = b.orders.is_some();
         if with_ids {
             self.order_customer.reserve(rows);
-            self.order_placed.extend_from_slice(&b.secs);
+            self.order_placed.extend_from_slice(&b.secs[skip..]);
         }
         let mut batch_units: i64 = 0;
         let mut overflow = false;
@@ -977,6 +1078,12 @@ impl OrderSink for SummarySink {
             let (sum, o) = batch_units.overflowing_add(units);
             batch_units = sum;
             overflow |= o;
+            if let (0, Some(oc)) = (i, joined) {
+                if oc & COUNTED != 0 {
+                    self.stage(oc & !COUNTED, 0, units, Op::Line);
+                }
+                continue;
+            }
             let counted = f & CANCELLED == 0 && day <= as_of;
             if with_ids {
                 self.order_customer
@@ -1007,10 +1114,22 @@ impl OrderSink for SummarySink {
         }
         self.add_all_units(batch_units);
         self.order_scale.note(max_units);
-        self.n_orders += rows;
-        self.max_day = Some(self.max_day.map_or(b.max_day, |m| m.max(b.max_day)));
+        if joined.is_some() || b.source_rows > rows {
+            // An order's total is at most the sum of every order's units (as `add_line`).
+            self.order_scale.note(self.all_units);
+        }
+        self.n_orders += rows - skip;
+        // A joined order's time is its first line's, read before.
+        let max_day = if skip == 0 {
+            Some(b.max_day)
+        } else {
+            b.days[1..].iter().copied().max()
+        };
+        if let Some(d) = max_day {
+            self.max_day = Some(self.max_day.map_or(d, |m| m.max(d)));
+        }
         #[cfg(all(test, feature = "parquet"))]
         super::plain_tests::PLAIN_TAKEN.with(|c| c.set(c.get() + 1));
-        Ok(true)
+        Ok(Some(joined.is_some()))
     }
 }

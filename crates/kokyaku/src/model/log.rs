@@ -712,6 +712,14 @@ impl OrderLogBuilder {
         Ok(Some(n))
     }
 
+    /// Whether `customer_id` is the customer of the latest pushed order.
+    #[must_use]
+    pub(crate) fn last_customer_is(&self, customer_id: &str) -> bool {
+        self.last_customer.is_some()
+            && self.customer.last() == self.last_customer.as_ref()
+            && self.last_customer_id == customer_id
+    }
+
     /// Placement time (Unix seconds) of a pushed order.
     #[must_use]
     pub fn order_placed_at(&self, i: usize) -> Option<i64> {

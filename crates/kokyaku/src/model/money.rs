@@ -264,6 +264,27 @@ pub(crate) enum FloatMoneyError {
 /// `0.30000000000000004`, read as `0.30` in USD); otherwise it is [`FloatMoneyError::Precision`] (`12.345` USD, `0.5` JPY). Without a
 /// currency, at most 8 decimals are kept (rounded half to even). Zero, also `-0.0`, is zero.
 pub(crate) fn float_money(f: f64, minor: Option<u32>) -> Result<Decimal, FloatMoneyError> {
+    // Most amounts are whole cents: their shortest text is the one multiple of 0.01 that
+    // reads back as the float (below 10^13 floats are less than a cent apart, so no other
+    // multiple of 0.01 does, and a shorter text is such a multiple too), found without
+    // formatting the float.
+    if f.abs() < 1e13 && f != 0.0 {
+        let c = (f * 100.0).round();
+        // `c / 100` is correctly rounded: equal to `f` exactly when the decimal reads back
+        // as `f`.
+        #[allow(clippy::float_cmp)] // exact equality is the point
+        if c / 100.0 == f {
+            let d = Decimal::new(c as i64, 2).normalize();
+            if minor.is_none_or(|m| d.scale() <= m) {
+                return Ok(d);
+            }
+        }
+    }
+    float_money_text(f, minor)
+}
+
+/// [`float_money`] through the float's shortest text (the definition).
+pub(crate) fn float_money_text(f: f64, minor: Option<u32>) -> Result<Decimal, FloatMoneyError> {
     use std::str::FromStr as _;
     if !f.is_finite() {
         return Err(FloatMoneyError::NonFinite);
@@ -298,6 +319,52 @@ pub(crate) fn float_money(f: f64, minor: Option<u32>) -> Result<Decimal, FloatMo
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    /// The whole-cents shortcut of `float_money` gives what the definition gives (the same
+    /// decimal, scale included, or the same error).
+    #[test]
+    fn float_money_shortcut_equals_the_text() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut values = vec![
+            0.1 + 0.2,
+            0.01,
+            0.5,
+            12.5,
+            99_999_999_999.99,
+            9_999_999_999_999.99,
+            1e13,
+            1e13 - 0.01,
+            -0.0,
+            -12.34,
+            1e-9,
+            123.456,
+            f64::MIN_POSITIVE,
+        ];
+        for _ in 0..200_000 {
+            let r = next();
+            let cents = (r >> 20) as i64 % 10_000_000_000_000_000;
+            let sign = if r & 1 == 0 { 1.0 } else { -1.0 };
+            values.push(sign * cents as f64 / 100.0);
+            values.push(sign * (r >> 11) as f64 / (1u64 << (r % 60)) as f64);
+            values.push(f64::from_bits(r));
+        }
+        for f in values {
+            for minor in [None, Some(0), Some(1), Some(2), Some(3)] {
+                let a = float_money(f, minor);
+                let b = float_money_text(f, minor);
+                assert_eq!(a, b, "{f:?} {minor:?}");
+                if let (Ok(a), Ok(b)) = (a, b) {
+                    assert_eq!(a.scale(), b.scale(), "{f:?} {minor:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn grows_scale_exactly() {

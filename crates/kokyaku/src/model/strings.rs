@@ -223,7 +223,9 @@ impl Interner {
 /// `O0000000123`): while every new id has the same non-digit prefix and a larger number than
 /// the last, no hash table is built (a repeat of the last id is still found, as line items of
 /// one order usually sit together). The first id that breaks the pattern builds the table
-/// once and the rest go through it, so results never depend on the input's order.
+/// once and the rest go through it, so results never depend on the input's order. Ids of one
+/// prefix and one width in any order (a shuffled export), with numbers close together, are
+/// found by their number in an index instead ([`DenseIds`]), until one does not fit.
 #[derive(Debug, Default)]
 pub struct OrderIds {
     ids: Interner,
@@ -231,6 +233,30 @@ pub struct OrderIds {
     prefix_len: usize,
     last_number: u64,
     reserve: usize,
+    /// The index by number, after the ids stopped rising (while they fit it).
+    dense: Option<DenseIds>,
+}
+
+/// Ids of one prefix and one width: each id's index by its number less `base` (`NONE` where
+/// no id); the number of such an id says its text.
+#[derive(Debug)]
+struct DenseIds {
+    prefix: String,
+    width: usize,
+    base: u64,
+    index: Vec<u32>,
+}
+
+impl DenseIds {
+    /// The number of `id` when it has the prefix and width.
+    #[inline]
+    fn number(&self, id: &str) -> Option<u64> {
+        if id.len() != self.width {
+            return None;
+        }
+        let (p, num) = split_number(id)?;
+        (p == self.prefix).then_some(num)
+    }
 }
 
 fn split_number(s: &str) -> Option<(&str, u64)> {
@@ -252,6 +278,7 @@ impl OrderIds {
             prefix_len: 0,
             last_number: 0,
             reserve: n,
+            dense: None,
         }
     }
     /// Number of ids.
@@ -287,10 +314,60 @@ impl OrderIds {
                     return None;
                 }
             }
+            self.monotone = false;
+            self.dense = self.build_dense();
+            if self.dense.is_none() {
+                self.build_table();
+            }
+        }
+        if let Some(d) = &mut self.dense {
+            let n = self.ids.values.len();
+            let room = dense_room(n + 1, self.reserve);
+            if let Some(k) = d
+                .number(id)
+                .and_then(|num| dense_slot(&mut d.base, &mut d.index, room, num))
+            {
+                if d.index[k] != NONE {
+                    return Some(d.index[k]);
+                }
+                d.index[k] = n as u32;
+                self.ids.values.push(id);
+                return None;
+            }
+            self.dense = None;
             self.build_table();
         }
         let (i, new) = self.ids.intern_new(id);
         if new { None } else { Some(i) }
+    }
+
+    /// The index by number of the rising ids so far, when they all have one width (they have
+    /// one prefix) and their numbers lie close enough together.
+    fn build_dense(&self) -> Option<DenseIds> {
+        let v = &self.ids.values;
+        if v.is_empty() {
+            return None;
+        }
+        let first = v.get(0);
+        let width = first.len();
+        let prefix = first.get(..self.prefix_len)?.to_owned();
+        let (lo, hi) = (split_number(first)?.1, self.last_number);
+        if hi < lo || hi - lo > dense_room(v.len(), self.reserve) {
+            return None;
+        }
+        let mut index = Vec::with_capacity(self.reserve.max(v.len()));
+        index.resize(usize::try_from(hi - lo + 1).ok()?, NONE);
+        let d = DenseIds {
+            prefix,
+            width,
+            base: lo,
+            index: Vec::new(),
+        };
+        for i in 0..v.len() {
+            let num = d.number(v.get(i))?;
+            index[usize::try_from(num - lo).ok()?] = i as u32;
+        }
+        Some(DenseIds { index, ..d })
     }
     /// Appends ids of one prefix whose numbers rise strictly from `first` to `last`, when they
     /// keep the fast mode: they share the prefix of the ids before and `first` is above the
@@ -327,6 +404,7 @@ impl OrderIds {
     }
     fn build_table(&mut self) {
         self.monotone = false;
+        self.dense = None;
         let values = std::mem::take(&mut self.ids.values);
         let mut ids = Interner::new();
         ids.reserve(self.reserve.max(values.len()), 0);
@@ -342,8 +420,19 @@ impl OrderIds {
     /// The index of `id`, if inserted.
     #[must_use]
     pub fn lookup(&self, id: &str) -> Option<u32> {
+        if let Some(d) = &self.dense {
+            let k = usize::try_from(d.number(id)?.checked_sub(d.base)?).ok()?;
+            return d.index.get(k).copied().filter(|&i| i != NONE);
+        }
         if !self.monotone {
             return self.ids.lookup(id);
+        }
+        // Usually a further line of the latest order.
+        let v = &self.ids.values;
+        if let Some(last) = v.len().checked_sub(1) {
+            if v.get(last) == id {
+                return Some(last as u32);
+            }
         }
         // Ids are sorted by number with one prefix: binary search.
         let (p, num) = split_number(id)?;
@@ -844,7 +933,18 @@ impl OrderIdSet {
 pub struct CustomerIds {
     ids: Interner,
     dense: Option<Dense>,
+    /// After the dense mode: ids that are numbers written one way (decimal integers, or member
+    /// numbers of one prefix and width beyond the dense range), found by their number.
+    keyed: Option<Keyed>,
     rows_hint: usize,
+}
+
+/// Ids of one [`KeyText`] form: each id's index by its number, and each index's number.
+#[derive(Debug)]
+struct Keyed {
+    form: KeyText,
+    map: IntMap,
+    numbers: Vec<i64>,
 }
 
 #[derive(Debug)]
@@ -875,6 +975,7 @@ impl CustomerIds {
                 prefix: Box::default(),
                 slots: Vec::new(),
             }),
+            keyed: None,
             rows_hint: 0,
         }
     }
@@ -910,13 +1011,65 @@ impl CustomerIds {
                 }
                 return *slot;
             }
+            self.keyed = self.build_keyed(s);
+            if self.keyed.is_none() {
+                self.build_table();
+            } else {
+                self.dense = None;
+            }
+        }
+        if let Some(k) = &mut self.keyed {
+            if let Some(v) = k.form.key(s) {
+                let next = k.numbers.len() as u32;
+                let i = *k.map.entry(v).or_insert(next);
+                if i == next {
+                    k.numbers.push(v);
+                    self.ids.values.push(s);
+                }
+                return i;
+            }
             self.build_table();
         }
         self.ids.intern(s)
     }
+    /// The keyed mode for the ids so far and `next` (leaving the dense mode): member numbers
+    /// of the dense mode's pattern, or decimal integers; `None` when they are not all of one
+    /// form.
+    fn build_keyed(&self, next: &str) -> Option<Keyed> {
+        let d = self.dense.as_ref()?;
+        let padded = match (d.width, member_number(d.width, &d.prefix, next)) {
+            (0, Some((_, p))) => Some(KeyText::Padded {
+                prefix: next.as_bytes()[..p].into(),
+                width: next.len(),
+            }),
+            (_, Some(_)) => Some(KeyText::Padded {
+                prefix: d.prefix.clone(),
+                width: d.width,
+            }),
+            _ => None,
+        };
+        let v = &self.ids.values;
+        // Integers first: `12` of width 2 is also the decimal integer 12, and integers stay
+        // keyed whatever their width.
+        for form in [Some(KeyText::Int), padded].into_iter().flatten() {
+            let numbers: Option<Vec<i64>> = (0..v.len()).map(|i| form.key(v.get(i))).collect();
+            if let (Some(numbers), Some(_)) = (numbers, form.key(next)) {
+                let mut map = IntMap::default();
+                map.reserve(numbers.len().max(self.rows_hint / 4));
+                for (i, &n) in numbers.iter().enumerate() {
+                    map.insert(n, i as u32);
+                }
+                return Some(Keyed { form, map, numbers });
+            }
+        }
+        None
+    }
     /// The index of `s`, if interned.
     #[must_use]
     pub fn lookup(&self, s: &str) -> Option<u32> {
+        if let Some(k) = &self.keyed {
+            return k.map.get(&k.form.key(s)?).copied();
+        }
         match &self.dense {
             Some(d) => {
                 let (n, _) = Self::dense_slot(d, self.dense_limit(), s)?;
@@ -929,6 +1082,9 @@ impl CustomerIds {
     /// after finds them in cache: a tight loop of independent loads lets the CPU overlap the
     /// cache misses that a row-by-row loop would pay one after another.
     pub fn warm<'a>(&self, ids: impl Iterator<Item = &'a str>) {
+        if self.keyed.is_some() {
+            return;
+        }
         let Some(d) = &self.dense else {
             self.ids.warm(ids);
             return;
@@ -944,6 +1100,7 @@ impl CustomerIds {
     }
     fn build_table(&mut self) {
         self.dense = None;
+        self.keyed = None;
         let values = std::mem::take(&mut self.ids.values);
         let mut ids = Interner::new();
         ids.reserve(values.len(), 0);
@@ -974,6 +1131,15 @@ impl CustomerIds {
     /// Indices in [`natural_cmp`] order (from the direct array when in the fast mode).
     #[must_use]
     pub fn natural_order(&self) -> Vec<u32> {
+        if let Some(k) = &self.keyed {
+            // One prefix and width of digits, or integers without a sign: by value.
+            if k.numbers.iter().all(|&n| n >= 0) {
+                let mut rows: Vec<u32> = (0..k.numbers.len() as u32).collect();
+                radsort::sort_by_key(&mut rows, |&r| k.numbers[r as usize]);
+                return rows;
+            }
+            return natural_order(&self.ids.values);
+        }
         match &self.dense {
             // One prefix and one width of digits: numeric order is text order is natural order.
             Some(d) => d.slots.iter().copied().filter(|&i| i != EMPTY).collect(),
@@ -984,6 +1150,54 @@ impl CustomerIds {
     #[must_use]
     pub fn into_values(self) -> StrColumn {
         self.ids.values
+    }
+}
+
+/// Integer keys to rows.
+pub(crate) type IntMap = hashbrown::HashMap<i64, u32, foldhash::fast::FixedState>;
+
+/// How numbers kept as keys (of the streamed summary's keyed ids, of [`CustomerIds`]) are
+/// written: the one text each number has, so that the
+/// number stands for the text exactly (`007` and `7` are different customers: only one of
+/// them can be of a given form).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum KeyText {
+    /// Decimal text as `{v}` writes it (no leading zeros, no plus sign).
+    Int,
+    /// `prefix` then the number zero-padded to `width` bytes in all (1-18 digits).
+    Padded { prefix: Box<[u8]>, width: usize },
+}
+
+impl KeyText {
+    /// The number `id` writes in this form, if it is of it.
+    #[inline]
+    pub(crate) fn key(&self, id: &str) -> Option<i64> {
+        match self {
+            Self::Int => crate::io::int_of_text(id),
+            Self::Padded { prefix, width } => {
+                let (n, _) = member_number(*width, prefix, id)?;
+                i64::try_from(n).ok()
+            }
+        }
+    }
+
+    /// The text of `v`, in `buf`.
+    pub(crate) fn write<'a>(&self, v: i64, buf: &'a mut String) -> &'a str {
+        buf.clear();
+        match self {
+            Self::Int => {
+                let mut b = [0u8; 20];
+                buf.push_str(
+                    std::str::from_utf8(crate::io::int_text(v, &mut b)).unwrap_or_default(),
+                );
+            }
+            Self::Padded { prefix, width } => {
+                let digits = width - prefix.len();
+                buf.push_str(std::str::from_utf8(prefix).unwrap_or_default());
+                std::fmt::Write::write_fmt(buf, format_args!("{v:0digits$}")).ok();
+            }
+        }
+        buf
     }
 }
 
@@ -1188,6 +1402,76 @@ mod tests {
                     prop_assert_eq!(set.lookup(id), ids.lookup(id), "{}", id);
                 }
             }
+        }
+    }
+
+    proptest! {
+        /// `OrderIds` (rising, then indexed by number, then a hash table) answers every
+        /// insert and lookup as a plain map of the texts does.
+        #[test]
+        fn order_ids_answer_like_a_map(
+            steps in prop::collection::vec(
+                prop_oneof![
+                    8 => (0u64..200).prop_map(|n| format!("O{:05}", 1_000 + n)),
+                    1 => (0u64..200).prop_map(|n| format!("O{}", 1_000 + n)),
+                    1 => (0u64..3).prop_map(|n| format!("P{:05}", 1_000 + n)),
+                    1 => Just("O99999999999".to_owned()),
+                    1 => Just("abc".to_owned()),
+                ],
+                0..80),
+            rising_first in 0usize..40,
+        ) {
+            let mut steps = steps;
+            // A rising start (the fast mode), then any order.
+            let k = rising_first.min(steps.len());
+            steps[..k].sort();
+            let mut ids = OrderIds::new(8);
+            let mut map: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+            for id in &steps {
+                let want = map.get(id).copied();
+                prop_assert_eq!(ids.insert(id), want, "{}", id);
+                if want.is_none() {
+                    map.insert(id.clone(), map.len() as u32);
+                }
+                for probe in steps.iter().chain(["O01000", "O00999", "zz"].map(str::to_owned).iter()) {
+                    prop_assert_eq!(ids.lookup(probe), map.get(probe).copied(), "{}", probe);
+                }
+            }
+            prop_assert_eq!(ids.len(), map.len());
+        }
+    }
+
+    proptest! {
+        /// `CustomerIds` (dense member numbers, then keyed by number, then a hash table)
+        /// answers every intern and lookup as a plain map of the texts does, and orders its ids
+        /// as `natural_order` orders their texts.
+        #[test]
+        fn customer_ids_answer_like_a_map(
+            ids in prop::collection::vec(
+                prop_oneof![
+                    6 => (0u64..50).prop_map(|n| format!("{:010}", 10_000_000 + n * 7_919_000)),
+                    4 => (0u64..50).prop_map(|n| (10_000_000 + n * 7_919_000).to_string()),
+                    2 => (0u64..20).prop_map(|n| format!("C-{:08}", n * 9_000_001)),
+                    1 => (0u64..12).prop_map(|n| n.to_string()),
+                    1 => (0u64..12).prop_map(|n| format!("{n:03}")),
+                    1 => Just("-7".to_owned()),
+                    1 => Just("mail@example.jp".to_owned()),
+                ],
+                0..60),
+            hint in prop::sample::select(vec![0usize, 100, 10_000_000]),
+        ) {
+            let mut c = CustomerIds::new();
+            c.expect_rows(hint);
+            let mut map: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+            for id in &ids {
+                let want = map.get(id.as_str()).copied().unwrap_or(map.len() as u32);
+                prop_assert_eq!(c.intern(id), want, "{}", id);
+                map.entry(id.as_str()).or_insert(want);
+                for probe in ids.iter().map(String::as_str).chain(["0", "0010000000", "x"]) {
+                    prop_assert_eq!(c.lookup(probe), map.get(probe).copied(), "{}", probe);
+                }
+            }
+            prop_assert_eq!(c.natural_order(), natural_order(c.values()));
         }
     }
 

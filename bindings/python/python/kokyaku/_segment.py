@@ -39,6 +39,21 @@ def _fit(fit: Any, name: str) -> Any:
     )
 
 
+# The keyword options of segment() / explain() that add predicted and loyalty fields (the core's
+# segment::EXTRA_KEYS).
+_EXTRA_KEYS = (
+    "fit",
+    "spend_fit",
+    "horizon",
+    "discount_rate",
+    "discount_period",
+    "margin",
+    "program",
+    "redemptions",
+    "invitations",
+)
+
+
 def _segment_options(
     as_of: Any, dormant_days: Any, rfm: Any, cpm: Any, extras: dict[str, Any] | None = None
 ) -> str:
@@ -105,17 +120,7 @@ def segment(
         payload = list(rules)
     else:
         payload = rules
-    extras = {
-        "fit": fit,
-        "spend_fit": spend_fit,
-        "horizon": horizon,
-        "discount_rate": discount_rate,
-        "discount_period": discount_period,
-        "margin": margin,
-        "program": program,
-        "redemptions": redemptions,
-        "invitations": invitations,
-    }
+    extras = {k: v for k, v in locals().items() if k in _EXTRA_KEYS}
     return json.loads(
         _kokyaku.segment_json(
             log._inner,
@@ -163,17 +168,7 @@ def explain(
     >>> kokyaku.explain(log, "orders >= 2", "b")
     {'fields': [{'field': 'orders', 'value': 1}], 'rule': 'orders >= 2', 'value': False}
     """
-    extras = {
-        "fit": fit,
-        "spend_fit": spend_fit,
-        "horizon": horizon,
-        "discount_rate": discount_rate,
-        "discount_period": discount_period,
-        "margin": margin,
-        "program": program,
-        "redemptions": redemptions,
-        "invitations": invitations,
-    }
+    extras = {k: v for k, v in locals().items() if k in _EXTRA_KEYS}
     return json.loads(
         _kokyaku.segment_explain_json(
             log._inner,

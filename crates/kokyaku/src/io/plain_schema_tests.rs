@@ -535,6 +535,25 @@ proptest! {
     }
 }
 
+/// An order's lines split between chunks, where the second chunk leaves the member-number
+/// mode (UUID-like ids whose tails read as numbers, then one of another prefix): the joined
+/// order's customer is re-pointed with the rest (the CI run of 2026-12-04 indexed a stale row
+/// and panicked).
+#[test]
+fn a_joined_order_follows_its_customer_out_of_the_member_number_mode() {
+    let s = Schema4 {
+        cust: 2,
+        order: 2,
+        time: 8,
+        amount: 0,
+    };
+    let orders = [(19, 0, 1, 1), (19, 163_599, 1, 3), (0, 163_599, 1, 1)];
+    let path = write_csv(&orders, s, None, false);
+    let (_, streamed) = check_csv(&path, &options(s, false), 3);
+    assert!(streamed);
+    std::fs::remove_file(&path).ok();
+}
+
 /// Member numbers beyond the direct range are keyed by their number; an id of another form
 /// (`7` beside `0000000007`, a different customer; text) moves them to the text table, row by
 /// row or in a chunk, and the summary stays the grouped log's.

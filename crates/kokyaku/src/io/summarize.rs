@@ -980,8 +980,7 @@ impl OrderSink for SummarySink {
         }
         // The first order may be further lines of an order read before (an order's lines
         // split between batches): then it must have that order's customer (and time, under
-        // `sum_lines`), as row by row, and it adds to that order (`joined`: its index and
-        // customer entry).
+        // `sum_lines`), as row by row, and it adds to that order (`joined`: its index).
         let joined = match (&b.orders, &self.order_ids) {
             (Some(run), Some(ids)) if b.join != Join::No => {
                 let mut buf = String::new();
@@ -1000,7 +999,7 @@ impl OrderSink for SummarySink {
                         if !same_customer || !same_time || !run.same_width {
                             return Ok(None);
                         }
-                        Some(oc)
+                        Some(i)
                     }
                 }
             }
@@ -1063,6 +1062,9 @@ impl OrderSink for SummarySink {
             self.order_scale.grow_to(b.scale);
         }
         let customer = self.plain_customers(&b.customers, direct);
+        // The joined order's customer entry, read after `plain_customers`: leaving the
+        // member-number mode re-points the rows.
+        let joined = joined.and_then(|i| self.order_customer.get(i).copied());
         let as_of = self.as_of;
         let with_ids = b.orders.is_some();
         if with_ids {

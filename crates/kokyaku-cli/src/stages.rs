@@ -47,6 +47,10 @@ pub struct StagesArgs {
     /// Output format (text: CSV tables, or a readable card).
     #[arg(long, value_enum, default_value = "text")]
     pub format: crate::OutFormat,
+    /// Write the table (or `--history`) to this file instead: Parquet for `.parquet` / `.pq`,
+    /// else CSV (`-`: CSV on stdout).
+    #[arg(short, long, default_value = "-", conflicts_with_all = ["customer", "distribution"])]
+    pub output: PathBuf,
 }
 
 fn read(path: &Path) -> Result<String> {
@@ -155,7 +159,7 @@ pub fn run(a: &StagesArgs) -> Result<()> {
     }
     if a.history {
         let rows = loyalty::history_rows(&s);
-        if json {
+        if json && a.output.as_os_str() == "-" {
             return crate::print_json(&rows);
         }
         let mut t = Table::default();
@@ -168,17 +172,38 @@ pub fn run(a: &StagesArgs) -> Result<()> {
         t.push("to", col(&|r| Some(r.to.clone())));
         t.push("reason", col(&|r| Some(r.reason.to_owned())));
         t.push("order_id", col(&|r| r.order_id.clone()));
-        return t.write_csv(std::io::stdout().lock());
+        crate::input::write_table(&t, &a.output)?;
+        return wrote(a, t.n_rows(), "changes", &s);
     }
     if a.distribution.is_some() {
         return print_distribution(&s, json);
     }
-    let t = loyalty::stages_table(&s);
-    if json {
-        crate::print_json(&t.to_records())
-    } else {
-        t.write_csv(std::io::stdout().lock())
+    if json && a.output.as_os_str() == "-" {
+        return crate::print_json(&loyalty::stages_table(&s).to_records());
     }
+    // Typed columns straight to the file (the same bytes as the table would give).
+    let batch = loyalty::stages_record_batch(&s)?;
+    crate::input::write_batch(&batch, &a.output)?;
+    wrote(a, batch.num_rows(), "customers", &s)
+}
+
+/// After writing a file: what was written (JSON with `--format json`, else a line on stderr
+/// unless `--quiet`); nothing for stdout.
+fn wrote(a: &StagesArgs, rows: usize, what: &str, s: &Stages) -> Result<()> {
+    if a.output.as_os_str() == "-" {
+        return Ok(());
+    }
+    if a.format == crate::OutFormat::Json {
+        let mut m = serde_json::Map::new();
+        m.insert("output".into(), a.output.display().to_string().into());
+        m.insert(what.into(), rows.into());
+        m.insert("as_of".into(), s.as_of.to_string().into());
+        return crate::print_json(&m);
+    }
+    if !a.input.quiet {
+        eprintln!("wrote {rows} {what} to {}", a.output.display());
+    }
+    Ok(())
 }
 
 fn print_card(c: &loyalty::Card) -> Result<()> {

@@ -79,3 +79,46 @@ fn programme_error_names_the_field() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("stages[1].colour"), "{err}");
 }
+
+#[test]
+fn table_and_history_to_files() {
+    let (orders, program) = preset();
+    let base = [
+        orders.as_str(),
+        "--program",
+        &program,
+        "--timezone",
+        "Asia/Tokyo",
+        "--as-of",
+        "2024-05-15",
+    ];
+    let dir = common::scratch("stages", "files");
+    std::fs::create_dir_all(&dir).unwrap();
+    for history in [false, true] {
+        let mut a = base.to_vec();
+        if history {
+            a.push("--history");
+        }
+        let stdout = out(&kokyaku(&a));
+        let csv = dir.join(format!("t{history}.csv"));
+        let pq = dir.join(format!("t{history}.parquet"));
+        let mut b = a.clone();
+        b.extend(["-o", csv.to_str().unwrap(), "--format", "json"]);
+        let msg: serde_json::Value = serde_json::from_str(&out(&kokyaku(&b))).unwrap();
+        assert_eq!(msg["as_of"], "2024-05-15");
+        // The file holds what stdout shows: every row of the table.
+        assert_eq!(std::fs::read_to_string(&csv).unwrap(), stdout);
+        let rows = stdout.lines().count() - 1;
+        let key = if history { "changes" } else { "customers" };
+        assert_eq!(msg[key], rows, "{msg}");
+        let mut b = a.clone();
+        b.extend(["-o", pq.to_str().unwrap(), "--quiet"]);
+        out(&kokyaku(&b));
+        let bytes = std::fs::read(&pq).unwrap();
+        assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
+    }
+    // A card or the distribution goes to stdout only.
+    let mut a = base.to_vec();
+    a.extend(["--customer", "M", "-o", "x.csv"]);
+    assert!(!kokyaku(&a).status.success());
+}

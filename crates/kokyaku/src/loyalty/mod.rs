@@ -7,11 +7,15 @@
 //! as of a date, and on request the history of stage changes and the month-end distribution.
 //! `docs/loyalty.md` states every rule and three presets with worked examples.
 
+#[cfg(feature = "parquet")]
+mod arrow_out;
 mod calendar;
 mod evaluate;
 mod output;
 mod program;
 
+#[cfg(feature = "parquet")]
+pub use arrow_out::stages_record_batch;
 pub use evaluate::{
     ChangeReason, Distribution, Invitation, LoyaltyEvents, Redemption, StageChange, StageOptions,
     Stages, evaluate,

@@ -10,6 +10,14 @@ pub fn thread_cpu_seconds() -> f64 {
         .map_or(f64::NAN, |ns| ns / 1e9)
 }
 
+/// On-CPU seconds of the whole process, every thread (live or ended) included
+/// (`CLOCK_PROCESS_CPUTIME_ID`): a phase that uses a second core counts both.
+#[must_use]
+pub fn process_cpu_seconds() -> f64 {
+    let ts = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
+}
+
 /// The loyalty benchmark programme: the JP EC rank of docs/loyalty.md (rolling 365 days, monthly
 /// reviews, recompute, net spend, points with stage multipliers, a first-order and a
 /// subscription bonus, 12-month expiry). Used by the `loyalty` bench, `loyalty_stages` and

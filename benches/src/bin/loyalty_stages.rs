@@ -9,13 +9,13 @@ use std::time::Instant;
 use kokyaku::loyalty::{LoyaltyEvents, Program, StageOptions, evaluate};
 use kokyaku::simulate::{SimOptions, simulate_log};
 use kokyaku::summary::{SummaryOptions, summarize};
-use kokyaku_benches::{JP_EC_RANK_PROGRAM, thread_cpu_seconds};
+use kokyaku_benches::{JP_EC_RANK_PROGRAM, process_cpu_seconds};
 
-/// `(wall seconds, on-CPU seconds, result)` of one call.
+/// `(wall seconds, on-CPU seconds of every thread, result)` of one call.
 fn timed<T>(f: impl FnOnce() -> T) -> (f64, f64, T) {
-    let (t, c) = (Instant::now(), thread_cpu_seconds());
+    let (t, c) = (Instant::now(), process_cpu_seconds());
     let r = f();
-    (t.elapsed().as_secs_f64(), thread_cpu_seconds() - c, r)
+    (t.elapsed().as_secs_f64(), process_cpu_seconds() - c, r)
 }
 
 fn main() {

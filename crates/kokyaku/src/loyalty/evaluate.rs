@@ -764,17 +764,20 @@ impl Ctx<'_> {
     }
 }
 
-/// Sorted per-customer event lists (redemptions, invitations) with offsets.
-struct PerCustomer<T> {
-    items: Vec<(u32, Day, T)>,
+/// Sorted per-customer event lists (redemptions, invitations) with a cursor.
+struct PerCustomer<I> {
+    items: I,
     next: usize,
 }
 
-impl<T: Copy> PerCustomer<T> {
+impl<T: Copy> PerCustomer<Vec<(u32, Day, T)>> {
     fn new(mut items: Vec<(u32, Day, T)>) -> Self {
         items.sort_by_key(|&(c, d, _)| (c, d));
         Self { items, next: 0 }
     }
+}
+
+impl<T: Copy> PerCustomer<&[(u32, Day, T)]> {
     /// Skips to customer `c`; returns the range of its items.
     fn range(&mut self, c: u32) -> std::ops::Range<usize> {
         while self.next < self.items.len() && self.items[self.next].0 < c {
@@ -809,17 +812,19 @@ pub fn evaluate(
     events: &LoyaltyEvents,
     opts: &StageOptions,
 ) -> Result<Stages> {
-    evaluate_with(log, program, events, opts, true)
+    evaluate_with(log, program, events, opts, true, PARALLEL_FROM)
 }
 
 /// `fast = false` is the straightforward reference the tests compare against: chrono for every
-/// date, the bonus product in `Decimal` per order, and every review visited.
+/// date, the bonus product in `Decimal` per order, and every review visited. From `split_from`
+/// customers the work is split in two halves (tests split the smallest logs).
 fn evaluate_with(
     log: &OrderLog,
     program: &Program,
     events: &LoyaltyEvents,
     opts: &StageOptions,
     fast: bool,
+    split_from: usize,
 ) -> Result<Stages> {
     let as_of = log.as_of_day(opts.as_of);
     let amounts = log.amounts();
@@ -947,100 +952,207 @@ fn evaluate_with(
             })?;
         invitations.push((c, date_to_day(inv.date), s as u16));
     }
-    let mut redemptions = PerCustomer::new(redemptions);
-    let mut invitations = PerCustomer::new(invitations);
-
+    let redemptions = PerCustomer::new(redemptions);
+    let invitations = PerCustomer::new(invitations);
     let n = log.n_customers();
-    let mut out = Stages {
-        as_of: day_to_date(as_of),
-        stage_ids: program.stages.iter().map(|s| s.id.clone()).collect(),
-        stage_names: program.stages.iter().map(|s| s.name.clone()).collect(),
-        has_points: program.points.is_some(),
-        customer_id: log.customer_ids().clone(),
-        member_since: Vec::with_capacity(n),
-        stage: Vec::with_capacity(n),
-        stage_since: Vec::with_capacity(n),
-        money_scale: scale,
-        window_spend_units: Vec::with_capacity(n),
-        window_orders: Vec::with_capacity(n),
-        window_points: Vec::with_capacity(n),
-        points_earned: Vec::with_capacity(n),
-        points_expired: Vec::with_capacity(n),
-        points_redeemed: Vec::with_capacity(n),
-        points_reversed: Vec::with_capacity(n),
-        points_balance: Vec::with_capacity(n),
-        next_expiring_points: Vec::with_capacity(n),
-        next_expiring_date: Vec::with_capacity(n),
-        next_stage: Vec::with_capacity(n),
-        spend_needed_units: Vec::with_capacity(n),
-        orders_needed: Vec::with_capacity(n),
-        points_needed: Vec::with_capacity(n),
-        needed_by: Vec::with_capacity(n),
-        history: Vec::new(),
-        history_order_ids: Vec::new(),
-        distribution: None,
-    };
     let month_ends = if opts.distribution {
         distribution_months(log, as_of)
     } else {
         Vec::new()
     };
-    let ns = program.stages.len();
-    let mut dist = Distribution {
-        month_ends: month_ends.iter().map(|&d| day_to_date(d)).collect(),
-        stages: out.stage_ids.clone(),
-        counts: vec![vec![0; ns]; month_ends.len()],
-        upgrades: vec![0; month_ends.len()],
-        downgrades: vec![0; month_ends.len()],
-        new_members: vec![0; month_ends.len()],
-        transitions: vec![vec![0; ns]; ns + 1],
+    let run = Run {
+        ctx: &ctx,
+        scale,
+        log,
+        opts,
+        month_ends: &month_ends,
+        redemptions: &redemptions.items,
+        invitations: &invitations.items,
     };
-    let mut sc = Scratch::default();
-    for c in 0..n {
-        let r = redemptions.range(c as u32);
-        let iv = invitations.range(c as u32);
-        let s = run_customer(
-            &ctx,
-            log,
-            c,
-            &redemptions.items[r],
-            &invitations.items[iv],
-            &mut sc,
-        )?;
-        push_row(&ctx, log, c, &s, &sc, &mut out);
-        if opts.history {
-            let base = log.order_range(c).start;
-            for &(day, from, to, reason, pos) in &sc.changes {
-                let order = if pos == NONE {
-                    NONE
-                } else {
-                    (base + pos as usize) as u32
-                };
-                out.history.push(StageChange {
-                    customer: c as u32,
-                    day,
-                    from,
-                    to,
-                    reason,
-                    order,
-                });
-                out.history_order_ids.push(if order == NONE {
-                    None
-                } else {
-                    log.order_id(order as usize).map(str::to_owned)
-                });
+    // Customers are independent: two halves of about equal orders, the first on a helper
+    // thread where there is one (`crate::par`), appended in customer order. The split and
+    // the result do not depend on whether the thread ran.
+    let mid = if n >= split_from.max(1) {
+        // The first customer whose orders start at half the log or later.
+        let half = log.order_range(n - 1).end / 2;
+        let (mut lo, mut hi) = (0, n);
+        while lo < hi {
+            let m = usize::midpoint(lo, hi);
+            if log.order_range(m).start < half {
+                lo = m + 1;
+            } else {
+                hi = m;
             }
         }
-        if opts.distribution {
-            if let Some(j) = s.joined {
-                tally(&month_ends, j, ctx.base, &sc.changes, &mut dist);
-            }
-        }
-    }
-    if opts.distribution {
-        out.distribution = Some(dist);
+        lo
+    } else {
+        n
+    };
+    // The first half's columns have room for every row: the second's are appended in place.
+    let (first, second) = crate::par::join(&|| run.customers(0..mid, n), || {
+        run.customers(mid..n, n - mid)
+    });
+    let mut out = first?;
+    out.append(second?);
+    if !opts.distribution {
+        out.distribution = None;
     }
     Ok(out)
+}
+
+/// From this many customers, [`evaluate`] splits them between two threads.
+const PARALLEL_FROM: usize = 20_000;
+
+/// What every customer's evaluation reads.
+struct Run<'a> {
+    ctx: &'a Ctx<'a>,
+    /// Decimal places of the money columns.
+    scale: u32,
+    log: &'a OrderLog,
+    opts: &'a StageOptions,
+    month_ends: &'a [Day],
+    /// Sorted by customer then day.
+    redemptions: &'a [(u32, Day, i64)],
+    invitations: &'a [(u32, Day, u16)],
+}
+
+impl Run<'_> {
+    /// The rows (history, distribution) of customers `range`, in columns with room for `n`.
+    fn customers(&self, range: std::ops::Range<usize>, n: usize) -> Result<Stages> {
+        let (ctx, log, opts) = (self.ctx, self.log, self.opts);
+        let program = ctx.p;
+        let mut out = Stages {
+            as_of: day_to_date(ctx.as_of),
+            stage_ids: program.stages.iter().map(|s| s.id.clone()).collect(),
+            stage_names: program.stages.iter().map(|s| s.name.clone()).collect(),
+            has_points: program.points.is_some(),
+            customer_id: log.customer_ids().clone(),
+            member_since: Vec::with_capacity(n),
+            stage: Vec::with_capacity(n),
+            stage_since: Vec::with_capacity(n),
+            money_scale: self.scale,
+            window_spend_units: Vec::with_capacity(n),
+            window_orders: Vec::with_capacity(n),
+            window_points: Vec::with_capacity(n),
+            points_earned: Vec::with_capacity(n),
+            points_expired: Vec::with_capacity(n),
+            points_redeemed: Vec::with_capacity(n),
+            points_reversed: Vec::with_capacity(n),
+            points_balance: Vec::with_capacity(n),
+            next_expiring_points: Vec::with_capacity(n),
+            next_expiring_date: Vec::with_capacity(n),
+            next_stage: Vec::with_capacity(n),
+            spend_needed_units: Vec::with_capacity(n),
+            orders_needed: Vec::with_capacity(n),
+            points_needed: Vec::with_capacity(n),
+            needed_by: Vec::with_capacity(n),
+            history: Vec::new(),
+            history_order_ids: Vec::new(),
+            distribution: None,
+        };
+        let month_ends = self.month_ends;
+        let ns = program.stages.len();
+        let mut dist = Distribution {
+            month_ends: month_ends.iter().map(|&d| day_to_date(d)).collect(),
+            stages: out.stage_ids.clone(),
+            counts: vec![vec![0; ns]; month_ends.len()],
+            upgrades: vec![0; month_ends.len()],
+            downgrades: vec![0; month_ends.len()],
+            new_members: vec![0; month_ends.len()],
+            transitions: vec![vec![0; ns]; ns + 1],
+        };
+        let first = range.start as u32;
+        let mut redemptions = PerCustomer {
+            next: self.redemptions.partition_point(|r| r.0 < first),
+            items: self.redemptions,
+        };
+        let mut invitations = PerCustomer {
+            next: self.invitations.partition_point(|r| r.0 < first),
+            items: self.invitations,
+        };
+        let mut sc = Scratch::default();
+        for c in range {
+            let r = redemptions.range(c as u32);
+            let iv = invitations.range(c as u32);
+            let s = run_customer(
+                ctx,
+                log,
+                c,
+                &redemptions.items[r],
+                &invitations.items[iv],
+                &mut sc,
+            )?;
+            push_row(ctx, log, c, &s, &sc, &mut out);
+            if opts.history {
+                let base = log.order_range(c).start;
+                for &(day, from, to, reason, pos) in &sc.changes {
+                    let order = if pos == NONE {
+                        NONE
+                    } else {
+                        (base + pos as usize) as u32
+                    };
+                    out.history.push(StageChange {
+                        customer: c as u32,
+                        day,
+                        from,
+                        to,
+                        reason,
+                        order,
+                    });
+                    out.history_order_ids.push(if order == NONE {
+                        None
+                    } else {
+                        log.order_id(order as usize).map(str::to_owned)
+                    });
+                }
+            }
+            if opts.distribution {
+                if let Some(j) = s.joined {
+                    tally(month_ends, j, ctx.base, &sc.changes, &mut dist);
+                }
+            }
+        }
+        out.distribution = Some(dist);
+        Ok(out)
+    }
+}
+
+impl Stages {
+    /// Appends the rows (history, distribution counts) of the customers after these.
+    fn append(&mut self, b: Stages) {
+        self.member_since.extend(b.member_since);
+        self.stage.extend(b.stage);
+        self.stage_since.extend(b.stage_since);
+        self.window_spend_units.extend(b.window_spend_units);
+        self.window_orders.extend(b.window_orders);
+        self.window_points.extend(b.window_points);
+        self.points_earned.extend(b.points_earned);
+        self.points_expired.extend(b.points_expired);
+        self.points_redeemed.extend(b.points_redeemed);
+        self.points_reversed.extend(b.points_reversed);
+        self.points_balance.extend(b.points_balance);
+        self.next_expiring_points.extend(b.next_expiring_points);
+        self.next_expiring_date.extend(b.next_expiring_date);
+        self.next_stage.extend(b.next_stage);
+        self.spend_needed_units.extend(b.spend_needed_units);
+        self.orders_needed.extend(b.orders_needed);
+        self.points_needed.extend(b.points_needed);
+        self.needed_by.extend(b.needed_by);
+        self.history.extend(b.history);
+        self.history_order_ids.extend(b.history_order_ids);
+        if let (Some(a), Some(b)) = (&mut self.distribution, b.distribution) {
+            let add = |x: &mut [u64], y: &[u64]| x.iter_mut().zip(y).for_each(|(x, y)| *x += y);
+            for (x, y) in a.counts.iter_mut().zip(&b.counts) {
+                add(x, y);
+            }
+            add(&mut a.upgrades, &b.upgrades);
+            add(&mut a.downgrades, &b.downgrades);
+            add(&mut a.new_members, &b.new_members);
+            for (x, y) in a.transitions.iter_mut().zip(&b.transitions) {
+                add(x, y);
+            }
+        }
+    }
 }
 
 /// The per-run tables of `ctx` (see [`Ctx`]) for the days from `first` to `last` and the
@@ -1958,7 +2070,7 @@ mod tests {
             rows in prop::collection::vec((0u8..6, 0u16..1000, 1u16..1500, prop::option::of((0u16..40, 1u16..1500)), prop::bool::weighted(0.1), any::<bool>()), 1..40),
             w in 0usize..4, review in 0usize..3, up in 0usize..2, down in 0usize..3, e in 0usize..3, pts in any::<bool>(),
             cut in 0u16..1100, refunds in any::<bool>(), small in any::<bool>(),
-            edge in prop::option::of(-1i64..=1),
+            edge in prop::option::of(-1i64..=1), with_events in any::<bool>(),
         ) {
             let review = match (review, w) {
                 (2, 3) => "anniversary",
@@ -1999,9 +2111,28 @@ mod tests {
                 None => start + chrono::Days::new(u64::from(cut)),
             };
             let opts = StageOptions { as_of: Some(as_of), history: true, distribution: true };
-            let events = LoyaltyEvents::default();
-            let fast = evaluate_with(&log, &p, &events, &opts, true).unwrap();
-            let slow = evaluate_with(&log, &p, &events, &opts, false).unwrap();
+            // Redemptions (under the `debt` policy) and invitations on some customers.
+            let mut events = LoyaltyEvents::default();
+            if with_events {
+                for (k, r) in rows.iter().enumerate().filter(|(k, _)| k % 3 == 0) {
+                    let id = format!("c{}", r.0);
+                    let date = start + chrono::Days::new(u64::from(r.1) + 5);
+                    events.redemptions.push(Redemption { customer_id: id.clone(), date, points: 7 });
+                    if k % 2 == 0 {
+                        events.invitations.push(Invitation { customer_id: id, date, stage: "gold".into() });
+                    }
+                }
+            }
+            // The fast path, split in two halves (from one customer) and whole, against the
+            // reference in one piece.
+            let fast = evaluate_with(&log, &p, &events, &opts, true, 1).unwrap();
+            let whole = evaluate_with(&log, &p, &events, &opts, true, usize::MAX).unwrap();
+            let slow = evaluate_with(&log, &p, &events, &opts, false, usize::MAX).unwrap();
+            prop_assert_eq!(&whole.stage, &fast.stage);
+            prop_assert_eq!(&whole.points_balance, &fast.points_balance);
+            prop_assert_eq!(&whole.history, &fast.history);
+            prop_assert_eq!(&whole.history_order_ids, &fast.history_order_ids);
+            prop_assert_eq!(&whole.distribution, &fast.distribution);
             prop_assert_eq!(&fast.stage, &slow.stage);
             prop_assert_eq!(&fast.stage_since, &slow.stage_since);
             prop_assert_eq!(&fast.points_balance, &slow.points_balance);

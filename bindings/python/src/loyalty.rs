@@ -10,7 +10,7 @@ use kokyaku_binding_core::{BindingError, loyalty};
 use pyo3::prelude::*;
 use serde_json::Value;
 
-use crate::arrow::{ArrowTable, table_batch};
+use crate::arrow::ArrowTable;
 use crate::errors::{call, call_detached};
 use crate::json::{parse, text};
 use crate::log::OrderLog;
@@ -45,7 +45,7 @@ loyalty_call!(
 loyalty_call!(
     /// The per-customer stage table as an Arrow table.
     stages_arrow -> ArrowTable,
-    |l, o| table_batch(&loyalty::stages_table(l, o)?).map(ArrowTable::new)
+    |l, o| loyalty::stages_batch(l, o).map(ArrowTable::new)
 );
 loyalty_call!(
     /// The per-customer stage table as JSON columns (`{"columns", "types", "data"}`).

@@ -96,6 +96,17 @@ pub fn stages_table(log: &OrderLog, options: Value) -> Result<Table, BindingErro
     Ok(loyalty::stages_table(&evaluate(log, &call)?))
 }
 
+/// The per-customer stage table as typed Arrow columns (the table's values, no text per
+/// cell): what the Python wrapper hands to pandas / Polars / pyarrow.
+#[cfg(feature = "arrow")]
+pub fn stages_batch(
+    log: &OrderLog,
+    options: Value,
+) -> Result<kokyaku::io::RecordBatch, BindingError> {
+    let call = stages_call(options)?;
+    Ok(loyalty::stages_record_batch(&evaluate(log, &call)?)?)
+}
+
 /// The stage changes as records (history is always kept for this call).
 pub fn stage_history(log: &OrderLog, options: Value) -> Result<Value, BindingError> {
     let mut call = stages_call(options)?;

@@ -1,11 +1,13 @@
 //! Times a rolling-window loyalty programme (stages + points) against the per-customer summary
 //! on one simulated log, in one process: `cargo run --release -p kokyaku-benches --bin
-//! loyalty_stages -- [CUSTOMERS] [REPEAT] [summary|stages|none]` (default 3,000,000 customers,
-//! about 9.7M orders; REPEAT rounds of summary then stages, interleaved; wall and on-CPU
-//! seconds and their ratio per round). Prints JSON.
+//! loyalty_stages -- [CUSTOMERS | FILE] [REPEAT] [summary|stages|none]` (default 3,000,000
+//! simulated customers, about 9.7M orders; or an export-matrix log FILE, `.parquet` / `.csv`,
+//! read once, with a dollar programme; REPEAT rounds of summary then stages, interleaved; wall
+//! and on-CPU seconds of every thread and their ratio per round). Prints JSON.
 
 use std::time::Instant;
 
+use kokyaku::io::{ColumnMap, ReadOptions, read_path};
 use kokyaku::loyalty::{LoyaltyEvents, Program, StageOptions, evaluate};
 use kokyaku::simulate::{SimOptions, simulate_log};
 use kokyaku::summary::{SummaryOptions, summarize};
@@ -18,8 +20,24 @@ fn timed<T>(f: impl FnOnce() -> T) -> (f64, f64, T) {
     (t.elapsed().as_secs_f64(), process_cpu_seconds() - c, r)
 }
 
+/// The rolling-12-month rank programme in dollars of benches/stages_matrix.py.
+const USD_RANK_PROGRAM: &str = r#"{
+  "stages": [{"id": "regular"}, {"id": "silver", "spend": 200},
+             {"id": "gold", "spend": 500, "multiplier": "1.5"}, {"id": "platinum", "spend": 1500, "multiplier": 2}],
+  "window": {"kind": "rolling", "days": 365}, "upgrade": "period_end", "review": "month", "downgrade": "recompute",
+  "points": {"per": 1, "earn": 1, "expiry": {"kind": "months", "months": 12},
+             "bonuses": [{"kind": "first_order", "points": 100}, {"kind": "subscription", "multiplier": 2}]}
+}"#;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    // A Parquet or CSV export-matrix log (benches/export_matrix.py: `customer_id`, `order_id`,
+    // `ts`, `amount` in dollars) instead of the simulated one, with the dollar programme of
+    // benches/stages_matrix.py.
+    let file = args
+        .get(1)
+        .filter(|a| a.ends_with(".parquet") || a.ends_with(".csv"))
+        .cloned();
     let customers: u64 = args
         .get(1)
         .and_then(|s| s.parse().ok())
@@ -29,14 +47,36 @@ fn main() {
     // callgrind: subtract the `none` run, which only simulates the log).
     let only = args.get(3).map_or("both", String::as_str);
     let t = Instant::now();
-    let log = simulate_log(&SimOptions {
-        customers,
-        seed: 1,
-        ..SimOptions::default()
-    })
-    .expect("simulate");
+    let (log, program) = if let Some(f) = &file {
+        let read = ReadOptions {
+            columns: ColumnMap {
+                customer: Some("customer_id".into()),
+                order: Some("order_id".into()),
+                time: Some("ts".into()),
+                amount: Some("amount".into()),
+                ..ColumnMap::default()
+            },
+            currency: Some("USD".into()),
+            ..ReadOptions::default()
+        };
+        let log = read_path(std::path::Path::new(f), &read).expect("read").log;
+        (
+            log,
+            Program::from_json(USD_RANK_PROGRAM).expect("programme"),
+        )
+    } else {
+        let log = simulate_log(&SimOptions {
+            customers,
+            seed: 1,
+            ..SimOptions::default()
+        })
+        .expect("simulate");
+        (
+            log,
+            Program::from_json(JP_EC_RANK_PROGRAM).expect("programme"),
+        )
+    };
     let simulate_s = t.elapsed().as_secs_f64();
-    let program = Program::from_json(JP_EC_RANK_PROGRAM).expect("programme");
     let run_stages = || {
         evaluate(
             &log,

@@ -20,7 +20,7 @@ fn timed<T>(f: impl FnOnce() -> T) -> (f64, f64, T) {
     (t.elapsed().as_secs_f64(), process_cpu_seconds() - c, r)
 }
 
-/// The rolling-12-month rank programme in dollars of benches/stages_matrix.py.
+/// The rolling-12-month rank programme in dollars of `benches/stages_matrix.py`.
 const USD_RANK_PROGRAM: &str = r#"{
   "stages": [{"id": "regular"}, {"id": "silver", "spend": 200},
              {"id": "gold", "spend": 500, "multiplier": "1.5"}, {"id": "platinum", "spend": 1500, "multiplier": 2}],

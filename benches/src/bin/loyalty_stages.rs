@@ -36,7 +36,11 @@ fn main() {
     // benches/stages_matrix.py.
     let file = args
         .get(1)
-        .filter(|a| a.ends_with(".parquet") || a.ends_with(".csv"))
+        .filter(|a| {
+            std::path::Path::new(a)
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("csv"))
+        })
         .cloned();
     let customers: u64 = args
         .get(1)

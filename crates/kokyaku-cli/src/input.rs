@@ -10,7 +10,7 @@ use kokyaku::io::{
     BadRows, ColumnMap, Delimiter, DuplicateOrder, Format, Ingested, MissingCustomer, ReadOptions,
     read_csv, read_path,
 };
-use kokyaku::io::{IngestReport, summarize_path};
+use kokyaku::io::{IngestReport, read_path_progress, summarize_path, summarize_path_progress};
 use kokyaku::model::parse_date;
 use kokyaku::simulate::{SimOptions, SimOrder, simulate_each};
 use kokyaku::summary::{CustomerSummaries, SummaryOptions, summarize};
@@ -203,58 +203,61 @@ impl InputArgs {
         })?;
         Ok(!self.quiet
             && meta.len() > 64 << 20
-            && Format::from_path(path)? == Format::Csv
+            && Format::from_path(path)? != Format::Parquet
             && std::io::IsTerminal::is_terminal(&std::io::stderr()))
     }
 
-    /// The customer summary (as of `opts.as_of`) and the ingestion report: streamed from the
-    /// file without building the grouped log when no progress bar is shown (see
-    /// `kokyaku::io::summarize_path`), else from the log [`Input::read`] returns.
+    /// The customer summary (as of `opts.as_of`) and the ingestion report, streamed from the
+    /// file without building the grouped log (see `kokyaku::io::summarize_path`), with a
+    /// progress bar for large text files on a terminal.
     pub fn summarize(&self, opts: &SummaryOptions) -> Result<(CustomerSummaries, IngestReport)> {
         if let Some(path) = &self.file {
-            if !self.shows_progress(path)? {
-                let s = summarize_path(path, &self.options()?, opts)?;
-                return Ok((s.summaries, s.report));
-            }
+            let read = self.options()?;
+            let s = match self.progress_bar(path)? {
+                Some(bar) => {
+                    let s = summarize_path_progress(path, &read, opts, &|n| bar.set_position(n));
+                    bar.finish_and_clear();
+                    s?
+                }
+                None => summarize_path(path, &read, opts)?,
+            };
+            return Ok((s.summaries, s.report));
         }
         let ing = self.read()?;
         Ok((summarize(&ing.log, opts), ing.report))
     }
 
-    /// Reads the file (or the bundled sample), with a progress bar for large files.
+    /// Reads the file (or the bundled sample), with a progress bar for large text files on a
+    /// terminal.
     pub fn read(&self) -> Result<Ingested> {
         let opts = self.options()?;
         let Some(path) = &self.file else {
             return read_csv(SAMPLE.as_bytes(), &opts);
         };
+        match self.progress_bar(path)? {
+            Some(bar) => {
+                let r = read_path_progress(path, &opts, &|n| bar.set_position(n));
+                bar.finish_and_clear();
+                r
+            }
+            None => read_path(path, &opts),
+        }
+    }
+
+    /// A progress bar over the file's bytes when [`Input::shows_progress`].
+    fn progress_bar(&self, path: &Path) -> Result<Option<indicatif::ProgressBar>> {
         if !self.shows_progress(path)? {
-            return read_path(path, &opts);
+            return Ok(None);
         }
-        let meta = std::fs::metadata(path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            source: e,
-        })?;
-        let f = File::open(path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            source: e,
-        })?;
-        let bar = indicatif::ProgressBar::new(meta.len()).with_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} reading {bytes}/{total_bytes} {wide_bar} {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        let mut o = opts;
-        if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("tsv"))
-            && o.delimiter == Delimiter::Comma
-        {
-            o.delimiter = Delimiter::Tab;
-        }
-        let r = read_csv(bar.wrap_read(f), &o);
-        bar.finish_and_clear();
-        r
+        let len = std::fs::metadata(path).map_or(0, |m| m.len());
+        Ok(Some(
+            indicatif::ProgressBar::new(len).with_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} reading {bytes}/{total_bytes} {wide_bar} {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            ),
+        ))
     }
 }
 

@@ -47,7 +47,7 @@ pub use options::{
 #[doc(hidden)]
 pub use plain::PlainBatch;
 pub(crate) use plain::{int_of_text, int_text};
-pub use summarize::{SummarizedLog, summarize_path};
+pub use summarize::{SummarizedLog, summarize_path, summarize_path_progress};
 #[cfg(feature = "parquet")]
 pub use summary_out::{summary_record_batch, write_batch_csv, write_batch_parquet};
 pub use time::TimeParser;
@@ -115,18 +115,51 @@ pub fn is_gzip(path: &Path) -> bool {
 /// Opens a file for reading, decompressing it when its name ends in `.gz` (gzip, also several
 /// members one after another). The readers of text and bytes take what this returns.
 pub fn open_path(path: &Path) -> Result<Box<dyn Read>> {
+    open_path_counted(path, None)
+}
+
+/// [`open_path`], calling `progress` with the bytes of the file read so far (compressed bytes
+/// for `.gz`, so that they count up to the file's size).
+fn open_path_counted<'a>(
+    path: &Path,
+    progress: Option<&'a (dyn Fn(u64) + Sync)>,
+) -> Result<Box<dyn Read + 'a>> {
     let f = std::fs::File::open(path).map_err(|source| Error::Io {
         path: path.display().to_string(),
         source,
     })?;
+    let f: Box<dyn Read + 'a> = match progress {
+        Some(report) => Box::new(Counted {
+            inner: f,
+            bytes: 0,
+            report,
+        }),
+        None => Box::new(f),
+    };
     Ok(if is_gzip(path) {
         Box::new(GzipText {
             inner: flate2::read::MultiGzDecoder::new(std::io::BufReader::with_capacity(1 << 16, f)),
             path: path.display().to_string(),
         })
     } else {
-        Box::new(f)
+        f
     })
+}
+
+/// A reader that reports the bytes read so far after each read (a progress bar).
+struct Counted<'a, R> {
+    inner: R,
+    bytes: u64,
+    report: &'a (dyn Fn(u64) + Sync),
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        (self.report)(self.bytes);
+        Ok(n)
+    }
 }
 
 /// Whether `path` (without a `.gz`) ends in `.json`: a JSON array of records is read there as
@@ -150,14 +183,39 @@ pub fn read_path(path: &Path, opts: &ReadOptions) -> Result<Ingested> {
     Ok(read_path_into(path, opts, builder)?.finish())
 }
 
+/// [`read_path`], calling `progress` with the bytes of a CSV or JSON file read so far
+/// (compressed bytes for `.gz`; nothing for Parquet): for a progress bar.
+///
+/// # Errors
+/// As [`read_path`].
+pub fn read_path_progress(
+    path: &Path,
+    opts: &ReadOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Ingested> {
+    let builder = crate::model::OrderLogBuilder::new(opts.tz()?);
+    Ok(read_path_into_counted(path, opts, builder, Some(progress))?.finish())
+}
+
 /// Reads a file into `sink`, choosing the reader by extension (see [`read_path`]).
 pub(crate) fn read_path_into<S: OrderSink>(
     path: &Path,
     opts: &ReadOptions,
     sink: S,
 ) -> Result<Ingestor<S>> {
+    read_path_into_counted(path, opts, sink, None)
+}
+
+/// [`read_path_into`], calling `progress` with the bytes of a CSV or JSON file read so far
+/// (Parquet reports nothing: it is read by row group).
+pub(crate) fn read_path_into_counted<S: OrderSink>(
+    path: &Path,
+    opts: &ReadOptions,
+    sink: S,
+    progress: Option<&(dyn Fn(u64) + Sync)>,
+) -> Result<Ingestor<S>> {
     let format = Format::from_path(path)?;
-    let open = || open_path(path);
+    let open = || open_path_counted(path, progress);
     match format {
         Format::Csv => {
             let mut o = opts.clone();

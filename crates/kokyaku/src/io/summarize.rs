@@ -61,6 +61,23 @@ pub fn summarize_path(
     })
 }
 
+/// [`summarize_path`], calling `progress` with the bytes of a CSV or JSON file read so far
+/// (compressed bytes for `.gz`; nothing for Parquet): the same streamed summary with a
+/// progress bar.
+///
+/// # Errors
+/// As [`summarize_path`].
+pub fn summarize_path_progress(
+    path: &Path,
+    read: &ReadOptions,
+    opts: &SummaryOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<SummarizedLog> {
+    summarize_with(path, read, opts, |sink| {
+        super::read_path_into_counted(path, read, sink, Some(progress))
+    })
+}
+
 /// [`summarize_path`] of a Parquet file decoded in batches of `batch_rows` rows (tests use
 /// tiny batches, so that plain and other batches mix).
 #[cfg(all(test, feature = "parquet"))]

@@ -1095,17 +1095,7 @@ pub fn table_to_record_batch(t: &Table) -> Result<RecordBatch> {
 
 /// Writes a [`Table`] as Parquet (zstd).
 pub fn write_table_parquet<W: std::io::Write + Send>(t: &Table, w: W) -> Result<()> {
-    let batch = table_to_record_batch(t)?;
-    let schema = batch.schema();
-    let props = parquet::file::properties::WriterProperties::builder()
-        .set_compression(parquet::basic::Compression::ZSTD(
-            parquet::basic::ZstdLevel::default(),
-        ))
-        .build();
-    let mut wr = parquet::arrow::ArrowWriter::try_new(w, schema, Some(props)).map_err(malformed)?;
-    wr.write(&batch).map_err(malformed)?;
-    wr.close().map_err(malformed)?;
-    Ok(())
+    super::summary_out::write_batch_parquet(&table_to_record_batch(t)?, w)
 }
 
 /// Streams simulated orders into a Parquet file in row groups of 1M orders.

@@ -796,22 +796,31 @@ impl SummarySink {
             Ids::Keyed {
                 text: form, ids, ..
             } => {
-                let mut text = StrColumn::new();
                 let mut buf = String::new();
-                for &v in &ids {
-                    text.push(form.write(v, &mut buf));
-                }
-                let by_id = if ids.iter().all(|&v| v >= 0) {
+                if ids.iter().all(|&v| v >= 0) {
                     // Digits only, or one prefix and width of digits: natural order is by
-                    // value.
-                    let mut rows: Vec<u32> = (0..ids.len() as u32).collect();
-                    radsort::sort_by_key(&mut rows, |&r| ids[r as usize]);
-                    rows
+                    // value. The keys travel with their rows (no random reads while sorting),
+                    // and the texts are written in that order (no permutation after).
+                    let mut keyed: Vec<(i64, u32)> = ids
+                        .iter()
+                        .enumerate()
+                        .map(|(r, &v)| (v, r as u32))
+                        .collect();
+                    radsort::sort_by_key(&mut keyed, |&(v, _)| v);
+                    let mut text = StrColumn::new();
+                    for &(v, _) in &keyed {
+                        text.push(form.write(v, &mut buf));
+                    }
+                    (keyed.into_iter().map(|(_, r)| r).collect(), text)
                 } else {
-                    natural_order(&text)
-                };
-                let ids = text.permuted(&by_id);
-                (by_id, ids)
+                    let mut text = StrColumn::new();
+                    for &v in &ids {
+                        text.push(form.write(v, &mut buf));
+                    }
+                    let by_id = natural_order(&text);
+                    let ids = text.permuted(&by_id);
+                    (by_id, ids)
+                }
             }
             Ids::Table(t) => {
                 let by_id = natural_order(t.values());

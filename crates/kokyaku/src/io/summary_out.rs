@@ -248,10 +248,16 @@ fn cell(c: &ArrayRef, i: usize, out: &mut String) -> Result<()> {
 
 /// Writes a record batch as Parquet (zstd), as [`super::write_table_parquet`] writes a table.
 pub fn write_batch_parquet<W: Write + Send>(batch: &RecordBatch, w: W) -> Result<()> {
+    // A customer id is unique per row: a dictionary would only cost time (it is dropped for
+    // being too large, after every id was hashed into it).
     let props = parquet::file::properties::WriterProperties::builder()
         .set_compression(parquet::basic::Compression::ZSTD(
             parquet::basic::ZstdLevel::default(),
         ))
+        .set_column_dictionary_enabled(
+            parquet::schema::types::ColumnPath::from("customer_id"),
+            false,
+        )
         .build();
     let mut wr =
         parquet::arrow::ArrowWriter::try_new(w, batch.schema(), Some(props)).map_err(malformed)?;

@@ -38,3 +38,34 @@ function compare(where, expected, got, tol, errors) {
 }
 
 module.exports = { repoRoot, fixturesDir, fixtures, compare }
+
+/**
+ * The JavaScript examples of the docs: every ```js block of docs/*.md, as `{ file, line, code }`.
+ * They are written for `require('kokyaku')` (the Node addon; the WASM package has the same calls).
+ */
+function docExamples() {
+  const docs = path.join(repoRoot, 'docs')
+  const out = []
+  for (const name of fs.readdirSync(docs).filter((f) => f.endsWith('.md')).sort()) {
+    const lines = fs.readFileSync(path.join(docs, name), 'utf8').split('\n')
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i].trim() !== '```js') continue
+      const start = i + 1
+      let end = start
+      while (end < lines.length && lines[end].trim() !== '```') end++
+      out.push({ file: `docs/${name}`, line: start + 1, code: lines.slice(start, end).join('\n') })
+      i = end
+    }
+  }
+  return out
+}
+
+/** Runs a doc example with `require('kokyaku')` giving `kokyaku`; throws what it throws. */
+function runDocExample(example, kokyaku) {
+  const req = (name) => (name === 'kokyaku' ? kokyaku : require(name))
+  // eslint-disable-next-line no-new-func
+  new Function('require', `'use strict'\n${example.code}`)(req)
+}
+
+module.exports.docExamples = docExamples
+module.exports.runDocExample = runDocExample

@@ -16,6 +16,7 @@ use super::columns::resolve;
 use super::ingest::{Ingestor, OrderSink};
 use super::options::ReadOptions;
 use super::parquet::ingest_batches;
+use super::plain::PlainBatch;
 use super::summarize::{SummarizedLog, SummarySink};
 use crate::Result;
 use crate::model::date_to_day;
@@ -57,6 +58,11 @@ pub fn summarize_record_batches(
     })
 }
 
+/// Rows per slice of a batch: a frame often comes as one batch of millions of rows; slices
+/// (zero-copy) of the Parquet reader's batch size let one slice be prepared while the previous
+/// one is summed.
+const SLICE_ROWS: usize = 65_536;
+
 /// Feeds `batches` through one ingestor into `sink` (stopping early if the sink gives up).
 fn batches_into<S: OrderSink>(
     schema: &Schema,
@@ -68,15 +74,57 @@ fn batches_into<S: OrderSink>(
     let r = resolve(&header, &read.columns)?;
     let p = r.roles();
     let total = batches.iter().map(RecordBatch::num_rows).sum();
+    let slices = batches.iter().flat_map(|b| {
+        (0..b.num_rows())
+            .step_by(SLICE_ROWS)
+            .map(move |lo| b.slice(lo, SLICE_ROWS.min(b.num_rows() - lo)))
+    });
     ingest_batches(schema, &r, p, total, read, sink, |prepare, consume| {
-        for b in batches {
-            let plain = prepare(b);
-            if !consume(b.clone(), plain)? {
-                break;
+        drive(slices, prepare, consume)
+    })
+}
+
+/// Prepares each slice (its plain batch) on a second thread while this one consumes the
+/// previous, as the Parquet reader decodes and prepares on its own thread.
+#[cfg(not(target_arch = "wasm32"))]
+fn drive(
+    slices: impl Iterator<Item = RecordBatch> + Send,
+    prepare: &(dyn Fn(&RecordBatch) -> Option<PlainBatch> + Sync),
+    consume: &mut dyn FnMut(RecordBatch, Option<PlainBatch>) -> Result<bool>,
+) -> Result<()> {
+    std::thread::scope(|scope| -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(4);
+        scope.spawn(move || {
+            for b in slices {
+                let plain = prepare(&b);
+                if tx.send((b, plain)).is_err() {
+                    break; // the consumer stopped
+                }
+            }
+        });
+        for (b, plain) in rx {
+            if !consume(b, plain)? {
+                break; // dropping `rx` stops the preparing thread
             }
         }
         Ok(())
     })
+}
+
+/// Prepares and consumes each slice in turn (wasm32 has no threads).
+#[cfg(target_arch = "wasm32")]
+fn drive(
+    slices: impl Iterator<Item = RecordBatch>,
+    prepare: &(dyn Fn(&RecordBatch) -> Option<PlainBatch> + Sync),
+    consume: &mut dyn FnMut(RecordBatch, Option<PlainBatch>) -> Result<bool>,
+) -> Result<()> {
+    for b in slices {
+        let plain = prepare(&b);
+        if !consume(b, plain)? {
+            break;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -117,7 +165,11 @@ mod tests {
             ];
             RecordBatch::try_new(schema.clone(), cols).expect("batch")
         };
-        let batches = (0..n).step_by(64).map(|lo| batch(lo, (lo + 64).min(n))).collect();
+        // Small batches and one batch of more than a slice: both cut differently than slices.
+        let mut batches: Vec<RecordBatch> = (0..n).step_by(64).map(|lo| batch(lo, (lo + 64).min(n))).collect();
+        if n >= 1000 {
+            batches.push(batch(n, n + 2 * SLICE_ROWS + 17));
+        }
         (schema, batches)
     }
 

@@ -166,7 +166,10 @@ mod tests {
             RecordBatch::try_new(schema.clone(), cols).expect("batch")
         };
         // Small batches and one batch of more than a slice: both cut differently than slices.
-        let mut batches: Vec<RecordBatch> = (0..n).step_by(64).map(|lo| batch(lo, (lo + 64).min(n))).collect();
+        let mut batches: Vec<RecordBatch> = (0..n)
+            .step_by(64)
+            .map(|lo| batch(lo, (lo + 64).min(n)))
+            .collect();
         if n >= 1000 {
             batches.push(batch(n, n + 2 * SLICE_ROWS + 17));
         }

@@ -9,6 +9,7 @@ mod arrow;
 mod book;
 mod campaign;
 mod errors;
+mod frame;
 mod io;
 mod json;
 mod log;
@@ -47,6 +48,8 @@ fn _kokyaku(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io::read_jsonl_path, m)?)?;
     m.add_function(wrap_pyfunction!(io::read_records_json, m)?)?;
     m.add_function(wrap_pyfunction!(io::read_arrow, m)?)?;
+    m.add_function(wrap_pyfunction!(frame::import_arrow, m)?)?;
+    m.add_class::<frame::ArrowFrame>()?;
     m.add_function(wrap_pyfunction!(io::read_record_set_json, m)?)?;
     m.add_function(wrap_pyfunction!(ltv::ltv_call, m)?)?;
     m.add_function(wrap_pyfunction!(ltv::ltv_call_columns, m)?)?;

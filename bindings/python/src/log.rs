@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use crate::arrow::{ArrowTable, table_batch};
 use crate::errors::{call, call_detached};
 
-fn parse(json: &str) -> Result<serde_json::Value, BindingError> {
+pub(crate) fn parse(json: &str) -> Result<serde_json::Value, BindingError> {
     if json.trim().is_empty() {
         return Ok(serde_json::Value::Null);
     }
@@ -23,7 +23,7 @@ fn json<T: serde::Serialize>(t: &T) -> Result<String, BindingError> {
     })
 }
 
-fn parts(name: &str) -> Result<Parts, BindingError> {
+pub(crate) fn parts(name: &str) -> Result<Parts, BindingError> {
     Ok(match name {
         "summary" => Parts::Summary,
         "rfm" => Parts::Rfm,

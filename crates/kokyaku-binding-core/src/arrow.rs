@@ -20,7 +20,7 @@ use arrow_schema::{DataType, Field, Schema};
 use serde_json::Value;
 
 use crate::BindingError;
-use crate::api::{Log, read_options};
+use crate::api::{Log, Parts, customer_options, read_options};
 use crate::ltv::{Columns, Roles, SpendColumns, is_spend_fit, spend_fit_in_place};
 
 fn malformed(what: &str, e: impl std::fmt::Display) -> BindingError {
@@ -35,6 +35,37 @@ pub fn read_batches(
 ) -> Result<Log, BindingError> {
     let opts = read_options(options)?;
     Ok(kokyaku::io::read_record_batches(schema, batches, &opts)?.into())
+}
+
+/// The per-customer table (`parts`: summary, RFM, CPM or all) of an order log given as record
+/// batches, as one record batch: the same table as [`crate::api::customers`] over
+/// [`read_batches`], but streamed (`kokyaku::io::summarize_record_batches`, the route of
+/// `kokyaku summary FILE`): no grouped log is built, and the typed columns are written straight
+/// into Arrow buffers (`kokyaku::io::summary_record_batch`). `read` holds the read options,
+/// `options` the analysis options.
+pub fn customers_batch(
+    schema: &Arc<Schema>,
+    batches: &[RecordBatch],
+    read: Value,
+    options: Value,
+    parts: Parts,
+) -> Result<RecordBatch, BindingError> {
+    let read = read_options(read)?;
+    let o = customer_options(options, parts)?;
+    let s = kokyaku::io::summarize_record_batches(schema, batches, &read, &o.summary)?.summaries;
+    let r = match parts {
+        Parts::Rfm | Parts::All => Some(kokyaku::rfm::score(&s, &o.rfm)?),
+        _ => None,
+    };
+    let c = match parts {
+        Parts::Cpm | Parts::All => Some(kokyaku::cpm::classify(&s, &o.cpm)?),
+        _ => None,
+    };
+    Ok(kokyaku::io::summary_record_batch(
+        &s,
+        r.as_ref(),
+        c.as_ref().map(|c| (c, &o.cpm)),
+    )?)
 }
 
 /// Reads an order log from Arrow IPC bytes, stream or file format (`ARROW1` magic).

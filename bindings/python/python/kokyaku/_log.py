@@ -111,7 +111,45 @@ def from_frame(frame: Any, **options: Any) -> OrderLog:
     >>> log, type(log.summary()).__name__
     (OrderLog(customers=2, orders=3), 'DataFrame')
     """
-    return OrderLog(_kokyaku.read_arrow(frame, _options(options)), _frame_kind(frame))
+    kind = _frame_kind(frame)
+    if kind == "pandas":
+        frame = _pandas_arrow(frame)
+    return OrderLog(_kokyaku.import_arrow(frame, _options(options)), kind)
+
+
+def _pandas_arrow(df: Any) -> Any:
+    """A pandas frame as a pyarrow table, converting ``object`` columns of ``decimal.Decimal``
+    once with an explicit type: pandas' own conversion (``__arrow_c_stream__``) infers the
+    decimal type value by value, several times slower. Other frames are passed through."""
+    import decimal
+
+    try:
+        import pyarrow as pa
+    except ImportError:  # pandas' __arrow_c_stream__ needs pyarrow too: let it say so
+        return df
+    if not hasattr(df, "dtypes") or not getattr(df.columns, "is_unique", False):
+        return df
+    decimal_cols = {}
+    for name, dtype in df.dtypes.items():
+        if dtype != object or not isinstance(name, str):
+            continue
+        col = df[name]
+        sample = col.iloc[:1000].dropna()
+        if sample.empty or not all(isinstance(v, decimal.Decimal) and v.is_finite() for v in sample):
+            continue
+        scale = max(-v.as_tuple().exponent for v in sample)
+        if not 0 <= scale <= 18:
+            continue
+        try:  # a value of a larger scale (or not a Decimal) raises: then pandas' conversion decides
+            decimal_cols[name] = pa.array(col, type=pa.decimal128(38, scale), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError):
+            continue
+    if not decimal_cols:
+        return df
+    # As pandas converts (index columns included, appended), with the decimal columns in place.
+    rest = pa.Table.from_pandas(df.drop(columns=list(decimal_cols)))
+    names = list(df.columns) + [n for n in rest.column_names if n not in df.columns]
+    return pa.table({n: decimal_cols[n] if n in decimal_cols else rest.column(n) for n in names})
 
 
 def from_order_records(records: dict[str, Any]) -> OrderLog:
@@ -146,8 +184,22 @@ class OrderLog:
     """
 
     def __init__(self, inner: Any, frame: str | None) -> None:
-        self._inner = inner
+        # A frame from :func:`from_frame` is read when first needed: its per-customer tables are
+        # streamed from the Arrow batches (no grouped log), anything else reads the log once.
+        if isinstance(inner, _kokyaku.ArrowFrame):
+            self._pending: Any = inner
+            self._log: Any = None
+        else:
+            self._pending = None
+            self._log = inner
         self._frame = frame
+
+    @property
+    def _inner(self) -> Any:
+        if self._log is None:
+            self._log = self._pending.read()
+            self._pending = None
+        return self._log
 
     def __repr__(self) -> str:
         return repr(self._inner)
@@ -192,7 +244,10 @@ class OrderLog:
                 return pd.DataFrame({c: cols["data"][c] for c in cols["columns"]})
             n = len(cols["data"][cols["columns"][0]]) if cols["columns"] else 0
             return [{c: cols["data"][c][i] for c in cols["columns"]} for i in range(n)]
-        table = self._inner.customers_arrow(opts, parts)
+        if self._log is None:  # a frame not read yet: streamed, as `kokyaku summary FILE` does
+            table = self._pending.customers_arrow(opts, parts)
+        else:
+            table = self._inner.customers_arrow(opts, parts)
         if kind == "polars":
             import polars as pl
 

@@ -4,6 +4,8 @@
 //! applies the policies of [`ReadOptions`] and returns an [`Ingested`] log whose
 //! [`IngestReport`] accounts for every row: `rows_read = rows_accepted + rows_rejected`.
 
+#[cfg(feature = "parquet")]
+mod batches;
 mod columns;
 mod csv;
 mod ingest;
@@ -31,6 +33,8 @@ pub(crate) use parquet::Strict as StrictParquet;
 pub(crate) use parquet::malformed as parquet_malformed;
 mod time;
 
+#[cfg(feature = "parquet")]
+pub use self::batches::summarize_record_batches;
 pub use self::csv::{read_csv, read_csv_str};
 #[cfg(feature = "parquet")]
 pub use self::parquet::{

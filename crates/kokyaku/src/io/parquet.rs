@@ -266,7 +266,7 @@ type Consume<'a> = &'a mut dyn FnMut(RecordBatch, Option<PlainBatch>) -> Result<
 /// Runs every batch `drive` feeds through one ingestor into `sink`. `p` gives each role's
 /// column position within the batches. `drive` stops when its consumer returns `false` (the
 /// sink gave up).
-fn ingest_batches<S: OrderSink>(
+pub(crate) fn ingest_batches<S: OrderSink>(
     schema: &Schema,
     r: &super::columns::Resolved,
     p: [Option<usize>; 11],

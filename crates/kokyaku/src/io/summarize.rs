@@ -650,7 +650,7 @@ impl SummarySink {
     }
 
     /// Applies the staged rows, in order, to the totals.
-    fn flush(&mut self) {
+    pub(crate) fn flush(&mut self) {
         let accs = &mut self.accs;
         let rare = &mut self.rare;
         let days = &mut self.order_days;

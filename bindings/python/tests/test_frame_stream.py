@@ -1,0 +1,110 @@
+"""``from_frame(...).summary() / rfm() / cpm() / customers()`` stream the frame's Arrow batches
+(``kokyaku::io::summarize_record_batches``, the route of ``kokyaku summary FILE``) instead of
+reading the grouped log: the tables, the errors and the ingestion report are those of the read
+log, for pandas, Polars and pyarrow frames."""
+
+import datetime as dt
+import decimal
+
+import pytest
+
+import kokyaku
+
+pd = pytest.importorskip("pandas")
+pa = pytest.importorskip("pyarrow")
+
+OPTS = {"customer_col": "customer_id", "order_col": "order_id", "time_col": "ordered_at", "amount_col": "amount", "currency": "USD"}
+# Out-of-order days, a repeated order id (two lines of one order), a refund (negative amount),
+# a row without a customer (rejected), a subscription-free log of four customers.
+ROWS = [
+    ("c2", "o3", dt.datetime(2024, 3, 1, 9), "30.00"),
+    ("c1", "o1", dt.datetime(2024, 1, 2, 10), "12.50"),
+    ("c1", "o2", dt.datetime(2024, 2, 3, 11), "7.25"),
+    ("c1", "o2", dt.datetime(2024, 2, 3, 11), "2.75"),
+    ("c2", "o4", dt.datetime(2024, 1, 20, 9), "5.00"),
+    ("c3", "o5", dt.datetime(2024, 3, 15, 8), "-6.00"),
+    ("c3", "o6", dt.datetime(2024, 3, 10, 8), "16.10"),
+    (None, "o7", dt.datetime(2024, 3, 11, 8), "4.00"),
+    ("c4", "o8", dt.datetime(2024, 4, 2, 8), "99.99"),
+]
+
+
+def frames():
+    df = pd.DataFrame(
+        {
+            "customer_id": [r[0] for r in ROWS],
+            "order_id": [r[1] for r in ROWS],
+            "ordered_at": pd.to_datetime([r[2] for r in ROWS]),
+            "amount": [float(r[3]) for r in ROWS],
+        }
+    )
+    out = {"pandas": df, "pyarrow": pa.Table.from_pandas(df, preserve_index=False)}
+    try:
+        import polars as pl
+
+        out["polars"] = pl.from_pandas(df)
+    except ImportError:
+        pass
+    return out
+
+
+def read(frame, **opts):
+    """The same frame, its log read first (the grouped-log route of before)."""
+    log = kokyaku.from_frame(frame, **opts)
+    assert log.n_orders > 0  # reads the log
+    return log
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars", "pyarrow"])
+@pytest.mark.parametrize("call", ["summary", "rfm", "cpm", "customers"])
+@pytest.mark.parametrize("as_of", [None, "2024-03-05"])
+def test_streamed_tables_equal_the_read_logs(kind, call, as_of):
+    frame = frames().get(kind)
+    if frame is None:
+        pytest.skip("polars is not installed")
+    opts = {} if as_of is None else {"as_of": as_of}
+    streamed = getattr(kokyaku.from_frame(frame, **OPTS), call)(frame="pyarrow", **opts)
+    grouped = getattr(read(frame, **OPTS), call)(frame="pyarrow", **opts)
+    assert streamed.num_rows == 4
+    assert streamed.equals(grouped)
+    assert streamed.schema.equals(grouped.schema)
+
+
+def test_the_log_is_still_read_for_everything_else():
+    log = kokyaku.from_frame(frames()["pandas"], **OPTS)
+    first = log.customers(frame="pyarrow")
+    assert log.ingestion["rows_rejected"] == 1
+    assert log.n_customers == 4 and repr(log) == "OrderLog(customers=4, orders=6)"
+    assert log.customers(frame="pyarrow").equals(first)  # now from the read log
+
+
+def test_errors_of_columns_and_options_come_from_from_frame():
+    df = frames()["pandas"]
+    with pytest.raises(kokyaku.KokyakuError) as streamed:
+        kokyaku.from_frame(df, **{**OPTS, "amount_col": "price"})
+    with pytest.raises(kokyaku.KokyakuError) as grouped:
+        kokyaku._kokyaku.read_arrow(df, '{"amount_col": "price", "currency": "USD"}')
+    assert type(streamed.value) is type(grouped.value) and streamed.value.code == grouped.value.code
+    with pytest.raises(kokyaku.InvalidOptionError):
+        kokyaku.from_frame(df, **OPTS, timezone="Mars/Olympus")
+    log = kokyaku.from_frame(df, **OPTS)
+    with pytest.raises(kokyaku.InvalidOptionError):
+        log.customers(frame="pyarrow", dormant_days="soon")
+
+
+@pytest.mark.parametrize(
+    "amounts",
+    [
+        ["12.50", "7.25", "2.75", "30.00", "5.00", "-6.00", "16.10", "4.00", "99.99"],
+        # a larger scale after the first values: the typed conversion gives way to pandas'
+        ["12.5", "7.25", "2.75", "30", "5", "-6", "16.1", "4", "99.991"],
+        ["12", "7", "3", "30", None, "-6", "16", "4", "99"],
+    ],
+)
+def test_decimal_objects_convert_once_to_the_same_result(amounts):
+    df = frames()["pandas"]
+    df["amount"] = [None if a is None else decimal.Decimal(a) for a in amounts]
+    text = df.assign(amount=[a for a in amounts])
+    got = kokyaku.from_frame(df, **OPTS).customers(frame="pyarrow")
+    assert got.equals(read(df, **OPTS).customers(frame="pyarrow"))
+    assert got.equals(kokyaku.from_frame(text, **OPTS).customers(frame="pyarrow"))

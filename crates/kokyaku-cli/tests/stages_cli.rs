@@ -20,7 +20,9 @@ fn tmp(name: &str, text: &str) -> String {
         .to_string()
 }
 
-fn preset() -> (String, String) {
+/// The preset's orders and programme, in files named after `test` (tests run in parallel in
+/// one scratch directory: a shared name could be read while another test rewrites it).
+fn preset(test: &str) -> (String, String) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let v: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(
@@ -30,14 +32,20 @@ fn preset() -> (String, String) {
     )
     .unwrap();
     (
-        tmp("orders.csv", v["input"]["csv"].as_str().unwrap()),
-        tmp("program.json", &v["params"]["program"].to_string()),
+        tmp(
+            &format!("{test}-orders.csv"),
+            v["input"]["csv"].as_str().unwrap(),
+        ),
+        tmp(
+            &format!("{test}-program.json"),
+            &v["params"]["program"].to_string(),
+        ),
     )
 }
 
 #[test]
 fn table_card_history_distribution() {
-    let (orders, program) = preset();
+    let (orders, program) = preset("table");
     let base = [
         orders.as_str(),
         "--program",
@@ -69,7 +77,7 @@ fn table_card_history_distribution() {
 
 #[test]
 fn programme_error_names_the_field() {
-    let (orders, _) = preset();
+    let (orders, _) = preset("error");
     let bad = tmp(
         "bad.json",
         r#"{"stages": [{"id": "r"}, {"id": "g", "spend": 10, "colour": "x"}], "window": {"kind": "calendar_year"}}"#,
@@ -82,7 +90,7 @@ fn programme_error_names_the_field() {
 
 #[test]
 fn table_and_history_to_files() {
-    let (orders, program) = preset();
+    let (orders, program) = preset("files");
     let base = [
         orders.as_str(),
         "--program",

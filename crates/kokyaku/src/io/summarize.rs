@@ -257,6 +257,28 @@ fn keyed_row(map: &mut IntMap, ids: &mut Vec<i64>, accs: &mut Vec<Acc>, v: i64) 
     row
 }
 
+/// The rows of numbers `values` in [`Ids::Keyed`], adding the new ones: a chunk's table slots
+/// are first loaded in a tight loop of independent lookups (where the CPU overlaps their cache
+/// misses), then looked up again and inserted in order (the same rows as one by one).
+fn keyed_rows<T: Copy>(
+    map: &mut IntMap,
+    ids: &mut Vec<i64>,
+    accs: &mut Vec<Acc>,
+    values: &[T],
+    key: impl Fn(T) -> i64,
+) -> Vec<u32> {
+    let mut out = Vec::with_capacity(values.len());
+    for chunk in values.chunks(WARM) {
+        let mut acc = 0u32;
+        for &v in chunk {
+            acc ^= map.get(&key(v)).copied().unwrap_or(0);
+        }
+        std::hint::black_box(acc);
+        out.extend(chunk.iter().map(|&v| keyed_row(map, ids, accs, key(v))));
+    }
+    out
+}
+
 /// The id of member number `n`: `prefix` and `n` zero-padded to `digits`, written into `buf`.
 fn number_id<'a>(buf: &'a mut String, prefix: &str, n: usize, digits: usize) -> &'a str {
     buf.clear();
@@ -500,11 +522,7 @@ impl SummarySink {
                 ids,
             } = &mut self.ids
             {
-                let accs = &mut self.accs;
-                return values
-                    .iter()
-                    .map(|&v| keyed_row(map, ids, accs, v))
-                    .collect();
+                return keyed_rows(map, ids, &mut self.accs, values, |v| v);
             }
         }
         // Member numbers beyond the direct range: keyed by the number (member numbers of one
@@ -525,12 +543,7 @@ impl SummarySink {
             } = &mut self.ids
             {
                 if *width == n.width && *prefix == n.prefix && n.max < 1 << 60 {
-                    let accs = &mut self.accs;
-                    return n
-                        .numbers
-                        .iter()
-                        .map(|&v| keyed_row(map, ids, accs, v as i64))
-                        .collect();
+                    return keyed_rows(map, ids, &mut self.accs, &n.numbers, |v| v as i64);
                 }
             }
         }
@@ -834,8 +847,11 @@ impl SummarySink {
             self.refund_scale.scale(),
             opts,
         );
-        for &c in &by_id {
-            let a = &self.accs[c as usize];
+        // The totals in id order first, in a tight loop of independent reads (their cache
+        // misses overlap; one per customer inside the loop below would not).
+        let accs: Vec<Acc> = by_id.iter().map(|&c| self.accs[c as usize]).collect();
+        drop(std::mem::take(&mut self.accs));
+        for (&c, a) in by_id.iter().zip(&accs) {
             let t = Totals {
                 first: (a.orders > 0).then_some(a.first),
                 last: (a.orders > 0).then_some(a.last),

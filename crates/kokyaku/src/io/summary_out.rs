@@ -247,7 +247,11 @@ fn cell(c: &ArrayRef, i: usize, out: &mut String) -> Result<()> {
 }
 
 /// Writes a record batch as Parquet (zstd), as [`super::write_table_parquet`] writes a table.
+/// Each row group's columns are encoded in two groups of about equal work, one on a helper
+/// thread ([`crate::par::join`]), and appended in column order: the same file as one
+/// `ArrowWriter::write` of the batch gives, in about half the time on two cores.
 pub fn write_batch_parquet<W: Write + Send>(batch: &RecordBatch, w: W) -> Result<()> {
+    use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowColumnWriter, compute_leaves};
     // A customer id is unique per row: a dictionary would only cost time (it is dropped for
     // being too large, after every id was hashed into it).
     let props = parquet::file::properties::WriterProperties::builder()
@@ -259,9 +263,83 @@ pub fn write_batch_parquet<W: Write + Send>(batch: &RecordBatch, w: W) -> Result
             false,
         )
         .build();
-    let mut wr =
-        parquet::arrow::ArrowWriter::try_new(w, batch.schema(), Some(props)).map_err(malformed)?;
-    wr.write(batch).map_err(malformed)?;
-    wr.close().map_err(malformed)?;
+    let group_rows = props
+        .max_row_group_row_count()
+        .unwrap_or(parquet::file::properties::DEFAULT_MAX_ROW_GROUP_ROW_COUNT)
+        .max(1);
+    let schema = batch.schema();
+    let (mut file, factory) = parquet::arrow::ArrowWriter::try_new(w, schema.clone(), Some(props))
+        .and_then(parquet::arrow::ArrowWriter::into_serialized_writer)
+        .map_err(malformed)?;
+    // Text columns cost about three times the others to encode.
+    let weight = |k: usize| match schema.field(k).data_type() {
+        DataType::Utf8 => 3,
+        _ => 1,
+    };
+    let (mut left, mut right) = (Vec::new(), Vec::new());
+    let (mut wl, mut wr) = (0, 0);
+    for k in 0..schema.fields().len() {
+        if wl <= wr {
+            left.push(k);
+            wl += weight(k);
+        } else {
+            right.push(k);
+            wr += weight(k);
+        }
+    }
+    let (mut start, mut group) = (0, 0);
+    while start < batch.num_rows() {
+        let len = group_rows.min(batch.num_rows() - start);
+        let part = batch.slice(start, len);
+        let mut writers: Vec<Option<ArrowColumnWriter>> = factory
+            .create_column_writers(group)
+            .map_err(malformed)?
+            .into_iter()
+            .map(Some)
+            .collect();
+        // One leaf per column (the columns are flat).
+        if writers.len() != schema.fields().len() {
+            return Err(malformed("a nested column in the summary batch"));
+        }
+        let encode = |cols: &[usize], ws: Vec<ArrowColumnWriter>| {
+            cols.iter()
+                .zip(ws)
+                .map(|(&k, mut cw)| {
+                    for leaf in compute_leaves(schema.field(k), part.column(k))? {
+                        cw.write(&leaf)?;
+                    }
+                    cw.close()
+                })
+                .collect::<parquet::errors::Result<Vec<ArrowColumnChunk>>>()
+        };
+        let mut take = |cols: &[usize]| -> Vec<ArrowColumnWriter> {
+            cols.iter().filter_map(|&k| writers[k].take()).collect()
+        };
+        let helper = std::sync::Mutex::new(Some(take(&left)));
+        let here = take(&right);
+        let (a, b) = crate::par::join(
+            &|| {
+                let ws = helper.lock().ok().and_then(|mut g| g.take());
+                encode(&left, ws.unwrap_or_default())
+            },
+            || encode(&right, here),
+        );
+        let mut chunks: Vec<Option<ArrowColumnChunk>> =
+            (0..schema.fields().len()).map(|_| None).collect();
+        for (&k, c) in left.iter().zip(a.map_err(malformed)?) {
+            chunks[k] = Some(c);
+        }
+        for (&k, c) in right.iter().zip(b.map_err(malformed)?) {
+            chunks[k] = Some(c);
+        }
+        let mut rg = file.next_row_group().map_err(malformed)?;
+        for c in chunks.into_iter().flatten() {
+            c.append_to_row_group(&mut rg).map_err(malformed)?;
+        }
+        rg.close().map_err(malformed)?;
+        start += len;
+        group += 1;
+    }
+    file.close().map_err(malformed)?;
     Ok(())
 }

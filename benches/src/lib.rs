@@ -29,3 +29,13 @@ pub const JP_EC_RANK_PROGRAM: &str = r#"{
   "points": {"per": 100, "earn": 1, "expiry": {"kind": "months", "months": 12},
              "bonuses": [{"kind": "first_order", "points": 100}, {"kind": "subscription", "multiplier": 2}]}
 }"#;
+
+/// The rolling-12-month rank programme in dollars of `benches/stages_matrix.py` (its `PROGRAM`), for
+/// the export-matrix logs' dollar amounts.
+pub const USD_RANK_PROGRAM: &str = r#"{
+  "stages": [{"id": "regular"}, {"id": "silver", "spend": 200},
+             {"id": "gold", "spend": 500, "multiplier": "1.5"}, {"id": "platinum", "spend": 1500, "multiplier": 2}],
+  "window": {"kind": "rolling", "days": 365}, "upgrade": "period_end", "review": "month", "downgrade": "recompute",
+  "points": {"per": 1, "earn": 1, "expiry": {"kind": "months", "months": 12},
+             "bonuses": [{"kind": "first_order", "points": 100}, {"kind": "subscription", "multiplier": 2}]}
+}"#;

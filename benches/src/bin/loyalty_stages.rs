@@ -11,7 +11,7 @@ use kokyaku::io::{ColumnMap, ReadOptions, read_path};
 use kokyaku::loyalty::{LoyaltyEvents, Program, StageOptions, evaluate};
 use kokyaku::simulate::{SimOptions, simulate_log};
 use kokyaku::summary::{SummaryOptions, summarize};
-use kokyaku_benches::{JP_EC_RANK_PROGRAM, process_cpu_seconds};
+use kokyaku_benches::{JP_EC_RANK_PROGRAM, USD_RANK_PROGRAM, process_cpu_seconds};
 
 /// `(wall seconds, on-CPU seconds of every thread, result)` of one call.
 fn timed<T>(f: impl FnOnce() -> T) -> (f64, f64, T) {
@@ -19,15 +19,6 @@ fn timed<T>(f: impl FnOnce() -> T) -> (f64, f64, T) {
     let r = f();
     (t.elapsed().as_secs_f64(), process_cpu_seconds() - c, r)
 }
-
-/// The rolling-12-month rank programme in dollars of `benches/stages_matrix.py`.
-const USD_RANK_PROGRAM: &str = r#"{
-  "stages": [{"id": "regular"}, {"id": "silver", "spend": 200},
-             {"id": "gold", "spend": 500, "multiplier": "1.5"}, {"id": "platinum", "spend": 1500, "multiplier": 2}],
-  "window": {"kind": "rolling", "days": 365}, "upgrade": "period_end", "review": "month", "downgrade": "recompute",
-  "points": {"per": 1, "earn": 1, "expiry": {"kind": "months", "months": 12},
-             "bonuses": [{"kind": "first_order", "points": 100}, {"kind": "subscription", "multiplier": 2}]}
-}"#;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -25,6 +25,20 @@ use crate::rfm::RfmScores;
 use crate::summary::CustomerSummaries;
 use crate::{Error, Result};
 
+/// A date column (days since the epoch) of output.
+pub(crate) fn date_array(v: &[Option<i32>]) -> ArrayRef {
+    let mut b = Date32Builder::with_capacity(v.len());
+    b.extend(v.iter().copied());
+    Arc::new(b.finish())
+}
+
+/// An integer column of `n` output rows.
+pub(crate) fn int_array(n: usize, v: &mut dyn Iterator<Item = Option<i64>>) -> ArrayRef {
+    let mut b = Int64Builder::with_capacity(n);
+    b.extend(v);
+    Arc::new(b.finish())
+}
+
 /// The record batch [`crate::table::summary_table`] and [`super::table_to_record_batch`]
 /// give, built without the intermediate table.
 pub fn summary_record_batch(
@@ -44,18 +58,10 @@ pub fn summary_record_batch(
         ids.append_value(s.customer_id.get(i));
     }
     push("customer_id", Arc::new(ids.finish()));
-    let dates = |v: &[Option<i32>]| -> ArrayRef {
-        let mut b = Date32Builder::with_capacity(v.len());
-        b.extend(v.iter().copied());
-        Arc::new(b.finish())
-    };
+    let dates = date_array;
     push("first_order", dates(&s.first_order_day));
     push("last_order", dates(&s.last_order_day));
-    let ints = |v: &mut dyn Iterator<Item = Option<i64>>| -> ArrayRef {
-        let mut b = Int64Builder::with_capacity(n);
-        b.extend(v);
-        Arc::new(b.finish())
-    };
+    let ints = |v: &mut dyn Iterator<Item = Option<i64>>| int_array(n, v);
     let counts = |v: &[u32]| ints(&mut v.iter().map(|&x| Some(i64::from(x))));
     let days = |v: &[Option<u32>]| ints(&mut v.iter().map(|x| x.map(i64::from)));
     push("orders", counts(&s.orders));

@@ -4,12 +4,13 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use arrow_array::builder::{Date32Builder, Int64Builder, StringBuilder};
+use arrow_array::builder::StringBuilder;
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{Field, Schema};
 use rust_decimal::Decimal;
 
 use super::Stages;
+use crate::io::{date_array, int_array};
 use crate::model::Day;
 use crate::{Error, Result};
 
@@ -55,11 +56,7 @@ pub fn stages_record_batch(s: &Stages) -> Result<RecordBatch> {
         "stage_name",
         names(&s.stage_names, &mut s.stage.iter().map(|&k| Some(k))),
     );
-    let dates = |v: &[Option<Day>]| -> ArrayRef {
-        let mut b = Date32Builder::with_capacity(v.len());
-        b.extend(v.iter().copied());
-        Arc::new(b.finish())
-    };
+    let dates = |v: &[Option<Day>]| date_array(v);
     push("stage_since", dates(&s.stage_since));
     push("member_since", dates(&s.member_since));
     let money = |v: &mut dyn Iterator<Item = Option<i64>>| -> Result<ArrayRef> {
@@ -79,11 +76,7 @@ pub fn stages_record_batch(s: &Stages) -> Result<RecordBatch> {
         "window_spend",
         money(&mut s.window_spend_units.iter().map(|&u| Some(u)))?,
     );
-    let ints = |v: &mut dyn Iterator<Item = Option<i64>>| -> ArrayRef {
-        let mut b = Int64Builder::with_capacity(n);
-        b.extend(v);
-        Arc::new(b.finish())
-    };
+    let ints = |v: &mut dyn Iterator<Item = Option<i64>>| int_array(n, v);
     let all = |v: &[i64]| ints(&mut v.iter().map(|&x| Some(x)));
     push(
         "window_orders",

@@ -17,10 +17,9 @@ use super::ingest::{Ingestor, OrderSink};
 use super::options::ReadOptions;
 use super::parquet::ingest_batches;
 use super::plain::PlainBatch;
-use super::summarize::{SummarizedLog, SummarySink};
+use super::summarize::SummarizedLog;
 use crate::Result;
-use crate::model::date_to_day;
-use crate::summary::{SummaryOptions, summarize};
+use crate::summary::SummaryOptions;
 
 /// Summarises the customers of an order log given as Arrow record batches, as of
 /// `opts.as_of`: the same result as [`summarize`] over [`super::read_record_batches`] (same
@@ -36,26 +35,11 @@ pub fn summarize_record_batches(
     read: &ReadOptions,
     opts: &SummaryOptions,
 ) -> Result<SummarizedLog> {
-    let sink = SummarySink::new(opts.as_of.map(date_to_day));
-    // An error while streaming may come after the sink silently gave up (it stops checking
-    // order ids then): the grouped read names the error.
-    if let Ok(ing) = batches_into(schema, batches, read, sink) {
-        let (mut sink, report) = ing.into_parts();
-        sink.flush();
-        if !sink.abandoned() {
-            return Ok(SummarizedLog {
-                summaries: sink.finish(opts),
-                report,
-                streamed: true,
-            });
-        }
-    }
-    let ing = super::read_record_batches(schema, batches, read)?;
-    Ok(SummarizedLog {
-        summaries: summarize(&ing.log, opts),
-        report: ing.report,
-        streamed: false,
-    })
+    super::summarize::summarize_with(
+        opts,
+        |sink| batches_into(schema, batches, read, sink),
+        || super::read_record_batches(schema, batches, read),
+    )
 }
 
 /// Rows per slice of a batch: a frame often comes as one batch of millions of rows; slices
@@ -136,6 +120,7 @@ mod tests {
 
     use super::*;
     use crate::io::ColumnMap;
+    use crate::summary::summarize;
 
     fn log(n: usize) -> (Arc<Schema>, Vec<RecordBatch>) {
         let schema = Arc::new(Schema::new(vec![

@@ -56,9 +56,11 @@ pub fn summarize_path(
     read: &ReadOptions,
     opts: &SummaryOptions,
 ) -> Result<SummarizedLog> {
-    summarize_with(path, read, opts, |sink| {
-        super::read_path_into(path, read, sink)
-    })
+    summarize_with(
+        opts,
+        |sink| super::read_path_into(path, read, sink),
+        || super::read_path(path, read),
+    )
 }
 
 /// [`summarize_path`], calling `progress` with the bytes of a CSV or JSON file read so far
@@ -73,9 +75,11 @@ pub fn summarize_path_progress(
     opts: &SummaryOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<SummarizedLog> {
-    summarize_with(path, read, opts, |sink| {
-        super::read_path_into_counted(path, read, sink, Some(progress))
-    })
+    summarize_with(
+        opts,
+        |sink| super::read_path_into_counted(path, read, sink, Some(progress)),
+        || super::read_path(path, read),
+    )
 }
 
 /// [`summarize_path`] of a Parquet file decoded in batches of `batch_rows` rows (tests use
@@ -87,21 +91,27 @@ pub(crate) fn summarize_parquet_in_batches(
     opts: &SummaryOptions,
     batch_rows: usize,
 ) -> Result<SummarizedLog> {
-    summarize_with(path, read, opts, |sink| {
-        let f = std::fs::File::open(path).map_err(|source| crate::Error::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        super::parquet::parquet_file_into_batches(f, read, sink, batch_rows)
-    })
+    summarize_with(
+        opts,
+        |sink| {
+            let f = std::fs::File::open(path).map_err(|source| crate::Error::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
+            super::parquet::parquet_file_into_batches(f, read, sink, batch_rows)
+        },
+        || super::read_path(path, read),
+    )
 }
 
 /// Streams the file through `read_into`; reads it into the grouped log when the sink gives up.
-fn summarize_with(
-    path: &Path,
-    read: &ReadOptions,
+/// The summary streamed into a [`SummarySink`] by `read_into`, or, when that fails or the sink
+/// gives up, the summary of the grouped log `grouped` reads (the file and in-memory routes
+/// share this).
+pub(crate) fn summarize_with(
     opts: &SummaryOptions,
     read_into: impl FnOnce(SummarySink) -> Result<super::Ingestor<SummarySink>>,
+    grouped: impl FnOnce() -> Result<super::Ingested>,
 ) -> Result<SummarizedLog> {
     let sink = SummarySink::new(opts.as_of.map(date_to_day));
     // An error while streaming may come after the sink silently gave up (it stops checking
@@ -117,7 +127,7 @@ fn summarize_with(
             });
         }
     }
-    let ing = super::read_path(path, read)?;
+    let ing = grouped()?;
     Ok(SummarizedLog {
         summaries: summarize(&ing.log, opts),
         report: ing.report,

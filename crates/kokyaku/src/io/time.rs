@@ -191,10 +191,12 @@ impl TimeParser {
             if let Ok(t) = DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M%#z") {
                 return self.epoch(t.timestamp());
             }
-            let rest = &s[11.min(s.len())..];
+            // Byte 10 is an ASCII separator, so byte 11 starts a character (a multi-byte
+            // character there, as in `2024-09-01Þ`, is no time: fuzzing found the slice panic).
             if !matches!(b.get(10), Some(b'T' | b' ')) {
                 return None;
             }
+            let rest = s.get(11..).unwrap_or("");
             for pat in ["%H:%M:%S%.f", "%H:%M"] {
                 if let Ok(t) = chrono::NaiveTime::parse_from_str(rest, pat) {
                     return self.naive(d.and_time(t));
@@ -243,6 +245,15 @@ mod tests {
 
     fn day(y: i32, m: u32, d: u32) -> Day {
         date_to_day(NaiveDate::from_ymd_opt(y, m, d).unwrap())
+    }
+
+    /// A multi-byte character right after the date is no time, and no panic (fuzz find of
+    /// 2026-12-04: the time was sliced from byte 11, inside `Þ`).
+    #[test]
+    fn a_multibyte_character_after_the_date_is_no_time() {
+        let utc = TimeParser::new(None, Tz::UTC);
+        assert!(utc.parse_str("2024-09-01Þ").is_none());
+        assert!(utc.parse_str("2024-05-01T\u{e9}").is_none());
     }
 
     #[test]

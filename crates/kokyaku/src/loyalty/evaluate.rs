@@ -1082,6 +1082,7 @@ impl Run<'_> {
                 &invitations.items[iv],
                 &mut sc,
             )?;
+            check_points(log, c, &s)?;
             push_row(ctx, log, c, &s, &sc, &mut out);
             if opts.history {
                 let base = log.order_range(c).start;
@@ -1365,7 +1366,7 @@ fn book_order(ctx: &Ctx<'_>, s: &mut Sim, sc: &mut Scratch, o: &OrderCols<'_>, i
     s.completed_seen = true;
     s.win_spend += sc.spend[i];
     s.win_orders += 1;
-    s.win_points += sc.pts[i];
+    s.win_points = s.win_points.saturating_add(sc.pts[i]);
 }
 
 /// Upper bounds of the qualifying spend (units at the order scale, each order counted at
@@ -1480,17 +1481,18 @@ fn run_base_only(
             };
             pts = ctx.points_for(amount, mult, flat);
             if pts > 0 {
-                earned += pts;
+                // (saturating: a sum beyond `MAX_POINTS` is refused after the customer)
+                earned = earned.saturating_add(pts);
                 let e = ctx.lot_expiry(expiry, d);
                 if expiring && e <= as_of {
-                    expired += pts;
+                    expired = expired.saturating_add(pts);
                 } else {
                     expiring = false;
                     if next_expiry == Day::MAX {
                         next_expiry = e;
                     }
                     if e == next_expiry && e != Day::MAX {
-                        next_points += pts;
+                        next_points = next_points.saturating_add(pts);
                     }
                 }
             }
@@ -1499,12 +1501,12 @@ fn run_base_only(
         if d >= ws {
             win_spend += amount;
             win_orders += 1;
-            win_points += pts;
+            win_points = win_points.saturating_add(pts);
         }
         if d >= ws_by {
             by_spend += amount;
             by_orders += 1;
-            by_points += pts;
+            by_points = by_points.saturating_add(pts);
         }
     }
     s.win_spend = win_spend;
@@ -1709,7 +1711,7 @@ fn run_customer(
             let pts = redemptions[di].2;
             di += 1;
             let policy = p.points.as_ref().map_or(Shortfall::Error, |x| x.shortfall);
-            s.redeemed += pts;
+            s.redeemed = s.redeemed.saturating_add(pts);
             take(ctx, log, c, &mut s, sc, pts, None, d, policy, usize::MAX)?;
         }
         while ii < invitations.len() && invitations[ii].1 == d {
@@ -1857,24 +1859,54 @@ fn advance_window(ctx: &Ctx<'_>, s: &mut Sim, sc: &Scratch, days: &[Day], d: Day
 fn expire(s: &mut Sim, sc: &mut Scratch, d: Day) {
     while s.lot_head < sc.lots.len() && sc.lots[s.lot_head].0 <= d {
         let left = sc.lots[s.lot_head].1;
-        s.expired += left;
+        s.expired = s.expired.saturating_add(left);
         s.lots_total -= left;
         sc.lots[s.lot_head].1 = 0;
         s.lot_head += 1;
     }
 }
 
+/// The most points any counter of a customer may hold: 2^53 − 1, the largest integer exact in
+/// a JavaScript number (and in a float64 column), so that every binding reports it exactly.
+pub const MAX_POINTS: i64 = (1 << 53) - 1;
+
+/// Refuses a customer whose points earned, redeemed or owed exceed [`MAX_POINTS`] (the sums
+/// saturate while the customer is evaluated; every other points counter is at most one of
+/// these), instead of reporting a wrong or wrapped count.
+fn check_points(log: &OrderLog, c: usize, s: &Sim) -> Result<()> {
+    for (what, v) in [
+        ("earned", s.earned),
+        ("redeemed", s.redeemed),
+        ("owed", s.debt),
+    ] {
+        if v > MAX_POINTS {
+            return Err(Error::InvalidValue {
+                value: v.to_string(),
+                location: Location::customer(log.customer_id(c)),
+                reason: format!(
+                    "the points {what} exceed {MAX_POINTS} (2^53 − 1, the most a points count \
+                     may hold so that every language reports it exactly); lower the points rate \
+                     (points.earn per points.per), the multipliers or flat points, or the \
+                     redemption amounts"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn earn(ctx: &Ctx<'_>, s: &mut Sim, sc: &mut Scratch, expiry: Expiry, d: Day, pts: i64, pos: u32) {
     if pts <= 0 {
         return;
     }
-    s.earned += pts;
+    // (saturating: a sum beyond `MAX_POINTS` is refused after the customer)
+    s.earned = s.earned.saturating_add(pts);
     let repay = pts.min(s.debt);
     s.debt -= repay;
     let left = pts - repay;
     let expires = ctx.lot_expiry(expiry, d);
     sc.lots.push((expires, left, pos));
-    s.lots_total += left;
+    s.lots_total = s.lots_total.saturating_add(left);
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1924,7 +1956,7 @@ fn take(
         s.lots_total -= k;
         n -= k;
     }
-    s.debt += n;
+    s.debt = s.debt.saturating_add(n);
     Ok(())
 }
 

@@ -17,8 +17,8 @@ mod program;
 #[cfg(feature = "parquet")]
 pub use arrow_out::stages_record_batch;
 pub use evaluate::{
-    ChangeReason, Distribution, Invitation, LoyaltyEvents, Redemption, StageChange, StageOptions,
-    Stages, evaluate,
+    ChangeReason, Distribution, Invitation, LoyaltyEvents, MAX_POINTS, Redemption, StageChange,
+    StageOptions, Stages, evaluate,
 };
 pub use output::{
     Card, HistoryRow, card, history_rows, report_value, segment_fields, stages_table,

@@ -341,6 +341,8 @@ pub trait OrderSink {
     fn reserve(&mut self, _n: usize) {}
     /// Warms the customer lookup for ids about to be pushed (a speed hint).
     fn warm_customers(&self, _ids: &mut dyn Iterator<Item = &str>) {}
+    /// [`Self::warm_customers`] for integer ids (read as their decimal text).
+    fn warm_customer_numbers(&self, _ids: &mut dyn Iterator<Item = i64>) {}
     /// Whether the sink gave up (it cannot represent this input; the caller falls back to
     /// the grouped log). Readers stop early when it has.
     fn abandoned(&self) -> bool {
@@ -432,6 +434,9 @@ impl OrderSink for OrderLogBuilder {
     }
     fn warm_customers(&self, ids: &mut dyn Iterator<Item = &str>) {
         OrderLogBuilder::warm_customers(self, ids);
+    }
+    fn warm_customer_numbers(&self, ids: &mut dyn Iterator<Item = i64>) {
+        OrderLogBuilder::warm_customer_numbers(self, ids);
     }
 }
 
@@ -545,6 +550,11 @@ impl<S: OrderSink> Ingestor<S> {
     /// Warms the customer lookup for ids about to be read (a speed hint; no effect on results).
     pub fn warm_customers<'a>(&self, mut ids: impl Iterator<Item = &'a str>) {
         self.builder.warm_customers(&mut ids);
+    }
+
+    /// Warms the customer lookup for integer ids about to be read (a speed hint).
+    pub fn warm_customer_numbers(&self, mut ids: impl Iterator<Item = i64>) {
+        self.builder.warm_customer_numbers(&mut ids);
     }
 
     /// Records a row that could not be split into fields.

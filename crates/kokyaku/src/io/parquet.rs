@@ -326,9 +326,16 @@ pub(crate) fn ingest_batches<S: OrderSink>(
         }
         for i in 0..batch.num_rows() {
             if i % WARM == 0 {
-                if let Some(c) = cols[0].as_ref().filter(|c| c.is_text()) {
-                    let end = (i + WARM).min(batch.num_rows());
-                    ing.warm_customers((i..end).filter_map(|k| c.text(k)).map(str::trim));
+                let end = (i + WARM).min(batch.num_rows());
+                match cols[0].as_ref() {
+                    Some(c) if c.is_text() => {
+                        ing.warm_customers((i..end).filter_map(|k| c.text(k)).map(str::trim));
+                    }
+                    Some(c) => ing.warm_customer_numbers((i..end).filter_map(|k| match c.get(k) {
+                        Val::Int(v) => Some(v),
+                        _ => None,
+                    })),
+                    None => {}
                 }
             }
             row_no += 1;

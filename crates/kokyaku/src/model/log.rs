@@ -651,6 +651,12 @@ impl OrderLogBuilder {
         self.customers.warm(ids);
     }
 
+    /// Warms the customer lookup for integer ids about to be pushed as their decimal text
+    /// (see [`CustomerIds::warm_numbers`]).
+    pub fn warm_customer_numbers(&self, ids: impl Iterator<Item = i64>) {
+        self.customers.warm_numbers(ids);
+    }
+
     /// Finds an order already pushed by its id.
     #[must_use]
     pub fn find_order(&self, order_id: &str) -> Option<usize> {

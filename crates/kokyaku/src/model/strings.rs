@@ -1082,7 +1082,12 @@ impl CustomerIds {
     /// after finds them in cache: a tight loop of independent loads lets the CPU overlap the
     /// cache misses that a row-by-row loop would pay one after another.
     pub fn warm<'a>(&self, ids: impl Iterator<Item = &'a str>) {
-        if self.keyed.is_some() {
+        if let Some(k) = &self.keyed {
+            let mut acc = 0u32;
+            for v in ids.filter_map(|s| k.form.key(s)) {
+                acc ^= k.map.get(&v).copied().unwrap_or(0);
+            }
+            std::hint::black_box(acc);
             return;
         }
         let Some(d) = &self.dense else {
@@ -1093,6 +1098,23 @@ impl CustomerIds {
         let mut acc = 0u32;
         for s in ids {
             if let Some((n, _)) = Self::dense_slot(d, limit, s) {
+                acc ^= d.slots.get(n).copied().unwrap_or(0);
+            }
+        }
+        std::hint::black_box(acc);
+    }
+    /// [`Self::warm`] for integer ids (an integer customer column) about to be interned as
+    /// their decimal text: the slots of their numbers in the keyed or direct-array mode.
+    pub fn warm_numbers(&self, ids: impl Iterator<Item = i64>) {
+        let mut acc = 0u32;
+        if let Some(k) = &self.keyed {
+            if k.form == KeyText::Int {
+                for v in ids {
+                    acc ^= k.map.get(&v).copied().unwrap_or(0);
+                }
+            }
+        } else if let Some(d) = self.dense.as_ref().filter(|d| d.prefix.is_empty()) {
+            for n in ids.filter_map(|v| usize::try_from(v).ok()) {
                 acc ^= d.slots.get(n).copied().unwrap_or(0);
             }
         }

@@ -438,6 +438,19 @@ impl OrderSink for OrderLogBuilder {
     fn warm_customer_numbers(&self, ids: &mut dyn Iterator<Item = i64>) {
         OrderLogBuilder::warm_customer_numbers(self, ids);
     }
+    #[cfg(feature = "parquet")]
+    fn takes_plain(&self) -> bool {
+        true
+    }
+    #[cfg(feature = "parquet")]
+    fn push_plain(&mut self, batch: &super::plain::PlainBatch) -> Result<Option<bool>> {
+        let r = OrderLogBuilder::push_plain(self, batch);
+        #[cfg(test)]
+        if r.is_some() {
+            super::plain_tests::GROUPED_TAKEN.with(|c| c.set(c.get() + 1));
+        }
+        Ok(r)
+    }
 }
 
 /// Turns rows into an [`OrderLog`] (or feeds another [`OrderSink`]), applying the policies
@@ -502,6 +515,10 @@ impl<S: OrderSink> Ingestor<S> {
     /// Whether the sink takes batches of plain new orders.
     #[cfg(feature = "parquet")]
     pub(crate) fn takes_plain(&self) -> bool {
+        #[cfg(test)]
+        if super::plain_tests::ROWS_ONLY.with(std::cell::Cell::get) {
+            return false;
+        }
         self.builder.takes_plain()
     }
 

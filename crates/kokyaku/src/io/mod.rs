@@ -17,7 +17,7 @@ mod parquet;
 #[cfg(all(test, feature = "parquet"))]
 mod float_money_tests;
 #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
-mod plain;
+pub(crate) mod plain;
 #[cfg(all(test, feature = "parquet"))]
 mod plain_schema_tests;
 #[cfg(all(test, feature = "parquet"))]

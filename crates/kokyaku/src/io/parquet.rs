@@ -531,6 +531,7 @@ fn plain_batch(
         flags,
         cancelled,
         currency,
+        subscription_ids: cols[role::SUBSCRIPTION].is_some(),
     }
     .fold_lines()
 }

@@ -166,6 +166,8 @@ pub struct PlainBatch {
     pub(crate) cancelled: u64,
     /// The one currency of every row, when the log has a currency column.
     pub(crate) currency: Option<String>,
+    /// Whether the log has a subscription-id column (the batch keeps only the flag).
+    pub(crate) subscription_ids: bool,
 }
 
 impl Customers {

@@ -20,7 +20,7 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use super::ReadOptions;
-use super::plain_tests::{PLAIN_TAKEN, check, check_route};
+use super::plain_tests::{GROUPED_TAKEN, PLAIN_TAKEN, check, check_route};
 use crate::summary::SummaryOptions;
 
 static FILES: AtomicUsize = AtomicUsize::new(0);
@@ -277,9 +277,14 @@ fn the_common_export_schemas_are_taken_in_plain_batches() {
                     };
                     let path = write(&orders, s, None);
                     let before = PLAIN_TAKEN.with(Cell::get);
+                    let grouped_before = GROUPED_TAKEN.with(Cell::get);
                     check(&path, &options(s, false), &SummaryOptions::default(), 8);
                     let taken = PLAIN_TAKEN.with(Cell::get) - before;
                     assert_eq!(taken, rows.div_ceil(8), "{s:?}");
+                    // The grouped log's builder takes them too (read twice by `check`:
+                    // through plain batches, and row by row for the reference).
+                    let grouped = GROUPED_TAKEN.with(Cell::get) - grouped_before;
+                    assert_eq!(grouped, rows.div_ceil(8), "grouped log, {s:?}");
                     std::fs::remove_file(&path).ok();
                 }
             }
@@ -452,7 +457,7 @@ fn write_csv(
 /// the summary streamed.
 fn check_csv(path: &std::path::Path, read: &ReadOptions, chunk_rows: usize) -> (usize, bool) {
     use super::csv::TEST_CHUNK_ROWS;
-    use super::plain_tests::{outcome, summary_json};
+    use super::plain_tests::{ROWS_ONLY, log_json, outcome, summary_json};
     let opts = SummaryOptions::default();
     let chunk_before = TEST_CHUNK_ROWS.with(|c| c.replace(chunk_rows));
     let before = PLAIN_TAKEN.with(Cell::get);
@@ -465,8 +470,29 @@ fn check_csv(path: &std::path::Path, read: &ReadOptions, chunk_rows: usize) -> (
         )
     });
     let taken = PLAIN_TAKEN.with(Cell::get) - before;
+    // The grouped log read through plain chunks equals the one read row by row, whole.
+    let log_of = |rows_only: bool| {
+        ROWS_ONLY.with(|c| c.set(rows_only));
+        let r = super::read_path(path, read);
+        ROWS_ONLY.with(|c| c.set(false));
+        match r {
+            Ok(ing) => {
+                serde_json::json!({"log": log_json(&ing.log), "report": serde_json::to_value(&ing.report).expect("report")})
+            }
+            Err(e) => serde_json::json!({"error": e.code(), "message": e.to_string()}),
+        }
+    };
+    assert_eq!(
+        log_of(false),
+        log_of(true),
+        "grouped log, plain chunks vs row by row: {}",
+        path.display()
+    );
     TEST_CHUNK_ROWS.with(|c| c.set(chunk_before));
-    let grouped = super::read_path(path, read).map(|ing| {
+    ROWS_ONLY.with(|c| c.set(true));
+    let grouped = super::read_path(path, read);
+    ROWS_ONLY.with(|c| c.set(false));
+    let grouped = grouped.map(|ing| {
         (
             summary_json(&crate::summary::summarize(&ing.log, &opts)),
             serde_json::to_value(&ing.report).expect("report"),

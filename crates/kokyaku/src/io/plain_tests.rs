@@ -22,6 +22,61 @@ use crate::summary::{SummaryOptions, summarize};
 thread_local! {
     /// Plain batches taken whole on this thread (counted by the summary sink).
     pub(crate) static PLAIN_TAKEN: Cell<usize> = const { Cell::new(0) };
+    /// Set: readers on this thread send every row through the per-row path (the reference).
+    pub(crate) static ROWS_ONLY: Cell<bool> = const { Cell::new(false) };
+    /// Plain batches the grouped log's builder took whole on this thread.
+    pub(crate) static GROUPED_TAKEN: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Everything a grouped log holds, as comparable JSON.
+pub(super) fn log_json(log: &crate::model::OrderLog) -> Value {
+    let n = log.n_orders();
+    let lines = log.lines();
+    json!({
+        "tz": log.timezone().name(),
+        "currency": log.currency(),
+        "customers": (0..log.n_customers())
+            .map(|c| json!([log.customer_id(c), log.order_range(c), log.refund_range(c)]))
+            .collect::<Vec<_>>(),
+        "order_ids": (0..n).map(|i| log.order_id(i)).collect::<Vec<_>>(),
+        "placed_at": log.placed_at(),
+        "days": log.days(),
+        "units": log.amounts().units(),
+        "scale": log.amounts().scale(),
+        "kinds": format!("{:?}", log.kinds()),
+        "statuses": format!("{:?}", log.statuses()),
+        "subscriptions": (0..n)
+            .map(|i| match log.subscription_index()[i] {
+                u32::MAX => None,
+                s => Some(log.subscription_id(s)),
+            })
+            .collect::<Vec<_>>(),
+        "refunds": format!("{:?}", log.refunds()),
+        "lines": format!("{:?} {:?} {:?} {:?}", lines.offsets, lines.sku, lines.quantity, lines.unit_price),
+    })
+}
+
+/// Reads `path` into the grouped log in batches of `batch_rows`, plain batches taken (or,
+/// with `rows_only`, row by row): the log and the report as JSON, or the error.
+pub(super) fn grouped_json(
+    path: &std::path::Path,
+    read: &ReadOptions,
+    batch_rows: usize,
+    rows_only: bool,
+) -> Value {
+    ROWS_ONLY.with(|c| c.set(rows_only));
+    let r = (|| -> crate::Result<super::Ingested> {
+        let f = std::fs::File::open(path).expect("open");
+        let builder = crate::model::OrderLogBuilder::new(read.tz()?);
+        Ok(super::parquet::parquet_file_into_batches(f, read, builder, batch_rows)?.finish())
+    })();
+    ROWS_ONLY.with(|c| c.set(false));
+    match r {
+        Ok(ing) => {
+            json!({"log": log_json(&ing.log), "report": serde_json::to_value(&ing.report).expect("report")})
+        }
+        Err(e) => json!({"error": e.code(), "message": e.to_string()}),
+    }
 }
 
 static FILES: AtomicUsize = AtomicUsize::new(0);
@@ -286,7 +341,18 @@ pub(super) fn check_route(
         )
     });
     let taken = PLAIN_TAKEN.with(Cell::get) - before;
-    let grouped = read_path(path, read).map(|ing| {
+    // The grouped log read in the same batches through plain batches equals the one read
+    // row by row, whole (every column, the report, or the same error).
+    assert_eq!(
+        grouped_json(path, read, batch_rows, false),
+        grouped_json(path, read, batch_rows, true),
+        "grouped log, plain batches vs row by row: {}",
+        path.display()
+    );
+    ROWS_ONLY.with(|c| c.set(true));
+    let grouped = read_path(path, read);
+    ROWS_ONLY.with(|c| c.set(false));
+    let grouped = grouped.map(|ing| {
         (
             summary_json(&summarize(&ing.log, opts)),
             serde_json::to_value(&ing.report).expect("report"),

@@ -718,6 +718,127 @@ impl OrderLogBuilder {
         Ok(Some(n))
     }
 
+    /// Takes a batch of plain new orders at once, exactly as pushing each order (and adding
+    /// the joined first one's amount as a line) would: `Some(joined)`, or `None`, with nothing
+    /// changed, when it cannot (ids of subscriptions to keep, an order id seen before, an
+    /// amount the per-row path would refuse); the caller then pushes the rows one by one.
+    #[cfg(feature = "parquet")]
+    pub(crate) fn push_plain(&mut self, b: &crate::io::PlainBatch) -> Option<bool> {
+        use crate::io::plain::{CANCELLED, Join, SUBSCRIPTION};
+        let rows = b.rows;
+        // Subscription ids are kept per order: the batch has only a flag.
+        if rows == 0 || b.subscription_ids {
+            return None;
+        }
+        let n = self.day.len();
+        let mut buf = String::new();
+        // Every order has an id, or none has (the per-row path reports the first that differs).
+        let joined = match (&b.orders, &self.order_ids) {
+            (None, None) => None,
+            (Some(_), None) if n == 0 => None,
+            (Some(run), Some(ids)) => match ids.lookup(run.id_at(0, &mut buf)) {
+                None => None,
+                // The first order repeats an order read before: further lines of it (with its
+                // customer, and its time under `sum_lines`), else the per-row path decides.
+                Some(i) => {
+                    let i = i as usize;
+                    let oc = self.customer[i] as usize;
+                    let same_customer =
+                        self.customers.values().get(oc) == b.customers.id_at(0, &mut buf);
+                    let same_time = b.join != Join::SameTime || self.placed_at[i] == b.secs[0];
+                    if b.join == Join::No || !same_customer || !same_time {
+                        return None;
+                    }
+                    Some(i)
+                }
+            },
+            _ => return None,
+        };
+        let skip = usize::from(joined.is_some());
+        let plan =
+            self.amount
+                .plan_extend(b.scale, b.max_units, joined.map(|i| (i, b.units[0])))?;
+        // Order ids: new ones only, none repeating (within the batch too).
+        if let Some(run) = &b.orders {
+            let ids = self
+                .order_ids
+                .get_or_insert_with(|| OrderIds::new(self.reserve_hint));
+            let (mut text, mut ends) = (String::new(), Vec::with_capacity(rows - skip));
+            for i in skip..rows {
+                text.push_str(run.id_at(i, &mut buf));
+                ends.push(u32::try_from(text.len()).ok()?);
+            }
+            let at =
+                |k: usize| &text[if k == 0 { 0 } else { ends[k - 1] as usize }..ends[k] as usize];
+            let first = run.numbers.get(skip).copied().unwrap_or(0);
+            let fast = rows > skip
+                && run.rising
+                && ids.extend_rising(&run.prefix, first, run.last, &text, &ends);
+            if !fast && rows > skip {
+                let mut repeats = false;
+                if !run.rising {
+                    // Of one width: equal numbers are equal ids.
+                    let mut sorted = run.numbers[skip..].to_vec();
+                    sorted.sort_unstable();
+                    repeats = sorted.windows(2).any(|w| w[0] == w[1]);
+                }
+                if repeats || (0..ends.len()).any(|k| ids.lookup(at(k)).is_some()) {
+                    if n == 0 && ids.is_empty() {
+                        self.order_ids = None;
+                    }
+                    return None;
+                }
+                for k in 0..ends.len() {
+                    ids.insert(at(k));
+                }
+            }
+        }
+        self.amount.extend_planned(
+            plan,
+            b.scale,
+            joined.map(|i| (i, b.units[0])),
+            &b.units[skip..],
+        );
+        // Customers in row order, as pushing each order interns them.
+        let new = rows - skip;
+        self.customer.reserve(new);
+        match &b.customers {
+            crate::io::plain::Customers::Ints(v) => {
+                self.customers
+                    .intern_numbers(&v[skip..], &mut self.customer);
+            }
+            c => {
+                for i in skip..rows {
+                    let id = c.id_at(i, &mut buf);
+                    let k = self.customers.intern(id);
+                    self.customer.push(k);
+                }
+            }
+        }
+        self.last_customer = None;
+        self.last_customer_id.clear();
+        self.placed_at.extend_from_slice(&b.secs[skip..]);
+        self.day.extend_from_slice(&b.days[skip..]);
+        let flags = &b.flags[skip..];
+        self.kind.extend(flags.iter().map(|&f| {
+            if f & SUBSCRIPTION != 0 {
+                OrderKind::Subscription
+            } else {
+                OrderKind::OneOff
+            }
+        }));
+        self.status.extend(flags.iter().map(|&f| {
+            if f & CANCELLED != 0 {
+                OrderStatus::Cancelled
+            } else {
+                OrderStatus::Completed
+            }
+        }));
+        self.subscription
+            .resize(self.subscription.len() + new, NONE);
+        Some(joined.is_some())
+    }
+
     /// Whether `customer_id` is the customer of the latest pushed order.
     #[must_use]
     pub(crate) fn last_customer_is(&self, customer_id: &str) -> bool {

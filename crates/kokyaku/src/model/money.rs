@@ -182,6 +182,60 @@ impl MoneyColumn {
     pub(crate) fn push_units(&mut self, units: i64) {
         self.units.push(units);
     }
+    /// How a batch of non-negative units at `scale` (at most `max_units`) is appended, as
+    /// pushing each amount would store them: `(grow, k)`, where the stored values are
+    /// multiplied by `grow` (the scale grows to `scale`) and the batch's by `k`; plus, for
+    /// `joined = Some((i, u))`, `u` added to value `i`. `None` when pushing them one by one
+    /// would fail (too many decimals, or a value beyond `i64`). Changes nothing.
+    #[cfg(feature = "parquet")]
+    pub(crate) fn plan_extend(
+        &self,
+        scale: u32,
+        max_units: i64,
+        joined: Option<(usize, i64)>,
+    ) -> Option<(i64, i64)> {
+        if scale > MAX_SCALE {
+            return None;
+        }
+        let grow = 10_i64.checked_pow(scale.saturating_sub(self.scale))?;
+        let k = 10_i64.checked_pow(self.scale.saturating_sub(scale))?;
+        if grow != 1 && !self.units.iter().all(|u| u.checked_mul(grow).is_some()) {
+            return None;
+        }
+        max_units.checked_mul(k)?;
+        if let Some((i, u)) = joined {
+            self.units
+                .get(i)?
+                .checked_mul(grow)?
+                .checked_add(u.checked_mul(k)?)?;
+        }
+        Some((grow, k))
+    }
+    /// Applies [`Self::plan_extend`]'s `(grow, k)`: grows the stored values to `scale`, adds
+    /// the joined value and appends `units`.
+    #[cfg(feature = "parquet")]
+    pub(crate) fn extend_planned(
+        &mut self,
+        (grow, k): (i64, i64),
+        scale: u32,
+        joined: Option<(usize, i64)>,
+        units: &[i64],
+    ) {
+        if grow != 1 {
+            for u in &mut self.units {
+                *u *= grow;
+            }
+            self.scale = scale;
+        }
+        if let Some((i, u)) = joined {
+            self.units[i] += u * k;
+        }
+        if k == 1 {
+            self.units.extend_from_slice(units);
+        } else {
+            self.units.extend(units.iter().map(|u| u * k));
+        }
+    }
     /// A column from stored units and their scale (restoring a snapshot; `None` for a scale
     /// beyond the supported decimals).
     pub(crate) fn from_parts(units: Vec<i64>, scale: u32) -> Option<Self> {

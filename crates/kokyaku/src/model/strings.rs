@@ -1103,6 +1103,32 @@ impl CustomerIds {
         }
         std::hint::black_box(acc);
     }
+    /// The indices of integer ids (an integer customer column) interned as their decimal text
+    /// one after another, appended to `out`: the same indices as [`Self::intern`] of each
+    /// text, by number in the keyed mode (each chunk's slots warmed first).
+    pub fn intern_numbers(&mut self, ids: &[i64], out: &mut Vec<u32>) {
+        let mut b = [0u8; 20];
+        for chunk in ids.chunks(2048) {
+            self.warm_numbers(chunk.iter().copied());
+            for &v in chunk {
+                if let Some(k) = self.keyed.as_mut().filter(|k| k.form == KeyText::Int) {
+                    let next = k.numbers.len() as u32;
+                    let i = *k.map.entry(v).or_insert(next);
+                    if i == next {
+                        k.numbers.push(v);
+                        let t = crate::io::int_text(v, &mut b);
+                        self.ids
+                            .values
+                            .push(std::str::from_utf8(t).unwrap_or_default());
+                    }
+                    out.push(i);
+                } else {
+                    let t = crate::io::int_text(v, &mut b);
+                    out.push(self.intern(std::str::from_utf8(t).unwrap_or_default()));
+                }
+            }
+        }
+    }
     /// [`Self::warm`] for integer ids (an integer customer column) about to be interned as
     /// their decimal text: the slots of their numbers in the keyed or direct-array mode.
     pub fn warm_numbers(&self, ids: impl Iterator<Item = i64>) {

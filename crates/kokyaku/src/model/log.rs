@@ -807,6 +807,16 @@ impl OrderLogBuilder {
                 self.customers
                     .intern_numbers(&v[skip..], &mut self.customer);
             }
+            crate::io::plain::Customers::Numbered(m) => {
+                self.customers.intern_member_numbers(
+                    &m.prefix,
+                    m.width,
+                    &m.numbers[skip..],
+                    &mut self.customer,
+                );
+            }
+            // Any other ids (text, and kinds added later), through their text.
+            #[allow(clippy::match_wildcard_for_single_variants)]
             c => {
                 for i in skip..rows {
                     let id = c.id_at(i, &mut buf);

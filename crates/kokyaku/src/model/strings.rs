@@ -1129,6 +1129,77 @@ impl CustomerIds {
             }
         }
     }
+    /// The indices of member numbers (`prefix` then each number zero-padded to `width`
+    /// bytes in all) interned one after another, appended to `out`: the same indices as
+    /// [`Self::intern`] of each text; by number (each chunk's slots warmed first) while the
+    /// keyed mode holds ids of that one text.
+    pub fn intern_member_numbers(
+        &mut self,
+        prefix: &[u8],
+        width: usize,
+        numbers: &[u64],
+        out: &mut Vec<u32>,
+    ) {
+        let digits = width.saturating_sub(prefix.len());
+        // Below this, a number has fewer digits (leading zeros: not its integer text).
+        let min_int = if digits <= 1 {
+            0
+        } else {
+            10_u64.saturating_pow(digits as u32 - 1)
+        };
+        let mut text = String::with_capacity(width);
+        let write = |n: u64, text: &mut String| -> bool {
+            text.clear();
+            text.push_str(std::str::from_utf8(prefix).unwrap_or_default());
+            let mut b = [0u8; 20];
+            let Ok(v) = i64::try_from(n) else {
+                return false;
+            };
+            let d = crate::io::int_text(v, &mut b);
+            for _ in d.len()..digits {
+                text.push('0');
+            }
+            text.push_str(std::str::from_utf8(d).unwrap_or_default());
+            text.len() == width
+        };
+        for chunk in numbers.chunks(2048) {
+            // Keyed by number: each id is the one text of its number in the keyed form.
+            let by_number = self.keyed.as_ref().is_some_and(|k| match &k.form {
+                KeyText::Int => prefix.is_empty() && chunk.iter().all(|&n| n >= min_int),
+                KeyText::Padded {
+                    prefix: p,
+                    width: w,
+                } => **p == *prefix && *w == width,
+            }) && chunk.iter().all(|&n| i64::try_from(n).is_ok());
+            if let (true, Some(k)) = (by_number, self.keyed.as_mut()) {
+                let mut acc = 0u32;
+                for &n in chunk {
+                    acc ^= k.map.get(&(n as i64)).copied().unwrap_or(0);
+                }
+                std::hint::black_box(acc);
+                for &n in chunk {
+                    let next = k.numbers.len() as u32;
+                    let i = *k.map.entry(n as i64).or_insert(next);
+                    if i == next {
+                        k.numbers.push(n as i64);
+                        write(n, &mut text);
+                        self.ids.values.push(&text);
+                    }
+                    out.push(i);
+                }
+                continue;
+            }
+            for &n in chunk {
+                if write(n, &mut text) {
+                    out.push(self.intern(&text));
+                } else {
+                    // (not of the batch's width: cannot come from a member-number batch)
+                    let t = format!("{}{n:0digits$}", String::from_utf8_lossy(prefix));
+                    out.push(self.intern(&t));
+                }
+            }
+        }
+    }
     /// [`Self::warm`] for integer ids (an integer customer column) about to be interned as
     /// their decimal text: the slots of their numbers in the keyed or direct-array mode.
     pub fn warm_numbers(&self, ids: impl Iterator<Item = i64>) {

@@ -723,6 +723,7 @@ impl OrderLogBuilder {
     /// changed, when it cannot (ids of subscriptions to keep, an order id seen before, an
     /// amount the per-row path would refuse); the caller then pushes the rows one by one.
     #[cfg(feature = "parquet")]
+    #[allow(clippy::match_wildcard_for_single_variants)]
     pub(crate) fn push_plain(&mut self, b: &crate::io::PlainBatch) -> Option<bool> {
         use crate::io::plain::{CANCELLED, Join, SUBSCRIPTION};
         let rows = b.rows;
@@ -816,7 +817,6 @@ impl OrderLogBuilder {
                 );
             }
             // Any other ids (text, and kinds added later), through their text.
-            #[allow(clippy::match_wildcard_for_single_variants)]
             c => {
                 for i in skip..rows {
                     let id = c.id_at(i, &mut buf);

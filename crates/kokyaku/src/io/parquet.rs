@@ -22,7 +22,8 @@ use super::ingest::{Ingested, Ingestor, OrderSink, Row, Val};
 use super::options::DuplicateOrder;
 use super::options::ReadOptions;
 use super::plain::{
-    CANCELLED, Customers, Join, NumberedIds, OrderRun, PlainBatch, SUBSCRIPTION, digits_value, same,
+    CANCELLED, Customers, Join, KIND_SUBSCRIPTION, NumberedIds, OrderRun, PlainBatch, SUBSCRIPTION,
+    digits_value, same,
 };
 use super::time::TimeParser;
 use crate::model::{Day, OrderKind, OrderStatus, day_in_tz, day_to_date};
@@ -493,11 +494,20 @@ fn plain_batch(
             }
         }
     }
+    // Subscription ids (trimmed, as row by row; the grouped log keeps them) and the flag.
+    let mut subscriptions = None;
     if let Some(c) = &cols[role::SUBSCRIPTION] {
-        let sub = parse_rows(c, rows, |s| Some(s.is_some_and(|s| !s.trim().is_empty())))?;
-        for (f, sub) in flags.iter_mut().zip(sub) {
-            *f |= if sub { SUBSCRIPTION } else { 0 };
+        let mut text = String::new();
+        let mut ends = Vec::with_capacity(rows);
+        for (i, f) in flags.iter_mut().enumerate() {
+            let id = c.text_at(i)?.map_or("", str::trim);
+            if !id.is_empty() {
+                *f |= SUBSCRIPTION | KIND_SUBSCRIPTION;
+            }
+            text.push_str(id);
+            ends.push(u32::try_from(text.len()).ok()?);
         }
+        subscriptions = Some((text, ends));
     }
     if let Some(c) = &cols[role::KIND] {
         // A blank kind follows the subscription id (already in the flag).
@@ -506,8 +516,10 @@ fn plain_batch(
             _ => Some(None),
         })?;
         for (f, k) in flags.iter_mut().zip(kind) {
-            if k == Some(OrderKind::Subscription) {
-                *f |= SUBSCRIPTION;
+            match k {
+                Some(OrderKind::Subscription) => *f |= SUBSCRIPTION | KIND_SUBSCRIPTION,
+                Some(OrderKind::OneOff) => *f &= !KIND_SUBSCRIPTION,
+                None => {}
             }
         }
     }
@@ -531,7 +543,7 @@ fn plain_batch(
         flags,
         cancelled,
         currency,
-        subscription_ids: cols[role::SUBSCRIPTION].is_some(),
+        subscriptions,
     }
     .fold_lines()
 }

@@ -166,8 +166,9 @@ pub struct PlainBatch {
     pub(crate) cancelled: u64,
     /// The one currency of every row, when the log has a currency column.
     pub(crate) currency: Option<String>,
-    /// Whether the log has a subscription-id column (the batch keeps only the flag).
-    pub(crate) subscription_ids: bool,
+    /// Each row's subscription id, trimmed (empty: none), one after another, and where each
+    /// ends, when the log has a subscription-id column.
+    pub(crate) subscriptions: Option<(String, Vec<u32>)>,
 }
 
 impl Customers {
@@ -290,6 +291,17 @@ impl PlainBatch {
         self.days = heads.iter().map(|&i| self.days[i]).collect();
         self.flags = heads.iter().map(|&i| self.flags[i]).collect();
         self.customers.keep(&heads);
+        if let Some((text, ends)) = &mut self.subscriptions {
+            let mut t = String::with_capacity(text.len());
+            let mut e = Vec::with_capacity(heads.len());
+            for &i in &heads {
+                let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+                t.push_str(text.get(start..ends[i] as usize).unwrap_or_default());
+                e.push(u32::try_from(t.len()).unwrap_or(u32::MAX));
+            }
+            *text = t;
+            *ends = e;
+        }
         let mut run = self.orders.take()?;
         run.numbers = pick_u64(&run.numbers, &heads);
         run.rising = run.numbers.windows(2).all(|w| w[0] < w[1]);
@@ -311,6 +323,9 @@ fn pick_u64(v: &[u64], heads: &[usize]) -> Vec<u64> {
 pub(crate) const CANCELLED: u8 = 1;
 /// A subscription order (kind subscription, or a subscription id).
 pub(crate) const SUBSCRIPTION: u8 = 2;
+/// An order of kind subscription (its kind says so, or it is blank and the row has a
+/// subscription id): what the grouped log keeps as the order's kind.
+pub(crate) const KIND_SUBSCRIPTION: u8 = 4;
 
 /// Byte-wise equality without a `memcmp` call: the slices compared here are a few bytes (an id
 /// prefix, a status word), where the call costs more than the comparison.

@@ -720,15 +720,14 @@ impl OrderLogBuilder {
 
     /// Takes a batch of plain new orders at once, exactly as pushing each order (and adding
     /// the joined first one's amount as a line) would: `Some(joined)`, or `None`, with nothing
-    /// changed, when it cannot (ids of subscriptions to keep, an order id seen before, an
-    /// amount the per-row path would refuse); the caller then pushes the rows one by one.
+    /// changed, when it cannot (an order id seen before, an amount the per-row path would
+    /// refuse); the caller then pushes the rows one by one.
     #[cfg(feature = "parquet")]
     #[allow(clippy::match_wildcard_for_single_variants)]
     pub(crate) fn push_plain(&mut self, b: &crate::io::PlainBatch) -> Option<bool> {
-        use crate::io::plain::{CANCELLED, Join, SUBSCRIPTION};
+        use crate::io::plain::{CANCELLED, Join, KIND_SUBSCRIPTION};
         let rows = b.rows;
-        // Subscription ids are kept per order: the batch has only a flag.
-        if rows == 0 || b.subscription_ids {
+        if rows == 0 {
             return None;
         }
         let n = self.day.len();
@@ -831,7 +830,7 @@ impl OrderLogBuilder {
         self.day.extend_from_slice(&b.days[skip..]);
         let flags = &b.flags[skip..];
         self.kind.extend(flags.iter().map(|&f| {
-            if f & SUBSCRIPTION != 0 {
+            if f & KIND_SUBSCRIPTION != 0 {
                 OrderKind::Subscription
             } else {
                 OrderKind::OneOff
@@ -844,8 +843,27 @@ impl OrderLogBuilder {
                 OrderStatus::Completed
             }
         }));
-        self.subscription
-            .resize(self.subscription.len() + new, NONE);
+        match &b.subscriptions {
+            None => self
+                .subscription
+                .resize(self.subscription.len() + new, NONE),
+            Some((text, ends)) => {
+                let mut start = if skip == 0 {
+                    0
+                } else {
+                    ends[skip - 1] as usize
+                };
+                for &end in &ends[skip..] {
+                    let id = text.get(start..end as usize).unwrap_or_default();
+                    self.subscription.push(if id.is_empty() {
+                        NONE
+                    } else {
+                        self.subscription_ids.intern(id)
+                    });
+                    start = end as usize;
+                }
+            }
+        }
         Some(joined.is_some())
     }
 

@@ -83,7 +83,7 @@ impl std::fmt::Debug for DictSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DictSource")
             .field("key", &self.key)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

@@ -15,6 +15,8 @@ mod options;
 mod parquet;
 // Plain batches come from the Parquet reader only.
 #[cfg(all(test, feature = "parquet"))]
+mod dict_ids_tests;
+#[cfg(all(test, feature = "parquet"))]
 mod float_money_tests;
 #[cfg_attr(not(feature = "parquet"), allow(dead_code))]
 pub(crate) mod plain;

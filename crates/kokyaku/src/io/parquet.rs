@@ -22,8 +22,8 @@ use super::ingest::{Ingested, Ingestor, OrderSink, Row, Val};
 use super::options::DuplicateOrder;
 use super::options::ReadOptions;
 use super::plain::{
-    CANCELLED, Customers, Join, KIND_SUBSCRIPTION, NumberedIds, OrderRun, PlainBatch, SUBSCRIPTION,
-    digits_value, same,
+    CANCELLED, Customers, DictSource, Join, KIND_SUBSCRIPTION, NumberedIds, OrderRun, PlainBatch,
+    SUBSCRIPTION, digits_value, same,
 };
 use super::time::TimeParser;
 use crate::model::{Day, OrderKind, OrderStatus, day_in_tz, day_to_date};
@@ -427,6 +427,8 @@ fn plain_batch(
     let ids = cols[role::CUSTOMER].as_ref()?;
     let customers = if let Some(v) = ids.ints(rows) {
         Customers::Ints(v)
+    } else if let Data::Dict(values, keys) = &ids.data {
+        dict_customers(ids, values, keys, rows)?
     } else {
         match NumberedIds::read(rows, IdBytes::of(ids)?) {
             Some(n) => Customers::Numbered(n),
@@ -546,6 +548,46 @@ fn plain_batch(
         subscriptions,
     }
     .fold_lines()
+}
+
+/// The customer ids of a dictionary-encoded column without nulls: integer values row by row
+/// (as the per-row path reads them), text values each once ([`Customers::dict`]).
+fn dict_customers(
+    ids: &Col<'_>,
+    values: &Col<'_>,
+    keys: &[usize],
+    rows: usize,
+) -> Option<Customers> {
+    if ids.nulls.is_some_and(|n| n.null_count() > 0) {
+        return None;
+    }
+    let keys = keys.get(..rows)?;
+    if let Some(v) = values.ints(values.len) {
+        return keys
+            .iter()
+            .map(|&k| v.get(k).copied())
+            .collect::<Option<Vec<i64>>>()
+            .map(Customers::Ints);
+    }
+    let source = values.array.map(|a| {
+        let d = a.to_data();
+        let mut key = vec![
+            std::hash::BuildHasher::hash_one(&foldhash::fast::FixedState::default(), d.data_type()),
+            d.offset() as u64,
+            d.len() as u64,
+        ];
+        for b in d.buffers() {
+            key.extend([b.as_ptr() as u64, b.len() as u64]);
+        }
+        if let Some(n) = d.nulls() {
+            key.extend([n.buffer().as_ptr() as u64, n.offset() as u64]);
+        }
+        DictSource {
+            key: key.into(),
+            hold: std::sync::Arc::new(std::sync::Arc::clone(a)),
+        }
+    });
+    Customers::dict(keys, values.len, |k| values.text_at(k).flatten(), source)
 }
 
 /// Each row of a text column (dictionary-encoded or not; `None` for a null) through `parse`,
@@ -915,6 +957,8 @@ fn float_cents(f: f64) -> i64 {
 /// Typed access to one Arrow column: the null bits and the values, read per row with no
 /// dynamic dispatch (a `match` on the column's type, the same every row, so well predicted).
 struct Col<'a> {
+    /// The array (kept for dictionary values: their identity across batches).
+    array: Option<&'a ArrayRef>,
     len: usize,
     nulls: Option<&'a NullBuffer>,
     data: Data<'a>,
@@ -984,6 +1028,8 @@ impl<'a> Col<'a> {
             other => Data::Unsupported(other.to_string()),
         };
         Col {
+            array: matches!(data, Data::Utf8(_) | Data::LargeUtf8(_) | Data::Utf8View(_))
+                .then_some(a),
             len: a.len(),
             nulls: a.nulls(),
             data,

@@ -35,6 +35,71 @@ pub enum Customers {
         ends: Vec<u32>,
         hashes: Vec<u64>,
     },
+    /// Dictionary-encoded text ids (pandas / Polars categoricals, Parquet dictionary pages):
+    /// each distinct value once, each row by its value's index.
+    Dict(DictIds),
+}
+
+/// The ids of a dictionary-encoded column: the distinct values its rows use, trimmed as the
+/// per-row path trims, in the order of their first row (one after another, where each ends,
+/// each one's hash as the interner computes it), and each row's value. The sink resolves each
+/// value to a customer once (once per dictionary, while batches share one), not each row.
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DictIds {
+    pub(crate) text: String,
+    pub(crate) ends: Vec<u32>,
+    pub(crate) hashes: Vec<u64>,
+    /// Each distinct value's index in the dictionary.
+    pub(crate) index: Vec<u32>,
+    /// Each row's distinct value (an index into `ends`).
+    pub(crate) keys: Vec<u32>,
+    /// The dictionary's length.
+    pub(crate) len: usize,
+    /// Which dictionary (`None`: not known, so nothing is remembered across batches).
+    pub(crate) source: Option<DictSource>,
+}
+
+/// Which dictionary a batch's keys index: the addresses and lengths of its buffers (and its
+/// type), and a handle that keeps those buffers alive. While a sink holds the handle no other
+/// dictionary can live at those addresses, so equal keys mean the same, unchanged values.
+#[doc(hidden)]
+#[derive(Clone)]
+pub struct DictSource {
+    pub(crate) key: Box<[u64]>,
+    #[allow(dead_code)] // never read: it keeps the dictionary's buffers alive
+    pub(crate) hold: std::sync::Arc<dyn std::any::Any + Send + Sync>,
+}
+
+impl PartialEq for DictSource {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for DictSource {}
+
+impl std::fmt::Debug for DictSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DictSource")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Value `k` of texts held one after another, `ends[k]` where each ends.
+#[inline]
+fn text_at<'a>(text: &'a str, ends: &[u32], k: usize) -> &'a str {
+    let start = if k == 0 { 0 } else { ends[k - 1] as usize };
+    text.get(start..ends[k] as usize).unwrap_or_default()
+}
+
+impl DictIds {
+    /// Distinct value `k`.
+    #[inline]
+    pub(crate) fn value(&self, k: usize) -> &str {
+        text_at(&self.text, &self.ends, k)
+    }
 }
 
 impl Customers {
@@ -55,6 +120,66 @@ impl Customers {
             ends.push(u32::try_from(text.len()).ok()?);
         }
         (ends.len() == rows).then_some(Self::Text { text, ends, hashes })
+    }
+
+    /// Ids of a dictionary-encoded column without nulls: `keys` holds each row's index into
+    /// the dictionary of `len` values, `value(k)` value `k` (`None`: null, or not text). Only
+    /// the values rows use are read, each once, trimmed as the per-row path trims; `None` when
+    /// one is blank or null (the per-row path's business: anonymous, or rejected). Member
+    /// numbers come back as [`Self::Numbered`], as the same texts undictionaried would.
+    pub(crate) fn dict<'a>(
+        keys: &[usize],
+        len: usize,
+        value: impl Fn(usize) -> Option<&'a str>,
+        source: Option<DictSource>,
+    ) -> Option<Self> {
+        const UNSEEN: u32 = u32::MAX;
+        let mut slot = vec![UNSEEN; len];
+        let mut text = String::new();
+        let mut ends: Vec<u32> = Vec::new();
+        let mut index: Vec<u32> = Vec::new();
+        let mut row_keys = Vec::with_capacity(keys.len());
+        for &k in keys {
+            let s = slot.get_mut(k)?;
+            if *s == UNSEEN {
+                let v = trim(value(k)?);
+                if v.is_empty() {
+                    return None;
+                }
+                *s = u32::try_from(ends.len()).ok()?;
+                text.push_str(v);
+                ends.push(u32::try_from(text.len()).ok()?);
+                index.push(u32::try_from(k).ok()?);
+            }
+            row_keys.push(*s);
+        }
+        let distinct = ends.len();
+        let at = |k: usize| text_at(&text, &ends, k).as_bytes();
+        if let Some(n) = NumberedIds::read(distinct, (0..distinct).map(at)) {
+            let numbers = row_keys.iter().map(|&k| n.numbers[k as usize]).collect();
+            return Some(Self::Numbered(NumberedIds { numbers, ..n }));
+        }
+        let hashes = (0..distinct)
+            .map(|k| crate::model::id_hash(text_at(&text, &ends, k)))
+            .collect();
+        Some(Self::Dict(DictIds {
+            text,
+            ends,
+            hashes,
+            index,
+            keys: row_keys,
+            len,
+            source,
+        }))
+    }
+}
+
+/// `s.trim()`, without the Unicode scan when both ends are visible ASCII (as the per-row path).
+#[inline]
+fn trim(s: &str) -> &str {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => s,
+        _ => s.trim(),
     }
 }
 
@@ -184,6 +309,11 @@ impl Customers {
                 };
                 hashes[i] == hashes[j] && at(i) == at(j)
             }
+            // Two values of a dictionary may be one id (repeated, or equal once trimmed).
+            Self::Dict(d) => {
+                let (a, b) = (d.keys[i] as usize, d.keys[j] as usize);
+                a == b || (d.hashes[a] == d.hashes[b] && d.value(a) == d.value(b))
+            }
         }
     }
 
@@ -204,6 +334,9 @@ impl Customers {
                 *text = t;
                 *ends = e;
             }
+            // A dropped row is a further line of a kept row's order, of the same id: every
+            // distinct id stays in use.
+            Self::Dict(d) => d.keys = heads.iter().map(|&i| d.keys[i]).collect(),
         }
     }
 
@@ -223,10 +356,8 @@ impl Customers {
                 buf.push_str(std::str::from_utf8(int_text(v[i], &mut b)).unwrap_or_default());
                 buf
             }
-            Self::Text { text, ends, .. } => {
-                let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-                text.get(start..ends[i] as usize).unwrap_or_default()
-            }
+            Self::Text { text, ends, .. } => text_at(text, ends, i),
+            Self::Dict(d) => d.value(d.keys[i] as usize),
         }
     }
 }

@@ -26,7 +26,9 @@ use rust_decimal::Decimal;
 
 use super::ingest::{IngestReport, OrderSink};
 use super::options::ReadOptions;
-use super::plain::{CANCELLED, Customers, Join, PlainBatch, SUBSCRIPTION, int_text};
+use super::plain::{
+    CANCELLED, Customers, DictIds, DictSource, Join, PlainBatch, SUBSCRIPTION, int_text,
+};
 
 /// Ids whose hash-table slots are warmed at once.
 const WARM: usize = 2048;
@@ -297,6 +299,51 @@ fn number_id<'a>(buf: &'a mut String, prefix: &str, n: usize, digits: usize) -> 
     buf
 }
 
+/// The rows of a batch's dictionary-encoded customers: each distinct value's row, from
+/// `cache` when an earlier batch of the same dictionary looked it up, else through the hash
+/// table (`add` notes a new row); then each row's by its value, an array lookup.
+fn dict_rows(
+    t: &mut Interner,
+    cache: &mut Option<(DictSource, Vec<u32>)>,
+    d: &DictIds,
+    mut add: impl FnMut(u32, bool) -> u32,
+) -> Vec<u32> {
+    let same = matches!((&*cache, &d.source), (Some((a, _)), Some(b)) if a == b);
+    if !same {
+        *cache = d.source.clone().map(|s| (s, vec![UNSEEN; d.len]));
+    }
+    let mut slots = cache.as_mut().map(|(_, v)| v);
+    let mut value_rows: Vec<u32> = Vec::with_capacity(d.ends.len());
+    // The values not remembered: looked up in order (the order row by row would add them),
+    // their table slots loaded a chunk ahead.
+    let mut todo: Vec<usize> = Vec::new();
+    for (k, &v) in d.index.iter().enumerate() {
+        let row = slots
+            .as_deref()
+            .and_then(|s| s.get(v as usize))
+            .copied()
+            .unwrap_or(UNSEEN);
+        if row == UNSEEN {
+            todo.push(k);
+        }
+        value_rows.push(row);
+    }
+    for chunk in todo.chunks(WARM) {
+        t.warm_by_hash(chunk.iter().map(|&k| d.hashes[k]));
+        for &k in chunk {
+            let (i, new) = t.intern_hashed(d.hashes[k], d.value(k));
+            value_rows[k] = add(i, new);
+            if let Some(r) = slots
+                .as_deref_mut()
+                .and_then(|s| s.get_mut(d.index[k] as usize))
+            {
+                *r = i;
+            }
+        }
+    }
+    d.keys.iter().map(|&k| value_rows[k as usize]).collect()
+}
+
 /// An [`OrderSink`] that keeps per-customer running totals instead of the orders.
 #[derive(Debug)]
 pub(crate) struct SummarySink {
@@ -333,7 +380,15 @@ pub(crate) struct SummarySink {
     /// the end): customer, day, units.
     pending_refunds: Vec<(u32, Day, i64)>,
     abandoned: Cell<bool>,
+    /// The customer row of each value of the last dictionary of customer ids ([`UNSEEN`]
+    /// where no row used it yet), while batches share that dictionary: a value is looked up
+    /// once, however many batches use it. Rows of the hash table never move, so the rows
+    /// stay right.
+    dict_rows: Option<(DictSource, Vec<u32>)>,
 }
+
+/// No customer row yet (in [`SummarySink::dict_rows`]).
+const UNSEEN: u32 = u32::MAX;
 
 impl SummarySink {
     pub(crate) fn new(as_of: Option<Day>) -> Self {
@@ -362,6 +417,7 @@ impl SummarySink {
             staged: Vec::with_capacity(STAGE),
             pending_refunds: Vec::new(),
             abandoned: Cell::new(false),
+            dict_rows: None,
         }
     }
 
@@ -615,6 +671,7 @@ impl SummarySink {
                 }
                 out
             }
+            Customers::Dict(d) => dict_rows(t, &mut self.dict_rows, d, add),
             Customers::Ints(values) => {
                 let mut buf = [0u8; 20];
                 values

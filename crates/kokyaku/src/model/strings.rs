@@ -175,6 +175,10 @@ impl Interner {
     pub(crate) fn warm_hashed(&self, hashes: &[u64]) {
         self.warm_by(hashes.iter().copied());
     }
+    /// Loads the table slots of ids with these hashes ([`id_hash`]) without changing anything.
+    pub(crate) fn warm_by_hash(&self, hashes: impl Iterator<Item = u64>) {
+        self.warm_by(hashes);
+    }
     /// Loads the table slots of `ids` without changing anything (see [`CustomerIds::warm`]).
     pub fn warm<'a>(&self, ids: impl Iterator<Item = &'a str>) {
         self.warm_by(ids.map(|s| self.hasher.hash_one(s)));

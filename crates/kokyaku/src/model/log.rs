@@ -772,8 +772,15 @@ impl OrderLogBuilder {
                 |k: usize| &text[if k == 0 { 0 } else { ends[k - 1] as usize }..ends[k] as usize];
             let first = run.numbers.get(skip).copied().unwrap_or(0);
             let fast = rows > skip
-                && run.rising
-                && ids.extend_rising(&run.prefix, first, run.last, &text, &ends);
+                && (run.rising && ids.extend_rising(&run.prefix, first, run.last, &text, &ends)
+                    || run.same_width
+                        && ids.extend_dense(
+                            &run.prefix,
+                            run.width,
+                            &run.numbers[skip..],
+                            &text,
+                            &ends,
+                        ));
             if !fast && rows > skip {
                 let mut repeats = false;
                 if !run.rising {

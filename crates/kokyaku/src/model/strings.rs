@@ -406,6 +406,51 @@ impl OrderIds {
         self.last_number = last;
         true
     }
+    /// Appends ids of one prefix and width, given by their numbers (and written out in
+    /// `text`, ending at `ends`), while the index by number holds them: one index slot per id,
+    /// no text parsed or compared. `false`, with no id added, when the ids are not in that mode,
+    /// do not fit its span, or one was inserted before or repeats in the batch (the caller then
+    /// checks and inserts them one by one).
+    pub(crate) fn extend_dense(
+        &mut self,
+        prefix: &[u8],
+        width: usize,
+        numbers: &[u64],
+        text: &str,
+        ends: &[u32],
+    ) -> bool {
+        let Some(d) = &mut self.dense else {
+            return false;
+        };
+        let (Some(&lo), Some(&hi)) = (numbers.iter().min(), numbers.iter().max()) else {
+            return false;
+        };
+        if d.width != width || d.prefix.as_bytes() != prefix || ends.len() != numbers.len() {
+            return false;
+        }
+        let n0 = self.ids.values.len();
+        let room = dense_room(n0 + numbers.len(), self.reserve);
+        // (growing the index to the batch's span adds no id)
+        if dense_slot(&mut d.base, &mut d.index, room, lo).is_none()
+            || dense_slot(&mut d.base, &mut d.index, room, hi).is_none()
+        {
+            return false;
+        }
+        let base = d.base;
+        for (k, &num) in numbers.iter().enumerate() {
+            let slot = &mut d.index[(num - base) as usize];
+            if *slot != NONE {
+                // seen before, or earlier in this batch: undo this batch's slots
+                for &m in &numbers[..k] {
+                    d.index[(m - base) as usize] = NONE;
+                }
+                return false;
+            }
+            *slot = (n0 + k) as u32;
+        }
+        self.ids.values.extend_block(text, ends);
+        true
+    }
     fn build_table(&mut self) {
         self.monotone = false;
         self.dense = None;

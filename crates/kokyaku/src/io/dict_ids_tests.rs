@@ -15,7 +15,7 @@ use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use super::plain_tests::{PLAIN_TAKEN, ROWS_ONLY, log_json, outcome, summary_json};
+use super::plain_tests::{PLAIN_TAKEN, ingested_json, outcome, summary_json, with_rows_only};
 use super::{ReadOptions, read_record_batches, summarize_record_batches};
 use crate::summary::{SummaryOptions, summarize};
 
@@ -323,18 +323,16 @@ fn run(
     let (want, _) = streamed(&plain_schema, &plain_batches, read);
     assert_eq!(got, want, "{s:?}");
     // The reference: the plain ids read row by row into the grouped log.
-    ROWS_ONLY.with(|c| c.set(true));
-    let reference = read_record_batches(&plain_schema, &plain_batches, read);
-    ROWS_ONLY.with(|c| c.set(false));
-    let log_of = |r: &crate::Result<super::Ingested>| match r {
-        Ok(ing) => {
-            serde_json::json!({"log": log_json(&ing.log), "report": serde_json::to_value(&ing.report).expect("report")})
-        }
-        Err(e) => serde_json::json!({"error": e.code(), "message": e.to_string()}),
-    };
+    let reference = with_rows_only(true, || {
+        read_record_batches(&plain_schema, &plain_batches, read)
+    });
     // The grouped log of the dictionaries through plain batches is the same log, whole.
     let dict_log = read_record_batches(&schema, &dict_batches, read);
-    assert_eq!(log_of(&dict_log), log_of(&reference), "grouped log, {s:?}");
+    assert_eq!(
+        ingested_json(&dict_log),
+        ingested_json(&reference),
+        "grouped log, {s:?}"
+    );
     let grouped = reference.map(|ing| {
         (
             summary_json(&summarize(&ing.log, &SummaryOptions::default())),

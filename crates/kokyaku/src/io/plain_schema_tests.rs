@@ -457,7 +457,7 @@ fn write_csv(
 /// the summary streamed.
 fn check_csv(path: &std::path::Path, read: &ReadOptions, chunk_rows: usize) -> (usize, bool) {
     use super::csv::TEST_CHUNK_ROWS;
-    use super::plain_tests::{ROWS_ONLY, log_json, outcome, summary_json};
+    use super::plain_tests::{ingested_json, outcome, summary_json, with_rows_only};
     let opts = SummaryOptions::default();
     let chunk_before = TEST_CHUNK_ROWS.with(|c| c.replace(chunk_rows));
     let before = PLAIN_TAKEN.with(Cell::get);
@@ -472,15 +472,7 @@ fn check_csv(path: &std::path::Path, read: &ReadOptions, chunk_rows: usize) -> (
     let taken = PLAIN_TAKEN.with(Cell::get) - before;
     // The grouped log read through plain chunks equals the one read row by row, whole.
     let log_of = |rows_only: bool| {
-        ROWS_ONLY.with(|c| c.set(rows_only));
-        let r = super::read_path(path, read);
-        ROWS_ONLY.with(|c| c.set(false));
-        match r {
-            Ok(ing) => {
-                serde_json::json!({"log": log_json(&ing.log), "report": serde_json::to_value(&ing.report).expect("report")})
-            }
-            Err(e) => serde_json::json!({"error": e.code(), "message": e.to_string()}),
-        }
+        ingested_json(&with_rows_only(rows_only, || super::read_path(path, read)))
     };
     assert_eq!(
         log_of(false),
@@ -489,10 +481,7 @@ fn check_csv(path: &std::path::Path, read: &ReadOptions, chunk_rows: usize) -> (
         path.display()
     );
     TEST_CHUNK_ROWS.with(|c| c.set(chunk_before));
-    ROWS_ONLY.with(|c| c.set(true));
-    let grouped = super::read_path(path, read);
-    ROWS_ONLY.with(|c| c.set(false));
-    let grouped = grouped.map(|ing| {
+    let grouped = with_rows_only(true, || super::read_path(path, read)).map(|ing| {
         (
             summary_json(&crate::summary::summarize(&ing.log, &opts)),
             serde_json::to_value(&ing.report).expect("report"),

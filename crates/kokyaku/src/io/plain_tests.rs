@@ -56,6 +56,24 @@ pub(super) fn log_json(log: &crate::model::OrderLog) -> Value {
     })
 }
 
+/// `read` run with the per-row path only (`rows_only`: plain batches off, the reference) or not.
+pub(super) fn with_rows_only<T>(rows_only: bool, read: impl FnOnce() -> T) -> T {
+    ROWS_ONLY.with(|c| c.set(rows_only));
+    let r = read();
+    ROWS_ONLY.with(|c| c.set(false));
+    r
+}
+
+/// A grouped read's outcome as comparable JSON: the whole log and the report, or the error.
+pub(super) fn ingested_json(r: &crate::Result<super::Ingested>) -> Value {
+    match r {
+        Ok(ing) => {
+            json!({"log": log_json(&ing.log), "report": serde_json::to_value(&ing.report).expect("report")})
+        }
+        Err(e) => json!({"error": e.code(), "message": e.to_string()}),
+    }
+}
+
 /// Reads `path` into the grouped log in batches of `batch_rows`, plain batches taken (or,
 /// with `rows_only`, row by row): the log and the report as JSON, or the error.
 pub(super) fn grouped_json(
@@ -64,19 +82,11 @@ pub(super) fn grouped_json(
     batch_rows: usize,
     rows_only: bool,
 ) -> Value {
-    ROWS_ONLY.with(|c| c.set(rows_only));
-    let r = (|| -> crate::Result<super::Ingested> {
+    ingested_json(&with_rows_only(rows_only, || {
         let f = std::fs::File::open(path).expect("open");
         let builder = crate::model::OrderLogBuilder::new(read.tz()?);
         Ok(super::parquet::parquet_file_into_batches(f, read, builder, batch_rows)?.finish())
-    })();
-    ROWS_ONLY.with(|c| c.set(false));
-    match r {
-        Ok(ing) => {
-            json!({"log": log_json(&ing.log), "report": serde_json::to_value(&ing.report).expect("report")})
-        }
-        Err(e) => json!({"error": e.code(), "message": e.to_string()}),
-    }
+    }))
 }
 
 static FILES: AtomicUsize = AtomicUsize::new(0);
@@ -349,10 +359,7 @@ pub(super) fn check_route(
         "grouped log, plain batches vs row by row: {}",
         path.display()
     );
-    ROWS_ONLY.with(|c| c.set(true));
-    let grouped = read_path(path, read);
-    ROWS_ONLY.with(|c| c.set(false));
-    let grouped = grouped.map(|ing| {
+    let grouped = with_rows_only(true, || read_path(path, read)).map(|ing| {
         (
             summary_json(&summarize(&ing.log, opts)),
             serde_json::to_value(&ing.report).expect("report"),

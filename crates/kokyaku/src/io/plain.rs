@@ -203,6 +203,41 @@ pub(crate) fn int_of_text(s: &str) -> Option<i64> {
     }
 }
 
+/// `prefix` then `n` zero-padded to `width` bytes in all (as `{prefix}{n:0digits$}` writes
+/// it, without the formatting machinery: a member number's text), into `buf`.
+#[inline]
+pub(crate) fn write_padded<'a>(
+    buf: &'a mut String,
+    prefix: &[u8],
+    width: usize,
+    n: u64,
+) -> &'a str {
+    buf.clear();
+    buf.push_str(std::str::from_utf8(prefix).unwrap_or_default());
+    let mut b = [0u8; 20];
+    let d = u64_text(n, &mut b);
+    for _ in d.len()..width.saturating_sub(prefix.len()) {
+        buf.push('0');
+    }
+    buf.push_str(std::str::from_utf8(d).unwrap_or_default());
+    buf
+}
+
+/// The decimal text of `n`, in `buf`.
+#[inline]
+fn u64_text(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
 /// The decimal text of `v` (as `{v}` writes it), in `buf`.
 #[inline]
 pub(crate) fn int_text(v: i64, buf: &mut [u8; 20]) -> &[u8] {
@@ -343,13 +378,7 @@ impl Customers {
     /// The id of row `i` as the per-row path reads it, in `buf` when it has to be written.
     pub(crate) fn id_at<'a>(&'a self, i: usize, buf: &'a mut String) -> &'a str {
         match self {
-            Self::Numbered(n) => {
-                let digits = n.width.saturating_sub(n.prefix.len());
-                buf.clear();
-                buf.push_str(std::str::from_utf8(&n.prefix).unwrap_or_default());
-                std::fmt::Write::write_fmt(buf, format_args!("{:0digits$}", n.numbers[i])).ok();
-                buf
-            }
+            Self::Numbered(n) => write_padded(buf, &n.prefix, n.width, n.numbers[i]),
             Self::Ints(v) => {
                 let mut b = [0u8; 20];
                 buf.clear();
@@ -365,19 +394,16 @@ impl Customers {
 impl OrderRun {
     /// The id of entry `i` as the per-row path reads it, in `buf`.
     pub(crate) fn id_at<'a>(&self, i: usize, buf: &'a mut String) -> &'a str {
-        buf.clear();
         if self.same_width {
-            let digits = self.width.saturating_sub(self.prefix.len());
-            buf.push_str(std::str::from_utf8(&self.prefix).unwrap_or_default());
-            std::fmt::Write::write_fmt(buf, format_args!("{:0digits$}", self.numbers[i])).ok();
-        } else {
-            let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-            buf.push_str(
-                self.text
-                    .get(start..self.ends[i] as usize)
-                    .unwrap_or_default(),
-            );
+            return write_padded(buf, &self.prefix, self.width, self.numbers[i]);
         }
+        buf.clear();
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        buf.push_str(
+            self.text
+                .get(start..self.ends[i] as usize)
+                .unwrap_or_default(),
+        );
         buf
     }
 }
@@ -783,5 +809,28 @@ mod tests {
         assert!(OrderRun::check(c.iter().map(|s| s.as_bytes()), Some("X")).is_none());
         assert!(OrderRun::check(ids.iter().map(|s| s.as_bytes()), Some("C")).is_some());
         assert!(OrderRun::check(std::iter::empty(), None).is_none());
+    }
+}
+
+#[cfg(test)]
+mod padded_tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// `write_padded` writes what `format!` does, for every width (shorter than the
+        /// number's digits too) and the extremes of `u64`.
+        #[test]
+        fn write_padded_equals_format(
+            prefix in "[A-Z-]{0,3}",
+            n in prop_oneof![any::<u64>(), 0u64..1000, Just(u64::MAX), Just(0u64)],
+            width in 0usize..25,
+        ) {
+            let digits = width.saturating_sub(prefix.len());
+            let mut buf = String::new();
+            prop_assert_eq!(
+                super::write_padded(&mut buf, prefix.as_bytes(), width, n),
+                format!("{prefix}{n:0digits$}")
+            );
+        }
     }
 }

@@ -411,6 +411,7 @@ impl OrderIds {
     /// no text parsed or compared. `false`, with no id added, when the ids are not in that mode,
     /// do not fit its span, or one was inserted before or repeats in the batch (the caller then
     /// checks and inserts them one by one).
+    #[cfg(feature = "parquet")]
     pub(crate) fn extend_dense(
         &mut self,
         prefix: &[u8],
@@ -1197,20 +1198,6 @@ impl CustomerIds {
             10_u64.saturating_pow(digits as u32 - 1)
         };
         let mut text = String::with_capacity(width);
-        let write = |n: u64, text: &mut String| -> bool {
-            text.clear();
-            text.push_str(std::str::from_utf8(prefix).unwrap_or_default());
-            let mut b = [0u8; 20];
-            let Ok(v) = i64::try_from(n) else {
-                return false;
-            };
-            let d = crate::io::int_text(v, &mut b);
-            for _ in d.len()..digits {
-                text.push('0');
-            }
-            text.push_str(std::str::from_utf8(d).unwrap_or_default());
-            text.len() == width
-        };
         for chunk in numbers.chunks(2048) {
             // Keyed by number: each id is the one text of its number in the keyed form.
             let by_number = self.keyed.as_ref().is_some_and(|k| match &k.form {
@@ -1231,21 +1218,17 @@ impl CustomerIds {
                     let i = *k.map.entry(n as i64).or_insert(next);
                     if i == next {
                         k.numbers.push(n as i64);
-                        write(n, &mut text);
-                        self.ids.values.push(&text);
+                        self.ids
+                            .values
+                            .push(crate::io::plain::write_padded(&mut text, prefix, width, n));
                     }
                     out.push(i);
                 }
                 continue;
             }
             for &n in chunk {
-                if write(n, &mut text) {
-                    out.push(self.intern(&text));
-                } else {
-                    // (not of the batch's width: cannot come from a member-number batch)
-                    let t = format!("{}{n:0digits$}", String::from_utf8_lossy(prefix));
-                    out.push(self.intern(&t));
-                }
+                let id = crate::io::plain::write_padded(&mut text, prefix, width, n);
+                out.push(self.intern(id));
             }
         }
     }

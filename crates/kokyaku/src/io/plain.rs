@@ -94,6 +94,18 @@ fn text_at<'a>(text: &'a str, ends: &[u32], k: usize) -> &'a str {
     text.get(start..ends[k] as usize).unwrap_or_default()
 }
 
+/// Keeps the texts `heads` (rising) of texts stored one after another, ending at `ends`.
+fn keep_texts(text: &mut String, ends: &mut Vec<u32>, heads: &[usize]) {
+    let mut t = String::with_capacity(text.len());
+    let mut e = Vec::with_capacity(heads.len());
+    for &i in heads {
+        t.push_str(text_at(text, ends, i));
+        e.push(u32::try_from(t.len()).unwrap_or(u32::MAX));
+    }
+    *text = t;
+    *ends = e;
+}
+
 impl DictIds {
     /// Distinct value `k`.
     #[inline]
@@ -241,16 +253,8 @@ fn u64_text(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
 /// The decimal text of `v` (as `{v}` writes it), in `buf`.
 #[inline]
 pub(crate) fn int_text(v: i64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut n = v.unsigned_abs();
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
+    // (20 bytes: the 19 digits of |i64::MIN| and the sign)
+    let mut i = buf.len() - u64_text(v.unsigned_abs(), buf).len();
     if v < 0 {
         i -= 1;
         buf[i] = b'-';
@@ -358,16 +362,8 @@ impl Customers {
             Self::Numbered(n) => n.numbers = heads.iter().map(|&i| n.numbers[i]).collect(),
             Self::Ints(v) => *v = heads.iter().map(|&i| v[i]).collect(),
             Self::Text { text, ends, hashes } => {
-                let mut t = String::with_capacity(text.len());
-                let mut e = Vec::with_capacity(heads.len());
-                for &i in heads {
-                    let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-                    t.push_str(text.get(start..ends[i] as usize).unwrap_or_default());
-                    e.push(u32::try_from(t.len()).unwrap_or(u32::MAX));
-                }
+                keep_texts(text, ends, heads);
                 *hashes = heads.iter().map(|&i| hashes[i]).collect();
-                *text = t;
-                *ends = e;
             }
             // A dropped row is a further line of a kept row's order, of the same id: every
             // distinct id stays in use.
@@ -449,15 +445,7 @@ impl PlainBatch {
         self.flags = heads.iter().map(|&i| self.flags[i]).collect();
         self.customers.keep(&heads);
         if let Some((text, ends)) = &mut self.subscriptions {
-            let mut t = String::with_capacity(text.len());
-            let mut e = Vec::with_capacity(heads.len());
-            for &i in &heads {
-                let start = if i == 0 { 0 } else { ends[i - 1] as usize };
-                t.push_str(text.get(start..ends[i] as usize).unwrap_or_default());
-                e.push(u32::try_from(t.len()).unwrap_or(u32::MAX));
-            }
-            *text = t;
-            *ends = e;
+            keep_texts(text, ends, &heads);
         }
         let mut run = self.orders.take()?;
         run.numbers = pick_u64(&run.numbers, &heads);
@@ -831,6 +819,16 @@ mod padded_tests {
                 super::write_padded(&mut buf, prefix.as_bytes(), width, n),
                 format!("{prefix}{n:0digits$}")
             );
+        }
+
+        /// `int_text` writes what `{v}` does, `i64::MIN` and `i64::MAX` included.
+        #[test]
+        fn int_text_equals_format(
+            v in prop_oneof![any::<i64>(), -1000i64..1000, Just(i64::MIN), Just(i64::MAX)],
+        ) {
+            let mut b = [0u8; 20];
+            let want = v.to_string();
+            prop_assert_eq!(super::int_text(v, &mut b), want.as_bytes());
         }
     }
 }

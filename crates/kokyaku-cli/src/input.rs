@@ -302,6 +302,31 @@ pub fn write_batch(b: &kokyaku::io::RecordBatch, path: &Path) -> Result<()> {
     }
 }
 
+/// Writes the per-customer table of `ca` (summary, RFM, CPM) as CSV (`-`: stdout) or
+/// Parquet, built from its typed columns as it is written.
+pub fn write_summary(
+    ca: &kokyaku::report::CustomerAnalysis,
+    opts: &kokyaku::report::AnalysisOptions,
+    path: &Path,
+) -> Result<()> {
+    let (s, rfm, cpm) = (&ca.summary, Some(&ca.rfm), Some((&ca.cpm, &opts.cpm)));
+    if path.as_os_str() == "-" {
+        let out = BufWriter::new(std::io::stdout().lock());
+        return kokyaku::io::write_summary_csv(s, rfm, cpm, out);
+    }
+    let mut w = create(path)?;
+    if is_parquet(path) {
+        kokyaku::io::write_summary_parquet(s, rfm, cpm, &mut w)?;
+    } else {
+        kokyaku::io::write_summary_csv(s, rfm, cpm, &mut w)?;
+    }
+    // The last buffered bytes: an error here (a full disk) is an error, not lost on drop.
+    w.flush().map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        source: e,
+    })
+}
+
 /// Writes a simulated log as CSV or Parquet (streamed in chunks of 1M orders).
 pub fn write_simulation(opts: &SimOptions, path: &Path) -> Result<u64> {
     let tz: chrono_tz::Tz = kokyaku::io::parse_tz(&opts.timezone)?;

@@ -219,14 +219,10 @@ fn run(cli: Cli) -> Result<()> {
             }
             let (summary, report) = input.summarize(&opts.summary_opts())?;
             let ca = CustomerAnalysis::from_summary(summary, &opts)?;
-            // Typed columns straight to the file (the same bytes as `ca.table` would give).
-            let batch = kokyaku::io::summary_record_batch(
-                &ca.summary,
-                Some(&ca.rfm),
-                Some((&ca.cpm, &opts.cpm)),
-            )?;
-            input::write_batch(&batch, &output)?;
-            let n_rows = batch.num_rows();
+            // Typed columns straight to the file, a row group at a time (the same bytes as
+            // `ca.table` would give).
+            input::write_summary(&ca, &opts, &output)?;
+            let n_rows = ca.summary.len();
             let msg = serde_json::json!({
                 "output": output.display().to_string(),
                 "customers": n_rows,

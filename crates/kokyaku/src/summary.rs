@@ -424,6 +424,12 @@ pub fn decimal_units(units: i128, scale: u32) -> Decimal {
 /// `net / orders` at `max(scale, 2)` decimals, rounded half to even, in integer arithmetic
 /// (the same value as `Decimal` division with `round_dp`, at a fraction of the cost).
 fn average(net_units: i128, scale: u32, orders: u32) -> Option<Decimal> {
+    let (q, scale) = average_units(net_units, scale, orders)?;
+    Some(decimal_units(q, scale))
+}
+
+/// [`average`] as units and their scale (`max(scale, 2)`), before the `Decimal`.
+pub(crate) fn average_units(net_units: i128, scale: u32, orders: u32) -> Option<(i128, u32)> {
     if orders == 0 {
         return None;
     }
@@ -437,7 +443,7 @@ fn average(net_units: i128, scale: u32, orders: u32) -> Option<Decimal> {
     } else {
         q
     };
-    Some(decimal_units(q, out_scale))
+    Some((q, out_scale))
 }
 
 /// Per customer, the state from an attached subscription table (as of `as_of`).

@@ -57,7 +57,10 @@ pub use summarize::{SummarizedLog, summarize_path, summarize_path_progress};
 #[cfg(feature = "parquet")]
 pub(crate) use summary_out::{date_array, int_array};
 #[cfg(feature = "parquet")]
-pub use summary_out::{summary_record_batch, write_batch_csv, write_batch_parquet};
+pub use summary_out::{
+    summary_record_batch, write_batch_csv, write_batch_parquet, write_summary_csv,
+    write_summary_parquet,
+};
 pub use time::TimeParser;
 
 use std::io::Read;

@@ -12,12 +12,16 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::Arc;
 
-use arrow_array::builder::{BooleanBuilder, Date32Builder, Int64Builder, StringBuilder};
+use std::ops::Range;
+
+use arrow_array::builder::{Date32Builder, Int64Builder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Float64Type, Int64Type};
-use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Date32Array, Int64Array, RecordBatch, StringArray,
+};
+use arrow_buffer::{BooleanBuffer, NullBuffer, OffsetBuffer};
 use arrow_schema::{DataType, Field, Schema};
-use rust_decimal::Decimal;
 
 use super::parquet::malformed;
 use crate::cpm::{CpmClass, CpmOptions, CpmResult};
@@ -41,111 +45,364 @@ pub(crate) fn int_array(n: usize, v: &mut dyn Iterator<Item = Option<i64>>) -> A
 
 /// The record batch [`crate::table::summary_table`] and [`super::table_to_record_batch`]
 /// give, built without the intermediate table.
+///
+/// # Errors
+/// `malformed_input` when a money total cannot be written (not reachable from a summary).
 pub fn summary_record_batch(
     s: &CustomerSummaries,
     rfm: Option<&RfmScores>,
     cpm: Option<(&CpmResult, &CpmOptions)>,
 ) -> Result<RecordBatch> {
-    let n = s.len();
-    let mut fields = Vec::new();
-    let mut arrays: Vec<ArrayRef> = Vec::new();
-    let mut push = |name: &str, a: ArrayRef| {
-        fields.push(Field::new(name, a.data_type().clone(), true));
-        arrays.push(a);
-    };
-    let mut ids = StringBuilder::with_capacity(n, s.customer_id.get(0).len().max(8) * n);
-    for i in 0..n {
-        ids.append_value(s.customer_id.get(i));
+    let out = SummaryColumns::new(s, rfm, cpm);
+    let all: Vec<usize> = (0..out.names.len()).collect();
+    let (left, right) = out.halves(&all);
+    let rows = 0..s.len();
+    let (a, b) = crate::par::join(&|| out.build(&left, rows.clone()), || {
+        out.build(&right, rows.clone())
+    });
+    let mut arrays: Vec<Option<ArrayRef>> = vec![None; all.len()];
+    for (&k, c) in left.iter().zip(a?).chain(right.iter().zip(b?)) {
+        arrays[k] = Some(c);
     }
-    push("customer_id", Arc::new(ids.finish()));
-    let dates = date_array;
-    push("first_order", dates(&s.first_order_day));
-    push("last_order", dates(&s.last_order_day));
-    let ints = |v: &mut dyn Iterator<Item = Option<i64>>| int_array(n, v);
-    let counts = |v: &[u32]| ints(&mut v.iter().map(|&x| Some(i64::from(x))));
-    let days = |v: &[Option<u32>]| ints(&mut v.iter().map(|x| x.map(i64::from)));
-    push("orders", counts(&s.orders));
-    push("purchase_days", counts(&s.purchase_days));
-    push("subscription_orders", counts(&s.subscription_orders));
-    push("cancelled_orders", counts(&s.cancelled_orders));
-    push("recency_days", days(&s.recency_days));
-    push("tenure_days", days(&s.tenure_days));
-    push("age_days", days(&s.age_days));
-    let money = |v: &[i128]| -> Result<ArrayRef> {
-        let mut b = StringBuilder::with_capacity(n, 8 * n);
-        let mut buf = [0u8; 48];
-        for &u in v {
-            // Totals fit i64 but for the rarest logs (issue 20 item 3 made them i128).
-            if let Ok(x) = i64::try_from(u) {
-                b.append_value(units_text(x, s.money_scale, &mut buf));
-            } else {
-                let d = Decimal::try_from_i128_with_scale(u, s.money_scale).map_err(malformed)?;
-                write!(b, "{d}").map_err(malformed)?;
-                b.append_value("");
+    out.batch(arrays.into_iter().flatten().collect())
+}
+
+/// The per-customer output table, column by column over any range of customers: what
+/// [`summary_record_batch`] builds whole and [`write_summary_parquet`] builds one row group at
+/// a time (on two threads, each encoding the columns it built).
+pub(crate) struct SummaryColumns<'a> {
+    s: &'a CustomerSummaries,
+    rfm: Option<&'a RfmScores>,
+    /// CPM classes, and the id and display name of each of [`CpmClass::all`].
+    cpm: Option<(&'a CpmResult, Vec<ClassNames>)>,
+    names: Vec<&'static str>,
+}
+
+/// A CPM class, its id and its display name.
+type ClassNames = (CpmClass, String, String);
+
+/// The summary table's columns, in order; then RFM's and CPM's when present.
+const BASE_COLUMNS: [&str; 16] = [
+    "customer_id",
+    "first_order",
+    "last_order",
+    "orders",
+    "purchase_days",
+    "subscription_orders",
+    "cancelled_orders",
+    "recency_days",
+    "tenure_days",
+    "age_days",
+    "gross",
+    "refunds",
+    "net",
+    "average_order_value",
+    "subscription",
+    "dormant",
+];
+const RFM_COLUMNS: [&str; 4] = ["r", "f", "m", "rfm_segment"];
+const CPM_COLUMNS: [&str; 2] = ["cpm_class", "cpm_name"];
+
+impl<'a> SummaryColumns<'a> {
+    pub(crate) fn new(
+        s: &'a CustomerSummaries,
+        rfm: Option<&'a RfmScores>,
+        cpm: Option<(&'a CpmResult, &CpmOptions)>,
+    ) -> Self {
+        let mut names = BASE_COLUMNS.to_vec();
+        if rfm.is_some() {
+            names.extend(RFM_COLUMNS);
+        }
+        if cpm.is_some() {
+            names.extend(CPM_COLUMNS);
+        }
+        let cpm = cpm.map(|(c, o)| {
+            let classes = CpmClass::all()
+                .into_iter()
+                .map(|k| (k, k.id(), o.display(k)))
+                .collect();
+            (c, classes)
+        });
+        Self { s, rfm, cpm, names }
+    }
+
+    /// The columns split in two of about equal work (text columns cost about three times
+    /// the others), each in column order.
+    pub(crate) fn halves(&self, cols: &[usize]) -> (Vec<usize>, Vec<usize>) {
+        let weight = |k: usize| match self.names[k] {
+            "orders"
+            | "purchase_days"
+            | "subscription_orders"
+            | "cancelled_orders"
+            | "recency_days"
+            | "tenure_days"
+            | "age_days"
+            | "first_order"
+            | "last_order"
+            | "dormant"
+            | "r"
+            | "f"
+            | "m" => 1,
+            _ => 3,
+        };
+        split_by_weight(cols, weight)
+    }
+
+    /// The record batch of `arrays` (one per column, in order).
+    fn batch(&self, arrays: Vec<ArrayRef>) -> Result<RecordBatch> {
+        let fields: Vec<Field> = self
+            .names
+            .iter()
+            .zip(&arrays)
+            .map(|(name, a)| Field::new(*name, a.data_type().clone(), true))
+            .collect();
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(malformed)
+    }
+
+    /// Columns `cols` over customers `rows`.
+    pub(crate) fn build(&self, cols: &[usize], rows: Range<usize>) -> Result<Vec<ArrayRef>> {
+        cols.iter().map(|&k| self.column(k, rows.clone())).collect()
+    }
+
+    /// Column `k` over customers `rows`.
+    #[allow(clippy::too_many_lines)] // one arm per column, each a line or two
+    fn column(&self, k: usize, rows: Range<usize>) -> Result<ArrayRef> {
+        let s = self.s;
+        let r = rows.clone();
+        let counts = |v: &[u32]| -> ArrayRef {
+            Arc::new(Int64Array::from_iter_values(
+                v[r.clone()].iter().map(|&x| i64::from(x)),
+            ))
+        };
+        let days = |v: &[Option<u32>]| -> ArrayRef {
+            let v = &v[r.clone()];
+            let values: Vec<i64> = v.iter().map(|x| x.map_or(0, i64::from)).collect();
+            Arc::new(Int64Array::new(
+                values.into(),
+                nulls(v.iter().map(Option::is_some)),
+            ))
+        };
+        let dates = |v: &[Option<i32>]| -> ArrayRef {
+            let v = &v[r.clone()];
+            let values: Vec<i32> = v.iter().map(|x| x.unwrap_or(0)).collect();
+            Arc::new(Date32Array::new(
+                values.into(),
+                nulls(v.iter().map(Option::is_some)),
+            ))
+        };
+        let money = |v: &[i128]| -> Result<ArrayRef> {
+            let mut t = TextColumn::with_capacity(r.len(), 8);
+            for &u in &v[r.clone()] {
+                push_units(&mut t.values, u, s.money_scale)?;
+                t.end_value();
             }
-        }
-        Ok(Arc::new(b.finish()))
-    };
-    push("gross", money(&s.gross_units)?);
-    push("refunds", money(&s.refund_units)?);
-    push("net", money(&s.net_units)?);
-    let mut aov = StringBuilder::with_capacity(n, 8 * n);
-    for i in 0..n {
-        match s.average_order_value(i) {
-            Some(d) => {
-                write!(aov, "{d}").map_err(malformed)?;
-                aov.append_value("");
-            }
-            None => aov.append_null(),
-        }
-    }
-    push("average_order_value", Arc::new(aov.finish()));
-    let mut sub = StringBuilder::with_capacity(n, 8 * n);
-    for x in &s.subscription {
-        sub.append_value(x.as_str());
-    }
-    push("subscription", Arc::new(sub.finish()));
-    let mut dormant = BooleanBuilder::with_capacity(n);
-    dormant.extend(s.dormant.iter().map(|&x| Some(x)));
-    push("dormant", Arc::new(dormant.finish()));
-    if let Some(r) = rfm {
-        let sc = |v: &[u8]| ints(&mut v.iter().map(|&x| (x > 0).then_some(i64::from(x))));
-        push("r", sc(&r.r));
-        push("f", sc(&r.f));
-        push("m", sc(&r.m));
-        let mut seg = StringBuilder::with_capacity(n, 16 * n);
-        for i in 0..n {
-            seg.append_option(r.segment_name(i));
-        }
-        push("rfm_segment", Arc::new(seg.finish()));
-    }
-    if let Some((c, o)) = cpm {
-        // A handful of classes: each id and display name made once.
-        let mut names: Vec<(CpmClass, String, String)> = Vec::new();
-        let mut ids = StringBuilder::with_capacity(n, 12 * n);
-        let mut disp = StringBuilder::with_capacity(n, 24 * n);
-        for x in &c.class {
-            match x {
-                None => {
-                    ids.append_null();
-                    disp.append_null();
+            t.finish()
+        };
+        Ok(match self.names[k] {
+            "customer_id" => {
+                let (text, ends) = s.customer_id.raw();
+                let mut t = TextColumn::with_capacity(0, 0);
+                // No offsets at all: an empty column (`StrColumn::default`).
+                if let Some(window) = ends.get(r.start..=r.end) {
+                    let (start, end) = (window[0], window[window.len() - 1]);
+                    if i32::try_from(end).is_err() {
+                        return Err(malformed("customer ids beyond 2 GiB of text"));
+                    }
+                    t.values
+                        .extend_from_slice(&text.as_bytes()[start as usize..end as usize]);
+                    t.offsets.clear();
+                    t.offsets.extend(
+                        window
+                            .iter()
+                            .map(|&e| i32::try_from(e - start).unwrap_or(i32::MAX)),
+                    );
+                } else if !r.is_empty() {
+                    return Err(malformed("fewer customer ids than customers"));
                 }
-                Some(k) => {
-                    let j = if let Some(j) = names.iter().position(|(c, _, _)| c == k) {
-                        j
-                    } else {
-                        names.push((*k, k.id(), o.display(*k)));
-                        names.len() - 1
-                    };
-                    ids.append_value(&names[j].1);
-                    disp.append_value(&names[j].2);
-                }
+                t.finish()?
             }
-        }
-        push("cpm_class", Arc::new(ids.finish()));
-        push("cpm_name", Arc::new(disp.finish()));
+            "first_order" => dates(&s.first_order_day),
+            "last_order" => dates(&s.last_order_day),
+            "orders" => counts(&s.orders),
+            "purchase_days" => counts(&s.purchase_days),
+            "subscription_orders" => counts(&s.subscription_orders),
+            "cancelled_orders" => counts(&s.cancelled_orders),
+            "recency_days" => days(&s.recency_days),
+            "tenure_days" => days(&s.tenure_days),
+            "age_days" => days(&s.age_days),
+            "gross" => money(&s.gross_units)?,
+            "refunds" => money(&s.refund_units)?,
+            "net" => money(&s.net_units)?,
+            "average_order_value" => {
+                let mut t = TextColumn::with_capacity(r.len(), 8);
+                for i in r {
+                    match crate::summary::average_units(s.net_units[i], s.money_scale, s.orders[i])
+                    {
+                        Some((q, scale)) => {
+                            push_units(&mut t.values, q, scale)?;
+                            t.end_value();
+                        }
+                        None => t.end_null(),
+                    }
+                }
+                t.finish()?
+            }
+            "subscription" => {
+                let mut t = TextColumn::with_capacity(r.len(), 6);
+                for x in &s.subscription[r] {
+                    t.values.extend_from_slice(x.as_str().as_bytes());
+                    t.end_value();
+                }
+                t.finish()?
+            }
+            "dormant" => Arc::new(BooleanArray::from(s.dormant[r].to_vec())),
+            "r" | "f" | "m" => {
+                let Some(f) = self.rfm else {
+                    return Err(malformed("an RFM column without RFM scores"));
+                };
+                let v = match self.names[k] {
+                    "r" => &f.r[r],
+                    "f" => &f.f[r],
+                    _ => &f.m[r],
+                };
+                let values: Vec<i64> = v.iter().map(|&x| i64::from(x)).collect();
+                Arc::new(Int64Array::new(
+                    values.into(),
+                    nulls(v.iter().map(|&x| x > 0)),
+                ))
+            }
+            "rfm_segment" => {
+                let Some(f) = self.rfm else {
+                    return Err(malformed("an RFM column without RFM scores"));
+                };
+                let mut t = TextColumn::with_capacity(r.len(), 12);
+                for i in r {
+                    match f.segment_name(i) {
+                        Some(name) => {
+                            t.values.extend_from_slice(name.as_bytes());
+                            t.end_value();
+                        }
+                        None => t.end_null(),
+                    }
+                }
+                t.finish()?
+            }
+            name => {
+                let Some((c, classes)) = &self.cpm else {
+                    return Err(malformed("a CPM column without CPM classes"));
+                };
+                let display = name == "cpm_name";
+                let mut t = TextColumn::with_capacity(r.len(), 16);
+                for x in &c.class[r] {
+                    let found = x.and_then(|k| classes.iter().find(|(c, _, _)| *c == k));
+                    match found {
+                        Some((_, id, disp)) => {
+                            let text = if display { disp } else { id };
+                            t.values.extend_from_slice(text.as_bytes());
+                            t.end_value();
+                        }
+                        None => t.end_null(),
+                    }
+                }
+                t.finish()?
+            }
+        })
     }
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).map_err(malformed)
+}
+
+/// `cols` split in two groups of about equal total `weight`, each in column order.
+pub(crate) fn split_by_weight(
+    cols: &[usize],
+    weight: impl Fn(usize) -> usize,
+) -> (Vec<usize>, Vec<usize>) {
+    let (mut left, mut right) = (Vec::new(), Vec::new());
+    let (mut wl, mut wr) = (0, 0);
+    for &k in cols {
+        if wl <= wr {
+            left.push(k);
+            wl += weight(k);
+        } else {
+            right.push(k);
+            wr += weight(k);
+        }
+    }
+    (left, right)
+}
+
+/// The validity of values (`None` when all are valid).
+fn nulls(valid: impl Iterator<Item = bool>) -> Option<NullBuffer> {
+    let b: NullBuffer = valid.collect::<BooleanBuffer>().into();
+    (b.null_count() > 0).then_some(b)
+}
+
+/// An Arrow text column being written: the bytes of its values one after another, where each
+/// ends, and which are null.
+struct TextColumn {
+    values: Vec<u8>,
+    offsets: Vec<i32>,
+    valid: Vec<bool>,
+    any_null: bool,
+}
+
+impl TextColumn {
+    fn with_capacity(rows: usize, bytes_per_value: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        Self {
+            values: Vec::with_capacity(rows * bytes_per_value),
+            offsets,
+            valid: Vec::new(),
+            any_null: false,
+        }
+    }
+
+    /// Ends the value written into `values` since the last one.
+    fn end_value(&mut self) {
+        self.offsets.push(self.values.len() as i32);
+        if self.any_null {
+            self.valid.push(true);
+        }
+    }
+
+    /// A null value.
+    fn end_null(&mut self) {
+        if !self.any_null {
+            self.any_null = true;
+            self.valid = vec![true; self.offsets.len() - 1];
+        }
+        self.offsets.push(self.values.len() as i32);
+        self.valid.push(false);
+    }
+
+    fn finish(self) -> Result<ArrayRef> {
+        if i32::try_from(self.values.len()).is_err() {
+            return Err(malformed("a text column beyond 2 GiB"));
+        }
+        let nulls = self.any_null.then(|| NullBuffer::from(self.valid));
+        // Valid UTF-8: every value was a `str`; offsets rise from 0.
+        let a = StringArray::try_new(
+            OffsetBuffer::new(self.offsets.into()),
+            self.values.into(),
+            nulls,
+        )
+        .map_err(malformed)?;
+        Ok(Arc::new(a))
+    }
+}
+
+/// Appends `Decimal` text of `units` at `scale` (as [`units_text`]; beyond `i64`, through
+/// `Decimal`, rounded as [`crate::summary::decimal_units`] rounds).
+fn push_units(out: &mut Vec<u8>, units: i128, scale: u32) -> Result<()> {
+    let mut buf = [0u8; 48];
+    if let Ok(x) = i64::try_from(units) {
+        out.extend_from_slice(units_text(x, scale, &mut buf).as_bytes());
+    } else {
+        let d = crate::summary::decimal_units(units, scale);
+        let mut text = String::new();
+        write!(text, "{d}").map_err(malformed)?;
+        out.extend_from_slice(text.as_bytes());
+    }
+    Ok(())
 }
 
 /// `Decimal::new(units, scale).to_string()` without the decimal (`-0.05`, `12.50`, `7`),
@@ -188,75 +445,265 @@ pub(crate) fn units_text(units: i64, scale: u32, buf: &mut [u8; 48]) -> &str {
 
 /// Writes a record batch of text, integer, float, boolean and date columns as RFC 4180 CSV
 /// with a header: the same text [`crate::table::Table::write_csv`] writes for the same table.
+///
+/// # Errors
+/// `io` when the output cannot be written; `unsupported` for a column of another type.
 pub fn write_batch_csv<W: Write>(batch: &RecordBatch, mut w: W) -> Result<()> {
-    let io = |source| Error::Io {
+    write_csv_header(&batch.schema(), &mut w)?;
+    let mut text = Vec::with_capacity(1 << 16);
+    csv_rows(batch, &mut text)?;
+    w.write_all(&text).map_err(csv_io)
+}
+
+/// Writes the per-customer table of [`summary_record_batch`] as CSV: the same text as
+/// [`write_batch_csv`] of that batch, built and formatted in blocks of customers (two
+/// halves of each block on two threads), so the whole table is never held.
+///
+/// # Errors
+/// As [`write_batch_csv`].
+pub fn write_summary_csv<W: Write>(
+    s: &CustomerSummaries,
+    rfm: Option<&RfmScores>,
+    cpm: Option<(&CpmResult, &CpmOptions)>,
+    w: W,
+) -> Result<()> {
+    write_summary_csv_in_blocks(s, rfm, cpm, w, CSV_BLOCK)
+}
+
+/// Customers per block of [`write_summary_csv`].
+const CSV_BLOCK: usize = 1 << 16;
+
+/// [`write_summary_csv`] in blocks of `block` customers (tests use tiny blocks).
+pub(crate) fn write_summary_csv_in_blocks<W: Write>(
+    s: &CustomerSummaries,
+    rfm: Option<&RfmScores>,
+    cpm: Option<(&CpmResult, &CpmOptions)>,
+    mut w: W,
+    block: usize,
+) -> Result<()> {
+    let out = SummaryColumns::new(s, rfm, cpm);
+    let cols: Vec<usize> = (0..out.names.len()).collect();
+    let schema = out.batch(out.build(&cols, 0..0)?)?.schema();
+    write_csv_header(&schema, &mut w)?;
+    let text = |rows: Range<usize>| -> Result<Vec<u8>> {
+        let mut t = Vec::with_capacity(rows.len() * 128);
+        if !rows.is_empty() {
+            csv_rows(&out.batch(out.build(&cols, rows)?)?, &mut t)?;
+        }
+        Ok(t)
+    };
+    let block = block.max(2);
+    let mut start = 0;
+    while start < s.len() {
+        let end = (start + block).min(s.len());
+        let mid = start + (end - start) / 2;
+        let (a, b) = crate::par::join(&|| text(start..mid), || text(mid..end));
+        w.write_all(&a?).map_err(csv_io)?;
+        w.write_all(&b?).map_err(csv_io)?;
+        start = end;
+    }
+    Ok(())
+}
+
+fn csv_io(source: std::io::Error) -> Error {
+    Error::Io {
         path: "<output>".into(),
         source,
-    };
-    let schema = batch.schema();
+    }
+}
+
+/// The header line: the column names, comma-separated.
+fn write_csv_header(schema: &Schema, w: &mut impl Write) -> Result<()> {
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    writeln!(w, "{}", names.join(",")).map_err(io)?;
-    let cols = batch.columns();
-    let mut line = String::with_capacity(256);
+    writeln!(w, "{}", names.join(",")).map_err(csv_io)
+}
+
+/// A column of output, its type resolved once (not per cell).
+enum CsvColumn<'a> {
+    Text(&'a StringArray),
+    Int(&'a Int64Array),
+    Float(&'a arrow_array::Float64Array),
+    Bool(&'a BooleanArray),
+    Date(&'a Date32Array),
+}
+
+/// Appends every row of `batch` as CSV lines (no header) to `out`.
+fn csv_rows(batch: &RecordBatch, out: &mut Vec<u8>) -> Result<()> {
+    let cols = batch
+        .columns()
+        .iter()
+        .map(|c| {
+            Ok(match c.data_type() {
+                DataType::Utf8 => CsvColumn::Text(c.as_string::<i32>()),
+                DataType::Int64 => CsvColumn::Int(c.as_primitive::<Int64Type>()),
+                DataType::Float64 => CsvColumn::Float(c.as_primitive::<Float64Type>()),
+                DataType::Boolean => CsvColumn::Bool(c.as_boolean()),
+                DataType::Date32 => CsvColumn::Date(c.as_primitive::<Date32Type>()),
+                other => {
+                    return Err(Error::Unsupported(format!(
+                        "CSV output of a {other} column"
+                    )));
+                }
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut digits = [0u8; 20];
+    let mut float = String::new();
     for i in 0..batch.num_rows() {
-        line.clear();
         for (k, c) in cols.iter().enumerate() {
             if k > 0 {
-                line.push(',');
+                out.push(b',');
             }
-            cell(c, i, &mut line)?;
+            csv_cell(c, i, out, &mut digits, &mut float);
         }
-        line.push('\n');
-        w.write_all(line.as_bytes()).map_err(io)?;
+        out.push(b'\n');
     }
     Ok(())
 }
 
 /// Appends CSV cell `i` of `c` (nothing for a null) as `Table::write_csv` writes it.
-fn cell(c: &ArrayRef, i: usize, out: &mut String) -> Result<()> {
-    if c.is_null(i) {
-        return Ok(());
-    }
-    match c.data_type() {
-        DataType::Utf8 => {
-            let s = c.as_string::<i32>().value(i);
-            if s.contains([',', '"', '\n', '\r']) {
-                out.push('"');
-                out.push_str(&s.replace('"', "\"\""));
-                out.push('"');
+fn csv_cell(
+    c: &CsvColumn<'_>,
+    i: usize,
+    out: &mut Vec<u8>,
+    digits: &mut [u8; 20],
+    float: &mut String,
+) {
+    match c {
+        CsvColumn::Text(a) if a.is_valid(i) => {
+            let s = a.value(i).as_bytes();
+            if s.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+                out.push(b'"');
+                for &b in s {
+                    if b == b'"' {
+                        out.push(b'"');
+                    }
+                    out.push(b);
+                }
+                out.push(b'"');
             } else {
-                out.push_str(s);
+                out.extend_from_slice(s);
             }
         }
-        DataType::Int64 => {
-            let _ = write!(out, "{}", c.as_primitive::<Int64Type>().value(i));
+        CsvColumn::Int(a) if a.is_valid(i) => {
+            out.extend_from_slice(super::plain::int_text(a.value(i), digits));
         }
-        DataType::Float64 => {
-            let _ = write!(out, "{}", c.as_primitive::<Float64Type>().value(i));
+        CsvColumn::Float(a) if a.is_valid(i) => {
+            float.clear();
+            let _ = write!(float, "{}", a.value(i));
+            out.extend_from_slice(float.as_bytes());
         }
-        DataType::Boolean => out.push_str(if c.as_boolean().value(i) {
-            "true"
-        } else {
-            "false"
-        }),
-        DataType::Date32 => {
-            let d = crate::model::day_to_date(c.as_primitive::<Date32Type>().value(i));
-            let _ = write!(out, "{d}");
+        CsvColumn::Bool(a) if a.is_valid(i) => {
+            out.extend_from_slice(if a.value(i) { b"true" } else { b"false" });
         }
-        other => {
-            return Err(Error::Unsupported(format!(
-                "CSV output of a {other} column"
-            )));
+        CsvColumn::Date(a) if a.is_valid(i) => {
+            let d = crate::model::day_to_date(a.value(i));
+            push_date(d, out, float);
         }
+        _ => {} // a null: an empty cell
     }
-    Ok(())
+}
+
+/// Appends `d` as chrono displays it (`2024-03-05`; other years through chrono).
+fn push_date(d: chrono::NaiveDate, out: &mut Vec<u8>, scratch: &mut String) {
+    use chrono::Datelike as _;
+    let (y, m, day) = (d.year(), d.month(), d.day());
+    if (0..=9999).contains(&y) {
+        let y = y.unsigned_abs();
+        out.extend_from_slice(&[
+            b'0' + (y / 1000) as u8,
+            b'0' + (y / 100 % 10) as u8,
+            b'0' + (y / 10 % 10) as u8,
+            b'0' + (y % 10) as u8,
+            b'-',
+            b'0' + (m / 10) as u8,
+            b'0' + (m % 10) as u8,
+            b'-',
+            b'0' + (day / 10) as u8,
+            b'0' + (day % 10) as u8,
+        ]);
+    } else {
+        scratch.clear();
+        let _ = write!(scratch, "{d}");
+        out.extend_from_slice(scratch.as_bytes());
+    }
 }
 
 /// Writes a record batch as Parquet (zstd), as [`super::write_table_parquet`] writes a table.
 /// Each row group's columns are encoded in two groups of about equal work, one on a helper
 /// thread ([`crate::par::join`]), and appended in column order: the same file as one
 /// `ArrowWriter::write` of the batch gives, in about half the time on two cores.
+///
+/// # Errors
+/// `io` / `malformed_input` when the file cannot be written.
 pub fn write_batch_parquet<W: Write + Send>(batch: &RecordBatch, w: W) -> Result<()> {
+    write_batch_parquet_in_groups(batch, w, None)
+}
+
+/// [`write_batch_parquet`] in row groups of `group_rows` (tests use tiny groups).
+pub(crate) fn write_batch_parquet_in_groups<W: Write + Send>(
+    batch: &RecordBatch,
+    w: W,
+    group_rows: Option<usize>,
+) -> Result<()> {
+    let schema = batch.schema();
+    let cols: Vec<usize> = (0..schema.fields().len()).collect();
+    // Text columns cost about three times the others to encode.
+    let halves = split_by_weight(&cols, |k| match schema.field(k).data_type() {
+        DataType::Utf8 => 3,
+        _ => 1,
+    });
+    let column = |k: usize, rows: Range<usize>| Ok(batch.column(k).slice(rows.start, rows.len()));
+    write_parquet_groups(&schema, batch.num_rows(), &halves, &column, group_rows, w)
+}
+
+/// Writes the per-customer table of [`summary_record_batch`] as Parquet: the same file as
+/// [`write_batch_parquet`] of that batch, but each row group's columns are built from the
+/// summary as they are encoded (each thread builds and encodes its half), so the whole table
+/// is never held: a fraction of the memory, and no second pass over it.
+///
+/// # Errors
+/// As [`write_batch_parquet`].
+pub fn write_summary_parquet<W: Write + Send>(
+    s: &CustomerSummaries,
+    rfm: Option<&RfmScores>,
+    cpm: Option<(&CpmResult, &CpmOptions)>,
+    w: W,
+) -> Result<()> {
+    write_summary_parquet_in_groups(s, rfm, cpm, w, None)
+}
+
+/// [`write_summary_parquet`] in row groups of `group_rows` (tests use tiny groups).
+pub(crate) fn write_summary_parquet_in_groups<W: Write + Send>(
+    s: &CustomerSummaries,
+    rfm: Option<&RfmScores>,
+    cpm: Option<(&CpmResult, &CpmOptions)>,
+    w: W,
+    group_rows: Option<usize>,
+) -> Result<()> {
+    let out = SummaryColumns::new(s, rfm, cpm);
+    let cols: Vec<usize> = (0..out.names.len()).collect();
+    // The schema: the columns' types, from an empty range.
+    let schema = out.batch(out.build(&cols, 0..0)?)?.schema();
+    let halves = out.halves(&cols);
+    let column = |k: usize, rows: Range<usize>| out.column(k, rows);
+    write_parquet_groups(&schema, s.len(), &halves, &column, group_rows, w)
+}
+
+/// The column builder [`write_parquet_groups`] calls: column `k` over rows `rows`.
+type ColumnAt<'a> = dyn Fn(usize, Range<usize>) -> Result<ArrayRef> + Sync + 'a;
+
+/// Writes `rows` rows of `schema` as Parquet (zstd), one row group of `group_rows` rows (the
+/// writer's default without it) at a time: the columns of `halves.0` are built by `column`
+/// and encoded on a helper thread, those of `halves.1` here, and appended in column order.
+fn write_parquet_groups<W: Write + Send>(
+    schema: &arrow_schema::SchemaRef,
+    rows: usize,
+    halves: &(Vec<usize>, Vec<usize>),
+    column: &ColumnAt<'_>,
+    group_rows: Option<usize>,
+    w: W,
+) -> Result<()> {
     use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowColumnWriter, compute_leaves};
     // A customer id is unique per row: a dictionary would only cost time (it is dropped for
     // being too large, after every id was hashed into it).
@@ -269,34 +716,18 @@ pub fn write_batch_parquet<W: Write + Send>(batch: &RecordBatch, w: W) -> Result
             false,
         )
         .build();
-    let group_rows = props
-        .max_row_group_row_count()
+    let group_rows = group_rows
+        .or(props.max_row_group_row_count())
         .unwrap_or(parquet::file::properties::DEFAULT_MAX_ROW_GROUP_ROW_COUNT)
         .max(1);
-    let schema = batch.schema();
     let (mut file, factory) = parquet::arrow::ArrowWriter::try_new(w, schema.clone(), Some(props))
         .and_then(parquet::arrow::ArrowWriter::into_serialized_writer)
         .map_err(malformed)?;
-    // Text columns cost about three times the others to encode.
-    let weight = |k: usize| match schema.field(k).data_type() {
-        DataType::Utf8 => 3,
-        _ => 1,
-    };
-    let (mut left, mut right) = (Vec::new(), Vec::new());
-    let (mut wl, mut wr) = (0, 0);
-    for k in 0..schema.fields().len() {
-        if wl <= wr {
-            left.push(k);
-            wl += weight(k);
-        } else {
-            right.push(k);
-            wr += weight(k);
-        }
-    }
+    let (left, right) = halves;
     let (mut start, mut group) = (0, 0);
-    while start < batch.num_rows() {
-        let len = group_rows.min(batch.num_rows() - start);
-        let part = batch.slice(start, len);
+    while start < rows {
+        let len = group_rows.min(rows - start);
+        let part = start..start + len;
         let mut writers: Vec<Option<ArrowColumnWriter>> = factory
             .create_column_writers(group)
             .map_err(malformed)?
@@ -305,37 +736,36 @@ pub fn write_batch_parquet<W: Write + Send>(batch: &RecordBatch, w: W) -> Result
             .collect();
         // One leaf per column (the columns are flat).
         if writers.len() != schema.fields().len() {
-            return Err(malformed("a nested column in the summary batch"));
+            return Err(malformed("a nested column in the output batch"));
         }
-        let encode = |cols: &[usize], ws: Vec<ArrowColumnWriter>| {
-            cols.iter()
-                .zip(ws)
-                .map(|(&k, mut cw)| {
-                    for leaf in compute_leaves(schema.field(k), part.column(k))? {
-                        cw.write(&leaf)?;
-                    }
-                    cw.close()
-                })
-                .collect::<parquet::errors::Result<Vec<ArrowColumnChunk>>>()
-        };
+        let encode =
+            |cols: &[usize], ws: Vec<ArrowColumnWriter>| -> Result<Vec<ArrowColumnChunk>> {
+                cols.iter()
+                    .zip(ws)
+                    .map(|(&k, mut cw)| {
+                        let a = column(k, part.clone())?;
+                        for leaf in compute_leaves(schema.field(k), &a).map_err(malformed)? {
+                            cw.write(&leaf).map_err(malformed)?;
+                        }
+                        cw.close().map_err(malformed)
+                    })
+                    .collect()
+            };
         let mut take = |cols: &[usize]| -> Vec<ArrowColumnWriter> {
             cols.iter().filter_map(|&k| writers[k].take()).collect()
         };
-        let helper = std::sync::Mutex::new(Some(take(&left)));
-        let here = take(&right);
+        let helper = std::sync::Mutex::new(Some(take(left)));
+        let here = take(right);
         let (a, b) = crate::par::join(
             &|| {
                 let ws = helper.lock().ok().and_then(|mut g| g.take());
-                encode(&left, ws.unwrap_or_default())
+                encode(left, ws.unwrap_or_default())
             },
-            || encode(&right, here),
+            || encode(right, here),
         );
         let mut chunks: Vec<Option<ArrowColumnChunk>> =
             (0..schema.fields().len()).map(|_| None).collect();
-        for (&k, c) in left.iter().zip(a.map_err(malformed)?) {
-            chunks[k] = Some(c);
-        }
-        for (&k, c) in right.iter().zip(b.map_err(malformed)?) {
+        for (&k, c) in left.iter().zip(a?).chain(right.iter().zip(b?)) {
             chunks[k] = Some(c);
         }
         let mut rg = file.next_row_group().map_err(malformed)?;

@@ -5,7 +5,11 @@ use std::fmt::Write as _;
 
 use proptest::prelude::*;
 
-use super::summary_out::{summary_record_batch, write_batch_csv, write_batch_parquet};
+use super::summary_out::{
+    summary_record_batch, write_batch_csv, write_batch_parquet, write_batch_parquet_in_groups,
+    write_summary_csv, write_summary_csv_in_blocks, write_summary_parquet,
+    write_summary_parquet_in_groups,
+};
 use super::{ReadOptions, read_csv_str, table_to_record_batch, write_table_parquet};
 use crate::report::{AnalysisOptions, CustomerAnalysis};
 
@@ -49,6 +53,39 @@ fn check(rows: &[(u8, u16, i64, bool)], scale: u32) {
     write_table_parquet(&table, &mut a).expect("parquet");
     write_batch_parquet(&got, &mut b).expect("parquet");
     assert_eq!(a, b);
+    // Built block by block from the summary: the same CSV text and the same Parquet file.
+    let rfm = Some(&ca.rfm);
+    let cpm = Some((&ca.cpm, &opts.cpm));
+    let mut c = Vec::new();
+    write_summary_parquet(&ca.summary, rfm, cpm, &mut c).expect("parquet");
+    assert_eq!(c, b, "write_summary_parquet");
+    let mut c = Vec::new();
+    write_summary_csv(&ca.summary, rfm, cpm, &mut c).expect("csv");
+    assert_eq!(c, a_csv(&table), "write_summary_csv");
+    let n = ca.summary.len();
+    for rows in [1, 2, 7, n.max(1)] {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        write_batch_parquet_in_groups(&got, &mut a, Some(rows)).expect("parquet");
+        write_summary_parquet_in_groups(&ca.summary, rfm, cpm, &mut b, Some(rows))
+            .expect("parquet");
+        assert_eq!(a, b, "row groups of {rows}");
+        let mut c = Vec::new();
+        write_summary_csv_in_blocks(&ca.summary, rfm, cpm, &mut c, rows).expect("csv");
+        assert_eq!(c, a_csv(&table), "blocks of {rows}");
+    }
+    // Without RFM and CPM columns too.
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let plain = summary_record_batch(&ca.summary, None, None).expect("batch");
+    write_batch_parquet_in_groups(&plain, &mut a, Some(3)).expect("parquet");
+    write_summary_parquet_in_groups(&ca.summary, None, None, &mut b, Some(3)).expect("parquet");
+    assert_eq!(a, b, "no RFM / CPM");
+}
+
+/// The CSV text the `Table` route writes.
+fn a_csv(t: &crate::table::Table) -> Vec<u8> {
+    let mut a = Vec::new();
+    t.write_csv(&mut a).expect("csv");
+    a
 }
 
 #[test]

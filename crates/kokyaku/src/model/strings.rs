@@ -75,6 +75,12 @@ impl StrColumn {
     pub fn heap_bytes(&self) -> usize {
         self.buf.capacity() + self.offsets.capacity() * 4
     }
+    /// The values one after another, and where each starts and ends (`len() + 1` offsets
+    /// from 0): Arrow's layout of a text column.
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))] // the Arrow output
+    pub(crate) fn raw(&self) -> (&str, &[u32]) {
+        (&self.buf, &self.offsets)
+    }
 }
 
 /// The hash an [`Interner`] gives `s` (fixed seeds: the same on every thread and run).

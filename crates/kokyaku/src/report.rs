@@ -62,8 +62,11 @@ impl CustomerAnalysis {
     /// Scores and classifies customers already summarised (e.g. streamed from a file by
     /// [`crate::io::summarize_path`] with [`AnalysisOptions::summary_opts`]).
     pub fn from_summary(summary: CustomerSummaries, opts: &AnalysisOptions) -> Result<Self> {
-        let rfm = score(&summary, &opts.rfm)?;
-        let cpm = classify(&summary, &opts.cpm)?;
+        // Independent passes over the summary: CPM on a second core while RFM scores.
+        let (cpm, rfm) = crate::par::join(&|| classify(&summary, &opts.cpm), || {
+            score(&summary, &opts.rfm)
+        });
+        let (rfm, cpm) = (rfm?, cpm?);
         Ok(Self { summary, rfm, cpm })
     }
     /// One row per customer: summary, `r f m rfm_segment`, `cpm_class cpm_name`.

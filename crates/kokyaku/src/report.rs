@@ -123,23 +123,32 @@ impl Report {
         ingestion: Option<&IngestReport>,
         opts: &AnalysisOptions,
     ) -> Result<Self> {
-        let ca = CustomerAnalysis::build(log, opts)?;
+        // The repeat metrics and cohorts need only the log and the as-of date (the one the
+        // summary resolves): they run on a second core while customers are summarised.
+        let as_of = crate::model::day_to_date(log.as_of_day(opts.summary_opts().as_of));
+        let (side, ca) = crate::par::join(
+            &|| {
+                let repeat = repeat_metrics(
+                    log,
+                    &RepeatOptions {
+                        as_of: Some(as_of),
+                        ..opts.repeat.clone()
+                    },
+                );
+                let retention = retention(
+                    log,
+                    &CohortOptions {
+                        as_of: Some(as_of),
+                        ..opts.cohort.clone()
+                    },
+                );
+                (repeat, retention)
+            },
+            || CustomerAnalysis::build(log, opts),
+        );
+        let ca = ca?;
         let s = &ca.summary;
-        let as_of = s.as_of;
-        let repeat = repeat_metrics(
-            log,
-            &RepeatOptions {
-                as_of: Some(as_of),
-                ..opts.repeat.clone()
-            },
-        )?;
-        let retention = retention(
-            log,
-            &CohortOptions {
-                as_of: Some(as_of),
-                ..opts.cohort.clone()
-            },
-        )?;
+        let (repeat, retention) = (side.0?, side.1?);
         let totals = Totals {
             customers: s.len() as u64,
             buyers: s.orders.iter().filter(|&&o| o > 0).count() as u64,

@@ -11,7 +11,7 @@ import os
 import pathlib
 from typing import Any
 
-from kokyaku import _kokyaku
+from kokyaku import _kokyaku, _log
 from kokyaku.exceptions import InvalidOptionError
 
 
@@ -71,7 +71,7 @@ def stages(log: Any, program: Any, frame: str | None, options: dict[str, Any]) -
     import pyarrow as pa
 
     t = pa.table(table)
-    return t.to_pandas() if kind == "pandas" else t
+    return _log._to_pandas(t) if kind == "pandas" else t
 
 
 def history(log: Any, program: Any, frame: str | None, options: dict[str, Any]) -> Any:
@@ -95,7 +95,7 @@ def history(log: Any, program: Any, frame: str | None, options: dict[str, Any]) 
     import pyarrow as pa
 
     t = pa.table({n: pa.array([r[n] for r in rows], pa.string()) for n in names})
-    return t.to_pandas() if kind == "pandas" else t
+    return _log._to_pandas(t) if kind == "pandas" else t
 
 
 def distribution(log: Any, program: Any, options: dict[str, Any]) -> dict[str, Any]:

@@ -218,7 +218,7 @@ def _from_arrow(kind: str, table: Any) -> Any:
     # Text columns stay Arrow-backed (pandas 3's default string dtype): converting 353k ids to
     # Python str objects cost 30x more than the rest of the hand-over.
     text = pd.StringDtype("pyarrow")
-    return t.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get)
+    return t.to_pandas(types_mapper={pa.string(): text, pa.large_string(): text}.get, split_blocks=True)
 
 
 def _frame(kind: str, columns: dict[str, list[Any]], frame: str | None = None) -> Any:

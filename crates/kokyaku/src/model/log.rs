@@ -966,62 +966,71 @@ impl OrderLogBuilder {
         let n_cust = self.customers.len();
         // Rank customers by natural id order (skip the sort when already in order).
         let by_id = self.customers.natural_order();
-        let mut rank = vec![0u32; n_cust];
-        for (r, &c) in by_id.iter().enumerate() {
-            rank[c as usize] = r as u32;
-        }
-        // Counting sort of orders by customer rank, then by time within a customer.
-        let n = self.day.len();
-        let mut offsets = vec![0u32; n_cust + 1];
-        for &c in &self.customer {
-            offsets[rank[c as usize] as usize + 1] += 1;
-        }
-        for i in 0..n_cust {
-            offsets[i + 1] += offsets[i];
-        }
-        let mut cursor = offsets.clone();
-        let mut perm = vec![0u32; n];
-        for (i, &c) in self.customer.iter().enumerate() {
-            let r = rank[c as usize] as usize;
-            perm[cursor[r] as usize] = i as u32;
-            cursor[r] += 1;
-        }
-        drop(cursor);
-        let placed = &self.placed_at;
-        // Input in time order (as exports are): the stable counting sort kept it within each
-        // customer, nothing to check per customer.
-        let time_ordered = placed.windows(2).all(|w| w[0] <= w[1]);
-        for w in offsets.windows(2).filter(|_| !time_ordered) {
-            let s = &mut perm[w[0] as usize..w[1] as usize];
-            if s.len() > 1
-                && !s
-                    .windows(2)
-                    .all(|p| placed[p[0] as usize] <= placed[p[1] as usize])
-            {
-                // Stable: equal times keep input order.
-                s.sort_by_key(|&i| placed[i as usize]);
+        // The ids in natural order are written on a second core while the orders are sorted
+        // and reordered (the string copies wait on memory, the column gathers on bandwidth).
+        let values = std::mem::take(&mut self.customers).into_values();
+        let (customer_ids, sorted) = crate::par::join(&|| values.permuted(&by_id), || {
+            let mut rank = vec![0u32; n_cust];
+            for (r, &c) in by_id.iter().enumerate() {
+                rank[c as usize] = r as u32;
             }
-        }
-        let identity = perm.iter().enumerate().all(|(k, &p)| k as u32 == p);
-        let lines = self.sorted_lines(&perm, identity, n);
-        let mut inverse = Vec::new();
-        if !identity && self.refunds.order.iter().any(|&o| o != NONE) {
-            inverse = vec![0u32; n];
-            for (k, &p) in perm.iter().enumerate() {
-                inverse[p as usize] = k as u32;
+            // Counting sort of orders by customer rank, then by time within a customer.
+            let n = self.day.len();
+            let mut offsets = vec![0u32; n_cust + 1];
+            for &c in &self.customer {
+                offsets[rank[c as usize] as usize + 1] += 1;
             }
-        }
-        // Reorder column by column, freeing each old column at once (the peak is the log plus
-        // a column, not two logs).
-        drop(std::mem::take(&mut self.customer));
-        let cols = Columns {
-            placed_at: std::mem::take(&mut self.placed_at),
-            day: std::mem::take(&mut self.day),
-            kind: std::mem::take(&mut self.kind),
-            status: std::mem::take(&mut self.status),
-            subscription: std::mem::take(&mut self.subscription),
-            amount: std::mem::take(&mut self.amount),
-        };
+            for i in 0..n_cust {
+                offsets[i + 1] += offsets[i];
+            }
+            let mut cursor = offsets.clone();
+            let mut perm = vec![0u32; n];
+            for (i, &c) in self.customer.iter().enumerate() {
+                let r = rank[c as usize] as usize;
+                perm[cursor[r] as usize] = i as u32;
+                cursor[r] += 1;
+            }
+            drop(cursor);
+            let placed = &self.placed_at;
+            // Input in time order (as exports are): the stable counting sort kept it within each
+            // customer, nothing to check per customer.
+            let time_ordered = placed.windows(2).all(|w| w[0] <= w[1]);
+            for w in offsets.windows(2).filter(|_| !time_ordered) {
+                let s = &mut perm[w[0] as usize..w[1] as usize];
+                if s.len() > 1
+                    && !s
+                        .windows(2)
+                        .all(|p| placed[p[0] as usize] <= placed[p[1] as usize])
+                {
+                    // Stable: equal times keep input order.
+                    s.sort_by_key(|&i| placed[i as usize]);
+                }
+            }
+            let identity = perm.iter().enumerate().all(|(k, &p)| k as u32 == p);
+            let lines = self.sorted_lines(&perm, identity, n);
+            let mut inverse = Vec::new();
+            if !identity && self.refunds.order.iter().any(|&o| o != NONE) {
+                inverse = vec![0u32; n];
+                for (k, &p) in perm.iter().enumerate() {
+                    inverse[p as usize] = k as u32;
+                }
+            }
+            // Reorder column by column, freeing each old column at once (the peak is the log plus
+            // a column, not two logs).
+            drop(std::mem::take(&mut self.customer));
+            let cols = Columns {
+                placed_at: std::mem::take(&mut self.placed_at),
+                day: std::mem::take(&mut self.day),
+                kind: std::mem::take(&mut self.kind),
+                status: std::mem::take(&mut self.status),
+                subscription: std::mem::take(&mut self.subscription),
+                amount: std::mem::take(&mut self.amount),
+            };
+            let cols = if identity { cols } else { cols.reordered(&perm) };
+            (rank, offsets, identity, lines, inverse, cols, perm)
+        });
+        drop(values);
+        let (rank, offsets, identity, lines, inverse, cols, perm) = sorted;
         let Columns {
             placed_at,
             day,
@@ -1029,11 +1038,7 @@ impl OrderLogBuilder {
             status,
             subscription,
             amount,
-        } = if identity {
-            cols
-        } else {
-            cols.reordered(&perm)
-        };
+        } = cols;
         let order_ids = self.order_ids.map(OrderIds::into_values);
         // Refunds: grouped by customer rank, by day within.
         let nr = self.refunds.customer.len();
@@ -1075,7 +1080,6 @@ impl OrderLogBuilder {
             self.birth_date.resize(n_cust, None);
             self.signed_up.resize(n_cust, None);
         }
-        let customer_ids = self.customers.into_values().permuted(&by_id);
         OrderLog {
             tz: self.tz,
             currency: self.currency,

@@ -976,19 +976,23 @@ impl OrderLogBuilder {
             }
             // Counting sort of orders by customer rank, then by time within a customer.
             let n = self.day.len();
+            // Each order's customer becomes its rank in place (one random read per order,
+            // not one per pass; the column is dropped below).
+            for c in &mut self.customer {
+                *c = rank[*c as usize];
+            }
             let mut offsets = vec![0u32; n_cust + 1];
-            for &c in &self.customer {
-                offsets[rank[c as usize] as usize + 1] += 1;
+            for &r in &self.customer {
+                offsets[r as usize + 1] += 1;
             }
             for i in 0..n_cust {
                 offsets[i + 1] += offsets[i];
             }
             let mut cursor = offsets.clone();
             let mut perm = vec![0u32; n];
-            for (i, &c) in self.customer.iter().enumerate() {
-                let r = rank[c as usize] as usize;
-                perm[cursor[r] as usize] = i as u32;
-                cursor[r] += 1;
+            for (i, &r) in self.customer.iter().enumerate() {
+                perm[cursor[r as usize] as usize] = i as u32;
+                cursor[r as usize] += 1;
             }
             drop(cursor);
             let placed = &self.placed_at;

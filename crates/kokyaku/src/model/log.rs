@@ -981,20 +981,7 @@ impl OrderLogBuilder {
             for c in &mut self.customer {
                 *c = rank[*c as usize];
             }
-            let mut offsets = vec![0u32; n_cust + 1];
-            for &r in &self.customer {
-                offsets[r as usize + 1] += 1;
-            }
-            for i in 0..n_cust {
-                offsets[i + 1] += offsets[i];
-            }
-            let mut cursor = offsets.clone();
-            let mut perm = vec![0u32; n];
-            for (i, &r) in self.customer.iter().enumerate() {
-                perm[cursor[r as usize] as usize] = i as u32;
-                cursor[r as usize] += 1;
-            }
-            drop(cursor);
+            let (offsets, mut perm) = group_rows(&self.customer, n_cust);
             let placed = &self.placed_at;
             // Input in time order (as exports are): the stable counting sort kept it within each
             // customer, nothing to check per customer.
@@ -1030,7 +1017,11 @@ impl OrderLogBuilder {
                 subscription: std::mem::take(&mut self.subscription),
                 amount: std::mem::take(&mut self.amount),
             };
-            let cols = if identity { cols } else { cols.reordered(&perm) };
+            let cols = if identity {
+                cols
+            } else {
+                cols.reordered(&perm)
+            };
             (rank, offsets, identity, lines, inverse, cols, perm)
         });
         drop(values);
@@ -1297,6 +1288,26 @@ fn permute_owned<T: Copy + PartialEq>(v: Vec<T>, perm: &[u32]) -> Vec<T> {
         return v;
     }
     permute(&v, perm)
+}
+
+/// Rows grouped by their key (a stable counting sort): `offsets` (`n_keys + 1`, group `k` is
+/// `rows[offsets[k]..offsets[k + 1]]`) and the row indices, in input order within a group.
+/// Every key is below `n_keys`.
+pub(crate) fn group_rows(keys: &[u32], n_keys: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut offsets = vec![0u32; n_keys + 1];
+    for &k in keys {
+        offsets[k as usize + 1] += 1;
+    }
+    for i in 0..n_keys {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut cursor = offsets.clone();
+    let mut rows = vec![0u32; keys.len()];
+    for (i, &k) in keys.iter().enumerate() {
+        rows[cursor[k as usize] as usize] = i as u32;
+        cursor[k as usize] += 1;
+    }
+    (offsets, rows)
 }
 
 fn permute<T: Copy>(v: &[T], perm: &[u32]) -> Vec<T> {

@@ -13,7 +13,7 @@ pub use day::{Day, date_to_day, day_to_date, parse_date};
 pub use log::{
     LineTable, OrderLog, OrderLogBuilder, RefundTable, SubscriptionTable, day_in_tz, local_midnight,
 };
-pub(crate) use log::{merge_currency, register_order_id};
+pub(crate) use log::{group_rows, merge_currency, register_order_id};
 pub(crate) use money::UnitScale;
 pub(crate) use money::{FloatMoneyError, float_money};
 pub use money::{MoneyColumn, minor_units};

@@ -1086,20 +1086,7 @@ impl<'a> Segmenter<'a> {
             return Rc::clone(g);
         }
         let t = self.log.subscriptions();
-        let n = self.s.len();
-        let mut offsets = vec![0u32; n + 1];
-        for &c in &t.customer {
-            offsets[c as usize + 1] += 1;
-        }
-        for i in 0..n {
-            offsets[i + 1] += offsets[i];
-        }
-        let mut cursor = offsets.clone();
-        let mut items = vec![0u32; t.customer.len()];
-        for (k, &c) in t.customer.iter().enumerate() {
-            items[cursor[c as usize] as usize] = k as u32;
-            cursor[c as usize] += 1;
-        }
+        let (offsets, items) = crate::model::group_rows(&t.customer, self.s.len());
         let g = Rc::new((offsets, items));
         *self.sub_groups.borrow_mut() = Some(Rc::clone(&g));
         g

@@ -33,7 +33,7 @@ use super::plain::{
 /// Ids whose hash-table slots are warmed at once.
 const WARM: usize = 2048;
 use crate::model::{
-    Day, IntMap, Interner, KeyText, OrderIdSet, OrderKind, OrderStatus, StrColumn, UnitScale,
+    Day, IntRows, Interner, KeyText, OrderIdSet, OrderKind, OrderStatus, StrColumn, UnitScale,
     date_to_day, member_number, merge_currency, natural_order, register_order_id,
 };
 use crate::summary::{CustomerSummaries, SummaryBuilder, SummaryOptions, Totals, summarize};
@@ -250,7 +250,7 @@ enum Ids {
     /// at the end (the natural order of their text; negative integers: by their text).
     Keyed {
         text: KeyText,
-        map: IntMap,
+        map: IntRows,
         ids: Vec<i64>,
     },
     /// Any other ids: rows in first-seen order through a hash table.
@@ -259,9 +259,9 @@ enum Ids {
 
 /// The row of number `v` in [`Ids::Keyed`], adding it (and its totals) if new.
 #[inline]
-fn keyed_row(map: &mut IntMap, ids: &mut Vec<i64>, accs: &mut Vec<Acc>, v: i64) -> u32 {
+fn keyed_row(map: &mut IntRows, ids: &mut Vec<i64>, accs: &mut Vec<Acc>, v: i64) -> u32 {
     let next = ids.len() as u32;
-    let row = *map.entry(v).or_insert(next);
+    let row = map.get_or_insert(v, next);
     if row == next {
         ids.push(v);
         accs.push(EMPTY_ACC);
@@ -270,10 +270,10 @@ fn keyed_row(map: &mut IntMap, ids: &mut Vec<i64>, accs: &mut Vec<Acc>, v: i64) 
 }
 
 /// The rows of numbers `values` in [`Ids::Keyed`], adding the new ones: a chunk's table slots
-/// are first loaded in a tight loop of independent lookups (where the CPU overlaps their cache
-/// misses), then looked up again and inserted in order (the same rows as one by one).
+/// are first loaded in a tight loop of independent loads (where the CPU overlaps their cache
+/// misses), then looked up and inserted in order (the same rows as one by one).
 fn keyed_rows<T: Copy>(
-    map: &mut IntMap,
+    map: &mut IntRows,
     ids: &mut Vec<i64>,
     accs: &mut Vec<Acc>,
     values: &[T],
@@ -281,11 +281,7 @@ fn keyed_rows<T: Copy>(
 ) -> Vec<u32> {
     let mut out = Vec::with_capacity(values.len());
     for chunk in values.chunks(WARM) {
-        let mut acc = 0u32;
-        for &v in chunk {
-            acc ^= map.get(&key(v)).copied().unwrap_or(0);
-        }
-        std::hint::black_box(acc);
+        map.warm(chunk.iter().map(|&v| key(v)));
         out.extend(chunk.iter().map(|&v| keyed_row(map, ids, accs, key(v))));
     }
     out
@@ -501,7 +497,7 @@ impl SummarySink {
             return;
         };
         let mut table = Interner::new();
-        let mut map = IntMap::default();
+        let mut map = IntRows::default();
         let mut numbers: Vec<i64> = Vec::new();
         if keyed {
             map.reserve((*count).max(self.reserve_hint / 4));
@@ -524,7 +520,7 @@ impl SummarySink {
             if seen[n / 64] & (1 << (n % 64)) != 0 {
                 let row = if keyed {
                     let row = numbers.len() as u32;
-                    map.insert(n as i64, row);
+                    map.get_or_insert(n as i64, row);
                     numbers.push(n as i64);
                     row
                 } else {
@@ -575,10 +571,7 @@ impl SummarySink {
             if matches!(self.ids, Ids::Numbers { count: 0, .. }) && self.accs.is_empty() {
                 self.ids = Ids::Keyed {
                     text: KeyText::Int,
-                    map: IntMap::with_capacity_and_hasher(
-                        self.reserve_hint / 2,
-                        foldhash::fast::FixedState::default(),
-                    ),
+                    map: IntRows::with_capacity(self.reserve_hint / 2),
                     ids: Vec::new(),
                 };
             }
@@ -712,7 +705,7 @@ impl SummarySink {
                 let w = seen.get(n / 64)?;
                 (w & (1 << (n % 64)) != 0).then_some(n as u32)
             }
-            Ids::Keyed { text, map, .. } => text.key(id).and_then(|v| map.get(&v).copied()),
+            Ids::Keyed { text, map, .. } => text.key(id).and_then(|v| map.get(v)),
             Ids::Table(t) => t.lookup(id),
         }
     }
@@ -736,6 +729,14 @@ impl SummarySink {
         let days = &mut self.order_days;
         let mut disordered = false;
         let mut overflow = false;
+        // The staged rows' totals loaded first, in a tight loop of independent loads (their
+        // cache misses overlap; in the loop below, a branch mispredicted while it waits for a
+        // total holds back the loads of the rows after it).
+        let mut warm = 0i64;
+        for st in &self.staged {
+            warm ^= accs.get(st.customer as usize).map_or(0, |a| a.gross);
+        }
+        std::hint::black_box(warm);
         for st in &self.staged {
             let a = &mut accs[st.customer as usize];
             let day = st.day;

@@ -1313,6 +1313,140 @@ impl CustomerIds {
 /// Integer keys to rows.
 pub(crate) type IntMap = hashbrown::HashMap<i64, u32, foldhash::fast::FixedState>;
 
+/// Integer keys to rows, for the hot path of the streamed summary: an open-addressing table
+/// with linear probing whose slot holds a key and its row together, so that a lookup (hit or
+/// miss, and the insert after a miss) touches the one cache line of its home slot, and
+/// [`IntRows::warm`] can load the home slots of a batch of keys in a loop of independent
+/// loads (their cache misses overlap) before they are looked up one by one. (A `hashbrown`
+/// map keeps its control bytes apart from its entries: two lines per key, the second known
+/// only after the first, and an insert's line not loaded by a lookup that missed.)
+#[derive(Debug, Clone, Default)]
+pub(crate) struct IntRows {
+    /// A power of two of slots (or none), at most [`IntRows::MAX_LOAD`] full.
+    slots: Vec<IntSlot>,
+    len: usize,
+}
+
+/// One slot of [`IntRows`]; `row == IntRows::FREE` marks it free.
+#[derive(Debug, Clone, Copy)]
+struct IntSlot {
+    key: i64,
+    row: u32,
+}
+
+impl IntRows {
+    /// The row of a free slot (rows are below it: they index `u32` columns).
+    const FREE: u32 = u32::MAX;
+    const FREE_SLOT: IntSlot = IntSlot {
+        key: 0,
+        row: Self::FREE,
+    };
+    /// Full slots per slot at most: 3/4 (probes stay a few slots long).
+    const MAX_LOAD: (usize, usize) = (3, 4);
+
+    /// A table for `n` keys without growing.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        let mut t = Self::default();
+        t.reserve(n);
+        t
+    }
+
+    /// The number of keys.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Room for `n` more keys without growing.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        let need = self.len.saturating_add(n);
+        if need.saturating_mul(Self::MAX_LOAD.1) > self.slots.len().saturating_mul(Self::MAX_LOAD.0)
+        {
+            let slots = (need.saturating_mul(Self::MAX_LOAD.1) / Self::MAX_LOAD.0 + 1)
+                .max(16)
+                .next_power_of_two();
+            self.rehash(slots);
+        }
+    }
+
+    /// Moves the keys into `n` (a power of two) slots.
+    fn rehash(&mut self, n: usize) {
+        let old = std::mem::replace(&mut self.slots, vec![Self::FREE_SLOT; n]);
+        for s in old.into_iter().filter(|s| s.row != Self::FREE) {
+            let i = self.probe(s.key);
+            self.slots[i] = s;
+        }
+    }
+
+    /// The home slot of `key` (a 64-bit finaliser, so that runs of keys spread out).
+    #[inline]
+    fn home(&self, key: i64) -> usize {
+        let mut h = key as u64;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^= h >> 33;
+        (h as usize) & (self.slots.len() - 1)
+    }
+
+    /// The slot holding `key`, or the free slot where it would go (the table is not full).
+    #[inline]
+    fn probe(&self, key: i64) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        loop {
+            let s = self.slots[i];
+            if s.row == Self::FREE || s.key == key {
+                return i;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The row of `key`, if present.
+    #[inline]
+    pub(crate) fn get(&self, key: i64) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let r = self.slots[self.probe(key)].row;
+        (r != Self::FREE).then_some(r)
+    }
+
+    /// The row of `key`, inserting `row` (below `u32::MAX`) for it if absent.
+    #[inline]
+    pub(crate) fn get_or_insert(&mut self, key: i64, row: u32) -> u32 {
+        if self.slots.is_empty() {
+            self.reserve(1);
+        }
+        let mut i = self.probe(key);
+        if self.slots[i].row != Self::FREE {
+            return self.slots[i].row;
+        }
+        if (self.len + 1) * Self::MAX_LOAD.1 > self.slots.len() * Self::MAX_LOAD.0 {
+            self.rehash(self.slots.len() * 2);
+            i = self.probe(key);
+        }
+        self.slots[i] = IntSlot { key, row };
+        self.len += 1;
+        row
+    }
+
+    /// Loads the home slot of each key without changing anything (a tight loop of
+    /// independent loads, whose cache misses overlap).
+    pub(crate) fn warm(&self, keys: impl Iterator<Item = i64>) {
+        if self.slots.is_empty() {
+            return;
+        }
+        let mut acc = 0u32;
+        for k in keys {
+            acc ^= self.slots[self.home(k)].row;
+        }
+        std::hint::black_box(acc);
+    }
+}
+
 /// How numbers kept as keys (of the streamed summary's keyed ids, of [`CustomerIds`]) are
 /// written: the one text each number has, so that the
 /// number stands for the text exactly (`007` and `7` are different customers: only one of
@@ -1783,5 +1917,71 @@ mod tests {
         let mut want: Vec<u32> = (0..ids.len() as u32).collect();
         want.sort_by(|&a, &b| natural_cmp(&ids[a as usize], &ids[b as usize]).then(a.cmp(&b)));
         assert_eq!(natural_order(&c), want);
+    }
+
+    /// A key for the `IntRows` tests: mostly from a small range (repeats, and runs of
+    /// neighbouring keys that crowd neighbouring slots), sometimes an extreme.
+    fn int_key() -> impl Strategy<Value = i64> {
+        prop_oneof![
+            8 => -40i64..200,
+            1 => any::<i64>(),
+            1 => prop::sample::select(vec![i64::MIN, i64::MAX, -1, 0]),
+        ]
+    }
+
+    proptest! {
+        /// `IntRows` gives every key the row a `HashMap` gives it (first-seen rows, inserted
+        /// through growth from no slots or from a reserved size, and looked up after), answers
+        /// `None` for keys never inserted, and keeps its load at most 3/4.
+        #[test]
+        fn int_rows_answer_like_a_hash_map(
+            keys in prop::collection::vec(int_key(), 0..400),
+            probes in prop::collection::vec(int_key(), 0..50),
+            reserved in 0usize..40,
+        ) {
+            let mut t = IntRows::with_capacity(reserved);
+            let mut want: std::collections::HashMap<i64, u32> = std::collections::HashMap::new();
+            for &k in &keys {
+                let next = want.len() as u32;
+                let w = *want.entry(k).or_insert(next);
+                prop_assert_eq!(t.get_or_insert(k, next), w);
+                prop_assert!(t.len() * 4 <= t.slots.len() * 3);
+            }
+            prop_assert_eq!(t.len(), want.len());
+            t.warm(keys.iter().chain(&probes).copied());
+            for k in keys.iter().chain(&probes) {
+                prop_assert_eq!(t.get(*k), want.get(k).copied());
+            }
+        }
+    }
+
+    /// Keys that share a home slot probe past each other (the table of 16 slots holds 12
+    /// keys chosen to collide at its last slot, so that their run wraps around to the start).
+    #[test]
+    fn int_rows_collisions_probe_on() {
+        let mut t = IntRows::with_capacity(1);
+        assert_eq!(t.slots.len(), 16);
+        let home = 15;
+        let colliding: Vec<i64> = (0..1_000_000)
+            .filter(|&k| t.home(k) == home)
+            .take(12)
+            .collect();
+        assert_eq!(colliding.len(), 12);
+        for (r, &k) in colliding.iter().enumerate() {
+            assert_eq!(t.get_or_insert(k, r as u32), r as u32);
+        }
+        assert_eq!(t.slots.len(), 16, "12 keys fit 16 slots at 3/4");
+        for (r, &k) in colliding.iter().enumerate() {
+            assert_eq!(t.get_or_insert(k, 99), r as u32);
+            assert_eq!(t.get(k), Some(r as u32));
+        }
+        let absent = (0..1_000_000).find(|&k| t.home(k) == home && !colliding.contains(&k));
+        assert_eq!(absent.and_then(|k| t.get(k)), None);
+        // One more key grows the table; the rows stay.
+        assert_eq!(t.get_or_insert(-5, 12), 12);
+        assert_eq!(t.slots.len(), 32);
+        for (r, &k) in colliding.iter().enumerate() {
+            assert_eq!(t.get(k), Some(r as u32));
+        }
     }
 }

@@ -999,7 +999,7 @@ pub struct CustomerIds {
 #[derive(Debug)]
 struct Keyed {
     form: KeyText,
-    map: IntMap,
+    map: IntRows,
     numbers: Vec<i64>,
 }
 
@@ -1077,7 +1077,7 @@ impl CustomerIds {
         if let Some(k) = &mut self.keyed {
             if let Some(v) = k.form.key(s) {
                 let next = k.numbers.len() as u32;
-                let i = *k.map.entry(v).or_insert(next);
+                let i = k.map.get_or_insert(v, next);
                 if i == next {
                     k.numbers.push(v);
                     self.ids.values.push(s);
@@ -1110,10 +1110,9 @@ impl CustomerIds {
         for form in [Some(KeyText::Int), padded].into_iter().flatten() {
             let numbers: Option<Vec<i64>> = (0..v.len()).map(|i| form.key(v.get(i))).collect();
             if let (Some(numbers), Some(_)) = (numbers, form.key(next)) {
-                let mut map = IntMap::default();
-                map.reserve(numbers.len().max(self.rows_hint / 4));
+                let mut map = IntRows::with_capacity(numbers.len().max(self.rows_hint / 4));
                 for (i, &n) in numbers.iter().enumerate() {
-                    map.insert(n, i as u32);
+                    map.get_or_insert(n, i as u32);
                 }
                 return Some(Keyed { form, map, numbers });
             }
@@ -1124,7 +1123,7 @@ impl CustomerIds {
     #[must_use]
     pub fn lookup(&self, s: &str) -> Option<u32> {
         if let Some(k) = &self.keyed {
-            return k.map.get(&k.form.key(s)?).copied();
+            return k.map.get(k.form.key(s)?);
         }
         match &self.dense {
             Some(d) => {
@@ -1139,11 +1138,7 @@ impl CustomerIds {
     /// cache misses that a row-by-row loop would pay one after another.
     pub fn warm<'a>(&self, ids: impl Iterator<Item = &'a str>) {
         if let Some(k) = &self.keyed {
-            let mut acc = 0u32;
-            for v in ids.filter_map(|s| k.form.key(s)) {
-                acc ^= k.map.get(&v).copied().unwrap_or(0);
-            }
-            std::hint::black_box(acc);
+            k.map.warm(ids.filter_map(|s| k.form.key(s)));
             return;
         }
         let Some(d) = &self.dense else {
@@ -1169,7 +1164,7 @@ impl CustomerIds {
             for &v in chunk {
                 if let Some(k) = self.keyed.as_mut().filter(|k| k.form == KeyText::Int) {
                     let next = k.numbers.len() as u32;
-                    let i = *k.map.entry(v).or_insert(next);
+                    let i = k.map.get_or_insert(v, next);
                     if i == next {
                         k.numbers.push(v);
                         let t = crate::io::int_text(v, &mut b);
@@ -1214,14 +1209,10 @@ impl CustomerIds {
                 } => **p == *prefix && *w == width,
             }) && chunk.iter().all(|&n| i64::try_from(n).is_ok());
             if let (true, Some(k)) = (by_number, self.keyed.as_mut()) {
-                let mut acc = 0u32;
-                for &n in chunk {
-                    acc ^= k.map.get(&(n as i64)).copied().unwrap_or(0);
-                }
-                std::hint::black_box(acc);
+                k.map.warm(chunk.iter().map(|&n| n as i64));
                 for &n in chunk {
                     let next = k.numbers.len() as u32;
-                    let i = *k.map.entry(n as i64).or_insert(next);
+                    let i = k.map.get_or_insert(n as i64, next);
                     if i == next {
                         k.numbers.push(n as i64);
                         self.ids
@@ -1244,9 +1235,8 @@ impl CustomerIds {
         let mut acc = 0u32;
         if let Some(k) = &self.keyed {
             if k.form == KeyText::Int {
-                for v in ids {
-                    acc ^= k.map.get(&v).copied().unwrap_or(0);
-                }
+                k.map.warm(ids);
+                return;
             }
         } else if let Some(d) = self.dense.as_ref().filter(|d| d.prefix.is_empty()) {
             for n in ids.filter_map(|v| usize::try_from(v).ok()) {
@@ -1309,9 +1299,6 @@ impl CustomerIds {
         self.ids.values
     }
 }
-
-/// Integer keys to rows.
-pub(crate) type IntMap = hashbrown::HashMap<i64, u32, foldhash::fast::FixedState>;
 
 /// Integer keys to rows, for the hot path of the streamed summary: an open-addressing table
 /// with linear probing whose slot holds a key and its row together, so that a lookup (hit or

@@ -53,7 +53,7 @@ pub fn summary_record_batch(
     rfm: Option<&RfmScores>,
     cpm: Option<(&CpmResult, &CpmOptions)>,
 ) -> Result<RecordBatch> {
-    let out = SummaryColumns::new(s, rfm, cpm);
+    let out = SummaryColumns::new(s, rfm, cpm)?;
     let all: Vec<usize> = (0..out.names.len()).collect();
     let (left, right) = out.halves(&all);
     let rows = 0..s.len();
@@ -104,11 +104,48 @@ const RFM_COLUMNS: [&str; 4] = ["r", "f", "m", "rfm_segment"];
 const CPM_COLUMNS: [&str; 2] = ["cpm_class", "cpm_name"];
 
 impl<'a> SummaryColumns<'a> {
+    /// The table of `s` (with RFM and CPM columns when given).
+    ///
+    /// # Errors
+    /// `malformed_input` when a column of `s`, `rfm` or `cpm` does not hold one value per
+    /// customer (the fields are public: a summary built by hand can be inconsistent).
     pub(crate) fn new(
         s: &'a CustomerSummaries,
         rfm: Option<&'a RfmScores>,
         cpm: Option<(&'a CpmResult, &CpmOptions)>,
-    ) -> Self {
+    ) -> Result<Self> {
+        let n = s.len();
+        let lens = [
+            s.customer_id.len(),
+            s.first_order_day.len(),
+            s.last_order_day.len(),
+            s.purchase_days.len(),
+            s.subscription_orders.len(),
+            s.cancelled_orders.len(),
+            s.recency_days.len(),
+            s.tenure_days.len(),
+            s.age_days.len(),
+            s.gross_units.len(),
+            s.refund_units.len(),
+            s.net_units.len(),
+            s.subscription.len(),
+            s.dormant.len(),
+        ];
+        let rfm_lens = rfm.map_or([n; 4], |f| {
+            [f.r.len(), f.f.len(), f.m.len(), f.segment.len()]
+        });
+        let cpm_len = cpm.map_or(n, |(c, _)| c.class.len());
+        if lens
+            .iter()
+            .chain(&rfm_lens)
+            .chain([&cpm_len])
+            .any(|&l| l != n)
+        {
+            return Err(malformed(format!(
+                "a summary column does not hold one value per customer ({n} customers): \
+                 build the summary with kokyaku::summary::summarize"
+            )));
+        }
         let mut names = BASE_COLUMNS.to_vec();
         if rfm.is_some() {
             names.extend(RFM_COLUMNS);
@@ -123,7 +160,7 @@ impl<'a> SummaryColumns<'a> {
                 .collect();
             (c, classes)
         });
-        Self { s, rfm, cpm, names }
+        Ok(Self { s, rfm, cpm, names })
     }
 
     /// The columns split in two of about equal work (text columns cost about three times
@@ -481,7 +518,7 @@ pub(crate) fn write_summary_csv_in_blocks<W: Write>(
     mut w: W,
     block: usize,
 ) -> Result<()> {
-    let out = SummaryColumns::new(s, rfm, cpm);
+    let out = SummaryColumns::new(s, rfm, cpm)?;
     let cols: Vec<usize> = (0..out.names.len()).collect();
     let schema = out.batch(out.build(&cols, 0..0)?)?.schema();
     write_csv_header(&schema, &mut w)?;
@@ -681,7 +718,7 @@ pub(crate) fn write_summary_parquet_in_groups<W: Write + Send>(
     w: W,
     group_rows: Option<usize>,
 ) -> Result<()> {
-    let out = SummaryColumns::new(s, rfm, cpm);
+    let out = SummaryColumns::new(s, rfm, cpm)?;
     let cols: Vec<usize> = (0..out.names.len()).collect();
     // The schema: the columns' types, from an empty range.
     let schema = out.batch(out.build(&cols, 0..0)?)?.schema();

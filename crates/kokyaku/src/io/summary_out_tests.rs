@@ -146,3 +146,24 @@ proptest! {
         check(&rows, scale);
     }
 }
+
+/// A summary built by hand with a short column (its fields are public) is an error naming the
+/// problem, never an index panic, on every output route.
+#[test]
+fn a_summary_with_a_short_column_is_an_error() {
+    let text = log_text(&[(2, 3, 1250, false), (3, 5, 99, false)], 2);
+    let ing = read_csv_str(&text, &ReadOptions::default()).expect("read");
+    let opts = AnalysisOptions::default();
+    let ca = CustomerAnalysis::build(&ing.log, &opts).expect("analysis");
+    let mut s = ca.summary.clone();
+    s.dormant.pop();
+    let (rfm, cpm) = (Some(&ca.rfm), Some((&ca.cpm, &opts.cpm)));
+    let e = summary_record_batch(&s, rfm, cpm).expect_err("short column");
+    assert_eq!(e.code(), "malformed_input");
+    assert!(e.to_string().contains("one value per customer"), "{e}");
+    assert!(write_summary_parquet(&s, rfm, cpm, Vec::new()).is_err());
+    assert!(write_summary_csv(&s, rfm, cpm, Vec::new()).is_err());
+    let mut r = ca.rfm.clone();
+    r.m.pop();
+    assert!(summary_record_batch(&ca.summary, Some(&r), cpm).is_err());
+}

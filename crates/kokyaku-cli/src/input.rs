@@ -311,8 +311,12 @@ pub fn write_summary(
 ) -> Result<()> {
     let (s, rfm, cpm) = (&ca.summary, Some(&ca.rfm), Some((&ca.cpm, &opts.cpm)));
     if path.as_os_str() == "-" {
-        let out = BufWriter::new(std::io::stdout().lock());
-        return kokyaku::io::write_summary_csv(s, rfm, cpm, out);
+        let mut out = BufWriter::new(std::io::stdout().lock());
+        kokyaku::io::write_summary_csv(s, rfm, cpm, &mut out)?;
+        return out.flush().map_err(|e| Error::Io {
+            path: "<stdout>".into(),
+            source: e,
+        });
     }
     let mut w = create(path)?;
     if is_parquet(path) {

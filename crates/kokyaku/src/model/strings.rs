@@ -1281,9 +1281,15 @@ impl CustomerIds {
         if let Some(k) = &self.keyed {
             // One prefix and width of digits, or integers without a sign: by value.
             if k.numbers.iter().all(|&n| n >= 0) {
-                let mut rows: Vec<u32> = (0..k.numbers.len() as u32).collect();
-                radsort::sort_by_key(&mut rows, |&r| k.numbers[r as usize]);
-                return rows;
+                // The keys travel with their rows: no random read of a key per pass.
+                let mut keyed: Vec<(i64, u32)> = k
+                    .numbers
+                    .iter()
+                    .enumerate()
+                    .map(|(r, &v)| (v, r as u32))
+                    .collect();
+                radsort::sort_by_key(&mut keyed, |&(v, _)| v);
+                return keyed.into_iter().map(|(_, r)| r).collect();
             }
             return natural_order(&self.ids.values);
         }

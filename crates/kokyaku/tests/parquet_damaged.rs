@@ -14,6 +14,10 @@ fn decoder_panic_is_malformed_input() {
         // Thrift reader took each short skip as success and looped for hours (the parquet
         // fuzz target's timeout); the strict chunk reader makes it an error at once.
         &include_bytes!("data/parquet_header_skip_loop.parquet")[..],
+        // A 1840-byte file whose int64 dictionary page claims 10^15 values: arrow-rs sized the
+        // dictionary from that claim and filled 6.6 GB before it failed. The committed fuzz
+        // seed runs it under the fuzzer's 2 GB limit.
+        &include_bytes!("data/parquet_claimed_rows_oom.parquet")[..],
     ] {
         let opts = ReadOptions::default();
         match read_parquet_bytes(bytes::Bytes::copy_from_slice(data), &opts) {
@@ -24,4 +28,19 @@ fn decoder_panic_is_malformed_input() {
             ),
         }
     }
+}
+
+#[test]
+fn a_dictionary_page_claiming_more_values_than_its_bytes_is_malformed_input_at_once() {
+    let data = include_bytes!("data/parquet_claimed_rows_oom.parquet");
+    let Err(e) = read_parquet_bytes(bytes::Bytes::from_static(data), &ReadOptions::default())
+    else {
+        panic!("a damaged file was read");
+    };
+    assert_eq!(e.code(), "malformed_input", "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains("dictionary page of column 'CustomerID'"),
+        "{text}"
+    );
 }

@@ -30,9 +30,11 @@ mod summary_out;
 #[cfg(all(test, feature = "parquet"))]
 mod summary_out_tests;
 #[cfg(feature = "parquet")]
-pub(crate) use parquet::Strict as StrictParquet;
-#[cfg(feature = "parquet")]
 pub(crate) use parquet::malformed as parquet_malformed;
+#[cfg(feature = "parquet")]
+pub(crate) use parquet::{
+    Strict as StrictParquet, check_dictionary_pages as check_parquet_dictionary_pages,
+};
 mod time;
 
 #[cfg(feature = "parquet")]

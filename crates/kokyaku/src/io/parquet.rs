@@ -50,7 +50,7 @@ pub(crate) fn malformed(e: impl std::fmt::Display) -> Error {
 /// (found by the `parquet` fuzz target; see `tests/parquet_damaged.rs`). Every read the decoder
 /// makes through `get_read` has a known length (a header, a page), so running out of data there
 /// is damage, reported as `malformed_input`.
-pub(crate) struct Strict<C>(pub C);
+pub(crate) struct Strict<C>(pub std::sync::Arc<C>);
 
 impl<C: parquet::file::reader::Length> parquet::file::reader::Length for Strict<C> {
     fn len(&self) -> u64 {
@@ -102,6 +102,142 @@ pub fn read_parquet_file(file: File, opts: &ReadOptions) -> Result<Ingested> {
     Ok(parquet_file_into(file, opts, builder)?.finish())
 }
 
+/// The number of rows to reserve room for: the footer's row count, which is only a claim (a
+/// damaged or hostile footer may claim billions of rows in a few bytes), bounded by
+/// [`MAX_ROWS_PER_BYTE`] rows per byte of the file. The bound only limits what is reserved
+/// up front; a file with more rows than it still reads them all.
+fn rows_hint(claimed_rows: i64, file_bytes: u64) -> usize {
+    let claimed = u64::try_from(claimed_rows).unwrap_or(0);
+    let bound = file_bytes.saturating_mul(MAX_ROWS_PER_BYTE);
+    usize::try_from(claimed.min(bound)).unwrap_or(usize::MAX)
+}
+
+/// Rows per byte of a Parquet file that [`rows_hint`] believes. Order logs take 15-30 bytes a
+/// row compressed (the benchmark files take 18-117), so four rows a byte is far above any real
+/// log and still keeps what one byte can make the reader reserve small.
+const MAX_ROWS_PER_BYTE: u64 = 4;
+
+/// Checks the first page header of each wanted column chunk: a dictionary page of a
+/// fixed-width type must hold the values it claims.
+///
+/// arrow-rs sizes a primitive column's dictionary from the page header's value count before it
+/// decodes a value (`DictDecoder::set_dict`), so a damaged header claiming 2^31 values in a
+/// page of a few bytes made it allocate and fill gigabytes before it failed (the `parquet` fuzz
+/// target's out-of-memory input, `tests/data/parquet_claimed_rows_oom.parquet`). A plain
+/// dictionary of a fixed-width type takes exactly `width` bytes a value, so the check rejects
+/// only damaged files. A header this reader does not follow is left to arrow-rs.
+pub(crate) fn check_dictionary_pages<T: parquet::file::reader::ChunkReader>(
+    chunks: &T,
+    meta: &parquet::file::metadata::ParquetMetaData,
+    wanted: &[usize],
+) -> Result<()> {
+    use parquet::basic::Type;
+    for (g, group) in meta.row_groups().iter().enumerate() {
+        for &c in wanted {
+            let Some(col) = group.columns().get(c) else {
+                continue;
+            };
+            let width: u64 = match col.column_type() {
+                Type::INT32 | Type::FLOAT => 4,
+                Type::INT64 | Type::DOUBLE => 8,
+                Type::INT96 => 12,
+                Type::FIXED_LEN_BYTE_ARRAY => {
+                    u64::try_from(col.column_descr().type_length()).unwrap_or(0)
+                }
+                Type::BOOLEAN | Type::BYTE_ARRAY => continue,
+            };
+            let start = col
+                .dictionary_page_offset()
+                .unwrap_or_else(|| col.data_page_offset());
+            let (Ok(start), Ok(len)) = (u64::try_from(start), u64::try_from(col.compressed_size()))
+            else {
+                continue;
+            };
+            let len = len.min(chunks.len().saturating_sub(start)).min(HEADER_PEEK);
+            let Ok(head) = chunks.get_bytes(start, usize::try_from(len).unwrap_or(0)) else {
+                continue;
+            };
+            if let Some((values, bytes)) = dictionary_page_claim(&head) {
+                if values.saturating_mul(width) > bytes {
+                    return Err(malformed(format_args!(
+                        "the dictionary page of column '{}' in row group {g} claims \
+                             {values} values of {width} bytes in a page of {bytes} bytes; the file \
+                             is damaged (write it again)",
+                        col.column_path().string()
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Bytes of a column chunk's start read for its first page header.
+const HEADER_PEEK: u64 = 256;
+
+/// The value count and uncompressed byte size a page header claims, if it heads a dictionary
+/// page: the fields `type` (1), `uncompressed_page_size` (2) and
+/// `dictionary_page_header.num_values` (7.1) of Parquet's `PageHeader`, in Thrift's compact
+/// protocol. `None` for any other page, or a header this short reader does not follow (a field
+/// it does not expect before the dictionary header).
+fn dictionary_page_claim(head: &[u8]) -> Option<(u64, u64)> {
+    const I32: u8 = 5;
+    const STRUCT: u8 = 12;
+    const DICTIONARY_PAGE: i64 = 2;
+    let mut at = 0usize;
+    let varint = |at: &mut usize| -> Option<i64> {
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let b = *head.get(*at)?;
+            *at += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                let signed = (v >> 1) as i64 ^ -((v & 1) as i64);
+                return Some(signed);
+            }
+        }
+        None
+    };
+    let (mut kind, mut size) = (None, None);
+    let mut field: i64 = 0;
+    loop {
+        let b = *head.get(at)?;
+        at += 1;
+        if b == 0 {
+            return None;
+        }
+        let delta = i64::from(b >> 4);
+        field = if delta == 0 {
+            varint(&mut at)?
+        } else {
+            field + delta
+        };
+        match (field, b & 0x0f) {
+            (1..=4, I32) => {
+                let v = varint(&mut at)?;
+                match field {
+                    1 => kind = Some(v),
+                    2 => size = Some(v),
+                    _ => {}
+                }
+            }
+            (7, STRUCT) => {
+                if kind != Some(DICTIONARY_PAGE) {
+                    return None;
+                }
+                let f = *head.get(at)?;
+                at += 1;
+                if f != (1 << 4) | I32 {
+                    return None;
+                }
+                let values = u64::try_from(varint(&mut at)?).ok()?;
+                return Some((values, u64::try_from(size?).ok()?));
+            }
+            _ => return None,
+        }
+    }
+}
+
 /// Rows per decoded batch.
 const BATCH_ROWS: usize = 65_536;
 
@@ -121,23 +257,23 @@ pub(crate) fn parquet_file_into_batches<S: OrderSink>(
     sink: S,
     batch_rows: usize,
 ) -> Result<Ingestor<S>> {
-    let b = ParquetRecordBatchReaderBuilder::try_new(Strict(file)).map_err(malformed)?;
-    read_with(b, opts, sink, batch_rows)
+    read_with(&std::sync::Arc::new(file), opts, sink, batch_rows)
 }
 
 /// Reads an order log from Parquet bytes.
 pub fn read_parquet_bytes(bytes: bytes::Bytes, opts: &ReadOptions) -> Result<Ingested> {
-    let b = ParquetRecordBatchReaderBuilder::try_new(Strict(bytes)).map_err(malformed)?;
     let builder = crate::model::OrderLogBuilder::new(opts.tz()?);
-    Ok(read_with(b, opts, builder, BATCH_ROWS)?.finish())
+    Ok(read_with(&std::sync::Arc::new(bytes), opts, builder, BATCH_ROWS)?.finish())
 }
 
 fn read_with<T: parquet::file::reader::ChunkReader + 'static, S: OrderSink>(
-    b: ParquetRecordBatchReaderBuilder<T>,
+    chunks: &std::sync::Arc<T>,
     opts: &ReadOptions,
     sink: S,
     batch_rows: usize,
 ) -> Result<Ingestor<S>> {
+    let file_bytes = chunks.len();
+    let b = ParquetRecordBatchReaderBuilder::try_new(Strict(chunks.clone())).map_err(malformed)?;
     let schema = b.schema().clone();
     let header: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let r = resolve(&header, &opts.columns)?;
@@ -145,6 +281,7 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static, S: OrderSink>(
     wanted.sort_unstable();
     wanted.dedup();
     let total = b.metadata().file_metadata().num_rows();
+    check_dictionary_pages(&**chunks, b.metadata(), &wanted)?;
     let mask = ProjectionMask::roots(b.parquet_schema(), wanted.iter().copied());
     let reader = b
         .with_projection(mask)
@@ -154,7 +291,7 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static, S: OrderSink>(
     // Position of each role within the projected batch.
     let pos = |role: Option<usize>| role.and_then(|c| wanted.iter().position(|&w| w == c));
     let p = r.roles().map(pos);
-    let total = usize::try_from(total).unwrap_or(0);
+    let total = rows_hint(total, file_bytes);
     ingest_batches(&schema, &r, p, total, opts, sink, |prepare, consume| {
         drive_reader(reader, prepare, consume)
     })
@@ -1264,5 +1401,49 @@ impl<W: std::io::Write + Send> SimParquetWriter<W> {
         self.flush()?;
         self.writer.close().map_err(malformed)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{dictionary_page_claim, rows_hint};
+
+    #[test]
+    fn dictionary_page_claim_reads_a_compact_thrift_page_header() {
+        // PageHeader { type: DICTIONARY_PAGE (2), uncompressed_page_size: 16,
+        // compressed_page_size: 16, dictionary_page_header: { num_values: 3, encoding: PLAIN } }
+        // in Thrift's compact protocol: field headers (delta << 4 | type), zigzag varints.
+        let dict = [0x15, 4, 0x15, 32, 0x15, 32, 0x4c, 0x15, 6, 0x15, 0, 0, 0];
+        assert_eq!(dictionary_page_claim(&dict), Some((3, 16)));
+        // The same with a CRC (field 4) before the dictionary header.
+        let crc = [
+            0x15, 4, 0x15, 32, 0x15, 32, 0x15, 0x81, 0x01, 0x3c, 0x15, 6, 0,
+        ];
+        assert_eq!(dictionary_page_claim(&crc), Some((3, 16)));
+        // A data page (type 0) with its header (field 5) is not a dictionary page.
+        let data = [0x15, 0, 0x15, 32, 0x15, 32, 0x2c, 0x15, 6, 0, 0];
+        assert_eq!(dictionary_page_claim(&data), None);
+        // Cut short: no claim.
+        assert_eq!(dictionary_page_claim(&dict[..7]), None);
+        assert_eq!(dictionary_page_claim(&[]), None);
+    }
+
+    #[test]
+    fn rows_hint_believes_a_real_footer() {
+        // The benchmark's 10M-order log: 175 MB.
+        assert_eq!(rows_hint(10_000_000, 175_198_091), 10_000_000);
+        assert_eq!(rows_hint(0, 1000), 0);
+    }
+
+    #[test]
+    fn rows_hint_bounds_a_footer_claiming_more_rows_than_bytes_can_hold() {
+        // The parquet fuzz target's out-of-memory input: a 1840-byte file whose footer claims
+        // billions of rows made the reader reserve (and fill) 6.6 GB.
+        assert_eq!(rows_hint(1 << 40, 1840), 4 * 1840);
+        assert_eq!(
+            rows_hint(i64::MAX, u64::MAX),
+            usize::try_from(i64::MAX).unwrap_or(usize::MAX)
+        );
+        assert_eq!(rows_hint(-5, 1840), 0);
     }
 }

@@ -146,10 +146,13 @@ fn parquet_with_header(
     >,
     Vec<String>,
 )> {
+    let file = std::sync::Arc::new(file);
     let b = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
-        crate::io::StrictParquet(file),
+        crate::io::StrictParquet(file.clone()),
     )
     .map_err(crate::io::parquet_malformed)?;
+    let all: Vec<usize> = (0..b.parquet_schema().num_columns()).collect();
+    crate::io::check_parquet_dictionary_pages(&*file, b.metadata(), &all)?;
     let header = b
         .schema()
         .fields()

@@ -17,7 +17,7 @@ fn decoder_panic_is_malformed_input() {
         // A 1840-byte file whose int64 dictionary page claims 10^15 values: arrow-rs sized the
         // dictionary from that claim and filled 6.6 GB before it failed. The committed fuzz
         // seed runs it under the fuzzer's 2 GB limit.
-        &include_bytes!("data/parquet_claimed_rows_oom.parquet")[..],
+        &include_bytes!("data/parquet_dictionary_claim_oom.parquet")[..],
     ] {
         let opts = ReadOptions::default();
         match read_parquet_bytes(bytes::Bytes::copy_from_slice(data), &opts) {
@@ -32,7 +32,7 @@ fn decoder_panic_is_malformed_input() {
 
 #[test]
 fn a_dictionary_page_claiming_more_values_than_its_bytes_is_malformed_input_at_once() {
-    let data = include_bytes!("data/parquet_claimed_rows_oom.parquet");
+    let data = include_bytes!("data/parquet_dictionary_claim_oom.parquet");
     let Err(e) = read_parquet_bytes(bytes::Bytes::from_static(data), &ReadOptions::default())
     else {
         panic!("a damaged file was read");

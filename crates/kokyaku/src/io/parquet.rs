@@ -123,7 +123,7 @@ const MAX_ROWS_PER_BYTE: u64 = 4;
 /// arrow-rs sizes a primitive column's dictionary from the page header's value count before it
 /// decodes a value (`DictDecoder::set_dict`), so a damaged header claiming 2^31 values in a
 /// page of a few bytes made it allocate and fill gigabytes before it failed (the `parquet` fuzz
-/// target's out-of-memory input, `tests/data/parquet_claimed_rows_oom.parquet`). A plain
+/// target's out-of-memory input, `tests/data/parquet_dictionary_claim_oom.parquet`). A plain
 /// dictionary of a fixed-width type takes exactly `width` bytes a value, so the check rejects
 /// only damaged files. A header this reader does not follow is left to arrow-rs.
 pub(crate) fn check_dictionary_pages<T: parquet::file::reader::ChunkReader>(

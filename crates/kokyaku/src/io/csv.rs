@@ -120,9 +120,7 @@ fn read_delimited<R: Read, S: OrderSink>(
         }
         let first = pending_first.then_some(&rec);
         let mut chunks = TextChunks::new(&resolved);
-        return chunks
-            .read(&mut rdr, first, delim, opts, &mut ing)
-            .map(|()| ing);
+        return chunks.read(&mut rdr, first, delim, opts, ing);
     }
     if pending_first {
         row_no += 1;
@@ -207,19 +205,22 @@ impl TextChunks {
         true
     }
 
-    /// Sends the gathered rows to `ing`: as one plain batch when they are, else row by row.
-    fn send<S: OrderSink>(&mut self, opts: &ReadOptions, ing: &mut Ingestor<S>) -> Result<()> {
-        use arrow_array::{Array, ArrayRef, StringArray};
+    /// Takes the gathered rows as one chunk of text columns, checked for plain new orders
+    /// (the work of the reading thread).
+    fn take(&mut self, opts: &ReadOptions) -> Result<Option<Chunk>> {
+        use arrow_array::{ArrayRef, StringArray};
         let rows = self.rows;
         if rows == 0 {
-            return Ok(());
+            return Ok(None);
         }
         let mut arrays: [Option<ArrayRef>; 11] = Default::default();
         for (k, slot) in arrays.iter_mut().enumerate() {
             if self.roles[k].is_none() {
                 continue;
             }
-            let offsets = std::mem::replace(&mut self.offsets[k], vec![0]);
+            let mut offsets = Vec::with_capacity(self.chunk_rows + 1);
+            offsets.push(0);
+            let offsets = std::mem::replace(&mut self.offsets[k], offsets);
             let values = std::mem::take(&mut self.values[k]);
             // Valid UTF-8 (each field came from a `StringRecord`), offsets rising from 0.
             let a = StringArray::try_new(
@@ -239,65 +240,52 @@ impl TextChunks {
         let first = self.first_row;
         self.first_row += rows as u64;
         self.rows = 0;
-        if let Some(b) = super::parquet::plain_text_batch(&arrays, rows, opts)? {
-            if ing.plain_batch(first, &b)? {
-                return Ok(());
-            }
-        }
-        let text: Vec<Option<&StringArray>> = arrays
-            .iter()
-            .map(|a| {
-                a.as_ref()
-                    .and_then(|a| a.as_any().downcast_ref::<StringArray>())
-            })
-            .collect();
-        for i in 0..rows {
-            let f = |k: usize| text[k].map_or(Val::Null, |a| Val::Str(a.value(i)));
-            let row = Row {
-                customer: f(0),
-                order: f(1),
-                time: f(2),
-                amount: f(3),
-                quantity: f(4),
-                unit_price: f(5),
-                currency: f(6),
-                status: f(7),
-                kind: f(8),
-                subscription: f(9),
-                sku: f(10),
-            };
-            ing.row(first + i as u64, &row)?;
-            if ing.abandoned() {
-                break;
-            }
-        }
-        Ok(())
+        let plain = super::parquet::plain_text_batch(&arrays, rows, opts)?;
+        Ok(Some(Chunk {
+            first,
+            rows,
+            arrays,
+            plain,
+        }))
     }
 
     /// Reads every row after the header (`first`: a first row already read, when there is no
-    /// header) into `ing`.
-    fn read<R: Read, S: OrderSink>(
+    /// header) and hands `emit` the pieces in file order, until `emit` returns `false` (the
+    /// consumer stopped) or the text ends; a read error is the last piece.
+    fn produce<R: Read>(
         &mut self,
         rdr: &mut ::csv::Reader<R>,
         first: Option<&::csv::StringRecord>,
         delim: u8,
         opts: &ReadOptions,
-        ing: &mut Ingestor<S>,
-    ) -> Result<()> {
+        emit: &mut dyn FnMut(Piece) -> bool,
+    ) {
+        let take = |this: &mut Self, emit: &mut dyn FnMut(Piece) -> bool| -> bool {
+            match this.take(opts) {
+                Ok(None) => true,
+                Ok(Some(c)) => emit(Piece::Chunk(Box::new(c))),
+                Err(e) => {
+                    emit(Piece::Error(e));
+                    false
+                }
+            }
+        };
         let mut rec = ::csv::StringRecord::new();
         if let Some(f) = first {
             rec.clone_from(f);
         }
         let mut have = first.is_some();
         let mut row_no: u64 = 0;
-        while !ing.abandoned() {
+        loop {
             if !have {
                 match rdr.read_record(&mut rec) {
                     Ok(true) => {}
                     Ok(false) => break,
                     Err(e) => {
-                        self.send(opts, ing)?;
-                        return Err(malformed(row_no + 1, &e));
+                        if take(self, emit) {
+                            emit(Piece::Error(malformed(row_no + 1, &e)));
+                        }
+                        return;
                     }
                 }
             }
@@ -308,27 +296,171 @@ impl TextChunks {
                     self.first_row = row_no;
                 }
                 if !self.push(&rec) {
-                    self.send(opts, ing)?;
+                    if !take(self, emit) {
+                        return;
+                    }
                     self.first_row = row_no;
                     if !self.push(&rec) {
-                        return Err(malformed(row_no, &"field too long"));
+                        emit(Piece::Error(malformed(row_no, &"field too long")));
+                        return;
                     }
                 }
-                if self.rows >= self.chunk_rows {
-                    self.send(opts, ing)?;
+                if self.rows >= self.chunk_rows && !take(self, emit) {
+                    return;
                 }
                 continue;
             }
             // Not a plain row: what came before goes first, then this row as before.
-            self.send(opts, ing)?;
+            if !take(self, emit) {
+                return;
+            }
             if rec.len() == 1 && rec.get(0).is_some_and(str::is_empty) {
                 continue; // a blank line is not a row
             }
             let joined: Vec<&str> = rec.iter().collect();
-            ing.malformed(row_no, &joined.join(&char::from(delim).to_string()))?;
+            let text = joined.join(&char::from(delim).to_string());
+            if !emit(Piece::Malformed(row_no, text)) {
+                return;
+            }
         }
-        self.send(opts, ing)
+        take(self, emit);
     }
+
+    /// Reads every row after the header into `ing`: the text is read and split into checked
+    /// chunks on this thread while `ing` takes them on another (in order, so rows, errors and
+    /// rejections come out as a single thread would give them); in the browser, on this one.
+    fn read<R: Read, S: OrderSink>(
+        &mut self,
+        rdr: &mut ::csv::Reader<R>,
+        first: Option<&::csv::StringRecord>,
+        delim: u8,
+        opts: &ReadOptions,
+        ing: Ingestor<S>,
+    ) -> Result<Ingestor<S>> {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            std::thread::scope(|scope| {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(4);
+                // Tests count what the sink takes in this thread's hooks: they go along.
+                #[cfg(test)]
+                let hooks = super::plain_tests::hooks();
+                let consumer = scope.spawn(move || {
+                    #[cfg(test)]
+                    super::plain_tests::set_hooks(hooks);
+                    let mut ing = ing;
+                    let mut fed = Ok(());
+                    for piece in rx {
+                        fed = feed(piece, &mut ing);
+                        if fed.is_err() || ing.abandoned() {
+                            break; // dropping `rx` stops the reading thread
+                        }
+                    }
+                    #[cfg(test)]
+                    let hooks = Some(super::plain_tests::hooks());
+                    #[cfg(not(test))]
+                    let hooks: Option<()> = None;
+                    (fed.map(|()| ing), hooks)
+                });
+                self.produce(rdr, first, delim, opts, &mut |p| tx.send(p).is_ok());
+                drop(tx);
+                let (out, hooks_after) = consumer
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                #[cfg(test)]
+                if let Some(h) = hooks_after {
+                    super::plain_tests::set_hooks(h);
+                }
+                #[cfg(not(test))]
+                let _: Option<()> = hooks_after;
+                out
+            })
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let mut ing = ing;
+            let mut failed = None;
+            self.produce(rdr, first, delim, opts, &mut |p| match feed(p, &mut ing) {
+                Ok(()) => !ing.abandoned(),
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            });
+            failed.map_or(Ok(ing), Err)
+        }
+    }
+}
+
+/// What the reading thread of [`TextChunks`] hands the ingesting one, in file order.
+#[cfg(feature = "parquet")]
+enum Piece {
+    /// Well-formed rows.
+    Chunk(Box<Chunk>),
+    /// A row with the wrong number of fields (its number and text).
+    Malformed(u64, String),
+    /// The text cannot be read on from here.
+    Error(Error),
+}
+
+/// Rows of [`TextChunks`] as text columns, and as a plain batch when every row is a plain new
+/// order.
+#[cfg(feature = "parquet")]
+struct Chunk {
+    first: u64,
+    rows: usize,
+    arrays: [Option<arrow_array::ArrayRef>; 11],
+    plain: Option<super::plain::PlainBatch>,
+}
+
+/// Gives `ing` one piece: a chunk as one plain batch when it is one (and `ing` takes it),
+/// else row by row.
+#[cfg(feature = "parquet")]
+fn feed<S: OrderSink>(piece: Piece, ing: &mut Ingestor<S>) -> Result<()> {
+    use arrow_array::{Array, StringArray};
+    let chunk = match piece {
+        Piece::Chunk(c) => c,
+        Piece::Malformed(row, text) => return ing.malformed(row, &text),
+        Piece::Error(e) => return Err(e),
+    };
+    let Chunk {
+        first,
+        rows,
+        arrays,
+        plain,
+    } = *chunk;
+    if let Some(b) = plain {
+        if ing.plain_batch(first, &b)? {
+            return Ok(());
+        }
+    }
+    let text: Vec<Option<&StringArray>> = arrays
+        .iter()
+        .map(|a| {
+            a.as_ref()
+                .and_then(|a| a.as_any().downcast_ref::<StringArray>())
+        })
+        .collect();
+    for i in 0..rows {
+        let f = |k: usize| text[k].map_or(Val::Null, |a| Val::Str(a.value(i)));
+        let row = Row {
+            customer: f(0),
+            order: f(1),
+            time: f(2),
+            amount: f(3),
+            quantity: f(4),
+            unit_price: f(5),
+            currency: f(6),
+            status: f(7),
+            kind: f(8),
+            subscription: f(9),
+            sku: f(10),
+        };
+        ing.row(first + i as u64, &row)?;
+        if ing.abandoned() {
+            break;
+        }
+    }
+    Ok(())
 }
 
 fn read_whitespace<R: BufRead, S: OrderSink>(

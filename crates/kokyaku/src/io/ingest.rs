@@ -291,8 +291,9 @@ pub struct Names {
 /// Where accepted rows go: the [`OrderLogBuilder`] (the grouped log every analysis reads), or
 /// an accumulator that keeps only what one analysis needs (the streamed customer summary of
 /// [`crate::io::summarize_path`]). The [`Ingestor`] applies every policy and does the
-/// accounting before a row reaches the sink, so each sink sees exactly the same rows.
-pub trait OrderSink {
+/// accounting before a row reaches the sink, so each sink sees exactly the same rows. A sink is
+/// `Send`: readers may feed it on a thread of their own while they read on.
+pub trait OrderSink: Send {
     /// Records the currency of an amount; a second, different currency is an error.
     fn set_currency(&mut self, code: &str, location: &dyn Fn() -> Location) -> Result<()>;
     /// Appends an order; `Ok(None)` when `order_id` was seen before (the caller applies its

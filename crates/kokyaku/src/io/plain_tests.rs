@@ -28,6 +28,23 @@ thread_local! {
     pub(crate) static GROUPED_TAKEN: Cell<usize> = const { Cell::new(0) };
 }
 
+/// This thread's hooks above (a reader that ingests on a thread of its own carries them there
+/// and back).
+pub(crate) fn hooks() -> (usize, bool, usize) {
+    (
+        PLAIN_TAKEN.with(Cell::get),
+        ROWS_ONLY.with(Cell::get),
+        GROUPED_TAKEN.with(Cell::get),
+    )
+}
+
+/// Sets this thread's hooks to `h` (from [`hooks`]).
+pub(crate) fn set_hooks(h: (usize, bool, usize)) {
+    PLAIN_TAKEN.with(|c| c.set(h.0));
+    ROWS_ONLY.with(|c| c.set(h.1));
+    GROUPED_TAKEN.with(|c| c.set(h.2));
+}
+
 /// Everything a grouped log holds, as comparable JSON.
 pub(super) fn log_json(log: &crate::model::OrderLog) -> Value {
     let n = log.n_orders();

@@ -301,42 +301,135 @@ impl<'a> SummaryBuilder<'a> {
 
     /// Appends the next customer's row; `table_state` is its state from a subscription table.
     pub(crate) fn push(&mut self, t: &Totals, table_state: Option<SubscriptionState>) {
-        let (s, as_of, opts) = (&mut self.s, self.as_of, self.opts);
-        let gross_s = t.gross * self.order_scale_up;
-        let ref_s = t.refunded * self.refund_scale_up;
-        let net_s = gross_s - ref_s;
-        s.first_order_day.push(t.first);
-        s.last_order_day.push(t.last);
-        s.orders.push(t.orders);
-        s.purchase_days.push(t.purchase_days);
-        s.subscription_orders.push(t.subscription_orders);
-        s.cancelled_orders.push(t.cancelled);
-        let recency = t.last.map(|l| (as_of - l).max(0) as u32);
-        s.recency_days.push(recency);
-        s.tenure_days
-            .push(t.first.zip(t.last).map(|(f, l)| (l - f) as u32));
-        s.age_days.push(t.first.map(|f| (as_of - f).max(0) as u32));
-        s.gross_units.push(gross_s);
-        s.refund_units.push(ref_s);
-        s.net_units.push(net_s);
-        let state = match table_state {
-            Some(st) => st,
-            None => match t.last_sub_day {
-                None => SubscriptionState::None,
-                Some(d) if as_of - d < opts.subscription_lapse_days as Day => {
-                    SubscriptionState::Active
-                }
-                Some(_) => SubscriptionState::Cancelled,
-            },
+        push_counts(&mut self.s, self.as_of, t);
+        let m = self.rules().money(t, table_state);
+        let s = &mut self.s;
+        s.gross_units.push(m.gross);
+        s.refund_units.push(m.refunded);
+        s.net_units.push(m.net);
+        s.subscription.push(m.state);
+        s.dormant.push(m.dormant);
+    }
+
+    /// Appends `n` rows, row `i` from `total(i)` (no subscription table): the day and count
+    /// columns here and the money and state columns on a helper thread, each pass reading the
+    /// totals itself (no column is shared, so the rows are those of `n` calls of
+    /// [`Self::push`]).
+    pub(crate) fn push_all(&mut self, n: usize, total: &(dyn Fn(usize) -> Totals + Sync)) {
+        use std::mem::take;
+        let rules = self.rules();
+        let s = &mut self.s;
+        // The helper fills the builder's own (reserved) money columns and hands them back.
+        let money_cols = std::sync::Mutex::new(Some((
+            take(&mut s.gross_units),
+            take(&mut s.refund_units),
+            take(&mut s.net_units),
+            take(&mut s.subscription),
+            take(&mut s.dormant),
+        )));
+        let money = || {
+            let mut cols = money_cols.lock().ok().and_then(|mut g| g.take())?;
+            for i in 0..n {
+                let m = rules.money(&total(i), None);
+                cols.0.push(m.gross);
+                cols.1.push(m.refunded);
+                cols.2.push(m.net);
+                cols.3.push(m.state);
+                cols.4.push(m.dormant);
+            }
+            Some(cols)
         };
-        s.subscription.push(state);
-        s.dormant
-            .push(recency.is_some_and(|r| r >= opts.dormant_days));
+        let as_of = self.as_of;
+        let (cols, ()) = crate::par::join(&money, || {
+            for i in 0..n {
+                push_counts(s, as_of, &total(i));
+            }
+        });
+        // `money` runs exactly once, so the columns come back.
+        if let Some(cols) = cols {
+            (
+                s.gross_units,
+                s.refund_units,
+                s.net_units,
+                s.subscription,
+                s.dormant,
+            ) = cols;
+        }
+    }
+
+    fn rules(&self) -> MoneyRules {
+        MoneyRules {
+            as_of: self.as_of,
+            order_scale_up: self.order_scale_up,
+            refund_scale_up: self.refund_scale_up,
+            lapse_days: self.opts.subscription_lapse_days,
+            dormant_days: self.opts.dormant_days,
+        }
     }
 
     /// The summaries.
     pub(crate) fn finish(self) -> CustomerSummaries {
         self.s
+    }
+}
+
+/// Appends the day and count columns of a customer's row.
+fn push_counts(s: &mut CustomerSummaries, as_of: Day, t: &Totals) {
+    s.first_order_day.push(t.first);
+    s.last_order_day.push(t.last);
+    s.orders.push(t.orders);
+    s.purchase_days.push(t.purchase_days);
+    s.subscription_orders.push(t.subscription_orders);
+    s.cancelled_orders.push(t.cancelled);
+    s.recency_days.push(recency(as_of, t));
+    s.tenure_days
+        .push(t.first.zip(t.last).map(|(f, l)| (l - f) as u32));
+    s.age_days.push(t.first.map(|f| (as_of - f).max(0) as u32));
+}
+
+/// Days from the last order to as-of.
+fn recency(as_of: Day, t: &Totals) -> Option<u32> {
+    t.last.map(|l| (as_of - l).max(0) as u32)
+}
+
+/// What the money and state columns of a row need besides its totals.
+#[derive(Clone, Copy)]
+struct MoneyRules {
+    as_of: Day,
+    order_scale_up: i128,
+    refund_scale_up: i128,
+    lapse_days: u32,
+    dormant_days: u32,
+}
+
+/// The money and state columns of a row.
+struct MoneyRow {
+    gross: i128,
+    refunded: i128,
+    net: i128,
+    state: SubscriptionState,
+    dormant: bool,
+}
+
+impl MoneyRules {
+    fn money(self, t: &Totals, table_state: Option<SubscriptionState>) -> MoneyRow {
+        let gross = t.gross * self.order_scale_up;
+        let refunded = t.refunded * self.refund_scale_up;
+        let state = match table_state {
+            Some(st) => st,
+            None => match t.last_sub_day {
+                None => SubscriptionState::None,
+                Some(d) if self.as_of - d < self.lapse_days as Day => SubscriptionState::Active,
+                Some(_) => SubscriptionState::Cancelled,
+            },
+        };
+        MoneyRow {
+            gross,
+            refunded,
+            net: gross - refunded,
+            state,
+            dormant: recency(self.as_of, t).is_some_and(|r| r >= self.dormant_days),
+        }
     }
 }
 

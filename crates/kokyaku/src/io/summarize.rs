@@ -819,95 +819,33 @@ impl SummarySink {
         }
     }
 
-    /// The distinct purchase days of the customers whose orders came out of day order, from
-    /// their `(customer, day)` pairs sorted.
-    fn count_disordered_days(&mut self) {
-        let mut days = std::mem::take(&mut self.order_days);
-        if !self.disordered {
-            return;
-        }
-        let accs = &mut self.accs;
-        days.retain(|&p| {
-            accs.get(unpack_day(p).0 as usize)
-                .is_some_and(|a| a.purchase_days & DISORDERED != 0)
-        });
-        radsort::sort(&mut days);
-        days.dedup();
-        for run in days.chunk_by(|x, y| x >> 32 == y >> 32) {
-            if let Some(a) = accs.get_mut((run[0] >> 32) as usize) {
-                a.purchase_days = u32::try_from(run.len()).unwrap_or(u32::MAX);
-            }
-        }
-    }
-
-    /// The summaries, in natural customer order.
+    /// The summaries, in natural customer order. The ids are put in order on this thread
+    /// while the purchase days of customers whose days came out of order are counted and the
+    /// refunds added on a helper thread (they touch different fields).
     pub(crate) fn finish(mut self, opts: &SummaryOptions) -> CustomerSummaries {
         self.flush();
-        self.count_disordered_days();
         let as_of = match opts.as_of {
             Some(d) => date_to_day(d),
             None => self.max_day.map_or(0, |d| d + 1),
         };
-        for &(c, day, u) in &self.pending_refunds {
-            if day <= as_of {
-                *slot(&mut self.rare.refunded, c as usize) += i128::from(u);
-            }
-        }
-        // The rows in natural id order, and the ids.
-        let (by_id, ids): (Vec<u32>, StrColumn) = match self.ids {
-            Ids::Numbers {
-                width,
-                prefix,
-                seen,
-                ..
-            } => {
-                let digits = width - prefix.len();
-                let prefix = String::from_utf8_lossy(&prefix).into_owned();
-                let mut ids = StrColumn::new();
-                let mut id = String::new();
-                let rows: Vec<u32> = (0..self.accs.len())
-                    .filter(|&n| seen[n / 64] & (1 << (n % 64)) != 0)
-                    .map(|n| n as u32)
-                    .collect();
-                for &n in &rows {
-                    ids.push(number_id(&mut id, &prefix, n as usize, digits));
+        let n_rows = self.accs.len();
+        let ids = std::mem::replace(&mut self.ids, Ids::Table(Interner::new()));
+        let order_days = std::mem::take(&mut self.order_days);
+        let (disordered, pending_refunds) = (self.disordered, &self.pending_refunds);
+        let totals = std::sync::Mutex::new(Some((&mut self.accs, &mut self.rare, order_days)));
+        let settle = || {
+            if let Some((accs, rare, days)) = totals.lock().ok().and_then(|mut g| g.take()) {
+                if disordered {
+                    count_disordered_days(accs, days);
                 }
-                (rows, ids)
-            }
-            Ids::Keyed {
-                text: form, ids, ..
-            } => {
-                let mut buf = String::new();
-                if ids.iter().all(|&v| v >= 0) {
-                    // Digits only, or one prefix and width of digits: natural order is by
-                    // value. The keys travel with their rows (no random reads while sorting),
-                    // and the texts are written in that order (no permutation after).
-                    let mut keyed: Vec<(i64, u32)> = ids
-                        .iter()
-                        .enumerate()
-                        .map(|(r, &v)| (v, r as u32))
-                        .collect();
-                    radsort::sort_by_key(&mut keyed, |&(v, _)| v);
-                    let mut text = StrColumn::new();
-                    for &(v, _) in &keyed {
-                        text.push(form.write(v, &mut buf));
+                for &(c, day, u) in pending_refunds {
+                    if day <= as_of {
+                        *slot(&mut rare.refunded, c as usize) += i128::from(u);
                     }
-                    (keyed.into_iter().map(|(_, r)| r).collect(), text)
-                } else {
-                    let mut text = StrColumn::new();
-                    for &v in &ids {
-                        text.push(form.write(v, &mut buf));
-                    }
-                    let by_id = natural_order(&text);
-                    let ids = text.permuted(&by_id);
-                    (by_id, ids)
                 }
-            }
-            Ids::Table(t) => {
-                let by_id = natural_order(t.values());
-                (by_id.clone(), t.into_values().permuted(&by_id))
             }
         };
+        let ((), (by_id, ids)) = crate::par::join(&settle, || natural_rows(ids, n_rows));
         let mut out = SummaryBuilder::new(
             std::sync::Arc::new(ids),
             as_of,
@@ -919,21 +857,97 @@ impl SummarySink {
         // misses overlap; one per customer inside the loop below would not).
         let accs: Vec<Acc> = by_id.iter().map(|&c| self.accs[c as usize]).collect();
         drop(std::mem::take(&mut self.accs));
-        for (&c, a) in by_id.iter().zip(&accs) {
-            let t = Totals {
+        let rare = &self.rare;
+        let total = |i: usize| {
+            let (c, a) = (by_id[i] as usize, &accs[i]);
+            Totals {
                 first: (a.orders > 0).then_some(a.first),
                 last: (a.orders > 0).then_some(a.last),
                 orders: a.orders,
                 purchase_days: a.purchase_days,
                 subscription_orders: a.sub_orders,
-                cancelled: self.rare.cancelled.get(c as usize).copied().unwrap_or(0),
+                cancelled: rare.cancelled.get(c).copied().unwrap_or(0),
                 gross: i128::from(a.gross),
-                refunded: self.rare.refunded.get(c as usize).copied().unwrap_or(0),
+                refunded: rare.refunded.get(c).copied().unwrap_or(0),
                 last_sub_day: (a.sub_orders > 0).then_some(a.last_sub),
-            };
-            out.push(&t, None);
-        }
+            }
+        };
+        out.push_all(by_id.len(), &total);
         out.finish()
+    }
+}
+
+/// Counts the distinct purchase days of each customer flagged [`DISORDERED`] from the
+/// packed `(row, day)` pairs of their orders.
+fn count_disordered_days(accs: &mut [Acc], mut days: Vec<u64>) {
+    days.retain(|&p| {
+        accs.get(unpack_day(p).0 as usize)
+            .is_some_and(|a| a.purchase_days & DISORDERED != 0)
+    });
+    radsort::sort(&mut days);
+    days.dedup();
+    for run in days.chunk_by(|x, y| x >> 32 == y >> 32) {
+        if let Some(a) = accs.get_mut((run[0] >> 32) as usize) {
+            a.purchase_days = u32::try_from(run.len()).unwrap_or(u32::MAX);
+        }
+    }
+}
+
+/// The rows of `ids` (of `n_rows` rows) in natural id order, and the ids in that order.
+fn natural_rows(ids: Ids, n_rows: usize) -> (Vec<u32>, StrColumn) {
+    match ids {
+        Ids::Numbers {
+            width,
+            prefix,
+            seen,
+            ..
+        } => {
+            let digits = width - prefix.len();
+            let prefix = String::from_utf8_lossy(&prefix).into_owned();
+            let mut ids = StrColumn::new();
+            let mut id = String::new();
+            let rows: Vec<u32> = (0..n_rows)
+                .filter(|&n| seen[n / 64] & (1 << (n % 64)) != 0)
+                .map(|n| n as u32)
+                .collect();
+            for &n in &rows {
+                ids.push(number_id(&mut id, &prefix, n as usize, digits));
+            }
+            (rows, ids)
+        }
+        Ids::Keyed {
+            text: form, ids, ..
+        } => {
+            let mut buf = String::new();
+            if ids.iter().all(|&v| v >= 0) {
+                // Digits only, or one prefix and width of digits: natural order is by
+                // value. The keys travel with their rows (no random reads while sorting),
+                // and the texts are written in that order (no permutation after).
+                let mut keyed: Vec<(i64, u32)> = ids
+                    .iter()
+                    .enumerate()
+                    .map(|(r, &v)| (v, r as u32))
+                    .collect();
+                radsort::sort_by_key(&mut keyed, |&(v, _)| v);
+                let mut text = StrColumn::new();
+                for &(v, _) in &keyed {
+                    text.push(form.write(v, &mut buf));
+                }
+                (keyed.into_iter().map(|(_, r)| r).collect(), text)
+            } else {
+                let mut text = StrColumn::new();
+                for &v in &ids {
+                    text.push(form.write(v, &mut buf));
+                }
+                let by_id = natural_order(&text);
+                let ids = text.permuted(&by_id);
+                (by_id, ids)
+            }
+        }
+        Ids::Table(t) => {
+            let by_id = natural_order(t.values());
+            (by_id.clone(), t.into_values().permuted(&by_id))
+        }
     }
 }
 

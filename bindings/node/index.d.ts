@@ -580,6 +580,14 @@ export declare class OrderLog {
   cpm(options?: SummaryOptions & CpmOptions): Array<CustomerRow>
   /** Summary, RFM and CPM in one table. */
   customers(options?: SummaryOptions & RfmOptions & CpmOptions): Array<CustomerRow>
+  /**
+   * Writes the customers table (what `customers` returns) to `path`: Parquet for `.parquet` /
+   * `.pq`, CSV otherwise, the bytes `kokyaku summary -o PATH` writes, from typed columns.
+   * Returns the number of customers.
+   */
+  writeCustomers(path: string, options?: SummaryOptions & RfmOptions & CpmOptions): number
+  /** The customers table as CSV text: the bytes `kokyaku summary -o customers.csv` writes. */
+  customersCsv(options?: SummaryOptions & RfmOptions & CpmOptions): string
   /** Repeat rate, F2 / Fn conversion, time between orders. Options: `asOf`, `f2WindowDays`, `maxN`. */
   repeat(options?: RepeatOptions): RepeatReport
   /** One row per RFM segment. */

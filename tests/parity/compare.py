@@ -63,6 +63,17 @@ for what, reference, others in (
         if d:
             failures.append(f"{what}: {lang} differs from {reference} at {d}")
 
+# The customers table as a file: the CLI's bytes (`kokyaku summary -o customers.csv|.parquet`)
+# from every binding that writes it.
+for ext, langs in (("csv", ("python", "node", "node-text", "wasm-text")), ("parquet", ("python", "node"))):
+    ref = (out / f"customers-rust.{ext}").read_bytes()
+    for lang in langs:
+        got = (out / f"customers-{lang}.{ext}").read_bytes()
+        if got != ref:
+            failures.append(f"customers.{ext}: {lang} ({len(got)} bytes) differs from the CLI's ({len(ref)} bytes)")
+if (out / "customers-rust.csv").read_text(encoding="utf-8").count("\n") != 23570 + 1:
+    failures.append("customers.csv: expected 23,570 customers and a header")
+
 report = load("report-rust.json")
 ing = report["ingestion"]
 checks = {
@@ -96,6 +107,7 @@ overview = load("overview-python.json")
 print(
     f"parity ok: CDNOW report identical in Rust CLI, Python, Node, WASM; "
     f"{len(overview['customers'])} customer rows identical in Python, Node, WASM; "
+    f"the customers table as CSV and Parquet byte for byte as the CLI writes it; "
     f"LTV fit identical to the CLI's and {len(ltv['predict']['p_alive'])} LTV predictions identical in Python and Node "
     f"(WASM within 1e-9 relative: its libm differs)"
 )

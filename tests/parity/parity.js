@@ -15,6 +15,10 @@ for (const [name, mod] of [
   const log = mod.readCsv(text, { delimiter: 'whitespace' })
   fs.writeFileSync(path.join(out, `report-${name}.json`), log.reportJson({ asOf }))
   fs.writeFileSync(path.join(out, `overview-${name}.json`), log.overviewJson({ asOf }))
+  fs.writeFileSync(path.join(out, `customers-${name}-text.csv`), log.customersCsv({ asOf }))
+  if (name === 'node') {
+    for (const ext of ['csv', 'parquet']) log.writeCustomers(path.join(out, `customers-node.${ext}`), { asOf })
+  }
 }
 
 // LTV (see parity.py): the same scenario through `ltvCalibrationSummary` and `ltv(fn, args)`.

@@ -11,6 +11,8 @@ log = kokyaku.read_csv(os.environ["KOKYAKU_PARITY_DATA"], delimiter="whitespace"
 as_of = os.environ["KOKYAKU_PARITY_AS_OF"]
 (out / "report-python.json").write_text(log.report_json(as_of=as_of), encoding="utf-8")
 (out / "overview-python.json").write_text(log.overview_json(as_of=as_of), encoding="utf-8")
+for ext in ("csv", "parquet"):
+    log.write_customers(out / f"customers-python.{ext}", as_of=as_of)
 
 # LTV: calibration to 1997-09-30, 39-week holdout to 1998-06-30 (the FHL 2005 split), BG/NBD
 # fitted on the summary, predictions, holdout evaluation. (No Gamma-Gamma: CDNOW has $0 orders,

@@ -8,6 +8,9 @@
 #              and holdout evaluation from Python, Node and WASM
 #   overview : the per-customer table (summary, RFM, CPM), segment and class tables, repeat
 #              metrics and ingestion counts, from Python, Node and WASM
+#   customers: the customers table as a file, byte for byte: `kokyaku summary -o x.csv` vs
+#              Python's `write_customers`, Node's `writeCustomers` / `customersCsv` and WASM's
+#              `customersCsv` (and the Parquet file of the CLI vs Python's and Node's)
 #
 # Needs the built bindings (make test-python test-node test-wasm build them). PY: the venv python.
 set -euo pipefail
@@ -26,6 +29,10 @@ export KOKYAKU_PARITY_DATA=$data KOKYAKU_PARITY_AS_OF=1998-07-01 KOKYAKU_PARITY_
 
 cargo run --quiet -p kokyaku-cli -- report "$data" --delimiter whitespace --as-of 1998-07-01 \
   --format json --quiet > "$out/report-rust.json"
+for ext in csv parquet; do
+  cargo run --quiet -p kokyaku-cli -- summary "$data" --delimiter whitespace --as-of 1998-07-01 \
+    --quiet -o "$out/customers-rust.$ext"
+done
 for model in bg-nbd; do
   cargo run --quiet -p kokyaku-cli -- ltv fit --model "$model" "$data" --delimiter whitespace \
     --calibration-end 1997-09-30 --format json > "$out/ltv-fit-$model-rust.json"

@@ -126,6 +126,24 @@ impl OrderLog {
         self.table(options, Parts::All)
     }
 
+    /// Writes the customers table (what `customers` returns) to `path`: Parquet for `.parquet` /
+    /// `.pq`, CSV otherwise, the bytes `kokyaku summary -o PATH` writes, from typed columns.
+    /// Returns the number of customers.
+    #[napi(ts_args_type = "path: string, options?: SummaryOptions & RfmOptions & CpmOptions")]
+    pub fn write_customers(&self, path: String, options: Option<Value>) -> Result<u32> {
+        call(|| {
+            let n = api::CustomerTable::of_log(&self.inner.log, opts(options), Parts::All)?
+                .write_path(std::path::Path::new(&path))?;
+            Ok(u32::try_from(n).unwrap_or(u32::MAX))
+        })
+    }
+
+    /// The customers table as CSV text: the bytes `kokyaku summary -o customers.csv` writes.
+    #[napi(ts_args_type = "options?: SummaryOptions & RfmOptions & CpmOptions")]
+    pub fn customers_csv(&self, options: Option<Value>) -> Result<String> {
+        call(|| api::CustomerTable::of_log(&self.inner.log, opts(options), Parts::All)?.csv())
+    }
+
     /// Repeat rate, F2 / Fn conversion, time between orders. Options: `asOf`, `f2WindowDays`, `maxN`.
     #[napi(
         ts_args_type = "options?: RepeatOptions",

@@ -80,6 +80,28 @@ impl ArrowFrame {
         .map(ArrowTable::new)
     }
 
+    /// Writes the per-customer table to `path`, streamed from the batches (Parquet for
+    /// `.parquet` / `.pq`, else CSV: the bytes `kokyaku summary -o PATH` writes); returns the
+    /// number of customers.
+    fn write_customers(
+        &self,
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        options: &str,
+        parts_name: &str,
+    ) -> PyResult<usize> {
+        call_detached(py, || {
+            kokyaku_binding_core::arrow::customers_of_batches(
+                &self.schema,
+                &self.batches,
+                self.options.clone(),
+                parse(options)?,
+                parts(parts_name)?,
+            )?
+            .write_path(&path)
+        })
+    }
+
     /// Number of rows of the frame.
     #[getter]
     fn num_rows(&self) -> usize {

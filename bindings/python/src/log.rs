@@ -102,6 +102,21 @@ impl OrderLog {
         .map(ArrowTable::new)
     }
 
+    /// Writes the per-customer table to `path` (Parquet for `.parquet` / `.pq`, else CSV: the
+    /// bytes `kokyaku summary -o PATH` writes); returns the number of customers.
+    fn write_customers(
+        &self,
+        py: Python<'_>,
+        path: std::path::PathBuf,
+        options: &str,
+        parts_name: &str,
+    ) -> PyResult<usize> {
+        call_detached(py, || {
+            api::CustomerTable::of_log(&self.inner.log, parse(options)?, parts(parts_name)?)?
+                .write_path(&path)
+        })
+    }
+
     /// The per-customer table as JSON columns (`{"columns", "types", "data"}`).
     fn customers_json(&self, py: Python<'_>, options: &str, parts_name: &str) -> PyResult<String> {
         call_detached(py, || {

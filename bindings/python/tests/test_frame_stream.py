@@ -108,3 +108,39 @@ def test_decimal_objects_convert_once_to_the_same_result(amounts):
     got = kokyaku.from_frame(df, **OPTS).customers(frame="pyarrow")
     assert got.equals(read(df, **OPTS).customers(frame="pyarrow"))
     assert got.equals(kokyaku.from_frame(text, **OPTS).customers(frame="pyarrow"))
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars", "pyarrow"])
+@pytest.mark.parametrize("route", ["streamed", "read"])
+def test_write_customers_writes_the_customers_table(kind, route, tmp_path):
+    import csv
+
+    import pyarrow.parquet as pq
+
+    frame = frames().get(kind)
+    if frame is None:
+        pytest.skip("polars is not installed")
+    log = kokyaku.from_frame(frame, **OPTS) if route == "streamed" else read(frame, **OPTS)
+    table = read(frame, **OPTS).customers(frame="pyarrow", as_of="2024-03-05")
+    assert log.write_customers(tmp_path / "c.parquet", as_of="2024-03-05") == 4
+    back = pq.read_table(tmp_path / "c.parquet")
+    assert back.equals(table) and back.schema.equals(table.schema)
+    assert log.write_customers(str(tmp_path / "c.csv"), as_of="2024-03-05") == 4
+    with open(tmp_path / "c.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == table.column_names
+    assert [r[0] for r in rows[1:]] == table.column("customer_id").to_pylist()
+    assert [r[rows[0].index("net")] for r in rows[1:]] == table.column("net").to_pylist()
+    assert [int(r[rows[0].index("orders")]) for r in rows[1:]] == table.column("orders").to_pylist()
+
+
+def test_write_customers_errors_name_the_path_and_the_option(tmp_path):
+    log = kokyaku.from_frame(frames()["pandas"], **OPTS)
+    missing = tmp_path / "no-such-dir" / "c.csv"
+    with pytest.raises(kokyaku.KokyakuIOError) as e:
+        log.write_customers(missing)
+    assert e.value.code == "io_error" and "no-such-dir" in str(e.value)
+    assert isinstance(e.value, OSError)
+    with pytest.raises(kokyaku.InvalidOptionError):
+        log.write_customers(tmp_path / "c.csv", dormant_days="soon")
+    assert not (tmp_path / "c.csv").exists()

@@ -102,6 +102,13 @@ impl OrderLog {
         self.table(options, Parts::All)
     }
 
+    /// The customers table as CSV text: the bytes `kokyaku summary -o customers.csv` writes
+    /// (e.g. for a download link).
+    #[wasm_bindgen(js_name = "customersCsv")]
+    pub fn customers_csv(&self, options: &JsValue) -> Result<String, JsValue> {
+        call(|| api::CustomerTable::of_log(&self.inner.log, from_js(options)?, Parts::All)?.csv())
+    }
+
     /// Repeat rate, F2 / Fn conversion, time between orders.
     pub fn repeat(&self, options: &JsValue) -> Result<JsValue, JsValue> {
         self.run("repeat_metrics", options)

@@ -48,3 +48,15 @@ test('the README shows the tested dashboard example', () => {
   const snippet = main.split('// START quickstart\n')[1].split('// END quickstart')[0]
   assert.ok(fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8').includes(snippet))
 })
+
+test('customersCsv gives the customers table as CSV text', () => {
+  const log = kokyaku.readCsv(CSV)
+  const text = log.customersCsv({ asOf: '2024-04-01' })
+  const rows = log.customers({ asOf: '2024-04-01' })
+  const [header, ...lines] = text.trim().split('\n')
+  assert.deepEqual(header.split(',').sort(), Object.keys(rows[0]).sort())
+  assert.equal(header.split(',')[0], 'customer_id')
+  const net = header.split(',').indexOf('net')
+  assert.deepEqual(lines.map((l) => [l.split(',')[0], l.split(',')[net]]), rows.map((r) => [r.customer_id, r.net]))
+  assert.throws(() => log.customersCsv({ dormantDays: 'soon' }), (e) => e.code === 'invalid_option')
+})

@@ -284,21 +284,158 @@ pub fn customer_options(value: Value, parts: Parts) -> Result<CustomerOptions, B
 
 /// The per-customer table (one row per customer, sorted by customer id).
 pub fn customers(log: &OrderLog, options: Value, parts: Parts) -> Result<Table, BindingError> {
-    let o = customer_options(options, parts)?;
-    let s = summary::summarize(log, &o.summary);
-    let r = match parts {
-        Parts::Rfm | Parts::All => Some(rfm::score(&s, &o.rfm)?),
-        _ => None,
-    };
-    let c = match parts {
-        Parts::Cpm | Parts::All => Some(cpm::classify(&s, &o.cpm)?),
-        _ => None,
-    };
-    Ok(summary_table(
-        &s,
-        r.as_ref(),
-        c.as_ref().map(|c| (c, &o.cpm)),
-    ))
+    Ok(CustomerTable::of_log(log, options, parts)?.table())
+}
+
+/// The per-customer analyses behind a table: the summary and, as `parts` asks, RFM scores and
+/// CPM classes (on two cores when both, as `kokyaku summary`).
+pub struct CustomerTable {
+    /// The summaries, in customer-id order.
+    pub summary: CustomerSummaries,
+    /// RFM scores (parts `rfm`, `all`).
+    pub rfm: Option<rfm::RfmScores>,
+    /// CPM classes (parts `cpm`, `all`).
+    pub cpm: Option<cpm::CpmResult>,
+    /// The CPM options (class names).
+    pub cpm_options: CpmOptions,
+}
+
+/// The file format of a written customers table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    /// Comma-separated text with a header row.
+    Csv,
+    /// Apache Parquet (zstd); not in the WASM build.
+    Parquet,
+}
+
+impl TableFormat {
+    /// The format of `path` as `kokyaku summary -o PATH` picks it: Parquet for `.parquet` and
+    /// `.pq`, CSV otherwise.
+    #[must_use]
+    pub fn of_path(path: &std::path::Path) -> Self {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if ext.eq_ignore_ascii_case("parquet") || ext.eq_ignore_ascii_case("pq") {
+            Self::Parquet
+        } else {
+            Self::Csv
+        }
+    }
+}
+
+impl CustomerTable {
+    /// Summarises, scores and classifies the customers of `log`.
+    pub fn of_log(log: &OrderLog, options: Value, parts: Parts) -> Result<Self, BindingError> {
+        let o = customer_options(options, parts)?;
+        let s = summary::summarize(log, &o.summary);
+        Self::of_summary(s, o, parts)
+    }
+
+    /// Scores and classifies summarised customers, as `parts` asks.
+    pub fn of_summary(
+        summary: CustomerSummaries,
+        o: CustomerOptions,
+        parts: Parts,
+    ) -> Result<Self, BindingError> {
+        let rfm = matches!(parts, Parts::Rfm | Parts::All).then_some(&o.rfm);
+        let cpm = matches!(parts, Parts::Cpm | Parts::All).then_some(&o.cpm);
+        let (rfm, cpm) = kokyaku::report::score_and_classify(&summary, rfm, cpm)?;
+        Ok(Self {
+            summary,
+            rfm,
+            cpm,
+            cpm_options: o.cpm,
+        })
+    }
+
+    fn cpm(&self) -> Option<(&cpm::CpmResult, &CpmOptions)> {
+        self.cpm.as_ref().map(|c| (c, &self.cpm_options))
+    }
+
+    /// The table.
+    #[must_use]
+    pub fn table(&self) -> Table {
+        summary_table(&self.summary, self.rfm.as_ref(), self.cpm())
+    }
+
+    /// The table as Arrow columns (the same table as [`Self::table`]).
+    ///
+    /// # Errors
+    /// A malformed summary (never for one built here).
+    #[cfg(feature = "arrow")]
+    pub fn record_batch(&self) -> Result<arrow_array::RecordBatch, BindingError> {
+        Ok(io::summary_record_batch(
+            &self.summary,
+            self.rfm.as_ref(),
+            self.cpm(),
+        )?)
+    }
+
+    /// Writes the table to `w` as `format`: the bytes `kokyaku summary -o customers.csv` (or
+    /// `.parquet`) writes, from typed columns a block at a time.
+    ///
+    /// # Errors
+    /// A failed write; Parquet in a build without it (the WASM build) is `unsupported`.
+    pub fn write<W: std::io::Write + Send>(
+        &self,
+        format: TableFormat,
+        w: W,
+    ) -> Result<(), BindingError> {
+        let (s, rfm, cpm) = (&self.summary, self.rfm.as_ref(), self.cpm());
+        match format {
+            #[cfg(feature = "arrow")]
+            TableFormat::Csv => io::write_summary_csv(s, rfm, cpm, w)?,
+            #[cfg(feature = "arrow")]
+            TableFormat::Parquet => io::write_summary_parquet(s, rfm, cpm, w)?,
+            // Without Arrow (the browser build): the same text from the table (the core tests
+            // that both routes write the same bytes).
+            #[cfg(not(feature = "arrow"))]
+            TableFormat::Csv => summary_table(s, rfm, cpm).write_csv(w)?,
+            #[cfg(not(feature = "arrow"))]
+            TableFormat::Parquet => {
+                return Err(kokyaku::Error::Unsupported(
+                    "writing Parquet is not in this build (the browser one): write CSV".into(),
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// The table as CSV text (the bytes of `kokyaku summary -o customers.csv`).
+    ///
+    /// # Errors
+    /// As [`Self::write`].
+    pub fn csv(&self) -> Result<String, BindingError> {
+        let mut out = Vec::new();
+        self.write(TableFormat::Csv, &mut out)?;
+        String::from_utf8(out).map_err(|e| {
+            BindingError::from(kokyaku::Error::Unsupported(format!(
+                "the customers table is not UTF-8 text: {e}"
+            )))
+        })
+    }
+
+    /// Writes the table to the file at `path` ([`TableFormat::of_path`]); returns the number
+    /// of customers written.
+    ///
+    /// # Errors
+    /// The file cannot be created or written (`io_error` naming the path); as [`Self::write`].
+    pub fn write_path(&self, path: &std::path::Path) -> Result<usize, BindingError> {
+        use std::io::Write as _;
+        let io_error = |e: std::io::Error| {
+            BindingError::from(kokyaku::Error::Io {
+                path: path.display().to_string(),
+                source: e,
+            })
+        };
+        let file = std::fs::File::create(path).map_err(io_error)?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        self.write(TableFormat::of_path(path), &mut w)?;
+        // The last buffered bytes: a failure here (a full disk) is an error, not lost on drop.
+        w.flush().map_err(io_error)?;
+        Ok(self.summary.len())
+    }
 }
 
 fn summaries(

@@ -50,22 +50,22 @@ pub fn customers_batch(
     options: Value,
     parts: Parts,
 ) -> Result<RecordBatch, BindingError> {
+    customers_of_batches(schema, batches, read, options, parts)?.record_batch()
+}
+
+/// The per-customer analyses of a frame, streamed from its batches as [`customers_batch`]
+/// does: for its table, or to write it to a file ([`crate::api::CustomerTable::write_path`]).
+pub fn customers_of_batches(
+    schema: &Arc<Schema>,
+    batches: &[RecordBatch],
+    read: Value,
+    options: Value,
+    parts: Parts,
+) -> Result<crate::api::CustomerTable, BindingError> {
     let read = read_options(read)?;
     let o = customer_options(options, parts)?;
     let s = kokyaku::io::summarize_record_batches(schema, batches, &read, &o.summary)?.summaries;
-    let r = match parts {
-        Parts::Rfm | Parts::All => Some(kokyaku::rfm::score(&s, &o.rfm)?),
-        _ => None,
-    };
-    let c = match parts {
-        Parts::Cpm | Parts::All => Some(kokyaku::cpm::classify(&s, &o.cpm)?),
-        _ => None,
-    };
-    Ok(kokyaku::io::summary_record_batch(
-        &s,
-        r.as_ref(),
-        c.as_ref().map(|c| (c, &o.cpm)),
-    )?)
+    crate::api::CustomerTable::of_summary(s, o, parts)
 }
 
 /// Reads an order log from Arrow IPC bytes, stream or file format (`ARROW1` magic).

@@ -62,7 +62,8 @@ impl CustomerAnalysis {
     /// Scores and classifies customers already summarised (e.g. streamed from a file by
     /// [`crate::io::summarize_path`] with [`AnalysisOptions::summary_opts`]).
     pub fn from_summary(summary: CustomerSummaries, opts: &AnalysisOptions) -> Result<Self> {
-        // Independent passes over the summary: CPM on a second core while RFM scores.
+        // Independent passes over the summary: CPM on a second core while RFM scores (as
+        // `score_and_classify`).
         let (cpm, rfm) = crate::par::join(&|| classify(&summary, &opts.cpm), || {
             score(&summary, &opts.rfm)
         });
@@ -74,6 +75,24 @@ impl CustomerAnalysis {
     pub fn table(&self, opts: &AnalysisOptions) -> Table {
         summary_table(&self.summary, Some(&self.rfm), Some((&self.cpm, &opts.cpm)))
     }
+}
+
+/// The RFM scores (when `rfm` is given) and CPM classes (when `cpm` is) of summarised
+/// customers: independent passes, so when both are asked for CPM classifies on a second core
+/// while RFM scores (in the browser, one after the other). The results and the first error
+/// (RFM's before CPM's) do not depend on it.
+///
+/// # Errors
+/// Invalid RFM or CPM options.
+pub fn score_and_classify(
+    summary: &CustomerSummaries,
+    rfm: Option<&RfmOptions>,
+    cpm: Option<&CpmOptions>,
+) -> Result<(Option<RfmScores>, Option<CpmResult>)> {
+    let (c, r) = crate::par::join(&|| cpm.map(|o| classify(summary, o)).transpose(), || {
+        rfm.map(|o| score(summary, o)).transpose()
+    });
+    Ok((r?, c?))
 }
 
 /// Headline totals.

@@ -282,6 +282,24 @@ class OrderLog:
         """Summary, RFM and CPM in one table (what ``kokyaku summary`` writes)."""
         return self._table("all", frame, options)
 
+    def write_customers(self, path: str | os.PathLike[str], **options: Any) -> int:
+        """Write the per-customer table (summary, RFM and CPM: what :meth:`customers` returns)
+        to ``path``, Parquet for ``.parquet`` / ``.pq`` and CSV otherwise: the bytes
+        ``kokyaku summary -o PATH`` writes, from Rust's typed columns with the GIL released (no
+        frame is built, and a frame from :func:`from_frame` is streamed as :meth:`customers`
+        streams it). Returns the number of customers. Options as :meth:`customers`.
+
+        >>> import kokyaku, os, tempfile
+        >>> log = kokyaku.read_csv(b"customer_id,order_id,ordered_at,amount\\na,1,2024-01-05,10\\nb,2,2024-01-09,7\\n", currency="USD")
+        >>> path = os.path.join(tempfile.mkdtemp(), "customers.csv")
+        >>> log.write_customers(path, as_of="2024-02-01")
+        2
+        >>> open(path).readline().split(",")[:4]
+        ['customer_id', 'first_order', 'last_order', 'orders']
+        """
+        target = self._pending if self._log is None else self._log
+        return int(target.write_customers(os.fspath(path), _options(options), "all"))
+
     def rfm_segments(self, **options: Any) -> list[dict[str, Any]]:
         """One row per RFM segment: customers, share, mean recency / frequency / monetary."""
         return json.loads(self._inner.rfm_segments_json(_options(options)))

@@ -19,7 +19,7 @@ import export_matrix as em  # noqa: E402
 
 CALL = r'''
 import json, sys, time, kokyaku
-src, out, kind, fmt, opts = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], json.loads(sys.argv[5])
+src, out, kind, fmt, opts, mode = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], json.loads(sys.argv[5]), sys.argv[6]
 if kind == "pandas":
     import pandas as pd
     df = pd.read_parquet(src) if fmt == "parquet" else pd.read_csv(src, dtype={"customer_id": str, "order_id": str, "amount": str})
@@ -27,13 +27,14 @@ else:
     import polars as pl
     df = pl.read_parquet(src) if fmt == "parquet" else pl.read_csv(src, schema_overrides={"customer_id": pl.String, "order_id": pl.String, "amount": pl.String})
 t0 = time.perf_counter()
-t = kokyaku.from_frame(df, **opts).customers(frame=kind)
-t1 = time.perf_counter()
-t.to_parquet(out) if kind == "pandas" else t.write_parquet(out)
-t2 = time.perf_counter()
-kokyaku.from_frame(df, **opts).write_customers(out)
-t3 = time.perf_counter()
-print(json.dumps([t1 - t0, t2 - t0, t3 - t2]))
+if mode == "write":
+    kokyaku.from_frame(df, **opts).write_customers(out)
+    print(json.dumps([time.perf_counter() - t0]))
+else:
+    t = kokyaku.from_frame(df, **opts).customers(frame=kind)
+    t1 = time.perf_counter()
+    t.to_parquet(out) if kind == "pandas" else t.write_parquet(out)
+    print(json.dumps([t1 - t0, time.perf_counter() - t0]))
 '''
 
 
@@ -53,10 +54,13 @@ def main():
             subprocess.run(cli, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             res["cli"].append((time.perf_counter() - t, None, None))
             for kind in ("pandas", "polars"):
-                r = subprocess.run([py, "-c", CALL, src, f"{work}/{kind}.parquet", kind, s["fmt"], opts],
-                                   check=True, capture_output=True, text=True)
-                res[kind].append(tuple(json.loads(r.stdout.strip().splitlines()[-1])))
-        cli_s = statistics.median(w for w, _ in res["cli"])
+                got = []
+                for mode in ("table", "write"):
+                    r = subprocess.run([py, "-c", CALL, src, f"{work}/{kind}.parquet", kind, s["fmt"], opts, mode],
+                                       check=True, capture_output=True, text=True)
+                    got += json.loads(r.stdout.strip().splitlines()[-1])
+                res[kind].append(tuple(got))
+        cli_s = statistics.median(w for w, _, _ in res["cli"])
         line = {"cell": cell, "orders": n, "cli_s": round(cli_s, 3)}
         for kind in ("pandas", "polars"):
             call = statistics.median(c for c, _, _ in res[kind])

@@ -100,7 +100,7 @@ impl TimeParser {
                         (v % 100) as u32,
                     )?;
                     Some(self.date(d))
-                } else if v.abs() >= 100_000_000_000 {
+                } else if v.unsigned_abs() >= 100_000_000_000 {
                     self.epoch(v.div_euclid(1000))
                 } else {
                     self.epoch(v)
@@ -254,6 +254,18 @@ mod tests {
         let utc = TimeParser::new(None, Tz::UTC);
         assert!(utc.parse_str("2024-09-01Þ").is_none());
         assert!(utc.parse_str("2024-05-01T\u{e9}").is_none());
+    }
+
+    /// The smallest integer time is no time, and no overflow (jsonl fuzz find of 2026-12-04:
+    /// `i64::MIN.abs()` overflowed while telling epoch seconds from milliseconds).
+    #[test]
+    fn the_smallest_integer_time_is_no_time() {
+        let utc = TimeParser::new(None, Tz::UTC);
+        assert!(utc.parse_int(i64::MIN).is_none());
+        assert!(utc.parse_int(i64::MAX).is_none());
+        assert!(utc.parse_int(i64::MIN + 1).is_none());
+        // Milliseconds still read as such on both sides of the epoch.
+        assert_eq!(utc.parse_int(-864_000_000_000).map(|t| t.1), Some(-10_000));
     }
 
     #[test]

@@ -885,7 +885,7 @@ fn plain_days(
             let mut ok = true;
             secs.extend(v.iter().map(|&t| {
                 let s = t.div_euclid(*per_second);
-                ok &= s.abs() < LIMIT;
+                ok &= s.unsigned_abs() < LIMIT.unsigned_abs();
                 s
             }));
             if !ok {
@@ -900,7 +900,7 @@ fn plain_days(
         Data::Date(v) => {
             let v = v.get(..rows)?;
             let lim = (LIMIT / 86_400) as Day;
-            if !v.iter().all(|d| d.abs() < lim) {
+            if !v.iter().all(|d| d.unsigned_abs() < lim.unsigned_abs()) {
                 return None;
             }
             let p = parser();
@@ -1196,7 +1196,10 @@ impl<'a> Col<'a> {
             Data::Dec(v, s) => Decimal::try_from_i128_with_scale(v[i], *s)
                 .map_or(Val::Str("<decimal out of range>"), Val::Dec),
             Data::Unix(v, per_second) => Val::Unix(v[i].div_euclid(*per_second)),
-            Data::Date(v) => Val::Date(day_to_date(v[i])),
+            // A date beyond chrono's range is that many days as Unix seconds, which the time
+            // parser rejects (`invalid_time`) instead of saturating to the last date.
+            Data::Date(v) => crate::model::checked_day_to_date(v[i])
+                .map_or(Val::Unix(i64::from(v[i]) * 86_400), Val::Date),
             Data::Dict(values, keys) => values.get(keys[i]),
             Data::Unsupported(s) => Val::Str(s),
         }
@@ -1426,6 +1429,41 @@ mod tests {
         // Cut short: no claim.
         assert_eq!(dictionary_page_claim(&dict[..7]), None);
         assert_eq!(dictionary_page_claim(&[]), None);
+    }
+
+    /// The extreme times of typed columns (`i64::MIN` seconds, `i32::MIN` days) are rows the
+    /// per-row path rejects, not an overflow in the plain-batch check (`abs` of the minimum).
+    #[test]
+    fn extreme_typed_times_are_rejected_rows() {
+        use arrow_array::{
+            ArrayRef, Date32Array, Float64Array, RecordBatch, StringArray, TimestampSecondArray,
+        };
+        use std::sync::Arc;
+        let times: [ArrayRef; 2] = [
+            Arc::new(TimestampSecondArray::from(vec![i64::MIN, 0]).with_timezone("UTC")),
+            Arc::new(Date32Array::from(vec![i32::MIN, 0])),
+        ];
+        for ts in times {
+            let batch = RecordBatch::try_from_iter([
+                (
+                    "customer_id",
+                    Arc::new(StringArray::from(vec!["a", "b"])) as ArrayRef,
+                ),
+                ("ordered_at", ts),
+                ("amount", Arc::new(Float64Array::from(vec![1.0, 2.0]))),
+            ])
+            .expect("batch");
+            let opts = crate::io::ReadOptions {
+                currency: Some("USD".into()),
+                ..crate::io::ReadOptions::default()
+            };
+            let ing =
+                super::read_record_batches(&batch.schema(), std::slice::from_ref(&batch), &opts)
+                    .expect("read");
+            assert_eq!(ing.report.rows_read, 2);
+            assert_eq!(ing.report.rows_accepted, 1, "{:?}", ing.report);
+            assert_eq!(ing.report.rows_rejected, 1);
+        }
     }
 
     #[test]

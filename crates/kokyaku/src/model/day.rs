@@ -18,7 +18,18 @@ pub fn date_to_day(d: NaiveDate) -> Day {
 /// Converts a day number back to a date (saturating at chrono's range).
 #[must_use]
 pub fn day_to_date(day: Day) -> NaiveDate {
-    NaiveDate::from_num_days_from_ce_opt(day + UNIX_EPOCH_CE_DAYS).unwrap_or(NaiveDate::MAX)
+    checked_day_to_date(day).unwrap_or(if day < 0 {
+        NaiveDate::MIN
+    } else {
+        NaiveDate::MAX
+    })
+}
+
+/// The date of a day number, `None` beyond chrono's range (for days read from input, where
+/// saturating would change the data).
+#[must_use]
+pub fn checked_day_to_date(day: Day) -> Option<NaiveDate> {
+    NaiveDate::from_num_days_from_ce_opt(day.checked_add(UNIX_EPOCH_CE_DAYS)?)
 }
 
 /// Parses `YYYY-MM-DD` or `YYYYMMDD` as given in options such as `--as-of`.

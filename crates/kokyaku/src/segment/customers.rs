@@ -282,7 +282,13 @@ pub fn read_customers_records(
 pub fn read_customers_parquet(file: std::fs::File, tz: chrono_tz::Tz) -> Result<CustomerTable> {
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-    let b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(crate::io::parquet_malformed)?;
+    // Read as order logs are: a strict chunk reader, and dictionary pages checked against their
+    // bytes before arrow-rs allocates for them (see `io::parquet`).
+    let file = std::sync::Arc::new(file);
+    let b = ParquetRecordBatchReaderBuilder::try_new(crate::io::StrictParquet(file.clone()))
+        .map_err(crate::io::parquet_malformed)?;
+    let all: Vec<usize> = (0..b.parquet_schema().num_columns()).collect();
+    crate::io::check_parquet_dictionary_pages(&*file, b.metadata(), &all)?;
     let header: Vec<String> = b
         .schema()
         .fields()
@@ -361,8 +367,12 @@ fn parquet_texts(a: &dyn arrow_array::Array, name: &str) -> Result<Vec<Option<St
         DataType::Decimal128(..) => {
             each(a, |i| a.as_primitive::<Decimal128Type>().value_as_string(i))
         }
+        // A date beyond chrono's range keeps its day number, which the date parser rejects
+        // naming it (saturating it would change the data).
         DataType::Date32 => each(a, |i| {
-            crate::model::day_to_date(a.as_primitive::<Date32Type>().value(i)).to_string()
+            let day = a.as_primitive::<Date32Type>().value(i);
+            crate::model::checked_day_to_date(day)
+                .map_or_else(|| format!("{day} days from 1970-01-01"), |d| d.to_string())
         }),
         DataType::Timestamp(unit, tz) => {
             let (per_second, v): (i64, Box<dyn Fn(usize) -> i64>) = match unit {
@@ -410,4 +420,51 @@ fn parquet_texts(a: &dyn arrow_array::Array, name: &str) -> Result<Vec<Option<St
             });
         }
     })
+}
+
+#[cfg(all(test, feature = "parquet"))]
+mod tests {
+    /// A birth date beyond chrono's range is a rejected row naming its day number, not the
+    /// last date there is.
+    #[test]
+    fn a_parquet_birth_date_beyond_chronos_range_is_rejected() {
+        use arrow_array::{ArrayRef, Date32Array, RecordBatch, StringArray};
+        use std::sync::Arc;
+        let batch = RecordBatch::try_from_iter([
+            (
+                "customer_id",
+                Arc::new(StringArray::from(vec!["a", "b"])) as ArrayRef,
+            ),
+            (
+                "birth_date",
+                Arc::new(Date32Array::from(vec![i32::MIN, 7_000])) as ArrayRef,
+            ),
+        ])
+        .expect("batch");
+        let path = std::env::temp_dir().join(format!(
+            "kokyaku-customers-date-{}.parquet",
+            std::process::id()
+        ));
+        let mut w = parquet::arrow::ArrowWriter::try_new(
+            std::fs::File::create(&path).expect("create"),
+            batch.schema(),
+            None,
+        )
+        .expect("writer");
+        w.write(&batch).expect("write");
+        w.close().expect("close");
+        let t = super::read_customers_parquet(
+            std::fs::File::open(&path).expect("open"),
+            chrono_tz::Tz::UTC,
+        )
+        .expect("read");
+        std::fs::remove_file(&path).ok();
+        assert_eq!(t.report.rows_accepted, 1);
+        assert_eq!(t.report.rejections.get("invalid_birth_date"), Some(&1));
+        assert!(
+            t.report.examples[0].value.contains("-2147483648 days"),
+            "{:?}",
+            t.report.examples
+        );
+    }
 }

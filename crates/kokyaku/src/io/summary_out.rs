@@ -727,6 +727,19 @@ pub(crate) fn write_summary_parquet_in_groups<W: Write + Send>(
     write_parquet_groups(&schema, s.len(), &halves, &column, group_rows, w)
 }
 
+/// Text columns whose minimum and maximum would say nothing: money as text compares as text
+/// (`"100.00" < "9.00"`), and labels. Their statistics cost a comparison or two per row.
+const TEXT_WITHOUT_STATISTICS: [&str; 8] = [
+    "gross",
+    "refunds",
+    "net",
+    "average_order_value",
+    "subscription",
+    "rfm_segment",
+    "cpm_class",
+    "cpm_name",
+];
+
 /// The column builder [`write_parquet_groups`] calls: column `k` over rows `rows`.
 type ColumnAt<'a> = dyn Fn(usize, Range<usize>) -> Result<ArrayRef> + Sync + 'a;
 
@@ -751,7 +764,15 @@ fn write_parquet_groups<W: Write + Send>(
         .set_column_dictionary_enabled(
             parquet::schema::types::ColumnPath::from("customer_id"),
             false,
-        )
+        );
+    let props = TEXT_WITHOUT_STATISTICS
+        .iter()
+        .fold(props, |p, &c| {
+            p.set_column_statistics_enabled(
+                parquet::schema::types::ColumnPath::from(c),
+                parquet::file::properties::EnabledStatistics::None,
+            )
+        })
         .build();
     let group_rows = group_rows
         .or(props.max_row_group_row_count())

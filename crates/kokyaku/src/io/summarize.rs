@@ -846,6 +846,15 @@ impl SummarySink {
             }
         };
         let ((), (by_id, ids)) = crate::par::join(&settle, || natural_rows(ids, n_rows));
+        // The totals in id order, gathered in a tight loop of independent reads (their cache
+        // misses overlap; one per customer inside `push_all` would not) on a helper thread,
+        // while the ids' text is written here.
+        let totals = &self.accs;
+        let (accs, ids) = crate::par::join(
+            &|| -> Vec<Acc> { by_id.iter().map(|&c| totals[c as usize]).collect() },
+            || ids.into_column(&by_id),
+        );
+        drop(std::mem::take(&mut self.accs));
         let mut out = SummaryBuilder::new(
             std::sync::Arc::new(ids),
             as_of,
@@ -853,10 +862,6 @@ impl SummarySink {
             self.refund_scale.scale(),
             opts,
         );
-        // The totals in id order first, in a tight loop of independent reads (their cache
-        // misses overlap; one per customer inside the loop below would not).
-        let accs: Vec<Acc> = by_id.iter().map(|&c| self.accs[c as usize]).collect();
-        drop(std::mem::take(&mut self.accs));
         let rare = &self.rare;
         let total = |i: usize| {
             let (c, a) = (by_id[i] as usize, &accs[i]);
@@ -893,8 +898,41 @@ fn count_disordered_days(accs: &mut [Acc], mut days: Vec<u64>) {
     }
 }
 
+/// The ids of the summary's rows in natural id order: a column, or numbers whose text is
+/// still to be written ([`IdText::into_column`]), so that writing it can run beside other
+/// work.
+enum IdText {
+    Column(StrColumn),
+    /// Member numbers: each row's id is its number (`rows`, given to `into_column`).
+    Numbers { prefix: Box<[u8]>, width: usize },
+    Keys(KeyText, Vec<i64>),
+}
+
+impl IdText {
+    /// The column, for the rows `rows` of [`natural_rows`].
+    fn into_column(self, rows: &[u32]) -> StrColumn {
+        match self {
+            Self::Column(c) => c,
+            Self::Numbers { prefix, width } => {
+                let mut c = StrColumn::with_capacity(rows.len(), rows.len() * width);
+                let mut id = String::new();
+                for &n in rows {
+                    c.push(super::plain::write_padded(&mut id, &prefix, width, u64::from(n)));
+                }
+                c
+            }
+            Self::Keys(form, values) => {
+                let (text, ends) = form.write_block(&values);
+                let mut c = StrColumn::with_capacity(values.len(), text.len());
+                c.extend_block(&text, &ends);
+                c
+            }
+        }
+    }
+}
+
 /// The rows of `ids` (of `n_rows` rows) in natural id order, and the ids in that order.
-fn natural_rows(ids: Ids, n_rows: usize) -> (Vec<u32>, StrColumn) {
+fn natural_rows(ids: Ids, n_rows: usize) -> (Vec<u32>, IdText) {
     match ids {
         Ids::Numbers {
             width,
@@ -902,18 +940,11 @@ fn natural_rows(ids: Ids, n_rows: usize) -> (Vec<u32>, StrColumn) {
             seen,
             ..
         } => {
-            let digits = width - prefix.len();
-            let prefix = String::from_utf8_lossy(&prefix).into_owned();
-            let mut ids = StrColumn::new();
-            let mut id = String::new();
             let rows: Vec<u32> = (0..n_rows)
                 .filter(|&n| seen[n / 64] & (1 << (n % 64)) != 0)
                 .map(|n| n as u32)
                 .collect();
-            for &n in &rows {
-                ids.push(number_id(&mut id, &prefix, n as usize, digits));
-            }
-            (rows, ids)
+            (rows, IdText::Numbers { prefix, width })
         }
         Ids::Keyed {
             text: form, ids, ..
@@ -929,11 +960,8 @@ fn natural_rows(ids: Ids, n_rows: usize) -> (Vec<u32>, StrColumn) {
                     .map(|(r, &v)| (v, r as u32))
                     .collect();
                 radsort::sort_by_key(&mut keyed, |&(v, _)| v);
-                let mut text = StrColumn::new();
-                for &(v, _) in &keyed {
-                    text.push(form.write(v, &mut buf));
-                }
-                (keyed.into_iter().map(|(_, r)| r).collect(), text)
+                let (rows, values) = keyed.into_iter().map(|(v, r)| (r, v)).unzip();
+                (rows, IdText::Keys(form, values))
             } else {
                 let mut text = StrColumn::new();
                 for &v in &ids {
@@ -941,12 +969,13 @@ fn natural_rows(ids: Ids, n_rows: usize) -> (Vec<u32>, StrColumn) {
                 }
                 let by_id = natural_order(&text);
                 let ids = text.permuted(&by_id);
-                (by_id, ids)
+                (by_id, IdText::Column(ids))
             }
         }
         Ids::Table(t) => {
             let by_id = natural_order(t.values());
-            (by_id.clone(), t.into_values().permuted(&by_id))
+            let ids = t.into_values().permuted(&by_id);
+            (by_id, IdText::Column(ids))
         }
     }
 }

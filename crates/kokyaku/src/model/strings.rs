@@ -49,6 +49,16 @@ impl StrColumn {
         self.buf.push_str(text);
         self.offsets.extend(ends.iter().map(|&e| base + e));
     }
+    /// An empty column with room for `values` values of `bytes` bytes in all.
+    #[must_use]
+    pub fn with_capacity(values: usize, bytes: usize) -> Self {
+        let mut offsets = Vec::with_capacity(values + 1);
+        offsets.push(0);
+        Self {
+            buf: String::with_capacity(bytes),
+            offsets,
+        }
+    }
     /// Value `i` (empty string when out of range).
     #[must_use]
     pub fn get(&self, i: usize) -> &str {
@@ -1463,6 +1473,28 @@ impl KeyText {
                 i64::try_from(n).ok()
             }
         }
+    }
+
+    /// The texts of `values` one after another, and where each ends (as [`StrColumn::extend_block`]
+    /// takes them): what [`KeyText::write`] writes for each, in one buffer checked once.
+    pub(crate) fn write_block(&self, values: &[i64]) -> (String, Vec<u32>) {
+        let mut text: Vec<u8> = Vec::with_capacity(values.len() * 12);
+        let mut ends = Vec::with_capacity(values.len());
+        let mut buf = String::new();
+        for &v in values {
+            match self {
+                Self::Int => {
+                    let mut b = [0u8; 20];
+                    text.extend_from_slice(crate::io::int_text(v, &mut b));
+                }
+                Self::Padded { .. } => text.extend_from_slice(self.write(v, &mut buf).as_bytes()),
+            }
+            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+        }
+        // Digits, a sign and a prefix that was text: valid UTF-8.
+        let text = String::from_utf8(text)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        (text, ends)
     }
 
     /// The text of `v`, in `buf`.

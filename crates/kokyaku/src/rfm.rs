@@ -549,12 +549,27 @@ pub fn score(s: &CustomerSummaries, opts: &RfmOptions) -> Result<RfmScores> {
     // `s.net_f64(i)` with the power of ten taken once rather than per call (same value).
     let money_div = 10_f64.powi(s.money_scale as i32);
     let monetary = |i: usize| s.net_units.get(i).map_or(0.0, |&u| u as f64 / money_div);
+    // Quantile ranks of spend from its integer units: below 2^52 units, `u / 10^scale` is
+    // strictly increasing in `u` (the rounding error of each quotient is under half the
+    // 10^-scale between neighbours), so the order and the ties are the amounts' own; and
+    // whole numbers in a narrow range are counted, not sorted.
+    let by_units = matches!(opts.monetary, Binning::Quantile { .. })
+        && s.net_units.iter().all(|u| u.unsigned_abs() < 1 << 52);
+    #[allow(clippy::cast_precision_loss)] // below 2^52: exact
+    let monetary_units = |i: usize| s.net_units.get(i).map_or(0.0, |&u| u as f64);
     let (mut r, mut f, mut m) = (vec![0u8; n], vec![0u8; n], vec![0u8; n]);
     // The three rankings are independent: on many customers the monetary one runs on a
     // second thread (same results; wasm32 has no threads).
-    let (recency, freq, monetary) = (&recency, &freq, &monetary);
+    let (recency, freq, monetary, monetary_units) =
+        (&recency, &freq, &monetary, &monetary_units);
     let (idx_r, m_out) = (&idx, &mut m);
-    let mut money = move || score_dim_by(monetary, idx_r, &opts.monetary, true, m_out);
+    let mut money = move || {
+        if by_units {
+            score_dim_by(monetary_units, idx_r, &opts.monetary, true, m_out);
+        } else {
+            score_dim_by(monetary, idx_r, &opts.monetary, true, m_out);
+        }
+    };
     if cfg!(target_arch = "wasm32") || n < 100_000 {
         money();
         score_dim_by(recency, &idx, &opts.recency, false, &mut r);
@@ -827,6 +842,35 @@ mod tests {
             let mut out = vec![0u8; values.len()];
             score_dim(&values, &idx, &quantile(k, ties), hb, &mut out);
             prop_assert_eq!(out, sorted);
+        }
+
+        /// Spend ranked by its integer units scores as ranked by the amounts `u / 10^scale`
+        /// (what `score` relies on below 2^52 units): neighbours one unit apart, amounts near
+        /// the limit, negatives and zero.
+        #[test]
+        fn units_rank_like_amounts(
+            units in prop::collection::vec(
+                prop_oneof![
+                    -1000i64..1000,
+                    ((1i64 << 52) - 2000..(1i64 << 52)),
+                    (-(1i64 << 52) + 1..-(1i64 << 52) + 2000),
+                    any::<i64>().prop_map(|u| u % (1 << 52)),
+                ],
+                0..200,
+            ),
+            scale in 0u32..=8,
+            k in 2u64..=10,
+            shared in any::<bool>(),
+        ) {
+            let ties = if shared { TieRule::Shared } else { TieRule::Ntile };
+            let idx: Vec<u32> = (0..units.len() as u32).collect();
+            let div = 10_f64.powi(scale as i32);
+            let amounts: Vec<f64> = units.iter().map(|&u| u as f64 / div).collect();
+            let whole: Vec<f64> = units.iter().map(|&u| u as f64).collect();
+            let (mut a, mut b) = (vec![0u8; units.len()], vec![0u8; units.len()]);
+            score_dim(&amounts, &idx, &quantile(k, ties), true, &mut a);
+            score_dim(&whole, &idx, &quantile(k, ties), true, &mut b);
+            prop_assert_eq!(a, b);
         }
 
         /// Whatever the values, `score_dim` scores as the sort does.

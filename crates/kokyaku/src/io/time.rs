@@ -60,6 +60,11 @@ impl TimeParser {
     }
 
     fn naive(&self, t: NaiveDateTime) -> Option<Instant> {
+        // UTC (the default for files): the local time is the instant, without the zone's
+        // transition search.
+        if self.tz == Tz::UTC {
+            return Some((t.and_utc().timestamp(), date_to_day(t.date())));
+        }
         let secs = match self.tz.from_local_datetime(&t) {
             chrono::LocalResult::Single(x) | chrono::LocalResult::Ambiguous(x, _) => x.timestamp(),
             chrono::LocalResult::None => return None, // a local time skipped by a DST change
@@ -68,6 +73,10 @@ impl TimeParser {
     }
 
     fn date(&self, d: NaiveDate) -> Instant {
+        if self.tz == Tz::UTC {
+            let midnight = d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp();
+            return (midnight, date_to_day(d));
+        }
         (local_midnight(self.tz, d), date_to_day(d))
     }
 
@@ -266,6 +275,26 @@ mod tests {
         assert!(utc.parse_int(i64::MIN + 1).is_none());
         // Milliseconds still read as such on both sides of the epoch.
         assert_eq!(utc.parse_int(-864_000_000_000).map(|t| t.1), Some(-10_000));
+    }
+
+    proptest::proptest! {
+        /// UTC's shortcut gives what the zone's own conversion gives, over chrono's whole
+        /// range of local times and dates.
+        #[test]
+        fn utc_shortcut_equals_the_zone_conversion(
+            secs in DateTime::<chrono::Utc>::MIN_UTC.timestamp()
+                ..=DateTime::<chrono::Utc>::MAX_UTC.timestamp(),
+        ) {
+            let utc = TimeParser::new(None, Tz::UTC);
+            let t = DateTime::from_timestamp(secs, 0).unwrap().naive_utc();
+            let general = match Tz::UTC.from_local_datetime(&t) {
+                chrono::LocalResult::Single(x) => Some((x.timestamp(), date_to_day(t.date()))),
+                _ => None,
+            };
+            proptest::prop_assert_eq!(utc.naive(t), general);
+            let d = t.date();
+            proptest::prop_assert_eq!(utc.date(d), (local_midnight(Tz::UTC, d), date_to_day(d)));
+        }
     }
 
     #[test]

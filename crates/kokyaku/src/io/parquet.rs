@@ -863,8 +863,8 @@ fn ints<T: Copy>(v: &[T], rows: usize, f: impl Fn(T) -> i64) -> Option<Vec<i64>>
     Some(v.get(..rows)?.iter().map(|&x| f(x)).collect())
 }
 
-/// Local days and times (Unix seconds) of a time column without nulls: time-zone-aware
-/// timestamps (or naive ones read in UTC) and dates, within [`LIMIT`]; integers and text
+/// Local days and times (Unix seconds) of a time column without nulls: timestamps (naive ones
+/// as wall-clock times in `tz`) and dates, within [`LIMIT`]; integers and text
 /// through the per-row path's own [`TimeParser`] (here, on the decoding thread), all of them or
 /// none.
 fn plain_days(
@@ -896,6 +896,36 @@ fn plain_days(
             } else {
                 secs.iter().map(|&s| day_in_tz(tz, s)).collect()
             }
+        }
+        Data::Unix(v, per_second) => {
+            // Wall-clock times in another zone: each local time's instant as the per-row path
+            // takes it (the earlier of an ambiguous pair); a local time that a daylight-saving
+            // change skipped declines the batch (the per-row path rejects it, naming the row).
+            // The day is the local date. Equal times in a row convert once.
+            let v = v.get(..rows)?;
+            let mut days = Vec::with_capacity(rows);
+            let mut last: Option<(i64, i64)> = None;
+            for &t in v {
+                let wall = t.div_euclid(*per_second);
+                if wall.unsigned_abs() >= LIMIT.unsigned_abs() {
+                    return None;
+                }
+                let s = match last {
+                    Some((w, s)) if w == wall => s,
+                    _ => {
+                        let local = chrono::DateTime::from_timestamp(wall, 0)?.naive_utc();
+                        match chrono::TimeZone::from_local_datetime(&tz, &local) {
+                            chrono::LocalResult::Single(x)
+                            | chrono::LocalResult::Ambiguous(x, _) => x.timestamp(),
+                            chrono::LocalResult::None => return None,
+                        }
+                    }
+                };
+                last = Some((wall, s));
+                secs.push(s);
+                days.push(wall.div_euclid(86_400) as Day);
+            }
+            days
         }
         Data::Date(v) => {
             let v = v.get(..rows)?;

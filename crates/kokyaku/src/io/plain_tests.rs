@@ -182,6 +182,9 @@ struct Layout {
     kind: bool,
     subscription: bool,
     currency: bool,
+    /// The first day: 0 2024-01-01; 1 2024-03-08 and 2 2024-10-31, two days before New York's
+    /// daylight-saving changes (a skipped and a repeated local hour).
+    start: u8,
 }
 
 fn layout() -> impl Strategy<Value = Layout> {
@@ -193,9 +196,10 @@ fn layout() -> impl Strategy<Value = Layout> {
         any::<bool>(),
         any::<bool>(),
         any::<bool>(),
+        0u8..3,
     )
         .prop_map(
-            |(orders, time, float_amounts, dictionary_status, kind, subscription, currency)| {
+            |(orders, time, float_amounts, dictionary_status, kind, subscription, currency, start)| {
                 Layout {
                     orders,
                     time,
@@ -204,6 +208,7 @@ fn layout() -> impl Strategy<Value = Layout> {
                     kind,
                     subscription,
                     currency,
+                    start,
                 }
             },
         )
@@ -240,7 +245,11 @@ fn write_parquet(rows: &[GenRow], l: &Layout) -> PathBuf {
             }
         })
         .collect();
-    let base = 1_704_067_200_i64; // 2024-01-01T00:00:00Z
+    let base = match l.start {
+        1 => 1_709_856_000_i64, // 2024-03-08T00:00:00Z
+        2 => 1_730_332_800,     // 2024-10-31T00:00:00Z
+        _ => 1_704_067_200,     // 2024-01-01T00:00:00Z
+    };
     let time: ArrayRef = match l.time {
         0 => Arc::new(
             TimestampSecondArray::from_iter_values(rows.iter().map(|r| base + r.hour * 3600))
@@ -410,19 +419,63 @@ fn a_plain_log_is_taken_in_plain_batches() {
             kind: true,
             subscription: true,
             currency: true,
+            start: 0,
         };
         let path = write_parquet(&rows, &l);
         let read = ReadOptions::default();
         let taken = check(&path, &read, &SummaryOptions::default(), 8);
-        // Every batch of 8 rows is plain (a naive time is plain in UTC).
+        // Every batch of 8 rows is plain.
         assert_eq!(taken, 5, "layout {l:?}");
-        // In Tokyo, naive times need the per-row path; others stay plain.
+        // In Tokyo too: naive times are wall-clock times there, converted on the plain path.
         let tokyo = ReadOptions {
             timezone: "Asia/Tokyo".into(),
             ..ReadOptions::default()
         };
         let taken = check(&path, &tokyo, &SummaryOptions::default(), 8);
-        assert_eq!(taken, if time == 1 { 0 } else { 5 }, "layout {l:?}");
+        assert_eq!(taken, 5, "layout {l:?}");
+        std::fs::remove_file(&path).ok();
+    }
+}
+
+/// Naive times across New York's daylight-saving changes: the repeated hour is its earlier
+/// instant on the plain path as row by row; a batch holding the skipped hour goes row by row
+/// (which rejects that row as `invalid_time`), the others stay plain.
+#[test]
+fn naive_times_across_daylight_saving_changes_read_as_row_by_row() {
+    for (start, gap) in [(1u8, true), (2, false)] {
+        // Hours 48-55 from the start: 2024-03-10 00:00-07:00 (02:00 skipped) or 2024-11-02
+        // 00:00-07:00; then hours 72-79 (2024-03-11 / 2024-11-03, 01:00 repeated).
+        let rows: Vec<GenRow> = (48..56)
+            .chain(72..80)
+            .map(|hour| GenRow {
+                customer: (hour % 5) as u8,
+                order: 0,
+                hour,
+                amount: 1000 + hour,
+                cents: 0,
+                status: Some("completed"),
+                kind: None,
+                subscription: None,
+                usd: false,
+            })
+            .collect();
+        let l = Layout {
+            orders: true,
+            time: 1,
+            float_amounts: false,
+            dictionary_status: false,
+            kind: false,
+            subscription: false,
+            currency: false,
+            start,
+        };
+        let path = write_parquet(&rows, &l);
+        let ny = ReadOptions {
+            timezone: "America/New_York".into(),
+            ..ReadOptions::default()
+        };
+        let taken = check(&path, &ny, &SummaryOptions::default(), 8);
+        assert_eq!(taken, if gap { 1 } else { 2 }, "start {start}");
         std::fs::remove_file(&path).ok();
     }
 }
@@ -438,7 +491,7 @@ proptest! {
         duplicate in prop::sample::select(vec!["sum_lines", "keep_first", "error"]),
         negative_as_refund in any::<bool>(),
         missing_customer in prop::sample::select(vec!["anonymous", "reject"]),
-        tokyo in any::<bool>(),
+        zone in prop::sample::select(vec!["UTC", "Asia/Tokyo", "America/New_York"]),
         as_of_day in prop::option::of(0u32..70),
         regular in any::<bool>(),
     ) {
@@ -466,7 +519,7 @@ proptest! {
             "negative_as_refund": negative_as_refund,
             "missing_customer": missing_customer,
             "cancel_prefix": "X",
-            "timezone": if tokyo { "Asia/Tokyo" } else { "UTC" },
+            "timezone": zone,
         })).expect("options");
         let opts = SummaryOptions {
             as_of: as_of_day.map(|d| chrono::NaiveDate::from_ymd_opt(2024, 1, 1).expect("date")

@@ -560,8 +560,7 @@ pub fn score(s: &CustomerSummaries, opts: &RfmOptions) -> Result<RfmScores> {
     let (mut r, mut f, mut m) = (vec![0u8; n], vec![0u8; n], vec![0u8; n]);
     // The three rankings are independent: on many customers the monetary one runs on a
     // second thread (same results; wasm32 has no threads).
-    let (recency, freq, monetary, monetary_units) =
-        (&recency, &freq, &monetary, &monetary_units);
+    let (recency, freq, monetary, monetary_units) = (&recency, &freq, &monetary, &monetary_units);
     let (idx_r, m_out) = (&idx, &mut m);
     let mut money = move || {
         if by_units {

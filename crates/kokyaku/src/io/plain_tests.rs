@@ -199,7 +199,16 @@ fn layout() -> impl Strategy<Value = Layout> {
         0u8..3,
     )
         .prop_map(
-            |(orders, time, float_amounts, dictionary_status, kind, subscription, currency, start)| {
+            |(
+                orders,
+                time,
+                float_amounts,
+                dictionary_status,
+                kind,
+                subscription,
+                currency,
+                start,
+            )| {
                 Layout {
                     orders,
                     time,

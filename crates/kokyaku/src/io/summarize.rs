@@ -904,7 +904,10 @@ fn count_disordered_days(accs: &mut [Acc], mut days: Vec<u64>) {
 enum IdText {
     Column(StrColumn),
     /// Member numbers: each row's id is its number (`rows`, given to `into_column`).
-    Numbers { prefix: Box<[u8]>, width: usize },
+    Numbers {
+        prefix: Box<[u8]>,
+        width: usize,
+    },
     Keys(KeyText, Vec<i64>),
 }
 
@@ -917,7 +920,12 @@ impl IdText {
                 let mut c = StrColumn::with_capacity(rows.len(), rows.len() * width);
                 let mut id = String::new();
                 for &n in rows {
-                    c.push(super::plain::write_padded(&mut id, &prefix, width, u64::from(n)));
+                    c.push(super::plain::write_padded(
+                        &mut id,
+                        &prefix,
+                        width,
+                        u64::from(n),
+                    ));
                 }
                 c
             }

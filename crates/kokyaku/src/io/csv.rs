@@ -169,6 +169,9 @@ thread_local! {
     /// Rows per chunk of [`TextChunks`] on this thread (tests use tiny chunks, so that plain
     /// chunks and others mix).
     pub(crate) static TEST_CHUNK_ROWS: std::cell::Cell<usize> = const { std::cell::Cell::new(CHUNK_ROWS) };
+    /// Whether the reading thread checks every chunk itself (as when the ingesting thread is
+    /// behind), so that tests cover both places the check runs.
+    pub(crate) static TEST_CHECK_ON_READER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 #[cfg(feature = "parquet")]
@@ -205,9 +208,10 @@ impl TextChunks {
         true
     }
 
-    /// Takes the gathered rows as one chunk of text columns, checked for plain new orders
-    /// (the work of the reading thread).
-    fn take(&mut self, opts: &ReadOptions) -> Result<Option<Chunk>> {
+    /// Takes the gathered rows as one chunk of text columns, not yet checked for plain new
+    /// orders ([`Chunk::check`]: the reading thread checks it when the ingesting one is
+    /// behind, else the ingesting one does).
+    fn take(&mut self) -> Result<Option<Chunk>> {
         use arrow_array::{ArrayRef, StringArray};
         let rows = self.rows;
         if rows == 0 {
@@ -240,12 +244,12 @@ impl TextChunks {
         let first = self.first_row;
         self.first_row += rows as u64;
         self.rows = 0;
-        let plain = super::parquet::plain_text_batch(&arrays, rows, opts)?;
         Ok(Some(Chunk {
             first,
             rows,
             arrays,
-            plain,
+            checked: false,
+            plain: None,
         }))
     }
 
@@ -257,11 +261,10 @@ impl TextChunks {
         rdr: &mut ::csv::Reader<R>,
         first: Option<&::csv::StringRecord>,
         delim: u8,
-        opts: &ReadOptions,
         emit: &mut dyn FnMut(Piece) -> bool,
     ) {
         let take = |this: &mut Self, emit: &mut dyn FnMut(Piece) -> bool| -> bool {
-            match this.take(opts) {
+            match this.take() {
                 Ok(None) => true,
                 Ok(Some(c)) => emit(Piece::Chunk(Box::new(c))),
                 Err(e) => {
@@ -350,7 +353,7 @@ impl TextChunks {
                     let mut ing = ing;
                     let mut fed = Ok(());
                     for piece in rx {
-                        fed = feed(piece, &mut ing);
+                        fed = feed(piece, &mut ing, opts);
                         if fed.is_err() || ing.abandoned() {
                             break; // dropping `rx` stops the reading thread
                         }
@@ -361,7 +364,26 @@ impl TextChunks {
                     let hooks: Option<()> = None;
                     (fed.map(|()| ing), hooks)
                 });
-                self.produce(rdr, first, delim, opts, &mut |p| tx.send(p).is_ok());
+                // A chunk goes unchecked while the ingesting thread keeps up; when it is behind
+                // (the channel is full), this thread checks the chunk before waiting: the
+                // check's work goes to whichever thread has room. Either way the same check of
+                // the same chunk, handed over in file order.
+                self.produce(rdr, first, delim, &mut |p| {
+                    #[cfg(test)]
+                    if TEST_CHECK_ON_READER.with(std::cell::Cell::get) {
+                        let mut p = p;
+                        let go_on = check_here(&mut p, opts);
+                        return tx.send(p).is_ok() && go_on;
+                    }
+                    match tx.try_send(p) {
+                        Ok(()) => true,
+                        Err(std::sync::mpsc::TrySendError::Full(mut p)) => {
+                            let go_on = check_here(&mut p, opts);
+                            tx.send(p).is_ok() && go_on
+                        }
+                        Err(std::sync::mpsc::TrySendError::Disconnected(_)) => false,
+                    }
+                });
                 drop(tx);
                 let (out, hooks_after) = consumer
                     .join()
@@ -379,7 +401,7 @@ impl TextChunks {
         {
             let mut ing = ing;
             let mut failed = None;
-            self.produce(rdr, first, delim, opts, &mut |p| match feed(p, &mut ing) {
+            self.produce(rdr, first, delim, &mut |p| match feed(p, &mut ing, opts) {
                 Ok(()) => !ing.abandoned(),
                 Err(e) => {
                     failed = Some(e);
@@ -409,24 +431,53 @@ struct Chunk {
     first: u64,
     rows: usize,
     arrays: [Option<arrow_array::ArrayRef>; 11],
+    /// Whether [`Chunk::check`] ran; then `plain` is the plain batch, if the chunk is one.
+    checked: bool,
     plain: Option<super::plain::PlainBatch>,
+}
+
+/// Checks a chunk `p` on the reading thread; a failed check replaces it with its error, and
+/// `false` says to read no further.
+#[cfg(all(feature = "parquet", not(target_arch = "wasm32")))]
+fn check_here(p: &mut Piece, opts: &ReadOptions) -> bool {
+    if let Piece::Chunk(c) = p {
+        if let Err(e) = c.check(opts) {
+            *p = Piece::Error(e);
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(feature = "parquet")]
+impl Chunk {
+    /// Checks the rows for plain new orders (once).
+    fn check(&mut self, opts: &ReadOptions) -> Result<()> {
+        if !self.checked {
+            self.plain = super::parquet::plain_text_batch(&self.arrays, self.rows, opts)?;
+            self.checked = true;
+        }
+        Ok(())
+    }
 }
 
 /// Gives `ing` one piece: a chunk as one plain batch when it is one (and `ing` takes it),
 /// else row by row.
 #[cfg(feature = "parquet")]
-fn feed<S: OrderSink>(piece: Piece, ing: &mut Ingestor<S>) -> Result<()> {
+fn feed<S: OrderSink>(piece: Piece, ing: &mut Ingestor<S>, opts: &ReadOptions) -> Result<()> {
     use arrow_array::{Array, StringArray};
-    let chunk = match piece {
+    let mut chunk = match piece {
         Piece::Chunk(c) => c,
         Piece::Malformed(row, text) => return ing.malformed(row, &text),
         Piece::Error(e) => return Err(e),
     };
+    chunk.check(opts)?;
     let Chunk {
         first,
         rows,
         arrays,
         plain,
+        ..
     } = *chunk;
     if let Some(b) = plain {
         if ing.plain_batch(first, &b)? {

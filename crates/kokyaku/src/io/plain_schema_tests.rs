@@ -456,10 +456,22 @@ fn write_csv(
 /// log read row by row: asserts the same outcome; returns the plain chunks taken and whether
 /// the summary streamed.
 fn check_csv(path: &std::path::Path, read: &ReadOptions, chunk_rows: usize) -> (usize, bool) {
-    use super::csv::TEST_CHUNK_ROWS;
+    check_csv_on(path, read, chunk_rows, false)
+}
+
+/// [`check_csv`], the reading thread checking every chunk itself when `on_reader` (else the
+/// ingesting thread checks those it gets first).
+fn check_csv_on(
+    path: &std::path::Path,
+    read: &ReadOptions,
+    chunk_rows: usize,
+    on_reader: bool,
+) -> (usize, bool) {
+    use super::csv::{TEST_CHECK_ON_READER, TEST_CHUNK_ROWS};
     use super::plain_tests::{ingested_json, outcome, summary_json, with_rows_only};
     let opts = SummaryOptions::default();
     let chunk_before = TEST_CHUNK_ROWS.with(|c| c.replace(chunk_rows));
+    let on_reader_before = TEST_CHECK_ON_READER.with(|c| c.replace(on_reader));
     let before = PLAIN_TAKEN.with(Cell::get);
     let mut streamed = false;
     let stream = super::summarize_path(path, read, &opts).map(|s| {
@@ -481,6 +493,7 @@ fn check_csv(path: &std::path::Path, read: &ReadOptions, chunk_rows: usize) -> (
         path.display()
     );
     TEST_CHUNK_ROWS.with(|c| c.set(chunk_before));
+    TEST_CHECK_ON_READER.with(|c| c.set(on_reader_before));
     let grouped = with_rows_only(true, || super::read_path(path, read)).map(|ing| {
         (
             summary_json(&crate::summary::summarize(&ing.log, &opts)),
@@ -536,6 +549,7 @@ proptest! {
         seed in any::<u64>(),
         chunk_rows in prop::sample::select(vec![1usize, 3, 8, 64]),
         tokyo in any::<bool>(),
+        on_reader in any::<bool>(),
     ) {
         let s = Schema4 { cust, order, time, amount };
         let mut orders = orders;
@@ -544,7 +558,7 @@ proptest! {
             shuffle(&mut orders, seed);
         }
         let path = write_csv(&orders, s, (order_by == 2).then_some(seed), noise);
-        let (_, streamed) = check_csv(&path, &options(s, tokyo), chunk_rows);
+        let (_, streamed) = check_csv_on(&path, &options(s, tokyo), chunk_rows, on_reader);
         prop_assert!(streamed, "{s:?} order_by {order_by}");
         std::fs::remove_file(&path).ok();
     }

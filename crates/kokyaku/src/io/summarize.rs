@@ -929,12 +929,7 @@ impl IdText {
                 }
                 c
             }
-            Self::Keys(form, values) => {
-                let (text, ends) = form.write_block(&values);
-                let mut c = StrColumn::with_capacity(values.len(), text.len());
-                c.extend_block(&text, &ends);
-                c
-            }
+            Self::Keys(form, values) => form.write_column(&values),
         }
     }
 }

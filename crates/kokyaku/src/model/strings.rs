@@ -1475,11 +1475,12 @@ impl KeyText {
         }
     }
 
-    /// The texts of `values` one after another, and where each ends (as [`StrColumn::extend_block`]
-    /// takes them): what [`KeyText::write`] writes for each, in one buffer checked once.
-    pub(crate) fn write_block(&self, values: &[i64]) -> (String, Vec<u32>) {
+    /// The column of the texts of `values` (what [`KeyText::write`] writes for each), written
+    /// into one buffer of the column's own, checked as UTF-8 once.
+    pub(crate) fn write_column(&self, values: &[i64]) -> StrColumn {
         let mut text: Vec<u8> = Vec::with_capacity(values.len() * 12);
-        let mut ends = Vec::with_capacity(values.len());
+        let mut offsets = Vec::with_capacity(values.len() + 1);
+        offsets.push(0);
         let mut buf = String::new();
         for &v in values {
             match self {
@@ -1489,12 +1490,12 @@ impl KeyText {
                 }
                 Self::Padded { .. } => text.extend_from_slice(self.write(v, &mut buf).as_bytes()),
             }
-            ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+            offsets.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
         }
         // Digits, a sign and a prefix that was text: valid UTF-8.
-        let text = String::from_utf8(text)
+        let buf = String::from_utf8(text)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        (text, ends)
+        StrColumn { buf, offsets }
     }
 
     /// The text of `v`, in `buf`.

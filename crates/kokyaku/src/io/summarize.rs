@@ -287,14 +287,6 @@ fn keyed_rows<T: Copy>(
     out
 }
 
-/// The id of member number `n`: `prefix` and `n` zero-padded to `digits`, written into `buf`.
-fn number_id<'a>(buf: &'a mut String, prefix: &str, n: usize, digits: usize) -> &'a str {
-    buf.clear();
-    buf.push_str(prefix);
-    std::fmt::Write::write_fmt(buf, format_args!("{n:0digits$}")).ok();
-    buf
-}
-
 /// The rows of a batch's dictionary-encoded customers: each distinct value's row, from
 /// `cache` when an earlier batch of the same dictionary looked it up, else through the hash
 /// table (`add` notes a new row); then each row's by its value, an array lookup.
@@ -509,12 +501,10 @@ impl SummarySink {
         let mut rare = Rare::default();
         // The new row of each number seen.
         let mut row_of = vec![0u32; self.accs.len()];
-        let digits = width - prefix.len();
         let text = KeyText::Padded {
             prefix: prefix.clone(),
             width: *width,
         };
-        let prefix = String::from_utf8_lossy(prefix).into_owned();
         let mut id = String::new();
         for (n, a) in self.accs.iter().enumerate() {
             if seen[n / 64] & (1 << (n % 64)) != 0 {
@@ -524,7 +514,9 @@ impl SummarySink {
                     numbers.push(n as i64);
                     row
                 } else {
-                    table.intern(number_id(&mut id, &prefix, n, digits))
+                    table.intern(super::plain::write_padded(
+                        &mut id, prefix, *width, n as u64,
+                    ))
                 };
                 row_of[n] = row;
                 let row = row as usize;
@@ -677,14 +669,16 @@ impl SummarySink {
                     .collect()
             }
             Customers::Numbered(ids) => {
-                let digits = ids.width - ids.prefix.len();
-                let prefix = String::from_utf8_lossy(&ids.prefix).into_owned();
                 let mut id = String::new();
                 ids.numbers
                     .iter()
                     .map(|&n| {
-                        let (i, new) =
-                            t.intern_new(number_id(&mut id, &prefix, n as usize, digits));
+                        let (i, new) = t.intern_new(super::plain::write_padded(
+                            &mut id,
+                            &ids.prefix,
+                            ids.width,
+                            n,
+                        ));
                         add(i, new)
                     })
                     .collect()

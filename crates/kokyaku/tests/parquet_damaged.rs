@@ -18,6 +18,9 @@ fn decoder_panic_is_malformed_input() {
         // dictionary from that claim and filled 6.6 GB before it failed. The committed fuzz
         // seed runs it under the fuzzer's 2 GB limit.
         &include_bytes!("data/parquet_dictionary_claim_oom.parquet")[..],
+        // The same claim with the count's type damaged (a set, not an i32): arrow-rs still read
+        // the count and filled 6.6 GB (fuzz find of 2026-12-05).
+        &include_bytes!("data/parquet_dictionary_claim_mistyped_oom.parquet")[..],
     ] {
         let opts = ReadOptions::default();
         match read_parquet_bytes(bytes::Bytes::copy_from_slice(data), &opts) {
@@ -32,15 +35,20 @@ fn decoder_panic_is_malformed_input() {
 
 #[test]
 fn a_dictionary_page_claiming_more_values_than_its_bytes_is_malformed_input_at_once() {
-    let data = include_bytes!("data/parquet_dictionary_claim_oom.parquet");
-    let Err(e) = read_parquet_bytes(bytes::Bytes::from_static(data), &ReadOptions::default())
-    else {
-        panic!("a damaged file was read");
-    };
-    assert_eq!(e.code(), "malformed_input", "{e}");
-    let text = e.to_string();
-    assert!(
-        text.contains("dictionary page of column 'CustomerID'"),
-        "{text}"
-    );
+    for data in [
+        &include_bytes!("data/parquet_dictionary_claim_oom.parquet")[..],
+        &include_bytes!("data/parquet_dictionary_claim_mistyped_oom.parquet")[..],
+    ] {
+        let Err(e) =
+            read_parquet_bytes(bytes::Bytes::copy_from_slice(data), &ReadOptions::default())
+        else {
+            panic!("a damaged file was read");
+        };
+        assert_eq!(e.code(), "malformed_input", "{e}");
+        let text = e.to_string();
+        assert!(
+            text.contains("dictionary page of column 'CustomerID'"),
+            "{text}"
+        );
+    }
 }

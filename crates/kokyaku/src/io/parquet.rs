@@ -1193,7 +1193,18 @@ impl<'a> Col<'a> {
             },
             DataType::Dictionary(_, _) => {
                 let d = a.as_any_dictionary();
-                Data::Dict(Box::new(Col::new(d.values())), d.normalized_keys())
+                if !d.values().is_empty() {
+                    Data::Dict(Box::new(Col::new(d.values())), d.normalized_keys())
+                } else if a.null_count() == a.len() {
+                    // No values (arrow-rs' `normalized_keys` asserts on this): every row is
+                    // null, and every read of a row checks the nulls before its key.
+                    Data::Dict(Box::new(Col::new(d.values())), vec![0; a.len()])
+                } else {
+                    Data::Unsupported(format!(
+                        "{} with rows but no dictionary values",
+                        a.data_type()
+                    ))
+                }
             }
             other => Data::Unsupported(other.to_string()),
         };

@@ -88,3 +88,21 @@ def test_pyarrow_dictionaries_that_change_between_batches():
     cat = pa.Table.from_batches(batches)
     assert pa.types.is_dictionary(cat.schema.field("customer_id").type)
     assert tables(cat).equals(tables(plain))
+
+
+@pytest.mark.parametrize("missing_customer", ["anonymous", "reject"])
+def test_a_categorical_of_only_missing_ids_is_read(missing_customer):
+    # pandas gives a category column of nulls no categories: an empty Arrow dictionary, on which
+    # arrow-rs asserts (this was a PanicError). Its orders are anonymous or rejected, as missing
+    # ids are in a plain column.
+    plain = frame(40, False)
+    plain["customer_id"] = None
+    cat = plain.copy()
+    cat["customer_id"] = pd.Categorical([None] * len(cat), categories=[])
+    opts = dict(OPTS, missing_customer=missing_customer)
+    got = kokyaku.from_frame(cat, **opts)
+    want = kokyaku.from_frame(plain, **opts)  # Arrow's null type: every id missing
+    assert repr(got) == repr(want)
+    assert got.customers(frame="pyarrow", as_of="2026-01-01").equals(want.customers(frame="pyarrow", as_of="2026-01-01"))
+    # Anonymous: one customer holding the 40 orders; reject: none.
+    assert repr(got) == ("OrderLog(customers=1, orders=40)" if missing_customer == "anonymous" else "OrderLog(customers=0, orders=0)")

@@ -75,3 +75,39 @@ def test_export_dtypes_read_like_records(name, kind):
         frame = df
     got = summary(kokyaku.from_frame(frame, **OPTS))
     assert got == reference(), name
+
+
+@pytest.mark.parametrize("dtype", ["bool", "boolean"])
+@pytest.mark.parametrize("kind", ["pandas", "pyarrow", "polars"])
+def test_a_boolean_is_subscription_column_is_the_order_kind(dtype, kind):
+    flags = [True, False, True, False, True]
+    if dtype == "boolean":
+        flags[1] = None  # pandas' nullable boolean: a missing flag is a blank kind (one-off)
+    df = base().assign(is_subscription=pd.array(flags, dtype=dtype))
+    if kind == "pyarrow":
+        frame = pa.Table.from_pandas(df, preserve_index=False)
+    elif kind == "polars":
+        frame = pytest.importorskip("polars").from_pandas(df)
+    else:
+        frame = df
+    recs = [
+        {"customer_id": str(c), "order_id": o, "ordered_at": t.isoformat(), "amount": a,
+         "kind": "subscription" if f else "one_off"}
+        for (c, o, t, a), f in zip(ROWS, flags)
+    ]
+    want = kokyaku.from_records(recs, **OPTS, kind_col="kind").summary(frame="records", as_of="2024-04-01")
+    got = kokyaku.from_frame(frame, **OPTS).summary(frame="records", as_of="2024-04-01")
+    assert [r["subscription_orders"] for r in got] == [r["subscription_orders"] for r in want] == [1, 1, 1]
+
+
+def test_a_boolean_column_elsewhere_is_named():
+    df = base().assign(customer_id=[True, False, True, False, True])
+    with pytest.raises(kokyaku.UnsupportedError, match="'customer_id' has type Boolean"):
+        kokyaku.from_frame(df, **OPTS).summary()
+
+
+def test_a_column_of_only_missing_values_reads_as_blank():
+    # pandas gives an object column of Nones Arrow's null type: a missing kind in every row.
+    df = base().assign(kind=[None] * len(ROWS))
+    got = summary(kokyaku.from_frame(df, **OPTS, kind_col="kind"))
+    assert got == reference()

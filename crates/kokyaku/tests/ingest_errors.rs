@@ -1395,6 +1395,79 @@ mod parquet {
     }
 
     #[test]
+    fn boolean_is_subscription_column_is_the_order_kind() {
+        // Exports often flag subscription orders with a boolean `is_subscription`: it is read
+        // as the kind (true: subscription, false: one-off, null: blank), in plain batches and
+        // row by row alike, the same as the kind's text.
+        use arrow_array::{ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray};
+        use kokyaku::io::summarize_record_batches;
+        use std::sync::Arc;
+        let n = 40;
+        let flag = |i: usize| match i % 5 {
+            0 | 3 => Some(true),
+            4 => None,
+            _ => Some(false),
+        };
+        let batch = |kind: ArrayRef| {
+            let cols: Vec<(&str, ArrayRef)> = vec![
+                (
+                    "customer_id",
+                    Arc::new((0..n).map(|i| (i % 7) as i64).collect::<Int64Array>()),
+                ),
+                (
+                    "order_id",
+                    Arc::new((0..n).map(|i| i as i64 + 1).collect::<Int64Array>()),
+                ),
+                (
+                    "placed_at",
+                    Arc::new(
+                        (0..n)
+                            .map(|i| Some(format!("2024-01-{:02} 10:00:00", i % 28 + 1)))
+                            .collect::<StringArray>(),
+                    ),
+                ),
+                (
+                    "amount",
+                    Arc::new((0..n).map(|i| 100 + i as i64).collect::<Int64Array>()),
+                ),
+                ("is_subscription", kind),
+            ];
+            RecordBatch::try_from_iter(cols).unwrap()
+        };
+        let bools = batch(Arc::new((0..n).map(flag).collect::<BooleanArray>()));
+        let text = batch(Arc::new(
+            (0..n)
+                .map(|i| flag(i).map(|b| if b { "subscription" } else { "one_off" }))
+                .collect::<StringArray>(),
+        ));
+        let read = ReadOptions {
+            currency: Some("JPY".into()),
+            ..ReadOptions::default()
+        };
+        let opts = SummaryOptions::default();
+        let summary = |b: &RecordBatch| {
+            summarize_record_batches(&b.schema(), std::slice::from_ref(b), &read, &opts).unwrap()
+        };
+        let (got, want) = (summary(&bools), summary(&text));
+        identity(&got.report);
+        assert_eq!(got.report.rows_accepted, n as u64);
+        assert_eq!(
+            format!("{:?}", got.summaries),
+            format!("{:?}", want.summaries)
+        );
+        // 16 of the 40 rows are true; the nulls are blank, one-off without a subscription id.
+        let subs: u32 = got.summaries.subscription_orders.iter().sum();
+        assert_eq!(subs, 16);
+        let grouped =
+            kokyaku::io::read_record_batches(&bools.schema(), std::slice::from_ref(&bools), &read)
+                .unwrap();
+        assert_eq!(
+            format!("{:?}", summarize(&grouped.log, &opts)),
+            format!("{:?}", got.summaries)
+        );
+    }
+
+    #[test]
     fn parquet_dictionary_columns() {
         // pandas categoricals and Polars' Categorical arrive as dictionary-encoded strings.
         use arrow_array::types::Int32Type;

@@ -89,7 +89,13 @@ const QUANTITY: &[&str] = &["quantity", "qty"];
 const UNIT_PRICE: &[&str] = &["unit_price", "unitprice", "price"];
 const CURRENCY: &[&str] = &["currency", "currency_code"];
 const STATUS: &[&str] = &["status", "order_status"];
-const KIND: &[&str] = &["kind", "order_kind", "order_type", "purchase_type"];
+const KIND: &[&str] = &[
+    "kind",
+    "order_kind",
+    "order_type",
+    "purchase_type",
+    "is_subscription",
+];
 const SUBSCRIPTION: &[&str] = &["subscription_id", "subscription"];
 const SKU: &[&str] = &[
     "sku",

@@ -10,7 +10,9 @@ use arrow_array::types::{
     TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
     TimestampSecondType, UInt32Type, UInt64Type,
 };
-use arrow_array::{Array, ArrayRef, LargeStringArray, RecordBatch, StringArray, StringViewArray};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, LargeStringArray, RecordBatch, StringArray, StringViewArray,
+};
 use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use parquet::arrow::ProjectionMask;
@@ -434,7 +436,8 @@ pub(crate) fn ingest_batches<S: OrderSink>(
         }
         let cols: Vec<Option<Col<'_>>> = p
             .iter()
-            .map(|x| x.map(|i| Col::new(batch.column(i))))
+            .enumerate()
+            .map(|(role, x)| x.map(|i| Col::for_role(batch.column(i), role)))
             .collect();
         plain_batch(&cols, batch.num_rows(), opts, tz, naive_time)
     };
@@ -446,8 +449,8 @@ pub(crate) fn ingest_batches<S: OrderSink>(
             }
         }
         let mut cols: Vec<Option<Col<'_>>> = Vec::with_capacity(p.len());
-        for x in &p {
-            let c = x.map(|i| Col::new(batch.column(i)));
+        for (role, x) in p.iter().enumerate() {
+            let c = x.map(|i| Col::for_role(batch.column(i), role));
             // An unreadable type must not become one text value for every row (all rows one
             // customer, or one order): stop and name the column.
             if let (
@@ -458,10 +461,17 @@ pub(crate) fn ingest_batches<S: OrderSink>(
                 }),
             ) = (x, &c)
             {
-                return Err(Error::Unsupported(format!(
-                    "Parquet column '{}' has type {t}; cast it to text, a number, a date or a timestamp",
-                    batch.schema().field(*i).name()
-                )));
+                let name = batch.schema().field(*i).name().clone();
+                return Err(Error::Unsupported(if t == "Boolean" {
+                    format!(
+                        "column '{name}' has type Boolean, which is read only as the order kind \
+                         (true: subscription); name it as the kind column, or cast it to text"
+                    )
+                } else {
+                    format!(
+                        "column '{name}' has type {t}; cast it to text, a number, a date or a timestamp"
+                    )
+                }));
             }
             cols.push(c);
         }
@@ -1154,10 +1164,29 @@ enum Data<'a> {
     /// Dictionary-encoded values (pandas and Polars categoricals): the values column and the
     /// value index of each row.
     Dict(Box<Col<'a>>, Vec<usize>),
+    /// Booleans, read as the text `true` / `false` (an `is_subscription` column as the kind).
+    Bool(&'a BooleanArray),
+    /// Arrow's null type (a frame column of only missing values): every row is null.
+    Null,
     Unsupported(String),
 }
 
+/// A boolean as the text the per-row path parses (see [`OrderKind::parse`]).
+fn bool_text(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
+}
+
 impl<'a> Col<'a> {
+    /// The column read in `role` (a [`role`] constant): booleans are read as the order kind
+    /// only; as an id, a time or an amount they are an unsupported type.
+    fn for_role(a: &'a ArrayRef, role: usize) -> Self {
+        let mut c = Self::new(a);
+        if role != role::KIND && matches!(c.data, Data::Bool(_)) {
+            c.data = Data::Unsupported(a.data_type().to_string());
+        }
+        c
+    }
+
     fn new(a: &'a ArrayRef) -> Self {
         let data = match a.data_type() {
             DataType::Utf8 => Data::Utf8(a.as_string::<i32>()),
@@ -1206,6 +1235,8 @@ impl<'a> Col<'a> {
                     ))
                 }
             }
+            DataType::Boolean => Data::Bool(a.as_boolean()),
+            DataType::Null => Data::Null,
             other => Data::Unsupported(other.to_string()),
         };
         Col {
@@ -1245,6 +1276,8 @@ impl<'a> Col<'a> {
             Data::Date(v) => crate::model::checked_day_to_date(v[i])
                 .map_or(Val::Unix(i64::from(v[i]) * 86_400), Val::Date),
             Data::Dict(values, keys) => values.get(keys[i]),
+            Data::Bool(b) => Val::Str(bool_text(b.value(i))),
+            Data::Null => Val::Null,
             Data::Unsupported(s) => Val::Str(s),
         }
     }
@@ -1289,6 +1322,8 @@ impl<'a> Col<'a> {
             Data::LargeUtf8(s) => Some(Some(s.value(i))),
             Data::Utf8View(s) => Some(Some(s.value(i))),
             Data::Dict(values, keys) => values.text_at(keys[i]),
+            Data::Bool(b) => Some(Some(bool_text(b.value(i)))),
+            Data::Null => Some(None),
             _ => None,
         }
     }

@@ -41,16 +41,27 @@ pub enum OrderKind {
 
 impl OrderKind {
     /// Parses the usual spellings: `one_off`, `one-off`, `oneoff`, `single`, `normal`, `通常`;
-    /// `subscription`, `sub`, `recurring`, `定期`.
+    /// `subscription`, `sub`, `recurring`, `定期`; and a yes/no flag (an `is_subscription`
+    /// column, a boolean in Parquet and frames): `true` / `yes` a subscription order,
+    /// `false` / `no` a one-off.
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
         let t = s.trim();
         let is = |names: &[&str]| names.iter().any(|n| t.eq_ignore_ascii_case(n));
         if is(&[
             "one_off", "one-off", "oneoff", "single", "normal", "onetime", "one_time", "通常", "",
+            "false", "no",
         ]) {
             Some(Self::OneOff)
-        } else if is(&["subscription", "sub", "recurring", "定期", "teiki"]) {
+        } else if is(&[
+            "subscription",
+            "sub",
+            "recurring",
+            "定期",
+            "teiki",
+            "true",
+            "yes",
+        ]) {
             Some(Self::Subscription)
         } else {
             None

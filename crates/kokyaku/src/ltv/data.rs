@@ -413,16 +413,21 @@ pub(crate) struct RankEncoder {
     /// A direct-mapped cache of recent values in front of the map (columns hold few distinct
     /// values, repeated in no particular order). The all-ones pattern is a NaN: never a value.
     cache: Vec<(u64, u32)>,
+    /// The codes of the whole numbers `0..SMALL` (purchase counts), `u32::MAX` until seen:
+    /// indexed directly, without the hash.
+    small: Vec<u32>,
 }
 
 impl RankEncoder {
     const CACHE_BITS: u32 = 12;
+    const SMALL: usize = 1 << 10;
 
     pub(crate) fn new() -> Self {
         Self {
             map: HashMap::with_hasher(foldhash::fast::FixedState::default()),
             values: Vec::new(),
             cache: vec![(u64::MAX, 0u32); 1 << Self::CACHE_BITS],
+            small: vec![u32::MAX; Self::SMALL],
         }
     }
 
@@ -430,6 +435,18 @@ impl RankEncoder {
     #[inline]
     pub(crate) fn code(&mut self, v: f64) -> u32 {
         let bits = v.to_bits();
+        // A whole number below `SMALL` (the same bits as its integer's float: not -0.0).
+        let n = v as usize;
+        if n < Self::SMALL && (n as f64).to_bits() == bits {
+            let c = self.small[n];
+            if c != u32::MAX {
+                return c;
+            }
+            self.values.push(v);
+            let c = (self.values.len() - 1) as u32;
+            self.small[n] = c;
+            return c;
+        }
         let slot = (bits.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::CACHE_BITS)) as usize;
         if self.cache[slot].0 == bits {
             return self.cache[slot].1;
@@ -642,6 +659,37 @@ impl Grouped {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Codes are the ranks of the distinct bit patterns by `total_cmp` (so `-0.0` ranks
+        /// below `0.0`), whichever route (whole-number table, cache, map) a value takes.
+        #[test]
+        fn rank_codes_are_ranks_of_distinct_values(
+            v in prop::collection::vec(prop_oneof![
+                (0u32..1_100).prop_map(f64::from),
+                Just(-0.0),
+                Just(0.0),
+                (0u32..2_000).prop_map(|k| f64::from(k) / 8.0),
+                (-5i32..5).prop_map(f64::from),
+                any::<f64>().prop_filter("not NaN", |x| !x.is_nan()),
+            ], 0..300)
+        ) {
+            let mut enc = RankEncoder::new();
+            let mut codes: Vec<u32> = v.iter().map(|&x| enc.code(x)).collect();
+            let values = enc.finish([codes.as_mut_slice()]);
+            let mut want: Vec<f64> = v.clone();
+            want.sort_unstable_by(f64::total_cmp);
+            want.dedup_by(|a, b| a.to_bits() == b.to_bits());
+            prop_assert_eq!(
+                values.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+            );
+            for (x, c) in v.iter().zip(&codes) {
+                prop_assert_eq!(values[*c as usize].to_bits(), x.to_bits());
+            }
+        }
+    }
 
     #[test]
     fn collapse_merges_and_sorts() {

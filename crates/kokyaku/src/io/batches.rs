@@ -47,8 +47,9 @@ pub fn summarize_record_batches(
 /// one is summed.
 const SLICE_ROWS: usize = 65_536;
 
-/// Feeds `batches` through one ingestor into `sink` (stopping early if the sink gives up).
-fn batches_into<S: OrderSink>(
+/// Feeds `batches` through one ingestor into `sink` (stopping early if the sink gives up), in
+/// slices of [`SLICE_ROWS`].
+pub(crate) fn batches_into<S: OrderSink>(
     schema: &Schema,
     batches: &[RecordBatch],
     read: &ReadOptions,

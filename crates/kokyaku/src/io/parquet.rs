@@ -382,23 +382,9 @@ pub fn read_record_batches(
     batches: &[RecordBatch],
     opts: &ReadOptions,
 ) -> Result<Ingested> {
-    let header: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let r = resolve(&header, &opts.columns)?;
-    let p = r.roles();
-    let total = batches.iter().map(RecordBatch::num_rows).sum();
+    // In slices, each prepared on a second thread while this one adds the previous to the log.
     let builder = crate::model::OrderLogBuilder::new(opts.tz()?);
-    Ok(
-        ingest_batches(schema, &r, p, total, opts, builder, |prepare, consume| {
-            for b in batches {
-                let plain = prepare(b);
-                if !consume(b.clone(), plain)? {
-                    break;
-                }
-            }
-            Ok(())
-        })?
-        .finish(),
-    )
+    Ok(super::batches::batches_into(schema, batches, opts, builder)?.finish())
 }
 
 /// What `ingest_batches` hands its driver: the preparation of each batch (the plain batch, if

@@ -176,6 +176,7 @@ def main():
         if cli:
             ratios.append((f"{py} / CLI", *s.worst_ratio(py, sides[2])))
         ratios.append((f"{py} / Polars", *s.worst_ratio(py, "Polars group-by")))
+        print(json.dumps({"per_round": f"{py} / Polars group-by (wall, CPU)", "rounds": s.round_ratios(py, "Polars group-by")}))
 
     summary = summaries["pandas"][["x", "t_x", "T", "monetary"]]
     # Gamma-Gamma needs a positive mean repeat spend: CDNOW has some $0 orders.

@@ -1468,6 +1468,36 @@ mod parquet {
     }
 
     #[test]
+    fn a_column_of_arrow_null_type_reads_as_blank() {
+        // A frame column holding only missing values arrives as Arrow's null type: blank in
+        // every row (here the kind: one-off), not an unsupported column.
+        use arrow_array::{ArrayRef, Int64Array, NullArray, RecordBatch, StringArray};
+        use std::sync::Arc;
+        let cols: Vec<(&str, ArrayRef)> = vec![
+            ("customer_id", Arc::new(Int64Array::from(vec![1, 1, 2]))),
+            (
+                "placed_at",
+                Arc::new(StringArray::from(vec![
+                    "2024-01-01",
+                    "2024-01-02",
+                    "2024-01-03",
+                ])),
+            ),
+            ("amount", Arc::new(Int64Array::from(vec![10, 20, 30]))),
+            ("kind", Arc::new(NullArray::new(3))),
+        ];
+        let batch = RecordBatch::try_from_iter(cols).unwrap();
+        let ing =
+            kokyaku::io::read_record_batches(&batch.schema(), &[batch], &ReadOptions::default())
+                .unwrap();
+        identity(&ing.report);
+        assert_eq!(ing.report.rows_accepted, 3, "{:?}", ing.report);
+        let s = summarize(&ing.log, &SummaryOptions::default());
+        assert_eq!(s.subscription_orders, vec![0, 0]);
+        assert_eq!(s.orders, vec![2, 1]);
+    }
+
+    #[test]
     fn parquet_dictionary_columns() {
         // pandas categoricals and Polars' Categorical arrive as dictionary-encoded strings.
         use arrow_array::types::Int32Type;

@@ -65,6 +65,18 @@ struct Shape {
     numbered: bool,
 }
 
+impl Shape {
+    /// Text values (`Utf8`) under int32 keys, not member numbers; `shared` as above.
+    fn text(shared: u8) -> Self {
+        Self {
+            values: 0,
+            keys: 0,
+            shared,
+            numbered: false,
+        }
+    }
+}
+
 fn shape() -> impl Strategy<Value = Shape> {
     (0u8..4, 0u8..3, 0u8..3, any::<bool>()).prop_map(|(values, keys, shared, numbered)| Shape {
         values,
@@ -428,12 +440,7 @@ fn dictionary_encoded_ids_are_taken_in_plain_batches() {
     let mut rows = rows;
     rows[3].0 = 14;
     rows[30].0 = 15;
-    let s = Shape {
-        values: 0,
-        keys: 0,
-        shared: 1,
-        numbered: false,
-    };
+    let s = Shape::text(1);
     for missing in ["reject", "anonymous"] {
         let taken = run(
             rows.clone(),
@@ -455,12 +462,7 @@ fn dictionary_encoded_ids_are_taken_in_plain_batches() {
 fn a_batch_of_null_ids_with_an_empty_dictionary_is_read() {
     let mut rows: Vec<GenRow> = vec![(0, false, 0, 0); 12];
     rows.push((15, false, 0, 0));
-    let s = Shape {
-        values: 0,
-        keys: 0,
-        shared: 0,
-        numbered: false,
-    };
+    let s = Shape::text(0);
     for missing in ["anonymous", "reject"] {
         run(
             rows.clone(),

@@ -2,7 +2,8 @@
 # Installs every tool `make test` needs on a fresh Debian 12 machine (see ../shared/TOOLCHAIN.md).
 # Idempotent: each step checks what is present first, so a warm run takes a few seconds.
 #
-#   apt:   rustc-web cargo-web rust-web-src rust-web-llvm lld-22 (wasm32 std via -Zbuild-std), chromium
+#   apt:   rustc-web cargo-web rust-web-src rust-web-llvm lld-22 (wasm32 std via -Zbuild-std), chromium,
+#          openjdk-17-jre-headless (Spark local mode for bindings/python/tests/test_spark.py)
 #   cargo: wasm-bindgen-cli, exactly the version pinned for the wasm-bindgen crate, and
 #          cargo-fuzz (pinned), into $KOKYAKU_CACHE/kokyaku-tools
 #   pip:   ci/requirements-dev.txt into the venv $KOKYAKU_CACHE/kokyaku-venv
@@ -22,7 +23,7 @@ export npm_config_cache=${npm_config_cache:-$cache/kokyaku-npm}
 log() { printf '[install-tools] %s\n' "$*" >&2; }
 
 # --- apt ------------------------------------------------------------------------------------------
-apt_pkgs=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 chromium)
+apt_pkgs=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 chromium openjdk-17-jre-headless)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]; then

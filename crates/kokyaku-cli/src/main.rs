@@ -186,7 +186,10 @@ fn run(cli: Cli) -> Result<()> {
             format,
         } => {
             let opts = analysis_options(&input, &analysis)?;
-            let ing = input.read()?;
+            let mut ing = input.read()?;
+            // The report names no order: its peak memory (the log beside the summary) without
+            // the order ids.
+            ing.log.drop_order_ids();
             warn_cpm_currency(&opts, ing.log.currency());
             let report = Report::build(&ing.log, Some(&ing.report), &opts)?;
             match format {

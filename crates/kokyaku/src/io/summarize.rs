@@ -928,6 +928,43 @@ impl IdText {
     }
 }
 
+/// The rows and keys of `keyed` (distinct keys) in key order: each half sorted on its own
+/// core, then merged into the two columns (the pass that would otherwise only unzip them).
+/// The keys are distinct, so the order is the same however the halves fall.
+fn sorted_apart(mut keyed: Vec<(i64, u32)>) -> (Vec<u32>, Vec<i64>) {
+    let mid = keyed.len() / 2;
+    let (lo, hi) = keyed.split_at_mut(mid);
+    let lo = std::sync::Mutex::new(Some(lo));
+    crate::par::join(
+        &|| {
+            if let Some(half) = lo.lock().ok().and_then(|mut g| g.take()) {
+                radsort::sort_by_key(half, |&(v, _)| v);
+            }
+        },
+        || radsort::sort_by_key(hi, |&(v, _)| v),
+    );
+    let (a, b) = keyed.split_at(mid);
+    let mut rows = Vec::with_capacity(keyed.len());
+    let mut values = Vec::with_capacity(keyed.len());
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        let (v, r) = if x.0 < y.0 {
+            i += 1;
+            x
+        } else {
+            j += 1;
+            y
+        };
+        rows.push(r);
+        values.push(v);
+    }
+    for &(v, r) in a[i..].iter().chain(&b[j..]) {
+        rows.push(r);
+        values.push(v);
+    }
+    (rows, values)
+}
+
 /// The rows of `ids` (of `n_rows` rows) in natural id order, and the ids in that order.
 fn natural_rows(ids: Ids, n_rows: usize) -> (Vec<u32>, IdText) {
     match ids {
@@ -951,13 +988,12 @@ fn natural_rows(ids: Ids, n_rows: usize) -> (Vec<u32>, IdText) {
                 // Digits only, or one prefix and width of digits: natural order is by
                 // value. The keys travel with their rows (no random reads while sorting),
                 // and the texts are written in that order (no permutation after).
-                let mut keyed: Vec<(i64, u32)> = ids
+                let keyed: Vec<(i64, u32)> = ids
                     .iter()
                     .enumerate()
                     .map(|(r, &v)| (v, r as u32))
                     .collect();
-                radsort::sort_by_key(&mut keyed, |&(v, _)| v);
-                let (rows, values) = keyed.into_iter().map(|(v, r)| (r, v)).unzip();
+                let (rows, values) = sorted_apart(keyed);
                 (rows, IdText::Keys(form, values))
             } else {
                 let mut text = StrColumn::new();

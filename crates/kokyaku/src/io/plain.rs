@@ -670,6 +670,58 @@ impl OrderRun {
 mod tests {
     use super::*;
 
+    /// `Customers::dict` on one thread, batch after batch (dictionaries of other lengths, one
+    /// that fails half way, keys out of range), answers as a fresh computation would: the
+    /// distinct values in the order of their first row, each row by its value.
+    #[test]
+    fn dict_batches_in_a_row_each_answer_alone() {
+        let dict = |n: usize| -> Vec<String> { (0..n).map(|i| format!("id-{i:x}-x")).collect() };
+        let expected = |keys: &[usize], values: &[String]| -> Option<(Vec<String>, Vec<u32>)> {
+            let mut distinct: Vec<usize> = Vec::new();
+            let mut rows = Vec::new();
+            for &k in keys {
+                let v = values.get(k)?;
+                if v.trim().is_empty() {
+                    return None;
+                }
+                let at = distinct.iter().position(|&d| d == k).unwrap_or_else(|| {
+                    distinct.push(k);
+                    distinct.len() - 1
+                });
+                rows.push(at as u32);
+            }
+            Some((distinct.iter().map(|&k| values[k].clone()).collect(), rows))
+        };
+        let mut blank = dict(6);
+        blank[4] = " ".to_owned();
+        let batches: Vec<(Vec<usize>, Vec<String>)> = vec![
+            (vec![9, 3, 9, 0, 7, 3], dict(10)),
+            (vec![1, 2, 1, 4, 0], blank),
+            (vec![2, 0, 2, 1], dict(3)),
+            (vec![0, 5, 3], dict(4)),
+            (vec![9, 3, 9, 0, 7, 3], dict(10)),
+            (vec![8, 1, 8], dict(12)),
+        ];
+        for (keys, values) in &batches {
+            let got = Customers::dict(
+                keys,
+                values.len(),
+                |k| values.get(k).map(String::as_str),
+                None,
+            );
+            let want = expected(keys, values);
+            match (got, want) {
+                (Some(Customers::Dict(d)), Some((distinct, rows))) => {
+                    let texts: Vec<String> =
+                        (0..d.ends.len()).map(|i| d.value(i).to_owned()).collect();
+                    assert_eq!((texts, d.keys.clone()), (distinct, rows), "{keys:?}");
+                }
+                (None, None) => {}
+                (got, want) => panic!("{keys:?}: {got:?} against {want:?}"),
+            }
+        }
+    }
+
     #[test]
     fn digits_value_reads_like_parse() {
         for t in [

@@ -199,12 +199,22 @@ impl Interner {
     pub fn warm<'a>(&self, ids: impl Iterator<Item = &'a str>) {
         self.warm_by(ids.map(|s| self.hasher.hash_one(s)));
     }
-    /// Loads the slot of each hash (a tight loop of independent loads).
+    /// Loads the slot of each hash (a tight loop of independent loads), and for a string too
+    /// long to sit in its slot, where it starts and ends in the column and its first and last
+    /// bytes (what the lookup compares).
     fn warm_by(&self, hashes: impl Iterator<Item = u64>) {
+        let (buf, offsets) = (self.values.buf.as_bytes(), &self.values.offsets);
         let mut acc = 0u32;
         for h in hashes {
             if let Some(x) = self.table.find(h, |x| x.hash == h) {
                 acc ^= x.idx;
+                if x.len == u8::MAX
+                    && let (Some(&start), Some(&end)) =
+                        (offsets.get(x.idx as usize), offsets.get(x.idx as usize + 1))
+                {
+                    let at = |i: u32| u32::from(buf.get(i as usize).copied().unwrap_or(0));
+                    acc ^= at(start) ^ at(end.saturating_sub(1));
+                }
             }
         }
         std::hint::black_box(acc);

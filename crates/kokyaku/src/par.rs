@@ -28,6 +28,21 @@ pub(crate) fn join<RA: Send, RB>(a: &(impl Fn() -> RA + Sync), b: impl FnOnce() 
     }
 }
 
+/// [`join`] for an `a` that runs once and may own or mutably borrow what it works on
+/// (`FnOnce + Send`, so callers need no hand-over of their own): `(Some(a()), b())`. `a` runs
+/// exactly once (here when no helper thread starts), so `None` would mean a poisoned hand-over,
+/// which only a panic in `a` makes, and that panic resumes here first.
+pub(crate) fn join_once<RA: Send, RB>(
+    a: impl FnOnce() -> RA + Send,
+    b: impl FnOnce() -> RB,
+) -> (Option<RA>, RB) {
+    let slot = std::sync::Mutex::new(Some(a));
+    join(
+        &|| slot.lock().ok().and_then(|mut g| g.take()).map(|f| f()),
+        b,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -37,5 +52,24 @@ mod tests {
             data[500..].iter().sum::<u64>()
         });
         assert_eq!((a, b), (125_250, 375_250));
+    }
+
+    #[test]
+    fn join_once_hands_a_its_mutable_half() {
+        let mut data: Vec<u64> = (1..=1000).rev().collect();
+        let (lo, hi) = data.split_at_mut(500);
+        let (a, b) = super::join_once(
+            || {
+                lo.sort_unstable();
+                lo.len()
+            },
+            || {
+                hi.sort_unstable();
+                hi.len()
+            },
+        );
+        assert_eq!((a, b), (Some(500), 500));
+        assert_eq!(data[..3], [501, 502, 503]);
+        assert_eq!(data[500..503], [1, 2, 3]);
     }
 }

@@ -320,15 +320,14 @@ impl<'a> SummaryBuilder<'a> {
         let rules = self.rules();
         let s = &mut self.s;
         // The helper fills the builder's own (reserved) money columns and hands them back.
-        let money_cols = std::sync::Mutex::new(Some((
+        let mut cols = (
             take(&mut s.gross_units),
             take(&mut s.refund_units),
             take(&mut s.net_units),
             take(&mut s.subscription),
             take(&mut s.dormant),
-        )));
+        );
         let money = || {
-            let mut cols = money_cols.lock().ok().and_then(|mut g| g.take())?;
             for i in 0..n {
                 let m = rules.money(&total(i), None);
                 cols.0.push(m.gross);
@@ -337,10 +336,10 @@ impl<'a> SummaryBuilder<'a> {
                 cols.3.push(m.state);
                 cols.4.push(m.dormant);
             }
-            Some(cols)
+            cols
         };
         let as_of = self.as_of;
-        let (cols, ()) = crate::par::join(&money, || {
+        let (cols, ()) = crate::par::join_once(money, || {
             for i in 0..n {
                 push_counts(s, as_of, &total(i));
             }

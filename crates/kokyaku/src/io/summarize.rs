@@ -826,20 +826,18 @@ impl SummarySink {
         let ids = std::mem::replace(&mut self.ids, Ids::Table(Interner::new()));
         let order_days = std::mem::take(&mut self.order_days);
         let (disordered, pending_refunds) = (self.disordered, &self.pending_refunds);
-        let totals = std::sync::Mutex::new(Some((&mut self.accs, &mut self.rare, order_days)));
+        let (accs, rare) = (&mut self.accs, &mut self.rare);
         let settle = || {
-            if let Some((accs, rare, days)) = totals.lock().ok().and_then(|mut g| g.take()) {
-                if disordered {
-                    count_disordered_days(accs, days);
-                }
-                for &(c, day, u) in pending_refunds {
-                    if day <= as_of {
-                        *slot(&mut rare.refunded, c as usize) += i128::from(u);
-                    }
+            if disordered {
+                count_disordered_days(accs, order_days);
+            }
+            for &(c, day, u) in pending_refunds {
+                if day <= as_of {
+                    *slot(&mut rare.refunded, c as usize) += i128::from(u);
                 }
             }
         };
-        let ((), (by_id, ids)) = crate::par::join(&settle, || natural_rows(ids, n_rows));
+        let (_, (by_id, ids)) = crate::par::join_once(settle, || natural_rows(ids, n_rows));
         // The totals in id order, gathered in a tight loop of independent reads (their cache
         // misses overlap; one per customer inside `push_all` would not) on a helper thread,
         // while the ids' text is written here.
@@ -934,13 +932,8 @@ impl IdText {
 fn sorted_apart(mut keyed: Vec<(i64, u32)>) -> (Vec<u32>, Vec<i64>) {
     let mid = keyed.len() / 2;
     let (lo, hi) = keyed.split_at_mut(mid);
-    let lo = std::sync::Mutex::new(Some(lo));
-    crate::par::join(
-        &|| {
-            if let Some(half) = lo.lock().ok().and_then(|mut g| g.take()) {
-                radsort::sort_by_key(half, |&(v, _)| v);
-            }
-        },
+    crate::par::join_once(
+        || radsort::sort_by_key(lo, |&(v, _)| v),
         || radsort::sort_by_key(hi, |&(v, _)| v),
     );
     let (a, b) = keyed.split_at(mid);

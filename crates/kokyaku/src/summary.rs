@@ -520,6 +520,20 @@ fn average(net_units: i128, scale: u32, orders: u32) -> Option<Decimal> {
     Some(decimal_units(q, scale))
 }
 
+/// `num / d` for a positive `d`, rounded half to even, in the integer type of `num` and `d`.
+macro_rules! div_half_even {
+    ($num:expr, $d:expr) => {{
+        let (num, d) = ($num, $d);
+        let (q, r) = (num / d, num % d);
+        let twice = 2 * r.abs();
+        if twice > d || (twice == d && q % 2 != 0) {
+            q + num.signum()
+        } else {
+            q
+        }
+    }};
+}
+
 /// [`average`] as units and their scale (`max(scale, 2)`), before the `Decimal`.
 pub(crate) fn average_units(net_units: i128, scale: u32, orders: u32) -> Option<(i128, u32)> {
     if orders == 0 {
@@ -527,28 +541,15 @@ pub(crate) fn average_units(net_units: i128, scale: u32, orders: u32) -> Option<
     }
     let out_scale = scale.max(2);
     let num = net_units * 10_i128.pow(out_scale - scale);
-    // The same arithmetic in 64 bits where it fits (every real total): a 128-bit division is
-    // a library call, several times slower.
+    // In 64 bits where the total fits (every real one): a 128-bit division is a library call,
+    // several times slower. (`|r| < orders <= u32::MAX`, so `2 * r` fits either way.)
     if let Ok(num) = i64::try_from(num) {
-        let d = i64::from(orders);
-        let (q, r) = (num / d, num % d);
-        let twice = 2 * r.unsigned_abs();
-        let q = if twice > d.unsigned_abs() || (twice == d.unsigned_abs() && q % 2 != 0) {
-            q + num.signum()
-        } else {
-            q
-        };
-        return Some((i128::from(q), out_scale));
+        return Some((
+            i128::from(div_half_even!(num, i64::from(orders))),
+            out_scale,
+        ));
     }
-    let d = i128::from(orders);
-    let (q, r) = (num / d, num % d);
-    let twice = 2 * r.abs();
-    let q = if twice > d || (twice == d && q % 2 != 0) {
-        q + num.signum()
-    } else {
-        q
-    };
-    Some((q, out_scale))
+    Some((div_half_even!(num, i128::from(orders)), out_scale))
 }
 
 /// Per customer, the state from an attached subscription table (as of `as_of`).

@@ -103,7 +103,7 @@ fn a_small_log_writes_the_same() {
 }
 
 #[test]
-fn units_text_writes_like_decimal() {
+fn push_units_writes_like_decimal() {
     let text = |u: i64, s: u32| {
         let mut out = b"x".to_vec();
         super::summary_out::push_units_i64(&mut out, u, s);
@@ -135,7 +135,7 @@ fn units_text_writes_like_decimal() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]
-    fn units_text_writes_like_decimal_at_random(u in any::<i64>().prop_filter("i64::MIN", |&u| u != i64::MIN), s in 0u32..=8) {
+    fn push_units_writes_like_decimal_at_random(u in any::<i64>().prop_filter("i64::MIN", |&u| u != i64::MIN), s in 0u32..=8) {
         let mut out = Vec::new();
         super::summary_out::push_units_i64(&mut out, u, s);
         prop_assert_eq!(String::from_utf8(out).unwrap(), rust_decimal::Decimal::new(u, s).to_string());

@@ -844,13 +844,9 @@ impl OrderLogBuilder {
                 self.customer
                     .extend(d.keys[skip..].iter().map(|&k| of_value[k as usize]));
             }
-            // Any other ids (text, and kinds added later), through their text.
-            c => {
-                for i in skip..rows {
-                    let id = c.id_at(i, &mut buf);
-                    let k = self.customers.intern(id);
-                    self.customer.push(k);
-                }
+            crate::io::plain::Customers::Text { text, ends, hashes } => {
+                self.customers
+                    .intern_text(text, ends, hashes, skip, &mut self.customer);
             }
         }
         self.last_customer = None;

@@ -1198,6 +1198,41 @@ impl CustomerIds {
         }
         std::hint::black_box(acc);
     }
+    /// The indices of text ids `from..` of `text` (one after another, id `k` ending at
+    /// `ends[k]`), whose hashes ([`id_hash`]) are `hashes`, interned one after another and
+    /// appended to `out`: the same indices as [`Self::intern`] of each. In the table mode
+    /// (ids that are not numbers of one form: UUIDs, codes) each chunk's slots are warmed
+    /// first, as the streamed summary does, and no hash is worked out again.
+    pub(crate) fn intern_text(
+        &mut self,
+        text: &str,
+        ends: &[u32],
+        hashes: &[u64],
+        from: usize,
+        out: &mut Vec<u32>,
+    ) {
+        let at = |k: usize| {
+            let start = if k == 0 { 0 } else { ends[k - 1] as usize };
+            text.get(start..ends[k] as usize).unwrap_or_default()
+        };
+        let n = ends.len().min(hashes.len());
+        let mut k = from;
+        while k < n {
+            let end = (k + 2048).min(n);
+            if self.dense.is_none() && self.keyed.is_none() {
+                self.ids.warm_hashed(&hashes[k..end]);
+                for (j, &h) in hashes.iter().enumerate().take(end).skip(k) {
+                    out.push(self.ids.intern_hashed(h, at(j)).0);
+                }
+            } else {
+                // The dense or keyed mode (which the next id may leave): id by id.
+                for j in k..end {
+                    out.push(self.intern(at(j)));
+                }
+            }
+            k = end;
+        }
+    }
     /// The indices of integer ids (an integer customer column) interned as their decimal text
     /// one after another, appended to `out`: the same indices as [`Self::intern`] of each
     /// text, by number in the keyed mode (each chunk's slots warmed first).
@@ -1649,6 +1684,39 @@ pub fn natural_order(col: &StrColumn) -> Vec<u32> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn intern_text_gives_the_indices_intern_gives() {
+        // Member numbers (the dense mode), integers, then codes (the table mode) part way
+        // through a chunk, repeats of each, and more than one chunk of 2048 ids.
+        let mut ids: Vec<String> = Vec::new();
+        for i in 0..3000 {
+            ids.push(match i % 5 {
+                0 if i > 1000 => format!("CODE-{}", i % 700),
+                1 => format!("{:08}", i % 900),
+                _ => format!("{:08}", i % 1300),
+            });
+        }
+        let (mut text, mut ends, mut hashes) = (String::new(), Vec::new(), Vec::new());
+        for s in &ids {
+            text.push_str(s);
+            ends.push(text.len() as u32);
+            hashes.push(id_hash(s));
+        }
+        for from in [0, 1] {
+            let (mut a, mut b) = (CustomerIds::new(), CustomerIds::new());
+            let mut got = Vec::new();
+            a.intern_text(&text, &ends, &hashes, from, &mut got);
+            let want: Vec<u32> = ids[from..].iter().map(|s| b.intern(s)).collect();
+            assert_eq!(got, want, "from {from}");
+            assert_eq!(a.len(), b.len());
+            // And again on the filled table: every id found, none added.
+            let mut again = Vec::new();
+            a.intern_text(&text, &ends, &hashes, from, &mut again);
+            assert_eq!(again, want);
+            assert_eq!(a.len(), b.len());
+        }
+    }
 
     #[test]
     fn permuted_on_two_cores_is_the_gather_in_order() {

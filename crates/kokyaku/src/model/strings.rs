@@ -1200,9 +1200,10 @@ impl CustomerIds {
     }
     /// The indices of text ids `from..` of `text` (one after another, id `k` ending at
     /// `ends[k]`), whose hashes ([`id_hash`]) are `hashes`, interned one after another and
-    /// appended to `out`: the same indices as [`Self::intern`] of each. In the table mode
-    /// (ids that are not numbers of one form: UUIDs, codes) each chunk's slots are warmed
-    /// first, as the streamed summary does, and no hash is worked out again.
+    /// appended to `out`: the same indices as [`Self::intern`] of each, one per id. In the
+    /// table mode (ids that are not numbers of one form: UUIDs, codes) each chunk's slots are
+    /// warmed first, as the streamed summary does, and no hash is worked out again.
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))] // plain batches come from Arrow
     pub(crate) fn intern_text(
         &mut self,
         text: &str,
@@ -1215,11 +1216,12 @@ impl CustomerIds {
             let start = if k == 0 { 0 } else { ends[k - 1] as usize };
             text.get(start..ends[k] as usize).unwrap_or_default()
         };
-        let n = ends.len().min(hashes.len());
+        let n = ends.len();
         let mut k = from;
         while k < n {
             let end = (k + 2048).min(n);
-            if self.dense.is_none() && self.keyed.is_none() {
+            // (A batch carries a hash per id; without them, the id-by-id path hashes each.)
+            if self.dense.is_none() && self.keyed.is_none() && end <= hashes.len() {
                 self.ids.warm_hashed(&hashes[k..end]);
                 for (j, &h) in hashes.iter().enumerate().take(end).skip(k) {
                     out.push(self.ids.intern_hashed(h, at(j)).0);
@@ -1715,6 +1717,11 @@ mod tests {
             a.intern_text(&text, &ends, &hashes, from, &mut again);
             assert_eq!(again, want);
             assert_eq!(a.len(), b.len());
+            // Without the hashes: the same indices, every id (none dropped).
+            let mut c = CustomerIds::new();
+            let mut unhashed = Vec::new();
+            c.intern_text(&text, &ends, &hashes[..100], from, &mut unhashed);
+            assert_eq!(unhashed, want);
         }
     }
 

@@ -834,13 +834,9 @@ impl OrderLogBuilder {
             // Dictionary ids: each distinct value once, in the order of its first row (the
             // order row by row interns them; a joined first row's customer exists already).
             crate::io::plain::Customers::Dict(d) => {
-                let mut start = 0;
                 let mut of_value = Vec::with_capacity(d.ends.len());
-                for &end in &d.ends {
-                    let id = d.text.get(start..end as usize).unwrap_or_default();
-                    of_value.push(self.customers.intern(id));
-                    start = end as usize;
-                }
+                self.customers
+                    .intern_text(&d.text, &d.ends, &d.hashes, 0, &mut of_value);
                 self.customer
                     .extend(d.keys[skip..].iter().map(|&k| of_value[k as usize]));
             }

@@ -644,16 +644,9 @@ impl SummarySink {
         match customers {
             Customers::Text { text, ends, hashes } => {
                 let mut out = Vec::with_capacity(ends.len());
-                let mut start = 0;
-                for (k, chunk) in hashes.chunks(WARM).enumerate() {
-                    t.warm_hashed(chunk);
-                    for (j, &h) in chunk.iter().enumerate() {
-                        let end = ends[k * WARM + j] as usize;
-                        let (i, new) = t.intern_hashed(h, text.get(start..end).unwrap_or(""));
-                        out.push(add(i, new));
-                        start = end;
-                    }
-                }
+                t.intern_run(text, ends, hashes, 0..ends.len(), |i, new| {
+                    out.push(add(i, new));
+                });
                 out
             }
             Customers::Dict(d) => dict_rows(t, &mut self.dict_rows, d, add),

@@ -211,6 +211,36 @@ impl Interner {
     pub fn intern(&mut self, s: &str) -> u32 {
         self.intern_new(s).0
     }
+    /// Ids `rows` of `text` (one after another, id `k` ending at `ends[k]`), whose hashes
+    /// ([`id_hash`]) are `hashes`, interned in order: `each(index, new)` for every id. Each
+    /// chunk's slots are warmed first (a loop of independent loads), and no hash is worked
+    /// out again (but one that `hashes` lacks).
+    #[cfg_attr(not(feature = "parquet"), allow(dead_code))] // plain batches come from Arrow
+    pub(crate) fn intern_run(
+        &mut self,
+        text: &str,
+        ends: &[u32],
+        hashes: &[u64],
+        rows: std::ops::Range<usize>,
+        mut each: impl FnMut(u32, bool),
+    ) {
+        let at = |k: usize| {
+            let start = if k == 0 { 0 } else { ends[k - 1] as usize };
+            text.get(start..ends[k] as usize).unwrap_or_default()
+        };
+        let mut k = rows.start;
+        while k < rows.end {
+            let end = (k + 2048).min(rows.end);
+            self.warm_hashed(hashes.get(k..end).unwrap_or_default());
+            for j in k..end {
+                let s = at(j);
+                let h = hashes.get(j).copied().unwrap_or_else(|| id_hash(s));
+                let (i, new) = self.intern_hashed(h, s);
+                each(i, new);
+            }
+            k = end;
+        }
+    }
     /// Loads the table slots of ids with these hashes ([`id_hash`]) without changing anything.
     pub(crate) fn warm_hashed(&self, hashes: &[u64]) {
         self.warm_by(hashes.iter().copied());
@@ -1212,28 +1242,16 @@ impl CustomerIds {
         from: usize,
         out: &mut Vec<u32>,
     ) {
-        let at = |k: usize| {
-            let start = if k == 0 { 0 } else { ends[k - 1] as usize };
-            text.get(start..ends[k] as usize).unwrap_or_default()
-        };
         let n = ends.len();
         let mut k = from;
-        while k < n {
-            let end = (k + 2048).min(n);
-            // (A batch carries a hash per id; without them, the id-by-id path hashes each.)
-            if self.dense.is_none() && self.keyed.is_none() && end <= hashes.len() {
-                self.ids.warm_hashed(&hashes[k..end]);
-                for (j, &h) in hashes.iter().enumerate().take(end).skip(k) {
-                    out.push(self.ids.intern_hashed(h, at(j)).0);
-                }
-            } else {
-                // The dense or keyed mode (which the next id may leave): id by id.
-                for j in k..end {
-                    out.push(self.intern(at(j)));
-                }
-            }
-            k = end;
+        // The dense or keyed mode (which the next id may leave for the table): id by id.
+        while k < n && (self.dense.is_some() || self.keyed.is_some()) {
+            let start = if k == 0 { 0 } else { ends[k - 1] as usize };
+            out.push(self.intern(text.get(start..ends[k] as usize).unwrap_or_default()));
+            k += 1;
         }
+        self.ids
+            .intern_run(text, ends, hashes, k..n, |i, _| out.push(i));
     }
     /// The indices of integer ids (an integer customer column) interned as their decimal text
     /// one after another, appended to `out`: the same indices as [`Self::intern`] of each

@@ -9,7 +9,7 @@
 //! plain only when the per-row path would accept every one of its rows as a new order, and the
 //! result cannot depend on which path ran.
 
-use crate::model::Day;
+use crate::model::{Day, HexForm};
 
 /// Fixed-width ids made of one prefix and digits (`00012345`, `C-00012345`, `O0000000123`):
 /// the prefix, the width and each row's number.
@@ -34,10 +34,21 @@ pub enum Customers {
         text: String,
         ends: Vec<u32>,
         hashes: Vec<u64>,
+        /// Each id's number, when every id is of one [`HexForm`] (UUIDs and the like).
+        hex: Option<HexIds>,
     },
     /// Dictionary-encoded text ids (pandas / Polars categoricals, Parquet dictionary pages):
     /// each distinct value once, each row by its value's index.
     Dict(DictIds),
+}
+
+/// The numbers of a batch's ids, every one of `form` (worked out on the decoding thread): the
+/// streamed summary keys its customers by them.
+#[doc(hidden)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HexIds {
+    pub(crate) form: HexForm,
+    pub(crate) keys: Vec<[u64; 2]>,
 }
 
 /// The ids of a dictionary-encoded column: the distinct values its rows use, trimmed as the
@@ -116,22 +127,44 @@ impl DictIds {
 
 impl Customers {
     /// Ids that are not member numbers: non-empty and unchanged by trimming (the per-row path
-    /// trims). `None` otherwise.
+    /// trims). `None` otherwise. When every id is of one [`HexForm`] (the first id's), their
+    /// numbers come too.
     pub(crate) fn text<'a>(rows: usize, ids: impl Iterator<Item = &'a [u8]>) -> Option<Self> {
         let mut text = String::new();
         let mut ends = Vec::with_capacity(rows);
         let mut hashes = Vec::with_capacity(rows);
+        let mut hex: Option<HexIds> = None;
         for b in ids {
             let s = std::str::from_utf8(b).ok()?;
             let plain_ends = matches!((b.first(), b.last()), (Some(x), Some(y)) if x.is_ascii_graphic() && y.is_ascii_graphic());
             if !plain_ends && (s.trim().len() != s.len() || s.is_empty()) {
                 return None;
             }
+            if ends.is_empty() {
+                hex = HexForm::of(b).map(|(form, key)| {
+                    let mut keys = Vec::with_capacity(rows);
+                    keys.push(key);
+                    HexIds { form, keys }
+                });
+            } else if let Some(h) = &mut hex {
+                match h.form.key(b) {
+                    Some((key, case)) => {
+                        h.form.note_case(case);
+                        h.keys.push(key);
+                    }
+                    None => hex = None,
+                }
+            }
             hashes.push(crate::model::id_hash(s));
             text.push_str(s);
             ends.push(u32::try_from(text.len()).ok()?);
         }
-        (ends.len() == rows).then_some(Self::Text { text, ends, hashes })
+        (ends.len() == rows).then_some(Self::Text {
+            text,
+            ends,
+            hashes,
+            hex,
+        })
     }
 
     /// Ids of a dictionary-encoded column without nulls: `keys` holds each row's index into
@@ -336,7 +369,9 @@ impl Customers {
         match self {
             Self::Numbered(n) => n.numbers[i] == n.numbers[j],
             Self::Ints(v) => v[i] == v[j],
-            Self::Text { text, ends, hashes } => {
+            Self::Text {
+                text, ends, hashes, ..
+            } => {
                 let at = |k: usize| {
                     let start = if k == 0 { 0 } else { ends[k - 1] as usize };
                     text.get(start..ends[k] as usize)
@@ -356,9 +391,17 @@ impl Customers {
         match self {
             Self::Numbered(n) => n.numbers = heads.iter().map(|&i| n.numbers[i]).collect(),
             Self::Ints(v) => *v = heads.iter().map(|&i| v[i]).collect(),
-            Self::Text { text, ends, hashes } => {
+            Self::Text {
+                text,
+                ends,
+                hashes,
+                hex,
+            } => {
                 keep_texts(text, ends, heads);
                 *hashes = heads.iter().map(|&i| hashes[i]).collect();
+                if let Some(h) = hex {
+                    h.keys = heads.iter().map(|&i| h.keys[i]).collect();
+                }
             }
             // A dropped row is a further line of a kept row's order, of the same id: every
             // distinct id stays in use.

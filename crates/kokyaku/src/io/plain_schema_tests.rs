@@ -636,3 +636,131 @@ fn member_numbers_beyond_the_direct_range_keep_their_text() {
         std::fs::remove_file(&path).ok();
     }
 }
+
+/// Id `k` of kind `kind`: UUIDs in lower and upper case and of digits only (whose case is
+/// open), 32 hex digits without dashes (and 32 decimal digits, all-digit ids that order as
+/// numbers), a short hex code, another dash layout, and text that is not hex.
+fn hex_id(kind: u8, k: u8) -> String {
+    let v = u128::from(k).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834) >> (k % 9);
+    let uuid = |v: u128| {
+        let h = format!("{v:032x}");
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        )
+    };
+    match kind {
+        0 => uuid(v),
+        1 => uuid(v).to_uppercase(),
+        2 => uuid(u128::from(k) * 1_000_003),
+        3 => format!("{v:032x}"),
+        4 => format!("9{:031}", u128::from(k) * 7_919),
+        5 => format!("{:x}", k % 4 + 10),
+        6 => format!("{:016x}-4a1b-{:012x}", (v >> 64) as u64, k),
+        _ => format!("user-{k}@example.jp"),
+    }
+}
+
+/// Writes a log of these customer ids (one order each, in time order) as Parquet and as CSV.
+fn write_hex_log(ids: &[String]) -> (std::path::PathBuf, std::path::PathBuf) {
+    let n = ids.len();
+    let secs: Vec<i64> = (0..n as i64).map(|k| START + k * 3_600).collect();
+    let cols: Vec<(&str, ArrayRef)> = vec![
+        (
+            "customer_id",
+            Arc::new(StringArray::from_iter_values(ids.iter())),
+        ),
+        (
+            "order_id",
+            Arc::new(Int64Array::from_iter_values(
+                (0..n as i64).map(|k| 1_000 + k),
+            )),
+        ),
+        (
+            "ts",
+            Arc::new(TimestampSecondArray::from_iter_values(secs.iter().copied())),
+        ),
+        (
+            "amount",
+            Arc::new(Int64Array::from_iter_values(
+                (0..n as i64).map(|k| 100 + k % 7),
+            )),
+        ),
+    ];
+    let fields: Vec<Field> = cols
+        .iter()
+        .map(|(name, a)| Field::new(*name, a.data_type().clone(), true))
+        .collect();
+    let batch = RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        cols.into_iter().map(|(_, a)| a).collect(),
+    )
+    .expect("batch");
+    let dir = std::env::temp_dir().join(format!("kokyaku-schemas-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let k = FILES.fetch_add(1, Ordering::Relaxed);
+    let path = dir.join(format!("{k}.parquet"));
+    let f = std::fs::File::create(&path).expect("create");
+    let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), None).expect("writer");
+    w.write(&batch).expect("write");
+    w.close().expect("close");
+    let mut text = String::from("customer_id,order_id,ts,amount\n");
+    for (k, id) in ids.iter().enumerate() {
+        let t = chrono::DateTime::from_timestamp(secs[k], 0).expect("time");
+        text.push_str(
+            &[
+                id.clone(),
+                (1_000 + k).to_string(),
+                t.format("%Y-%m-%d %H:%M:%S").to_string(),
+                (100 + k % 7).to_string(),
+            ]
+            .join(","),
+        );
+        text.push('\n');
+    }
+    let csv = dir.join(format!("{k}.csv"));
+    std::fs::write(&csv, text).expect("write");
+    (path, csv)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+    /// UUIDs and other hex ids, keyed by their numbers while every batch's are of one form
+    /// (the case set by the first id with a letter), and moved to the text table by the first
+    /// that is not: the same summary as the grouped log read row by row, in natural id order,
+    /// from Parquet and CSV, in any batch size.
+    #[test]
+    fn hex_ids_summarise_as_their_text(
+        kinds in (0u8..8, 0u8..8),
+        rows in prop::collection::vec((prop_oneof![6 => Just(0u8), 1 => Just(1u8), 1 => 2u8..10], 0u8..12), 1..60),
+        lead in prop::collection::vec((0u8..8, 0u8..12), 0..3),
+        batch_rows in prop::sample::select(vec![1usize, 3, 8, 64]),
+    ) {
+        // Mostly one kind, some of a second (UUIDs in both cases, all-digit ids beside hex
+        // ones of their length), a few of any, sometimes after a few rows of others.
+        let ids: Vec<String> = lead
+            .iter()
+            .map(|&(c, k)| hex_id(c, k))
+            .chain(rows.iter().map(|&(c, k)| match c {
+                0 => hex_id(kinds.0, k),
+                1 => hex_id(kinds.1, k),
+                c => hex_id(c - 2, k),
+            }))
+            .collect();
+        let (parquet, csv) = write_hex_log(&ids);
+        let read: ReadOptions = serde_json::from_value(json!({
+            "columns": {"customer": "customer_id", "order": "order_id", "time": "ts", "amount": "amount"},
+        }))
+        .expect("options");
+        let (_, streamed) = check_route(&parquet, &read, &SummaryOptions::default(), batch_rows);
+        prop_assert!(streamed);
+        let (_, streamed) = check_csv(&csv, &read, batch_rows);
+        prop_assert!(streamed);
+        std::fs::remove_file(&parquet).ok();
+        std::fs::remove_file(&csv).ok();
+    }
+}

@@ -33,8 +33,9 @@ use super::plain::{
 /// Ids whose hash-table slots are warmed at once.
 const WARM: usize = 2048;
 use crate::model::{
-    Day, IntRows, Interner, KeyText, OrderIdSet, OrderKind, OrderStatus, StrColumn, UnitScale,
-    date_to_day, member_number, merge_currency, natural_order, register_order_id,
+    Day, HexForm, HexRows, IntRows, Interner, KeyRows, KeyText, OrderIdSet, OrderKind, OrderStatus,
+    RowKey, StrColumn, UnitScale, date_to_day, member_number, merge_currency, natural_order,
+    register_order_id,
 };
 use crate::summary::{CustomerSummaries, SummaryBuilder, SummaryOptions, Totals, summarize};
 use crate::{Location, Result};
@@ -253,13 +254,21 @@ enum Ids {
         map: IntRows,
         ids: Vec<i64>,
     },
+    /// Ids of one [`HexForm`] (UUIDs and the like): rows in first-seen order through a hash
+    /// table keyed by each id's 128-bit number, with no text; `ids` holds each row's number
+    /// (written back as text, and put in natural order, at the end).
+    Hex {
+        form: HexForm,
+        map: HexRows,
+        ids: Vec<[u64; 2]>,
+    },
     /// Any other ids: rows in first-seen order through a hash table.
     Table(Interner),
 }
 
-/// The row of number `v` in [`Ids::Keyed`], adding it (and its totals) if new.
+/// The row of number `v` in [`Ids::Keyed`] or [`Ids::Hex`], adding it (and its totals) if new.
 #[inline]
-fn keyed_row(map: &mut IntRows, ids: &mut Vec<i64>, accs: &mut Vec<Acc>, v: i64) -> u32 {
+fn keyed_row<K: RowKey>(map: &mut KeyRows<K>, ids: &mut Vec<K>, accs: &mut Vec<Acc>, v: K) -> u32 {
     let next = ids.len() as u32;
     let row = map.get_or_insert(v, next);
     if row == next {
@@ -272,12 +281,12 @@ fn keyed_row(map: &mut IntRows, ids: &mut Vec<i64>, accs: &mut Vec<Acc>, v: i64)
 /// The rows of numbers `values` in [`Ids::Keyed`], adding the new ones: a chunk's table slots
 /// are first loaded in a tight loop of independent loads (where the CPU overlaps their cache
 /// misses), then looked up and inserted in order (the same rows as one by one).
-fn keyed_rows<T: Copy>(
-    map: &mut IntRows,
-    ids: &mut Vec<i64>,
+fn keyed_rows<T: Copy, K: RowKey>(
+    map: &mut KeyRows<K>,
+    ids: &mut Vec<K>,
     accs: &mut Vec<Acc>,
     values: &[T],
-    key: impl Fn(T) -> i64,
+    key: impl Fn(T) -> K,
 ) -> Vec<u32> {
     let mut out = Vec::with_capacity(values.len());
     for chunk in values.chunks(WARM) {
@@ -451,6 +460,13 @@ impl SummarySink {
             }
             self.keyed_to_table();
         }
+        if let Ids::Hex { form, map, ids } = &mut self.ids {
+            if let Some((v, case)) = form.key(id.as_bytes()) {
+                form.note_case(case);
+                return keyed_row(map, ids, &mut self.accs, v);
+            }
+            self.hex_to_table();
+        }
         let Ids::Table(t) = &mut self.ids else {
             return 0; // unreachable: converted above
         };
@@ -471,6 +487,22 @@ impl SummarySink {
         let mut buf = String::new();
         for &v in ids {
             table.intern(text.write(v, &mut buf));
+        }
+        self.ids = Ids::Table(table);
+    }
+
+    /// Leaves the hex mode: the ids, as text, into a hash table (rows unchanged).
+    fn hex_to_table(&mut self) {
+        let Ids::Hex { form, ids, .. } = &self.ids else {
+            return;
+        };
+        let mut table = Interner::new();
+        table.reserve(ids.len(), 36);
+        let mut buf = Vec::new();
+        for &v in ids {
+            buf.clear();
+            form.write(v, &mut buf);
+            table.intern(std::str::from_utf8(&buf).unwrap_or_default());
         }
         self.ids = Ids::Table(table);
     }
@@ -576,6 +608,23 @@ impl SummarySink {
                 return keyed_rows(map, ids, &mut self.accs, values, |v| v);
             }
         }
+        // Ids of one hex form (UUIDs): keyed by their number from the first batch on, while
+        // every batch's are of that form.
+        if let Customers::Text { hex: Some(h), .. } = customers {
+            if matches!(self.ids, Ids::Numbers { count: 0, .. }) && self.accs.is_empty() {
+                self.ids = Ids::Hex {
+                    form: h.form,
+                    map: HexRows::with_capacity(self.reserve_hint / 2),
+                    ids: Vec::new(),
+                };
+            }
+            if let Ids::Hex { form, map, ids } = &mut self.ids {
+                if let Some(joined) = form.joined(&h.form) {
+                    *form = joined;
+                    return keyed_rows(map, ids, &mut self.accs, &h.keys, |v| v);
+                }
+            }
+        }
         // Member numbers beyond the direct range: keyed by the number (member numbers of one
         // prefix and width, each its one text).
         if let (false, Customers::Numbered(n)) = (direct, customers) {
@@ -631,6 +680,9 @@ impl SummarySink {
         if matches!(self.ids, Ids::Keyed { .. }) {
             self.keyed_to_table();
         }
+        if matches!(self.ids, Ids::Hex { .. }) {
+            self.hex_to_table();
+        }
         let Ids::Table(t) = &mut self.ids else {
             return Vec::new(); // unreachable: converted above
         };
@@ -642,7 +694,9 @@ impl SummarySink {
             i
         };
         match customers {
-            Customers::Text { text, ends, hashes } => {
+            Customers::Text {
+                text, ends, hashes, ..
+            } => {
                 let mut out = Vec::with_capacity(ends.len());
                 t.intern_run(text, ends, hashes, 0..ends.len(), |i, new| {
                     out.push(add(i, new));
@@ -693,6 +747,7 @@ impl SummarySink {
                 (w & (1 << (n % 64)) != 0).then_some(n as u32)
             }
             Ids::Keyed { text, map, .. } => text.key(id).and_then(|v| map.get(v)),
+            Ids::Hex { form, map, .. } => form.key(id.as_bytes()).and_then(|(v, _)| map.get(v)),
             Ids::Table(t) => t.lookup(id),
         }
     }
@@ -894,6 +949,8 @@ enum IdText {
         width: usize,
     },
     Keys(KeyText, Vec<i64>),
+    /// Hex ids' numbers, in the rows' order.
+    Hex(HexForm, Vec<[u64; 2]>),
 }
 
 impl IdText {
@@ -915,20 +972,21 @@ impl IdText {
                 c
             }
             Self::Keys(form, values) => form.write_column(&values),
+            Self::Hex(form, keys) => form.write_column(&keys),
         }
     }
 }
 
-/// The rows and keys of `keyed` (distinct keys) in key order: each half sorted on its own
-/// core, then merged into the two columns (the pass that would otherwise only unzip them).
-/// The keys are distinct, so the order is the same however the halves fall.
-fn sorted_apart(mut keyed: Vec<(i64, u32)>) -> (Vec<u32>, Vec<i64>) {
+/// The rows and keys of `keyed` (distinct keys) in key order: each half sorted by `sort` on
+/// its own core, then merged into the two columns (the pass that would otherwise only unzip
+/// them). The keys are distinct, so the order is the same however the halves fall.
+fn sorted_apart<K: Copy + Ord + Send>(
+    mut keyed: Vec<(K, u32)>,
+    sort: impl Fn(&mut [(K, u32)]) + Sync,
+) -> (Vec<u32>, Vec<K>) {
     let mid = keyed.len() / 2;
     let (lo, hi) = keyed.split_at_mut(mid);
-    crate::par::join_once(
-        || radsort::sort_by_key(lo, |&(v, _)| v),
-        || radsort::sort_by_key(hi, |&(v, _)| v),
-    );
+    crate::par::join_once(|| sort(lo), || sort(hi));
     let (a, b) = keyed.split_at(mid);
     let mut rows = Vec::with_capacity(keyed.len());
     let mut values = Vec::with_capacity(keyed.len());
@@ -949,6 +1007,53 @@ fn sorted_apart(mut keyed: Vec<(i64, u32)>) -> (Vec<u32>, Vec<i64>) {
         values.push(v);
     }
     (rows, values)
+}
+
+/// Sorts hex keys (high half, low half) by value: a radix sort by the high half, then runs
+/// of one high half by the low (by the low alone when every high half is the same, as for
+/// ids of up to 16 digits).
+fn sort_hex(v: &mut [([u64; 2], u32)]) {
+    let one_high = v.windows(2).all(|w| w[0].0[0] == w[1].0[0]);
+    if one_high {
+        radsort::sort_by_key(v, |p| p.0[1]);
+        return;
+    }
+    radsort::sort_by_key(v, |p| p.0[0]);
+    for run in v.chunk_by_mut(|x, y| x.0[0] == y.0[0]) {
+        if run.len() > 1 {
+            run.sort_unstable_by_key(|p| p.0[1]);
+        }
+    }
+}
+
+/// Whether a hex key has a digit above 9 (its text a letter).
+fn hex_has_letter(k: [u64; 2]) -> bool {
+    const TOP: u64 = 0x8888_8888_8888_8888;
+    // A nibble is 10-15 when its top bit is set with one of the next two.
+    k.iter().any(|&x| x & (x << 1 | x << 2) & TOP != 0)
+}
+
+/// The rows of hex ids `ids` in natural order, and their keys in that order. Natural order
+/// is text order for ids that are not all digits, and text order of one form's ids (one
+/// length, dashes at the same places, hex digits of one case, `0-9` before the letters) is
+/// the order of their numbers; without dashes, all-digit ids come first (by value, which
+/// their numbers also order).
+fn hex_natural_rows(form: &HexForm, ids: &[[u64; 2]]) -> (Vec<u32>, Vec<[u64; 2]>) {
+    let keyed = |keep: &dyn Fn([u64; 2]) -> bool| -> Vec<([u64; 2], u32)> {
+        ids.iter()
+            .enumerate()
+            .filter(|&(_, &k)| keep(k))
+            .map(|(r, &k)| (k, r as u32))
+            .collect()
+    };
+    if form.has_dashes() {
+        return sorted_apart(keyed(&|_| true), sort_hex);
+    }
+    let (mut rows, mut keys) = sorted_apart(keyed(&|k| !hex_has_letter(k)), sort_hex);
+    let (r, k) = sorted_apart(keyed(&hex_has_letter), sort_hex);
+    rows.extend(r);
+    keys.extend(k);
+    (rows, keys)
 }
 
 /// The rows of `ids` (of `n_rows` rows) in natural id order, and the ids in that order.
@@ -979,7 +1084,7 @@ fn natural_rows(ids: Ids, n_rows: usize) -> (Vec<u32>, IdText) {
                     .enumerate()
                     .map(|(r, &v)| (v, r as u32))
                     .collect();
-                let (rows, values) = sorted_apart(keyed);
+                let (rows, values) = sorted_apart(keyed, |h| radsort::sort_by_key(h, |&(v, _)| v));
                 (rows, IdText::Keys(form, values))
             } else {
                 let mut text = StrColumn::new();
@@ -990,6 +1095,10 @@ fn natural_rows(ids: Ids, n_rows: usize) -> (Vec<u32>, IdText) {
                 let ids = text.permuted_on_two_cores(&by_id);
                 (by_id, IdText::Column(ids))
             }
+        }
+        Ids::Hex { form, ids, .. } => {
+            let (rows, keys) = hex_natural_rows(&form, &ids);
+            (rows, IdText::Hex(form, keys))
         }
         Ids::Table(t) => {
             let by_id = natural_order(t.values());
@@ -1125,6 +1234,7 @@ impl OrderSink for SummarySink {
         match &self.ids {
             Ids::Numbers { count, .. } => *count,
             Ids::Keyed { ids, .. } => ids.len(),
+            Ids::Hex { ids, .. } => ids.len(),
             Ids::Table(t) => t.len(),
         }
     }
@@ -1142,8 +1252,12 @@ impl OrderSink for SummarySink {
     }
 
     fn warm_customers(&self, ids: &mut dyn Iterator<Item = &str>) {
-        if let Ids::Table(t) = &self.ids {
-            t.warm(ids);
+        match &self.ids {
+            Ids::Table(t) => t.warm(ids),
+            Ids::Hex { form, map, .. } => {
+                map.warm(ids.filter_map(|s| form.key(s.as_bytes()).map(|(v, _)| v)));
+            }
+            _ => {}
         }
     }
 

@@ -840,7 +840,9 @@ impl OrderLogBuilder {
                 self.customer
                     .extend(d.keys[skip..].iter().map(|&k| of_value[k as usize]));
             }
-            crate::io::plain::Customers::Text { text, ends, hashes } => {
+            crate::io::plain::Customers::Text {
+                text, ends, hashes, ..
+            } => {
                 self.customers
                     .intern_text(text, ends, hashes, skip, &mut self.customer);
             }

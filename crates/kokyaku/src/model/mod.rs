@@ -18,7 +18,9 @@ pub(crate) use money::UnitScale;
 pub(crate) use money::{FloatMoneyError, float_money};
 pub use money::{MoneyColumn, minor_units};
 pub use strings::{CustomerIds, Interner, OrderIds, StrColumn, natural_cmp, natural_order};
-pub(crate) use strings::{IntRows, KeyText, OrderIdSet, id_hash, member_number};
+pub(crate) use strings::{
+    HexForm, HexRows, IntRows, KeyRows, KeyText, OrderIdSet, RowKey, id_hash, member_number,
+};
 
 use std::collections::BTreeMap;
 

@@ -1405,34 +1405,68 @@ impl CustomerIds {
     }
 }
 
-/// Integer keys to rows, for the hot path of the streamed summary: an open-addressing table
+/// Number keys to rows, for the hot path of the streamed summary: an open-addressing table
 /// with linear probing whose slot holds a key and its row together, so that a lookup (hit or
 /// miss, and the insert after a miss) touches the one cache line of its home slot, and
-/// [`IntRows::warm`] can load the home slots of a batch of keys in a loop of independent
+/// [`KeyRows::warm`] can load the home slots of a batch of keys in a loop of independent
 /// loads (their cache misses overlap) before they are looked up one by one. (A `hashbrown`
 /// map keeps its control bytes apart from its entries: two lines per key, the second known
-/// only after the first, and an insert's line not loaded by a lookup that missed.)
+/// only after the first, and an insert's line not loaded by a lookup that missed.) Keys are
+/// integers ([`IntRows`]) or the 128-bit numbers of hexadecimal ids ([`HexRows`]).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct IntRows {
-    /// A power of two of slots (or none), at most [`IntRows::MAX_LOAD`] full.
-    slots: Vec<IntSlot>,
+pub(crate) struct KeyRows<K> {
+    /// A power of two of slots (or none), at most [`KeyRows::MAX_LOAD`] full.
+    slots: Vec<KeySlot<K>>,
     len: usize,
 }
 
-/// One slot of [`IntRows`]; `row == IntRows::FREE` marks it free.
+/// Integer keys to rows.
+pub(crate) type IntRows = KeyRows<i64>;
+
+/// The numbers of hexadecimal ids ([`HexForm`]) to rows; a key is its two halves (high,
+/// low), so that a slot takes 24 bytes, not the 32 of a 16-byte-aligned `u128`.
+pub(crate) type HexRows = KeyRows<[u64; 2]>;
+
+/// A key of [`KeyRows`]: its 64-bit hash (a finaliser, so that runs of keys spread out).
+pub(crate) trait RowKey: Copy + Default + PartialEq {
+    fn mix(self) -> u64;
+}
+
+/// The 64-bit finaliser of `MurmurHash3`.
+#[inline]
+fn fmix64(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+impl RowKey for i64 {
+    #[inline]
+    fn mix(self) -> u64 {
+        fmix64(self as u64)
+    }
+}
+
+impl RowKey for [u64; 2] {
+    #[inline]
+    fn mix(self) -> u64 {
+        fmix64(self[0].wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ self[1])
+    }
+}
+
+/// One slot of [`KeyRows`]; `row == FREE` marks it free.
 #[derive(Debug, Clone, Copy)]
-struct IntSlot {
-    key: i64,
+struct KeySlot<K> {
+    key: K,
     row: u32,
 }
 
-impl IntRows {
-    /// The row of a free slot (rows are below it: they index `u32` columns).
-    const FREE: u32 = u32::MAX;
-    const FREE_SLOT: IntSlot = IntSlot {
-        key: 0,
-        row: Self::FREE,
-    };
+/// The row of a free slot (rows are below it: they index `u32` columns).
+const FREE: u32 = u32::MAX;
+
+impl<K: RowKey> KeyRows<K> {
     /// Full slots per slot at most: 3/4 (probes stay a few slots long).
     const MAX_LOAD: (usize, usize) = (3, 4);
 
@@ -1463,33 +1497,36 @@ impl IntRows {
 
     /// Moves the keys into `n` (a power of two) slots.
     fn rehash(&mut self, n: usize) {
-        let old = std::mem::replace(&mut self.slots, vec![Self::FREE_SLOT; n]);
-        for s in old.into_iter().filter(|s| s.row != Self::FREE) {
+        let old = std::mem::replace(
+            &mut self.slots,
+            vec![
+                KeySlot {
+                    key: K::default(),
+                    row: FREE
+                };
+                n
+            ],
+        );
+        for s in old.into_iter().filter(|s| s.row != FREE) {
             let i = self.probe(s.key);
             self.slots[i] = s;
         }
     }
 
-    /// The home slot of `key` (a 64-bit finaliser, so that runs of keys spread out).
+    /// The home slot of `key`.
     #[inline]
-    fn home(&self, key: i64) -> usize {
-        let mut h = key as u64;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^= h >> 33;
-        (h as usize) & (self.slots.len() - 1)
+    fn home(&self, key: K) -> usize {
+        (key.mix() as usize) & (self.slots.len() - 1)
     }
 
     /// The slot holding `key`, or the free slot where it would go (the table is not full).
     #[inline]
-    fn probe(&self, key: i64) -> usize {
+    fn probe(&self, key: K) -> usize {
         let mask = self.slots.len() - 1;
         let mut i = self.home(key);
         loop {
             let s = self.slots[i];
-            if s.row == Self::FREE || s.key == key {
+            if s.row == FREE || s.key == key {
                 return i;
             }
             i = (i + 1) & mask;
@@ -1498,36 +1535,36 @@ impl IntRows {
 
     /// The row of `key`, if present.
     #[inline]
-    pub(crate) fn get(&self, key: i64) -> Option<u32> {
+    pub(crate) fn get(&self, key: K) -> Option<u32> {
         if self.slots.is_empty() {
             return None;
         }
         let r = self.slots[self.probe(key)].row;
-        (r != Self::FREE).then_some(r)
+        (r != FREE).then_some(r)
     }
 
     /// The row of `key`, inserting `row` (below `u32::MAX`) for it if absent.
     #[inline]
-    pub(crate) fn get_or_insert(&mut self, key: i64, row: u32) -> u32 {
+    pub(crate) fn get_or_insert(&mut self, key: K, row: u32) -> u32 {
         if self.slots.is_empty() {
             self.reserve(1);
         }
         let mut i = self.probe(key);
-        if self.slots[i].row != Self::FREE {
+        if self.slots[i].row != FREE {
             return self.slots[i].row;
         }
         if (self.len + 1) * Self::MAX_LOAD.1 > self.slots.len() * Self::MAX_LOAD.0 {
             self.rehash(self.slots.len() * 2);
             i = self.probe(key);
         }
-        self.slots[i] = IntSlot { key, row };
+        self.slots[i] = KeySlot { key, row };
         self.len += 1;
         row
     }
 
     /// Loads the home slot of each key without changing anything (a tight loop of
     /// independent loads, whose cache misses overlap).
-    pub(crate) fn warm(&self, keys: impl Iterator<Item = i64>) {
+    pub(crate) fn warm(&self, keys: impl Iterator<Item = K>) {
         if self.slots.is_empty() {
             return;
         }
@@ -1604,6 +1641,176 @@ impl KeyText {
             }
         }
         buf
+    }
+}
+
+/// Text ids of hexadecimal digits with dashes at fixed places: UUIDs
+/// (`8f14e45f-ceea-467f-a0e6-4d2d1f3c5b7e`), hex object ids (`65a1f0c2e4b0d9a1c3f2e8b7`). Every
+/// id of a form is `len` bytes, a dash at each place `dashes` marks and a hex digit at every
+/// other (1-32 of them), its letters of one case. Such an id is a 128-bit number (its digits),
+/// and the form writes the number back as that one text, so the number can stand for the id
+/// (as [`KeyText`] for decimal numbers): a table keyed by it keeps, compares and hashes no
+/// text per row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HexForm {
+    len: u8,
+    /// Digits: `len` less the dashes.
+    digits: u8,
+    dashes: u64,
+    /// Where each digit is, right-aligned: `places[32 - digits + k]` is digit `k`'s byte.
+    places: [u8; 32],
+    /// The case of the letters: `None` while no id had a letter (either case fits then).
+    upper: Option<bool>,
+}
+
+/// Each byte as a hex digit: its value in the low four bits, [`UPPER`] or [`LOWER`] for a
+/// letter, [`NOT_HEX_BIT`] for a byte that is not a hex digit.
+const HEX_DIGIT: [u8; 256] = {
+    let mut t = [NOT_HEX_BIT; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = (10 + i as u8) | LOWER;
+        t[b'A' as usize + i] = (10 + i as u8) | UPPER;
+        i += 1;
+    }
+    t
+};
+const UPPER: u8 = 0x10;
+const LOWER: u8 = 0x20;
+const NOT_HEX_BIT: u8 = 0x80;
+
+impl HexForm {
+    /// The form of `id` and its number, if it is hex digits and dashes (at most 64 bytes, 1-32
+    /// digits, letters of one case).
+    pub(crate) fn of(id: &[u8]) -> Option<(Self, [u64; 2])> {
+        if id.is_empty() || id.len() > 64 {
+            return None;
+        }
+        let dashes = id
+            .iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == b'-')
+            .fold(0u64, |m, (i, _)| m | 1 << i);
+        let digits = id.len() - dashes.count_ones() as usize;
+        if digits == 0 || digits > 32 {
+            return None;
+        }
+        let mut places = [0u8; 32];
+        let digit_places = (0..id.len()).filter(|&i| dashes >> i & 1 == 0);
+        for (slot, i) in places[32 - digits..].iter_mut().zip(digit_places) {
+            *slot = i as u8;
+        }
+        let form = Self {
+            len: id.len() as u8,
+            digits: digits as u8,
+            dashes,
+            places,
+            upper: None,
+        };
+        let (key, upper) = form.key(id)?;
+        Some((Self { upper, ..form }, key))
+    }
+
+    /// The number of `id` if it is of this form, and the case of its letters (`None`: it has
+    /// none). A letter of the other case than the form's: not of it. (Each digit place is
+    /// read once through one table giving its value, case and validity; nothing is carried
+    /// from byte to byte but ORs.)
+    #[inline]
+    pub(crate) fn key(&self, id: &[u8]) -> Option<([u64; 2], Option<bool>)> {
+        if id.len() != usize::from(self.len) {
+            return None;
+        }
+        let mut dashes = 0u64;
+        let mut m = self.dashes;
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            dashes |= u64::from(id.get(i) == Some(&b'-')) << i;
+            m &= m - 1;
+        }
+        let mut nibbles = [0u8; 32];
+        let mut seen = 0u8;
+        let first = 32 - usize::from(self.digits);
+        for k in first..32 {
+            let t = HEX_DIGIT[usize::from(id[usize::from(self.places[k]) % id.len()])];
+            seen |= t;
+            nibbles[k] = t & 0x0f;
+        }
+        if dashes != self.dashes || seen & NOT_HEX_BIT != 0 {
+            return None;
+        }
+        let case = match (seen & UPPER != 0, seen & LOWER != 0) {
+            (true, true) => return None,
+            (true, false) => Some(true),
+            (false, true) => Some(false),
+            (false, false) => None,
+        };
+        if case.is_some() && self.upper.is_some() && case != self.upper {
+            return None;
+        }
+        let mut bytes = [0u8; 16];
+        for (j, b) in bytes.iter_mut().enumerate() {
+            *b = nibbles[2 * j] << 4 | nibbles[2 * j + 1];
+        }
+        let (hi, lo) = bytes.split_at(8);
+        let half = |h: &[u8]| u64::from_be_bytes(h.try_into().unwrap_or_default());
+        Some(([half(hi), half(lo)], case))
+    }
+
+    /// The form both `self` and `other` fit (the same places; letters of one case), if any.
+    pub(crate) fn joined(&self, other: &Self) -> Option<Self> {
+        let case_fits = self.upper.is_none() || other.upper.is_none() || self.upper == other.upper;
+        (self.len == other.len && self.dashes == other.dashes && case_fits).then_some(Self {
+            upper: self.upper.or(other.upper),
+            ..*self
+        })
+    }
+
+    /// Whether the form has dashes (so no id of it is all digits).
+    pub(crate) fn has_dashes(&self) -> bool {
+        self.dashes != 0
+    }
+
+    /// Notes the case of an id's letters that [`HexForm::key`] found.
+    pub(crate) fn note_case(&mut self, case: Option<bool>) {
+        self.upper = self.upper.or(case);
+    }
+
+    /// The text of `key`, appended to `out`.
+    pub(crate) fn write(&self, key: [u64; 2], out: &mut Vec<u8>) {
+        let digits: &[u8; 16] = if self.upper == Some(true) {
+            b"0123456789ABCDEF"
+        } else {
+            b"0123456789abcdef"
+        };
+        let mut v = u128::from(key[0]) << 64 | u128::from(key[1]);
+        let start = out.len();
+        out.resize(start + usize::from(self.len), b'-');
+        for i in (0..usize::from(self.len)).rev() {
+            if self.dashes >> i & 1 == 0 {
+                out[start + i] = digits[(v & 0xf) as usize];
+                v >>= 4;
+            }
+        }
+    }
+
+    /// The column of the texts of `keys`, in order.
+    pub(crate) fn write_column(&self, keys: &[[u64; 2]]) -> StrColumn {
+        let mut text: Vec<u8> = Vec::with_capacity(keys.len() * usize::from(self.len));
+        let mut offsets = Vec::with_capacity(keys.len() + 1);
+        offsets.push(0);
+        for &k in keys {
+            self.write(k, &mut text);
+            offsets.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+        }
+        // Hex digits and dashes: ASCII.
+        let buf = String::from_utf8(text)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        StrColumn { buf, offsets }
     }
 }
 
@@ -2101,6 +2308,70 @@ mod tests {
         let mut want: Vec<u32> = (0..ids.len() as u32).collect();
         want.sort_by(|&a, &b| natural_cmp(&ids[a as usize], &ids[b as usize]).then(a.cmp(&b)));
         assert_eq!(natural_order(&c), want);
+    }
+
+    /// An id of hex digits (upper, lower or either case) with dashes at some places.
+    fn hex_text() -> impl Strategy<Value = String> {
+        (
+            prop::collection::vec((any::<u8>(), prop::bool::weighted(0.15)), 1..40),
+            0u8..3,
+        )
+            .prop_map(|(parts, case)| {
+                parts
+                    .iter()
+                    .map(|&(d, dash)| {
+                        if dash {
+                            '-'
+                        } else {
+                            let c = char::from(b"0123456789abcdef"[usize::from(d % 16)]);
+                            if case == 1 { c.to_ascii_uppercase() } else { c }
+                        }
+                    })
+                    .collect()
+            })
+    }
+
+    proptest! {
+        /// A hex id's form writes its number back as the id; another id of the form has
+        /// another number; ids of another length, dash place or letter case, or with a byte
+        /// that is not a hex digit, are not of the form.
+        #[test]
+        fn hex_forms_write_their_ids_back(a in hex_text(), b in hex_text(), at in any::<usize>()) {
+            let digits = a.bytes().filter(|&c| c != b'-').count();
+            let Some((form, key)) = HexForm::of(a.as_bytes()) else {
+                prop_assert!(digits == 0 || digits > 32);
+                return Ok(());
+            };
+            let mut out = Vec::new();
+            form.write(key, &mut out);
+            prop_assert_eq!(std::str::from_utf8(&out).ok(), Some(a.as_str()));
+            let has_upper = b.bytes().any(|c| c.is_ascii_uppercase());
+            let has_lower = b.bytes().any(|c| c.is_ascii_lowercase());
+            let same_places = b.len() == a.len()
+                && a.bytes().zip(b.bytes()).all(|(x, y)| (x == b'-') == (y == b'-'));
+            let case_fits = match form.upper {
+                Some(true) => !has_lower,
+                Some(false) => !has_upper,
+                None => !(has_upper && has_lower),
+            };
+            match form.key(b.as_bytes()) {
+                Some((kb, case)) => {
+                    prop_assert!(same_places && case_fits);
+                    prop_assert_eq!(kb == key, a == b);
+                    let mut f = form;
+                    f.note_case(case);
+                    let mut out = Vec::new();
+                    f.write(kb, &mut out);
+                    prop_assert_eq!(std::str::from_utf8(&out).ok(), Some(b.as_str()));
+                }
+                None => prop_assert!(!same_places || !case_fits),
+            }
+            // A byte that is neither a digit nor a dash.
+            let mut bad = a.clone().into_bytes();
+            let i = at % bad.len();
+            bad[i] = if bad[i] == b'-' { b'0' } else { b'g' };
+            prop_assert_eq!(form.key(&bad), None);
+        }
     }
 
     /// A key for the `IntRows` tests: mostly from a small range (repeats, and runs of

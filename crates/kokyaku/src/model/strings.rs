@@ -1736,7 +1736,8 @@ impl HexForm {
         let mut seen = 0u8;
         let first = 32 - usize::from(self.digits);
         for k in first..32 {
-            let t = HEX_DIGIT[usize::from(id[usize::from(self.places[k]) % id.len()])];
+            let b = id.get(usize::from(self.places[k])).copied().unwrap_or(b'-');
+            let t = HEX_DIGIT[usize::from(b)];
             seen |= t;
             nibbles[k] = t & 0x0f;
         }

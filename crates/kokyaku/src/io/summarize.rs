@@ -34,8 +34,8 @@ use super::plain::{
 const WARM: usize = 2048;
 use crate::model::{
     Day, HexForm, HexRows, IntRows, Interner, KeyRows, KeyText, OrderIdSet, OrderKind, OrderStatus,
-    RowKey, StrColumn, UnitScale, date_to_day, member_number, merge_currency, natural_order,
-    register_order_id,
+    RowKey, StrColumn, UnitScale, date_to_day, hex_natural_rows, member_number, merge_currency,
+    natural_order, register_order_id, sorted_apart,
 };
 use crate::summary::{CustomerSummaries, SummaryBuilder, SummaryOptions, Totals, summarize};
 use crate::{Location, Result};
@@ -975,85 +975,6 @@ impl IdText {
             Self::Hex(form, keys) => form.write_column(&keys),
         }
     }
-}
-
-/// The rows and keys of `keyed` (distinct keys) in key order: each half sorted by `sort` on
-/// its own core, then merged into the two columns (the pass that would otherwise only unzip
-/// them). The keys are distinct, so the order is the same however the halves fall.
-fn sorted_apart<K: Copy + Ord + Send>(
-    mut keyed: Vec<(K, u32)>,
-    sort: impl Fn(&mut [(K, u32)]) + Sync,
-) -> (Vec<u32>, Vec<K>) {
-    let mid = keyed.len() / 2;
-    let (lo, hi) = keyed.split_at_mut(mid);
-    crate::par::join_once(|| sort(lo), || sort(hi));
-    let (a, b) = keyed.split_at(mid);
-    let mut rows = Vec::with_capacity(keyed.len());
-    let mut values = Vec::with_capacity(keyed.len());
-    let (mut i, mut j) = (0, 0);
-    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
-        let (v, r) = if x.0 < y.0 {
-            i += 1;
-            x
-        } else {
-            j += 1;
-            y
-        };
-        rows.push(r);
-        values.push(v);
-    }
-    for &(v, r) in a[i..].iter().chain(&b[j..]) {
-        rows.push(r);
-        values.push(v);
-    }
-    (rows, values)
-}
-
-/// Sorts hex keys (high half, low half) by value: a radix sort by the high half, then runs
-/// of one high half by the low (by the low alone when every high half is the same, as for
-/// ids of up to 16 digits).
-fn sort_hex(v: &mut [([u64; 2], u32)]) {
-    let one_high = v.windows(2).all(|w| w[0].0[0] == w[1].0[0]);
-    if one_high {
-        radsort::sort_by_key(v, |p| p.0[1]);
-        return;
-    }
-    radsort::sort_by_key(v, |p| p.0[0]);
-    for run in v.chunk_by_mut(|x, y| x.0[0] == y.0[0]) {
-        if run.len() > 1 {
-            run.sort_unstable_by_key(|p| p.0[1]);
-        }
-    }
-}
-
-/// Whether a hex key has a digit above 9 (its text a letter).
-fn hex_has_letter(k: [u64; 2]) -> bool {
-    const TOP: u64 = 0x8888_8888_8888_8888;
-    // A nibble is 10-15 when its top bit is set with one of the next two.
-    k.iter().any(|&x| x & (x << 1 | x << 2) & TOP != 0)
-}
-
-/// The rows of hex ids `ids` in natural order, and their keys in that order. Natural order
-/// is text order for ids that are not all digits, and text order of one form's ids (one
-/// length, dashes at the same places, hex digits of one case, `0-9` before the letters) is
-/// the order of their numbers; without dashes, all-digit ids come first (by value, which
-/// their numbers also order).
-fn hex_natural_rows(form: &HexForm, ids: &[[u64; 2]]) -> (Vec<u32>, Vec<[u64; 2]>) {
-    let keyed = |keep: &dyn Fn([u64; 2]) -> bool| -> Vec<([u64; 2], u32)> {
-        ids.iter()
-            .enumerate()
-            .filter(|&(_, &k)| keep(k))
-            .map(|(r, &k)| (k, r as u32))
-            .collect()
-    };
-    if form.has_dashes() {
-        return sorted_apart(keyed(&|_| true), sort_hex);
-    }
-    let (mut rows, mut keys) = sorted_apart(keyed(&|k| !hex_has_letter(k)), sort_hex);
-    let (r, k) = sorted_apart(keyed(&hex_has_letter), sort_hex);
-    rows.extend(r);
-    keys.extend(k);
-    (rows, keys)
 }
 
 /// The rows of `ids` (of `n_rows` rows) in natural id order, and the ids in that order.

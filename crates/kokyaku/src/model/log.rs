@@ -836,15 +836,24 @@ impl OrderLogBuilder {
             crate::io::plain::Customers::Dict(d) => {
                 let mut of_value = Vec::with_capacity(d.ends.len());
                 self.customers
-                    .intern_text(&d.text, &d.ends, &d.hashes, 0, &mut of_value);
+                    .intern_text(&d.text, &d.ends, &d.hashes, None, 0, &mut of_value);
                 self.customer
                     .extend(d.keys[skip..].iter().map(|&k| of_value[k as usize]));
             }
             crate::io::plain::Customers::Text {
-                text, ends, hashes, ..
+                text,
+                ends,
+                hashes,
+                hex,
             } => {
-                self.customers
-                    .intern_text(text, ends, hashes, skip, &mut self.customer);
+                self.customers.intern_text(
+                    text,
+                    ends,
+                    hashes,
+                    hex.as_ref(),
+                    skip,
+                    &mut self.customer,
+                );
             }
         }
         self.last_customer = None;

@@ -1066,7 +1066,32 @@ pub struct CustomerIds {
     /// After the dense mode: ids that are numbers written one way (decimal integers, or member
     /// numbers of one prefix and width beyond the dense range), found by their number.
     keyed: Option<Keyed>,
+    /// After the dense mode: ids of one [`HexForm`] (UUIDs and the like), found by their
+    /// number (their text is kept too).
+    hex: Option<HexKeyed>,
     rows_hint: usize,
+}
+
+/// Ids of one [`HexForm`]: each id's index by its number, and each index's number.
+#[derive(Debug)]
+struct HexKeyed {
+    form: HexForm,
+    map: HexRows,
+    keys: Vec<[u64; 2]>,
+}
+
+impl HexKeyed {
+    /// The index of the id numbered `v` (text `s`), adding it to `values` if new.
+    #[inline]
+    fn intern(&mut self, v: [u64; 2], s: &str, values: &mut StrColumn) -> u32 {
+        let next = self.keys.len() as u32;
+        let i = self.map.get_or_insert(v, next);
+        if i == next {
+            self.keys.push(v);
+            values.push(s);
+        }
+        i
+    }
 }
 
 /// Ids of one [`KeyText`] form: each id's index by its number, and each index's number.
@@ -1106,6 +1131,7 @@ impl CustomerIds {
                 slots: Vec::new(),
             }),
             keyed: None,
+            hex: None,
             rows_hint: 0,
         }
     }
@@ -1143,6 +1169,9 @@ impl CustomerIds {
             }
             self.keyed = self.build_keyed(s);
             if self.keyed.is_none() {
+                self.hex = self.build_hex(s);
+            }
+            if self.keyed.is_none() && self.hex.is_none() {
                 self.build_table();
             } else {
                 self.dense = None;
@@ -1160,7 +1189,31 @@ impl CustomerIds {
             }
             self.build_table();
         }
+        if let Some(h) = &mut self.hex {
+            if let Some((v, case)) = h.form.key(s.as_bytes()) {
+                h.form.note_case(case);
+                return h.intern(v, s, &mut self.ids.values);
+            }
+            self.build_table();
+        }
         self.ids.intern(s)
+    }
+    /// The hex mode for the ids so far and `next` (leaving the dense mode): `None` unless
+    /// they are all of one [`HexForm`].
+    fn build_hex(&self, next: &str) -> Option<HexKeyed> {
+        let (mut form, _) = HexForm::of(next.as_bytes())?;
+        let v = &self.ids.values;
+        let mut keys = Vec::with_capacity(v.len().max(self.rows_hint / 4));
+        for i in 0..v.len() {
+            let (key, case) = form.key(v.get(i).as_bytes())?;
+            form.note_case(case);
+            keys.push(key);
+        }
+        let mut map = HexRows::with_capacity(keys.len().max(self.rows_hint / 4));
+        for (i, &k) in keys.iter().enumerate() {
+            map.get_or_insert(k, i as u32);
+        }
+        Some(HexKeyed { form, map, keys })
     }
     /// The keyed mode for the ids so far and `next` (leaving the dense mode): member numbers
     /// of the dense mode's pattern, or decimal integers; `None` when they are not all of one
@@ -1199,6 +1252,9 @@ impl CustomerIds {
         if let Some(k) = &self.keyed {
             return k.map.get(k.form.key(s)?);
         }
+        if let Some(h) = &self.hex {
+            return h.map.get(h.form.key(s.as_bytes())?.0);
+        }
         match &self.dense {
             Some(d) => {
                 let (n, _) = Self::dense_slot(d, self.dense_limit(), s)?;
@@ -1215,6 +1271,11 @@ impl CustomerIds {
             k.map.warm(ids.filter_map(|s| k.form.key(s)));
             return;
         }
+        if let Some(h) = &self.hex {
+            h.map
+                .warm(ids.filter_map(|s| h.form.key(s.as_bytes()).map(|(v, _)| v)));
+            return;
+        }
         let Some(d) = &self.dense else {
             self.ids.warm(ids);
             return;
@@ -1229,25 +1290,58 @@ impl CustomerIds {
         std::hint::black_box(acc);
     }
     /// The indices of text ids `from..` of `text` (one after another, id `k` ending at
-    /// `ends[k]`), whose hashes ([`id_hash`]) are `hashes`, interned one after another and
-    /// appended to `out`: the same indices as [`Self::intern`] of each, one per id. In the
-    /// table mode (ids that are not numbers of one form: UUIDs, codes) each chunk's slots are
-    /// warmed first, as the streamed summary does, and no hash is worked out again.
+    /// `ends[k]`), whose hashes ([`id_hash`]) are `hashes` and, when they are all of one
+    /// [`HexForm`], numbers `hex`, interned one after another and appended to `out`: the same
+    /// indices as [`Self::intern`] of each, one per id. Ids of the hex mode's form go by
+    /// number; in the table mode (ids that are not numbers of one form: codes, e-mails) each
+    /// chunk's slots are warmed first, as the streamed summary does, and no hash is worked
+    /// out again.
     #[cfg_attr(not(feature = "parquet"), allow(dead_code))] // plain batches come from Arrow
     pub(crate) fn intern_text(
         &mut self,
         text: &str,
         ends: &[u32],
         hashes: &[u64],
+        hex: Option<&crate::io::plain::HexIds>,
         from: usize,
         out: &mut Vec<u32>,
     ) {
         let n = ends.len();
-        let mut k = from;
-        // The dense or keyed mode (which the next id may leave for the table): id by id.
-        while k < n && (self.dense.is_some() || self.keyed.is_some()) {
+        let at = |k: usize| {
             let start = if k == 0 { 0 } else { ends[k - 1] as usize };
-            out.push(self.intern(text.get(start..ends[k] as usize).unwrap_or_default()));
+            text.get(start..ends[k] as usize).unwrap_or_default()
+        };
+        if let Some(h) = hex.filter(|h| h.keys.len() == n) {
+            // No id yet: the hex mode from the first.
+            if self.dense.is_some() && self.ids.values.is_empty() {
+                self.dense = None;
+                self.hex = Some(HexKeyed {
+                    form: h.form,
+                    map: HexRows::with_capacity(self.rows_hint / 4),
+                    keys: Vec::new(),
+                });
+            }
+            let (mode, values) = (&mut self.hex, &mut self.ids.values);
+            if let Some(m) = mode {
+                if let Some(form) = m.form.joined(&h.form) {
+                    m.form = form;
+                    let mut k = from;
+                    while k < n {
+                        let end = (k + 2048).min(n);
+                        m.map.warm(h.keys[k..end].iter().copied());
+                        for j in k..end {
+                            out.push(m.intern(h.keys[j], at(j), values));
+                        }
+                        k = end;
+                    }
+                    return;
+                }
+            }
+        }
+        let mut k = from;
+        // The dense, keyed or hex mode (which the next id may leave for the table): id by id.
+        while k < n && (self.dense.is_some() || self.keyed.is_some() || self.hex.is_some()) {
+            out.push(self.intern(at(k)));
             k += 1;
         }
         self.ids
@@ -1347,6 +1441,7 @@ impl CustomerIds {
     fn build_table(&mut self) {
         self.dense = None;
         self.keyed = None;
+        self.hex = None;
         let values = std::mem::take(&mut self.ids.values);
         let mut ids = Interner::new();
         ids.reserve(values.len(), 0);
@@ -1377,6 +1472,9 @@ impl CustomerIds {
     /// Indices in [`natural_cmp`] order (from the direct array when in the fast mode).
     #[must_use]
     pub fn natural_order(&self) -> Vec<u32> {
+        if let Some(h) = &self.hex {
+            return hex_natural_rows(&h.form, &h.keys).0;
+        }
         if let Some(k) = &self.keyed {
             // One prefix and width of digits, or integers without a sign: by value.
             if k.numbers.iter().all(|&n| n >= 0) {
@@ -1403,6 +1501,85 @@ impl CustomerIds {
     pub fn into_values(self) -> StrColumn {
         self.ids.values
     }
+}
+
+/// The rows and keys of `keyed` (distinct keys) in key order: each half sorted by `sort` on
+/// its own core, then merged into the two columns (the pass that would otherwise only unzip
+/// them). The keys are distinct, so the order is the same however the halves fall.
+pub(crate) fn sorted_apart<K: Copy + Ord + Send>(
+    mut keyed: Vec<(K, u32)>,
+    sort: impl Fn(&mut [(K, u32)]) + Sync,
+) -> (Vec<u32>, Vec<K>) {
+    let mid = keyed.len() / 2;
+    let (lo, hi) = keyed.split_at_mut(mid);
+    crate::par::join_once(|| sort(lo), || sort(hi));
+    let (a, b) = keyed.split_at(mid);
+    let mut rows = Vec::with_capacity(keyed.len());
+    let mut values = Vec::with_capacity(keyed.len());
+    let (mut i, mut j) = (0, 0);
+    while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
+        let (v, r) = if x.0 < y.0 {
+            i += 1;
+            x
+        } else {
+            j += 1;
+            y
+        };
+        rows.push(r);
+        values.push(v);
+    }
+    for &(v, r) in a[i..].iter().chain(&b[j..]) {
+        rows.push(r);
+        values.push(v);
+    }
+    (rows, values)
+}
+
+/// Sorts hex keys (high half, low half) by value: a radix sort by the high half, then runs
+/// of one high half by the low (by the low alone when every high half is the same, as for
+/// ids of up to 16 digits).
+fn sort_hex(v: &mut [([u64; 2], u32)]) {
+    let one_high = v.windows(2).all(|w| w[0].0[0] == w[1].0[0]);
+    if one_high {
+        radsort::sort_by_key(v, |p| p.0[1]);
+        return;
+    }
+    radsort::sort_by_key(v, |p| p.0[0]);
+    for run in v.chunk_by_mut(|x, y| x.0[0] == y.0[0]) {
+        if run.len() > 1 {
+            run.sort_unstable_by_key(|p| p.0[1]);
+        }
+    }
+}
+
+/// Whether a hex key has a digit above 9 (its text a letter).
+fn hex_has_letter(k: [u64; 2]) -> bool {
+    const TOP: u64 = 0x8888_8888_8888_8888;
+    // A nibble is 10-15 when its top bit is set with one of the next two.
+    k.iter().any(|&x| x & (x << 1 | x << 2) & TOP != 0)
+}
+
+/// The rows of hex ids `ids` in natural order, and their keys in that order. Natural order
+/// is text order for ids that are not all digits, and text order of one form's ids (one
+/// length, dashes at the same places, hex digits of one case, `0-9` before the letters) is
+/// the order of their numbers; without dashes, all-digit ids come first (by value, which
+/// their numbers also order).
+pub(crate) fn hex_natural_rows(form: &HexForm, ids: &[[u64; 2]]) -> (Vec<u32>, Vec<[u64; 2]>) {
+    let keyed = |keep: &dyn Fn([u64; 2]) -> bool| -> Vec<([u64; 2], u32)> {
+        ids.iter()
+            .enumerate()
+            .filter(|&(_, &k)| keep(k))
+            .map(|(r, &k)| (k, r as u32))
+            .collect()
+    };
+    if form.has_dashes() {
+        return sorted_apart(keyed(&|_| true), sort_hex);
+    }
+    let (mut rows, mut keys) = sorted_apart(keyed(&|k| !hex_has_letter(k)), sort_hex);
+    let (r, k) = sorted_apart(keyed(&hex_has_letter), sort_hex);
+    rows.extend(r);
+    keys.extend(k);
+    (rows, keys)
 }
 
 /// Number keys to rows, for the hot path of the streamed summary: an open-addressing table
@@ -1735,11 +1912,11 @@ impl HexForm {
         let mut nibbles = [0u8; 32];
         let mut seen = 0u8;
         let first = 32 - usize::from(self.digits);
-        for k in first..32 {
-            let b = id.get(usize::from(self.places[k])).copied().unwrap_or(b'-');
+        for (nibble, &place) in nibbles.iter_mut().zip(&self.places).skip(first) {
+            let b = id.get(usize::from(place)).copied().unwrap_or(b'-');
             let t = HEX_DIGIT[usize::from(b)];
             seen |= t;
-            nibbles[k] = t & 0x0f;
+            *nibble = t & 0x0f;
         }
         if dashes != self.dashes || seen & NOT_HEX_BIT != 0 {
             return None;
@@ -1934,19 +2111,19 @@ mod tests {
         for from in [0, 1] {
             let (mut a, mut b) = (CustomerIds::new(), CustomerIds::new());
             let mut got = Vec::new();
-            a.intern_text(&text, &ends, &hashes, from, &mut got);
+            a.intern_text(&text, &ends, &hashes, None, from, &mut got);
             let want: Vec<u32> = ids[from..].iter().map(|s| b.intern(s)).collect();
             assert_eq!(got, want, "from {from}");
             assert_eq!(a.len(), b.len());
             // And again on the filled table: every id found, none added.
             let mut again = Vec::new();
-            a.intern_text(&text, &ends, &hashes, from, &mut again);
+            a.intern_text(&text, &ends, &hashes, None, from, &mut again);
             assert_eq!(again, want);
             assert_eq!(a.len(), b.len());
             // Without the hashes: the same indices, every id (none dropped).
             let mut c = CustomerIds::new();
             let mut unhashed = Vec::new();
-            c.intern_text(&text, &ends, &hashes[..100], from, &mut unhashed);
+            c.intern_text(&text, &ends, &hashes[..100], None, from, &mut unhashed);
             assert_eq!(unhashed, want);
         }
     }
@@ -2372,6 +2549,90 @@ mod tests {
             let i = at % bad.len();
             bad[i] = if bad[i] == b'-' { b'0' } else { b'g' };
             prop_assert_eq!(form.key(&bad), None);
+        }
+    }
+
+    /// Ids of one layout (`places` bytes, a dash where `dashes` has a bit), digits or letters
+    /// in either case, and now and then an id of another form.
+    fn one_form_ids() -> impl Strategy<Value = Vec<String>> {
+        (
+            2usize..40,
+            prop_oneof![Just(0u64), any::<u64>()],
+            prop::collection::vec((any::<u64>(), 0u8..20), 1..80),
+        )
+            .prop_map(|(places, dashes, picks)| {
+                let dashes = dashes & !1; // the first byte a digit
+                picks
+                    .iter()
+                    .map(|&(r, kind)| {
+                        let mut x = r;
+                        let id: String = (0..places)
+                            .map(|i| {
+                                if dashes >> (i % 64) & 1 == 1 {
+                                    return '-';
+                                }
+                                x = x.rotate_left(5) ^ 0x9e37_79b9;
+                                let d = (x % if kind < 8 { 10 } else { 16 }) as usize;
+                                let c = char::from(b"0123456789abcdef"[d]);
+                                if kind == 19 {
+                                    c.to_ascii_uppercase()
+                                } else {
+                                    c
+                                }
+                            })
+                            .collect();
+                        match kind {
+                            18 => format!("{id}x"),
+                            17 => format!("z{}", r % 5),
+                            // Repeats of a few ids.
+                            10..=14 => id.chars().take(places).collect::<String>(),
+                            _ => id,
+                        }
+                    })
+                    .collect()
+            })
+    }
+
+    proptest! {
+        /// Hex ids (all-digit ones among them), id by id or a batch at a time with the
+        /// numbers the decoder works out: the indices an [`Interner`] gives, every id found,
+        /// and natural order as [`natural_order`] of their text.
+        #[test]
+        fn hex_customer_ids_intern_and_order_as_text(ids in one_form_ids(), from in 0usize..3) {
+            let mut want = Interner::new();
+            let expect: Vec<u32> = ids.iter().map(|s| want.intern(s)).collect();
+            let mut one = CustomerIds::new();
+            let got: Vec<u32> = ids.iter().map(|s| one.intern(s)).collect();
+            prop_assert_eq!(&got, &expect);
+            let mut text = String::new();
+            let mut ends = Vec::new();
+            for s in &ids {
+                text.push_str(s);
+                ends.push(text.len() as u32);
+            }
+            let from = from.min(ids.len());
+            let mut batch = CustomerIds::new();
+            let mut got = Vec::new();
+            // The first ids one by one (a batch may follow ids of another route).
+            for s in &ids[..from] {
+                got.push(batch.intern(s));
+            }
+            let c = crate::io::plain::Customers::text(ids.len(), ids.iter().map(String::as_bytes));
+            if let Some(crate::io::plain::Customers::Text { hashes, hex, .. }) = &c {
+                batch.intern_text(&text, &ends, hashes, hex.as_ref(), from, &mut got);
+            } else {
+                got.extend(ids[from..].iter().map(|s| batch.intern(s)));
+            }
+            prop_assert_eq!(&got, &expect);
+            for ids in [&one, &batch] {
+                prop_assert_eq!(ids.len(), want.len());
+                for i in 0..want.len() {
+                    prop_assert_eq!(ids.lookup(want.values().get(i)), Some(i as u32));
+                }
+                prop_assert_eq!(ids.lookup("not-an-id"), None);
+                prop_assert_eq!(ids.natural_order(), natural_order(want.values()));
+                prop_assert_eq!(ids.values(), want.values());
+            }
         }
     }
 

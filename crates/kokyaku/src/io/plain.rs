@@ -33,6 +33,7 @@ pub enum Customers {
     Text {
         text: String,
         ends: Vec<u32>,
+        /// Each id's hash ([`crate::model::id_hash`]); none when `hex` is there.
         hashes: Vec<u64>,
         /// Each id's number, when every id is of one [`HexForm`] (UUIDs and the like).
         hex: Option<HexIds>,
@@ -132,7 +133,7 @@ impl Customers {
     pub(crate) fn text<'a>(rows: usize, ids: impl Iterator<Item = &'a [u8]>) -> Option<Self> {
         let mut text = String::new();
         let mut ends = Vec::with_capacity(rows);
-        let mut hashes = Vec::with_capacity(rows);
+        let mut hashes = Vec::new();
         let mut hex: Option<HexIds> = None;
         for b in ids {
             let s = std::str::from_utf8(b).ok()?;
@@ -155,9 +156,13 @@ impl Customers {
                     None => hex = None,
                 }
             }
-            hashes.push(crate::model::id_hash(s));
             text.push_str(s);
             ends.push(u32::try_from(text.len()).ok()?);
+        }
+        // Hex ids go by number: their hashes would not be used (a sink that needs them after
+        // all, in its text table, hashes them there).
+        if hex.is_none() {
+            hashes.extend((0..ends.len()).map(|k| crate::model::id_hash(text_at(&text, &ends, k))));
         }
         (ends.len() == rows).then_some(Self::Text {
             text,
@@ -178,26 +183,41 @@ impl Customers {
         value: impl Fn(usize) -> Option<&'a str>,
         source: Option<DictSource>,
     ) -> Option<Self> {
-        const UNSEEN: u32 = u32::MAX;
-        let mut slot = vec![UNSEEN; len];
         let mut text = String::new();
         let mut ends: Vec<u32> = Vec::new();
         let mut index: Vec<u32> = Vec::new();
         let mut row_keys = Vec::with_capacity(keys.len());
-        for &k in keys {
-            let s = slot.get_mut(k)?;
-            if *s == UNSEEN {
-                let v = trim(value(k)?);
-                if v.is_empty() {
-                    return None;
-                }
-                *s = u32::try_from(ends.len()).ok()?;
-                text.push_str(v);
-                ends.push(u32::try_from(text.len()).ok()?);
-                index.push(u32::try_from(k).ok()?);
+        // Each dictionary value's distinct-value number in this batch, in a buffer of the
+        // thread's that outlives the batch: a dictionary of millions of values (each row group
+        // of an export can carry every customer's id) is not allocated, cleared and faulted
+        // in for every batch; the slots a batch used are reset after it.
+        DICT_SLOTS.with_borrow_mut(|slot| {
+            if slot.len() < len {
+                slot.resize(len, UNSEEN);
             }
-            row_keys.push(*s);
-        }
+            let mut read = || -> Option<()> {
+                for &k in keys {
+                    let s = slot.get_mut(k).filter(|_| k < len)?;
+                    if *s == UNSEEN {
+                        *s = u32::try_from(ends.len()).ok()?;
+                        index.push(u32::try_from(k).ok()?);
+                        let v = trim(value(k)?);
+                        if v.is_empty() {
+                            return None;
+                        }
+                        text.push_str(v);
+                        ends.push(u32::try_from(text.len()).ok()?);
+                    }
+                    row_keys.push(*s);
+                }
+                Some(())
+            };
+            let read = read();
+            for &k in &index {
+                slot[k as usize] = UNSEEN;
+            }
+            read
+        })?;
         let distinct = ends.len();
         let at = |k: usize| text_at(&text, &ends, k).as_bytes();
         if let Some(n) = NumberedIds::read(distinct, (0..distinct).map(at)) {
@@ -217,6 +237,15 @@ impl Customers {
             source,
         }))
     }
+}
+
+/// No distinct value yet (in [`DICT_SLOTS`]).
+const UNSEEN: u32 = u32::MAX;
+
+thread_local! {
+    /// [`Customers::dict`]'s distinct-value number of each dictionary value, [`UNSEEN`]
+    /// between batches.
+    static DICT_SLOTS: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// `s.trim()`, without the Unicode scan when both ends are visible ASCII (as the per-row path).
@@ -370,13 +399,19 @@ impl Customers {
             Self::Numbered(n) => n.numbers[i] == n.numbers[j],
             Self::Ints(v) => v[i] == v[j],
             Self::Text {
-                text, ends, hashes, ..
+                text,
+                ends,
+                hashes,
+                hex,
             } => {
                 let at = |k: usize| {
                     let start = if k == 0 { 0 } else { ends[k - 1] as usize };
                     text.get(start..ends[k] as usize)
                 };
-                hashes[i] == hashes[j] && at(i) == at(j)
+                match hex {
+                    Some(h) => h.keys[i] == h.keys[j],
+                    None => hashes.get(i) == hashes.get(j) && at(i) == at(j),
+                }
             }
             // Two values of a dictionary may be one id (repeated, or equal once trimmed).
             Self::Dict(d) => {
@@ -398,7 +433,9 @@ impl Customers {
                 hex,
             } => {
                 keep_texts(text, ends, heads);
-                *hashes = heads.iter().map(|&i| hashes[i]).collect();
+                if !hashes.is_empty() {
+                    *hashes = heads.iter().map(|&i| hashes[i]).collect();
+                }
                 if let Some(h) = hex {
                     h.keys = heads.iter().map(|&i| h.keys[i]).collect();
                 }

@@ -214,7 +214,7 @@ impl Interner {
     /// Ids `rows` of `text` (one after another, id `k` ending at `ends[k]`), whose hashes
     /// ([`id_hash`]) are `hashes`, interned in order: `each(index, new)` for every id. Each
     /// chunk's slots are warmed first (a loop of independent loads), and no hash is worked
-    /// out again (but one that `hashes` lacks).
+    /// out again (those `hashes` lacks are worked out a chunk at a time).
     #[cfg_attr(not(feature = "parquet"), allow(dead_code))] // plain batches come from Arrow
     pub(crate) fn intern_run(
         &mut self,
@@ -229,13 +229,23 @@ impl Interner {
             text.get(start..ends[k] as usize).unwrap_or_default()
         };
         let mut k = rows.start;
+        let mut scratch: Vec<u64> = Vec::new();
         while k < rows.end {
             let end = (k + 2048).min(rows.end);
-            self.warm_hashed(hashes.get(k..end).unwrap_or_default());
-            for j in k..end {
-                let s = at(j);
-                let h = hashes.get(j).copied().unwrap_or_else(|| id_hash(s));
-                let (i, new) = self.intern_hashed(h, s);
+            // Hashes the batch did not bring (hex ids, which go by number elsewhere): worked
+            // out here, a chunk at a time, so that the chunk is still warmed first.
+            let chunk = if let Some(h) = hashes.get(k..end) {
+                h
+            } else {
+                scratch.clear();
+                scratch.extend(
+                    (k..end).map(|j| hashes.get(j).copied().unwrap_or_else(|| id_hash(at(j)))),
+                );
+                &scratch
+            };
+            self.warm_hashed(chunk);
+            for (j, &h) in (k..end).zip(chunk) {
+                let (i, new) = self.intern_hashed(h, at(j));
                 each(i, new);
             }
             k = end;

@@ -196,6 +196,14 @@ fn write(orders: &[Order], s: Schema4, scatter: Option<u64>) -> std::path::PathB
         };
         cols.push(("amount", amount));
     }
+    let (path, rows) = write_columns(cols, FILES.fetch_add(1, Ordering::Relaxed));
+    assert_eq!(rows, n);
+    path
+}
+
+/// Writes the named columns as the Parquet file `{k}.parquet` in the tests' temporary
+/// directory; returns its path and rows.
+fn write_columns(cols: Vec<(&str, ArrayRef)>, k: usize) -> (std::path::PathBuf, usize) {
     let fields: Vec<Field> = cols
         .iter()
         .map(|(name, a)| Field::new(*name, a.data_type().clone(), true))
@@ -205,15 +213,14 @@ fn write(orders: &[Order], s: Schema4, scatter: Option<u64>) -> std::path::PathB
         cols.into_iter().map(|(_, a)| a).collect(),
     )
     .expect("batch");
-    assert_eq!(batch.num_rows(), n);
     let dir = std::env::temp_dir().join(format!("kokyaku-schemas-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(format!("{}.parquet", FILES.fetch_add(1, Ordering::Relaxed)));
+    let path = dir.join(format!("{k}.parquet"));
     let f = std::fs::File::create(&path).expect("create");
     let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), None).expect("writer");
     w.write(&batch).expect("write");
     w.close().expect("close");
-    path
+    (path, batch.num_rows())
 }
 
 fn options(s: Schema4, tokyo: bool) -> ReadOptions {
@@ -691,23 +698,8 @@ fn write_hex_log(ids: &[String]) -> (std::path::PathBuf, std::path::PathBuf) {
             )),
         ),
     ];
-    let fields: Vec<Field> = cols
-        .iter()
-        .map(|(name, a)| Field::new(*name, a.data_type().clone(), true))
-        .collect();
-    let batch = RecordBatch::try_new(
-        Arc::new(Schema::new(fields)),
-        cols.into_iter().map(|(_, a)| a).collect(),
-    )
-    .expect("batch");
-    let dir = std::env::temp_dir().join(format!("kokyaku-schemas-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
     let k = FILES.fetch_add(1, Ordering::Relaxed);
-    let path = dir.join(format!("{k}.parquet"));
-    let f = std::fs::File::create(&path).expect("create");
-    let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), None).expect("writer");
-    w.write(&batch).expect("write");
-    w.close().expect("close");
+    let (path, _) = write_columns(cols, k);
     let mut text = String::from("customer_id,order_id,ts,amount\n");
     for (k, id) in ids.iter().enumerate() {
         let t = chrono::DateTime::from_timestamp(secs[k], 0).expect("time");
@@ -722,7 +714,7 @@ fn write_hex_log(ids: &[String]) -> (std::path::PathBuf, std::path::PathBuf) {
         );
         text.push('\n');
     }
-    let csv = dir.join(format!("{k}.csv"));
+    let csv = path.with_extension("csv");
     std::fs::write(&csv, text).expect("write");
     (path, csv)
 }

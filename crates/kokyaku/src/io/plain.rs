@@ -196,7 +196,18 @@ impl Customers {
                 slot.resize(len, UNSEEN);
             }
             let mut read = || -> Option<()> {
-                for &k in keys {
+                for (c, &k) in keys.iter().enumerate() {
+                    // A chunk's slots and values loaded first, in a loop of independent loads
+                    // (a dictionary of millions of values is read at random: their cache
+                    // misses overlap there, not one after another below).
+                    if c % WARM == 0 {
+                        let mut acc = 0u32;
+                        for &k in keys.iter().skip(c).take(WARM) {
+                            acc ^= slot.get(k).copied().unwrap_or(0);
+                            acc ^= value(k).and_then(|v| v.bytes().next()).map_or(0, u32::from);
+                        }
+                        std::hint::black_box(acc);
+                    }
                     let s = slot.get_mut(k).filter(|_| k < len)?;
                     if *s == UNSEEN {
                         *s = u32::try_from(ends.len()).ok()?;
@@ -238,6 +249,9 @@ impl Customers {
         }))
     }
 }
+
+/// Dictionary keys whose slots and values are loaded at once (in [`Customers::dict`]).
+const WARM: usize = 1024;
 
 /// No distinct value yet (in [`DICT_SLOTS`]).
 const UNSEEN: u32 = u32::MAX;

@@ -324,7 +324,10 @@ fn drive_reader(
     consume: &mut dyn FnMut(RecordBatch, Option<PlainBatch>) -> Result<bool>,
 ) -> Result<()> {
     std::thread::scope(|scope| -> Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(4);
+        // Up to 8 decoded batches wait (512K rows): the two threads take turns being the slow
+        // one (the decoder at a row group's start, decoding its dictionary; the ingester just
+        // after, meeting that dictionary's values), and each runs ahead while the other is.
+        let (tx, rx) = std::sync::mpsc::sync_channel(8);
         scope.spawn(move || {
             let mut reader = reader;
             loop {

@@ -210,8 +210,11 @@ impl Customers {
                     }
                     let s = slot.get_mut(k).filter(|_| k < len)?;
                     if *s == UNSEEN {
-                        *s = u32::try_from(ends.len()).ok()?;
-                        index.push(u32::try_from(k).ok()?);
+                        // Noted in `index` before the slot is set: every set slot is reset.
+                        let (distinct, at) =
+                            (u32::try_from(ends.len()).ok()?, u32::try_from(k).ok()?);
+                        index.push(at);
+                        *s = distinct;
                         let v = trim(value(k)?);
                         if v.is_empty() {
                             return None;

@@ -497,7 +497,7 @@ impl SummarySink {
             return;
         };
         let mut table = Interner::new();
-        table.reserve(ids.len(), 36);
+        table.reserve(ids.len(), form.len());
         let mut buf = Vec::new();
         for &v in ids {
             buf.clear();

@@ -1958,6 +1958,11 @@ impl HexForm {
         })
     }
 
+    /// The length of every id of the form, in bytes.
+    pub(crate) fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
     /// Whether the form has dashes (so no id of it is all digits).
     pub(crate) fn has_dashes(&self) -> bool {
         self.dashes != 0

@@ -415,21 +415,10 @@ impl Customers {
         match self {
             Self::Numbered(n) => n.numbers[i] == n.numbers[j],
             Self::Ints(v) => v[i] == v[j],
+            Self::Text { hex: Some(h), .. } => h.keys[i] == h.keys[j],
             Self::Text {
-                text,
-                ends,
-                hashes,
-                hex,
-            } => {
-                let at = |k: usize| {
-                    let start = if k == 0 { 0 } else { ends[k - 1] as usize };
-                    text.get(start..ends[k] as usize)
-                };
-                match hex {
-                    Some(h) => h.keys[i] == h.keys[j],
-                    None => hashes.get(i) == hashes.get(j) && at(i) == at(j),
-                }
-            }
+                text, ends, hashes, ..
+            } => hashes.get(i) == hashes.get(j) && text_at(text, ends, i) == text_at(text, ends, j),
             // Two values of a dictionary may be one id (repeated, or equal once trimmed).
             Self::Dict(d) => {
                 let (a, b) = (d.keys[i] as usize, d.keys[j] as usize);

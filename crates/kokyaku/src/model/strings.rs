@@ -2529,7 +2529,24 @@ mod tests {
         /// another number; ids of another length, dash place or letter case, or with a byte
         /// that is not a hex digit, are not of the form.
         #[test]
-        fn hex_forms_write_their_ids_back(a in hex_text(), b in hex_text(), at in any::<usize>()) {
+        fn hex_forms_write_their_ids_back(
+            a in hex_text(),
+            other in hex_text(),
+            like in 0u8..4,
+            at in any::<usize>(),
+        ) {
+            // `b`: another id, or `a`'s layout in upper or lower case or with other digits
+            // (so that the case and digit checks meet ids of the form's places).
+            let b = match like {
+                0 => other,
+                1 => a.to_ascii_uppercase(),
+                2 => a.to_ascii_lowercase(),
+                _ => a
+                    .bytes()
+                    .zip(other.bytes().cycle())
+                    .map(|(x, y)| if x == b'-' || y == b'-' { char::from(x) } else { char::from(y) })
+                    .collect(),
+            };
             let digits = a.bytes().filter(|&c| c != b'-').count();
             let Some((form, key)) = HexForm::of(a.as_bytes()) else {
                 prop_assert!(digits == 0 || digits > 32);

@@ -34,8 +34,8 @@ use super::plain::{
 const WARM: usize = 2048;
 use crate::model::{
     Day, HexForm, HexRows, IntRows, Interner, KeyRows, KeyText, OrderIdSet, OrderKind, OrderStatus,
-    RowKey, StrColumn, UnitScale, date_to_day, hex_natural_rows, member_number, merge_currency,
-    natural_order, register_order_id, sorted_apart,
+    RowKey, StrColumn, UnitScale, date_to_day, expected_customers, hex_natural_rows, member_number,
+    merge_currency, natural_order, register_order_id, sorted_apart,
 };
 use crate::summary::{CustomerSummaries, SummaryBuilder, SummaryOptions, Totals, summarize};
 use crate::{Location, Result};
@@ -524,8 +524,8 @@ impl SummarySink {
         let mut map = IntRows::default();
         let mut numbers: Vec<i64> = Vec::new();
         if keyed {
-            map.reserve((*count).max(self.reserve_hint / 4));
-            numbers.reserve((*count).max(self.reserve_hint / 4));
+            map.reserve((*count).max(expected_customers(self.reserve_hint)));
+            numbers.reserve((*count).max(expected_customers(self.reserve_hint)));
         } else {
             table.reserve(*count, *width);
         }
@@ -595,7 +595,7 @@ impl SummarySink {
             if matches!(self.ids, Ids::Numbers { count: 0, .. }) && self.accs.is_empty() {
                 self.ids = Ids::Keyed {
                     text: KeyText::Int,
-                    map: IntRows::with_capacity(self.reserve_hint / 2),
+                    map: IntRows::with_capacity(expected_customers(self.reserve_hint)),
                     ids: Vec::new(),
                 };
             }
@@ -614,7 +614,7 @@ impl SummarySink {
             if matches!(self.ids, Ids::Numbers { count: 0, .. }) && self.accs.is_empty() {
                 self.ids = Ids::Hex {
                     form: h.form,
-                    map: HexRows::with_capacity(self.reserve_hint / 2),
+                    map: HexRows::with_capacity(expected_customers(self.reserve_hint)),
                     ids: Vec::new(),
                 };
             }

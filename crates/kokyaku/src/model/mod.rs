@@ -19,8 +19,8 @@ pub(crate) use money::{FloatMoneyError, float_money};
 pub use money::{MoneyColumn, minor_units};
 pub use strings::{CustomerIds, Interner, OrderIds, StrColumn, natural_cmp, natural_order};
 pub(crate) use strings::{
-    HexForm, HexRows, IntRows, KeyRows, KeyText, OrderIdSet, RowKey, hex_natural_rows, id_hash,
-    member_number, sorted_apart,
+    HexForm, HexRows, IntRows, KeyRows, KeyText, OrderIdSet, RowKey, expected_customers,
+    hex_natural_rows, id_hash, member_number, sorted_apart,
 };
 
 use std::collections::BTreeMap;

@@ -1895,8 +1895,7 @@ impl HexForm {
     /// The number of `id` if it is of this form, and the case of its letters (`None`: it has
     /// none). A letter of the other case than the form's: not of it. (The digits are copied
     /// into 32 bytes, right-aligned behind `0`s, and classified in one pass of byte arithmetic
-    /// without branches or tables, which the compiler runs on all 32 at once: a UUID's number
-    /// in a few nanoseconds.)
+    /// without branches or tables, which the compiler turns into vector instructions.)
     #[inline]
     pub(crate) fn key(&self, id: &[u8]) -> Option<([u64; 2], Option<bool>)> {
         if id.len() != usize::from(self.len) {

@@ -1986,18 +1986,31 @@ impl HexForm {
 
     /// The text of `key`, appended to `out`.
     pub(crate) fn write(&self, key: [u64; 2], out: &mut Vec<u8>) {
-        let digits: &[u8; 16] = if self.upper == Some(true) {
-            b"0123456789ABCDEF"
-        } else {
-            b"0123456789abcdef"
-        };
-        let mut v = u128::from(key[0]) << 64 | u128::from(key[1]);
+        // The 32 hex digits of the number as text (branch-free byte arithmetic, which the
+        // compiler turns into vector instructions); the form's are the last `digits`.
+        let alpha = if self.upper == Some(true) { b'A' } else { b'a' } - 10;
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&key[0].to_be_bytes());
+        bytes[8..].copy_from_slice(&key[1].to_be_bytes());
+        let mut text = [0u8; 32];
+        for (pair, b) in text.chunks_exact_mut(2).zip(bytes) {
+            pair[0] = b >> 4;
+            pair[1] = b & 0x0f;
+        }
+        for c in &mut text {
+            *c += if *c < 10 { b'0' } else { alpha };
+        }
+        let first = 32 - usize::from(self.digits);
+        if self.dashes == 0 {
+            out.extend_from_slice(&text[first..]);
+            return;
+        }
         let start = out.len();
         out.resize(start + usize::from(self.len), b'-');
-        for i in (0..usize::from(self.len)).rev() {
-            if self.dashes >> i & 1 == 0 {
-                out[start + i] = digits[(v & 0xf) as usize];
-                v >>= 4;
+        let id = &mut out[start..];
+        for (&place, &c) in self.places[first..].iter().zip(&text[first..]) {
+            if let Some(o) = id.get_mut(usize::from(place)) {
+                *o = c;
             }
         }
     }

@@ -10,7 +10,8 @@
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use std::ops::Range;
 
@@ -167,7 +168,12 @@ impl<'a> SummaryColumns<'a> {
     /// The columns split in two of about equal work (text columns cost about three times
     /// the others), each in column order.
     pub(crate) fn halves(&self, cols: &[usize]) -> (Vec<usize>, Vec<usize>) {
-        let weight = |k: usize| match self.names[k] {
+        split_by_weight(cols, |k| self.weight(k))
+    }
+
+    /// The work of column `k` relative to a column of numbers (text costs about three times).
+    fn weight(&self, k: usize) -> usize {
+        match self.names[k] {
             "orders"
             | "purchase_days"
             | "subscription_orders"
@@ -182,8 +188,7 @@ impl<'a> SummaryColumns<'a> {
             | "f"
             | "m" => 1,
             _ => 3,
-        };
-        split_by_weight(cols, weight)
+        }
     }
 
     /// The record batch of `arrays` (one per column, in order).
@@ -739,12 +744,12 @@ pub(crate) fn write_batch_parquet_in_groups<W: Write + Send>(
     let schema = batch.schema();
     let cols: Vec<usize> = (0..schema.fields().len()).collect();
     // Text columns cost about three times the others to encode.
-    let halves = split_by_weight(&cols, |k| match schema.field(k).data_type() {
+    let order = costliest_first(&cols, |k| match schema.field(k).data_type() {
         DataType::Utf8 => 3,
         _ => 1,
     });
     let column = |k: usize, rows: Range<usize>| Ok(batch.column(k).slice(rows.start, rows.len()));
-    write_parquet_groups(&schema, batch.num_rows(), &halves, &column, group_rows, w)
+    write_parquet_groups(&schema, batch.num_rows(), &order, &column, group_rows, w)
 }
 
 /// Writes the per-customer table of [`summary_record_batch`] as Parquet: the same file as
@@ -775,9 +780,9 @@ pub(crate) fn write_summary_parquet_in_groups<W: Write + Send>(
     let cols: Vec<usize> = (0..out.names.len()).collect();
     // The schema: the columns' types, from an empty range.
     let schema = out.batch(out.build(&cols, 0..0)?)?.schema();
-    let halves = out.halves(&cols);
+    let order = costliest_first(&cols, |k| out.weight(k));
     let column = |k: usize, rows: Range<usize>| out.parquet_column(k, rows);
-    write_parquet_groups(&schema, s.len(), &halves, &column, group_rows, w)
+    write_parquet_groups(&schema, s.len(), &order, &column, group_rows, w)
 }
 
 /// Text columns whose minimum and maximum would say nothing: money as text compares as text
@@ -794,20 +799,39 @@ const TEXT_WITHOUT_STATISTICS: [&str; 8] = [
 ];
 
 /// The column builder [`write_parquet_groups`] calls: column `k` over rows `rows`.
-type ColumnAt<'a> = dyn Fn(usize, Range<usize>) -> Result<ArrayRef> + Sync + 'a;
+pub(crate) type ColumnAt<'a> = dyn Fn(usize, Range<usize>) -> Result<ArrayRef> + Sync + 'a;
 
-/// Writes `rows` rows of `schema` as Parquet (zstd), one row group of `group_rows` rows (the
-/// writer's default without it) at a time: the columns of `halves.0` are built by `column`
-/// and encoded on a helper thread, those of `halves.1` here, and appended in column order.
-fn write_parquet_groups<W: Write + Send>(
+/// `cols` ordered by `weight`, heaviest first (in column order among equals): the order in
+/// which [`write_parquet_groups`] hands out each row group's columns, so that the last ones
+/// taken, while the other thread may be idle, are short.
+fn costliest_first(cols: &[usize], weight: impl Fn(usize) -> usize) -> Vec<usize> {
+    let mut order = cols.to_vec();
+    order.sort_by_key(|&k| std::cmp::Reverse(weight(k)));
+    order
+}
+
+/// A row group's column writers in [`write_parquet_groups`], made when its first column is
+/// taken, each taken by the thread that encodes its column.
+type Writers = Option<Vec<Option<parquet::arrow::arrow_writer::ArrowColumnWriter>>>;
+
+/// One column chunk of [`write_parquet_groups`]: made by either thread, appended in order.
+type Encoded = Option<Result<parquet::arrow::arrow_writer::ArrowColumnChunk>>;
+
+/// Writes `rows` rows of `schema` as Parquet (zstd) in row groups of `group_rows` rows (the
+/// writer's default without it). Each column of each row group is a task: built by `column`
+/// and encoded by whichever of two threads is free next (row group by row group, the columns
+/// of a group in `order`), so neither thread waits for the other at a row group's end; a
+/// finished row group is appended to the file, columns in schema order, by the thread that
+/// finds it complete. At most the encoded chunks of the row groups in progress are held.
+pub(crate) fn write_parquet_groups<W: Write + Send>(
     schema: &arrow_schema::SchemaRef,
     rows: usize,
-    halves: &(Vec<usize>, Vec<usize>),
+    order: &[usize],
     column: &ColumnAt<'_>,
     group_rows: Option<usize>,
     w: W,
 ) -> Result<()> {
-    use parquet::arrow::arrow_writer::{ArrowColumnChunk, ArrowColumnWriter, compute_leaves};
+    use parquet::arrow::arrow_writer::{ArrowColumnChunk, compute_leaves};
     // A customer id is unique per row: a dictionary would only cost time (it is dropped for
     // being too large, after every id was hashed into it).
     let props = parquet::file::properties::WriterProperties::builder()
@@ -831,55 +855,106 @@ fn write_parquet_groups<W: Write + Send>(
         .or(props.max_row_group_row_count())
         .unwrap_or(parquet::file::properties::DEFAULT_MAX_ROW_GROUP_ROW_COUNT)
         .max(1);
-    let (mut file, factory) = parquet::arrow::ArrowWriter::try_new(w, schema.clone(), Some(props))
+    let (file, factory) = parquet::arrow::ArrowWriter::try_new(w, schema.clone(), Some(props))
         .and_then(parquet::arrow::ArrowWriter::into_serialized_writer)
         .map_err(malformed)?;
-    let (left, right) = halves;
-    let (mut start, mut group) = (0, 0);
-    while start < rows {
-        let len = group_rows.min(rows - start);
-        let part = start..start + len;
-        let mut writers: Vec<Option<ArrowColumnWriter>> = factory
-            .create_column_writers(group)
-            .map_err(malformed)?
-            .into_iter()
-            .map(Some)
-            .collect();
-        // One leaf per column (the columns are flat).
-        if writers.len() != schema.fields().len() {
-            return Err(malformed("a nested column in the output batch"));
-        }
-        let encode =
-            |cols: &[usize], ws: Vec<ArrowColumnWriter>| -> Result<Vec<ArrowColumnChunk>> {
-                cols.iter()
-                    .zip(ws)
-                    .map(|(&k, mut cw)| {
-                        let a = column(k, part.clone())?;
-                        for leaf in compute_leaves(schema.field(k), &a).map_err(malformed)? {
-                            cw.write(&leaf).map_err(malformed)?;
-                        }
-                        cw.close().map_err(malformed)
-                    })
-                    .collect()
-            };
-        let mut take = |cols: &[usize]| -> Vec<ArrowColumnWriter> {
-            cols.iter().filter_map(|&k| writers[k].take()).collect()
+    let n_cols = schema.fields().len();
+    if order.len() != n_cols {
+        return Err(malformed("a column missing from the write order"));
+    }
+    let starts: Vec<usize> = (0..rows).step_by(group_rows).collect();
+    let group = |g: usize| starts[g]..(starts[g] + group_rows).min(rows);
+    // Per row group: its column writers (made when its first column is taken) and its
+    // encoded chunks, by column.
+    let writers: Vec<Mutex<Writers>> = starts.iter().map(|_| Mutex::new(None)).collect();
+    let chunks: Vec<Mutex<Encoded>> = (0..starts.len() * n_cols)
+        .map(|_| Mutex::new(None))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    // The file and the first row group not yet appended to it.
+    let out = Mutex::new((file, 0usize));
+    let lost = || malformed("a thread writing the output stopped");
+    let encode = |g: usize, k: usize| -> Result<ArrowColumnChunk> {
+        let mut cw = {
+            let mut ws = writers[g].lock().map_err(|_| lost())?;
+            if ws.is_none() {
+                let made = factory.create_column_writers(g).map_err(malformed)?;
+                // One leaf per column (the columns are flat).
+                if made.len() != n_cols {
+                    return Err(malformed("a nested column in the output batch"));
+                }
+                *ws = Some(made.into_iter().map(Some).collect());
+            }
+            ws.as_mut()
+                .and_then(|v| v.get_mut(k))
+                .and_then(Option::take)
+                .ok_or_else(lost)?
         };
-        let (there, here) = (take(left), take(right));
-        let (a, b) = crate::par::join_once(|| encode(left, there), || encode(right, here));
-        let a = a.unwrap_or_else(|| Err(malformed("the helper thread's columns were not written")));
-        let mut chunks: Vec<Option<ArrowColumnChunk>> =
-            (0..schema.fields().len()).map(|_| None).collect();
-        for (&k, c) in left.iter().zip(a?).chain(right.iter().zip(b?)) {
-            chunks[k] = Some(c);
+        let a = column(k, group(g))?;
+        for leaf in compute_leaves(schema.field(k), &a).map_err(malformed)? {
+            cw.write(&leaf).map_err(malformed)?;
         }
-        let mut rg = file.next_row_group().map_err(malformed)?;
-        for c in chunks.into_iter().flatten() {
-            c.append_to_row_group(&mut rg).map_err(malformed)?;
+        cw.close().map_err(malformed)
+    };
+    // Appends the row groups that are complete, in order (if no other thread is at it).
+    let append_ready = |wait: bool| -> Result<()> {
+        let guard = if wait {
+            out.lock().map_err(|_| lost())?
+        } else {
+            match out.try_lock() {
+                Ok(g) => g,
+                Err(std::sync::TryLockError::WouldBlock) => return Ok(()),
+                Err(std::sync::TryLockError::Poisoned(_)) => return Err(lost()),
+            }
+        };
+        let mut guard = guard;
+        let (file, done) = &mut *guard;
+        while *done < starts.len() {
+            let slots = &chunks[*done * n_cols..(*done + 1) * n_cols];
+            let complete = slots.iter().all(|c| c.lock().is_ok_and(|c| c.is_some()));
+            if !complete {
+                break;
+            }
+            let mut rg = file.next_row_group().map_err(malformed)?;
+            for c in slots {
+                let chunk = c.lock().map_err(|_| lost())?.take().ok_or_else(lost)??;
+                chunk.append_to_row_group(&mut rg).map_err(malformed)?;
+            }
+            rg.close().map_err(malformed)?;
+            *done += 1;
         }
-        rg.close().map_err(malformed)?;
-        start += len;
-        group += 1;
+        Ok(())
+    };
+    let work = || -> Result<()> {
+        let tasks = starts.len() * n_cols;
+        loop {
+            let t = next.fetch_add(1, Ordering::Relaxed);
+            if t >= tasks || failed.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            let (g, k) = (t / n_cols, order[t % n_cols]);
+            let r = encode(g, k);
+            if r.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            *chunks[g * n_cols + k].lock().map_err(|_| lost())? = Some(r);
+            append_ready(false)?;
+        }
+    };
+    let (a, b) = crate::par::join(&work, work);
+    a?;
+    b?;
+    append_ready(true)?;
+    let (file, done) = out.into_inner().map_err(|_| lost())?;
+    if done < starts.len() {
+        // A column failed: its error, in row group and column order.
+        for c in chunks {
+            if let Some(Err(e)) = c.into_inner().map_err(|_| lost())? {
+                return Err(e);
+            }
+        }
+        return Err(lost());
     }
     file.close().map_err(malformed)?;
     Ok(())

@@ -170,3 +170,62 @@ fn a_summary_with_a_short_column_is_an_error() {
     r.m.pop();
     assert!(summary_record_batch(&ca.summary, Some(&r), cpm).is_err());
 }
+
+/// A column that fails to build, in any row group, makes the write return that error (the
+/// other thread stops taking columns; nothing hangs or panics); with every column built, the
+/// row groups come out whole and in order, whatever thread encoded which column.
+#[test]
+fn a_column_failing_mid_write_is_the_error() {
+    use arrow_array::{ArrayRef, Int64Array};
+    use arrow_schema::{DataType, Field, Schema};
+    use parquet::record::RowAccessor;
+    use std::sync::Arc;
+    let schema = Arc::new(Schema::new(
+        (0..3)
+            .map(|k| Field::new(format!("c{k}"), DataType::Int64, true))
+            .collect::<Vec<_>>(),
+    ));
+    let value = |k: usize, r: usize| (r * 10 + k) as i64;
+    for (bad_group, bad_col) in [(None, 0), (Some(0), 0), (Some(2), 1), (Some(3), 2)] {
+        let column = |k: usize, rows: std::ops::Range<usize>| -> crate::Result<ArrayRef> {
+            if bad_group == Some(rows.start / 3) && k == bad_col {
+                return Err(crate::io::parquet::malformed(format!("boom in {k}")));
+            }
+            Ok(Arc::new(Int64Array::from_iter_values(
+                rows.map(|r| value(k, r)),
+            )))
+        };
+        let mut out = Vec::new();
+        let r = super::summary_out::write_parquet_groups(
+            &schema,
+            10,
+            &[2, 0, 1],
+            &column,
+            Some(3),
+            &mut out,
+        );
+        if bad_group.is_some() {
+            let e = r.expect_err("a failing column");
+            assert!(e.to_string().contains(&format!("boom in {bad_col}")), "{e}");
+        } else {
+            r.expect("written");
+            let f = parquet::file::reader::SerializedFileReader::new(bytes::Bytes::from(out))
+                .expect("a Parquet file");
+            let rows: Vec<Vec<i64>> = parquet::file::reader::FileReader::get_row_iter(&f, None)
+                .expect("rows")
+                .map(|row| {
+                    let row = row.expect("row");
+                    (0..3).map(|k| row.get_long(k).expect("int")).collect()
+                })
+                .collect();
+            let want: Vec<Vec<i64>> = (0..10)
+                .map(|r| (0..3).map(|k| value(k, r)).collect())
+                .collect();
+            assert_eq!(rows, want);
+            assert_eq!(
+                parquet::file::reader::FileReader::metadata(&f).num_row_groups(),
+                4
+            );
+        }
+    }
+}

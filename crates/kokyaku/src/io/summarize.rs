@@ -1005,7 +1005,8 @@ fn natural_rows(ids: Ids, n_rows: usize) -> (Vec<u32>, IdText) {
                     .enumerate()
                     .map(|(r, &v)| (v, r as u32))
                     .collect();
-                let (rows, values) = sorted_apart(keyed, |h| radsort::sort_by_key(h, |&(v, _)| v));
+                let (rows, values) =
+                    sorted_apart(keyed, |h| radsort::sort_by_key(h, |&(v, _)| v), true);
                 (rows, IdText::Keys(form, values))
             } else {
                 let mut text = StrColumn::new();
@@ -1018,7 +1019,7 @@ fn natural_rows(ids: Ids, n_rows: usize) -> (Vec<u32>, IdText) {
             }
         }
         Ids::Hex { form, ids, .. } => {
-            let (rows, keys) = hex_natural_rows(&form, &ids);
+            let (rows, keys) = hex_natural_rows(&form, &ids, true);
             (rows, IdText::Hex(form, keys))
         }
         Ids::Table(t) => {

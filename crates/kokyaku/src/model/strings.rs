@@ -1484,7 +1484,8 @@ impl CustomerIds {
     #[must_use]
     pub fn natural_order(&self) -> Vec<u32> {
         if let Some(h) = &self.hex {
-            return hex_natural_rows(&h.form, &h.keys).0;
+            // The rows only: the sorted keys would be dropped (16 bytes a customer).
+            return hex_natural_rows(&h.form, &h.keys, false).0;
         }
         if let Some(k) = &self.keyed {
             // One prefix and width of digits, or integers without a sign: by value.
@@ -1516,17 +1517,19 @@ impl CustomerIds {
 
 /// The rows and keys of `keyed` (distinct keys) in key order: each half sorted by `sort` on
 /// its own core, then merged into the two columns (the pass that would otherwise only unzip
-/// them). The keys are distinct, so the order is the same however the halves fall.
+/// them); the keys only when `keys` (else an empty column). The keys are distinct, so the
+/// order is the same however the halves fall.
 pub(crate) fn sorted_apart<K: Copy + Ord + Send>(
     mut keyed: Vec<(K, u32)>,
     sort: impl Fn(&mut [(K, u32)]) + Sync,
+    keys: bool,
 ) -> (Vec<u32>, Vec<K>) {
     let mid = keyed.len() / 2;
     let (lo, hi) = keyed.split_at_mut(mid);
     crate::par::join_once(|| sort(lo), || sort(hi));
     let (a, b) = keyed.split_at(mid);
     let mut rows = Vec::with_capacity(keyed.len());
-    let mut values = Vec::with_capacity(keyed.len());
+    let mut values = Vec::with_capacity(if keys { keyed.len() } else { 0 });
     let (mut i, mut j) = (0, 0);
     while let (Some(&x), Some(&y)) = (a.get(i), b.get(j)) {
         let (v, r) = if x.0 < y.0 {
@@ -1537,11 +1540,15 @@ pub(crate) fn sorted_apart<K: Copy + Ord + Send>(
             y
         };
         rows.push(r);
-        values.push(v);
+        if keys {
+            values.push(v);
+        }
     }
     for &(v, r) in a[i..].iter().chain(&b[j..]) {
         rows.push(r);
-        values.push(v);
+        if keys {
+            values.push(v);
+        }
     }
     (rows, values)
 }
@@ -1574,8 +1581,12 @@ fn hex_has_letter(k: [u64; 2]) -> bool {
 /// is text order for ids that are not all digits, and text order of one form's ids (one
 /// length, dashes at the same places, hex digits of one case, `0-9` before the letters) is
 /// the order of their numbers; without dashes, all-digit ids come first (by value, which
-/// their numbers also order).
-pub(crate) fn hex_natural_rows(form: &HexForm, ids: &[[u64; 2]]) -> (Vec<u32>, Vec<[u64; 2]>) {
+/// their numbers also order). The keys only when `keys` (else an empty column).
+pub(crate) fn hex_natural_rows(
+    form: &HexForm,
+    ids: &[[u64; 2]],
+    keys: bool,
+) -> (Vec<u32>, Vec<[u64; 2]>) {
     let keyed = |keep: &dyn Fn([u64; 2]) -> bool| -> Vec<([u64; 2], u32)> {
         ids.iter()
             .enumerate()
@@ -1584,13 +1595,13 @@ pub(crate) fn hex_natural_rows(form: &HexForm, ids: &[[u64; 2]]) -> (Vec<u32>, V
             .collect()
     };
     if form.has_dashes() {
-        return sorted_apart(keyed(&|_| true), sort_hex);
+        return sorted_apart(keyed(&|_| true), sort_hex, keys);
     }
-    let (mut rows, mut keys) = sorted_apart(keyed(&|k| !hex_has_letter(k)), sort_hex);
-    let (r, k) = sorted_apart(keyed(&hex_has_letter), sort_hex);
+    let (mut rows, mut sorted) = sorted_apart(keyed(&|k| !hex_has_letter(k)), sort_hex, keys);
+    let (r, k) = sorted_apart(keyed(&hex_has_letter), sort_hex, keys);
     rows.extend(r);
-    keys.extend(k);
-    (rows, keys)
+    sorted.extend(k);
+    (rows, sorted)
 }
 
 /// Number keys to rows, for the hot path of the streamed summary: an open-addressing table

@@ -316,18 +316,26 @@ fn decoder_panic(panic: &(dyn std::any::Any + Send)) -> Error {
 }
 
 /// Runs `prepare` on each decoded batch and feeds both to `consume` until it returns
-/// `false`: decoding and preparing on a second thread while this one ingests.
+/// `false`: decoding on a second thread while this one ingests. Each batch is prepared by
+/// whichever thread has room: by the decoder while batches wait for this thread (it is
+/// behind), else here, when it would otherwise wait for the decoder (a dictionary of
+/// millions of ids in every row group, or UUIDs to parse, make decoding the slow side).
+/// `prepare` is a function of the batch alone, so where it ran does not change a result.
 #[cfg(not(target_arch = "wasm32"))]
 fn drive_reader(
     reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
     prepare: &(dyn Fn(&RecordBatch) -> Option<PlainBatch> + Sync),
     consume: &mut dyn FnMut(RecordBatch, Option<PlainBatch>) -> Result<bool>,
 ) -> Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // Batches sent and not yet taken.
+    let waiting = AtomicUsize::new(0);
     std::thread::scope(|scope| -> Result<()> {
         // Up to 8 decoded batches wait (512K rows): the two threads take turns being the slow
         // one (the decoder at a row group's start, decoding its dictionary; the ingester just
         // after, meeting that dictionary's values), and each runs ahead while the other is.
         let (tx, rx) = std::sync::mpsc::sync_channel(8);
+        let waiting = &waiting;
         scope.spawn(move || {
             let mut reader = reader;
             loop {
@@ -338,19 +346,24 @@ fn drive_reader(
                 let prepared = match next {
                     Ok(None) => break,
                     Ok(Some(batch)) => batch.map_err(malformed).map(|b| {
-                        let plain = prepare(&b);
+                        // `None`: not prepared (the ingesting thread waits; it prepares).
+                        let plain = (waiting.load(Ordering::Relaxed) >= PREPARE_WAITING)
+                            .then(|| prepare(&b));
                         (b, plain)
                     }),
                     Err(panic) => Err(decoder_panic(&*panic)),
                 };
                 let stop = prepared.is_err();
+                waiting.fetch_add(1, Ordering::Relaxed);
                 if tx.send(prepared).is_err() || stop {
                     break; // the consumer stopped at an error, or the decoder cannot go on
                 }
             }
         });
         for batch in rx {
+            waiting.fetch_sub(1, Ordering::Relaxed);
             let (b, plain) = batch?;
+            let plain = plain.unwrap_or_else(|| prepare(&b));
             if !consume(b, plain)? {
                 break; // dropping `rx` stops the decoder
             }
@@ -358,6 +371,11 @@ fn drive_reader(
         Ok(())
     })
 }
+
+/// Decoded batches waiting for the ingesting thread from which the decoder prepares the next
+/// one itself (see `drive_reader`).
+#[cfg(not(target_arch = "wasm32"))]
+const PREPARE_WAITING: usize = 1;
 
 /// Runs `prepare` on each decoded batch and feeds both to `consume` until it returns `false`
 /// (wasm32 has no threads).

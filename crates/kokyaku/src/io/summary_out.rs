@@ -899,7 +899,7 @@ pub(crate) fn write_parquet_groups<W: Write + Send>(
     };
     // Appends the row groups that are complete, in order (if no other thread is at it).
     let append_ready = |wait: bool| -> Result<()> {
-        let guard = if wait {
+        let mut guard = if wait {
             out.lock().map_err(|_| lost())?
         } else {
             match out.try_lock() {
@@ -908,7 +908,6 @@ pub(crate) fn write_parquet_groups<W: Write + Send>(
                 Err(std::sync::TryLockError::Poisoned(_)) => return Err(lost()),
             }
         };
-        let mut guard = guard;
         let (file, done) = &mut *guard;
         while *done < starts.len() {
             let slots = &chunks[*done * n_cols..(*done + 1) * n_cols];

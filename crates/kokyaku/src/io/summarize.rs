@@ -923,8 +923,68 @@ impl SummarySink {
 }
 
 /// Counts the distinct purchase days of each customer flagged [`DISORDERED`] from the
-/// packed `(row, day)` pairs of their orders.
-fn count_disordered_days(accs: &mut [Acc], mut days: Vec<u64>) {
+/// packed `(row, day)` pairs of their orders. The flagged customers' days are put in buckets,
+/// one per customer, sized by its order count (its number of pairs): one pass over the pairs
+/// that reads a 4-byte slot per pair, where sorting the pairs (`radsort`, after a 32-byte read
+/// of the customer's totals per pair to keep the flagged ones) made several. Each bucket, a
+/// few days, is then sorted and its distinct days counted.
+fn count_disordered_days(accs: &mut [Acc], days: Vec<u64>) {
+    const UNFLAGGED: u32 = u32::MAX;
+    // Each flagged customer's next free place in `buckets` (its bucket's end after the pass).
+    let mut next: Vec<u32> = Vec::with_capacity(accs.len());
+    let mut total = 0usize;
+    for a in accs.iter() {
+        if a.purchase_days & DISORDERED == 0 {
+            next.push(UNFLAGGED);
+        } else {
+            next.push(u32::try_from(total).unwrap_or(UNFLAGGED));
+            total += a.orders as usize;
+        }
+    }
+    if u32::try_from(total).is_err() {
+        // Beyond 4G orders of flagged customers: sorted instead.
+        return count_disordered_days_sorted(accs, days);
+    }
+    let mut buckets: Vec<Day> = vec![0; total];
+    for &p in &days {
+        let (c, day) = unpack_day(p);
+        let Some(at) = next.get_mut(c as usize).filter(|at| **at != UNFLAGGED) else {
+            continue;
+        };
+        if let Some(d) = buckets.get_mut(*at as usize) {
+            *d = day;
+            *at += 1;
+        }
+    }
+    drop(days);
+    for (a, &end) in accs.iter_mut().zip(&next) {
+        if end == UNFLAGGED {
+            continue;
+        }
+        let end = end as usize;
+        let Some(b) = buckets
+            .get_mut(end.saturating_sub(a.orders as usize)..end)
+            .filter(|b| !b.is_empty())
+        else {
+            continue;
+        };
+        let distinct = if b.len() <= SMALL_BUCKET {
+            // A few days: each compared with those before it (no sort to call).
+            (0..b.len()).filter(|&i| !b[..i].contains(&b[i])).count()
+        } else {
+            b.sort_unstable();
+            1 + b.windows(2).filter(|w| w[0] != w[1]).count()
+        };
+        a.purchase_days = u32::try_from(distinct).unwrap_or(u32::MAX);
+    }
+}
+
+/// The bucket size up to which [`count_disordered_days`] counts distinct days by comparing
+/// each with those before it.
+const SMALL_BUCKET: usize = 12;
+
+/// [`count_disordered_days`] by sorting the pairs.
+fn count_disordered_days_sorted(accs: &mut [Acc], mut days: Vec<u64>) {
     days.retain(|&p| {
         accs.get(unpack_day(p).0 as usize)
             .is_some_and(|a| a.purchase_days & DISORDERED != 0)
@@ -1343,5 +1403,58 @@ impl OrderSink for SummarySink {
         #[cfg(all(test, feature = "parquet"))]
         super::plain_tests::PLAIN_TAKEN.with(|c| c.set(c.get() + 1));
         Ok(Some(joined.is_some()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use proptest::prelude::*;
+
+    use super::{
+        Acc, DISORDERED, EMPTY_ACC, count_disordered_days, count_disordered_days_sorted, pack_day,
+    };
+
+    proptest! {
+        /// Both ways of counting give each flagged customer its distinct days (counted here
+        /// with a set), and leave the others as they were.
+        #[test]
+        fn disordered_days_are_counted_per_customer(
+            orders in prop::collection::vec((0u32..40, -5i32..30), 0..400),
+        ) {
+            let n = orders.iter().map(|&(c, _)| c as usize + 1).max().unwrap_or(0);
+            let mut accs: Vec<Acc> = vec![EMPTY_ACC; n];
+            let mut days = Vec::new();
+            let mut seen: BTreeMap<u32, BTreeSet<i32>> = BTreeMap::new();
+            // As `SummarySink::flush` keeps them.
+            for &(c, day) in &orders {
+                let a = &mut accs[c as usize];
+                days.push(pack_day(c, day));
+                seen.entry(c).or_default().insert(day);
+                if a.orders == 0 {
+                    (a.first, a.last, a.purchase_days) = (day, day, 1);
+                } else if day > a.last {
+                    a.purchase_days += 1;
+                    a.last = day;
+                } else if day < a.last {
+                    a.purchase_days |= DISORDERED;
+                }
+                a.orders += 1;
+            }
+            let before = accs.clone();
+            let (mut bucketed, mut sorted) = (accs.clone(), accs);
+            count_disordered_days(&mut bucketed, days.clone());
+            count_disordered_days_sorted(&mut sorted, days);
+            for (c, (b, s)) in bucketed.iter().zip(&sorted).enumerate() {
+                let want = if before[c].purchase_days & DISORDERED == 0 {
+                    before[c].purchase_days
+                } else {
+                    seen[&(c as u32)].len() as u32
+                };
+                prop_assert_eq!(b.purchase_days, want, "customer {}", c);
+                prop_assert_eq!(s.purchase_days, want, "customer {}", c);
+            }
+        }
     }
 }

@@ -110,6 +110,50 @@ def test_decimal_objects_convert_once_to_the_same_result(amounts):
     assert got.equals(kokyaku.from_frame(text, **OPTS).customers(frame="pyarrow"))
 
 
+D = decimal.Decimal
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 1 << 20])
+def test_decimal_objects_equal_pyarrows_own_conversion(monkeypatch, chunk):
+    from kokyaku import _log
+
+    monkeypatch.setattr(_log, "_DECIMAL_CHUNK", chunk)
+    values = [D("12.50"), None, D("-0.00"), D("1E+3"), D("0E-8"), float("nan"), D("7"), pd.NA,
+              D("NaN"), D("-99999999999999999999999999999999999.99"), D("0.1") + D("0.2")]
+    col = pd.Series(values, dtype=object, name="amount")
+    to = pa.decimal128(38, 2)
+    got = _log._decimal_objects(col, to)
+    assert got.type == to and got.num_chunks == -(-len(values) // chunk)
+    assert got.combine_chunks().equals(pa.array(col, type=to, from_pandas=True))
+    assert got.to_pylist()[:4] == [D("12.50"), None, D("0.00"), D("1000.00")]
+    # Decimals only, one of them NaN (a null to pandas and pyarrow): the unmasked first try
+    # fails on its text, the masked pass gives the null.
+    col = pd.Series([D("1.25"), D("NaN"), D("3")], dtype=object, name="amount")
+    got = _log._decimal_objects(col, to)
+    assert got.combine_chunks().equals(pa.array(col, type=to, from_pandas=True))
+    assert got.to_pylist() == [D("1.25"), None, D("3.00")]
+
+
+@pytest.mark.parametrize(
+    "values, error",
+    [
+        ([D("1.5"), "2.5"], TypeError),  # text among the Decimals
+        ([D("1.5"), 2.5], TypeError),  # a float that is not a null
+        ([D("1.5"), D("1.234")], pa.ArrowInvalid),  # a finer scale than the type's
+        ([D("1.5"), D("Infinity")], pa.ArrowInvalid),
+        ([D("1E+40")], pa.ArrowInvalid),  # beyond 38 digits
+    ],
+)
+def test_decimal_objects_refuse_what_pyarrow_refuses(values, error):
+    from kokyaku import _log
+
+    col = pd.Series(values, dtype=object, name="amount")
+    with pytest.raises(error):
+        _log._decimal_objects(col, pa.decimal128(38, 2))
+    with pytest.raises((TypeError, pa.ArrowInvalid, pa.ArrowTypeError)):
+        pa.array(col, type=pa.decimal128(38, 2), from_pandas=True)
+
+
 @pytest.mark.parametrize("kind", ["pandas", "polars", "pyarrow"])
 @pytest.mark.parametrize("route", ["streamed", "read"])
 def test_write_customers_writes_the_customers_table(kind, route, tmp_path):

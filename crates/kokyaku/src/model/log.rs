@@ -998,16 +998,18 @@ impl OrderLogBuilder {
             // Input in time order (as exports are): the stable counting sort kept it within each
             // customer, nothing to check per customer.
             let time_ordered = placed.windows(2).all(|w| w[0] <= w[1]);
-            for w in offsets.windows(2).filter(|_| !time_ordered) {
-                let s = &mut perm[w[0] as usize..w[1] as usize];
-                if s.len() > 1
-                    && !s
-                        .windows(2)
-                        .all(|p| placed[p[0] as usize] <= placed[p[1] as usize])
-                {
-                    // Stable: equal times keep input order.
-                    s.sort_by_key(|&i| placed[i as usize]);
-                }
+            if !time_ordered {
+                // The customers in two runs of about half the orders each, one per core (their
+                // rows in `perm` do not overlap).
+                let half = offsets
+                    .partition_point(|&o| (o as usize) < n / 2)
+                    .min(n_cust);
+                let cut = offsets[half] as usize;
+                let (lo, hi) = perm.split_at_mut(cut);
+                crate::par::join_once(
+                    || sort_by_time(lo, &offsets[..=half], 0, placed),
+                    || sort_by_time(hi, &offsets[half..], cut, placed),
+                );
             }
             let identity = perm.iter().enumerate().all(|(k, &p)| k as u32 == p);
             let lines = self.sorted_lines(&perm, identity, n);
@@ -1302,10 +1304,37 @@ fn permute_owned<T: Copy + PartialEq>(v: Vec<T>, perm: &[u32]) -> Vec<T> {
     permute(&v, perm)
 }
 
+/// Sorts each customer's rows by placement time (stable: equal times keep input order), where
+/// they are not in order already: `rows` holds the rows of the customers whose bounds are
+/// `offsets` (positions in the whole grouping, `rows` starting at `start`).
+fn sort_by_time(rows: &mut [u32], offsets: &[u32], start: usize, placed: &[i64]) {
+    for w in offsets.windows(2) {
+        let s = &mut rows[w[0] as usize - start..w[1] as usize - start];
+        if s.len() > 1
+            && !s
+                .windows(2)
+                .all(|p| placed[p[0] as usize] <= placed[p[1] as usize])
+        {
+            s.sort_by_key(|&i| placed[i as usize]);
+        }
+    }
+}
+
 /// Rows grouped by their key (a stable counting sort): `offsets` (`n_keys + 1`, group `k` is
 /// `rows[offsets[k]..offsets[k + 1]]`) and the row indices, in input order within a group.
-/// Every key is below `n_keys`.
+/// Every key is below `n_keys`. Above [`GROUP_ON_TWO`] rows the two halves of the rows are
+/// counted and placed on two cores: each key's rows of the first half go before those of the
+/// second, so the result is the same.
 pub(crate) fn group_rows(keys: &[u32], n_keys: usize) -> (Vec<u32>, Vec<u32>) {
+    if keys.len() < GROUP_ON_TWO {
+        group_rows_here(keys, n_keys)
+    } else {
+        group_rows_in_halves(keys, n_keys)
+    }
+}
+
+/// [`group_rows`] on this thread.
+fn group_rows_here(keys: &[u32], n_keys: usize) -> (Vec<u32>, Vec<u32>) {
     let mut offsets = vec![0u32; n_keys + 1];
     for &k in keys {
         offsets[k as usize + 1] += 1;
@@ -1322,6 +1351,47 @@ pub(crate) fn group_rows(keys: &[u32], n_keys: usize) -> (Vec<u32>, Vec<u32>) {
     (offsets, rows)
 }
 
+/// [`group_rows`] with each half of the rows counted and placed on its own core.
+fn group_rows_in_halves(keys: &[u32], n_keys: usize) -> (Vec<u32>, Vec<u32>) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let (a, b) = keys.split_at(keys.len() / 2);
+    let count = |half: &[u32]| {
+        let mut n = vec![0u32; n_keys];
+        for &k in half {
+            n[k as usize] += 1;
+        }
+        n
+    };
+    let (mut next_a, mut next_b) = crate::par::join(&|| count(a), || count(b));
+    // Each key's first place for its rows of the first half, and of the second after them.
+    let mut offsets = vec![0u32; n_keys + 1];
+    for k in 0..n_keys {
+        let start = offsets[k];
+        offsets[k + 1] = start + next_a[k] + next_b[k];
+        next_b[k] = start + next_a[k];
+        next_a[k] = start;
+    }
+    // The halves write disjoint places of one column: relaxed atomic stores (plain stores on
+    // the usual targets) instead of unsafe code, the column unwrapped in place after.
+    let rows: Vec<AtomicU32> = (0..keys.len()).map(|_| AtomicU32::new(0)).collect();
+    let place = |half: &[u32], first_row: usize, next: &mut [u32]| {
+        for (i, &k) in half.iter().enumerate() {
+            let at = &mut next[k as usize];
+            rows[*at as usize].store((first_row + i) as u32, Ordering::Relaxed);
+            *at += 1;
+        }
+    };
+    crate::par::join_once(
+        || place(a, 0, &mut next_a),
+        || place(b, a.len(), &mut next_b),
+    );
+    let rows = rows.into_iter().map(AtomicU32::into_inner).collect();
+    (offsets, rows)
+}
+
+/// Rows from which [`group_rows`] counts and places on two cores.
+const GROUP_ON_TWO: usize = 1 << 16;
+
 fn permute<T: Copy>(v: &[T], perm: &[u32]) -> Vec<T> {
     perm.iter().map(|&p| v[p as usize]).collect()
 }
@@ -1333,5 +1403,31 @@ pub fn local_midnight(tz: Tz, date: NaiveDate) -> i64 {
     match tz.from_local_datetime(&naive) {
         chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => t.timestamp(),
         chrono::LocalResult::None => naive.and_utc().timestamp(),
+    }
+}
+
+#[cfg(test)]
+mod group_tests {
+    use proptest::prelude::*;
+
+    use super::{group_rows_here, group_rows_in_halves};
+
+    proptest! {
+        /// On two cores, the same grouping as on one: each key's rows in input order.
+        #[test]
+        fn grouping_in_halves_equals_grouping_here(
+            (n_keys, keys) in (1usize..60).prop_flat_map(|n| {
+                (Just(n), prop::collection::vec(0..n as u32, 0..500))
+            }),
+        ) {
+            let here = group_rows_here(&keys, n_keys);
+            prop_assert_eq!(group_rows_in_halves(&keys, n_keys), here.clone());
+            let (offsets, rows) = here;
+            for k in 0..n_keys {
+                let group = &rows[offsets[k] as usize..offsets[k + 1] as usize];
+                prop_assert!(group.windows(2).all(|w| w[0] < w[1]));
+                prop_assert!(group.iter().all(|&r| keys[r as usize] == k as u32));
+            }
+        }
     }
 }

@@ -1490,15 +1490,15 @@ impl CustomerIds {
         if let Some(k) = &self.keyed {
             // One prefix and width of digits, or integers without a sign: by value.
             if k.numbers.iter().all(|&n| n >= 0) {
-                // The keys travel with their rows: no random read of a key per pass.
-                let mut keyed: Vec<(i64, u32)> = k
+                // The keys travel with their rows: no random read of a key per pass. Each half
+                // sorted on its own core, then merged (the keys are distinct).
+                let keyed: Vec<(i64, u32)> = k
                     .numbers
                     .iter()
                     .enumerate()
                     .map(|(r, &v)| (v, r as u32))
                     .collect();
-                radsort::sort_by_key(&mut keyed, |&(v, _)| v);
-                return keyed.into_iter().map(|(_, r)| r).collect();
+                return sorted_apart(keyed, |h| radsort::sort_by_key(h, |&(v, _)| v), false).0;
             }
             return natural_order(&self.ids.values);
         }

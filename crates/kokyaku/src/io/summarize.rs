@@ -926,8 +926,9 @@ impl SummarySink {
 /// packed `(row, day)` pairs of their orders. The flagged customers' days are put in buckets,
 /// one per customer, sized by its order count (its number of pairs): one pass over the pairs
 /// that reads a 4-byte slot per pair, where sorting the pairs (`radsort`, after a 32-byte read
-/// of the customer's totals per pair to keep the flagged ones) made several. Each bucket, a
-/// few days, is then sorted and its distinct days counted.
+/// of the customer's totals per pair to keep the flagged ones) made several. Each bucket's
+/// distinct days are then counted: up to [`SMALL_BUCKET`] days by comparing each with those
+/// before it, beyond by sorting.
 fn count_disordered_days(accs: &mut [Acc], days: Vec<u64>) {
     const UNFLAGGED: u32 = u32::MAX;
     // Each flagged customer's next free place in `buckets` (its bucket's end after the pass).

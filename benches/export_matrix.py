@@ -19,15 +19,18 @@ process from wait4), in this order, side by side:
   py-pandas      Python: read FILE into pandas, `kokyaku.from_frame(df).customers(frame="pandas")`,
                  write customers.parquet
   py-polars      the same from a Polars frame
-  polars         Polars: read FILE, the same per-customer summary (first/last day, orders, distinct
-                 purchase days, gross, recency, tenure, AOV, NTILE(5) R/F/M and the R x F
-                 segment), write customers.parquet
+  polars         Polars: read FILE, the same per-customer table as kokyaku's, column for column
+                 (first/last day, orders, distinct purchase days, subscription and cancelled
+                 orders, recency, tenure, age, gross, refunds, net, AOV, subscription state,
+                 dormant, NTILE(5) R/F/M, the R x F segment, CPM class and name), write
+                 customers.parquet
   polars-report  Polars: the summary as above plus segment counts, repeat rate and the monthly
                  cohort retention matrix (what `kokyaku report` prints), no file
 Ratios are Polars' median / kokyaku's median from the same run (>1: kokyaku is faster). After the
 first `summary` run of each cell the script checks that kokyaku's gross per customer equals
 Polars' sum of the same orders to the cent (the amounts are exact cents, so Polars sums integer
-cents), and that both find the same customers.
+cents), that both find the same customers, and that every other column but R/F/M and the
+segment is equal per customer (the peer did the same work).
 
 The machine is shared: state the load (printed) with any figure.
 """
@@ -218,6 +221,9 @@ else:
 
 POLARS = r'''
 import json, sys, datetime
+COLUMNS = ["customer_id", "first_order", "last_order", "orders", "purchase_days", "subscription_orders",
+           "cancelled_orders", "recency_days", "tenure_days", "age_days", "gross", "refunds", "net",
+           "average_order_value", "subscription", "dormant", "r", "f", "m", "rfm_segment", "cpm_class", "cpm_name"]
 import polars as pl
 src, out, mode, s = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
 lf = pl.scan_parquet(src) if s["fmt"] == "parquet" else pl.scan_csv(src, schema_overrides={"customer_id": pl.String, "order_id": pl.String, "amount": pl.String})
@@ -247,13 +253,15 @@ g = (orders.group_by("customer_id")
 g = g.collect()
 as_of = g.select(pl.col("last_order").max()).item() + datetime.timedelta(days=1)
 n = g.height
+# kokyaku reads integer amounts as whole currency units (no scaling), others as dollars.
+per_unit = 1 if s["amount"] == "int" and s["order"] != "lines" else 100
 def ntile(expr, descending):
     r = expr.rank("ordinal", descending=descending)
     return ((r - 1) * 5 // n + 1).cast(pl.Int8)
 g = (g.with_columns((pl.lit(as_of) - pl.col("last_order")).dt.total_days().alias("recency_days"),
                     (pl.col("last_order") - pl.col("first_order")).dt.total_days().alias("tenure_days"),
-                    (pl.col("gross_cents").cast(pl.Decimal(20, 0)) / 100).alias("gross"),
-                    (pl.col("gross_cents") / pl.col("orders") / 100).alias("average_order_value"))
+                    (pl.col("gross_cents").cast(pl.Decimal(20, 2)) / per_unit).alias("gross"),
+                    (pl.col("gross_cents") / pl.col("orders") / per_unit).alias("average_order_value"))
      .sort("customer_id"))
 g = g.with_columns(ntile(pl.col("recency_days"), True).alias("r"), ntile(pl.col("orders"), False).alias("f"),
                    ntile(pl.col("gross_cents"), False).alias("m"))
@@ -269,7 +277,23 @@ seg = (pl.when((pl.col("r") == 5) & (pl.col("f") >= 4)).then(pl.lit("Champions")
        .otherwise(pl.lit("Hibernating")))
 g = g.with_columns(seg.alias("rfm_segment"))
 if mode == "summary":
-    g.write_parquet(out)
+    # The rest of kokyaku's table: the logs have no order kind, status or refund columns, so
+    # every order is a completed one-time order; CPM with kokyaku's default thresholds (tenure
+    # 90 / 210 days, spend 70,000 of the log's units inclusive, churned from 240 days).
+    stage = (pl.when(pl.col("orders") == 1).then(pl.lit("first_timer"))
+             .when(pl.col("tenure_days") < 90).then(pl.lit("fledgling"))
+             .when(pl.col("gross_cents") < 70_000 * per_unit).then(pl.lit("steady"))
+             .when(pl.col("tenure_days") >= 210).then(pl.lit("excellent"))
+             .otherwise(pl.lit("trendy")))
+    ja = {"first_timer": "初回客", "fledgling": "よちよち客", "steady": "コツコツ客", "trendy": "流行客", "excellent": "優良客"}
+    churned = pl.col("recency_days") >= 240
+    g = g.with_columns(pl.lit(0, dtype=pl.Int64).alias("subscription_orders"), pl.lit(0, dtype=pl.Int64).alias("cancelled_orders"),
+                       (pl.lit(as_of) - pl.col("first_order")).dt.total_days().alias("age_days"),
+                       pl.lit(0).cast(pl.Decimal(20, 2)).alias("refunds"), pl.col("gross").alias("net"),
+                       pl.lit("none").alias("subscription"), (pl.col("recency_days") >= 120).alias("dormant"),
+                       (stage + pl.when(churned).then(pl.lit("_churned")).otherwise(pl.lit("_active"))).alias("cpm_class"),
+                       (stage.replace_strict(ja) + pl.when(churned).then(pl.lit("（離脱）")).otherwise(pl.lit("（現役）"))).alias("cpm_name"))
+    g.select(*COLUMNS).write_parquet(out)
 else:
     segs = g.group_by("rfm_segment").len().sort("rfm_segment")
     repeat = g.select((pl.col("orders") >= 2).mean()).item()
@@ -314,13 +338,25 @@ def check_sums(kokyaku_out, polars_out, src, cell):
     per_unit = 1 if s["amount"] == "int" and s["order"] != "lines" else 100
 
     k = pl.read_parquet(kokyaku_out, columns=["customer_id", "gross"])
-    p = pl.read_parquet(polars_out, columns=["customer_id", "gross_cents"])
+    p = pl.read_parquet(polars_out, columns=["customer_id", "gross"])
     k = k.with_columns((pl.col("gross").cast(pl.Decimal(20, 2)) * per_unit).cast(pl.Int64).alias("k_cents"))
+    p = p.select("customer_id", (pl.col("gross") * per_unit).cast(pl.Int64).alias("gross_cents"))
     j = k.join(p, on="customer_id", how="full", coalesce=True)
     bad = j.filter(pl.col("k_cents").is_null() | pl.col("gross_cents").is_null() | (pl.col("k_cents") != pl.col("gross_cents")))
     total_k, total_p = k["k_cents"].sum(), p["gross_cents"].sum()
     if bad.height or total_k != total_p:
         raise SystemExit(f"sums differ: {bad.height} customers, totals {total_k} vs {total_p}\n{bad.head()}")
+    # The same work: every column but R/F/M (NTILE ties break by id text in Polars, kokyaku
+    # gives tied customers one score) and those derived from them are equal per customer.
+    same = ["first_order", "last_order", "orders", "purchase_days", "subscription_orders", "cancelled_orders",
+            "recency_days", "tenure_days", "age_days", "refunds", "net", "subscription", "dormant", "cpm_class", "cpm_name"]
+    money = {"refunds": pl.Decimal(20, 2), "net": pl.Decimal(20, 2)}
+    kt = pl.read_parquet(kokyaku_out, columns=["customer_id", *same]).cast(money)
+    pt = pl.read_parquet(polars_out, columns=["customer_id", *same]).cast({c: kt.schema[c] for c in same})
+    j = kt.join(pt, on="customer_id", suffix="_p")
+    differ = {c: int((j[c] != j[c + "_p"]).sum()) for c in same}
+    if any(differ.values()) or j.height != kt.height:
+        raise SystemExit(f"columns differ from Polars': {differ}")
     rows = pl.scan_parquet(src).select(pl.len()).collect().item() if src.endswith("parquet") else None
     return k.height, total_k, rows
 

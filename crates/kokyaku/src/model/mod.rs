@@ -5,6 +5,7 @@
 //! grouped by customer and sorted by time.
 
 mod day;
+mod huge;
 mod log;
 mod money;
 mod strings;

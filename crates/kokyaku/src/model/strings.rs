@@ -5,6 +5,8 @@ use std::hash::BuildHasher;
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 
+use super::huge::ZeroedWords;
+
 /// Many strings in one buffer: value `i` is `buf[offsets[i]..offsets[i + 1]]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StrColumn {
@@ -1614,9 +1616,12 @@ pub(crate) fn hex_natural_rows(
 /// integers ([`IntRows`]) or the 128-bit numbers of hexadecimal ids ([`HexRows`]).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct KeyRows<K> {
-    /// A power of two of slots (or none), at most [`KeyRows::MAX_LOAD`] full.
-    slots: Vec<KeySlot<K>>,
+    /// The slots, a power of two of them (or none), at most [`KeyRows::MAX_LOAD`] full: each
+    /// `K::WORDS` words of its key, then its row plus one (zero: a free slot, so that a new
+    /// table needs no filling). Large tables are advised for huge pages ([`ZeroedWords`]).
+    words: ZeroedWords,
     len: usize,
+    key: std::marker::PhantomData<K>,
 }
 
 /// The customers to reserve id tables for in a log of about `rows` rows: half as many. Real
@@ -1637,7 +1642,15 @@ pub(crate) type HexRows = KeyRows<[u64; 2]>;
 
 /// A key of [`KeyRows`]: its 64-bit hash (a finaliser, so that runs of keys spread out).
 pub(crate) trait RowKey: Copy + Default + PartialEq {
+    /// The words a key takes in a slot.
+    const WORDS: usize;
     fn mix(self) -> u64;
+    /// Whether the key's words `w` (`WORDS` of them) are this key.
+    fn is(self, w: &[u64]) -> bool;
+    /// Writes the key into its words `w`.
+    fn put(self, w: &mut [u64]);
+    /// The key whose words `w` starts with.
+    fn from_words(w: &[u64]) -> Self;
 }
 
 /// The 64-bit finaliser of `MurmurHash3`.
@@ -1651,32 +1664,52 @@ fn fmix64(mut h: u64) -> u64 {
 }
 
 impl RowKey for i64 {
+    const WORDS: usize = 1;
     #[inline]
     fn mix(self) -> u64 {
         fmix64(self as u64)
     }
+    #[inline]
+    fn is(self, w: &[u64]) -> bool {
+        w[0] == self as u64
+    }
+    #[inline]
+    fn put(self, w: &mut [u64]) {
+        w[0] = self as u64;
+    }
+    #[inline]
+    fn from_words(w: &[u64]) -> Self {
+        w[0] as i64
+    }
 }
 
 impl RowKey for [u64; 2] {
+    const WORDS: usize = 2;
     #[inline]
     fn mix(self) -> u64 {
         fmix64(self[0].wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ self[1])
     }
+    #[inline]
+    fn is(self, w: &[u64]) -> bool {
+        w[0] == self[0] && w[1] == self[1]
+    }
+    #[inline]
+    fn put(self, w: &mut [u64]) {
+        w[0] = self[0];
+        w[1] = self[1];
+    }
+    #[inline]
+    fn from_words(w: &[u64]) -> Self {
+        [w[0], w[1]]
+    }
 }
-
-/// One slot of [`KeyRows`]; `row == FREE` marks it free.
-#[derive(Debug, Clone, Copy)]
-struct KeySlot<K> {
-    key: K,
-    row: u32,
-}
-
-/// The row of a free slot (rows are below it: they index `u32` columns).
-const FREE: u32 = u32::MAX;
 
 impl<K: RowKey> KeyRows<K> {
     /// Full slots per slot at most: 3/4 (probes stay a few slots long).
     const MAX_LOAD: (usize, usize) = (3, 4);
+
+    /// Words per slot: the key's, then the row's.
+    const STRIDE: usize = K::WORDS + 1;
 
     /// A table for `n` keys without growing.
     pub(crate) fn with_capacity(n: usize) -> Self {
@@ -1691,11 +1724,15 @@ impl<K: RowKey> KeyRows<K> {
         self.len
     }
 
+    /// The number of slots.
+    fn n_slots(&self) -> usize {
+        self.words.len() / Self::STRIDE
+    }
+
     /// Room for `n` more keys without growing.
     pub(crate) fn reserve(&mut self, n: usize) {
         let need = self.len.saturating_add(n);
-        if need.saturating_mul(Self::MAX_LOAD.1) > self.slots.len().saturating_mul(Self::MAX_LOAD.0)
-        {
+        if need.saturating_mul(Self::MAX_LOAD.1) > self.n_slots().saturating_mul(Self::MAX_LOAD.0) {
             let slots = (need.saturating_mul(Self::MAX_LOAD.1) / Self::MAX_LOAD.0 + 1)
                 .max(16)
                 .next_power_of_two();
@@ -1705,67 +1742,70 @@ impl<K: RowKey> KeyRows<K> {
 
     /// Moves the keys into `n` (a power of two) slots.
     fn rehash(&mut self, n: usize) {
-        let old = std::mem::replace(
-            &mut self.slots,
-            vec![
-                KeySlot {
-                    key: K::default(),
-                    row: FREE
-                };
-                n
-            ],
-        );
-        for s in old.into_iter().filter(|s| s.row != FREE) {
-            let i = self.probe(s.key);
-            self.slots[i] = s;
+        let old = std::mem::replace(&mut self.words, ZeroedWords::new(n * Self::STRIDE));
+        for slot in old.as_slice().chunks_exact(Self::STRIDE) {
+            if slot[K::WORDS] != 0 {
+                let key = K::from_words(slot);
+                let i = self.probe(key) * Self::STRIDE;
+                self.words.as_mut_slice()[i..i + Self::STRIDE].copy_from_slice(slot);
+            }
         }
     }
 
     /// The home slot of `key`.
     #[inline]
     fn home(&self, key: K) -> usize {
-        (key.mix() as usize) & (self.slots.len() - 1)
+        (key.mix() as usize) & (self.n_slots() - 1)
     }
 
     /// The slot holding `key`, or the free slot where it would go (the table is not full).
     #[inline]
     fn probe(&self, key: K) -> usize {
-        let mask = self.slots.len() - 1;
+        let mask = self.n_slots() - 1;
+        let words = self.words.as_slice();
         let mut i = self.home(key);
         loop {
-            let s = self.slots[i];
-            if s.row == FREE || s.key == key {
+            let slot = &words[i * Self::STRIDE..(i + 1) * Self::STRIDE];
+            if slot[K::WORDS] == 0 || key.is(slot) {
                 return i;
             }
             i = (i + 1) & mask;
         }
     }
 
+    /// The row in slot `i` (`None`: free).
+    #[inline]
+    fn row_at(&self, i: usize) -> Option<u32> {
+        let r = self.words.as_slice()[i * Self::STRIDE + K::WORDS];
+        r.checked_sub(1).map(|r| r as u32)
+    }
+
     /// The row of `key`, if present.
     #[inline]
     pub(crate) fn get(&self, key: K) -> Option<u32> {
-        if self.slots.is_empty() {
+        if self.words.len() == 0 {
             return None;
         }
-        let r = self.slots[self.probe(key)].row;
-        (r != FREE).then_some(r)
+        self.row_at(self.probe(key))
     }
 
     /// The row of `key`, inserting `row` (below `u32::MAX`) for it if absent.
     #[inline]
     pub(crate) fn get_or_insert(&mut self, key: K, row: u32) -> u32 {
-        if self.slots.is_empty() {
+        if self.words.len() == 0 {
             self.reserve(1);
         }
         let mut i = self.probe(key);
-        if self.slots[i].row != FREE {
-            return self.slots[i].row;
+        if let Some(r) = self.row_at(i) {
+            return r;
         }
-        if (self.len + 1) * Self::MAX_LOAD.1 > self.slots.len() * Self::MAX_LOAD.0 {
-            self.rehash(self.slots.len() * 2);
+        if (self.len + 1) * Self::MAX_LOAD.1 > self.n_slots() * Self::MAX_LOAD.0 {
+            self.rehash(self.n_slots() * 2);
             i = self.probe(key);
         }
-        self.slots[i] = KeySlot { key, row };
+        let slot = &mut self.words.as_mut_slice()[i * Self::STRIDE..(i + 1) * Self::STRIDE];
+        key.put(slot);
+        slot[K::WORDS] = u64::from(row) + 1;
         self.len += 1;
         row
     }
@@ -1773,12 +1813,13 @@ impl<K: RowKey> KeyRows<K> {
     /// Loads the home slot of each key without changing anything (a tight loop of
     /// independent loads, whose cache misses overlap).
     pub(crate) fn warm(&self, keys: impl Iterator<Item = K>) {
-        if self.slots.is_empty() {
+        if self.words.len() == 0 {
             return;
         }
-        let mut acc = 0u32;
+        let words = self.words.as_slice();
+        let mut acc = 0u64;
         for k in keys {
-            acc ^= self.slots[self.home(k)].row;
+            acc ^= words[self.home(k) * Self::STRIDE + K::WORDS];
         }
         std::hint::black_box(acc);
     }
@@ -2732,7 +2773,7 @@ mod tests {
                 let next = want.len() as u32;
                 let w = *want.entry(k).or_insert(next);
                 prop_assert_eq!(t.get_or_insert(k, next), w);
-                prop_assert!(t.len() * 4 <= t.slots.len() * 3);
+                prop_assert!(t.len() * 4 <= t.n_slots() * 3);
             }
             prop_assert_eq!(t.len(), want.len());
             t.warm(keys.iter().chain(&probes).copied());
@@ -2747,7 +2788,7 @@ mod tests {
     #[test]
     fn int_rows_collisions_probe_on() {
         let mut t = IntRows::with_capacity(1);
-        assert_eq!(t.slots.len(), 16);
+        assert_eq!(t.n_slots(), 16);
         let home = 15;
         let colliding: Vec<i64> = (0..1_000_000)
             .filter(|&k| t.home(k) == home)
@@ -2757,7 +2798,7 @@ mod tests {
         for (r, &k) in colliding.iter().enumerate() {
             assert_eq!(t.get_or_insert(k, r as u32), r as u32);
         }
-        assert_eq!(t.slots.len(), 16, "12 keys fit 16 slots at 3/4");
+        assert_eq!(t.n_slots(), 16, "12 keys fit 16 slots at 3/4");
         for (r, &k) in colliding.iter().enumerate() {
             assert_eq!(t.get_or_insert(k, 99), r as u32);
             assert_eq!(t.get(k), Some(r as u32));
@@ -2766,7 +2807,7 @@ mod tests {
         assert_eq!(absent.and_then(|k| t.get(k)), None);
         // One more key grows the table; the rows stay.
         assert_eq!(t.get_or_insert(-5, 12), 12);
-        assert_eq!(t.slots.len(), 32);
+        assert_eq!(t.n_slots(), 32);
         for (r, &k) in colliding.iter().enumerate() {
             assert_eq!(t.get(k), Some(r as u32));
         }

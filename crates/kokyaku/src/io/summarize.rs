@@ -33,9 +33,9 @@ use super::plain::{
 /// Ids whose hash-table slots are warmed at once.
 const WARM: usize = 2048;
 use crate::model::{
-    Day, HexForm, HexRows, IntRows, Interner, KeyRows, KeyText, OrderIdSet, OrderKind, OrderStatus,
-    RowKey, StrColumn, UnitScale, date_to_day, expected_customers, hex_natural_rows, member_number,
-    merge_currency, natural_order, register_order_id, sorted_apart,
+    Day, HexForm, HexRows, HugeVec, IntRows, Interner, KeyRows, KeyText, OrderIdSet, OrderKind,
+    OrderStatus, RowKey, StrColumn, UnitScale, date_to_day, expected_customers, hex_natural_rows,
+    member_number, merge_currency, natural_order, register_order_id, sorted_apart,
 };
 use crate::summary::{CustomerSummaries, SummaryBuilder, SummaryOptions, Totals, summarize};
 use crate::{Location, Result};
@@ -140,7 +140,9 @@ pub(crate) fn summarize_with(
 
 /// One customer's running totals for every order (32 bytes: two customers a cache line).
 /// Refunds and cancelled orders, rarer, have their own columns, made when first needed.
-#[derive(Debug, Clone, Copy)]
+/// Plain numbers without padding (`Pod`): kept in a [`HugeVec`], on huge pages.
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
 struct Acc {
     /// Completed orders on or before as-of, in units of the order scale. A sum beyond `i64`
     /// makes the sink give up (the grouped log sums in `i128`).
@@ -268,7 +270,12 @@ enum Ids {
 
 /// The row of number `v` in [`Ids::Keyed`] or [`Ids::Hex`], adding it (and its totals) if new.
 #[inline]
-fn keyed_row<K: RowKey>(map: &mut KeyRows<K>, ids: &mut Vec<K>, accs: &mut Vec<Acc>, v: K) -> u32 {
+fn keyed_row<K: RowKey>(
+    map: &mut KeyRows<K>,
+    ids: &mut Vec<K>,
+    accs: &mut HugeVec<Acc>,
+    v: K,
+) -> u32 {
     let next = ids.len() as u32;
     let row = map.get_or_insert(v, next);
     if row == next {
@@ -284,7 +291,7 @@ fn keyed_row<K: RowKey>(map: &mut KeyRows<K>, ids: &mut Vec<K>, accs: &mut Vec<A
 fn keyed_rows<T: Copy, K: RowKey>(
     map: &mut KeyRows<K>,
     ids: &mut Vec<K>,
-    accs: &mut Vec<Acc>,
+    accs: &mut HugeVec<Acc>,
     values: &[T],
     key: impl Fn(T) -> K,
 ) -> Vec<u32> {
@@ -348,7 +355,7 @@ pub(crate) struct SummarySink {
     as_of: Day,
     currency: Option<String>,
     ids: Ids,
-    accs: Vec<Acc>,
+    accs: HugeVec<Acc>,
     rare: Rare,
     order_ids: Option<OrderIdSet>,
     n_orders: usize,
@@ -398,7 +405,7 @@ impl SummarySink {
                 seen: Vec::new(),
                 count: 0,
             },
-            accs: Vec::new(),
+            accs: HugeVec::new(),
             rare: Rare::default(),
             order_ids: None,
             n_orders: 0,
@@ -529,7 +536,8 @@ impl SummarySink {
         } else {
             table.reserve(*count, *width);
         }
-        let mut accs = Vec::with_capacity(*count);
+        let mut accs = HugeVec::new();
+        accs.reserve(*count);
         let mut rare = Rare::default();
         // The new row of each number seen.
         let mut row_of = vec![0u32; self.accs.len()];
@@ -766,7 +774,7 @@ impl SummarySink {
 
     /// Applies the staged rows, in order, to the totals.
     pub(crate) fn flush(&mut self) {
-        let accs = &mut self.accs;
+        let accs: &mut [Acc] = &mut self.accs;
         let rare = &mut self.rare;
         let days = &mut self.order_days;
         let mut disordered = false;
@@ -841,7 +849,7 @@ impl SummarySink {
     /// Multiplies the stored order sums by `k` (the order scale grew).
     fn grow_sums(&mut self, k: i64) {
         self.flush(); // staged units are at the old scale
-        for a in &mut self.accs {
+        for a in self.accs.iter_mut() {
             match a.gross.checked_mul(k) {
                 Some(g) => a.gross = g,
                 None => self.abandoned.set(true), // beyond i64: the grouped log sums it
@@ -889,7 +897,7 @@ impl SummarySink {
         // The totals in id order, gathered in a tight loop of independent reads (their cache
         // misses overlap; one per customer inside `push_all` would not) on a helper thread,
         // while the ids' text is written here.
-        let totals = &self.accs;
+        let totals: &[Acc] = &self.accs;
         let (accs, ids) = crate::par::join(
             &|| -> Vec<Acc> { by_id.iter().map(|&c| totals[c as usize]).collect() },
             || ids.into_column(&by_id),

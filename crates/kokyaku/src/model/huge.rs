@@ -96,9 +96,141 @@ impl std::fmt::Debug for ZeroedWords {
     }
 }
 
+/// A growable array of plain values (`bytemuck::Pod`, a multiple of 8 bytes, aligned to at most
+/// 8) in [`ZeroedWords`]: the streamed summary's per-customer totals, written at random once
+/// per order. Reserved room costs no memory until written; growing beyond it copies.
+pub(crate) struct HugeVec<T> {
+    buf: ZeroedWords,
+    len: usize,
+    item: std::marker::PhantomData<T>,
+}
+
+impl<T: bytemuck::Pod> HugeVec<T> {
+    /// Words per value (checked when the type is used: a multiple of 8 bytes, aligned to at
+    /// most 8).
+    const WORDS: usize = {
+        assert!(size_of::<T>() % 8 == 0 && size_of::<T>() > 0 && align_of::<T>() <= 8);
+        size_of::<T>() / 8
+    };
+
+    /// An empty array.
+    pub(crate) fn new() -> Self {
+        Self {
+            buf: ZeroedWords::new(0),
+            len: 0,
+            item: std::marker::PhantomData,
+        }
+    }
+
+    /// The values it can hold without growing.
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.len() / Self::WORDS
+    }
+
+    /// Room for `n` more values.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        let need = self.len.saturating_add(n);
+        if need > self.capacity() {
+            self.grow_to(need.max(self.capacity().saturating_mul(2)).max(16));
+        }
+    }
+
+    fn grow_to(&mut self, cap: usize) {
+        let mut buf = ZeroedWords::new(cap * Self::WORDS);
+        let used = self.len * Self::WORDS;
+        buf.as_mut_slice()[..used].copy_from_slice(&self.buf.as_slice()[..used]);
+        self.buf = buf;
+    }
+
+    /// Appends `v`.
+    #[inline]
+    pub(crate) fn push(&mut self, v: T) {
+        if self.len == self.capacity() {
+            self.reserve(1);
+        }
+        let i = self.len;
+        self.all_mut()[i] = v;
+        self.len += 1;
+    }
+
+    /// Grows to `n` values, the new ones `v` (never shrinks).
+    pub(crate) fn resize(&mut self, n: usize, v: T) {
+        if n > self.len {
+            self.reserve(n - self.len);
+            let from = self.len;
+            self.all_mut()[from..n].fill(v);
+            self.len = n;
+        }
+    }
+
+    fn all(&self) -> &[T] {
+        bytemuck::cast_slice(self.buf.as_slice())
+    }
+
+    fn all_mut(&mut self) -> &mut [T] {
+        bytemuck::cast_slice_mut(self.buf.as_mut_slice())
+    }
+}
+
+impl<T: bytemuck::Pod> Default for HugeVec<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: bytemuck::Pod> std::ops::Deref for HugeVec<T> {
+    type Target = [T];
+    #[inline]
+    fn deref(&self) -> &[T] {
+        &self.all()[..self.len]
+    }
+}
+
+impl<T: bytemuck::Pod> std::ops::DerefMut for HugeVec<T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [T] {
+        let n = self.len;
+        &mut self.all_mut()[..n]
+    }
+}
+
+impl<T: bytemuck::Pod> std::fmt::Debug for HugeVec<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HugeVec({} of {})", self.len, self.capacity())
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::ZeroedWords;
+    use super::{HugeVec, ZeroedWords};
+
+    /// A `HugeVec` holds what a `Vec` given the same pushes and resizes holds, across growth
+    /// from empty, from a reservation, and past the size of a mapping.
+    #[test]
+    fn huge_vec_is_a_vec() {
+        let mut h: HugeVec<[u64; 4]> = HugeVec::new();
+        let mut v: Vec<[u64; 4]> = Vec::new();
+        for i in 0..200_000u64 {
+            if i == 1000 {
+                h.reserve(50_000);
+            }
+            if i % 7919 == 0 {
+                let n = (i + 3) as usize;
+                h.resize(n, [i, 1, 2, 3]);
+                v.resize(n, [i, 1, 2, 3]);
+            }
+            h.push([i, i * 2, 0, u64::MAX - i]);
+            v.push([i, i * 2, 0, u64::MAX - i]);
+            if i % 10_007 == 0 {
+                h[0][2] += 1;
+                v[0][2] += 1;
+            }
+        }
+        assert_eq!(&h[..], &v[..]);
+        assert!(h.capacity() >= h.len());
+        h.resize(3, [9; 4]);
+        assert_eq!(h.len(), v.len(), "resize never shrinks");
+    }
 
     /// Small and large arrays (a `Vec`, a mapping on Linux) start at zero, keep what is
     /// written, and clone to equal, independent arrays.

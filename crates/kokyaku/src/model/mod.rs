@@ -11,6 +11,7 @@ mod money;
 mod strings;
 
 pub use day::{Day, checked_day_to_date, date_to_day, day_to_date, parse_date};
+pub(crate) use huge::HugeVec;
 pub use log::{
     LineTable, OrderLog, OrderLogBuilder, RefundTable, SubscriptionTable, day_in_tz, local_midnight,
 };

@@ -606,6 +606,9 @@ impl SummarySink {
                     map: IntRows::with_capacity(expected_customers(self.reserve_hint)),
                     ids: Vec::new(),
                 };
+                // Reserved room costs no memory until written, and spares the copies of
+                // growing (each into a new mapping).
+                self.accs.reserve(expected_customers(self.reserve_hint));
             }
             if let Ids::Keyed {
                 text: KeyText::Int,
@@ -625,6 +628,7 @@ impl SummarySink {
                     map: HexRows::with_capacity(expected_customers(self.reserve_hint)),
                     ids: Vec::new(),
                 };
+                self.accs.reserve(expected_customers(self.reserve_hint));
             }
             if let Ids::Hex { form, map, ids } = &mut self.ids {
                 if let Some(joined) = form.joined(&h.form) {

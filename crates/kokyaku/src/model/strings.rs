@@ -1620,6 +1620,8 @@ pub(crate) struct KeyRows<K> {
     /// `K::WORDS` words of its key, then its row plus one (zero: a free slot, so that a new
     /// table needs no filling). Large tables are advised for huge pages ([`ZeroedWords`]).
     words: ZeroedWords,
+    /// The number of slots (kept: the hot paths mask with it).
+    n_slots: usize,
     len: usize,
     key: std::marker::PhantomData<K>,
 }
@@ -1726,7 +1728,7 @@ impl<K: RowKey> KeyRows<K> {
 
     /// The number of slots.
     fn n_slots(&self) -> usize {
-        self.words.len() / Self::STRIDE
+        self.n_slots
     }
 
     /// Room for `n` more keys without growing.
@@ -1743,6 +1745,7 @@ impl<K: RowKey> KeyRows<K> {
     /// Moves the keys into `n` (a power of two) slots.
     fn rehash(&mut self, n: usize) {
         let old = std::mem::replace(&mut self.words, ZeroedWords::new(n * Self::STRIDE));
+        self.n_slots = n;
         for slot in old.as_slice().chunks_exact(Self::STRIDE) {
             if slot[K::WORDS] != 0 {
                 let key = K::from_words(slot);
@@ -1783,7 +1786,7 @@ impl<K: RowKey> KeyRows<K> {
     /// The row of `key`, if present.
     #[inline]
     pub(crate) fn get(&self, key: K) -> Option<u32> {
-        if self.words.len() == 0 {
+        if self.n_slots == 0 {
             return None;
         }
         self.row_at(self.probe(key))
@@ -1792,7 +1795,7 @@ impl<K: RowKey> KeyRows<K> {
     /// The row of `key`, inserting `row` (below `u32::MAX`) for it if absent.
     #[inline]
     pub(crate) fn get_or_insert(&mut self, key: K, row: u32) -> u32 {
-        if self.words.len() == 0 {
+        if self.n_slots == 0 {
             self.reserve(1);
         }
         let mut i = self.probe(key);
@@ -1813,7 +1816,7 @@ impl<K: RowKey> KeyRows<K> {
     /// Loads the home slot of each key without changing anything (a tight loop of
     /// independent loads, whose cache misses overlap).
     pub(crate) fn warm(&self, keys: impl Iterator<Item = K>) {
-        if self.words.len() == 0 {
+        if self.n_slots == 0 {
             return;
         }
         let words = self.words.as_slice();

@@ -346,8 +346,10 @@ def check_sums(kokyaku_out, polars_out, src, cell):
     total_k, total_p = k["k_cents"].sum(), p["gross_cents"].sum()
     if bad.height or total_k != total_p:
         raise SystemExit(f"sums differ: {bad.height} customers, totals {total_k} vs {total_p}\n{bad.head()}")
-    # The same work: every column but R/F/M (NTILE ties break by id text in Polars, kokyaku
-    # gives tied customers one score) and those derived from them are equal per customer.
+    # The same work: every column but R/F/M and the segment is equal per customer. Those split
+    # tied customers differently: the peer ranks them by id text ("10" < "9") and bins rank r
+    # as 1 + 5(r - 1) // n; kokyaku's NTILE orders them by natural id order and gives the
+    # first n % 5 bins one more, as SQL's NTILE does.
     same = ["first_order", "last_order", "orders", "purchase_days", "subscription_orders", "cancelled_orders",
             "recency_days", "tenure_days", "age_days", "refunds", "net", "subscription", "dormant", "cpm_class", "cpm_name"]
     money = {"refunds": pl.Decimal(20, 2), "net": pl.Decimal(20, 2)}

@@ -13,6 +13,10 @@ mod jsonl;
 mod options;
 #[cfg(feature = "parquet")]
 mod parquet;
+#[cfg(feature = "parquet")]
+mod parquet_dict;
+#[cfg(all(test, feature = "parquet"))]
+mod parquet_dict_tests;
 // Plain batches come from the Parquet reader only.
 #[cfg(all(test, feature = "parquet"))]
 mod dict_ids_tests;

@@ -16,7 +16,9 @@ use arrow_array::{
 use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 use rust_decimal::Decimal;
 
 use super::columns::resolve;
@@ -278,29 +280,50 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static, S: OrderSink>(
     batch_rows: usize,
 ) -> Result<Ingestor<S>> {
     let file_bytes = chunks.len();
-    let b = ParquetRecordBatchReaderBuilder::try_new(Strict(chunks.clone())).map_err(malformed)?;
-    let schema = b.schema().clone();
+    let meta = ArrowReaderMetadata::load(&Strict(chunks.clone()), ArrowReaderOptions::default())
+        .map_err(malformed)?;
+    let schema = meta.schema().clone();
     let header: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let r = resolve(&header, &opts.columns)?;
     let mut wanted: Vec<usize> = r.roles().iter().flatten().copied().collect();
     wanted.sort_unstable();
     wanted.dedup();
-    let total = b.metadata().file_metadata().num_rows();
-    check_dictionary_pages(&**chunks, b.metadata(), &wanted)?;
-    let mask = ProjectionMask::roots(b.parquet_schema(), wanted.iter().copied());
-    let reader = b
-        .with_projection(mask)
-        .with_batch_size(batch_rows.max(1))
-        .build()
-        .map_err(malformed)?;
+    let total = meta.metadata().file_metadata().num_rows();
+    check_dictionary_pages(&**chunks, meta.metadata(), &wanted)?;
     // Position of each role within the projected batch.
     let pos = |role: Option<usize>| role.and_then(|c| wanted.iter().position(|&w| w == c));
     let p = r.roles().map(pos);
     let total = rows_hint(total, file_bytes);
+    // Customer ids of an Arrow dictionary type whose row groups each carry the dictionary:
+    // read so that a dictionary repeated in every row group is decoded once.
+    let repeated = r
+        .customer
+        .and_then(|c| super::parquet_dict::plan(meta.metadata(), &schema, c, &wanted, file_bytes));
+    let batches: Batches = if let Some(plan) = repeated {
+        Box::new(super::parquet_dict::Groups::new(
+            chunks.clone(),
+            meta,
+            &wanted,
+            plan,
+            batch_rows,
+        ))
+    } else {
+        let mask = ProjectionMask::roots(meta.parquet_schema(), wanted.iter().copied());
+        let reader =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(Strict(chunks.clone()), meta)
+                .with_projection(mask)
+                .with_batch_size(batch_rows.max(1))
+                .build()
+                .map_err(malformed)?;
+        Box::new(reader.map(|b| b.map_err(malformed)))
+    };
     ingest_batches(&schema, &r, p, total, opts, sink, |prepare, consume| {
-        drive_reader(reader, prepare, consume)
+        drive_reader(batches, prepare, consume)
     })
 }
+
+/// Decoded batches of a Parquet file, in file order.
+type Batches = Box<dyn Iterator<Item = Result<RecordBatch>> + Send>;
 
 /// The `malformed_input` error for a Parquet file whose decoder panicked.
 #[cfg(not(target_arch = "wasm32"))]
@@ -323,7 +346,7 @@ fn decoder_panic(panic: &(dyn std::any::Any + Send)) -> Error {
 /// `prepare` is a function of the batch alone, so where it ran does not change a result.
 #[cfg(not(target_arch = "wasm32"))]
 fn drive_reader(
-    reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+    reader: Batches,
     prepare: &(dyn Fn(&RecordBatch) -> Option<PlainBatch> + Sync),
     consume: &mut dyn FnMut(RecordBatch, Option<PlainBatch>) -> Result<bool>,
 ) -> Result<()> {
@@ -345,7 +368,7 @@ fn drive_reader(
                 let next = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.next()));
                 let prepared = match next {
                     Ok(None) => break,
-                    Ok(Some(batch)) => batch.map_err(malformed).map(|b| {
+                    Ok(Some(batch)) => batch.map(|b| {
                         // `None`: not prepared (the ingesting thread waits; it prepares).
                         let plain = (waiting.load(Ordering::Relaxed) >= PREPARE_WAITING)
                             .then(|| prepare(&b));
@@ -381,12 +404,12 @@ const PREPARE_WAITING: usize = 1;
 /// (wasm32 has no threads).
 #[cfg(target_arch = "wasm32")]
 fn drive_reader(
-    reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+    reader: Batches,
     prepare: &(dyn Fn(&RecordBatch) -> Option<PlainBatch> + Sync),
     consume: &mut dyn FnMut(RecordBatch, Option<PlainBatch>) -> Result<bool>,
 ) -> Result<()> {
     for batch in reader {
-        let b = batch.map_err(malformed)?;
+        let b = batch?;
         let plain = prepare(&b);
         if !consume(b, plain)? {
             break;

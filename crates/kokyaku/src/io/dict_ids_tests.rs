@@ -60,7 +60,8 @@ struct Shape {
     /// 0 int32 keys, 1 uint32, 2 int8.
     keys: u8,
     /// 0: each batch its own dictionary; 1: one dictionary for all (slices of one array);
-    /// 2: each batch its own, of the same length as the others.
+    /// 2: each batch its own, of the same length as the others; 3: one dictionary, each batch
+    /// a copy of its values (other buffers: as a reader decodes each row group's copy).
     shared: u8,
     numbered: bool,
 }
@@ -78,7 +79,7 @@ impl Shape {
 }
 
 fn shape() -> impl Strategy<Value = Shape> {
-    (0u8..4, 0u8..3, 0u8..3, any::<bool>()).prop_map(|(values, keys, shared, numbered)| Shape {
+    (0u8..4, 0u8..3, 0u8..4, any::<bool>()).prop_map(|(values, keys, shared, numbered)| Shape {
         values,
         keys,
         shared,
@@ -177,6 +178,16 @@ fn customers(
             .collect();
         let all = make(&keys, values_array(&d.values, s));
         return spans.iter().map(|&(a, b)| all.slice(a, b - a)).collect();
+    }
+    if s.shared == 3 {
+        let d = dictionary(&codes(rows), extra, twice, seed);
+        return spans
+            .iter()
+            .map(|&(a, b)| {
+                let keys: Vec<Option<usize>> = (a..b).map(|i| key(&d, rows[i].0, i)).collect();
+                make(&keys, values_array(&d.values, s))
+            })
+            .collect();
     }
     let len = (0u8..17).filter(|&c| c != 15).count();
     spans
@@ -413,7 +424,7 @@ fn dictionary_encoded_ids_are_taken_in_plain_batches() {
         .collect();
     for values in 0..4 {
         for keys in 0..3 {
-            for shared in 0..3 {
+            for shared in 0..4 {
                 for numbered in [false, true] {
                     let s = Shape {
                         values,

@@ -765,9 +765,44 @@ fn dict_customers(
         DictSource {
             key: key.into(),
             hold: std::sync::Arc::new(std::sync::Arc::clone(a)),
+            same_values: Some(same_text_values),
         }
     });
     Customers::dict(keys, values.len, |k| values.text_at(k).flatten(), source)
+}
+
+/// Whether two dictionaries' handles (each an [`ArrayRef`]) hold the same text values, null for
+/// null (`Utf8` or `LargeUtf8` of one type; any other type: `false`).
+fn same_text_values(
+    a: &(dyn std::any::Any + Send + Sync),
+    b: &(dyn std::any::Any + Send + Sync),
+) -> bool {
+    fn same<O: arrow_array::OffsetSizeTrait>(
+        a: &arrow_array::GenericStringArray<O>,
+        b: &arrow_array::GenericStringArray<O>,
+    ) -> bool {
+        let (oa, ob) = (a.value_offsets(), b.value_offsets());
+        let (Some(&a0), Some(&b0), Some(&a1), Some(&b1)) =
+            (oa.first(), ob.first(), oa.last(), ob.last())
+        else {
+            return false;
+        };
+        oa.len() == ob.len()
+            && a.nulls() == b.nulls()
+            && oa.iter().zip(ob).all(|(&x, &y)| x - a0 == y - b0)
+            && a.value_data().get(a0.as_usize()..a1.as_usize())
+                == b.value_data().get(b0.as_usize()..b1.as_usize())
+    }
+    let (Some(a), Some(b)) = (a.downcast_ref::<ArrayRef>(), b.downcast_ref::<ArrayRef>()) else {
+        return false;
+    };
+    match (a.data_type(), b.data_type()) {
+        (DataType::Utf8, DataType::Utf8) => same(a.as_string::<i32>(), b.as_string::<i32>()),
+        (DataType::LargeUtf8, DataType::LargeUtf8) => {
+            same(a.as_string::<i64>(), b.as_string::<i64>())
+        }
+        _ => false,
+    }
 }
 
 /// Each row of a text column (dictionary-encoded or not; `None` for a null) through `parse`,
@@ -1518,7 +1553,7 @@ impl<W: std::io::Write + Send> SimParquetWriter<W> {
 
 #[cfg(test)]
 mod tests {
-    use super::{dictionary_page_claim, rows_hint};
+    use super::{dictionary_page_claim, rows_hint, same_text_values};
 
     #[test]
     fn dictionary_page_claim_reads_a_compact_thrift_page_header() {
@@ -1573,6 +1608,36 @@ mod tests {
             assert_eq!(ing.report.rows_accepted, 1, "{:?}", ing.report);
             assert_eq!(ing.report.rows_rejected, 1);
         }
+    }
+
+    /// Dictionaries compare by their values: a copy in other buffers, or a slice at another
+    /// offset, is the same; another value, a null, another length or type is not.
+    #[test]
+    fn dictionary_values_compare_by_value() {
+        use arrow_array::{ArrayRef, Int64Array, LargeStringArray, StringArray};
+        use std::sync::Arc;
+        let a: ArrayRef = Arc::new(StringArray::from(vec!["a", "bc", "", "d"]));
+        let same = |x: &ArrayRef, y: &ArrayRef| same_text_values(x, y);
+        let copy: ArrayRef = Arc::new(StringArray::from(vec!["a", "bc", "", "d"]));
+        assert!(same(&a, &copy));
+        let longer: ArrayRef = Arc::new(StringArray::from(vec!["z", "a", "bc", "", "d"]));
+        assert!(same(&a, &longer.slice(1, 4)));
+        let moved: ArrayRef = Arc::new(StringArray::from(vec!["a", "b", "c", "d"]));
+        assert!(!same(&a, &moved));
+        let null: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("a"),
+            Some("bc"),
+            None,
+            Some("d"),
+        ]));
+        assert!(!same(&a, &null));
+        assert!(!same(&a, &a.slice(0, 3)));
+        let large: ArrayRef = Arc::new(LargeStringArray::from(vec!["a", "bc", "", "d"]));
+        assert!(!same(&a, &large));
+        let large_copy: ArrayRef = Arc::new(LargeStringArray::from(vec!["a", "bc", "", "d"]));
+        assert!(same(&large, &large_copy));
+        let ints: ArrayRef = Arc::new(Int64Array::from(vec![1, 2, 3, 4]));
+        assert!(!same(&ints, &ints));
     }
 
     #[test]

@@ -75,12 +75,29 @@ pub struct DictIds {
 /// Which dictionary a batch's keys index: the addresses and lengths of its buffers (and its
 /// type), and a handle that keeps those buffers alive. While a sink holds the handle no other
 /// dictionary can live at those addresses, so equal keys mean the same, unchanged values.
+/// A dictionary at other addresses may still hold the same values (a reader that decodes each
+/// row group's copy of one dictionary afresh): `same_values`, set by the reader that made the
+/// handle, compares two handles' values.
 #[doc(hidden)]
 #[derive(Clone)]
 pub struct DictSource {
     pub(crate) key: Box<[u64]>,
-    #[allow(dead_code)] // never read: it keeps the dictionary's buffers alive
     pub(crate) hold: std::sync::Arc<dyn std::any::Any + Send + Sync>,
+    pub(crate) same_values: Option<SameValues>,
+}
+
+/// Whether two dictionaries' handles ([`DictSource::hold`]) hold equal values.
+pub(crate) type SameValues =
+    fn(&(dyn std::any::Any + Send + Sync), &(dyn std::any::Any + Send + Sync)) -> bool;
+
+impl DictSource {
+    /// Whether `other` is this dictionary or one with the same values, value for value.
+    pub(crate) fn same_as(&self, other: &Self) -> bool {
+        self == other
+            || self
+                .same_values
+                .is_some_and(|f| f(&*self.hold, &*other.hold))
+    }
 }
 
 impl PartialEq for DictSource {

@@ -312,9 +312,15 @@ fn dict_rows(
     d: &DictIds,
     mut add: impl FnMut(u32, bool) -> u32,
 ) -> Vec<u32> {
-    let same = matches!((&*cache, &d.source), (Some((a, _)), Some(b)) if a == b);
+    let same = matches!((&*cache, &d.source), (Some((a, _)), Some(b)) if a.same_as(b));
     if !same {
         *cache = d.source.clone().map(|s| (s, vec![UNSEEN; d.len]));
+    } else if let (Some((a, _)), Some(b)) = (cache.as_mut(), &d.source) {
+        // A copy of the remembered values: its rows are the same; it is the one to compare
+        // the next batches with (by address, while they share it).
+        if a != b {
+            *a = b.clone();
+        }
     }
     let mut slots = cache.as_mut().map(|(_, v)| v);
     let mut value_rows: Vec<u32> = Vec::with_capacity(d.ends.len());
@@ -385,8 +391,8 @@ pub(crate) struct SummarySink {
     pending_refunds: Vec<(u32, Day, i64)>,
     abandoned: Cell<bool>,
     /// The customer row of each value of the last dictionary of customer ids ([`UNSEEN`]
-    /// where no row used it yet), while batches share that dictionary: a value is looked up
-    /// once, however many batches use it. Rows of the hash table never move, so the rows
+    /// where no row used it yet), while batches share that dictionary or copies of its values:
+    /// a value is looked up once, however many batches use it. Rows of the hash table never move, so the rows
     /// stay right.
     dict_rows: Option<(DictSource, Vec<u32>)>,
 }

@@ -2091,10 +2091,10 @@ impl HexForm {
         self.upper = self.upper.or(case);
     }
 
-    /// The text of `key`, appended to `out`.
-    pub(crate) fn write(&self, key: [u64; 2], out: &mut Vec<u8>) {
-        // The 32 hex digits of the number as text (branch-free byte arithmetic, which the
-        // compiler turns into vector instructions); the form's are the last `digits`.
+    /// The 32 hex digits of `key` as text, in this form's case (branch-free byte arithmetic,
+    /// which the compiler turns into vector instructions); the form's are the last `digits`.
+    #[inline]
+    fn hex_text(&self, key: [u64; 2]) -> [u8; 32] {
         let alpha = if self.upper == Some(true) { b'A' } else { b'a' } - 10;
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&key[0].to_be_bytes());
@@ -2107,6 +2107,12 @@ impl HexForm {
         for c in &mut text {
             *c += if *c < 10 { b'0' } else { alpha };
         }
+        text
+    }
+
+    /// The text of `key`, appended to `out`.
+    pub(crate) fn write(&self, key: [u64; 2], out: &mut Vec<u8>) {
+        let text = self.hex_text(key);
         let first = 32 - usize::from(self.digits);
         if self.dashes == 0 {
             out.extend_from_slice(&text[first..]);
@@ -2122,13 +2128,46 @@ impl HexForm {
         }
     }
 
-    /// The column of the texts of `keys`, in order.
+    /// The runs of digits between the dashes: (where in the id, which digit of the 32 of
+    /// [`Self::hex_text`], how many).
+    fn digit_runs(&self) -> Vec<(usize, usize, usize)> {
+        let first = 32 - usize::from(self.digits);
+        let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+        for (k, &place) in self.places[first..].iter().enumerate() {
+            let place = usize::from(place);
+            match runs.last_mut() {
+                Some((at, _, n)) if *at + *n == place => *n += 1,
+                _ => runs.push((place, first + k, 1)),
+            }
+        }
+        runs
+    }
+
+    /// The column of the texts of `keys`, in order (each id its runs of digits copied into a
+    /// line of dashes: a few copies an id, not a store per digit).
     pub(crate) fn write_column(&self, keys: &[[u64; 2]]) -> StrColumn {
-        let mut text: Vec<u8> = Vec::with_capacity(keys.len() * usize::from(self.len));
+        let len = usize::from(self.len);
+        let mut text: Vec<u8> = Vec::with_capacity(keys.len() * len);
         let mut offsets = Vec::with_capacity(keys.len() + 1);
         offsets.push(0);
+        let runs = self.digit_runs();
+        let first = 32 - usize::from(self.digits);
         for &k in keys {
-            self.write(k, &mut text);
+            let digits = self.hex_text(k);
+            if self.dashes == 0 {
+                text.extend_from_slice(&digits[first..]);
+            } else {
+                let start = text.len();
+                text.resize(start + len, b'-');
+                for &(at, d, n) in &runs {
+                    if let (Some(to), Some(from)) = (
+                        text.get_mut(start + at..start + at + n),
+                        digits.get(d..d + n),
+                    ) {
+                        to.copy_from_slice(from);
+                    }
+                }
+            }
             offsets.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
         }
         // Hex digits and dashes: ASCII.
@@ -2686,6 +2725,10 @@ mod tests {
             let mut out = Vec::new();
             form.write(key, &mut out);
             prop_assert_eq!(std::str::from_utf8(&out).ok(), Some(a.as_str()));
+            // The column writer (runs of digits copied) writes the same texts.
+            let col = form.write_column(&[key, key]);
+            prop_assert_eq!(col.get(0), a.as_str());
+            prop_assert_eq!(col.get(1), a.as_str());
             let has_upper = b.bytes().any(|c| c.is_ascii_uppercase());
             let has_lower = b.bytes().any(|c| c.is_ascii_lowercase());
             let same_places = b.len() == a.len()
@@ -2704,6 +2747,8 @@ mod tests {
                     let mut out = Vec::new();
                     f.write(kb, &mut out);
                     prop_assert_eq!(std::str::from_utf8(&out).ok(), Some(b.as_str()));
+                    let col = f.write_column(&[key, kb]);
+                    prop_assert_eq!(col.get(1), b.as_str());
                 }
                 None => prop_assert!(!same_places || !case_fits),
             }

@@ -87,9 +87,10 @@ pub(crate) fn plan(
         return None;
     }
     let all_dictionary = meta.row_groups().iter().all(|g| {
-        let c = g.column(leaf);
-        c.dictionary_page_offset().is_some()
-            && dictionary_range(c).is_some()
+        let Some(c) = g.columns().get(leaf) else {
+            return false;
+        };
+        dictionary_range(c).is_some()
             && c.page_encoding_stats_mask().is_some_and(|m| {
                 m.is_only(Encoding::RLE_DICTIONARY) || m.is_only(Encoding::PLAIN_DICTIONARY)
             })
@@ -193,7 +194,10 @@ impl<C: ChunkReader + 'static> Groups<C> {
     fn open(&mut self, g: usize) -> Result<()> {
         let meta = Arc::clone(self.meta.metadata());
         let group = meta.row_group(g);
-        let chunk = group.column(self.plan.leaf);
+        let chunk = group
+            .columns()
+            .get(self.plan.leaf)
+            .ok_or_else(|| malformed(format_args!("row group {g} lacks a column")))?;
         let rows = usize::try_from(group.num_rows()).map_err(malformed)?;
         let name = chunk.column_path().string();
         let damaged = |what: &str| {

@@ -145,6 +145,21 @@ fn summarised(path: &Path, read: &ReadOptions, batch_rows: usize) -> Value {
     )
 }
 
+/// `dict` (read through the route) summarises as `plain` (its ids as plain text, read by
+/// arrow-rs), and loads as `plain` read row by row.
+fn same_outcomes(dict: &Path, plain: &Path, read: &ReadOptions, batch_rows: usize, what: &str) {
+    assert_eq!(
+        summarised(dict, read, batch_rows),
+        summarised(plain, read, batch_rows),
+        "summary, {what}"
+    );
+    assert_eq!(
+        grouped_json(dict, read, batch_rows, false),
+        grouped_json(plain, read, batch_rows, true),
+        "grouped log, {what}"
+    );
+}
+
 /// Whether the file's customer column takes the repeated-dictionary route.
 fn planned(path: &Path) -> bool {
     let f = std::fs::File::open(path).expect("open");
@@ -195,16 +210,7 @@ fn run(rows: &[GenRow], l: Layout, batch_rows: usize, missing: &str) {
         let want: Vec<Option<String>> = rows.iter().map(|r| id_text(r.0)).collect();
         assert_eq!(ids(&groups(&dict, batch_rows)), want, "{l:?}");
     }
-    assert_eq!(
-        summarised(&dict, &read, batch_rows),
-        summarised(&plain, &read, batch_rows),
-        "summary, {l:?}"
-    );
-    assert_eq!(
-        grouped_json(&dict, &read, batch_rows, false),
-        grouped_json(&plain, &read, batch_rows, true),
-        "grouped log, {l:?}"
-    );
+    same_outcomes(&dict, &plain, &read, batch_rows, &format!("{l:?}"));
     for p in [dict, plain] {
         std::fs::remove_file(p).ok();
     }
@@ -352,16 +358,7 @@ fn pyarrow_repeated_dictionaries_read_as_plain_text() {
         for missing in ["anonymous", "reject"] {
             let read = options(missing);
             for batch_rows in [7, 1_000] {
-                assert_eq!(
-                    summarised(&path, &read, batch_rows),
-                    summarised(&copy, &read, batch_rows),
-                    "{name}"
-                );
-                assert_eq!(
-                    grouped_json(&path, &read, batch_rows, false),
-                    grouped_json(&copy, &read, batch_rows, true),
-                    "{name}"
-                );
+                same_outcomes(&path, &copy, &read, batch_rows, name);
             }
         }
         std::fs::remove_file(copy).ok();

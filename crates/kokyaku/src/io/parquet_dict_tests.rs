@@ -98,15 +98,9 @@ fn write(rows: &[GenRow], dictionary: bool, l: Layout) -> PathBuf {
             )),
         ),
     ];
-    let fields: Vec<Field> = cols
-        .iter()
-        .map(|(name, a)| Field::new(*name, a.data_type().clone(), true))
-        .collect();
-    let batch = RecordBatch::try_new(
-        Arc::new(Schema::new(fields)),
-        cols.into_iter().map(|(_, a)| a).collect(),
-    )
-    .expect("batch");
+    // A column without nulls is written `required` (no definition levels), with nulls
+    // `optional`: both page layouts meet the reader.
+    let batch = RecordBatch::try_from_iter(cols).expect("batch");
     let props = WriterProperties::builder()
         .set_max_row_group_row_count(Some(l.group_rows))
         .set_data_page_row_count_limit(l.page_rows)

@@ -62,3 +62,22 @@ for path in sorted(fixtures.glob("*.json")):
                 parquet_seeds(path.stem, pajson.read_json(io.BytesIO("\n".join(good).encode())))
             except pa.ArrowInvalid:
                 pass
+
+
+def repeated_dictionary_seed() -> None:
+    """A categorical customer column in three row groups, each carrying the whole dictionary
+    (what pyarrow writes for a dictionary array): the reader of `io/parquet_dict.rs` decodes it
+    once. Nulls, an unused value and a padded id; small pages, so mutations meet every part."""
+    ids = pa.array([f"c-{k:02d}" for k in range(12)] + ["  c-03 ", "unused"])
+    keys = pa.array([None if k % 7 == 3 else (k * 5) % 13 for k in range(36)], pa.int32())
+    t = pa.table({
+        "customer_id": pa.DictionaryArray.from_arrays(keys, ids),
+        "order_id": pa.array([f"A{k}" for k in range(36)]),
+        "ordered_at": pa.array([1_700_000_000 + k * 86_400 for k in range(36)], pa.timestamp("s")),
+        "amount": pa.array([float(100 + k) for k in range(36)]),
+    })
+    pq.write_table(t, out["parquet"] / "repeated_dictionary.parquet", row_group_size=12,
+                   data_page_size=64, compression="none")
+
+
+repeated_dictionary_seed()

@@ -21,6 +21,11 @@ fn decoder_panic_is_malformed_input() {
         // The same claim with the count's type damaged (a set, not an i32): arrow-rs still read
         // the count and filled 6.6 GB (fuzz find of 2026-12-05).
         &include_bytes!("data/parquet_dictionary_claim_mistyped_oom.parquet")[..],
+        // A categorical customer column whose footer puts a row group's first data page before
+        // its dictionary page: the repeated-dictionary reader subtracted the offsets and
+        // overflowed (a panic with overflow checks, as in debug builds; fuzz find of
+        // 2026-12-06).
+        &include_bytes!("data/parquet_dictionary_range_overflow.parquet")[..],
     ] {
         let opts = ReadOptions::default();
         match read_parquet_bytes(bytes::Bytes::copy_from_slice(data), &opts) {

@@ -131,7 +131,10 @@ const MAX_KEYS_PER_BYTE: u64 = 8;
 fn dictionary_range(c: &ColumnChunkMetaData) -> Option<(u64, u64)> {
     let start = u64::try_from(c.dictionary_page_offset()?).ok()?;
     let end = u64::try_from(c.data_page_offset()).ok()?;
-    (end > start).then_some((start, end - start))
+    // A footer may put the data before the dictionary: no range (and no subtraction).
+    end.checked_sub(start)
+        .filter(|&len| len > 0)
+        .map(|len| (start, len))
 }
 
 /// The batches of a Parquet file, the planned column read here and the others by arrow-rs
@@ -277,7 +280,7 @@ impl<C: ChunkReader + 'static> Groups<C> {
                     ..
                 } => {
                     let (rep, def) = (rep_levels_byte_len as usize, def_levels_byte_len as usize);
-                    if rep != 0 || rep + def > buf.len() {
+                    if rep != 0 || def > buf.len() {
                         return Err(damaged("a data page's level lengths do not fit it"));
                     }
                     // Without nulls every level is 1: not decoded.

@@ -26,6 +26,9 @@ fn decoder_panic_is_malformed_input() {
         // overflowed (a panic with overflow checks, as in debug builds; fuzz find of
         // 2026-12-06).
         &include_bytes!("data/parquet_dictionary_range_overflow.parquet")[..],
+        // A footer whose row groups' row counts overflow their sum: arrow-rs adds them up when
+        // it builds a reader (a panic with overflow checks; fuzz find of 2026-12-06).
+        &include_bytes!("data/parquet_row_count_overflow.parquet")[..],
     ] {
         let opts = ReadOptions::default();
         match read_parquet_bytes(bytes::Bytes::copy_from_slice(data), &opts) {

@@ -176,6 +176,25 @@ pub(crate) fn check_dictionary_pages<T: parquet::file::reader::ChunkReader>(
     Ok(())
 }
 
+/// Checks that the row groups' row counts are counts: arrow-rs adds them up as `usize` when
+/// it builds a reader, so a damaged footer's negative or huge count overflowed there (a panic
+/// with overflow checks, as in debug builds; fuzz find of 2026-12-06).
+fn check_row_counts(meta: &parquet::file::metadata::ParquetMetaData) -> Result<()> {
+    let mut total: usize = 0;
+    for (g, group) in meta.row_groups().iter().enumerate() {
+        let n = usize::try_from(group.num_rows()).map_err(|_| {
+            malformed(format_args!(
+                "row group {g} claims {} rows; the file is damaged (write it again)",
+                group.num_rows()
+            ))
+        })?;
+        total = total.checked_add(n).ok_or_else(|| {
+            malformed("the row groups claim more rows than can be counted; the file is damaged (write it again)")
+        })?;
+    }
+    Ok(())
+}
+
 /// Bytes of a column chunk's start read for its first page header.
 const HEADER_PEEK: u64 = 256;
 
@@ -289,6 +308,7 @@ fn read_with<T: parquet::file::reader::ChunkReader + 'static, S: OrderSink>(
     wanted.sort_unstable();
     wanted.dedup();
     let total = meta.metadata().file_metadata().num_rows();
+    check_row_counts(meta.metadata())?;
     check_dictionary_pages(&**chunks, meta.metadata(), &wanted)?;
     // Position of each role within the projected batch.
     let pos = |role: Option<usize>| role.and_then(|c| wanted.iter().position(|&w| w == c));

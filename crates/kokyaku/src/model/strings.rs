@@ -1961,10 +1961,26 @@ pub(crate) struct HexForm {
     /// Digits: `len` less the dashes.
     digits: u8,
     dashes: u64,
-    /// Where each digit is, right-aligned: `places[32 - digits + k]` is digit `k`'s byte.
+    /// Where each digit is, right-aligned: `places[32 - digits + k]` is digit `k`'s byte;
+    /// the places before the first digit are `u8::MAX` (no byte: a `0`).
     places: [u8; 32],
     /// The case of the letters: `None` while no id had a letter (either case fits then).
     upper: Option<bool>,
+}
+
+/// `b` in each byte of a word.
+const fn bytes(b: u8) -> u64 {
+    u64::from_ne_bytes([b; 8])
+}
+
+/// Of eight bytes below 0x80 each: 0x80 in the bytes that are at least `lo` and at most
+/// `hi`, 0 in the others (no carry or borrow crosses a byte: `x + 0x80 - lo` and
+/// `0x80 + hi - x` stay within one).
+#[inline]
+fn in_range(w: u64, lo: u8, hi: u8) -> u64 {
+    let ge = w.wrapping_add(bytes(0x80 - lo));
+    let le = bytes(0x80 + hi).wrapping_sub(w);
+    ge & le & bytes(0x80)
 }
 
 impl HexForm {
@@ -1983,7 +1999,7 @@ impl HexForm {
         if digits == 0 || digits > 32 {
             return None;
         }
-        let mut places = [0u8; 32];
+        let mut places = [u8::MAX; 32];
         let digit_places = (0..id.len()).filter(|&i| dashes >> i & 1 == 0);
         for (slot, i) in places[32 - digits..].iter_mut().zip(digit_places) {
             *slot = i as u8;
@@ -2000,9 +2016,9 @@ impl HexForm {
     }
 
     /// The number of `id` if it is of this form, and the case of its letters (`None`: it has
-    /// none). A letter of the other case than the form's: not of it. (The digits are copied
-    /// into 32 bytes, right-aligned behind `0`s, and classified in one pass of byte arithmetic
-    /// without branches or tables, which the compiler turns into vector instructions.)
+    /// none). A letter of the other case than the form's: not of it. (The digits are
+    /// gathered into four words, right-aligned behind `0`s, then classified and packed eight
+    /// bytes at a time in a word's arithmetic, without branches or tables.)
     #[inline]
     pub(crate) fn key(&self, id: &[u8]) -> Option<([u64; 2], Option<bool>)> {
         if id.len() != usize::from(self.len) {
@@ -2018,33 +2034,34 @@ impl HexForm {
         if dashes != self.dashes {
             return None;
         }
-        let first = 32 - usize::from(self.digits);
-        let mut raw = [b'0'; 32];
-        if self.dashes == 0 {
-            // The digits are the whole id (`len` of them).
-            raw[first..].copy_from_slice(id);
-        } else {
-            for (r, &place) in raw[first..].iter_mut().zip(&self.places[first..]) {
-                *r = id.get(usize::from(place)).copied().unwrap_or(b'-');
-            }
+        // The digits gathered into four words in registers, a `0` before the first (`id` has
+        // every place: its length is the form's). Built in memory byte by byte, the words'
+        // loads would wait for the bytes' stores.
+        let mut raw = [0u64; 4];
+        for (w, places) in raw.iter_mut().zip(self.places.chunks_exact(8)) {
+            *w = places.iter().enumerate().fold(0, |w, (j, &place)| {
+                let b = id.get(usize::from(place)).copied().unwrap_or(b'0');
+                w | u64::from(b) << (8 * j)
+            });
         }
-        let mut nibbles = [0u8; 32];
-        let (mut bad, mut upper, mut lower) = (0u8, 0u8, 0u8);
-        for (n, &b) in nibbles.iter_mut().zip(&raw) {
-            let digit = b.wrapping_sub(b'0');
-            // `A`-`F` and `a`-`f` (only they: OR 0x20 changes bit 5 alone) to 0-5.
-            let letter = (b | 0x20).wrapping_sub(b'a');
-            let is_digit = u8::from(digit < 10);
-            let is_letter = u8::from(letter < 6);
-            let is_upper = is_letter & u8::from(b & 0x20 == 0);
-            bad |= 1 ^ (is_digit | is_letter);
-            upper |= is_upper;
-            lower |= is_letter ^ is_upper;
-            *n = if is_digit == 1 {
-                digit
-            } else {
-                letter.wrapping_add(10)
-            };
+        let (mut bad, mut upper, mut lower) = (0u64, 0u64, 0u64);
+        let mut packed = [0u8; 16];
+        for (&w, out) in raw.iter().zip(packed.chunks_exact_mut(4)) {
+            let digit = in_range(w, b'0', b'9');
+            let up = in_range(w, b'A', b'F');
+            let low = in_range(w, b'a', b'f');
+            // A byte at or above 0x80 is none of them (and would defeat `in_range`).
+            bad |= (w & bytes(0x80)) | ((digit | up | low) ^ bytes(0x80));
+            upper |= up;
+            lower |= low;
+            // A digit's value is its low four bits; a letter's (1-6) nine more.
+            let nib = (w & bytes(0x0f)) + ((up | low) >> 7) * 9;
+            // Byte `2j` (the higher digit, first in the text) and `2j + 1` into one byte of
+            // each 16-bit lane, then the lanes' low bytes together.
+            let pairs = ((nib & 0x000f_000f_000f_000f) << 4) | ((nib >> 8) & 0x000f_000f_000f_000f);
+            let pairs = (pairs | (pairs >> 8)) & 0x0000_ffff_0000_ffff;
+            let pairs = (pairs | (pairs >> 16)) & 0xffff_ffff;
+            out.copy_from_slice(&(pairs as u32).to_le_bytes());
         }
         if bad != 0 {
             return None;
@@ -2058,11 +2075,7 @@ impl HexForm {
         if case.is_some() && self.upper.is_some() && case != self.upper {
             return None;
         }
-        let mut bytes = [0u8; 16];
-        for (j, b) in bytes.iter_mut().enumerate() {
-            *b = nibbles[2 * j] << 4 | nibbles[2 * j + 1];
-        }
-        let (hi, lo) = bytes.split_at(8);
+        let (hi, lo) = packed.split_at(8);
         let half = |h: &[u8]| u64::from_be_bytes(h.try_into().unwrap_or_default());
         Some(([half(hi), half(lo)], case))
     }
@@ -2091,90 +2104,64 @@ impl HexForm {
         self.upper = self.upper.or(case);
     }
 
-    /// The 32 hex digits of `key` as text, in this form's case (branch-free byte arithmetic,
-    /// which the compiler turns into vector instructions); the form's are the last `digits`.
-    #[inline]
-    fn hex_text(&self, key: [u64; 2]) -> [u8; 32] {
-        let alpha = if self.upper == Some(true) { b'A' } else { b'a' } - 10;
-        let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&key[0].to_be_bytes());
-        bytes[8..].copy_from_slice(&key[1].to_be_bytes());
-        let mut text = [0u8; 32];
-        for (pair, b) in text.chunks_exact_mut(2).zip(bytes) {
-            pair[0] = b >> 4;
-            pair[1] = b & 0x0f;
-        }
-        for c in &mut text {
-            *c += if *c < 10 { b'0' } else { alpha };
-        }
-        text
-    }
-
     /// The text of `key`, appended to `out`.
     pub(crate) fn write(&self, key: [u64; 2], out: &mut Vec<u8>) {
-        let text = self.hex_text(key);
-        let first = 32 - usize::from(self.digits);
-        if self.dashes == 0 {
-            out.extend_from_slice(&text[first..]);
-            return;
-        }
         let start = out.len();
         out.resize(start + usize::from(self.len), b'-');
-        let id = &mut out[start..];
-        for (&place, &c) in self.places[first..].iter().zip(&text[first..]) {
-            if let Some(o) = id.get_mut(usize::from(place)) {
-                *o = c;
-            }
+        if let Some(id) = out.get_mut(start..) {
+            self.fill(key, id);
         }
     }
 
-    /// The runs of digits between the dashes: (where in the id, which digit of the 32 of
-    /// [`Self::hex_text`], how many).
-    fn digit_runs(&self) -> Vec<(usize, usize, usize)> {
-        let first = 32 - usize::from(self.digits);
-        let mut runs: Vec<(usize, usize, usize)> = Vec::new();
-        for (k, &place) in self.places[first..].iter().enumerate() {
-            let place = usize::from(place);
-            match runs.last_mut() {
-                Some((at, _, n)) if *at + *n == place => *n += 1,
-                _ => runs.push((place, first + k, 1)),
-            }
-        }
-        runs
-    }
-
-    /// The column of the texts of `keys`, in order (each id its runs of digits copied into a
-    /// line of dashes: a few copies an id, not a store per digit).
-    pub(crate) fn write_column(&self, keys: &[[u64; 2]]) -> StrColumn {
-        let len = usize::from(self.len);
-        let mut text: Vec<u8> = Vec::with_capacity(keys.len() * len);
-        let mut offsets = Vec::with_capacity(keys.len() + 1);
-        offsets.push(0);
-        let runs = self.digit_runs();
-        let first = 32 - usize::from(self.digits);
-        for &k in keys {
-            let digits = self.hex_text(k);
-            if self.dashes == 0 {
-                text.extend_from_slice(&digits[first..]);
-            } else {
-                let start = text.len();
-                text.resize(start + len, b'-');
-                for &(at, d, n) in &runs {
-                    if let (Some(to), Some(from)) = (
-                        text.get_mut(start + at..start + at + n),
-                        digits.get(d..d + n),
-                    ) {
-                        to.copy_from_slice(from);
-                    }
+    /// Writes the digits of `key` into their places in `id` (`len` bytes, the dashes already
+    /// there), in this form's case: each a byte of two words in registers.
+    #[inline]
+    fn fill(&self, key: [u64; 2], id: &mut [u8]) {
+        // From a digit's value (10-15) to its letter, past `'0' + value`.
+        let gap = if self.upper == Some(true) { b'A' } else { b'a' } - b'0' - 10;
+        let halves = [hex16(key[0], gap), hex16(key[1], gap)];
+        for (&half, places) in halves.iter().zip(self.places.chunks_exact(16)) {
+            for (j, &place) in places.iter().enumerate() {
+                if let Some(c) = id.get_mut(usize::from(place)) {
+                    // The half's digit `j`: its first is the top byte.
+                    *c = (half >> (8 * (15 - j))) as u8;
                 }
             }
-            offsets.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
         }
+    }
+
+    /// The column of the texts of `keys`, in order: a column of dashes, each id's digits
+    /// written into their places.
+    pub(crate) fn write_column(&self, keys: &[[u64; 2]]) -> StrColumn {
+        let len = usize::from(self.len).max(1);
+        let mut text = vec![b'-'; keys.len() * len];
+        for (id, &k) in text.chunks_exact_mut(len).zip(keys) {
+            self.fill(k, id);
+        }
+        let offsets = (0..=keys.len())
+            .map(|i| u32::try_from(i * len).unwrap_or(u32::MAX))
+            .collect();
         // Hex digits and dashes: ASCII.
         let buf = String::from_utf8(text)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         StrColumn { buf, offsets }
     }
+}
+
+/// The 16 hex digits of `v`, one a byte, the first in the top byte, letters `gap` past
+/// `'0' + value` (word arithmetic: the nibbles spread one to a byte in four shift-and-mask
+/// steps, then each byte offset to its character; no byte carries into the next).
+#[inline]
+fn hex16(v: u64, gap: u8) -> u128 {
+    let x = u128::from(v);
+    let x = (x | (x << 32)) & 0x0000_0000_ffff_ffff_0000_0000_ffff_ffff;
+    let x = (x | (x << 16)) & 0x0000_ffff_0000_ffff_0000_ffff_0000_ffff;
+    let x = (x | (x << 8)) & 0x00ff_00ff_00ff_00ff_00ff_00ff_00ff_00ff;
+    let x = (x | (x << 4)) & 0x0f0f_0f0f_0f0f_0f0f_0f0f_0f0f_0f0f_0f0f;
+    let ones = u128::from_ne_bytes([1; 16]);
+    // 1 in the bytes of 10-15 (`x + 6` reaches 16), 0 in the others.
+    let letters = ((x + ones * 6) >> 4) & ones;
+    x + ones * u128::from(b'0') + letters * u128::from(gap)
 }
 
 /// The number of a member-number id and the length of its prefix: `s` must be `width` bytes,
@@ -2671,6 +2658,44 @@ mod tests {
         let mut want: Vec<u32> = (0..ids.len() as u32).collect();
         want.sort_by(|&a, &b| natural_cmp(&ids[a as usize], &ids[b as usize]).then(a.cmp(&b)));
         assert_eq!(natural_order(&c), want);
+    }
+
+    /// Every byte value at every digit place of a UUID form (its first eight bytes read as a
+    /// word): only `0-9`, `a-f` in a lower-case form's id and `A-F` in an upper-case one's
+    /// give a number, and it is the digit's; bytes at and above 0x80 (UTF-8 lead and
+    /// continuation bytes) never do, nor do their neighbours' digits change.
+    #[test]
+    fn hex_key_takes_only_hex_digits_at_each_place() {
+        for (id, lower) in [
+            ("8f14e45f-ceea-467f-a0e6-4d2d1f3c5b7e", true),
+            ("8F14E45F-CEEA-467F-A0E6-4D2D1F3C5B7E", false),
+        ] {
+            let (form, key) = HexForm::of(id.as_bytes()).expect("a UUID");
+            for place in (0..id.len()).filter(|&i| id.as_bytes()[i] != b'-') {
+                for b in 0..=255u8 {
+                    let mut other = id.as_bytes().to_vec();
+                    other[place] = b;
+                    let is_digit = b.is_ascii_digit()
+                        || if lower {
+                            (b'a'..=b'f').contains(&b)
+                        } else {
+                            (b'A'..=b'F').contains(&b)
+                        };
+                    match form.key(&other) {
+                        Some((k, _)) => {
+                            assert!(is_digit, "byte {b:#04x} at {place} gave a number");
+                            let mut back = Vec::new();
+                            form.write(k, &mut back);
+                            assert_eq!(back, other, "byte {b:#04x} at {place}");
+                            if other == id.as_bytes() {
+                                assert_eq!(k, key);
+                            }
+                        }
+                        None => assert!(!is_digit, "digit {b:#04x} at {place} refused"),
+                    }
+                }
+            }
+        }
     }
 
     /// An id of hex digits (upper, lower or either case) with dashes at some places.

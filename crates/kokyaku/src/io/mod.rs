@@ -17,6 +17,10 @@ mod parquet;
 mod parquet_dict;
 #[cfg(all(test, feature = "parquet"))]
 mod parquet_dict_tests;
+#[cfg(feature = "parquet")]
+mod parquet_pages;
+#[cfg(all(test, feature = "parquet"))]
+mod parquet_pages_tests;
 // Plain batches come from the Parquet reader only.
 #[cfg(all(test, feature = "parquet"))]
 mod dict_ids_tests;

@@ -814,8 +814,14 @@ fn costliest_first(cols: &[usize], weight: impl Fn(usize) -> usize) -> Vec<usize
 /// taken, each taken by the thread that encodes its column.
 type Writers = Option<Vec<Option<parquet::arrow::arrow_writer::ArrowColumnWriter>>>;
 
+/// A column chunk encoded by arrow-rs or by [`super::parquet_pages`].
+enum Chunk {
+    Arrow(parquet::arrow::arrow_writer::ArrowColumnChunk),
+    Own(super::parquet_pages::OwnChunk),
+}
+
 /// One column chunk of [`write_parquet_groups`]: made by either thread, appended in order.
-type Encoded = Option<Result<parquet::arrow::arrow_writer::ArrowColumnChunk>>;
+type Encoded = Option<Result<Chunk>>;
 
 /// Writes `rows` rows of `schema` as Parquet (zstd) in row groups of `group_rows` rows (the
 /// writer's default without it). Each column of each row group is a task: built by `column`
@@ -831,7 +837,7 @@ pub(crate) fn write_parquet_groups<W: Write + Send>(
     group_rows: Option<usize>,
     w: W,
 ) -> Result<()> {
-    use parquet::arrow::arrow_writer::{ArrowColumnChunk, compute_leaves};
+    use parquet::arrow::arrow_writer::compute_leaves;
     // A customer id is unique per row: a dictionary would only cost time (it is dropped for
     // being too large, after every id was hashed into it).
     let props = parquet::file::properties::WriterProperties::builder()
@@ -855,10 +861,22 @@ pub(crate) fn write_parquet_groups<W: Write + Send>(
         .or(props.max_row_group_row_count())
         .unwrap_or(parquet::file::properties::DEFAULT_MAX_ROW_GROUP_ROW_COUNT)
         .max(1);
-    let (file, factory) = parquet::arrow::ArrowWriter::try_new(w, schema.clone(), Some(props))
-        .and_then(parquet::arrow::ArrowWriter::into_serialized_writer)
-        .map_err(malformed)?;
+    let (file, factory) =
+        parquet::arrow::ArrowWriter::try_new(w, schema.clone(), Some(props.clone()))
+            .and_then(parquet::arrow::ArrowWriter::into_serialized_writer)
+            .map_err(malformed)?;
     let n_cols = schema.fields().len();
+    // Each column's leaf, and whether its dictionary and statistics are on: columns of
+    // small-range integers and labels are dictionary-encoded by `parquet_pages`.
+    let leaves: Vec<_> = (0..n_cols)
+        .map(|k| {
+            let descr = file.schema_descr().columns().get(k).cloned()?;
+            let dictionary = props.dictionary_enabled(descr.path());
+            let statistics = props.statistics_enabled(descr.path())
+                != parquet::file::properties::EnabledStatistics::None;
+            Some((descr, dictionary, statistics))
+        })
+        .collect();
     if order.len() != n_cols {
         return Err(malformed("a column missing from the write order"));
     }
@@ -875,7 +893,13 @@ pub(crate) fn write_parquet_groups<W: Write + Send>(
     // The file and the first row group not yet appended to it.
     let out = Mutex::new((file, 0usize));
     let lost = || malformed("a thread writing the output stopped");
-    let encode = |g: usize, k: usize| -> Result<ArrowColumnChunk> {
+    let encode = |g: usize, k: usize| -> Result<Chunk> {
+        let a = column(k, group(g))?;
+        if let Some(Some((descr, true, statistics))) = leaves.get(k)
+            && let Some(own) = super::parquet_pages::dictionary_chunk(&a, descr, *statistics)?
+        {
+            return Ok(Chunk::Own(own));
+        }
         let mut cw = {
             let mut ws = writers[g].lock().map_err(|_| lost())?;
             if ws.is_none() {
@@ -891,11 +915,10 @@ pub(crate) fn write_parquet_groups<W: Write + Send>(
                 .and_then(Option::take)
                 .ok_or_else(lost)?
         };
-        let a = column(k, group(g))?;
         for leaf in compute_leaves(schema.field(k), &a).map_err(malformed)? {
             cw.write(&leaf).map_err(malformed)?;
         }
-        cw.close().map_err(malformed)
+        cw.close().map(Chunk::Arrow).map_err(malformed)
     };
     // Appends the row groups that are complete, in order (if no other thread is at it).
     let append_ready = |wait: bool| -> Result<()> {
@@ -917,8 +940,11 @@ pub(crate) fn write_parquet_groups<W: Write + Send>(
             }
             let mut rg = file.next_row_group().map_err(malformed)?;
             for c in slots {
-                let chunk = c.lock().map_err(|_| lost())?.take().ok_or_else(lost)??;
-                chunk.append_to_row_group(&mut rg).map_err(malformed)?;
+                match c.lock().map_err(|_| lost())?.take().ok_or_else(lost)?? {
+                    Chunk::Arrow(chunk) => chunk.append_to_row_group(&mut rg),
+                    Chunk::Own(own) => rg.append_column(&own.bytes, own.close),
+                }
+                .map_err(malformed)?;
             }
             rg.close().map_err(malformed)?;
             *done += 1;

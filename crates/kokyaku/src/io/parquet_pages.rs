@@ -139,10 +139,17 @@ fn int_keys(
 ) -> Option<(Keyed, i64, i64)> {
     let valid = |i: usize| nulls.is_none_or(|n| n.is_valid(i));
     let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-    for (i, v) in values.clone().enumerate() {
-        if valid(i) {
+    if nulls.is_none() {
+        for v in values.clone() {
             lo = lo.min(v);
             hi = hi.max(v);
+        }
+    } else {
+        for (i, v) in values.clone().enumerate() {
+            if valid(i) {
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
         }
     }
     let span = u64::try_from(i128::from(hi) - i128::from(lo)).ok()?;
@@ -154,10 +161,7 @@ fn int_keys(
     let mut entries = 0usize;
     let n_valid = values.len() - nulls.map_or(0, NullBuffer::null_count);
     let mut keys: Vec<u32> = Vec::with_capacity(n_valid);
-    for (i, v) in values.enumerate() {
-        if !valid(i) {
-            continue;
-        }
+    let mut key_of = |v: i64| -> Option<u32> {
         // `lo <= v <= hi`, `hi - lo < MAX_RANGE`: an index of `slot`.
         let s = slot.get_mut(v.abs_diff(lo) as usize)?;
         if *s == u32::MAX {
@@ -168,7 +172,18 @@ fn int_keys(
             plain.extend_from_slice(&v.to_le_bytes()[..width]);
             entries += 1;
         }
-        keys.push(*s);
+        Some(*s)
+    };
+    if nulls.is_none() {
+        for v in values {
+            keys.push(key_of(v)?);
+        }
+    } else {
+        for (i, v) in values.enumerate() {
+            if valid(i) {
+                keys.push(key_of(v)?);
+            }
+        }
     }
     let keyed = Keyed {
         plain,
@@ -346,47 +361,63 @@ fn bit_width(v: u32) -> u32 {
     32 - v.leading_zeros()
 }
 
-/// Appends `values` (each below `1 << width`) in the RLE / bit-packing hybrid: a value
-/// repeated 8 times or more from a group boundary as one run, the rest bit-packed in groups
-/// of 8 (at most 63 groups a run; the last group padded with zeros, which the page's value
-/// count makes a reader ignore).
+/// Appends `values` (each below `1 << width`, `width <= 32`) in the RLE / bit-packing hybrid:
+/// a value repeated 8 times or more from a group boundary as one run, the rest bit-packed in
+/// groups of 8 (at most 63 groups a run; the last group padded with zeros, which the page's
+/// value count makes a reader ignore).
 pub(crate) fn encode_hybrid(values: &[u32], width: u32, out: &mut Vec<u8>) {
+    let width = width.min(32);
     let value_bytes = width.div_ceil(8) as usize;
-    let repeats = |at: usize| {
+    // Whether 8 equal values start at `at`.
+    let run_of_8 = |at: usize| {
         values
-            .get(at..)
-            .map_or(0, |rest| rest.iter().take_while(|&&v| v == rest[0]).count())
+            .get(at..at + 8)
+            .is_some_and(|w| w.iter().all(|&x| x == w[0]))
     };
     let mut at = 0;
-    while at < values.len() {
-        let run = repeats(at);
-        if run >= 8 {
+    while let Some(&v) = values.get(at) {
+        if run_of_8(at) {
+            let run = 8 + values[at + 8..].iter().take_while(|&&x| x == v).count();
             varint(out, (run as u64) << 1);
-            out.extend_from_slice(&values[at].to_le_bytes()[..value_bytes]);
+            out.extend_from_slice(&v.to_le_bytes()[..value_bytes]);
             at += run;
             continue;
         }
         // Bit-packed groups until a run of 8 starts at a group boundary.
-        let mut groups = 0;
-        let mut end = at;
-        while end < values.len() && groups < 63 && (groups == 0 || repeats(end) < 8) {
-            end = (end + 8).min(values.len());
+        let start = at;
+        let mut groups = 0u64;
+        loop {
             groups += 1;
-        }
-        varint(out, ((groups as u64) << 1) | 1);
-        let mut acc = 0u64;
-        let mut bits = 0u32;
-        for i in at..at + groups * 8 {
-            acc |= u64::from(values.get(i).copied().unwrap_or(0)) << bits;
-            bits += width;
-            while bits >= 8 {
-                out.push(acc as u8);
-                acc >>= 8;
-                bits -= 8;
+            at = (at + 8).min(values.len());
+            if at == values.len() || groups == 63 || run_of_8(at) {
+                break;
             }
         }
-        at = end;
+        varint(out, (groups << 1) | 1);
+        for group in values[start..at].chunks(8) {
+            pack_8(group, width, out);
+        }
     }
+}
+
+/// Appends up to 8 values (zeros after them) in `width` bits each, least significant bit
+/// first: `width` bytes.
+fn pack_8(group: &[u32], width: u32, out: &mut Vec<u8>) {
+    let mut words = [0u64; 5];
+    for (j, &v) in group.iter().enumerate() {
+        let bit = j * width as usize;
+        let (w, off) = (bit / 64, bit % 64);
+        let v = u64::from(v);
+        words[w] |= v << off;
+        if off + width as usize > 64 {
+            words[w + 1] |= v >> (64 - off);
+        }
+    }
+    let mut bytes = [0u8; 40];
+    for (b, w) in bytes.chunks_exact_mut(8).zip(words) {
+        b.copy_from_slice(&w.to_le_bytes());
+    }
+    out.extend_from_slice(&bytes[..width as usize]);
 }
 
 /// Appends `v` as a ULEB128 varint.

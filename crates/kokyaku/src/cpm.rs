@@ -301,15 +301,16 @@ pub fn classify(s: &CustomerSummaries, opts: &CpmOptions) -> Result<CpmResult> {
     let mut cnt = [0u64; 10];
     let mut spend = [0f64; 10];
     for i in 0..n {
+        let net = s.net_f64(i);
         let c = opts.classify(
             opts.purchases(s, i),
             s.tenure_days[i].unwrap_or(0),
-            s.net_f64(i),
+            net,
             s.recency_days[i].unwrap_or(0),
         );
         if let Some(c) = c {
             cnt[c.index()] += 1;
-            spend[c.index()] += s.net_f64(i);
+            spend[c.index()] += net;
         }
         class.push(c);
     }

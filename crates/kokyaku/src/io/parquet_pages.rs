@@ -123,7 +123,9 @@ pub(crate) fn dictionary_chunk(
         }
         _ => None,
     };
-    let Some(keyed) = keyed else {
+    // No value to put in a dictionary (every row null, as the dictionary's own nulls can
+    // make a label column): left to arrow-rs.
+    let Some(keyed) = keyed.filter(|k| k.entries > 0) else {
         return Ok(None);
     };
     write_chunk(&keyed, a.len(), nulls, descr).map(Some)

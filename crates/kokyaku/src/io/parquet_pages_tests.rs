@@ -264,6 +264,33 @@ proptest! {
     }
 }
 
+/// A label column whose rows all point at a null value is all null: left to arrow-rs,
+/// read back as nulls.
+#[test]
+fn labels_of_null_values_are_nulls() {
+    let values: ArrayRef = Arc::new(StringArray::from(vec![None, Some("x")]));
+    let labels: ArrayRef = Arc::new(
+        DictionaryArray::<UInt16Type>::try_new(UInt16Array::from(vec![0, 0, 0]), values)
+            .expect("keys within the values"),
+    );
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "c0",
+        arrow_schema::DataType::Utf8,
+        true,
+    )]));
+    let column = |_: usize, r: std::ops::Range<usize>| -> crate::Result<ArrayRef> {
+        Ok(labels.slice(r.start, r.len()))
+    };
+    let mut out = Vec::new();
+    write_parquet_groups(&schema, 3, &[0], &column, None, &mut out).expect("written");
+    let (batches, meta) = read(&out);
+    assert_eq!(batches[0].column(0).null_count(), 3);
+    assert!(
+        meta.row_group(0).column(0).offset_index_offset().is_some(),
+        "arrow-rs' chunk"
+    );
+}
+
 /// More rows than a page holds, and more distinct values than a dictionary of the pages
 /// (left to arrow-rs), an all-null column (too), and one value alone (a zero-bit key).
 #[test]

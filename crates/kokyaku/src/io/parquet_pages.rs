@@ -76,11 +76,18 @@ pub(crate) fn dictionary_chunk(
     descr: &ColumnDescPtr,
     statistics: bool,
 ) -> Result<Option<OwnChunk>> {
-    if descr.max_rep_level() != 0 || descr.max_def_level() > 1 || a.null_count() == a.len() {
+    // A flat column, optional (definition levels of one bit) or required (none, and no nulls).
+    let optional = descr.max_def_level() == 1;
+    if descr.max_rep_level() != 0
+        || descr.max_def_level() > 1
+        || a.null_count() == a.len()
+        || (!optional && a.logical_null_count() > 0)
+    {
         return Ok(None);
     }
     let nulls = a.logical_nulls();
     let nulls = nulls.as_ref().filter(|n| n.null_count() > 0);
+    let null_count = Some(nulls.map_or(0, |n| n.null_count() as u64));
     let keyed = match (a.data_type(), descr.physical_type()) {
         (DataType::Int64, PhysicalType::INT64) => {
             let v = a.as_primitive::<Int64Type>().values();
@@ -90,7 +97,7 @@ pub(crate) fn dictionary_chunk(
                         Some(lo),
                         Some(hi),
                         None,
-                        Some(nulls.map_or(0, |n| n.null_count() as u64)),
+                        null_count,
                         false,
                     ))
                 }),
@@ -104,13 +111,7 @@ pub(crate) fn dictionary_chunk(
                 let (lo, hi) = (i32::try_from(lo).ok(), i32::try_from(hi).ok());
                 Keyed {
                     statistics: statistics.then(|| {
-                        Statistics::Int32(ValueStatistics::new(
-                            lo,
-                            hi,
-                            None,
-                            Some(nulls.map_or(0, |n| n.null_count() as u64)),
-                            false,
-                        ))
+                        Statistics::Int32(ValueStatistics::new(lo, hi, None, null_count, false))
                     }),
                     ..k
                 }
@@ -128,12 +129,17 @@ pub(crate) fn dictionary_chunk(
     let Some(keyed) = keyed.filter(|k| k.entries > 0) else {
         return Ok(None);
     };
-    write_chunk(&keyed, a.len(), nulls, descr).map(Some)
+    let levels = if optional {
+        Levels::Optional(nulls)
+    } else {
+        Levels::Required
+    };
+    write_chunk(&keyed, a.len(), levels, descr).map(Some)
 }
 
 /// The dictionary (first-seen order) and keys of integer values `values` (`width`: 8 or 4
 /// bytes each in the dictionary page), with the smallest and largest non-null value; `None`
-/// when they span more than [`MAX_RANGE`] or have more than [`MAX_DISTINCT`] values.
+/// when they span [`MAX_RANGE`] or more, or have more than [`MAX_DISTINCT`] values.
 fn int_keys(
     values: impl ExactSizeIterator<Item = i64> + Clone,
     nulls: Option<&NullBuffer>,
@@ -246,12 +252,21 @@ fn label_keys(a: &ArrayRef, nulls: Option<&NullBuffer>, statistics: bool) -> Opt
     })
 }
 
+/// Whether a column's data pages start with definition levels.
+#[derive(Clone, Copy)]
+enum Levels<'a> {
+    /// A required column: no levels (and no nulls).
+    Required,
+    /// An optional column (one bit a row), with its nulls if it has any.
+    Optional(Option<&'a NullBuffer>),
+}
+
 /// The pages of a keyed column of `rows` rows (a dictionary page, then data pages of
 /// [`PAGE_ROWS`]) and its chunk metadata.
 fn write_chunk(
     keyed: &Keyed,
     rows: usize,
-    nulls: Option<&NullBuffer>,
+    levels: Levels<'_>,
     descr: &ColumnDescPtr,
 ) -> Result<OwnChunk> {
     let mut zstd = zstd::bulk::Compressor::new(ZSTD_LEVEL).map_err(malformed)?;
@@ -280,18 +295,22 @@ fn write_chunk(
     let mut data_offset = None;
     let mut n_pages = 0i32;
     let mut page: Vec<u8> = Vec::new();
-    let mut levels: Vec<u32> = Vec::with_capacity(PAGE_ROWS);
+    let mut defs: Vec<u32> = Vec::with_capacity(PAGE_ROWS);
     let mut key_at = 0usize;
     for start in (0..rows).step_by(PAGE_ROWS) {
         let end = (start + PAGE_ROWS).min(rows);
-        levels.clear();
-        levels.extend((start..end).map(|i| u32::from(nulls.is_none_or(|n| n.is_valid(i)))));
-        let valid = levels.iter().filter(|&&l| l == 1).count();
         page.clear();
-        page.extend_from_slice(&[0; 4]);
-        encode_hybrid(&levels, 1, &mut page);
-        let level_bytes = u32::try_from(page.len() - 4).map_err(|_| too_many())?;
-        page[..4].copy_from_slice(&level_bytes.to_le_bytes());
+        let valid = if let Levels::Optional(nulls) = levels {
+            defs.clear();
+            defs.extend((start..end).map(|i| u32::from(nulls.is_none_or(|n| n.is_valid(i)))));
+            page.extend_from_slice(&[0; 4]);
+            encode_hybrid(&defs, 1, &mut page);
+            let level_bytes = u32::try_from(page.len() - 4).map_err(|_| too_many())?;
+            page[..4].copy_from_slice(&level_bytes.to_le_bytes());
+            defs.iter().filter(|&&l| l == 1).count()
+        } else {
+            end - start
+        };
         page.push(width as u8);
         let keys = keyed
             .keys

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use arrow_array::cast::AsArray;
 use arrow_array::types::UInt16Type;
 use arrow_array::{
     Array, ArrayRef, Date32Array, DictionaryArray, Int64Array, RecordBatch, StringArray,
@@ -288,6 +289,37 @@ fn labels_of_null_values_are_nulls() {
     assert!(
         meta.row_group(0).column(0).offset_index_offset().is_some(),
         "arrow-rs' chunk"
+    );
+}
+
+/// A required (non-nullable) column: pages without definition levels, read back whole.
+#[test]
+fn required_columns_have_no_levels() {
+    let ints: ArrayRef = Arc::new(Int64Array::from_iter_values((0..30_000).map(|i| i % 11)));
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "c0",
+        arrow_schema::DataType::Int64,
+        false,
+    )]));
+    let column = |_: usize, r: std::ops::Range<usize>| -> crate::Result<ArrayRef> {
+        Ok(ints.slice(r.start, r.len()))
+    };
+    let mut out = Vec::new();
+    write_parquet_groups(&schema, 30_000, &[0], &column, None, &mut out).expect("written");
+    let (batches, meta) = read(&out);
+    let got: Vec<i64> = batches
+        .iter()
+        .flat_map(|b| {
+            b.column(0)
+                .as_primitive::<arrow_array::types::Int64Type>()
+                .values()
+                .to_vec()
+        })
+        .collect();
+    assert_eq!(got, (0..30_000).map(|i| i % 11).collect::<Vec<i64>>());
+    assert!(
+        meta.row_group(0).column(0).offset_index_offset().is_none(),
+        "the pages' chunk"
     );
 }
 

@@ -265,6 +265,17 @@ proptest! {
     }
 }
 
+/// `a` written by `write_parquet_groups` as the one column `c0` of type `t`.
+fn one_column(a: &ArrayRef, t: arrow_schema::DataType, nullable: bool) -> Vec<u8> {
+    let schema = Arc::new(Schema::new(vec![Field::new("c0", t, nullable)]));
+    let column = |_: usize, r: std::ops::Range<usize>| -> crate::Result<ArrayRef> {
+        Ok(a.slice(r.start, r.len()))
+    };
+    let mut out = Vec::new();
+    write_parquet_groups(&schema, a.len(), &[0], &column, None, &mut out).expect("written");
+    out
+}
+
 /// A label column whose rows all point at a null value is all null: left to arrow-rs,
 /// read back as nulls.
 #[test]
@@ -274,17 +285,7 @@ fn labels_of_null_values_are_nulls() {
         DictionaryArray::<UInt16Type>::try_new(UInt16Array::from(vec![0, 0, 0]), values)
             .expect("keys within the values"),
     );
-    let schema = Arc::new(Schema::new(vec![Field::new(
-        "c0",
-        arrow_schema::DataType::Utf8,
-        true,
-    )]));
-    let column = |_: usize, r: std::ops::Range<usize>| -> crate::Result<ArrayRef> {
-        Ok(labels.slice(r.start, r.len()))
-    };
-    let mut out = Vec::new();
-    write_parquet_groups(&schema, 3, &[0], &column, None, &mut out).expect("written");
-    let (batches, meta) = read(&out);
+    let (batches, meta) = read(&one_column(&labels, arrow_schema::DataType::Utf8, true));
     assert_eq!(batches[0].column(0).null_count(), 3);
     assert!(
         meta.row_group(0).column(0).offset_index_offset().is_some(),
@@ -296,17 +297,7 @@ fn labels_of_null_values_are_nulls() {
 #[test]
 fn required_columns_have_no_levels() {
     let ints: ArrayRef = Arc::new(Int64Array::from_iter_values((0..30_000).map(|i| i % 11)));
-    let schema = Arc::new(Schema::new(vec![Field::new(
-        "c0",
-        arrow_schema::DataType::Int64,
-        false,
-    )]));
-    let column = |_: usize, r: std::ops::Range<usize>| -> crate::Result<ArrayRef> {
-        Ok(ints.slice(r.start, r.len()))
-    };
-    let mut out = Vec::new();
-    write_parquet_groups(&schema, 30_000, &[0], &column, None, &mut out).expect("written");
-    let (batches, meta) = read(&out);
+    let (batches, meta) = read(&one_column(&ints, arrow_schema::DataType::Int64, false));
     let got: Vec<i64> = batches
         .iter()
         .flat_map(|b| {

@@ -866,11 +866,18 @@ pub(crate) fn write_parquet_groups<W: Write + Send>(
             .and_then(parquet::arrow::ArrowWriter::into_serialized_writer)
             .map_err(malformed)?;
     let n_cols = schema.fields().len();
-    // Each column's leaf, and whether its dictionary and statistics are on: columns of
-    // small-range integers and labels are dictionary-encoded by `parquet_pages`.
+    // Each column's leaf (of a flat schema: one leaf a column), and whether its dictionary
+    // and statistics are on: columns of small-range integers and labels are
+    // dictionary-encoded by `parquet_pages`.
+    let flat = file.schema_descr().num_columns() == n_cols;
     let leaves: Vec<_> = (0..n_cols)
         .map(|k| {
-            let descr = file.schema_descr().columns().get(k).cloned()?;
+            let descr = file
+                .schema_descr()
+                .columns()
+                .get(k)
+                .filter(|_| flat)
+                .cloned()?;
             let dictionary = props.dictionary_enabled(descr.path());
             let statistics = props.statistics_enabled(descr.path())
                 != parquet::file::properties::EnabledStatistics::None;

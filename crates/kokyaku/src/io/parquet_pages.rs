@@ -9,7 +9,8 @@
 //! The pages are what arrow-rs writes for such a column (a PLAIN dictionary page, then data
 //! pages v1 of at most [`PAGE_ROWS`] rows: definition levels and `RLE_DICTIONARY` indices in
 //! the RLE / bit-packing hybrid, each page zstd-compressed), with the column chunk's
-//! statistics (minimum, maximum, null count) when the writer's properties ask for them. A
+//! statistics (minimum, maximum, null count) when the writer's properties ask for them and
+//! an offset index (where each page is; no column index of per-page statistics). A
 //! column that does not fit (a wide range, too many distinct values, another type, all
 //! nulls, dictionary encoding turned off) is left to arrow-rs.
 
@@ -25,6 +26,7 @@ use parquet::basic::{Compression, Encoding, EncodingMask, PageType, Type as Phys
 use parquet::column::page::{CompressedPage, Page, PageWriter};
 use parquet::column::writer::ColumnCloseResult;
 use parquet::file::metadata::{ColumnChunkMetaData, PageEncodingStats};
+use parquet::file::page_index::offset_index::{OffsetIndexMetaData, PageLocation};
 use parquet::file::statistics::{Statistics, ValueStatistics};
 use parquet::file::writer::{SerializedPageWriter, TrackedWrite};
 use parquet::schema::types::ColumnDescPtr;
@@ -275,6 +277,7 @@ fn write_chunk(
     let mut compressed = 0u64;
     let mut uncompressed = 0u64;
     let too_many = || malformed("a column chunk of more than 4G values");
+    let size = |v: u64| i64::try_from(v).map_err(|_| too_many());
     // The dictionary page.
     let buf = zstd.compress(&keyed.plain).map_err(malformed)?;
     let spec = pages
@@ -294,6 +297,9 @@ fn write_chunk(
     let width = bit_width(keyed.entries.saturating_sub(1) as u32);
     let mut data_offset = None;
     let mut n_pages = 0i32;
+    // Where each data page is (for the offset index; the writer moves the offsets to the
+    // chunk's place in the file).
+    let mut locations: Vec<PageLocation> = Vec::new();
     let mut page: Vec<u8> = Vec::new();
     let mut defs: Vec<u32> = Vec::with_capacity(PAGE_ROWS);
     let mut key_at = 0usize;
@@ -333,12 +339,16 @@ fn write_chunk(
             ))
             .map_err(malformed)?;
         data_offset.get_or_insert(spec.offset);
+        locations.push(PageLocation {
+            offset: size(spec.offset)?,
+            compressed_page_size: i32::try_from(spec.compressed_size).map_err(|_| too_many())?,
+            first_row_index: size(start as u64)?,
+        });
         compressed += spec.compressed_size as u64;
         uncompressed += spec.uncompressed_size as u64;
         n_pages += 1;
     }
     let bytes = Bytes::from(sink.into_inner().map_err(malformed)?);
-    let size = |v: u64| i64::try_from(v).map_err(|_| too_many());
     let mut meta = ColumnChunkMetaData::builder(Arc::clone(descr))
         .set_compression(Compression::ZSTD(
             parquet::basic::ZstdLevel::try_new(ZSTD_LEVEL).map_err(malformed)?,
@@ -372,7 +382,10 @@ fn write_chunk(
         metadata: meta.build().map_err(malformed)?,
         bloom_filter: None,
         column_index: None,
-        offset_index: None,
+        offset_index: Some(OffsetIndexMetaData {
+            page_locations: locations,
+            unencoded_byte_array_data_bytes: None,
+        }),
     };
     Ok(OwnChunk { bytes, close })
 }

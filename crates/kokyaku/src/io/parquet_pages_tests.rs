@@ -125,8 +125,11 @@ fn theirs(cols: &[Col], group_rows: usize) -> Vec<u8> {
 
 /// The rows and metadata arrow-rs reads from `file`.
 fn read(file: &[u8]) -> (Vec<RecordBatch>, Arc<ParquetMetaData>) {
-    let r = ParquetRecordBatchReaderBuilder::try_new(Bytes::from(file.to_vec()))
-        .expect("a Parquet file");
+    let options = parquet::arrow::arrow_reader::ArrowReaderOptions::new()
+        .with_page_index_policy(parquet::file::metadata::PageIndexPolicy::Required);
+    let r =
+        ParquetRecordBatchReaderBuilder::try_new_with_options(Bytes::from(file.to_vec()), options)
+            .expect("a Parquet file");
     let meta = r.metadata().clone();
     let batches = r
         .build()
@@ -138,7 +141,8 @@ fn read(file: &[u8]) -> (Vec<RecordBatch>, Arc<ParquetMetaData>) {
 
 /// Writes `cols` both ways and checks: the same rows, row groups and chunk statistics, and
 /// each chunk written by the pages exactly where they should take it (their chunks have no
-/// page index; arrow-rs writes one for every chunk).
+/// column index; arrow-rs writes one for every chunk of these columns, whose statistics are
+/// on), and an offset index for every chunk whose pages arrow-rs reads back by it.
 fn check(cols: &[Col], rows: usize, group_rows: usize) {
     let (got, got_meta) = read(&ours(cols, rows, group_rows));
     let (want, want_meta) = read(&theirs(cols, group_rows));
@@ -170,7 +174,11 @@ fn check(cols: &[Col], rows: usize, group_rows: usize) {
                 cb.num_values(),
                 "values of c{k}, group {g}"
             );
-            let taken = ca.offset_index_offset().is_none();
+            let taken = ca.column_index_offset().is_none();
+            assert!(
+                ca.offset_index_offset().is_some(),
+                "offset index of c{k}, group {g}"
+            );
             assert_eq!(
                 taken,
                 cols[k].taken(range.clone()),
@@ -288,7 +296,7 @@ fn labels_of_null_values_are_nulls() {
     let (batches, meta) = read(&one_column(&labels, arrow_schema::DataType::Utf8, true));
     assert_eq!(batches[0].column(0).null_count(), 3);
     assert!(
-        meta.row_group(0).column(0).offset_index_offset().is_some(),
+        meta.row_group(0).column(0).column_index_offset().is_some(),
         "arrow-rs' chunk"
     );
 }
@@ -309,7 +317,7 @@ fn required_columns_have_no_levels() {
         .collect();
     assert_eq!(got, (0..30_000).map(|i| i % 11).collect::<Vec<i64>>());
     assert!(
-        meta.row_group(0).column(0).offset_index_offset().is_none(),
+        meta.row_group(0).column(0).column_index_offset().is_none(),
         "the pages' chunk"
     );
 }
@@ -338,9 +346,77 @@ fn pages_of_a_large_chunk() {
     // 70 000.
     check(&cols, rows, 50_000);
     let (_, meta) = read(&ours(&cols, rows, rows));
+    // The pages' offset index: back to back from the first data page to the chunk's end, a
+    // page every `PAGE_ROWS` rows.
+    let (_, meta50) = read(&ours(&cols, rows, 50_000));
+    for (g, group) in meta50.row_groups().iter().enumerate() {
+        let index = meta50.page_index_for_row_group(g);
+        for (k, c) in group.columns().iter().enumerate() {
+            if c.column_index_offset().is_some() {
+                continue; // arrow-rs' chunk
+            }
+            let pages = index
+                .offset_index(k)
+                .expect("an offset index")
+                .page_locations();
+            let rows_in = usize::try_from(group.num_rows()).expect("rows");
+            assert_eq!(
+                pages.len(),
+                rows_in.div_ceil(PAGE_ROWS),
+                "pages of c{k}, group {g}"
+            );
+            assert_eq!(pages[0].offset, c.data_page_offset(), "c{k}, group {g}");
+            let start = c.dictionary_page_offset().expect("a dictionary page");
+            let end = start + c.compressed_size();
+            for (p, w) in pages.iter().enumerate() {
+                assert_eq!(w.first_row_index, (p * PAGE_ROWS) as i64);
+                let next = pages.get(p + 1).map_or(end, |n| n.offset);
+                assert_eq!(
+                    w.offset + i64::from(w.compressed_page_size),
+                    next,
+                    "page {p} of c{k}"
+                );
+            }
+        }
+    }
+    // Rows read through the offset index (whole pages skipped): the rows asked for.
+    let file = Bytes::from(ours(&cols, rows, 50_000));
+    let options = parquet::arrow::arrow_reader::ArrowReaderOptions::new()
+        .with_page_index_policy(parquet::file::metadata::PageIndexPolicy::Required);
+    let pick = [(PAGE_ROWS + 5, 10), (2 * PAGE_ROWS + 3_000, 7), (55_000, 3)];
+    let mut selectors = Vec::new();
+    let mut at = 0;
+    for &(from, n) in &pick {
+        selectors.push(parquet::arrow::arrow_reader::RowSelector::skip(from - at));
+        selectors.push(parquet::arrow::arrow_reader::RowSelector::select(n));
+        at = from + n;
+    }
+    let picked: Vec<RecordBatch> =
+        ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)
+            .expect("a Parquet file")
+            .with_row_selection(selectors.into())
+            .build()
+            .expect("reader")
+            .map(|b| b.expect("batch"))
+            .collect();
+    let want: Vec<String> = pick
+        .iter()
+        .flat_map(|&(from, n)| from..from + n)
+        .map(|i| format!("{:?}", (i % 7 != 3).then_some((i % 250) as i64)))
+        .collect();
+    let got: Vec<String> = picked
+        .iter()
+        .flat_map(|b| {
+            let c = b.column(0).as_primitive::<arrow_array::types::Int64Type>();
+            (0..c.len())
+                .map(|i| format!("{:?}", (!c.is_null(i)).then(|| c.value(i))))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(got, want);
     let second = meta.row_group(0).column(1);
     assert!(
-        second.offset_index_offset().is_some(),
+        second.column_index_offset().is_some(),
         "over the distinct-value limit"
     );
 }

@@ -295,7 +295,6 @@ fn write_chunk(
     uncompressed += spec.uncompressed_size as u64;
     // The data pages: definition levels, then the keys of the page's non-null rows.
     let width = bit_width(keyed.entries.saturating_sub(1) as u32);
-    let mut data_offset = None;
     let mut n_pages = 0i32;
     // Where each data page is (for the offset index; the writer moves the offsets to the
     // chunk's place in the file).
@@ -338,7 +337,6 @@ fn write_chunk(
                 page.len(),
             ))
             .map_err(malformed)?;
-        data_offset.get_or_insert(spec.offset);
         locations.push(PageLocation {
             offset: size(spec.offset)?,
             compressed_page_size: i32::try_from(spec.compressed_size).map_err(|_| too_many())?,
@@ -360,7 +358,7 @@ fn write_chunk(
         .set_total_compressed_size(size(compressed)?)
         .set_total_uncompressed_size(size(uncompressed)?)
         .set_dictionary_page_offset(Some(0))
-        .set_data_page_offset(size(data_offset.unwrap_or(0))?)
+        .set_data_page_offset(locations.first().map_or(0, |l| l.offset))
         .set_page_encoding_stats(vec![
             PageEncodingStats {
                 page_type: PageType::DICTIONARY_PAGE,

@@ -122,7 +122,7 @@ pub(crate) fn dictionary_chunk(
         (DataType::Dictionary(key, value), PhysicalType::BYTE_ARRAY)
             if **key == DataType::UInt16 && **value == DataType::Utf8 =>
         {
-            label_keys(a, nulls, statistics)
+            label_keys(a, nulls, null_count, statistics)
         }
         _ => None,
     };
@@ -205,8 +205,14 @@ fn int_keys(
 }
 
 /// The dictionary (the values used, first-seen order) and keys of a `Dictionary(UInt16,
-/// Utf8)` array, with the byte-wise smallest and largest value when `statistics`.
-fn label_keys(a: &ArrayRef, nulls: Option<&NullBuffer>, statistics: bool) -> Option<Keyed> {
+/// Utf8)` array, with the byte-wise smallest and largest value (and `null_count`) when
+/// `statistics`.
+fn label_keys(
+    a: &ArrayRef,
+    nulls: Option<&NullBuffer>,
+    null_count: Option<u64>,
+    statistics: bool,
+) -> Option<Keyed> {
     let d = a.as_dictionary_opt::<UInt16Type>()?;
     let texts = d.values().as_string_opt::<i32>()?;
     let mut slot = vec![u32::MAX; texts.len()];
@@ -219,7 +225,8 @@ fn label_keys(a: &ArrayRef, nulls: Option<&NullBuffer>, statistics: bool) -> Opt
         let k = usize::from(k);
         let s = slot.get_mut(k)?;
         if *s == u32::MAX {
-            // A value that is itself null: left to arrow-rs.
+            // A value that is itself null (its rows are logical nulls, skipped above; kept
+            // as a guard so no null value is ever written as text): left to arrow-rs.
             if texts.is_null(k) {
                 return None;
             }
@@ -238,13 +245,7 @@ fn label_keys(a: &ArrayRef, nulls: Option<&NullBuffer>, statistics: bool) -> Opt
         let values = used.iter().map(|&k| texts.value(k).as_bytes());
         let min = values.clone().min().map(|b| b.to_vec().into());
         let max = values.max().map(|b| b.to_vec().into());
-        Statistics::ByteArray(ValueStatistics::new(
-            min,
-            max,
-            None,
-            Some(nulls.map_or(0, |n| n.null_count() as u64)),
-            false,
-        ))
+        Statistics::ByteArray(ValueStatistics::new(min, max, None, null_count, false))
     });
     Some(Keyed {
         plain,

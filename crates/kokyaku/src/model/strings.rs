@@ -1918,7 +1918,9 @@ impl KeyText {
                     let mut b = [0u8; 20];
                     text.extend_from_slice(crate::io::int_text(v, &mut b));
                 }
-                Self::Padded { .. } => text.extend_from_slice(self.write(v, &mut buf).as_bytes()),
+                Self::Padded { prefix, width } => {
+                    push_padded(&mut text, prefix, width - prefix.len(), v, &mut buf);
+                }
             }
             offsets.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
         }
@@ -1945,6 +1947,24 @@ impl KeyText {
             }
         }
         buf
+    }
+}
+
+/// Appends `prefix` and `v` zero-padded to `digits` digits (as `{v:0digits$}` writes it): the
+/// digits from `itoa`, the zeros in front; a negative `v` (never a member number's) through
+/// the formatter, in `scratch`.
+#[inline]
+fn push_padded(out: &mut Vec<u8>, prefix: &[u8], digits: usize, v: i64, scratch: &mut String) {
+    out.extend_from_slice(prefix);
+    if let Ok(n) = u64::try_from(v) {
+        let mut b = itoa::Buffer::new();
+        let d = b.format(n).as_bytes();
+        out.extend(std::iter::repeat_n(b'0', digits.saturating_sub(d.len())));
+        out.extend_from_slice(d);
+    } else {
+        scratch.clear();
+        std::fmt::Write::write_fmt(scratch, format_args!("{v:0digits$}")).ok();
+        out.extend_from_slice(scratch.as_bytes());
     }
 }
 
@@ -2261,6 +2281,37 @@ pub fn natural_order(col: &StrColumn) -> Vec<u32> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn padded_key_column_writes_as_the_formatter_does() {
+        // Numbers shorter than, as long as and longer than the width; zero; negatives and
+        // the ends of i64 (never a member number's, written as the formatter writes them).
+        let values = [
+            0,
+            7,
+            42,
+            1_234_567,
+            99_999_999,
+            123_456_789_012,
+            -5,
+            i64::MAX,
+            i64::MIN,
+        ];
+        for (prefix, width) in [("", 8), ("C-", 10), ("M", 1), ("", 18)] {
+            let form = KeyText::Padded {
+                prefix: prefix.as_bytes().into(),
+                width,
+            };
+            let col = form.write_column(&values);
+            let digits = width - prefix.len();
+            for (i, &v) in values.iter().enumerate() {
+                let want = format!("{prefix}{v:0digits$}");
+                let (a, b) = (col.offsets[i] as usize, col.offsets[i + 1] as usize);
+                assert_eq!(&col.buf[a..b], want, "{prefix:?} width {width}, {v}");
+                assert_eq!(form.write(v, &mut String::new()), want);
+            }
+        }
+    }
 
     #[test]
     fn intern_text_gives_the_indices_intern_gives() {

@@ -5,7 +5,8 @@
 //! per-customer table that is most of the write (22 columns of millions of rows; counts,
 //! days, dates, scores and labels). Here an integer column whose values span at most
 //! [`MAX_RANGE`] finds each value's dictionary entry in a table indexed by the value, and a
-//! label column (an Arrow dictionary of text) by its key: one array read per row, no hash.
+//! label column (an Arrow dictionary of text: the labels, and the money columns keyed by
+//! amount in `summary_out`) by its key: one array read per row, no hash of text.
 //! The pages are what arrow-rs writes for such a column (a PLAIN dictionary page, then data
 //! pages v1 of at most [`PAGE_ROWS`] rows: definition levels and `RLE_DICTIONARY` indices in
 //! the RLE / bit-packing hybrid, each page zstd-compressed), with the column chunk's

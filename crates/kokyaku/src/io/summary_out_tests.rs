@@ -275,3 +275,90 @@ fn a_column_failing_mid_write_is_the_error() {
         }
     }
 }
+
+/// The rows of a money dictionary as text (`None` a null), and whether its entries are
+/// distinct.
+fn dictionary_rows(a: &arrow_array::ArrayRef) -> (Vec<Option<String>>, bool) {
+    use arrow_array::Array as _;
+    use arrow_array::cast::AsArray as _;
+    let d = a.as_dictionary::<arrow_array::types::UInt16Type>();
+    let texts = d.values().as_string::<i32>();
+    let rows = (0..d.len())
+        .map(|i| {
+            d.is_valid(i)
+                .then(|| texts.value(usize::from(d.keys().value(i))).to_owned())
+        })
+        .collect();
+    let mut entries: Vec<&str> = texts.iter().map(|t| t.expect("an entry")).collect();
+    let n = entries.len();
+    entries.sort_unstable();
+    entries.dedup();
+    (rows, entries.len() == n)
+}
+
+#[test]
+fn money_dictionaries_hold_each_rows_text() {
+    use super::summary_out::money_dictionary;
+    let text = |u: i128, s: u32| rust_decimal::Decimal::from_i128_with_scale(u, s).to_string();
+    // Amounts of a narrow span (the table indexed by amount), of a wide one (the hash map),
+    // negative ones, both ends of i64, repeats, and nulls first, between and last.
+    let narrow: Vec<Option<i128>> = (0..5_000)
+        .map(|i| Some(i128::from(i * 37 % 1_000)))
+        .collect();
+    let wide: Vec<Option<i128>> = (0..5_000)
+        .map(|i| Some(i128::from(i % 300) * 1_000_000_007 - 40_000_000_000))
+        .collect();
+    let ends = vec![
+        None,
+        Some(i128::from(i64::MAX)),
+        Some(i128::from(i64::MIN + 1)),
+        None,
+        Some(0),
+        Some(-5),
+        Some(i128::from(i64::MAX)),
+        None,
+    ];
+    for (units, what) in [(narrow, "narrow"), (wide, "wide"), (ends, "ends")] {
+        for scale in [0, 2, 4] {
+            let a = money_dictionary(units.iter().copied(), units.len(), scale)
+                .expect("built")
+                .expect("a dictionary");
+            let (rows, distinct) = dictionary_rows(&a);
+            let want: Vec<Option<String>> =
+                units.iter().map(|u| u.map(|u| text(u, scale))).collect();
+            assert_eq!(rows, want, "{what} at scale {scale}");
+            assert!(distinct, "{what}: an amount entered twice");
+        }
+    }
+    // Left to the text column: more distinct amounts than u16 keys, one beyond i64, none.
+    let many: Vec<Option<i128>> = (0..70_000).map(|i| Some(i * 3)).collect();
+    let huge = [Some(1), Some(i128::from(i64::MAX) + 1)];
+    let nulls = [None, None];
+    let many_wide: Vec<Option<i128>> = (0..70_000).map(|i| Some(i * 1_000_003)).collect();
+    assert!(
+        money_dictionary(many.into_iter(), 70_000, 2)
+            .expect("ok")
+            .is_none()
+    );
+    assert!(
+        money_dictionary(many_wide.into_iter(), 70_000, 2)
+            .expect("ok")
+            .is_none()
+    );
+    assert!(
+        money_dictionary(huge.into_iter(), 2, 2)
+            .expect("ok")
+            .is_none()
+    );
+    assert!(
+        money_dictionary(nulls.into_iter(), 2, 2)
+            .expect("ok")
+            .is_none()
+    );
+    // Exactly 65 536 distinct amounts still fit.
+    let full: Vec<Option<i128>> = (0..65_536).map(|i| Some(i * 7)).collect();
+    let a = money_dictionary(full.iter().copied(), full.len(), 0)
+        .expect("ok")
+        .expect("fits");
+    assert_eq!(dictionary_rows(&a).0.len(), 65_536);
+}

@@ -225,7 +225,10 @@ impl TextChunks {
             let mut offsets = Vec::with_capacity(self.chunk_rows + 1);
             offsets.push(0);
             let offsets = std::mem::replace(&mut self.offsets[k], offsets);
-            let values = std::mem::take(&mut self.values[k]);
+            // The next chunk's text about as long as this one's: reserved once, not grown
+            // by doubling (each growth a copy of the text so far).
+            let reserve = self.values[k].len() + self.values[k].len() / 8;
+            let values = std::mem::replace(&mut self.values[k], Vec::with_capacity(reserve));
             // Valid UTF-8 (each field came from a `StringRecord`), offsets rising from 0.
             let a = StringArray::try_new(
                 arrow_buffer::OffsetBuffer::new(offsets.into()),

@@ -74,6 +74,37 @@ fn malformed(row: u64, e: &dyn std::fmt::Display) -> Error {
     }
 }
 
+/// The csv crate's reader of delimited text as kokyaku reads it: no header handling (the first
+/// record is read as one), any number of fields a row.
+fn csv_reader<R: Read>(delim: u8, reader: R) -> ::csv::Reader<R> {
+    ::csv::ReaderBuilder::new()
+        .delimiter(delim)
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(reader)
+}
+
+/// A reader that keeps a copy of what it hands out while `recording`: the csv reader reads
+/// ahead of the first record it parses, so the text after that record can be read again, from
+/// where the csv reader's position says.
+struct Recorder<R> {
+    inner: R,
+    seen: Vec<u8>,
+    recording: bool,
+}
+
+impl<R: Read> Read for Recorder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if self.recording {
+            self.seen
+                .extend_from_slice(buf.get(..n).unwrap_or_default());
+        }
+        Ok(n)
+    }
+}
+
 fn read_delimited<R: Read, S: OrderSink>(
     reader: R,
     delim: u8,
@@ -81,12 +112,14 @@ fn read_delimited<R: Read, S: OrderSink>(
     sink: S,
     rows_hint: usize,
 ) -> Result<Ingestor<S>> {
-    let mut rdr = ::csv::ReaderBuilder::new()
-        .delimiter(delim)
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(reader);
+    let mut rdr = csv_reader(
+        delim,
+        Recorder {
+            inner: reader,
+            seen: Vec::new(),
+            recording: cfg!(feature = "parquet"),
+        },
+    );
     let mut rec = ::csv::StringRecord::new();
     let mut row_no: u64 = 0;
     let first = rdr.read_record(&mut rec).map_err(|e| malformed(1, &e))?;
@@ -120,8 +153,18 @@ fn read_delimited<R: Read, S: OrderSink>(
         }
         let first = pending_first.then_some(&rec);
         let mut chunks = TextChunks::new(&resolved);
-        return chunks.read(&mut rdr, first, delim, opts, ing);
+        // The text after the first record, read again from where the csv reader stands:
+        // what it read ahead is in the recorder's copy, then the rest of the input.
+        let pos = rdr.position().clone();
+        let Recorder { inner, seen, .. } = rdr.into_inner();
+        let mut again = std::io::Cursor::new(seen);
+        again.set_position(pos.byte());
+        return chunks.read(again.chain(inner), first, pos, delim, opts, ing);
     }
+    // Read on by the csv reader alone: nothing more to keep.
+    let recorder = rdr.get_mut();
+    recorder.recording = false;
+    recorder.seen = Vec::new();
     if pending_first {
         row_no += 1;
         process(&rec, row_no, &mut ing)?;
@@ -158,14 +201,92 @@ struct TextChunks {
     first_row: u64,
     width: usize,
     chunk_rows: usize,
+    /// Where each field of the line being split ends (kept between lines).
+    ends: Vec<usize>,
 }
 
 /// Rows per chunk of [`TextChunks`].
 #[cfg(feature = "parquet")]
 const CHUNK_ROWS: usize = 32_768;
 
+/// Bytes of text [`TextChunks`] splits at a time (whole lines of them).
+#[cfg(all(feature = "parquet", not(test)))]
+const SPLIT_BLOCK: usize = 1 << 20;
+
+/// Whether [`TextChunks::split`] takes `text` as the csv crate would: no quote (so every
+/// `\n` ends a record and every delimiter a field), a `\r` only before a `\n` (the csv
+/// crate also ends a line at a lone `\r`), and UTF-8 throughout (as its string records are;
+/// the delimiters and line ends being ASCII, so is every field).
+#[cfg(feature = "parquet")]
+fn is_clean(text: &[u8]) -> bool {
+    memchr::memchr(b'"', text).is_none()
+        && memchr::memchr_iter(b'\r', text).all(|p| text.get(p + 1) == Some(&b'\n'))
+        && std::str::from_utf8(text).is_ok()
+}
+
+/// Calls `f` with the place of each `delim` and `\n` in `text`, in order, until it returns
+/// `false`. Fields are short (a few bytes each): a search per separator (`memchr2`) costs
+/// more than it skips, so each 8 bytes are read as a word, the separators marked by its zero
+/// bytes after an exclusive or (exactly: no carry between bytes), and the marks walked.
+#[cfg(feature = "parquet")]
+fn separators(text: &[u8], delim: u8, mut f: impl FnMut(usize) -> bool) {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let ones = u64::from_ne_bytes([1; 8]);
+    let (d, nl) = (ones * u64::from(delim), ones * u64::from(b'\n'));
+    // The top bit of each byte of `w` that is `delim` or `\n`.
+    let marks = |w: u64| -> u64 {
+        let zero = |x: u64| !(((x & LOW7) + LOW7) | x | LOW7);
+        zero(w ^ d) | zero(w ^ nl)
+    };
+    let mut words = text.chunks_exact(8);
+    let mut base = 0usize;
+    for w in words.by_ref() {
+        let mut m = marks(u64::from_le_bytes(w.try_into().unwrap_or_default()));
+        while m != 0 {
+            if !f(base + (m.trailing_zeros() / 8) as usize) {
+                return;
+            }
+            m &= m - 1;
+        }
+        base += 8;
+    }
+    for (i, &c) in words.remainder().iter().enumerate() {
+        if (c == delim || c == b'\n') && !f(base + i) {
+            return;
+        }
+    }
+}
+
+/// The text after a clean prefix, for the csv crate to read on from: its `seek_raw` sets the
+/// reader's position (line, record, byte) and seeks by nothing, all this reader allows.
+#[cfg(feature = "parquet")]
+struct Resume<R>(R);
+
+#[cfg(feature = "parquet")]
+impl<R: Read> Read for Resume<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+#[cfg(feature = "parquet")]
+impl<R> std::io::Seek for Resume<R> {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        match to {
+            std::io::SeekFrom::Current(0) => Ok(0),
+            _ => Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "the rest of a CSV text cannot be seeked",
+            )),
+        }
+    }
+}
+
 #[cfg(all(test, feature = "parquet"))]
 thread_local! {
+    /// Bytes [`TextChunks`] splits at a time on this thread (tests use a few, so that lines
+    /// cross blocks).
+    pub(crate) static TEST_SPLIT_BLOCK: std::cell::Cell<usize> = const { std::cell::Cell::new(1 << 20) };
     /// Rows per chunk of [`TextChunks`] on this thread (tests use tiny chunks, so that plain
     /// chunks and others mix).
     pub(crate) static TEST_CHUNK_ROWS: std::cell::Cell<usize> = const { std::cell::Cell::new(CHUNK_ROWS) };
@@ -188,15 +309,17 @@ impl TextChunks {
             chunk_rows: CHUNK_ROWS,
             #[cfg(test)]
             chunk_rows: TEST_CHUNK_ROWS.with(std::cell::Cell::get),
+            ends: Vec::new(),
         }
     }
 
-    /// Appends a well-formed row; `false` when a field would overflow the 32-bit offsets
-    /// (the caller sends the chunk first).
-    fn push(&mut self, rec: &::csv::StringRecord) -> bool {
+    /// Appends a well-formed row (`field`: the bytes of the row's field at a position);
+    /// `false` when a field would overflow the 32-bit offsets (the caller sends the chunk
+    /// first).
+    fn push<'a>(&mut self, field: &impl Fn(usize) -> &'a [u8]) -> bool {
         for k in 0..11 {
             if let Some(f) = self.roles[k] {
-                let v = rec.get(f).unwrap_or_default().as_bytes();
+                let v = field(f);
                 let Ok(end) = i32::try_from(self.values[k].len() + v.len()) else {
                     return false;
                 };
@@ -256,89 +379,320 @@ impl TextChunks {
         }))
     }
 
-    /// Reads every row after the header (`first`: a first row already read, when there is no
-    /// header) and hands `emit` the pieces in file order, until `emit` returns `false` (the
-    /// consumer stopped) or the text ends; a read error is the last piece.
-    fn produce<R: Read>(
+    /// Sends the rows gathered as a chunk (if any); `false` when `emit` says to stop.
+    fn send(&mut self, emit: &mut dyn FnMut(Piece) -> bool) -> bool {
+        match self.take() {
+            Ok(None) => true,
+            Ok(Some(c)) => emit(Piece::Chunk(Box::new(c))),
+            Err(e) => {
+                emit(Piece::Error(e));
+                false
+            }
+        }
+    }
+
+    /// Takes well-formed row `row_no` (`field`: its field at a position), sending the chunk
+    /// when it is full; `false` when `emit` says to stop.
+    fn row<'a>(
         &mut self,
-        rdr: &mut ::csv::Reader<R>,
+        row_no: u64,
+        field: &impl Fn(usize) -> &'a [u8],
+        emit: &mut dyn FnMut(Piece) -> bool,
+    ) -> bool {
+        if self.rows == 0 {
+            self.first_row = row_no;
+        }
+        if !self.push(field) {
+            if !self.send(emit) {
+                return false;
+            }
+            self.first_row = row_no;
+            if !self.push(field) {
+                emit(Piece::Error(malformed(row_no, &"field too long")));
+                return false;
+            }
+        }
+        self.rows < self.chunk_rows || self.send(emit)
+    }
+
+    /// Takes record `row_no` as the csv reader gave it: a row, or (with the wrong number of
+    /// fields) what came before as a chunk, then the record as a malformed row; a record of
+    /// one empty field is a blank line, not a row. `false` when `emit` says to stop.
+    fn record(
+        &mut self,
+        rec: &::csv::StringRecord,
+        row_no: u64,
+        delim: u8,
+        emit: &mut dyn FnMut(Piece) -> bool,
+    ) -> bool {
+        if rec.len() == self.width {
+            return self.row(row_no, &|f| rec.get(f).unwrap_or_default().as_bytes(), emit);
+        }
+        // Not a plain row: what came before goes first, then this row as before.
+        if !self.send(emit) {
+            return false;
+        }
+        if rec.len() == 1 && rec.get(0).is_some_and(str::is_empty) {
+            return true; // a blank line is not a row
+        }
+        let joined: Vec<&str> = rec.iter().collect();
+        let text = joined.join(&char::from(delim).to_string());
+        emit(Piece::Malformed(row_no, text))
+    }
+
+    /// Reads every row of `body`, the text after the first record (`first`: that record, when
+    /// it is a row, not a header; `pos`: the csv reader's position where `body` starts), and
+    /// hands `emit` the pieces in file order, until `emit` returns `false` (the consumer
+    /// stopped) or the text ends; a read error is the last piece.
+    ///
+    /// Text without quotes is split here ([`TextChunks::split`]: lines at `\n`, fields at the
+    /// delimiter, found by `memchr`); from the first block of text with a quote, a `\r` that
+    /// does not end a line or bytes that are not UTF-8, the csv crate reads on from that
+    /// block's first line, positioned there, so its rows, errors and their messages are the
+    /// ones it gives reading the whole text (tests compare both routes on random text).
+    fn produce<B: Read>(
+        &mut self,
+        mut body: B,
         first: Option<&::csv::StringRecord>,
+        pos: ::csv::Position,
         delim: u8,
         emit: &mut dyn FnMut(Piece) -> bool,
     ) {
-        let take = |this: &mut Self, emit: &mut dyn FnMut(Piece) -> bool| -> bool {
-            match this.take() {
-                Ok(None) => true,
-                Ok(Some(c)) => emit(Piece::Chunk(Box::new(c))),
-                Err(e) => {
-                    emit(Piece::Error(e));
-                    false
-                }
+        let mut row_no: u64 = 0;
+        if let Some(f) = first {
+            row_no = 1;
+            if !self.record(f, row_no, delim, emit) {
+                return;
+            }
+        }
+        let mut at = pos;
+        let block = {
+            #[cfg(not(test))]
+            {
+                SPLIT_BLOCK
+            }
+            #[cfg(test)]
+            {
+                TEST_SPLIT_BLOCK.with(std::cell::Cell::get)
             }
         };
-        let mut rec = ::csv::StringRecord::new();
-        if let Some(f) = first {
-            rec.clone_from(f);
-        }
-        let mut have = first.is_some();
-        let mut row_no: u64 = 0;
-        loop {
-            if !have {
-                match rdr.read_record(&mut rec) {
-                    Ok(true) => {}
-                    Ok(false) => break,
-                    Err(e) => {
-                        if take(self, emit) {
-                            emit(Piece::Error(malformed(row_no + 1, &e)));
+        // A delimiter that is a quote or a line end: the csv crate reads it all.
+        let splits = !matches!(delim, b'"' | b'\r' | b'\n');
+        let mut buf: Vec<u8> = Vec::with_capacity(block);
+        let mut want = block;
+        let mut eof = false;
+        if splits {
+            loop {
+                // At least `want` bytes, or all there is.
+                while !eof && buf.len() < want {
+                    let more = (want - buf.len()) as u64;
+                    match std::io::Read::by_ref(&mut body)
+                        .take(more)
+                        .read_to_end(&mut buf)
+                    {
+                        Ok(0) => eof = true,
+                        Ok(_) => {}
+                        Err(e) => {
+                            if self.send(emit) {
+                                emit(Piece::Error(malformed(row_no + 1, &e)));
+                            }
+                            return;
                         }
-                        return;
                     }
                 }
-            }
-            have = false;
-            row_no += 1;
-            if rec.len() == self.width {
-                if self.rows == 0 {
-                    self.first_row = row_no;
+                // Whole lines only (all of it at the end); a line longer than a block: read on.
+                let end = if eof {
+                    buf.len()
+                } else if let Some(p) = memchr::memrchr(b'\n', &buf) {
+                    p + 1
+                } else {
+                    want = buf.len() + block;
+                    continue;
+                };
+                let Some(text) = buf.get(..end) else {
+                    break;
+                };
+                if !is_clean(text) {
+                    break;
                 }
-                if !self.push(&rec) {
-                    if !take(self, emit) {
-                        return;
-                    }
-                    self.first_row = row_no;
-                    if !self.push(&rec) {
-                        emit(Piece::Error(malformed(row_no, &"field too long")));
-                        return;
-                    }
-                }
-                if self.rows >= self.chunk_rows && !take(self, emit) {
+                let (go_on, used) = self.split(text, delim, &mut row_no, &mut at, emit);
+                if !go_on {
                     return;
                 }
-                continue;
+                if eof {
+                    self.send(emit);
+                    return;
+                }
+                // Blank lines after the last record stay: the csv reader's position is before
+                // them (it skips them when it reads the next record), so a fallback to it starts
+                // there. Only blank lines: read on.
+                buf.drain(..used);
+                want = if used == 0 { buf.len() + block } else { block };
             }
-            // Not a plain row: what came before goes first, then this row as before.
-            if !take(self, emit) {
-                return;
+        }
+        // The csv crate from the first line of `buf` on. It reads a record of its own first
+        // (`x` ended by `\r`, which ends a record but not a line; dropped), so that a
+        // byte-order mark there is kept as mid-file (the crate strips one at the start of its
+        // input); its position is set back by that record, so that after it the position
+        // (byte, line, record) is exactly where `buf` starts.
+        let mut back = at.clone();
+        back.set_byte(at.byte().saturating_sub(2))
+            .set_record(at.record().saturating_sub(1));
+        let rest = std::io::Cursor::new(b"x\r".to_vec())
+            .chain(std::io::Cursor::new(buf))
+            .chain(body);
+        let mut rdr = csv_reader(delim, Resume(rest));
+        // No header to read before the seek (the reader has none: a record would be lost).
+        rdr.set_byte_headers(::csv::ByteRecord::new());
+        let mut own = ::csv::ByteRecord::new();
+        let resumed = rdr
+            .seek_raw(std::io::SeekFrom::Current(0), back)
+            .and_then(|()| rdr.read_byte_record(&mut own));
+        if let Err(e) = resumed {
+            if self.send(emit) {
+                emit(Piece::Error(malformed(row_no + 1, &e)));
             }
-            if rec.len() == 1 && rec.get(0).is_some_and(str::is_empty) {
-                continue; // a blank line is not a row
+            return;
+        }
+        self.produce_csv(&mut rdr, row_no, delim, emit);
+    }
+
+    /// Splits `text` (whole lines of [`is_clean`] text) into rows: a line ends at `\n` (a `\r`
+    /// before it dropped), fields at `delim`; a line of nothing is blank (not a record, as the
+    /// csv crate skips it). Returns whether to go on (`false`: `emit` said to stop) and the
+    /// bytes used: up to the end of the last record's line (blank lines after it are left
+    /// for the next text, as the csv reader leaves them); `row_no` and `at` (the csv reader's
+    /// position: byte, line, record) move past those.
+    fn split(
+        &mut self,
+        text: &[u8],
+        delim: u8,
+        row_no: &mut u64,
+        at: &mut ::csv::Position,
+        emit: &mut dyn FnMut(Piece) -> bool,
+    ) -> (bool, usize) {
+        let mut ends = std::mem::take(&mut self.ends);
+        let mut start = 0usize;
+        let mut lines = 0u64;
+        // Past the last record's line end, and the lines and records up to there.
+        let (mut used, mut used_lines, mut records) = (0usize, 0u64, 0u64);
+        let mut go_on = true;
+        // A line's fields (`ends`: where each ends): `None` for a blank line, else whether
+        // to go on and whether the line ends in `\r\n` (the csv reader stops after the
+        // `\r`: its position is at the `\n`, not yet counted as a line).
+        let mut line =
+            |this: &mut Self, start: usize, ends: &mut Vec<usize>| -> Option<(bool, bool)> {
+                // The line's last field ends before its `\r`, if any.
+                let last = ends.last_mut()?;
+                let crlf = *last > start && text.get(*last - 1) == Some(&b'\r');
+                if crlf {
+                    *last -= 1;
+                }
+                if *last == start && ends.len() == 1 {
+                    return None; // a blank line
+                }
+                let go_on = Self::line_of(this, text, start, ends, row_no, emit);
+                Some((go_on, crlf))
+            };
+        ends.clear();
+        separators(text, delim, |p| {
+            ends.push(p);
+            if text[p] == b'\n' {
+                lines += 1;
+                if let Some((more, crlf)) = line(self, start, &mut ends) {
+                    (used, used_lines) = if crlf { (p, lines - 1) } else { (p + 1, lines) };
+                    records += 1;
+                    if !more {
+                        go_on = false;
+                        return false;
+                    }
+                }
+                start = p + 1;
+                ends.clear();
             }
-            let joined: Vec<&str> = rec.iter().collect();
-            let text = joined.join(&char::from(delim).to_string());
-            if !emit(Piece::Malformed(row_no, text)) {
+            true
+        });
+        // The last line, without a line end (the text's end).
+        if go_on && start < text.len() {
+            ends.push(text.len());
+            if let Some((more, _)) = line(self, start, &mut ends) {
+                (used, used_lines, records) = (text.len(), lines, records + 1);
+                go_on = more;
+            }
+        }
+        ends.clear();
+        self.ends = ends;
+        let (byte, line_no, record) = (at.byte(), at.line(), at.record());
+        at.set_byte(byte + used as u64)
+            .set_line(line_no + used_lines)
+            .set_record(record + records);
+        (go_on, used)
+    }
+
+    /// Takes the line of `text` from `start` whose fields end at `ends` (not blank) as the
+    /// next record: a row when it has as many fields as the header, else (after the rows
+    /// before it, as a chunk) a malformed row. `false` when `emit` says to stop.
+    fn line_of(
+        &mut self,
+        text: &[u8],
+        start: usize,
+        ends: &[usize],
+        row_no: &mut u64,
+        emit: &mut dyn FnMut(Piece) -> bool,
+    ) -> bool {
+        *row_no += 1;
+        if ends.len() == self.width {
+            let field = |f: usize| {
+                let from = if f == 0 { start } else { ends[f - 1] + 1 };
+                text.get(from..ends[f]).unwrap_or_default()
+            };
+            return self.row(*row_no, &field, emit);
+        }
+        if !self.send(emit) {
+            return false;
+        }
+        let end = ends.last().copied().unwrap_or(start);
+        // UTF-8 (the text is clean) cut at ASCII bytes.
+        let line_text = String::from_utf8_lossy(text.get(start..end).unwrap_or_default());
+        emit(Piece::Malformed(*row_no, line_text.into_owned()))
+    }
+
+    /// Reads the rows of `rdr` (after `row_no` rows) as [`TextChunks::record`] takes them.
+    fn produce_csv<R: Read>(
+        &mut self,
+        rdr: &mut ::csv::Reader<R>,
+        mut row_no: u64,
+        delim: u8,
+        emit: &mut dyn FnMut(Piece) -> bool,
+    ) {
+        let mut rec = ::csv::StringRecord::new();
+        loop {
+            match rdr.read_record(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    if self.send(emit) {
+                        emit(Piece::Error(malformed(row_no + 1, &e)));
+                    }
+                    return;
+                }
+            }
+            row_no += 1;
+            if !self.record(&rec, row_no, delim, emit) {
                 return;
             }
         }
-        take(self, emit);
+        self.send(emit);
     }
 
     /// Reads every row after the header into `ing`: the text is read and split into checked
     /// chunks on this thread while `ing` takes them on another (in order, so rows, errors and
     /// rejections come out as a single thread would give them); in the browser, on this one.
-    fn read<R: Read, S: OrderSink>(
+    fn read<B: Read, S: OrderSink>(
         &mut self,
-        rdr: &mut ::csv::Reader<R>,
+        body: B,
         first: Option<&::csv::StringRecord>,
+        pos: ::csv::Position,
         delim: u8,
         opts: &ReadOptions,
         ing: Ingestor<S>,
@@ -371,7 +725,7 @@ impl TextChunks {
                 // (the channel is full), this thread checks the chunk before waiting: the
                 // check's work goes to whichever thread has room. Either way the same check of
                 // the same chunk, handed over in file order.
-                self.produce(rdr, first, delim, &mut |p| {
+                self.produce(body, first, pos, delim, &mut |p| {
                     #[cfg(test)]
                     if TEST_CHECK_ON_READER.with(std::cell::Cell::get) {
                         let mut p = p;
@@ -404,13 +758,19 @@ impl TextChunks {
         {
             let mut ing = ing;
             let mut failed = None;
-            self.produce(rdr, first, delim, &mut |p| match feed(p, &mut ing, opts) {
-                Ok(()) => !ing.abandoned(),
-                Err(e) => {
-                    failed = Some(e);
-                    false
-                }
-            });
+            self.produce(
+                body,
+                first,
+                pos,
+                delim,
+                &mut |p| match feed(p, &mut ing, opts) {
+                    Ok(()) => !ing.abandoned(),
+                    Err(e) => {
+                        failed = Some(e);
+                        false
+                    }
+                },
+            );
             failed.map_or(Ok(ing), Err)
         }
     }
@@ -582,3 +942,7 @@ fn read_whitespace<R: BufRead, S: OrderSink>(
         None => Err(Error::EmptyInput("the order log has no rows".into())),
     }
 }
+
+#[cfg(all(test, feature = "parquet"))]
+#[path = "csv_split_tests.rs"]
+mod split_tests;

@@ -437,6 +437,15 @@ pub(crate) fn encode_hybrid(values: &[u32], width: u32, out: &mut Vec<u8>) {
 /// Appends up to 8 values (zeros after them) in `width` bits each, least significant bit
 /// first: `width` bytes.
 fn pack_8(group: &[u32], width: u32, out: &mut Vec<u8>) {
+    if width <= 16 {
+        // All 8 values in one 128-bit word (every dictionary of at most 65 536 entries).
+        let mut acc = 0u128;
+        for (j, &v) in group.iter().enumerate() {
+            acc |= u128::from(v) << (j * width as usize);
+        }
+        out.extend_from_slice(&acc.to_le_bytes()[..width as usize]);
+        return;
+    }
     let mut words = [0u64; 5];
     for (j, &v) in group.iter().enumerate() {
         let bit = j * width as usize;

@@ -9,7 +9,8 @@ script; the last line of a cell wins), e.g. `--orders 1e6 --runs 3` into SMALL a
 1e7 --runs 1` into LARGE, tools `summary,report,polars,polars-report`. Prints one markdown row
 per cell of LARGE, in its order: wall times and ratios (Polars' time over kokyaku's, from the
 same run) at both sizes, time per order at LARGE over that at SMALL (1.00x: linear), and peak
-RSS at LARGE. Then the range of each ratio, with the cell of its worst.
+RSS at LARGE. Then the range of each ratio, with the cell of its worst. A tool a file does
+not hold (e.g. LARGE run with `--tools summary,polars` only) is a dash.
 """
 import json
 import sys
@@ -46,7 +47,7 @@ def main():
         row = [cell]
         for x, n in ((e, n_small), (d, n_large)):
             for k, p in (("summary", "polars"), ("report", "polars-report")):
-                if x is None:
+                if x is None or k not in x or p not in x:
                     row += ["-", "-"]
                     continue
                 r = w(x, p) / w(x, k)
@@ -57,15 +58,18 @@ def main():
         else:
             per = lambda t: (w(d, t) / n_large) / (w(e, t) / n_small)
             row.append(f"{per('summary'):.2f}× / {per('polars'):.2f}×")
-        row.append(" / ".join(f"{d[t]['peak_mib']:.0f}" for t in ("summary", "report", "polars")))
+        row.append(" / ".join(f"{d[t]['peak_mib']:.0f}" if t in d else "-" for t in ("summary", "report", "polars")))
         print("| " + " | ".join(row) + " |")
     print()
     for (n, k), v in sorted(ratios.items()):
         lo, hi = min(v), max(v)
         print(f"- {size(n)} {k}: {lo[0]:.2f}-{hi[0]:.2f}× (worst {lo[1]})")
-    mem = [(d[t]["peak_mib"] / d["polars"]["peak_mib"], t) for d in large.values() for t in ("summary", "report")]
+    mem = [(d[t]["peak_mib"] / d["polars"]["peak_mib"], t)
+           for d in large.values() for t in ("summary", "report") if t in d]
     for t in ("summary", "report"):
         m = [x for x, u in mem if u == t]
+        if not m:
+            continue
         print(f"- {l} peak {t} / Polars: {min(m):.2f}-{max(m):.2f}")
 
 

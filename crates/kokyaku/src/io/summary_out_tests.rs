@@ -332,29 +332,14 @@ fn money_dictionaries_hold_each_rows_text() {
     }
     // Left to the text column: more distinct amounts than u16 keys, one beyond i64, none.
     let many: Vec<Option<i128>> = (0..70_000).map(|i| Some(i * 3)).collect();
-    let huge = [Some(1), Some(i128::from(i64::MAX) + 1)];
-    let nulls = [None, None];
     let many_wide: Vec<Option<i128>> = (0..70_000).map(|i| Some(i * 1_000_003)).collect();
-    assert!(
-        money_dictionary(many.into_iter(), 70_000, 2)
-            .expect("ok")
-            .is_none()
-    );
-    assert!(
-        money_dictionary(many_wide.into_iter(), 70_000, 2)
-            .expect("ok")
-            .is_none()
-    );
-    assert!(
-        money_dictionary(huge.into_iter(), 2, 2)
-            .expect("ok")
-            .is_none()
-    );
-    assert!(
-        money_dictionary(nulls.into_iter(), 2, 2)
-            .expect("ok")
-            .is_none()
-    );
+    let huge = vec![Some(1), Some(i128::from(i64::MAX) + 1)];
+    let nulls = vec![None, None];
+    for units in [many, many_wide, huge, nulls] {
+        let n = units.len();
+        let got = money_dictionary(units.into_iter(), n, 2).expect("ok");
+        assert!(got.is_none(), "{n} amounts: a dictionary");
+    }
     // Exactly 65 536 distinct amounts still fit.
     let full: Vec<Option<i128>> = (0..65_536).map(|i| Some(i * 7)).collect();
     let a = money_dictionary(full.iter().copied(), full.len(), 0)

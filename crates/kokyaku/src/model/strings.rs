@@ -1943,9 +1943,17 @@ impl KeyText {
                 );
             }
             Self::Padded { prefix, width } => {
-                let digits = width - prefix.len();
-                buf.push_str(std::str::from_utf8(prefix).unwrap_or_default());
-                std::fmt::Write::write_fmt(buf, format_args!("{v:0digits$}")).ok();
+                // As the column writes it ([`push_padded`]): a prefix that was text and ASCII
+                // digits, UTF-8.
+                let mut bytes = std::mem::take(buf).into_bytes();
+                push_padded(
+                    &mut bytes,
+                    prefix,
+                    width - prefix.len(),
+                    v,
+                    &mut String::new(),
+                );
+                *buf = String::from_utf8(bytes).unwrap_or_default();
             }
         }
         buf

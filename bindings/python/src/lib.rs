@@ -8,6 +8,7 @@
 mod arrow;
 mod book;
 mod campaign;
+mod decimal;
 mod errors;
 mod frame;
 mod io;
@@ -49,6 +50,7 @@ fn _kokyaku(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(io::read_records_json, m)?)?;
     m.add_function(wrap_pyfunction!(io::read_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(frame::import_arrow, m)?)?;
+    m.add_function(wrap_pyfunction!(decimal::decimal_column, m)?)?;
     m.add_class::<frame::ArrowFrame>()?;
     m.add_function(wrap_pyfunction!(io::read_record_set_json, m)?)?;
     m.add_function(wrap_pyfunction!(ltv::ltv_call, m)?)?;

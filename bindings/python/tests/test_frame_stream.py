@@ -12,6 +12,7 @@ import kokyaku
 
 pd = pytest.importorskip("pandas")
 pa = pytest.importorskip("pyarrow")
+np = pytest.importorskip("numpy")
 
 OPTS = {"customer_col": "customer_id", "order_col": "order_id", "time_col": "ordered_at", "amount_col": "amount", "currency": "USD"}
 # Out-of-order days, a repeated order id (two lines of one order), a refund (negative amount),
@@ -132,6 +133,80 @@ def test_decimal_objects_equal_pyarrows_own_conversion(monkeypatch, chunk):
     got = _log._decimal_objects(col, to)
     assert got.combine_chunks().equals(pa.array(col, type=to, from_pandas=True))
     assert got.to_pylist() == [D("1.25"), None, D("3.00")]
+
+
+def _random_decimals(rng, n, scale):
+    """Decimals as exports and arithmetic make them: any sign, exponent and length (one to three
+    limbs of 19 digits and beyond), zeros of any exponent, results of arithmetic (whose digits
+    libmpdec may keep on the heap), NaN and None. Half the lists keep every value within
+    ``decimal128(38, scale)``."""
+    fits = rng.random() < 0.5
+    spare = max(0, 38 - scale - 6)  # digits a fitting value may have, its exponent up to 5
+    low, high, most = (max(-scale, -6), min(6, 37 - scale - spare), 10**spare) if fits else (-6, 6, 10**45)
+    out = []
+    for _ in range(n):
+        kind = rng.random()
+        if kind < 0.05:
+            out.append(None)
+        elif kind < 0.08:
+            out.append(D("NaN") if rng.random() < 0.5 else D("-NaN"))
+        elif kind < 0.2:
+            v = D(rng.choice(["1.10", "-7", "2.5"])) * D(rng.randint(-10**6, 10**6)) / D(rng.choice([1, 4, 8]))
+            out.append(v.quantize(D(1).scaleb(-scale), context=decimal.Context(prec=100)) if fits else v)
+        else:
+            digits = rng.randint(0, rng.choice([10, 10**6, 10**19, 10**38, most]) if fits else 10 ** rng.randint(0, 45))
+            out.append(D((rng.randint(0, 1), tuple(map(int, str(min(digits, most)))), rng.randint(low, high))))
+    return out
+
+
+@pytest.mark.parametrize("scale", [0, 2, 4, 38])
+def test_decimal_column_reads_each_value_as_pyarrow_converts_it(scale):
+    """`_kokyaku.decimal_column` reads the objects in place: each array it returns equals
+    pyarrow's own conversion, and it returns None exactly where that conversion refuses one of
+    the values (a finer scale, beyond 38 digits), leaving the column to the text route."""
+    import random
+
+    rng = random.Random(20261206 + scale)
+    to = pa.decimal128(38, scale)
+    taken = declined = 0
+    for _ in range(300):
+        values = _random_decimals(rng, rng.randint(0, 12), scale)
+        arr = np.array(values + [None], dtype=object)[:-1]  # a 1-d object array, even when empty
+        try:
+            want = pa.array(pd.Series(arr, dtype=object), type=to, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            want = None
+        got = kokyaku._kokyaku.decimal_column(arr, scale)
+        if want is None:
+            assert got is None, values
+            declined += 1
+        else:
+            assert got is not None, values
+            assert pa.table(got).column(0).combine_chunks().equals(want), values
+            taken += 1
+    assert taken > 60 and declined > 50  # both routes exercised
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [D("1.5"), "2.5"],  # text among the Decimals
+        [D("1.5"), float("nan")],  # a null pandas knows that is not None: its own route decides
+        [D("1.5"), pd.NA],
+        [D("Infinity")],
+        [D("sNaN")],
+        [type("Money", (D,), {})("1.5")],  # a subclass: its layout is not probed
+    ],
+)
+def test_decimal_column_leaves_other_objects_to_the_text_route(values):
+    """What `_kokyaku.decimal_column` does not read it declines (None): the text route and
+    pandas' own conversion then decide, as the tests above and below check."""
+    arr = np.array(values + [None], dtype=object)[:-1]
+    assert kokyaku._kokyaku.decimal_column(arr, 2) is None
+    plain = np.array([D("1.5"), D("2.25")], dtype=object)
+    assert kokyaku._kokyaku.decimal_column(list(plain), 2) is None  # a list, not an array
+    assert kokyaku._kokyaku.decimal_column(np.array([plain, plain]), 2) is None  # 2-d
+    assert kokyaku._kokyaku.decimal_column(np.array([D("1"), D("9"), D("2")], dtype=object)[::2], 2) is None
 
 
 @pytest.mark.parametrize(

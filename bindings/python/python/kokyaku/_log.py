@@ -158,16 +158,22 @@ _DECIMAL_CHUNK = 1 << 20
 
 def _decimal_objects(col: Any, to: Any) -> Any:
     """An ``object`` column of ``decimal.Decimal`` (nulls: what ``col.isna()`` says, pandas'
-    and pyarrow's rule) as a pyarrow decimal array of type ``to``: each value's text (CPython's
-    ``str``), cast by Arrow's decimal parser, a chunk at a time. The same values as
-    ``pa.array(col, type=to, from_pandas=True)``, about 15 % sooner (that call converts object
-    by object; reaching each Python object is most of either). A value that is not a Decimal,
-    or that does not fit ``to`` without
-    loss, raises ``TypeError`` or ``pa.ArrowInvalid``, as that call does."""
+    and pyarrow's rule) as a pyarrow decimal array of type ``to``. The same values as
+    ``pa.array(col, type=to, from_pandas=True)``. Decimals and ``None`` only, each exact in
+    ``to``: read from the objects by Rust (``_kokyaku.decimal_column``, about 5 ns a value).
+    Anything else (another null, a finer scale, a subclass, a Python whose decimal objects Rust
+    cannot read): each value's text (CPython's ``str``), cast by Arrow's decimal parser, a chunk
+    at a time, about 15 % sooner than that call. A value that is not a Decimal, or that does not
+    fit ``to`` without loss, raises ``TypeError`` or ``pa.ArrowInvalid``, as that call does."""
     import decimal
 
     import pyarrow as pa
 
+    # Read in place by Rust when every value is a Decimal (or None) of this Python's C decimal
+    # type and fits `to` exactly; otherwise (None back) through each value's text below.
+    table = _kokyaku.decimal_column(col.to_numpy(dtype=object), to.scale)
+    if table is not None:
+        return pa.table(table).column(0).cast(to)
     values = col.tolist()
     if set(map(type, values)) == {decimal.Decimal}:
         # Only `Decimal("NaN")` can be a null here: its text fails the cast, and the masked

@@ -302,7 +302,7 @@ class OrderLog:
         if kind == "polars":
             import polars as pl
 
-            return pl.DataFrame(table)
+            return pl.DataFrame(table.string_views())  # text as views: taken as they are
         import pyarrow as pa
 
         t = pa.table(table)
@@ -477,7 +477,7 @@ def _table_frame(frame: str | None, arrow: Any) -> Any:
     if kind == "polars":
         import polars as pl
 
-        return pl.DataFrame(table)
+        return pl.DataFrame(table.string_views())  # text as views: taken as they are
     import pyarrow as pa
 
     t = pa.table(table)

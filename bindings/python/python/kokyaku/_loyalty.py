@@ -67,7 +67,7 @@ def stages(log: Any, program: Any, frame: str | None, options: dict[str, Any]) -
     if kind == "polars":
         import polars as pl
 
-        return pl.DataFrame(table)
+        return pl.DataFrame(table.string_views())  # text as views: taken as they are
     import pyarrow as pa
 
     t = pa.table(table)

@@ -207,7 +207,7 @@ def _from_arrow(kind: str, table: Any) -> Any:
     if kind == "polars":
         import polars as pl
 
-        return pl.DataFrame(table)
+        return pl.DataFrame(table.string_views())  # text as views: taken as they are
     import pyarrow as pa
 
     t = pa.table(table)

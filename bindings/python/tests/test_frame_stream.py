@@ -71,6 +71,19 @@ def test_streamed_tables_equal_the_read_logs(kind, call, as_of):
     assert streamed.schema.equals(grouped.schema)
 
 
+@pytest.mark.parametrize("call", ["summary", "customers"])
+def test_polars_frames_out_equal_their_arrow_tables(call):
+    """A Polars frame out takes its text columns as string views (`ArrowTable.string_views`):
+    the same frame, `String` columns included, as Polars makes from the pyarrow table."""
+    pl = pytest.importorskip("polars")
+    for frame in frames().values():
+        for log in (kokyaku.from_frame(frame, **OPTS), read(frame, **OPTS)):
+            got = getattr(log, call)(frame="polars")
+            want = pl.from_arrow(getattr(log, call)(frame="pyarrow"))
+            assert got.schema == want.schema and got.equals(want)
+            assert got.schema["customer_id"] == pl.String
+
+
 def test_the_log_is_still_read_for_everything_else():
     log = kokyaku.from_frame(frames()["pandas"], **OPTS)
     first = log.customers(frame="pyarrow")

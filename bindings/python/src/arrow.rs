@@ -67,18 +67,15 @@ pub fn table_batch(t: &Table) -> Result<RecordBatch, BindingError> {
     })
 }
 
-/// `f` of each item, the items split in two halves by count and run on two threads.
+/// `f` of each item, the items split in two halves by count, the first on a helper thread
+/// (`kokyaku::par::join`: both here when no thread starts).
 fn in_two<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
     let (a, b) = items.split_at(items.len().div_ceil(2));
-    std::thread::scope(|scope| {
-        let second = scope.spawn(|| b.iter().map(&f).collect::<Vec<_>>());
-        let mut out: Vec<U> = a.iter().map(&f).collect();
-        match second.join() {
-            Ok(rest) => out.extend(rest),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-        out
-    })
+    let (mut out, rest) = kokyaku::par::join(&|| a.iter().map(&f).collect::<Vec<_>>(), || {
+        b.iter().map(&f).collect::<Vec<_>>()
+    });
+    out.extend(rest);
+    out
 }
 
 /// `text` as string views: a value of up to 12 bytes inside its view, a longer one as its
@@ -206,14 +203,16 @@ impl ArrowTable {
                     viewed[i] = v;
                 }
             }
+            // One batch's columns after another, each batch as wide as the schema.
             let width = self.schema.fields().len();
             let batches = self
                 .batches
                 .iter()
-                .zip(viewed.chunks(width.max(1)))
-                .map(|(b, cols)| {
+                .enumerate()
+                .map(|(k, b)| {
+                    let cols = viewed.get(k * width..(k + 1) * width).unwrap_or_default();
                     if width == 0 {
-                        return Ok(b.clone());
+                        return Ok(b.clone()); // no columns: the batch as it is, rows and all
                     }
                     RecordBatch::try_new(schema.clone(), cols.to_vec())
                 })

@@ -16,7 +16,7 @@ pub mod io;
 pub mod loyalty;
 pub mod ltv;
 pub mod model;
-mod par;
+pub mod par;
 pub mod repeat;
 pub mod report;
 pub mod rfm;

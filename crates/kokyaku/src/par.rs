@@ -5,7 +5,7 @@
 
 /// `(a(), b())`, with `a` on a helper thread when one can be started (else both here, `a`
 /// first). A panic in `a` resumes on this thread.
-pub(crate) fn join<RA: Send, RB>(a: &(impl Fn() -> RA + Sync), b: impl FnOnce() -> RB) -> (RA, RB) {
+pub fn join<RA: Send, RB>(a: &(impl Fn() -> RA + Sync), b: impl FnOnce() -> RB) -> (RA, RB) {
     #[cfg(not(target_arch = "wasm32"))]
     {
         std::thread::scope(|s| {

@@ -65,12 +65,12 @@ pub use plain::PlainBatch;
 pub(crate) use plain::{int_of_text, int_text};
 pub use summarize::{SummarizedLog, summarize_path, summarize_path_progress};
 #[cfg(feature = "parquet")]
-pub(crate) use summary_out::{date_array, int_array};
-#[cfg(feature = "parquet")]
 pub use summary_out::{
-    summary_record_batch, write_batch_csv, write_batch_parquet, write_summary_csv,
-    write_summary_parquet,
+    TextLayout, summary_record_batch, summary_record_batch_with, write_batch_csv,
+    write_batch_parquet, write_summary_csv, write_summary_parquet,
 };
+#[cfg(feature = "parquet")]
+pub(crate) use summary_out::{date_array, int_array};
 pub use time::TimeParser;
 
 use std::io::Read;

@@ -15,12 +15,16 @@ use std::sync::{Arc, Mutex};
 
 use std::ops::Range;
 
-use arrow_array::builder::{ArrayBuilder, Date32Builder, Int64Builder, StringBuilder};
+use arrow_array::builder::{
+    ArrayBuilder, Date32Builder, Int64Builder, StringBuilder, StringViewBuilder,
+};
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Float64Type, Int64Type};
+use arrow_array::types::{
+    ArrowDictionaryKeyType, Date32Type, Float64Type, Int64Type, UInt16Type, UInt32Type,
+};
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Date32Array, DictionaryArray, Int64Array, RecordBatch,
-    StringArray, UInt16Array,
+    Array, ArrayRef, BooleanArray, Date32Array, DictionaryArray, Int64Array, PrimitiveArray,
+    RecordBatch, StringArray, StringViewArray, UInt16Array,
 };
 use arrow_buffer::{BooleanBuffer, NullBuffer};
 use arrow_schema::{DataType, Field, Schema};
@@ -55,13 +59,45 @@ pub fn summary_record_batch(
     rfm: Option<&RfmScores>,
     cpm: Option<(&CpmResult, &CpmOptions)>,
 ) -> Result<RecordBatch> {
+    summary_record_batch_with(s, rfm, cpm, TextLayout::Utf8)
+}
+
+/// How the text columns of a per-customer record batch are laid out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TextLayout {
+    /// Arrow `Utf8`: offsets and the texts end to end (what Parquet, pyarrow and pandas take).
+    #[default]
+    Utf8,
+    /// Arrow string views (`Utf8View`), the layout Polars (and `DataFusion`) keep text in: a
+    /// 16-byte view per value, a value of up to 12 bytes inside its view. The money columns
+    /// are each distinct amount formatted once and a view per customer copied from it, the
+    /// labels a view per customer copied from the few labels' views: no text per customer is
+    /// formatted or copied but the ids (and those of more than 12 bytes only).
+    Views,
+}
+
+/// [`summary_record_batch`] with its text columns laid out as `text` says: the same values.
+///
+/// # Errors
+/// As [`summary_record_batch`].
+pub fn summary_record_batch_with(
+    s: &CustomerSummaries,
+    rfm: Option<&RfmScores>,
+    cpm: Option<(&CpmResult, &CpmOptions)>,
+    text: TextLayout,
+) -> Result<RecordBatch> {
     let out = SummaryColumns::new(s, rfm, cpm)?;
     let all: Vec<usize> = (0..out.names.len()).collect();
     let (left, right) = out.halves(&all);
     let rows = 0..s.len();
-    let (a, b) = crate::par::join(&|| out.build(&left, rows.clone()), || {
-        out.build(&right, rows.clone())
-    });
+    let build = |cols: &[usize]| match text {
+        TextLayout::Utf8 => out.build(cols, rows.clone()),
+        TextLayout::Views => cols
+            .iter()
+            .map(|&k| out.view_column(k, rows.clone()))
+            .collect(),
+    };
+    let (a, b) = crate::par::join(&|| build(&left), || build(&right));
     let mut arrays: Vec<Option<ArrayRef>> = vec![None; all.len()];
     for (&k, c) in left.iter().zip(a?).chain(right.iter().zip(b?)) {
         arrays[k] = Some(c);
@@ -210,7 +246,7 @@ impl<'a> SummaryColumns<'a> {
     /// Column `k` over customers `rows` for the Parquet writer: the label columns
     /// (subscription state, RFM segment, CPM class and name) as Arrow dictionaries of their
     /// few texts, a key per customer; the money columns as dictionaries of their distinct
-    /// amounts where they fit ([`money_dictionary`]); the others as [`Self::column`] builds
+    /// amounts where they fit ([`amount_dictionary`] with u16 keys, the page writer's limit); the others as [`Self::column`] builds
     /// them. The
     /// writer reads a label's text through its key, so the file is the same, byte for byte,
     /// as from the text column (tests), without copying a text per customer into a column
@@ -270,34 +306,76 @@ impl<'a> SummaryColumns<'a> {
                     .collect();
                 keyed(keys, texts)?
             }
-            "gross" | "refunds" | "net" => {
-                let s = self.s;
-                let v = match self.names[k] {
-                    "gross" => &s.gross_units,
-                    "refunds" => &s.refund_units,
-                    _ => &s.net_units,
-                };
-                let units = v[rows.clone()].iter().map(|&u| Some(u));
-                match money_dictionary(units, rows.len(), s.money_scale)? {
-                    Some(a) => a,
-                    None => self.column(k, rows)?,
-                }
-            }
-            "average_order_value" => {
-                let s = self.s;
-                // Every average is at one scale: the money's, at least cents.
-                let scale = s.money_scale.max(2);
-                let units = rows.clone().map(|i| {
-                    crate::summary::average_units(s.net_units[i], s.money_scale, s.orders[i])
-                        .map(|(q, _)| q)
-                });
-                match money_dictionary(units, rows.len(), scale)? {
-                    Some(a) => a,
+            "gross" | "refunds" | "net" | "average_order_value" => {
+                match self.money_keyed::<UInt16Type>(k, rows.clone())? {
+                    Some(a) => Arc::new(a),
                     None => self.column(k, rows)?,
                 }
             }
             _ => self.column(k, rows)?,
         })
+    }
+
+    /// Money column `k` (gross, refunds, net or average order value) over customers `rows` as
+    /// a dictionary of its distinct amounts' texts ([`amount_dictionary`]); `None` where that
+    /// does not fit `K` (or for another column).
+    fn money_keyed<K: ArrowDictionaryKeyType>(
+        &self,
+        k: usize,
+        rows: Range<usize>,
+    ) -> Result<Option<DictionaryArray<K>>>
+    where
+        K::Native: TryFrom<usize>,
+    {
+        let s = self.s;
+        let n = rows.len();
+        let v = match self.names[k] {
+            "gross" => &s.gross_units,
+            "refunds" => &s.refund_units,
+            "net" => &s.net_units,
+            "average_order_value" => {
+                // Every average is at one scale: the money's, at least cents.
+                let scale = s.money_scale.max(2);
+                let units = rows.map(|i| {
+                    crate::summary::average_units(s.net_units[i], s.money_scale, s.orders[i])
+                        .map(|(q, _)| q)
+                });
+                return amount_dictionary::<K>(units, n, scale);
+            }
+            _ => return Ok(None),
+        };
+        amount_dictionary::<K>(v[rows].iter().map(|&u| Some(u)), n, s.money_scale)
+    }
+
+    /// Column `k` over customers `rows` with its text as string views ([`TextLayout::Views`]):
+    /// ids through arrow-rs' view builder (a value of up to 12 bytes inside its view, longer
+    /// ones copied once into its blocks), money and labels as a view per distinct text gathered
+    /// by each customer's key (arrow-select's `take`); the other columns as [`Self::column`].
+    fn view_column(&self, k: usize, rows: Range<usize>) -> Result<ArrayRef> {
+        let keyed: ArrayRef = match self.names[k] {
+            "customer_id" => {
+                let (text, ends) = self.s.customer_id.raw();
+                let window = ends.get(rows.start..=rows.end);
+                if window.is_none() && !rows.is_empty() {
+                    return Err(malformed("fewer customer ids than customers"));
+                }
+                let mut b = StringViewBuilder::with_capacity(rows.len());
+                for w in window.unwrap_or_default().windows(2) {
+                    let id = text.get(w[0] as usize..w[1] as usize);
+                    let id = id.ok_or_else(|| malformed("a customer id off its text"))?;
+                    b.try_append_value(id).map_err(malformed)?;
+                }
+                return Ok(Arc::new(b.finish()));
+            }
+            "gross" | "refunds" | "net" | "average_order_value" => {
+                match self.money_keyed::<UInt32Type>(k, rows.clone())? {
+                    Some(a) => Arc::new(a),
+                    None => self.column(k, rows)?,
+                }
+            }
+            _ => self.parquet_column(k, rows)?,
+        };
+        text_views(&keyed)
     }
 
     /// Column `k` over customers `rows`.
@@ -445,21 +523,22 @@ impl<'a> SummaryColumns<'a> {
     }
 }
 
-/// A money column for the Parquet writer: `units` (one per row of `n`, `None` a null) at
-/// `scale` as an Arrow dictionary of their texts, each distinct amount formatted once and
-/// each row keyed by its units (a table indexed by the amount when they span less than
-/// [`super::parquet_pages::MAX_RANGE`], else a hash map of integers), so the page writer
-/// ([`super::parquet_pages`]) writes it as it writes labels: no text per row, no interning
-/// of text. `None` (the caller writes the text column) when an amount is beyond `i64`, when
-/// there are more than 65 536 distinct amounts (u16 keys, the page writer's limit) or none.
+/// `units` (one per row of `n`, `None` a null) at `scale` as a dictionary of their texts with
+/// keys of type `K`: each distinct amount formatted once, each row keyed by its units (a table
+/// indexed by the amount when they span less than [`super::parquet_pages::MAX_RANGE`], else a
+/// hash map of integers). `None` when an amount is beyond `i64`, when the distinct amounts
+/// outnumber `K`'s keys, or when there is no amount.
 ///
 /// # Errors
 /// `malformed_input` when the dictionary cannot be built (its text beyond 2 GiB).
-pub(crate) fn money_dictionary(
+pub(crate) fn amount_dictionary<K: ArrowDictionaryKeyType>(
     units: impl Iterator<Item = Option<i128>>,
     n: usize,
     scale: u32,
-) -> Result<Option<ArrayRef>> {
+) -> Result<Option<DictionaryArray<K>>>
+where
+    K::Native: TryFrom<usize>,
+{
     use super::parquet_pages::MAX_RANGE;
     // The amounts as `i64`, 0 in a null row, and the validity once a null shows.
     let mut values: Vec<i64> = Vec::with_capacity(n);
@@ -489,39 +568,42 @@ pub(crate) fn money_dictionary(
     }
     let is_valid = |i: usize| valid.get(i).is_none_or(|&v| v);
     let mut text = TextColumn::with_capacity(0, 0);
-    let mut keys: Vec<u16> = Vec::with_capacity(values.len());
+    let mut keys: Vec<K::Native> = Vec::with_capacity(values.len());
+    let zero = K::Native::default();
     // The key of a new amount: the next entry, its text appended.
-    let add = |x: i64, text: &mut TextColumn| -> Option<u16> {
-        let key = u16::try_from(text.len()).ok()?;
+    let add = |x: i64, text: &mut TextColumn| -> Option<K::Native> {
+        let key = K::Native::try_from(text.len()).ok()?;
         push_units_i64(text, x, scale);
         text.end_value();
         Some(key)
     };
     if hi.abs_diff(lo) < MAX_RANGE {
         // `lo <= x <= hi`: `x - lo` indexes the table.
-        let mut slot = vec![u32::MAX; (hi.abs_diff(lo) + 1) as usize];
+        let mut slot: Vec<Option<K::Native>> = vec![None; (hi.abs_diff(lo) + 1) as usize];
         for (i, &x) in values.iter().enumerate() {
             if !is_valid(i) {
-                keys.push(0);
+                keys.push(zero);
                 continue;
             }
             let Some(s) = slot.get_mut(x.abs_diff(lo) as usize) else {
                 return Ok(None);
             };
-            if *s == u32::MAX {
+            let key = if let Some(key) = *s {
+                key
+            } else {
                 let Some(key) = add(x, &mut text) else {
                     return Ok(None);
                 };
-                *s = u32::from(key);
-            }
-            keys.push(*s as u16);
+                *s.insert(key)
+            };
+            keys.push(key);
         }
     } else {
-        let mut seen: hashbrown::HashMap<i64, u16, foldhash::fast::FixedState> =
+        let mut seen: hashbrown::HashMap<i64, K::Native, foldhash::fast::FixedState> =
             hashbrown::HashMap::with_hasher(foldhash::fast::FixedState::default());
         for (i, &x) in values.iter().enumerate() {
             if !is_valid(i) {
-                keys.push(0);
+                keys.push(zero);
                 continue;
             }
             let key = match seen.entry(x) {
@@ -537,9 +619,35 @@ pub(crate) fn money_dictionary(
         }
     }
     let nulls = (!valid.is_empty()).then(|| NullBuffer::from(valid));
-    let keys = UInt16Array::new(keys.into(), nulls);
+    let keys = PrimitiveArray::<K>::new(keys.into(), nulls);
     let dict = DictionaryArray::try_new(keys, text.finish()?).map_err(malformed)?;
-    Ok(Some(Arc::new(dict)))
+    Ok(Some(dict))
+}
+
+/// `a` with its text as string views: a `Utf8` column converted by arrow-rs (views into its
+/// own buffer), a dictionary of `Utf8` texts (u16 or u32 keys) as the view of each key's text
+/// (a view per distinct text, gathered by arrow-select's `take`); other columns as they are.
+fn text_views(a: &ArrayRef) -> Result<ArrayRef> {
+    fn gather<K: ArrowDictionaryKeyType>(d: &DictionaryArray<K>) -> Result<Option<ArrayRef>> {
+        let Some(texts) = d.values().as_string_opt::<i32>() else {
+            return Ok(None);
+        };
+        let views: ArrayRef = Arc::new(StringViewArray::from(texts));
+        arrow_select::take::take(&views, d.keys(), None)
+            .map(Some)
+            .map_err(malformed)
+    }
+    if let Some(text) = a.as_string_opt::<i32>() {
+        return Ok(Arc::new(StringViewArray::from(text)));
+    }
+    let viewed = if let Some(d) = a.as_dictionary_opt::<UInt16Type>() {
+        gather(d)?
+    } else if let Some(d) = a.as_dictionary_opt::<UInt32Type>() {
+        gather(d)?
+    } else {
+        None
+    };
+    Ok(viewed.unwrap_or_else(|| Arc::clone(a)))
 }
 
 /// `cols` split in two groups of about equal total `weight`, each in column order.

@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 use proptest::prelude::*;
 
 use super::summary_out::{
-    summary_record_batch, write_batch_csv, write_batch_parquet, write_batch_parquet_in_groups,
-    write_summary_csv, write_summary_csv_in_blocks, write_summary_parquet,
-    write_summary_parquet_in_groups,
+    TextLayout, summary_record_batch, summary_record_batch_with, write_batch_csv,
+    write_batch_parquet, write_batch_parquet_in_groups, write_summary_csv,
+    write_summary_csv_in_blocks, write_summary_parquet, write_summary_parquet_in_groups,
 };
 use super::{ReadOptions, read_csv_str, table_to_record_batch, write_table_parquet};
 use crate::report::{AnalysisOptions, CustomerAnalysis};
@@ -42,6 +42,14 @@ fn check(rows: &[(u8, u16, i64, bool)], scale: u32) {
     let got = summary_record_batch(&ca.summary, Some(&ca.rfm), Some((&ca.cpm, &opts.cpm)))
         .expect("typed batch");
     assert_eq!(got, want);
+    let views = summary_record_batch_with(
+        &ca.summary,
+        Some(&ca.rfm),
+        Some((&ca.cpm, &opts.cpm)),
+        TextLayout::Views,
+    )
+    .expect("views batch");
+    same_as_views(&got, &views);
     let (mut a, mut b) = (Vec::new(), Vec::new());
     table.write_csv(&mut a).expect("csv");
     write_batch_csv(&got, &mut b).expect("csv");
@@ -79,6 +87,69 @@ fn check(rows: &[(u8, u16, i64, bool)], scale: u32) {
     write_batch_parquet_in_groups(&plain, &mut a, Some(3)).expect("parquet");
     write_summary_parquet_in_groups(&ca.summary, None, None, &mut b, Some(3)).expect("parquet");
     same_parquet(&a, &b, "no RFM / CPM");
+}
+
+/// `views` is `utf8` with each text column as valid string views of the same values (and
+/// nulls); every other column the same.
+fn same_as_views(utf8: &arrow_array::RecordBatch, views: &arrow_array::RecordBatch) {
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+    use arrow_schema::DataType;
+    assert_eq!(utf8.num_rows(), views.num_rows());
+    assert_eq!(utf8.num_columns(), views.num_columns());
+    for (k, (a, b)) in utf8.columns().iter().zip(views.columns()).enumerate() {
+        let name = utf8.schema().field(k).name().clone();
+        assert_eq!(views.schema().field(k).name(), &name);
+        if a.data_type() == &DataType::Utf8 {
+            assert_eq!(b.data_type(), &DataType::Utf8View, "{name}");
+            b.to_data().validate_full().expect("valid views");
+            let want: Vec<Option<&str>> = a.as_string::<i32>().iter().collect();
+            let got: Vec<Option<&str>> = b.as_string_view().iter().collect();
+            assert_eq!(got, want, "{name}");
+        } else {
+            assert_eq!(a, b, "{name}");
+        }
+    }
+}
+
+/// The views layout over what its shortcuts cannot take: ids and money texts longer than a
+/// view (12 bytes), more distinct amounts than u16 keys (u32 keys), amounts spanning more than
+/// the indexed table (the hash map), and beyond `i64` (text per row).
+#[test]
+fn string_views_hold_long_ids_and_many_amounts() {
+    let mut t = String::from("customer_id,placed_at,amount\n");
+    for i in 0..70_000_u64 {
+        let id = if i % 3 == 0 {
+            format!("customer-with-a-long-id-{i}")
+        } else {
+            format!("c{i}")
+        };
+        // Distinct amounts for most customers; a few beyond 12 characters of text.
+        let cents = if i % 1_000 == 0 {
+            123_456_789_012_345 + i
+        } else {
+            i * 7 + 1
+        };
+        let _ = writeln!(
+            t,
+            "{id},2024-01-{:02},{}",
+            1 + i % 28,
+            rust_decimal::Decimal::new(i64::try_from(cents).expect("fits"), 2)
+        );
+    }
+    let ing = read_csv_str(&t, &ReadOptions::default()).expect("read");
+    let opts = AnalysisOptions::default();
+    let ca = CustomerAnalysis::build(&ing.log, &opts).expect("analysis");
+    let (rfm, cpm) = (Some(&ca.rfm), Some((&ca.cpm, &opts.cpm)));
+    let utf8 = summary_record_batch(&ca.summary, rfm, cpm).expect("batch");
+    let views = summary_record_batch_with(&ca.summary, rfm, cpm, TextLayout::Views).expect("views");
+    same_as_views(&utf8, &views);
+    // Units beyond i64: the money columns' text per row.
+    let mut s = ca.summary.clone();
+    s.gross_units[0] = i128::from(i64::MAX) * 4;
+    let utf8 = summary_record_batch(&s, None, None).expect("batch");
+    let views = summary_record_batch_with(&s, None, None, TextLayout::Views).expect("views");
+    same_as_views(&utf8, &views);
 }
 
 /// `a` and `b` are Parquet files of the same rows in the same row groups, with the same
@@ -298,7 +369,11 @@ fn dictionary_rows(a: &arrow_array::ArrayRef) -> (Vec<Option<String>>, bool) {
 
 #[test]
 fn money_dictionaries_hold_each_rows_text() {
-    use super::summary_out::money_dictionary;
+    use super::summary_out::amount_dictionary;
+    let money_dictionary = |units: std::vec::IntoIter<Option<i128>>, n: usize, scale: u32| {
+        amount_dictionary::<arrow_array::types::UInt16Type>(units, n, scale)
+            .map(|d| d.map(|d| std::sync::Arc::new(d) as arrow_array::ArrayRef))
+    };
     let text = |u: i128, s: u32| rust_decimal::Decimal::from_i128_with_scale(u, s).to_string();
     // Amounts of a narrow span (the table indexed by amount), of a wide one (the hash map),
     // negative ones, both ends of i64, repeats, and nulls first, between and last.
@@ -320,7 +395,7 @@ fn money_dictionaries_hold_each_rows_text() {
     ];
     for (units, what) in [(narrow, "narrow"), (wide, "wide"), (ends, "ends")] {
         for scale in [0, 2, 4] {
-            let a = money_dictionary(units.iter().copied(), units.len(), scale)
+            let a = money_dictionary(units.clone().into_iter(), units.len(), scale)
                 .expect("built")
                 .expect("a dictionary");
             let (rows, distinct) = dictionary_rows(&a);
@@ -342,7 +417,7 @@ fn money_dictionaries_hold_each_rows_text() {
     }
     // Exactly 65 536 distinct amounts still fit.
     let full: Vec<Option<i128>> = (0..65_536).map(|i| Some(i * 7)).collect();
-    let a = money_dictionary(full.iter().copied(), full.len(), 0)
+    let a = money_dictionary(full.clone().into_iter(), full.len(), 0)
         .expect("ok")
         .expect("fits");
     assert_eq!(dictionary_rows(&a).0.len(), 65_536);

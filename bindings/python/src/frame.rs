@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 
 use crate::arrow::{self, ArrowTable};
 use crate::errors::call_detached;
-use crate::log::{OrderLog, parse, parts};
+use crate::log::{OrderLog, parse, parts, text_layout};
 
 /// The record batches of a frame and its read options.
 #[pyclass(frozen, module = "kokyaku._kokyaku")]
@@ -61,12 +61,15 @@ impl ArrowFrame {
     }
 
     /// The per-customer table (`parts`: summary, rfm, cpm or all) as an Arrow table, streamed
-    /// from the batches: the same table as `OrderLog.customers_arrow` of the read log.
+    /// from the batches: the same table as `OrderLog.customers_arrow` of the read log (text as
+    /// string views with `views`, the layout Polars keeps).
+    #[pyo3(signature = (options, parts_name, views=false))]
     fn customers_arrow(
         &self,
         py: Python<'_>,
         options: &str,
         parts_name: &str,
+        views: bool,
     ) -> PyResult<ArrowTable> {
         call_detached(py, || {
             kokyaku_binding_core::arrow::customers_batch(
@@ -75,6 +78,7 @@ impl ArrowFrame {
                 self.options.clone(),
                 parse(options)?,
                 parts(parts_name)?,
+                text_layout(views),
             )
         })
         .map(ArrowTable::new)

@@ -7,7 +7,7 @@ use kokyaku_binding_core::BindingError;
 use kokyaku_binding_core::api::{self, Log, Parts};
 use pyo3::prelude::*;
 
-use crate::arrow::{ArrowTable, table_batch};
+use crate::arrow::ArrowTable;
 use crate::errors::{call, call_detached};
 
 pub(crate) fn parse(json: &str) -> Result<serde_json::Value, BindingError> {
@@ -21,6 +21,15 @@ fn json<T: serde::Serialize>(t: &T) -> Result<String, BindingError> {
     serde_json::to_string(t).map_err(|e| {
         BindingError::new("panic", format!("internal error serialising a result: {e}"))
     })
+}
+
+/// String views (`Utf8View`, Polars' layout) for `views`, else `Utf8`.
+pub(crate) fn text_layout(views: bool) -> kokyaku::io::TextLayout {
+    if views {
+        kokyaku::io::TextLayout::Views
+    } else {
+        kokyaku::io::TextLayout::Utf8
+    }
 }
 
 pub(crate) fn parts(name: &str) -> Result<Parts, BindingError> {
@@ -88,16 +97,19 @@ impl OrderLog {
         call_detached(py, || json(&api::report(&self.inner, parse(options)?)?))
     }
 
-    /// The per-customer table (`parts`: summary, rfm, cpm or all) as an Arrow table.
+    /// The per-customer table (`parts`: summary, rfm, cpm or all) as an Arrow table, written
+    /// from the typed columns (text as string views with `views`, the layout Polars keeps).
+    #[pyo3(signature = (options, parts_name, views=false))]
     fn customers_arrow(
         &self,
         py: Python<'_>,
         options: &str,
         parts_name: &str,
+        views: bool,
     ) -> PyResult<ArrowTable> {
         call_detached(py, || {
-            let t = api::customers(&self.inner.log, parse(options)?, parts(parts_name)?)?;
-            table_batch(&t)
+            api::CustomerTable::of_log(&self.inner.log, parse(options)?, parts(parts_name)?)?
+                .record_batch_with(text_layout(views))
         })
         .map(ArrowTable::new)
     }

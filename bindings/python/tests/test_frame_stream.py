@@ -73,8 +73,9 @@ def test_streamed_tables_equal_the_read_logs(kind, call, as_of):
 
 @pytest.mark.parametrize("call", ["summary", "customers"])
 def test_polars_frames_out_equal_their_arrow_tables(call):
-    """A Polars frame out takes its text columns as string views (`ArrowTable.string_views`):
-    the same frame, `String` columns included, as Polars makes from the pyarrow table."""
+    """A Polars frame out is built with its text columns as string views by the core
+    (`TextLayout::Views`: money and labels gathered from a view per distinct text): the same
+    frame, `String` columns included, as Polars makes from the pyarrow (`Utf8`) table."""
     pl = pytest.importorskip("polars")
     for frame in frames().values():
         for log in (kokyaku.from_frame(frame, **OPTS), read(frame, **OPTS)):

@@ -364,10 +364,24 @@ impl CustomerTable {
     /// A malformed summary (never for one built here).
     #[cfg(feature = "arrow")]
     pub fn record_batch(&self) -> Result<arrow_array::RecordBatch, BindingError> {
-        Ok(io::summary_record_batch(
+        self.record_batch_with(io::TextLayout::Utf8)
+    }
+
+    /// The table as Arrow columns with its text laid out as `text` says (string views for
+    /// Polars): the same values as [`Self::record_batch`].
+    ///
+    /// # Errors
+    /// A malformed summary (never for one built here).
+    #[cfg(feature = "arrow")]
+    pub fn record_batch_with(
+        &self,
+        text: io::TextLayout,
+    ) -> Result<arrow_array::RecordBatch, BindingError> {
+        Ok(io::summary_record_batch_with(
             &self.summary,
             self.rfm.as_ref(),
             self.cpm(),
+            text,
         )?)
     }
 

@@ -41,16 +41,17 @@ pub fn read_batches(
 /// batches, as one record batch: the same table as [`crate::api::customers`] over
 /// [`read_batches`], but streamed (`kokyaku::io::summarize_record_batches`, the route of
 /// `kokyaku summary FILE`): no grouped log is built, and the typed columns are written straight
-/// into Arrow buffers (`kokyaku::io::summary_record_batch`). `read` holds the read options,
-/// `options` the analysis options.
+/// into Arrow buffers (`kokyaku::io::summary_record_batch_with`), their text laid out as
+/// `text` says. `read` holds the read options, `options` the analysis options.
 pub fn customers_batch(
     schema: &Arc<Schema>,
     batches: &[RecordBatch],
     read: Value,
     options: Value,
     parts: Parts,
+    text: kokyaku::io::TextLayout,
 ) -> Result<RecordBatch, BindingError> {
-    customers_of_batches(schema, batches, read, options, parts)?.record_batch()
+    customers_of_batches(schema, batches, read, options, parts)?.record_batch_with(text)
 }
 
 /// The per-customer analyses of a frame, streamed from its batches as [`customers_batch`]

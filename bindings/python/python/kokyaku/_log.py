@@ -295,14 +295,17 @@ class OrderLog:
                 return pd.DataFrame({c: cols["data"][c] for c in cols["columns"]})
             n = len(cols["data"][cols["columns"][0]]) if cols["columns"] else 0
             return [{c: cols["data"][c][i] for c in cols["columns"]} for i in range(n)]
+        # Polars keeps text as string views: the table is built so (a view per customer copied
+        # from each distinct amount's or label's view), and Polars takes it as it is.
+        views = kind == "polars"
         if self._log is None:  # a frame not read yet: streamed, as `kokyaku summary FILE` does
-            table = self._pending.customers_arrow(opts, parts)
+            table = self._pending.customers_arrow(opts, parts, views)
         else:
-            table = self._inner.customers_arrow(opts, parts)
+            table = self._inner.customers_arrow(opts, parts, views)
         if kind == "polars":
             import polars as pl
 
-            return pl.DataFrame(table.string_views())  # text as views: taken as they are
+            return pl.DataFrame(table)
         import pyarrow as pa
 
         t = pa.table(table)

@@ -246,8 +246,8 @@ impl<'a> SummaryColumns<'a> {
     /// Column `k` over customers `rows` for the Parquet writer: the label columns
     /// (subscription state, RFM segment, CPM class and name) as Arrow dictionaries of their
     /// few texts, a key per customer; the money columns as dictionaries of their distinct
-    /// amounts where they fit ([`amount_dictionary`] with u16 keys, the page writer's limit); the others as [`Self::column`] builds
-    /// them. The
+    /// amounts where they fit ([`amount_dictionary`] with u16 keys, the page writer's limit);
+    /// the others as [`Self::column`] builds them. The
     /// writer reads a label's text through its key, so the file is the same, byte for byte,
     /// as from the text column (tests), without copying a text per customer into a column
     /// first (a third of the time spent building the write's columns).

@@ -258,6 +258,62 @@ fn object_elements(
     Ok(Some((data as *const *mut ffi::PyObject, shape[0])))
 }
 
+/// Columns of at least this many values are read on two threads.
+const SPLIT_ROWS: usize = 1 << 16;
+
+/// The element pointers of an object array, the probed `Decimal` type and `None`: what a
+/// thread needs to read values (as addresses: raw pointers are not `Send`).
+struct Objects {
+    elements: *const *mut ffi::PyObject,
+    ty: *mut ffi::PyTypeObject,
+    none: *mut ffi::PyObject,
+}
+
+// SAFETY: `Objects` is only read, and only while the thread that made it holds the GIL and runs
+// no Python code (`decimal_column`): the array and every object it points to stay alive and
+// unchanged for as long as any thread reads them, and reading immutable memory from two
+// threads is not a race.
+unsafe impl Sync for Objects {}
+
+impl Objects {
+    /// The units of elements `rows` and their validity (`None`: all valid), or `None` where a
+    /// value is not read exactly (the column declines).
+    fn read(
+        &self,
+        rows: std::ops::Range<usize>,
+        scale: u32,
+    ) -> Option<(Vec<i128>, Option<Vec<bool>>)> {
+        let (start, end) = (rows.start, rows.end);
+        let mut out = Vec::with_capacity(end - start);
+        let mut valid: Option<Vec<bool>> = None;
+        for row in rows {
+            prefetch(self.elements, row + AHEAD, end);
+            // SAFETY: the array (alive for the call) is a contiguous array of at least `end`
+            // object pointers, each a strong reference it holds; with the GIL held by the
+            // calling thread and no Python code run, none of them is released while read.
+            let v = unsafe { self.elements.add(row).read() };
+            let value = if v == self.none {
+                None
+            // SAFETY: `v` is a live object (above).
+            } else if unsafe { ffi::Py_TYPE(v) } == self.ty {
+                // SAFETY: `v` is alive and exactly of the probed type.
+                let f = unsafe { fields(v) };
+                units(&f, scale).ok()?
+            } else {
+                return None;
+            };
+            if value.is_none() && valid.is_none() {
+                valid = Some(vec![true; row - start]);
+            }
+            if let Some(valid) = &mut valid {
+                valid.push(value.is_some());
+            }
+            out.push(value.unwrap_or(0));
+        }
+        Some((out, valid))
+    }
+}
+
 /// A numpy array of `decimal.Decimal` objects (or `None`, a null; a pandas `object` column's
 /// `to_numpy()`) as a one-column Arrow table of `decimal128(38, scale)`, read from the objects in
 /// place; `None` when this route declines (see the module docs): then the caller converts each
@@ -279,35 +335,25 @@ pub fn decimal_column(
     }
     let ty = ty.as_ptr().cast::<ffi::PyTypeObject>();
     let none = py.None().as_ptr();
-    let mut out = Vec::with_capacity(n);
-    let mut valid: Option<Vec<bool>> = None;
-    for row in 0..n {
-        prefetch(elements, row + AHEAD, n);
-        // SAFETY: `values` (alive for this call) is a contiguous array of `n` object pointers,
-        // each a strong reference it holds; with the GIL held and no Python code run in this
-        // loop, none of them is released while it is read.
-        let v = unsafe { elements.add(row).read() };
-        let value = if v == none {
-            None
-        // SAFETY: `v` is a live object (above).
-        } else if unsafe { ffi::Py_TYPE(v) } == ty {
-            // SAFETY: `v` is alive and exactly of the probed type.
-            let f = unsafe { fields(v) };
-            match units(&f, scale) {
-                Ok(u) => u,
-                Err(()) => return Ok(None),
-            }
-        } else {
-            return Ok(None);
-        };
-        if value.is_none() && valid.is_none() {
-            valid = Some(vec![true; row]);
+    let objects = Objects { elements, ty, none };
+    // Two halves on two threads (the reads are cache misses, one object after another); the
+    // GIL stays held by this thread throughout, so no Python code runs while either reads.
+    let half = if n >= SPLIT_ROWS { n / 2 } else { n };
+    let (a, b) = kokyaku::par::join(&|| objects.read(0..half, scale), || {
+        objects.read(half..n, scale)
+    });
+    let (Some((mut out, valid_a)), Some((rest, valid_b))) = (a, b) else {
+        return Ok(None);
+    };
+    let valid = match (valid_a, valid_b) {
+        (None, None) => None,
+        (a, b) => {
+            let mut v = a.unwrap_or_else(|| vec![true; out.len()]);
+            v.extend(b.unwrap_or_else(|| vec![true; rest.len()]));
+            Some(v)
         }
-        if let Some(valid) = &mut valid {
-            valid.push(value.is_some());
-        }
-        out.push(value.unwrap_or(0));
-    }
+    };
+    out.extend(rest);
     let nulls = valid.map(Into::into);
     let precision_scale = i8::try_from(scale).unwrap_or(38);
     let array = Decimal128Array::new(out.into(), nulls)

@@ -201,6 +201,28 @@ def test_decimal_column_reads_each_value_as_pyarrow_converts_it(scale):
     assert taken > 60 and declined > 50  # both routes exercised
 
 
+def test_decimal_column_reads_long_columns_in_two_halves():
+    """A column of 65 536 values or more is read on two threads, half each: the same array as
+    pyarrow's, nulls only in one half or the other, and a declined value in either half
+    declines the whole column."""
+    rng = __import__("random").Random(7)
+    n = 70_001
+    base = [D(rng.randint(-(10**9), 10**9)).scaleb(-2) for _ in range(n)]
+    to = pa.decimal128(38, 2)
+    for nulls in ([], [5], [n - 3], [0, n // 2, n - 1]):
+        values = list(base)
+        for i in nulls:
+            values[i] = None
+        arr = np.array(values, dtype=object)
+        want = pa.array(pd.Series(arr, dtype=object), type=to, from_pandas=True)
+        got = kokyaku._kokyaku.decimal_column(arr, 2)
+        assert pa.table(got).column(0).combine_chunks().equals(want), nulls
+    for at in (1, n - 2):
+        values = list(base)
+        values[at] = D("0.001")  # finer than the scale
+        assert kokyaku._kokyaku.decimal_column(np.array(values, dtype=object), 2) is None, at
+
+
 @pytest.mark.parametrize(
     "values",
     [

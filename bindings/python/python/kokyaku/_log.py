@@ -160,7 +160,8 @@ def _decimal_objects(col: Any, to: Any) -> Any:
     """An ``object`` column of ``decimal.Decimal`` (nulls: what ``col.isna()`` says, pandas'
     and pyarrow's rule) as a pyarrow decimal array of type ``to``. The same values as
     ``pa.array(col, type=to, from_pandas=True)``. Decimals and ``None`` only, each exact in
-    ``to``: read from the objects by Rust (``_kokyaku.decimal_column``, 26-45 ns a value).
+    ``to``: read from the objects by Rust (``_kokyaku.decimal_column``, on two threads from
+    65 536 values: 10M values in 0.12 s).
     Anything else (another null, a finer scale, a subclass, a Python whose decimal objects Rust
     cannot read): each value's text (CPython's ``str``), cast by Arrow's decimal parser, a chunk
     at a time, about 15 % sooner than that call. A value that is not a Decimal, or that does not

@@ -90,12 +90,10 @@ pub fn summary_record_batch_with(
     let all: Vec<usize> = (0..out.names.len()).collect();
     let (left, right) = out.halves(&all);
     let rows = 0..s.len();
-    let build = |cols: &[usize]| match text {
-        TextLayout::Utf8 => out.build(cols, rows.clone()),
-        TextLayout::Views => cols
-            .iter()
-            .map(|&k| out.view_column(k, rows.clone()))
-            .collect(),
+    let build = |cols: &[usize]| {
+        cols.iter()
+            .map(|&k| out.laid_out(k, rows.clone(), text))
+            .collect::<Result<Vec<_>>>()
     };
     let (a, b) = crate::par::join(&|| build(&left), || build(&right));
     let mut arrays: Vec<Option<ArrayRef>> = vec![None; all.len()];
@@ -240,7 +238,9 @@ impl<'a> SummaryColumns<'a> {
 
     /// Columns `cols` over customers `rows`.
     pub(crate) fn build(&self, cols: &[usize], rows: Range<usize>) -> Result<Vec<ArrayRef>> {
-        cols.iter().map(|&k| self.column(k, rows.clone())).collect()
+        cols.iter()
+            .map(|&k| self.laid_out(k, rows.clone(), TextLayout::Utf8))
+            .collect()
     }
 
     /// Column `k` over customers `rows` for the Parquet writer: the label columns
@@ -347,13 +347,15 @@ impl<'a> SummaryColumns<'a> {
         amount_dictionary::<K>(v[rows].iter().map(|&u| Some(u)), n, s.money_scale)
     }
 
-    /// Column `k` over customers `rows` with its text as string views ([`TextLayout::Views`]):
-    /// ids through arrow-rs' view builder (a value of up to 12 bytes inside its view, longer
-    /// ones copied once into its blocks), money and labels as a view per distinct text gathered
-    /// by each customer's key (arrow-select's `take`); the other columns as [`Self::column`].
-    fn view_column(&self, k: usize, rows: Range<usize>) -> Result<ArrayRef> {
+    /// Column `k` over customers `rows` with its text laid out as `text` says. Money and
+    /// labels are keyed first (each distinct amount formatted once, [`amount_dictionary`]; the
+    /// labels' few texts) and each customer's text gathered by its key (arrow-select's `take`:
+    /// a copy of a view, or of a few bytes, per customer, not a number formatted per customer).
+    /// As views, ids go through arrow-rs' view builder (a value of up to 12 bytes inside its
+    /// view, longer ones copied once into its blocks). Other columns as [`Self::column`].
+    fn laid_out(&self, k: usize, rows: Range<usize>, text: TextLayout) -> Result<ArrayRef> {
         let keyed: ArrayRef = match self.names[k] {
-            "customer_id" => {
+            "customer_id" if text == TextLayout::Views => {
                 let (text, ends) = self.s.customer_id.raw();
                 let window = ends.get(rows.start..=rows.end);
                 if window.is_none() && !rows.is_empty() {
@@ -375,7 +377,10 @@ impl<'a> SummaryColumns<'a> {
             }
             _ => self.parquet_column(k, rows)?,
         };
-        text_views(&keyed)
+        match text {
+            TextLayout::Utf8 => texts_of(&keyed),
+            TextLayout::Views => text_views(&keyed),
+        }
     }
 
     /// Column `k` over customers `rows`.
@@ -622,6 +627,21 @@ where
     let keys = PrimitiveArray::<K>::new(keys.into(), nulls);
     let dict = DictionaryArray::try_new(keys, text.finish()?).map_err(malformed)?;
     Ok(Some(dict))
+}
+
+/// `a` with a dictionary of `Utf8` texts (u16 or u32 keys) as the `Utf8` text of each key
+/// (arrow-select's `take`); other columns as they are.
+fn texts_of(a: &ArrayRef) -> Result<ArrayRef> {
+    fn gather<K: ArrowDictionaryKeyType>(d: &DictionaryArray<K>) -> Result<ArrayRef> {
+        arrow_select::take::take(d.values(), d.keys(), None).map_err(malformed)
+    }
+    if let Some(d) = a.as_dictionary_opt::<UInt16Type>() {
+        gather(d)
+    } else if let Some(d) = a.as_dictionary_opt::<UInt32Type>() {
+        gather(d)
+    } else {
+        Ok(Arc::clone(a))
+    }
 }
 
 /// `a` with its text as string views: a `Utf8` column converted by arrow-rs (views into its

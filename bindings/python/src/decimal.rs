@@ -89,6 +89,12 @@ unsafe fn fields(obj: *mut ffi::PyObject) -> Fields {
 /// The value of `f` in units of `10^-scale`, if it is finite and exact within
 /// `decimal128(38, scale)`; `Ok(None)` for a quiet NaN (a null to pandas), `Err(())` otherwise.
 fn units(f: &Fields, scale: u32) -> Result<Option<i128>, ()> {
+    // The common case first: one limb, finite, already at the column's scale (the exponent of
+    // a value read from a decimal column): the limb is the magnitude.
+    if f.len == 1 && f.flags & (INF | NAN | SNAN) == 0 && f.exp == -i64::from(scale) {
+        let v = i128::from(f.limbs[0]);
+        return Ok(Some(if f.flags & NEG != 0 { -v } else { v }));
+    }
     if f.flags & (INF | SNAN) != 0 {
         return Err(());
     }

@@ -61,24 +61,25 @@ impl ArrowFrame {
     }
 
     /// The per-customer table (`parts`: summary, rfm, cpm or all) as an Arrow table, streamed
-    /// from the batches: the same table as `OrderLog.customers_arrow` of the read log (text as
-    /// string views with `views`, the layout Polars keeps).
-    #[pyo3(signature = (options, parts_name, views=false))]
+    /// from the batches: the same table as `OrderLog.customers_arrow` of the read log, its
+    /// text laid out as `text` names (`utf8`, `views`, `large`).
+    #[pyo3(signature = (options, parts_name, text="utf8"))]
     fn customers_arrow(
         &self,
         py: Python<'_>,
         options: &str,
         parts_name: &str,
-        views: bool,
+        text: &str,
     ) -> PyResult<ArrowTable> {
         call_detached(py, || {
+            let layout = text_layout(text)?;
             kokyaku_binding_core::arrow::customers_batch(
                 &self.schema,
                 &self.batches,
                 self.options.clone(),
                 parse(options)?,
                 parts(parts_name)?,
-                text_layout(views),
+                layout,
             )
         })
         .map(ArrowTable::new)

@@ -23,13 +23,20 @@ fn json<T: serde::Serialize>(t: &T) -> Result<String, BindingError> {
     })
 }
 
-/// String views (`Utf8View`, Polars' layout) for `views`, else `Utf8`.
-pub(crate) fn text_layout(views: bool) -> kokyaku::io::TextLayout {
-    if views {
-        kokyaku::io::TextLayout::Views
-    } else {
-        kokyaku::io::TextLayout::Utf8
-    }
+/// The text layout named `name`: `utf8`, `views` (Polars' `Utf8View`) or `large` (`LargeUtf8`,
+/// pandas' Arrow-backed strings).
+pub(crate) fn text_layout(name: &str) -> Result<kokyaku::io::TextLayout, BindingError> {
+    Ok(match name {
+        "utf8" => kokyaku::io::TextLayout::Utf8,
+        "views" => kokyaku::io::TextLayout::Views,
+        "large" => kokyaku::io::TextLayout::LargeUtf8,
+        other => {
+            return Err(BindingError::option(
+                "text",
+                format!("'{other}': use utf8, views or large"),
+            ));
+        }
+    })
 }
 
 pub(crate) fn parts(name: &str) -> Result<Parts, BindingError> {
@@ -98,18 +105,19 @@ impl OrderLog {
     }
 
     /// The per-customer table (`parts`: summary, rfm, cpm or all) as an Arrow table, written
-    /// from the typed columns (text as string views with `views`, the layout Polars keeps).
-    #[pyo3(signature = (options, parts_name, views=false))]
+    /// from the typed columns, its text laid out as `text` names ([`text_layout`]).
+    #[pyo3(signature = (options, parts_name, text="utf8"))]
     fn customers_arrow(
         &self,
         py: Python<'_>,
         options: &str,
         parts_name: &str,
-        views: bool,
+        text: &str,
     ) -> PyResult<ArrowTable> {
         call_detached(py, || {
+            let layout = text_layout(text)?;
             api::CustomerTable::of_log(&self.inner.log, parse(options)?, parts(parts_name)?)?
-                .record_batch_with(text_layout(views))
+                .record_batch_with(layout)
         })
         .map(ArrowTable::new)
     }

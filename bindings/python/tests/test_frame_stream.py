@@ -85,6 +85,19 @@ def test_polars_frames_out_equal_their_arrow_tables(call):
             assert got.schema["customer_id"] == pl.String
 
 
+@pytest.mark.parametrize("call", ["summary", "customers"])
+def test_pandas_frames_out_equal_their_arrow_tables(call):
+    """A pandas frame out is built with 64-bit text offsets by the core (`TextLayout::LargeUtf8`,
+    what pandas' Arrow-backed strings hold): the same frame, dtypes included, as pandas makes
+    from the pyarrow (`string`) table."""
+    for frame in frames().values():
+        for log in (kokyaku.from_frame(frame, **OPTS), read(frame, **OPTS)):
+            got = getattr(log, call)(frame="pandas")
+            want = getattr(log, call)(frame="pyarrow").to_pandas(split_blocks=True)
+            assert got.dtypes.equals(want.dtypes)
+            pd.testing.assert_frame_equal(got, want)
+
+
 def test_the_log_is_still_read_for_everything_else():
     log = kokyaku.from_frame(frames()["pandas"], **OPTS)
     first = log.customers(frame="pyarrow")

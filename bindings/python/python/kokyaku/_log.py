@@ -296,13 +296,14 @@ class OrderLog:
                 return pd.DataFrame({c: cols["data"][c] for c in cols["columns"]})
             n = len(cols["data"][cols["columns"][0]]) if cols["columns"] else 0
             return [{c: cols["data"][c][i] for c in cols["columns"]} for i in range(n)]
-        # Polars keeps text as string views: the table is built so (a view per customer copied
-        # from each distinct amount's or label's view), and Polars takes it as it is.
-        views = kind == "polars"
+        # Text laid out as the frame keeps it, taken without a conversion: Polars keeps string
+        # views (a view per customer copied from each distinct amount's or label's view),
+        # pandas' Arrow-backed strings (pandas 3's `str`) 64-bit offsets; pyarrow gets `string`.
+        text = {"polars": "views", "pandas": "large"}.get(kind, "utf8")
         if self._log is None:  # a frame not read yet: streamed, as `kokyaku summary FILE` does
-            table = self._pending.customers_arrow(opts, parts, views)
+            table = self._pending.customers_arrow(opts, parts, text)
         else:
-            table = self._inner.customers_arrow(opts, parts, views)
+            table = self._inner.customers_arrow(opts, parts, text)
         if kind == "polars":
             import polars as pl
 

@@ -16,15 +16,15 @@ use std::sync::{Arc, Mutex};
 use std::ops::Range;
 
 use arrow_array::builder::{
-    ArrayBuilder, Date32Builder, Int64Builder, StringBuilder, StringViewBuilder,
+    ArrayBuilder, Date32Builder, Int64Builder, LargeStringBuilder, StringBuilder, StringViewBuilder,
 };
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     ArrowDictionaryKeyType, Date32Type, Float64Type, Int64Type, UInt16Type, UInt32Type,
 };
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Date32Array, DictionaryArray, Int64Array, PrimitiveArray,
-    RecordBatch, StringArray, StringViewArray, UInt16Array,
+    Array, ArrayRef, BooleanArray, Date32Array, DictionaryArray, Int64Array, LargeStringArray,
+    PrimitiveArray, RecordBatch, StringArray, StringViewArray, UInt16Array,
 };
 use arrow_buffer::{BooleanBuffer, NullBuffer};
 use arrow_schema::{DataType, Field, Schema};
@@ -74,6 +74,9 @@ pub enum TextLayout {
     /// labels a view per customer copied from the few labels' views: no text per customer is
     /// formatted or copied but the ids (and those of more than 12 bytes only).
     Views,
+    /// Arrow `LargeUtf8` (64-bit offsets): what pandas' Arrow-backed strings hold (pandas 3's
+    /// default `str` dtype), which pandas otherwise converts each text column to.
+    LargeUtf8,
 }
 
 /// [`summary_record_batch`] with its text columns laid out as `text` says: the same values.
@@ -355,17 +358,31 @@ impl<'a> SummaryColumns<'a> {
     /// view, longer ones copied once into its blocks). Other columns as [`Self::column`].
     fn laid_out(&self, k: usize, rows: Range<usize>, text: TextLayout) -> Result<ArrayRef> {
         let keyed: ArrayRef = match self.names[k] {
-            "customer_id" if text == TextLayout::Views => {
-                let (text, ends) = self.s.customer_id.raw();
+            "customer_id" if text != TextLayout::Utf8 => {
+                let (ids, ends) = self.s.customer_id.raw();
                 let window = ends.get(rows.start..=rows.end);
                 if window.is_none() && !rows.is_empty() {
                     return Err(malformed("fewer customer ids than customers"));
                 }
-                let mut b = StringViewBuilder::with_capacity(rows.len());
-                for w in window.unwrap_or_default().windows(2) {
-                    let id = text.get(w[0] as usize..w[1] as usize);
-                    let id = id.ok_or_else(|| malformed("a customer id off its text"))?;
-                    b.try_append_value(id).map_err(malformed)?;
+                let window = window.unwrap_or_default();
+                let each = window.windows(2).map(|w| {
+                    ids.get(w[0] as usize..w[1] as usize)
+                        .ok_or_else(|| malformed("a customer id off its text"))
+                });
+                if text == TextLayout::Views {
+                    let mut b = StringViewBuilder::with_capacity(rows.len());
+                    for id in each {
+                        b.try_append_value(id?).map_err(malformed)?;
+                    }
+                    return Ok(Arc::new(b.finish()));
+                }
+                let bytes = match (window.first(), window.last()) {
+                    (Some(&a), Some(&b)) => b.saturating_sub(a) as usize,
+                    _ => 0,
+                };
+                let mut b = LargeStringBuilder::with_capacity(rows.len(), bytes);
+                for id in each {
+                    b.append_value(id?);
                 }
                 return Ok(Arc::new(b.finish()));
             }
@@ -380,6 +397,7 @@ impl<'a> SummaryColumns<'a> {
         match text {
             TextLayout::Utf8 => texts_of(&keyed),
             TextLayout::Views => text_views(&keyed),
+            TextLayout::LargeUtf8 => large_texts(&keyed),
         }
     }
 
@@ -642,6 +660,33 @@ fn texts_of(a: &ArrayRef) -> Result<ArrayRef> {
     } else {
         Ok(Arc::clone(a))
     }
+}
+
+/// `a` with its text as `LargeUtf8`: a dictionary of `Utf8` texts (u16 or u32 keys) as each
+/// key's text (its few texts widened, then arrow-select's `take`), a `Utf8` column widened
+/// value by value (only money beyond `i64` or without any amount comes so); other columns as
+/// they are.
+fn large_texts(a: &ArrayRef) -> Result<ArrayRef> {
+    fn gather<K: ArrowDictionaryKeyType>(d: &DictionaryArray<K>) -> Result<Option<ArrayRef>> {
+        let Some(texts) = d.values().as_string_opt::<i32>() else {
+            return Ok(None);
+        };
+        let large: ArrayRef = Arc::new(texts.iter().collect::<LargeStringArray>());
+        arrow_select::take::take(&large, d.keys(), None)
+            .map(Some)
+            .map_err(malformed)
+    }
+    if let Some(text) = a.as_string_opt::<i32>() {
+        return Ok(Arc::new(text.iter().collect::<LargeStringArray>()));
+    }
+    let large = if let Some(d) = a.as_dictionary_opt::<UInt16Type>() {
+        gather(d)?
+    } else if let Some(d) = a.as_dictionary_opt::<UInt32Type>() {
+        gather(d)?
+    } else {
+        None
+    };
+    Ok(large.unwrap_or_else(|| Arc::clone(a)))
 }
 
 /// `a` with its text as string views: a `Utf8` column converted by arrow-rs (views into its

@@ -50,6 +50,14 @@ fn check(rows: &[(u8, u16, i64, bool)], scale: u32) {
     )
     .expect("views batch");
     same_as_views(&got, &views);
+    let large = summary_record_batch_with(
+        &ca.summary,
+        Some(&ca.rfm),
+        Some((&ca.cpm, &opts.cpm)),
+        TextLayout::LargeUtf8,
+    )
+    .expect("large batch");
+    same_as_views(&got, &large);
     let (mut a, mut b) = (Vec::new(), Vec::new());
     table.write_csv(&mut a).expect("csv");
     write_batch_csv(&got, &mut b).expect("csv");
@@ -89,8 +97,8 @@ fn check(rows: &[(u8, u16, i64, bool)], scale: u32) {
     same_parquet(&a, &b, "no RFM / CPM");
 }
 
-/// `views` is `utf8` with each text column as valid string views of the same values (and
-/// nulls); every other column the same.
+/// `views` is `utf8` with each text column as valid string views (or `LargeUtf8`) of the same
+/// values (and nulls); every other column the same.
 fn same_as_views(utf8: &arrow_array::RecordBatch, views: &arrow_array::RecordBatch) {
     use arrow_array::Array;
     use arrow_array::cast::AsArray;
@@ -101,10 +109,13 @@ fn same_as_views(utf8: &arrow_array::RecordBatch, views: &arrow_array::RecordBat
         let name = utf8.schema().field(k).name().clone();
         assert_eq!(views.schema().field(k).name(), &name);
         if a.data_type() == &DataType::Utf8 {
-            assert_eq!(b.data_type(), &DataType::Utf8View, "{name}");
-            b.to_data().validate_full().expect("valid views");
+            b.to_data().validate_full().expect("valid text");
             let want: Vec<Option<&str>> = a.as_string::<i32>().iter().collect();
-            let got: Vec<Option<&str>> = b.as_string_view().iter().collect();
+            let got: Vec<Option<&str>> = match b.data_type() {
+                DataType::Utf8View => b.as_string_view().iter().collect(),
+                DataType::LargeUtf8 => b.as_string::<i64>().iter().collect(),
+                other => panic!("{name}: {other}"),
+            };
             assert_eq!(got, want, "{name}");
         } else {
             assert_eq!(a, b, "{name}");
@@ -112,13 +123,13 @@ fn same_as_views(utf8: &arrow_array::RecordBatch, views: &arrow_array::RecordBat
     }
 }
 
-/// The views layout over what its shortcuts cannot take: ids and money texts longer than a
+/// The views and `LargeUtf8` layouts over what their shortcuts cannot take: ids and money texts longer than a
 /// view (12 bytes), more distinct amounts than u16 keys (u32 keys), amounts spanning more than
 /// the indexed table (the hash map), and beyond `i64` (text per row).
 #[test]
 fn string_views_hold_long_ids_and_many_amounts() {
     let mut t = String::from("customer_id,placed_at,amount\n");
-    for i in 0..70_000_u64 {
+    for i in 0..70_000_i64 {
         let id = if i % 3 == 0 {
             format!("customer-with-a-long-id-{i}")
         } else {
@@ -130,26 +141,24 @@ fn string_views_hold_long_ids_and_many_amounts() {
         } else {
             i * 7 + 1
         };
-        let _ = writeln!(
-            t,
-            "{id},2024-01-{:02},{}",
-            1 + i % 28,
-            rust_decimal::Decimal::new(i64::try_from(cents).expect("fits"), 2)
-        );
+        let amount = rust_decimal::Decimal::new(cents, 2);
+        let _ = writeln!(t, "{id},2024-01-{:02},{amount}", 1 + i % 28);
     }
     let ing = read_csv_str(&t, &ReadOptions::default()).expect("read");
     let opts = AnalysisOptions::default();
     let ca = CustomerAnalysis::build(&ing.log, &opts).expect("analysis");
     let (rfm, cpm) = (Some(&ca.rfm), Some((&ca.cpm, &opts.cpm)));
-    let utf8 = summary_record_batch(&ca.summary, rfm, cpm).expect("batch");
-    let views = summary_record_batch_with(&ca.summary, rfm, cpm, TextLayout::Views).expect("views");
-    same_as_views(&utf8, &views);
     // Units beyond i64: the money columns' text per row.
-    let mut s = ca.summary.clone();
-    s.gross_units[0] = i128::from(i64::MAX) * 4;
-    let utf8 = summary_record_batch(&s, None, None).expect("batch");
-    let views = summary_record_batch_with(&s, None, None, TextLayout::Views).expect("views");
-    same_as_views(&utf8, &views);
+    let mut wide = ca.summary.clone();
+    wide.gross_units[0] = i128::from(i64::MAX) * 4;
+    for layout in [TextLayout::Views, TextLayout::LargeUtf8] {
+        let utf8 = summary_record_batch(&ca.summary, rfm, cpm).expect("batch");
+        let other = summary_record_batch_with(&ca.summary, rfm, cpm, layout).expect("laid out");
+        same_as_views(&utf8, &other);
+        let utf8 = summary_record_batch(&wide, None, None).expect("batch");
+        let other = summary_record_batch_with(&wide, None, None, layout).expect("laid out");
+        same_as_views(&utf8, &other);
+    }
 }
 
 /// `a` and `b` are Parquet files of the same rows in the same row groups, with the same

@@ -394,11 +394,7 @@ impl<'a> SummaryColumns<'a> {
             }
             _ => self.parquet_column(k, rows)?,
         };
-        match text {
-            TextLayout::Utf8 => texts_of(&keyed),
-            TextLayout::Views => text_views(&keyed),
-            TextLayout::LargeUtf8 => large_texts(&keyed),
-        }
+        lay_out(&keyed, text)
     }
 
     /// Column `k` over customers `rows`.
@@ -647,72 +643,35 @@ where
     Ok(Some(dict))
 }
 
-/// `a` with a dictionary of `Utf8` texts (u16 or u32 keys) as the `Utf8` text of each key
-/// (arrow-select's `take`); other columns as they are.
-fn texts_of(a: &ArrayRef) -> Result<ArrayRef> {
-    fn gather<K: ArrowDictionaryKeyType>(d: &DictionaryArray<K>) -> Result<ArrayRef> {
-        arrow_select::take::take(d.values(), d.keys(), None).map_err(malformed)
-    }
-    if let Some(d) = a.as_dictionary_opt::<UInt16Type>() {
-        gather(d)
-    } else if let Some(d) = a.as_dictionary_opt::<UInt32Type>() {
-        gather(d)
-    } else {
-        Ok(Arc::clone(a))
-    }
-}
-
-/// `a` with its text as `LargeUtf8`: a dictionary of `Utf8` texts (u16 or u32 keys) as each
-/// key's text (its few texts widened, then arrow-select's `take`), a `Utf8` column widened
-/// value by value (only money beyond `i64` or without any amount comes so); other columns as
-/// they are.
-fn large_texts(a: &ArrayRef) -> Result<ArrayRef> {
-    fn gather<K: ArrowDictionaryKeyType>(d: &DictionaryArray<K>) -> Result<Option<ArrayRef>> {
-        let Some(texts) = d.values().as_string_opt::<i32>() else {
-            return Ok(None);
-        };
-        let large: ArrayRef = Arc::new(texts.iter().collect::<LargeStringArray>());
-        arrow_select::take::take(&large, d.keys(), None)
-            .map(Some)
-            .map_err(malformed)
-    }
-    if let Some(text) = a.as_string_opt::<i32>() {
-        return Ok(Arc::new(text.iter().collect::<LargeStringArray>()));
-    }
-    let large = if let Some(d) = a.as_dictionary_opt::<UInt16Type>() {
-        gather(d)?
-    } else if let Some(d) = a.as_dictionary_opt::<UInt32Type>() {
-        gather(d)?
-    } else {
-        None
+/// `a` with its text laid out as `layout` says: a dictionary of `Utf8` texts (the keyed money
+/// and label columns, u16 or u32 keys) as each key's text, its few texts laid out first and
+/// gathered by arrow-select's `take`; a `Utf8` column (ids, money beyond `i64` or without any
+/// amount) converted (views into its own buffer by arrow-rs, or widened value by value); other
+/// columns as they are.
+fn lay_out(a: &ArrayRef, layout: TextLayout) -> Result<ArrayRef> {
+    let convert = |text: &StringArray| -> ArrayRef {
+        match layout {
+            TextLayout::Utf8 => Arc::new(text.clone()),
+            TextLayout::Views => Arc::new(StringViewArray::from(text)),
+            TextLayout::LargeUtf8 => Arc::new(text.iter().collect::<LargeStringArray>()),
+        }
     };
-    Ok(large.unwrap_or_else(|| Arc::clone(a)))
-}
-
-/// `a` with its text as string views: a `Utf8` column converted by arrow-rs (views into its
-/// own buffer), a dictionary of `Utf8` texts (u16 or u32 keys) as the view of each key's text
-/// (a view per distinct text, gathered by arrow-select's `take`); other columns as they are.
-fn text_views(a: &ArrayRef) -> Result<ArrayRef> {
-    fn gather<K: ArrowDictionaryKeyType>(d: &DictionaryArray<K>) -> Result<Option<ArrayRef>> {
-        let Some(texts) = d.values().as_string_opt::<i32>() else {
-            return Ok(None);
-        };
-        let views: ArrayRef = Arc::new(StringViewArray::from(texts));
-        arrow_select::take::take(&views, d.keys(), None)
-            .map(Some)
-            .map_err(malformed)
-    }
     if let Some(text) = a.as_string_opt::<i32>() {
-        return Ok(Arc::new(StringViewArray::from(text)));
+        return Ok(convert(text));
     }
-    let viewed = if let Some(d) = a.as_dictionary_opt::<UInt16Type>() {
-        gather(d)?
-    } else if let Some(d) = a.as_dictionary_opt::<UInt32Type>() {
-        gather(d)?
-    } else {
-        None
-    };
-    Ok(viewed.unwrap_or_else(|| Arc::clone(a)))
+    let parts: Option<(&ArrayRef, &dyn Array)> =
+        if let Some(d) = a.as_dictionary_opt::<UInt16Type>() {
+            Some((d.values(), d.keys()))
+        } else {
+            a.as_dictionary_opt::<UInt32Type>()
+                .map(|d| (d.values(), d.keys() as &dyn Array))
+        };
+    match parts.and_then(|(values, keys)| Some((values.as_string_opt::<i32>()?, keys))) {
+        Some((texts, keys)) => {
+            arrow_select::take::take(convert(texts).as_ref(), keys, None).map_err(malformed)
+        }
+        None => Ok(Arc::clone(a)),
+    }
 }
 
 /// `cols` split in two groups of about equal total `weight`, each in column order.

@@ -42,22 +42,11 @@ fn check(rows: &[(u8, u16, i64, bool)], scale: u32) {
     let got = summary_record_batch(&ca.summary, Some(&ca.rfm), Some((&ca.cpm, &opts.cpm)))
         .expect("typed batch");
     assert_eq!(got, want);
-    let views = summary_record_batch_with(
-        &ca.summary,
-        Some(&ca.rfm),
-        Some((&ca.cpm, &opts.cpm)),
-        TextLayout::Views,
-    )
-    .expect("views batch");
-    same_as_views(&got, &views);
-    let large = summary_record_batch_with(
-        &ca.summary,
-        Some(&ca.rfm),
-        Some((&ca.cpm, &opts.cpm)),
-        TextLayout::LargeUtf8,
-    )
-    .expect("large batch");
-    same_as_views(&got, &large);
+    for layout in [TextLayout::Views, TextLayout::LargeUtf8] {
+        let (rfm, cpm) = (Some(&ca.rfm), Some((&ca.cpm, &opts.cpm)));
+        let other = summary_record_batch_with(&ca.summary, rfm, cpm, layout).expect("laid out");
+        same_as_views(&got, &other);
+    }
     let (mut a, mut b) = (Vec::new(), Vec::new());
     table.write_csv(&mut a).expect("csv");
     write_batch_csv(&got, &mut b).expect("csv");

@@ -65,7 +65,7 @@ pub fn summary_record_batch(
 /// How the text columns of a per-customer record batch are laid out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum TextLayout {
-    /// Arrow `Utf8`: offsets and the texts end to end (what Parquet, pyarrow and pandas take).
+    /// Arrow `Utf8`: offsets and the texts end to end (what Parquet and pyarrow's `string` hold).
     #[default]
     Utf8,
     /// Arrow string views (`Utf8View`), the layout Polars (and `DataFusion`) keep text in: a
@@ -350,6 +350,34 @@ impl<'a> SummaryColumns<'a> {
         amount_dictionary::<K>(v[rows].iter().map(|&u| Some(u)), n, s.money_scale)
     }
 
+    /// The ids of customers `rows` (each checked to lie in the id text) and their bytes in
+    /// all.
+    ///
+    /// # Errors
+    /// `malformed_input` when the id column holds fewer ids than customers (a summary built by
+    /// hand), or an id's place lies off its text.
+    fn ids(
+        &self,
+        rows: Range<usize>,
+    ) -> Result<(usize, impl Iterator<Item = Result<&'a str>> + 'a)> {
+        let (text, ends) = self.s.customer_id.raw();
+        // No offsets at all: an empty column (`StrColumn::default`).
+        let window = ends.get(rows.start..=rows.end);
+        if window.is_none() && !rows.is_empty() {
+            return Err(malformed("fewer customer ids than customers"));
+        }
+        let window = window.unwrap_or_default();
+        let bytes = match (window.first(), window.last()) {
+            (Some(&a), Some(&b)) => b.saturating_sub(a) as usize,
+            _ => 0,
+        };
+        let each = window.windows(2).map(move |w| {
+            text.get(w[0] as usize..w[1] as usize)
+                .ok_or_else(|| malformed("a customer id off its text"))
+        });
+        Ok((bytes, each))
+    }
+
     /// Column `k` over customers `rows` with its text laid out as `text` says. Money and
     /// labels are keyed first (each distinct amount formatted once, [`amount_dictionary`]; the
     /// labels' few texts) and each customer's text gathered by its key (arrow-select's `take`:
@@ -359,16 +387,7 @@ impl<'a> SummaryColumns<'a> {
     fn laid_out(&self, k: usize, rows: Range<usize>, text: TextLayout) -> Result<ArrayRef> {
         let keyed: ArrayRef = match self.names[k] {
             "customer_id" if text != TextLayout::Utf8 => {
-                let (ids, ends) = self.s.customer_id.raw();
-                let window = ends.get(rows.start..=rows.end);
-                if window.is_none() && !rows.is_empty() {
-                    return Err(malformed("fewer customer ids than customers"));
-                }
-                let window = window.unwrap_or_default();
-                let each = window.windows(2).map(|w| {
-                    ids.get(w[0] as usize..w[1] as usize)
-                        .ok_or_else(|| malformed("a customer id off its text"))
-                });
+                let (bytes, each) = self.ids(rows.clone())?;
                 if text == TextLayout::Views {
                     let mut b = StringViewBuilder::with_capacity(rows.len());
                     for id in each {
@@ -376,10 +395,6 @@ impl<'a> SummaryColumns<'a> {
                     }
                     return Ok(Arc::new(b.finish()));
                 }
-                let bytes = match (window.first(), window.last()) {
-                    (Some(&a), Some(&b)) => b.saturating_sub(a) as usize,
-                    _ => 0,
-                };
                 let mut b = LargeStringBuilder::with_capacity(rows.len(), bytes);
                 for id in each {
                     b.append_value(id?);
@@ -433,21 +448,10 @@ impl<'a> SummaryColumns<'a> {
         };
         Ok(match self.names[k] {
             "customer_id" => {
-                let (text, ends) = s.customer_id.raw();
-                // No offsets at all: an empty column (`StrColumn::default`).
-                let window = ends.get(r.start..=r.end);
-                if window.is_none() && !r.is_empty() {
-                    return Err(malformed("fewer customer ids than customers"));
-                }
-                let window = window.unwrap_or_default();
-                let bytes = match (window.first(), window.last()) {
-                    (Some(&a), Some(&b)) => b.saturating_sub(a) as usize,
-                    _ => 0,
-                };
+                let (bytes, each) = self.ids(r.clone())?;
                 let mut t = TextColumn::with_bytes(r.len(), bytes);
-                for w in window.windows(2) {
-                    let id = text.get(w[0] as usize..w[1] as usize);
-                    t.push_str(id.ok_or_else(|| malformed("a customer id off its text"))?);
+                for id in each {
+                    t.push_str(id?);
                     t.end_value();
                 }
                 t.finish()?
